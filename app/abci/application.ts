@@ -24,7 +24,7 @@ import type {
   RequestOfferSnapshot, ResponseOfferSnapshot,
   RequestLoadSnapshotChunk, ResponseLoadSnapshotChunk,
   RequestApplySnapshotChunk, ResponseApplySnapshotChunk,
-} from 'cosmjs-types/tendermint/abci/types.js';
+} from 'cosmjs-types/tendermint/abci/types';
 
 export interface AbciApplication {
   info(req: RequestInfo): Promise<ResponseInfo>;

@@ -1,0 +1,60 @@
+/**
+ * The module contract. A module owns one state prefix, its messages, queries, genesis, block hooks, events and
+ * invariants, and reaches other modules only through the small keeper interfaces they export. The app wires the
+ * modules together in a fixed order (app/modules.ts), which is also the order of genesis and block hooks.
+ */
+import type { Context } from './context.js';
+import type { Address } from '../src/crypto/address.js';
+
+/** A protobuf message type as ts-proto / cosmjs-types generate them. */
+export interface ProtoType<T> {
+  encode(message: T, writer?: any): { finish(): Uint8Array };
+  decode(input: Uint8Array): T;
+  fromPartial(object: any): T;
+}
+
+export interface MsgRoute<T = any, R = any> {
+  /** e.g. '/cosmos.bank.v1beta1.MsgSend' */
+  readonly typeUrl: string;
+  readonly type: ProtoType<T>;
+  /** typeUrl and type of the response message, placed in TxMsgData.msg_responses. */
+  readonly responseTypeUrl: string;
+  readonly responseType: ProtoType<R>;
+  /** Addresses that must sign the tx carrying this message (validated bech32; throw ErrInvalidAddress otherwise). */
+  signers(msg: T): Address[];
+  /** Stateless checks (field formats, positive amounts); throw AppError. */
+  validateBasic?(msg: T): void;
+  /** Executes the message; throws AppError to fail the whole tx. */
+  handle(ctx: Context, msg: T): R;
+}
+
+export interface QueryRoute<Q = any, R = any> {
+  /** gRPC-style path, e.g. '/cosmos.bank.v1beta1.Query/Balance' */
+  readonly path: string;
+  readonly requestType: ProtoType<Q>;
+  readonly responseType: ProtoType<R>;
+  /** Throws AppError (its grpcCode becomes the `rpc error: code = …` in the log). */
+  handle(ctx: Context, req: Q): R;
+}
+
+export interface Invariant {
+  readonly name: string;
+  /** Returns a description of the broken invariant, or undefined when it holds. */
+  check(ctx: Context): string | undefined;
+}
+
+export interface Module {
+  readonly name: string;
+  /** Unique state prefix; no module's prefix may be a prefix of another's. Convention: `name + '/'`. */
+  readonly storePrefix: string;
+  readonly msgs?: readonly MsgRoute[];
+  readonly queries?: readonly QueryRoute[];
+  /** Default genesis section (JSON-serializable: bigints as decimal strings). */
+  defaultGenesis?(): unknown;
+  /** Validates and loads this module's genesis section; throw Error with a clear message on bad input. */
+  initGenesis?(ctx: Context, state: unknown): void;
+  exportGenesis?(ctx: Context): unknown;
+  beginBlock?(ctx: Context): void;
+  endBlock?(ctx: Context): void;
+  readonly invariants?: readonly Invariant[];
+}

@@ -1,0 +1,73 @@
+/**
+ * Coins as the state machine holds them: bigint amounts, denoms validated, lists sorted by denom with no
+ * zero or duplicate entries (the Cosmos SDK's "sanitized coins" form), so equal values encode equally.
+ */
+import type { Coin as ProtoCoin } from 'cosmjs-types/cosmos/base/v1beta1/coin';
+
+export interface Coin { readonly denom: string; readonly amount: bigint }
+export type Coins = readonly Coin[];
+
+export const NATIVE_DENOM = 'uproof';
+const DENOM_RE = /^[a-zA-Z][a-zA-Z0-9/:._-]{2,127}$/;
+const UINT_RE = /^(0|[1-9][0-9]{0,76})$/;
+
+export class CoinsError extends Error {}
+
+export function isValidDenom(denom: string): boolean {
+  return DENOM_RE.test(denom);
+}
+
+/** Parses a decimal integer string (as Cosmos `Coin.amount` carries it) into a non-negative bigint. */
+export function parseAmount(s: string): bigint {
+  if (!UINT_RE.test(s)) throw new CoinsError(`amount '${s}' is not a non-negative integer`);
+  return BigInt(s);
+}
+
+const byDenom = (a: Coin, b: Coin) => (a.denom < b.denom ? -1 : a.denom > b.denom ? 1 : 0);
+
+/** Validates and normalizes: positive amounts, valid denoms, no duplicates; sorted by denom. */
+export function normalizeCoins(coins: readonly Coin[]): Coins {
+  const out = coins.filter((c) => c.amount !== 0n).slice().sort(byDenom);
+  for (let i = 0; i < out.length; i++) {
+    const c = out[i];
+    if (!isValidDenom(c.denom)) throw new CoinsError(`invalid denom '${c.denom}'`);
+    if (c.amount < 0n) throw new CoinsError(`negative amount ${c.amount}${c.denom}`);
+    if (i > 0 && out[i - 1].denom === c.denom) throw new CoinsError(`duplicate denom '${c.denom}'`);
+  }
+  return out;
+}
+
+export function coinsFromProto(coins: readonly ProtoCoin[]): Coins {
+  return normalizeCoins(coins.map((c) => ({ denom: c.denom, amount: parseAmount(c.amount) })));
+}
+
+export function coinsToProto(coins: Coins): ProtoCoin[] {
+  return coins.map((c) => ({ denom: c.denom, amount: c.amount.toString() }));
+}
+
+export function amountOf(coins: Coins, denom: string): bigint {
+  for (const c of coins) if (c.denom === denom) return c.amount;
+  return 0n;
+}
+
+export function addCoins(a: Coins, b: Coins): Coins {
+  const m = new Map<string, bigint>();
+  for (const c of [...a, ...b]) m.set(c.denom, (m.get(c.denom) ?? 0n) + c.amount);
+  return normalizeCoins([...m].map(([denom, amount]) => ({ denom, amount })));
+}
+
+export function coinsToString(coins: Coins): string {
+  return coins.length ? coins.map((c) => `${c.amount}${c.denom}`).join(',') : '0';
+}
+
+/** Parses "100uproof,5foo" (CLI form). */
+export function parseCoins(s: string): Coins {
+  if (s.trim() === '') return [];
+  return normalizeCoins(
+    s.split(',').map((part) => {
+      const m = /^\s*([0-9]+)\s*([a-zA-Z][a-zA-Z0-9/:._-]*)\s*$/.exec(part);
+      if (!m) throw new CoinsError(`cannot parse coin '${part}': expected e.g. 1000uproof`);
+      return { denom: m[2], amount: parseAmount(m[1]) };
+    }),
+  );
+}
