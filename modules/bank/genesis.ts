@@ -1,0 +1,175 @@
+/**
+ * Bank genesis (JSON, amounts as decimal strings):
+ *
+ *   { "balances": [{ "address": "proof1…", "coins": [{ "denom": "uproof", "amount": "1000" }] }],
+ *     "supply":  [{ "denom": "uproof", "amount": "1000" }],    // optional; when non-empty it must equal the sum
+ *     "burned":  [{ "denom": "uproof", "amount": "5" }],       // optional; burned-so-far counters
+ *     "module_accounts": ["fee_collector"] }                   // optional; module accounts MsgSend must refuse
+ *
+ * initGenesis validates everything before writing anything. Supply is always computed as the sum of balances.
+ * exportGenesis lists balances in store order (address bytes, 20-byte before 32-byte) and coins by denom, so
+ * export → init → export is the identity.
+ */
+import type { Context } from '../../app/context.js';
+import { moduleAddress, parseAddress, type Address } from '../../src/crypto/address.js';
+import { isValidDenom, type Coin, type Coins } from '../../src/types/coins.js';
+import { iteratePrefix } from '../../src/store/kv.js';
+import type { AccountKeeper } from './keeper.js';
+import {
+  BALANCE_PREFIX,
+  BANK_STORE_PREFIX,
+  BURNED_PREFIX,
+  MAX_AMOUNT,
+  MODULE_ACCOUNT_PREFIX,
+  SUPPLY_PREFIX,
+  balanceKey,
+  burnedKey,
+  decodeAmount,
+  decodeString,
+  encodeAmount,
+  encodeString,
+  moduleAccountKey,
+  parseBalanceKey,
+  supplyKey,
+} from './keys.js';
+
+export interface GenesisCoin {
+  denom: string;
+  amount: string;
+}
+
+export interface BankGenesis {
+  balances: { address: string; coins: GenesisCoin[] }[];
+  supply?: GenesisCoin[];
+  burned?: GenesisCoin[];
+  module_accounts?: string[];
+}
+
+export function defaultBankGenesis(): BankGenesis {
+  return { balances: [] };
+}
+
+interface ValidGenesis {
+  balances: { address: Address; coins: Coins }[];
+  supply: Coins;
+  burned: Coins;
+  moduleAccounts: string[];
+}
+
+const byDenom = (a: Coin, b: Coin) => (a.denom < b.denom ? -1 : a.denom > b.denom ? 1 : 0);
+
+function isObject(x: unknown): x is Record<string, unknown> {
+  return typeof x === 'object' && x !== null && !Array.isArray(x);
+}
+
+/** Parses a list of {denom, amount} at `where`; amounts positive canonical decimals, denoms valid and unique. */
+function parseCoinList(raw: unknown, where: string): Coins {
+  if (!Array.isArray(raw)) throw new Error(`bank genesis: ${where} must be an array of {denom, amount}`);
+  const out: Coin[] = [];
+  raw.forEach((c, j) => {
+    const at = `${where}[${j}]`;
+    if (!isObject(c)) throw new Error(`bank genesis: ${at} must be an object {denom, amount}`);
+    if (typeof c.denom !== 'string' || !isValidDenom(c.denom)) throw new Error(`bank genesis: ${at}: invalid denom ${JSON.stringify(c.denom)}`);
+    if (typeof c.amount !== 'string' || !/^[0-9]+$/.test(c.amount)) {
+      throw new Error(`bank genesis: ${at} (${c.denom}): amount ${JSON.stringify(c.amount)} must be a decimal integer string`);
+    }
+    if (/^0[0-9]/.test(c.amount)) throw new Error(`bank genesis: ${at} (${c.denom}): amount '${c.amount}' has leading zeros`);
+    const amount = BigInt(c.amount);
+    if (amount === 0n) throw new Error(`bank genesis: ${at} (${c.denom}): amount must be positive (omit zero entries)`);
+    if (amount > MAX_AMOUNT) throw new Error(`bank genesis: ${at} (${c.denom}): amount exceeds 2^256-1`);
+    out.push({ denom: c.denom, amount });
+  });
+  out.sort(byDenom);
+  for (let i = 1; i < out.length; i++) {
+    if (out[i - 1].denom === out[i].denom) throw new Error(`bank genesis: ${where}: duplicate denom '${out[i].denom}'`);
+  }
+  return out;
+}
+
+/** Validates a genesis section without touching state; throws Error naming the bad entry. */
+export function validateBankGenesis(raw: unknown): ValidGenesis {
+  if (!isObject(raw)) throw new Error('bank genesis must be an object {balances, supply?, burned?, module_accounts?}');
+  for (const k of Object.keys(raw)) {
+    if (k !== 'balances' && k !== 'supply' && k !== 'burned' && k !== 'module_accounts') {
+      throw new Error(`bank genesis: unknown field '${k}' (expected balances, supply, burned, module_accounts)`);
+    }
+  }
+  const rawBalances = raw.balances ?? [];
+  if (!Array.isArray(rawBalances)) throw new Error('bank genesis: balances must be an array of {address, coins}');
+  const seen = new Set<string>();
+  const sums = new Map<string, bigint>();
+  const balances = rawBalances.map((b, i) => {
+    const at = `balances[${i}]`;
+    if (!isObject(b)) throw new Error(`bank genesis: ${at} must be an object {address, coins}`);
+    if (typeof b.address !== 'string') throw new Error(`bank genesis: ${at}: address must be a bech32 string`);
+    let address: Address;
+    try {
+      address = parseAddress(b.address);
+    } catch (e) {
+      throw new Error(`bank genesis: ${at}: ${(e as Error).message}`);
+    }
+    if (seen.has(address)) throw new Error(`bank genesis: ${at}: duplicate balance entry for ${address}`);
+    seen.add(address);
+    const coins = parseCoinList(b.coins, `${at}.coins (${address})`);
+    if (coins.length === 0) throw new Error(`bank genesis: ${at} (${address}): coins must not be empty`);
+    for (const c of coins) {
+      const s = (sums.get(c.denom) ?? 0n) + c.amount;
+      if (s > MAX_AMOUNT) throw new Error(`bank genesis: total supply of ${c.denom} exceeds 2^256-1 at ${at}`);
+      sums.set(c.denom, s);
+    }
+    return { address, coins };
+  });
+  const supply: Coins = [...sums].map(([denom, amount]) => ({ denom, amount })).sort(byDenom);
+  if (raw.supply !== undefined) {
+    const given = parseCoinList(raw.supply, 'supply');
+    if (given.length > 0) {
+      const fmt = (cs: Coins) => cs.map((c) => `${c.amount}${c.denom}`).join(',') || '(none)';
+      const same = given.length === supply.length && given.every((c, i) => c.denom === supply[i].denom && c.amount === supply[i].amount);
+      if (!same) throw new Error(`bank genesis: supply ${fmt(given)} does not equal the sum of balances ${fmt(supply)}`);
+    }
+  }
+  const burned = raw.burned === undefined ? [] : parseCoinList(raw.burned, 'burned');
+  const moduleAccounts: string[] = [];
+  if (raw.module_accounts !== undefined) {
+    if (!Array.isArray(raw.module_accounts)) throw new Error('bank genesis: module_accounts must be an array of module names');
+    raw.module_accounts.forEach((n, i) => {
+      if (typeof n !== 'string' || !/^[\x21-\x7e]{1,128}$/.test(n)) throw new Error(`bank genesis: module_accounts[${i}]: invalid module name ${JSON.stringify(n)}`);
+      if (moduleAccounts.includes(n)) throw new Error(`bank genesis: module_accounts[${i}]: duplicate module name '${n}'`);
+      moduleAccounts.push(n);
+    });
+  }
+  return { balances, supply, burned, moduleAccounts };
+}
+
+export function initBankGenesis(ctx: Context, raw: unknown, accounts: AccountKeeper): void {
+  const g = validateBankGenesis(raw);
+  const kv = ctx.store(BANK_STORE_PREFIX);
+  for (const b of g.balances) {
+    for (const c of b.coins) kv.set(balanceKey(b.address, c.denom), encodeAmount(c.amount));
+    accounts.ensureAccount(ctx, b.address);
+  }
+  for (const c of g.supply) kv.set(supplyKey(c.denom), encodeAmount(c.amount));
+  for (const c of g.burned) kv.set(burnedKey(c.denom), encodeAmount(c.amount));
+  for (const name of g.moduleAccounts) kv.set(moduleAccountKey(moduleAddress(name)), encodeString(name));
+}
+
+export function exportBankGenesis(ctx: Context): BankGenesis {
+  const kv = ctx.store(BANK_STORE_PREFIX);
+  const balances: BankGenesis['balances'] = [];
+  for (const [k, v] of iteratePrefix(kv, BALANCE_PREFIX)) {
+    const { address, denom } = parseBalanceKey(k);
+    const last = balances[balances.length - 1];
+    const coin = { denom, amount: decodeAmount(v).toString() };
+    if (last && last.address === address) last.coins.push(coin);
+    else balances.push({ address, coins: [coin] });
+  }
+  const list = (prefix: string) => {
+    const out: GenesisCoin[] = [];
+    for (const [k, v] of iteratePrefix(kv, prefix)) out.push({ denom: k.slice(prefix.length), amount: decodeAmount(v).toString() });
+    return out;
+  };
+  const moduleAccounts: string[] = [];
+  for (const [, v] of iteratePrefix(kv, MODULE_ACCOUNT_PREFIX)) moduleAccounts.push(decodeString(v));
+  moduleAccounts.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return { balances, supply: list(SUPPLY_PREFIX), burned: list(BURNED_PREFIX), module_accounts: moduleAccounts };
+}

@@ -1,0 +1,96 @@
+/**
+ * Bank state layout. Every key below lives under the module prefix `bank/` (ctx.store(BANK_STORE_PREFIX)).
+ *
+ *   'b' + len(addr) + addr bytes + denom  -> amount   balances; iterate address-then-denom
+ *   's' + denom                          -> amount   total supply per denom
+ *   'x' + denom                          -> amount   burned so far per denom (monotone)
+ *   'm' + len(addr) + addr bytes          -> name     module accounts that have held funds (blocked for MsgSend)
+ *
+ * `len(addr)` is one byte (20 or 32), like the Cosmos SDK's `address.MustLengthPrefix`: without it a key of a 20-byte
+ * address plus a long denom could not be told apart from a key of a 32-byte address plus a shorter denom, and whole-
+ * store scans (invariants, genesis export) could not split keys. All 20-byte accounts therefore sort before 32-byte
+ * ones; within one length keys sort by address bytes, then by denom — the order of a prefix scan.
+ *
+ * Amounts are stored as ASCII decimal strings without sign or leading zeros, the encoding the Cosmos SDK uses for
+ * `math.Int` in its bank store. Zero amounts are never stored: a balance or supply that reaches zero is deleted.
+ */
+import { bytesToKey, keyToBytes, type Key } from '../../src/store/kv.js';
+import { addressBytes, addressFromBytes, type Address } from '../../src/crypto/address.js';
+
+export const BANK_MODULE_NAME = 'bank';
+export const BANK_STORE_PREFIX = 'bank/';
+
+export const BALANCE_PREFIX = 'b';
+export const SUPPLY_PREFIX = 's';
+export const BURNED_PREFIX = 'x';
+export const MODULE_ACCOUNT_PREFIX = 'm';
+
+/** Largest amount any balance or supply may reach (the SDK's 256-bit `math.Int` bound). */
+export const MAX_AMOUNT = (1n << 256n) - 1n;
+
+/** The length-prefixed address part of a key. */
+export function addressKey(addr: Address): Key {
+  const bytes = addressBytes(addr);
+  return String.fromCharCode(bytes.length) + bytesToKey(bytes);
+}
+
+/** Prefix of all balances of one account (keys under it, with the prefix removed, are denoms). */
+export function accountBalancesPrefix(addr: Address): Key {
+  return BALANCE_PREFIX + addressKey(addr);
+}
+
+export function balanceKey(addr: Address, denom: string): Key {
+  return accountBalancesPrefix(addr) + denom;
+}
+
+export function supplyKey(denom: string): Key {
+  return SUPPLY_PREFIX + denom;
+}
+
+export function burnedKey(denom: string): Key {
+  return BURNED_PREFIX + denom;
+}
+
+export function moduleAccountKey(addr: Address): Key {
+  return MODULE_ACCOUNT_PREFIX + addressKey(addr);
+}
+
+/** Splits a full balance key ('b' + len + addr + denom) back into address and denom; throws on a malformed key. */
+export function parseBalanceKey(key: Key): { address: Address; denom: string } {
+  if (key.length < 2 || key[0] !== BALANCE_PREFIX) throw new Error(`not a balance key: ${JSON.stringify(key)}`);
+  const len = key.charCodeAt(1);
+  if (len !== 20 && len !== 32) throw new Error(`balance key has address length ${len}, expected 20 or 32`);
+  if (key.length < 2 + len + 1) throw new Error(`balance key too short for a ${len}-byte address and a denom`);
+  const address = addressFromBytes(keyToBytes(key.slice(2, 2 + len)));
+  return { address, denom: key.slice(2 + len) };
+}
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+const STORED_AMOUNT_RE = /^[1-9][0-9]*$/;
+
+export function encodeAmount(n: bigint): Uint8Array {
+  if (n <= 0n) throw new Error(`refusing to store non-positive amount ${n}`);
+  return enc.encode(n.toString());
+}
+
+/** Strict decode of a stored amount: positive decimal, no sign or leading zeros. Throws on anything else. */
+export function decodeAmount(v: Uint8Array): bigint {
+  const s = dec.decode(v);
+  if (!STORED_AMOUNT_RE.test(s)) throw new Error(`corrupt stored amount ${JSON.stringify(s)}`);
+  return BigInt(s);
+}
+
+/** Lenient decode for invariant reporting: returns undefined when the bytes are no integer at all. */
+export function decodeAmountLoose(v: Uint8Array): bigint | undefined {
+  const s = dec.decode(v);
+  return /^-?[0-9]+$/.test(s) ? BigInt(s) : undefined;
+}
+
+export function encodeString(s: string): Uint8Array {
+  return enc.encode(s);
+}
+
+export function decodeString(v: Uint8Array): string {
+  return dec.decode(v);
+}

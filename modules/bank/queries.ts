@@ -1,0 +1,142 @@
+/**
+ * Bank gRPC-style queries as @cosmjs/stargate's BankExtension calls them (Balance, AllBalances, TotalSupply,
+ * SupplyOf), with the Cosmos SDK's argument checks and `query.Paginate` semantics.
+ */
+import {
+  QueryAllBalancesRequest,
+  QueryAllBalancesResponse,
+  QueryBalanceRequest,
+  QueryBalanceResponse,
+  QuerySupplyOfRequest,
+  QuerySupplyOfResponse,
+  QueryTotalSupplyRequest,
+  QueryTotalSupplyResponse,
+} from 'cosmjs-types/cosmos/bank/v1beta1/query';
+import type { PageRequest, PageResponse } from 'cosmjs-types/cosmos/base/query/v1beta1/pagination';
+import type { QueryRoute } from '../../app/module.js';
+import { ErrInvalidAddress, ErrInvalidRequest } from '../../app/errors.js';
+import { parseAddress, type Address } from '../../src/crypto/address.js';
+import { isValidDenom } from '../../src/types/coins.js';
+import { bytesToKey, keyToBytes, PrefixKV, type KV, type Key } from '../../src/store/kv.js';
+import type { BankKeeper } from './keeper.js';
+import { BANK_STORE_PREFIX, SUPPLY_PREFIX, accountBalancesPrefix, decodeAmount } from './keys.js';
+
+export const QUERY_BALANCE = '/cosmos.bank.v1beta1.Query/Balance';
+export const QUERY_ALL_BALANCES = '/cosmos.bank.v1beta1.Query/AllBalances';
+export const QUERY_TOTAL_SUPPLY = '/cosmos.bank.v1beta1.Query/TotalSupply';
+export const QUERY_SUPPLY_OF = '/cosmos.bank.v1beta1.Query/SupplyOf';
+
+/** The SDK's `query.DefaultLimit`. */
+export const DEFAULT_PAGE_LIMIT = 100n;
+
+/**
+ * Pages through every entry of `kv` (a prefix view: keys are relative) like the SDK's `query.Paginate`:
+ *  - `key` and `offset` are exclusive (InvalidArgument when both are set);
+ *  - limit 0 means 100 and implies count_total;
+ *  - with `key`: start at that key (inclusive; in reverse, at or below it), no total;
+ *  - with `offset`: skip that many; `total` counts all entries when count_total;
+ *  - `next_key` is the first key past the page, empty when the page is the last one.
+ */
+export function paginate(kv: KV, page: PageRequest | undefined, onResult: (key: Key, value: Uint8Array) => void): PageResponse {
+  const key = page?.key && page.key.length > 0 ? bytesToKey(page.key) : undefined;
+  const offset = page?.offset ?? 0n;
+  let limit = page?.limit ?? 0n;
+  let countTotal = page?.countTotal ?? false;
+  const reverse = page?.reverse ?? false;
+  if (offset > 0n && key !== undefined) throw ErrInvalidRequest('paginate: invalid request, either offset or key is expected, got both');
+  if (limit === 0n) {
+    limit = DEFAULT_PAGE_LIMIT;
+    countTotal = true;
+  }
+  const iterFrom = (start: Key | undefined) =>
+    reverse ? kv.iterate('', start === undefined ? undefined : start + '\x00', true) : kv.iterate(start ?? '', undefined, false);
+
+  if (key !== undefined) {
+    let count = 0n;
+    let nextKey: Uint8Array = new Uint8Array(0);
+    for (const [k, v] of iterFrom(key)) {
+      if (count === limit) {
+        nextKey = keyToBytes(k);
+        break;
+      }
+      onResult(k, v);
+      count++;
+    }
+    return { nextKey, total: 0n };
+  }
+
+  const end = offset + limit;
+  let count = 0n;
+  let nextKey: Uint8Array = new Uint8Array(0);
+  for (const [k, v] of iterFrom(undefined)) {
+    count++;
+    if (count <= offset) continue;
+    if (count <= end) onResult(k, v);
+    else if (count === end + 1n) {
+      nextKey = keyToBytes(k);
+      if (!countTotal) break;
+    }
+  }
+  return { nextKey, total: countTotal ? count : 0n };
+}
+
+function queryAddress(address: string): Address {
+  if (!address) throw ErrInvalidAddress('address cannot be empty');
+  try {
+    return parseAddress(address);
+  } catch (e) {
+    throw ErrInvalidAddress(`invalid address: ${(e as Error).message}`);
+  }
+}
+
+function queryDenom(denom: string): string {
+  if (!denom) throw ErrInvalidRequest('invalid denom: denom cannot be empty');
+  if (!isValidDenom(denom)) throw ErrInvalidRequest(`invalid denom: '${denom}' (expected 3-128 characters [a-zA-Z][a-zA-Z0-9/:._-]*)`);
+  return denom;
+}
+
+export function bankQueryRoutes(keeper: BankKeeper): QueryRoute[] {
+  const balance: QueryRoute<QueryBalanceRequest, QueryBalanceResponse> = {
+    path: QUERY_BALANCE,
+    requestType: QueryBalanceRequest,
+    responseType: QueryBalanceResponse,
+    handle(ctx, req) {
+      const addr = queryAddress(req.address);
+      const denom = queryDenom(req.denom);
+      return { balance: { denom, amount: keeper.balance(ctx, addr, denom).toString() } };
+    },
+  };
+  const allBalances: QueryRoute<QueryAllBalancesRequest, QueryAllBalancesResponse> = {
+    path: QUERY_ALL_BALANCES,
+    requestType: QueryAllBalancesRequest,
+    responseType: QueryAllBalancesResponse,
+    handle(ctx, req) {
+      const addr = queryAddress(req.address);
+      const kv = new PrefixKV(ctx.store(BANK_STORE_PREFIX), accountBalancesPrefix(addr));
+      const balances: { denom: string; amount: string }[] = [];
+      const pagination = paginate(kv, req.pagination, (k, v) => balances.push({ denom: k, amount: decodeAmount(v).toString() }));
+      return { balances, pagination };
+    },
+  };
+  const totalSupply: QueryRoute<QueryTotalSupplyRequest, QueryTotalSupplyResponse> = {
+    path: QUERY_TOTAL_SUPPLY,
+    requestType: QueryTotalSupplyRequest,
+    responseType: QueryTotalSupplyResponse,
+    handle(ctx, req) {
+      const kv = new PrefixKV(ctx.store(BANK_STORE_PREFIX), SUPPLY_PREFIX);
+      const supply: { denom: string; amount: string }[] = [];
+      const pagination = paginate(kv, req.pagination, (k, v) => supply.push({ denom: k, amount: decodeAmount(v).toString() }));
+      return { supply, pagination };
+    },
+  };
+  const supplyOf: QueryRoute<QuerySupplyOfRequest, QuerySupplyOfResponse> = {
+    path: QUERY_SUPPLY_OF,
+    requestType: QuerySupplyOfRequest,
+    responseType: QuerySupplyOfResponse,
+    handle(ctx, req) {
+      const denom = queryDenom(req.denom);
+      return { amount: { denom, amount: keeper.supply(ctx, denom).toString() } };
+    },
+  };
+  return [balance, allBalances, totalSupply, supplyOf];
+}
