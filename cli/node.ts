@@ -1,0 +1,153 @@
+/** `proofbook init`, `proofbook devnet`, `proofbook start`: creating a home and running nodes. */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { Command } from 'commander';
+import pino from 'pino';
+import { Ctx, CliError, EXIT, keepAlive, CONFIG_FILE, DEFAULT_CHAIN_ID, pathExists, toJson, type HomeConfig } from './common.js';
+import { DEFAULT_NODE, connectQueryClient } from '../src/client/tx.js';
+import { NATIVE_DENOM } from '../src/types/coins.js';
+
+function logger(): pino.Logger {
+  return pino({ name: 'proofbook', level: process.env.LOG_LEVEL ?? 'info' }, pino.destination(2));
+}
+
+/** `HOST:PORT`, `tcp://HOST:PORT` or `http://HOST:PORT` -> `HOST:PORT`. */
+export function parseListenAddress(s: string): string {
+  const m = /^(?:(?:tcp|https?):\/\/)?([A-Za-z0-9.\-]+|\[[0-9a-fA-F:]+\]):([0-9]{1,5})$/.exec(s.trim());
+  if (!m || Number(m[2]) > 65535) throw new CliError(`'${s}' is not a listen address`, EXIT.USAGE, 'use HOST:PORT, e.g. 127.0.0.1:26657');
+  return `${m[1]}:${m[2]}`;
+}
+
+export function initCommand(): Command {
+  return new Command('init')
+    .description('create a proofbook home: config.json, genesis.json (default genesis), data/ and keyring/')
+    .option('--chain-id <id>', 'chain id written to config.json and genesis.json', DEFAULT_CHAIN_ID)
+    .option('--overwrite', 'replace an existing config.json and genesis.json (data/ and keyring/ are kept)')
+    .addHelpText('after', `
+The home is --home, else $PROOFBOOK_HOME, else ~/.proofbook. Other commands read defaults (node URL, chain id,
+keyring backend) from \${home}/config.json; flags and environment variables override it.
+
+genesis.json holds {chain_id, app_state}; app_state is what goes into CometBFT's genesis.json when you run
+\`proofbook start\` behind a real CometBFT node, e.g.
+  $ jq --slurpfile g ~/.proofbook/genesis.json '.chain_id=$g[0].chain_id | .app_state=$g[0].app_state' \\
+      ~/.cometbft/config/genesis.json > tmp && mv tmp ~/.cometbft/config/genesis.json
+
+Examples:
+  $ proofbook init
+  $ proofbook init --home ./mynode --chain-id proofbook-test-1`)
+    .action(async (opts: { chainId: string; overwrite?: boolean }, cmd: Command) => {
+      const ctx = Ctx.of(cmd);
+      if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,49}$/.test(opts.chainId)) throw new CliError(`invalid chain id '${opts.chainId}'`, EXIT.USAGE, 'use letters, digits, . _ - (max 50)');
+      const configPath = path.join(ctx.home, CONFIG_FILE);
+      if (!opts.overwrite && (await pathExists(configPath))) {
+        throw new CliError(`${ctx.home} is already initialized (${configPath} exists)`, EXIT.FAILED, 'use another --home, or pass --overwrite');
+      }
+      const { defaultGenesis } = await import('../genesis/index.js');
+      await fs.mkdir(path.join(ctx.home, 'data'), { recursive: true });
+      await fs.mkdir(path.join(ctx.home, 'keyring'), { recursive: true, mode: 0o700 });
+      await fs.chmod(path.join(ctx.home, 'keyring'), 0o700);
+      const config: HomeConfig = { chainId: opts.chainId, node: DEFAULT_NODE, keyringBackend: 'file' };
+      await fs.writeFile(configPath, JSON.stringify(config, null, 2) + '\n');
+      const genesisPath = path.join(ctx.home, 'genesis.json');
+      await fs.writeFile(genesisPath, toJson({ chain_id: opts.chainId, app_state: defaultGenesis() }) + '\n');
+      const data = { home: ctx.home, chainId: opts.chainId, config: configPath, genesis: genesisPath, data: path.join(ctx.home, 'data'), keyring: path.join(ctx.home, 'keyring') };
+      ctx.print(data, () =>
+        [`Initialized ${data.home} (chain id ${data.chainId})`, `  config:  ${data.config}`, `  genesis: ${data.genesis}`, `  data:    ${data.data}`, `  keyring: ${data.keyring}`,
+          '', 'Next: `proofbook keys add NAME`, then `proofbook start` behind CometBFT — or just `npm start` for a devnet.'].join('\n'),
+      );
+    });
+}
+
+export function devnetCommand(): Command {
+  return new Command('devnet')
+    .description('run a single-process development chain (in-process consensus) with 10 funded accounts')
+    .option('--block-time <ms>', 'block interval in milliseconds', '1000')
+    .option('--rpc-laddr <host:port>', 'CometBFT-compatible RPC listen address', '127.0.0.1:26657')
+    .option('--chain-id <id>', 'chain id (default: the devnet default)')
+    .option('--reset', 'delete the devnet state (${home}/devnet) before starting')
+    .addHelpText('after', `
+This is what \`npm start\` runs. State is kept in \${home}/devnet (so restarting continues the chain; --reset
+starts over). The RPC speaks the CometBFT 0.38 JSON-RPC that @cosmjs/stargate uses (Comet38Client).
+
+The 10 accounts derive from the public devnet mnemonic (genesis/devnet-mnemonic.txt, HD path m/44'/118'/0'/0/i).
+Load them into your keyring as devnet0…devnet9 with \`proofbook keys import-devnet\`.
+
+Examples:
+  $ npm start
+  $ proofbook devnet --home /tmp/pb --rpc-laddr 127.0.0.1:36657 --block-time 200 --reset
+  $ proofbook keys import-devnet && proofbook tx bank send devnet0 proof1… 1000uproof --fees 2000uproof`)
+    .action(async (opts: { blockTime: string; rpcLaddr: string; chainId?: string; reset?: boolean }, cmd: Command) => {
+      const ctx = Ctx.of(cmd);
+      if (!/^[1-9][0-9]{0,6}$/.test(opts.blockTime)) throw new CliError(`--block-time must be a positive number of ms, got '${opts.blockTime}'`, EXIT.USAGE);
+      const rpcAddress = parseListenAddress(opts.rpcLaddr);
+      const home = path.join(ctx.home, 'devnet');
+      if (opts.reset) await fs.rm(home, { recursive: true, force: true });
+      await fs.mkdir(home, { recursive: true });
+      const [{ startDevnet }, g] = await Promise.all([import('../app/devnet/index.js'), import('../genesis/index.js')]);
+      const log = logger();
+      const devnet = await startDevnet({ home, chainId: opts.chainId, blockTimeMs: Number(opts.blockTime), rpcAddress, logger: log });
+      keepAlive.value = true;
+      let stopping = false;
+      const stop = (signal: string) => {
+        if (stopping) process.exit(130);
+        stopping = true;
+        log.info({ signal }, 'stopping devnet');
+        devnet.close().then(() => process.exit(0), (e: unknown) => { log.error({ err: e }, 'error while stopping'); process.exit(1); });
+      };
+      process.on('SIGINT', () => stop('SIGINT'));
+      process.on('SIGTERM', () => stop('SIGTERM'));
+
+      await devnet.waitForHeight(1);
+      const { client, comet } = await connectQueryClient(devnet.rpcUrl);
+      const status = await comet.status();
+      const accounts: { index: number; address: string; hdPath: string; balance: string }[] = [];
+      for (const a of g.devnetAccounts()) {
+        const bal = await client.getBalance(a.address, NATIVE_DENOM);
+        accounts.push({ index: a.index, address: a.address, hdPath: a.hdPath, balance: `${bal.amount}${bal.denom}` });
+      }
+      client.disconnect();
+      const data = { rpcUrl: devnet.rpcUrl, chainId: status.nodeInfo.network, height: status.syncInfo.latestBlockHeight, home, accounts };
+      ctx.print(data, () =>
+        [
+          'proofbook devnet is running',
+          `  RPC:      ${data.rpcUrl}`,
+          `  chain id: ${data.chainId}`,
+          `  home:     ${data.home}`,
+          '',
+          'Funded accounts (mnemonic: genesis/devnet-mnemonic.txt, HD path m/44\'/118\'/0\'/0/i):',
+          ...accounts.map((a) => `  devnet${a.index}  ${a.address}  ${a.balance}`),
+          '',
+          'Use them:',
+          `  proofbook keys import-devnet            # adds devnet0..devnet9 to your keyring (test backend)`,
+          `  proofbook tx bank send devnet0 ${accounts[1]?.address ?? 'proof1…'} 1000uproof --fees 2000uproof --node ${data.rpcUrl}`,
+          `  proofbook query balance devnet1 --node ${data.rpcUrl}`,
+          '  or in cosmjs: DirectSecp256k1HdWallet.fromMnemonic(DEVNET_MNEMONIC, { prefix: \'proof\' }) from genesis/index.ts',
+          '',
+          'Press Ctrl-C to stop.',
+        ].join('\n'),
+      );
+    });
+}
+
+export function startCommand(): Command {
+  return new Command('start')
+    .description('serve the proofbook application over ABCI to a CometBFT v0.38 node')
+    .option('--abci <address>', 'ABCI listen address', 'tcp://127.0.0.1:26658')
+    .addHelpText('after', `
+The app keeps its state in \${home}/data. Run CometBFT next to it with the same genesis app_state
+(see \`proofbook init --help\`) and point it at this address:
+  $ proofbook init --home ./node && proofbook start --home ./node
+  $ cometbft node --home ./cometbft --proxy_app tcp://127.0.0.1:26658
+
+Example:
+  $ proofbook start --home ./node --abci tcp://127.0.0.1:26658`)
+    .action(async (opts: { abci: string }, cmd: Command) => {
+      const ctx = Ctx.of(cmd);
+      if (!/^(tcp|unix):\/\//.test(opts.abci)) throw new CliError(`--abci must look like tcp://HOST:PORT or unix://PATH, got '${opts.abci}'`, EXIT.USAGE);
+      const { startNode } = await import('../app/node.js');
+      await fs.mkdir(ctx.home, { recursive: true });
+      const node = await startNode({ home: ctx.home, abciAddress: opts.abci, logger: logger() });
+      keepAlive.value = true;
+      process.stderr.write(`proofbook app listening for CometBFT on ${node.abciAddress} (home ${ctx.home}); Ctrl-C to stop\n`);
+    });
+}

@@ -1,0 +1,74 @@
+/**
+ * Client helpers for talking to a proofbook node with @cosmjs: a CometBFT 0.38 RPC client, a read-only
+ * StargateClient and a SigningStargateClient (SIGN_MODE_DIRECT) with polling tuned for short block times.
+ */
+import { GasPrice, SigningStargateClient, StargateClient, type DeliverTxResponse, type StdFee } from '@cosmjs/stargate';
+import type { MsgSendEncodeObject } from '@cosmjs/stargate';
+import { Comet38Client } from '@cosmjs/tendermint-rpc';
+import type { OfflineSigner, Registry } from '@cosmjs/proto-signing';
+import type { Coin } from 'cosmjs-types/cosmos/base/v1beta1/coin';
+
+export const DEFAULT_NODE = 'http://127.0.0.1:26657';
+
+/** Thrown when the RPC endpoint does not answer (connection refused, DNS, timeout, not a CometBFT RPC). */
+export class NodeUnreachableError extends Error {
+  constructor(readonly url: string, cause: unknown) {
+    super(`cannot reach a node at ${url}: ${cause instanceof Error ? cause.message : String(cause)}`);
+    this.name = 'NodeUnreachableError';
+  }
+}
+
+/** Accepts `host:port`, `tcp://host:port` (CometBFT style) or an http(s)/ws(s) URL. */
+export function normalizeNodeUrl(node: string): string {
+  const s = node.trim();
+  if (/^tcp:\/\//i.test(s)) return `http://${s.slice(6)}`;
+  if (/^(https?|wss?):\/\//i.test(s)) return s;
+  return `http://${s}`;
+}
+
+export async function connectComet(node: string): Promise<Comet38Client> {
+  const url = normalizeNodeUrl(node);
+  try {
+    // connect() performs a status call first, so an unreachable node fails here.
+    return await Comet38Client.connect(url);
+  } catch (e) {
+    throw new NodeUnreachableError(url, e);
+  }
+}
+
+export async function connectQueryClient(node: string): Promise<{ client: StargateClient; comet: Comet38Client }> {
+  const comet = await connectComet(node);
+  return { client: StargateClient.create(comet), comet };
+}
+
+export interface SigningOptions {
+  /** e.g. "0.001uproof"; needed for fee "auto" or a numeric gas limit. */
+  readonly gasPrice?: string;
+  /** Custom message types (default: cosmjs' default registry, which includes bank MsgSend). */
+  readonly registry?: Registry;
+  /** How often to poll `tx_search` while waiting for inclusion. Default 300 ms. */
+  readonly pollIntervalMs?: number;
+  /** Give up waiting for inclusion after this long. Default 60 s. */
+  readonly timeoutMs?: number;
+}
+
+export async function connectSigningClient(node: string, signer: OfflineSigner, opts: SigningOptions = {}): Promise<SigningStargateClient> {
+  const comet = await connectComet(node);
+  return SigningStargateClient.createWithSigner(comet, signer, {
+    gasPrice: opts.gasPrice !== undefined ? GasPrice.fromString(opts.gasPrice) : undefined,
+    registry: opts.registry,
+    broadcastPollIntervalMs: opts.pollIntervalMs ?? 300,
+    broadcastTimeoutMs: opts.timeoutMs ?? 60_000,
+  });
+}
+
+export function bankSendMsg(fromAddress: string, toAddress: string, amount: readonly Coin[]): MsgSendEncodeObject {
+  return { typeUrl: '/cosmos.bank.v1beta1.MsgSend', value: { fromAddress, toAddress, amount: [...amount] } };
+}
+
+/** Signs a bank send, broadcasts it and waits until it is in a block. */
+export async function sendTokens(
+  client: SigningStargateClient, from: string, to: string, amount: readonly Coin[], fee: StdFee | 'auto' | number, memo = '',
+): Promise<DeliverTxResponse> {
+  return client.signAndBroadcast(from, [bankSendMsg(from, to, amount)], fee, memo);
+}
