@@ -384,6 +384,24 @@ test('collateral is shared across a prover\'s asks', (t) => {
   t.true(r.matches.reduce((s, m) => s + m.collateral, 0n) <= 50n);
 });
 
+test('amounts far beyond 2^64 are exact (no Number conversion)', (t) => {
+  const big = 10n ** 30n;
+  const reqs = [
+    { id: 1n, currentFee: 3n * big + 1n, minCollateral: 0n },
+    { id: 2n, currentFee: 2n * big, minCollateral: 0n },
+  ];
+  const asks = [
+    { id: 1n, prover: 'a', price: big, capacity: 1n, reputation: 0n },
+    { id: 2n, prover: 'b', price: big + 1n, capacity: 1n, reputation: 0n },
+    { id: 3n, prover: 'c', price: 2n * big - 1n, capacity: 1n, reputation: 0n },
+  ];
+  const free = new Map([['a', 10n ** 40n], ['b', 10n ** 40n], ['c', 10n ** 40n]]);
+  const r = clearCircuit(reqs, asks, free, { collateralRatioBps: 12_345n });
+  t.deepEqual(r.matches.map((m) => m.askId), [1n, 2n]);
+  t.is(r.clearingPrice, 2n * big - 1n); // the unused unit at 2*10^30 - 1 undercuts the lowest fee 2*10^30
+  t.is(r.matches[0].collateral, (12_345n * (2n * big - 1n) + 9_999n) / 10_000n);
+});
+
 test('caller bugs throw: duplicate ids, negative amounts', (t) => {
   const p = { collateralRatioBps: 0n };
   const ask = { id: 1n, prover: 'a', price: 1n, capacity: 1n, reputation: 0n };
