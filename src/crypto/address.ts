@@ -15,7 +15,7 @@ export class AddressError extends Error {}
 export function parseAddress(s: string): Address {
   let decoded;
   try {
-    decoded = fromBech32(s);
+    decoded = fromBech32(s, 1023);
   } catch (e) {
     throw new AddressError(`'${s}' is not a valid bech32 address (${(e as Error).message})`);
   }
@@ -26,7 +26,7 @@ export function parseAddress(s: string): Address {
 }
 
 export function addressBytes(a: Address): Uint8Array {
-  return fromBech32(a).data;
+  return fromBech32(a, 1023).data;
 }
 
 export function addressFromBytes(bytes: Uint8Array): Address {

@@ -1,0 +1,356 @@
+/**
+ * ProofbookApp: the ABCI 2.0 application. A pure function of (committed state, block) for everything CometBFT
+ * calls: no clocks, no randomness, no iteration-order dependence, and no exception ever crosses the ABCI boundary —
+ * failures become result codes with logs.
+ *
+ * State flow per height (CometBFT v0.38 semantics):
+ *   FinalizeBlock: txs run on a block cache over the committed store; the cache's writes are staged into the store
+ *                  (memory + Merkle tree) to compute the app hash; nothing is persisted.
+ *   Commit:        the staged writes, height and app hash go to LevelDB in one atomic batch; CheckTx state is reset.
+ *   Info:          reports the last *committed* height/app hash, so a crash before Commit replays the block.
+ */
+import { join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import pino, { type Logger } from 'pino';
+import {
+  CheckTxType, ResponseOfferSnapshot_Result, ResponseApplySnapshotChunk_Result, ResponseProcessProposal_ProposalStatus,
+  ResponseVerifyVoteExtension_VerifyStatus,
+  type RequestInfo, type ResponseInfo, type RequestInitChain, type ResponseInitChain, type RequestQuery, type ResponseQuery,
+  type RequestCheckTx, type ResponseCheckTx, type RequestPrepareProposal, type ResponsePrepareProposal,
+  type RequestProcessProposal, type ResponseProcessProposal, type RequestFinalizeBlock, type ResponseFinalizeBlock,
+  type ResponseExtendVote, type ResponseVerifyVoteExtension, type ResponseCommit, type ResponseListSnapshots,
+  type ResponseOfferSnapshot, type ResponseLoadSnapshotChunk, type ResponseApplySnapshotChunk, type ExecTxResult, type Event,
+} from 'cosmjs-types/tendermint/abci/types';
+import { SimulateRequest, SimulateResponse } from 'cosmjs-types/cosmos/tx/v1beta1/service';
+import { SerialQueue, type AbciApplication } from './abci/application.js';
+import { CommittedStore } from '../src/store/committed.js';
+import { CacheKV } from '../src/store/cache.js';
+import { bytesToKey, type KV } from '../src/store/kv.js';
+import { Context, type BlockInfo } from './context.js';
+import { createModules, type ModuleSet } from './modules.js';
+import { runTx, type PipelineDeps, type TxOutcome } from './tx/pipeline.js';
+import { decodeTx } from './tx/decode.js';
+import { SignatureCache } from './tx/ante.js';
+import { defaultVerifier, type Secp256k1Verify } from '../src/crypto/secp256k1.js';
+import { AppError, ErrInvalidRequest, ErrUnknownRequest, ErrNotFound, toAppError, GRPC } from './errors.js';
+import { APP_VERSION } from './version.js';
+
+export interface AppOptions {
+  home: string;
+  logger?: Logger;
+  /** Run every module's invariants after each block and log (and record) any broken one. Tests turn it on. */
+  checkInvariants?: boolean;
+  /** Signature verifier (default: native libsecp256k1). */
+  verify?: Secp256k1Verify;
+}
+
+const APP_PREFIX = 'app/';
+const CHAIN_ID_KEY = APP_PREFIX + 'chain_id';
+const GRPC_NAMES: Record<number, string> = Object.fromEntries(Object.entries(GRPC).map(([k, v]) => [v, k]));
+
+/** The ABCI query path for raw state reads with ICS-23 proofs: data = the raw store key. */
+export const STORE_QUERY_PATH = '/store/key';
+
+export class ProofbookApp implements AbciApplication {
+  readonly queue = new SerialQueue();
+  readonly modules: ModuleSet;
+  private checkState: CacheKV;
+  private chainId = '';
+  private lastBlockTime = 0n;
+  private pendingHeight: bigint | undefined;
+  private readonly deps: PipelineDeps;
+  /** Invariant failures seen (only filled when checkInvariants is on). */
+  readonly invariantFailures: { height: bigint; failures: string[] }[] = [];
+
+  private constructor(readonly store: CommittedStore, readonly logger: Logger, private readonly opts: AppOptions) {
+    this.modules = createModules();
+    this.checkState = new CacheKV(store);
+    this.deps = {
+      auth: this.modules.keepers.auth,
+      bank: this.modules.keepers.bank,
+      verify: opts.verify ?? defaultVerifier(),
+      sigCache: new SignatureCache(),
+      routes: this.modules.routes,
+      moduleOf: this.modules.moduleOf,
+    };
+    const raw = store.get(CHAIN_ID_KEY);
+    if (raw) this.chainId = new TextDecoder().decode(raw);
+  }
+
+  static async open(opts: AppOptions): Promise<ProofbookApp> {
+    const dir = join(opts.home, 'data', 'state');
+    mkdirSync(dir, { recursive: true });
+    const store = await CommittedStore.open(dir);
+    const logger = opts.logger ?? pino({ level: process.env.PROOFBOOK_LOG_LEVEL ?? 'info' });
+    return new ProofbookApp(store, logger, opts);
+  }
+
+  get height(): bigint {
+    return this.store.height;
+  }
+
+  get chain(): string {
+    return this.chainId;
+  }
+
+  private blockInfo(height: bigint, timeSeconds = this.lastBlockTime): BlockInfo {
+    return { chainId: this.chainId, height, timeSeconds };
+  }
+
+  // ---------------------------------------------------------------- info / genesis
+
+  async info(_req: RequestInfo): Promise<ResponseInfo> {
+    return {
+      data: 'proofbook',
+      version: APP_VERSION,
+      appVersion: 1n,
+      lastBlockHeight: this.store.height,
+      lastBlockAppHash: this.store.height === 0n ? new Uint8Array() : this.store.appHash,
+    };
+  }
+
+  /** Builds the full app state from a genesis JSON object (missing sections get the module's default). */
+  private loadGenesis(appState: Record<string, unknown>): Uint8Array {
+    const known = new Set(this.modules.modules.map((m) => m.name));
+    for (const k of Object.keys(appState).sort()) {
+      if (!known.has(k)) throw new Error(`genesis app_state has an unknown section '${k}'; known: ${[...known].join(', ')}`);
+    }
+    const cache = new CacheKV(this.store);
+    const ctx = new Context(cache, this.blockInfo(0n), 'genesis');
+    cache.set(CHAIN_ID_KEY, new TextEncoder().encode(this.chainId));
+    for (const m of this.modules.modules) {
+      const section = appState[m.name] ?? m.defaultGenesis?.();
+      m.initGenesis?.(ctx, section);
+    }
+    const broken = this.runInvariants(ctx);
+    if (broken.length) throw new Error(`genesis breaks invariants: ${broken.join('; ')}`);
+    return this.store.applyBlock(cache.writes());
+  }
+
+  async initChain(req: RequestInitChain): Promise<ResponseInitChain> {
+    if (this.store.height !== 0n) throw new Error(`InitChain called but the app is at height ${this.store.height}`);
+    this.chainId = req.chainId;
+    let appState: Record<string, unknown> = {};
+    if (req.appStateBytes.length > 0) {
+      const text = new TextDecoder().decode(req.appStateBytes);
+      try {
+        appState = JSON.parse(text);
+      } catch (e) {
+        throw new Error(`genesis app_state is not valid JSON: ${(e as Error).message}`);
+      }
+      if (appState === null || typeof appState !== 'object' || Array.isArray(appState)) throw new Error('genesis app_state must be a JSON object');
+    }
+    this.lastBlockTime = req.time?.seconds ?? 0n;
+    const appHash = this.loadGenesis(appState);
+    this.logger.info({ chainId: this.chainId, appHash: Buffer.from(appHash).toString('hex') }, 'genesis loaded');
+    return { validators: [], appHash };
+  }
+
+  // ---------------------------------------------------------------- mempool
+
+  async checkTx(req: RequestCheckTx): Promise<ResponseCheckTx> {
+    const mode = req.type === CheckTxType.RECHECK ? 'recheck' : 'check';
+    const out = runTx(this.checkState, this.blockInfo(this.store.height + 1n), mode, req.tx, this.deps);
+    return {
+      code: out.code, data: out.data, log: out.log, info: '', gasWanted: out.gasWanted, gasUsed: out.gasUsed,
+      events: out.events, codespace: out.codespace,
+    };
+  }
+
+  // ---------------------------------------------------------------- proposals
+
+  async prepareProposal(req: RequestPrepareProposal): Promise<ResponsePrepareProposal> {
+    // Re-run the candidates in order on scratch state and keep those that still pass and fit in max_tx_bytes.
+    const scratch = new CacheKV(this.store);
+    const block = this.blockInfo(req.height, req.time?.seconds ?? this.lastBlockTime);
+    const txs: Uint8Array[] = [];
+    let bytes = 0n;
+    for (const tx of req.txs) {
+      const size = BigInt(tx.length);
+      if (bytes + size > req.maxTxBytes) continue;
+      const out = runTx(scratch, block, 'recheck', tx, this.deps);
+      if (out.code !== 0) continue;
+      txs.push(tx);
+      bytes += size;
+    }
+    return { txs };
+  }
+
+  async processProposal(req: RequestProcessProposal): Promise<ResponseProcessProposal> {
+    const { ACCEPT, REJECT } = ResponseProcessProposal_ProposalStatus;
+    // A proposal is acceptable when every tx at least decodes into known messages; txs that fail later are
+    // recorded with a non-zero code like any other failing tx. Rejecting on execution results would let a
+    // proposer's view of the mempool, not the block, decide.
+    for (const tx of req.txs) {
+      try {
+        decodeTx(tx, this.modules.routes);
+      } catch (e) {
+        this.logger.warn({ height: req.height.toString(), err: (e as Error).message }, 'rejecting proposal with an undecodable tx');
+        return { status: REJECT };
+      }
+    }
+    return { status: ACCEPT };
+  }
+
+  // ---------------------------------------------------------------- blocks
+
+  /** Runs a block hook in its own cache so a bug in one module's hook cannot leave half-written state. */
+  private runHook(blockCache: KV, block: BlockInfo, name: string, hook: (ctx: Context) => void, events: Event[]): void {
+    const cache = new CacheKV(blockCache);
+    const ctx = new Context(cache, block, 'block');
+    try {
+      hook(ctx);
+      cache.writeTo(blockCache);
+      events.push(...ctx.events);
+    } catch (e) {
+      this.logger.error({ hook: name, height: block.height.toString(), err: (e as Error).message }, 'block hook failed; its writes were discarded');
+    }
+  }
+
+  async finalizeBlock(req: RequestFinalizeBlock): Promise<ResponseFinalizeBlock> {
+    const block = this.blockInfo(req.height, req.time?.seconds ?? this.lastBlockTime);
+    const blockCache = new CacheKV(this.store);
+    const events: Event[] = [];
+    for (const m of this.modules.modules) if (m.beginBlock) this.runHook(blockCache, block, `${m.name}.beginBlock`, m.beginBlock, events);
+    const txResults: ExecTxResult[] = req.txs.map((tx) => {
+      const out: TxOutcome = runTx(blockCache, block, 'deliver', tx, this.deps);
+      return { code: out.code, data: out.data, log: out.log, info: '', gasWanted: out.gasWanted, gasUsed: out.gasUsed, events: out.events, codespace: out.codespace };
+    });
+    for (const m of this.modules.modules) if (m.endBlock) this.runHook(blockCache, block, `${m.name}.endBlock`, m.endBlock, events);
+
+    if (this.opts.checkInvariants) {
+      const broken = this.runInvariants(new Context(blockCache, block, 'query'));
+      if (broken.length) {
+        this.invariantFailures.push({ height: req.height, failures: broken });
+        this.logger.fatal({ height: req.height.toString(), broken }, 'INVARIANT BROKEN');
+      }
+    }
+    const appHash = this.store.applyBlock(blockCache.writes());
+    this.pendingHeight = req.height;
+    this.lastBlockTime = block.timeSeconds;
+    return { events, txResults, validatorUpdates: [], appHash };
+  }
+
+  async commit(): Promise<ResponseCommit> {
+    const height = this.pendingHeight ?? this.store.height + 1n; // InitChain-only (no block yet) never commits alone
+    await this.store.commit(height);
+    this.pendingHeight = undefined;
+    this.checkState = new CacheKV(this.store);
+    return { retainHeight: 0n };
+  }
+
+  // ---------------------------------------------------------------- queries
+
+  private queryError(err: unknown, height: bigint): ResponseQuery {
+    const e = toAppError(err);
+    const status = GRPC_NAMES[e.grpcCode] ?? 'Unknown';
+    return {
+      code: e.code, log: `rpc error: code = ${status} desc = ${e.message}`, info: '', index: 0n, key: new Uint8Array(),
+      value: new Uint8Array(), height, codespace: e.codespace,
+    };
+  }
+
+  async query(req: RequestQuery): Promise<ResponseQuery> {
+    const height = this.store.height;
+    try {
+      if (req.height !== 0n && req.height !== height) {
+        throw ErrInvalidRequest(`historical queries are not supported: asked for height ${req.height}, the node has ${height}; query height 0 (latest)`);
+      }
+      const ok = (value: Uint8Array, extra: Partial<ResponseQuery> = {}): ResponseQuery => ({
+        code: 0, log: '', info: '', index: 0n, key: req.data, value, height, codespace: '', ...extra,
+      });
+      if (req.path === STORE_QUERY_PATH || req.path === 'store/key') {
+        const key = bytesToKey(req.data);
+        if (!req.prove) {
+          const v = this.store.get(key);
+          if (!v) throw ErrNotFound(`no value at key ${Buffer.from(req.data).toString('hex')}`);
+          return ok(v);
+        }
+        const { exists, value, proof } = this.store.prove(key);
+        const { CommitmentProof } = await import('cosmjs-types/cosmos/ics23/v1/proofs');
+        const proofOps = { ops: [{ type: exists ? 'ics23:smt' : 'ics23:smt-nonexist', key: req.data, data: CommitmentProof.encode(proof).finish() }] };
+        return ok(value ?? new Uint8Array(), { proofOps });
+      }
+      if (req.path === '/cosmos.tx.v1beta1.Service/Simulate') return ok(this.simulate(req.data));
+      const route = this.modules.queries.get(req.path);
+      if (!route) throw ErrUnknownRequest(`unknown query path '${req.path}'`);
+      let request;
+      try {
+        request = route.requestType.decode(req.data);
+      } catch (e) {
+        throw ErrInvalidRequest(`cannot decode the request for ${req.path}: ${(e as Error).message}`);
+      }
+      const ctx = new Context(new CacheKV(this.store), this.blockInfo(height), 'query');
+      const response = route.handle(ctx, request);
+      return ok(route.responseType.encode(response).finish());
+    } catch (e) {
+      return this.queryError(e, height);
+    }
+  }
+
+  /** `/cosmos.tx.v1beta1.Service/Simulate`: runs the tx on a throwaway copy of the mempool state, signatures unchecked. */
+  private simulate(data: Uint8Array): Uint8Array {
+    let req: SimulateRequest;
+    try {
+      req = SimulateRequest.decode(data);
+    } catch (e) {
+      throw ErrInvalidRequest(`cannot decode SimulateRequest: ${(e as Error).message}`);
+    }
+    if (req.txBytes.length === 0) throw ErrInvalidRequest('SimulateRequest.tx_bytes is empty');
+    const out = runTx(new CacheKV(this.checkState), this.blockInfo(this.store.height + 1n), 'simulate', req.txBytes, this.deps);
+    if (out.code !== 0) throw new AppError(out.codespace, out.code, out.log);
+    const resp = SimulateResponse.fromPartial({
+      gasInfo: { gasWanted: out.gasWanted, gasUsed: out.gasUsed },
+      result: { data: out.data, log: '', events: out.events, msgResponses: [] },
+    });
+    return SimulateResponse.encode(resp).finish();
+  }
+
+  // ---------------------------------------------------------------- invariants
+
+  private runInvariants(ctx: Context): string[] {
+    const broken: string[] = [];
+    for (const m of this.modules.modules) {
+      for (const inv of m.invariants ?? []) {
+        let msg: string | undefined;
+        try {
+          msg = inv.check(ctx);
+        } catch (e) {
+          msg = `invariant threw: ${(e as Error).message}`;
+        }
+        if (msg) broken.push(`${m.name}/${inv.name}: ${msg}`);
+      }
+    }
+    return broken;
+  }
+
+  /** Checks every module invariant against the committed state; returns the broken ones (empty when all hold). */
+  checkInvariants(): string[] {
+    return this.runInvariants(new Context(new CacheKV(this.store), this.blockInfo(this.store.height), 'query'));
+  }
+
+  // ---------------------------------------------------------------- vote extensions & snapshots (unused for now)
+
+  async extendVote(): Promise<ResponseExtendVote> {
+    return { voteExtension: new Uint8Array() };
+  }
+  async verifyVoteExtension(): Promise<ResponseVerifyVoteExtension> {
+    return { status: ResponseVerifyVoteExtension_VerifyStatus.ACCEPT };
+  }
+  async listSnapshots(): Promise<ResponseListSnapshots> {
+    return { snapshots: [] };
+  }
+  async offerSnapshot(): Promise<ResponseOfferSnapshot> {
+    return { result: ResponseOfferSnapshot_Result.REJECT };
+  }
+  async loadSnapshotChunk(): Promise<ResponseLoadSnapshotChunk> {
+    return { chunk: new Uint8Array() };
+  }
+  async applySnapshotChunk(): Promise<ResponseApplySnapshotChunk> {
+    return { result: ResponseApplySnapshotChunk_Result.ABORT, refetchChunks: [], rejectSenders: [] };
+  }
+
+  async close(): Promise<void> {
+    await this.store.close();
+  }
+}

@@ -1,0 +1,48 @@
+/**
+ * The module set and its wiring. Order matters and is fixed: it is the order of genesis initialization, begin/end
+ * block hooks and invariant checks. Keepers are passed explicitly, so each module sees only the small interfaces of
+ * the modules it depends on.
+ */
+import type { Module, MsgRoute, QueryRoute } from './module.js';
+import { createAuthModule, type AuthKeeper } from '../modules/auth/index.js';
+import { createBankModule, type BankKeeper } from '../modules/bank/index.js';
+
+export interface Keepers {
+  auth: AuthKeeper;
+  bank: BankKeeper;
+}
+
+export interface ModuleSet {
+  modules: readonly Module[];
+  keepers: Keepers;
+  routes: ReadonlyMap<string, MsgRoute>;
+  moduleOf: ReadonlyMap<string, string>;
+  queries: ReadonlyMap<string, QueryRoute>;
+}
+
+export function createModules(): ModuleSet {
+  const auth = createAuthModule();
+  const bank = createBankModule({ accounts: auth.keeper });
+  const modules: Module[] = [auth.module, bank.module];
+
+  const routes = new Map<string, MsgRoute>();
+  const moduleOf = new Map<string, string>();
+  const queries = new Map<string, QueryRoute>();
+  const prefixes: string[] = [];
+  for (const m of modules) {
+    for (const p of prefixes) {
+      if (p.startsWith(m.storePrefix) || m.storePrefix.startsWith(p)) throw new Error(`store prefix '${m.storePrefix}' of ${m.name} overlaps '${p}'`);
+    }
+    prefixes.push(m.storePrefix);
+    for (const r of m.msgs ?? []) {
+      if (routes.has(r.typeUrl)) throw new Error(`message ${r.typeUrl} registered twice`);
+      routes.set(r.typeUrl, r);
+      moduleOf.set(r.typeUrl, m.name);
+    }
+    for (const q of m.queries ?? []) {
+      if (queries.has(q.path)) throw new Error(`query ${q.path} registered twice`);
+      queries.set(q.path, q);
+    }
+  }
+  return { modules, keepers: { auth: auth.keeper, bank: bank.keeper }, routes, moduleOf, queries };
+}

@@ -1,0 +1,171 @@
+/**
+ * The ante handler: everything checked and charged before a tx's messages run — size, memo, gas limit, fee,
+ * signers, public keys, sequences and signatures. Its writes (fee deduction, sequence increments, first-use pubkeys)
+ * are kept even when the messages fail, like the Cosmos SDK, so a failing tx still pays and cannot be replayed.
+ */
+import { PubKey as Secp256k1PubKey } from 'cosmjs-types/cosmos/crypto/secp256k1/keys';
+import { SignDoc } from 'cosmjs-types/cosmos/tx/v1beta1/tx';
+import { SignMode } from 'cosmjs-types/cosmos/tx/signing/v1beta1/signing';
+import { createHash } from 'node:crypto';
+import type { Context } from '../context.js';
+import { GasCosts } from '../gas.js';
+import {
+  ErrInsufficientFee, ErrInvalidGasLimit, ErrInvalidPubKey, ErrMemoTooLarge, ErrNoSignatures, ErrTooManySignatures,
+  ErrTxTooLarge, ErrUnauthorized, ErrUnknownAddress, ErrWrongSequence, ErrInvalidRequest, ErrTxTimeoutHeight, ErrInvalidCoins,
+} from '../errors.js';
+import type { DecodedTx } from './decode.js';
+import { addressFromPubkey, type Address } from '../../src/crypto/address.js';
+import type { Secp256k1Verify } from '../../src/crypto/secp256k1.js';
+import { amountOf, coinsFromProto, coinsToString, type Coins } from '../../src/types/coins.js';
+import type { AuthKeeper, AuthParams } from '../../modules/auth/index.js';
+
+export const SECP256K1_PUBKEY_TYPE_URL = '/cosmos.crypto.secp256k1.PubKey';
+export const FEE_COLLECTOR = 'fee_collector';
+
+export interface FeeBank {
+  sendToModule(ctx: Context, from: Address, module: string, coins: Coins): void;
+}
+
+/**
+ * Remembers signatures already verified, keyed by (sign-doc hash, pubkey, signature), so a tx checked in CheckTx is
+ * not verified again in FinalizeBlock or on recheck. Validity is a pure function of that key, so a hit can never change
+ * a result; the cache only saves work. Bounded; the oldest entries go first.
+ */
+export class SignatureCache {
+  private readonly seen = new Map<string, true>();
+  constructor(private readonly capacity = 200_000) {}
+  has(key: string): boolean {
+    return this.seen.has(key);
+  }
+  add(key: string): void {
+    if (this.seen.size >= this.capacity) {
+      const oldest = this.seen.keys().next().value;
+      if (oldest !== undefined) this.seen.delete(oldest);
+    }
+    this.seen.set(key, true);
+  }
+  get size(): number {
+    return this.seen.size;
+  }
+}
+
+export interface AnteDeps {
+  auth: AuthKeeper;
+  bank: FeeBank;
+  verify: Secp256k1Verify;
+  sigCache: SignatureCache;
+}
+
+/** Unique signers in order of first appearance across messages (the SDK's GetSigners order). */
+export function txSigners(tx: DecodedTx): Address[] {
+  const out: Address[] = [];
+  const seen = new Set<string>();
+  for (const m of tx.msgs) {
+    for (const s of m.route.signers(m.value)) {
+      if (!seen.has(s)) {
+        seen.add(s);
+        out.push(s);
+      }
+    }
+  }
+  return out;
+}
+
+/** ceil(gasLimit * price / 10^18): the smallest fee the chain accepts for this gas limit. */
+export function requiredFee(gasLimit: bigint, params: AuthParams): bigint {
+  const num = gasLimit * params.minGasPriceAtto;
+  const den = 1_000_000_000_000_000_000n;
+  return (num + den - 1n) / den;
+}
+
+export function runAnte(ctx: Context, tx: DecodedTx, deps: AnteDeps): void {
+  const params = deps.auth.params(ctx);
+  const simulate = ctx.mode === 'simulate';
+  const { body, authInfo, raw } = tx;
+
+  if (BigInt(tx.bytes.length) > params.maxTxBytes) throw ErrTxTooLarge(`tx is ${tx.bytes.length} bytes, the limit is ${params.maxTxBytes}`);
+  if (BigInt(body.memo.length) > params.maxMemoCharacters) throw ErrMemoTooLarge(`memo is ${body.memo.length} characters, the limit is ${params.maxMemoCharacters}`);
+  if (body.timeoutHeight > 0n && ctx.height > body.timeoutHeight) throw ErrTxTimeoutHeight(`block height ${ctx.height} is past the tx's timeout height ${body.timeoutHeight}`);
+
+  const fee = authInfo.fee;
+  const gasLimit = fee?.gasLimit ?? 0n;
+  if (!simulate) {
+    if (gasLimit === 0n) throw ErrInvalidGasLimit('gas limit is 0; set --gas (or --gas auto)');
+    if (gasLimit > params.maxTxGas) throw ErrInvalidGasLimit(`gas limit ${gasLimit} exceeds the maximum ${params.maxTxGas}`);
+  }
+  ctx.gas.consume(GasCosts.txSizePerByte * BigInt(tx.bytes.length), 'txSize');
+
+  const signers = txSigners(tx);
+  if (signers.length === 0) throw ErrNoSignatures('tx has no signers');
+  if (BigInt(signers.length) > params.txSigLimit) throw ErrTooManySignatures(`${signers.length} signers, the limit is ${params.txSigLimit}`);
+  if (authInfo.signerInfos.length !== signers.length) throw ErrUnauthorized(`wrong number of signer infos: expected ${signers.length}, got ${authInfo.signerInfos.length}`);
+  if (raw.signatures.length !== signers.length) throw ErrUnauthorized(`wrong number of signatures: expected ${signers.length}, got ${raw.signatures.length}`);
+  if (fee && (fee.payer !== '' || fee.granter !== '')) throw ErrInvalidRequest('fee payer and fee granter are not supported; the first signer pays');
+
+  // Fee: checked and deducted before anything else can fail on the signer's balance.
+  let feeCoins: Coins;
+  try {
+    feeCoins = coinsFromProto(fee?.amount ?? []);
+  } catch (e) {
+    throw ErrInvalidCoins(`fee: ${(e as Error).message}`);
+  }
+  if (!simulate) {
+    const need = requiredFee(gasLimit, params);
+    const have = amountOf(feeCoins, params.feeDenom);
+    if (have < need) {
+      throw ErrInsufficientFee(`fee ${coinsToString(feeCoins)} is below the minimum ${need}${params.feeDenom} for gas limit ${gasLimit} (min gas price ${params.minGasPriceAtto} * 10^-18 ${params.feeDenom}/gas)`);
+    }
+  }
+  const payer = signers[0];
+  if (!deps.auth.getAccount(ctx, payer)) throw ErrUnknownAddress(`fee payer ${payer} has no account; it must receive funds before it can send transactions`);
+  if (feeCoins.length > 0) {
+    deps.bank.sendToModule(ctx, payer, FEE_COLLECTOR, feeCoins);
+    ctx.emit('tx', [['fee', coinsToString(feeCoins)], ['fee_payer', payer]]);
+  }
+
+  for (let i = 0; i < signers.length; i++) {
+    const signer = signers[i];
+    const info = authInfo.signerInfos[i];
+    const acc = deps.auth.getAccount(ctx, signer);
+    if (!acc) throw ErrUnknownAddress(`signer ${signer} has no account; it must receive funds before it can sign`);
+
+    let pubkeyBytes: Uint8Array | undefined;
+    const anyKey = info.publicKey ?? acc.pubKey;
+    if (anyKey) {
+      if (anyKey.typeUrl !== SECP256K1_PUBKEY_TYPE_URL) throw ErrInvalidPubKey(`signer ${i}: key type '${anyKey.typeUrl}' is not supported; use ${SECP256K1_PUBKEY_TYPE_URL}`);
+      try {
+        pubkeyBytes = Secp256k1PubKey.decode(anyKey.value).key;
+      } catch {
+        throw ErrInvalidPubKey(`signer ${i}: cannot decode public key`);
+      }
+      if (pubkeyBytes.length !== 33) throw ErrInvalidPubKey(`signer ${i}: public key must be 33 bytes (compressed), got ${pubkeyBytes.length}`);
+      if (addressFromPubkey(pubkeyBytes) !== signer) throw ErrInvalidPubKey(`signer ${i}: public key does not belong to ${signer}`);
+    } else if (!simulate) {
+      throw ErrInvalidPubKey(`signer ${i}: no public key in the tx and none on record for ${signer}`);
+    }
+
+    if (info.sequence !== acc.sequence) {
+      throw ErrWrongSequence(`account sequence mismatch, expected ${acc.sequence}, got ${info.sequence}: query the account and re-sign with its current sequence`);
+    }
+    ctx.gas.consume(GasCosts.sigVerifySecp256k1, 'secp256k1 signature');
+
+    if (!simulate) {
+      const mode = info.modeInfo?.single?.mode;
+      if (mode !== SignMode.SIGN_MODE_DIRECT) throw ErrUnauthorized(`signer ${i}: only SIGN_MODE_DIRECT is supported, got ${mode ?? 'multi/none'}`);
+      const sig = raw.signatures[i];
+      if (sig.length !== 64) throw ErrUnauthorized(`signer ${i}: signature must be 64 bytes (r||s), got ${sig.length}`);
+      const signDoc = SignDoc.encode({ bodyBytes: raw.bodyBytes, authInfoBytes: raw.authInfoBytes, chainId: ctx.block.chainId, accountNumber: acc.accountNumber }).finish();
+      const digest = createHash('sha256').update(signDoc).digest();
+      const cacheKey = Buffer.concat([digest, pubkeyBytes!, sig]).toString('latin1');
+      if (!deps.sigCache.has(cacheKey)) {
+        if (!deps.verify(digest, sig, pubkeyBytes!)) {
+          throw ErrUnauthorized(`signature verification failed for signer ${signer}: check the chain-id (${ctx.block.chainId}), account number (${acc.accountNumber}) and that the signature is low-S`);
+        }
+        deps.sigCache.add(cacheKey);
+      }
+      ctx.emit('tx', [['signature', Buffer.from(sig).toString('base64')]]);
+    }
+    ctx.emit('tx', [['acc_seq', `${signer}/${acc.sequence}`]]);
+    deps.auth.setAccount(ctx, { ...acc, pubKey: acc.pubKey ?? info.publicKey, sequence: acc.sequence + 1n });
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * Decoding of Cosmos SDK transactions (cosmos.tx.v1beta1.TxRaw) into the parts the ante handler and the message
+ * router need. Signatures are later checked over the body and auth-info bytes exactly as received, never over a
+ * re-encoding, so any client's encoding choices are honoured.
+ */
+import { createHash } from 'node:crypto';
+import { TxRaw, TxBody, AuthInfo } from 'cosmjs-types/cosmos/tx/v1beta1/tx';
+import { ErrTxDecode, ErrUnknownRequest, ErrInvalidRequest, ErrUnknownExtensionOptions, AppError } from '../errors.js';
+import type { MsgRoute } from '../module.js';
+
+export interface DecodedMsg {
+  readonly typeUrl: string;
+  readonly value: unknown;
+  readonly route: MsgRoute;
+}
+
+export interface DecodedTx {
+  readonly bytes: Uint8Array;
+  /** sha256 of the tx bytes: the tx hash CometBFT and clients use. */
+  readonly hash: Uint8Array;
+  readonly raw: TxRaw;
+  readonly body: TxBody;
+  readonly authInfo: AuthInfo;
+  readonly msgs: readonly DecodedMsg[];
+}
+
+export function txHash(bytes: Uint8Array): Uint8Array {
+  return createHash('sha256').update(bytes).digest();
+}
+
+function decodeOrThrow<T>(what: string, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    throw ErrTxDecode(`cannot decode ${what} (${(e as Error).message}); send a protobuf-encoded cosmos.tx.v1beta1.TxRaw`);
+  }
+}
+
+export function decodeTx(bytes: Uint8Array, routes: ReadonlyMap<string, MsgRoute>): DecodedTx {
+  if (bytes.length === 0) throw ErrTxDecode('empty tx');
+  const raw = decodeOrThrow('TxRaw', () => TxRaw.decode(bytes));
+  const body = decodeOrThrow('TxBody', () => TxBody.decode(raw.bodyBytes));
+  const authInfo = decodeOrThrow('AuthInfo', () => AuthInfo.decode(raw.authInfoBytes));
+  if (body.messages.length === 0) throw ErrInvalidRequest('tx must contain at least one message');
+  if (body.extensionOptions.length > 0) throw ErrUnknownExtensionOptions('extension options are not supported');
+  if (body.nonCriticalExtensionOptions.length > 0) throw ErrUnknownExtensionOptions('non-critical extension options are not supported');
+  const msgs = body.messages.map((any, i) => {
+    const route = routes.get(any.typeUrl);
+    if (!route) throw ErrUnknownRequest(`message ${i} has unknown type '${any.typeUrl}'; see 'proofbook --help' for supported messages`);
+    const value = decodeOrThrow(`message ${i} (${any.typeUrl})`, () => route.type.decode(any.value));
+    if (route.validateBasic) {
+      try {
+        route.validateBasic(value);
+      } catch (e) {
+        if (e instanceof AppError) throw new AppError(e.codespace, e.code, `message ${i}: ${e.message}`, e.grpcCode);
+        throw ErrInvalidRequest(`message ${i}: ${(e as Error).message}`);
+      }
+    }
+    return { typeUrl: any.typeUrl, value, route };
+  });
+  return { bytes, hash: txHash(bytes), raw, body, authInfo, msgs };
+}

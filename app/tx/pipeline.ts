@@ -1,0 +1,99 @@
+/**
+ * Runs one transaction against a store: decode -> ante (fee, signatures, sequences) -> messages, all-or-nothing.
+ *
+ * Layering of caches:  target  <-  anteCache  <-  msgCache
+ *   - ante fails: nothing is written; code != 0.
+ *   - a message fails: in FinalizeBlock the ante writes (fee, sequence) are kept and the message writes dropped —
+ *     the tx is in the block and must pay; in CheckTx/recheck/simulate nothing is kept, so a tx that would fail is
+ *     refused before it reaches the mempool.
+ * Every failure becomes a result code with a log; nothing thrown escapes `runTx`.
+ */
+import type { Event } from 'cosmjs-types/tendermint/abci/types';
+import { TxMsgData } from 'cosmjs-types/cosmos/base/abci/v1beta1/abci';
+import type { Any } from 'cosmjs-types/google/protobuf/any';
+import { CacheKV } from '../../src/store/cache.js';
+import type { KV } from '../../src/store/kv.js';
+import { Context, type BlockInfo, type ExecMode } from '../context.js';
+import { GasKV, GasMeter } from '../gas.js';
+import { toAppError, AppError } from '../errors.js';
+import type { MsgRoute } from '../module.js';
+import { decodeTx, type DecodedTx } from './decode.js';
+import { runAnte, type AnteDeps } from './ante.js';
+
+export interface TxOutcome {
+  code: number;
+  codespace: string;
+  log: string;
+  data: Uint8Array;
+  gasWanted: bigint;
+  gasUsed: bigint;
+  events: Event[];
+  /** Decoded tx when decoding succeeded (used by PrepareProposal and the devnet). */
+  tx?: DecodedTx;
+}
+
+export interface PipelineDeps extends AnteDeps {
+  routes: ReadonlyMap<string, MsgRoute>;
+  /** Module name per typeUrl for `message.module` events. */
+  moduleOf: ReadonlyMap<string, string>;
+}
+
+const EMPTY = new Uint8Array();
+
+function failure(err: unknown, gasWanted: bigint, gasUsed: bigint, events: Event[] = [], tx?: DecodedTx): TxOutcome {
+  const e: AppError = toAppError(err);
+  return { code: e.code, codespace: e.codespace, log: e.message, data: EMPTY, gasWanted, gasUsed, events, tx };
+}
+
+/** Simulation runs with this gas limit (the tx's own limit is usually 0 when a wallet simulates). */
+const SIMULATE_GAS_LIMIT = 100_000_000n;
+
+export function runTx(target: KV, block: BlockInfo, mode: ExecMode, bytes: Uint8Array, deps: PipelineDeps): TxOutcome {
+  let tx: DecodedTx;
+  try {
+    tx = decodeTx(bytes, deps.routes);
+  } catch (e) {
+    return failure(e, 0n, 0n);
+  }
+  const gasWanted = tx.authInfo.fee?.gasLimit ?? 0n;
+  const meter = new GasMeter(mode === 'simulate' ? SIMULATE_GAS_LIMIT : gasWanted);
+
+  const anteCache = new CacheKV(target);
+  const anteCtx = new Context(new GasKV(anteCache, meter), block, mode, meter);
+  try {
+    runAnte(anteCtx, tx, deps);
+  } catch (e) {
+    return failure(e, gasWanted, meter.reported(), [], tx);
+  }
+
+  const msgCache = new CacheKV(anteCache);
+  const msgCtx = anteCtx.with(new GasKV(msgCache, meter));
+  const responses: Any[] = [];
+  try {
+    for (let i = 0; i < tx.msgs.length; i++) {
+      const m = tx.msgs[i];
+      const signers = m.route.signers(m.value);
+      msgCtx.emit('message', [['action', m.typeUrl], ['sender', signers[0] ?? ''], ['module', deps.moduleOf.get(m.typeUrl) ?? ''], ['msg_index', String(i)]]);
+      const res = m.route.handle(msgCtx, m.value);
+      responses.push({ typeUrl: m.route.responseTypeUrl, value: m.route.responseType.encode(res).finish() });
+    }
+  } catch (e) {
+    const err = toAppError(e);
+    const indexed = new AppError(err.codespace, err.code, `failed to execute message; ${err.message}`, err.grpcCode);
+    if (mode === 'deliver') anteCache.writeTo(target);
+    return failure(indexed, gasWanted, meter.reported(), mode === 'deliver' ? anteCtx.events : [], tx);
+  }
+  msgCache.writeTo(anteCache);
+  anteCache.writeTo(target);
+  const data = TxMsgData.encode({ data: [], msgResponses: responses }).finish();
+  return {
+    code: 0,
+    codespace: '',
+    log: '',
+    data,
+    gasWanted,
+    gasUsed: meter.reported(),
+    events: [...anteCtx.events, ...msgCtx.events],
+    tx,
+  };
+}

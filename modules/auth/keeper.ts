@@ -1,0 +1,113 @@
+/**
+ * auth: accounts (Cosmos BaseAccount: address, public key, account number, sequence) and the chain's tx parameters.
+ * Account numbers are assigned in creation order and never reused; they are part of every SignDoc, so a signature for
+ * one chain/account can never be replayed for another. Sequences give per-account replay protection.
+ *
+ * State under 'auth/': 'a' + address bytes -> BaseAccount; 'n' -> next account number (u64 BE); 'p' -> Params.
+ */
+import { BaseAccount } from 'cosmjs-types/cosmos/auth/v1beta1/auth';
+import type { Any } from 'cosmjs-types/google/protobuf/any';
+import type { Context } from '../../app/context.js';
+import { bytesToKey, keyToU64, u64Key } from '../../src/store/kv.js';
+import { addressBytes, type Address } from '../../src/crypto/address.js';
+import { NATIVE_DENOM } from '../../src/types/coins.js';
+
+export const AUTH_PREFIX = 'auth/';
+const ACCOUNT = 'a';
+const NEXT_NUMBER = 'n';
+const PARAMS = 'p';
+
+export interface AuthParams {
+  /** Longest memo accepted, in characters. */
+  maxMemoCharacters: bigint;
+  /** Most signatures one tx may carry. */
+  txSigLimit: bigint;
+  /** Largest tx accepted, in bytes (CheckTx and FinalizeBlock alike). */
+  maxTxBytes: bigint;
+  /** Highest gas limit one tx may declare. */
+  maxTxGas: bigint;
+  /** Minimum fee per unit of gas, in 10^-18 uproof (a Cosmos "Dec"): fee >= ceil(gas_limit * price / 10^18). */
+  minGasPriceAtto: bigint;
+  /** Denom fees are paid in. */
+  feeDenom: string;
+}
+
+export const DEFAULT_AUTH_PARAMS: AuthParams = {
+  maxMemoCharacters: 256n,
+  txSigLimit: 7n,
+  maxTxBytes: 262_144n,
+  maxTxGas: 50_000_000n,
+  minGasPriceAtto: 1_000_000_000_000_000n / 1000n, // 0.001 uproof per gas
+  feeDenom: NATIVE_DENOM,
+};
+
+export interface Account {
+  address: Address;
+  pubKey?: Any;
+  accountNumber: bigint;
+  sequence: bigint;
+}
+
+export function encodeParams(p: AuthParams): Uint8Array {
+  // Fixed key order: this is consensus state.
+  return new TextEncoder().encode(
+    JSON.stringify([p.maxMemoCharacters.toString(), p.txSigLimit.toString(), p.maxTxBytes.toString(), p.maxTxGas.toString(), p.minGasPriceAtto.toString(), p.feeDenom]),
+  );
+}
+
+export function decodeParams(b: Uint8Array): AuthParams {
+  const [memo, sig, bytes, gas, price, denom] = JSON.parse(new TextDecoder().decode(b)) as string[];
+  return { maxMemoCharacters: BigInt(memo), txSigLimit: BigInt(sig), maxTxBytes: BigInt(bytes), maxTxGas: BigInt(gas), minGasPriceAtto: BigInt(price), feeDenom: denom };
+}
+
+export class AuthKeeper {
+  private paramsCache?: { bytes: Uint8Array; params: AuthParams };
+
+  private accountKey(addr: Address): string {
+    return ACCOUNT + bytesToKey(addressBytes(addr));
+  }
+
+  getAccount(ctx: Context, addr: Address): Account | undefined {
+    const raw = ctx.store(AUTH_PREFIX).get(this.accountKey(addr));
+    if (!raw) return undefined;
+    const a = BaseAccount.decode(raw);
+    return { address: addr, pubKey: a.pubKey, accountNumber: a.accountNumber, sequence: a.sequence };
+  }
+
+  setAccount(ctx: Context, acc: Account): void {
+    const encoded = BaseAccount.encode({ address: acc.address, pubKey: acc.pubKey, accountNumber: acc.accountNumber, sequence: acc.sequence }).finish();
+    ctx.store(AUTH_PREFIX).set(this.accountKey(acc.address), encoded);
+  }
+
+  /** Creates the account with the next account number if it does not exist yet (first receipt of funds). */
+  ensureAccount(ctx: Context, addr: Address): Account {
+    const existing = this.getAccount(ctx, addr);
+    if (existing) return existing;
+    const store = ctx.store(AUTH_PREFIX);
+    const nextRaw = store.get(NEXT_NUMBER);
+    const number = nextRaw ? keyToU64(String.fromCharCode(...nextRaw)) : 0n;
+    store.set(NEXT_NUMBER, new Uint8Array(Buffer.from(u64Key(number + 1n), 'latin1')));
+    const acc: Account = { address: addr, accountNumber: number, sequence: 0n };
+    this.setAccount(ctx, acc);
+    return acc;
+  }
+
+  params(ctx: Context): AuthParams {
+    const raw = ctx.store(AUTH_PREFIX).get(PARAMS);
+    if (!raw) return DEFAULT_AUTH_PARAMS;
+    // Decoding JSON on every tx is measurable; cache on the exact bytes (identity of content, not of object).
+    if (this.paramsCache && Buffer.compare(this.paramsCache.bytes, raw) === 0) return this.paramsCache.params;
+    const params = decodeParams(raw);
+    this.paramsCache = { bytes: raw, params };
+    return params;
+  }
+
+  setParams(ctx: Context, p: AuthParams): void {
+    ctx.store(AUTH_PREFIX).set(PARAMS, encodeParams(p));
+  }
+
+  *accounts(ctx: Context): IterableIterator<BaseAccount> {
+    const store = ctx.store(AUTH_PREFIX);
+    for (const [, v] of store.iterate(ACCOUNT, String.fromCharCode(ACCOUNT.charCodeAt(0) + 1))) yield BaseAccount.decode(v);
+  }
+}
