@@ -129,6 +129,20 @@ Example:
     });
 
   keys
+    .command('export')
+    .argument('<name>', 'key name')
+    .description('print a key\'s mnemonic (decrypts it; anyone with the words controls the funds)')
+    .addHelpText('after', '\nExamples:\n  $ proofbook keys export alice\n  $ PROOFBOOK_KEYRING_PASSPHRASE=… proofbook keys export alice --output json')
+    .action(async (name: string, _o: unknown, cmd: Command) => {
+      const ctx = Ctx.of(cmd);
+      const kr = ctx.keyring();
+      const info = await kr.get(name);
+      const mnemonic = await kr.exportMnemonic(name);
+      if (ctx.output === 'text') process.stderr.write('**Keep these words secret.**\n');
+      ctx.print({ name, address: info.address, mnemonic }, () => mnemonic);
+    });
+
+  keys
     .command('delete')
     .argument('<name>', 'key name')
     .description('delete a key (asks for confirmation unless --yes)')
