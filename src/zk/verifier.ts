@@ -31,8 +31,7 @@ import {
   encodeVerifyingKey,
   isG1Infinity,
   isG2Infinity,
-  isOnCurveG1,
-  isOnCurveG2,
+  validateProof,
   validateVerifyingKey,
 } from './groth16.js';
 
@@ -201,11 +200,8 @@ function checkItem(vk: PreparedVk, proof: Groth16Proof, publicSignals: bigint[])
     if (!isBigintArray(publicSignals)) return { ok: false, reason: 'malformed' };
     if (publicSignals.length !== vk.nPublic) return { ok: false, reason: 'wrong-input-count' };
     for (const s of publicSignals) if (s < 0n || s >= R) return { ok: false, reason: 'input-out-of-range' };
+    validateProof(proof); // structure, coordinates in [0, p), curve equations (throws ZkError)
     const { a, b, c } = proof;
-    if (typeof a !== 'object' || a === null || typeof c !== 'object' || c === null) return { ok: false, reason: 'malformed' };
-    if (typeof b !== 'object' || b === null || !Array.isArray(b.x) || !Array.isArray(b.y)) return { ok: false, reason: 'malformed' };
-    // isOnCurve* also reject coordinates outside [0, p) and non-bigints.
-    if (!isOnCurveG1(a) || !isOnCurveG2(b) || !isOnCurveG1(c)) return { ok: false, reason: 'not-on-curve' };
     const mb = toMclG2(b);
     if (!mb.isValidOrder()) return { ok: false, reason: 'not-in-subgroup' };
     const encProof = encodeProof(proof);
