@@ -35,13 +35,8 @@ export interface RunningNode {
 async function openProofbookApp(home: string, logger: pino.Logger): Promise<NodeApplication> {
   // Loaded lazily so tools that only need the node wiring (e.g. the kvstore fixture) do not load the
   // whole state machine.
-  // TODO(node): switch to a static `import { ProofbookApp } from './app.js'` once app/app.ts lands; the
-  // computed specifier keeps `tsc` passing until then.
-  const specifier = './app.js';
-  const mod = (await import(specifier)) as {
-    ProofbookApp: { open(opts: { home: string; logger?: pino.Logger }): Promise<NodeApplication> };
-  };
-  return mod.ProofbookApp.open({ home, logger });
+  const { ProofbookApp } = await import('./app.js');
+  return ProofbookApp.open({ home, logger });
 }
 
 export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {

@@ -111,16 +111,23 @@ export interface ConsensusTimeouts {
   peer_query_maj23_sleep_duration: string;
 }
 
+/**
+ * Fast blocks for tests and demos. Shaped like CometBFT's TestConsensusConfig (config/config.go: propose
+ * 40 ms, prevote/precommit 10 ms, commit 10 ms with skip_timeout_commit, gossip sleep 5 ms), but with a
+ * longer propose timeout and larger per-round deltas: on a 2-core machine running N CometBFT processes
+ * plus N Node.js apps, a proposal routinely takes a few hundred ms to arrive and 40 ms (+1 ms per round)
+ * made heights spin through dozens of empty rounds.
+ */
 export const FAST_TIMEOUTS: ConsensusTimeouts = {
-  timeout_propose: '40ms',
-  timeout_propose_delta: '1ms',
-  timeout_prevote: '10ms',
-  timeout_prevote_delta: '1ms',
-  timeout_precommit: '10ms',
-  timeout_precommit_delta: '1ms',
+  timeout_propose: '400ms',
+  timeout_propose_delta: '100ms',
+  timeout_prevote: '20ms',
+  timeout_prevote_delta: '20ms',
+  timeout_precommit: '20ms',
+  timeout_precommit_delta: '20ms',
   timeout_commit: '10ms',
   skip_timeout_commit: true,
-  peer_gossip_sleep_duration: '5ms',
+  peer_gossip_sleep_duration: '10ms',
   peer_query_maj23_sleep_duration: '250ms',
 };
 

@@ -32,7 +32,6 @@ test('frames match what CometBFT v0.38 writes: Echo request, Flush response', (t
 });
 
 test('cosmjs-types uses the v0.38 oneof field numbers (proto/tendermint/abci/types.proto)', (t) => {
-  const reqTag = (r: Parameters<typeof Request.fromPartial>[0]) => Request.encode(Request.fromPartial(r)).finish()[0]! | 0;
   const firstTag = (bytes: Uint8Array) => {
     // read the first varint tag
     let v = 0; let s = 1; let i = 0;
@@ -40,9 +39,10 @@ test('cosmjs-types uses the v0.38 oneof field numbers (proto/tendermint/abci/typ
     return v;
   };
   const field = (b: Uint8Array) => firstTag(b) >> 3;
-  const req = (r: Parameters<typeof Request.fromPartial>[0]) => field(Request.encode(Request.fromPartial(r)).finish());
-  const res = (r: Parameters<typeof Response.fromPartial>[0]) => field(Response.encode(Response.fromPartial(r)).finish());
-  t.is(reqTag({ echo: {} }) >> 3, 1);
+  // fromPartial fills the defaults of the (empty) inner message
+  const req = (r: object) => field(Request.encode(Request.fromPartial(r as Request)).finish());
+  const res = (r: object) => field(Response.encode(Response.fromPartial(r as Response)).finish());
+  t.is(req({ echo: {} }), 1);
   t.is(req({ flush: {} }), 2);
   t.is(req({ info: {} }), 3);
   t.is(req({ initChain: {} }), 5);
