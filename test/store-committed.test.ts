@@ -1,0 +1,188 @@
+import test from 'ava';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Level } from 'level';
+import { CommittedStore } from '../src/store/committed.js';
+import { type Write, u64Key } from '../src/store/kv.js';
+import { verifyMembership } from '../src/store/proof.js';
+
+function tempDir(t: { teardown(fn: () => void): void }): string {
+  const dir = mkdtempSync(join(tmpdir(), 'store-committed-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+const b = (s: string) => Buffer.from(s);
+const str = (v: Uint8Array | undefined) => (v === undefined ? undefined : Buffer.from(v).toString());
+const dumpStore = (s: CommittedStore) => [...s.iterate('', undefined)].map(([k, v]) => `${k}=${str(v)}`);
+
+test('fresh store: height 0, empty root (32 zero bytes)', async (t) => {
+  const s = await CommittedStore.open(join(tempDir(t), 'nested', 'db'));
+  t.is(s.height, 0n);
+  t.deepEqual(s.appHash, new Uint8Array(32));
+  t.deepEqual(s.root(), new Uint8Array(32));
+  t.is(s.size, 0);
+  await s.close();
+});
+
+test('commit, close, reopen -> same root, height, values; uncommitted writes are dropped', async (t) => {
+  const dir = tempDir(t);
+  let s = await CommittedStore.open(dir);
+  const r1 = s.applyBlock([['a', b('1')], ['b', b('2')], ['c', b('3')]]);
+  t.deepEqual(s.appHash, new Uint8Array(32), 'appHash reports the last commit, not the staged root');
+  t.is(str(s.get('b')), '2', 'reads see staged writes');
+  await s.commit(1n);
+  t.is(s.height, 1n);
+  t.deepEqual(s.appHash, r1);
+  const r2 = s.applyBlock([['b', null], ['d', b('4')], ['a', b('1b')]]);
+  t.notDeepEqual(r1, r2);
+  await s.commit(2n, [{ ns: 'blocks', key: u64Key(2n), value: b('block2') }]);
+  s.applyBlock([['zzz', b('never committed')]]);
+  await s.close();
+
+  s = await CommittedStore.open(dir);
+  t.is(s.height, 2n);
+  t.deepEqual(s.appHash, r2);
+  t.deepEqual(s.root(), r2);
+  t.deepEqual(dumpStore(s), ['a=1b', 'c=3', 'd=4']);
+  t.false(s.has('zzz'));
+  t.is(s.size, 3);
+  t.is(str(await s.auxGet('blocks', u64Key(2n))), 'block2');
+  const p = s.prove('d');
+  t.true(verifyMembership(s.appHash, p.proof, b('d'), b('4')));
+  await t.throwsAsync(() => s.commit(1n), { message: /below/ });
+  await s.close();
+});
+
+test('values are copied on applyBlock; iterate is ordered both ways', async (t) => {
+  const s = await CommittedStore.open(tempDir(t));
+  const v = b('abc');
+  s.applyBlock([['\x01', v], ['\xff', b('x')], ['\x00\xff', b('y')], ['\x00', b('z')]]);
+  v[0] = 0x7a;
+  t.is(str(s.get('\x01')), 'abc');
+  t.deepEqual([...s.iterate('', undefined)].map(([k]) => k), ['\x00', '\x00\xff', '\x01', '\xff']);
+  t.deepEqual([...s.iterate('\x00', '\xff', true)].map(([k]) => k), ['\x01', '\x00\xff', '\x00']);
+  await s.close();
+});
+
+test('aux namespace: get, ranges, reverse, limit, isolation; written atomically with commit', async (t) => {
+  const dir = tempDir(t);
+  const s = await CommittedStore.open(dir);
+  s.applyBlock([['k', b('v')]]);
+  const aux = [];
+  for (let i = 0n; i < 10n; i++) aux.push({ ns: 'tx', key: u64Key(i), value: b(`tx${i}`) });
+  aux.push({ ns: 'txx', key: u64Key(3n), value: b('other ns') });
+  aux.push({ ns: 't', key: 'x' + u64Key(3n), value: b('prefix ns') });
+  await s.commit(1n, aux);
+  t.is(await s.auxGet('tx', u64Key(11n)), undefined);
+  const all = async (it: AsyncIterable<[string, Uint8Array]>) => {
+    const out: string[] = [];
+    for await (const [, v] of it) out.push(str(v)!);
+    return out;
+  };
+  t.deepEqual(await all(s.auxIterate('tx', {})), [...Array(10).keys()].map((i) => `tx${i}`));
+  t.deepEqual(await all(s.auxIterate('tx', { gte: u64Key(3n), lt: u64Key(6n) })), ['tx3', 'tx4', 'tx5']);
+  t.deepEqual(await all(s.auxIterate('tx', { reverse: true, limit: 2 })), ['tx9', 'tx8']);
+  t.deepEqual(await all(s.auxIterate('txx', {})), ['other ns']);
+  await s.commit(2n, [{ ns: 'tx', key: u64Key(0n), value: null }]);
+  t.is(await s.auxGet('tx', u64Key(0n)), undefined);
+  t.is(s.size, 1, 'aux data is not state');
+  await s.close();
+});
+
+test('open refuses a store whose state does not match the stored app hash', async (t) => {
+  const dir = tempDir(t);
+  const s = await CommittedStore.open(dir);
+  s.applyBlock([['a', b('1')], ['b', b('2')]]);
+  await s.commit(5n);
+  await s.close();
+  const db = new Level<Buffer, Buffer>(dir, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+  await db.put(Buffer.from('sa', 'latin1'), b('tampered'));
+  await db.close();
+  await t.throwsAsync(() => CommittedStore.open(dir), { message: /corrupt/ });
+});
+
+// ---- Crash safety: SIGKILL a committing child at random moments, then reopen.
+
+const WRITES_PER_BLOCK = 1500;
+const KEYSPACE = 3000;
+/** Deterministic block contents for height h (shared by child and checker). */
+function blockWrites(h: number): Write[] {
+  const ws: Write[] = [];
+  for (let j = 0; j < WRITES_PER_BLOCK; j++) {
+    const k = `k/${(h * 7919 + j * 31) % KEYSPACE}`;
+    ws.push([k, j % 10 === 9 ? null : Buffer.from(`h${h}:j${j}`)]);
+  }
+  return ws;
+}
+
+const CHILD = (storeUrl: string, kvUrl: string) => `
+import { CommittedStore } from ${JSON.stringify(storeUrl)};
+import { u64Key } from ${JSON.stringify(kvUrl)};
+${blockWrites.toString()}
+const WRITES_PER_BLOCK = ${WRITES_PER_BLOCK}, KEYSPACE = ${KEYSPACE};
+const s = await CommittedStore.open(process.argv[2]);
+process.stdout.write('open ' + s.height + '\\n');
+for (let h = Number(s.height) + 1; ; h++) {
+  s.applyBlock(blockWrites(h));
+  await s.commit(BigInt(h), [{ ns: 'blocks', key: u64Key(BigInt(h)), value: Buffer.from('block ' + h) }]);
+  process.stdout.write('committed ' + h + '\\n');
+}
+`;
+
+test('crash safety: SIGKILL during a commit loop, reopen matches the last completed commit', async (t) => {
+  const dir = tempDir(t);
+  const db = join(dir, 'db');
+  const child = join(dir, 'child.mts');
+  const storeUrl = pathToFileURL(resolve('src/store/committed.ts')).href;
+  const kvUrl = pathToFileURL(resolve('src/store/kv.ts')).href;
+  writeFileSync(child, CHILD(storeUrl, kvUrl));
+
+  const model = new Map<string, string>();
+  let modelHeight = 0;
+  const advance = (to: number) => {
+    for (; modelHeight < to; ) {
+      modelHeight++;
+      for (const [k, v] of blockWrites(modelHeight)) {
+        if (v === null) model.delete(k);
+        else model.set(k, Buffer.from(v).toString());
+      }
+    }
+  };
+
+  let kills = 0;
+  for (let round = 0; round < 6; round++) {
+    const proc = spawn(process.execPath, ['--import', 'tsx', child, db], { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    proc.stdout.on('data', (d) => (out += d));
+    proc.stderr.on('data', (d) => (err += d));
+    const exited = new Promise<number | null>((res) => proc.on('exit', (code) => res(code)));
+    // Wait until it has opened the store, then let it run a random while and kill it.
+    while (!out.includes('open ')) {
+      if (proc.exitCode !== null) throw new Error(`child exited early: ${err}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    await new Promise((r) => setTimeout(r, 150 + Math.floor(Math.random() * 600)));
+    proc.kill('SIGKILL');
+    await exited;
+    kills++;
+    const done = [...out.matchAll(/committed (\d+)/g)].map((m) => Number(m[1]));
+    const lastReported = done.length ? done[done.length - 1] : Number(/open (\d+)/.exec(out)![1]);
+
+    const s = await CommittedStore.open(db); // verifies the rebuilt root against the stored app hash
+    const h = Number(s.height);
+    t.true(h === lastReported || h === lastReported + 1, `height ${h}, last reported ${lastReported}`);
+    t.log(`round ${round}: killed after ${done.length} commits this run; reopened at height ${h}`);
+    advance(h);
+    t.is(s.size, model.size);
+    for (const [k, v] of model) if (str(s.get(k)) !== v) t.fail(`key ${k} at height ${h}: ${str(s.get(k))} != ${v}`);
+    t.is(str(await s.auxGet('blocks', u64Key(BigInt(h)))), h > 0 ? `block ${h}` : undefined);
+    t.is(await s.auxGet('blocks', u64Key(BigInt(h + 1))), undefined);
+    await s.close();
+  }
+  t.is(kills, 6);
+  t.true(modelHeight > 0, 'the child committed at least one block');
+});
