@@ -83,46 +83,60 @@ export function compareAsks(a: MatchAsk, b: MatchAsk): number {
   return 0;
 }
 
+/**
+ * Checks the inputs and returns the request indices sorted by id (used for the output order). Duplicates are found
+ * as equal neighbours after sorting: sorting bigints is much cheaper than a Set of bigints.
+ */
 function validate(
   requests: readonly MatchRequest[],
   asks: readonly MatchAsk[],
   freeCollateral: ReadonlyMap<string, bigint>,
   params: MatchParams,
-): void {
+): number[] {
   if (params.collateralRatioBps < 0n) throw new MatchingInputError('collateralRatioBps must be >= 0');
-  const requestIds = new Set<bigint>();
   for (const r of requests) {
-    if (requestIds.has(r.id)) throw new MatchingInputError(`duplicate request id ${r.id}`);
-    requestIds.add(r.id);
     if (r.currentFee < 0n) throw new MatchingInputError(`request ${r.id}: negative currentFee`);
     if (r.minCollateral < 0n) throw new MatchingInputError(`request ${r.id}: negative minCollateral`);
   }
-  const askIds = new Set<bigint>();
+  const byId = new Array<number>(requests.length);
+  for (let i = 0; i < requests.length; i++) byId[i] = i;
+  byId.sort((a, b) => cmpBig(requests[a].id, requests[b].id));
+  for (let i = 1; i < byId.length; i++) {
+    if (requests[byId[i]].id === requests[byId[i - 1]].id) {
+      throw new MatchingInputError(`duplicate request id ${requests[byId[i]].id}`);
+    }
+  }
   for (const a of asks) {
-    if (askIds.has(a.id)) throw new MatchingInputError(`duplicate ask id ${a.id}`);
-    askIds.add(a.id);
     if (a.price < 0n) throw new MatchingInputError(`ask ${a.id}: negative price`);
     if (a.capacity < 0n) throw new MatchingInputError(`ask ${a.id}: negative capacity`);
     const free = freeCollateral.get(a.prover);
     if (free !== undefined && free < 0n) throw new MatchingInputError(`prover ${a.prover}: negative free collateral`);
   }
+  const askIds = asks.map((a) => a.id).sort(cmpBig);
+  for (let i = 1; i < askIds.length; i++) {
+    if (askIds[i] === askIds[i - 1]) throw new MatchingInputError(`duplicate ask id ${askIds[i]}`);
+  }
+  return byId;
 }
 
 interface Allocation {
+  /** Index of the request in the caller's array. */
+  index: number;
   request: MatchRequest;
   ask: MatchAsk;
   reserve: bigint;
 }
 
-/** Shared last step: clearing price, locked collateral, output ordering. */
+/** Shared last step: clearing price, locked collateral, output ordering (by request id). */
 function settle(
   requests: readonly MatchRequest[],
-  allocations: Allocation[],
+  byId: readonly number[],
+  allocations: readonly Allocation[],
   unusedCandidatePrice: (minReserve: bigint) => bigint | null,
   params: MatchParams,
 ): ClearingResult {
   if (allocations.length === 0) {
-    return { matches: [], clearingPrice: null, unmatched: requests.map((r) => r.id).sort(cmpBig) };
+    return { matches: [], clearingPrice: null, unmatched: byId.map((i) => requests[i].id) };
   }
   let lowestFee = allocations[0].request.currentFee;
   let highestAsk = allocations[0].ask.price;
@@ -137,26 +151,37 @@ function settle(
   let price = competitor === null || competitor > highestAsk ? competitor : highestAsk;
   if (price === null || price > lowestFee) price = lowestFee;
 
-  const matched = new Set<bigint>();
-  const matches: Match[] = allocations.map((a) => {
-    matched.add(a.request.id);
-    return {
-      requestId: a.request.id,
-      askId: a.ask.id,
-      prover: a.ask.prover,
-      price,
-      collateral: collateralFor(a.request.minCollateral, price, params.collateralRatioBps),
-    };
-  });
-  matches.sort((x, y) => cmpBig(x.requestId, y.requestId));
+  const matchOf = new Array<Allocation | undefined>(requests.length);
+  for (const a of allocations) matchOf[a.index] = a;
+  const matches: Match[] = [];
   const unmatched: bigint[] = [];
-  for (const r of requests) if (!matched.has(r.id)) unmatched.push(r.id);
-  unmatched.sort(cmpBig);
+  const ratio = params.collateralRatioBps;
+  for (const i of byId) {
+    const a = matchOf[i];
+    if (a === undefined) {
+      unmatched.push(requests[i].id);
+    } else {
+      matches.push({
+        requestId: a.request.id,
+        askId: a.ask.id,
+        prover: a.ask.prover,
+        price,
+        collateral: collateralFor(a.request.minCollateral, price, ratio),
+      });
+    }
+  }
   return { matches, clearingPrice: price, unmatched };
 }
 
 function cmpBig(a: bigint, b: bigint): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Request indices in priority order. */
+function requestOrder(requests: readonly MatchRequest[]): number[] {
+  const order = new Array<number>(requests.length);
+  for (let i = 0; i < requests.length; i++) order[i] = i;
+  return order.sort((a, b) => compareRequests(requests[a], requests[b]));
 }
 
 /**
@@ -173,10 +198,10 @@ export function clearCircuit(
   freeCollateral: ReadonlyMap<string, bigint>,
   params: MatchParams,
 ): ClearingResult {
-  validate(requests, asks, freeCollateral, params);
+  const byId = validate(requests, asks, freeCollateral, params);
   const ratio = params.collateralRatioBps;
 
-  const sortedRequests = requests.slice().sort(compareRequests);
+  const order = requestOrder(requests);
   const sortedAsks = asks.filter((a) => a.capacity > 0n).sort(compareAsks);
   const n = sortedAsks.length;
 
@@ -243,7 +268,8 @@ export function clearCircuit(
 
   const allocations: Allocation[] = [];
   let highestAsk = -1n;
-  for (const request of sortedRequests) {
+  for (const index of order) {
+    const request = requests[index];
     if (request.currentFee < highestAsk) break; // uniform-price guard: no later request can be matched either
     const hi = upperBound(request.currentFee);
     if (hi === 0) continue;
@@ -254,7 +280,7 @@ export function clearCircuit(
     remaining[p] -= reserve;
     capLeft[pos] -= 1n;
     if (prices[pos] > highestAsk) highestAsk = prices[pos];
-    allocations.push({ request, ask: sortedAsks[pos], reserve });
+    allocations.push({ index, request, ask: sortedAsks[pos], reserve });
     if (capLeft[pos] === 0n) {
       setLeaf(pos, -1n);
       const list = proverAsks[p];
@@ -273,7 +299,7 @@ export function clearCircuit(
     }
     return null;
   };
-  return settle(requests, allocations, competitorPrice, params);
+  return settle(requests, byId, allocations, competitorPrice, params);
 }
 
 /**
@@ -286,8 +312,8 @@ export function clearCircuitReference(
   freeCollateral: ReadonlyMap<string, bigint>,
   params: MatchParams,
 ): ClearingResult {
-  validate(requests, asks, freeCollateral, params);
-  const sortedRequests = requests.slice().sort(compareRequests);
+  const byId = validate(requests, asks, freeCollateral, params);
+  const order = requestOrder(requests);
   const sortedAsks = asks.slice().sort(compareAsks);
   const capLeft = sortedAsks.map((a) => a.capacity);
   const remaining = new Map<string, bigint>();
@@ -295,7 +321,8 @@ export function clearCircuitReference(
 
   const allocations: Allocation[] = [];
   let highestAsk: bigint | null = null;
-  for (const request of sortedRequests) {
+  for (const index of order) {
+    const request = requests[index];
     if (highestAsk !== null && request.currentFee < highestAsk) break;
     const reserve = collateralFor(request.minCollateral, request.currentFee, params.collateralRatioBps);
     for (let i = 0; i < sortedAsks.length; i++) {
@@ -306,7 +333,7 @@ export function clearCircuitReference(
         capLeft[i] -= 1n;
         remaining.set(ask.prover, free - reserve);
         if (highestAsk === null || ask.price > highestAsk) highestAsk = ask.price;
-        allocations.push({ request, ask, reserve });
+        allocations.push({ index, request, ask, reserve });
         break;
       }
     }
@@ -317,5 +344,5 @@ export function clearCircuitReference(
     }
     return null;
   };
-  return settle(requests, allocations, competitorPrice, params);
+  return settle(requests, byId, allocations, competitorPrice, params);
 }
