@@ -207,11 +207,34 @@ export class ProofbookApp implements AbciApplication {
     }
   }
 
+  /** Lets modules batch work over the whole block (see Module.beforeTxs); runs on a throwaway cache. */
+  private runBeforeTxs(blockCache: KV, block: BlockInfo, txs: readonly Uint8Array[]): void {
+    const hooks = this.modules.modules.filter((m) => m.beforeTxs);
+    if (hooks.length === 0) return;
+    const msgs: { typeUrl: string; value: unknown }[] = [];
+    for (const tx of txs) {
+      try {
+        for (const m of decodeTx(tx, this.modules.routes).msgs) msgs.push({ typeUrl: m.typeUrl, value: m.value });
+      } catch {
+        // undecodable txs fail on their own in runTx
+      }
+    }
+    for (const m of hooks) {
+      const ctx = new Context(new CacheKV(blockCache), block, 'block');
+      try {
+        m.beforeTxs!(ctx, msgs);
+      } catch (e) {
+        this.logger.error({ hook: `${m.name}.beforeTxs`, err: (e as Error).message }, 'beforeTxs hook failed (ignored)');
+      }
+    }
+  }
+
   async finalizeBlock(req: RequestFinalizeBlock): Promise<ResponseFinalizeBlock> {
     const block = this.blockInfo(req.height, req.time?.seconds ?? this.lastBlockTime);
     const blockCache = new CacheKV(this.store);
     const events: Event[] = [];
     for (const m of this.modules.modules) if (m.beginBlock) this.runHook(blockCache, block, `${m.name}.beginBlock`, m.beginBlock, events);
+    this.runBeforeTxs(blockCache, block, req.txs);
     const txResults: ExecTxResult[] = req.txs.map((tx) => {
       const out: TxOutcome = runTx(blockCache, block, 'deliver', tx, this.deps);
       return { code: out.code, data: out.data, log: out.log, info: '', gasWanted: out.gasWanted, gasUsed: out.gasUsed, events: out.events, codespace: out.codespace };

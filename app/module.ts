@@ -55,6 +55,12 @@ export interface Module {
   initGenesis?(ctx: Context, state: unknown): void;
   exportGenesis?(ctx: Context): unknown;
   beginBlock?(ctx: Context): void;
+  /**
+   * Called in FinalizeBlock after beginBlock and before the block's txs run, with the messages of every decodable tx
+   * in block order. For batching work whose results are pure functions of the messages (e.g. verifying all proofs of
+   * the block in one pairing check and caching the verdicts). Must not write state: its writes are discarded.
+   */
+  beforeTxs?(ctx: Context, msgs: readonly { readonly typeUrl: string; readonly value: unknown }[]): void;
   endBlock?(ctx: Context): void;
   readonly invariants?: readonly Invariant[];
 }

@@ -1,0 +1,39 @@
+/**
+ * The protobuf type registry for proofbook's messages, on top of cosmjs' defaults (bank etc.), so that
+ * @cosmjs/stargate's SigningStargateClient signs proofbook transactions unchanged.
+ */
+import { Registry, type GeneratedType } from '@cosmjs/proto-signing';
+import { defaultRegistryTypes } from '@cosmjs/stargate';
+import * as verifier from '../gen/proofbook/verifier/v1/verifier.js';
+import * as bond from '../gen/proofbook/bond/v1/bond.js';
+import * as market from '../gen/proofbook/market/v1/market.js';
+
+export const TYPE_URLS = {
+  registerCircuit: '/proofbook.verifier.v1.MsgRegisterCircuit',
+  bond: '/proofbook.bond.v1.MsgBond',
+  unbond: '/proofbook.bond.v1.MsgUnbond',
+  unjail: '/proofbook.bond.v1.MsgUnjail',
+  submitRequest: '/proofbook.market.v1.MsgSubmitRequest',
+  cancelRequest: '/proofbook.market.v1.MsgCancelRequest',
+  postAsk: '/proofbook.market.v1.MsgPostAsk',
+  cancelAsk: '/proofbook.market.v1.MsgCancelAsk',
+  submitProof: '/proofbook.market.v1.MsgSubmitProof',
+  releaseAssignment: '/proofbook.market.v1.MsgReleaseAssignment',
+} as const;
+
+export const proofbookTypes: ReadonlyArray<[string, GeneratedType]> = [
+  [TYPE_URLS.registerCircuit, verifier.MsgRegisterCircuit as GeneratedType],
+  [TYPE_URLS.bond, bond.MsgBond as GeneratedType],
+  [TYPE_URLS.unbond, bond.MsgUnbond as GeneratedType],
+  [TYPE_URLS.unjail, bond.MsgUnjail as GeneratedType],
+  [TYPE_URLS.submitRequest, market.MsgSubmitRequest as GeneratedType],
+  [TYPE_URLS.cancelRequest, market.MsgCancelRequest as GeneratedType],
+  [TYPE_URLS.postAsk, market.MsgPostAsk as GeneratedType],
+  [TYPE_URLS.cancelAsk, market.MsgCancelAsk as GeneratedType],
+  [TYPE_URLS.submitProof, market.MsgSubmitProof as GeneratedType],
+  [TYPE_URLS.releaseAssignment, market.MsgReleaseAssignment as GeneratedType],
+];
+
+export function proofbookRegistry(): Registry {
+  return new Registry([...defaultRegistryTypes, ...proofbookTypes]);
+}
