@@ -1,6 +1,7 @@
 /**
  * The protobuf type registry for proofbook's messages, on top of cosmjs' defaults (bank etc.), so that
  * @cosmjs/stargate's SigningStargateClient signs proofbook transactions unchanged.
+ * (ts-proto and cosmjs use different BinaryWriter classes with the same encode/finish contract, hence the casts.)
  */
 import { Registry, type GeneratedType } from '@cosmjs/proto-signing';
 import { defaultRegistryTypes } from '@cosmjs/stargate';
@@ -22,16 +23,16 @@ export const TYPE_URLS = {
 } as const;
 
 export const proofbookTypes: ReadonlyArray<[string, GeneratedType]> = [
-  [TYPE_URLS.registerCircuit, verifier.MsgRegisterCircuit as GeneratedType],
-  [TYPE_URLS.bond, bond.MsgBond as GeneratedType],
-  [TYPE_URLS.unbond, bond.MsgUnbond as GeneratedType],
-  [TYPE_URLS.unjail, bond.MsgUnjail as GeneratedType],
-  [TYPE_URLS.submitRequest, market.MsgSubmitRequest as GeneratedType],
-  [TYPE_URLS.cancelRequest, market.MsgCancelRequest as GeneratedType],
-  [TYPE_URLS.postAsk, market.MsgPostAsk as GeneratedType],
-  [TYPE_URLS.cancelAsk, market.MsgCancelAsk as GeneratedType],
-  [TYPE_URLS.submitProof, market.MsgSubmitProof as GeneratedType],
-  [TYPE_URLS.releaseAssignment, market.MsgReleaseAssignment as GeneratedType],
+  [TYPE_URLS.registerCircuit, verifier.MsgRegisterCircuit as unknown as GeneratedType],
+  [TYPE_URLS.bond, bond.MsgBond as unknown as GeneratedType],
+  [TYPE_URLS.unbond, bond.MsgUnbond as unknown as GeneratedType],
+  [TYPE_URLS.unjail, bond.MsgUnjail as unknown as GeneratedType],
+  [TYPE_URLS.submitRequest, market.MsgSubmitRequest as unknown as GeneratedType],
+  [TYPE_URLS.cancelRequest, market.MsgCancelRequest as unknown as GeneratedType],
+  [TYPE_URLS.postAsk, market.MsgPostAsk as unknown as GeneratedType],
+  [TYPE_URLS.cancelAsk, market.MsgCancelAsk as unknown as GeneratedType],
+  [TYPE_URLS.submitProof, market.MsgSubmitProof as unknown as GeneratedType],
+  [TYPE_URLS.releaseAssignment, market.MsgReleaseAssignment as unknown as GeneratedType],
 ];
 
 export function proofbookRegistry(): Registry {
