@@ -151,6 +151,22 @@ test('permuting requests, asks and the collateral map insertion order gives an i
   t.pass();
 });
 
+test('pure: inputs are not mutated and a second call gives the same result', (t) => {
+  fc.assert(
+    fc.property(arbInstance, (inst) => {
+      const before = JSON.stringify(
+        [inst.requests, inst.asks, [...inst.free.entries()], inst.params], (_k, v) => (typeof v === 'bigint' ? `${v}n` : v));
+      const a = run(inst);
+      const after = JSON.stringify(
+        [inst.requests, inst.asks, [...inst.free.entries()], inst.params], (_k, v) => (typeof v === 'bigint' ? `${v}n` : v));
+      if (before !== after) throw new Error('input mutated');
+      if (!fcEqual(a, run(inst))) throw new Error('second call differs');
+    }),
+    { numRuns: 500 },
+  );
+  t.pass();
+});
+
 test('a request whose fee is below every ask is never matched', (t) => {
   fc.assert(
     fc.property(arbInstance.chain((inst) => fc.tuple(fc.constant(inst), fc.boolean())), ([inst0, ample]) => {
