@@ -10,7 +10,7 @@ import { Writable } from 'node:stream';
 import type { Command } from 'commander';
 import { BroadcastTxError } from '@cosmjs/stargate';
 import { Keyring, KeyringError, KEYRING_BACKENDS, type KeyringBackend, type PassphraseProvider } from '../src/keyring/index.js';
-import { DEFAULT_NODE, NodeUnreachableError, normalizeNodeUrl } from '../src/client/tx.js';
+import { DEFAULT_NODE, NodeUnreachableError, SimulationError, normalizeNodeUrl } from '../src/client/tx.js';
 import { AddressError } from '../src/crypto/address.js';
 import { CoinsError } from '../src/types/coins.js';
 
@@ -197,6 +197,9 @@ export function describeError(e: unknown, ctx?: { node?: string; home?: string }
   if (e instanceof AddressError || e instanceof CoinsError) return new CliError(e.message, EXIT.USAGE);
   if (e instanceof BroadcastTxError) {
     return new CliError(`transaction rejected by the node (codespace ${e.codespace}, code ${e.code}): ${e.log ?? ''}`, EXIT.FAILED);
+  }
+  if (e instanceof SimulationError) {
+    return new CliError(`gas estimation failed: the tx would fail (codespace ${e.codespace}, code ${e.code}): ${e.log}`, EXIT.FAILED);
   }
   const msg = e instanceof Error ? e.message : String(e);
   // Connection failures that surface after connecting (node stopped mid-command).

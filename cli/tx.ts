@@ -1,11 +1,12 @@
 /** `proofbook tx …`: sign (SIGN_MODE_DIRECT), broadcast, wait for inclusion. */
 import { Command } from 'commander';
 import { GasPrice, calculateFee, type DeliverTxResponse, type StdFee } from '@cosmjs/stargate';
-import type { EncodeObject } from '@cosmjs/proto-signing';
-import type { SigningStargateClient } from '@cosmjs/stargate';
+import type { AccountData, EncodeObject } from '@cosmjs/proto-signing';
+import { SigningStargateClient } from '@cosmjs/stargate';
+import type { Comet38Client } from '@cosmjs/tendermint-rpc';
 import { Ctx, CliError, EXIT } from './common.js';
 import { addressArg } from './query.js';
-import { bankSendMsg, connectSigningClient } from '../src/client/tx.js';
+import { bankSendMsg, connectComet, simulateGas } from '../src/client/tx.js';
 import { parseCoins, coinsToProto } from '../src/types/coins.js';
 
 export const DEFAULT_GAS = 200_000;
@@ -36,7 +37,7 @@ function addTxFlags(cmd: Command): Command {
     .option('--chain-id <id>', 'expected chain id (checked against the node; default: the node\'s)');
 }
 
-async function resolveFee(client: SigningStargateClient, from: string, msgs: EncodeObject[], f: TxFlags): Promise<StdFee> {
+async function resolveFee(client: SigningStargateClient, comet: Comet38Client, signer: AccountData, msgs: EncodeObject[], f: TxFlags): Promise<StdFee> {
   if (f.fees === undefined && f.gasPrices === undefined) {
     throw new CliError('no fee given', EXIT.USAGE, 'add --fees 2000uproof, or --gas auto --gas-prices 0.001uproof');
   }
@@ -44,7 +45,11 @@ async function resolveFee(client: SigningStargateClient, from: string, msgs: Enc
   if (f.gas === 'auto') {
     const adj = Number(f.gasAdjustment ?? DEFAULT_GAS_ADJUSTMENT);
     if (!(adj >= 1 && adj <= 10)) throw new CliError(`--gas-adjustment must be between 1 and 10, got '${f.gasAdjustment}'`, EXIT.USAGE);
-    gas = Math.ceil((await client.simulate(from, msgs, f.memo)) * adj);
+    // Simulate with the fee coins the tx will carry (see simulateGas) so the fee deduction is counted.
+    const feeGuess = f.fees !== undefined ? coinsToProto(parseCoins(f.fees)) : calculateFee(DEFAULT_GAS, parsePrice(f.gasPrices!)).amount;
+    const { sequence } = await client.getSequence(signer.address);
+    const simulated = await simulateGas(comet, client.registry, { pubkey: signer.pubkey, sequence }, msgs, f.memo ?? '', feeGuess);
+    gas = Math.ceil(Number(simulated) * adj);
   } else if (f.gas !== undefined) {
     if (!/^[1-9][0-9]{0,15}$/.test(f.gas)) throw new CliError(`--gas must be a positive integer or "auto", got '${f.gas}'`, EXIT.USAGE);
     gas = Number(f.gas);
@@ -52,13 +57,15 @@ async function resolveFee(client: SigningStargateClient, from: string, msgs: Enc
     gas = DEFAULT_GAS;
   }
   if (f.fees !== undefined) return { amount: coinsToProto(parseCoins(f.fees)), gas: String(gas) };
-  let price: GasPrice;
+  return calculateFee(gas, parsePrice(f.gasPrices!));
+}
+
+function parsePrice(s: string): GasPrice {
   try {
-    price = GasPrice.fromString(f.gasPrices!);
+    return GasPrice.fromString(s);
   } catch (e) {
-    throw new CliError(`bad --gas-prices '${f.gasPrices}': ${(e as Error).message}`, EXIT.USAGE, 'e.g. --gas-prices 0.001uproof');
+    throw new CliError(`bad --gas-prices '${s}': ${(e as Error).message}`, EXIT.USAGE, 'e.g. --gas-prices 0.001uproof');
   }
-  return calculateFee(gas, price);
 }
 
 export function txResultData(r: DeliverTxResponse) {
@@ -70,14 +77,16 @@ export async function signAndSend(ctx: Ctx, fromKey: string, build: (from: strin
   const kr = ctx.keyring();
   const key = await kr.resolve(fromKey);
   const { wallet } = await kr.signer(key.name);
-  const client = await connectSigningClient(ctx.node, wallet);
+  const comet = await connectComet(ctx.node);
+  const client = SigningStargateClient.createWithSigner(comet, wallet, { broadcastPollIntervalMs: 300, broadcastTimeoutMs: 60_000 });
+  const [account] = await wallet.getAccounts();
   try {
     const chainId = await client.getChainId();
     if (f.chainId !== undefined && f.chainId !== chainId) {
       throw new CliError(`--chain-id ${f.chainId} does not match the node's chain id ${chainId}`, EXIT.USAGE, `check --node (${ctx.node})`);
     }
     const msgs = build(key.address);
-    const fee = await resolveFee(client, key.address, msgs, f);
+    const fee = await resolveFee(client, comet, account, msgs, f);
     const r = await client.signAndBroadcast(key.address, msgs, fee, f.memo ?? '');
     const data = txResultData(r);
     ctx.print(data, () =>

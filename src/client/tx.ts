@@ -5,7 +5,11 @@
 import { GasPrice, SigningStargateClient, StargateClient, type DeliverTxResponse, type StdFee } from '@cosmjs/stargate';
 import type { MsgSendEncodeObject } from '@cosmjs/stargate';
 import { Comet38Client } from '@cosmjs/tendermint-rpc';
-import type { OfflineSigner, Registry } from '@cosmjs/proto-signing';
+import { encodePubkey, type EncodeObject, type OfflineSigner, type Registry } from '@cosmjs/proto-signing';
+import { encodeSecp256k1Pubkey } from '@cosmjs/amino';
+import { AuthInfo, Fee, Tx, TxBody } from 'cosmjs-types/cosmos/tx/v1beta1/tx';
+import { SignMode } from 'cosmjs-types/cosmos/tx/signing/v1beta1/signing';
+import { SimulateRequest, SimulateResponse } from 'cosmjs-types/cosmos/tx/v1beta1/service';
 import type { Coin } from 'cosmjs-types/cosmos/base/v1beta1/coin';
 
 export const DEFAULT_NODE = 'http://127.0.0.1:26657';
@@ -71,4 +75,42 @@ export async function sendTokens(
   client: SigningStargateClient, from: string, to: string, amount: readonly Coin[], fee: StdFee | 'auto' | number, memo = '',
 ): Promise<DeliverTxResponse> {
   return client.signAndBroadcast(from, [bankSendMsg(from, to, amount)], fee, memo);
+}
+
+/**
+ * Estimates gas like `SigningStargateClient.simulate`, but with the fee coins the tx will really carry and a
+ * 64-byte placeholder signature, so the fee deduction and the final tx size are part of the estimate (cosmjs
+ * simulates with an empty fee and an empty signature, which undercounts both).
+ */
+export async function simulateGas(
+  comet: Comet38Client, registry: Registry, signer: { pubkey: Uint8Array; sequence: number },
+  messages: readonly EncodeObject[], memo: string, feeAmount: readonly Coin[],
+): Promise<bigint> {
+  const tx = Tx.fromPartial({
+    body: TxBody.fromPartial({ messages: messages.map((m) => registry.encodeAsAny(m)), memo }),
+    authInfo: AuthInfo.fromPartial({
+      fee: Fee.fromPartial({ amount: [...feeAmount], gasLimit: 0n }),
+      signerInfos: [{
+        publicKey: encodePubkey(encodeSecp256k1Pubkey(signer.pubkey)),
+        sequence: BigInt(signer.sequence),
+        modeInfo: { single: { mode: SignMode.SIGN_MODE_DIRECT } },
+      }],
+    }),
+    signatures: [new Uint8Array(64)],
+  });
+  const res = await comet.abciQuery({
+    path: '/cosmos.tx.v1beta1.Service/Simulate',
+    data: SimulateRequest.encode(SimulateRequest.fromPartial({ txBytes: Tx.encode(tx).finish() })).finish(),
+  });
+  if ((res.code ?? 0) !== 0) throw new SimulationError(res.code ?? 0, res.codespace ?? '', res.log ?? '');
+  const gas = SimulateResponse.decode(res.value).gasInfo?.gasUsed;
+  if (gas === undefined) throw new SimulationError(0, '', 'the node returned no gas info');
+  return gas;
+}
+
+export class SimulationError extends Error {
+  constructor(readonly code: number, readonly codespace: string, readonly log: string) {
+    super(`simulation failed (codespace ${codespace}, code ${code}): ${log}`);
+    this.name = 'SimulationError';
+  }
 }
