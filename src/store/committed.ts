@@ -34,6 +34,7 @@ const META_HEIGHT = 'mheight';
 const META_APPHASH = 'mapphash';
 const AUX = 'a';
 
+const NON_BINARY = /[^\x00-\xff]/;
 const kb = (k: string): Buffer => Buffer.from(k, 'latin1');
 
 function auxPrefix(ns: string): string {
@@ -166,7 +167,14 @@ export class CommittedStore implements KVReader {
    * until `commit`. Values are copied. Later writes to the same key win.
    */
   applyBlock(writes: Iterable<Write>): Uint8Array {
-    for (const [key, value] of writes) {
+    const list = Array.isArray(writes) ? (writes as Write[]) : [...writes];
+    // Validate before touching anything, so a bad write cannot leave a half-applied block.
+    for (const [key] of list) {
+      if (typeof key !== 'string' || NON_BINARY.test(key)) {
+        throw new RangeError(`state key is not a binary string (code unit > 0xff): ${JSON.stringify(key)}`);
+      }
+    }
+    for (const [key, value] of list) {
       if (value === null) {
         if (this.del(key)) this.staged.set(key, null);
         else if (this.staged.has(key)) this.staged.set(key, null);
@@ -264,7 +272,7 @@ export class CommittedStore implements KVReader {
     const leaf = this.leaves.get(key);
     if (leaf) {
       const { steps } = this.tree.walk(leaf.path);
-      return { exists: true, value: leaf.value, proof: { exist: existenceProof(kbytes, leaf.value, steps) } };
+      return { exists: true, value: Uint8Array.from(leaf.value), proof: { exist: existenceProof(kbytes, leaf.value, steps) } };
     }
     const path = sha256Key(key);
     const nb = (l: Leaf | null) => (l ? existenceProof(kb(l.key), l.value, this.tree.walk(l.path).steps) : undefined);
