@@ -179,9 +179,17 @@ function cmpBig(a: bigint, b: bigint): number {
 
 /** Request indices in priority order. */
 function requestOrder(requests: readonly MatchRequest[]): number[] {
-  const order = new Array<number>(requests.length);
-  for (let i = 0; i < requests.length; i++) order[i] = i;
-  return order.sort((a, b) => compareRequests(requests[a], requests[b]));
+  const n = requests.length;
+  const order = new Array<number>(n);
+  const fee = new Array<bigint>(n);
+  const id = new Array<bigint>(n);
+  for (let i = 0; i < n; i++) {
+    order[i] = i;
+    fee[i] = requests[i].currentFee;
+    id[i] = requests[i].id;
+  }
+  // Same order as compareRequests: fee descending, then id ascending.
+  return order.sort((a, b) => (fee[a] !== fee[b] ? (fee[a] > fee[b] ? -1 : 1) : id[a] < id[b] ? -1 : id[a] > id[b] ? 1 : 0));
 }
 
 /**
