@@ -67,6 +67,19 @@ test('values are copied on applyBlock; iterate is ordered both ways', async (t) 
   await s.close();
 });
 
+test('applyBlock rejects a non-binary key without applying any write; no-op deletes keep the root', async (t) => {
+  const s = await CommittedStore.open(tempDir(t));
+  const r0 = s.applyBlock([['a', b('1')]]);
+  t.throws(() => s.applyBlock([['b', b('2')], ['\u0100', b('3')]]), { instanceOf: RangeError });
+  t.false(s.has('b'));
+  t.deepEqual(s.root(), r0);
+  t.deepEqual(s.applyBlock([['missing', null]]), r0);
+  t.is(s.pending, 1);
+  t.deepEqual(s.applyBlock([['a', null]]), new Uint8Array(32));
+  t.is(s.size, 0);
+  await s.close();
+});
+
 test('aux namespace: get, ranges, reverse, limit, isolation; written atomically with commit', async (t) => {
   const dir = tempDir(t);
   const s = await CommittedStore.open(dir);

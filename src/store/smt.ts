@@ -37,8 +37,11 @@ export function sha256(data: Uint8Array): Hash {
 }
 
 /** sha256 of a binary-string key (its bytes, not its UTF-8 encoding). */
+const keyScratch = Buffer.alloc(1024);
 export function sha256Key(key: string): Hash {
-  return nodeHash('sha256', Buffer.from(key, 'latin1'), 'binary');
+  if (key.length > keyScratch.length) return nodeHash('sha256', Buffer.from(key, 'latin1'), 'binary');
+  const n = keyScratch.write(key, 0, 'latin1');
+  return nodeHash('sha256', keyScratch.subarray(0, n), 'binary');
 }
 
 export function hashToBytes(h: Hash): Uint8Array {
