@@ -8,7 +8,7 @@
 import type { Context } from '../../app/context.js';
 import type { Invariant } from '../../app/module.js';
 import { iteratePrefix } from '../../src/store/kv.js';
-import { BALANCE_PREFIX, BANK_STORE_PREFIX, SUPPLY_PREFIX, decodeAmountLoose, decodeString, parseBalanceKey } from './keys.js';
+import { BALANCE_PREFIX, BANK_STORE_PREFIX, SUPPLY_PREFIX, balanceKeyDenom, decodeAmountLoose, decodeString, parseBalanceKey } from './keys.js';
 
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 const MAX_REPORTED = 5;
@@ -28,7 +28,7 @@ export const totalSupplyInvariant: Invariant = {
     for (const [k, v] of iteratePrefix(kv, BALANCE_PREFIX)) {
       let denom: string;
       try {
-        denom = parseBalanceKey(k).denom;
+        denom = balanceKeyDenom(k);
       } catch (e) {
         problems.push(`malformed balance key: ${(e as Error).message}`);
         continue;

@@ -28,10 +28,36 @@ export const MODULE_ACCOUNT_PREFIX = 'm';
 /** Largest amount any balance or supply may reach (the SDK's 256-bit `math.Int` bound). */
 export const MAX_AMOUNT = (1n << 256n) - 1n;
 
+/**
+ * Bech32 decoding/encoding costs tens of microseconds per call here, and every balance access needs it, so both
+ * directions are memoized. These are pure functions of their input, so the caches cannot affect results; each is
+ * bounded (cleared when full) to keep memory flat under many distinct addresses.
+ */
+const CACHE_MAX = 16384;
+const keyOfAddress = new Map<string, Key>();
+const addressOfKey = new Map<Key, Address>();
+
 /** The length-prefixed address part of a key. */
 export function addressKey(addr: Address): Key {
-  const bytes = addressBytes(addr);
-  return String.fromCharCode(bytes.length) + bytesToKey(bytes);
+  let k = keyOfAddress.get(addr);
+  if (k === undefined) {
+    const bytes = addressBytes(addr);
+    k = String.fromCharCode(bytes.length) + bytesToKey(bytes);
+    if (keyOfAddress.size >= CACHE_MAX) keyOfAddress.clear();
+    keyOfAddress.set(addr, k);
+  }
+  return k;
+}
+
+/** Inverse of the address part: raw address bytes (as a key string) -> bech32. */
+function addressOfRaw(raw: Key): Address {
+  let a = addressOfKey.get(raw);
+  if (a === undefined) {
+    a = addressFromBytes(keyToBytes(raw));
+    if (addressOfKey.size >= CACHE_MAX) addressOfKey.clear();
+    addressOfKey.set(raw, a);
+  }
+  return a;
 }
 
 /** Prefix of all balances of one account (keys under it, with the prefix removed, are denoms). */
@@ -61,8 +87,16 @@ export function parseBalanceKey(key: Key): { address: Address; denom: string } {
   const len = key.charCodeAt(1);
   if (len !== 20 && len !== 32) throw new Error(`balance key has address length ${len}, expected 20 or 32`);
   if (key.length < 2 + len + 1) throw new Error(`balance key too short for a ${len}-byte address and a denom`);
-  const address = addressFromBytes(keyToBytes(key.slice(2, 2 + len)));
-  return { address, denom: key.slice(2 + len) };
+  return { address: addressOfRaw(key.slice(2, 2 + len)), denom: key.slice(2 + len) };
+}
+
+/** The denom of a full balance key without decoding the address (throws on a malformed key). */
+export function balanceKeyDenom(key: Key): string {
+  const len = key.charCodeAt(1);
+  if (key[0] !== BALANCE_PREFIX || (len !== 20 && len !== 32) || key.length < 2 + len + 1) {
+    throw new Error(`malformed balance key ${JSON.stringify(key)}`);
+  }
+  return key.slice(2 + len);
 }
 
 const enc = new TextEncoder();
