@@ -65,6 +65,13 @@ test(`4-validator localnet (${APP} app): equal app hashes at every height; a SIG
   t.false(st.catchingUp);
   const log = fs.readFileSync(net.cometLog(victim), 'utf8');
   t.regex(log, /Completed ABCI Handshake/);
+  const infos = [...log.matchAll(/ABCI Handshake App Info\s+module=consensus height=(\d+)/g)].map((m) => Number(m[1]));
+  t.is(infos.length, 2, 'two handshakes: first start and restart');
+  t.is(infos[0], 0);
+  if (APP === 'proofbook') {
+    // The real app persisted its state across SIGKILL: it reported its last commit, not height 0.
+    t.true(infos[1]! >= 19, `app reported height ${infos[1]} after restart (it had reached >= 20 before the kill)`);
+  }
   const finalCommon = Math.min(...await Promise.all(all.map((i) => net.height(i))));
   t.true(finalCommon > downHeight);
   const compared2 = await assertHashesAgree(t, net, all, finalCommon);
