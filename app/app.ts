@@ -9,6 +9,7 @@
  *   Commit:        the staged writes, height and app hash go to LevelDB in one atomic batch; CheckTx state is reset.
  *   Info:          reports the last *committed* height/app hash, so a crash before Commit replays the block.
  */
+import '../src/codec/cosmjs-types-alloc.js';
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import pino, { type Logger } from 'pino';
@@ -29,7 +30,7 @@ import { bytesToKey, type KV } from '../src/store/kv.js';
 import { Context, type BlockInfo } from './context.js';
 import { createModules, type ModuleSet } from './modules.js';
 import { runTx, type PipelineDeps, type TxOutcome } from './tx/pipeline.js';
-import { decodeTx } from './tx/decode.js';
+import { decodeTx, txHash } from './tx/decode.js';
 import { SignatureCache } from './tx/ante.js';
 import { defaultVerifier, type Secp256k1Verify } from '../src/crypto/secp256k1.js';
 import { AppError, ErrInvalidRequest, ErrUnknownRequest, ErrNotFound, toAppError, GRPC } from './errors.js';
@@ -58,6 +59,8 @@ export class ProofbookApp implements AbciApplication {
   private chainId = '';
   private lastBlockTime = 0n;
   private pendingHeight: bigint | undefined;
+  /** Hashes of the txs applied (successfully, in order) to checkState since the last commit: see prepareProposal. */
+  private checkSeq: string[] = [];
   private readonly deps: PipelineDeps;
   /** Invariant failures seen (only filled when checkInvariants is on). */
   readonly invariantFailures: { height: bigint; failures: string[] }[] = [];
@@ -151,6 +154,7 @@ export class ProofbookApp implements AbciApplication {
   async checkTx(req: RequestCheckTx): Promise<ResponseCheckTx> {
     const mode = req.type === CheckTxType.RECHECK ? 'recheck' : 'check';
     const out = runTx(this.checkState, this.blockInfo(this.store.height + 1n), mode, req.tx, this.deps);
+    if (out.code === 0 && out.tx) this.checkSeq.push(Buffer.from(out.tx.hash).toString('latin1'));
     return {
       code: out.code, data: out.data, log: out.log, info: '', gasWanted: out.gasWanted, gasUsed: out.gasUsed,
       events: out.events, codespace: out.codespace,
@@ -160,7 +164,20 @@ export class ProofbookApp implements AbciApplication {
   // ---------------------------------------------------------------- proposals
 
   async prepareProposal(req: RequestPrepareProposal): Promise<ResponsePrepareProposal> {
-    // Re-run the candidates in order on scratch state and keep those that still pass and fit in max_tx_bytes.
+    // Fast path: CometBFT reaps the mempool in the order CheckTx applied the txs to checkState. If the candidates are
+    // a prefix of that sequence, each one already passed on top of the committed state plus its predecessors, so
+    // re-running them would only repeat that verdict. Take the longest prefix that fits in max_tx_bytes.
+    if (req.txs.length <= this.checkSeq.length && req.txs.every((tx, i) => txHash(tx).toString('latin1') === this.checkSeq[i])) {
+      const txs: Uint8Array[] = [];
+      let total = 0n;
+      for (const tx of req.txs) {
+        if (total + BigInt(tx.length) > req.maxTxBytes) break;
+        txs.push(tx);
+        total += BigInt(tx.length);
+      }
+      return { txs };
+    }
+    // Otherwise re-run the candidates in order on scratch state and keep those that still pass and fit.
     const scratch = new CacheKV(this.store);
     const block = this.blockInfo(req.height, req.time?.seconds ?? this.lastBlockTime);
     const txs: Uint8Array[] = [];
@@ -259,6 +276,7 @@ export class ProofbookApp implements AbciApplication {
     await this.store.commit(height);
     this.pendingHeight = undefined;
     this.checkState = new CacheKV(this.store);
+    this.checkSeq = [];
     return { retainHeight: 0n };
   }
 

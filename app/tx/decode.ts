@@ -24,7 +24,7 @@ export interface DecodedTx {
   readonly msgs: readonly DecodedMsg[];
 }
 
-export function txHash(bytes: Uint8Array): Uint8Array {
+export function txHash(bytes: Uint8Array): Buffer {
   return createHash('sha256').update(bytes).digest();
 }
 
@@ -36,8 +36,26 @@ function decodeOrThrow<T>(what: string, f: () => T): T {
   }
 }
 
+/**
+ * Decoded txs by hash: a tx is decoded in CheckTx and again in FinalizeBlock (and on recheck). Decoding is a pure
+ * function of the bytes, and a DecodedTx is never mutated, so a hit returns exactly what decoding would.
+ */
+const decoded = new Map<string, DecodedTx>();
+const DECODE_CACHE_SIZE = 50_000;
+
 export function decodeTx(bytes: Uint8Array, routes: ReadonlyMap<string, MsgRoute>): DecodedTx {
   if (bytes.length === 0) throw ErrTxDecode('empty tx');
+  const hash = txHash(bytes);
+  const key = Buffer.from(hash).toString('latin1');
+  const hit = decoded.get(key);
+  if (hit && hit.msgs.every((m) => routes.get(m.typeUrl) === m.route)) return hit;
+  const tx = decodeUncached(bytes, hash, routes);
+  if (decoded.size >= DECODE_CACHE_SIZE) decoded.clear();
+  decoded.set(key, tx);
+  return tx;
+}
+
+function decodeUncached(bytes: Uint8Array, hash: Uint8Array, routes: ReadonlyMap<string, MsgRoute>): DecodedTx {
   const raw = decodeOrThrow('TxRaw', () => TxRaw.decode(bytes));
   const body = decodeOrThrow('TxBody', () => TxBody.decode(raw.bodyBytes));
   const authInfo = decodeOrThrow('AuthInfo', () => AuthInfo.decode(raw.authInfoBytes));
@@ -58,5 +76,5 @@ export function decodeTx(bytes: Uint8Array, routes: ReadonlyMap<string, MsgRoute
     }
     return { typeUrl: any.typeUrl, value, route };
   });
-  return { bytes, hash: txHash(bytes), raw, body, authInfo, msgs };
+  return { bytes, hash, raw, body, authInfo, msgs };
 }

@@ -3,6 +3,7 @@
  * native libsecp256k1 signer (RFC 6979 deterministic nonces, always low-S). Wallet users go through @cosmjs's
  * SigningStargateClient instead; this path is for tools that sign many txs fast (benchmarks, the prover worker).
  */
+import '../codec/cosmjs-types-alloc.js';
 import { createRequire } from 'node:module';
 import { createHash } from 'node:crypto';
 import { TxRaw, TxBody, AuthInfo, SignDoc } from 'cosmjs-types/cosmos/tx/v1beta1/tx';
