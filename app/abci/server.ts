@@ -180,11 +180,22 @@ export async function startAbciServer(app: AbciApplication, opts: AbciServerOpti
     let tail: Promise<void> = Promise.resolve();
     let closed = false;
 
+    // Responses completed in the same event-loop turn leave in one write (cork until setImmediate):
+    // a burst of pipelined CheckTx answers costs one syscall instead of one each.
+    let corked = false;
+    const send = (frame: Buffer): void => {
+      if (!corked) {
+        corked = true;
+        socket.cork();
+        setImmediate(() => { corked = false; socket.uncork(); });
+      }
+      socket.write(frame);
+    };
     const answer = (produce: Promise<Response | null>): void => {
       tail = tail.then(async () => {
         const res = await produce;
         if (res === null || closed || fatal) return;
-        socket.write(encodeResponseFrame(res));
+        send(encodeResponseFrame(res));
       }).catch((err: unknown) => {
         clog.error({ err }, 'failed to write ABCI response');
       });
