@@ -5,7 +5,7 @@ import test from 'ava';
 import { readFileSync } from 'node:fs';
 import * as mcl from 'mcl-wasm';
 import { P, R, ZkError, isOnCurveG2, proofToSnarkjs, type G1, type G2, type Groth16Proof, type Groth16VerifyingKey } from '../src/zk/groth16.js';
-import { batchCoefficients, initZk, prepareVerifyingKey, verifyBatch, verifyDetailed, verifyOne, type PreparedVk } from '../src/zk/verifier.js';
+import { batchCoefficients, initZk, isInG2Subgroup, prepareVerifyingKey, verifyBatch, verifyDetailed, verifyOne, type PreparedVk } from '../src/zk/verifier.js';
 import { loadSnarkjs, proveWithSnarkjs, terminateSnarkjs } from '../src/zk/prove.js';
 import { GENESIS_CIRCUIT, genesisInput, loadGenesisVerifyingKey } from '../src/zk/genesis.js';
 
@@ -69,11 +69,15 @@ const negG2 = (p: G2): G2 => ({ x: p.x, y: [(P - p.y[0]) % P, (P - p.y[1]) % P] 
 const G1_GEN: G1 = { x: 1n, y: 2n };
 const addG1 = (a: G1, b: G1): G1 => fromMclG1(mcl.add(toMclG1(a), toMclG1(b)));
 
-/** [k]Q computed as [k-1]Q + Q so that k = r is expressible (mcl's Fr reduces mod r). */
+/** [k]Q by double-and-add with the generic group law (independent of mcl's scalar multiplication and order check). */
 function mulG2ByBig(q: mcl.G2, k: bigint): mcl.G2 {
-  const f = new mcl.Fr();
-  f.setStr(((k - 1n) % R).toString(16), 16);
-  return mcl.add(mcl.mul(q, f), q);
+  let acc = new mcl.G2();
+  acc.clear();
+  for (const bit of k.toString(2)) {
+    acc = mcl.dbl(acc);
+    if (bit === '1') acc = mcl.add(acc, q);
+  }
+  return acc;
 }
 
 /**
@@ -81,11 +85,11 @@ function mulG2ByBig(q: mcl.G2, k: bigint): mcl.G2 {
  * square right-hand side gives a point whose order is almost surely a multiple of a cofactor prime. We add a
  * cofactor-torsion component T = [r]Q to a real proof's B, so B' = B + T is on the curve but [r]B' != O.
  */
-function twistPointOutsideSubgroup(): mcl.G2 {
+function twistPointOutsideSubgroup(seed = 1): mcl.G2 {
   const inv82 = modPow(82n, P - 2n);
   const b = new mcl.Fp2();
   b.setStr(`${(27n * inv82) % P} ${(P - ((3n * inv82) % P)) % P}`, 10);
-  for (let i = 1; i < 1000; i++) {
+  for (let i = seed; i < seed + 1000; i++) {
     const x = new mcl.Fp2();
     x.setStr(`${i} 1`, 10);
     const rhs = mcl.add(mcl.mul(mcl.mul(x, x), x), b);
@@ -188,6 +192,28 @@ test('the constructed G2 point is on the twist but outside the r-order subgroup 
   t.false(q.isValidOrder());
   // Whereas a real proof's B is in the subgroup.
   t.true(mulG2ByBig(toMclG2(valid[0].proof.b), R).isZero());
+});
+
+test('the fast G2 subgroup test agrees with [r]Q == O on subgroup, non-subgroup and mixed points', (t) => {
+  const cases: { q: mcl.G2; inG2: boolean }[] = [];
+  for (let i = 0; i < 6; i++) {
+    const s = mcl.hashAndMapToG2(`subgroup ${i}`); // hash-to-G2 clears the cofactor
+    cases.push({ q: s, inG2: true });
+    const outside = twistPointOutsideSubgroup(1 + 17 * i);
+    cases.push({ q: outside, inG2: false });
+    const torsion = mulG2ByBig(outside, R); // order divides the cofactor
+    cases.push({ q: torsion, inG2: false });
+    cases.push({ q: mcl.add(s, torsion), inG2: false });
+  }
+  cases.push({ q: toMclG2(valid[0].proof.b), inG2: true });
+  cases.push({ q: toMclG2(vkRaw.delta), inG2: true });
+  for (const [k, c] of cases.entries()) {
+    t.is(mulG2ByBig(c.q, R).isZero(), c.inG2, `case ${k}: reference [r]Q`);
+    t.is(c.q.isValidOrder(), c.inG2, `case ${k}: mcl isValidOrder`);
+    t.is(isInG2Subgroup(fromMclG2(c.q)), c.inG2, `case ${k}: isInG2Subgroup`);
+  }
+  t.true(isInG2Subgroup({ x: [0n, 0n], y: [0n, 0n] })); // identity
+  t.false(isInG2Subgroup({ x: [1n, 2n], y: [3n, 4n] })); // not on the twist
 });
 
 test('every invalid variant is rejected by verifyOne with the right reason, and by snarkjs', async (t) => {
