@@ -156,11 +156,15 @@ function portFree(port: number, host: string): Promise<boolean> {
   });
 }
 
-/** A base port in [20000, 60000) with all 10*validators ports after it free on 127.0.0.1. */
+/**
+ * A base port in [20000, 32000) with all 10*validators ports after it free on 127.0.0.1. The range stays
+ * below Linux's ephemeral ports (32768+), so outgoing connections cannot grab a port between this check
+ * and the node binding it.
+ */
 export async function findFreeBasePort(validators: number): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
     // Not state-machine code: randomness only spreads concurrent test runs over the port range.
-    const base = 20000 + 10 * Math.floor(Math.random() * ((40000 - 10 * validators) / 10));
+    const base = 20000 + 10 * Math.floor(Math.random() * ((12000 - 10 * validators) / 10));
     let ok = true;
     for (let i = 0; i < validators && ok; i++) {
       for (const off of [0, 1, 2]) if (!(await portFree(base + 10 * i + off, '127.0.0.1'))) { ok = false; break; }
