@@ -1,0 +1,120 @@
+/**
+ * The embedded single-node devnet: the app driven in-process exactly like CometBFT v0.38 would drive it, behind
+ * the CometBFT JSON-RPC / websocket subset that @cosmjs/tendermint-rpc's Comet38Client uses. See docs/devnet.md.
+ */
+import type pino from 'pino';
+import type { AbciApplication, SerialQueue } from '../abci/application.js';
+import { DevnetNode, type DevnetApp } from './node.js';
+import { RpcServer } from './rpc.js';
+
+export { DevnetNode } from './node.js';
+export type { DevnetApp, NewBlockEvent } from './node.js';
+export { RpcServer } from './rpc.js';
+
+export const DEFAULT_CHAIN_ID = 'proofbook-devnet-1';
+export const DEFAULT_RPC_ADDRESS = '127.0.0.1:26657';
+
+export interface DevnetOptions {
+  home: string;
+  chainId?: string;
+  /** Block interval in ms (CometBFT's timeout_commit); 0 = manual, blocks only via produceBlock(). */
+  blockTimeMs?: number;
+  /** host:port to bind the RPC to (port 0 picks a free one). */
+  rpcAddress?: string;
+  /** Genesis app_state (sent as InitChain app_state_bytes, UTF-8 JSON); default genesis/index.ts defaultGenesis(). */
+  appState?: object;
+  /** The application; default ProofbookApp opened on `home`. The devnet closes it on close(). */
+  app?: AbciApplication & { queue: SerialQueue };
+  logger?: pino.Logger;
+  /** Test hooks (crash simulation). */
+  hooks?: {
+    afterBlockPersisted?: (height: bigint) => void | Promise<void>;
+    beforeCommit?: (height: bigint) => void | Promise<void>;
+  };
+}
+
+export interface Devnet {
+  readonly rpcUrl: string;
+  readonly app: DevnetApp;
+  readonly node: DevnetNode;
+  height(): bigint;
+  waitForHeight(h: bigint | number): Promise<void>;
+  /** Produces one block now (serialized with the timer's blocks). */
+  produceBlock(): Promise<void>;
+  close(): Promise<void>;
+}
+
+async function defaultApp(home: string, logger?: pino.Logger): Promise<DevnetApp> {
+  // Resolved at run time so the devnet also works (with an explicit app) before app/app.ts exists.
+  const spec = '../app.js';
+  const mod = (await import(spec)) as { ProofbookApp: { open(o: { home: string; logger?: pino.Logger }): Promise<DevnetApp> } };
+  return mod.ProofbookApp.open({ home, logger });
+}
+
+async function defaultAppState(): Promise<object> {
+  const spec = '../../genesis/index.js';
+  const mod = (await import(spec)) as { defaultGenesis(): object };
+  return mod.defaultGenesis();
+}
+
+export async function startDevnet(opts: DevnetOptions): Promise<Devnet> {
+  const log = opts.logger?.child({ module: 'devnet' });
+  const blockTimeMs = opts.blockTimeMs ?? 1000;
+  if (!Number.isInteger(blockTimeMs) || blockTimeMs < 0) throw new Error(`blockTimeMs must be a non-negative integer, got ${blockTimeMs}`);
+  const ownsApp = opts.app === undefined;
+  const app = opts.app ?? await defaultApp(opts.home, opts.logger);
+  let node: DevnetNode;
+  try {
+    node = await DevnetNode.open({
+      home: opts.home,
+      chainId: opts.chainId ?? DEFAULT_CHAIN_ID,
+      appState: opts.appState ?? (ownsApp ? await defaultAppState() : {}),
+      app,
+      logger: log,
+      afterBlockPersisted: opts.hooks?.afterBlockPersisted,
+      beforeCommit: opts.hooks?.beforeCommit,
+    });
+  } catch (err) {
+    await app.close();
+    throw err;
+  }
+  let rpc: RpcServer;
+  try {
+    rpc = await RpcServer.listen(node, opts.rpcAddress ?? DEFAULT_RPC_ADDRESS);
+  } catch (err) {
+    await node.close();
+    await app.close();
+    throw err;
+  }
+  log?.info({ rpc: rpc.url, chainId: node.chainId, height: node.height.toString() }, 'devnet started');
+
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  const loop = () => {
+    timer = setTimeout(() => {
+      node.produceBlock().then(
+        () => { if (!stopped) loop(); },
+        (err: unknown) => { log?.fatal({ err }, 'devnet stopped producing blocks'); },
+      );
+    }, blockTimeMs);
+  };
+  if (blockTimeMs > 0) loop();
+
+  return {
+    rpcUrl: rpc.url,
+    app,
+    node,
+    height: () => node.height,
+    waitForHeight: (h) => node.waitForHeight(h),
+    produceBlock: () => node.produceBlock(),
+    close: async () => {
+      if (stopped) return;
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      await rpc.close();
+      await node.close();
+      await app.close();
+      log?.info('devnet stopped');
+    },
+  };
+}

@@ -1,0 +1,163 @@
+/**
+ * CometBFT v0.38 RPC JSON encodings (libs/json + gogoproto json tags): int64/uint64 (and Go int) as decimal
+ * strings, int32/uint32 as numbers, []byte as base64, HexBytes as upper-case hex, times as RFC 3339 with
+ * nanoseconds, and `omitempty` on every field of ABCI protobuf messages.
+ */
+import type { Timestamp } from 'cosmjs-types/google/protobuf/timestamp';
+import type { BlockID, Header, Commit } from 'cosmjs-types/tendermint/types/types';
+import type { Block } from 'cosmjs-types/tendermint/types/block';
+import type {
+  Event, ExecTxResult, ResponseCheckTx, ResponseFinalizeBlock, ResponseInfo, ResponseQuery, ValidatorUpdate,
+} from 'cosmjs-types/tendermint/abci/types';
+import type { ConsensusParams } from 'cosmjs-types/tendermint/types/params';
+
+export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+export type JsonObject = { [k: string]: Json };
+
+export const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex').toUpperCase();
+export const b64 = (b: Uint8Array): string => Buffer.from(b).toString('base64');
+
+export function rfc3339Nano(t: Timestamp): string {
+  const base = new Date(Number(t.seconds) * 1000).toISOString().slice(0, 19);
+  if (t.nanos === 0) return `${base}Z`;
+  const frac = String(t.nanos).padStart(9, '0').replace(/0+$/, '');
+  return `${base}.${frac}Z`;
+}
+
+/** Builds an object skipping "empty" values, like Go's omitempty. */
+function omitEmpty(entries: [string, Json | undefined][]): JsonObject {
+  const out: JsonObject = {};
+  for (const [k, v] of entries) {
+    if (v === undefined || v === null || v === '' || v === 0 || v === false) continue;
+    if (Array.isArray(v) && v.length === 0) continue;
+    out[k] = v;
+  }
+  return out;
+}
+const i64 = (v: bigint): string | undefined => (v === 0n ? undefined : v.toString());
+const bytesB64 = (v: Uint8Array | undefined): string | undefined => (v && v.length > 0 ? b64(v) : undefined);
+
+export function eventJson(e: Event): JsonObject {
+  return omitEmpty([
+    ['type', e.type],
+    ['attributes', e.attributes.map((a) => omitEmpty([['key', a.key], ['value', a.value], ['index', a.index]]))],
+  ]);
+}
+
+export function execTxResultJson(r: ExecTxResult): JsonObject {
+  return omitEmpty([
+    ['code', r.code], ['data', bytesB64(r.data)], ['log', r.log], ['info', r.info],
+    ['gas_wanted', i64(r.gasWanted)], ['gas_used', i64(r.gasUsed)],
+    ['events', r.events.map(eventJson)], ['codespace', r.codespace],
+  ]);
+}
+
+export function checkTxJson(r: ResponseCheckTx): JsonObject {
+  return omitEmpty([
+    ['code', r.code], ['data', bytesB64(r.data)], ['log', r.log], ['info', r.info],
+    ['gas_wanted', i64(r.gasWanted)], ['gas_used', i64(r.gasUsed)],
+    ['events', r.events.map(eventJson)], ['codespace', r.codespace],
+  ]);
+}
+
+export function infoJson(r: ResponseInfo): JsonObject {
+  return omitEmpty([
+    ['data', r.data], ['version', r.version], ['app_version', i64(r.appVersion)],
+    ['last_block_height', i64(r.lastBlockHeight)], ['last_block_app_hash', bytesB64(r.lastBlockAppHash)],
+  ]);
+}
+
+export function queryJson(r: ResponseQuery): JsonObject {
+  const proof = r.proofOps && r.proofOps.ops.length > 0
+    ? { ops: r.proofOps.ops.map((op) => omitEmpty([['type', op.type], ['key', bytesB64(op.key)], ['data', bytesB64(op.data)]])) }
+    : undefined;
+  return omitEmpty([
+    ['code', r.code], ['log', r.log], ['info', r.info], ['index', i64(r.index)],
+    ['key', bytesB64(r.key)], ['value', bytesB64(r.value)],
+    // CometBFT's json tag is proof_ops; @cosmjs/tendermint-rpc reads proofOps. Both are sent.
+    ['proof_ops', proof], ['proofOps', proof],
+    ['height', i64(r.height)], ['codespace', r.codespace],
+  ]);
+}
+
+export function pubKeyJson(ed25519: Uint8Array): JsonObject {
+  return { type: 'tendermint/PubKeyEd25519', value: b64(ed25519) };
+}
+
+export function validatorUpdateJson(v: ValidatorUpdate): JsonObject {
+  const key: JsonObject = v.pubKey?.ed25519 ? { Sum: { type: 'tendermint.crypto.PublicKey_Ed25519', value: { ed25519: b64(v.pubKey.ed25519) } } }
+    : { Sum: { type: 'tendermint.crypto.PublicKey_Secp256K1', value: { secp256k1: b64(v.pubKey?.secp256k1 ?? new Uint8Array()) } } };
+  return omitEmpty([['pub_key', key], ['power', i64(v.power)]]);
+}
+
+export function consensusParamsJson(p: ConsensusParams): JsonObject {
+  const out: JsonObject = {};
+  if (p.block) out.block = { max_bytes: p.block.maxBytes.toString(), max_gas: p.block.maxGas.toString() };
+  if (p.evidence) {
+    const d = p.evidence.maxAgeDuration;
+    const ns = d ? d.seconds * 1_000_000_000n + BigInt(d.nanos) : 0n;
+    out.evidence = {
+      max_age_num_blocks: p.evidence.maxAgeNumBlocks.toString(), max_age_duration: ns.toString(), max_bytes: p.evidence.maxBytes.toString(),
+    };
+  }
+  if (p.validator) out.validator = { pub_key_types: [...p.validator.pubKeyTypes] };
+  if (p.version) out.version = omitEmpty([['app', i64(p.version.app)]]);
+  if (p.abci) out.abci = { vote_extensions_enable_height: p.abci.voteExtensionsEnableHeight.toString() };
+  return out;
+}
+
+export function finalizeBlockJson(r: ResponseFinalizeBlock): JsonObject {
+  return omitEmpty([
+    ['events', r.events.map(eventJson)],
+    ['tx_results', r.txResults.map(execTxResultJson)],
+    ['validator_updates', r.validatorUpdates.map(validatorUpdateJson)],
+    ['consensus_param_updates', r.consensusParamUpdates ? consensusParamsJson(r.consensusParamUpdates) : undefined],
+    ['app_hash', bytesB64(r.appHash)],
+  ]);
+}
+
+export function blockIdJson(id: BlockID): JsonObject {
+  return { hash: hex(id.hash), parts: { total: id.partSetHeader.total, hash: hex(id.partSetHeader.hash) } };
+}
+
+export function headerJson(h: Header): JsonObject {
+  return {
+    version: omitEmpty([['block', i64(h.version.block)], ['app', i64(h.version.app)]]),
+    chain_id: h.chainId,
+    height: h.height.toString(),
+    time: rfc3339Nano(h.time),
+    last_block_id: blockIdJson(h.lastBlockId),
+    last_commit_hash: hex(h.lastCommitHash),
+    data_hash: hex(h.dataHash),
+    validators_hash: hex(h.validatorsHash),
+    next_validators_hash: hex(h.nextValidatorsHash),
+    consensus_hash: hex(h.consensusHash),
+    app_hash: hex(h.appHash),
+    last_results_hash: hex(h.lastResultsHash),
+    evidence_hash: hex(h.evidenceHash),
+    proposer_address: hex(h.proposerAddress),
+  };
+}
+
+export function commitJson(c: Commit): JsonObject {
+  return {
+    height: c.height.toString(),
+    round: c.round,
+    block_id: blockIdJson(c.blockId),
+    signatures: c.signatures.map((s) => ({
+      block_id_flag: s.blockIdFlag,
+      validator_address: hex(s.validatorAddress),
+      timestamp: rfc3339Nano(s.timestamp),
+      signature: s.signature.length > 0 ? b64(s.signature) : null,
+    })),
+  };
+}
+
+export function blockJson(b: Block): JsonObject {
+  return {
+    header: headerJson(b.header),
+    data: { txs: b.data.txs.map(b64) },
+    evidence: { evidence: [] },
+    last_commit: b.lastCommit ? commitJson(b.lastCommit) : null,
+  };
+}
