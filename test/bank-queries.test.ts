@@ -1,5 +1,15 @@
 import test from 'ava';
 import {
+  QueryDenomMetadataRequest,
+  QueryDenomMetadataResponse,
+  QueryDenomsMetadataRequest,
+  QueryDenomsMetadataResponse,
+  QueryParamsRequest,
+  QueryParamsResponse,
+  QuerySpendableBalanceByDenomRequest,
+  QuerySpendableBalanceByDenomResponse,
+  QuerySpendableBalancesRequest,
+  QuerySpendableBalancesResponse,
   QueryAllBalancesRequest,
   QueryAllBalancesResponse,
   QueryBalanceRequest,
@@ -34,14 +44,36 @@ function setup() {
   return { ctx, module, query };
 }
 
-test('registers the four Query paths cosmjs BankExtension uses', (t) => {
+test('registers the Query paths cosmjs BankExtension uses, plus spendable/params/metadata', (t) => {
   const { module } = setup();
   t.deepEqual(module.queries!.map((q) => q.path), [
     '/cosmos.bank.v1beta1.Query/Balance',
     '/cosmos.bank.v1beta1.Query/AllBalances',
     '/cosmos.bank.v1beta1.Query/TotalSupply',
     '/cosmos.bank.v1beta1.Query/SupplyOf',
+    '/cosmos.bank.v1beta1.Query/SpendableBalances',
+    '/cosmos.bank.v1beta1.Query/SpendableBalanceByDenom',
+    '/cosmos.bank.v1beta1.Query/Params',
+    '/cosmos.bank.v1beta1.Query/DenomMetadata',
+    '/cosmos.bank.v1beta1.Query/DenomsMetadata',
   ]);
+});
+
+test('SpendableBalances equals AllBalances (no locked coins); Params; DenomMetadata is NotFound', (t) => {
+  const { query } = setup();
+  const sp = query<QuerySpendableBalancesRequest, QuerySpendableBalancesResponse>('/cosmos.bank.v1beta1.Query/SpendableBalances', {
+    address: A,
+    pagination: { key: new Uint8Array(0), offset: 1n, limit: 2n, countTotal: false, reverse: false },
+  });
+  t.deepEqual(sp.balances.map((b) => `${b.amount}${b.denom}`), ['2ubbb', '3uccc']);
+  const one = query<QuerySpendableBalanceByDenomRequest, QuerySpendableBalanceByDenomResponse>('/cosmos.bank.v1beta1.Query/SpendableBalanceByDenom', { address: A, denom: 'uggg' });
+  t.deepEqual(one.balance, { denom: 'uggg', amount: '7' });
+  const p = query<QueryParamsRequest, QueryParamsResponse>('/cosmos.bank.v1beta1.Query/Params', {});
+  t.deepEqual(p.params, { sendEnabled: [], defaultSendEnabled: true });
+  const err = t.throws(() => query<QueryDenomMetadataRequest, QueryDenomMetadataResponse>('/cosmos.bank.v1beta1.Query/DenomMetadata', { denom: 'uproof' })) as AppError;
+  t.is(err.grpcCode, GRPC.NotFound);
+  const dm = query<QueryDenomsMetadataRequest, QueryDenomsMetadataResponse>('/cosmos.bank.v1beta1.Query/DenomsMetadata', {});
+  t.deepEqual(dm.metadatas, []);
 });
 
 test('Balance: existing, unknown account is zero, bad input is InvalidArgument with a clear message', (t) => {

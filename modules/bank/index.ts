@@ -17,7 +17,20 @@ import { BANK_MODULE_NAME, BANK_STORE_PREFIX } from './keys.js';
 export type { AccountKeeper, BankKeeper } from './keeper.js';
 export { BankKeeperImpl, checkCoins, formatCoins } from './keeper.js';
 export { msgSendRoute, msgCoins, msgAddress, MSG_SEND_TYPE_URL, MSG_SEND_RESPONSE_TYPE_URL } from './msgs.js';
-export { bankQueryRoutes, paginate, DEFAULT_PAGE_LIMIT, QUERY_BALANCE, QUERY_ALL_BALANCES, QUERY_TOTAL_SUPPLY, QUERY_SUPPLY_OF } from './queries.js';
+export {
+  bankQueryRoutes,
+  paginate,
+  DEFAULT_PAGE_LIMIT,
+  QUERY_BALANCE,
+  QUERY_ALL_BALANCES,
+  QUERY_TOTAL_SUPPLY,
+  QUERY_SUPPLY_OF,
+  QUERY_SPENDABLE_BALANCES,
+  QUERY_SPENDABLE_BALANCE_BY_DENOM,
+  QUERY_PARAMS,
+  QUERY_DENOM_METADATA,
+  QUERY_DENOMS_METADATA,
+} from './queries.js';
 export { defaultBankGenesis, exportBankGenesis, initBankGenesis, validateBankGenesis, type BankGenesis, type GenesisCoin } from './genesis.js';
 export { bankInvariants, totalSupplyInvariant, nonnegativeInvariant } from './invariants.js';
 export { BANK_MODULE_NAME, BANK_STORE_PREFIX, MAX_AMOUNT, balanceKey, supplyKey, burnedKey, parseBalanceKey } from './keys.js';

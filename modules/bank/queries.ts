@@ -3,6 +3,16 @@
  * SupplyOf), with the Cosmos SDK's argument checks and `query.Paginate` semantics.
  */
 import {
+  QueryDenomMetadataRequest,
+  QueryDenomMetadataResponse,
+  QueryDenomsMetadataRequest,
+  QueryDenomsMetadataResponse,
+  QueryParamsRequest,
+  QueryParamsResponse,
+  QuerySpendableBalanceByDenomRequest,
+  QuerySpendableBalanceByDenomResponse,
+  QuerySpendableBalancesRequest,
+  QuerySpendableBalancesResponse,
   QueryAllBalancesRequest,
   QueryAllBalancesResponse,
   QueryBalanceRequest,
@@ -14,7 +24,7 @@ import {
 } from 'cosmjs-types/cosmos/bank/v1beta1/query';
 import type { PageRequest, PageResponse } from 'cosmjs-types/cosmos/base/query/v1beta1/pagination';
 import type { QueryRoute } from '../../app/module.js';
-import { ErrInvalidAddress, ErrInvalidRequest } from '../../app/errors.js';
+import { ErrInvalidAddress, ErrInvalidRequest, ErrNotFound } from '../../app/errors.js';
 import { parseAddress, type Address } from '../../src/crypto/address.js';
 import { isValidDenom } from '../../src/types/coins.js';
 import { bytesToKey, keyToBytes, PrefixKV, type KV, type Key } from '../../src/store/kv.js';
@@ -25,6 +35,11 @@ export const QUERY_BALANCE = '/cosmos.bank.v1beta1.Query/Balance';
 export const QUERY_ALL_BALANCES = '/cosmos.bank.v1beta1.Query/AllBalances';
 export const QUERY_TOTAL_SUPPLY = '/cosmos.bank.v1beta1.Query/TotalSupply';
 export const QUERY_SUPPLY_OF = '/cosmos.bank.v1beta1.Query/SupplyOf';
+export const QUERY_SPENDABLE_BALANCES = '/cosmos.bank.v1beta1.Query/SpendableBalances';
+export const QUERY_SPENDABLE_BALANCE_BY_DENOM = '/cosmos.bank.v1beta1.Query/SpendableBalanceByDenom';
+export const QUERY_PARAMS = '/cosmos.bank.v1beta1.Query/Params';
+export const QUERY_DENOM_METADATA = '/cosmos.bank.v1beta1.Query/DenomMetadata';
+export const QUERY_DENOMS_METADATA = '/cosmos.bank.v1beta1.Query/DenomsMetadata';
 
 /** The SDK's `query.DefaultLimit`. */
 export const DEFAULT_PAGE_LIMIT = 100n;
@@ -138,5 +153,41 @@ export function bankQueryRoutes(keeper: BankKeeper): QueryRoute[] {
       return { amount: { denom, amount: keeper.supply(ctx, denom).toString() } };
     },
   };
-  return [balance, allBalances, totalSupply, supplyOf];
+  // There are no vesting or locked coins, so spendable == balance.
+  const spendableBalances: QueryRoute<QuerySpendableBalancesRequest, QuerySpendableBalancesResponse> = {
+    path: QUERY_SPENDABLE_BALANCES,
+    requestType: QuerySpendableBalancesRequest,
+    responseType: QuerySpendableBalancesResponse,
+    handle: (ctx, req) => allBalances.handle(ctx, QueryAllBalancesRequest.fromPartial({ address: req.address, pagination: req.pagination })),
+  };
+  const spendableByDenom: QueryRoute<QuerySpendableBalanceByDenomRequest, QuerySpendableBalanceByDenomResponse> = {
+    path: QUERY_SPENDABLE_BALANCE_BY_DENOM,
+    requestType: QuerySpendableBalanceByDenomRequest,
+    responseType: QuerySpendableBalanceByDenomResponse,
+    handle: (ctx, req) => balance.handle(ctx, req),
+  };
+  // Sending is enabled for every denom and there are no bank params to change.
+  const params: QueryRoute<QueryParamsRequest, QueryParamsResponse> = {
+    path: QUERY_PARAMS,
+    requestType: QueryParamsRequest,
+    responseType: QueryParamsResponse,
+    handle: () => ({ params: { sendEnabled: [], defaultSendEnabled: true } }),
+  };
+  // No denom metadata is kept: single lookups are NotFound (as the SDK answers for an unknown denom), lists are empty.
+  const denomMetadata: QueryRoute<QueryDenomMetadataRequest, QueryDenomMetadataResponse> = {
+    path: QUERY_DENOM_METADATA,
+    requestType: QueryDenomMetadataRequest,
+    responseType: QueryDenomMetadataResponse,
+    handle(_ctx, req) {
+      const denom = queryDenom(req.denom);
+      throw ErrNotFound(`client metadata for denom ${denom}`);
+    },
+  };
+  const denomsMetadata: QueryRoute<QueryDenomsMetadataRequest, QueryDenomsMetadataResponse> = {
+    path: QUERY_DENOMS_METADATA,
+    requestType: QueryDenomsMetadataRequest,
+    responseType: QueryDenomsMetadataResponse,
+    handle: () => ({ metadatas: [], pagination: { nextKey: new Uint8Array(0), total: 0n } }),
+  };
+  return [balance, allBalances, totalSupply, supplyOf, spendableBalances, spendableByDenom, params, denomMetadata, denomsMetadata];
 }
