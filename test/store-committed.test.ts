@@ -51,7 +51,15 @@ test('commit, close, reopen -> same root, height, values; uncommitted writes are
   t.is(s.size, 3);
   t.is(str(await s.auxGet('blocks', u64Key(2n))), 'block2');
   const p = s.prove('d');
+  t.deepEqual(p.root, s.appHash);
   t.true(verifyMembership(s.appHash, p.proof, b('d'), b('4')));
+  // staged writes: the proof is against the staged root, reported in `root`
+  const staged = s.applyBlock([['e', b('5')]]);
+  t.is(s.pending, 1);
+  const pe = s.prove('e');
+  t.deepEqual(pe.root, staged);
+  t.true(verifyMembership(staged, pe.proof, b('e'), b('5')));
+  t.false(verifyMembership(s.appHash, pe.proof, b('e'), b('5')));
   await t.throwsAsync(() => s.commit(1n), { message: /below/ });
   await s.close();
 });

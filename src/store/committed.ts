@@ -267,19 +267,23 @@ export class CommittedStore implements KVReader {
     }
   }
 
-  /** Proof for `key` against the current (staged) root. */
-  prove(key: Key): { exists: boolean; value?: Uint8Array; proof: CommitmentProof } {
+  /**
+   * Proof for `key` against the current (staged) root, which is also returned as `root`. Between
+   * applyBlock and commit that root is the *next* app hash, not `appHash` (check `pending === 0`).
+   */
+  prove(key: Key): { exists: boolean; value?: Uint8Array; proof: CommitmentProof; root: Uint8Array } {
     const kbytes = kb(key);
     const leaf = this.leaves.get(key);
+    const root = this.root();
     if (leaf) {
       const { steps } = this.tree.walk(leaf.path);
-      return { exists: true, value: Uint8Array.from(leaf.value), proof: { exist: existenceProof(kbytes, leaf.value, steps) } };
+      return { exists: true, value: Uint8Array.from(leaf.value), proof: { exist: existenceProof(kbytes, leaf.value, steps) }, root };
     }
     const path = sha256Key(key);
     const nb = (l: Leaf | null) => (l ? existenceProof(kb(l.key), l.value, this.tree.walk(l.path).steps) : undefined);
     const left = nb(this.tree.neighbour(path, -1));
     const right = nb(this.tree.neighbour(path, 1));
-    return { exists: false, proof: { nonexist: { key: Uint8Array.from(kbytes), left, right } } };
+    return { exists: false, proof: { nonexist: { key: Uint8Array.from(kbytes), left, right } }, root };
   }
 
   async close(): Promise<void> {
