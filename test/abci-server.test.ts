@@ -253,6 +253,11 @@ for (const method of ['finalizeBlock', 'commit', 'initChain', 'info'] as const) 
     await other.closedP;
     t.deepEqual(fatal, [method]);
     t.is(consensus.pending, 0, 'nothing after the failed call, in particular no exception');
+    // and no new connection is served either
+    const late = await RawClient.connect(server.address);
+    late.send([{ echo: { message: 'late' } }]);
+    await late.closedP;
+    t.is(late.pending, 0);
   });
 }
 

@@ -171,6 +171,7 @@ export async function startAbciServer(app: AbciApplication, opts: AbciServerOpti
   };
 
   const handleConnection = (socket: net.Socket): void => {
+    if (fatal) { socket.destroy(); return; }
     const connId = ++nextConnId;
     const clog = log.child({ conn: connId });
     sockets.add(socket);
