@@ -201,13 +201,13 @@ export class BankKeeperImpl implements BankKeeper {
     if (amt.length === 0) return;
     const kv = this.store(ctx);
     // Check the module's funds first (a user-facing failure), then supply (only an already-broken state fails here).
-    this.checkFunds(ctx, addr, amt);
+    const have = this.checkFunds(ctx, addr, amt);
     const newSupply = amt.map((c) => {
       const s = this.supply(ctx, c.denom) - c.amount;
       if (s < 0n) throw ErrInternal(`burning ${c.amount}${c.denom} exceeds its recorded supply (state is inconsistent)`);
       return s;
     });
-    this.subtract(ctx, addr, amt);
+    this.subtract(ctx, addr, amt, have);
     amt.forEach((c, i) => {
       if (newSupply[i] === 0n) kv.delete(supplyKey(c.denom));
       else kv.set(supplyKey(c.denom), encodeAmount(newSupply[i]));
@@ -230,8 +230,8 @@ export class BankKeeperImpl implements BankKeeper {
   }
 
   /** Debits all of `amt` or nothing; emits coin_spent. */
-  private subtract(ctx: Context, addr: Address, amt: Coins): void {
-    const have = this.checkFunds(ctx, addr, amt);
+  private subtract(ctx: Context, addr: Address, amt: Coins, checked?: bigint[]): void {
+    const have = checked ?? this.checkFunds(ctx, addr, amt);
     const kv = this.store(ctx);
     amt.forEach((c, i) => {
       const left = have[i] - c.amount;
