@@ -11,6 +11,7 @@
  */
 import '../src/codec/cosmjs-types-alloc.js';
 import { join } from 'node:path';
+import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import pino, { type Logger } from 'pino';
 import {
@@ -345,6 +346,16 @@ export class ProofbookApp implements AbciApplication {
       result: { data: out.data, log: '', events: out.events, msgResponses: [] },
     });
     return SimulateResponse.encode(resp).finish();
+  }
+
+  /** sha256 over the mempool state's pending writes: lets tests and operators see whether CheckTx changed anything. */
+  checkStateDigest(): string {
+    const h = createHash('sha256');
+    for (const [k, v] of this.checkState.writes()) {
+      h.update(Buffer.from(k, 'latin1'));
+      h.update(v === null ? Buffer.from([0]) : Buffer.concat([Buffer.from([1]), v]));
+    }
+    return h.digest('hex');
   }
 
   // ---------------------------------------------------------------- invariants

@@ -39,20 +39,23 @@ export interface BlockResult {
 export class TestChain {
   private time = 1_700_000_000n;
   readonly dir: string;
-  private constructor(public app: ProofbookApp, dir: string, private readonly opts: Partial<AppOptions>) {
+  private constructor(public app: ProofbookApp, dir: string, private readonly opts: Partial<AppOptions> & { appState?: AppState }) {
     this.dir = dir;
+  }
+
+  /** InitChain as CometBFT sends it when Info reports height 0 (first start, or a restart before the first Commit). */
+  private async initChain(): Promise<void> {
+    await this.app.initChain({
+      time: { seconds: 1_700_000_000n, nanos: 0 }, chainId: TEST_CHAIN_ID, consensusParams: undefined, validators: [],
+      appStateBytes: new TextEncoder().encode(JSON.stringify(this.opts.appState ?? defaultGenesis())), initialHeight: 1n,
+    });
   }
 
   static async create(opts: { appState?: AppState; dir?: string } & Partial<AppOptions> = {}): Promise<TestChain> {
     const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'proofbook-test-'));
     const app = await ProofbookApp.open({ home: dir, logger: pino({ level: 'silent' }), checkInvariants: true, ...opts });
     const chain = new TestChain(app, dir, opts);
-    if (app.height === 0n) {
-      await app.initChain({
-        time: { seconds: chain.time, nanos: 0 }, chainId: TEST_CHAIN_ID, consensusParams: undefined, validators: [],
-        appStateBytes: new TextEncoder().encode(JSON.stringify(opts.appState ?? defaultGenesis())), initialHeight: 1n,
-      });
-    }
+    if (app.height === 0n) await chain.initChain();
     return chain;
   }
 
@@ -60,6 +63,7 @@ export class TestChain {
   async restart(): Promise<void> {
     await this.app.close();
     this.app = await ProofbookApp.open({ home: this.dir, logger: pino({ level: 'silent' }), checkInvariants: true, ...this.opts });
+    if (this.app.height === 0n) await this.initChain();
   }
 
   async checkTx(tx: Uint8Array, recheck = false) {
