@@ -1,0 +1,84 @@
+/**
+ * Verifier state layout and errors. Every key lives under the module prefix `verifier/` (ctx.store(VERIFIER_STORE_PREFIX)):
+ *
+ *   'c' + 32 raw id bytes -> Circuit (protobuf)   the registry; a prefix scan lists circuits in id order
+ *   'p'                   -> Params  (protobuf)
+ *
+ * A circuit id is hex(sha256(u32 BE proof_system || verifying_key bytes)): the id names the verifying key, so a
+ * circuit can never change under its id and everything derived from the key (prepared keys, verdicts) can be cached
+ * in memory for as long as the process lives.
+ */
+import { createHash } from 'node:crypto';
+import { registerError, GRPC } from '../../app/errors.js';
+import { bytesToKey, type Key } from '../../src/store/kv.js';
+import { Params, ProofSystem } from '../../src/gen/proofbook/verifier/v1/verifier.js';
+import { NATIVE_DENOM } from '../../src/types/coins.js';
+import { MAX_PUBLIC_SIGNALS } from '../../src/zk/groth16.js';
+
+export const VERIFIER_MODULE_NAME = 'verifier';
+export const VERIFIER_STORE_PREFIX = 'verifier/';
+/** Module account holding registration deposits. */
+export const VERIFIER_MODULE_ACCOUNT = 'verifier';
+
+export const CIRCUIT_PREFIX = 'c';
+export const PARAMS_KEY = 'p';
+
+export const MAX_CIRCUIT_NAME = 64;
+export const MAX_URI_LENGTH = 1024;
+/** Size of a Groth16 VK with the most public signals src/zk accepts: 448 + 4 + 64 * (256 + 1). */
+export const MAX_GROTH16_VK_BYTES = 452 + 64 * (MAX_PUBLIC_SIGNALS + 1);
+
+export const DEFAULT_PARAMS: Params = {
+  registrationDeposit: [{ denom: NATIVE_DENOM, amount: '1000000' }],
+  verifyGasBase: 150_000n,
+  verifyGasPerInput: 5_000n,
+  maxVerifyingKeyBytes: BigInt(MAX_GROTH16_VK_BYTES),
+};
+
+// ---- errors (codespace 'verifier') --------------------------------------------------------------------------------
+
+export const VERIFIER_CODESPACE = 'verifier';
+export const ErrInvalidCircuit = registerError(VERIFIER_CODESPACE, 2, 'invalid circuit registration');
+export const ErrInvalidVerifyingKey = registerError(VERIFIER_CODESPACE, 3, 'invalid verifying key');
+export const ErrUnsupportedProofSystem = registerError(VERIFIER_CODESPACE, 4, 'proof system not supported', GRPC.Unimplemented);
+export const ErrCircuitExists = registerError(VERIFIER_CODESPACE, 5, 'circuit already registered', GRPC.AlreadyExists);
+export const ErrUnknownCircuit = registerError(VERIFIER_CODESPACE, 6, 'unknown circuit', GRPC.NotFound);
+export const ErrInvalidProof = registerError(VERIFIER_CODESPACE, 7, 'undecodable proof');
+export const ErrWrongSignalCount = registerError(VERIFIER_CODESPACE, 8, 'wrong number of public signals');
+export const ErrVerifyingKeyTooLarge = registerError(VERIFIER_CODESPACE, 9, 'verifying key too large');
+export const ErrBackendNotReady = registerError(VERIFIER_CODESPACE, 10, 'verifier backend not initialized', GRPC.Internal);
+
+// ---- ids and keys -------------------------------------------------------------------------------------------------
+
+const HEX64 = /^[0-9a-f]{64}$/;
+
+export function isHex64(s: unknown): s is string {
+  return typeof s === 'string' && HEX64.test(s);
+}
+
+/** hex sha256(u32 BE proof_system || verifying_key). */
+export function computeCircuitId(proofSystem: ProofSystem, verifyingKey: Uint8Array): string {
+  const ps = Buffer.alloc(4);
+  ps.writeUInt32BE(proofSystem >>> 0, 0);
+  return createHash('sha256').update(ps).update(verifyingKey).digest('hex');
+}
+
+export function circuitKey(id: string): Key {
+  if (!isHex64(id)) throw new Error(`circuit id must be 64 lowercase hex characters, got ${JSON.stringify(id)}`);
+  return CIRCUIT_PREFIX + bytesToKey(Buffer.from(id, 'hex'));
+}
+
+export function proofSystemName(ps: ProofSystem): string {
+  switch (ps) {
+    case ProofSystem.PROOF_SYSTEM_GROTH16_BN254:
+      return 'PROOF_SYSTEM_GROTH16_BN254';
+    case ProofSystem.PROOF_SYSTEM_PLONK_BN254:
+      return 'PROOF_SYSTEM_PLONK_BN254';
+    case ProofSystem.PROOF_SYSTEM_FFLONK_BN254:
+      return 'PROOF_SYSTEM_FFLONK_BN254';
+    case ProofSystem.PROOF_SYSTEM_UNSPECIFIED:
+      return 'PROOF_SYSTEM_UNSPECIFIED';
+    default:
+      return `UNKNOWN(${String(ps)})`;
+  }
+}
