@@ -49,7 +49,7 @@ export function defaultBankGenesis(): BankGenesis {
   return { balances: [] };
 }
 
-interface ValidGenesis {
+export interface ValidGenesis {
   balances: { address: Address; coins: Coins }[];
   supply: Coins;
   burned: Coins;
