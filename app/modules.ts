@@ -7,6 +7,9 @@ import type { Module, MsgRoute, QueryRoute } from './module.js';
 import { createAuthModule, type AuthKeeper } from '../modules/auth/index.js';
 import { createBankModule, type BankKeeper } from '../modules/bank/index.js';
 
+/** Module accounts: no user may send to them with MsgSend (their balances are ledgers kept by their modules). */
+export const MODULE_ACCOUNTS = ['fee_collector', 'verifier', 'bond', 'market_escrow', 'treasury'] as const;
+
 export interface Keepers {
   auth: AuthKeeper;
   bank: BankKeeper;
@@ -22,7 +25,7 @@ export interface ModuleSet {
 
 export function createModules(): ModuleSet {
   const auth = createAuthModule();
-  const bank = createBankModule({ accounts: auth.keeper });
+  const bank = createBankModule({ accounts: auth.keeper, moduleAccounts: MODULE_ACCOUNTS });
   const modules: Module[] = [auth.module, bank.module];
 
   const routes = new Map<string, MsgRoute>();
