@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Level } from 'level';
 import { printTable, timeIt, type BenchRow } from './table.js';
+import { CacheKV } from '../src/store/cache.js';
 import { CommittedStore } from '../src/store/committed.js';
 import { type Write, keyToBytes, u64Key } from '../src/store/kv.js';
 import { verifyMembership, verifyNonMembership } from '../src/store/proof.js';
@@ -116,6 +117,26 @@ export async function run(flags: string[]): Promise<void> {
     }
     await lvl.close();
 
+    // CacheKV in the shape of a 1,000-tx block: block cache, per tx an ante cache and a msg cache,
+    // 4 reads + 4 writes per tx, then block.writes(). Baseline: the same reads straight from the store.
+    const txKeys = Array.from({ length: 1000 }, () => [0, 1, 2, 3].map(() => stateKey(rnd(live))));
+    const cachePattern = await timeIt(() => {
+      const blockCache = new CacheKV(store);
+      for (const keys of txKeys) {
+        const ante = new CacheKV(blockCache);
+        const msg = new CacheKV(ante);
+        for (const k of keys) msg.set(k, msg.get(k)!);
+        msg.writeTo(ante);
+        ante.writeTo(blockCache);
+      }
+      return blockCache.writes().length;
+    }, 500);
+    const directReads = await timeIt(() => {
+      let n = 0;
+      for (const keys of txKeys) for (const k of keys) n += store.get(k)!.length;
+      return n;
+    }, 500);
+
     // proofs
     const root = store.root();
     const present = stateKey(123);
@@ -142,6 +163,8 @@ export async function run(flags: string[]): Promise<void> {
       { name: 'commit: chained batch, sync (wall)', value: cw, unit: 'ms', baseline: 'array batch, sync (baseline)', lowerIsBetter: true, target: '<= 20 ms' },
       { name: 'commit (CPU, all threads)', value: median(commit.map((x) => x.cpu)), unit: 'ms' },
       { name: 'applyBlock + commit (wall)', value: aw + cw, unit: 'ms', target: '<= 60 ms' },
+      { name: '4,000 direct reads from the store (baseline)', value: directReads, unit: 'ms' },
+      { name: '1,000 txs through nested CacheKVs (4 get+set each) + writes()', value: cachePattern, unit: 'ms', baseline: '4,000 direct reads from the store (baseline)', lowerIsBetter: true },
       { name: `initial build: applyBlock of ${N} keys`, value: build.wall, unit: 'ms' },
       { name: `initial commit of ${N} keys`, value: firstCommit.wall, unit: 'ms' },
       { name: `open + rebuild + root check (${size} keys)`, value: reopen.wall, unit: 'ms', target: 'seconds at most' },
