@@ -4,8 +4,19 @@
 import test from 'ava';
 import { readFileSync } from 'node:fs';
 import * as mcl from 'mcl-wasm';
-import { P, R, ZkError, isOnCurveG2, proofToSnarkjs, type G1, type G2, type Groth16Proof, type Groth16VerifyingKey } from '../src/zk/groth16.js';
-import { batchCoefficients, initZk, isInG2Subgroup, prepareVerifyingKey, verifyBatch, verifyDetailed, verifyOne, type PreparedVk } from '../src/zk/verifier.js';
+import { P, R, ZkError, encodeProof, encodePublicSignals, isOnCurveG2, proofToSnarkjs, type G1, type G2, type Groth16Proof, type Groth16VerifyingKey } from '../src/zk/groth16.js';
+import {
+  batchCoefficients,
+  initZk,
+  isInG2Subgroup,
+  prepareVerifyingKey,
+  verifyBatch,
+  verifyBatchEncoded,
+  verifyDetailed,
+  verifyEncoded,
+  verifyOne,
+  type PreparedVk,
+} from '../src/zk/verifier.js';
 import { loadSnarkjs, proveWithSnarkjs, terminateSnarkjs } from '../src/zk/prove.js';
 import { GENESIS_CIRCUIT, genesisInput, loadGenesisVerifyingKey } from '../src/zk/genesis.js';
 
@@ -322,4 +333,33 @@ test('prepareVerifyingKey validates the key', (t) => {
   const e4 = t.throws(() => prepareVerifyingKey({ ...vkRaw, ic: [] }), { instanceOf: ZkError });
   t.is(e4?.reason, 'malformed');
   t.is(prepareVerifyingKey(vkRaw).nPublic, 2);
+});
+
+test('byte-level entry points: canonical bytes verify, undecodable or wrong bytes are false', (t) => {
+  const enc = valid.map((v) => ({ proof: encodeProof(v.proof), publicSignals: encodePublicSignals(v.publicSignals) }));
+  for (const e of enc) t.true(verifyEncoded(vk, e.proof, e.publicSignals));
+  const flipped = enc[0].proof.slice();
+  flipped[40] ^= 1; // A.y changes: off the curve
+  const short = enc[1].proof.subarray(0, 200);
+  const rSignal = new Uint8Array(64);
+  rSignal.set(Buffer.from(R.toString(16).padStart(64, '0'), 'hex'), 32);
+  const otherSignals = encodePublicSignals([valid[2].publicSignals[0], valid[2].publicSignals[1] + 1n]);
+  t.false(verifyEncoded(vk, flipped, enc[0].publicSignals));
+  t.false(verifyEncoded(vk, short, enc[1].publicSignals));
+  t.false(verifyEncoded(vk, enc[2].proof, rSignal));
+  t.false(verifyEncoded(vk, enc[2].proof, otherSignals));
+  t.false(verifyEncoded(vk, enc[2].proof, enc[2].publicSignals.subarray(0, 32)));
+  t.deepEqual(
+    verifyBatchEncoded(vk, [
+      enc[0],
+      { proof: flipped, publicSignals: enc[0].publicSignals },
+      enc[1],
+      { proof: short, publicSignals: enc[1].publicSignals },
+      { proof: enc[2].proof, publicSignals: rSignal },
+      enc[2],
+      { proof: enc[2].proof, publicSignals: otherSignals },
+      enc[3],
+    ]),
+    [true, false, true, false, false, true, false, true],
+  );
 });

@@ -27,6 +27,8 @@ import {
   type Groth16Proof,
   type Groth16VerifyingKey,
   type ZkErrorReason,
+  decodeProof,
+  decodePublicSignals,
   encodeProof,
   encodePublicSignals,
   encodeVerifyingKey,
@@ -441,4 +443,40 @@ export function verifyBatch(vk: PreparedVk, items: { proof: Groth16Proof; public
     }
   });
   return results;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Byte-level entry points (what the state machine holds: transaction fields)
+
+function decodeItem(proof: Uint8Array, publicSignals: Uint8Array): { proof: Groth16Proof; publicSignals: bigint[] } | undefined {
+  try {
+    return { proof: decodeProof(proof), publicSignals: decodePublicSignals(publicSignals) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** verifyOne on canonical bytes (decodeProof / decodePublicSignals); undecodable input is false. Never throws. */
+export function verifyEncoded(vk: PreparedVk, proof: Uint8Array, publicSignals: Uint8Array): boolean {
+  const item = decodeItem(proof, publicSignals);
+  return item !== undefined && verifyOne(vk, item.proof, item.publicSignals);
+}
+
+/** verifyBatch on canonical bytes; undecodable items are false and do not affect the others. Never throws. */
+export function verifyBatchEncoded(vk: PreparedVk, items: { proof: Uint8Array; publicSignals: Uint8Array }[]): boolean[] {
+  if (!Array.isArray(items)) return [];
+  const decoded = items.map((it) => (typeof it === 'object' && it !== null ? decodeItem(it.proof, it.publicSignals) : undefined));
+  const idx: number[] = [];
+  const good: { proof: Groth16Proof; publicSignals: bigint[] }[] = [];
+  decoded.forEach((d, i) => {
+    if (d) {
+      idx.push(i);
+      good.push(d);
+    }
+  });
+  const out: boolean[] = new Array<boolean>(items.length).fill(false);
+  verifyBatch(vk, good).forEach((ok, k) => {
+    out[idx[k]] = ok;
+  });
+  return out;
 }
