@@ -176,3 +176,31 @@ test('CacheKV over a real CommittedStore: block cache -> applyBlock', async (t) 
   t.deepEqual(root, store.root());
   await store.close();
 });
+
+test('CacheKV: deleting and adding entries while iterating neither crashes nor skips existing entries', (t) => {
+  const base = new ModelKV();
+  for (let i = 0; i < 200; i += 2) base.set(`k${String(i).padStart(3, '0')}`, Uint8Array.of(i));
+  const block = new CacheKV(base);
+  for (let i = 1; i < 200; i += 2) block.set(`k${String(i).padStart(3, '0')}`, Uint8Array.of(i));
+  const tx = new CacheKV(block);
+  for (let i = 0; i < 200; i += 3) tx.set(`k${String(i).padStart(3, '0')}`, Uint8Array.of(255));
+  const seen: string[] = [];
+  for (const [k] of tx.iterate('k', 'l')) {
+    seen.push(k);
+    tx.delete(k); // delete as we go
+    tx.set(`x${k}`, Uint8Array.of(1)); // and add keys elsewhere (new tree entries)
+    block.set(`y${k}`, Uint8Array.of(1));
+  }
+  t.is(seen.length, 200);
+  t.deepEqual(seen, seen.slice().sort());
+  t.deepEqual([...tx.iterate('k', 'l')], []);
+  // Deleting a not-yet-visited entry hides it.
+  const c = new CacheKV(base);
+  const got: string[] = [];
+  for (const [k] of c.iterate('k', 'l')) {
+    got.push(k);
+    if (k === 'k000') c.delete('k002');
+  }
+  t.false(got.includes('k002'));
+  t.is(got.length, 99);
+});

@@ -68,7 +68,10 @@ export class CacheKV implements KV {
 
   *iterate(start: Key, end: Key | undefined, reverse = false): IterableIterator<[Key, Uint8Array]> {
     if (end !== undefined && end <= start) return;
-    const mine = btreeRange(this.tree(), start, end, reverse);
+    // Iterate an O(1) copy-on-write clone of the key tree, so writes made while iterating (e.g.
+    // deleting entries as they are visited) cannot disturb the walk. Values are read at yield time:
+    // an entry deleted during the iteration is not yielded.
+    const mine = btreeRange(this.tree().clone(), start, end, reverse);
     const theirs = this.parent.iterate(start, end, reverse);
     let a = mine.next();
     let b = theirs.next();
@@ -82,8 +85,11 @@ export class CacheKV implements KV {
         const v = this.buf.get(k);
         if (v !== null && v !== undefined) yield [k, v];
       } else {
-        yield b.value as [Key, Uint8Array];
+        const [k, v] = b.value as [Key, Uint8Array];
         b = theirs.next();
+        const own = this.buf.get(k); // written during this iteration?
+        if (own === undefined) yield [k, v];
+        else if (own !== null) yield [k, own];
       }
     }
   }
