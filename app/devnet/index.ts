@@ -6,6 +6,8 @@ import type pino from 'pino';
 import type { AbciApplication, SerialQueue } from '../abci/application.js';
 import { DevnetNode, type DevnetApp } from './node.js';
 import { RpcServer } from './rpc.js';
+import { ProofbookApp } from '../app.js';
+import { defaultGenesis } from '../../genesis/index.js';
 
 export { DevnetNode } from './node.js';
 export type { DevnetApp, NewBlockEvent } from './node.js';
@@ -44,31 +46,18 @@ export interface Devnet {
   close(): Promise<void>;
 }
 
-async function defaultApp(home: string, logger?: pino.Logger): Promise<DevnetApp> {
-  // Resolved at run time so the devnet also works (with an explicit app) before app/app.ts exists.
-  const spec = '../app.js';
-  const mod = (await import(spec)) as { ProofbookApp: { open(o: { home: string; logger?: pino.Logger }): Promise<DevnetApp> } };
-  return mod.ProofbookApp.open({ home, logger });
-}
-
-async function defaultAppState(): Promise<object> {
-  const spec = '../../genesis/index.js';
-  const mod = (await import(spec)) as { defaultGenesis(): object };
-  return mod.defaultGenesis();
-}
-
 export async function startDevnet(opts: DevnetOptions): Promise<Devnet> {
   const log = opts.logger?.child({ module: 'devnet' });
   const blockTimeMs = opts.blockTimeMs ?? 1000;
   if (!Number.isInteger(blockTimeMs) || blockTimeMs < 0) throw new Error(`blockTimeMs must be a non-negative integer, got ${blockTimeMs}`);
   const ownsApp = opts.app === undefined;
-  const app = opts.app ?? await defaultApp(opts.home, opts.logger);
+  const app: DevnetApp = opts.app ?? await ProofbookApp.open({ home: opts.home, logger: opts.logger });
   let node: DevnetNode;
   try {
     node = await DevnetNode.open({
       home: opts.home,
       chainId: opts.chainId ?? DEFAULT_CHAIN_ID,
-      appState: opts.appState ?? (ownsApp ? await defaultAppState() : {}),
+      appState: opts.appState ?? (ownsApp ? defaultGenesis() : {}),
       app,
       logger: log,
       afterBlockPersisted: opts.hooks?.afterBlockPersisted,
