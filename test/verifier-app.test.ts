@@ -28,6 +28,7 @@ import {
 import { encodeProof, encodeVerifyingKey, type Groth16VerifyingKey } from '../src/zk/groth16.js';
 import { GENESIS_CIRCUIT, genesisInput, loadGenesisVerifyingKey } from '../src/zk/genesis.js';
 import { proveWithSnarkjs, terminateSnarkjs } from '../src/zk/prove.js';
+import { REGISTER_DEFAULT_GAS } from '../cli/verifier.js';
 import { initVerifierBackend, genesisCircuitId, computeCircuitId, DEFAULT_PARAMS, type VerifierKeeper } from '../modules/verifier/index.js';
 
 const FEE = [{ denom: 'uproof', amount: 2000n }];
@@ -95,6 +96,8 @@ test('genesis circuit, registration through a signed tx, duplicate and unfunded 
   const res = await chain.block([await chain.sign(alice, registerTx(alice))]);
   const r0 = res.txResults[0];
   t.is(r0.code, 0, r0.log);
+  t.log(`MsgRegisterCircuit gas used: ${r0.gasUsed}`);
+  t.true(r0.gasUsed < BigInt(REGISTER_DEFAULT_GAS), 'the CLI default gas limit covers a registration');
   const data = TxMsgData.decode(r0.data);
   t.is(data.msgResponses[0].typeUrl, '/proofbook.verifier.v1.MsgRegisterCircuitResponse');
   const id = MsgRegisterCircuitResponse.decode(data.msgResponses[0].value).circuitId;
