@@ -411,7 +411,8 @@ function combinedCheck(vk: PreparedVk, items: Checked[]): boolean {
  * the others.
  */
 export function verifyBatch(vk: PreparedVk, items: { proof: Groth16Proof; publicSignals: bigint[] }[]): boolean[] {
-  if (!(vk instanceof PreparedVk) || !Array.isArray(items)) return [];
+  if (!Array.isArray(items)) return [];
+  if (!(vk instanceof PreparedVk)) return items.map(() => false);
   const results: boolean[] = new Array<boolean>(items.length).fill(false);
   const idx: number[] = [];
   const checked: Checked[] = [];
