@@ -36,6 +36,7 @@ import { SignatureCache } from './tx/ante.js';
 import { defaultVerifier, type Secp256k1Verify } from '../src/crypto/secp256k1.js';
 import { AppError, ErrInvalidRequest, ErrUnknownRequest, ErrNotFound, toAppError, GRPC } from './errors.js';
 import { APP_VERSION } from './version.js';
+import { initVerifierBackend } from '../modules/verifier/index.js';
 
 export interface AppOptions {
   home: string;
@@ -84,6 +85,8 @@ export class ProofbookApp implements AbciApplication {
   static async open(opts: AppOptions): Promise<ProofbookApp> {
     const dir = join(opts.home, 'data', 'state');
     mkdirSync(dir, { recursive: true });
+    // The Groth16 verifier (mcl-wasm) must be compiled once before any block can verify proofs.
+    await initVerifierBackend();
     const store = await CommittedStore.open(dir);
     const logger = opts.logger ?? pino({ level: process.env.PROOFBOOK_LOG_LEVEL ?? 'info' });
     return new ProofbookApp(store, logger, opts);
