@@ -91,7 +91,7 @@ export class DevnetNode {
   readonly genesis: GenesisDoc;
   private state: ChainState;
   private readonly listeners = new Set<(ev: NewBlockEvent) => void>();
-  private readonly heightWaiters: { h: bigint; resolve: () => void }[] = [];
+  private readonly heightWaiters: { h: bigint; resolve: () => void; reject: (e: Error) => void }[] = [];
   private producing: Promise<void> = Promise.resolve();
   halted: Error | null = null;
   readonly log: pino.Logger | undefined;
@@ -317,7 +317,8 @@ export class DevnetNode {
   waitForHeight(target: bigint | number): Promise<void> {
     const h = BigInt(target);
     if (this.height >= h) return Promise.resolve();
-    return new Promise((resolve) => this.heightWaiters.push({ h, resolve }));
+    if (this.halted) return Promise.reject(this.halted);
+    return new Promise((resolve, reject) => this.heightWaiters.push({ h, resolve, reject }));
   }
 
   /** Produces and commits the next block (serialized with any block in progress). */
@@ -334,6 +335,7 @@ export class DevnetNode {
     } catch (err) {
       this.halted = err instanceof Error ? err : new Error(String(err));
       this.log?.fatal({ err }, 'devnet block production halted');
+      for (const w of this.heightWaiters.splice(0)) w.reject(this.halted);
       throw err;
     }
   }
