@@ -8,7 +8,6 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
 import type { Command } from 'commander';
-import { BroadcastTxError } from '@cosmjs/stargate';
 import { Keyring, KeyringError, KEYRING_BACKENDS, type KeyringBackend, type PassphraseProvider } from '../src/keyring/index.js';
 import { DEFAULT_NODE, NodeUnreachableError, SimulationError, normalizeNodeUrl } from '../src/client/tx.js';
 import { AddressError } from '../src/crypto/address.js';
@@ -195,8 +194,10 @@ export function describeError(e: unknown, ctx?: { node?: string; home?: string }
     return new CliError(e.message, EXIT.KEYRING, hints[e.code]);
   }
   if (e instanceof AddressError || e instanceof CoinsError) return new CliError(e.message, EXIT.USAGE);
-  if (e instanceof BroadcastTxError) {
-    return new CliError(`transaction rejected by the node (codespace ${e.codespace}, code ${e.code}): ${e.log ?? ''}`, EXIT.FAILED);
+  if (e instanceof Error && e.name === 'BroadcastTxError') {
+    // @cosmjs/stargate's BroadcastTxError (CheckTx rejected the tx); matched by name to avoid loading stargate.
+    const b = e as Error & { code: number; codespace: string; log?: string };
+    return new CliError(`transaction rejected by the node (codespace ${b.codespace}, code ${b.code}): ${b.log ?? ''}`, EXIT.FAILED);
   }
   if (e instanceof SimulationError) {
     return new CliError(`gas estimation failed: the tx would fail (codespace ${e.codespace}, code ${e.code}): ${e.log}`, EXIT.FAILED);

@@ -2,7 +2,6 @@
 import { Command } from 'commander';
 import { toHex } from '@cosmjs/encoding';
 import { sha256 } from '@cosmjs/crypto';
-import { decodeTxRaw } from '@cosmjs/proto-signing';
 import { Ctx, CliError, EXIT } from './common.js';
 import { connectQueryClient } from '../src/client/tx.js';
 import { parseAddress } from '../src/crypto/address.js';
@@ -83,6 +82,7 @@ Examples:
       if (!/^[0-9a-fA-F]{64}$/.test(hash)) throw new CliError(`'${hash}' is not a tx hash (64 hex characters)`, EXIT.USAGE);
       const tx = await withClient(ctx, ({ client }) => client.getTx(hash.toUpperCase()));
       if (!tx) throw new CliError(`transaction ${hash.toUpperCase()} not found`, EXIT.FAILED, 'it may not be in a block yet, or the node does not index txs');
+      const { decodeTxRaw } = await import('@cosmjs/proto-signing');
       const decoded = decodeTxRaw(tx.tx);
       const data = {
         hash: tx.hash,

@@ -1,8 +1,7 @@
 /** `proofbook tx …`: sign (SIGN_MODE_DIRECT), broadcast, wait for inclusion. */
 import { Command } from 'commander';
-import { GasPrice, calculateFee, type DeliverTxResponse, type StdFee } from '@cosmjs/stargate';
+import type { GasPrice, DeliverTxResponse, StdFee, SigningStargateClient } from '@cosmjs/stargate';
 import type { AccountData, EncodeObject } from '@cosmjs/proto-signing';
-import { SigningStargateClient } from '@cosmjs/stargate';
 import type { Comet38Client } from '@cosmjs/tendermint-rpc';
 import { Ctx, CliError, EXIT } from './common.js';
 import { addressArg } from './query.js';
@@ -38,6 +37,14 @@ function addTxFlags(cmd: Command): Command {
 }
 
 async function resolveFee(client: SigningStargateClient, comet: Comet38Client, signer: AccountData, msgs: EncodeObject[], f: TxFlags): Promise<StdFee> {
+  const { GasPrice, calculateFee } = await import('@cosmjs/stargate');
+  const parsePrice = (s: string): GasPrice => {
+    try {
+      return GasPrice.fromString(s);
+    } catch (e) {
+      throw new CliError(`bad --gas-prices '${s}': ${(e as Error).message}`, EXIT.USAGE, 'e.g. --gas-prices 0.001uproof');
+    }
+  };
   if (f.fees === undefined && f.gasPrices === undefined) {
     throw new CliError('no fee given', EXIT.USAGE, 'add --fees 2000uproof, or --gas auto --gas-prices 0.001uproof');
   }
@@ -60,13 +67,6 @@ async function resolveFee(client: SigningStargateClient, comet: Comet38Client, s
   return calculateFee(gas, parsePrice(f.gasPrices!));
 }
 
-function parsePrice(s: string): GasPrice {
-  try {
-    return GasPrice.fromString(s);
-  } catch (e) {
-    throw new CliError(`bad --gas-prices '${s}': ${(e as Error).message}`, EXIT.USAGE, 'e.g. --gas-prices 0.001uproof');
-  }
-}
 
 export function txResultData(r: DeliverTxResponse) {
   return { txhash: r.transactionHash, height: r.height, code: r.code, gasWanted: r.gasWanted, gasUsed: r.gasUsed, log: r.rawLog ?? '', events: r.events };
@@ -78,6 +78,7 @@ export async function signAndSend(ctx: Ctx, fromKey: string, build: (from: strin
   const key = await kr.resolve(fromKey);
   const { wallet } = await kr.signer(key.name);
   const comet = await connectComet(ctx.node);
+  const { SigningStargateClient } = await import('@cosmjs/stargate');
   const client = SigningStargateClient.createWithSigner(comet, wallet, { broadcastPollIntervalMs: 300, broadcastTimeoutMs: 60_000 });
   const [account] = await wallet.getAccounts();
   try {

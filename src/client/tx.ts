@@ -1,15 +1,13 @@
 /**
  * Client helpers for talking to a proofbook node with @cosmjs: a CometBFT 0.38 RPC client, a read-only
  * StargateClient and a SigningStargateClient (SIGN_MODE_DIRECT) with polling tuned for short block times.
+ *
+ * The @cosmjs packages are imported lazily (they take ~1 s of CPU to load), so CLI commands that never talk to a
+ * node (keys, help) start fast.
  */
-import { GasPrice, SigningStargateClient, StargateClient, type DeliverTxResponse, type StdFee } from '@cosmjs/stargate';
-import type { MsgSendEncodeObject } from '@cosmjs/stargate';
-import { Comet38Client } from '@cosmjs/tendermint-rpc';
-import { encodePubkey, type EncodeObject, type OfflineSigner, type Registry } from '@cosmjs/proto-signing';
-import { encodeSecp256k1Pubkey } from '@cosmjs/amino';
-import { AuthInfo, Fee, Tx, TxBody } from 'cosmjs-types/cosmos/tx/v1beta1/tx';
-import { SignMode } from 'cosmjs-types/cosmos/tx/signing/v1beta1/signing';
-import { SimulateRequest, SimulateResponse } from 'cosmjs-types/cosmos/tx/v1beta1/service';
+import type { SigningStargateClient, StargateClient, DeliverTxResponse, StdFee, MsgSendEncodeObject } from '@cosmjs/stargate';
+import type { Comet38Client } from '@cosmjs/tendermint-rpc';
+import type { EncodeObject, OfflineSigner, Registry } from '@cosmjs/proto-signing';
 import type { Coin } from 'cosmjs-types/cosmos/base/v1beta1/coin';
 
 export const DEFAULT_NODE = 'http://127.0.0.1:26657';
@@ -32,6 +30,7 @@ export function normalizeNodeUrl(node: string): string {
 
 export async function connectComet(node: string): Promise<Comet38Client> {
   const url = normalizeNodeUrl(node);
+  const { Comet38Client } = await import('@cosmjs/tendermint-rpc');
   try {
     // connect() performs a status call first, so an unreachable node fails here.
     return await Comet38Client.connect(url);
@@ -42,6 +41,7 @@ export async function connectComet(node: string): Promise<Comet38Client> {
 
 export async function connectQueryClient(node: string): Promise<{ client: StargateClient; comet: Comet38Client }> {
   const comet = await connectComet(node);
+  const { StargateClient } = await import('@cosmjs/stargate');
   return { client: StargateClient.create(comet), comet };
 }
 
@@ -58,6 +58,7 @@ export interface SigningOptions {
 
 export async function connectSigningClient(node: string, signer: OfflineSigner, opts: SigningOptions = {}): Promise<SigningStargateClient> {
   const comet = await connectComet(node);
+  const { GasPrice, SigningStargateClient } = await import('@cosmjs/stargate');
   return SigningStargateClient.createWithSigner(comet, signer, {
     gasPrice: opts.gasPrice !== undefined ? GasPrice.fromString(opts.gasPrice) : undefined,
     registry: opts.registry,
@@ -86,6 +87,10 @@ export async function simulateGas(
   comet: Comet38Client, registry: Registry, signer: { pubkey: Uint8Array; sequence: number },
   messages: readonly EncodeObject[], memo: string, feeAmount: readonly Coin[],
 ): Promise<bigint> {
+  const [{ encodePubkey }, { encodeSecp256k1Pubkey }, { AuthInfo, Fee, Tx, TxBody }, { SignMode }, { SimulateRequest, SimulateResponse }] = await Promise.all([
+    import('@cosmjs/proto-signing'), import('@cosmjs/amino'), import('cosmjs-types/cosmos/tx/v1beta1/tx'),
+    import('cosmjs-types/cosmos/tx/signing/v1beta1/signing'), import('cosmjs-types/cosmos/tx/v1beta1/service'),
+  ]);
   const tx = Tx.fromPartial({
     body: TxBody.fromPartial({ messages: messages.map((m) => registry.encodeAsAny(m)), memo }),
     authInfo: AuthInfo.fromPartial({

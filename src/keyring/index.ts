@@ -16,7 +16,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { Bip39, EnglishMnemonic, Random, stringToPath } from '@cosmjs/crypto';
 import { toBase64 } from '@cosmjs/encoding';
-import { DirectSecp256k1HdWallet } from '@cosmjs/proto-signing';
+import type { DirectSecp256k1HdWallet } from '@cosmjs/proto-signing';
 import { BECH32_PREFIX } from '../crypto/address.js';
 
 export type KeyringBackend = 'file' | 'test';
@@ -106,6 +106,7 @@ export function generateMnemonic(): string {
 
 /** The signing wallet for a mnemonic (SIGN_MODE_DIRECT, prefix `proof`). */
 export async function walletFromMnemonic(mnemonic: string, hdPath: string = DEFAULT_HD_PATH): Promise<DirectSecp256k1HdWallet> {
+  const { DirectSecp256k1HdWallet } = await import('@cosmjs/proto-signing');
   return DirectSecp256k1HdWallet.fromMnemonic(mnemonic, { prefix: BECH32_PREFIX, hdPaths: [stringToPath(hdPath)] });
 }
 
