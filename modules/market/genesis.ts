@@ -1,0 +1,88 @@
+/**
+ * Market genesis: the proto3 JSON of proofbook.market.v1.GenesisState with snake_case field names (uint64 as decimal
+ * strings, bytes as base64, enums by name), e.g.
+ *   { "params": { "fee_denom": "uproof", "collateral_ratio_bps": "20000", … }, "requests": [], "asks": [],
+ *     "reputations": [], "next_request_id": "1", "next_ask_id": "1" }
+ * initGenesis rebuilds every index from the records; escrow and locked collateral must agree with the bank and bond
+ * genesis (the invariants check it after the first block).
+ */
+import type { Context } from '../../app/context.js';
+import { GenesisState, Params, RequestStatus } from '../../src/gen/proofbook/market/v1/market.js';
+import { isValidDenom } from '../../src/types/coins.js';
+import type { MarketKeeperImpl } from './keeper.js';
+import { ASK_PREFIX, BPS, DEFAULT_PARAMS, REPUTATION_PREFIX, REQUEST_PREFIX } from './keys.js';
+import { Ask, Reputation, Request } from '../../src/gen/proofbook/market/v1/market.js';
+import { iteratePrefix } from '../../src/store/kv.js';
+
+function snake(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(snake);
+  if (v !== null && typeof v === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) out[k.replace(/[A-Z]/g, (c) => '_' + c.toLowerCase())] = snake(x);
+    return out;
+  }
+  return v;
+}
+
+export function paramsToJson(p: Params): unknown {
+  return snake(Params.toJSON(p));
+}
+
+export function validateParams(p: Params): void {
+  const bad = (m: string) => {
+    throw new Error(`market params: ${m}`);
+  };
+  if (!isValidDenom(p.feeDenom)) bad(`invalid fee_denom '${p.feeDenom}'`);
+  if (!isValidDenom(p.collateralDenom)) bad(`invalid collateral_denom '${p.collateralDenom}'`);
+  for (const [name, v] of [['protocol_fee_bps', p.protocolFeeBps], ['release_slash_bps', p.releaseSlashBps], ['slash_to_requester_bps', p.slashToRequesterBps]] as const) {
+    if (v > BPS) bad(`${name} must be at most 10000, got ${v}`);
+  }
+  if (!/^(0|[1-9][0-9]*)$/.test(p.minFee)) bad(`min_fee must be a non-negative integer, got ${JSON.stringify(p.minFee)}`);
+  if (p.minProvingWindow === 0n || p.minProvingWindow > p.maxProvingWindow) bad('need 0 < min_proving_window <= max_proving_window');
+  if (p.maxRequestLifetime === 0n) bad('max_request_lifetime must be positive');
+  if (p.statsWindow === 0n) bad('stats_window must be positive');
+}
+
+export function defaultMarketGenesis(): unknown {
+  return { params: paramsToJson(DEFAULT_PARAMS), requests: [], asks: [], reputations: [], next_request_id: '1', next_ask_id: '1' };
+}
+
+export function initMarketGenesis(ctx: Context, state: unknown, k: MarketKeeperImpl): void {
+  const g = GenesisState.fromJSON(state ?? {});
+  const params = g.params ?? DEFAULT_PARAMS;
+  validateParams(params);
+  let maxReq = 0n;
+  for (const r of g.requests) {
+    if (r.id === 0n) throw new Error('market genesis: request id 0');
+    if (r.status === RequestStatus.REQUEST_STATUS_ASSIGNED && !r.assignment) throw new Error(`market genesis: request ${r.id} is ASSIGNED without an assignment`);
+    if (r.id > maxReq) maxReq = r.id;
+  }
+  let maxAsk = 0n;
+  for (const a of g.asks) if (a.id > maxAsk) maxAsk = a.id;
+  const nextReq = g.nextRequestId === 0n ? 1n : g.nextRequestId;
+  const nextAsk = g.nextAskId === 0n ? 1n : g.nextAskId;
+  if (nextReq <= maxReq) throw new Error(`market genesis: next_request_id ${nextReq} must exceed every request id (max ${maxReq})`);
+  if (nextAsk <= maxAsk) throw new Error(`market genesis: next_ask_id ${nextAsk} must exceed every ask id (max ${maxAsk})`);
+  k.setParams(ctx, params);
+  k.setNextId(ctx, 'n', nextReq);
+  k.setNextId(ctx, 'N', nextAsk);
+  for (const r of g.requests) k.putNewRequest(ctx, r);
+  for (const a of g.asks) k.putNewAsk(ctx, a);
+  for (const r of g.reputations) k.setReputation(ctx, r);
+}
+
+export function exportMarketGenesis(ctx: Context, k: MarketKeeperImpl): unknown {
+  const kv = k.store(ctx);
+  const requests = [...iteratePrefix(kv, REQUEST_PREFIX)].map(([, v]) => Request.decode(v));
+  const asks = [...iteratePrefix(kv, ASK_PREFIX)].map(([, v]) => Ask.decode(v));
+  const reputations = [...iteratePrefix(kv, REPUTATION_PREFIX)].map(([, v]) => Reputation.decode(v));
+  const g: GenesisState = {
+    params: k.params(ctx),
+    requests,
+    asks,
+    reputations,
+    nextRequestId: k.peekNextId(ctx, 'n'),
+    nextAskId: k.peekNextId(ctx, 'N'),
+  };
+  return snake(GenesisState.toJSON(g));
+}

@@ -1,0 +1,40 @@
+/**
+ * The `market` module: proof requests with escrowed, ramping fees; prover asks; a deterministic per-block auction per
+ * circuit (matching.ts); proofs verified by the verifier module; deadlines, slashing (through the bond module) and
+ * on-chain reputation. Protocol: docs/protocol.md. State layout: keys.ts.
+ */
+import type { Module } from '../../app/module.js';
+import type { BankKeeper } from '../bank/keeper.js';
+import type { BondKeeper } from '../bond/keeper.js';
+import type { VerifierKeeper } from '../verifier/keeper.js';
+import { MarketKeeperImpl, type MarketKeeper } from './keeper.js';
+import { marketMsgRoutes } from './msgs.js';
+import { marketQueryRoutes } from './queries.js';
+import { defaultMarketGenesis, exportMarketGenesis, initMarketGenesis } from './genesis.js';
+import { marketInvariants } from './invariants.js';
+import { MARKET_MODULE_NAME, MARKET_STORE_PREFIX } from './keys.js';
+
+export type { MarketKeeper } from './keeper.js';
+export { MarketKeeperImpl, rampedFee, reputationScore, parseSignals, statusName } from './keeper.js';
+export * from './keys.js';
+export * from './msgs.js';
+export * from './queries.js';
+export { defaultMarketGenesis, exportMarketGenesis, initMarketGenesis, paramsToJson, validateParams } from './genesis.js';
+export { marketInvariants } from './invariants.js';
+
+export function createMarketModule(deps: { bank: BankKeeper; bond: BondKeeper; verifier: VerifierKeeper }): { module: Module; keeper: MarketKeeper & MarketKeeperImpl } {
+  const keeper = new MarketKeeperImpl(deps.bank, deps.bond, deps.verifier);
+  const module: Module = {
+    name: MARKET_MODULE_NAME,
+    storePrefix: MARKET_STORE_PREFIX,
+    msgs: marketMsgRoutes(keeper),
+    queries: marketQueryRoutes(keeper),
+    defaultGenesis: defaultMarketGenesis,
+    initGenesis: (ctx, state) => initMarketGenesis(ctx, state, keeper),
+    exportGenesis: (ctx) => exportMarketGenesis(ctx, keeper),
+    beforeTxs: (ctx, msgs) => keeper.beforeTxs(ctx, msgs),
+    endBlock: (ctx) => keeper.endBlock(ctx),
+    invariants: marketInvariants(keeper),
+  };
+  return { module, keeper };
+}

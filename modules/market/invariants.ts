@@ -1,0 +1,145 @@
+/**
+ * Market invariants (checked after every block by TestChain / --check-invariants):
+ *  - market/escrow:      balance('market_escrow', fee_denom) == Σ escrow of OPEN and ASSIGNED requests (final ones hold 0)
+ *  - market/locked:      per prover, Σ collateral of its assignments == bond locked (collateral_denom)
+ *  - market/ask-active:  ask.active == number of ASSIGNED requests pointing at the ask, and <= capacity
+ *  - market/indexes:     every index entry is exactly what the records imply (no missing, no stale entries)
+ */
+import type { Context } from '../../app/context.js';
+import type { Invariant } from '../../app/module.js';
+import type { Address } from '../../src/crypto/address.js';
+import { iteratePrefix } from '../../src/store/kv.js';
+import { Ask, Request, RequestStatus } from '../../src/gen/proofbook/market/v1/market.js';
+import type { MarketKeeperImpl } from './keeper.js';
+import {
+  ACTIVE_COUNT_PREFIX,
+  ASK_BY_CIRCUIT_PREFIX,
+  ASK_BY_EXPIRY_PREFIX,
+  ASK_BY_PROVER_PREFIX,
+  ASK_PREFIX,
+  BY_DEADLINE_PREFIX,
+  BY_REQUESTER_PREFIX,
+  BY_STATUS_PREFIX,
+  ESCROW_ACCOUNT,
+  OPEN_BY_CIRCUIT_PREFIX,
+  OPEN_BY_EXPIRY_PREFIX,
+  REQUEST_PREFIX,
+  activeCountKey,
+  askByCircuitKey,
+  askByExpiryKey,
+  askByProverKey,
+  byDeadlineKey,
+  byRequesterKey,
+  byStatusKey,
+  decodeU64,
+  openByCircuitKey,
+  openByExpiryKey,
+} from './keys.js';
+
+const S = RequestStatus;
+
+function load(ctx: Context, k: MarketKeeperImpl): { requests: Request[]; asks: Ask[] } {
+  const kv = k.store(ctx);
+  return {
+    requests: [...iteratePrefix(kv, REQUEST_PREFIX)].map(([, v]) => Request.decode(v)),
+    asks: [...iteratePrefix(kv, ASK_PREFIX)].map(([, v]) => Ask.decode(v)),
+  };
+}
+
+const live = (r: Request) => r.status === S.REQUEST_STATUS_OPEN || r.status === S.REQUEST_STATUS_ASSIGNED;
+
+export function marketInvariants(k: MarketKeeperImpl): Invariant[] {
+  const escrow: Invariant = {
+    name: 'market/escrow',
+    check(ctx) {
+      const p = k.params(ctx);
+      let sum = 0n;
+      for (const r of load(ctx, k).requests) {
+        const e = BigInt(r.escrow);
+        if (!live(r) && e !== 0n) return `request ${r.id} is final but holds escrow ${e}`;
+        sum += e;
+      }
+      const bal = k.bank.balance(ctx, k.bank.moduleAccount(ESCROW_ACCOUNT), p.feeDenom);
+      return bal === sum ? undefined : `market_escrow holds ${bal}${p.feeDenom}, requests escrow ${sum}${p.feeDenom}`;
+    },
+  };
+  const locked: Invariant = {
+    name: 'market/locked',
+    check(ctx) {
+      const p = k.params(ctx);
+      const { requests, asks } = load(ctx, k);
+      const sums = new Map<string, bigint>();
+      for (const a of asks) sums.set(a.prover, 0n);
+      for (const r of requests) {
+        if (r.status !== S.REQUEST_STATUS_ASSIGNED || !r.assignment) continue;
+        sums.set(r.assignment.prover, (sums.get(r.assignment.prover) ?? 0n) + BigInt(r.assignment.collateral));
+      }
+      for (const prover of [...sums.keys()].sort()) {
+        const pr = k.bond.prover(ctx, prover as Address);
+        let lockedAmt = 0n;
+        for (const c of pr?.locked ?? []) if (c.denom === p.collateralDenom) lockedAmt = BigInt(c.amount);
+        if (lockedAmt !== sums.get(prover)) return `prover ${prover}: assignments hold ${sums.get(prover)}${p.collateralDenom} collateral, bond has ${lockedAmt} locked`;
+      }
+      return undefined;
+    },
+  };
+  const askActive: Invariant = {
+    name: 'market/ask-active',
+    check(ctx) {
+      const { requests, asks } = load(ctx, k);
+      const counts = new Map<bigint, bigint>();
+      for (const r of requests) if (r.status === S.REQUEST_STATUS_ASSIGNED && r.assignment) counts.set(r.assignment.askId, (counts.get(r.assignment.askId) ?? 0n) + 1n);
+      for (const a of asks) {
+        const n = counts.get(a.id) ?? 0n;
+        if (a.active !== n) return `ask ${a.id} has active=${a.active} but ${n} assignments`;
+        if (a.active > a.capacity) return `ask ${a.id} has active=${a.active} > capacity ${a.capacity}`;
+        counts.delete(a.id);
+      }
+      for (const [id, n] of counts) return `${n} assignments point at missing ask ${id}`;
+      return undefined;
+    },
+  };
+  const indexes: Invariant = {
+    name: 'market/indexes',
+    check(ctx) {
+      const kv = k.store(ctx);
+      const { requests, asks } = load(ctx, k);
+      const want = new Map<string, string>();
+      const counts = new Map<string, bigint>();
+      for (const r of requests) {
+        const rq = r.requester as Address;
+        want.set(byRequesterKey(rq, r.id), '');
+        want.set(byStatusKey(r.status, r.id), '');
+        if (r.status === S.REQUEST_STATUS_OPEN) {
+          want.set(openByCircuitKey(r.circuitId, r.id), '');
+          want.set(openByExpiryKey(r.expiryHeight, r.id), '');
+        }
+        if (r.status === S.REQUEST_STATUS_ASSIGNED) {
+          if (!r.assignment) return `request ${r.id} is ASSIGNED without an assignment`;
+          want.set(byDeadlineKey(r.assignment.deadlineHeight, r.id), '');
+        }
+        if (live(r)) {
+          const ck = activeCountKey(rq);
+          counts.set(ck, (counts.get(ck) ?? 0n) + 1n);
+        }
+      }
+      for (const a of asks) {
+        want.set(askByProverKey(a.prover as Address, a.id), '');
+        want.set(askByCircuitKey(a.circuitId, a.id), '');
+        want.set(askByExpiryKey(a.expiryHeight, a.id), '');
+      }
+      for (const [ck, n] of counts) want.set(ck, n.toString());
+      const have = new Map<string, string>();
+      for (const prefix of [OPEN_BY_CIRCUIT_PREFIX, OPEN_BY_EXPIRY_PREFIX, BY_DEADLINE_PREFIX, BY_REQUESTER_PREFIX, BY_STATUS_PREFIX, ASK_BY_PROVER_PREFIX, ASK_BY_CIRCUIT_PREFIX, ASK_BY_EXPIRY_PREFIX]) {
+        for (const [key] of iteratePrefix(kv, prefix)) have.set(key, '');
+      }
+      for (const [key, v] of iteratePrefix(kv, ACTIVE_COUNT_PREFIX)) have.set(key, decodeU64(v).toString());
+      for (const [key, v] of want) {
+        if (have.get(key) !== v) return `index entry ${JSON.stringify(key)} expected ${JSON.stringify(v)}, found ${JSON.stringify(have.get(key))}`;
+      }
+      for (const key of have.keys()) if (!want.has(key)) return `stale index entry ${JSON.stringify(key)}`;
+      return undefined;
+    },
+  };
+  return [escrow, locked, askActive, indexes];
+}

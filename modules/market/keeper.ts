@@ -1,0 +1,824 @@
+/**
+ * The market keeper: proof requests with escrowed, ramping fees; prover asks; the per-block auction
+ * (modules/market/matching.ts clearCircuit); proofs; deadlines, slashing and reputation. See docs/protocol.md.
+ *
+ * Every mutating message handler checks first and writes after; a thrown AppError fails the tx and the tx pipeline
+ * drops all of the message's writes. endBlock runs each step (one deadline, one expiry, one match) in its own cache,
+ * so one failing step (a bug) never discards the rest of the block's market work.
+ */
+import type { Context } from '../../app/context.js';
+import { ErrInvalidAddress } from '../../app/errors.js';
+import type { BankKeeper } from '../bank/keeper.js';
+import type { BondKeeper } from '../bond/keeper.js';
+import type { VerifierKeeper } from '../verifier/keeper.js';
+import { parseAddress, type Address } from '../../src/crypto/address.js';
+import { CacheKV } from '../../src/store/cache.js';
+import { iteratePrefix, u64Key, type KV } from '../../src/store/kv.js';
+import { R } from '../../src/zk/groth16.js';
+import {
+  Ask,
+  MsgPostAsk,
+  MsgSubmitRequest,
+  Params,
+  Reputation,
+  Request,
+  RequestStatus,
+  type Assignment,
+} from '../../src/gen/proofbook/market/v1/market.js';
+import { clearCircuit, type MatchAsk, type MatchRequest } from './matching.js';
+import {
+  ASK_BY_EXPIRY_PREFIX,
+  BPS,
+  BY_DEADLINE_PREFIX,
+  DEFAULT_PARAMS,
+  EMPTY,
+  ESCROW_ACCOUNT,
+  MARKET_STORE_PREFIX,
+  MAX_ASK_CAPACITY,
+  MAX_SIGNALS,
+  MAX_URI_LENGTH,
+  NEXT_ASK_ID_KEY,
+  NEXT_REQUEST_ID_KEY,
+  OPEN_BY_CIRCUIT_PREFIX,
+  OPEN_BY_EXPIRY_PREFIX,
+  PARAMS_KEY,
+  STATS_PREFIX,
+  TREASURY_ACCOUNT,
+  ErrDeadlinePassed,
+  ErrInvalidAsk,
+  ErrInvalidProof,
+  ErrInvalidRequestParams,
+  ErrInvalidSignals,
+  ErrJailed,
+  ErrNotAskOwner,
+  ErrNotAssignedProver,
+  ErrNotBonded,
+  ErrNotRequester,
+  ErrSignalsMismatch,
+  ErrTooManyAsks,
+  ErrTooManyRequests,
+  ErrUnknownAsk,
+  ErrUnknownCircuit,
+  ErrUnknownRequest,
+  ErrWrongStatus,
+  activeCountKey,
+  askByCircuitKey,
+  askByCircuitPrefix,
+  askByExpiryKey,
+  askByProverKey,
+  askByProverPrefix,
+  askKey,
+  byDeadlineKey,
+  byRequesterKey,
+  byStatusKey,
+  circIdFromKey,
+  clearingKey,
+  decodeStats,
+  decodeText,
+  decodeU64,
+  emptyStats,
+  encodeStats,
+  encodeText,
+  encodeU64,
+  openByCircuitKey,
+  openByExpiryKey,
+  reputationKey,
+  reputationPrefix,
+  requestKey,
+  statsKey,
+  trailingId,
+  type StatsCounters,
+} from './keys.js';
+
+export { RequestStatus };
+
+const S = RequestStatus;
+
+export interface MarketKeeper {
+  params(ctx: Context): Params;
+  request(ctx: Context, id: bigint): Request | undefined;
+  ask(ctx: Context, id: bigint): Ask | undefined;
+  /** The request's fee at `height` (see currentFee). */
+  currentFee(req: Request, height: bigint): bigint;
+  reputation(ctx: Context, prover: Address, circuitId: string): Reputation;
+}
+
+// ---- pure helpers -----------------------------------------------------------------------------------------------
+
+const UINT_RE = /^(0|[1-9][0-9]*)$/;
+
+/** Strict non-negative decimal integer (no sign, no leading zeros); `what` names the field in the error. */
+export function parseUint(s: string, what: string, err = ErrInvalidRequestParams): bigint {
+  if (typeof s !== 'string' || !UINT_RE.test(s) || s.length > 78) throw err(`${what} must be a non-negative decimal integer, got ${JSON.stringify(s)}`);
+  return BigInt(s);
+}
+
+/** Decimal field elements (< r), at most 256 of them. */
+export function parseSignals(list: readonly string[], what: string): bigint[] {
+  if (list.length > MAX_SIGNALS) throw ErrInvalidSignals(`${what}: at most ${MAX_SIGNALS} signals`);
+  return list.map((s, i) => {
+    const v = parseUint(s, `${what}[${i}]`, ErrInvalidSignals);
+    if (v >= R) throw ErrInvalidSignals(`${what}[${i}] is not a field element (must be < r)`);
+    return v;
+  });
+}
+
+/** current_fee(h) = min_fee + (max_fee - min_fee) * min(h - submitted, ramp) / ramp, floored; ramp 0 = max_fee at once. */
+export function rampedFee(minFee: bigint, maxFee: bigint, rampBlocks: bigint, submittedHeight: bigint, height: bigint): bigint {
+  if (rampBlocks === 0n) return maxFee;
+  let elapsed = height > submittedHeight ? height - submittedHeight : 0n;
+  if (elapsed > rampBlocks) elapsed = rampBlocks;
+  return minFee + ((maxFee - minFee) * elapsed) / rampBlocks;
+}
+
+/** Deterministic matching tie-break score from a reputation record. */
+export function reputationScore(r: Reputation): bigint {
+  return r.fulfilled * 1000n - r.missed * 3000n - r.released * 1000n;
+}
+
+export function addr(s: string, field: string): Address {
+  if (!s) throw ErrInvalidAddress(`${field} cannot be empty`);
+  try {
+    return parseAddress(s);
+  } catch (e) {
+    throw ErrInvalidAddress(`invalid ${field}: ${(e as Error).message}`);
+  }
+}
+
+const HEX64 = /^[0-9a-f]{64}$/;
+
+/** Stateless checks of MsgSubmitRequest (validateBasic). */
+export function validateSubmitRequest(m: MsgSubmitRequest): void {
+  addr(m.requester, 'requester');
+  if (!HEX64.test(m.circuitId)) throw ErrInvalidRequestParams(`circuit_id must be 64 lowercase hex characters, got ${JSON.stringify(m.circuitId)}`);
+  const inline = m.inputInline.length > 0;
+  const uri = m.inputUri.length > 0 || m.inputSha256.length > 0;
+  if (inline === uri) throw ErrInvalidRequestParams('give the input either inline (input_inline) or by reference (input_uri + input_sha256), not both and not neither');
+  if (uri) {
+    if (m.inputUri.length === 0 || m.inputUri.length > MAX_URI_LENGTH || !/^[\x21-\x7e]+$/.test(m.inputUri)) {
+      throw ErrInvalidRequestParams(`input_uri must be 1-${MAX_URI_LENGTH} printable ASCII characters without spaces`);
+    }
+    if (!HEX64.test(m.inputSha256)) throw ErrInvalidRequestParams('input_sha256 must be 64 lowercase hex characters');
+  }
+  parseSignals(m.expectedPublicSignals, 'expected_public_signals');
+  const maxFee = parseUint(m.maxFee, 'max_fee');
+  const minFee = m.minFee === '' ? maxFee : parseUint(m.minFee, 'min_fee');
+  if (minFee > maxFee) throw ErrInvalidRequestParams(`min_fee ${minFee} is above max_fee ${maxFee}`);
+  if (m.minCollateral !== '') parseUint(m.minCollateral, 'min_collateral');
+  if (m.provingWindow === 0n) throw ErrInvalidRequestParams('proving_window must be positive');
+  if (m.expiryHeight === 0n) throw ErrInvalidRequestParams('expiry_height must be positive');
+}
+
+export function validatePostAsk(m: MsgPostAsk): void {
+  addr(m.prover, 'prover');
+  if (!HEX64.test(m.circuitId)) throw ErrInvalidAsk(`circuit_id must be 64 lowercase hex characters, got ${JSON.stringify(m.circuitId)}`);
+  const price = parseUint(m.price, 'price', ErrInvalidAsk);
+  if (price === 0n) throw ErrInvalidAsk('price must be positive');
+  if (m.capacity < 1n || m.capacity > MAX_ASK_CAPACITY) throw ErrInvalidAsk(`capacity must be 1..${MAX_ASK_CAPACITY}, got ${m.capacity}`);
+  if (m.expiryHeight === 0n) throw ErrInvalidAsk('expiry_height must be positive');
+}
+
+function statusName(s: RequestStatus): string {
+  switch (s) {
+    case S.REQUEST_STATUS_OPEN: return 'OPEN';
+    case S.REQUEST_STATUS_ASSIGNED: return 'ASSIGNED';
+    case S.REQUEST_STATUS_FULFILLED: return 'FULFILLED';
+    case S.REQUEST_STATUS_CANCELLED: return 'CANCELLED';
+    case S.REQUEST_STATUS_EXPIRED: return 'EXPIRED';
+    default: return 'UNSPECIFIED';
+  }
+}
+export { statusName };
+
+const isLive = (s: RequestStatus): boolean => s === S.REQUEST_STATUS_OPEN || s === S.REQUEST_STATUS_ASSIGNED;
+
+// ---- keeper -----------------------------------------------------------------------------------------------------
+
+export class MarketKeeperImpl implements MarketKeeper {
+  constructor(
+    readonly bank: BankKeeper,
+    readonly bond: BondKeeper,
+    readonly verifier: VerifierKeeper,
+  ) {}
+
+  store(ctx: Context): KV {
+    return ctx.store(MARKET_STORE_PREFIX);
+  }
+
+  params(ctx: Context): Params {
+    const v = this.store(ctx).get(PARAMS_KEY);
+    return v === undefined ? DEFAULT_PARAMS : Params.decode(v);
+  }
+
+  setParams(ctx: Context, p: Params): void {
+    this.store(ctx).set(PARAMS_KEY, Params.encode(p).finish());
+  }
+
+  private nextId(ctx: Context, key: string): bigint {
+    const kv = this.store(ctx);
+    const v = kv.get(key);
+    const id = v === undefined ? 1n : decodeU64(v);
+    kv.set(key, encodeU64(id + 1n));
+    return id;
+  }
+
+  peekNextId(ctx: Context, key: 'n' | 'N'): bigint {
+    const v = this.store(ctx).get(key);
+    return v === undefined ? 1n : decodeU64(v);
+  }
+
+  setNextId(ctx: Context, key: 'n' | 'N', id: bigint): void {
+    this.store(ctx).set(key, encodeU64(id));
+  }
+
+  request(ctx: Context, id: bigint): Request | undefined {
+    const v = this.store(ctx).get(requestKey(id));
+    return v === undefined ? undefined : Request.decode(v);
+  }
+
+  ask(ctx: Context, id: bigint): Ask | undefined {
+    const v = this.store(ctx).get(askKey(id));
+    return v === undefined ? undefined : Ask.decode(v);
+  }
+
+  currentFee(req: Request, height: bigint): bigint {
+    return rampedFee(BigInt(req.minFee), BigInt(req.maxFee), req.rampBlocks, req.submittedHeight, height);
+  }
+
+  reputation(ctx: Context, prover: Address, circuitId: string): Reputation {
+    const v = this.store(ctx).get(reputationKey(prover, circuitId));
+    return v === undefined
+      ? { prover, circuitId, fulfilled: 0n, missed: 0n, released: 0n, avgBlocksToProofMilli: 0n }
+      : Reputation.decode(v);
+  }
+
+  reputationsOf(ctx: Context, prover: Address): Reputation[] {
+    const out: Reputation[] = [];
+    for (const [, v] of iteratePrefix(this.store(ctx), reputationPrefix(prover))) out.push(Reputation.decode(v));
+    return out;
+  }
+
+  setReputation(ctx: Context, r: Reputation): void {
+    this.store(ctx).set(reputationKey(r.prover as Address, r.circuitId), Reputation.encode(r).finish());
+  }
+
+  private activeCount(ctx: Context, requester: Address): bigint {
+    const v = this.store(ctx).get(activeCountKey(requester));
+    return v === undefined ? 0n : decodeU64(v);
+  }
+
+  private addActiveCount(ctx: Context, requester: Address, delta: bigint): void {
+    const n = this.activeCount(ctx, requester) + delta;
+    const kv = this.store(ctx);
+    if (n <= 0n) kv.delete(activeCountKey(requester));
+    else kv.set(activeCountKey(requester), encodeU64(n));
+  }
+
+  // ---- record + index maintenance ------------------------------------------------------------------------------
+
+  /** Index entries that depend on the request's status (all but the permanent by-requester entry). */
+  private statusIndexKeys(r: Request): string[] {
+    const keys = [byStatusKey(r.status, r.id)];
+    if (r.status === S.REQUEST_STATUS_OPEN) {
+      keys.push(openByCircuitKey(r.circuitId, r.id), openByExpiryKey(r.expiryHeight, r.id));
+    } else if (r.status === S.REQUEST_STATUS_ASSIGNED && r.assignment) {
+      keys.push(byDeadlineKey(r.assignment.deadlineHeight, r.id));
+    }
+    return keys;
+  }
+
+  /** Writes a new request with all its index entries. */
+  putNewRequest(ctx: Context, r: Request): void {
+    const kv = this.store(ctx);
+    kv.set(requestKey(r.id), Request.encode(r).finish());
+    kv.set(byRequesterKey(r.requester as Address, r.id), EMPTY);
+    for (const k of this.statusIndexKeys(r)) kv.set(k, EMPTY);
+    if (isLive(r.status)) this.addActiveCount(ctx, r.requester as Address, 1n);
+  }
+
+  /** Moves `before` (the stored record) to `after`, keeping every index in step. */
+  private updateRequest(ctx: Context, before: Request, after: Request): void {
+    const kv = this.store(ctx);
+    for (const k of this.statusIndexKeys(before)) kv.delete(k);
+    for (const k of this.statusIndexKeys(after)) kv.set(k, EMPTY);
+    kv.set(requestKey(after.id), Request.encode(after).finish());
+    if (isLive(before.status) && !isLive(after.status)) this.addActiveCount(ctx, after.requester as Address, -1n);
+  }
+
+  putNewAsk(ctx: Context, a: Ask): void {
+    const kv = this.store(ctx);
+    kv.set(askKey(a.id), Ask.encode(a).finish());
+    kv.set(askByProverKey(a.prover as Address, a.id), EMPTY);
+    kv.set(askByCircuitKey(a.circuitId, a.id), EMPTY);
+    kv.set(askByExpiryKey(a.expiryHeight, a.id), EMPTY);
+  }
+
+  private saveAsk(ctx: Context, before: Ask, after: Ask): void {
+    const kv = this.store(ctx);
+    if (before.expiryHeight !== after.expiryHeight) {
+      kv.delete(askByExpiryKey(before.expiryHeight, before.id));
+      kv.set(askByExpiryKey(after.expiryHeight, after.id), EMPTY);
+    }
+    kv.set(askKey(after.id), Ask.encode(after).finish());
+  }
+
+  private deleteAsk(ctx: Context, a: Ask): void {
+    const kv = this.store(ctx);
+    kv.delete(askKey(a.id));
+    kv.delete(askByProverKey(a.prover as Address, a.id));
+    kv.delete(askByCircuitKey(a.circuitId, a.id));
+    kv.delete(askByExpiryKey(a.expiryHeight, a.id));
+    ctx.emit('proofbook.market.ask_removed', [['ask_id', a.id.toString()], ['prover', a.prover], ['circuit_id', a.circuitId]]);
+  }
+
+  /** ask.active -= 1; an expired ask that holds nothing any more is removed. */
+  private releaseAskSlot(ctx: Context, askId: bigint): void {
+    const a = this.ask(ctx, askId);
+    if (a === undefined) return;
+    const after = { ...a, active: a.active > 0n ? a.active - 1n : 0n };
+    if (after.active === 0n && after.expiryHeight <= ctx.height) this.deleteAsk(ctx, a);
+    else this.saveAsk(ctx, a, after);
+  }
+
+  private bumpStats(ctx: Context, circuitId: string, f: (s: StatsCounters) => void): void {
+    const kv = this.store(ctx);
+    const k = statsKey(ctx.height, circuitId);
+    const v = kv.get(k);
+    const s = v === undefined ? emptyStats() : decodeStats(v);
+    f(s);
+    kv.set(k, encodeStats(s));
+  }
+
+  private history(r: Request, height: bigint, event: string, prover = '', amount = ''): void {
+    r.history = [...r.history, { height, status: r.status, event, prover, amount }];
+  }
+
+  private refund(ctx: Context, r: Request, amount: bigint): void {
+    if (amount > 0n) this.bank.sendFromModule(ctx, ESCROW_ACCOUNT, r.requester as Address, [{ denom: this.params(ctx).feeDenom, amount }]);
+  }
+
+  // ---- messages ------------------------------------------------------------------------------------------------
+
+  submitRequest(ctx: Context, m: MsgSubmitRequest): bigint {
+    validateSubmitRequest(m);
+    const p = this.params(ctx);
+    const requester = addr(m.requester, 'requester');
+    const circuit = this.verifier.circuit(ctx, m.circuitId);
+    if (circuit === undefined) throw ErrUnknownCircuit(`circuit ${m.circuitId} is not registered`);
+    if (BigInt(m.inputInline.length) > p.maxInlineInputBytes) {
+      throw ErrInvalidRequestParams(`input_inline has ${m.inputInline.length} bytes, params.max_inline_input_bytes is ${p.maxInlineInputBytes}; publish it and pass input_uri + input_sha256`);
+    }
+    if (m.expectedPublicSignals.length > 0 && m.expectedPublicSignals.length !== circuit.numPublicInputs) {
+      throw ErrInvalidRequestParams(`expected_public_signals has ${m.expectedPublicSignals.length} entries, the circuit has ${circuit.numPublicInputs} public signals`);
+    }
+    const maxFee = BigInt(m.maxFee);
+    const minFee = m.minFee === '' ? maxFee : BigInt(m.minFee);
+    const floor = BigInt(p.minFee);
+    if (maxFee < floor) throw ErrInvalidRequestParams(`max_fee ${maxFee}${p.feeDenom} is below params.min_fee ${floor}${p.feeDenom}`);
+    if (m.provingWindow < p.minProvingWindow || m.provingWindow > p.maxProvingWindow) {
+      throw ErrInvalidRequestParams(`proving_window ${m.provingWindow} is outside [${p.minProvingWindow}, ${p.maxProvingWindow}]`);
+    }
+    if (m.expiryHeight <= ctx.height) throw ErrInvalidRequestParams(`expiry_height ${m.expiryHeight} must be above the current height ${ctx.height}`);
+    if (m.expiryHeight > ctx.height + p.maxRequestLifetime) {
+      throw ErrInvalidRequestParams(`expiry_height ${m.expiryHeight} is more than params.max_request_lifetime (${p.maxRequestLifetime}) blocks after the current height ${ctx.height}`);
+    }
+    const open = this.activeCount(ctx, requester);
+    if (open >= p.maxOpenRequestsPerAccount) throw ErrTooManyRequests(`${requester} already has ${open} open or assigned requests (params.max_open_requests_per_account = ${p.maxOpenRequestsPerAccount})`);
+
+    this.bank.sendToModule(ctx, requester, ESCROW_ACCOUNT, [{ denom: p.feeDenom, amount: maxFee }]);
+    const id = this.nextId(ctx, NEXT_REQUEST_ID_KEY);
+    const r: Request = {
+      id,
+      requester,
+      circuitId: m.circuitId,
+      inputInline: m.inputInline,
+      inputUri: m.inputUri,
+      inputSha256: m.inputSha256,
+      expectedPublicSignals: m.expectedPublicSignals,
+      minFee: minFee.toString(),
+      maxFee: maxFee.toString(),
+      rampBlocks: m.rampBlocks,
+      provingWindow: m.provingWindow,
+      expiryHeight: m.expiryHeight,
+      minCollateral: m.minCollateral === '' ? '0' : BigInt(m.minCollateral).toString(),
+      submittedHeight: ctx.height,
+      status: S.REQUEST_STATUS_OPEN,
+      assignment: undefined,
+      escrow: maxFee.toString(),
+      proof: Buffer.alloc(0),
+      publicSignals: [],
+      fulfilledHeight: 0n,
+      paidPrice: '',
+      assignmentsCount: 0,
+      history: [],
+    };
+    this.history(r, ctx.height, 'submitted', '', `${maxFee}${p.feeDenom}`);
+    this.putNewRequest(ctx, r);
+    ctx.emit('proofbook.market.request_submitted', [
+      ['request_id', id.toString()],
+      ['requester', requester],
+      ['circuit_id', m.circuitId],
+      ['min_fee', r.minFee],
+      ['max_fee', r.maxFee],
+      ['ramp_blocks', r.rampBlocks.toString()],
+      ['proving_window', r.provingWindow.toString()],
+      ['expiry_height', r.expiryHeight.toString()],
+    ]);
+    return id;
+  }
+
+  private mustRequest(ctx: Context, id: bigint): Request {
+    const r = this.request(ctx, id);
+    if (r === undefined) throw ErrUnknownRequest(`request ${id} does not exist`);
+    return r;
+  }
+
+  cancelRequest(ctx: Context, sender: Address, id: bigint): void {
+    const r = this.mustRequest(ctx, id);
+    if (r.requester !== sender) throw ErrNotRequester(`request ${id} belongs to ${r.requester}`);
+    if (r.status !== S.REQUEST_STATUS_OPEN) throw ErrWrongStatus(`request ${id} is ${statusName(r.status)}; only OPEN requests can be cancelled`);
+    const escrow = BigInt(r.escrow);
+    this.refund(ctx, r, escrow);
+    const after: Request = { ...r, status: S.REQUEST_STATUS_CANCELLED, escrow: '0' };
+    this.history(after, ctx.height, 'cancelled', '', `${escrow}`);
+    this.updateRequest(ctx, r, after);
+    ctx.emit('proofbook.market.request_cancelled', [['request_id', id.toString()], ['requester', r.requester], ['refund', escrow.toString()]]);
+  }
+
+  postAsk(ctx: Context, m: MsgPostAsk): bigint {
+    validatePostAsk(m);
+    const p = this.params(ctx);
+    const prover = addr(m.prover, 'prover');
+    if (this.bond.prover(ctx, prover) === undefined) throw ErrNotBonded(`${prover} has no bond; bond collateral with MsgBond first`);
+    if (this.bond.isJailed(ctx, prover)) throw ErrJailed(`${prover} is jailed; unjail first`);
+    if (this.verifier.circuit(ctx, m.circuitId) === undefined) throw ErrUnknownCircuit(`circuit ${m.circuitId} is not registered`);
+    if (m.expiryHeight <= ctx.height) throw ErrInvalidAsk(`expiry_height ${m.expiryHeight} must be above the current height ${ctx.height}`);
+    let count = 0n;
+    for (const _ of iteratePrefix(this.store(ctx), askByProverPrefix(prover))) count++;
+    if (count >= p.maxAsksPerAccount) throw ErrTooManyAsks(`${prover} already has ${count} asks (params.max_asks_per_account = ${p.maxAsksPerAccount})`);
+    const id = this.nextId(ctx, NEXT_ASK_ID_KEY);
+    const a: Ask = {
+      id,
+      prover,
+      circuitId: m.circuitId,
+      price: BigInt(m.price).toString(),
+      capacity: m.capacity,
+      active: 0n,
+      expiryHeight: m.expiryHeight,
+      createdHeight: ctx.height,
+    };
+    this.putNewAsk(ctx, a);
+    ctx.emit('proofbook.market.ask_posted', [
+      ['ask_id', id.toString()],
+      ['prover', prover],
+      ['circuit_id', a.circuitId],
+      ['price', a.price],
+      ['capacity', a.capacity.toString()],
+      ['expiry_height', a.expiryHeight.toString()],
+    ]);
+    return id;
+  }
+
+  cancelAsk(ctx: Context, sender: Address, id: bigint): void {
+    const a = this.ask(ctx, id);
+    if (a === undefined) throw ErrUnknownAsk(`ask ${id} does not exist`);
+    if (a.prover !== sender) throw ErrNotAskOwner(`ask ${id} belongs to ${a.prover}`);
+    if (a.active === 0n) {
+      this.deleteAsk(ctx, a);
+    } else {
+      // Keeps serving its assignments; takes no new work (an ask is live only while height < expiry_height).
+      const expiry = a.expiryHeight < ctx.height ? a.expiryHeight : ctx.height;
+      this.saveAsk(ctx, a, { ...a, expiryHeight: expiry });
+    }
+    ctx.emit('proofbook.market.ask_cancelled', [['ask_id', id.toString()], ['prover', a.prover], ['active', a.active.toString()]]);
+  }
+
+  private assignedTo(ctx: Context, sender: Address, id: bigint): { r: Request; asg: Assignment } {
+    const r = this.mustRequest(ctx, id);
+    if (r.status !== S.REQUEST_STATUS_ASSIGNED || !r.assignment) throw ErrWrongStatus(`request ${id} is ${statusName(r.status)}, not ASSIGNED`);
+    if (r.assignment.prover !== sender) throw ErrNotAssignedProver(`request ${id} is assigned to ${r.assignment.prover}`);
+    if (ctx.height > r.assignment.deadlineHeight) throw ErrDeadlinePassed(`request ${id} was due at height ${r.assignment.deadlineHeight}, now ${ctx.height}`);
+    return { r, asg: r.assignment };
+  }
+
+  submitProof(ctx: Context, sender: Address, id: bigint, proof: Uint8Array, signalStrings: readonly string[]): bigint {
+    const { r, asg } = this.assignedTo(ctx, sender, id);
+    const signals = parseSignals(signalStrings, 'public_signals');
+    if (r.expectedPublicSignals.length > 0) {
+      const same = r.expectedPublicSignals.length === signals.length && r.expectedPublicSignals.every((s, i) => BigInt(s) === signals[i]);
+      if (!same) throw ErrSignalsMismatch(`request ${id} expects [${r.expectedPublicSignals.join(', ')}], got [${signals.join(', ')}]`);
+    }
+    if (!this.verifier.verifyProof(ctx, r.circuitId, proof, signals)) {
+      throw ErrInvalidProof(`the proof for request ${id} does not verify against circuit ${r.circuitId} with the given public signals`);
+    }
+    const p = this.params(ctx);
+    const price = BigInt(asg.price);
+    const escrow = BigInt(r.escrow);
+    const fee = (price * p.protocolFeeBps) / BPS;
+    const paid = price - fee;
+    if (paid > 0n) this.bank.sendFromModule(ctx, ESCROW_ACCOUNT, sender, [{ denom: p.feeDenom, amount: paid }]);
+    if (fee > 0n) this.bank.moduleToModule(ctx, ESCROW_ACCOUNT, TREASURY_ACCOUNT, [{ denom: p.feeDenom, amount: fee }]);
+    this.refund(ctx, r, escrow - price);
+    const collateral = BigInt(asg.collateral);
+    if (collateral > 0n) this.bond.unlock(ctx, sender, p.collateralDenom, collateral);
+    this.releaseAskSlot(ctx, asg.askId);
+
+    const sample = ctx.height - asg.assignedHeight;
+    const rep = this.reputation(ctx, sender, r.circuitId);
+    rep.avgBlocksToProofMilli = rep.fulfilled === 0n ? sample * 1000n : (rep.avgBlocksToProofMilli * 7n + sample * 1000n) / 8n;
+    rep.fulfilled += 1n;
+    this.setReputation(ctx, rep);
+    this.bumpStats(ctx, r.circuitId, (s) => {
+      s.fills += 1n;
+      s.blocksSum += sample;
+    });
+
+    const after: Request = {
+      ...r,
+      status: S.REQUEST_STATUS_FULFILLED,
+      escrow: '0',
+      proof: Buffer.from(proof),
+      publicSignals: signals.map((x) => x.toString()),
+      fulfilledHeight: ctx.height,
+      paidPrice: price.toString(),
+    };
+    this.history(after, ctx.height, 'fulfilled', sender, price.toString());
+    this.updateRequest(ctx, r, after);
+    ctx.emit('proofbook.market.request_fulfilled', [
+      ['request_id', id.toString()],
+      ['circuit_id', r.circuitId],
+      ['prover', sender],
+      ['price', price.toString()],
+      ['protocol_fee', fee.toString()],
+      ['refund', (escrow - price).toString()],
+      ['blocks_to_proof', sample.toString()],
+    ]);
+    return paid;
+  }
+
+  releaseAssignment(ctx: Context, sender: Address, id: bigint): bigint {
+    const { r, asg } = this.assignedTo(ctx, sender, id);
+    const p = this.params(ctx);
+    const collateral = BigInt(asg.collateral);
+    const slash = (collateral * p.releaseSlashBps) / BPS;
+    let compensated = 0n;
+    let burned = 0n;
+    if (slash > 0n) ({ compensated, burned } = this.bond.slashLocked(ctx, sender, p.collateralDenom, slash, r.requester as Address, p.slashToRequesterBps));
+    if (collateral - slash > 0n) this.bond.unlock(ctx, sender, p.collateralDenom, collateral - slash);
+    this.releaseAskSlot(ctx, asg.askId);
+    const rep = this.reputation(ctx, sender, r.circuitId);
+    rep.released += 1n;
+    this.setReputation(ctx, rep);
+    if (slash > 0n) this.bumpStats(ctx, r.circuitId, (s) => void (s.slashes += 1n));
+    const after: Request = { ...r, status: S.REQUEST_STATUS_OPEN, assignment: undefined };
+    this.history(after, ctx.height, 'released', sender, slash.toString());
+    this.updateRequest(ctx, r, after);
+    ctx.emit('proofbook.market.assignment_released', [
+      ['request_id', id.toString()],
+      ['circuit_id', r.circuitId],
+      ['prover', sender],
+      ['slashed', slash.toString()],
+      ['compensated', compensated.toString()],
+      ['burned', burned.toString()],
+    ]);
+    ctx.emit('proofbook.market.request_reopened', [['request_id', id.toString()], ['circuit_id', r.circuitId]]);
+    return slash;
+  }
+
+  // ---- block hooks ---------------------------------------------------------------------------------------------
+
+  /** Collects the block's MsgSubmitProof for ASSIGNED requests and batch-verifies them (verdicts cached, no writes). */
+  beforeTxs(ctx: Context, msgs: readonly { readonly typeUrl: string; readonly value: unknown }[]): void {
+    const items: { circuitId: string; proof: Uint8Array; publicSignals: bigint[] }[] = [];
+    for (const m of msgs) {
+      if (m.typeUrl !== '/proofbook.market.v1.MsgSubmitProof') continue;
+      const v = m.value as { requestId: bigint; proof: Uint8Array; publicSignals: string[] };
+      try {
+        const r = this.request(ctx, v.requestId);
+        if (r === undefined || r.status !== S.REQUEST_STATUS_ASSIGNED) continue;
+        items.push({ circuitId: r.circuitId, proof: v.proof, publicSignals: parseSignals(v.publicSignals, 'public_signals') });
+      } catch {
+        // malformed: fails on its own in the tx
+      }
+    }
+    if (items.length > 0) this.verifier.preverify(ctx, items);
+  }
+
+  /** Runs `fn` on a nested cache; commits its writes and events only when it returns normally. */
+  private atomically(ctx: Context, fn: (c: Context) => void): boolean {
+    const cache = new CacheKV(ctx.kv);
+    const sub = ctx.with(cache);
+    try {
+      fn(sub);
+    } catch {
+      return false;
+    }
+    cache.writeTo(ctx.kv);
+    ctx.events.push(...sub.events);
+    return true;
+  }
+
+  endBlock(ctx: Context): void {
+    const kv = this.store(ctx);
+    const h = ctx.height;
+    // 1. missed deadlines (deadline < h)
+    const due: bigint[] = [];
+    for (const [k] of kv.iterate(BY_DEADLINE_PREFIX, BY_DEADLINE_PREFIX + u64Key(h))) due.push(trailingId(k));
+    for (const id of due) this.atomically(ctx, (c) => this.missDeadline(c, id));
+    // 2. expiries of OPEN requests (expiry <= h)
+    const expired: bigint[] = [];
+    for (const [k] of kv.iterate(OPEN_BY_EXPIRY_PREFIX, OPEN_BY_EXPIRY_PREFIX + u64Key(h + 1n))) expired.push(trailingId(k));
+    for (const id of expired) this.atomically(ctx, (c) => this.expire(c, id));
+    // 3. expired asks without assignments are removed
+    const oldAsks: bigint[] = [];
+    for (const [k] of kv.iterate(ASK_BY_EXPIRY_PREFIX, ASK_BY_EXPIRY_PREFIX + u64Key(h + 1n))) oldAsks.push(trailingId(k));
+    for (const id of oldAsks) {
+      const a = this.ask(ctx, id);
+      if (a !== undefined && a.active === 0n) this.atomically(ctx, (c) => this.deleteAsk(c, a));
+    }
+    // 4. the auction
+    this.match(ctx);
+    // 5. stats outside the window
+    const window = this.params(ctx).statsWindow;
+    if (h >= window) {
+      const stale: string[] = [];
+      for (const [k] of kv.iterate(STATS_PREFIX, STATS_PREFIX + u64Key(h - window + 1n))) stale.push(k);
+      for (const k of stale) kv.delete(k);
+    }
+  }
+
+  private missDeadline(ctx: Context, id: bigint): void {
+    const r = this.request(ctx, id);
+    if (r === undefined || r.status !== S.REQUEST_STATUS_ASSIGNED || !r.assignment) throw new Error(`deadline index points at request ${id} which is not ASSIGNED`);
+    const asg = r.assignment;
+    const p = this.params(ctx);
+    const prover = asg.prover as Address;
+    const collateral = BigInt(asg.collateral);
+    let compensated = 0n;
+    let burned = 0n;
+    if (collateral > 0n) ({ compensated, burned } = this.bond.slashLocked(ctx, prover, p.collateralDenom, collateral, r.requester as Address, p.slashToRequesterBps));
+    this.bond.recordMiss(ctx, prover);
+    const rep = this.reputation(ctx, prover, r.circuitId);
+    rep.missed += 1n;
+    this.setReputation(ctx, rep);
+    this.releaseAskSlot(ctx, asg.askId);
+    this.bumpStats(ctx, r.circuitId, (s) => void (s.slashes += 1n));
+    ctx.emit('proofbook.market.deadline_missed', [
+      ['request_id', id.toString()],
+      ['circuit_id', r.circuitId],
+      ['prover', prover],
+      ['deadline', asg.deadlineHeight.toString()],
+      ['slashed', collateral.toString()],
+      ['compensated', compensated.toString()],
+      ['burned', burned.toString()],
+    ]);
+    const after: Request = { ...r, assignment: undefined, status: S.REQUEST_STATUS_OPEN };
+    if (ctx.height < r.expiryHeight) {
+      this.history(after, ctx.height, 'slashed', prover, collateral.toString());
+      this.updateRequest(ctx, r, after);
+      ctx.emit('proofbook.market.request_reopened', [['request_id', id.toString()], ['circuit_id', r.circuitId]]);
+    } else {
+      after.status = S.REQUEST_STATUS_EXPIRED;
+      this.history(after, ctx.height, 'slashed', prover, collateral.toString());
+      this.finishExpiry(ctx, r, after);
+    }
+  }
+
+  private expire(ctx: Context, id: bigint): void {
+    const r = this.request(ctx, id);
+    if (r === undefined || r.status !== S.REQUEST_STATUS_OPEN) throw new Error(`expiry index points at request ${id} which is not OPEN`);
+    this.finishExpiry(ctx, r, { ...r, status: S.REQUEST_STATUS_EXPIRED });
+  }
+
+  private finishExpiry(ctx: Context, before: Request, after: Request): void {
+    const escrow = BigInt(before.escrow);
+    this.refund(ctx, before, escrow);
+    after.status = S.REQUEST_STATUS_EXPIRED;
+    after.escrow = '0';
+    this.history(after, ctx.height, 'expired', '', escrow.toString());
+    this.updateRequest(ctx, before, after);
+    this.bumpStats(ctx, before.circuitId, (s) => void (s.expiries += 1n));
+    ctx.emit('proofbook.market.request_expired', [['request_id', before.id.toString()], ['circuit_id', before.circuitId], ['refund', escrow.toString()]]);
+  }
+
+  /** Live asks of a circuit with their free capacity (unexpired, prover bonded and not jailed). */
+  liveAsks(ctx: Context, circuitId: string): Ask[] {
+    const kv = this.store(ctx);
+    const out: Ask[] = [];
+    const jailed = new Map<string, boolean>();
+    for (const [k] of iteratePrefix(kv, askByCircuitPrefix(circuitId))) {
+      const a = this.ask(ctx, trailingId(k));
+      if (a === undefined || a.expiryHeight <= ctx.height || a.active >= a.capacity) continue;
+      let j = jailed.get(a.prover);
+      if (j === undefined) {
+        j = this.bond.prover(ctx, a.prover as Address) === undefined || this.bond.isJailed(ctx, a.prover as Address);
+        jailed.set(a.prover, j);
+      }
+      if (!j) out.push(a);
+    }
+    return out;
+  }
+
+  /** Open requests grouped by circuit, circuits in id order, ids ascending. */
+  openByCircuit(ctx: Context): { circuitId: string; ids: bigint[] }[] {
+    const out: { circuitId: string; ids: bigint[] }[] = [];
+    for (const [k] of iteratePrefix(this.store(ctx), OPEN_BY_CIRCUIT_PREFIX)) {
+      const circuitId = circIdFromKey(k.slice(1, 33));
+      const last = out[out.length - 1];
+      if (last && last.circuitId === circuitId) last.ids.push(trailingId(k));
+      else out.push({ circuitId, ids: [trailingId(k)] });
+    }
+    return out;
+  }
+
+  private match(ctx: Context): void {
+    const p = this.params(ctx);
+    const h = ctx.height;
+    const free = new Map<string, bigint>();
+    for (const { circuitId, ids } of this.openByCircuit(ctx)) {
+      const asks = this.liveAsks(ctx, circuitId);
+      if (asks.length === 0) continue;
+      const requests = new Map<bigint, Request>();
+      const mreqs: MatchRequest[] = [];
+      for (const id of ids) {
+        const r = this.request(ctx, id);
+        if (r === undefined) continue;
+        requests.set(id, r);
+        mreqs.push({ id, currentFee: this.currentFee(r, h), minCollateral: BigInt(r.minCollateral) });
+      }
+      const masks: MatchAsk[] = [];
+      const askById = new Map<bigint, Ask>();
+      for (const a of asks) {
+        askById.set(a.id, a);
+        if (!free.has(a.prover)) free.set(a.prover, this.bond.freeCollateral(ctx, a.prover as Address, p.collateralDenom));
+        masks.push({
+          id: a.id,
+          prover: a.prover,
+          price: BigInt(a.price),
+          capacity: a.capacity - a.active,
+          reputation: reputationScore(this.reputation(ctx, a.prover as Address, circuitId)),
+        });
+      }
+      const result = clearCircuit(mreqs, masks, free, { collateralRatioBps: p.collateralRatioBps });
+      let assigned = 0;
+      for (const mt of result.matches) {
+        const ok = this.atomically(ctx, (c) => {
+          const r = requests.get(mt.requestId)!;
+          const a = this.ask(c, mt.askId)!;
+          const prover = mt.prover as Address;
+          if (mt.collateral > 0n) this.bond.lock(c, prover, p.collateralDenom, mt.collateral);
+          this.saveAsk(c, a, { ...a, active: a.active + 1n });
+          let deadline = h + r.provingWindow;
+          if (deadline > r.expiryHeight) deadline = r.expiryHeight;
+          const after: Request = {
+            ...r,
+            status: S.REQUEST_STATUS_ASSIGNED,
+            assignment: {
+              prover,
+              askId: mt.askId,
+              price: mt.price.toString(),
+              collateral: mt.collateral.toString(),
+              assignedHeight: h,
+              deadlineHeight: deadline,
+            },
+            assignmentsCount: r.assignmentsCount + 1,
+          };
+          this.history(after, h, 'assigned', prover, mt.price.toString());
+          this.updateRequest(c, r, after);
+          this.bumpStats(c, circuitId, (s) => {
+            s.matches += 1n;
+            s.priceSum += mt.price;
+          });
+          c.emit('proofbook.market.request_assigned', [
+            ['request_id', mt.requestId.toString()],
+            ['circuit_id', circuitId],
+            ['prover', prover],
+            ['price', mt.price.toString()],
+            ['collateral', mt.collateral.toString()],
+            ['deadline', deadline.toString()],
+          ]);
+        });
+        if (ok) {
+          free.set(mt.prover, (free.get(mt.prover) ?? 0n) - mt.collateral);
+          assigned++;
+        }
+      }
+      if (result.clearingPrice !== null && assigned > 0) {
+        this.store(ctx).set(clearingKey(circuitId), encodeText(`${result.clearingPrice},${h}`));
+        ctx.emit('proofbook.market.cleared', [
+          ['circuit_id', circuitId],
+          ['price', result.clearingPrice.toString()],
+          ['matches', assigned.toString()],
+          ['open', (ids.length - assigned).toString()],
+        ]);
+      }
+    }
+  }
+
+  lastClearing(ctx: Context, circuitId: string): { price: bigint; height: bigint } | undefined {
+    const v = this.store(ctx).get(clearingKey(circuitId));
+    if (v === undefined) return undefined;
+    const [price, height] = decodeText(v).split(',');
+    return { price: BigInt(price), height: BigInt(height) };
+  }
+}

@@ -1,0 +1,178 @@
+/**
+ * Market state layout, params defaults and errors. Every key lives under the module prefix `market/`
+ * (ctx.store(MARKET_STORE_PREFIX)). `circ` is the 32 raw bytes of a circuit id (hex -> bytes), `addr` is a
+ * length-prefixed address (one length byte + raw bytes, as in modules/bank/keys.ts), u64 is big-endian.
+ *
+ *   'p'                              -> Params (protobuf)
+ *   'n' / 'N'                        -> next request id / next ask id (u64)
+ *   'r' + u64(id)                    -> Request (protobuf)
+ *   'a' + u64(id)                    -> Ask (protobuf)
+ *   'o' + circ + u64(id)             -> empty   OPEN requests by circuit (matching iterates circuits in id order)
+ *   'e' + u64(expiry) + u64(id)      -> empty   OPEN requests by expiry height
+ *   'd' + u64(deadline) + u64(id)    -> empty   ASSIGNED requests by deadline height
+ *   'q' + addr + u64(id)             -> empty   requests by requester (all statuses)
+ *   's' + u8(status) + u64(id)       -> empty   requests by status
+ *   'c' + addr                       -> u64     a requester's non-final (OPEN/ASSIGNED) request count
+ *   'k' + addr + u64(askId)          -> empty   asks by prover
+ *   'b' + circ + u64(askId)          -> empty   asks by circuit
+ *   'x' + u64(expiry) + u64(askId)   -> empty   asks by expiry height (removal once they hold no assignments)
+ *   'u' + addr + circ                -> Reputation (protobuf)
+ *   'l' + circ                       -> "price,height" last clearing price of the circuit (ASCII)
+ *   't' + u64(height) + circ         -> per-block stats counters (ASCII, see StatsCounters), pruned past stats_window
+ */
+import { registerError, GRPC } from '../../app/errors.js';
+import { bytesToKey, keyToU64, u64Key, type Key } from '../../src/store/kv.js';
+import { addressBytes, type Address } from '../../src/crypto/address.js';
+import type { Params } from '../../src/gen/proofbook/market/v1/market.js';
+import { NATIVE_DENOM } from '../../src/types/coins.js';
+
+export const MARKET_MODULE_NAME = 'market';
+export const MARKET_STORE_PREFIX = 'market/';
+export const ESCROW_ACCOUNT = 'market_escrow';
+export const TREASURY_ACCOUNT = 'treasury';
+
+export const PARAMS_KEY = 'p';
+export const NEXT_REQUEST_ID_KEY = 'n';
+export const NEXT_ASK_ID_KEY = 'N';
+export const REQUEST_PREFIX = 'r';
+export const ASK_PREFIX = 'a';
+export const OPEN_BY_CIRCUIT_PREFIX = 'o';
+export const OPEN_BY_EXPIRY_PREFIX = 'e';
+export const BY_DEADLINE_PREFIX = 'd';
+export const BY_REQUESTER_PREFIX = 'q';
+export const BY_STATUS_PREFIX = 's';
+export const ACTIVE_COUNT_PREFIX = 'c';
+export const ASK_BY_PROVER_PREFIX = 'k';
+export const ASK_BY_CIRCUIT_PREFIX = 'b';
+export const ASK_BY_EXPIRY_PREFIX = 'x';
+export const REPUTATION_PREFIX = 'u';
+export const CLEARING_PREFIX = 'l';
+export const STATS_PREFIX = 't';
+
+export const EMPTY = new Uint8Array(0);
+export const BPS = 10_000n;
+export const MAX_ASK_CAPACITY = 1000n;
+export const MAX_URI_LENGTH = 1024;
+export const MAX_SIGNALS = 256;
+
+export const DEFAULT_PARAMS: Params = {
+  feeDenom: NATIVE_DENOM,
+  collateralDenom: NATIVE_DENOM,
+  collateralRatioBps: 20_000n,
+  protocolFeeBps: 100n,
+  releaseSlashBps: 1000n,
+  slashToRequesterBps: 5000n,
+  minFee: '1000',
+  maxInlineInputBytes: 65_536n,
+  maxOpenRequestsPerAccount: 100n,
+  maxAsksPerAccount: 20n,
+  minProvingWindow: 2n,
+  maxProvingWindow: 10_000n,
+  maxRequestLifetime: 100_000n,
+  statsWindow: 1000n,
+};
+
+// ---- errors (codespace 'market') ----------------------------------------------------------------------------------
+
+export const MARKET_CODESPACE = 'market';
+export const ErrInvalidRequestParams = registerError(MARKET_CODESPACE, 2, 'invalid proof request');
+export const ErrUnknownRequest = registerError(MARKET_CODESPACE, 3, 'unknown request', GRPC.NotFound);
+export const ErrNotRequester = registerError(MARKET_CODESPACE, 4, 'not the requester', GRPC.PermissionDenied);
+export const ErrWrongStatus = registerError(MARKET_CODESPACE, 5, 'request is not in the required status', GRPC.FailedPrecondition);
+export const ErrTooManyRequests = registerError(MARKET_CODESPACE, 6, 'too many open requests', GRPC.ResourceExhausted);
+export const ErrInvalidAsk = registerError(MARKET_CODESPACE, 7, 'invalid ask');
+export const ErrUnknownAsk = registerError(MARKET_CODESPACE, 8, 'unknown ask', GRPC.NotFound);
+export const ErrNotAskOwner = registerError(MARKET_CODESPACE, 9, 'not the ask owner', GRPC.PermissionDenied);
+export const ErrTooManyAsks = registerError(MARKET_CODESPACE, 10, 'too many asks', GRPC.ResourceExhausted);
+export const ErrNotBonded = registerError(MARKET_CODESPACE, 11, 'prover is not bonded', GRPC.FailedPrecondition);
+export const ErrJailed = registerError(MARKET_CODESPACE, 12, 'prover is jailed', GRPC.FailedPrecondition);
+export const ErrNotAssignedProver = registerError(MARKET_CODESPACE, 13, 'not the assigned prover', GRPC.PermissionDenied);
+export const ErrDeadlinePassed = registerError(MARKET_CODESPACE, 14, 'deadline passed', GRPC.FailedPrecondition);
+export const ErrSignalsMismatch = registerError(MARKET_CODESPACE, 15, 'public signals do not match the expected public signals');
+export const ErrInvalidProof = registerError(MARKET_CODESPACE, 16, 'invalid proof');
+export const ErrUnknownCircuit = registerError(MARKET_CODESPACE, 17, 'unknown circuit', GRPC.NotFound);
+export const ErrInvalidSignals = registerError(MARKET_CODESPACE, 18, 'invalid public signals');
+
+// ---- keys ---------------------------------------------------------------------------------------------------------
+
+const addrKeyCache = new Map<string, Key>();
+/** One length byte + raw address bytes (memoized: bech32 decoding is slow). */
+export function addrKey(addr: Address): Key {
+  let k = addrKeyCache.get(addr);
+  if (k === undefined) {
+    const b = addressBytes(addr);
+    k = String.fromCharCode(b.length) + bytesToKey(b);
+    if (addrKeyCache.size >= 16384) addrKeyCache.clear();
+    addrKeyCache.set(addr, k);
+  }
+  return k;
+}
+
+/** The 32 raw bytes of a 64-hex circuit id as a key string. */
+export function circKey(circuitId: string): Key {
+  if (!/^[0-9a-f]{64}$/.test(circuitId)) throw new Error(`circuit id must be 64 lowercase hex characters, got ${JSON.stringify(circuitId)}`);
+  return bytesToKey(Buffer.from(circuitId, 'hex'));
+}
+
+export function circIdFromKey(k: Key): string {
+  return Buffer.from(k, 'latin1').toString('hex');
+}
+
+export const requestKey = (id: bigint): Key => REQUEST_PREFIX + u64Key(id);
+export const askKey = (id: bigint): Key => ASK_PREFIX + u64Key(id);
+export const openByCircuitKey = (circuitId: string, id: bigint): Key => OPEN_BY_CIRCUIT_PREFIX + circKey(circuitId) + u64Key(id);
+export const openByExpiryKey = (expiry: bigint, id: bigint): Key => OPEN_BY_EXPIRY_PREFIX + u64Key(expiry) + u64Key(id);
+export const byDeadlineKey = (deadline: bigint, id: bigint): Key => BY_DEADLINE_PREFIX + u64Key(deadline) + u64Key(id);
+export const byRequesterPrefix = (addr: Address): Key => BY_REQUESTER_PREFIX + addrKey(addr);
+export const byRequesterKey = (addr: Address, id: bigint): Key => byRequesterPrefix(addr) + u64Key(id);
+export const byStatusPrefix = (status: number): Key => BY_STATUS_PREFIX + String.fromCharCode(status);
+export const byStatusKey = (status: number, id: bigint): Key => byStatusPrefix(status) + u64Key(id);
+export const activeCountKey = (addr: Address): Key => ACTIVE_COUNT_PREFIX + addrKey(addr);
+export const askByProverPrefix = (addr: Address): Key => ASK_BY_PROVER_PREFIX + addrKey(addr);
+export const askByProverKey = (addr: Address, id: bigint): Key => askByProverPrefix(addr) + u64Key(id);
+export const askByCircuitPrefix = (circuitId: string): Key => ASK_BY_CIRCUIT_PREFIX + circKey(circuitId);
+export const askByCircuitKey = (circuitId: string, id: bigint): Key => askByCircuitPrefix(circuitId) + u64Key(id);
+export const askByExpiryKey = (expiry: bigint, id: bigint): Key => ASK_BY_EXPIRY_PREFIX + u64Key(expiry) + u64Key(id);
+export const reputationPrefix = (addr: Address): Key => REPUTATION_PREFIX + addrKey(addr);
+export const reputationKey = (addr: Address, circuitId: string): Key => reputationPrefix(addr) + circKey(circuitId);
+export const clearingKey = (circuitId: string): Key => CLEARING_PREFIX + circKey(circuitId);
+export const statsKey = (height: bigint, circuitId: string): Key => STATS_PREFIX + u64Key(height) + circKey(circuitId);
+
+/** The trailing u64 of an index key. */
+export function trailingId(k: Key): bigint {
+  return keyToU64(k, k.length - 8);
+}
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+export const encodeU64 = (n: bigint): Uint8Array => enc.encode(n.toString());
+export const decodeU64 = (v: Uint8Array): bigint => BigInt(dec.decode(v));
+export const encodeText = (s: string): Uint8Array => enc.encode(s);
+export const decodeText = (v: Uint8Array): string => dec.decode(v);
+
+/** Per block and circuit counters, stored as comma-separated decimals in this field order. */
+export interface StatsCounters {
+  /** Assignments made by the auction, and the sum of their prices. */
+  matches: bigint;
+  priceSum: bigint;
+  /** Proofs accepted, and the sum of their blocks-to-proof. */
+  fills: bigint;
+  blocksSum: bigint;
+  /** Deadline misses and releases that slashed collateral. */
+  slashes: bigint;
+  /** Requests that reached EXPIRED. */
+  expiries: bigint;
+}
+export const STATS_FIELDS = ['matches', 'priceSum', 'fills', 'blocksSum', 'slashes', 'expiries'] as const;
+export function emptyStats(): StatsCounters {
+  return { matches: 0n, priceSum: 0n, fills: 0n, blocksSum: 0n, slashes: 0n, expiries: 0n };
+}
+export function encodeStats(s: StatsCounters): Uint8Array {
+  return enc.encode(STATS_FIELDS.map((f) => s[f].toString()).join(','));
+}
+export function decodeStats(v: Uint8Array): StatsCounters {
+  const parts = dec.decode(v).split(',');
+  const s = emptyStats();
+  STATS_FIELDS.forEach((f, i) => (s[f] = BigInt(parts[i] ?? '0')));
+  return s;
+}

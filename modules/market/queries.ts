@@ -1,0 +1,214 @@
+/** Market queries: '/proofbook.market.v1.Query/<Method>' (see proto/proofbook/market/v1/market.proto). */
+import type { QueryRoute } from '../../app/module.js';
+import type { Context } from '../../app/context.js';
+import { ErrInvalidRequest, ErrNotFound } from '../../app/errors.js';
+import { PrefixKV, iteratePrefix, u64Key } from '../../src/store/kv.js';
+import { paginate } from '../bank/queries.js';
+import {
+  Ask,
+  CircuitStats,
+  PriceLevel,
+  QueryAsksRequest,
+  QueryAsksResponse,
+  QueryBookRequest,
+  QueryBookResponse,
+  QueryParamsRequest,
+  QueryParamsResponse,
+  QueryReputationRequest,
+  QueryReputationResponse,
+  QueryRequestRequest,
+  QueryRequestResponse,
+  QueryRequestsRequest,
+  QueryRequestsResponse,
+  QueryStatsRequest,
+  QueryStatsResponse,
+  Request,
+  RequestStatus,
+} from '../../src/gen/proofbook/market/v1/market.js';
+import { addr, type MarketKeeperImpl } from './keeper.js';
+import {
+  ASK_PREFIX,
+  OPEN_BY_CIRCUIT_PREFIX,
+  REQUEST_PREFIX,
+  STATS_PREFIX,
+  askByCircuitPrefix,
+  askByProverPrefix,
+  byRequesterPrefix,
+  byStatusPrefix,
+  circIdFromKey,
+  circKey,
+  decodeStats,
+  emptyStats,
+  trailingId,
+  type StatsCounters,
+} from './keys.js';
+
+const Q = (m: string) => `/proofbook.market.v1.Query/${m}`;
+export const QUERY_REQUEST = Q('Request');
+export const QUERY_REQUESTS = Q('Requests');
+export const QUERY_BOOK = Q('Book');
+export const QUERY_ASKS = Q('Asks');
+export const QUERY_REPUTATION = Q('Reputation');
+export const QUERY_STATS = Q('Stats');
+export const QUERY_PARAMS = Q('Params');
+
+const HEX64 = /^[0-9a-f]{64}$/;
+function circuitArg(id: string): string {
+  if (!HEX64.test(id)) throw ErrInvalidRequest(`circuit_id must be 64 lowercase hex characters, got ${JSON.stringify(id)}`);
+  return id;
+}
+
+/** Per-circuit totals of the stats counters over (height - window, height]. */
+export function windowStats(ctx: Context, k: MarketKeeperImpl, circuitFilter?: string): Map<string, StatsCounters> {
+  const window = k.params(ctx).statsWindow;
+  const from = ctx.height >= window ? ctx.height - window + 1n : 0n;
+  const out = new Map<string, StatsCounters>();
+  for (const [key, v] of k.store(ctx).iterate(STATS_PREFIX + u64Key(from), STATS_PREFIX + u64Key(ctx.height + 1n))) {
+    const circuitId = circIdFromKey(key.slice(9, 41));
+    if (circuitFilter !== undefined && circuitId !== circuitFilter) continue;
+    const s = decodeStats(v);
+    const t = out.get(circuitId) ?? emptyStats();
+    t.matches += s.matches;
+    t.priceSum += s.priceSum;
+    t.fills += s.fills;
+    t.blocksSum += s.blocksSum;
+    t.slashes += s.slashes;
+    t.expiries += s.expiries;
+    out.set(circuitId, t);
+  }
+  return out;
+}
+
+export function marketQueryRoutes(k: MarketKeeperImpl): QueryRoute[] {
+  const request: QueryRoute<QueryRequestRequest, QueryRequestResponse> = {
+    path: QUERY_REQUEST,
+    requestType: QueryRequestRequest,
+    responseType: QueryRequestResponse,
+    handle(ctx, q) {
+      const r = k.request(ctx, q.id);
+      if (r === undefined) throw ErrNotFound(`request ${q.id}`);
+      return { request: r, currentFee: k.currentFee(r, ctx.height).toString() };
+    },
+  };
+  const requests: QueryRoute<QueryRequestsRequest, QueryRequestsResponse> = {
+    path: QUERY_REQUESTS,
+    requestType: QueryRequestsRequest,
+    responseType: QueryRequestsResponse,
+    handle(ctx, q) {
+      const kv = k.store(ctx);
+      const out: Request[] = [];
+      const status = q.status;
+      let view;
+      let filterStatus = false;
+      if (q.requester !== '') {
+        view = new PrefixKV(kv, byRequesterPrefix(addr(q.requester, 'requester')));
+        filterStatus = status !== RequestStatus.REQUEST_STATUS_UNSPECIFIED;
+      } else if (status !== RequestStatus.REQUEST_STATUS_UNSPECIFIED) {
+        view = new PrefixKV(kv, byStatusPrefix(status));
+      } else {
+        view = new PrefixKV(kv, REQUEST_PREFIX);
+      }
+      const pagination = paginate(view, q.pagination, (key) => {
+        const r = k.request(ctx, trailingId(key));
+        if (r !== undefined && (!filterStatus || r.status === status)) out.push(r);
+      });
+      return { requests: out, pagination: { nextKey: Buffer.from(pagination.nextKey), total: pagination.total } };
+    },
+  };
+  const book: QueryRoute<QueryBookRequest, QueryBookResponse> = {
+    path: QUERY_BOOK,
+    requestType: QueryBookRequest,
+    responseType: QueryBookResponse,
+    handle(ctx, q) {
+      const circuitId = circuitArg(q.circuitId);
+      const askLevels = new Map<bigint, PriceLevel>();
+      for (const a of k.liveAsks(ctx, circuitId)) {
+        const price = BigInt(a.price);
+        const lvl = askLevels.get(price) ?? { price: a.price, quantity: 0n, orders: 0n };
+        lvl.quantity += a.capacity - a.active;
+        lvl.orders += 1n;
+        askLevels.set(price, lvl);
+      }
+      const reqLevels = new Map<bigint, PriceLevel>();
+      for (const [key] of iteratePrefix(k.store(ctx), OPEN_BY_CIRCUIT_PREFIX + circKey(circuitId))) {
+        const r = k.request(ctx, trailingId(key));
+        if (r === undefined) continue;
+        const fee = k.currentFee(r, ctx.height);
+        const lvl = reqLevels.get(fee) ?? { price: fee.toString(), quantity: 0n, orders: 0n };
+        lvl.quantity += 1n;
+        lvl.orders += 1n;
+        reqLevels.set(fee, lvl);
+      }
+      const asc = (a: bigint, b: bigint) => (a < b ? -1 : a > b ? 1 : 0);
+      const last = k.lastClearing(ctx, circuitId);
+      return {
+        asks: [...askLevels.keys()].sort(asc).map((p) => askLevels.get(p)!),
+        requests: [...reqLevels.keys()].sort((a, b) => asc(b, a)).map((p) => reqLevels.get(p)!),
+        lastClearingPrice: last ? last.price.toString() : '',
+        lastClearingHeight: last ? last.height : 0n,
+      };
+    },
+  };
+  const asks: QueryRoute<QueryAsksRequest, QueryAsksResponse> = {
+    path: QUERY_ASKS,
+    requestType: QueryAsksRequest,
+    responseType: QueryAsksResponse,
+    handle(ctx, q) {
+      const kv = k.store(ctx);
+      const out: Ask[] = [];
+      const circuit = q.circuitId === '' ? undefined : circuitArg(q.circuitId);
+      let view;
+      let filterCircuit = false;
+      if (q.prover !== '') {
+        view = new PrefixKV(kv, askByProverPrefix(addr(q.prover, 'prover')));
+        filterCircuit = circuit !== undefined;
+      } else if (circuit !== undefined) {
+        view = new PrefixKV(kv, askByCircuitPrefix(circuit));
+      } else {
+        view = new PrefixKV(kv, ASK_PREFIX);
+      }
+      const pagination = paginate(view, q.pagination, (key) => {
+        const a = k.ask(ctx, trailingId(key));
+        if (a !== undefined && (!filterCircuit || a.circuitId === circuit)) out.push(a);
+      });
+      return { asks: out, pagination: { nextKey: Buffer.from(pagination.nextKey), total: pagination.total } };
+    },
+  };
+  const reputation: QueryRoute<QueryReputationRequest, QueryReputationResponse> = {
+    path: QUERY_REPUTATION,
+    requestType: QueryReputationRequest,
+    responseType: QueryReputationResponse,
+    handle: (ctx, q) => ({ reputations: k.reputationsOf(ctx, addr(q.prover, 'prover')) }),
+  };
+  const stats: QueryRoute<QueryStatsRequest, QueryStatsResponse> = {
+    path: QUERY_STATS,
+    requestType: QueryStatsRequest,
+    responseType: QueryStatsResponse,
+    handle(ctx, q) {
+      const filter = q.circuitId === '' ? undefined : circuitArg(q.circuitId);
+      const window = k.params(ctx).statsWindow;
+      const totals = windowStats(ctx, k, filter);
+      if (filter !== undefined && !totals.has(filter)) totals.set(filter, emptyStats());
+      const out: CircuitStats[] = [...totals.keys()].sort().map((id) => {
+        const s = totals.get(id)!;
+        return {
+          circuitId: id,
+          fills: s.fills,
+          meanClearingPrice: s.matches === 0n ? '0' : (s.priceSum / s.matches).toString(),
+          meanBlocksToProofMilli: s.fills === 0n ? 0n : (s.blocksSum * 1000n) / s.fills,
+          slashes: s.slashes,
+          expiries: s.expiries,
+          windowBlocks: window,
+        };
+      });
+      return { stats: out };
+    },
+  };
+  const params: QueryRoute<QueryParamsRequest, QueryParamsResponse> = {
+    path: QUERY_PARAMS,
+    requestType: QueryParamsRequest,
+    responseType: QueryParamsResponse,
+    handle: (ctx) => ({ params: k.params(ctx) }),
+  };
+  return [request, requests, book, asks, reputation, stats, params];
+}

@@ -1,0 +1,353 @@
+/**
+ * App-level market tests: the real app (auth, bank, verifier, bond, market) on LevelDB through TestChain (invariants
+ * checked after every block), real snarkjs proofs of the genesis circuit.
+ */
+import test from 'ava';
+import { Context } from '../app/context.js';
+import { CacheKV } from '../src/store/cache.js';
+import { QueryBalanceRequest, QueryBalanceResponse, QuerySupplyOfRequest, QuerySupplyOfResponse } from 'cosmjs-types/cosmos/bank/v1beta1/query';
+import { TestChain, devnetKey } from './helpers/chain.js';
+import type { RawKey } from '../src/client/sign.js';
+import { moduleAddress } from '../src/crypto/address.js';
+import { genesisCircuitId } from '../modules/verifier/index.js';
+import { GENESIS_CIRCUIT, genesisInput } from '../src/zk/genesis.js';
+import { proveWithSnarkjs, terminateSnarkjs } from '../src/zk/prove.js';
+import { encodeProof } from '../src/zk/groth16.js';
+import { MsgBond } from '../src/gen/proofbook/bond/v1/bond.js';
+import {
+  MsgCancelAsk,
+  MsgCancelRequest,
+  MsgPostAsk,
+  MsgReleaseAssignment,
+  MsgSubmitProof,
+  MsgSubmitRequest,
+  QueryBookRequest,
+  QueryBookResponse,
+  QueryRequestRequest,
+  QueryRequestResponse,
+  QueryReputationRequest,
+  QueryReputationResponse,
+  QueryStatsRequest,
+  QueryStatsResponse,
+  RequestStatus,
+  type Request,
+} from '../src/gen/proofbook/market/v1/market.js';
+
+const FEE = 5000n;
+const GAS = 5_000_000n;
+const CIRCUIT = genesisCircuitId();
+const S = RequestStatus;
+
+interface P {
+  proof: Uint8Array;
+  signals: string[];
+}
+let proofs: Promise<P[]> | undefined;
+function getProofs(): Promise<P[]> {
+  proofs ??= (async () => {
+    const out: P[] = [];
+    for (const i of [1n, 2n]) {
+      const r = await proveWithSnarkjs(GENESIS_CIRCUIT.wasmPath, GENESIS_CIRCUIT.zkeyPath, genesisInput(1000n + i, 7n + i), { singleThread: true });
+      out.push({ proof: encodeProof(r.proof), signals: r.publicSignals.map(String) });
+    }
+    return out;
+  })();
+  return proofs;
+}
+test.after.always(() => terminateSnarkjs());
+
+type Msg = { typeUrl: string; value: Uint8Array };
+const m = {
+  bond: (k: RawKey, amount: bigint): Msg => ({ typeUrl: '/proofbook.bond.v1.MsgBond', value: MsgBond.encode({ prover: k.address, amount: [{ denom: 'uproof', amount: amount.toString() }] }).finish() }),
+  ask: (k: RawKey, price: bigint, capacity: bigint, expiryHeight = 100_000n): Msg => ({
+    typeUrl: '/proofbook.market.v1.MsgPostAsk',
+    value: MsgPostAsk.encode({ prover: k.address, circuitId: CIRCUIT, price: price.toString(), capacity, expiryHeight }).finish(),
+  }),
+  cancelAsk: (k: RawKey, askId: bigint): Msg => ({ typeUrl: '/proofbook.market.v1.MsgCancelAsk', value: MsgCancelAsk.encode({ prover: k.address, askId }).finish() }),
+  request: (k: RawKey, o: { maxFee: bigint; minFee?: bigint; ramp?: bigint; window?: bigint; expiry: bigint; expect?: string[]; minCollateral?: bigint }): Msg => ({
+    typeUrl: '/proofbook.market.v1.MsgSubmitRequest',
+    value: MsgSubmitRequest.encode(
+      MsgSubmitRequest.fromPartial({
+        requester: k.address,
+        circuitId: CIRCUIT,
+        inputInline: Buffer.from('{"preimage":"1","nonce":"2"}'),
+        expectedPublicSignals: o.expect ?? [],
+        minFee: (o.minFee ?? o.maxFee).toString(),
+        maxFee: o.maxFee.toString(),
+        rampBlocks: o.ramp ?? 0n,
+        provingWindow: o.window ?? 10n,
+        expiryHeight: o.expiry,
+        minCollateral: (o.minCollateral ?? 0n).toString(),
+      }),
+    ).finish(),
+  }),
+  cancel: (k: RawKey, requestId: bigint): Msg => ({ typeUrl: '/proofbook.market.v1.MsgCancelRequest', value: MsgCancelRequest.encode({ requester: k.address, requestId }).finish() }),
+  proof: (k: RawKey, requestId: bigint, p: P): Msg => ({
+    typeUrl: '/proofbook.market.v1.MsgSubmitProof',
+    value: MsgSubmitProof.encode({ prover: k.address, requestId, proof: Buffer.from(p.proof), publicSignals: p.signals }).finish(),
+  }),
+  release: (k: RawKey, requestId: bigint): Msg => ({ typeUrl: '/proofbook.market.v1.MsgReleaseAssignment', value: MsgReleaseAssignment.encode({ prover: k.address, requestId }).finish() }),
+};
+
+async function txs(chain: TestChain, items: [RawKey, Msg[]][]) {
+  const signed = [];
+  for (const [k, msgs] of items) signed.push(await chain.sign(k, { msgs, fee: [{ denom: 'uproof', amount: FEE }], gasLimit: GAS }));
+  return chain.block(signed);
+}
+/** A block with a tx that fails (PrepareProposal would drop it: CheckTx rejects it), as a proposer could include it. */
+async function failing(chain: TestChain, k: RawKey, msg: Msg) {
+  const tx = await chain.sign(k, { msgs: [msg], fee: [{ denom: 'uproof', amount: FEE }], gasLimit: GAS });
+  const check = await chain.checkTx(tx);
+  const res = await chain.rawBlock([tx]);
+  const broken = chain.app.checkInvariants();
+  if (broken.length) throw new Error(`invariants broken: ${broken.join('; ')}`);
+  return { check, result: res.txResults[0] };
+}
+async function ok(chain: TestChain, k: RawKey, ...msgs: Msg[]) {
+  const res = await txs(chain, [[k, msgs]]);
+  if (res.txResults[0].code !== 0) throw new Error(`tx failed: ${res.txResults[0].log}`);
+  return res;
+}
+async function balance(chain: TestChain, address: string): Promise<bigint> {
+  const r = await chain.query('/cosmos.bank.v1beta1.Query/Balance', QueryBalanceRequest.encode({ address, denom: 'uproof' }).finish());
+  return BigInt(QueryBalanceResponse.decode(r.value).balance!.amount);
+}
+async function supply(chain: TestChain): Promise<bigint> {
+  const r = await chain.query('/cosmos.bank.v1beta1.Query/SupplyOf', QuerySupplyOfRequest.encode({ denom: 'uproof' }).finish());
+  return BigInt(QuerySupplyOfResponse.decode(r.value).amount!.amount);
+}
+async function request(chain: TestChain, id: bigint): Promise<{ request: Request; currentFee: bigint }> {
+  const r = await chain.query('/proofbook.market.v1.Query/Request', QueryRequestRequest.encode({ id }).finish());
+  if (r.code !== 0) throw new Error(r.log);
+  const res = QueryRequestResponse.decode(r.value);
+  return { request: res.request!, currentFee: BigInt(res.currentFee) };
+}
+async function bondedOf(chain: TestChain, addr: string): Promise<{ bonded: bigint; locked: bigint }> {
+  const p = chain.app.modules.keepers.bond.prover(queryCtx(chain), addr as any);
+  const amt = (l: { denom: string; amount: string }[] | undefined) => BigInt(l?.find((c) => c.denom === 'uproof')?.amount ?? '0');
+  return { bonded: amt(p?.bonded), locked: amt(p?.locked) };
+}
+function queryCtx(chain: TestChain): Context {
+  return new Context(new CacheKV(chain.app.store), { chainId: 'x', height: chain.app.height, timeSeconds: 0n }, 'query');
+}
+const TREASURY = moduleAddress('treasury');
+const ESCROW = moduleAddress('market_escrow');
+
+async function setup() {
+  const chain = await TestChain.create();
+  const [requester, p1, p2] = await Promise.all([devnetKey(0), devnetKey(1), devnetKey(2)]);
+  await txs(chain, [[p1, [m.bond(p1, 1_000_000n)]], [p2, [m.bond(p2, 1_000_000n)]]]);
+  return { chain, requester, p1, p2 };
+}
+
+test('request -> one prover assigned with collateral locked -> proof -> exact payouts, reputation, stats, book', async (t) => {
+  const [pf] = await getProofs();
+  const { chain, requester, p1 } = await setup();
+  t.teardown(() => chain.close());
+  await ok(chain, p1, m.ask(p1, 5000n, 2n));
+  const r0 = await balance(chain, requester.address);
+  const t0 = await balance(chain, TREASURY);
+  const res = await ok(chain, requester, m.request(requester, { maxFee: 10_000n, expiry: chain.app.height + 50n, window: 10n, expect: pf.signals }));
+  const h = res.height;
+  const { request: rq } = await request(chain, 1n);
+  t.is(rq.status, S.REQUEST_STATUS_ASSIGNED);
+  t.is(rq.assignment!.prover, p1.address);
+  // one request, ask of capacity 2: the ask's second unit competes, so the uniform price is the ask price
+  t.is(rq.assignment!.price, '5000');
+  t.is(rq.assignment!.collateral, '10000');
+  t.is(rq.assignment!.deadlineHeight, h + 10n);
+  t.is((await bondedOf(chain, p1.address)).locked, 10_000n);
+  t.is(await balance(chain, requester.address), r0 - FEE - 10_000n);
+  t.is(await balance(chain, ESCROW), 10_000n);
+
+  const b1 = await balance(chain, p1.address);
+  await ok(chain, p1, m.proof(p1, 1n, pf));
+  const done = (await request(chain, 1n)).request;
+  t.is(done.status, S.REQUEST_STATUS_FULFILLED);
+  t.is(done.paidPrice, '5000');
+  t.deepEqual(done.publicSignals, pf.signals);
+  t.deepEqual(done.history.map((x) => x.event), ['submitted', 'assigned', 'fulfilled']);
+  t.is(await balance(chain, p1.address), b1 - FEE + 5000n - 50n);
+  t.is(await balance(chain, TREASURY), t0 + 50n);
+  t.is(await balance(chain, requester.address), r0 - FEE - 5000n);
+  t.is(await balance(chain, ESCROW), 0n);
+  t.is((await bondedOf(chain, p1.address)).locked, 0n);
+
+  const rep = QueryReputationResponse.decode((await chain.query('/proofbook.market.v1.Query/Reputation', QueryReputationRequest.encode({ prover: p1.address }).finish())).value);
+  t.is(rep.reputations.length, 1);
+  t.is(rep.reputations[0].fulfilled, 1n);
+  t.is(rep.reputations[0].avgBlocksToProofMilli, 1000n);
+  const stats = QueryStatsResponse.decode((await chain.query('/proofbook.market.v1.Query/Stats', QueryStatsRequest.encode({ circuitId: CIRCUIT }).finish())).value);
+  t.is(stats.stats[0].fills, 1n);
+  t.is(stats.stats[0].meanClearingPrice, '5000');
+  t.is(stats.stats[0].meanBlocksToProofMilli, 1000n);
+  const book = QueryBookResponse.decode((await chain.query('/proofbook.market.v1.Query/Book', QueryBookRequest.encode({ circuitId: CIRCUIT }).finish())).value);
+  t.deepEqual(book.asks.map((l) => [l.price, l.quantity]), [['5000', 2n]]);
+  t.is(book.lastClearingPrice, '5000');
+  t.is(book.lastClearingHeight, h);
+});
+
+test('missed deadline slashes (requester compensated, rest burned) and re-assigns to a second prover who fulfils', async (t) => {
+  const [pf] = await getProofs();
+  const { chain, requester, p1, p2 } = await setup();
+  t.teardown(() => chain.close());
+  await txs(chain, [[p1, [m.ask(p1, 5000n, 1n)]], [p2, [m.ask(p2, 6000n, 1n)]]]);
+  const r0 = await balance(chain, requester.address);
+  const { height: h } = await ok(chain, requester, m.request(requester, { maxFee: 10_000n, expiry: chain.app.height + 100n, window: 2n }));
+  let rq = (await request(chain, 1n)).request;
+  t.is(rq.assignment!.prover, p1.address);
+  t.is(rq.assignment!.price, '6000'); // p2's unit is the competing (k+1)-th unit
+  t.is(rq.assignment!.collateral, '12000');
+  // p1 withdraws its ask: it keeps the assignment but takes no new work
+  await ok(chain, p1, m.cancelAsk(p1, 1n));
+  t.is(rq.assignment!.deadlineHeight, h + 2n);
+  await chain.block(); // h + 2: still within the deadline
+  t.is((await request(chain, 1n)).request.status, S.REQUEST_STATUS_ASSIGNED);
+  const supplyBefore = await supply(chain);
+  const bond1 = await bondedOf(chain, p1.address);
+  await chain.block(); // h + 3: deadline < height -> slash, re-open, re-auction
+  rq = (await request(chain, 1n)).request;
+  t.is(rq.status, S.REQUEST_STATUS_ASSIGNED);
+  t.is(rq.assignment!.prover, p2.address);
+  t.is(rq.assignment!.price, '10000'); // alone in the book: the request's fee
+  t.is(rq.assignmentsCount, 2);
+  t.deepEqual(rq.history.map((x) => x.event), ['submitted', 'assigned', 'slashed', 'assigned']);
+  t.is(await supply(chain), supplyBefore - 6000n);
+  t.is(await balance(chain, requester.address), r0 - FEE - 10_000n + 6000n);
+  const bond1After = await bondedOf(chain, p1.address);
+  t.is(bond1After.bonded, bond1.bonded - 12_000n);
+  t.is(bond1After.locked, 0n);
+  // p1's cancelled ask was removed once its assignment ended
+  t.is(chain.app.modules.keepers.market.ask(queryCtx(chain), 1n), undefined);
+  const rep = chain.app.modules.keepers.market.reputation(queryCtx(chain), p1.address as any, CIRCUIT);
+  t.is(rep.missed, 1n);
+
+  const b2 = await balance(chain, p2.address);
+  await ok(chain, p2, m.proof(p2, 1n, pf));
+  t.is((await request(chain, 1n)).request.status, S.REQUEST_STATUS_FULFILLED);
+  t.is(await balance(chain, p2.address), b2 - FEE + 10_000n - 100n);
+  t.is(await balance(chain, requester.address), r0 - FEE - 10_000n + 6000n);
+});
+
+test('release re-opens the request at once with the smaller slash', async (t) => {
+  const { chain, requester, p1, p2 } = await setup();
+  t.teardown(() => chain.close());
+  await txs(chain, [[p1, [m.ask(p1, 5000n, 1n)]], [p2, [m.ask(p2, 6000n, 1n)]]]);
+  await ok(chain, requester, m.request(requester, { maxFee: 10_000n, expiry: chain.app.height + 100n }));
+  t.is((await request(chain, 1n)).request.assignment!.prover, p1.address);
+  await ok(chain, p1, m.cancelAsk(p1, 1n));
+  const r0 = await balance(chain, requester.address);
+  const s0 = await supply(chain);
+  const bond1 = await bondedOf(chain, p1.address);
+  const res = await ok(chain, p1, m.release(p1, 1n));
+  // collateral 12000 -> 10% = 1200 slashed: 600 to the requester, 600 burned; the rest unlocked
+  t.is(await balance(chain, requester.address), r0 + 600n);
+  t.is(await supply(chain), s0 - 600n);
+  const bond1After = await bondedOf(chain, p1.address);
+  t.is(bond1After.bonded, bond1.bonded - 1200n);
+  t.is(bond1After.locked, 0n);
+  const rq = (await request(chain, 1n)).request;
+  t.is(rq.status, S.REQUEST_STATUS_ASSIGNED);
+  t.is(rq.assignment!.prover, p2.address);
+  t.is(rq.assignment!.assignedHeight, res.height);
+  t.deepEqual(rq.history.map((x) => x.event), ['submitted', 'assigned', 'released', 'assigned']);
+  t.is(chain.app.modules.keepers.market.reputation(queryCtx(chain), p1.address as any, CIRCUIT).released, 1n);
+});
+
+test('an invalid proof is rejected with a clear error and changes nothing but the tx fee', async (t) => {
+  const [pf, pf2] = await getProofs();
+  const { chain, requester, p1 } = await setup();
+  t.teardown(() => chain.close());
+  await ok(chain, p1, m.ask(p1, 5000n, 1n));
+  await ok(chain, requester, m.request(requester, { maxFee: 10_000n, expiry: chain.app.height + 100n }));
+  const b = await Promise.all([balance(chain, p1.address), balance(chain, requester.address), balance(chain, ESCROW)]);
+  const lock = await bondedOf(chain, p1.address);
+  // a valid proof with another proof's public signals
+  const res = await failing(chain, p1, m.proof(p1, 1n, { proof: pf.proof, signals: pf2.signals }));
+  t.regex(res.check.log, /invalid proof/);
+  t.not(res.result.code, 0);
+  t.is(res.result.codespace, 'market');
+  t.regex(res.result.log, /invalid proof/);
+  const rq = (await request(chain, 1n)).request;
+  t.is(rq.status, S.REQUEST_STATUS_ASSIGNED);
+  t.deepEqual(await Promise.all([balance(chain, p1.address), balance(chain, requester.address), balance(chain, ESCROW)]), [b[0] - FEE, b[1], b[2]]);
+  t.deepEqual(await bondedOf(chain, p1.address), lock);
+  // someone else's proof for the same request is refused too
+  const other = await failing(chain, requester, m.proof(requester, 1n, pf));
+  t.regex(other.result.log, /not the assigned prover/);
+});
+
+test('expiry refunds the escrow; cancel refunds the escrow', async (t) => {
+  const { chain, requester } = await setup();
+  t.teardown(() => chain.close());
+  const r0 = await balance(chain, requester.address);
+  const { height: h } = await ok(chain, requester, m.request(requester, { maxFee: 10_000n, expiry: chain.app.height + 3n }), m.request(requester, { maxFee: 7000n, expiry: chain.app.height + 50n }));
+  t.is(await balance(chain, requester.address), r0 - FEE - 17_000n);
+  await ok(chain, requester, m.cancel(requester, 2n));
+  t.is((await request(chain, 2n)).request.status, S.REQUEST_STATUS_CANCELLED);
+  t.is(await balance(chain, requester.address), r0 - 2n * FEE - 10_000n);
+  const again = await failing(chain, requester, m.cancel(requester, 2n));
+  t.regex(again.result.log, /only OPEN requests can be cancelled/);
+  while (chain.app.height < h + 3n) await chain.block();
+  const rq = (await request(chain, 1n)).request;
+  t.is(rq.status, S.REQUEST_STATUS_EXPIRED);
+  t.is(rq.escrow, '0');
+  t.is(await balance(chain, requester.address), r0 - 3n * FEE);
+  t.is(await balance(chain, ESCROW), 0n);
+});
+
+test('the fee ramps from min_fee to max_fee and the request matches once its fee reaches the ask', async (t) => {
+  const { chain, requester, p1 } = await setup();
+  t.teardown(() => chain.close());
+  await ok(chain, p1, m.ask(p1, 6000n, 1n));
+  const { height: h0 } = await ok(chain, requester, m.request(requester, { minFee: 1000n, maxFee: 11_000n, ramp: 10n, expiry: chain.app.height + 100n }));
+  t.is((await request(chain, 1n)).currentFee, 1000n);
+  await chain.block();
+  t.is((await request(chain, 1n)).currentFee, 2000n);
+  while (chain.app.height < h0 + 5n) await chain.block();
+  const rq = (await request(chain, 1n)).request;
+  t.is(rq.status, S.REQUEST_STATUS_ASSIGNED);
+  t.is(rq.assignment!.assignedHeight, h0 + 5n);
+  t.is(rq.assignment!.price, '6000');
+  // another request that nobody serves reaches max_fee and stays there
+  const { height: h1 } = await ok(chain, requester, m.request(requester, { minFee: 1000n, maxFee: 11_000n, ramp: 4n, expiry: chain.app.height + 100n }));
+  while (chain.app.height < h1 + 6n) await chain.block();
+  const r2 = await request(chain, 2n);
+  t.is(r2.request.status, S.REQUEST_STATUS_OPEN);
+  t.is(r2.currentFee, 11_000n);
+});
+
+test('two requests in one block and one cheap ask of capacity 1: the higher fee wins', async (t) => {
+  const { chain, requester, p1 } = await setup();
+  t.teardown(() => chain.close());
+  const other = await devnetKey(3);
+  await ok(chain, p1, m.ask(p1, 2000n, 1n));
+  await txs(chain, [
+    [requester, [m.request(requester, { maxFee: 5000n, expiry: chain.app.height + 100n })]],
+    [other, [m.request(other, { maxFee: 9000n, expiry: chain.app.height + 100n })]],
+  ]);
+  const [a, b] = [(await request(chain, 1n)).request, (await request(chain, 2n)).request];
+  t.is(a.status, S.REQUEST_STATUS_OPEN);
+  t.is(b.status, S.REQUEST_STATUS_ASSIGNED);
+  t.is(b.assignment!.prover, p1.address);
+});
+
+test('request and ask validation errors', async (t) => {
+  const { chain, requester, p1 } = await setup();
+  t.teardown(() => chain.close());
+  const stranger = await devnetKey(4);
+  const h = chain.app.height;
+  const fail = async (k: RawKey, msg: Msg, re: RegExp) => {
+    const r = await failing(chain, k, msg);
+    t.not(r.result.code, 0);
+    t.regex(r.result.log, re);
+  };
+  await fail(requester, m.request(requester, { maxFee: 500n, expiry: h + 10n }), /below params.min_fee/);
+  await fail(requester, m.request(requester, { maxFee: 5000n, expiry: h + 10n, window: 1n }), /proving_window 1 is outside \[2, 10000\]/);
+  await fail(requester, m.request(requester, { maxFee: 5000n, expiry: h + 200_000n }), /max_request_lifetime/);
+  await fail(requester, m.request(requester, { maxFee: 5000n, minFee: 6000n, expiry: h + 10n }), /min_fee 6000 is above max_fee 5000/);
+  await fail(requester, m.request(requester, { maxFee: 5000n, expiry: h + 10n, expect: ['1'] }), /expected_public_signals has 1 entries/);
+  await fail(stranger, m.ask(stranger, 5000n, 1n), /no bond/);
+  await fail(p1, m.ask(p1, 5000n, 1001n), /capacity must be 1..1000/);
+  await fail(p1, m.ask(p1, 5000n, 1n, 1n), /expiry_height 1 must be above/);
+});
