@@ -1,0 +1,510 @@
+/**
+ * proofbook's gRPC API (@grpc/grpc-js) with server reflection (@grpc/reflection).
+ *
+ * - Every `Query` service declared under proto/proofbook/** is served generically: a method's request bytes are
+ *   validated (they must decode as the declared request type; a `pagination` field must be a valid page request) and
+ *   forwarded unchanged to the app as an ABCI query at '/<package>.Query/<Method>'; the response bytes come back
+ *   unchanged. App errors (log 'rpc error: code = NotFound desc = …') become the named gRPC status.
+ * - cosmos.tx.v1beta1.Service: BroadcastTx (SYNC/ASYNC via CometBFT JSON-RPC), Simulate (ABCI query), GetTx (`tx`)
+ *   and GetTxsEvent (`tx_search`), with the Cosmos SDK v0.50 wire format (proto/cosmos/**, minimal copies).
+ *
+ * Nothing here is reached by the state machine; it is a pure adapter.
+ */
+import '../../src/codec/cosmjs-types-alloc.js';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { ReflectionService } from '@grpc/reflection';
+import type pino from 'pino';
+import type { Comet38Client } from '@cosmjs/tendermint-rpc';
+import { TxRaw, TxBody, AuthInfo, Tx } from 'cosmjs-types/cosmos/tx/v1beta1/tx';
+import {
+  BroadcastMode, BroadcastTxRequest, BroadcastTxResponse, GetTxRequest, GetTxResponse, GetTxsEventRequest,
+  GetTxsEventResponse, OrderBy, SimulateRequest, SimulateResponse,
+} from 'cosmjs-types/cosmos/tx/v1beta1/service';
+import { TxResponse } from 'cosmjs-types/cosmos/base/abci/v1beta1/abci';
+
+export const DEFAULT_GRPC_ADDRESS = '127.0.0.1:9090';
+/** Largest page a paginated query may ask for. */
+export const MAX_PAGE_LIMIT = 1000n;
+
+export interface AbciQueryResult {
+  code: number;
+  log: string;
+  value: Uint8Array;
+  codespace: string;
+}
+export type QueryFn = (path: string, data: Uint8Array) => Promise<AbciQueryResult>;
+
+export interface GrpcServerOptions {
+  /** host:port to bind (port 0 picks a free one). Default 127.0.0.1:9090. */
+  address?: string;
+  /** The app's ABCI query (gRPC-style path, protobuf bytes). */
+  query: QueryFn;
+  /** CometBFT JSON-RPC URL, for broadcast and tx lookups. */
+  rpcUrl: string;
+  logger?: pino.Logger;
+}
+
+export interface GrpcServer {
+  /** The bound host:port. */
+  readonly address: string;
+  /** Fully-qualified names of the services served (besides reflection). */
+  readonly services: readonly string[];
+  close(): Promise<void>;
+}
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+/** The repository's proto/ directory. */
+export const PROTO_DIR = join(HERE, '..', '..', 'proto');
+
+function protoFiles(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string): void => {
+    for (const name of readdirSync(d).sort()) {
+      const p = join(d, name);
+      if (statSync(p).isDirectory()) walk(p);
+      else if (name.endsWith('.proto')) out.push(relative(PROTO_DIR, p));
+    }
+  };
+  if (existsSync(dir)) walk(dir);
+  return out;
+}
+
+/** Loads proto/proofbook/** and the cosmos tx service with @grpc/proto-loader (as reflection needs them). */
+export function loadPackageDefinition(): protoLoader.PackageDefinition {
+  const files = [...protoFiles(join(PROTO_DIR, 'proofbook')), 'cosmos/tx/v1beta1/service.proto'];
+  return protoLoader.loadSync(files, { includeDirs: [PROTO_DIR], keepCase: true, longs: String, enums: String, bytes: Array, defaults: false });
+}
+
+// ------------------------------------------------------------------------------------------ errors
+
+const STATUS_BY_NAME: Record<string, grpc.status> = {
+  OK: grpc.status.OK, Canceled: grpc.status.CANCELLED, Unknown: grpc.status.UNKNOWN, InvalidArgument: grpc.status.INVALID_ARGUMENT,
+  DeadlineExceeded: grpc.status.DEADLINE_EXCEEDED, NotFound: grpc.status.NOT_FOUND, AlreadyExists: grpc.status.ALREADY_EXISTS,
+  PermissionDenied: grpc.status.PERMISSION_DENIED, ResourceExhausted: grpc.status.RESOURCE_EXHAUSTED,
+  FailedPrecondition: grpc.status.FAILED_PRECONDITION, Aborted: grpc.status.ABORTED, OutOfRange: grpc.status.OUT_OF_RANGE,
+  Unimplemented: grpc.status.UNIMPLEMENTED, Internal: grpc.status.INTERNAL, Unavailable: grpc.status.UNAVAILABLE,
+  DataLoss: grpc.status.DATA_LOSS, Unauthenticated: grpc.status.UNAUTHENTICATED,
+};
+
+/** A gRPC status error to hand to a grpc-js callback. */
+export class GrpcStatusError extends Error implements Partial<grpc.ServiceError> {
+  readonly metadata: grpc.Metadata;
+  constructor(readonly code: grpc.status, readonly details: string, extra: Record<string, string> = {}) {
+    super(details);
+    this.name = 'GrpcStatusError';
+    this.metadata = new grpc.Metadata();
+    for (const [k, v] of Object.entries(extra)) this.metadata.set(k, v);
+  }
+}
+
+const invalid = (msg: string): GrpcStatusError => new GrpcStatusError(grpc.status.INVALID_ARGUMENT, msg);
+
+/** Maps an ABCI query error (code, codespace, 'rpc error: code = X desc = …' log) to a gRPC status. */
+export function statusFromQueryError(res: AbciQueryResult): GrpcStatusError {
+  const m = /^rpc error: code = (\w+) desc = ([\s\S]*)$/.exec(res.log);
+  const extra = { 'x-cosmos-codespace': res.codespace, 'x-cosmos-code': String(res.code) };
+  if (m) {
+    const code = STATUS_BY_NAME[m[1]!];
+    if (code !== undefined && code !== grpc.status.OK) return new GrpcStatusError(code, m[2]!, extra);
+    return new GrpcStatusError(grpc.status.UNKNOWN, m[2]!, extra);
+  }
+  return new GrpcStatusError(grpc.status.UNKNOWN, res.log || `query failed with code ${res.code} (codespace '${res.codespace}')`, extra);
+}
+
+function toServiceError(err: unknown): Partial<grpc.ServiceError> {
+  if (err instanceof GrpcStatusError) return err;
+  const msg = err instanceof Error ? err.message : String(err);
+  return { code: grpc.status.INTERNAL, details: msg, message: msg };
+}
+
+// ------------------------------------------------------------------------------------------ validation
+
+interface PageRequestLike { key?: number[] | Uint8Array | null; offset?: string | number | null; limit?: string | number | null }
+
+/** Checks a decoded PageRequest: not key and offset together, limit ≤ MAX_PAGE_LIMIT. */
+export function validatePageRequest(p: PageRequestLike | null | undefined, field = 'pagination'): void {
+  if (!p) return;
+  const keyLen = p.key ? p.key.length : 0;
+  const offset = BigInt(p.offset ?? 0);
+  const limit = BigInt(p.limit ?? 0);
+  if (keyLen > 0 && offset > 0n) throw invalid(`invalid ${field}: key and offset cannot both be set (use next_key from the previous page, or an offset)`);
+  if (limit > MAX_PAGE_LIMIT) throw invalid(`invalid ${field}: limit ${limit} exceeds the maximum of ${MAX_PAGE_LIMIT}`);
+}
+
+// ------------------------------------------------------------------------------------------ tx service
+
+const HASH_RE = /^[0-9a-fA-F]{64}$/;
+const hexUpper = (b: Uint8Array): string => Buffer.from(b).toString('hex').toUpperCase();
+
+function decodeTxRaw(bytes: Uint8Array): { raw: TxRaw; tx: Tx } {
+  if (bytes.length === 0) throw invalid('tx_bytes is empty: send the signed TxRaw bytes');
+  let raw: TxRaw, body: TxBody, authInfo: AuthInfo;
+  try {
+    raw = TxRaw.decode(bytes);
+    body = TxBody.decode(raw.bodyBytes);
+    authInfo = AuthInfo.decode(raw.authInfoBytes);
+  } catch (e) {
+    throw invalid(`malformed tx bytes: not a protobuf cosmos.tx.v1beta1.TxRaw (${(e as Error).message})`);
+  }
+  if (body.messages.length === 0) throw invalid('malformed tx bytes: the tx body has no messages');
+  if (raw.signatures.length === 0) throw invalid('malformed tx bytes: the tx carries no signatures');
+  return { raw, tx: Tx.fromPartial({ body, authInfo, signatures: raw.signatures }) };
+}
+
+function txOfBytes(bytes: Uint8Array): Tx | undefined {
+  try {
+    const raw = TxRaw.decode(bytes);
+    return Tx.fromPartial({ body: TxBody.decode(raw.bodyBytes), authInfo: AuthInfo.decode(raw.authInfoBytes), signatures: raw.signatures });
+  } catch {
+    return undefined;
+  }
+}
+
+interface CometTx {
+  tx: Uint8Array; hash: Uint8Array; height: number;
+  result: { code: number; codespace?: string; log?: string; data?: Uint8Array; events: readonly { type: string; attributes: readonly { key: string; value: string }[] }[]; gasWanted: bigint; gasUsed: bigint };
+}
+
+class TxService {
+  private comet: Promise<Comet38Client> | undefined;
+  private readonly blockTimes = new Map<number, string>();
+
+  constructor(private readonly rpcUrl: string, private readonly query: QueryFn) {}
+
+  private client(): Promise<Comet38Client> {
+    this.comet ??= import('@cosmjs/tendermint-rpc').then(({ Comet38Client }) => Comet38Client.connect(this.rpcUrl)).catch((e: unknown) => {
+      this.comet = undefined;
+      throw new GrpcStatusError(grpc.status.UNAVAILABLE, `cannot reach CometBFT RPC at ${this.rpcUrl}: ${(e as Error).message}`);
+    });
+    return this.comet;
+  }
+
+  close(): void {
+    this.comet?.then((c) => c.disconnect(), () => undefined);
+  }
+
+  /** RFC 3339 (seconds) time of a block, as the SDK's TxResponse.timestamp. */
+  private async blockTime(height: number): Promise<string> {
+    const hit = this.blockTimes.get(height);
+    if (hit !== undefined) return hit;
+    try {
+      const b = await (await this.client()).block(height);
+      const t = b.block.header.time.toISOString().replace(/\.\d+Z$/, 'Z');
+      if (this.blockTimes.size > 1000) this.blockTimes.clear();
+      this.blockTimes.set(height, t);
+      return t;
+    } catch {
+      return '';
+    }
+  }
+
+  private async txResponse(r: CometTx): Promise<{ tx: Tx | undefined; txResponse: TxResponse }> {
+    const tx = txOfBytes(r.tx);
+    const txResponse = TxResponse.fromPartial({
+      height: BigInt(r.height),
+      txhash: hexUpper(r.hash),
+      codespace: r.result.codespace ?? '',
+      code: r.result.code,
+      data: r.result.data ? hexUpper(r.result.data) : '',
+      rawLog: r.result.log ?? '',
+      logs: [],
+      info: '',
+      gasWanted: r.result.gasWanted,
+      gasUsed: r.result.gasUsed,
+      tx: tx ? { typeUrl: '/cosmos.tx.v1beta1.Tx', value: Tx.encode(tx).finish() } : undefined,
+      timestamp: await this.blockTime(r.height),
+      events: r.result.events.map((e) => ({ type: e.type, attributes: e.attributes.map((a) => ({ key: a.key, value: a.value, index: true })) })),
+    });
+    return { tx, txResponse };
+  }
+
+  async broadcastTx(req: BroadcastTxRequest): Promise<BroadcastTxResponse> {
+    decodeTxRaw(req.txBytes);
+    const comet = await this.client();
+    switch (req.mode) {
+      case BroadcastMode.BROADCAST_MODE_SYNC: {
+        const r = await comet.broadcastTxSync({ tx: req.txBytes });
+        return {
+          txResponse: TxResponse.fromPartial({
+            txhash: hexUpper(r.hash), code: r.code, codespace: r.codespace ?? '', rawLog: r.log ?? '',
+            data: r.data ? hexUpper(r.data) : '',
+          }),
+        };
+      }
+      case BroadcastMode.BROADCAST_MODE_ASYNC: {
+        const r = await comet.broadcastTxAsync({ tx: req.txBytes });
+        return { txResponse: TxResponse.fromPartial({ txhash: hexUpper(r.hash) }) };
+      }
+      case BroadcastMode.BROADCAST_MODE_BLOCK:
+        throw invalid('BROADCAST_MODE_BLOCK is not supported (deprecated since Cosmos SDK v0.47): use BROADCAST_MODE_SYNC and then GetTx');
+      default:
+        throw invalid(`invalid broadcast mode ${String(req.mode)}: use BROADCAST_MODE_SYNC (2) or BROADCAST_MODE_ASYNC (3)`);
+    }
+  }
+
+  async simulate(req: SimulateRequest): Promise<SimulateResponse> {
+    let txBytes = req.txBytes;
+    if (txBytes.length === 0 && req.tx) {
+      // The deprecated `tx` field: re-encode as TxRaw.
+      const t = req.tx;
+      txBytes = TxRaw.encode({
+        bodyBytes: TxBody.encode(t.body ?? TxBody.fromPartial({})).finish(),
+        authInfoBytes: AuthInfo.encode(t.authInfo ?? AuthInfo.fromPartial({})).finish(),
+        signatures: t.signatures,
+      }).finish();
+    }
+    if (txBytes.length === 0) throw invalid('empty tx: set tx_bytes to the (possibly unsigned) TxRaw bytes to simulate');
+    const res = await this.query('/cosmos.tx.v1beta1.Service/Simulate', SimulateRequest.encode({ txBytes }).finish());
+    if (res.code !== 0) throw statusFromQueryError(res);
+    return SimulateResponse.decode(res.value);
+  }
+
+  async getTx(req: GetTxRequest): Promise<GetTxResponse> {
+    if (!HASH_RE.test(req.hash)) throw invalid(`invalid tx hash '${req.hash}': expected 64 hex characters (the SHA-256 of the tx bytes)`);
+    const comet = await this.client();
+    let r;
+    try {
+      r = await comet.tx({ hash: Buffer.from(req.hash, 'hex') });
+    } catch (e) {
+      const msg = (e as Error).message;
+      if (/not found/i.test(msg)) throw new GrpcStatusError(grpc.status.NOT_FOUND, `tx not found: ${req.hash.toUpperCase()}`);
+      throw new GrpcStatusError(grpc.status.UNAVAILABLE, `CometBFT tx lookup failed: ${msg}`);
+    }
+    const { tx, txResponse } = await this.txResponse(r);
+    return { tx, txResponse };
+  }
+
+  async getTxsEvent(req: GetTxsEventRequest): Promise<GetTxsEventResponse> {
+    let query = req.query.trim();
+    if (query === '' && req.events.length > 0) query = req.events.join(' AND ');
+    if (query === '') throw invalid("query cannot be empty: give a CometBFT event query, e.g. \"message.sender='proof1…'\"");
+    const p = req.pagination;
+    if (p) {
+      validatePageRequest({ key: p.key, offset: p.offset.toString(), limit: p.limit.toString() });
+      if (p.key.length > 0) throw invalid('invalid pagination: key-based pages are not supported by GetTxsEvent; use page and limit');
+    }
+    if (req.limit > MAX_PAGE_LIMIT) throw invalid(`invalid limit ${req.limit}: the maximum is ${MAX_PAGE_LIMIT}`);
+    let limit = req.limit > 0n ? req.limit : 0n;
+    let page = req.page;
+    if (limit === 0n && p && (p.limit > 0n || p.offset > 0n)) {
+      // Deprecated offset pagination: offset must fall on a page boundary.
+      limit = p.limit > 0n ? p.limit : 100n;
+      if (p.offset % limit !== 0n) throw invalid(`invalid pagination: offset ${p.offset} is not a multiple of limit ${limit}; use page and limit`);
+      page = p.offset / limit + 1n;
+    }
+    if (limit === 0n) limit = 100n;
+    if (page === 0n) page = 1n;
+    const orderBy = req.orderBy === OrderBy.ORDER_BY_DESC ? 'desc' : 'asc';
+
+    const comet = await this.client();
+    const start = (page - 1n) * limit;
+    const PER = 100n;
+    const collected: CometTx[] = [];
+    let total = 0n;
+    let cometPage = start / PER + 1n;
+    let skip = Number(start % PER);
+    for (;;) {
+      let r;
+      try {
+        r = await comet.txSearch({ query, page: Number(cometPage), per_page: Number(PER), order_by: orderBy });
+      } catch (e) {
+        const msg = (e as Error).message;
+        if (/page should be within|out of range/i.test(msg)) { total = BigInt(total); break; }
+        throw invalid(`tx search failed: ${msg}`);
+      }
+      total = BigInt(r.totalCount);
+      const txs = r.txs.slice(skip);
+      skip = 0;
+      for (const t of txs) {
+        if (BigInt(collected.length) >= limit) break;
+        collected.push(t);
+      }
+      if (BigInt(collected.length) >= limit || cometPage * PER >= total || r.txs.length === 0) break;
+      cometPage += 1n;
+    }
+    const txs: Tx[] = [];
+    const txResponses: TxResponse[] = [];
+    for (const c of collected) {
+      const { tx, txResponse } = await this.txResponse(c);
+      txs.push(tx ?? Tx.fromPartial({}));
+      txResponses.push(txResponse);
+    }
+    return { txs, txResponses, total, pagination: { nextKey: new Uint8Array(), total } };
+  }
+}
+
+// ------------------------------------------------------------------------------------------ reflection
+
+/**
+ * The package definition handed to @grpc/reflection. proto-loader's own descriptors merge each package into one
+ * synthetic file without dependencies and with relative type names, which strict clients (buf curl, grpcurl) cannot
+ * resolve; so reflection serves the real files from app/grpc/descriptors.binpb (`buf build` of proto/, see
+ * build-descriptors.ts), with their own names, imports and fully-qualified type names.
+ */
+export function reflectionPackage(): protoLoader.PackageDefinition {
+  const set = readFileSync(join(HERE, 'descriptors.binpb'));
+  // FileDescriptorSet { repeated FileDescriptorProto file = 1; }: keep each file's bytes as they are.
+  const files: Buffer[] = [];
+  let i = 0;
+  const varint = (): number => {
+    let v = 0, shift = 0;
+    for (;;) {
+      const byte = set[i++]!;
+      v += (byte & 0x7f) * 2 ** shift;
+      if (byte < 0x80) return v;
+      shift += 7;
+    }
+  };
+  while (i < set.length) {
+    const tag = varint();
+    if (tag !== 0x0a) throw new Error(`descriptors.binpb: unexpected tag ${tag}`);
+    const len = varint();
+    files.push(set.subarray(i, i + len));
+    i += len;
+  }
+  return { 'proofbook.descriptors': { format: 'FileDescriptorSet', fileDescriptorProtos: files } } as unknown as protoLoader.PackageDefinition;
+}
+
+// ------------------------------------------------------------------------------------------ server
+
+type Handler = (call: grpc.ServerUnaryCall<unknown, unknown>, cb: grpc.sendUnaryData<unknown>) => void;
+
+function isService(v: unknown): v is grpc.ServiceDefinition {
+  if (typeof v !== 'object' || v === null || 'format' in v) return false;
+  const first = Object.values(v)[0] as { path?: unknown } | undefined;
+  return typeof first?.path === 'string';
+}
+
+const identity = (b: Buffer): Buffer => b;
+
+export async function startGrpcServer(opts: GrpcServerOptions): Promise<GrpcServer> {
+  const log = opts.logger?.child({ module: 'grpc' });
+  const pkg = loadPackageDefinition();
+  const server = new grpc.Server({ 'grpc.max_receive_message_length': 8 * 1024 * 1024 });
+  const services: string[] = [];
+
+  const wrap = <Req, Res>(name: string, fn: (req: Req) => Promise<Res>): Handler => (call, cb) => {
+    fn(call.request as Req).then(
+      (res) => cb(null, res),
+      (err: unknown) => {
+        const e = toServiceError(err);
+        log?.debug({ method: name, code: e.code, details: e.details }, 'grpc call failed');
+        cb(e, null);
+      },
+    );
+  };
+
+  // Generic Query services: raw bytes in, raw bytes out.
+  for (const [name, def] of Object.entries(pkg).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    if (!isService(def) || !name.startsWith('proofbook.') || !name.endsWith('.Query')) continue;
+    const raw: Record<string, grpc.MethodDefinition<Buffer, Buffer>> = {};
+    const impl: grpc.UntypedServiceImplementation = {};
+    for (const [method, m] of Object.entries(def)) {
+      raw[method] = { ...m, requestSerialize: identity, requestDeserialize: identity, responseSerialize: identity, responseDeserialize: identity };
+      const path = m.path;
+      impl[method] = wrap<Buffer, Buffer>(path, async (bytes) => {
+        let decoded: Record<string, unknown>;
+        try {
+          decoded = m.requestDeserialize(bytes) as Record<string, unknown>;
+        } catch (e) {
+          throw invalid(`cannot decode the request for ${path}: ${(e as Error).message}`);
+        }
+        validatePageRequest(decoded.pagination as PageRequestLike | undefined);
+        let res: AbciQueryResult;
+        try {
+          res = await opts.query(path, new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+        } catch (e) {
+          throw new GrpcStatusError(grpc.status.UNAVAILABLE, `the node did not answer ${path}: ${(e as Error).message}`);
+        }
+        if (res.code !== 0) throw statusFromQueryError(res);
+        return Buffer.from(res.value.buffer, res.value.byteOffset, res.value.byteLength);
+      }) as grpc.UntypedHandleCall;
+    }
+    server.addService(raw as grpc.ServiceDefinition, impl);
+    services.push(name);
+  }
+
+  // cosmos.tx.v1beta1.Service with typed (cosmjs-types) codecs.
+  const txDef = pkg['cosmos.tx.v1beta1.Service'];
+  if (!isService(txDef)) throw new Error('cosmos.tx.v1beta1.Service missing from proto/');
+  const txs = new TxService(opts.rpcUrl, opts.query);
+  type Codec<T> = { encode(m: T): { finish(): Uint8Array }; decode(b: Uint8Array): T };
+  const method = <Req, Res>(name: string, reqC: Codec<Req>, resC: Codec<Res>, fn: (r: Req) => Promise<Res>) => {
+    const m = txDef[name]!;
+    return {
+      def: {
+        ...m,
+        requestDeserialize: (b: Buffer): Req => {
+          try {
+            return reqC.decode(b);
+          } catch (e) {
+            // Surfaced as INTERNAL by grpc-js; the handler never runs. Keep the message explicit.
+            throw new Error(`cannot decode ${name} request: ${(e as Error).message}`);
+          }
+        },
+        requestSerialize: (r: Req) => Buffer.from(reqC.encode(r).finish()),
+        responseSerialize: (r: Res) => Buffer.from(resC.encode(r).finish()),
+        responseDeserialize: (b: Buffer): Res => resC.decode(b),
+      },
+      impl: wrap(`/cosmos.tx.v1beta1.Service/${name}`, fn),
+    };
+  };
+  const txMethods = {
+    BroadcastTx: method('BroadcastTx', BroadcastTxRequest, BroadcastTxResponse, (r) => txs.broadcastTx(r)),
+    Simulate: method('Simulate', SimulateRequest, SimulateResponse, (r) => txs.simulate(r)),
+    GetTx: method('GetTx', GetTxRequest, GetTxResponse, (r) => txs.getTx(r)),
+    GetTxsEvent: method('GetTxsEvent', GetTxsEventRequest, GetTxsEventResponse, (r) => txs.getTxsEvent(r)),
+  };
+  server.addService(
+    Object.fromEntries(Object.entries(txMethods).map(([k, v]) => [k, v.def])) as grpc.ServiceDefinition,
+    Object.fromEntries(Object.entries(txMethods).map(([k, v]) => [k, v.impl])) as grpc.UntypedServiceImplementation,
+  );
+  services.push('cosmos.tx.v1beta1.Service');
+
+  new ReflectionService(reflectionPackage(), { services }).addToServer(server);
+
+  const want = opts.address ?? DEFAULT_GRPC_ADDRESS;
+  const port = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(want, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p)));
+  });
+  const host = want.slice(0, want.lastIndexOf(':'));
+  const address = `${host}:${port}`;
+  log?.info({ address, services }, 'gRPC server listening');
+
+  let closed: Promise<void> | undefined;
+  return {
+    address,
+    services,
+    close: () => {
+      closed ??= new Promise<void>((resolve) => {
+        txs.close();
+        const timer = setTimeout(() => server.forceShutdown(), 2000);
+        server.tryShutdown(() => { clearTimeout(timer); resolve(); });
+      });
+      return closed;
+    },
+  };
+}
+
+/** A QueryFn over CometBFT JSON-RPC `abci_query` (for `proofbook start`, where the app sits behind CometBFT). */
+export function rpcQuery(rpcUrl: string): QueryFn & { close(): void } {
+  let comet: Promise<Comet38Client> | undefined;
+  const fn = (async (path: string, data: Uint8Array) => {
+    comet ??= import('@cosmjs/tendermint-rpc').then(({ Comet38Client }) => Comet38Client.connect(rpcUrl));
+    let c: Comet38Client;
+    try {
+      c = await comet;
+    } catch (e) {
+      comet = undefined;
+      throw e;
+    }
+    const r = await c.abciQuery({ path, data });
+    return { code: r.code ?? 0, log: r.log ?? '', value: r.value, codespace: r.codespace ?? '' };
+  }) as QueryFn & { close(): void };
+  fn.close = () => { comet?.then((c) => c.disconnect(), () => undefined); };
+  return fn;
+}
