@@ -351,7 +351,10 @@ test('preverify batch-verifies a mixed block, caches the right verdicts, writes 
   const id = genesisCircuitId();
   const [p0, p1, p2] = proofs;
   const tampered = { circuitId: id, proof: p1.proof, publicSignals: [p1.signals[0], p1.signals[1] + 5n] };
+  const offCurve = new Uint8Array(p2.proof);
+  offCurve[63] ^= 1;
   const items = [
+    { circuitId: id, proof: offCurve, publicSignals: p2.signals }, // off the curve: cached false without a pairing
     { circuitId: id, proof: p0.proof, publicSignals: p0.signals },
     tampered,
     { circuitId: id, proof: p1.proof, publicSignals: p1.signals },
@@ -367,7 +370,7 @@ test('preverify batch-verifies a mixed block, caches the right verdicts, writes 
   keeper.preverify(ctx, items);
   t.deepEqual(kv.dump(), before);
   t.is(meter.consumed, 0n);
-  t.is(keeper.cachedVerdicts, 4);
+  t.is(keeper.cachedVerdicts, 5);
   t.is(keeper.stats.batchedProofs, 4);
   t.is(keeper.stats.batches, 1);
 
@@ -378,7 +381,8 @@ test('preverify batch-verifies a mixed block, caches the right verdicts, writes 
   t.false(keeper.verifyProof(dctx, id, tampered.proof, tampered.publicSignals));
   t.true(keeper.verifyProof(dctx, id, p1.proof, p1.signals));
   t.true(keeper.verifyProof(dctx, id, p2.proof, p2.signals));
-  t.is(keeper.stats.verdictHits, hits + 4, 'every verdict came from preverify');
+  t.false(keeper.verifyProof(dctx, id, offCurve, p2.signals));
+  t.is(keeper.stats.verdictHits, hits + 5, 'every verdict came from preverify');
   t.is(keeper.stats.verdictMisses, misses);
 
   // The cached verdicts equal fresh single verifications.

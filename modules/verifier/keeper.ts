@@ -134,11 +134,6 @@ export function protoCoins(coins: readonly ProtoCoin[], what: string): Coins {
   return out;
 }
 
-/** An item after the cheap checks: a final verdict, or a proof to run through the pairing check. */
-type Checked =
-  | { done: true; verdict: boolean }
-  | { done: false; key: string; proof: Groth16Proof; signals: bigint[] };
-
 export class VerifierKeeperImpl implements VerifierKeeper {
   private readonly verdicts = new Map<string, boolean>();
   private readonly preparedVks = new Map<string, PreparedVk>();
@@ -233,16 +228,17 @@ export class VerifierKeeperImpl implements VerifierKeeper {
     if (circuit === undefined) throw ErrUnknownCircuit(`no circuit with id ${JSON.stringify(circuitId)}`);
     const params = this.params(ctx);
     ctx.gas.consume(params.verifyGasBase + params.verifyGasPerInput * BigInt(circuit.numPublicInputs), 'VerifyGroth16Proof');
-    const item = checkItem(circuit, proof, publicSignals);
-    if (item.done) return item.verdict;
-    const cached = this.verdicts.get(item.key);
+    const pre = precheck(circuit, proof, publicSignals);
+    if (pre.done) return pre.verdict;
+    const cached = this.verdicts.get(pre.key);
     if (cached !== undefined) {
       this.stats.verdictHits++;
       return cached;
     }
     this.stats.verdictMisses++;
-    const verdict = verifyOne(this.prepared(circuit), item.proof, item.signals);
-    this.cacheVerdict(item.key, verdict);
+    const decoded = decodeItem(proof);
+    const verdict = decoded !== undefined && verifyOne(this.prepared(circuit), decoded, publicSignals.slice());
+    this.cacheVerdict(pre.key, verdict);
     return verdict;
   }
 
@@ -258,11 +254,14 @@ export class VerifierKeeperImpl implements VerifierKeeper {
           circuits.set(it.circuitId, c);
         }
         if (c === null) continue;
-        const checked = checkItem(c, it.proof, it.publicSignals);
-        if (checked.done || this.verdicts.has(checked.key)) continue;
+        const pre = precheck(c, it.proof, it.publicSignals);
+        if (pre.done || this.verdicts.has(pre.key)) continue;
         let group = pending.get(c.id);
         if (group === undefined) pending.set(c.id, (group = new Map()));
-        if (!group.has(checked.key)) group.set(checked.key, { proof: checked.proof, signals: checked.signals });
+        if (group.has(pre.key)) continue;
+        const decoded = decodeItem(it.proof);
+        if (decoded === undefined) this.cacheVerdict(pre.key, false);
+        else group.set(pre.key, { proof: decoded, signals: it.publicSignals.slice() });
       } catch {
         // Refused items (undecodable proof, wrong signal count) fail in their own tx via verifyProof.
       }
@@ -338,11 +337,12 @@ export function prepareChecked(vk: Groth16VerifyingKey): PreparedVk {
 }
 
 /**
- * The checks before the pairing equation. Throws AppError for input the caller must not send (undecodable proof
- * bytes, a wrong number of signals); returns a `false` verdict for an invalid proof (signal >= r, point off the
- * curve); otherwise the verdict-cache key and the decoded proof.
+ * The checks before the pairing equation, cheapest first. Throws AppError for input the caller must not send (proof
+ * bytes of the wrong length, a wrong number of signals); returns a `false` verdict for signals >= r; otherwise the
+ * verdict-cache key. Decoding the points (decodeItem) is left until the cache has been asked: a cached verdict
+ * exists only for bytes that decoded before, and decoding is a pure function of the bytes.
  */
-function checkItem(c: Circuit, proof: Uint8Array, publicSignals: readonly bigint[]): Checked {
+function precheck(c: Circuit, proof: Uint8Array, publicSignals: readonly bigint[]): { done: true; verdict: boolean } | { done: false; key: string } {
   if (!(proof instanceof Uint8Array)) throw ErrInvalidProof('proof must be bytes');
   if (proof.length !== PROOF_BYTES) throw ErrInvalidProof(`a Groth16 BN254 proof has ${PROOF_BYTES} bytes, got ${proof.length}`);
   if (!Array.isArray(publicSignals) || publicSignals.some((s) => typeof s !== 'bigint')) throw ErrInvalidProof('public signals must be integers');
@@ -350,19 +350,23 @@ function checkItem(c: Circuit, proof: Uint8Array, publicSignals: readonly bigint
     throw ErrWrongSignalCount(`circuit ${c.id} (${c.name}) takes ${c.numPublicInputs} public signals, got ${publicSignals.length}`);
   }
   for (const s of publicSignals) if (s < 0n || s >= R) return { done: true, verdict: false };
-  let decoded: Groth16Proof;
-  try {
-    decoded = decodeProof(proof);
-  } catch (e) {
-    if (e instanceof ZkError && (e.reason === 'not-on-curve' || e.reason === 'not-in-subgroup')) return { done: true, verdict: false };
-    throw ErrInvalidProof(`proof bytes do not decode (${(e as Error).message})`);
-  }
   const key = createHash('sha256')
     .update(Buffer.from(c.id, 'hex'))
     .update(proof)
     .update(encodePublicSignals(publicSignals))
-    .digest().toString('latin1');
-  return { done: false, key, proof: decoded, signals: publicSignals.slice() };
+    .digest()
+    .toString('latin1');
+  return { done: false, key };
+}
+
+/** Decodes the proof points: undefined for a point off its curve (an invalid proof), AppError for non-field coordinates. */
+function decodeItem(proof: Uint8Array): Groth16Proof | undefined {
+  try {
+    return decodeProof(proof);
+  } catch (e) {
+    if (e instanceof ZkError && (e.reason === 'not-on-curve' || e.reason === 'not-in-subgroup')) return undefined;
+    throw ErrInvalidProof(`proof bytes do not decode (${(e as Error).message})`);
+  }
 }
 
 /** Parses the creator of a registration (ErrInvalidAddress names the field). */
