@@ -205,7 +205,7 @@ export function describeError(e: unknown, ctx?: { node?: string; home?: string }
   const msg = e instanceof Error ? e.message : String(e);
   // Connection failures that surface after connecting (node stopped mid-command).
   if (/ECONNREFUSED|fetch failed|socket hang up|ECONNRESET/i.test(msg)) {
-    return new CliError(`lost the connection to the node${ctx?.node ? ` at ${ctx.node}` : ''}: ${msg}`, EXIT.NODE_UNREACHABLE, 'is the node running? start one with `npm start`');
+    return new CliError(`cannot reach the node${ctx?.node ? ` at ${ctx.node}` : ''}: ${msg}`, EXIT.NODE_UNREACHABLE, 'is the node running? start one with `npm start`');
   }
   return new CliError(msg, EXIT.FAILED);
 }

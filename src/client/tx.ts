@@ -31,12 +31,14 @@ export function normalizeNodeUrl(node: string): string {
 export async function connectComet(node: string): Promise<Comet38Client> {
   const url = normalizeNodeUrl(node);
   const { Comet38Client } = await import('@cosmjs/tendermint-rpc');
+  const client = await Comet38Client.connect(url);
   try {
-    // connect() performs a status call first, so an unreachable node fails here.
-    return await Comet38Client.connect(url);
+    await client.health(); // connect() itself sends nothing: probe so an unreachable node fails here, clearly
   } catch (e) {
+    client.disconnect();
     throw new NodeUnreachableError(url, e);
   }
+  return client;
 }
 
 export async function connectQueryClient(node: string): Promise<{ client: StargateClient; comet: Comet38Client }> {
