@@ -191,7 +191,8 @@ export class VerifierKeeperImpl implements VerifierKeeper {
     const id = computeCircuitId(f.proofSystem, f.verifyingKey);
     if (ctx.store(VERIFIER_STORE_PREFIX).has(circuitKey(id))) throw ErrCircuitExists(`circuit ${id} (same proof system and verifying key) is already registered`);
     ctx.gas.consume(params.verifyGasBase, 'PrepareVerifyingKey');
-    const prepared = prepareChecked(vk);
+    // A cached prepared key for this id came from these very bytes (ids hash the key): skip the pairing work again.
+    const prepared = this.preparedVks.get(id) ?? prepareChecked(vk);
     const deposit = protoCoins(params.registrationDeposit, 'params.registration_deposit');
     if (deposit.length > 0) this.bank.sendToModule(ctx, creator, VERIFIER_MODULE_ACCOUNT, deposit);
     const circuit: Circuit = {
