@@ -119,6 +119,8 @@ test('default genesis registers the genesis circuit with the right id, artifact 
   t.is(c.name, 'hashchain');
   t.is(c.numPublicInputs, 2);
   t.true(c.constraints >= 4096n);
+  const readme = /\| constraints \| ([0-9,]+)/.exec(readFileSync(genesisCircuitDir() + 'README.md', 'utf8'));
+  t.is(c.constraints, BigInt(readme![1].replaceAll(',', '')), 'GENESIS_CIRCUIT_CONSTRAINTS matches the circuit README');
   const dir = genesisCircuitDir();
   for (const [art, file] of [[c.wasm!, 'circuit.wasm'], [c.provingKey!, 'circuit_final.zkey']] as const) {
     const bytes = readFileSync(dir + file);
