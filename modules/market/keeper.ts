@@ -759,7 +759,12 @@ export class MarketKeeperImpl implements MarketKeeper {
           reputation: reputationScore(this.reputation(ctx, a.prover as Address, circuitId)),
         });
       }
-      const result = clearCircuit(mreqs, masks, free, { collateralRatioBps: p.collateralRatioBps });
+      let result;
+      try {
+        result = clearCircuit(mreqs, masks, free, { collateralRatioBps: p.collateralRatioBps });
+      } catch {
+        continue; // MatchingInputError = a bug upstream; this circuit waits, the rest of the block goes on
+      }
       let assigned = 0;
       for (const mt of result.matches) {
         const ok = this.atomically(ctx, (c) => {
