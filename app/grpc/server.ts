@@ -59,6 +59,8 @@ export interface GrpcServer {
 const HERE = dirname(fileURLToPath(import.meta.url));
 /** The repository's proto/ directory. */
 export const PROTO_DIR = join(HERE, '..', '..', 'proto');
+/** The FileDescriptorSet served by reflection (see build-descriptors.ts). */
+export const DESCRIPTORS_FILE = join(HERE, 'descriptors.binpb');
 
 function protoFiles(dir: string): string[] {
   const out: string[] = [];
@@ -346,7 +348,7 @@ class TxService {
  * build-descriptors.ts), with their own names, imports and fully-qualified type names.
  */
 export function reflectionPackage(): protoLoader.PackageDefinition {
-  const set = readFileSync(join(HERE, 'descriptors.binpb'));
+  const set = readFileSync(DESCRIPTORS_FILE);
   // FileDescriptorSet { repeated FileDescriptorProto file = 1; }: keep each file's bytes as they are.
   const files: Buffer[] = [];
   let i = 0;
