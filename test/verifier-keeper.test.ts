@@ -410,3 +410,32 @@ test('the verdict cache is bounded and evicts the oldest entries', (t) => {
   t.true(v.keeper.verifyProof(ctx, id, proofs[0].proof, proofs[0].signals));
   t.is(v.keeper.stats.verdictHits, hits + 1, 'oldest evicted, verified again');
 });
+
+test('batched-and-cached and cold keepers agree on every verdict and every gas charge', (t) => {
+  const warm = setup();
+  const cold = setup();
+  const id = genesisCircuitId();
+  const items: { proof: Uint8Array; signals: bigint[] }[] = [];
+  for (const p of proofs) for (const q of proofs) items.push({ proof: p.proof, signals: q.signals }); // 3 valid of 9
+  const flipped = new Uint8Array(proofs[1].proof);
+  flipped[100] ^= 0x40; // inside B: off the twist (or not a field element)
+  items.push({ proof: flipped, signals: proofs[1].signals });
+  warm.keeper.preverify(new Context(warm.kv, { chainId: 'x', height: 6n, timeSeconds: 1n }, 'block'), items.map((i) => ({ circuitId: id, proof: i.proof, publicSignals: i.signals })));
+  const run = (s: ReturnType<typeof setup>) =>
+    items.map((i) => {
+      const ctx = new Context(s.kv, { chainId: 'x', height: 6n, timeSeconds: 1n }, 'deliver', new GasMeter(10_000_000n));
+      let out: boolean | string;
+      try {
+        out = s.keeper.verifyProof(ctx, id, i.proof, i.signals);
+      } catch (e) {
+        out = (e as AppError).codespace + ':' + (e as AppError).code;
+      }
+      return [out, ctx.gas.consumed] as const;
+    });
+  const a = run(warm);
+  const b = run(cold);
+  t.deepEqual(a, b);
+  t.is(a.filter(([v]) => v === true).length, 3);
+  t.is(cold.keeper.stats.verdictHits, 0);
+  t.true(warm.keeper.stats.verdictHits >= 9);
+});
