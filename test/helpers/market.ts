@@ -1,0 +1,132 @@
+/** Shared helpers of the market app-level tests (test/market-*.test.ts). */
+import { Context } from '../../app/context.js';
+import { CacheKV } from '../../src/store/cache.js';
+import { QueryBalanceRequest, QueryBalanceResponse, QuerySupplyOfRequest, QuerySupplyOfResponse } from 'cosmjs-types/cosmos/bank/v1beta1/query';
+import { TestChain, devnetKey } from './chain.js';
+import type { RawKey } from '../../src/client/sign.js';
+import { moduleAddress } from '../../src/crypto/address.js';
+import { genesisCircuitId } from '../../modules/verifier/index.js';
+import { GENESIS_CIRCUIT, genesisInput } from '../../src/zk/genesis.js';
+import { proveWithSnarkjs } from '../../src/zk/prove.js';
+import { encodeProof } from '../../src/zk/groth16.js';
+import { MsgBond } from '../../src/gen/proofbook/bond/v1/bond.js';
+import {
+  MsgCancelAsk,
+  MsgCancelRequest,
+  MsgPostAsk,
+  MsgReleaseAssignment,
+  MsgSubmitProof,
+  MsgSubmitRequest,
+  QueryRequestRequest,
+  QueryRequestResponse,
+  RequestStatus,
+  type Request,
+} from '../../src/gen/proofbook/market/v1/market.js';
+import type { AppState } from '../../genesis/index.js';
+
+export const FEE = 5000n;
+export const GAS = 5_000_000n;
+export const CIRCUIT = genesisCircuitId();
+export const S = RequestStatus;
+
+export interface P {
+  proof: Uint8Array;
+  signals: string[];
+}
+let proofs: Promise<P[]> | undefined;
+export function getProofs(): Promise<P[]> {
+  proofs ??= (async () => {
+    const out: P[] = [];
+    for (const i of [1n, 2n]) {
+      const r = await proveWithSnarkjs(GENESIS_CIRCUIT.wasmPath, GENESIS_CIRCUIT.zkeyPath, genesisInput(1000n + i, 7n + i), { singleThread: true });
+      out.push({ proof: encodeProof(r.proof), signals: r.publicSignals.map(String) });
+    }
+    return out;
+  })();
+  return proofs;
+}
+
+export type Msg = { typeUrl: string; value: Uint8Array };
+export const m = {
+  bond: (k: RawKey, amount: bigint): Msg => ({ typeUrl: '/proofbook.bond.v1.MsgBond', value: MsgBond.encode({ prover: k.address, amount: [{ denom: 'uproof', amount: amount.toString() }] }).finish() }),
+  ask: (k: RawKey, price: bigint, capacity: bigint, expiryHeight = 100_000n): Msg => ({
+    typeUrl: '/proofbook.market.v1.MsgPostAsk',
+    value: MsgPostAsk.encode({ prover: k.address, circuitId: CIRCUIT, price: price.toString(), capacity, expiryHeight }).finish(),
+  }),
+  cancelAsk: (k: RawKey, askId: bigint): Msg => ({ typeUrl: '/proofbook.market.v1.MsgCancelAsk', value: MsgCancelAsk.encode({ prover: k.address, askId }).finish() }),
+  request: (k: RawKey, o: { maxFee: bigint; minFee?: bigint; ramp?: bigint; window?: bigint; expiry: bigint; expect?: string[]; minCollateral?: bigint }): Msg => ({
+    typeUrl: '/proofbook.market.v1.MsgSubmitRequest',
+    value: MsgSubmitRequest.encode(
+      MsgSubmitRequest.fromPartial({
+        requester: k.address,
+        circuitId: CIRCUIT,
+        inputInline: Buffer.from('{"preimage":"1","nonce":"2"}'),
+        expectedPublicSignals: o.expect ?? [],
+        minFee: (o.minFee ?? o.maxFee).toString(),
+        maxFee: o.maxFee.toString(),
+        rampBlocks: o.ramp ?? 0n,
+        provingWindow: o.window ?? 10n,
+        expiryHeight: o.expiry,
+        minCollateral: (o.minCollateral ?? 0n).toString(),
+      }),
+    ).finish(),
+  }),
+  cancel: (k: RawKey, requestId: bigint): Msg => ({ typeUrl: '/proofbook.market.v1.MsgCancelRequest', value: MsgCancelRequest.encode({ requester: k.address, requestId }).finish() }),
+  proof: (k: RawKey, requestId: bigint, p: P): Msg => ({
+    typeUrl: '/proofbook.market.v1.MsgSubmitProof',
+    value: MsgSubmitProof.encode({ prover: k.address, requestId, proof: Buffer.from(p.proof), publicSignals: p.signals }).finish(),
+  }),
+  release: (k: RawKey, requestId: bigint): Msg => ({ typeUrl: '/proofbook.market.v1.MsgReleaseAssignment', value: MsgReleaseAssignment.encode({ prover: k.address, requestId }).finish() }),
+};
+
+export async function txs(chain: TestChain, items: [RawKey, Msg[]][]) {
+  const signed = [];
+  for (const [k, msgs] of items) signed.push(await chain.sign(k, { msgs, fee: [{ denom: 'uproof', amount: FEE }], gasLimit: GAS }));
+  return chain.block(signed);
+}
+/** A block with a tx that fails (PrepareProposal would drop it: CheckTx rejects it), as a proposer could include it. */
+export async function failing(chain: TestChain, k: RawKey, msg: Msg) {
+  const tx = await chain.sign(k, { msgs: [msg], fee: [{ denom: 'uproof', amount: FEE }], gasLimit: GAS });
+  const check = await chain.checkTx(tx);
+  const res = await chain.rawBlock([tx]);
+  const broken = chain.app.checkInvariants();
+  if (broken.length) throw new Error(`invariants broken: ${broken.join('; ')}`);
+  return { check, result: res.txResults[0] };
+}
+export async function ok(chain: TestChain, k: RawKey, ...msgs: Msg[]) {
+  const res = await txs(chain, [[k, msgs]]);
+  if (res.txResults[0].code !== 0) throw new Error(`tx failed: ${res.txResults[0].log}`);
+  return res;
+}
+export async function balance(chain: TestChain, address: string): Promise<bigint> {
+  const r = await chain.query('/cosmos.bank.v1beta1.Query/Balance', QueryBalanceRequest.encode({ address, denom: 'uproof' }).finish());
+  return BigInt(QueryBalanceResponse.decode(r.value).balance!.amount);
+}
+export async function supply(chain: TestChain): Promise<bigint> {
+  const r = await chain.query('/cosmos.bank.v1beta1.Query/SupplyOf', QuerySupplyOfRequest.encode({ denom: 'uproof' }).finish());
+  return BigInt(QuerySupplyOfResponse.decode(r.value).amount!.amount);
+}
+export async function request(chain: TestChain, id: bigint): Promise<{ request: Request; currentFee: bigint }> {
+  const r = await chain.query('/proofbook.market.v1.Query/Request', QueryRequestRequest.encode({ id }).finish());
+  if (r.code !== 0) throw new Error(r.log);
+  const res = QueryRequestResponse.decode(r.value);
+  return { request: res.request!, currentFee: BigInt(res.currentFee) };
+}
+export async function bondedOf(chain: TestChain, addr: string): Promise<{ bonded: bigint; locked: bigint }> {
+  const p = chain.app.modules.keepers.bond.prover(queryCtx(chain), addr as any);
+  const amt = (l: { denom: string; amount: string }[] | undefined) => BigInt(l?.find((c) => c.denom === 'uproof')?.amount ?? '0');
+  return { bonded: amt(p?.bonded), locked: amt(p?.locked) };
+}
+export function queryCtx(chain: TestChain): Context {
+  return new Context(new CacheKV(chain.app.store), { chainId: 'x', height: chain.app.height, timeSeconds: 0n }, 'query');
+}
+export const TREASURY = moduleAddress('treasury');
+export const ESCROW = moduleAddress('market_escrow');
+
+export async function setup(appState?: AppState) {
+  const chain = await TestChain.create(appState ? { appState } : {});
+  const [requester, p1, p2] = await Promise.all([devnetKey(0), devnetKey(1), devnetKey(2)]);
+  await txs(chain, [[p1, [m.bond(p1, 1_000_000n)]], [p2, [m.bond(p2, 1_000_000n)]]]);
+  return { chain, requester, p1, p2 };
+}
+
