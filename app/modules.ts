@@ -6,6 +6,9 @@
 import type { Module, MsgRoute, QueryRoute } from './module.js';
 import { createAuthModule, type AuthKeeper } from '../modules/auth/index.js';
 import { createBankModule, type BankKeeper } from '../modules/bank/index.js';
+import { createVerifierModule, type VerifierKeeper } from '../modules/verifier/index.js';
+import { createBondModule, type BondKeeper } from '../modules/bond/index.js';
+import { createMarketModule, type MarketKeeper } from '../modules/market/index.js';
 
 /** Module accounts: no user may send to them with MsgSend (their balances are ledgers kept by their modules). */
 export const MODULE_ACCOUNTS = ['fee_collector', 'verifier', 'bond', 'market_escrow', 'treasury'] as const;
@@ -13,6 +16,9 @@ export const MODULE_ACCOUNTS = ['fee_collector', 'verifier', 'bond', 'market_esc
 export interface Keepers {
   auth: AuthKeeper;
   bank: BankKeeper;
+  verifier: VerifierKeeper;
+  bond: BondKeeper;
+  market: MarketKeeper;
 }
 
 export interface ModuleSet {
@@ -26,7 +32,10 @@ export interface ModuleSet {
 export function createModules(): ModuleSet {
   const auth = createAuthModule();
   const bank = createBankModule({ accounts: auth.keeper, moduleAccounts: MODULE_ACCOUNTS });
-  const modules: Module[] = [auth.module, bank.module];
+  const verifier = createVerifierModule({ bank: bank.keeper });
+  const bond = createBondModule({ bank: bank.keeper });
+  const market = createMarketModule({ bank: bank.keeper, bond: bond.keeper, verifier: verifier.keeper });
+  const modules: Module[] = [auth.module, bank.module, verifier.module, bond.module, market.module];
 
   const routes = new Map<string, MsgRoute>();
   const moduleOf = new Map<string, string>();
@@ -47,5 +56,5 @@ export function createModules(): ModuleSet {
       queries.set(q.path, q);
     }
   }
-  return { modules, keepers: { auth: auth.keeper, bank: bank.keeper }, routes, moduleOf, queries };
+  return { modules, keepers: { auth: auth.keeper, bank: bank.keeper, verifier: verifier.keeper, bond: bond.keeper, market: market.keeper }, routes, moduleOf, queries };
 }
