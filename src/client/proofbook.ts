@@ -1,0 +1,488 @@
+/**
+ * The proofbook TypeScript SDK: typed market/bond/verifier calls on top of @cosmjs/stargate.
+ *
+ *   const client = await ProofbookClient.connect('http://127.0.0.1:26657', wallet);
+ *   const { requestId } = await client.submitRequest({ circuitId, input: { preimage: '1', nonce: '2' }, maxFee: 20_000n, provingWindow: 20n });
+ *   const { proof, publicSignals } = await client.waitForProof(requestId, { timeoutMs: 120_000 });
+ *
+ * `ProofbookQueryClient` has the read calls and waitForProof; `ProofbookClient` adds the signing calls. Amounts are
+ * bigint (in the market's fee denom, `uproof` by default, or the bond denom for bond/unbond) or a cosmjs Coin.
+ * Errors: ProofbookTxError (a tx was rejected: code, codespace, log, txHash), ProofbookNotFoundError,
+ * ProofbookTimeoutError, ProofbookRequestEndedError (EXPIRED/CANCELLED), ProofbookAbortedError.
+ */
+import '../codec/cosmjs-types-alloc.js';
+import type { Comet38Client } from '@cosmjs/tendermint-rpc';
+import type { SigningStargateClient, DeliverTxResponse, StdFee } from '@cosmjs/stargate';
+import type { EncodeObject, OfflineDirectSigner } from '@cosmjs/proto-signing';
+import type { Coin } from 'cosmjs-types/cosmos/base/v1beta1/coin';
+import { connectComet, normalizeNodeUrl, simulateGas, SimulationError } from './tx.js';
+import { proofbookRegistry, TYPE_URLS } from './registry.js';
+import * as market from '../gen/proofbook/market/v1/market.js';
+import * as bond from '../gen/proofbook/bond/v1/bond.js';
+import * as verifier from '../gen/proofbook/verifier/v1/verifier.js';
+import type { PageRequest } from '../gen/proofbook/base/v1/base.js';
+import { decodeProof, encodeProof, proofFromSnarkjs, proofToSnarkjs, type Groth16Proof } from '../zk/groth16.js';
+
+export { RequestStatus } from '../gen/proofbook/market/v1/market.js';
+export type { Request, Ask, Reputation, PriceLevel, CircuitStats } from '../gen/proofbook/market/v1/market.js';
+export type { Prover, UnbondingEntry } from '../gen/proofbook/bond/v1/bond.js';
+export type { Circuit } from '../gen/proofbook/verifier/v1/verifier.js';
+
+export const DEFAULT_GAS_PRICE = '0.001uproof';
+export const DEFAULT_DENOM = 'uproof';
+
+// ------------------------------------------------------------------------------------------ errors
+
+/** A transaction was rejected (in CheckTx, in the block, or in simulation). */
+export class ProofbookTxError extends Error {
+  constructor(readonly code: number, readonly codespace: string, readonly log: string, readonly txHash: string) {
+    super(`tx ${txHash || '(not broadcast)'} failed: codespace ${codespace || '?'} code ${code}: ${log}`);
+    this.name = 'ProofbookTxError';
+  }
+}
+
+/** The queried object does not exist. */
+export class ProofbookNotFoundError extends Error {
+  constructor(readonly what: string, message: string) {
+    super(message);
+    this.name = 'ProofbookNotFoundError';
+  }
+}
+
+/** A query failed for another reason than NotFound. */
+export class ProofbookQueryError extends Error {
+  constructor(readonly path: string, readonly code: number, readonly codespace: string, readonly log: string) {
+    super(`query ${path} failed (codespace ${codespace}, code ${code}): ${log}`);
+    this.name = 'ProofbookQueryError';
+  }
+}
+
+/** waitForProof gave up after timeoutMs. */
+export class ProofbookTimeoutError extends Error {
+  constructor(readonly requestId: bigint, readonly timeoutMs: number, readonly lastStatus: market.RequestStatus | undefined) {
+    super(`request ${requestId} was not fulfilled within ${timeoutMs} ms (last status: ${lastStatus === undefined ? 'unknown' : statusName(lastStatus)})`);
+    this.name = 'ProofbookTimeoutError';
+  }
+}
+
+/** The request reached a final state without a proof (EXPIRED or CANCELLED). */
+export class ProofbookRequestEndedError extends Error {
+  constructor(readonly requestId: bigint, readonly status: 'EXPIRED' | 'CANCELLED', readonly request: market.Request) {
+    super(`request ${requestId} ${status.toLowerCase()} without a proof`);
+    this.name = 'ProofbookRequestEndedError';
+  }
+}
+
+/** waitForProof's AbortSignal fired. */
+export class ProofbookAbortedError extends Error {
+  constructor(readonly requestId: bigint, reason?: unknown) {
+    super(`waiting for request ${requestId} was aborted${reason instanceof Error ? `: ${reason.message}` : typeof reason === 'string' ? `: ${reason}` : ''}`);
+    this.name = 'ProofbookAbortedError';
+  }
+}
+
+export function statusName(s: market.RequestStatus): string {
+  return market.requestStatusToJSON(s).replace(/^REQUEST_STATUS_/, '');
+}
+
+// ------------------------------------------------------------------------------------------ amounts
+
+export type Amount = bigint | Coin;
+
+export function toCoin(a: Amount, defaultDenom = DEFAULT_DENOM): Coin {
+  if (typeof a === 'bigint') {
+    if (a < 0n) throw new RangeError(`amount cannot be negative: ${a}`);
+    return { denom: defaultDenom, amount: a.toString() };
+  }
+  if (!/^\d+$/.test(a.amount)) throw new RangeError(`coin amount must be a non-negative integer string, got '${a.amount}'`);
+  return { denom: a.denom, amount: a.amount };
+}
+
+function amountString(a: Amount, denom: string, what: string): string {
+  const c = toCoin(a, denom);
+  if (c.denom !== denom) throw new RangeError(`${what} must be in ${denom}, got ${c.denom}`);
+  return c.amount;
+}
+
+// ------------------------------------------------------------------------------------------ query client
+
+type Codec<T> = { encode(m: T): { finish(): Uint8Array }; decode(b: Uint8Array): T; fromPartial(o: object): T };
+
+export interface WaitForProofOptions {
+  /** Give up after this long (ProofbookTimeoutError). Default 5 minutes. */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  /** Called with each new status seen (OPEN, ASSIGNED, …) and the request. */
+  onProgress?: (p: { status: string; request: market.Request; height: bigint }) => void;
+  /** Polling interval, used besides (or instead of, if the websocket fails) NewBlock events. Default 1000 ms. */
+  pollIntervalMs?: number;
+}
+
+export interface ProofResult {
+  /** snarkjs proof.json object. */
+  proof: { pi_a: string[]; pi_b: string[][]; pi_c: string[]; protocol: 'groth16'; curve: 'bn128' };
+  /** snarkjs public.json array (decimal strings). */
+  publicSignals: string[];
+  request: market.Request;
+}
+
+export interface Params {
+  market: market.Params;
+  bond: bond.Params;
+  verifier: verifier.Params;
+}
+
+/** The read calls and waitForProof, shared by ProofbookQueryClient and ProofbookClient. */
+export class ProofbookReader {
+  protected constructor(readonly comet: Comet38Client, readonly rpcUrl: string) {}
+
+  disconnect(): void {
+    this.comet.disconnect();
+  }
+
+  /** Raw ABCI query with typed request/response; NotFound -> ProofbookNotFoundError. */
+  protected async query<Req, Res>(path: string, reqType: Codec<Req>, req: object, resType: Codec<Res>, what = path): Promise<Res> {
+    const r = await this.comet.abciQuery({ path, data: reqType.encode(reqType.fromPartial(req)).finish() });
+    const code = r.code ?? 0;
+    if (code !== 0) {
+      const log = r.log ?? '';
+      const m = /^rpc error: code = (\w+) desc = ([\s\S]*)$/.exec(log);
+      if (m && m[1] === 'NotFound') throw new ProofbookNotFoundError(what, m[2]!);
+      throw new ProofbookQueryError(path, code, r.codespace ?? '', m ? m[2]! : log);
+    }
+    return resType.decode(r.value);
+  }
+
+  async request(id: bigint): Promise<{ request: market.Request; currentFee: bigint }> {
+    const r = await this.query('/proofbook.market.v1.Query/Request', market.QueryRequestRequest, { id }, market.QueryRequestResponse, `request ${id}`);
+    if (!r.request) throw new ProofbookNotFoundError(`request ${id}`, `request ${id} not found`);
+    return { request: r.request, currentFee: r.currentFee === '' ? 0n : BigInt(r.currentFee) };
+  }
+
+  async requests(filter: { requester?: string; status?: market.RequestStatus; pagination?: Partial<PageRequest> } = {}): Promise<market.QueryRequestsResponse> {
+    return this.query('/proofbook.market.v1.Query/Requests', market.QueryRequestsRequest, filter, market.QueryRequestsResponse);
+  }
+
+  async book(circuitId: string): Promise<market.QueryBookResponse> {
+    return this.query('/proofbook.market.v1.Query/Book', market.QueryBookRequest, { circuitId }, market.QueryBookResponse, `book of ${circuitId}`);
+  }
+
+  async asks(filter: { prover?: string; circuitId?: string; pagination?: Partial<PageRequest> } = {}): Promise<market.QueryAsksResponse> {
+    return this.query('/proofbook.market.v1.Query/Asks', market.QueryAsksRequest, filter, market.QueryAsksResponse);
+  }
+
+  async reputation(prover: string): Promise<market.Reputation[]> {
+    return (await this.query('/proofbook.market.v1.Query/Reputation', market.QueryReputationRequest, { prover }, market.QueryReputationResponse)).reputations;
+  }
+
+  async stats(circuitId = ''): Promise<market.CircuitStats[]> {
+    return (await this.query('/proofbook.market.v1.Query/Stats', market.QueryStatsRequest, { circuitId }, market.QueryStatsResponse)).stats;
+  }
+
+  async prover(address: string): Promise<bond.QueryProverResponse> {
+    return this.query('/proofbook.bond.v1.Query/Prover', bond.QueryProverRequest, { address }, bond.QueryProverResponse, `prover ${address}`);
+  }
+
+  async circuits(pagination?: Partial<PageRequest>): Promise<verifier.QueryCircuitsResponse> {
+    return this.query('/proofbook.verifier.v1.Query/Circuits', verifier.QueryCircuitsRequest, { pagination }, verifier.QueryCircuitsResponse);
+  }
+
+  async circuit(id: string): Promise<verifier.Circuit> {
+    const r = await this.query('/proofbook.verifier.v1.Query/Circuit', verifier.QueryCircuitRequest, { id }, verifier.QueryCircuitResponse, `circuit ${id}`);
+    if (!r.circuit) throw new ProofbookNotFoundError(`circuit ${id}`, `circuit ${id} not found`);
+    return r.circuit;
+  }
+
+  async params(): Promise<Params> {
+    const [m, b, v] = await Promise.all([
+      this.query('/proofbook.market.v1.Query/Params', market.QueryParamsRequest, {}, market.QueryParamsResponse),
+      this.query('/proofbook.bond.v1.Query/Params', bond.QueryParamsRequest, {}, bond.QueryParamsResponse),
+      this.query('/proofbook.verifier.v1.Query/Params', verifier.QueryParamsRequest, {}, verifier.QueryParamsResponse),
+    ]);
+    return { market: m.params!, bond: b.params!, verifier: v.params! };
+  }
+
+  async height(): Promise<bigint> {
+    return BigInt((await this.comet.status()).syncInfo.latestBlockHeight);
+  }
+
+  /**
+   * Resolves with the verified proof once request `requestId` is FULFILLED. Re-checks the request on every new block
+   * (websocket NewBlock subscription) and every pollIntervalMs (the fallback when the websocket is unavailable).
+   */
+  waitForProof(requestId: bigint, opts: WaitForProofOptions = {}): Promise<ProofResult> {
+    const timeoutMs = opts.timeoutMs ?? 300_000;
+    const pollMs = opts.pollIntervalMs ?? 1000;
+    return new Promise<ProofResult>((resolve, reject) => {
+      let done = false;
+      let lastStatus: market.RequestStatus | undefined;
+      let checking = false;
+      let again = false;
+      let ws: Comet38Client | undefined;
+      let unsubscribe: (() => void) | undefined;
+      const cleanup = (): void => {
+        done = true;
+        clearTimeout(timer);
+        clearInterval(poll);
+        opts.signal?.removeEventListener('abort', onAbort);
+        try { unsubscribe?.(); } catch { /* already closed */ }
+        try { ws?.disconnect(); } catch { /* already closed */ }
+      };
+      const fail = (e: Error): void => { if (!done) { cleanup(); reject(e); } };
+      const onAbort = (): void => fail(new ProofbookAbortedError(requestId, opts.signal?.reason));
+      if (opts.signal?.aborted) { onAbort(); return; }
+      opts.signal?.addEventListener('abort', onAbort);
+      const timer = setTimeout(() => fail(new ProofbookTimeoutError(requestId, timeoutMs, lastStatus)), timeoutMs);
+
+      const check = async (): Promise<void> => {
+        if (done) return;
+        if (checking) { again = true; return; }
+        checking = true;
+        try {
+          do {
+            again = false;
+            let r: { request: market.Request };
+            try {
+              r = await this.request(requestId);
+            } catch (e) {
+              if (e instanceof ProofbookNotFoundError) { fail(e); return; }
+              continue; // transient (node restarting): try on the next tick
+            }
+            if (done) return;
+            const rq = r.request;
+            if (rq.status !== lastStatus) {
+              lastStatus = rq.status;
+              const last = rq.history[rq.history.length - 1];
+              try { opts.onProgress?.({ status: statusName(rq.status), request: rq, height: last?.height ?? 0n }); } catch { /* the callback's problem */ }
+            }
+            switch (rq.status) {
+              case market.RequestStatus.REQUEST_STATUS_FULFILLED: {
+                cleanup();
+                resolve({ proof: proofToSnarkjs(decodeProof(rq.proof)), publicSignals: [...rq.publicSignals], request: rq });
+                return;
+              }
+              case market.RequestStatus.REQUEST_STATUS_EXPIRED:
+                fail(new ProofbookRequestEndedError(requestId, 'EXPIRED', rq));
+                return;
+              case market.RequestStatus.REQUEST_STATUS_CANCELLED:
+                fail(new ProofbookRequestEndedError(requestId, 'CANCELLED', rq));
+                return;
+              default:
+            }
+          } while (again && !done);
+        } finally {
+          checking = false;
+        }
+      };
+      const poll = setInterval(() => { void check(); }, pollMs);
+      void check();
+
+      // Websocket: re-check on every new block.
+      void (async () => {
+        try {
+          const { Comet38Client } = await import('@cosmjs/tendermint-rpc');
+          const wsUrl = this.rpcUrl.replace(/^http/i, 'ws');
+          const c = await Comet38Client.connect(wsUrl);
+          if (done) { c.disconnect(); return; }
+          ws = c;
+          const sub = c.subscribeNewBlockHeader().subscribe({ next: () => { void check(); }, error: () => undefined, complete: () => undefined });
+          unsubscribe = () => sub.unsubscribe();
+        } catch {
+          // polling only
+        }
+      })();
+    });
+  }
+}
+
+/** Read-only client: queries and waitForProof, no signer. */
+export class ProofbookQueryClient extends ProofbookReader {
+  static async connect(rpcUrl: string): Promise<ProofbookQueryClient> {
+    return new ProofbookQueryClient(await connectComet(rpcUrl), normalizeNodeUrl(rpcUrl));
+  }
+}
+
+// ------------------------------------------------------------------------------------------ signing client
+
+export interface ProofbookClientOptions {
+  /** Default 0.001uproof. */
+  gasPrice?: string;
+  /** Simulated gas times this. Default 1.4. */
+  gasAdjustment?: number;
+  /** Inclusion polling (ms) and timeout (ms) for signAndBroadcast. */
+  pollIntervalMs?: number;
+  broadcastTimeoutMs?: number;
+  /** Which of the signer's accounts to use (default the first). */
+  address?: string;
+}
+
+export interface TxResult { txHash: string; height: number; gasUsed: bigint; gasWanted: bigint }
+
+export interface SubmitRequestInput {
+  circuitId: string;
+  /** The prover's input: a JSON object (sent inline, as UTF-8 JSON) or raw bytes. Omit when inputUri is given. */
+  input?: Record<string, unknown> | Uint8Array;
+  inputUri?: string;
+  inputSha256?: string;
+  /** If given, the proof's public signals must equal these. */
+  expectedPublicSignals?: readonly (string | bigint)[];
+  /** The fee ramps from minFee (default = maxFee) to maxFee over rampBlocks. */
+  maxFee: Amount;
+  minFee?: Amount;
+  rampBlocks?: bigint;
+  /** Blocks the assigned prover has to deliver. */
+  provingWindow: bigint;
+  /** Absolute expiry height, or `lifetimeBlocks` from now (default 200 blocks). */
+  expiryHeight?: bigint;
+  lifetimeBlocks?: bigint;
+  minCollateral?: Amount;
+}
+
+export class ProofbookClient extends ProofbookReader {
+  private constructor(
+    comet: Comet38Client, rpcUrl: string,
+    readonly signing: SigningStargateClient,
+    readonly address: string,
+    private readonly pubkey: Uint8Array,
+    private readonly opts: ProofbookClientOptions,
+  ) {
+    super(comet, rpcUrl);
+  }
+
+  static async connect(rpcUrl: string, signer: OfflineDirectSigner, opts: ProofbookClientOptions = {}): Promise<ProofbookClient> {
+    const comet = await connectComet(rpcUrl);
+    const { GasPrice, SigningStargateClient } = await import('@cosmjs/stargate');
+    const signing = SigningStargateClient.createWithSigner(comet, signer, {
+      registry: proofbookRegistry(),
+      gasPrice: GasPrice.fromString(opts.gasPrice ?? DEFAULT_GAS_PRICE),
+      broadcastPollIntervalMs: opts.pollIntervalMs ?? 300,
+      broadcastTimeoutMs: opts.broadcastTimeoutMs ?? 60_000,
+    });
+    const accounts = await signer.getAccounts();
+    const acc = opts.address ? accounts.find((a) => a.address === opts.address) : accounts[0];
+    if (!acc) throw new Error(opts.address ? `the signer has no account ${opts.address}` : 'the signer has no accounts');
+    return new ProofbookClient(comet, normalizeNodeUrl(rpcUrl), signing, acc.address, acc.pubkey, opts);
+  }
+
+  override disconnect(): void {
+    this.signing.disconnect();
+  }
+
+  /** Simulates (with the real fee and a placeholder signature), signs, broadcasts, waits for the block. */
+  async execute(msgs: EncodeObject[], memo = ''): Promise<DeliverTxResponse> {
+    const { GasPrice, calculateFee } = await import('@cosmjs/stargate');
+    const gasPrice = GasPrice.fromString(this.opts.gasPrice ?? DEFAULT_GAS_PRICE);
+    const { sequence } = await this.signing.getSequence(this.address);
+    let gas: bigint;
+    try {
+      gas = await simulateGas(this.comet, this.signing.registry, { pubkey: this.pubkey, sequence }, msgs, memo, calculateFee(400_000, gasPrice).amount);
+    } catch (e) {
+      if (e instanceof SimulationError) throw new ProofbookTxError(e.code, e.codespace, e.log, '');
+      throw e;
+    }
+    const limit = Math.ceil(Number(gas) * (this.opts.gasAdjustment ?? 1.4));
+    const fee: StdFee = calculateFee(limit, gasPrice);
+    let res: DeliverTxResponse;
+    try {
+      res = await this.signing.signAndBroadcast(this.address, msgs, fee, memo);
+    } catch (e) {
+      const b = e as { code?: number; codespace?: string; log?: string; name?: string };
+      if (typeof b.code === 'number' && b.log !== undefined) throw new ProofbookTxError(b.code, b.codespace ?? '', b.log, '');
+      throw e;
+    }
+    if (res.code !== 0) {
+      let codespace = '';
+      try { codespace = (await this.comet.tx({ hash: Buffer.from(res.transactionHash, 'hex') })).result.codespace ?? ''; } catch { /* keep '' */ }
+      throw new ProofbookTxError(res.code, codespace, res.rawLog ?? '', res.transactionHash);
+    }
+    return res;
+  }
+
+  private static result(r: DeliverTxResponse): TxResult {
+    return { txHash: r.transactionHash, height: r.height, gasUsed: r.gasUsed, gasWanted: r.gasWanted };
+  }
+
+  private static response<T>(r: DeliverTxResponse, typeUrl: string, codec: { decode(b: Uint8Array): T }): T {
+    const any = r.msgResponses.find((m) => m.typeUrl === `${typeUrl}Response`);
+    if (!any) throw new ProofbookTxError(0, '', `the tx has no ${typeUrl}Response`, r.transactionHash);
+    return codec.decode(any.value);
+  }
+
+  async registerCircuit(c: {
+    name: string; verifyingKey: Uint8Array; proofSystem?: verifier.ProofSystem; constraints?: bigint;
+    wasm?: verifier.Artifact; provingKey?: verifier.Artifact;
+  }): Promise<TxResult & { circuitId: string }> {
+    const value = verifier.MsgRegisterCircuit.fromPartial({
+      creator: this.address, name: c.name, proofSystem: c.proofSystem ?? verifier.ProofSystem.PROOF_SYSTEM_GROTH16_BN254,
+      verifyingKey: Buffer.from(c.verifyingKey), constraints: c.constraints ?? 0n, wasm: c.wasm, provingKey: c.provingKey,
+    });
+    const r = await this.execute([{ typeUrl: TYPE_URLS.registerCircuit, value }]);
+    return { ...ProofbookClient.result(r), circuitId: ProofbookClient.response(r, TYPE_URLS.registerCircuit, verifier.MsgRegisterCircuitResponse).circuitId };
+  }
+
+  async bond(amount: Amount | Amount[]): Promise<TxResult> {
+    const coins = (Array.isArray(amount) ? amount : [amount]).map((a) => toCoin(a));
+    return ProofbookClient.result(await this.execute([{ typeUrl: TYPE_URLS.bond, value: bond.MsgBond.fromPartial({ prover: this.address, amount: coins }) }]));
+  }
+
+  async unbond(amount: Amount | Amount[]): Promise<TxResult & { unbondingId: bigint; completionHeight: bigint }> {
+    const coins = (Array.isArray(amount) ? amount : [amount]).map((a) => toCoin(a));
+    const r = await this.execute([{ typeUrl: TYPE_URLS.unbond, value: bond.MsgUnbond.fromPartial({ prover: this.address, amount: coins }) }]);
+    const res = ProofbookClient.response(r, TYPE_URLS.unbond, bond.MsgUnbondResponse);
+    return { ...ProofbookClient.result(r), unbondingId: res.unbondingId, completionHeight: res.completionHeight };
+  }
+
+  async postAsk(a: { circuitId: string; price: Amount; capacity?: bigint; expiryHeight?: bigint }): Promise<TxResult & { askId: bigint }> {
+    const feeDenom = (await this.params()).market.feeDenom;
+    const value = market.MsgPostAsk.fromPartial({
+      prover: this.address, circuitId: a.circuitId, price: amountString(a.price, feeDenom, 'price'), capacity: a.capacity ?? 1n, expiryHeight: a.expiryHeight ?? 0n,
+    });
+    const r = await this.execute([{ typeUrl: TYPE_URLS.postAsk, value }]);
+    return { ...ProofbookClient.result(r), askId: ProofbookClient.response(r, TYPE_URLS.postAsk, market.MsgPostAskResponse).askId };
+  }
+
+  async cancelAsk(askId: bigint): Promise<TxResult> {
+    return ProofbookClient.result(await this.execute([{ typeUrl: TYPE_URLS.cancelAsk, value: market.MsgCancelAsk.fromPartial({ prover: this.address, askId }) }]));
+  }
+
+  async submitRequest(q: SubmitRequestInput): Promise<TxResult & { requestId: bigint }> {
+    const feeDenom = (await this.params()).market.feeDenom;
+    let inputInline = Buffer.alloc(0);
+    if (q.input instanceof Uint8Array) inputInline = Buffer.from(q.input);
+    else if (q.input !== undefined) inputInline = Buffer.from(JSON.stringify(q.input), 'utf8');
+    if (inputInline.length === 0 && !q.inputUri) throw new Error('submitRequest: give `input` (inline) or `inputUri`');
+    const maxFee = amountString(q.maxFee, feeDenom, 'maxFee');
+    const expiryHeight = q.expiryHeight ?? (await this.height()) + (q.lifetimeBlocks ?? 200n);
+    const value = market.MsgSubmitRequest.fromPartial({
+      requester: this.address, circuitId: q.circuitId, inputInline, inputUri: q.inputUri ?? '', inputSha256: q.inputSha256 ?? '',
+      expectedPublicSignals: (q.expectedPublicSignals ?? []).map(String),
+      minFee: q.minFee === undefined ? maxFee : amountString(q.minFee, feeDenom, 'minFee'), maxFee,
+      rampBlocks: q.rampBlocks ?? 0n, provingWindow: q.provingWindow, expiryHeight,
+      minCollateral: q.minCollateral === undefined ? '0' : amountString(q.minCollateral, (await this.params()).market.collateralDenom, 'minCollateral'),
+    });
+    const r = await this.execute([{ typeUrl: TYPE_URLS.submitRequest, value }]);
+    return { ...ProofbookClient.result(r), requestId: ProofbookClient.response(r, TYPE_URLS.submitRequest, market.MsgSubmitRequestResponse).requestId };
+  }
+
+  async cancelRequest(requestId: bigint): Promise<TxResult> {
+    return ProofbookClient.result(await this.execute([{ typeUrl: TYPE_URLS.cancelRequest, value: market.MsgCancelRequest.fromPartial({ requester: this.address, requestId }) }]));
+  }
+
+  /** `proof`: a snarkjs proof.json object, a decoded Groth16Proof, or the canonical 256-byte encoding. */
+  async submitProof(requestId: bigint, proof: unknown, publicSignals: readonly (string | bigint)[]): Promise<TxResult & { paid: bigint }> {
+    let bytes: Uint8Array;
+    if (proof instanceof Uint8Array) bytes = proof;
+    else if (typeof proof === 'object' && proof !== null && 'pi_a' in proof) bytes = encodeProof(proofFromSnarkjs(proof));
+    else bytes = encodeProof(proof as Groth16Proof);
+    const value = market.MsgSubmitProof.fromPartial({ prover: this.address, requestId, proof: Buffer.from(bytes), publicSignals: publicSignals.map(String) });
+    const r = await this.execute([{ typeUrl: TYPE_URLS.submitProof, value }]);
+    const paid = ProofbookClient.response(r, TYPE_URLS.submitProof, market.MsgSubmitProofResponse).paid;
+    return { ...ProofbookClient.result(r), paid: paid === '' ? 0n : BigInt(paid) };
+  }
+
+  async release(requestId: bigint): Promise<TxResult & { slashed: bigint }> {
+    const r = await this.execute([{ typeUrl: TYPE_URLS.releaseAssignment, value: market.MsgReleaseAssignment.fromPartial({ prover: this.address, requestId }) }]);
+    const slashed = ProofbookClient.response(r, TYPE_URLS.releaseAssignment, market.MsgReleaseAssignmentResponse).slashed;
+    return { ...ProofbookClient.result(r), slashed: slashed === '' ? 0n : BigInt(slashed) };
+  }
+}
