@@ -1,0 +1,431 @@
+/**
+ * proofbook's mechanism, run on the REAL state machine code: the auth, bank, verifier, bond and market modules are
+ * built exactly as app/modules.ts wires them (createXModule), over an in-memory store (a root CacheKV), with a block
+ * loop that mirrors ProofbookApp.finalizeBlock: beginBlock hooks, the market's beforeTxs, every message in its own
+ * cache through the MsgRoute's validateBasic + handle (writes kept only on success), endBlock hooks each in its own
+ * cache, then every module invariant. Simulated block clock: height h, time = h * blockSeconds.
+ *
+ * The ONE stand-in: the VerifierKeeper handed to the market is MarkerVerifier. Circuits are registered through the
+ * real verifier genesis (real Groth16 verifying keys) and `circuit()` reads the real registry, but `verifyProof`
+ * does not run a pairing: it accepts exactly the marker proof `markerProof(requestId, prover)` (magic bytes || u64
+ * request id || prover address bytes) when that request is ASSIGNED, on that circuit, to that prover, and it still
+ * rejects a wrong public-signal count the way the real verifier does. Proving work is not executed either: its cost
+ * and duration come from the prover's hardware model (agents.ts). Tx fees, gas and signatures are not simulated
+ * (messages go straight to the handlers, as the tx pipeline would after its ante checks).
+ */
+import { Context, type BlockInfo } from '../../app/context.js';
+import type { Module, MsgRoute } from '../../app/module.js';
+import { AppError } from '../../app/errors.js';
+import { MODULE_ACCOUNTS } from '../../app/modules.js';
+import { createAuthModule } from '../../modules/auth/index.js';
+import { createBankModule } from '../../modules/bank/index.js';
+import { createBondModule } from '../../modules/bond/index.js';
+import { createMarketModule, MSG_POST_ASK, MSG_RELEASE_ASSIGNMENT, MSG_SUBMIT_PROOF, MSG_SUBMIT_REQUEST, type MarketKeeperImpl } from '../../modules/market/index.js';
+import {
+  createVerifierModule,
+  circuitToJson,
+  computeCircuitId,
+  defaultVerifierGenesis,
+  genesisCircuit,
+  initVerifierBackend,
+  ErrUnknownCircuit,
+  ErrWrongSignalCount,
+  type VerifierKeeper,
+  type VerifierKeeperImpl,
+} from '../../modules/verifier/index.js';
+import { addressBytes, addressFromBytes, type Address } from '../../src/crypto/address.js';
+import { CacheKV } from '../../src/store/cache.js';
+import type { KV, KVReader } from '../../src/store/kv.js';
+import { decodeVerifyingKey, encodeVerifyingKey } from '../../src/zk/groth16.js';
+import { ProofSystem, type Circuit } from '../../src/gen/proofbook/verifier/v1/verifier.js';
+import { RequestStatus } from '../../src/gen/proofbook/market/v1/market.js';
+import { bn254 } from '@noble/curves/bn254.js';
+import { crashes, provingBlocks, proofCost, refuses, askPrice, serves, type World } from '../agents.js';
+import { newOutcome, spend, type RunOutcome } from '../metrics.js';
+import type { Event } from 'cosmjs-types/tendermint/abci/types';
+
+// ---- the verification stand-in -----------------------------------------------------------------------------------
+
+const MAGIC = new TextEncoder().encode('proofbook-sim-marker-proof/v1');
+
+/** The marker proof a simulated prover submits for `requestId`. */
+export function markerProof(requestId: bigint, prover: Address): Uint8Array {
+  const a = addressBytes(prover);
+  const out = new Uint8Array(MAGIC.length + 8 + a.length);
+  out.set(MAGIC, 0);
+  new DataView(out.buffer).setBigUint64(MAGIC.length, requestId);
+  out.set(a, MAGIC.length + 8);
+  return out;
+}
+
+function parseMarker(proof: Uint8Array): { requestId: bigint; prover: Address } | undefined {
+  if (proof.length <= MAGIC.length + 8) return undefined;
+  for (let i = 0; i < MAGIC.length; i++) if (proof[i] !== MAGIC[i]) return undefined;
+  try {
+    const requestId = new DataView(proof.buffer, proof.byteOffset, proof.byteLength).getBigUint64(MAGIC.length);
+    return { requestId, prover: addressFromBytes(proof.subarray(MAGIC.length + 8)) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** VerifierKeeper for the market: the real registry, a marker check instead of the pairing (see the file comment). */
+export class MarkerVerifier implements VerifierKeeper {
+  market: MarketKeeperImpl | undefined;
+  accepted = 0;
+  rejected = 0;
+  constructor(readonly real: VerifierKeeperImpl) {}
+
+  circuit(ctx: Context, id: string): Circuit | undefined {
+    return this.real.circuit(ctx, id);
+  }
+
+  verifyProof(ctx: Context, circuitId: string, proof: Uint8Array, publicSignals: readonly bigint[]): boolean {
+    const c = this.real.circuit(ctx, circuitId);
+    if (c === undefined) throw ErrUnknownCircuit(`circuit ${circuitId} is not registered`);
+    if (publicSignals.length !== c.numPublicInputs) throw ErrWrongSignalCount(`circuit ${circuitId} has ${c.numPublicInputs} public signals, got ${publicSignals.length}`);
+    const m = parseMarker(proof);
+    const r = m === undefined || this.market === undefined ? undefined : this.market.request(ctx, m.requestId);
+    const ok = m !== undefined && r !== undefined && r.status === RequestStatus.REQUEST_STATUS_ASSIGNED && r.circuitId === circuitId && r.assignment?.prover === m.prover;
+    if (ok) this.accepted++;
+    else this.rejected++;
+    return ok;
+  }
+
+  preverify(): void {
+    // nothing to batch: the marker check is a state lookup
+  }
+}
+
+/**
+ * Circuit k of the scenario: circuit 0 is the genesis circuit; circuit k > 0 is the genesis verifying key with alpha
+ * replaced by (k+1)·alpha (a valid BN254 key with its own id, registered through the real verifier genesis).
+ */
+export function simCircuits(names: readonly { name: string; constraints: number }[]): Circuit[] {
+  const base = genesisCircuit();
+  const vk = decodeVerifyingKey(base.verifyingKey);
+  return names.map((c, k) => {
+    let bytes = base.verifyingKey;
+    if (k > 0) {
+      const alpha = bn254.G1.Point.fromAffine({ x: vk.alpha.x, y: vk.alpha.y }).multiply(BigInt(k + 1)).toAffine();
+      bytes = encodeVerifyingKey({ ...vk, alpha: { x: alpha.x, y: alpha.y } });
+    }
+    return { ...base, id: computeCircuitId(ProofSystem.PROOF_SYSTEM_GROTH16_BN254, bytes), name: `sim-${c.name}`.slice(0, 64), verifyingKey: Buffer.from(bytes), constraints: BigInt(c.constraints) };
+  });
+}
+
+// ---- the chain harness -----------------------------------------------------------------------------------------
+
+const EMPTY_STORE: KVReader = {
+  get: () => undefined,
+  has: () => false,
+  *iterate() {},
+};
+
+interface Msg {
+  typeUrl: string;
+  value: any;
+}
+
+export interface BlockResult {
+  events: Event[];
+  /** Per message: the handler's response, or the AppError / Error it threw. */
+  results: ({ ok: true; response: any } | { ok: false; error: string; code: number })[];
+  broken: string[];
+}
+
+/** The modules of app/modules.ts with MarkerVerifier in the market, over an in-memory store. */
+export class SimChain {
+  readonly base = new CacheKV(EMPTY_STORE);
+  readonly modules: Module[];
+  readonly routes = new Map<string, MsgRoute>();
+  readonly market: MarketKeeperImpl;
+  readonly bond: ReturnType<typeof createBondModule>['keeper'];
+  readonly verifier: MarkerVerifier;
+  height = 0n;
+
+  constructor(readonly chainId: string, readonly blockSeconds: bigint) {
+    const auth = createAuthModule();
+    const bank = createBankModule({ accounts: auth.keeper, moduleAccounts: MODULE_ACCOUNTS });
+    const verifier = createVerifierModule({ bank: bank.keeper });
+    this.verifier = new MarkerVerifier(verifier.keeper);
+    const bond = createBondModule({ bank: bank.keeper });
+    const market = createMarketModule({ bank: bank.keeper, bond: bond.keeper, verifier: this.verifier });
+    this.verifier.market = market.keeper;
+    this.market = market.keeper;
+    this.bond = bond.keeper;
+    this.modules = [auth.module, bank.module, verifier.module, bond.module, market.module];
+    for (const m of this.modules) for (const r of m.msgs ?? []) this.routes.set(r.typeUrl, r);
+  }
+
+  block(h: bigint): BlockInfo {
+    return { chainId: this.chainId, height: h, timeSeconds: 1_700_000_000n + h * this.blockSeconds };
+  }
+
+  invariants(ctx: Context): string[] {
+    const broken: string[] = [];
+    for (const m of this.modules) {
+      for (const inv of m.invariants ?? []) {
+        let msg: string | undefined;
+        try {
+          msg = inv.check(ctx);
+        } catch (e) {
+          msg = `invariant threw: ${(e as Error).message}`;
+        }
+        if (msg) broken.push(`${m.name}/${inv.name}: ${msg}`);
+      }
+    }
+    return broken;
+  }
+
+  initGenesis(appState: Record<string, unknown>): string[] {
+    const cache = new CacheKV(this.base);
+    const ctx = new Context(cache, this.block(0n), 'genesis');
+    for (const m of this.modules) m.initGenesis?.(ctx, appState[m.name] ?? m.defaultGenesis?.());
+    const broken = this.invariants(ctx);
+    cache.writeTo(this.base);
+    return broken;
+  }
+
+  private hook(blockCache: KV, info: BlockInfo, fn: (ctx: Context) => void, events: Event[]): void {
+    const cache = new CacheKV(blockCache);
+    const ctx = new Context(cache, info, 'block');
+    try {
+      fn(ctx);
+      cache.writeTo(blockCache);
+      events.push(...ctx.events);
+    } catch {
+      // as ProofbookApp.runHook: a failing hook's writes are discarded
+    }
+  }
+
+  /** Executes one block of messages (each message is its own tx) and checks every invariant. */
+  runBlock(msgs: readonly Msg[]): BlockResult {
+    const h = this.height + 1n;
+    const info = this.block(h);
+    const blockCache = new CacheKV(this.base);
+    const events: Event[] = [];
+    for (const m of this.modules) if (m.beginBlock) this.hook(blockCache, info, m.beginBlock, events);
+    for (const m of this.modules) {
+      if (!m.beforeTxs) continue;
+      try {
+        m.beforeTxs(new Context(new CacheKV(blockCache), info, 'block'), msgs);
+      } catch {
+        // ignored, as in the app
+      }
+    }
+    const results: BlockResult['results'] = [];
+    for (const msg of msgs) {
+      const route = this.routes.get(msg.typeUrl);
+      const cache = new CacheKV(blockCache);
+      const ctx = new Context(cache, info, 'deliver');
+      try {
+        if (!route) throw new Error(`no route for ${msg.typeUrl}`);
+        route.validateBasic?.(msg.value);
+        const response = route.handle(ctx, msg.value);
+        cache.writeTo(blockCache);
+        events.push(...ctx.events);
+        results.push({ ok: true, response });
+      } catch (e) {
+        results.push({ ok: false, error: (e as Error).message, code: e instanceof AppError ? e.code : -1 });
+      }
+    }
+    for (const m of this.modules) if (m.endBlock) this.hook(blockCache, info, m.endBlock, events);
+    const broken = this.invariants(new Context(blockCache, info, 'query'));
+    blockCache.writeTo(this.base);
+    this.height = h;
+    return { events, results, broken };
+  }
+
+  /** A read-only context on the committed state. */
+  query(): Context {
+    return new Context(new CacheKV(this.base), this.block(this.height), 'query');
+  }
+}
+
+function attr(e: Event, key: string): string {
+  const a = e.attributes.find((x) => x.key === key);
+  if (!a) throw new Error(`event ${e.type} has no attribute ${key}`);
+  return a.value;
+}
+
+// ---- the mechanism run -------------------------------------------------------------------------------------------
+
+let backendReady: Promise<void> | undefined;
+
+export interface ProofbookExtras {
+  txFailures: Map<string, number>;
+  accepted: number;
+  rejected: number;
+}
+
+export async function runProofbook(w: World, extras?: ProofbookExtras): Promise<RunOutcome> {
+  backendReady ??= initVerifierBackend();
+  await backendReady;
+  const s = w.scenario;
+  const o = newOutcome(w, 'proofbook');
+  const chain = new SimChain('proofbook-sim', BigInt(s.blockSeconds));
+  const circuits = simCircuits(s.circuits);
+  const numSignals = circuits[0].numPublicInputs;
+  const signals = Array.from({ length: numSignals }, () => '1');
+
+  // genesis: the real verifier registry with the scenario's circuits; funded provers and requesters
+  const needs = new Map<string, bigint>();
+  for (const j of w.jobs) {
+    const a = w.requesters[j.requester].address;
+    needs.set(a, (needs.get(a) ?? 0n) + j.value);
+  }
+  const balances = [
+    ...w.provers.map((p) => ({ address: p.address, coins: [{ denom: 'uproof', amount: (p.collateral * 10n).toString() }] })),
+    ...w.requesters.map((r) => ({ address: r.address, coins: [{ denom: 'uproof', amount: ((needs.get(r.address) ?? 0n) + 1_000_000n).toString() }] })),
+  ];
+  const vg = defaultVerifierGenesis();
+  const broken0 = chain.initGenesis({ bank: { balances }, verifier: { params: vg.params, circuits: circuits.map(circuitToJson) } });
+  if (broken0.length) throw new Error(`simulation genesis breaks invariants: ${broken0.join('; ')}`);
+
+  const bs = s.blockSeconds;
+  const jobOfRequest = new Map<bigint, number>();
+  const slots = w.provers.map((p) => Array<number>(p.capacity).fill(0));
+  /** Messages scheduled for a future block. */
+  const pending = new Map<number, Msg[]>();
+  const later = (h: number, m: Msg) => {
+    const l = pending.get(h);
+    if (l) l.push(m);
+    else pending.set(h, [m]);
+  };
+  const byAddress = new Map(w.provers.map((p) => [p.address as string, p]));
+  const fail = (what: string) => extras?.txFailures.set(what, (extras.txFailures.get(what) ?? 0) + 1);
+
+  let next = 0;
+  for (let h = 1; h <= w.endBlock; h++) {
+    const msgs: Msg[] = [];
+    const kinds: string[] = [];
+    const push = (m: Msg, kind: string) => {
+      msgs.push(m);
+      kinds.push(kind);
+    };
+    if (h === 1) {
+      for (const p of w.provers) {
+        push({ typeUrl: '/proofbook.bond.v1.MsgBond', value: { prover: p.address, amount: [{ denom: 'uproof', amount: p.collateral.toString() }] } }, 'bond');
+        for (const c of w.circuits) {
+          if (!serves(w, p, c)) continue;
+          push({ typeUrl: MSG_POST_ASK, value: { prover: p.address, circuitId: circuits[c.idx].id, price: askPrice(p, c).toString(), capacity: BigInt(p.capacity), expiryHeight: BigInt(w.endBlock + 10) } }, 'ask');
+        }
+      }
+    } else {
+      // keep-alive: unjail when allowed, top the bond back up after slashes
+      const q = chain.query();
+      for (const p of w.provers) {
+        const rec = chain.bond.prover(q, p.address);
+        if (rec === undefined) continue;
+        if (rec.jailed && BigInt(h) >= rec.jailedUntil) push({ typeUrl: '/proofbook.bond.v1.MsgUnjail', value: { prover: p.address } }, 'unjail');
+        const bonded = BigInt(rec.bonded.find((c) => c.denom === 'uproof')?.amount ?? '0');
+        if (bonded * 2n < p.collateral) push({ typeUrl: '/proofbook.bond.v1.MsgBond', value: { prover: p.address, amount: [{ denom: 'uproof', amount: (p.collateral - bonded).toString() }] } }, 'bond');
+      }
+    }
+    const arriving: number[] = [];
+    while (next < w.jobs.length && w.jobs[next].submitBlock === h) {
+      const j = w.jobs[next++];
+      arriving.push(j.id);
+      const minFee = (j.value * BigInt(s.proofbook.minFeeBps)) / 10_000n;
+      push(
+        {
+          typeUrl: MSG_SUBMIT_REQUEST,
+          value: {
+            requester: w.requesters[j.requester].address,
+            circuitId: circuits[j.circuit].id,
+            inputInline: new TextEncoder().encode(`{"job":${j.id}}`),
+            inputUri: '',
+            inputSha256: '',
+            expectedPublicSignals: [],
+            minFee: (minFee < 1n ? 1n : minFee).toString(),
+            maxFee: j.value.toString(),
+            rampBlocks: BigInt(s.proofbook.rampBlocks),
+            provingWindow: BigInt(j.window),
+            expiryHeight: BigInt(h + j.lifetime),
+            minCollateral: '0',
+          },
+        },
+        `request:${j.id}`,
+      );
+    }
+    for (const m of pending.get(h) ?? []) push(m, m.typeUrl === MSG_SUBMIT_PROOF ? 'proof' : 'release');
+    pending.delete(h);
+
+    const res = chain.runBlock(msgs);
+    o.invariantBlocks++;
+    for (const b of res.broken) o.invariantFailures.push(`h=${h}: ${b}`);
+    res.results.forEach((r, i) => {
+      const kind = kinds[i];
+      if (kind.startsWith('request:')) {
+        const jobId = Number(kind.slice(8));
+        if (r.ok) jobOfRequest.set(r.response.requestId as bigint, jobId);
+        else {
+          fail('submit_request');
+          o.jobs[jobId - 1].expired = true;
+        }
+      } else if (!r.ok) fail(kind);
+    });
+
+    for (const e of res.events) {
+      if (e.type === 'proofbook.market.request_assigned') {
+        const jobId = jobOfRequest.get(BigInt(attr(e, 'request_id')));
+        const p = byAddress.get(attr(e, 'prover'));
+        if (jobId === undefined || p === undefined) continue;
+        const j = w.jobs[jobId - 1];
+        const c = w.circuits[j.circuit];
+        const r = o.jobs[jobId - 1];
+        r.attempts++;
+        r.assignedBlock ??= h;
+        const deadline = Number(attr(e, 'deadline'));
+        const requestId = BigInt(attr(e, 'request_id'));
+        const release: Msg = { typeUrl: MSG_RELEASE_ASSIGNMENT, value: { prover: p.address, requestId } };
+        if (refuses(p, j)) {
+          later(h + 1, release);
+          continue;
+        }
+        // FIFO over the prover's slots: start when a slot frees, release at once if the deadline is out of reach
+        const sl = slots[p.idx];
+        let k = 0;
+        for (let i = 1; i < sl.length; i++) if (sl[i] < sl[k]) k = i;
+        const start = Math.max(h, sl[k]);
+        const done = start + provingBlocks(p, c, bs);
+        if (done > deadline) {
+          later(h + 1, release);
+          continue;
+        }
+        o.computations++;
+        spend(o, p.idx, proofCost(p, c));
+        if (crashes(w, p, jobId, r.attempts)) {
+          sl[k] = deadline + 1;
+        } else {
+          sl[k] = done;
+          later(done, { typeUrl: MSG_SUBMIT_PROOF, value: { prover: p.address, requestId, proof: markerProof(requestId, p.address), publicSignals: signals } });
+        }
+      } else if (e.type === 'proofbook.market.request_fulfilled') {
+        const jobId = jobOfRequest.get(BigInt(attr(e, 'request_id')));
+        const p = byAddress.get(attr(e, 'prover'));
+        if (jobId === undefined || p === undefined) continue;
+        const r = o.jobs[jobId - 1];
+        const price = BigInt(attr(e, 'price'));
+        r.provedBlock = h;
+        r.prover = p.idx;
+        r.price = price;
+        o.proverRevenue[p.idx] += price - BigInt(attr(e, 'protocol_fee'));
+        o.proverWins[p.idx]++;
+      } else if (e.type === 'proofbook.market.deadline_missed' || e.type === 'proofbook.market.assignment_released') {
+        const p = byAddress.get(attr(e, 'prover'));
+        if (p) o.proverSlashed[p.idx] += BigInt(attr(e, 'slashed'));
+      } else if (e.type === 'proofbook.market.request_expired') {
+        const jobId = jobOfRequest.get(BigInt(attr(e, 'request_id')));
+        if (jobId !== undefined) o.jobs[jobId - 1].expired = true;
+      }
+    }
+  }
+  for (const r of o.jobs) if (r.provedBlock === null) r.expired = true;
+  if (extras) {
+    extras.accepted = chain.verifier.accepted;
+    extras.rejected = chain.verifier.rejected;
+  }
+  return o;
+}

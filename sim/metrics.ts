@@ -1,0 +1,188 @@
+/** What a mechanism run produces, and the metrics computed from it (identically for every mechanism). */
+import { proofCost, serves, type World } from './agents.js';
+
+export interface JobOutcome {
+  /** Block of the first assignment (racing: the first race start); null if never assigned. */
+  assignedBlock: number | null;
+  /** Block the accepted proof landed; null if never delivered. */
+  provedBlock: number | null;
+  /** Index of the prover paid for the proof. */
+  prover: number | null;
+  /** What the requester paid (uproof); 0 if not delivered. */
+  price: bigint;
+  /** Assignments (racing: races) started for the job. */
+  attempts: number;
+  expired: boolean;
+}
+
+export interface RunOutcome {
+  mechanism: string;
+  jobs: JobOutcome[];
+  proverRevenue: bigint[];
+  proverCompute: bigint[];
+  proverSlashed: bigint[];
+  proverWins: number[];
+  /** Total compute spent by all provers (uproof), including wasted and crashed work. */
+  totalCompute: bigint;
+  /** Proof computations started (whole or partial). */
+  computations: number;
+  /** Blocks in which the real modules' invariants were checked (proofbook only), and any failures. */
+  invariantBlocks: number;
+  invariantFailures: string[];
+}
+
+export function newOutcome(w: World, mechanism: string): RunOutcome {
+  const n = w.provers.length;
+  return {
+    mechanism,
+    jobs: w.jobs.map(() => ({ assignedBlock: null, provedBlock: null, prover: null, price: 0n, attempts: 0, expired: false })),
+    proverRevenue: Array(n).fill(0n),
+    proverCompute: Array(n).fill(0n),
+    proverSlashed: Array(n).fill(0n),
+    proverWins: Array(n).fill(0),
+    totalCompute: 0n,
+    computations: 0,
+    invariantBlocks: 0,
+    invariantFailures: [],
+  };
+}
+
+export function spend(o: RunOutcome, prover: number, amount: bigint): void {
+  o.proverCompute[prover] += amount;
+  o.totalCompute += amount;
+}
+
+export interface Metrics {
+  mechanism: string;
+  provers: number;
+  requests: number;
+  delivered: number;
+  expired: number;
+  fillRate: number;
+  /** Total compute / proofs delivered (uproof). */
+  resourceCostPerProof: number;
+  /** Requester payments / proofs delivered (uproof). */
+  pricePerProof: number;
+  computationsPerProof: number;
+  assignP50: number;
+  assignP99: number;
+  proofP50: number;
+  proofP99: number;
+  /** Cheapest feasible cost of the delivered proofs / cost of the provers that delivered them (1 = optimal). */
+  allocativeEfficiency: number;
+  /** Cheapest feasible cost of the delivered proofs / all compute spent (waste and crashes included). */
+  resourceEfficiency: number;
+  profitMin: number;
+  profitMedian: number;
+  profitMax: number;
+  losingProvers: number;
+  /** Herfindahl-Hirschman index of delivered proofs by prover, 0..10000. */
+  hhi: number;
+  /** Fewest provers that together delivered at least half of the proofs. */
+  top50: number;
+  winners: number;
+  censoredRequests: number;
+  censoredFillRate: number;
+  otherFillRate: number;
+  reassignments: number;
+  invariantBlocks: number;
+  invariantFailures: number;
+}
+
+/** Nearest-rank percentile of a sorted array (NaN when empty). */
+export function percentile(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) return NaN;
+  const rank = Math.max(1, Math.ceil(q * sorted.length));
+  return sorted[Math.min(sorted.length, rank) - 1];
+}
+
+const num = (x: bigint) => Number(x);
+
+export function computeMetrics(w: World, o: RunOutcome): Metrics {
+  const bs = w.scenario.blockSeconds;
+  void bs;
+  let delivered = 0;
+  let expired = 0;
+  let paid = 0n;
+  let cheapest = 0n;
+  let chosen = 0n;
+  let censored = 0;
+  let censoredDelivered = 0;
+  let otherDelivered = 0;
+  let reassignments = 0;
+  const assign: number[] = [];
+  const proof: number[] = [];
+  const minCost = w.circuits.map((c) => {
+    let best: bigint | null = null;
+    for (const p of w.provers) {
+      if (!serves(w, p, c)) continue;
+      const k = proofCost(p, c);
+      if (best === null || k < best) best = k;
+    }
+    return best ?? 0n;
+  });
+  w.jobs.forEach((j, i) => {
+    const r = o.jobs[i];
+    if (j.censored) censored++;
+    if (r.expired) expired++;
+    if (r.attempts > 1) reassignments += r.attempts - 1;
+    if (r.assignedBlock !== null) assign.push(r.assignedBlock - j.submitBlock);
+    if (r.provedBlock !== null && r.prover !== null) {
+      delivered++;
+      if (j.censored) censoredDelivered++;
+      else otherDelivered++;
+      proof.push(r.provedBlock - j.submitBlock);
+      paid += r.price;
+      cheapest += minCost[j.circuit];
+      chosen += proofCost(w.provers[r.prover], w.circuits[j.circuit]);
+    }
+  });
+  assign.sort((a, b) => a - b);
+  proof.sort((a, b) => a - b);
+  const profits = w.provers.map((_, p) => num(o.proverRevenue[p] - o.proverCompute[p] - o.proverSlashed[p])).sort((a, b) => a - b);
+  const wins = [...o.proverWins].sort((a, b) => b - a);
+  const totalWins = wins.reduce((a, b) => a + b, 0);
+  let hhi = 0;
+  let top50 = 0;
+  if (totalWins > 0) {
+    for (const x of wins) hhi += ((x / totalWins) * 100) ** 2;
+    let acc = 0;
+    for (const x of wins) {
+      acc += x;
+      top50++;
+      if (acc * 2 >= totalWins) break;
+    }
+  }
+  const n = w.jobs.length;
+  const per = (x: bigint) => (delivered === 0 ? NaN : num(x) / delivered);
+  return {
+    mechanism: o.mechanism,
+    provers: w.provers.length,
+    requests: n,
+    delivered,
+    expired,
+    fillRate: n === 0 ? NaN : delivered / n,
+    resourceCostPerProof: per(o.totalCompute),
+    pricePerProof: per(paid),
+    computationsPerProof: delivered === 0 ? NaN : o.computations / delivered,
+    assignP50: percentile(assign, 0.5),
+    assignP99: percentile(assign, 0.99),
+    proofP50: percentile(proof, 0.5),
+    proofP99: percentile(proof, 0.99),
+    allocativeEfficiency: chosen === 0n ? NaN : num(cheapest) / num(chosen),
+    resourceEfficiency: o.totalCompute === 0n ? NaN : num(cheapest) / num(o.totalCompute),
+    profitMin: profits[0],
+    profitMedian: percentile(profits, 0.5),
+    profitMax: profits[profits.length - 1],
+    losingProvers: profits.filter((x) => x < 0).length,
+    hhi,
+    top50,
+    winners: o.proverWins.filter((x) => x > 0).length,
+    censoredRequests: censored,
+    censoredFillRate: censored === 0 ? NaN : censoredDelivered / censored,
+    otherFillRate: n - censored === 0 ? NaN : otherDelivered / (n - censored),
+    reassignments,
+    invariantBlocks: o.invariantBlocks,
+    invariantFailures: o.invariantFailures.length,
+  };
+}

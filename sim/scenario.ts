@@ -1,0 +1,158 @@
+/**
+ * Scenario files (scenarios/*.json): the agent population, demand and mechanism settings of one experiment.
+ * Amounts are integers in uproof (1 uproof = 1e-6 PROOF; read 1 PROOF as 1 USD for intuition); speeds are
+ * constraints per second; times are blocks of `blockSeconds`.
+ */
+import { readFileSync } from 'node:fs';
+
+export interface Range {
+  min: number;
+  max: number;
+}
+
+export interface HardwareClass {
+  name: string;
+  /** Share of the provers (weights, normalised). */
+  share: number;
+  /** uproof per hour of one proving slot. */
+  costPerHour: Range;
+  /** Constraints proved per second by one slot (drawn log-uniformly). */
+  speed: Range;
+  /** Concurrent proving slots. */
+  capacity: Range;
+}
+
+export interface Strategy {
+  kind: 'truthful' | 'under' | 'over';
+  share: number;
+  /** Ask price = cost * (10000 + markupBps) / 10000 (negative for under-bidding). */
+  markupBps: number;
+}
+
+export interface Circuit {
+  name: string;
+  constraints: number;
+  /** Weight in the demand mix. */
+  weight: number;
+}
+
+export interface RequesterClass {
+  name: string;
+  count: number;
+  /** Expected requests per block from the whole class (Poisson). */
+  ratePerBlock: number;
+  /** Value per proof in uproof per million constraints (the most the requester pays). */
+  valuePerMConstraints: number;
+  /** Proving window (blocks from assignment to deadline) the requester needs. */
+  window: number;
+  /** Blocks from submission to expiry. */
+  lifetime: number;
+  /** Requests of this class are refused by the censoring coalition. */
+  censored?: boolean;
+}
+
+export interface Spike {
+  fromBlock: number;
+  toBlock: number;
+  rateMultiplier: number;
+  /** Multiplies value per proof during the spike (below 1: under-priced demand). */
+  valueMultiplier: number;
+}
+
+export interface Scenario {
+  name: string;
+  description: string;
+  seed: number;
+  blocks: number;
+  /** Blocks at the end without new arrivals, so late requests can finish or expire. */
+  drainBlocks: number;
+  blockSeconds: number;
+  provers: number;
+  /** Optional: run the whole comparison once per prover count (the sweep). */
+  sweepProvers?: number[];
+  hardware: HardwareClass[];
+  strategies: Strategy[];
+  /** Share of provers that crash on a job with probability crashPpm / 1e6. */
+  flaky: { share: number; crashPpm: number };
+  /** Share of provers in a coalition that refuses censored requesters. */
+  coalition: { share: number };
+  /** Bonded collateral per prover (uproof). */
+  collateral: number;
+  circuits: Circuit[];
+  requesters: RequesterClass[];
+  spike?: Spike;
+  /** proofbook requests: min_fee = max_fee * minFeeBps / 10000, ramping over rampBlocks. */
+  proofbook: { minFeeBps: number; rampBlocks: number };
+  /** Posted price for fixed-price and random assignment, uproof per million constraints. */
+  fixedPricePerMConstraints: number;
+  mechanisms?: string[];
+}
+
+const MECHANISMS = ['proofbook', 'racing', 'fixed', 'random'] as const;
+export type MechanismName = (typeof MECHANISMS)[number];
+export const ALL_MECHANISMS: readonly MechanismName[] = MECHANISMS;
+
+function fail(msg: string): never {
+  throw new Error(`scenario: ${msg}`);
+}
+
+function posInt(v: unknown, what: string, allowZero = false): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < (allowZero ? 0 : 1)) fail(`${what} must be a ${allowZero ? 'non-negative' : 'positive'} integer, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+function range(v: unknown, what: string): Range {
+  const r = v as Range;
+  if (!r || typeof r !== 'object') fail(`${what} must be {min, max}`);
+  posInt(r.min, `${what}.min`);
+  posInt(r.max, `${what}.max`);
+  if (r.max < r.min) fail(`${what}.max < ${what}.min`);
+  return r;
+}
+
+export function validateScenario(s: Scenario): Scenario {
+  if (typeof s.name !== 'string' || !s.name) fail('name is required');
+  posInt(s.seed, 'seed', true);
+  posInt(s.blocks, 'blocks');
+  posInt(s.drainBlocks, 'drainBlocks', true);
+  posInt(s.blockSeconds, 'blockSeconds');
+  posInt(s.provers, 'provers');
+  for (const n of s.sweepProvers ?? []) posInt(n, 'sweepProvers[]');
+  if (!Array.isArray(s.hardware) || s.hardware.length === 0) fail('hardware must list at least one class');
+  for (const h of s.hardware) {
+    range(h.costPerHour, `hardware ${h.name}.costPerHour`);
+    range(h.speed, `hardware ${h.name}.speed`);
+    range(h.capacity, `hardware ${h.name}.capacity`);
+    if (!(h.share > 0)) fail(`hardware ${h.name}.share must be > 0`);
+  }
+  if (!Array.isArray(s.strategies) || s.strategies.length === 0) fail('strategies must list at least one strategy');
+  for (const st of s.strategies) {
+    if (!['truthful', 'under', 'over'].includes(st.kind)) fail(`unknown strategy kind ${st.kind}`);
+    if (!Number.isInteger(st.markupBps) || st.markupBps <= -10000) fail('markupBps must be an integer > -10000');
+  }
+  if (!(s.flaky.share >= 0 && s.flaky.share <= 1)) fail('flaky.share must be in [0, 1]');
+  posInt(s.flaky.crashPpm, 'flaky.crashPpm', true);
+  if (!(s.coalition.share >= 0 && s.coalition.share <= 1)) fail('coalition.share must be in [0, 1]');
+  posInt(s.collateral, 'collateral');
+  if (!Array.isArray(s.circuits) || s.circuits.length === 0 || s.circuits.length > 8) fail('circuits must list 1-8 circuits');
+  for (const c of s.circuits) posInt(c.constraints, `circuit ${c.name}.constraints`);
+  if (!Array.isArray(s.requesters) || s.requesters.length === 0) fail('requesters must list at least one class');
+  for (const r of s.requesters) {
+    posInt(r.count, `requester ${r.name}.count`);
+    posInt(r.valuePerMConstraints, `requester ${r.name}.valuePerMConstraints`);
+    posInt(r.window, `requester ${r.name}.window`);
+    posInt(r.lifetime, `requester ${r.name}.lifetime`);
+    if (r.window < 2) fail(`requester ${r.name}.window must be >= 2 (market params.min_proving_window)`);
+    if (!(r.ratePerBlock >= 0)) fail(`requester ${r.name}.ratePerBlock must be >= 0`);
+  }
+  posInt(s.proofbook.minFeeBps, 'proofbook.minFeeBps', true);
+  posInt(s.proofbook.rampBlocks, 'proofbook.rampBlocks', true);
+  posInt(s.fixedPricePerMConstraints, 'fixedPricePerMConstraints');
+  for (const m of s.mechanisms ?? []) if (!(MECHANISMS as readonly string[]).includes(m)) fail(`unknown mechanism ${m}; known: ${MECHANISMS.join(', ')}`);
+  return s;
+}
+
+export function loadScenario(path: string): Scenario {
+  const s = JSON.parse(readFileSync(path, 'utf8')) as Scenario;
+  return validateScenario(s);
+}
