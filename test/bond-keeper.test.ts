@@ -357,3 +357,28 @@ test('queries: Prover with its unbondings (NotFound when unknown), paginated Pro
   t.is(QueryProversResponse.decode(QueryProversResponse.encode(page1).finish()).provers.length, 2);
   t.deepEqual(q(QUERY_BOND_PARAMS).handle(f.at(3n), {}).params.collateralDenoms, [U]);
 });
+
+test('endBlock: an entry that cannot be paid (broken ledger) stays queued and does not hold back the others', async (t) => {
+  const f = await fixture(t);
+  f.bond.bond(f.at(1n), A, coins(2000n));
+  f.bond.bond(f.at(1n), C, coins(1000n));
+  f.bond.unbond(f.at(2n), A, coins(300n)); // id 1, completes at 102
+  f.bond.unbond(f.at(2n), C, coins(400n)); // id 2, completes at 102
+  const kv = f.at(3n).store(BOND_STORE_PREFIX);
+  const e1 = UnbondingEntry.decode(kv.get(unbondingKey(1n))!);
+  kv.set(unbondingKey(1n), UnbondingEntry.encode({ ...e1, amount: [{ denom: U, amount: '999999' }] }).finish());
+  const c0 = f.bank.balance(f.at(3n), C, U);
+  const ctx = f.at(102n);
+  f.bond.endBlock(ctx);
+  t.is(f.bank.balance(ctx, C, U), c0 + 400n, 'entry 2 paid');
+  t.is(f.bond.unbonding(ctx, 2n), undefined);
+  t.truthy(f.bond.unbonding(ctx, 1n), 'entry 1 kept');
+  t.is(f.bank.balance(ctx, BOND_ACCT, U), 3000n - 400n);
+  t.deepEqual(ctx.events.filter((e) => e.type === 'proofbook.bond.unbonded').map((e) => e.attributes[1].value), ['2']);
+  t.regex(f.invariants().join('\n'), /module-balance/);
+  // Repaired, it is paid on the next block.
+  kv.set(unbondingKey(1n), UnbondingEntry.encode(e1).finish());
+  f.bond.endBlock(f.at(103n));
+  t.is(f.bond.unbonding(f.at(103n), 1n), undefined);
+  t.deepEqual(f.invariants(), []);
+});

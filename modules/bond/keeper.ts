@@ -17,6 +17,7 @@ import { MAX_AMOUNT } from '../bank/keys.js';
 import { parseAddress, type Address } from '../../src/crypto/address.js';
 import { isValidDenom, type Coin, type Coins } from '../../src/types/coins.js';
 import { iteratePrefix, keyToU64, u64Key, type KV } from '../../src/store/kv.js';
+import { CacheKV } from '../../src/store/cache.js';
 import { Params, Prover, UnbondingEntry } from '../../src/gen/proofbook/bond/v1/bond.js';
 import type { Coin as ProtoCoin } from '../../src/gen/proofbook/base/v1/base.js';
 import {
@@ -332,22 +333,39 @@ export class BondKeeperImpl implements BondKeeper {
     return out;
   }
 
-  /** Pays out every entry with completion_height ≤ the block height, in (completion, id) order. */
+  /**
+   * Pays out every entry with completion_height ≤ the block height, in (completion, id) order. Each payout runs in its
+   * own cache: an entry that cannot be paid (only possible when the ledger is already broken, which the invariants
+   * report) stays queued and is retried next block, without holding back the others.
+   */
   endBlock(ctx: Context): void {
-    const kv = this.store(ctx);
     const matured: bigint[] = [];
     const end = ctx.height >= 0xffffffffffffffffn ? undefined : QUEUE_PREFIX + u64Key(ctx.height + 1n);
-    for (const [k] of kv.iterate(QUEUE_PREFIX, end ?? 'r')) matured.push(keyToU64(k, 9));
+    for (const [k] of this.store(ctx).iterate(QUEUE_PREFIX, end ?? 'r')) matured.push(keyToU64(k, 9));
     for (const id of matured) {
-      const e = this.unbonding(ctx, id);
-      if (e === undefined) throw ErrInternal(`unbonding queue names missing entry ${id}`);
-      const addr = e.address as Address;
-      const coins = fromProtoCoins(e.amount);
-      this.bank.sendFromModule(ctx, BOND_MODULE_ACCOUNT, addr, coins);
-      kv.delete(unbondingKey(id));
-      kv.delete(queueKey(e.completionHeight, id));
-      kv.delete(byAddressKey(addr, id));
-      ctx.emit('proofbook.bond.unbonded', [['prover', addr], ['unbonding_id', id.toString()], ['amount', formatCoins(coins)]]);
+      const cache = new CacheKV(ctx.kv);
+      const sub = ctx.with(cache);
+      try {
+        this.release(sub, id);
+      } catch {
+        cache.discard();
+        continue;
+      }
+      cache.writeTo(ctx.kv);
+      ctx.events.push(...sub.events);
     }
+  }
+
+  private release(ctx: Context, id: bigint): void {
+    const kv = this.store(ctx);
+    const e = this.unbonding(ctx, id);
+    if (e === undefined) throw ErrInternal(`unbonding queue names missing entry ${id}`);
+    const addr = e.address as Address;
+    const coins = fromProtoCoins(e.amount);
+    this.bank.sendFromModule(ctx, BOND_MODULE_ACCOUNT, addr, coins);
+    kv.delete(unbondingKey(id));
+    kv.delete(queueKey(e.completionHeight, id));
+    kv.delete(byAddressKey(addr, id));
+    ctx.emit('proofbook.bond.unbonded', [['prover', addr], ['unbonding_id', id.toString()], ['amount', formatCoins(coins)]]);
   }
 }
