@@ -7,6 +7,7 @@ const sections: Record<string, () => Promise<{ run: (args: string[]) => Promise<
   tx: () => import('./tx.js'),
   verify: () => import('./verify.js'),
   matching: () => import('./matching.js'),
+  store: () => import('./store.js'),
 };
 
 const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
