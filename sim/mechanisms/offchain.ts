@@ -8,6 +8,9 @@
  *    (who is first is a seeded draw: network latency). No collateral, a crash is noticed at the deadline.
  *  - random: VRF-style assignment: a uniformly random bonded prover with a free slot gets the request at the posted
  *    price, whatever its cost; a coalition member simply lets a censored request lapse (noticed at the deadline).
+ *
+ * In fixed and random, a requester whose value is below the posted price does not buy (counted as expired).
+ * Racing ignores requester values: its price is whatever makes racers break even (known only ex post).
  */
 import { crashes, postedPrice, proofCost, provingBlocks, refuses, serves, type Job, type World } from '../agents.js';
 import { newOutcome, spend, type RunOutcome } from '../metrics.js';
@@ -50,6 +53,12 @@ function assignmentLoop(w: World, mode: 'fixed' | 'random'): RunOutcome {
       }
       const c = w.circuits[j.circuit];
       const price = postedPrice(w, c);
+      if (j.value < price) {
+        // the posted price is above what the requester will pay: it never buys
+        open.remove(id);
+        o.jobs[id - 1].expired = true;
+        continue;
+      }
       const deadline = deadlineOf(j, h);
       const willing = w.provers.filter((p) => {
         if (slots.free(p.idx, h) === 0 || !serves(w, p, c)) return false;

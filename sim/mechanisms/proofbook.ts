@@ -105,7 +105,7 @@ export function simCircuits(names: readonly { name: string; constraints: number 
   const base = genesisCircuit();
   const vk = decodeVerifyingKey(base.verifyingKey);
   return names.map((c, k) => {
-    let bytes = base.verifyingKey;
+    let bytes: Uint8Array = base.verifyingKey;
     if (k > 0) {
       const alpha = bn254.G1.Point.fromAffine({ x: vk.alpha.x, y: vk.alpha.y }).multiply(BigInt(k + 1)).toAffine();
       bytes = encodeVerifyingKey({ ...vk, alpha: { x: alpha.x, y: alpha.y } });

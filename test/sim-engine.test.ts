@@ -1,0 +1,176 @@
+/**
+ * Market simulator: determinism, the mechanisms' defining properties, and the proofbook harness (real market, bond
+ * and verifier modules; invariants after every simulated block; the marker-proof stand-in).
+ */
+import test from 'ava';
+
+const show = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x));
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { validateScenario, type Scenario } from '../sim/scenario.js';
+import { buildWorld, proofCost, serves } from '../sim/agents.js';
+import { runScenario, runMechanism } from '../sim/run.js';
+import { toCsv, writeOutputs } from '../sim/output.js';
+import { SimChain, markerProof, simCircuits } from '../sim/mechanisms/proofbook.js';
+import { initVerifierBackend, circuitToJson, defaultVerifierGenesis } from '../modules/verifier/index.js';
+import { MSG_POST_ASK, MSG_SUBMIT_PROOF, MSG_SUBMIT_REQUEST } from '../modules/market/index.js';
+import { simAddress } from '../sim/agents.js';
+import { RequestStatus } from '../src/gen/proofbook/market/v1/market.js';
+
+function small(over: Partial<Scenario> = {}): Scenario {
+  return validateScenario({
+    name: 'test',
+    description: 'small test market',
+    seed: 7,
+    blocks: 60,
+    drainBlocks: 40,
+    blockSeconds: 6,
+    provers: 6,
+    hardware: [
+      { name: 'cpu', share: 1, costPerHour: { min: 150000, max: 400000 }, speed: { min: 20000, max: 60000 }, capacity: { min: 2, max: 3 } },
+      { name: 'gpu', share: 1, costPerHour: { min: 1500000, max: 4000000 }, speed: { min: 250000, max: 900000 }, capacity: { min: 1, max: 2 } },
+    ],
+    strategies: [
+      { kind: 'truthful', share: 3, markupBps: 1000 },
+      { kind: 'under', share: 1, markupBps: -2000 },
+    ],
+    flaky: { share: 0, crashPpm: 0 },
+    coalition: { share: 0 },
+    collateral: 2_000_000,
+    circuits: [
+      { name: 'small', constraints: 1_000_000, weight: 3 },
+      { name: 'large', constraints: 8_000_000, weight: 1 },
+    ],
+    requesters: [{ name: 'app', count: 4, ratePerBlock: 0.6, valuePerMConstraints: 12000, window: 40, lifetime: 80 }],
+    proofbook: { minFeeBps: 2500, rampBlocks: 5 },
+    fixedPricePerMConstraints: 6000,
+    ...over,
+  });
+}
+
+test.before(async () => {
+  await initVerifierBackend();
+});
+
+test('same seed gives an identical CSV; another seed gives a different one', async (t) => {
+  const s = small();
+  const a = toCsv(await runScenario(s, { seed: 11 }));
+  const b = toCsv(await runScenario(s, { seed: 11 }));
+  const c = toCsv(await runScenario(s, { seed: 12 }));
+  t.is(a, b);
+  t.not(a, c);
+  t.is(a.trim().split('\n').length, 1 + 4, 'header + one row per mechanism');
+  t.true(a.startsWith('scenario,seed,mechanism,provers,'));
+});
+
+test("racing's resource cost per proof grows with the number of racing provers", async (t) => {
+  const s = small({ requesters: [{ name: 'app', count: 4, ratePerBlock: 0.3, valuePerMConstraints: 12000, window: 40, lifetime: 80 }] });
+  const costs: number[] = [];
+  const comps: number[] = [];
+  for (const n of [2, 8, 32]) {
+    const run = await runMechanism(buildWorld(s, 3, n), 'racing');
+    t.true(run.metrics.delivered > 0);
+    costs.push(run.metrics.resourceCostPerProof);
+    comps.push(run.metrics.computationsPerProof);
+  }
+  t.true(costs[0] < costs[1] && costs[1] < costs[2], `cost per proof ${costs.join(' < ')}`);
+  t.true(comps[0] < comps[1] && comps[1] < comps[2], `computations per proof ${comps.join(' < ')}`);
+  t.true(comps[2] > 4, 'with 32 provers most requests are raced by many provers');
+});
+
+test('the proofbook auction delivers every proof with one computation, invariants checked in every block', async (t) => {
+  const s = small();
+  const w = buildWorld(s, 5, 8);
+  const run = await runMechanism(w, 'proofbook');
+  const m = run.metrics;
+  t.true(m.requests > 20);
+  t.is(m.delivered, m.requests, 'every request is delivered');
+  t.is(run.outcome.computations, m.delivered, 'exactly one proof computation per delivered proof');
+  t.is(m.computationsPerProof, 1);
+  t.is(run.extras!.accepted, m.delivered, 'the verifier stand-in accepted exactly the delivered proofs');
+  t.is(run.extras!.rejected, 0);
+  t.is(m.invariantBlocks, w.endBlock, 'invariants ran after every simulated block');
+  t.deepEqual(run.outcome.invariantFailures, []);
+  // the requester never pays more than its value, and payments equal what the winners' asks allow
+  w.jobs.forEach((j, i) => t.true(run.outcome.jobs[i].price <= j.value));
+  // compute per proof is what the winners spent: at least the cheapest feasible cost
+  const cheapest = Math.min(...w.provers.filter((p) => serves(w, p, w.circuits[0])).map((p) => Number(proofCost(p, w.circuits[0]))));
+  t.true(m.resourceCostPerProof >= cheapest);
+});
+
+test('flaky provers: proofbook slashes missed deadlines, reassigns, and invariants still hold every block', async (t) => {
+  const s = small({ flaky: { share: 0.5, crashPpm: 600_000 } });
+  const w = buildWorld(s, 9, 6);
+  const run = await runMechanism(w, 'proofbook');
+  t.deepEqual(run.outcome.invariantFailures, []);
+  t.is(run.metrics.invariantBlocks, w.endBlock);
+  const slashed = run.outcome.proverSlashed.reduce((a, b) => a + b, 0n);
+  t.true(slashed > 0n, 'some crashed assignment was slashed');
+  t.true(run.metrics.reassignments > 0, 'crashed requests were reassigned');
+  t.true(run.outcome.computations > run.metrics.delivered, 'crashed work is counted as spent');
+});
+
+test('the invariant check is not vacuous: corrupting the bank ledger is reported', async (t) => {
+  const chain = new SimChain('sim-test', 6n);
+  const broken0 = chain.initGenesis({ bank: { balances: [{ address: simAddress('x'), coins: [{ denom: 'uproof', amount: '1000' }] }] } });
+  t.deepEqual(broken0, []);
+  t.deepEqual(chain.runBlock([]).broken, []);
+  // write a balance behind the bank module's back: supply no longer matches
+  const bankKeys = [...chain.base.iterate('bank/', 'bank0')].map(([k]) => k);
+  const balanceKey = bankKeys.find((k) => k.startsWith('bank/b'))!;
+  t.truthy(balanceKey, `bank balance key among ${bankKeys.length} keys`);
+  chain.base.set(balanceKey, chain.base.get(balanceKey)!.slice().reverse());
+  t.true(chain.runBlock([]).broken.length > 0);
+});
+
+test('the verification stand-in accepts only the marker proof of the assigned prover', async (t) => {
+  const chain = new SimChain('sim-test', 6n);
+  const circuits = simCircuits([{ name: 'a', constraints: 1_000_000 }, { name: 'b', constraints: 4_000_000 }]);
+  t.not(circuits[0].id, circuits[1].id);
+  const [alice, bob, req] = ['alice', 'bob', 'req'].map((x) => simAddress(x));
+  const vg = defaultVerifierGenesis();
+  const coins = [{ denom: 'uproof', amount: '100000000' }];
+  t.deepEqual(chain.initGenesis({ bank: { balances: [alice, bob, req].map((address) => ({ address, coins })) }, verifier: { params: vg.params, circuits: circuits.map(circuitToJson) } }), []);
+  const bond = (prover: string) => ({ typeUrl: '/proofbook.bond.v1.MsgBond', value: { prover, amount: [{ denom: 'uproof', amount: '5000000' }] } });
+  const ask = (prover: string, price: string) => ({ typeUrl: MSG_POST_ASK, value: { prover, circuitId: circuits[1].id, price, capacity: 1n, expiryHeight: 100n } });
+  let b = chain.runBlock([bond(alice), bond(bob), ask(alice, '3000'), ask(bob, '9000')]);
+  t.true(b.results.every((r) => r.ok), show(b.results));
+  b = chain.runBlock([
+    {
+      typeUrl: MSG_SUBMIT_REQUEST,
+      value: { requester: req, circuitId: circuits[1].id, inputInline: new Uint8Array([1]), inputUri: '', inputSha256: '', expectedPublicSignals: [], minFee: '10000', maxFee: '10000', rampBlocks: 0n, provingWindow: 10n, expiryHeight: 50n, minCollateral: '0' },
+    },
+  ]);
+  t.true(b.results[0].ok);
+  const id = (b.results[0] as { response: { requestId: bigint } }).response.requestId;
+  const assigned = b.events.find((e) => e.type === 'proofbook.market.request_assigned');
+  t.is(assigned?.attributes.find((a) => a.key === 'prover')?.value, alice, 'the cheaper ask wins');
+  const signals = Array.from({ length: circuits[1].numPublicInputs }, () => '1');
+  const proof = (prover: string, marker: Uint8Array) => ({ typeUrl: MSG_SUBMIT_PROOF, value: { prover, requestId: id, proof: marker, publicSignals: signals } });
+  b = chain.runBlock([
+    proof(alice, markerProof(id, bob)), // alice sends bob's marker
+    proof(alice, new Uint8Array(256).fill(7)), // not a marker
+    proof(alice, markerProof(id + 1n, alice)), // marker for another request
+  ]);
+  t.true(b.results.every((r) => !r.ok), 'all three are rejected');
+  t.true(b.results.every((r) => !r.ok && /does not verify/.test(r.error)));
+  b = chain.runBlock([proof(alice, markerProof(id, alice))]);
+  t.true(b.results[0].ok, show(b.results[0]));
+  t.is(chain.market.request(chain.query(), id)?.status, RequestStatus.REQUEST_STATUS_FULFILLED);
+  t.is(chain.verifier.accepted, 1);
+  t.is(chain.verifier.rejected, 3);
+  t.deepEqual(b.broken, []);
+});
+
+test('outputs: CSV and SVG plots are written', async (t) => {
+  const s = small({ sweepProvers: [2, 4] });
+  const r = await runScenario(s, { mechanisms: ['racing', 'fixed', 'random'] });
+  const dir = mkdtempSync(join(tmpdir(), 'sim-out-'));
+  const files = writeOutputs(r, dir);
+  for (const f of files) t.true(existsSync(f));
+  t.is(files.filter((f) => f.endsWith('.svg')).length, 4);
+  const svg = readFileSync(files.find((f) => f.endsWith('cost-vs-provers.svg'))!, 'utf8');
+  t.true(svg.startsWith('<svg') && svg.includes('<polyline') && svg.trim().endsWith('</svg>'));
+  t.is(readFileSync(files[0], 'utf8').trim().split('\n').length, 1 + 2 * 3);
+});
