@@ -34,19 +34,49 @@ Exit codes: 0 ok, 1 failed (tx code != 0, not found), 2 usage, 3 node unreachabl
   program.addCommand(txCommand());
   program.addCommand(queryCommand());
   program.addCommand(statusCommand());
-  // Usage errors exit with 2 (commander's default is 1); --help/--version exit 0.
-  const override = (cmd: Command) => {
-    cmd.exitOverride();
-    cmd.showHelpAfterError('(add --help for usage and examples)');
-    cmd.commands.forEach(override);
-  };
-  override(program);
+  overrideExit(program);
   return program;
+}
+
+/** Usage errors exit with 2 (commander's default is 1); --help/--version exit 0. */
+function overrideExit(cmd: Command): void {
+  cmd.exitOverride();
+  cmd.showHelpAfterError('(add --help for usage and examples)');
+  cmd.commands.forEach(overrideExit);
+}
+
+/**
+ * Module command groups mounted under `tx` and `query`. They load the generated protos and module code (~1 s of
+ * CPU), so each is imported only when the command line names it or asks for help.
+ */
+const EXTENSIONS: readonly { name: string; load: () => Promise<{ tx: Command; query: Command }> }[] = [
+  { name: 'bond', load: async () => { const m = await import('./bond.js'); return { tx: m.bondTxCommand(), query: m.bondQueryCommand() }; } },
+  { name: 'market', load: async () => { const m = await import('./market.js'); return { tx: m.marketTxCommand(), query: m.marketQueryCommand() }; } },
+  { name: 'verifier', load: async () => { const m = await import('./verifier.js'); return { tx: m.verifierTxCommand(), query: m.verifierQueryCommand() }; } },
+];
+
+export async function mountExtensions(program: Command, argv: string[]): Promise<void> {
+  const args = argv.slice(2);
+  const words = args.filter((a) => !a.startsWith('-'));
+  const bareGroup = words.length === 1 && ['tx', 'query', 'q'].includes(words[0]!); // commander prints the group's help
+  const help = args.includes('--help') || args.includes('-h') || words.includes('help') || words.length === 0 || bareGroup;
+  const tx = program.commands.find((c) => c.name() === 'tx')!;
+  const query = program.commands.find((c) => c.name() === 'query')!;
+  for (const ext of EXTENSIONS) {
+    if (!help && !words.includes(ext.name)) continue;
+    const { tx: t, query: q } = await ext.load();
+    for (const [parent, cmd] of [[tx, t], [query, q]] as const) {
+      if (parent.commands.some((c) => c.name() === cmd.name())) continue;
+      parent.addCommand(cmd);
+      overrideExit(cmd);
+    }
+  }
 }
 
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   try {
+    await mountExtensions(program, argv);
     await program.parseAsync(argv);
     return EXIT.OK;
   } catch (e) {

@@ -79,6 +79,12 @@ test('every command has help with an example; bad arguments exit 2', async (t) =
     t.is(r.code, 0, args.join(' '));
     t.regex(r.stdout, /Example/, `${args.join(' ')} --help shows an example`);
   }
+  // Module command groups are mounted under tx and query (loaded lazily).
+  const txHelp = await cli(['tx', '--help']);
+  const queryHelp = await cli(['query', '--help']);
+  for (const group of ['bank', 'bond', 'market', 'verifier']) t.regex(txHelp.stdout, new RegExp(`\\n  ${group} `), `tx ${group}`);
+  for (const group of ['bond', 'market', 'verifier']) t.regex(queryHelp.stdout, new RegExp(`\\n  ${group} `), `query ${group}`);
+
   const devnetHelp = await cli(['devnet', '--help']);
   t.regex(devnetHelp.stdout, /--rpc-laddr/);
   t.regex(devnetHelp.stdout, /keys import-devnet/);
