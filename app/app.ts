@@ -159,8 +159,10 @@ export class ProofbookApp implements AbciApplication {
     const mode = req.type === CheckTxType.RECHECK ? 'recheck' : 'check';
     const out = runTx(this.checkState, this.blockInfo(this.store.height + 1n), mode, req.tx, this.deps);
     if (out.code === 0 && out.tx) this.checkSeq.push(Buffer.from(out.tx.hash).toString('latin1'));
+    // CheckTx answers carry no data (like the Cosmos SDK): CometBFT relays broadcast_tx_sync's `data` as hex while
+    // cosmjs decodes it as base64, so any payload here would break clients; the msg responses come with the block.
     return {
-      code: out.code, data: out.data, log: out.log, info: '', gasWanted: out.gasWanted, gasUsed: out.gasUsed,
+      code: out.code, data: new Uint8Array(), log: out.log, info: '', gasWanted: out.gasWanted, gasUsed: out.gasUsed,
       events: out.events, codespace: out.codespace,
     };
   }
