@@ -204,18 +204,22 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Follows a request until it is final, printing each change; on FULFILLED writes proof.json / public.json into `dir`. */
 async function waitForRequest(ctx: Ctx, id: bigint, dir: string, timeoutSec: number): Promise<void> {
-  let seen = '';
+  let printed = 0;
   const started = process.hrtime.bigint();
   for (;;) {
     const { request: r } = await fetchRequest(ctx.node, id);
     if (!r) throw new CliError(`request ${id} not found`, EXIT.FAILED);
-    const state = `${r.status}:${r.assignment?.prover ?? ''}:${r.assignmentsCount}`;
-    if (state !== seen) {
-      seen = state;
-      if (ctx.output === 'text') {
-        if (r.status === RequestStatus.REQUEST_STATUS_OPEN) process.stdout.write(`request ${id}: queued (open, waiting for a prover)\n`);
-        else if (r.status === RequestStatus.REQUEST_STATUS_ASSIGNED) process.stdout.write(`request ${id}: assigned to ${r.assignment!.prover} at price ${r.assignment!.price} (deadline height ${r.assignment!.deadlineHeight})\n`);
-      }
+    // Progress from the on-chain history, so no step is missed however fast the request moves.
+    for (; printed < r.history.length; printed++) {
+      const h = r.history[printed];
+      if (ctx.output !== 'text') continue;
+      const line =
+        h.event === 'submitted' ? `queued (open, waiting for a prover) at height ${h.height}`
+        : h.event === 'assigned' ? `assigned to ${h.prover} at price ${h.amount} (height ${h.height})`
+        : h.event === 'released' ? `released by ${h.prover} (slashed ${h.amount}), back in the queue`
+        : h.event === 'slashed' ? `${h.prover} missed the deadline (slashed ${h.amount}), back in the queue`
+        : undefined;
+      if (line) process.stdout.write(`request ${id}: ${line}\n`);
     }
     if (r.status === RequestStatus.REQUEST_STATUS_FULFILLED) {
       const proofFile = path.join(dir, 'proof.json');
