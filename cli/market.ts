@@ -320,7 +320,11 @@ export function marketTxCommand(): Command {
             minCollateral: feeArg(f.minCollateral, '--min-collateral', '0'),
           }),
         }),
-        { extra: (r) => ({ request_id: r.msgResponses[0] ? MsgSubmitRequestResponse.decode(r.msgResponses[0].value).requestId.toString() : '' }) },
+        {
+          // the request record (with an inline input) is written at 30 gas/byte, plus 10 gas/byte of tx size
+          defaultGas: 400_000 + 45 * inputInline.length,
+          extra: (r) => ({ request_id: r.msgResponses[0] ? MsgSubmitRequestResponse.decode(r.msgResponses[0].value).requestId.toString() : '' }),
+        },
       );
       if (f.wait) {
         const dir = f.input !== undefined ? path.dirname(path.resolve(f.input)) : process.cwd();
