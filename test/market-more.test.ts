@@ -140,3 +140,40 @@ test('Requests and Asks queries filter and paginate; genesis export -> import ->
   t.is((exported as any).requests.length, 4);
   t.is((exported as any).next_request_id, '5');
 });
+
+test('two replicas (one restarted mid-way) reach identical app hashes through auction, misses, re-auction and expiry', async (t) => {
+  const a = await setup();
+  const b = await setup();
+  t.teardown(async () => {
+    await a.chain.close();
+    await b.chain.close();
+  });
+  const both = async (items: [typeof a.p1, ReturnType<typeof m.ask>[]][]) => {
+    const signed = [];
+    for (const [k, msgs] of items) signed.push(await a.chain.sign(k, { msgs, fee: [{ denom: 'uproof', amount: 5000n }], gasLimit: 5_000_000n }));
+    const ra = await a.chain.block(signed);
+    const rb = await b.chain.block(signed);
+    t.deepEqual(rb.appHash, ra.appHash, `app hash differs at height ${ra.height}`);
+    return ra;
+  };
+  const { requester, p1, p2 } = a;
+  t.deepEqual(a.chain.app.store.appHash, b.chain.app.store.appHash);
+  await both([[p1, [m.ask(p1, 3000n, 2n)]], [p2, [m.ask(p2, 4000n, 2n)]]]);
+  const h = a.chain.app.height;
+  await both([[requester, [
+    m.request(requester, { maxFee: 9000n, minFee: 2000n, ramp: 4n, expiry: h + 8n, window: 2n }),
+    m.request(requester, { maxFee: 8000n, expiry: h + 30n, window: 2n }),
+    m.request(requester, { maxFee: 7000n, expiry: h + 30n, window: 3n }),
+    m.request(requester, { maxFee: 1000n, expiry: h + 4n, window: 2n }),
+  ]]]);
+  for (let i = 0; i < 12; i++) {
+    if (i === 5) await b.chain.restart();
+    await both([]);
+  }
+  // everything was assigned, missed (nobody proves here), re-auctioned or expired
+  const statuses = [];
+  for (const id of [1n, 2n, 3n, 4n]) statuses.push((await request(a.chain, id)).request.status);
+  t.true(statuses.includes(S.REQUEST_STATUS_EXPIRED));
+  const rep = a.chain.app.modules.keepers.market.reputation(queryCtx(a.chain), p1.address as any, (await request(a.chain, 1n)).request.circuitId);
+  t.true(rep.missed > 0n);
+});
