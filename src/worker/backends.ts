@@ -1,0 +1,277 @@
+/**
+ * Proving backends of the prover worker, behind one interface:
+ *   prove({ circuitId, wasmPath, zkeyPath, input }) -> { proof, publicSignals, timing }
+ *
+ * - `SnarkjsPoolBackend` (default): witness + Groth16 proof with snarkjs in a pool of worker_threads (one job per
+ *   thread, several jobs in parallel); the caller's event loop is never blocked.
+ * - `CommandBackend`: any external prover honouring rapidsnark's contract
+ *   `PROVER <zkey> <witness.wtns> <proof.json> <public.json>` (exit 0). The witness is computed with snarkjs
+ *   (wtns.calculate) in the same thread pool, the prover runs as a child process.
+ */
+import { Worker } from 'node:worker_threads';
+import { spawn } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+export interface ProveJob {
+  circuitId: string;
+  wasmPath: string;
+  zkeyPath: string;
+  input: Record<string, unknown>;
+}
+
+export interface ProveTiming {
+  witnessMs: number;
+  proveMs: number;
+  totalMs: number;
+}
+
+export interface ProveOutput {
+  /** snarkjs proof.json object. */
+  proof: unknown;
+  /** snarkjs public.json (decimal strings). */
+  publicSignals: string[];
+  timing: ProveTiming;
+}
+
+export interface ProverBackend {
+  readonly name: 'snarkjs' | 'command';
+  /** Jobs that run at the same time. */
+  readonly parallelism: number;
+  prove(job: ProveJob): Promise<ProveOutput>;
+  close(): Promise<void>;
+}
+
+export class ProveError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ProveError';
+  }
+}
+
+interface ThreadReply {
+  id: number;
+  ok: boolean;
+  error?: string;
+  proof?: unknown;
+  publicSignals?: unknown;
+  witnessMs?: number;
+  proveMs?: number;
+}
+
+type ThreadMsg = { op: 'prove' | 'witness'; wasmPath: string; zkeyPath: string; input: Record<string, unknown>; wtnsPath?: string };
+
+const THREAD_URL = new URL('./prove-thread.mjs', import.meta.url);
+
+/** A fixed-size pool of snarkjs threads; jobs queue FIFO when every thread is busy. */
+export class ThreadPool {
+  private readonly idle: Worker[] = [];
+  private readonly all: Worker[] = [];
+  private readonly queue: { msg: ThreadMsg; resolve: (r: ThreadReply) => void; reject: (e: Error) => void }[] = [];
+  private readonly pending = new Map<Worker, { id: number; resolve: (r: ThreadReply) => void; reject: (e: Error) => void }>();
+  private nextId = 1;
+  private closed = false;
+
+  constructor(readonly size: number) {
+    if (!Number.isInteger(size) || size < 1) throw new RangeError(`pool size must be a positive integer, got ${size}`);
+    for (let i = 0; i < size; i++) this.spawnThread();
+  }
+
+  private spawnThread(): void {
+    // The thread script is plain ESM: no TypeScript loader needed in the thread.
+    const w = new Worker(THREAD_URL, { execArgv: [] });
+    w.on('message', (r: ThreadReply) => {
+      const p = this.pending.get(w);
+      if (!p || p.id !== r.id) return;
+      this.pending.delete(w);
+      p.resolve(r);
+      this.release(w);
+    });
+    const fail = (e: Error) => {
+      const p = this.pending.get(w);
+      this.pending.delete(w);
+      const i = this.all.indexOf(w);
+      if (i >= 0) this.all.splice(i, 1);
+      const j = this.idle.indexOf(w);
+      if (j >= 0) this.idle.splice(j, 1);
+      p?.reject(new ProveError(`proving thread died: ${e.message}`));
+      if (!this.closed) {
+        this.spawnThread();
+      }
+    };
+    w.on('error', fail);
+    w.on('exit', (code) => { if (!this.closed) fail(new Error(`exit code ${code}`)); });
+    w.unref();
+    this.all.push(w);
+    this.release(w);
+  }
+
+  private release(w: Worker): void {
+    if (this.closed || !this.all.includes(w)) return;
+    const next = this.queue.shift();
+    if (!next) {
+      this.idle.push(w);
+      return;
+    }
+    this.dispatch(w, next.msg, next.resolve, next.reject);
+  }
+
+  private dispatch(w: Worker, msg: ThreadMsg, resolve: (r: ThreadReply) => void, reject: (e: Error) => void): void {
+    const id = this.nextId++;
+    // A busy thread keeps the process alive; idle ones do not.
+    w.ref();
+    const done = () => w.unref();
+    this.pending.set(w, { id, resolve: (r) => { done(); resolve(r); }, reject: (e) => { done(); reject(e); } });
+    w.postMessage({ id, ...msg });
+  }
+
+  run(msg: ThreadMsg): Promise<ThreadReply> {
+    if (this.closed) return Promise.reject(new ProveError('the proving pool is closed'));
+    return new Promise((resolve, reject) => {
+      const w = this.idle.shift();
+      if (w) this.dispatch(w, msg, resolve, reject);
+      else this.queue.push({ msg, resolve, reject });
+    });
+  }
+
+  /** Jobs waiting for a thread. */
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  get busy(): number {
+    return this.pending.size;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const q of this.queue.splice(0)) q.reject(new ProveError('the proving pool was closed'));
+    for (const [, p] of this.pending) p.reject(new ProveError('the proving pool was closed'));
+    this.pending.clear();
+    await Promise.all(this.all.map((w) => w.terminate()));
+  }
+}
+
+export class SnarkjsPoolBackend implements ProverBackend {
+  readonly name = 'snarkjs' as const;
+  private readonly pool: ThreadPool;
+
+  constructor(threads: number) {
+    this.pool = new ThreadPool(threads);
+  }
+
+  get parallelism(): number {
+    return this.pool.size;
+  }
+
+  async prove(job: ProveJob): Promise<ProveOutput> {
+    const t0 = performance.now();
+    const r = await this.pool.run({ op: 'prove', wasmPath: job.wasmPath, zkeyPath: job.zkeyPath, input: job.input });
+    if (!r.ok) throw new ProveError(`snarkjs failed on circuit ${job.circuitId}: ${r.error}`);
+    return {
+      proof: r.proof,
+      publicSignals: (r.publicSignals as unknown[]).map(String),
+      timing: { witnessMs: r.witnessMs ?? 0, proveMs: r.proveMs ?? 0, totalMs: performance.now() - t0 },
+    };
+  }
+
+  close(): Promise<void> {
+    return this.pool.close();
+  }
+}
+
+export interface CommandBackendOptions {
+  /** Executable honouring `PROVER <zkey> <witness.wtns> <proof.json> <public.json>`. */
+  command: string;
+  /** Extra arguments placed before the four contract arguments (e.g. a device selector). */
+  args?: string[];
+  /** Jobs run at the same time (external provers usually use every core or the GPU themselves: default 1). */
+  parallelism?: number;
+  /** Threads computing witnesses (default 1). */
+  witnessThreads?: number;
+  /** Scratch directory for witness/proof files. */
+  tmpDir?: string;
+  /** Kill the prover after this long (default 10 minutes). */
+  timeoutMs?: number;
+  env?: Record<string, string>;
+}
+
+export class CommandBackend implements ProverBackend {
+  readonly name = 'command' as const;
+  readonly parallelism: number;
+  private readonly pool: ThreadPool;
+  private running = 0;
+  private readonly waiters: (() => void)[] = [];
+  private seq = 0;
+
+  constructor(private readonly opts: CommandBackendOptions) {
+    this.parallelism = opts.parallelism ?? 1;
+    this.pool = new ThreadPool(opts.witnessThreads ?? 1);
+  }
+
+  private async slot(): Promise<void> {
+    if (this.running < this.parallelism) {
+      this.running++;
+      return;
+    }
+    await new Promise<void>((r) => this.waiters.push(r));
+  }
+
+  private freeSlot(): void {
+    const next = this.waiters.shift();
+    if (next) next();
+    else this.running--;
+  }
+
+  async prove(job: ProveJob): Promise<ProveOutput> {
+    await this.slot();
+    const base = this.opts.tmpDir ?? os.tmpdir();
+    await fs.mkdir(base, { recursive: true });
+    const dir = await fs.mkdtemp(path.join(base, `prove-${process.pid}-${++this.seq}-`));
+    try {
+      const t0 = performance.now();
+      const wtnsPath = path.join(dir, 'witness.wtns');
+      const w = await this.pool.run({ op: 'witness', wasmPath: job.wasmPath, zkeyPath: job.zkeyPath, input: job.input, wtnsPath });
+      if (!w.ok) throw new ProveError(`witness computation failed on circuit ${job.circuitId}: ${w.error}`);
+      const t1 = performance.now();
+      const proofPath = path.join(dir, 'proof.json');
+      const publicPath = path.join(dir, 'public.json');
+      await runCommand(this.opts.command, [...(this.opts.args ?? []), job.zkeyPath, wtnsPath, proofPath, publicPath], this.opts.timeoutMs ?? 600_000, this.opts.env);
+      const t2 = performance.now();
+      let proof: unknown;
+      let pub: unknown;
+      try {
+        proof = JSON.parse(await fs.readFile(proofPath, 'utf8'));
+        pub = JSON.parse(await fs.readFile(publicPath, 'utf8'));
+      } catch (e) {
+        throw new ProveError(`prover ${this.opts.command} exited 0 but its proof/public files are unreadable: ${(e as Error).message}`);
+      }
+      if (!Array.isArray(pub)) throw new ProveError(`prover ${this.opts.command} wrote a public.json that is not an array`);
+      return { proof, publicSignals: pub.map(String), timing: { witnessMs: t1 - t0, proveMs: t2 - t1, totalMs: t2 - t0 } };
+    } finally {
+      this.freeSlot();
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  close(): Promise<void> {
+    return this.pool.close();
+  }
+}
+
+function runCommand(cmd: string, args: string[], timeoutMs: number, env?: Record<string, string>): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => { stderr = (stderr + d.toString('utf8')).slice(-2000); });
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('error', (e) => { clearTimeout(timer); reject(new ProveError(`cannot run prover ${cmd}: ${e.message}`)); });
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      if (code === 0) resolve();
+      else reject(new ProveError(`prover ${cmd} failed (${signal ? `signal ${signal}` : `exit ${code}`}): ${stderr.trim()}`));
+    });
+  });
+}

@@ -1,0 +1,750 @@
+/**
+ * The prover worker: follows the chain, proves what is assigned to it, prices its asks from measurement, and keeps
+ * its promises (or gives work back in time). See docs/worker.md.
+ *
+ * Every tick (a NewBlockHeader over the websocket, or the polling timer when the websocket is down) reconciles the
+ * full state from the chain: the market's ASSIGNED requests whose prover is us, our asks, and the fate of every job
+ * we held (fulfilled / released / slashed). Nothing depends on having seen a particular event, so a reconnect (or a
+ * restart) resumes from whatever height the chain is at.
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { createHash } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import type pino from 'pino';
+import type { OfflineDirectSigner } from '@cosmjs/proto-signing';
+import type { Comet38Client } from '@cosmjs/tendermint-rpc';
+import { ProofbookClient, ProofbookTxError, RequestStatus, type Request, type Circuit } from '../client/proofbook.js';
+import { normalizeNodeUrl } from '../client/tx.js';
+import { decodeVerifyingKey, proofFromSnarkjs, publicSignalsFromSnarkjs } from '../zk/groth16.js';
+import { initZk, prepareVerifyingKey, verifyOne, type PreparedVk } from '../zk/verifier.js';
+import { ArtifactCache } from './artifacts.js';
+import { CommandBackend, ProveError, SnarkjsPoolBackend, type ProveOutput, type ProverBackend } from './backends.js';
+import { askPrice, type WorkerConfig } from './config.js';
+import { measure } from './calibrate.js';
+import { JobStore, TERMINAL, type Calibration, type Job, type JobState } from './jobs.js';
+import { WorkerMetrics } from './metrics.js';
+
+export interface WorkerOptions {
+  home: string;
+  nodeUrl: string;
+  signer: OfflineDirectSigner;
+  config: WorkerConfig;
+  logger: pino.Logger;
+  /** Serve default process metrics too (the CLI does; in-process tests do not). */
+  processMetrics?: boolean;
+}
+
+export interface JobStatus extends Job {
+  /** 0..100, estimated from the calibrated latency while proving. */
+  progressPct?: number;
+  blocksLeft?: string;
+}
+
+export interface WorkerStatus {
+  address: string;
+  backend: string;
+  parallelism: number;
+  height: string;
+  blockTimeMs: number;
+  breaker: { open: boolean; reason?: string; until?: number };
+  stopping: boolean;
+  asks: { id: string; circuitId: string; price: string; capacity: string; active: string; expiryHeight: string }[];
+  calibrations: Calibration[];
+  jobs: JobStatus[];
+  totals: Record<JobState, number>;
+  earnings: string;
+  metricsPort?: number;
+  updatedAt: number;
+}
+
+/**
+ * Disconnects a websocket Comet38Client for good: @cosmjs/socket's ReconnectingSocket would otherwise schedule a
+ * reconnect of its own on disconnect (which keeps the process alive); the worker reconnects itself, with backoff.
+ */
+function closeWs(c: Comet38Client | undefined): void {
+  if (!c) return;
+  try {
+    const rs = (c as unknown as { client?: { socket?: { socket?: { reconnect?: () => void }; reconnectTimeout?: NodeJS.Timeout | null } } }).client?.socket;
+    if (rs?.socket) rs.socket.reconnect = () => undefined;
+    c.disconnect();
+    if (rs?.reconnectTimeout) clearTimeout(rs.reconnectTimeout);
+  } catch {
+    // already closed
+  }
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Market errors that retrying cannot fix (codespace 'market'); everything else is retried with backoff. */
+function permanent(e: unknown): boolean {
+  return e instanceof ProofbookTxError && e.codespace !== '' && e.codespace !== 'sdk';
+}
+
+export class ProverWorker extends EventEmitter {
+  readonly address: string;
+  readonly metrics: WorkerMetrics;
+  private readonly store: JobStore;
+  private readonly backend: ProverBackend;
+  private readonly artifacts: ArtifactCache;
+  private readonly log: pino.Logger;
+  private readonly cfg: WorkerConfig;
+  private readonly circuits = new Map<string, { circuit: Circuit; vk: PreparedVk }>();
+  private readonly calibrations = new Map<string, Calibration>();
+  private readonly tasks = new Map<string, Promise<void>>();
+  private txChain: Promise<unknown> = Promise.resolve();
+  private height = 0n;
+  private lastHeightSeen: { height: bigint; at: number } | undefined;
+  private blockMs: number;
+  private breaker: { open: boolean; reason?: string; until?: number } = { open: false };
+  private stopping = false;
+  private stopped = false;
+  private ticking = false;
+  private tickAgain = false;
+  private pollTimer: NodeJS.Timeout | undefined;
+  private ws: Comet38Client | undefined;
+  private wsRetry: NodeJS.Timeout | undefined;
+  private wsBackoffMs = 500;
+  private metricsServer: { port: number; close(): Promise<void> } | undefined;
+  private asks: WorkerStatus['asks'] = [];
+  private earnings = 0n;
+  private jobsCache: Job[] = [];
+  private tickCount = 0;
+
+  private constructor(readonly opts: WorkerOptions, readonly client: ProofbookClient, store: JobStore, backend: ProverBackend) {
+    super();
+    this.cfg = opts.config;
+    this.address = client.address;
+    this.store = store;
+    this.backend = backend;
+    this.log = opts.logger.child({ worker: client.address });
+    this.blockMs = opts.config.blockTimeMs;
+    this.metrics = new WorkerMetrics(backend.name, opts.processMetrics === true);
+    this.artifacts = new ArtifactCache(opts.home, {
+      nodeUrl: normalizeNodeUrl(opts.nodeUrl),
+      searchDirs: opts.config.artifactSearchDirs,
+      log: (msg, extra) => this.log.warn(extra ?? {}, msg),
+    });
+  }
+
+  /** Opens the job store, connects, bonds if configured, calibrates, then starts following the chain. */
+  static async start(opts: WorkerOptions): Promise<ProverWorker> {
+    await initZk();
+    const dir = path.join(opts.home, 'worker');
+    await fs.mkdir(dir, { recursive: true });
+    const store = await JobStore.open(path.join(dir, 'jobs'));
+    let client: ProofbookClient | undefined;
+    let backend: ProverBackend | undefined;
+    try {
+      client = await ProofbookClient.connect(opts.nodeUrl, opts.signer, { gasPrice: opts.config.gasPrice, pollIntervalMs: 200 });
+      const c = opts.config;
+      backend = c.backend === 'command'
+        ? new CommandBackend({ command: c.command!.path, args: c.command!.args, parallelism: c.command!.parallelism, timeoutMs: c.command!.timeoutMs, tmpDir: path.join(dir, 'tmp') })
+        : new SnarkjsPoolBackend(c.threads);
+      const w = new ProverWorker(opts, client, store, backend);
+      await w.init();
+      return w;
+    } catch (e) {
+      await backend?.close();
+      client?.disconnect();
+      await store.close();
+      throw e;
+    }
+  }
+
+  private async init(): Promise<void> {
+    // Interrupted proofs restart from scratch (the pool died with the process).
+    for (const j of await this.store.active()) {
+      if (j.state === 'proving') await this.save({ ...j, state: 'assigned', note: 'resumed after restart' });
+      else this.jobsCache.push(j);
+    }
+    for (const j of await this.store.all()) if (j.state === 'fulfilled') this.earnings += BigInt(j.price);
+    this.metrics.earnings.inc(Number(this.earnings));
+    this.height = await this.retry('height', () => this.client.height());
+    this.log.info({ height: this.height.toString(), backend: this.backend.name, parallelism: this.backend.parallelism, circuits: this.cfg.circuits }, 'worker starting');
+    if (this.cfg.bond > 0n) await this.ensureBond();
+    for (const c of this.cfg.circuits) await this.calibrate(c, false);
+    if (this.cfg.metricsPort > 0) {
+      this.metricsServer = await this.metrics.serve(this.cfg.metricsPort, this.cfg.metricsHost, () => this.status());
+      this.log.info({ port: this.metricsServer.port }, 'metrics on /metrics, status on /status');
+    }
+    this.pollTimer = setInterval(() => this.kick(), this.cfg.pollIntervalMs);
+    this.connectWs();
+    this.kick();
+  }
+
+  // ------------------------------------------------------------------ chain following
+
+  private connectWs(): void {
+    if (this.stopping) return;
+    void (async () => {
+      try {
+        const { Comet38Client } = await import('@cosmjs/tendermint-rpc');
+        const c = await Comet38Client.connect(normalizeNodeUrl(this.opts.nodeUrl).replace(/^http/i, 'ws'));
+        if (this.stopping) { closeWs(c); return; }
+        this.ws = c;
+        c.subscribeNewBlockHeader().subscribe({
+          next: (h) => { this.wsBackoffMs = 500; this.observeHeight(BigInt(h.height)); this.kick(); },
+          error: (e: unknown) => this.wsLost(e),
+          complete: () => this.wsLost(new Error('subscription ended')),
+        });
+      } catch (e) {
+        this.wsLost(e);
+      }
+    })();
+  }
+
+  private wsLost(e: unknown): void {
+    closeWs(this.ws);
+    this.ws = undefined;
+    if (this.stopping) return;
+    this.log.warn({ err: (e as Error)?.message, retryMs: this.wsBackoffMs }, 'websocket lost; polling until it is back');
+    clearTimeout(this.wsRetry);
+    this.wsRetry = setTimeout(() => this.connectWs(), this.wsBackoffMs);
+    this.wsBackoffMs = Math.min(this.wsBackoffMs * 2, 30_000);
+  }
+
+  private observeHeight(h: bigint): void {
+    const now = Date.now();
+    if (this.lastHeightSeen && h > this.lastHeightSeen.height) {
+      const per = (now - this.lastHeightSeen.at) / Number(h - this.lastHeightSeen.height);
+      this.blockMs = Math.max(1, Math.round(this.blockMs * 0.8 + per * 0.2));
+    }
+    if (!this.lastHeightSeen || h > this.lastHeightSeen.height) this.lastHeightSeen = { height: h, at: now };
+    if (h > this.height) this.height = h;
+    this.metrics.height.set(Number(this.height));
+  }
+
+  /** Runs a tick now, or right after the running one. */
+  kick(): void {
+    if (this.stopped) return;
+    if (this.ticking) { this.tickAgain = true; return; }
+    this.ticking = true;
+    void (async () => {
+      try {
+        do {
+          this.tickAgain = false;
+          try {
+            await this.tick();
+          } catch (e) {
+            this.log.warn({ err: (e as Error).message }, 'tick failed (node unreachable?); retrying');
+            await sleep(Math.min(this.cfg.pollIntervalMs, 2000));
+          }
+        } while (this.tickAgain && !this.stopped);
+      } finally {
+        this.ticking = false;
+      }
+    })();
+  }
+
+  private async tick(): Promise<void> {
+    this.observeHeight(await this.client.height());
+    this.tickCount++;
+    await this.checkBreaker();
+    await this.reconcile();
+    if (!this.stopping) this.schedule();
+    await this.manageAsks();
+    await this.publishStatus();
+  }
+
+  // ------------------------------------------------------------------ reconciliation
+
+  private async assignedToMe(): Promise<Request[]> {
+    const out: Request[] = [];
+    let key: Buffer | undefined;
+    for (;;) {
+      const r = await this.client.requests({ status: RequestStatus.REQUEST_STATUS_ASSIGNED, pagination: { key: key ?? Buffer.alloc(0), limit: 200n } });
+      for (const q of r.requests) if (q.assignment?.prover === this.address) out.push(q);
+      const next = r.pagination?.nextKey;
+      if (!next || next.length === 0) break;
+      key = Buffer.from(next);
+    }
+    return out;
+  }
+
+  private async reconcile(): Promise<void> {
+    const mine = await this.assignedToMe();
+    const seen = new Set<string>();
+    for (const r of mine) {
+      const id = r.id.toString();
+      seen.add(id);
+      const a = r.assignment!;
+      const prev = this.jobsCache.find((j) => j.requestId === id) ?? await this.store.get(id);
+      if (prev && !TERMINAL.has(prev.state) && prev.assignedHeight === a.assignedHeight.toString()) continue;
+      const job: Job = {
+        requestId: id, circuitId: r.circuitId, state: 'assigned', assignedHeight: a.assignedHeight.toString(),
+        deadlineHeight: a.deadlineHeight.toString(), price: a.price, collateral: a.collateral, attempts: 0, updatedAt: Date.now(),
+      };
+      this.log.info({ requestId: id, circuitId: r.circuitId, price: a.price, deadline: job.deadlineHeight, height: this.height.toString() }, 'assigned');
+      await this.save(job);
+    }
+    for (const j of [...this.jobsCache]) {
+      if (seen.has(j.requestId) || this.tasks.has(j.requestId)) continue;
+      await this.settle(j);
+    }
+  }
+
+  /** A job that is no longer ASSIGNED to us: find out what happened to it. */
+  private async settle(j: Job): Promise<void> {
+    const { request: r } = await this.client.request(BigInt(j.requestId));
+    const since = BigInt(j.assignedHeight);
+    const mine = r.history.filter((h) => h.height >= since && h.prover === this.address);
+    if (r.status === RequestStatus.REQUEST_STATUS_ASSIGNED && r.assignment?.prover === this.address) return; // still ours
+    if (mine.some((h) => h.event === 'fulfilled')) {
+      await this.finish(j, 'fulfilled');
+    } else if (mine.some((h) => h.event === 'released')) {
+      await this.save({ ...j, state: 'released', updatedAt: Date.now() });
+    } else {
+      this.metrics.slashes.inc({ kind: 'missed' });
+      this.log.error({ requestId: j.requestId, deadline: j.deadlineHeight, status: r.status }, 'assignment lost (deadline missed: collateral slashed)');
+      await this.save({ ...j, state: 'lost', updatedAt: Date.now(), note: 'deadline missed' });
+      this.trip('slashed for a missed deadline');
+    }
+  }
+
+  private async finish(j: Job, state: 'fulfilled'): Promise<void> {
+    const cur = this.jobsCache.find((x) => x.requestId === j.requestId) ?? j;
+    if (cur.state === state) return;
+    this.earnings += BigInt(j.price);
+    this.metrics.earnings.inc(Number(BigInt(j.price)));
+    this.log.info({ requestId: j.requestId, price: j.price }, 'fulfilled');
+    await this.save({ ...cur, state, updatedAt: Date.now() });
+  }
+
+  private async save(j: Job): Promise<void> {
+    await this.store.put(j);
+    const i = this.jobsCache.findIndex((x) => x.requestId === j.requestId);
+    if (TERMINAL.has(j.state)) {
+      if (i >= 0) this.jobsCache.splice(i, 1);
+    } else if (i >= 0) this.jobsCache[i] = j;
+    else this.jobsCache.push(j);
+    this.emit('job', j);
+  }
+
+  // ------------------------------------------------------------------ scheduling
+
+  private latencyMs(circuitId: string): number {
+    return this.calibrations.get(circuitId)?.latencyMs ?? 60_000;
+  }
+
+  private blocksFor(ms: number): bigint {
+    return BigInt(Math.ceil(Math.max(0, ms) / Math.max(1, this.blockMs)));
+  }
+
+  /** Starts, keeps or gives back each held assignment, earliest deadline first. */
+  private schedule(): void {
+    const jobs = [...this.jobsCache].sort((a, b) => {
+      const d = BigInt(a.deadlineHeight) - BigInt(b.deadlineHeight);
+      return d < 0n ? -1 : d > 0n ? 1 : BigInt(a.requestId) < BigInt(b.requestId) ? -1 : 1;
+    });
+    const P = this.backend.parallelism;
+    let ahead = 0;
+    for (const j of jobs) {
+      if (j.state === 'proving' && this.tasks.has(j.requestId)) {
+        const elapsed = Date.now() - (j.startedAt ?? Date.now());
+        const wave = Math.floor(ahead / P);
+        ahead++;
+        const remaining = wave * this.latencyMs(j.circuitId) + Math.max(this.latencyMs(j.circuitId) - elapsed, 0);
+        if (this.height + this.blocksFor(remaining) + this.cfg.safetyBlocks > BigInt(j.deadlineHeight)) {
+          this.startTask(j.requestId, () => this.release(j, `proof would not finish in time (${Math.round(elapsed)} ms in)`), true);
+        }
+        continue;
+      }
+      if (this.tasks.has(j.requestId)) continue;
+      if (j.state === 'assigned') {
+        const wave = Math.floor(ahead / P) + 1;
+        const need = this.blocksFor(wave * this.latencyMs(j.circuitId)) + this.cfg.safetyBlocks;
+        if (this.height + need > BigInt(j.deadlineHeight)) {
+          this.startTask(j.requestId, () => this.release(j, `cannot finish by height ${j.deadlineHeight}: ${need} blocks needed at height ${this.height}`));
+          continue;
+        }
+        ahead++;
+        this.startTask(j.requestId, () => this.prove(j));
+      } else if (j.state === 'proved') {
+        this.startTask(j.requestId, () => this.submit(j));
+      }
+    }
+    this.metrics.queueDepth.set(jobs.filter((j) => j.state === 'assigned' || j.state === 'proving').length);
+  }
+
+  private startTask(id: string, fn: () => Promise<void>, replace = false): void {
+    if (this.tasks.has(id) && !replace) return;
+    // With `replace`, a running proving task keeps going in the pool; its result is discarded (the job is no
+    // longer 'proving' once the release starts).
+    let p: Promise<void> | undefined;
+    p = (async () => {
+      try {
+        await fn();
+      } catch (e) {
+        this.log.error({ requestId: id, err: (e as Error).message }, 'job task failed');
+      } finally {
+        if (this.tasks.get(id) === p) this.tasks.delete(id);
+        this.kick();
+      }
+    })();
+    this.tasks.set(id, p);
+  }
+
+  private async circuit(id: string): Promise<{ circuit: Circuit; vk: PreparedVk }> {
+    let c = this.circuits.get(id);
+    if (!c) {
+      const circuit = await this.retry('circuit', () => this.client.circuit(id));
+      c = { circuit, vk: prepareVerifyingKey(decodeVerifyingKey(circuit.verifyingKey)) };
+      this.circuits.set(id, c);
+    }
+    return c;
+  }
+
+  private async artifactPaths(id: string): Promise<{ wasmPath: string; zkeyPath: string; vk: PreparedVk }> {
+    const { circuit, vk } = await this.circuit(id);
+    if (!circuit.wasm?.sha256 || !circuit.provingKey?.sha256) throw new ProveError(`circuit ${id} has no registered wasm/proving key artifacts`);
+    const [wasmPath, zkeyPath] = await Promise.all([this.artifacts.get(circuit.wasm), this.artifacts.get(circuit.provingKey)]);
+    return { wasmPath, zkeyPath, vk };
+  }
+
+  private async input(r: Request): Promise<Record<string, unknown>> {
+    let bytes: Buffer;
+    if (r.inputInline.length > 0) bytes = Buffer.from(r.inputInline);
+    else {
+      if (!/^https?:\/\//i.test(r.inputUri)) throw new ProveError(`request ${r.id}: unsupported input URI '${r.inputUri}'`);
+      const res = await fetch(r.inputUri, { signal: AbortSignal.timeout(60_000) });
+      if (!res.ok) throw new ProveError(`request ${r.id}: input ${r.inputUri}: HTTP ${res.status}`);
+      bytes = Buffer.from(await res.arrayBuffer());
+      const sha = createHash('sha256').update(bytes).digest('hex');
+      if (r.inputSha256 && sha !== r.inputSha256.toLowerCase()) throw new ProveError(`request ${r.id}: input hashes to ${sha}, not ${r.inputSha256}`);
+    }
+    const v: unknown = JSON.parse(bytes.toString('utf8'));
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new ProveError(`request ${r.id}: input is not a JSON object`);
+    return v as Record<string, unknown>;
+  }
+
+  /** Checks a proof with the chain's own verifier (and the request's expected signals) before it is submitted. */
+  private check(vk: PreparedVk, out: ProveOutput, expected: readonly string[]): void {
+    const signals = publicSignalsFromSnarkjs(out.publicSignals);
+    if (!verifyOne(vk, proofFromSnarkjs(out.proof), signals)) throw new ProveError('the proof does not pass the chain verifier');
+    if (expected.length > 0 && (expected.length !== signals.length || expected.some((s, i) => BigInt(s) !== signals[i]))) {
+      throw new ProveError(`public signals ${signals.join(',')} differ from the expected ${expected.join(',')}`);
+    }
+  }
+
+  private async prove(j0: Job): Promise<void> {
+    let j: Job = { ...j0, state: 'proving', attempts: j0.attempts + 1, startedAt: Date.now(), updatedAt: Date.now() };
+    await this.save(j);
+    let out: ProveOutput;
+    let request: Request;
+    try {
+      request = (await this.retry('request', () => this.client.request(BigInt(j.requestId)))).request;
+      const { wasmPath, zkeyPath, vk } = await this.artifactPaths(j.circuitId);
+      const input = await this.input(request);
+      out = await this.backend.prove({ circuitId: j.circuitId, wasmPath, zkeyPath, input });
+      this.check(vk, out, request.expectedPublicSignals);
+    } catch (e) {
+      if (this.stopped) return;
+      const cur = this.jobsCache.find((x) => x.requestId === j.requestId);
+      if (!cur || cur.state !== 'proving') return; // released meanwhile
+      this.log.error({ requestId: j.requestId, err: (e as Error).message }, 'proving failed; releasing the assignment');
+      this.trip(`proving failure: ${(e as Error).message}`);
+      await this.release(cur, `proving failed: ${(e as Error).message}`, 'failed');
+      return;
+    }
+    this.metrics.provingSeconds.observe({ backend: this.backend.name, circuit: j.circuitId.slice(0, 16) }, out.timing.totalMs / 1000);
+    const cur = this.jobsCache.find((x) => x.requestId === j.requestId);
+    if (!cur || cur.state !== 'proving') return; // released or settled while proving
+    j = { ...cur, state: 'proved', proof: out.proof, publicSignals: out.publicSignals, provingMs: Math.round(out.timing.totalMs), updatedAt: Date.now() };
+    await this.save(j);
+    this.log.info({ requestId: j.requestId, ms: j.provingMs }, 'proved');
+    await this.submit(j);
+  }
+
+  private async submit(j: Job): Promise<void> {
+    if (this.height > BigInt(j.deadlineHeight)) { await this.settle(j); return; }
+    try {
+      const r = await this.tx('submit-proof', () => this.client.submitProof(BigInt(j.requestId), j.proof, j.publicSignals ?? []), BigInt(j.deadlineHeight));
+      this.log.info({ requestId: j.requestId, height: r.height, paid: r.paid.toString() }, 'proof accepted');
+      await this.finish(j, 'fulfilled');
+    } catch (e) {
+      this.log.warn({ requestId: j.requestId, err: (e as Error).message }, 'proof submission failed');
+      if (permanent(e)) {
+        const { request: r } = await this.retry('request', () => this.client.request(BigInt(j.requestId)));
+        if (r.status === RequestStatus.REQUEST_STATUS_ASSIGNED && r.assignment?.prover === this.address) {
+          // The chain refuses a proof our verifier accepted (e.g. signals mismatch): give the work back.
+          this.trip(`proof rejected: ${(e as Error).message}`);
+          await this.release(j, `proof rejected: ${(e as Error).message}`, 'failed');
+          return;
+        }
+      }
+      await this.settle(j);
+    }
+  }
+
+  private async release(j: Job, why: string, state: 'released' | 'failed' = 'released'): Promise<void> {
+    const cur = this.jobsCache.find((x) => x.requestId === j.requestId);
+    if (!cur) return;
+    if (this.height > BigInt(cur.deadlineHeight)) { await this.settle(cur); return; }
+    // Mark first so a finishing proof task does not submit.
+    await this.save({ ...cur, state: 'assigned', note: `releasing: ${why}`, updatedAt: Date.now() });
+    try {
+      const r = await this.tx('release', () => this.client.release(BigInt(j.requestId)), BigInt(cur.deadlineHeight));
+      this.metrics.slashes.inc({ kind: 'released' });
+      this.log.warn({ requestId: j.requestId, slashed: r.slashed.toString(), why }, 'released assignment');
+      await this.save({ ...cur, state, note: why, updatedAt: Date.now() });
+    } catch (e) {
+      this.log.error({ requestId: j.requestId, err: (e as Error).message }, 'release failed');
+      await this.settle(cur);
+    }
+  }
+
+  // ------------------------------------------------------------------ transactions
+
+  /** Serialized (one account sequence) with retries on node outages and sequence mismatches. */
+  private tx<T>(what: string, fn: () => Promise<T>, deadline?: bigint): Promise<T> {
+    const run = async (): Promise<T> => {
+      let delay = 250;
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await fn();
+        } catch (e) {
+          if (permanent(e)) throw e;
+          this.metrics.txErrors.inc({ kind: what });
+          const late = deadline !== undefined && this.height >= deadline;
+          if (attempt >= 8 || late || this.stopped) throw e;
+          this.log.warn({ what, attempt, err: (e as Error).message, retryMs: delay }, 'transaction failed; retrying');
+          await sleep(delay);
+          delay = Math.min(delay * 2, 5000);
+          try { this.observeHeight(await this.client.height()); } catch { /* node down: next attempt */ }
+        }
+      }
+    };
+    const p = this.txChain.then(run, run);
+    this.txChain = p.catch(() => undefined);
+    return p;
+  }
+
+  private async retry<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    let delay = 250;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fn();
+      } catch (e) {
+        if (attempt >= 6 || (e as Error).name === 'ProofbookNotFoundError') throw e;
+        this.log.warn({ what, attempt, err: (e as Error).message }, 'query failed; retrying');
+        await sleep(delay);
+        delay = Math.min(delay * 2, 5000);
+      }
+    }
+  }
+
+  private async ensureBond(): Promise<void> {
+    let bonded = 0n;
+    try {
+      const p = await this.client.prover(this.address);
+      bonded = BigInt(p.prover?.bonded.find((c) => c.denom === 'uproof')?.amount ?? '0');
+    } catch (e) {
+      if ((e as Error).name !== 'ProofbookNotFoundError') throw e;
+    }
+    if (bonded < this.cfg.bond) {
+      const add = this.cfg.bond - bonded;
+      await this.tx('bond', () => this.client.bond(add));
+      this.log.info({ added: add.toString(), bonded: this.cfg.bond.toString() }, 'bonded collateral');
+    }
+  }
+
+  // ------------------------------------------------------------------ pricing and asks
+
+  /** Times proofs of `circuitId` on the configured backend and derives the ask price; stored in the job DB. */
+  async calibrate(circuitId: string, force: boolean): Promise<Calibration> {
+    const stored = force ? undefined : await this.store.calibration(circuitId, this.backend.name);
+    if (stored && stored.parallelism === this.backend.parallelism) {
+      const c = { ...stored, price: askPrice(this.cfg.pricing, BigInt(Math.ceil(stored.msPerProof))).toString() };
+      this.calibrations.set(circuitId, c);
+      return c;
+    }
+    const { wasmPath, zkeyPath, vk } = await this.artifactPaths(circuitId);
+    this.log.info({ circuitId, proofs: this.cfg.pricing.calibrationProofs }, 'calibrating');
+    const c = await measure(this.backend, this.cfg, circuitId, { wasmPath, zkeyPath }, (o) => this.check(vk, o, []));
+    await this.store.putCalibration(c);
+    this.calibrations.set(circuitId, c);
+    this.log.info(c, 'calibrated');
+    return c;
+  }
+
+  private async manageAsks(): Promise<void> {
+    const all = (await this.client.asks({ prover: this.address, pagination: { limit: 1000n } })).asks;
+    const live = all.filter((a) => a.expiryHeight > this.height);
+    const stopTaking = this.breaker.open || this.stopping;
+    for (const circuitId of this.cfg.circuits) {
+      const cal = this.calibrations.get(circuitId);
+      const mine = live.filter((a) => a.circuitId === circuitId);
+      const price = cal ? BigInt(cal.price) : 0n;
+      this.metrics.askPrice.set({ circuit: circuitId.slice(0, 16) }, Number(price));
+      const keep = !stopTaking && cal !== undefined && mine.length === 1 && BigInt(mine[0]!.price) === price
+        && mine[0]!.capacity === BigInt(this.cfg.capacity) && mine[0]!.expiryHeight - this.height > this.cfg.askLifetimeBlocks / 2n;
+      if (keep) continue;
+      for (const a of mine) {
+        try {
+          await this.tx('cancel-ask', () => this.client.cancelAsk(a.id));
+          this.log.info({ askId: a.id.toString(), circuitId, reason: stopTaking ? (this.stopping ? 'stopping' : `breaker: ${this.breaker.reason}`) : 'refresh' }, 'ask cancelled');
+        } catch (e) {
+          this.log.warn({ askId: a.id.toString(), err: (e as Error).message }, 'cancel ask failed');
+        }
+      }
+      if (stopTaking || !cal) continue;
+      // Assignments still held through cancelled asks count against the new ask's capacity.
+      const held = this.jobsCache.filter((j) => j.circuitId === circuitId).length;
+      const capacity = BigInt(this.cfg.capacity - held);
+      if (capacity < 1n) continue;
+      try {
+        const r = await this.tx('post-ask', () => this.client.postAsk({ circuitId, price, capacity, lifetimeBlocks: this.cfg.askLifetimeBlocks }));
+        this.log.info({ askId: r.askId.toString(), circuitId, price: price.toString(), capacity: capacity.toString() }, 'ask posted');
+      } catch (e) {
+        this.log.warn({ circuitId, err: (e as Error).message }, 'post ask failed');
+      }
+    }
+    const after = await this.client.asks({ prover: this.address, pagination: { limit: 1000n } });
+    this.asks = after.asks.filter((a) => a.expiryHeight > this.height).map((a) => ({
+      id: a.id.toString(), circuitId: a.circuitId, price: a.price, capacity: a.capacity.toString(), active: a.active.toString(), expiryHeight: a.expiryHeight.toString(),
+    }));
+  }
+
+  // ------------------------------------------------------------------ circuit breaker
+
+  private trip(reason: string): void {
+    if (this.stopping) return;
+    this.breaker = { open: true, reason, until: this.cfg.cooldownMs > 0 ? Date.now() + this.cfg.cooldownMs : undefined };
+    this.metrics.breaker.set(1);
+    this.log.error({ reason, cooldownMs: this.cfg.cooldownMs }, 'circuit breaker open: taking no new work');
+    this.kick();
+  }
+
+  /** Closes the circuit breaker (as `proofbook worker resume` does). */
+  resume(): void {
+    if (!this.breaker.open) return;
+    this.breaker = { open: false };
+    this.metrics.breaker.set(0);
+    this.log.info('circuit breaker closed: taking work again');
+    this.kick();
+  }
+
+  private async checkBreaker(): Promise<void> {
+    const flag = path.join(this.opts.home, 'worker', 'resume');
+    try {
+      await fs.rm(flag);
+      this.log.info('resume requested');
+      this.resume();
+    } catch {
+      // no flag
+    }
+    if (this.breaker.open && this.breaker.until !== undefined && Date.now() >= this.breaker.until) {
+      this.log.info('cool-down over');
+      this.resume();
+    }
+  }
+
+  get breakerOpen(): boolean {
+    return this.breaker.open;
+  }
+
+  // ------------------------------------------------------------------ status
+
+  status(): WorkerStatus {
+    const totals = { assigned: 0, proving: 0, proved: 0, fulfilled: 0, released: 0, lost: 0, failed: 0 } as Record<JobState, number>;
+    for (const j of this.jobsCache) totals[j.state]++;
+    return {
+      address: this.address,
+      backend: this.backend.name,
+      parallelism: this.backend.parallelism,
+      height: this.height.toString(),
+      blockTimeMs: this.blockMs,
+      breaker: this.breaker,
+      stopping: this.stopping,
+      asks: this.asks,
+      calibrations: [...this.calibrations.values()],
+      jobs: this.jobsCache.map((j) => ({
+        ...j,
+        proof: undefined,
+        progressPct: j.state === 'proving' && j.startedAt ? Math.min(99, Math.round((100 * (Date.now() - j.startedAt)) / this.latencyMs(j.circuitId))) : j.state === 'proved' ? 100 : 0,
+        blocksLeft: (BigInt(j.deadlineHeight) - this.height).toString(),
+      })),
+      totals,
+      earnings: this.earnings.toString(),
+      metricsPort: this.metricsServer?.port,
+      updatedAt: Date.now(),
+    };
+  }
+
+  private async publishStatus(): Promise<void> {
+    for (const s of ['assigned', 'proving', 'proved'] as const) this.metrics.jobs.set({ state: s }, this.jobsCache.filter((j) => j.state === s).length);
+    const file = path.join(this.opts.home, 'worker', 'status.json');
+    const tmp = `${file}.${process.pid}.tmp`;
+    await fs.writeFile(tmp, JSON.stringify(this.status(), null, 2));
+    await fs.rename(tmp, file);
+  }
+
+  /** Jobs held now (not terminal). */
+  activeJobs(): Job[] {
+    return [...this.jobsCache];
+  }
+
+  /** Every job record in the store. */
+  allJobs(): Promise<Job[]> {
+    return this.store.all();
+  }
+
+  // ------------------------------------------------------------------ shutdown
+
+  /**
+   * Graceful stop: cancels the asks, lets in-flight proofs finish and be submitted for up to shutdownGraceMs, then
+   * releases whatever is still held (while its deadline allows), and closes everything.
+   */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.log.info({ held: this.jobsCache.length }, 'stopping');
+    closeWs(this.ws);
+    clearTimeout(this.wsRetry);
+    try {
+      await this.manageAsks();
+    } catch (e) {
+      this.log.warn({ err: (e as Error).message }, 'could not cancel asks');
+    }
+    const graceEnd = Date.now() + this.cfg.shutdownGraceMs;
+    while (Date.now() < graceEnd && this.jobsCache.some((j) => j.state === 'proving' || j.state === 'proved')) {
+      await Promise.race([sleep(200), ...this.tasks.values()]);
+    }
+    clearInterval(this.pollTimer);
+    while (this.ticking) await sleep(20);
+    this.stopped = true;
+    for (const j of [...this.jobsCache]) {
+      if (this.tasks.has(j.requestId) && j.state !== 'proving') await this.tasks.get(j.requestId);
+    }
+    try { this.observeHeight(await this.client.height()); } catch { /* node down */ }
+    this.stopped = false;
+    for (const j of [...this.jobsCache]) {
+      if (j.state === 'assigned' || j.state === 'proving') await this.release(j, 'worker stopping').catch(() => undefined);
+    }
+    this.stopped = true;
+    await this.txChain;
+    try { await this.publishStatus(); } catch { /* best effort */ }
+    await this.backend.close();
+    await this.metricsServer?.close();
+    this.client.disconnect();
+    await Promise.allSettled([...this.tasks.values()]);
+    await this.store.close();
+    this.log.info('stopped');
+  }
+
+  /** Stops without releasing anything (simulates a crash for tests; a real crash is SIGKILL). */
+  async abort(): Promise<void> {
+    this.stopping = true;
+    this.stopped = true;
+    clearInterval(this.pollTimer);
+    clearTimeout(this.wsRetry);
+    closeWs(this.ws);
+    while (this.ticking) await sleep(20);
+    await this.backend.close();
+    await this.metricsServer?.close();
+    this.client.disconnect();
+    await Promise.allSettled([...this.tasks.values()]);
+    await this.store.close();
+  }
+}
