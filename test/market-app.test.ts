@@ -30,6 +30,7 @@ test('request -> one prover assigned with collateral locked -> proof -> exact pa
   const { request: rq } = await request(chain, 1n);
   t.is(rq.status, S.REQUEST_STATUS_ASSIGNED);
   t.is(rq.assignment!.prover, p1.address);
+  t.is(Buffer.from(rq.inputInline).toString(), '{"preimage":"1","nonce":"2"}'); // stored apart, returned by the query
   // one request, ask of capacity 2: the ask's second unit competes, so the uniform price is the ask price
   t.is(rq.assignment!.price, '5000');
   t.is(rq.assignment!.collateral, '10000');

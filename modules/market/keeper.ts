@@ -72,6 +72,7 @@ import {
   byRequesterKey,
   byStatusKey,
   circIdFromKey,
+  inputKey,
   clearingKey,
   decodeStats,
   decodeText,
@@ -231,9 +232,19 @@ export class MarketKeeperImpl implements MarketKeeper {
     this.store(ctx).set(key, encodeU64(id));
   }
 
+  /** The stored record; `input_inline` is empty here (see requestWithInput). */
   request(ctx: Context, id: bigint): Request | undefined {
     const v = this.store(ctx).get(requestKey(id));
     return v === undefined ? undefined : Request.decode(v);
+  }
+
+  /** The record with its inline input put back (queries, genesis export). */
+  requestWithInput(ctx: Context, id: bigint): Request | undefined {
+    const r = this.request(ctx, id);
+    if (r === undefined) return undefined;
+    const input = this.store(ctx).get(inputKey(id));
+    if (input !== undefined) r.inputInline = Buffer.from(input);
+    return r;
   }
 
   ask(ctx: Context, id: bigint): Ask | undefined {
@@ -290,7 +301,8 @@ export class MarketKeeperImpl implements MarketKeeper {
   /** Writes a new request with all its index entries. */
   putNewRequest(ctx: Context, r: Request): void {
     const kv = this.store(ctx);
-    kv.set(requestKey(r.id), Request.encode(r).finish());
+    if (r.inputInline.length > 0) kv.set(inputKey(r.id), new Uint8Array(r.inputInline));
+    kv.set(requestKey(r.id), Request.encode({ ...r, inputInline: Buffer.alloc(0) }).finish());
     kv.set(byRequesterKey(r.requester as Address, r.id), EMPTY);
     for (const k of this.statusIndexKeys(r)) kv.set(k, EMPTY);
     if (isLive(r.status)) this.addActiveCount(ctx, r.requester as Address, 1n);

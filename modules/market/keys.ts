@@ -6,6 +6,8 @@
  *   'p'                              -> Params (protobuf)
  *   'n' / 'N'                        -> next request id / next ask id (u64)
  *   'r' + u64(id)                    -> Request (protobuf)
+ *   'i' + u64(id)                    -> the request's inline input (kept out of the record, which is rewritten at
+ *                                       every status change; queries and genesis export put it back)
  *   'a' + u64(id)                    -> Ask (protobuf)
  *   'o' + circ + u64(id)             -> empty   OPEN requests by circuit (matching iterates circuits in id order)
  *   'e' + u64(expiry) + u64(id)      -> empty   OPEN requests by expiry height
@@ -36,6 +38,7 @@ export const NEXT_REQUEST_ID_KEY = 'n';
 export const NEXT_ASK_ID_KEY = 'N';
 export const REQUEST_PREFIX = 'r';
 export const ASK_PREFIX = 'a';
+export const INPUT_PREFIX = 'i';
 export const OPEN_BY_CIRCUIT_PREFIX = 'o';
 export const OPEN_BY_EXPIRY_PREFIX = 'e';
 export const BY_DEADLINE_PREFIX = 'd';
@@ -119,6 +122,7 @@ export function circIdFromKey(k: Key): string {
 }
 
 export const requestKey = (id: bigint): Key => REQUEST_PREFIX + u64Key(id);
+export const inputKey = (id: bigint): Key => INPUT_PREFIX + u64Key(id);
 export const askKey = (id: bigint): Key => ASK_PREFIX + u64Key(id);
 export const openByCircuitKey = (circuitId: string, id: bigint): Key => OPEN_BY_CIRCUIT_PREFIX + circKey(circuitId) + u64Key(id);
 export const openByExpiryKey = (expiry: bigint, id: bigint): Key => OPEN_BY_EXPIRY_PREFIX + u64Key(expiry) + u64Key(id);

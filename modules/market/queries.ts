@@ -85,7 +85,7 @@ export function marketQueryRoutes(k: MarketKeeperImpl): QueryRoute[] {
     requestType: QueryRequestRequest,
     responseType: QueryRequestResponse,
     handle(ctx, q) {
-      const r = k.request(ctx, q.id);
+      const r = k.requestWithInput(ctx, q.id);
       if (r === undefined) throw ErrNotFound(`request ${q.id}`);
       return { request: r, currentFee: k.currentFee(r, ctx.height).toString() };
     },
@@ -109,7 +109,7 @@ export function marketQueryRoutes(k: MarketKeeperImpl): QueryRoute[] {
         view = new PrefixKV(kv, REQUEST_PREFIX);
       }
       const pagination = paginate(view, q.pagination, (key) => {
-        const r = k.request(ctx, trailingId(key));
+        const r = k.requestWithInput(ctx, trailingId(key));
         if (r !== undefined && (!filterStatus || r.status === status)) out.push(r);
       });
       return { requests: out, pagination: { nextKey: Buffer.from(pagination.nextKey), total: pagination.total } };
