@@ -85,6 +85,8 @@ export interface Metrics {
   censoredFillRate: number;
   otherFillRate: number;
   reassignments: number;
+  /** Share of delivered proofs whose price exceeded the requester's value (racing's ex-post price can). */
+  overValue: number;
   invariantBlocks: number;
   invariantFailures: number;
 }
@@ -110,6 +112,7 @@ export function computeMetrics(w: World, o: RunOutcome): Metrics {
   let censoredDelivered = 0;
   let otherDelivered = 0;
   let reassignments = 0;
+  let overValue = 0;
   const assign: number[] = [];
   const proof: number[] = [];
   const minCost = w.circuits.map((c) => {
@@ -133,6 +136,7 @@ export function computeMetrics(w: World, o: RunOutcome): Metrics {
       else otherDelivered++;
       proof.push(r.provedBlock - j.submitBlock);
       paid += r.price;
+      if (r.price > j.value) overValue++;
       cheapest += minCost[j.circuit];
       chosen += proofCost(w.provers[r.prover], w.circuits[j.circuit]);
     }
@@ -182,6 +186,7 @@ export function computeMetrics(w: World, o: RunOutcome): Metrics {
     censoredFillRate: censored === 0 ? NaN : censoredDelivered / censored,
     otherFillRate: n - censored === 0 ? NaN : otherDelivered / (n - censored),
     reassignments,
+    overValue: delivered === 0 ? NaN : overValue / delivered,
     invariantBlocks: o.invariantBlocks,
     invariantFailures: o.invariantFailures.length,
   };

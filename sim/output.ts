@@ -8,7 +8,7 @@ import { barChart, lineChart } from './svg.js';
 export const CSV_FIELDS: readonly (keyof Metrics)[] = [
   'mechanism', 'provers', 'requests', 'delivered', 'expired', 'fillRate', 'resourceCostPerProof', 'pricePerProof', 'computationsPerProof',
   'assignP50', 'assignP99', 'proofP50', 'proofP99', 'allocativeEfficiency', 'resourceEfficiency', 'profitMin', 'profitMedian', 'profitMax',
-  'losingProvers', 'hhi', 'top50', 'winners', 'censoredRequests', 'censoredFillRate', 'otherFillRate', 'reassignments', 'invariantBlocks', 'invariantFailures',
+  'losingProvers', 'hhi', 'top50', 'winners', 'censoredRequests', 'censoredFillRate', 'otherFillRate', 'reassignments', 'overValue', 'invariantBlocks', 'invariantFailures',
 ];
 
 function cell(v: unknown): string {
@@ -30,10 +30,10 @@ const f2 = (v: number) => (Number.isFinite(v) ? v.toFixed(2) : '-');
 const pct = (v: number) => (Number.isFinite(v) ? (v * 100).toFixed(1) + '%' : '-');
 
 export function summaryTable(r: ScenarioResult): string {
-  const header = ['mechanism', 'provers', 'filled', 'expired', 'compute/proof', 'price/proof', 'comps/proof', 'assign p50/p99', 'proof p50/p99', 'alloc eff', 'HHI', 'top50%', 'losers', 'censored fill', 'invariants'];
+  const header = ['mechanism', 'provers', 'filled', 'expired', 'compute/proof', 'price/proof', 'comps/proof', 'assign p50/p99', 'proof p50/p99', 'alloc eff', 'HHI', 'top50%', 'losers', 'price>value', 'censored fill', 'invariants'];
   const rows = r.runs.map(({ metrics: m }) => [
     m.mechanism, String(m.provers), `${m.delivered}/${m.requests} ${pct(m.fillRate)}`, String(m.expired), f0(m.resourceCostPerProof), f0(m.pricePerProof), f2(m.computationsPerProof),
-    `${f0(m.assignP50)}/${f0(m.assignP99)}`, `${f0(m.proofP50)}/${f0(m.proofP99)}`, f2(m.allocativeEfficiency), f0(m.hhi), String(m.top50), `${m.losingProvers}/${m.provers}`,
+    `${f0(m.assignP50)}/${f0(m.assignP99)}`, `${f0(m.proofP50)}/${f0(m.proofP99)}`, f2(m.allocativeEfficiency), f0(m.hhi), String(m.top50), `${m.losingProvers}/${m.provers}`, pct(m.overValue),
     m.censoredRequests ? pct(m.censoredFillRate) : '-', m.mechanism === 'proofbook' ? `${m.invariantBlocks - m.invariantFailures}/${m.invariantBlocks} ok` : '-',
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((x) => x[i].length)));

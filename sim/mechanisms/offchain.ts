@@ -10,7 +10,7 @@
  *    price, whatever its cost; a coalition member simply lets a censored request lapse (noticed at the deadline).
  *
  * In fixed and random, a requester whose value is below the posted price does not buy (counted as expired).
- * Racing ignores requester values: its price is whatever makes racers break even (known only ex post).
+ * In racing every request is raced and pays the break-even price (see runRacing; metrics count price > value).
  */
 import { crashes, postedPrice, proofCost, provingBlocks, refuses, serves, type Job, type World } from '../agents.js';
 import { newOutcome, spend, type RunOutcome } from '../metrics.js';
@@ -100,7 +100,16 @@ export function runRandom(w: World): RunOutcome {
   return assignmentLoop(w, 'random');
 }
 
+/**
+ * Racing with break-even prices: every request is raced; each delivered proof of circuit c pays the average racing
+ * compute per delivered proof of c, so racers as a group break even. The price is known only ex post, so requesters
+ * cannot opt out; metrics report the share of proofs whose price exceeded the requester's value (overValue).
+ */
 export function runRacing(w: World): RunOutcome {
+  return raceOnce(w, () => true).o;
+}
+
+function raceOnce(w: World, buys: (j: Job) => boolean): { o: RunOutcome; priceOf: bigint[] } {
   const o = newOutcome(w, 'racing');
   const slots = new Slots(w);
   const cal = new Calendar<Ev>();
@@ -126,7 +135,7 @@ export function runRacing(w: World): RunOutcome {
     }
     for (const id of open.list()) {
       const j = w.jobs[id - 1];
-      if (h >= j.submitBlock + j.lifetime) {
+      if (h >= j.submitBlock + j.lifetime || !buys(j)) {
         open.remove(id);
         o.jobs[id - 1].expired = true;
         continue;
@@ -173,5 +182,5 @@ export function runRacing(w: World): RunOutcome {
     r.price = priceOf[j.circuit];
     o.proverRevenue[r.prover] += r.price;
   });
-  return o;
+  return { o, priceOf };
 }
