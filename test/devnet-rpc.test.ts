@@ -12,6 +12,18 @@ import { headerHash, merkleRoot } from '../app/devnet/hashing.js';
 const enc = new TextEncoder();
 const sha = (b: Uint8Array) => new Uint8Array(createHash('sha256').update(b).digest());
 
+/**
+ * Comet38Client over a websocket never lets the process exit after disconnect(): @cosmjs/socket's
+ * ReconnectingSocket schedules a reconnect whenever the status turns Disconnected, including on its own
+ * disconnect(). Disconnect and disarm that timer (test hygiene only; the server side is unaffected).
+ */
+function disconnectWs(client: Comet38Client): void {
+  const rs = (client as unknown as { client: { socket: { socket: { reconnect: () => void }; reconnectTimeout: NodeJS.Timeout | null } } }).client.socket;
+  rs.socket.reconnect = () => undefined;
+  client.disconnect();
+  if (rs.reconnectTimeout) clearTimeout(rs.reconnectTimeout);
+}
+
 async function setup(): Promise<{ devnet: Devnet; app: DevnetKvApp; home: string; cleanup: () => Promise<void> }> {
   const home = await mkdtemp(join(tmpdir(), 'devnet-rpc-'));
   const app = await DevnetKvApp.open(join(home, 'app'));
@@ -184,8 +196,10 @@ test('websocket: subscribeNewBlock, subscribeNewBlockHeader, subscribeTx with ev
     t.deepEqual(txs, ['alice=1', 'bob=2']);
     t.deepEqual(bobTxs, ['1:bob=2']);
     s1.unsubscribe(); s2.unsubscribe(); s3.unsubscribe(); s4.unsubscribe();
+    // xstream stops producers asynchronously; let the client send its `unsubscribe` requests before disconnecting.
+    await new Promise((r) => setTimeout(r, 100));
   } finally {
-    ws.disconnect();
+    disconnectWs(ws);
     await cleanup();
   }
 });

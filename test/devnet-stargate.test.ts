@@ -14,6 +14,18 @@ import { Comet38Client } from '@cosmjs/tendermint-rpc';
 import { startDevnet } from '../app/devnet/index.js';
 import { DEVNET_MNEMONIC, devnetAccounts } from '../genesis/index.js';
 
+/**
+ * Comet38Client over a websocket never lets the process exit after disconnect(): @cosmjs/socket's
+ * ReconnectingSocket schedules a reconnect whenever the status turns Disconnected, including on its own
+ * disconnect(). Disconnect and disarm that timer (test hygiene only; the server side is unaffected).
+ */
+function disconnectWs(client: Comet38Client): void {
+  const rs = (client as unknown as { client: { socket: { socket: { reconnect: () => void }; reconnectTimeout: NodeJS.Timeout | null } } }).client.socket;
+  rs.socket.reconnect = () => undefined;
+  client.disconnect();
+  if (rs.reconnectTimeout) clearTimeout(rs.reconnectTimeout);
+}
+
 const FEE = { amount: [{ denom: 'uproof', amount: '2000' }], gas: '200000' };
 
 test('SigningStargateClient sends uproof between devnet accounts on the embedded devnet; state survives a restart', async (t) => {
@@ -56,7 +68,8 @@ test('SigningStargateClient sends uproof between devnet accounts on the embedded
     for (let i = 0; i < 100 && !seen.includes(r.transactionHash); i++) await new Promise((res) => setTimeout(res, 20));
     t.true(seen.includes(r.transactionHash), 'subscribeTx delivered the send');
     sub.unsubscribe();
-    ws.disconnect();
+    await new Promise((res) => setTimeout(res, 100)); // xstream stops the producer (sends unsubscribe) asynchronously
+    disconnectWs(ws);
     client.disconnect();
     const height = devnet.height();
     await devnet.close();

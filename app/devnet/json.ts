@@ -24,60 +24,49 @@ export function rfc3339Nano(t: Timestamp): string {
   return `${base}.${frac}Z`;
 }
 
-/** Builds an object skipping "empty" values, like Go's omitempty. */
-function omitEmpty(entries: [string, Json | undefined][]): JsonObject {
-  const out: JsonObject = {};
-  for (const [k, v] of entries) {
-    if (v === undefined || v === null || v === '' || v === 0 || v === false) continue;
-    if (Array.isArray(v) && v.length === 0) continue;
-    out[k] = v;
-  }
-  return out;
-}
-const i64 = (v: bigint): string | undefined => (v === 0n ? undefined : v.toString());
-const bytesB64 = (v: Uint8Array | undefined): string | undefined => (v && v.length > 0 ? b64(v) : undefined);
+/**
+ * CometBFT's RPC JSON (libs/json) ignores `omitempty`: every ABCI field is present, zero ints as 0 / "0",
+ * empty bytes as null, empty strings as "". (Checked against a real CometBFT 0.38 node: test/devnet-parity.test.ts.)
+ */
+const bytesOrNull = (v: Uint8Array | undefined): string | null => (v && v.length > 0 ? b64(v) : null);
 
 export function eventJson(e: Event): JsonObject {
-  return omitEmpty([
-    ['type', e.type],
-    ['attributes', e.attributes.map((a) => omitEmpty([['key', a.key], ['value', a.value], ['index', a.index]]))],
-  ]);
+  return { type: e.type, attributes: e.attributes.map((a) => ({ key: a.key, value: a.value, index: a.index })) };
 }
 
 export function execTxResultJson(r: ExecTxResult): JsonObject {
-  return omitEmpty([
-    ['code', r.code], ['data', bytesB64(r.data)], ['log', r.log], ['info', r.info],
-    ['gas_wanted', i64(r.gasWanted)], ['gas_used', i64(r.gasUsed)],
-    ['events', r.events.map(eventJson)], ['codespace', r.codespace],
-  ]);
+  return {
+    code: r.code, data: bytesOrNull(r.data), log: r.log, info: r.info,
+    gas_wanted: r.gasWanted.toString(), gas_used: r.gasUsed.toString(),
+    events: r.events.map(eventJson), codespace: r.codespace,
+  };
 }
 
 export function checkTxJson(r: ResponseCheckTx): JsonObject {
-  return omitEmpty([
-    ['code', r.code], ['data', bytesB64(r.data)], ['log', r.log], ['info', r.info],
-    ['gas_wanted', i64(r.gasWanted)], ['gas_used', i64(r.gasUsed)],
-    ['events', r.events.map(eventJson)], ['codespace', r.codespace],
-  ]);
+  return {
+    code: r.code, data: bytesOrNull(r.data), log: r.log, info: r.info,
+    gas_wanted: r.gasWanted.toString(), gas_used: r.gasUsed.toString(),
+    events: r.events.map(eventJson), codespace: r.codespace,
+  };
 }
 
 export function infoJson(r: ResponseInfo): JsonObject {
-  return omitEmpty([
-    ['data', r.data], ['version', r.version], ['app_version', i64(r.appVersion)],
-    ['last_block_height', i64(r.lastBlockHeight)], ['last_block_app_hash', bytesB64(r.lastBlockAppHash)],
-  ]);
+  return {
+    data: r.data, version: r.version, app_version: r.appVersion.toString(),
+    last_block_height: r.lastBlockHeight.toString(), last_block_app_hash: bytesOrNull(r.lastBlockAppHash),
+  };
 }
 
 export function queryJson(r: ResponseQuery): JsonObject {
-  const proof = r.proofOps && r.proofOps.ops.length > 0
-    ? { ops: r.proofOps.ops.map((op) => omitEmpty([['type', op.type], ['key', bytesB64(op.key)], ['data', bytesB64(op.data)]])) }
-    : undefined;
-  return omitEmpty([
-    ['code', r.code], ['log', r.log], ['info', r.info], ['index', i64(r.index)],
-    ['key', bytesB64(r.key)], ['value', bytesB64(r.value)],
-    // CometBFT's json tag is proof_ops; @cosmjs/tendermint-rpc reads proofOps. Both are sent.
-    ['proof_ops', proof], ['proofOps', proof],
-    ['height', i64(r.height)], ['codespace', r.codespace],
-  ]);
+  const proof = r.proofOps
+    ? { ops: r.proofOps.ops.map((op) => ({ type: op.type, key: bytesOrNull(op.key), data: bytesOrNull(op.data) })) }
+    : null;
+  return {
+    code: r.code, log: r.log, info: r.info, index: r.index.toString(),
+    key: bytesOrNull(r.key), value: bytesOrNull(r.value),
+    proofOps: proof, // CometBFT's RPC uses the proto json name here (and Comet38Client reads proofOps)
+    height: r.height.toString(), codespace: r.codespace,
+  };
 }
 
 export function pubKeyJson(ed25519: Uint8Array): JsonObject {
@@ -87,7 +76,7 @@ export function pubKeyJson(ed25519: Uint8Array): JsonObject {
 export function validatorUpdateJson(v: ValidatorUpdate): JsonObject {
   const key: JsonObject = v.pubKey?.ed25519 ? { Sum: { type: 'tendermint.crypto.PublicKey_Ed25519', value: { ed25519: b64(v.pubKey.ed25519) } } }
     : { Sum: { type: 'tendermint.crypto.PublicKey_Secp256K1', value: { secp256k1: b64(v.pubKey?.secp256k1 ?? new Uint8Array()) } } };
-  return omitEmpty([['pub_key', key], ['power', i64(v.power)]]);
+  return { pub_key: key, power: v.power.toString() };
 }
 
 export function consensusParamsJson(p: ConsensusParams): JsonObject {
@@ -101,19 +90,19 @@ export function consensusParamsJson(p: ConsensusParams): JsonObject {
     };
   }
   if (p.validator) out.validator = { pub_key_types: [...p.validator.pubKeyTypes] };
-  if (p.version) out.version = omitEmpty([['app', i64(p.version.app)]]);
+  if (p.version) out.version = { app: p.version.app.toString() };
   if (p.abci) out.abci = { vote_extensions_enable_height: p.abci.voteExtensionsEnableHeight.toString() };
   return out;
 }
 
 export function finalizeBlockJson(r: ResponseFinalizeBlock): JsonObject {
-  return omitEmpty([
-    ['events', r.events.map(eventJson)],
-    ['tx_results', r.txResults.map(execTxResultJson)],
-    ['validator_updates', r.validatorUpdates.map(validatorUpdateJson)],
-    ['consensus_param_updates', r.consensusParamUpdates ? consensusParamsJson(r.consensusParamUpdates) : undefined],
-    ['app_hash', bytesB64(r.appHash)],
-  ]);
+  return {
+    events: r.events.map(eventJson),
+    tx_results: r.txResults.map(execTxResultJson),
+    validator_updates: r.validatorUpdates.map(validatorUpdateJson),
+    consensus_param_updates: r.consensusParamUpdates ? consensusParamsJson(r.consensusParamUpdates) : null,
+    app_hash: bytesOrNull(r.appHash),
+  };
 }
 
 export function blockIdJson(id: BlockID): JsonObject {
@@ -122,7 +111,7 @@ export function blockIdJson(id: BlockID): JsonObject {
 
 export function headerJson(h: Header): JsonObject {
   return {
-    version: omitEmpty([['block', i64(h.version.block)], ['app', i64(h.version.app)]]),
+    version: { block: h.version.block.toString(), app: h.version.app.toString() },
     chain_id: h.chainId,
     height: h.height.toString(),
     time: rfc3339Nano(h.time),

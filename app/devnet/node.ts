@@ -185,6 +185,8 @@ export class DevnetNode {
 
   private async handshake(): Promise<void> {
     const info = await this.info();
+    // Like CometBFT's handshake: the app version in headers comes from Info (InitChain params may override it).
+    this.state = { ...this.state, appVersion: info.appVersion.toString() };
     const appHeight = info.lastBlockHeight;
     const storeHeight = await this.store.blockStoreHeight();
     this.log?.info({ appHeight: appHeight.toString(), storeHeight: storeHeight.toString(), stateHeight: this.state.lastBlockHeight }, 'devnet handshake');
