@@ -74,15 +74,17 @@ export function writeOutputs(r: ScenarioResult, dir: string): string[] {
     put(`${base}-cost-vs-provers.svg`, lineChart({
       title: `${r.scenario.name}: resource cost per delivered proof`,
       xLabel: 'provers (log scale)',
-      yLabel: 'compute spent per proof (uproof)',
+      yLabel: 'compute spent per proof (uproof, log scale)',
       logX: true,
+      logY: true,
       series: mechs.map((m) => ({ name: m, points: r.runs.filter((x) => x.metrics.mechanism === m).map((x) => [x.metrics.provers, x.metrics.resourceCostPerProof] as [number, number]) })),
     }));
     put(`${base}-price-vs-provers.svg`, lineChart({
       title: `${r.scenario.name}: price paid per proof`,
       xLabel: 'provers (log scale)',
-      yLabel: 'requester price per proof (uproof)',
+      yLabel: 'requester price per proof (uproof, log scale)',
       logX: true,
+      logY: true,
       series: mechs.map((m) => ({ name: m, points: r.runs.filter((x) => x.metrics.mechanism === m).map((x) => [x.metrics.provers, x.metrics.pricePerProof] as [number, number]) })),
     }));
   }
