@@ -218,14 +218,12 @@ export class ProofbookReader {
       let lastStatus: market.RequestStatus | undefined;
       let checking = false;
       let again = false;
-      let ws: Comet38Client | undefined;
-      let unsubscribe: (() => void) | undefined;
+      let ws: { disconnect(): void } | undefined;
       const cleanup = (): void => {
         done = true;
         clearTimeout(timer);
         clearInterval(poll);
         opts.signal?.removeEventListener('abort', onAbort);
-        try { unsubscribe?.(); } catch { /* already closed */ }
         try { ws?.disconnect(); } catch { /* already closed */ }
       };
       const fail = (e: Error): void => { if (!done) { cleanup(); reject(e); } };
@@ -277,16 +275,21 @@ export class ProofbookReader {
       const poll = setInterval(() => { void check(); }, pollMs);
       void check();
 
-      // Websocket: re-check on every new block.
+      // Websocket (CometBFT `subscribe` to NewBlock): re-check on every new block. Plain `ws`, closed with terminate(),
+      // so nothing keeps the process alive once the wait is over.
       void (async () => {
         try {
-          const { Comet38Client } = await import('@cosmjs/tendermint-rpc');
-          const wsUrl = this.rpcUrl.replace(/^http/i, 'ws');
-          const c = await Comet38Client.connect(wsUrl);
-          if (done) { c.disconnect(); return; }
-          ws = c;
-          const sub = c.subscribeNewBlockHeader().subscribe({ next: () => { void check(); }, error: () => undefined, complete: () => undefined });
-          unsubscribe = () => sub.unsubscribe();
+          const { default: WebSocket } = await import('ws');
+          if (done) return;
+          const url = `${this.rpcUrl.replace(/^http/i, 'ws').replace(/\/+$/, '')}/websocket`;
+          const sock = new WebSocket(url);
+          sock.on('open', () => {
+            sock.send(JSON.stringify({ jsonrpc: '2.0', id: 'proofbook-wait', method: 'subscribe', params: { query: "tm.event='NewBlock'" } }));
+          });
+          sock.on('message', () => { void check(); });
+          sock.on('error', () => undefined);
+          ws = { disconnect: () => sock.terminate() };
+          if (done) sock.terminate();
         } catch {
           // polling only
         }
@@ -432,10 +435,12 @@ export class ProofbookClient extends ProofbookReader {
     return { ...ProofbookClient.result(r), unbondingId: res.unbondingId, completionHeight: res.completionHeight };
   }
 
-  async postAsk(a: { circuitId: string; price: Amount; capacity?: bigint; expiryHeight?: bigint }): Promise<TxResult & { askId: bigint }> {
+  /** expiryHeight defaults to `lifetimeBlocks` (default 100,000) after the current height. */
+  async postAsk(a: { circuitId: string; price: Amount; capacity?: bigint; expiryHeight?: bigint; lifetimeBlocks?: bigint }): Promise<TxResult & { askId: bigint }> {
     const feeDenom = (await this.params()).market.feeDenom;
+    const expiryHeight = a.expiryHeight ?? (await this.height()) + (a.lifetimeBlocks ?? 100_000n);
     const value = market.MsgPostAsk.fromPartial({
-      prover: this.address, circuitId: a.circuitId, price: amountString(a.price, feeDenom, 'price'), capacity: a.capacity ?? 1n, expiryHeight: a.expiryHeight ?? 0n,
+      prover: this.address, circuitId: a.circuitId, price: amountString(a.price, feeDenom, 'price'), capacity: a.capacity ?? 1n, expiryHeight,
     });
     const r = await this.execute([{ typeUrl: TYPE_URLS.postAsk, value }]);
     return { ...ProofbookClient.result(r), askId: ProofbookClient.response(r, TYPE_URLS.postAsk, market.MsgPostAskResponse).askId };
