@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import pino from 'pino';
+import WebSocket from 'ws';
 import { startAbciServer } from '../app/abci/server.js';
 import { createNet } from '../scripts/cometbft-net.js';
 import { startDevnet } from '../app/devnet/index.js';
@@ -40,6 +41,16 @@ async function call(url: string, method: string, params: Record<string, unknown>
   return res.json();
 }
 
+async function wsCollect(httpUrl: string, queries: string[]): Promise<{ msgs: any[]; close: () => void }> {
+  const ws = new WebSocket(`${httpUrl.replace('http://', 'ws://')}/websocket`);
+  const msgs: any[] = [];
+  ws.on('message', (d) => msgs.push(JSON.parse(d.toString())));
+  await new Promise<void>((resolve, reject) => { ws.once('open', () => resolve()); ws.once('error', reject); });
+  queries.forEach((query, i) => ws.send(JSON.stringify({ jsonrpc: '2.0', id: `sub-${i}`, method: 'subscribe', params: { query } })));
+  for (let i = 0; i < 100 && msgs.length < queries.length; i++) await new Promise((r) => setTimeout(r, 20));
+  return { msgs, close: () => ws.terminate() };
+}
+
 const sha = (s: string) => createHash('sha256').update(s).digest();
 
 test('devnet JSON-RPC responses have the same shapes as real CometBFT 0.38 for the same app and txs', async (t) => {
@@ -63,6 +74,10 @@ test('devnet JSON-RPC responses have the same shapes as real CometBFT 0.38 for t
   const dev = devnet.rpcUrl;
 
   const txs = ['alice=7', 'bob=hello', 'fail-x=1'];
+  const queries = ["tm.event='Tx'", "tm.event='NewBlock'", "tm.event='NewBlockHeader'", "tm.event='Tx' AND app.key='alice'"];
+  const wsComet = await wsCollect(comet, queries);
+  const wsDev = await wsCollect(dev, queries);
+  t.teardown(() => { wsComet.close(); wsDev.close(); });
   for (const url of [comet, dev]) {
     for (const tx of txs) {
       const r = await call(url, 'broadcast_tx_sync', { tx: Buffer.from(tx).toString('base64') });
@@ -129,6 +144,30 @@ test('devnet JSON-RPC responses have the same shapes as real CometBFT 0.38 for t
       }
     } else if (JSON.stringify(shape(a.result)) !== JSON.stringify(shape(b.result))) {
       mismatches.push(`${label}\n  cometbft: ${JSON.stringify(shape(a.result))}\n  devnet:   ${JSON.stringify(shape(b.result))}\n  raw cometbft: ${JSON.stringify(a.result).slice(0, 3000)}`);
+    }
+  }
+
+  // Websocket: subscribe acks, and the Tx / NewBlock / NewBlockHeader events for the block holding alice's tx.
+  const aliceHash = sha(txs[0]!).toString('hex').toUpperCase();
+  const pick = (msgs: any[], h0: number) => ({
+    acks: msgs.filter((m) => m.result && Object.keys(m.result).length === 0).map((m) => m.id).sort(),
+    tx: msgs.find((m) => m.id === 'sub-0' && m.result?.events?.['tx.hash']?.[0] === aliceHash)?.result,
+    txFiltered: msgs.filter((m) => m.id === 'sub-3' && m.result?.events).map((m) => m.result.events['tx.hash'][0]),
+    block: msgs.find((m) => m.id === 'sub-1' && m.result?.data?.value?.block?.header?.height === String(h0))?.result,
+    header: msgs.find((m) => m.id === 'sub-2' && m.result?.data?.value?.header?.height === String(h0))?.result,
+  });
+  const ec = pick(wsComet.msgs, h0Comet);
+  const ed = pick(wsDev.msgs, h0Dev);
+  t.deepEqual(ed.acks, ec.acks);
+  t.deepEqual(ec.txFiltered, [aliceHash]);
+  t.deepEqual(ed.txFiltered, [aliceHash]);
+  for (const k of ['tx', 'block', 'header'] as const) {
+    t.truthy(ec[k], `cometbft sent a ${k} event`);
+    t.truthy(ed[k], `devnet sent a ${k} event`);
+    if (!ec[k] || !ed[k]) continue;
+    const cmp = (r: any) => ({ query: r.query, type: r.data.type, value: shape(r.data.value), eventKeys: Object.keys(r.events).sort() });
+    if (JSON.stringify(cmp(ec[k])) !== JSON.stringify(cmp(ed[k]))) {
+      mismatches.push(`ws ${k}\n  cometbft: ${JSON.stringify(cmp(ec[k]))}\n  devnet:   ${JSON.stringify(cmp(ed[k]))}\n  raw: ${JSON.stringify(ec[k]).slice(0, 2500)}`);
     }
   }
   t.deepEqual(mismatches, []);

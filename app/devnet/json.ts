@@ -42,6 +42,32 @@ export function execTxResultJson(r: ExecTxResult): JsonObject {
   };
 }
 
+/** ExecTxResult inside a websocket Tx event: there CometBFT 0.38 does honour omitempty. */
+export function execTxResultEventJson(r: ExecTxResult): JsonObject {
+  const out: JsonObject = {};
+  if (r.code !== 0) out.code = r.code;
+  if (r.data.length > 0) out.data = b64(r.data);
+  if (r.log !== '') out.log = r.log;
+  if (r.info !== '') out.info = r.info;
+  if (r.gasWanted !== 0n) out.gas_wanted = r.gasWanted.toString();
+  if (r.gasUsed !== 0n) out.gas_used = r.gasUsed.toString();
+  if (r.events.length > 0) {
+    out.events = r.events.map((e) => {
+      const ev: JsonObject = { type: e.type };
+      if (e.attributes.length > 0) {
+        ev.attributes = e.attributes.map((a) => {
+          const at: JsonObject = { key: a.key, value: a.value };
+          if (a.index) at.index = true;
+          return at;
+        });
+      }
+      return ev;
+    });
+  }
+  if (r.codespace !== '') out.codespace = r.codespace;
+  return out;
+}
+
 export function checkTxJson(r: ResponseCheckTx): JsonObject {
   return {
     code: r.code, data: bytesOrNull(r.data), log: r.log, info: r.info,
@@ -96,13 +122,15 @@ export function consensusParamsJson(p: ConsensusParams): JsonObject {
 }
 
 export function finalizeBlockJson(r: ResponseFinalizeBlock): JsonObject {
-  return {
-    events: r.events.map(eventJson),
-    tx_results: r.txResults.map(execTxResultJson),
-    validator_updates: r.validatorUpdates.map(validatorUpdateJson),
-    consensus_param_updates: r.consensusParamUpdates ? consensusParamsJson(r.consensusParamUpdates) : null,
-    app_hash: bytesOrNull(r.appHash),
+  // As CometBFT 0.38 sends it in NewBlock events: nil slices as null, a nil consensus_param_updates omitted.
+  const out: JsonObject = {
+    events: r.events.length > 0 ? r.events.map(eventJson) : null,
+    tx_results: r.txResults.length > 0 ? r.txResults.map(execTxResultJson) : null,
+    validator_updates: r.validatorUpdates.length > 0 ? r.validatorUpdates.map(validatorUpdateJson) : null,
   };
+  if (r.consensusParamUpdates) out.consensus_param_updates = consensusParamsJson(r.consensusParamUpdates);
+  out.app_hash = bytesOrNull(r.appHash);
+  return out;
 }
 
 export function blockIdJson(id: BlockID): JsonObject {

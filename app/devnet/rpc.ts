@@ -16,7 +16,7 @@ import { MempoolError } from './mempool.js';
 import {
   type Json, type JsonObject, b64, hex, blockIdJson, blockJson, checkTxJson, commitJson, eventJson,
   execTxResultJson, finalizeBlockJson, headerJson, infoJson, pubKeyJson, queryJson, rfc3339Nano,
-  validatorUpdateJson, consensusParamsJson,
+  validatorUpdateJson, consensusParamsJson, execTxResultEventJson,
 } from './json.js';
 import { parseQuery, matches, addAbciEvents, QueryParseError, type Query } from './query.js';
 import { merkleProof, txHash, sha256 } from './hashing.js';
@@ -696,17 +696,18 @@ export class RpcServer {
     if (this.conns.size === 0) return;
     const height = ev.block.header.height.toString();
     const fb = finalizeBlockJson(ev.results);
-    const blockEvents = new Map<string, string[]>([['tm.event', ['NewBlock']], ['block.height', [height]]]);
+    // Event maps as CometBFT 0.38's event bus builds them: NewBlock = tm.event + FinalizeBlock events,
+    // NewBlockHeader = tm.event only, Tx = tm.event + tx.hash + tx.height + the tx's events.
+    const blockEvents = new Map<string, string[]>([['tm.event', ['NewBlock']]]);
     addAbciEvents(blockEvents, ev.results.events, false);
-    const headerEvents = new Map<string, string[]>([['tm.event', ['NewBlockHeader']], ['block.height', [height]]]);
-    addAbciEvents(headerEvents, ev.results.events, false);
+    const headerEvents = new Map<string, string[]>([['tm.event', ['NewBlockHeader']]]);
     let newBlockData: JsonObject | undefined;
     let newHeaderData: JsonObject | undefined;
     const txEvents = ev.block.data.txs.map((tx, i) => {
       const r = ev.results.txResults[i] ?? ExecTxResultCodec.fromPartial({});
       const m = new Map<string, string[]>([['tm.event', ['Tx']], ['tx.hash', [hex(txHash(tx))]], ['tx.height', [height]]]);
       addAbciEvents(m, r.events, false);
-      const value: JsonObject = { height, tx: b64(tx), result: execTxResultJson(r) };
+      const value: JsonObject = { height, tx: b64(tx), result: execTxResultEventJson(r) };
       if (i !== 0) value.index = i;
       return { events: m, data: { type: 'tendermint/event/Tx', value: { TxResult: value } } as JsonObject };
     });
@@ -719,7 +720,7 @@ export class RpcServer {
         if (matches(sub.query, headerEvents)) {
           newHeaderData ??= {
             type: 'tendermint/event/NewBlockHeader',
-            value: { header: headerJson(ev.block.header), num_txs: String(ev.block.data.txs.length), result_finalize_block: fb },
+            value: { header: headerJson(ev.block.header) },
           };
           conn.sendEvent(sub, newHeaderData, headerEvents);
         }
