@@ -285,3 +285,22 @@ test('mempool: recheck drops txs that became invalid; ProcessProposal REJECT yie
     await cleanup();
   }
 });
+
+test('mempool limits answer with CometBFT\'s error texts', async (t) => {
+  const home = await mkdtemp(join(tmpdir(), 'devnet-mempool-'));
+  const app = await DevnetKvApp.open(join(home, 'app'));
+  const devnet = await startDevnet({ home, app, blockTimeMs: 0, rpcAddress: '127.0.0.1:0', appState: {}, mempool: { size: 2, maxTxBytes: 10 } });
+  const client = await Comet38Client.connect(devnet.rpcUrl);
+  try {
+    await t.throwsAsync(client.broadcastTxSync({ tx: enc.encode('k=123456789') }), { message: /tx too large. Max size is 10, but got 11/ });
+    t.is((await client.broadcastTxSync({ tx: enc.encode('a=1') })).code, 0);
+    t.is((await client.broadcastTxSync({ tx: enc.encode('b=2') })).code, 0);
+    await t.throwsAsync(client.broadcastTxSync({ tx: enc.encode('c=3') }), { message: /mempool is full: number of txs 2 \(max: 2\), total txs bytes 6 \(max: 1073741824\)/ });
+    await devnet.produceBlock();
+    t.is((await client.broadcastTxSync({ tx: enc.encode('c=3') })).code, 0);
+  } finally {
+    client.disconnect();
+    await devnet.close();
+    await rm(home, { recursive: true, force: true });
+  }
+});

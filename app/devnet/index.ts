@@ -6,6 +6,7 @@ import type pino from 'pino';
 import type { AbciApplication, SerialQueue } from '../abci/application.js';
 import { DevnetNode, type DevnetApp } from './node.js';
 import { RpcServer } from './rpc.js';
+import type { MempoolConfig } from './mempool.js';
 import { ProofbookApp } from '../app.js';
 import { defaultGenesis } from '../../genesis/index.js';
 
@@ -28,6 +29,8 @@ export interface DevnetOptions {
   /** The application; default ProofbookApp opened on `home`. The devnet closes it on close(). */
   app?: AbciApplication & { queue: SerialQueue };
   logger?: pino.Logger;
+  /** Mempool limits (CometBFT defaults: 5000 txs, 1 GiB, 1 MiB per tx, 10000-entry cache). */
+  mempool?: Partial<MempoolConfig>;
   /** Test hooks (crash simulation). */
   hooks?: {
     afterBlockPersisted?: (height: bigint) => void | Promise<void>;
@@ -60,6 +63,7 @@ export async function startDevnet(opts: DevnetOptions): Promise<Devnet> {
       appState: opts.appState ?? (ownsApp ? defaultGenesis() : {}),
       app,
       logger: log,
+      mempool: opts.mempool,
       afterBlockPersisted: opts.hooks?.afterBlockPersisted,
       beforeCommit: opts.hooks?.beforeCommit,
     });
