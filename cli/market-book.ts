@@ -1,0 +1,76 @@
+/**
+ * `proofbook market book|quote`: the order book of a circuit as a readable table, and a price quote for N proofs
+ * with the reasoning behind it (src/client/quote.ts).
+ */
+import { Command } from 'commander';
+import { Ctx, CliError, EXIT } from './common.js';
+import { circuitArg, readerFor, tableHelper, uintArg } from './request.js';
+
+function bookCommand(): Command {
+  return new Command('book')
+    .description('show the order book of a circuit: ask levels (free capacity), open requests, last clearing price')
+    .requiredOption('--circuit <id>', 'circuit id (64 hex) or registered name')
+    .action(async (o: { circuit: string }, cmd: Command) => {
+      const ctx = Ctx.of(cmd);
+      const client = await readerFor(ctx);
+      try {
+        const circuitId = await circuitArg(client, o.circuit);
+        const [book, height] = await Promise.all([client.book(circuitId), client.height()]);
+        const { marketTypes } = await import('../src/index.js');
+        ctx.print({ circuitId, height, ...marketTypes.QueryBookResponse.toJSON(book) as object }, () => {
+          const out = [`order book for circuit ${circuitId} at height ${height}`, ''];
+          out.push('asks (provers):');
+          out.push(book.asks.length === 0 ? '  (none)' : tableHelper.table(['price', 'free units', 'asks'], book.asks.map((l) => [l.price, String(l.quantity), String(l.orders)])));
+          out.push('', 'open requests (current fee):');
+          out.push(book.requests.length === 0 ? '  (none)' : tableHelper.table(['fee', 'requests'], [...book.requests].reverse().map((l) => [l.price, String(l.quantity)])));
+          out.push('', book.lastClearingHeight > 0n ? `last clearing price ${book.lastClearingPrice} at height ${book.lastClearingHeight}` : 'no clearing yet');
+          return out.join('\n');
+        });
+      } finally {
+        client.disconnect();
+      }
+    });
+}
+
+function quoteCommand(): Command {
+  return new Command('quote')
+    .description('estimate the price of N proofs now, from the book\'s cheapest free ask capacity and recent clearing prices')
+    .requiredOption('--circuit <id>', 'circuit id (64 hex) or registered name')
+    .option('--count <n>', 'number of proofs', '1')
+    .action(async (o: { circuit: string; count: string }, cmd: Command) => {
+      const ctx = Ctx.of(cmd);
+      const count = uintArg(o.count, '--count')!;
+      if (count === 0n) throw new CliError('--count must be at least 1', EXIT.USAGE);
+      const client = await readerFor(ctx);
+      try {
+        const circuitId = await circuitArg(client, o.circuit);
+        const [book, stats, params] = await Promise.all([client.book(circuitId), client.stats(circuitId), client.params()]);
+        const { quote } = await import('../src/client/quote.js');
+        const q = quote(circuitId, count, book, stats, BigInt(params.market.minFee || '0'));
+        const denom = params.market.feeDenom;
+        ctx.print({ ...q, denom }, () => [
+          q.estimate !== null
+            ? `likely price now: ${q.estimate}${denom} per proof for ${count} proof(s)`
+            : `no price now: the book cannot serve ${count} more proof(s) at the moment`,
+          `suggested --max-fee: ${q.suggestedMaxFee}${denom}`,
+          '',
+          'how this was estimated:',
+          ...q.explanation.map((l) => `  - ${l}`),
+        ].join('\n'));
+      } finally {
+        client.disconnect();
+      }
+    });
+}
+
+/** The `book` and `quote` subcommands, for mounting under the `market` command group. */
+export function marketBookCommands(): Command[] {
+  return [bookCommand(), quoteCommand()];
+}
+
+/** A standalone `market` group holding book and quote (if the lead does not merge them into another group). */
+export function marketCommand(): Command {
+  const market = new Command('market').description('order book and price quotes');
+  for (const c of marketBookCommands()) market.addCommand(c);
+  return market;
+}

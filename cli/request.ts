@@ -1,0 +1,263 @@
+/**
+ * `proofbook request …`: the requester's flow on top of the SDK (src/client/proofbook.ts).
+ *
+ *   request prove --from KEY --circuit ID --input input.json --max-fee 50000 --window 20 [--wait]
+ *   request status ID | request list [--requester ADDR] [--status S] | request cancel ID --from KEY
+ *
+ * `prove --wait` exit codes: 0 fulfilled (proof.json / public.json written next to the input), 1 failed,
+ * 5 expired or cancelled, 6 timed out (plus the usual 2 usage, 3 node unreachable, 4 keyring).
+ */
+import { Command } from 'commander';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Ctx, CliError, EXIT } from './common.js';
+import type { ProofbookClient, ProofbookReader, Request, Amount } from '../src/client/proofbook.js';
+import { RequestStatus } from '../src/gen/proofbook/market/v1/market.js';
+
+export const REQUEST_EXIT = { FULFILLED: 0, FAILED: 1, ENDED: 5, TIMEOUT: 6 } as const;
+
+const STATUS_NAMES: Record<string, RequestStatus> = {
+  open: RequestStatus.REQUEST_STATUS_OPEN, assigned: RequestStatus.REQUEST_STATUS_ASSIGNED, fulfilled: RequestStatus.REQUEST_STATUS_FULFILLED,
+  cancelled: RequestStatus.REQUEST_STATUS_CANCELLED, expired: RequestStatus.REQUEST_STATUS_EXPIRED,
+};
+
+/** '50000' or '50000uproof' -> an SDK amount. */
+export function amountArg(s: string, flag: string): Amount {
+  const t = s.trim();
+  if (/^\d+$/.test(t)) return BigInt(t);
+  const m = /^(\d+)([a-zA-Z][a-zA-Z0-9/:._-]{1,127})$/.exec(t);
+  if (!m) throw new CliError(`${flag} must be an integer amount like 50000 or 50000uproof, got '${s}'`, EXIT.USAGE);
+  return { denom: m[2]!, amount: m[1]! };
+}
+
+export function uintArg(s: string | undefined, flag: string): bigint | undefined {
+  if (s === undefined) return undefined;
+  if (!/^\d+$/.test(s.trim())) throw new CliError(`${flag} must be a non-negative integer, got '${s}'`, EXIT.USAGE);
+  return BigInt(s.trim());
+}
+
+function idArg(s: string): bigint {
+  if (!/^[1-9]\d*$/.test(s.trim())) throw new CliError(`request id must be a positive integer, got '${s}'`, EXIT.USAGE);
+  return BigInt(s.trim());
+}
+
+export async function readerFor(ctx: Ctx): Promise<ProofbookReader> {
+  const { ProofbookQueryClient } = await import('../src/client/proofbook.js');
+  return ProofbookQueryClient.connect(ctx.node);
+}
+
+export async function signerFor(ctx: Ctx, from: string, gasPrices?: string): Promise<ProofbookClient> {
+  const kr = ctx.keyring();
+  const key = await kr.resolve(from);
+  const { wallet } = await kr.signer(key.name);
+  const { ProofbookClient } = await import('../src/client/proofbook.js');
+  return ProofbookClient.connect(ctx.node, wallet, { gasPrice: gasPrices, address: key.address });
+}
+
+/** A circuit id (64 hex) or a registered circuit's name. */
+export async function circuitArg(client: ProofbookReader, s: string): Promise<string> {
+  if (/^[0-9a-f]{64}$/i.test(s)) return s.toLowerCase();
+  const matches = (await client.circuits({ limit: 1000n })).circuits.filter((c) => c.name === s);
+  if (matches.length === 1) return matches[0]!.id;
+  if (matches.length > 1) throw new CliError(`circuit name '${s}' is ambiguous (${matches.length} circuits); use the id`, EXIT.USAGE);
+  throw new CliError(`no circuit with id or name '${s}'`, EXIT.FAILED, 'list circuits with `proofbook query verifier circuits`');
+}
+
+export function statusLabel(s: RequestStatus): string {
+  return (Object.entries(STATUS_NAMES).find(([, v]) => v === s)?.[0] ?? 'unspecified').toUpperCase();
+}
+
+export function describeRequest(r: Request, currentFee?: bigint): string {
+  const lines = [
+    `request ${r.id}: ${statusLabel(r.status)}`,
+    `  circuit:     ${r.circuitId}`,
+    `  requester:   ${r.requester}`,
+    `  fee:         ${r.minFee === r.maxFee ? r.maxFee : `${r.minFee} -> ${r.maxFee} over ${r.rampBlocks} blocks`}${currentFee !== undefined ? ` (now ${currentFee})` : ''}`,
+    `  window:      ${r.provingWindow} blocks; expires at height ${r.expiryHeight}`,
+  ];
+  if (r.assignment) lines.push(`  assignment:  ${r.assignment.prover} at price ${r.assignment.price}, collateral ${r.assignment.collateral}, deadline height ${r.assignment.deadlineHeight}`);
+  if (r.status === RequestStatus.REQUEST_STATUS_FULFILLED) lines.push(`  fulfilled:   height ${r.fulfilledHeight}, paid ${r.paidPrice}, public signals [${r.publicSignals.join(', ')}]`);
+  if (r.history.length > 0) {
+    lines.push('  history:');
+    for (const h of r.history) lines.push(`    height ${String(h.height).padStart(8)}  ${h.event}${h.prover ? ` ${h.prover}` : ''}${h.amount ? ` ${h.amount}` : ''}`);
+  }
+  return lines.join('\n');
+}
+
+interface ProveFlags {
+  from: string; circuit: string; input: string; maxFee: string; minFee?: string; ramp?: string; window: string; lifetime?: string;
+  minCollateral?: string; expect?: string; wait?: boolean; timeout: string; gasPrices?: string;
+}
+
+async function prove(f: ProveFlags, cmd: Command): Promise<void> {
+  const ctx = Ctx.of(cmd);
+  let inputBytes: Buffer;
+  try {
+    inputBytes = await readFile(f.input);
+  } catch (e) {
+    throw new CliError(`cannot read --input ${f.input}: ${(e as Error).message}`, EXIT.USAGE);
+  }
+  try {
+    JSON.parse(inputBytes.toString('utf8'));
+  } catch (e) {
+    throw new CliError(`--input ${f.input} is not JSON: ${(e as Error).message}`, EXIT.USAGE);
+  }
+  const maxFee = amountArg(f.maxFee, '--max-fee');
+  const minFee = f.minFee !== undefined ? amountArg(f.minFee, '--min-fee') : undefined;
+  const provingWindow = uintArg(f.window, '--window')!;
+  const timeoutS = Number(f.timeout);
+  if (!Number.isFinite(timeoutS) || timeoutS <= 0) throw new CliError(`--timeout must be a positive number of seconds, got '${f.timeout}'`, EXIT.USAGE);
+  const client = await signerFor(ctx, f.from, f.gasPrices);
+  const { ProofbookTimeoutError, ProofbookRequestEndedError } = await import('../src/client/proofbook.js');
+  const log = (s: string): void => { if (ctx.output === 'text') process.stdout.write(`${s}\n`); };
+  try {
+    const circuitId = await circuitArg(client, f.circuit);
+    const { requestId, txHash, height } = await client.submitRequest({
+      circuitId, input: new Uint8Array(inputBytes), maxFee, minFee, rampBlocks: uintArg(f.ramp, '--ramp'), provingWindow,
+      lifetimeBlocks: uintArg(f.lifetime, '--lifetime'), minCollateral: f.minCollateral !== undefined ? amountArg(f.minCollateral, '--min-collateral') : undefined,
+      expectedPublicSignals: f.expect ? f.expect.split(',').map((s) => s.trim()).filter((s) => s !== '') : undefined,
+    });
+    log(`submitted: request ${requestId} (tx ${txHash}, height ${height})`);
+    if (!f.wait) {
+      if (ctx.output === 'json') ctx.print({ requestId, txHash, height }, () => '');
+      else log(`follow it with: proofbook request status ${requestId}   (or re-run with --wait)`);
+      return;
+    }
+    let result;
+    try {
+      result = await client.waitForProof(requestId, {
+        timeoutMs: Math.round(timeoutS * 1000),
+        onProgress: ({ status, request, height: h }) => {
+          if (status === 'OPEN') log(`queued: waiting in the book for the next auction (height ${h})`);
+          else if (status === 'ASSIGNED' && request.assignment) {
+            const a = request.assignment;
+            log(`assigned: prover ${a.prover} at price ${a.price} (collateral ${a.collateral} locked), height ${a.assignedHeight}`);
+            log(`proving: the prover has until height ${a.deadlineHeight}`);
+          } else if (status === 'FULFILLED') log(`verified: proof accepted on chain at height ${request.fulfilledHeight}, paid ${request.paidPrice}`);
+        },
+      });
+    } catch (e) {
+      if (e instanceof ProofbookRequestEndedError) throw new CliError(`request ${requestId} ${e.status.toLowerCase()} without a proof`, REQUEST_EXIT.ENDED);
+      if (e instanceof ProofbookTimeoutError) {
+        throw new CliError(`${e.message}; the request is still live`, REQUEST_EXIT.TIMEOUT, `check later with \`proofbook request status ${requestId}\``);
+      }
+      throw e;
+    }
+    const dir = path.dirname(path.resolve(f.input));
+    const proofFile = path.join(dir, 'proof.json');
+    const publicFile = path.join(dir, 'public.json');
+    await writeFile(proofFile, JSON.stringify(result.proof, null, 1) + '\n');
+    await writeFile(publicFile, JSON.stringify(result.publicSignals, null, 1) + '\n');
+    ctx.print({ requestId, status: 'FULFILLED', proofFile, publicFile, publicSignals: result.publicSignals, paid: result.request.paidPrice },
+      () => `wrote ${proofFile} and ${publicFile}`);
+  } finally {
+    client.disconnect();
+  }
+}
+
+export function requestCommand(): Command {
+  const request = new Command('request').description('request proofs and follow them (requester side of the market)');
+  request
+    .command('prove')
+    .description('submit a proof request for a circuit and (with --wait) wait for the verified proof')
+    .requiredOption('--from <key>', 'key (name or address) in the keyring that pays the fee')
+    .requiredOption('--circuit <id>', 'circuit id (64 hex) or registered name, e.g. hashchain')
+    .requiredOption('--input <file>', 'the circuit input as JSON (sent inline to the prover)')
+    .requiredOption('--max-fee <amount>', 'most you pay for the proof, e.g. 50000 or 50000uproof (escrowed)')
+    .option('--min-fee <amount>', 'starting fee of a linear ramp up to --max-fee (default: --max-fee)')
+    .option('--ramp <blocks>', 'blocks over which the fee ramps from --min-fee to --max-fee', '0')
+    .requiredOption('--window <blocks>', 'blocks the assigned prover has to deliver the proof')
+    .option('--lifetime <blocks>', 'blocks until the request expires if nobody proves it', '200')
+    .option('--min-collateral <amount>', 'minimum collateral the prover must lock')
+    .option('--expect <signals>', 'comma-separated public signals the proof must have')
+    .option('--wait', 'wait for the proof, print progress, write proof.json and public.json next to the input')
+    .option('--timeout <seconds>', 'give up waiting after this long (exit 6)', '600')
+    .option('--gas-prices <price>', 'gas price', '0.001uproof')
+    .addHelpText('after', `
+Exit codes with --wait: 0 fulfilled, 1 failed, 5 expired or cancelled, 6 timed out.
+
+Example:
+  $ proofbook request prove --from devnet0 --circuit hashchain --input input.json --max-fee 50000 --window 20 --wait`)
+    .action(prove);
+
+  request
+    .command('status')
+    .argument('<id>', 'request id')
+    .description('show a request: status, fee, assignment, history')
+    .action(async (id: string, _o: unknown, cmd: Command) => {
+      const ctx = Ctx.of(cmd);
+      const client = await readerFor(ctx);
+      try {
+        const { ProofbookNotFoundError } = await import('../src/client/proofbook.js');
+        let r;
+        try {
+          r = await client.request(idArg(id));
+        } catch (e) {
+          if (e instanceof ProofbookNotFoundError) throw new CliError(`request ${id} not found`, EXIT.FAILED);
+          throw e;
+        }
+        const { marketTypes } = await import('../src/index.js');
+        ctx.print({ request: marketTypes.Request.toJSON(r.request), currentFee: r.currentFee }, () => describeRequest(r.request, r.currentFee));
+      } finally {
+        client.disconnect();
+      }
+    });
+
+  request
+    .command('list')
+    .description('list requests, optionally by requester and status')
+    .option('--requester <address>', 'only this requester (bech32 address or key name)')
+    .option('--status <status>', `only this status: ${Object.keys(STATUS_NAMES).join('|')}`)
+    .option('--limit <n>', 'at most this many', '100')
+    .action(async (o: { requester?: string; status?: string; limit: string }, cmd: Command) => {
+      const ctx = Ctx.of(cmd);
+      let status: RequestStatus | undefined;
+      if (o.status !== undefined) {
+        status = STATUS_NAMES[o.status.toLowerCase()];
+        if (status === undefined) throw new CliError(`--status must be one of ${Object.keys(STATUS_NAMES).join(', ')}, got '${o.status}'`, EXIT.USAGE);
+      }
+      let requester = o.requester;
+      if (requester !== undefined && !requester.startsWith('proof1')) requester = (await ctx.keyring().resolve(requester)).address;
+      const limit = uintArg(o.limit, '--limit')!;
+      const client = await readerFor(ctx);
+      try {
+        const { requests } = await client.requests({ requester, status, pagination: { limit } });
+        const { marketTypes } = await import('../src/index.js');
+        ctx.print({ requests: requests.map((r) => marketTypes.Request.toJSON(r)) }, () => {
+          if (requests.length === 0) return 'no requests';
+          const { table } = tableHelper;
+          return table(['id', 'status', 'circuit', 'max fee', 'window', 'expiry', 'prover'],
+            requests.map((r) => [String(r.id), statusLabel(r.status), r.circuitId.slice(0, 12) + '…', r.maxFee, String(r.provingWindow), String(r.expiryHeight), r.assignment?.prover ?? '-']));
+        });
+      } finally {
+        client.disconnect();
+      }
+    });
+
+  request
+    .command('cancel')
+    .argument('<id>', 'request id')
+    .requiredOption('--from <key>', 'the requester\'s key')
+    .option('--gas-prices <price>', 'gas price', '0.001uproof')
+    .description('withdraw an open (not yet assigned) request; the escrow is refunded')
+    .action(async (id: string, o: { from: string; gasPrices?: string }, cmd: Command) => {
+      const ctx = Ctx.of(cmd);
+      const client = await signerFor(ctx, o.from, o.gasPrices);
+      try {
+        const r = await client.cancelRequest(idArg(id));
+        ctx.print({ requestId: id, txHash: r.txHash, height: r.height }, () => `cancelled request ${id} (tx ${r.txHash}, height ${r.height})`);
+      } finally {
+        client.disconnect();
+      }
+    });
+  return request;
+}
+
+/** A left-aligned first column, right-aligned numbers: a plain text table. */
+export const tableHelper = {
+  table(header: string[], rows: string[][]): string {
+    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+    const line = (r: string[]): string => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+    return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+  },
+};

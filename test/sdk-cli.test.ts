@@ -1,0 +1,143 @@
+/**
+ * The requester CLI (cli/request.ts, cli/market-book.ts) in-process against a devnet, with the test as the prover:
+ * `request prove --wait` prints its stages, writes proof.json/public.json (verified with snarkjs) and exits 0;
+ * status/list/book/quote print what the chain holds; expiry exits 5, a timeout 6, cancel works.
+ */
+import test from 'ava';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { Command, CommanderError } from 'commander';
+import { makeCosmoshubPath } from '@cosmjs/amino';
+import { DirectSecp256k1HdWallet } from '@cosmjs/proto-signing';
+import { startDevnet } from '../app/devnet/index.js';
+import { DEVNET_MNEMONIC } from '../genesis/index.js';
+import { buildProgram } from '../cli/main.js';
+import { describeError } from '../cli/common.js';
+import { requestCommand } from '../cli/request.js';
+import { marketCommand, marketBookCommands } from '../cli/market-book.js';
+import { ProofbookClient, RequestStatus } from '../src/index.js';
+import { GENESIS_CIRCUIT } from '../src/zk/genesis.js';
+import { loadSnarkjs, proveWithSnarkjs, terminateSnarkjs } from '../src/zk/prove.js';
+
+test.after.always(() => terminateSnarkjs());
+
+function program(): Command {
+  const p = buildProgram();
+  if (!p.commands.some((c) => c.name() === 'request')) p.addCommand(requestCommand());
+  const market = p.commands.find((c) => c.name() === 'market');
+  if (!market) p.addCommand(marketCommand());
+  else for (const c of marketBookCommands()) if (!market.commands.some((x) => x.name() === c.name())) market.addCommand(c);
+  const override = (c: Command): void => { c.exitOverride(); c.commands.forEach(override); };
+  override(p);
+  return p;
+}
+
+/** Runs the CLI in-process; returns its exit code and what it printed. */
+async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const o = process.stdout.write.bind(process.stdout);
+  const e = process.stderr.write.bind(process.stderr);
+  process.stdout.write = ((s: string | Uint8Array) => { out += String(s); return true; }) as typeof process.stdout.write;
+  process.stderr.write = ((s: string | Uint8Array) => { err += String(s); return true; }) as typeof process.stderr.write;
+  let code = 0;
+  try {
+    await program().parseAsync(['node', 'proofbook', ...args]);
+  } catch (x) {
+    if (x instanceof CommanderError) code = x.exitCode === 0 ? 0 : 2;
+    else { const d = describeError(x); code = d.exitCode; err += d.message; }
+  } finally {
+    process.stdout.write = o;
+    process.stderr.write = e;
+  }
+  return { code, out, err };
+}
+
+test('requester CLI: prove --wait (0, files), status, list, book, quote, expiry (5), timeout (6), cancel', async (t) => {
+  const home = await mkdtemp(join(tmpdir(), 'sdk-cli-'));
+  const work = await mkdtemp(join(tmpdir(), 'sdk-cli-work-'));
+  const devnet = await startDevnet({ home: join(home, 'chain'), blockTimeMs: 100, rpcAddress: '127.0.0.1:0', logger: pino({ level: 'warn' }) });
+  process.env.PROOFBOOK_KEYRING_BACKEND = 'test';
+  const g = ['--home', home, '--node', devnet.rpcUrl];
+  let prover: ProofbookClient | undefined;
+  try {
+    await devnet.waitForHeight(1);
+    const imp = await cli([...g, 'keys', 'import-devnet']);
+    t.is(imp.code, 0, imp.err);
+    const wallet = await DirectSecp256k1HdWallet.fromMnemonic(DEVNET_MNEMONIC, { prefix: 'proof', hdPaths: [makeCosmoshubPath(4)] });
+    prover = await ProofbookClient.connect(devnet.rpcUrl, wallet, { pollIntervalMs: 100 });
+    const circuit = (await prover.circuits()).circuits.find((c) => c.name === 'hashchain')!;
+    await prover.bond(1_000_000n);
+    const { askId } = await prover.postAsk({ circuitId: circuit.id, price: 6_000n, capacity: 2n });
+
+    // quote before: two free units at 6000; one proof -> the second unit is left out and sets the price.
+    const q = await cli([...g, 'market', 'quote', '--circuit', 'hashchain', '--count', '1']);
+    t.is(q.code, 0, q.err);
+    t.regex(q.out, /likely price now: 6000uproof per proof/);
+    t.regex(q.out, /how this was estimated/);
+    const book = await cli([...g, 'market', 'book', '--circuit', circuit.id]);
+    t.is(book.code, 0, book.err);
+    t.regex(book.out, /6000\s+2\s+1/);
+
+    const input = join(work, 'input.json');
+    await writeFile(input, JSON.stringify({ preimage: '31337', nonce: '5' }));
+    const proving = cli([...g, 'request', 'prove', '--from', 'devnet0', '--circuit', 'hashchain', '--input', input, '--max-fee', '40000', '--window', '30', '--wait', '--timeout', '180']);
+    let done = false;
+    void proving.then(() => { done = true; });
+    let submitted = false;
+    for (let i = 0; i < 900 && !done && !submitted; i++) {
+      const { requests } = await prover.requests({ status: RequestStatus.REQUEST_STATUS_ASSIGNED });
+      const mine = requests.find((r) => r.assignment?.prover === prover!.address);
+      if (!mine) { await new Promise((r) => setTimeout(r, 100)); continue; }
+      const p = await proveWithSnarkjs(GENESIS_CIRCUIT.wasmPath, GENESIS_CIRCUIT.zkeyPath, JSON.parse(Buffer.from(mine.inputInline).toString()) as Record<string, unknown>, { singleThread: true });
+      await prover.submitProof(mine.id, p.proofJson, p.publicJson);
+      submitted = true;
+    }
+    const res = await proving;
+    t.is(res.code, 0, res.err + res.out);
+    t.regex(res.out, /submitted: request 1/);
+    t.regex(res.out, /assigned: prover proof1/);
+    t.regex(res.out, /proving: the prover has until height \d+/);
+    t.regex(res.out, /verified: proof accepted on chain at height \d+, paid 6000/);
+    const proof = JSON.parse(await readFile(join(work, 'proof.json'), 'utf8')) as unknown;
+    const pub = JSON.parse(await readFile(join(work, 'public.json'), 'utf8')) as string[];
+    t.is(pub[1], '5');
+    const vk = JSON.parse(await readFile(GENESIS_CIRCUIT.verificationKeyPath, 'utf8')) as unknown;
+    t.true(await (await loadSnarkjs()).groth16.verify(vk, pub, proof));
+
+    const st = await cli([...g, 'request', 'status', '1']);
+    t.is(st.code, 0, st.err);
+    t.regex(st.out, /request 1: FULFILLED/);
+    t.regex(st.out, /submitted[\s\S]*assigned[\s\S]*fulfilled/);
+    const stJson = await cli([...g, '-o', 'json', 'request', 'status', '1']);
+    t.is((JSON.parse(stJson.out) as { request: { status: string } }).request.status, 'REQUEST_STATUS_FULFILLED');
+    const list = await cli([...g, 'request', 'list', '--status', 'fulfilled']);
+    t.is(list.code, 0, list.err);
+    t.regex(list.out, /^1\s+FULFILLED/m);
+    t.is((await cli([...g, 'request', 'status', '99'])).code, 1);
+    t.is((await cli([...g, 'request', 'list', '--status', 'bogus'])).code, 2);
+
+    // No capacity left: expiry -> exit 5; a short timeout -> exit 6; cancel an open request.
+    await prover.cancelAsk(askId);
+    const exp = await cli([...g, 'request', 'prove', '--from', 'devnet0', '--circuit', 'hashchain', '--input', input, '--max-fee', '40000', '--window', '5', '--lifetime', '3', '--wait']);
+    t.is(exp.code, 5, exp.err + exp.out);
+    t.regex(exp.err, /expired without a proof/);
+    const to = await cli([...g, 'request', 'prove', '--from', 'devnet0', '--circuit', 'hashchain', '--input', input, '--max-fee', '40000', '--window', '5', '--lifetime', '500', '--wait', '--timeout', '1']);
+    t.is(to.code, 6, to.err + to.out);
+    t.regex(to.out, /queued: waiting in the book/);
+    const id = /submitted: request (\d+)/.exec(to.out)![1]!;
+    const cancel = await cli([...g, 'request', 'cancel', id, '--from', 'devnet0']);
+    t.is(cancel.code, 0, cancel.err);
+    t.regex((await cli([...g, 'request', 'status', id])).out, new RegExp(`request ${id}: CANCELLED`));
+    const badFee = await cli([...g, 'request', 'prove', '--from', 'devnet0', '--circuit', 'hashchain', '--input', input, '--max-fee', 'lots', '--window', '5']);
+    t.is(badFee.code, 2);
+  } finally {
+    delete process.env.PROOFBOOK_KEYRING_BACKEND;
+    prover?.disconnect();
+    await devnet.close();
+    await rm(home, { recursive: true, force: true });
+    await rm(work, { recursive: true, force: true });
+  }
+});
