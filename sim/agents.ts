@@ -1,6 +1,8 @@
 /**
  * The agent population and the demand stream of one run, drawn once from (scenario, seed, prover count) and shared by
- * every mechanism, so mechanisms are compared on identical provers and identical arrivals.
+ * every mechanism, so mechanisms are compared on identical provers and identical arrivals. Prover i's hardware draws
+ * depend only on (seed, i) and its labels are prefix-balanced, so smaller populations are prefixes of larger ones;
+ * the arrivals depend only on the seed, never on the prover count.
  */
 import { createHash } from 'node:crypto';
 import { addressFromBytes, type Address } from '../src/crypto/address.js';
@@ -26,6 +28,8 @@ export interface ProverAgent {
   /** Probability of crashing on a job, parts per million (0 for reliable provers). */
   crashPpm: number;
   coalition: boolean;
+  /** uproof per million constraints (costPerHour / speed, scaled): the ranking used by `pick: 'cheapest'`. */
+  costPerMConstraints: number;
   collateral: bigint;
 }
 
@@ -67,37 +71,60 @@ export function simAddress(label: string): Address {
   return addressFromBytes(createHash('sha256').update(`proofbook-sim/${label}`).digest().subarray(0, 20));
 }
 
-/** Largest-remainder apportionment of n items to shares, then a seeded shuffle of the labels. */
-function apportion(n: number, shares: readonly number[], rng: Rng): number[] {
+/**
+ * Prefix-balanced labels: item i takes the label with the largest deficit share*(i+1) - count (ties: lowest label),
+ * so every prefix of the population holds the shares as closely as integers allow. Populations of different sizes
+ * are therefore nested: the first 8 provers of the 64-prover world are the 8-prover world (the sweep compares like
+ * with like).
+ */
+function balancedLabels(n: number, shares: readonly number[], offset = 0): number[] {
+  if (offset > 0) return balancedLabels(n + offset, shares).slice(offset);
   const total = shares.reduce((a, b) => a + b, 0);
-  const exact = shares.map((s) => (s / total) * n);
-  const counts = exact.map(Math.floor);
-  let left = n - counts.reduce((a, b) => a + b, 0);
-  const order = exact.map((e, i) => ({ i, r: e - Math.floor(e) })).sort((a, b) => b.r - a.r || a.i - b.i);
-  for (let k = 0; left > 0; k++, left--) counts[order[k % order.length].i]++;
-  const labels: number[] = [];
-  counts.forEach((c, i) => {
-    for (let k = 0; k < c; k++) labels.push(i);
-  });
-  return rng.shuffle(labels);
+  const counts = shares.map(() => 0);
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    let best = 0;
+    let bestDeficit = -Infinity;
+    shares.forEach((sh, k) => {
+      const d = (sh / total) * (i + 1) - counts[k];
+      if (d > bestDeficit + 1e-12) {
+        best = k;
+        bestDeficit = d;
+      }
+    });
+    counts[best]++;
+    out.push(best);
+  }
+  return out;
 }
 
-function pickFlags(n: number, share: number, rng: Rng): boolean[] {
-  const k = Math.round(share * n);
-  const flags = Array.from({ length: n }, (_, i) => i < k);
-  return rng.shuffle(flags);
+/** Prefix-balanced flags: item i is flagged when round(share * (i+1)) exceeds the flags so far. */
+function balancedFlags(n: number, share: number, offset: number): boolean[] {
+  const out: boolean[] = [];
+  let k = 0;
+  for (let i = 0; i < n; i++) {
+    const want = Math.round(share * (i + 1 + offset)) - Math.round(share * offset);
+    out.push(want > k);
+    if (want > k) k++;
+  }
+  return out;
 }
 
 export function buildWorld(s: Scenario, seed: number, proverCount: number): World {
   const circuits = s.circuits.map((c, idx) => ({ idx, name: c.name, constraints: c.constraints }));
-  const hwRng = new Rng(seed, `hardware/${proverCount}`);
-  const hw = apportion(proverCount, s.hardware.map((h) => h.share), hwRng);
-  const strat = apportion(proverCount, s.strategies.map((x) => x.share), new Rng(seed, `strategy/${proverCount}`));
-  const flaky = pickFlags(proverCount, s.flaky.share, new Rng(seed, `flaky/${proverCount}`));
-  const coal = pickFlags(proverCount, s.coalition.share, new Rng(seed, `coalition/${proverCount}`));
-  const draw = new Rng(seed, `prover-draws/${proverCount}`);
+  const hw = balancedLabels(proverCount, s.hardware.map((h) => h.share));
+  // strategies are balanced within each hardware class (class k's pattern starts 3k steps later), so under- and
+  // over-bidders appear on every kind of hardware
+  const strat: number[] = [];
+  const perClass = s.hardware.map((_, k) => balancedLabels(proverCount, s.strategies.map((x) => x.share), 3 * k));
+  const seen = s.hardware.map(() => 0);
+  for (const k of hw) strat.push(perClass[k][seen[k]++]);
+  // offsets decorrelate the flag patterns from each other
+  const flaky = balancedFlags(proverCount, s.flaky.share, 1);
+  const coal = balancedFlags(proverCount, s.coalition.share, 2);
   const provers: ProverAgent[] = [];
   for (let i = 0; i < proverCount; i++) {
+    const draw = new Rng(seed, `prover/${i}`);
     const h = s.hardware[hw[i]];
     const st = s.strategies[strat[i]];
     provers.push({
@@ -111,9 +138,23 @@ export function buildWorld(s: Scenario, seed: number, proverCount: number): Worl
       strategy: st.kind,
       markupBps: st.markupBps,
       crashPpm: flaky[i] ? s.flaky.crashPpm : 0,
+      costPerMConstraints: 0,
       coalition: coal[i],
       collateral: BigInt(s.collateral),
     });
+  }
+  for (const p of provers) p.costPerMConstraints = (p.costPerHour * 1e6) / (p.speed * 3600);
+  const cheapest = (share: number): Set<number> => {
+    const k = Math.round(share * proverCount);
+    return new Set([...provers].sort((a, b) => a.costPerMConstraints - b.costPerMConstraints || a.idx - b.idx).slice(0, k).map((p) => p.idx));
+  };
+  if (s.flaky.pick === 'cheapest') {
+    const set = cheapest(s.flaky.share);
+    for (const p of provers) p.crashPpm = set.has(p.idx) ? s.flaky.crashPpm : 0;
+  }
+  if (s.coalition.pick === 'cheapest') {
+    const set = cheapest(s.coalition.share);
+    for (const p of provers) p.coalition = set.has(p.idx);
   }
   const requesters: RequesterAgent[] = [];
   s.requesters.forEach((rc, cls) => {

@@ -58,6 +58,19 @@ export function racingRatios(r: ScenarioResult): { provers: number; price: numbe
   return out;
 }
 
+/** One row per (run, prover): who the prover is and what it earned, spent and won. */
+export function proversCsv(r: ScenarioResult): string {
+  const lines = ['scenario,seed,mechanism,provers,prover,hardware,strategy,crashPpm,coalition,costPerHour,speed,capacity,wins,revenue,compute,slashed,profit'];
+  for (const run of r.runs) {
+    const o = run.outcome;
+    for (const p of run.world.provers) {
+      const profit = o.proverRevenue[p.idx] - o.proverCompute[p.idx] - o.proverSlashed[p.idx];
+      lines.push([r.scenario.name, r.seed, o.mechanism, run.world.provers.length, p.name, p.hardware, p.strategy, p.crashPpm, p.coalition ? 1 : 0, p.costPerHour, p.speed, p.capacity, o.proverWins[p.idx], o.proverRevenue[p.idx], o.proverCompute[p.idx], o.proverSlashed[p.idx], profit].join(','));
+    }
+  }
+  return lines.join('\n') + '\n';
+}
+
 /** Writes <name>-seed<N>.csv and the SVG plots; returns the paths written. */
 export function writeOutputs(r: ScenarioResult, dir: string): string[] {
   mkdirSync(dir, { recursive: true });
@@ -69,6 +82,7 @@ export function writeOutputs(r: ScenarioResult, dir: string): string[] {
     written.push(p);
   };
   put(`${base}.csv`, toCsv(r));
+  put(`${base}-provers.csv`, proversCsv(r));
   const mechs = [...new Set(r.runs.map((x) => x.metrics.mechanism))];
   if (r.proverCounts.length > 1) {
     put(`${base}-cost-vs-provers.svg`, lineChart({

@@ -73,9 +73,11 @@ export interface Scenario {
   hardware: HardwareClass[];
   strategies: Strategy[];
   /** Share of provers that crash on a job with probability crashPpm / 1e6. */
-  flaky: { share: number; crashPpm: number };
-  /** Share of provers in a coalition that refuses censored requesters. */
-  coalition: { share: number };
+  /** `pick`: 'spread' (default: spread evenly over the prover list) or 'cheapest' (the provers with the lowest cost
+   *  per constraint, i.e. the ones an auction picks first: the worst case for a market). */
+  flaky: { share: number; crashPpm: number; pick?: 'spread' | 'cheapest' };
+  /** Share of provers in a coalition that refuses censored requesters (pick as for flaky). */
+  coalition: { share: number; pick?: 'spread' | 'cheapest' };
   /** Bonded collateral per prover (uproof). */
   collateral: number;
   circuits: Circuit[];
@@ -133,6 +135,9 @@ export function validateScenario(s: Scenario): Scenario {
   if (!(s.flaky.share >= 0 && s.flaky.share <= 1)) fail('flaky.share must be in [0, 1]');
   posInt(s.flaky.crashPpm, 'flaky.crashPpm', true);
   if (!(s.coalition.share >= 0 && s.coalition.share <= 1)) fail('coalition.share must be in [0, 1]');
+  for (const [what, v] of [['flaky', s.flaky.pick], ['coalition', s.coalition.pick]] as const) {
+    if (v !== undefined && v !== 'spread' && v !== 'cheapest') fail(`${what}.pick must be 'spread' or 'cheapest'`);
+  }
   posInt(s.collateral, 'collateral');
   if (!Array.isArray(s.circuits) || s.circuits.length === 0 || s.circuits.length > 8) fail('circuits must list 1-8 circuits');
   for (const c of s.circuits) posInt(c.constraints, `circuit ${c.name}.constraints`);
