@@ -31,8 +31,7 @@ export class ArtifactCache {
   readonly dir: string;
   private readonly verified = new Set<string>();
   private readonly inflight = new Map<string, Promise<string>>();
-  private readonly localIndex = new Map<string, string>();
-  private localScanned = false;
+  private localIndex: Promise<Map<string, string>> | undefined;
 
   constructor(home: string, private readonly opts: { nodeUrl: string; searchDirs?: string[]; fetchTimeoutMs?: number; log?: (msg: string, extra?: object) => void }) {
     this.dir = path.join(home, 'worker', 'artifacts');
@@ -108,8 +107,8 @@ export class ArtifactCache {
 
   /** Hash index of the files in the search directories (one level deep), built once. */
   private async findLocal(sha: string): Promise<string | undefined> {
-    if (!this.localScanned) {
-      this.localScanned = true;
+    this.localIndex ??= (async () => {
+      const index = new Map<string, string>();
       for (const d of this.opts.searchDirs ?? []) {
         let names: string[];
         try {
@@ -122,14 +121,15 @@ export class ArtifactCache {
           const f = path.join(d, n);
           try {
             if (!(await fs.stat(f)).isFile()) continue;
-            this.localIndex.set(await sha256File(f), f);
+            index.set(await sha256File(f), f);
           } catch {
             // unreadable: skip
           }
         }
       }
-    }
-    return this.localIndex.get(sha);
+      return index;
+    })();
+    return (await this.localIndex).get(sha);
   }
 }
 

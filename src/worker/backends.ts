@@ -80,7 +80,9 @@ export class ThreadPool {
 
   private spawnThread(): void {
     // The thread script is plain ESM: no TypeScript loader needed in the thread.
-    const w = new Worker(THREAD_URL, { execArgv: [] });
+    // snarkjs pulls in the `web-worker` package, which, loaded off the main thread, takes the thread for one of its
+    // own workers and imports `workerData.mod`: hand it an empty module so it sets up and leaves the thread to us.
+    const w = new Worker(THREAD_URL, { execArgv: [], workerData: { mod: 'data:text/javascript,', type: 'module', name: 'proofbook-prover' } });
     w.on('message', (r: ThreadReply) => {
       const p = this.pending.get(w);
       if (!p || p.id !== r.id) return;

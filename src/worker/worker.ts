@@ -570,7 +570,7 @@ export class ProverWorker extends EventEmitter {
 
   private async manageAsks(): Promise<void> {
     const all = (await this.client.asks({ prover: this.address, pagination: { limit: 1000n } })).asks;
-    const live = all.filter((a) => a.expiryHeight > this.height);
+    const live = all.filter((a) => a.prover === this.address && a.expiryHeight > this.height);
     const stopTaking = this.breaker.open || this.stopping;
     for (const circuitId of this.cfg.circuits) {
       const cal = this.calibrations.get(circuitId);
@@ -702,6 +702,7 @@ export class ProverWorker extends EventEmitter {
     this.log.info({ held: this.jobsCache.length }, 'stopping');
     closeWs(this.ws);
     clearTimeout(this.wsRetry);
+    while (this.ticking) await sleep(20);
     try {
       await this.manageAsks();
     } catch (e) {

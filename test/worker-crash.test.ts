@@ -1,0 +1,126 @@
+/**
+ * Crash safety of the prover worker. Worker A runs as a child process (`cli/worker.ts worker start`), worker B
+ * in-process at a higher price. A is SIGKILLed mid-proof:
+ *  1. restarted on the same home, it resumes the assignment from its LevelDB job store and delivers it (or releases
+ *     it in time): never slashed, and the request is fulfilled;
+ *  2. left dead, its collateral is slashed at the deadline, the request is re-assigned, and B fulfils it.
+ * No request is left stuck.
+ */
+import test from 'ava';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pino from 'pino';
+import { startDevnet } from '../app/devnet/index.js';
+import { DEVNET_MNEMONIC } from '../genesis/index.js';
+import { Keyring } from '../src/keyring/index.js';
+import { ProofbookClient, RequestStatus } from '../src/client/proofbook.js';
+import { ProverWorker } from '../src/worker/worker.js';
+import { CIRCUIT, fulfilled, submitRequests, testConfig, waitAll, wallet } from '../src/worker/testing.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function startChild(home: string, node: string, cfg: string, logFile: string): ChildProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'cli/worker.ts', '--home', home, '--node', node, 'worker', 'start', '--key', 'prover', '--keyring-backend', 'test', '--config', cfg], {
+    cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const out = createWriteStream(logFile, { flags: 'a' });
+  child.stdout!.pipe(out);
+  child.stderr!.pipe(out);
+  return child;
+}
+
+async function waitForJobState(home: string, requestId: bigint, state: string, timeoutMs: number): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    try {
+      const s = JSON.parse(await readFile(join(home, 'worker', 'status.json'), 'utf8')) as { jobs: { requestId: string; state: string }[] };
+      if (s.jobs.some((j) => j.requestId === requestId.toString() && j.state === state)) return;
+    } catch {
+      // not written yet
+    }
+    await sleep(100);
+  }
+  throw new Error(`job ${requestId} never reached state ${state}`);
+}
+
+const killed = (c: ChildProcess) => new Promise<void>((r) => { if (c.exitCode !== null || c.signalCode !== null) r(); else c.once('exit', () => r()); });
+
+test('a SIGKILLed worker resumes after restart; left dead it is slashed and the other worker takes over', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'worker-crash-'));
+  const logger = pino({ level: 'warn' });
+  const devnet = await startDevnet({ home: join(dir, 'node'), blockTimeMs: 300, rpcAddress: '127.0.0.1:0', logger });
+  const homeA = join(dir, 'a');
+  const logA = join(dir, 'a.log');
+  let child: ChildProcess | undefined;
+  let b: ProverWorker | undefined;
+  let requester: ProofbookClient | undefined;
+  try {
+    await devnet.waitForHeight(2);
+    const { info } = await Keyring.forHome(homeA, { backend: 'test' }).add('prover', { mnemonic: DEVNET_MNEMONIC, hdPath: "m/44'/118'/0'/0/3" });
+    const cfgA = join(dir, 'a.json');
+    await writeFile(cfgA, JSON.stringify({
+      threads: 1, capacity: 1, bond: '1000000000', blockTimeMs: 300, pollIntervalMs: 250, cooldownMs: 0, askLifetimeBlocks: 20, logLevel: 'info',
+      pricing: { calibrationProofs: 1, fixedPrice: 1000 },
+    }));
+    child = startChild(homeA, devnet.rpcUrl, cfgA, logA);
+    b = await ProverWorker.start({
+      home: join(dir, 'b'), nodeUrl: devnet.rpcUrl, signer: await wallet(4), logger,
+      config: testConfig({ capacity: 1, bond: '1000000000', pricing: { calibrationProofs: 1, fixedPrice: 5000 } }),
+    });
+    requester = await ProofbookClient.connect(devnet.rpcUrl, await wallet(5), { pollIntervalMs: 100 });
+    const rq = requester;
+    // Both asks live before any request.
+    for (let i = 0; ; i++) {
+      const asks = (await rq.asks({ circuitId: CIRCUIT })).asks;
+      if (asks.some((a) => a.prover === info.address) && asks.some((a) => a.prover === b!.address)) break;
+      if (i > 600) throw new Error(`worker A never posted its ask; log:\n${await readFile(logA, 'utf8').catch(() => '')}`);
+      await sleep(200);
+    }
+
+    // --- 1. killed mid-proof, restarted: delivers (or releases in time), never slashed.
+    const [r1] = await submitRequests(rq, 1, { maxFee: 10_000n, window: 100n, lifetime: 1000n, seed: 11 });
+    await waitForJobState(homeA, r1!, 'proving', 60_000);
+    child.kill('SIGKILL');
+    await killed(child);
+    const held = (await rq.request(r1!)).request;
+    t.is(held.status, RequestStatus.REQUEST_STATUS_ASSIGNED);
+    t.is(held.assignment?.prover, info.address, 'A held the request when it died');
+    child = startChild(homeA, devnet.rpcUrl, cfgA, logA);
+    const [done1] = await waitAll(rq, [r1!], (r) => r.status === RequestStatus.REQUEST_STATUS_FULFILLED, 120_000);
+    const ev1 = done1!.history.filter((e) => e.prover === info.address).map((e) => e.event);
+    t.false(ev1.includes('slashed'), `A was not slashed: ${ev1.join(',')}`);
+    t.true(ev1.includes('fulfilled') || ev1.includes('released'), `A delivered or released in time: ${ev1.join(',')}`);
+
+    // --- 2. killed mid-proof, left dead: slashed at the deadline, B fulfils the request.
+    const bondedBefore = BigInt((await rq.prover(info.address)).prover!.bonded.find((c) => c.denom === 'uproof')!.amount);
+    const [r2] = await submitRequests(rq, 1, { maxFee: 10_000n, window: 40n, lifetime: 2000n, seed: 12 });
+    await waitForJobState(homeA, r2!, 'proving', 60_000);
+    child.kill('SIGKILL');
+    await killed(child);
+    child = undefined;
+    const [done2] = await waitAll(rq, [r2!], fulfilled, 150_000);
+    const h2 = done2!.history;
+    t.true(h2.some((e) => e.event === 'slashed' && e.prover === info.address), 'A was slashed for the missed deadline');
+    t.true(h2.some((e) => e.event === 'fulfilled' && e.prover === b!.address), 'B fulfilled the re-assigned request');
+    const bondedAfter = BigInt((await rq.prover(info.address)).prover!.bonded.find((c) => c.denom === 'uproof')!.amount);
+    t.true(bondedAfter < bondedBefore, `A's collateral was slashed (${bondedBefore} -> ${bondedAfter})`);
+    // Nothing stuck: no request is left OPEN or ASSIGNED.
+    for (const s of [RequestStatus.REQUEST_STATUS_OPEN, RequestStatus.REQUEST_STATUS_ASSIGNED]) t.is((await rq.requests({ status: s })).requests.length, 0);
+    // B's job store agrees.
+    t.true((await b!.allJobs()).some((j) => j.requestId === r2!.toString() && j.state === 'fulfilled'));
+  } catch (e) {
+    t.log(await readFile(logA, 'utf8').catch(() => '(no log)'));
+    throw e;
+  } finally {
+    if (child) { child.kill('SIGKILL'); await killed(child); }
+    await b?.stop();
+    requester?.disconnect();
+    await devnet.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
