@@ -83,9 +83,11 @@ Examples:
       const home = path.join(ctx.home, 'devnet');
       if (opts.reset) await fs.rm(home, { recursive: true, force: true });
       await fs.mkdir(home, { recursive: true });
-      const [{ startDevnet }, g] = await Promise.all([import('../app/devnet/index.js'), import('../genesis/index.js')]);
+      const [{ startDevnet }, g, { nodeArtifactHandler }] = await Promise.all([import('../app/devnet/index.js'), import('../genesis/index.js'), import('../app/artifacts-mount.js')]);
       const log = logger();
-      const devnet = await startDevnet({ home, chainId: opts.chainId, blockTimeMs: Number(opts.blockTime), rpcAddress, logger: log });
+      // Circuit artifacts (wasm, proving keys) by content hash at GET /artifacts/<sha256> on the RPC port.
+      const httpHandler = nodeArtifactHandler(ctx.home);
+      const devnet = await startDevnet({ home, chainId: opts.chainId, blockTimeMs: Number(opts.blockTime), rpcAddress, logger: log, httpHandler });
       keepAlive.value = true;
       let stopping = false;
       const stop = (signal: string) => {
@@ -133,6 +135,7 @@ export function startCommand(): Command {
   return new Command('start')
     .description('serve the proofbook application over ABCI to a CometBFT v0.38 node')
     .option('--abci <address>', 'ABCI listen address', 'tcp://127.0.0.1:26658')
+    .option('--artifacts-laddr <host:port>', 'also serve circuit artifacts at GET /artifacts/<sha256> on this address (off by default; the devnet serves them on its RPC port)')
     .addHelpText('after', `
 The app keeps its state in \${home}/data. Run CometBFT next to it with the same genesis app_state
 (see \`proofbook init --help\`) and point it at this address:
@@ -141,7 +144,7 @@ The app keeps its state in \${home}/data. Run CometBFT next to it with the same 
 
 Example:
   $ proofbook start --home ./node --abci tcp://127.0.0.1:26658`)
-    .action(async (opts: { abci: string }, cmd: Command) => {
+    .action(async (opts: { abci: string; artifactsLaddr?: string }, cmd: Command) => {
       const ctx = Ctx.of(cmd);
       if (!/^(tcp|unix):\/\//.test(opts.abci)) throw new CliError(`--abci must look like tcp://HOST:PORT or unix://PATH, got '${opts.abci}'`, EXIT.USAGE);
       const { startNode } = await import('../app/node.js');
@@ -149,5 +152,10 @@ Example:
       const node = await startNode({ home: ctx.home, abciAddress: opts.abci, logger: logger() });
       keepAlive.value = true;
       process.stderr.write(`proofbook app listening for CometBFT on ${node.abciAddress} (home ${ctx.home}); Ctrl-C to stop\n`);
+      if (opts.artifactsLaddr) {
+        const { startArtifactServer } = await import('../app/artifacts-mount.js');
+        const http = await startArtifactServer(ctx.home, opts.artifactsLaddr);
+        process.stderr.write(`circuit artifacts at ${http.url}/artifacts/<sha256>\n`);
+      }
     });
 }

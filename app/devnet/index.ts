@@ -4,6 +4,7 @@
  */
 import type pino from 'pino';
 import type { AbciApplication, SerialQueue } from '../abci/application.js';
+import type { HttpHandler } from './rpc.js';
 import { DevnetNode, type DevnetApp } from './node.js';
 import { RpcServer } from './rpc.js';
 import type { MempoolConfig } from './mempool.js';
@@ -29,6 +30,8 @@ export interface DevnetOptions {
   /** The application; default ProofbookApp opened on `home`. The devnet closes it on close(). */
   app?: AbciApplication & { queue: SerialQueue };
   logger?: pino.Logger;
+  /** Extra GET routes served on the RPC port (the CLI mounts the circuit artifact store at /artifacts/<sha256>). */
+  httpHandler?: HttpHandler;
   /** Mempool limits (CometBFT defaults: 5000 txs, 1 GiB, 1 MiB per tx, 10000-entry cache). */
   mempool?: Partial<MempoolConfig>;
   /** Test hooks (crash simulation). */
@@ -73,7 +76,7 @@ export async function startDevnet(opts: DevnetOptions): Promise<Devnet> {
   }
   let rpc: RpcServer;
   try {
-    rpc = await RpcServer.listen(node, opts.rpcAddress ?? DEFAULT_RPC_ADDRESS);
+    rpc = await RpcServer.listen(node, opts.rpcAddress ?? DEFAULT_RPC_ADDRESS, opts.httpHandler);
   } catch (err) {
     await node.close();
     await app.close();

@@ -149,6 +149,9 @@ function skipOf(page: bigint | undefined, perPage: number, total: number): numbe
   return (Number(p) - 1) * perPage;
 }
 
+/** An extra GET route mounted beside the RPC (e.g. /artifacts/<sha256>); returns false when the path is not its own. */
+export type HttpHandler = (req: http.IncomingMessage, res: http.ServerResponse) => boolean;
+
 export class RpcServer {
   private readonly server: http.Server;
   private readonly wss: WebSocketServer;
@@ -157,7 +160,7 @@ export class RpcServer {
   private unsubscribeBlocks: () => void;
   readonly nodeId: string;
 
-  private constructor(readonly node: DevnetNode, readonly address: string) {
+  private constructor(readonly node: DevnetNode, readonly address: string, private readonly extraHttp?: HttpHandler) {
     this.nodeId = Buffer.from(sha256(Buffer.concat([Buffer.from('node-id:'), Buffer.from(node.key.pubKey)]))).subarray(0, 20).toString('hex');
     this.methods = this.buildMethods();
     this.server = http.createServer((req, res) => { void this.handleHttp(req, res); });
@@ -174,12 +177,12 @@ export class RpcServer {
     this.unsubscribeBlocks = node.onBlock((ev) => this.publish(ev));
   }
 
-  static async listen(node: DevnetNode, address: string): Promise<RpcServer> {
+  static async listen(node: DevnetNode, address: string, extraHttp?: HttpHandler): Promise<RpcServer> {
     const m = /^(?:tcp:\/\/)?(\[[^\]]+\]|[^:]+):(\d+)$/.exec(address);
     if (!m) throw new Error(`invalid RPC address ${address}: expected host:port`);
     const host = m[1]!.replace(/^\[|\]$/g, '');
     const port = Number(m[2]);
-    const rpc = new RpcServer(node, address);
+    const rpc = new RpcServer(node, address, extraHttp);
     await new Promise<void>((resolve, reject) => {
       rpc.server.once('error', reject);
       rpc.server.listen(port, host, () => { rpc.server.off('error', reject); resolve(); });
@@ -205,6 +208,7 @@ export class RpcServer {
 
   private async handleHttp(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     try {
+      if (req.method === 'GET' && this.extraHttp?.(req, res)) return;
       const url = new URL(req.url ?? '/', 'http://localhost');
       const path = url.pathname.replace(/^\/+|\/+$/g, '');
       if (req.method === 'POST') {
