@@ -76,7 +76,10 @@ test.serial('reflection lists the services; MsgSend via BroadcastTx is read back
     // 1. Reflection: the services and methods, as a generic client sees them.
     const { stdout: services } = await run(BUF, ['curl', '--protocol', 'grpc', '--http2-prior-knowledge', '--reflect', '--list-services', `http://${addr}`]);
     const names = services.trim().split('\n').sort();
-    t.deepEqual(names, ['cosmos.tx.v1beta1.Service', 'proofbook.bond.v1.Query', 'proofbook.market.v1.Query', 'proofbook.verifier.v1.Query']);
+    t.deepEqual(names, [
+      'cosmos.auth.v1beta1.Query', 'cosmos.bank.v1beta1.Query', 'cosmos.tx.v1beta1.Service',
+      'proofbook.bond.v1.Query', 'proofbook.market.v1.Query', 'proofbook.verifier.v1.Query',
+    ]);
     const { stdout: methods } = await run(BUF, ['curl', '--protocol', 'grpc', '--http2-prior-knowledge', '--reflect', '--list-methods', `http://${addr}`]);
     for (const m of ['cosmos.tx.v1beta1.Service/BroadcastTx', 'cosmos.tx.v1beta1.Service/GetTx', 'proofbook.market.v1.Query/Book', 'proofbook.verifier.v1.Query/Circuits']) {
       t.true(methods.split('\n').includes(m), m);
@@ -123,6 +126,15 @@ test.serial('reflection lists the services; MsgSend via BroadcastTx is read back
 
     const search = await bufCurl(addr, '/cosmos.tx.v1beta1.Service/GetTxsEvent', { query: `transfer.recipient='${a1!.address}'`, limit: '10' });
     t.true(search.ok, JSON.stringify(search.body));
+    // Bank and auth queries through the same forwarding.
+    const bal = await bufCurl(addr, '/cosmos.bank.v1beta1.Query/Balance', { address: a1!.address, denom: 'uproof' });
+    t.true(bal.ok, JSON.stringify(bal.body));
+    t.is((bal.body.balance as { amount: string }).amount, (await signing.getBalance(a1!.address, 'uproof')).amount);
+    const acct = await bufCurl(addr, '/cosmos.auth.v1beta1.Query/Account', { address: a0!.address });
+    t.true(acct.ok, JSON.stringify(acct.body));
+    t.is((acct.body.account as { '@type': string; address: string }).address, a0!.address);
+    const noAcct = await bufCurl(addr, '/cosmos.auth.v1beta1.Query/Account', { address: 'proof1qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqh8kngq' });
+    t.false(noAcct.ok);
     t.true((search.body.txResponses as { txhash: string }[]).some((r) => r.txhash === resp.txhash));
     t.true(BigInt(search.body.total as string) >= 1n);
 

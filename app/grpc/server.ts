@@ -1,7 +1,7 @@
 /**
  * proofbook's gRPC API (@grpc/grpc-js) with server reflection (@grpc/reflection).
  *
- * - Every `Query` service declared under proto/proofbook/** is served generically: a method's request bytes are
+ * - Every `Query` service declared under proto/proofbook/** (and cosmos.bank/auth.v1beta1.Query) is served generically: a method's request bytes are
  *   validated (they must decode as the declared request type; a `pagination` field must be a valid page request) and
  *   forwarded unchanged to the app as an ABCI query at '/<package>.Query/<Method>'; the response bytes come back
  *   unchanged. App errors (log 'rpc error: code = NotFound desc = …') become the named gRPC status.
@@ -75,9 +75,12 @@ function protoFiles(dir: string): string[] {
   return out;
 }
 
-/** Loads proto/proofbook/** and the cosmos tx service with @grpc/proto-loader (as reflection needs them). */
+/** Loads proto/proofbook/**, the cosmos tx service and the bank/auth queries with @grpc/proto-loader. */
 export function loadPackageDefinition(): protoLoader.PackageDefinition {
-  const files = [...protoFiles(join(PROTO_DIR, 'proofbook')), 'cosmos/tx/v1beta1/service.proto'];
+  const files = [
+    ...protoFiles(join(PROTO_DIR, 'proofbook')),
+    'cosmos/tx/v1beta1/service.proto', 'cosmos/bank/v1beta1/query.proto', 'cosmos/auth/v1beta1/query.proto',
+  ];
   return protoLoader.loadSync(files, { includeDirs: [PROTO_DIR], keepCase: true, longs: String, enums: String, bytes: Array, defaults: false });
 }
 
@@ -402,7 +405,7 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<GrpcServ
 
   // Generic Query services: raw bytes in, raw bytes out.
   for (const [name, def] of Object.entries(pkg).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-    if (!isService(def) || !name.startsWith('proofbook.') || !name.endsWith('.Query')) continue;
+    if (!isService(def) || !name.endsWith('.Query')) continue;
     const raw: Record<string, grpc.MethodDefinition<Buffer, Buffer>> = {};
     const impl: grpc.UntypedServiceImplementation = {};
     for (const [method, m] of Object.entries(def)) {
