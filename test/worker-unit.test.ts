@@ -1,0 +1,135 @@
+/**
+ * Prover worker parts without a chain: config validation (errors name the field), the pricing formula, the
+ * content-addressed artifact cache (never hands out an unverified file), and the snarkjs thread pool (real proofs,
+ * checked with the chain's verifier).
+ */
+import test from 'ava';
+import http from 'node:http';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { askPrice, ConfigError, parseConfig } from '../src/worker/config.js';
+import { ArtifactCache, ArtifactError } from '../src/worker/artifacts.js';
+import { ProveError, SnarkjsPoolBackend } from '../src/worker/backends.js';
+import { JobStore } from '../src/worker/jobs.js';
+import { GENESIS_CIRCUIT, loadGenesisVerifyingKey } from '../src/zk/genesis.js';
+import { initZk, prepareVerifyingKey, verifyOne } from '../src/zk/verifier.js';
+import { proofFromSnarkjs, publicSignalsFromSnarkjs } from '../src/zk/groth16.js';
+
+const C = 'ab'.repeat(32);
+
+test('parseConfig fills defaults and names the bad field', (t) => {
+  const cfg = parseConfig({ circuits: [C], pricing: { costPerHourUproof: '7200000' } });
+  t.is(cfg.backend, 'snarkjs');
+  t.true(cfg.threads >= 1);
+  t.is(cfg.capacity, cfg.threads);
+  t.is(cfg.pricing.costPerHourUproof, 7_200_000n);
+  t.is(cfg.pricing.parallelEfficiencyPct, 80n);
+  const bad: [unknown, string][] = [
+    [{ circuits: [C], pricing: { costPerHourUproof: 1 }, bogus: 1 }, 'bogus'],
+    [{ circuits: [C], pricing: { costPerHourUproof: 1 }, backend: 'gpu' }, 'backend'],
+    [{ circuits: [C], pricing: { costPerHourUproof: 1 }, backend: 'command' }, 'command'],
+    [{ circuits: [C], pricing: { costPerHourUproof: 1 }, backend: 'command', command: { path: '' } }, 'command.path'],
+    [{ circuits: [C], pricing: { costPerHourUproof: 1 }, threads: 0 }, 'threads'],
+    [{ circuits: ['xyz'], pricing: { costPerHourUproof: 1 } }, 'circuits[0]'],
+    [{ circuits: [], pricing: { costPerHourUproof: 1 } }, 'circuits'],
+    [{ circuits: [C], pricing: { costPerHourUproof: -5 } }, 'pricing.costPerHourUproof'],
+    [{ circuits: [C], pricing: { costPerHourUproof: 1, parallelEfficiencyPct: 101 } }, 'pricing.parallelEfficiencyPct'],
+    [{ circuits: [C], pricing: { costPerHourUproof: 1, marginbps: 5 } }, 'pricing.marginbps'],
+    [{ circuits: [C], pricing: { costPerHourUproof: 0 } }, 'pricing.costPerHourUproof'],
+    [{ circuits: [C], pricing: { costPerHourUproof: 1 }, gasPrice: 'cheap' }, 'gasPrice'],
+    [{ circuits: [C], pricing: { costPerHourUproof: 1 }, bond: '1.5' }, 'bond'],
+    [[], '(root)'],
+  ];
+  for (const [raw, field] of bad) {
+    const e = t.throws(() => parseConfig(raw), { instanceOf: ConfigError }, JSON.stringify(raw));
+    t.is(e?.field, field, JSON.stringify(raw));
+    t.true(e!.message.includes(field));
+  }
+});
+
+test('askPrice: ceil(cost/h × seconds / 3600 / efficiency × (1 + margin)), floored at minPrice, fixedPrice overrides', (t) => {
+  const p = parseConfig({ circuits: [C], pricing: { costPerHourUproof: 3_600_000 } }).pricing; // 1000 uproof per second
+  t.is(askPrice(p, 1000n), 1500n); // 1000 / 0.8 × 1.2
+  t.is(askPrice(p, 1001n), 1502n); // 1501.5 rounded up
+  t.is(askPrice({ ...p, marginBps: 0n, parallelEfficiencyPct: 100n }, 2500n), 2500n);
+  t.is(askPrice({ ...p, minPrice: 10_000n }, 1000n), 10_000n);
+  t.is(askPrice({ ...p, costPerHourUproof: 1n }, 1n), 1n);
+  t.is(askPrice({ ...p, fixedPrice: 77n }, 123_456n), 77n);
+});
+
+test('ArtifactCache: only a file hashing to the registered sha256 enters the cache; bad sources are skipped', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'worker-art-'));
+  const good = Buffer.from('the real proving key bytes');
+  const sha = createHash('sha256').update(good).digest('hex');
+  let hits = 0;
+  // The "node" serves the wrong bytes under the right name.
+  const server = http.createServer((req, res) => { hits++; res.end(req.url === `/artifacts/${sha}` ? 'tampered' : ''); });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const port = (server.address() as { port: number }).port;
+  try {
+    const search = join(dir, 'local');
+    await mkdir(search);
+    const cache = new ArtifactCache(join(dir, 'home'), { nodeUrl: `http://127.0.0.1:${port}`, searchDirs: [search] });
+    await t.throwsAsync(cache.get({ sha256: sha, uri: `/artifacts/${sha}` }), { instanceOf: ArtifactError, message: /does not hash to/ });
+    t.true(hits >= 1);
+    // A correct local copy (any name) is found by content.
+    await writeFile(join(search, 'pk.bin'), good);
+    const cache2 = new ArtifactCache(join(dir, 'home'), { nodeUrl: `http://127.0.0.1:${port}`, searchDirs: [search] });
+    const p = await cache2.get({ sha256: sha, uri: `/artifacts/${sha}` });
+    t.is(p, join(dir, 'home', 'worker', 'artifacts', sha));
+    t.deepEqual(await readFile(p), good);
+    // A corrupted cache entry is not used: it is fetched again from a good source.
+    await writeFile(p, 'bit rot');
+    const cache3 = new ArtifactCache(join(dir, 'home'), { nodeUrl: `http://127.0.0.1:${port}`, searchDirs: [search] });
+    t.deepEqual(await readFile(await cache3.get({ sha256: sha, uri: '' })), good);
+    await t.throwsAsync(cache3.get({ sha256: 'zz', uri: '' }), { instanceOf: ArtifactError });
+  } finally {
+    server.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('SnarkjsPoolBackend proves in worker threads, jobs in parallel; proofs pass the chain verifier; bad input fails cleanly', async (t) => {
+  await initZk();
+  const vk = prepareVerifyingKey(loadGenesisVerifyingKey());
+  const pool = new SnarkjsPoolBackend(2);
+  try {
+    const job = (i: number) => ({ circuitId: 'genesis', wasmPath: GENESIS_CIRCUIT.wasmPath, zkeyPath: GENESIS_CIRCUIT.zkeyPath, input: { preimage: String(100 + i), nonce: String(i) } });
+    const outs = await Promise.all([0, 1, 2].map((i) => pool.prove(job(i))));
+    for (const [i, o] of outs.entries()) {
+      t.true(verifyOne(vk, proofFromSnarkjs(o.proof), publicSignalsFromSnarkjs(o.publicSignals)), `proof ${i}`);
+      t.is(o.publicSignals[1], String(i), 'nonce is the second public signal');
+      t.true(o.timing.totalMs >= o.timing.proveMs);
+    }
+    t.not(outs[0]!.publicSignals[0], outs[1]!.publicSignals[0]);
+    await t.throwsAsync(pool.prove({ ...job(0), input: { preimage: 'not a number' } }), { instanceOf: ProveError });
+    // The pool survives a failed job.
+    const again = await pool.prove(job(5));
+    t.true(verifyOne(vk, proofFromSnarkjs(again.proof), publicSignalsFromSnarkjs(again.publicSignals)));
+  } finally {
+    await pool.close();
+  }
+  await t.throwsAsync(pool.prove({ circuitId: 'x', wasmPath: '', zkeyPath: '', input: {} }), { instanceOf: ProveError, message: /closed/ });
+});
+
+test('JobStore keeps jobs in request id order across reopen', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'worker-jobs-'));
+  try {
+    let s = await JobStore.open(dir);
+    for (const id of ['10', '9', '100']) {
+      await s.put({ requestId: id, circuitId: C, state: id === '9' ? 'fulfilled' : 'proving', assignedHeight: '1', deadlineHeight: '50', price: '5', collateral: '10', attempts: 1, updatedAt: 0 });
+    }
+    await s.putCalibration({ circuitId: C, backend: 'snarkjs', parallelism: 2, proofs: 2, latencyMs: 900, msPerProof: 450, price: '10', at: 0 });
+    await s.close();
+    s = await JobStore.open(dir);
+    t.deepEqual((await s.all()).map((j) => j.requestId), ['9', '10', '100']);
+    t.deepEqual((await s.active()).map((j) => j.requestId), ['10', '100']);
+    t.is((await s.calibration(C, 'snarkjs'))?.msPerProof, 450);
+    t.is(await s.calibration(C, 'command'), undefined);
+    await s.close();
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
