@@ -143,6 +143,8 @@ test.serial('reflection lists the services; MsgSend via BroadcastTx is read back
     t.false(badTx.ok);
     t.is(badTx.body.code, 'invalid_argument');
     t.regex(badTx.body.message as string, /malformed tx bytes/);
+    const dup = await bufCurl(addr, '/cosmos.tx.v1beta1.Service/BroadcastTx', { tx_bytes: Buffer.from(txBytes).toString('base64'), mode: 'BROADCAST_MODE_SYNC' });
+    t.is(dup.body.code, 'already_exists', JSON.stringify(dup.body));
     const noMode = await bufCurl(addr, '/cosmos.tx.v1beta1.Service/BroadcastTx', { tx_bytes: Buffer.from(txBytes).toString('base64') });
     t.is(noMode.body.code, 'invalid_argument');
     t.regex(noMode.body.message as string, /broadcast mode/);

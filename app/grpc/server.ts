@@ -169,6 +169,15 @@ function txOfBytes(bytes: Uint8Array): Tx | undefined {
   }
 }
 
+/** CometBFT's mempool refusals (JSON-RPC errors, before CheckTx) as gRPC statuses. */
+function mempoolError(e: unknown): GrpcStatusError {
+  const msg = e instanceof Error ? e.message : String(e);
+  if (/already exists in cache/i.test(msg)) return new GrpcStatusError(grpc.status.ALREADY_EXISTS, `tx already in the mempool cache: ${msg}`);
+  if (/mempool is full/i.test(msg)) return new GrpcStatusError(grpc.status.RESOURCE_EXHAUSTED, msg);
+  if (/tx too large/i.test(msg)) return new GrpcStatusError(grpc.status.INVALID_ARGUMENT, msg);
+  return new GrpcStatusError(grpc.status.UNAVAILABLE, `broadcast failed: ${msg}`);
+}
+
 interface CometTx {
   tx: Uint8Array; hash: Uint8Array; height: number;
   result: { code: number; codespace?: string; log?: string; data?: Uint8Array; events: readonly { type: string; attributes: readonly { key: string; value: string }[] }[]; gasWanted: bigint; gasUsed: bigint };
@@ -232,7 +241,12 @@ class TxService {
     const comet = await this.client();
     switch (req.mode) {
       case BroadcastMode.BROADCAST_MODE_SYNC: {
-        const r = await comet.broadcastTxSync({ tx: req.txBytes });
+        let r;
+        try {
+          r = await comet.broadcastTxSync({ tx: req.txBytes });
+        } catch (e) {
+          throw mempoolError(e);
+        }
         return {
           txResponse: TxResponse.fromPartial({
             txhash: hexUpper(r.hash), code: r.code, codespace: r.codespace ?? '', rawLog: r.log ?? '',
@@ -241,7 +255,12 @@ class TxService {
         };
       }
       case BroadcastMode.BROADCAST_MODE_ASYNC: {
-        const r = await comet.broadcastTxAsync({ tx: req.txBytes });
+        let r;
+        try {
+          r = await comet.broadcastTxAsync({ tx: req.txBytes });
+        } catch (e) {
+          throw mempoolError(e);
+        }
         return { txResponse: TxResponse.fromPartial({ txhash: hexUpper(r.hash) }) };
       }
       case BroadcastMode.BROADCAST_MODE_BLOCK:
