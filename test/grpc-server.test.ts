@@ -126,6 +126,14 @@ test.serial('reflection lists the services; MsgSend via BroadcastTx is read back
 
     const search = await bufCurl(addr, '/cosmos.tx.v1beta1.Service/GetTxsEvent', { query: `transfer.recipient='${a1!.address}'`, limit: '10' });
     t.true(search.ok, JSON.stringify(search.body));
+    // Simulate a second (unbroadcast) send: gas comes back, nothing is committed.
+    const raw2 = await signing.sign(a0!.address, [{ typeUrl: '/cosmos.bank.v1beta1.MsgSend', value: { fromAddress: a0!.address, toAddress: a1!.address, amount: [{ denom: 'uproof', amount: '1' }] } }],
+      { amount: [{ denom: 'uproof', amount: '2000' }], gas: '200000' }, '');
+    const sim = await bufCurl(addr, '/cosmos.tx.v1beta1.Service/Simulate', { tx_bytes: Buffer.from(TxRaw.encode(raw2).finish()).toString('base64') });
+    t.true(sim.ok, JSON.stringify(sim.body));
+    t.true(BigInt((sim.body.gasInfo as { gasUsed: string }).gasUsed) > 0n);
+    const simBad = await bufCurl(addr, '/cosmos.tx.v1beta1.Service/Simulate', {});
+    t.is(simBad.body.code, 'invalid_argument');
     // Bank and auth queries through the same forwarding.
     const bal = await bufCurl(addr, '/cosmos.bank.v1beta1.Query/Balance', { address: a1!.address, denom: 'uproof' });
     t.true(bal.ok, JSON.stringify(bal.body));
