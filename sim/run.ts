@@ -27,10 +27,10 @@ export interface RunOptions {
   onProgress?: (msg: string) => void;
 }
 
-export async function runMechanism(w: World, m: MechanismName): Promise<Run> {
+export async function runMechanism(w: World, m: MechanismName, onProgress?: (msg: string) => void): Promise<Run> {
   if (m === 'proofbook') {
     const extras: ProofbookExtras = { txFailures: new Map(), accepted: 0, rejected: 0 };
-    const outcome = await runProofbook(w, extras);
+    const outcome = await runProofbook(w, extras, onProgress);
     return { world: w, outcome, metrics: computeMetrics(w, outcome), extras };
   }
   const outcome = m === 'racing' ? runRacing(w) : m === 'fixed' ? runFixed(w) : runRandom(w);
@@ -47,7 +47,7 @@ export async function runScenario(s: Scenario, opts: RunOptions = {}): Promise<S
     const w = buildWorld(s, seed, n);
     for (const m of mechanisms) {
       const t0 = process.hrtime.bigint();
-      const run = await runMechanism(w, m);
+      const run = await runMechanism(w, m, opts.onProgress);
       runs.push(run);
       const ms = Number(process.hrtime.bigint() - t0) / 1e6;
       opts.onProgress?.(`[${runs.length}/${total}] ${s.name} provers=${n} ${m}: ${run.metrics.delivered}/${run.metrics.requests} proofs, ${w.endBlock} blocks in ${(ms / 1000).toFixed(1)} s`);

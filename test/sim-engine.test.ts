@@ -175,3 +175,28 @@ test('outputs: CSV and SVG plots are written', async (t) => {
   t.true(svg.startsWith('<svg') && svg.includes('<polyline') && svg.trim().endsWith('</svg>'));
   t.is(readFileSync(files[0], 'utf8').trim().split('\n').length, 1 + 2 * 3);
 });
+
+test('npm run simulate entry point: writes results, same seed twice gives the same CSV, bad input exits 2', async (t) => {
+  const { execFile } = await import('node:child_process');
+  const { writeFileSync } = await import('node:fs');
+  const run = (args: string[]) =>
+    new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      execFile(process.execPath, ['--import', 'tsx', 'sim/main.ts', ...args], { cwd: process.cwd() }, (err, stdout, stderr) => {
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      });
+    });
+  const dir = mkdtempSync(join(tmpdir(), 'sim-cli-'));
+  const file = join(dir, 'tiny.json');
+  writeFileSync(file, JSON.stringify(small({ name: 'tiny', blocks: 30, drainBlocks: 20 })));
+  const a = await run(['--scenario', file, '--out', join(dir, 'a'), '--seed', '3', '--quiet']);
+  t.is(a.code, 0, a.stderr);
+  t.regex(a.stdout, /\| proofbook \| 6 /);
+  t.regex(a.stdout, /racing \/ proofbook/);
+  const b = await run(['--scenario', file, '--out', join(dir, 'b'), '--seed', '3', '--quiet']);
+  t.is(b.code, 0, b.stderr);
+  t.is(readFileSync(join(dir, 'a', 'tiny-seed3.csv'), 'utf8'), readFileSync(join(dir, 'b', 'tiny-seed3.csv'), 'utf8'));
+  writeFileSync(file, JSON.stringify({ ...small(), blocks: 0 }));
+  const bad = await run(['--scenario', file, '--out', join(dir, 'c'), '--quiet']);
+  t.is(bad.code, 2);
+  t.regex(bad.stderr, /blocks must be a positive integer/);
+});

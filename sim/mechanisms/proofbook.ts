@@ -259,7 +259,7 @@ export interface ProofbookExtras {
   rejected: number;
 }
 
-export async function runProofbook(w: World, extras?: ProofbookExtras): Promise<RunOutcome> {
+export async function runProofbook(w: World, extras?: ProofbookExtras, onProgress?: (msg: string) => void): Promise<RunOutcome> {
   backendReady ??= initVerifierBackend();
   await backendReady;
   const s = w.scenario;
@@ -353,6 +353,7 @@ export async function runProofbook(w: World, extras?: ProofbookExtras): Promise<
     pending.delete(h);
 
     const res = chain.runBlock(msgs);
+    if (onProgress && h % 100 === 0 && h < w.endBlock) onProgress(`  proofbook ${w.provers.length} provers: block ${h}/${w.endBlock}`);
     o.invariantBlocks++;
     for (const b of res.broken) o.invariantFailures.push(`h=${h}: ${b}`);
     res.results.forEach((r, i) => {
