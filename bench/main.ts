@@ -8,6 +8,7 @@ const sections: Record<string, () => Promise<{ run: (args: string[]) => Promise<
   verify: () => import('./verify.js'),
   matching: () => import('./matching.js'),
   store: () => import('./store.js'),
+  prove: () => import('./prove.js'),
 };
 
 const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));

@@ -64,7 +64,7 @@ test('a SIGKILLed worker resumes after restart; left dead it is slashed and the 
     const { info } = await Keyring.forHome(homeA, { backend: 'test' }).add('prover', { mnemonic: DEVNET_MNEMONIC, hdPath: "m/44'/118'/0'/0/3" });
     const cfgA = join(dir, 'a.json');
     await writeFile(cfgA, JSON.stringify({
-      threads: 1, capacity: 1, bond: '1000000000', blockTimeMs: 300, pollIntervalMs: 250, cooldownMs: 0, askLifetimeBlocks: 20, logLevel: 'info',
+      threads: 1, capacity: 1, bond: '1000000000', blockTimeMs: 300, pollIntervalMs: 250, cooldownMs: 0, askLifetimeBlocks: 30, logLevel: 'info',
       pricing: { calibrationProofs: 1, fixedPrice: 1000 },
     }));
     child = startChild(homeA, devnet.rpcUrl, cfgA, logA);
@@ -83,7 +83,7 @@ test('a SIGKILLed worker resumes after restart; left dead it is slashed and the 
     }
 
     // --- 1. killed mid-proof, restarted: delivers (or releases in time), never slashed.
-    const [r1] = await submitRequests(rq, 1, { maxFee: 10_000n, window: 100n, lifetime: 1000n, seed: 11 });
+    const [r1] = await submitRequests(rq, 1, { maxFee: 10_000n, window: 200n, lifetime: 2000n, seed: 11 });
     await waitForJobState(homeA, r1!, 'proving', 60_000);
     child.kill('SIGKILL');
     await killed(child);
@@ -98,12 +98,12 @@ test('a SIGKILLed worker resumes after restart; left dead it is slashed and the 
 
     // --- 2. killed mid-proof, left dead: slashed at the deadline, B fulfils the request.
     const bondedBefore = BigInt((await rq.prover(info.address)).prover!.bonded.find((c) => c.denom === 'uproof')!.amount);
-    const [r2] = await submitRequests(rq, 1, { maxFee: 10_000n, window: 40n, lifetime: 2000n, seed: 12 });
+    const [r2] = await submitRequests(rq, 1, { maxFee: 10_000n, window: 150n, lifetime: 3000n, seed: 12 });
     await waitForJobState(homeA, r2!, 'proving', 60_000);
     child.kill('SIGKILL');
     await killed(child);
     child = undefined;
-    const [done2] = await waitAll(rq, [r2!], fulfilled, 150_000);
+    const [done2] = await waitAll(rq, [r2!], fulfilled, 200_000);
     const h2 = done2!.history;
     t.true(h2.some((e) => e.event === 'slashed' && e.prover === info.address), 'A was slashed for the missed deadline');
     t.true(h2.some((e) => e.event === 'fulfilled' && e.prover === b!.address), 'B fulfilled the re-assigned request');

@@ -16,6 +16,9 @@ import type { OfflineDirectSigner } from '@cosmjs/proto-signing';
 import type { Comet38Client } from '@cosmjs/tendermint-rpc';
 import { ProofbookClient, ProofbookTxError, RequestStatus, type Request, type Circuit } from '../client/proofbook.js';
 import { normalizeNodeUrl } from '../client/tx.js';
+import { TYPE_URLS } from '../client/registry.js';
+import { MsgCancelAsk, MsgPostAsk } from '../gen/proofbook/market/v1/market.js';
+import type { EncodeObject } from '@cosmjs/proto-signing';
 import { decodeVerifyingKey, proofFromSnarkjs, publicSignalsFromSnarkjs } from '../zk/groth16.js';
 import { initZk, prepareVerifyingKey, verifyOne, type PreparedVk } from '../zk/verifier.js';
 import { ArtifactCache } from './artifacts.js';
@@ -74,6 +77,8 @@ function closeWs(c: Comet38Client | undefined): void {
   }
 }
 
+const PAUSE_MAX_BLOCKS = 1000n;
+
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Market errors that retrying cannot fix (codespace 'market'); everything else is retried with backoff. */
@@ -110,6 +115,12 @@ export class ProverWorker extends EventEmitter {
   private earnings = 0n;
   private jobsCache: Job[] = [];
   private tickCount = 0;
+  /**
+   * Requests released because they could not be finished in their window, per circuit: while any of them is still
+   * OPEN the circuit's ask stays withdrawn (the auction would only hand the same request back), for at most
+   * PAUSE_MAX_BLOCKS.
+   */
+  private readonly paused = new Map<string, { ids: Set<string>; until: bigint }>();
 
   private constructor(readonly opts: WorkerOptions, readonly client: ProofbookClient, store: JobStore, backend: ProverBackend) {
     super();
@@ -346,6 +357,7 @@ export class ProverWorker extends EventEmitter {
         ahead++;
         const remaining = wave * this.latencyMs(j.circuitId) + Math.max(this.latencyMs(j.circuitId) - elapsed, 0);
         if (this.height + this.blocksFor(remaining) + this.cfg.safetyBlocks > BigInt(j.deadlineHeight)) {
+          this.pause(j);
           this.startTask(j.requestId, () => this.release(j, `proof would not finish in time (${Math.round(elapsed)} ms in)`), true);
         }
         continue;
@@ -355,6 +367,7 @@ export class ProverWorker extends EventEmitter {
         const wave = Math.floor(ahead / P) + 1;
         const need = this.blocksFor(wave * this.latencyMs(j.circuitId)) + this.cfg.safetyBlocks;
         if (this.height + need > BigInt(j.deadlineHeight)) {
+          this.pause(j);
           this.startTask(j.requestId, () => this.release(j, `cannot finish by height ${j.deadlineHeight}: ${need} blocks needed at height ${this.height}`));
           continue;
         }
@@ -568,6 +581,29 @@ export class ProverWorker extends EventEmitter {
     return c;
   }
 
+  private pause(j: Job): void {
+    const p = this.paused.get(j.circuitId) ?? { ids: new Set<string>(), until: 0n };
+    p.ids.add(j.requestId);
+    p.until = this.height + PAUSE_MAX_BLOCKS;
+    this.paused.set(j.circuitId, p);
+    this.log.warn({ circuitId: j.circuitId, requestId: j.requestId }, 'ask withdrawn while a request too short for our speed is open');
+  }
+
+  /** Whether the circuit's ask is withdrawn (a request we could not finish in time is still waiting for a prover). */
+  private async isPaused(circuitId: string): Promise<boolean> {
+    const p = this.paused.get(circuitId);
+    if (!p) return false;
+    if (this.height >= p.until) { this.paused.delete(circuitId); return false; }
+    for (const id of [...p.ids]) {
+      const { request: r } = await this.client.request(BigInt(id));
+      // OPEN, or handed straight back to us (released in the same block as assigned): keep waiting.
+      const ours = r.status === RequestStatus.REQUEST_STATUS_ASSIGNED && r.assignment?.prover === this.address;
+      if (r.status !== RequestStatus.REQUEST_STATUS_OPEN && !ours) p.ids.delete(id);
+    }
+    if (p.ids.size === 0) { this.paused.delete(circuitId); return false; }
+    return true;
+  }
+
   private async manageAsks(): Promise<void> {
     const all = (await this.client.asks({ prover: this.address, pagination: { limit: 1000n } })).asks;
     const live = all.filter((a) => a.prover === this.address && a.expiryHeight > this.height);
@@ -575,29 +611,31 @@ export class ProverWorker extends EventEmitter {
     for (const circuitId of this.cfg.circuits) {
       const cal = this.calibrations.get(circuitId);
       const mine = live.filter((a) => a.circuitId === circuitId);
+      const paused = !stopTaking && await this.isPaused(circuitId);
       const price = cal ? BigInt(cal.price) : 0n;
       this.metrics.askPrice.set({ circuit: circuitId.slice(0, 16) }, Number(price));
-      const keep = !stopTaking && cal !== undefined && mine.length === 1 && BigInt(mine[0]!.price) === price
+      const keep = !stopTaking && !paused && cal !== undefined && mine.length === 1 && BigInt(mine[0]!.price) === price
         && mine[0]!.capacity === BigInt(this.cfg.capacity) && mine[0]!.expiryHeight - this.height > this.cfg.askLifetimeBlocks / 2n;
       if (keep) continue;
-      for (const a of mine) {
-        try {
-          await this.tx('cancel-ask', () => this.client.cancelAsk(a.id));
-          this.log.info({ askId: a.id.toString(), circuitId, reason: stopTaking ? (this.stopping ? 'stopping' : `breaker: ${this.breaker.reason}`) : 'refresh' }, 'ask cancelled');
-        } catch (e) {
-          this.log.warn({ askId: a.id.toString(), err: (e as Error).message }, 'cancel ask failed');
-        }
-      }
-      if (stopTaking || !cal) continue;
+      // Cancel and re-post in one transaction, so the prover is never without an ask in between.
+      const msgs: EncodeObject[] = mine.map((a) => ({ typeUrl: TYPE_URLS.cancelAsk, value: MsgCancelAsk.fromPartial({ prover: this.address, askId: a.id }) }));
       // Assignments still held through cancelled asks count against the new ask's capacity.
       const held = this.jobsCache.filter((j) => j.circuitId === circuitId).length;
       const capacity = BigInt(this.cfg.capacity - held);
-      if (capacity < 1n) continue;
+      const post = !stopTaking && !paused && cal !== undefined && capacity >= 1n;
+      if (post) {
+        msgs.push({
+          typeUrl: TYPE_URLS.postAsk,
+          value: MsgPostAsk.fromPartial({ prover: this.address, circuitId, price: price.toString(), capacity, expiryHeight: this.height + this.cfg.askLifetimeBlocks }),
+        });
+      }
+      if (msgs.length === 0) continue;
+      const reason = stopTaking ? (this.stopping ? 'stopping' : `breaker: ${this.breaker.reason}`) : paused ? 'paused: a request too short for our speed is open' : mine.length > 0 ? 'refresh' : 'new';
       try {
-        const r = await this.tx('post-ask', () => this.client.postAsk({ circuitId, price, capacity, lifetimeBlocks: this.cfg.askLifetimeBlocks }));
-        this.log.info({ askId: r.askId.toString(), circuitId, price: price.toString(), capacity: capacity.toString() }, 'ask posted');
+        await this.tx('asks', () => this.client.execute(msgs));
+        this.log.info({ circuitId, cancelled: mine.map((a) => a.id.toString()), posted: post ? { price: price.toString(), capacity: capacity.toString() } : null, reason }, 'asks updated');
       } catch (e) {
-        this.log.warn({ circuitId, err: (e as Error).message }, 'post ask failed');
+        this.log.warn({ circuitId, err: (e as Error).message, reason }, 'ask update failed');
       }
     }
     const after = await this.client.asks({ prover: this.address, pagination: { limit: 1000n } });
