@@ -133,3 +133,11 @@ test('JobStore keeps jobs in request id order across reopen', async (t) => {
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('examples/worker.json is a valid config', async (t) => {
+  const raw = JSON.parse(await readFile(new URL('../examples/worker.json', import.meta.url), 'utf8'));
+  const cfg = parseConfig(raw);
+  t.is(cfg.backend, 'snarkjs');
+  t.is(cfg.metricsPort, 9464);
+  t.is(cfg.bond, 10_000_000n);
+});
