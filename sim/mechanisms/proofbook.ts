@@ -11,7 +11,8 @@
  * request id || prover address bytes) when that request is ASSIGNED, on that circuit, to that prover, and it still
  * rejects a wrong public-signal count the way the real verifier does. Proving work is not executed either: its cost
  * and duration come from the prover's hardware model (agents.ts). Tx fees, gas and signatures are not simulated
- * (messages go straight to the handlers, as the tx pipeline would after its ante checks).
+ * (each message is protobuf encoded and decoded, then handed to its route's validateBasic + handle, as the tx
+ * pipeline would after its ante checks).
  */
 import { Context, type BlockInfo } from '../../app/context.js';
 import type { Module, MsgRoute } from '../../app/module.js';
@@ -199,28 +200,41 @@ export class SimChain {
     }
   }
 
-  /** Executes one block of messages (each message is its own tx) and checks every invariant. */
-  runBlock(msgs: readonly Msg[]): BlockResult {
+  /**
+   * Executes one block of messages (each message is its own tx) and checks every invariant. Each message goes through
+   * its protobuf type first (fromPartial, encode, decode), so handlers see exactly what the tx decoder would give them.
+   */
+  runBlock(input: readonly Msg[]): BlockResult {
     const h = this.height + 1n;
     const info = this.block(h);
     const blockCache = new CacheKV(this.base);
     const events: Event[] = [];
+    const msgs: (Msg | Error)[] = input.map((m) => {
+      const route = this.routes.get(m.typeUrl);
+      if (!route) return new Error(`no route for ${m.typeUrl}`);
+      try {
+        return { typeUrl: m.typeUrl, value: route.type.decode(route.type.encode(route.type.fromPartial(m.value)).finish()) };
+      } catch (e) {
+        return e as Error;
+      }
+    });
     for (const m of this.modules) if (m.beginBlock) this.hook(blockCache, info, m.beginBlock, events);
+    const decodable = msgs.filter((m): m is Msg => !(m instanceof Error));
     for (const m of this.modules) {
       if (!m.beforeTxs) continue;
       try {
-        m.beforeTxs(new Context(new CacheKV(blockCache), info, 'block'), msgs);
+        m.beforeTxs(new Context(new CacheKV(blockCache), info, 'block'), decodable);
       } catch {
         // ignored, as in the app
       }
     }
     const results: BlockResult['results'] = [];
     for (const msg of msgs) {
-      const route = this.routes.get(msg.typeUrl);
       const cache = new CacheKV(blockCache);
       const ctx = new Context(cache, info, 'deliver');
       try {
-        if (!route) throw new Error(`no route for ${msg.typeUrl}`);
+        if (msg instanceof Error) throw msg;
+        const route = this.routes.get(msg.typeUrl)!;
         route.validateBasic?.(msg.value);
         const response = route.handle(ctx, msg.value);
         cache.writeTo(blockCache);
