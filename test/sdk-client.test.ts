@@ -68,7 +68,7 @@ test('SDK: read calls, typed errors, waitForProof rejections and websocket progr
     t.true(q.suggestedMaxFee >= 7_000n);
     t.true(q.explanation.length > 0);
 
-    // A request that gets assigned: progress arrives over the websocket (polling every 10 minutes only).
+    // A request that gets assigned (in the block that includes it): the first check reports it.
     const statuses: string[] = [];
     const { requestId: r1 } = await requester.submitRequest({ circuitId: circuit.id, input: { preimage: '5', nonce: '6' }, maxFee: 20_000n, provingWindow: 50n, lifetimeBlocks: 500n });
     const ac = new AbortController();
@@ -95,7 +95,8 @@ test('SDK: read calls, typed errors, waitForProof rejections and websocket progr
     await prover.cancelAsk(askId);
     const { requestId: r2 } = await requester.submitRequest({ circuitId: circuit.id, input: { preimage: '7', nonce: '8' }, maxFee: 20_000n, provingWindow: 50n, lifetimeBlocks: 500n });
     t.is((await reader.request(r2)).request.status, RequestStatus.REQUEST_STATUS_OPEN);
-    const waitCancelled = requester.waitForProof(r2, { timeoutMs: 60_000, pollIntervalMs: 100 });
+    // Polling every 10 minutes only: the cancellation can only be noticed through the NewBlock websocket.
+    const waitCancelled = requester.waitForProof(r2, { timeoutMs: 60_000, pollIntervalMs: 600_000 });
     waitCancelled.catch(() => undefined);
     await requester.cancelRequest(r2);
     const ended = await t.throwsAsync(waitCancelled, { instanceOf: ProofbookRequestEndedError }) as ProofbookRequestEndedError;
