@@ -15,7 +15,7 @@ function fmt(v: number): string {
   const a = Math.abs(v);
   if (a >= 1e6) return (v / 1e6).toFixed(a >= 1e7 ? 0 : 1) + 'M';
   if (a >= 1e3) return (v / 1e3).toFixed(a >= 1e4 ? 0 : 1) + 'k';
-  if (a >= 10 || v === 0) return v.toFixed(0);
+  if (a >= 10 || Number.isInteger(v)) return v.toFixed(0);
   return v.toFixed(2);
 }
 
