@@ -20,7 +20,7 @@ import { GasPrice, QueryClient, SigningStargateClient, calculateFee, type Delive
 import { Comet38Client } from '@cosmjs/tendermint-rpc';
 import { makeCosmoshubPath } from '@cosmjs/amino';
 import { QueryBalanceRequest, QueryBalanceResponse, QuerySupplyOfRequest, QuerySupplyOfResponse } from 'cosmjs-types/cosmos/bank/v1beta1/query';
-import { createNet, findCometbft, type Net } from '../scripts/cometbft-net.js';
+import { createNet, findCometbft } from '../scripts/cometbft-net.js';
 import { DEVNET_MNEMONIC, defaultGenesis, devnetAccounts } from '../genesis/index.js';
 import { proofbookRegistry, TYPE_URLS } from '../src/client/registry.js';
 import { genesisCircuitId } from '../modules/verifier/index.js';
@@ -63,7 +63,12 @@ test('market on a 4-validator localnet: assign, miss -> slash + jail + re-assign
   const appState = defaultGenesis() as Record<string, any>;
   appState.bond = { ...appState.bond, params: { ...appState.bond.params, max_misses: '1' } };
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pb-comet-market-'));
-  const net = await createNet(dir, { validators: 4, app: 'proofbook', fast: true, appState, chainId: 'proofbook-market-e2e' });
+  // FAST_TIMEOUTS, but with a 500 ms commit pause so that an 8-block proving window is several seconds even when
+  // the (loaded) machine produces empty blocks quickly: the windows must outlast a snarkjs proof plus a tx's trip.
+  const net = await createNet(dir, {
+    validators: 4, app: 'proofbook', fast: true, appState, chainId: 'proofbook-market-e2e',
+    timeouts: { timeout_commit: '500ms', skip_timeout_commit: false },
+  });
   const clients: { disconnect(): void }[] = [];
   t.teardown(async () => {
     for (const c of clients) c.disconnect();
@@ -129,6 +134,8 @@ test('market on a 4-validator localnet: assign, miss -> slash + jail + re-assign
       await sleep(POLL_MS);
     }
   };
+  /** Wait until every node has committed height h, so queries to any node see the same state. */
+  const synced = (h: number) => Promise.all([0, 1, 2, 3].map((i) => net.waitForHeight(i, h, 60_000)));
   const expectOk = (r: DeliverTxResponse, what: string): DeliverTxResponse => {
     t.is(r.code, 0, `${what}: ${r.rawLog}`);
     if (r.code !== 0) throw new Error(`${what} failed: ${r.rawLog}`);
@@ -178,7 +185,8 @@ test('market on a 4-validator localnet: assign, miss -> slash + jail + re-assign
   const id = MsgSubmitRequestResponse.decode(sub.msgResponses[0]!.value).requestId;
   t.is(id, 1n);
   // Auction at the end of the same block: devnet1 (cheapest) gets it at the uniform price set by devnet2's unit.
-  const assigned = (await waitRequest(0, id, 'ASSIGNED', (r) => r.status === RequestStatus.REQUEST_STATUS_ASSIGNED)).request;
+  const asg = await waitRequest(0, id, 'ASSIGNED', (r) => r.status === RequestStatus.REQUEST_STATUS_ASSIGNED);
+  const assigned = asg.request;
   t.is(assigned.assignment!.prover, p1.address);
   t.is(assigned.assignment!.askId, askId1);
   t.is(assigned.assignment!.price, PRICE2.toString());
@@ -188,6 +196,7 @@ test('market on a 4-validator localnet: assign, miss -> slash + jail + re-assign
   t.is(deadline, BigInt(sub.height) + WINDOW);
   t.is(assigned.assignmentsCount, 1);
   t.deepEqual(Buffer.from(assigned.inputInline), exampleInput);
+  await synced(asg.height);
   t.deepEqual(await prover(2, p1.address), { bonded: BOND, locked: 2n * PRICE2, jailed: false });
   t.is((await prover(2, p2.address)).locked, 0n, 'exactly one prover holds the work');
   t.is(await balance(3, rq.address), r0 - TX_FEE - MAX_FEE);
@@ -200,9 +209,13 @@ test('market on a 4-validator localnet: assign, miss -> slash + jail + re-assign
   proving.catch(() => { /* awaited below */ });
 
   // ---- 3. devnet1 does not prove: at height deadline+1 it is slashed, jailed, and the request re-auctions to devnet2
-  const supplyBefore = await supply(1);
-  t.is(supplyBefore, genesisSupply, 'fees go to fee_collector; nothing else changes the supply');
-  const reassigned = (await waitRequest(1, id, 're-assigned', (r) => r.assignmentsCount >= 2, 120_000)).request;
+  const proved = await proving;
+  t.deepEqual(proved.publicJson, examplePublic);
+  t.log(`devnet2 proved in ${Math.round(proved.ms)} ms (at height ${await net.height(1)}; devnet1's deadline ${deadline})`);
+  const supplyBefore = genesisSupply; // fees go to fee_collector; only slashes change the supply here
+  const rea = await waitRequest(1, id, 're-assigned', (r) => r.assignmentsCount >= 2, 120_000);
+  const reassigned = rea.request;
+  await synced(rea.height);
   t.is(reassigned.status, RequestStatus.REQUEST_STATUS_ASSIGNED);
   t.is(reassigned.assignment!.prover, p2.address);
   t.is(reassigned.assignment!.askId, askId2);
@@ -225,15 +238,13 @@ test('market on a 4-validator localnet: assign, miss -> slash + jail + re-assign
   t.log(`devnet1 slashed ${slashed} at height ${deadline + 1n} (${compensated} to the requester, ${burned} burned); re-assigned to devnet2`);
 
   // ---- 4. devnet2 submits its proof through node 0
-  const proved = await proving;
-  t.deepEqual(proved.publicJson, examplePublic);
-  t.log(`devnet2 proved in ${Math.round(proved.ms)} ms`);
   const pr = expectOk(await p2via0.client.signAndBroadcast(p2.address, [{
     typeUrl: TYPE_URLS.submitProof,
     value: { prover: p2.address, requestId: id, proof: encodeProof(proved.proof), publicSignals: proved.publicJson },
   }], FEE, 'proof'), 'devnet2 submit proof');
   t.true(BigInt(pr.height) <= reassigned.assignment!.deadlineHeight);
-  const done = (await waitRequest(2, id, 'FULFILLED', (r) => r.status === RequestStatus.REQUEST_STATUS_FULFILLED)).request;
+  const ful = await waitRequest(2, id, 'FULFILLED', (r) => r.status === RequestStatus.REQUEST_STATUS_FULFILLED);
+  const done = ful.request;
   t.is(done.paidPrice, PRICE2.toString());
   t.is(done.fulfilledHeight, BigInt(pr.height));
   t.deepEqual(done.publicSignals, examplePublic);
@@ -241,7 +252,7 @@ test('market on a 4-validator localnet: assign, miss -> slash + jail + re-assign
   t.deepEqual(done.history.map((x) => x.event), ['submitted', 'assigned', 'slashed', 'assigned', 'fulfilled']);
   const protocolFee = (PRICE2 * 100n) / 10_000n; // protocol_fee_bps = 100
   // Balances on a node other than the one that took the proof.
-  await net.waitForHeight(3, pr.height);
+  await synced(Math.max(pr.height, ful.height));
   t.is(await balance(3, p2.address), b2start - TX_FEE + PRICE2 - protocolFee, 'prover: +price - protocol fee - its tx fee');
   t.is(await balance(3, rq.address), r0 - TX_FEE - MAX_FEE + compensated + (MAX_FEE - PRICE2), 'requester: refunded escrow - price');
   t.is(await balance(3, p1.address), b1start, 'devnet1 sent no tx after the request; its loss is bonded collateral');
@@ -252,8 +263,9 @@ test('market on a 4-validator localnet: assign, miss -> slash + jail + re-assign
 
   // ---- 5. every node's header app hash agrees at every height; the chain keeps going
   const finalHeight = Math.min(...await Promise.all([0, 1, 2, 3].map((i) => net.height(i))));
-  t.true(finalHeight > pr.height);
-  // header(h).app_hash is the state after block h-1: heights 2..finalHeight+1 cover blocks 1..finalHeight.
+  t.true(finalHeight >= pr.height);
+  // header(h).app_hash is the state after block h-1: heights 2..finalHeight+1 cover blocks 1..finalHeight
+  // (so also the block holding the proof).
   await Promise.all([0, 1, 2, 3].map((i) => net.waitForHeight(i, finalHeight + 1, 60_000)));
   for (let h = 1; h <= finalHeight + 1; h++) {
     const hashes = await Promise.all([0, 1, 2, 3].map((i) => net.headerAppHash(i, h)));
