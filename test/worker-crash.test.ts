@@ -98,6 +98,13 @@ test('a SIGKILLed worker resumes after restart; left dead it is slashed and the 
 
     // --- 2. killed mid-proof, left dead: slashed at the deadline, B fulfils the request.
     const bondedBefore = BigInt((await rq.prover(info.address)).prover!.bonded.find((c) => c.denom === 'uproof')!.amount);
+    // A's ask has free capacity again (after the restart it could only re-post once request 1 was done).
+    for (let i = 0; ; i++) {
+      const h = await rq.height();
+      if ((await rq.asks({ prover: info.address })).asks.some((a) => a.expiryHeight > h + 2n && a.capacity > a.active)) break;
+      if (i > 600) throw new Error('worker A never re-posted its ask');
+      await sleep(200);
+    }
     const [r2] = await submitRequests(rq, 1, { maxFee: 10_000n, window: 150n, lifetime: 3000n, seed: 12 });
     await waitForJobState(homeA, r2!, 'proving', 60_000);
     child.kill('SIGKILL');

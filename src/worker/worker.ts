@@ -98,6 +98,7 @@ export class ProverWorker extends EventEmitter {
   private readonly calibrations = new Map<string, Calibration>();
   private readonly tasks = new Map<string, Promise<void>>();
   private txChain: Promise<unknown> = Promise.resolve();
+  private asksLock: Promise<void> = Promise.resolve();
   private height = 0n;
   private lastHeightSeen: { height: bigint; at: number } | undefined;
   private blockMs: number;
@@ -280,6 +281,7 @@ export class ProverWorker extends EventEmitter {
       const id = r.id.toString();
       seen.add(id);
       const a = r.assignment!;
+      if (this.tasks.has(id)) continue; // a release/submit in flight settles it first; a new assignment is seen next tick
       const prev = this.jobsCache.find((j) => j.requestId === id) ?? await this.store.get(id);
       if (prev && !TERMINAL.has(prev.state) && prev.assignedHeight === a.assignedHeight.toString()) continue;
       const job: Job = {
@@ -604,7 +606,15 @@ export class ProverWorker extends EventEmitter {
     return true;
   }
 
-  private async manageAsks(): Promise<void> {
+  /** Serialized: a tick and stop() must not both act on the same asks. */
+  private manageAsks(): Promise<void> {
+    const run = () => this.updateAsks();
+    const p = this.asksLock.then(run, run);
+    this.asksLock = p.catch(() => undefined);
+    return p;
+  }
+
+  private async updateAsks(): Promise<void> {
     const all = (await this.client.asks({ prover: this.address, pagination: { limit: 1000n } })).asks;
     const live = all.filter((a) => a.prover === this.address && a.expiryHeight > this.height);
     const stopTaking = this.breaker.open || this.stopping;
