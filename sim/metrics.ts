@@ -101,8 +101,6 @@ export function percentile(sorted: readonly number[], q: number): number {
 const num = (x: bigint) => Number(x);
 
 export function computeMetrics(w: World, o: RunOutcome): Metrics {
-  const bs = w.scenario.blockSeconds;
-  void bs;
   let delivered = 0;
   let expired = 0;
   let paid = 0n;
