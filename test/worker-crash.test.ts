@@ -48,6 +48,24 @@ async function waitForJobState(home: string, requestId: bigint, state: string, t
   throw new Error(`job ${requestId} never reached state ${state}`);
 }
 
+async function readStatus(home: string): Promise<{ breaker: { open: boolean }; jobs: unknown[] } | undefined> {
+  try {
+    return JSON.parse(await readFile(join(home, 'worker', 'status.json'), 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+function runCli(args: string[]): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve) => {
+    const c = spawn(process.execPath, ['--import', 'tsx', 'cli/worker.ts', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    c.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
+    c.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
+    c.on('exit', (code) => resolve({ code, out }));
+  });
+}
+
 const killed = (c: ChildProcess) => new Promise<void>((r) => { if (c.exitCode !== null || c.signalCode !== null) r(); else c.once('exit', () => r()); });
 
 test('a SIGKILLed worker resumes after restart; left dead it is slashed and the other worker takes over', async (t) => {
@@ -120,6 +138,41 @@ test('a SIGKILLed worker resumes after restart; left dead it is slashed and the 
     for (const s of [RequestStatus.REQUEST_STATUS_OPEN, RequestStatus.REQUEST_STATUS_ASSIGNED]) t.is((await rq.requests({ status: s })).requests.length, 0);
     // B's job store agrees.
     t.true((await b!.allJobs()).some((j) => j.requestId === r2!.toString() && j.state === 'fulfilled'));
+
+    // --- 3. A restarts, learns it was slashed (breaker opens, cooldownMs 0 = manual), `worker resume` closes it;
+    // SIGTERM mid-proof finishes or releases the work, cancels the asks and exits 0.
+    child = startChild(homeA, devnet.rpcUrl, cfgA, logA);
+    for (let i = 0; ; i++) {
+      const s = await readStatus(homeA);
+      if (s?.breaker.open && s.jobs.length === 0) break;
+      if (i > 600) throw new Error('A never reported its breaker open after the slash');
+      await sleep(200);
+    }
+    const hb = await rq.height();
+    t.true((await rq.asks({ prover: info.address })).asks.every((a) => a.expiryHeight <= hb + 1n), 'no live asks while the breaker is open');
+    const cli = await runCli(['--home', homeA, 'worker', 'resume']);
+    t.is(cli.code, 0, cli.out);
+    for (let i = 0; ; i++) {
+      const h = await rq.height();
+      if ((await rq.asks({ prover: info.address })).asks.some((a) => a.expiryHeight > h + 2n && a.capacity > a.active)) break;
+      if (i > 600) throw new Error('A did not take work again after resume');
+      await sleep(200);
+    }
+    const [r3] = await submitRequests(rq, 1, { maxFee: 10_000n, window: 200n, lifetime: 2000n, seed: 13 });
+    await waitForJobState(homeA, r3!, 'proving', 60_000);
+    const st = await runCli(['--home', homeA, '-o', 'json', 'worker', 'status']);
+    t.is(st.code, 0, st.out);
+    t.is((JSON.parse(st.out) as { address: string }).address, info.address);
+    const exited = new Promise<number | null>((r) => child!.once('exit', (code) => r(code)));
+    child.kill('SIGTERM');
+    t.is(await exited, 0, 'graceful exit');
+    child = undefined;
+    const [done3] = await waitAll(rq, [r3!], fulfilled, 200_000);
+    const ev3 = done3!.history.filter((e) => e.prover === info.address).map((e) => e.event);
+    t.false(ev3.includes('slashed'), ev3.join(','));
+    t.true(ev3.includes('fulfilled') || ev3.includes('released'), ev3.join(','));
+    const h3 = await rq.height();
+    t.false((await rq.asks({ prover: info.address })).asks.some((a) => a.expiryHeight > h3), 'A cancelled its asks on the way out');
   } catch (e) {
     t.log(await readFile(logA, 'utf8').catch(() => '(no log)'));
     throw e;
