@@ -141,3 +141,24 @@ test('examples/worker.json is a valid config', async (t) => {
   t.is(cfg.metricsPort, 9464);
   t.is(cfg.bond, 10_000_000n);
 });
+
+test('WorkerMetrics serves Prometheus text on /metrics and JSON on /status', async (t) => {
+  const { WorkerMetrics } = await import('../src/worker/metrics.js');
+  const m = new WorkerMetrics('command');
+  m.jobs.set({ state: 'proving' }, 2);
+  m.provingSeconds.observe({ backend: 'command', circuit: 'abc' }, 1.5);
+  m.earnings.inc(1234);
+  m.slashes.inc({ kind: 'released' });
+  const srv = await m.serve(0, '127.0.0.1', () => ({ height: 42n, jobs: [] }));
+  try {
+    const text = await (await fetch(`http://127.0.0.1:${srv.port}/metrics`)).text();
+    t.regex(text, /proofbook_worker_jobs\{state="proving",backend="command"\} 2/);
+    t.regex(text, /proofbook_worker_proving_seconds_count\{backend="command",circuit="abc"\} 1/);
+    t.regex(text, /proofbook_worker_earnings_uproof\{backend="command"\} 1234/);
+    t.regex(text, /proofbook_worker_slashes_total\{kind="released",backend="command"\} 1/);
+    t.deepEqual(await (await fetch(`http://127.0.0.1:${srv.port}/status`)).json(), { height: '42', jobs: [] });
+    t.is((await fetch(`http://127.0.0.1:${srv.port}/nope`)).status, 404);
+  } finally {
+    await srv.close();
+  }
+});
