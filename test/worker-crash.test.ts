@@ -136,8 +136,13 @@ test('a SIGKILLed worker resumes after restart; left dead it is slashed and the 
     t.true(bondedAfter < bondedBefore, `A's collateral was slashed (${bondedBefore} -> ${bondedAfter})`);
     // Nothing stuck: no request is left OPEN or ASSIGNED.
     for (const s of [RequestStatus.REQUEST_STATUS_OPEN, RequestStatus.REQUEST_STATUS_ASSIGNED]) t.is((await rq.requests({ status: s })).requests.length, 0);
-    // B's job store agrees.
-    t.true((await b!.allJobs()).some((j) => j.requestId === r2!.toString() && j.state === 'fulfilled'));
+    // B's job store agrees (once its submit call has seen the tx in a block).
+    let bJob = false;
+    for (let i = 0; i < 100 && !bJob; i++) {
+      bJob = (await b!.allJobs()).some((j) => j.requestId === r2!.toString() && j.state === 'fulfilled');
+      if (!bJob) await sleep(100);
+    }
+    t.true(bJob, "B's job store records the fulfilment");
 
     // --- 3. A restarts, learns it was slashed (breaker opens, cooldownMs 0 = manual), `worker resume` closes it;
     // SIGTERM mid-proof finishes or releases the work, cancels the asks and exits 0.

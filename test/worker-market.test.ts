@@ -83,7 +83,12 @@ test('two workers at different prices fulfil 20 requests; the cheaper one is fil
     t.false(done.some((r) => r.history.some((e) => e.event === 'slashed' || e.event === 'released')));
     // Each worker's job DB agrees with the chain, and the earnings are the prices paid.
     for (const [w, n] of [[cheap, nc], [dear, nd]] as const) {
-      const jobs = (await w.allJobs()).filter((j) => j.state === 'fulfilled');
+      // The last submit calls may still be waiting to see their tx in a block.
+      let jobs = (await w.allJobs()).filter((j) => j.state === 'fulfilled');
+      for (let i = 0; i < 100 && jobs.length < n; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        jobs = (await w.allJobs()).filter((j) => j.state === 'fulfilled');
+      }
       t.is(jobs.length, n);
       t.is(w.activeJobs().length, 0);
       const earned = jobs.reduce((s, j) => s + BigInt(j.price), 0n);
