@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { startDevnet } from '../app/devnet/index.js';
-import { ProofbookClient } from '../src/client/proofbook.js';
+import { ProofbookClient, RequestStatus } from '../src/client/proofbook.js';
 import { CommandBackend, ProveError } from '../src/worker/backends.js';
 import { ProverWorker } from '../src/worker/worker.js';
 import { CIRCUIT, fulfilled, submitRequests, testConfig, waitAll, wallet } from '../src/worker/testing.js';
@@ -73,6 +73,28 @@ test('command backend: stand-in rapidsnark proofs verify, and the chain accepts 
       t.true(verifyOne(vk, proofFromSnarkjs((await rq.waitForProof(r.id, { timeoutMs: 10_000 })).proof), r.publicSignals.map(BigInt)));
     }
     t.regex(await w.metrics.registry.metrics(), /proofbook_worker_proving_seconds_count\{[^}]*backend="command"[^}]*\} 2/);
+
+    // A request whose window (2 blocks) is shorter than one measured proof: released at once (10 % of the collateral,
+    // never a miss), and the ask withdrawn while it is open; cancelling it brings the ask back.
+    const [short] = await submitRequests(rq, 1, { maxFee: 1000n, window: 2n, lifetime: 2000n, seed: 4 });
+    const [rel] = await waitAll(rq, [short!], (r) => r.history.some((e) => e.event === 'released' && e.prover === w!.address), 60_000);
+    t.false(rel!.history.some((e) => e.event === 'slashed'));
+    const liveAsks = async () => { const h = await rq!.height(); return (await rq!.asks({ prover: w!.address })).asks.filter((a) => a.expiryHeight > h); };
+    for (let i = 0; ; i++) {
+      const st = w.status();
+      const open = (await rq.request(short!)).request.status === RequestStatus.REQUEST_STATUS_OPEN;
+      if (open && (st.paused[CIRCUIT] ?? []).includes(short!.toString()) && (await liveAsks()).length === 0) break;
+      if (i > 300) throw new Error(`ask not withdrawn: ${JSON.stringify(st.paused)}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    t.false(w.breakerOpen, 'a timing release is not a failure');
+    await rq.cancelRequest(short!);
+    for (let i = 0; ; i++) {
+      if ((await liveAsks()).length === 1 && !(CIRCUIT in w.status().paused)) break;
+      if (i > 300) throw new Error('ask not re-posted after the short request left OPEN');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    t.pass();
   } finally {
     await w?.stop();
     rq?.disconnect();

@@ -51,6 +51,8 @@ export interface WorkerStatus {
   height: string;
   blockTimeMs: number;
   breaker: { open: boolean; reason?: string; until?: number };
+  /** Circuits whose ask is withdrawn while a request too short for our speed is open: circuit -> request ids. */
+  paused: Record<string, string[]>;
   stopping: boolean;
   asks: { id: string; circuitId: string; price: string; capacity: string; active: string; expiryHeight: string }[];
   calibrations: Calibration[];
@@ -704,6 +706,7 @@ export class ProverWorker extends EventEmitter {
       height: this.height.toString(),
       blockTimeMs: this.blockMs,
       breaker: this.breaker,
+      paused: Object.fromEntries([...this.paused.entries()].map(([c, p]) => [c, [...p.ids].sort()])),
       stopping: this.stopping,
       asks: this.asks,
       calibrations: [...this.calibrations.values()],
