@@ -5,6 +5,7 @@
  * fails is caught at calibration, before the worker takes any work.
  */
 import test from 'ava';
+import { spawn } from 'node:child_process';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +21,7 @@ import { initZk, prepareVerifyingKey, verifyOne } from '../src/zk/verifier.js';
 import { proofFromSnarkjs, publicSignalsFromSnarkjs } from '../src/zk/groth16.js';
 
 const SNARKJS = fileURLToPath(new URL('../node_modules/.bin/snarkjs', import.meta.url));
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 async function standIn(dir: string, name: string, body: string): Promise<string> {
   const p = join(dir, name);
@@ -88,6 +90,23 @@ test('command backend: stand-in rapidsnark proofs verify, and the chain accepts 
       await new Promise((r) => setTimeout(r, 200));
     }
     t.false(w.breakerOpen, 'a timing release is not a failure');
+
+    // `proofbook worker calibrate` on another home: measures with the command backend and stores the price.
+    const cfgFile = join(dir, 'cal.json');
+    await writeFile(cfgFile, JSON.stringify({ backend: 'command', command: { path: prover }, pricing: { calibrationProofs: 1, costPerHourUproof: 3_600_000, marginBps: 0, parallelEfficiencyPct: 100 } }));
+    const cal = await new Promise<{ code: number | null; out: string }>((resolve) => {
+      const c = spawn(process.execPath, ['--import', 'tsx', 'cli/worker.ts', '--home', join(dir, 'cal'), '--node', devnet.rpcUrl, '-o', 'json', 'worker', 'calibrate', '--circuit', CIRCUIT, '--config', cfgFile], { cwd: ROOT });
+      let out = '';
+      c.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+      c.stderr.on('data', (d: Buffer) => { out += d.toString(); });
+      c.on('exit', (code) => resolve({ code, out }));
+    });
+    t.is(cal.code, 0, cal.out);
+    const calJson = JSON.parse(cal.out) as { calibration: { backend: string; msPerProof: number; price: string }; stored: boolean };
+    t.is(calJson.calibration.backend, 'command');
+    t.true(calJson.stored);
+    // 1000 uproof per second of machine time, no margin, full efficiency: price = ceil(msPerProof).
+    t.is(calJson.calibration.price, String(calJson.calibration.msPerProof));
     await rq.cancelRequest(short!);
     for (let i = 0; ; i++) {
       if ((await liveAsks()).length === 1 && !(CIRCUIT in w.status().paused)) break;
