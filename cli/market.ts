@@ -12,7 +12,7 @@ import type { AccountData, EncodeObject } from '@cosmjs/proto-signing';
 import type { Comet38Client } from '@cosmjs/tendermint-rpc';
 import { Ctx, CliError, EXIT, toJson } from './common.js';
 import { addressArg } from './query.js';
-import { DEFAULT_GAS_ADJUSTMENT, txResultData, type TxFlags } from './tx.js';
+import { DEFAULT_GAS_ADJUSTMENT, resolveFee, txResultData, type TxFlags } from './tx.js';
 import { connectComet, simulateGas } from '../src/client/tx.js';
 import { proofbookRegistry, TYPE_URLS } from '../src/client/registry.js';
 import { coinsToProto, parseCoins } from '../src/types/coins.js';
@@ -77,40 +77,6 @@ function feeArg(s: string | undefined, what: string, dflt?: string): string | un
   const m = /^([0-9]+)(uproof)?$/.exec(s);
   if (!m) throw new CliError(`${what} must be an amount like 5000 or 5000uproof, got '${s}'`, EXIT.USAGE);
   return BigInt(m[1]).toString();
-}
-
-async function resolveFee(client: SigningStargateClient, comet: Comet38Client, signer: AccountData, msgs: EncodeObject[], f: TxFlags, defaultGas: number): Promise<StdFee> {
-  const { GasPrice, calculateFee } = await import('@cosmjs/stargate');
-  const parsePrice = (s: string): GasPrice => {
-    try {
-      return GasPrice.fromString(s);
-    } catch (e) {
-      throw new CliError(`bad --gas-prices '${s}': ${(e as Error).message}`, EXIT.USAGE, 'e.g. --gas-prices 0.001uproof');
-    }
-  };
-  if (f.fees === undefined && f.gasPrices === undefined) throw new CliError('no fee given', EXIT.USAGE, 'add --fees 5000uproof, or --gas auto --gas-prices 0.001uproof');
-  let gas: number;
-  if (f.gas === 'auto') {
-    const adj = Number(f.gasAdjustment ?? DEFAULT_GAS_ADJUSTMENT);
-    if (!(adj >= 1 && adj <= 10)) throw new CliError(`--gas-adjustment must be between 1 and 10, got '${f.gasAdjustment}'`, EXIT.USAGE);
-    const feeGuess = f.fees !== undefined ? coinsToProto(parseCoins(f.fees)) : calculateFee(defaultGas, parsePrice(f.gasPrices!)).amount;
-    const { sequence } = await client.getSequence(signer.address);
-    const simulated = await simulateGas(comet, client.registry, { pubkey: signer.pubkey, sequence }, msgs, f.memo ?? '', feeGuess);
-    gas = Math.ceil(Number(simulated) * adj);
-  } else if (f.gas !== undefined) {
-    if (!/^[1-9][0-9]{0,15}$/.test(f.gas)) throw new CliError(`--gas must be a positive integer or "auto", got '${f.gas}'`, EXIT.USAGE);
-    gas = Number(f.gas);
-  } else {
-    gas = defaultGas;
-  }
-  if (f.fees !== undefined) {
-    try {
-      return { amount: coinsToProto(parseCoins(f.fees)), gas: String(gas) };
-    } catch (e) {
-      throw new CliError(`bad --fees '${f.fees}': ${(e as Error).message}`, EXIT.USAGE, 'e.g. --fees 5000uproof');
-    }
-  }
-  return calculateFee(gas, parsePrice(f.gasPrices!));
 }
 
 /** Signs one market message with `f.from`, broadcasts, waits for the block, prints; exit 1 on failure. */

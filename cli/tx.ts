@@ -36,7 +36,11 @@ function addTxFlags(cmd: Command): Command {
     .option('--chain-id <id>', 'expected chain id (checked against the node; default: the node\'s)');
 }
 
-async function resolveFee(client: SigningStargateClient, comet: Comet38Client, signer: AccountData, msgs: EncodeObject[], f: TxFlags): Promise<StdFee> {
+/**
+ * The fee for `msgs` from the tx flags: --fees as given, or --gas-prices × gas, where gas is --gas N, or --gas auto
+ * (simulated with the fee coins the tx will carry, times --gas-adjustment), or `defaultGas`. Every tx command uses this.
+ */
+export async function resolveFee(client: SigningStargateClient, comet: Comet38Client, signer: AccountData, msgs: EncodeObject[], f: TxFlags, defaultGas: number = DEFAULT_GAS): Promise<StdFee> {
   const { GasPrice, calculateFee } = await import('@cosmjs/stargate');
   const parsePrice = (s: string): GasPrice => {
     try {
@@ -53,7 +57,7 @@ async function resolveFee(client: SigningStargateClient, comet: Comet38Client, s
     const adj = Number(f.gasAdjustment ?? DEFAULT_GAS_ADJUSTMENT);
     if (!(adj >= 1 && adj <= 10)) throw new CliError(`--gas-adjustment must be between 1 and 10, got '${f.gasAdjustment}'`, EXIT.USAGE);
     // Simulate with the fee coins the tx will carry (see simulateGas) so the fee deduction is counted.
-    const feeGuess = f.fees !== undefined ? coinsToProto(parseCoins(f.fees)) : calculateFee(DEFAULT_GAS, parsePrice(f.gasPrices!)).amount;
+    const feeGuess = f.fees !== undefined ? coinsToProto(parseCoins(f.fees)) : calculateFee(defaultGas, parsePrice(f.gasPrices!)).amount;
     const { sequence } = await client.getSequence(signer.address);
     const simulated = await simulateGas(comet, client.registry, { pubkey: signer.pubkey, sequence }, msgs, f.memo ?? '', feeGuess);
     gas = Math.ceil(Number(simulated) * adj);
@@ -61,9 +65,15 @@ async function resolveFee(client: SigningStargateClient, comet: Comet38Client, s
     if (!/^[1-9][0-9]{0,15}$/.test(f.gas)) throw new CliError(`--gas must be a positive integer or "auto", got '${f.gas}'`, EXIT.USAGE);
     gas = Number(f.gas);
   } else {
-    gas = DEFAULT_GAS;
+    gas = defaultGas;
   }
-  if (f.fees !== undefined) return { amount: coinsToProto(parseCoins(f.fees)), gas: String(gas) };
+  if (f.fees !== undefined) {
+    try {
+      return { amount: coinsToProto(parseCoins(f.fees)), gas: String(gas) };
+    } catch (e) {
+      throw new CliError(`bad --fees '${f.fees}': ${(e as Error).message}`, EXIT.USAGE, 'e.g. --fees 2000uproof');
+    }
+  }
   return calculateFee(gas, parsePrice(f.gasPrices!));
 }
 

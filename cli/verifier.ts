@@ -10,7 +10,7 @@ import { GasPrice, SigningStargateClient, calculateFee, type StdFee } from '@cos
 import type { AccountData, EncodeObject } from '@cosmjs/proto-signing';
 import type { Comet38Client } from '@cosmjs/tendermint-rpc';
 import { Ctx, CliError, EXIT } from './common.js';
-import { DEFAULT_GAS, DEFAULT_GAS_ADJUSTMENT, txResultData, type TxFlags } from './tx.js';
+import { DEFAULT_GAS_ADJUSTMENT, resolveFee, txResultData, type TxFlags } from './tx.js';
 import { connectComet, simulateGas } from '../src/client/tx.js';
 import { proofbookRegistry, TYPE_URLS } from '../src/client/registry.js';
 import { coinsToProto, parseCoins } from '../src/types/coins.js';
@@ -117,26 +117,6 @@ function parsePrice(s: string): GasPrice {
   }
 }
 
-async function resolveFee(client: SigningStargateClient, comet: Comet38Client, signer: AccountData, msgs: EncodeObject[], f: TxFlags): Promise<StdFee> {
-  if (f.fees === undefined && f.gasPrices === undefined) throw new CliError('no fee given', EXIT.USAGE, 'add --fees 5000uproof, or --gas auto --gas-prices 0.001uproof');
-  let gas: number;
-  if (f.gas === 'auto') {
-    const adj = Number(f.gasAdjustment ?? DEFAULT_GAS_ADJUSTMENT);
-    if (!(adj >= 1 && adj <= 10)) throw new CliError(`--gas-adjustment must be between 1 and 10, got '${f.gasAdjustment}'`, EXIT.USAGE);
-    const feeGuess = f.fees !== undefined ? coinsToProto(parseCoins(f.fees)) : calculateFee(DEFAULT_GAS, parsePrice(f.gasPrices!)).amount;
-    const { sequence } = await client.getSequence(signer.address);
-    const simulated = await simulateGas(comet, client.registry, { pubkey: signer.pubkey, sequence }, msgs, f.memo ?? '', feeGuess);
-    gas = Math.ceil(Number(simulated) * adj);
-  } else if (f.gas !== undefined) {
-    if (!/^[1-9][0-9]{0,15}$/.test(f.gas)) throw new CliError(`--gas must be a positive integer or "auto", got '${f.gas}'`, EXIT.USAGE);
-    gas = Number(f.gas);
-  } else {
-    gas = REGISTER_DEFAULT_GAS;
-  }
-  if (f.fees !== undefined) return { amount: coinsToProto(parseCoins(f.fees)), gas: String(gas) };
-  return calculateFee(gas, parsePrice(f.gasPrices!));
-}
-
 /** Registration costs ~250k gas (verify_gas_base for the key checks plus writes of a ~600-byte record). */
 export const REGISTER_DEFAULT_GAS = 400_000;
 
@@ -197,7 +177,7 @@ Example:
         if (f.chainId !== undefined && f.chainId !== chainId) throw new CliError(`--chain-id ${f.chainId} does not match the node's chain id ${chainId}`, EXIT.USAGE);
         const msgs: EncodeObject[] = [{ typeUrl: TYPE_URLS.registerCircuit, value: built.msg }];
         const [account] = await wallet.getAccounts();
-        const fee = await resolveFee(client, comet, account, msgs, f);
+        const fee = await resolveFee(client, comet, account, msgs, f, REGISTER_DEFAULT_GAS);
         const r = await client.signAndBroadcast(key.address, msgs, fee, f.memo ?? '');
         const data = { ...txResultData(r), circuitId: built.circuitId, stagedArtifacts: staged };
         if (r.code === 0 && r.msgResponses[0]) data.circuitId = MsgRegisterCircuitResponse.decode(r.msgResponses[0].value).circuitId;
