@@ -55,6 +55,14 @@ const EXTENSIONS: readonly { name: string; load: () => Promise<{ tx: Command; qu
   { name: 'verifier', load: async () => { const m = await import('./verifier.js'); return { tx: m.verifierTxCommand(), query: m.verifierQueryCommand() }; } },
 ];
 
+/** Top-level command groups, loaded only when named (or for help) to keep every other command's start-up fast. */
+const TOP_LEVEL: readonly { name: string; load: () => Promise<Command> }[] = [
+  { name: 'request', load: async () => (await import('./request.js')).requestCommand() },
+  { name: 'market', load: async () => (await import('./market-book.js')).marketCommand() },
+  { name: 'worker', load: async () => (await import('./worker.js')).workerCommand() },
+  { name: 'simulate', load: async () => (await import('./simulate.js')).simulateCommand() },
+];
+
 export async function mountExtensions(program: Command, argv: string[]): Promise<void> {
   const args = argv.slice(2);
   const words = args.filter((a) => !a.startsWith('-'));
@@ -70,6 +78,13 @@ export async function mountExtensions(program: Command, argv: string[]): Promise
       parent.addCommand(cmd);
       overrideExit(cmd);
     }
+  }
+  for (const top of TOP_LEVEL) {
+    if (!help && words[0] !== top.name) continue;
+    if (program.commands.some((c) => c.name() === top.name)) continue;
+    const cmd = await top.load();
+    program.addCommand(cmd);
+    overrideExit(cmd);
   }
 }
 

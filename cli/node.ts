@@ -63,6 +63,7 @@ export function devnetCommand(): Command {
     .description('run a single-process development chain (in-process consensus) with 10 funded accounts')
     .option('--block-time <ms>', 'block interval in milliseconds', '1000')
     .option('--rpc-laddr <host:port>', 'CometBFT-compatible RPC listen address', '127.0.0.1:26657')
+    .option('--grpc-laddr <host:port|off>', 'gRPC listen address (module queries, cosmos.tx.v1beta1.Service, reflection)', '127.0.0.1:9090')
     .option('--chain-id <id>', 'chain id (default: the devnet default)')
     .option('--reset', 'delete the devnet state (${home}/devnet) before starting')
     .addHelpText('after', `
@@ -76,7 +77,7 @@ Examples:
   $ npm start
   $ proofbook devnet --home /tmp/pb --rpc-laddr 127.0.0.1:36657 --block-time 200 --reset
   $ proofbook keys import-devnet && proofbook tx bank send devnet0 proof1… 1000uproof --fees 2000uproof`)
-    .action(async (opts: { blockTime: string; rpcLaddr: string; chainId?: string; reset?: boolean }, cmd: Command) => {
+    .action(async (opts: { blockTime: string; rpcLaddr: string; grpcLaddr: string; chainId?: string; reset?: boolean }, cmd: Command) => {
       const ctx = Ctx.of(cmd);
       if (!/^[1-9][0-9]{0,6}$/.test(opts.blockTime)) throw new CliError(`--block-time must be a positive number of ms, got '${opts.blockTime}'`, EXIT.USAGE);
       const rpcAddress = parseListenAddress(opts.rpcLaddr);
@@ -87,7 +88,7 @@ Examples:
       const log = logger();
       // Circuit artifacts (wasm, proving keys) by content hash at GET /artifacts/<sha256> on the RPC port.
       const httpHandler = nodeArtifactHandler(ctx.home);
-      const devnet = await startDevnet({ home, chainId: opts.chainId, blockTimeMs: Number(opts.blockTime), rpcAddress, logger: log, httpHandler });
+      const devnet = await startDevnet({ home, chainId: opts.chainId, blockTimeMs: Number(opts.blockTime), rpcAddress, logger: log, httpHandler, grpcAddress: opts.grpcLaddr === 'off' ? undefined : opts.grpcLaddr });
       keepAlive.value = true;
       let stopping = false;
       const stop = (signal: string) => {
@@ -108,11 +109,12 @@ Examples:
         accounts.push({ index: a.index, address: a.address, hdPath: a.hdPath, balance: `${bal.amount}${bal.denom}` });
       }
       client.disconnect();
-      const data = { rpcUrl: devnet.rpcUrl, chainId: status.nodeInfo.network, height: status.syncInfo.latestBlockHeight, home, accounts };
+      const data = { rpcUrl: devnet.rpcUrl, grpc: devnet.grpcAddress ?? null, chainId: status.nodeInfo.network, height: status.syncInfo.latestBlockHeight, home, accounts };
       ctx.print(data, () =>
         [
           'proofbook devnet is running',
           `  RPC:      ${data.rpcUrl}`,
+          `  gRPC:     ${data.grpc ?? 'off'}`,
           `  chain id: ${data.chainId}`,
           `  home:     ${data.home}`,
           '',
@@ -135,6 +137,8 @@ export function startCommand(): Command {
   return new Command('start')
     .description('serve the proofbook application over ABCI to a CometBFT v0.38 node')
     .option('--abci <address>', 'ABCI listen address', 'tcp://127.0.0.1:26658')
+    .option('--grpc-laddr <host:port>', 'also serve gRPC here (queries forwarded to --rpc, the CometBFT node), e.g. 127.0.0.1:9090; off by default')
+    .option('--rpc <url>', 'the CometBFT node\'s RPC, used by the gRPC server for broadcast and tx lookup', 'http://127.0.0.1:26657')
     .option('--artifacts-laddr <host:port>', 'also serve circuit artifacts at GET /artifacts/<sha256> on this address (off by default; the devnet serves them on its RPC port)')
     .addHelpText('after', `
 The app keeps its state in \${home}/data. Run CometBFT next to it with the same genesis app_state
@@ -144,7 +148,7 @@ The app keeps its state in \${home}/data. Run CometBFT next to it with the same 
 
 Example:
   $ proofbook start --home ./node --abci tcp://127.0.0.1:26658`)
-    .action(async (opts: { abci: string; artifactsLaddr?: string }, cmd: Command) => {
+    .action(async (opts: { abci: string; artifactsLaddr?: string; grpcLaddr?: string; rpc: string }, cmd: Command) => {
       const ctx = Ctx.of(cmd);
       if (!/^(tcp|unix):\/\//.test(opts.abci)) throw new CliError(`--abci must look like tcp://HOST:PORT or unix://PATH, got '${opts.abci}'`, EXIT.USAGE);
       const { startNode } = await import('../app/node.js');
@@ -156,6 +160,11 @@ Example:
         const { startArtifactServer } = await import('../app/artifacts-mount.js');
         const http = await startArtifactServer(ctx.home, opts.artifactsLaddr);
         process.stderr.write(`circuit artifacts at ${http.url}/artifacts/<sha256>\n`);
+      }
+      if (opts.grpcLaddr) {
+        const { startGrpcServer, rpcQuery } = await import('../app/grpc/index.js');
+        const grpc = await startGrpcServer({ address: opts.grpcLaddr, rpcUrl: opts.rpc, query: rpcQuery(opts.rpc), logger: logger() });
+        process.stderr.write(`gRPC on ${grpc.address} (via CometBFT RPC ${opts.rpc})\n`);
       }
     });
 }

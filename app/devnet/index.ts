@@ -30,6 +30,8 @@ export interface DevnetOptions {
   /** The application; default ProofbookApp opened on `home`. The devnet closes it on close(). */
   app?: AbciApplication & { queue: SerialQueue };
   logger?: pino.Logger;
+  /** host:port for the gRPC server (module Query services, cosmos.tx.v1beta1.Service, reflection); off when unset. */
+  grpcAddress?: string;
   /** Extra GET routes served on the RPC port (the CLI mounts the circuit artifact store at /artifacts/<sha256>). */
   httpHandler?: HttpHandler;
   /** Mempool limits (CometBFT defaults: 5000 txs, 1 GiB, 1 MiB per tx, 10000-entry cache). */
@@ -43,6 +45,8 @@ export interface DevnetOptions {
 
 export interface Devnet {
   readonly rpcUrl: string;
+  /** Bound gRPC address, when the gRPC server runs. */
+  readonly grpcAddress?: string;
   readonly app: DevnetApp;
   readonly node: DevnetNode;
   height(): bigint;
@@ -82,7 +86,17 @@ export async function startDevnet(opts: DevnetOptions): Promise<Devnet> {
     await app.close();
     throw err;
   }
-  log?.info({ rpc: rpc.url, chainId: node.chainId, height: node.height.toString() }, 'devnet started');
+  let grpc: { address: string; close(): Promise<void> } | undefined;
+  if (opts.grpcAddress) {
+    try {
+      const { startGrpcServer } = await import('../grpc/index.js');
+      grpc = await startGrpcServer({ address: opts.grpcAddress, rpcUrl: rpc.url, query: (p, d) => node.query(p, d, 0n, false), logger: opts.logger });
+    } catch (err) {
+      // The chain is still useful without gRPC (e.g. a second devnet on the same machine): say so and go on.
+      log?.warn({ err: (err as Error).message, grpc: opts.grpcAddress }, 'gRPC server not started');
+    }
+  }
+  log?.info({ rpc: rpc.url, grpc: grpc?.address, chainId: node.chainId, height: node.height.toString() }, 'devnet started');
 
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
@@ -98,6 +112,7 @@ export async function startDevnet(opts: DevnetOptions): Promise<Devnet> {
 
   return {
     rpcUrl: rpc.url,
+    grpcAddress: grpc?.address,
     app,
     node,
     height: () => node.height,
@@ -107,6 +122,7 @@ export async function startDevnet(opts: DevnetOptions): Promise<Devnet> {
       if (stopped) return;
       stopped = true;
       if (timer) clearTimeout(timer);
+      await grpc?.close();
       await rpc.close();
       await node.close();
       await app.close();
