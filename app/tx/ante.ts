@@ -6,7 +6,7 @@
 import { PubKey as Secp256k1PubKey } from 'cosmjs-types/cosmos/crypto/secp256k1/keys';
 import { SignDoc } from 'cosmjs-types/cosmos/tx/v1beta1/tx';
 import { SignMode } from 'cosmjs-types/cosmos/tx/signing/v1beta1/signing';
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Context } from '../context.js';
 import { GasCosts } from '../gas.js';
 import {
@@ -161,10 +161,12 @@ export function runAnte(ctx: Context, tx: DecodedTx, deps: AnteDeps): void {
       if (mode !== SignMode.SIGN_MODE_DIRECT) throw ErrUnauthorized(`signer ${i}: only SIGN_MODE_DIRECT is supported, got ${mode ?? 'multi/none'}`);
       const sig = raw.signatures[i];
       if (sig.length !== 64) throw ErrUnauthorized(`signer ${i}: signature must be 64 bytes (r||s), got ${sig.length}`);
-      const signDoc = SignDoc.encode({ bodyBytes: raw.bodyBytes, authInfoBytes: raw.authInfoBytes, chainId: ctx.block.chainId, accountNumber: acc.accountNumber }).finish();
-      const digest = createHash('sha256').update(signDoc).digest();
-      const cacheKey = Buffer.concat([digest, pubkeyBytes!, sig]).toString('latin1');
+      // The verdict is a pure function of (body bytes, auth-info bytes, signature) — all covered by the tx hash —
+      // plus the chain id (fixed per app), the account number and the public key, so that tuple keys the cache.
+      const cacheKey = `${tx.hash.toString('latin1')}|${i}|${acc.accountNumber}|${Buffer.from(pubkeyBytes!).toString('latin1')}`;
       if (!deps.sigCache.has(cacheKey)) {
+        const signDoc = SignDoc.encode({ bodyBytes: raw.bodyBytes, authInfoBytes: raw.authInfoBytes, chainId: ctx.block.chainId, accountNumber: acc.accountNumber }).finish();
+        const digest = hash('sha256', signDoc, 'buffer');
         if (!deps.verify(digest, sig, pubkeyBytes!)) {
           throw ErrUnauthorized(`signature verification failed for signer ${signer}: check the chain-id (${ctx.block.chainId}), account number (${acc.accountNumber}) and that the signature is low-S`);
         }

@@ -3,7 +3,7 @@
  * router need. Signatures are later checked over the body and auth-info bytes exactly as received, never over a
  * re-encoding, so any client's encoding choices are honoured.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { TxRaw, TxBody, AuthInfo } from 'cosmjs-types/cosmos/tx/v1beta1/tx';
 import { ErrTxDecode, ErrUnknownRequest, ErrInvalidRequest, ErrUnknownExtensionOptions, AppError } from '../errors.js';
 import type { MsgRoute } from '../module.js';
@@ -17,7 +17,7 @@ export interface DecodedMsg {
 export interface DecodedTx {
   readonly bytes: Uint8Array;
   /** sha256 of the tx bytes: the tx hash CometBFT and clients use. */
-  readonly hash: Uint8Array;
+  readonly hash: Buffer;
   readonly raw: TxRaw;
   readonly body: TxBody;
   readonly authInfo: AuthInfo;
@@ -25,7 +25,8 @@ export interface DecodedTx {
 }
 
 export function txHash(bytes: Uint8Array): Buffer {
-  return createHash('sha256').update(bytes).digest();
+  // One-shot hashing: several times cheaper than createHash() for small inputs, and this runs 3x per tx.
+  return hash('sha256', bytes, 'buffer');
 }
 
 function decodeOrThrow<T>(what: string, f: () => T): T {
@@ -55,7 +56,7 @@ export function decodeTx(bytes: Uint8Array, routes: ReadonlyMap<string, MsgRoute
   return tx;
 }
 
-function decodeUncached(bytes: Uint8Array, hash: Uint8Array, routes: ReadonlyMap<string, MsgRoute>): DecodedTx {
+function decodeUncached(bytes: Uint8Array, hash: Buffer, routes: ReadonlyMap<string, MsgRoute>): DecodedTx {
   const raw = decodeOrThrow('TxRaw', () => TxRaw.decode(bytes));
   const body = decodeOrThrow('TxBody', () => TxBody.decode(raw.bodyBytes));
   const authInfo = decodeOrThrow('AuthInfo', () => AuthInfo.decode(raw.authInfoBytes));
