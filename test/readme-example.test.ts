@@ -1,5 +1,5 @@
 /**
- * Executes the SDK example of docs/sdk.md verbatim (extracted from the doc, run as its own process importing
+ * Executes the SDK example of README.md verbatim (extracted from the doc, run as its own process importing
  * 'proofbook') against an in-process devnet, while this test plays the prover: bond, post an ask, prove the assigned
  * request with snarkjs and submit the proof. The example must print the verified proof, which snarkjs accepts.
  */
@@ -22,12 +22,12 @@ test.after.always(() => terminateSnarkjs());
 /** The fenced ts block right after the `sdk-example` marker. */
 export function extractExample(markdown: string): string {
   const m = /<!-- sdk-example[^>]*-->\s*```ts\n([\s\S]*?)\n```/.exec(markdown);
-  if (!m) throw new Error('docs/sdk.md: no ```ts block after <!-- sdk-example --> marker');
+  if (!m) throw new Error('README.md: no ```ts block after <!-- sdk-example --> marker');
   return m[1]!;
 }
 
-test('the docs/sdk.md example submits a request and receives the verified proof', async (t) => {
-  const code = extractExample(await readFile(join(process.cwd(), 'docs', 'sdk.md'), 'utf8'));
+test('the README SDK example submits a request and receives the verified proof', async (t) => {
+  const code = extractExample(await readFile(join(process.cwd(), 'README.md'), 'utf8'));
   t.regex(code, /ProofbookClient\.connect/);
   const home = await mkdtemp(join(tmpdir(), 'readme-example-'));
   // Inside the repo so that `import 'proofbook'` resolves to this package (self-reference through "exports").
