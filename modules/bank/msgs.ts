@@ -28,6 +28,28 @@ export function msgAddress(value: string, field: string): Address {
  * duplicates (ErrInvalidCoins), every amount positive and at least one coin (ErrInsufficientFunds, as the SDK's
  * `IsAllPositive` check does). Order is not required; the result is sorted by denom.
  */
+/**
+ * Strict conversion of protobuf coins in messages, params and genesis of proofbook's own modules: valid denoms,
+ * positive integer amounts ≤ 2^256−1, no duplicate denoms; returns them sorted by denom. Throws ErrInvalidCoins.
+ * (MsgSend keeps `msgCoins` below, whose codes follow the Cosmos SDK's bank module.)
+ */
+export function strictCoins(coins: readonly { denom: string; amount: string }[], what: string, opts: { allowEmpty: boolean }): Coins {
+  if (!opts.allowEmpty && coins.length === 0) throw ErrInvalidCoins(`${what}: amount cannot be empty`);
+  const out: Coin[] = [];
+  for (const c of coins) {
+    if (!isValidDenom(c.denom)) throw ErrInvalidCoins(`${what}: invalid denom '${c.denom}'`);
+    if (!/^[1-9][0-9]*$/.test(c.amount)) throw ErrInvalidCoins(`${what}: amount '${c.amount}' of ${c.denom} must be a positive integer`);
+    const amount = BigInt(c.amount);
+    if (amount > MAX_AMOUNT) throw ErrInvalidCoins(`${what}: amount of ${c.denom} exceeds 2^256-1`);
+    out.push({ denom: c.denom, amount });
+  }
+  out.sort((a, b) => (a.denom < b.denom ? -1 : a.denom > b.denom ? 1 : 0));
+  for (let i = 1; i < out.length; i++) {
+    if (out[i - 1].denom === out[i].denom) throw ErrInvalidCoins(`${what}: duplicate denom '${out[i].denom}'`);
+  }
+  return out;
+}
+
 export function msgCoins(coins: readonly ProtoCoin[], field = 'amount'): Coins {
   const out: Coin[] = [];
   for (const c of coins) {

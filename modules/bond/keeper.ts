@@ -13,9 +13,9 @@ import type { Context } from '../../app/context.js';
 import { ErrInternal, ErrInvalidAddress, ErrInvalidCoins } from '../../app/errors.js';
 import type { BankKeeper } from '../bank/keeper.js';
 import { formatCoins } from '../bank/keeper.js';
-import { MAX_AMOUNT } from '../bank/keys.js';
+import { strictCoins } from '../bank/msgs.js';
 import { parseAddress, type Address } from '../../src/crypto/address.js';
-import { isValidDenom, type Coin, type Coins } from '../../src/types/coins.js';
+import { type Coins } from '../../src/types/coins.js';
 import { iteratePrefix, keyToU64, u64Key, type KV } from '../../src/store/kv.js';
 import { CacheKV } from '../../src/store/cache.js';
 import { Params, Prover, UnbondingEntry } from '../../src/gen/proofbook/bond/v1/bond.js';
@@ -90,18 +90,7 @@ export function fromProtoCoins(list: readonly ProtoCoin[]): Coins {
  * one entry. Returns the coins sorted by denom.
  */
 export function msgAmount(coins: readonly ProtoCoin[], what: string): Coins {
-  if (coins.length === 0) throw ErrInvalidCoins(`${what}: amount cannot be empty`);
-  const out: Coin[] = [];
-  for (const c of coins) {
-    if (!isValidDenom(c.denom)) throw ErrInvalidCoins(`${what}: invalid denom '${c.denom}'`);
-    if (!/^[1-9][0-9]*$/.test(c.amount)) throw ErrInvalidCoins(`${what}: amount '${c.amount}' of ${c.denom} must be a positive integer`);
-    const amount = BigInt(c.amount);
-    if (amount > MAX_AMOUNT) throw ErrInvalidCoins(`${what}: amount of ${c.denom} exceeds 2^256-1`);
-    out.push({ denom: c.denom, amount });
-  }
-  out.sort((a, b) => (a.denom < b.denom ? -1 : a.denom > b.denom ? 1 : 0));
-  for (let i = 1; i < out.length; i++) if (out[i - 1].denom === out[i].denom) throw ErrInvalidCoins(`${what}: duplicate denom '${out[i].denom}'`);
-  return out;
+  return strictCoins(coins, what, { allowEmpty: false });
 }
 
 /** Parses a signer/prover address field (ErrInvalidAddress names the field). */

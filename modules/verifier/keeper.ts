@@ -12,12 +12,12 @@
  */
 import { createHash } from 'node:crypto';
 import type { Context } from '../../app/context.js';
-import { ErrInvalidAddress, ErrInvalidCoins } from '../../app/errors.js';
+import { ErrInvalidAddress } from '../../app/errors.js';
 import type { BankKeeper } from '../bank/keeper.js';
 import { formatCoins } from '../bank/keeper.js';
-import { MAX_AMOUNT } from '../bank/keys.js';
+import { strictCoins } from '../bank/msgs.js';
 import { parseAddress, type Address } from '../../src/crypto/address.js';
-import { isValidDenom, type Coin, type Coins } from '../../src/types/coins.js';
+import { type Coins } from '../../src/types/coins.js';
 import { iteratePrefix } from '../../src/store/kv.js';
 import { Circuit, Params, ProofSystem, type Artifact } from '../../src/gen/proofbook/verifier/v1/verifier.js';
 import type { Coin as ProtoCoin } from '../../src/gen/proofbook/base/v1/base.js';
@@ -119,19 +119,7 @@ export function validateCircuitFields(f: CircuitFields): Groth16VerifyingKey {
 
 /** Strict conversion of protobuf coins (params, deposits) to sorted bigint Coins; throws ErrInvalidCoins. */
 export function protoCoins(coins: readonly ProtoCoin[], what: string): Coins {
-  const out: Coin[] = [];
-  for (const c of coins) {
-    if (!isValidDenom(c.denom)) throw ErrInvalidCoins(`${what}: invalid denom '${c.denom}'`);
-    if (!/^[1-9][0-9]*$/.test(c.amount)) throw ErrInvalidCoins(`${what}: amount '${c.amount}' of ${c.denom} must be a positive integer`);
-    const amount = BigInt(c.amount);
-    if (amount > MAX_AMOUNT) throw ErrInvalidCoins(`${what}: amount of ${c.denom} exceeds 2^256-1`);
-    out.push({ denom: c.denom, amount });
-  }
-  out.sort((a, b) => (a.denom < b.denom ? -1 : a.denom > b.denom ? 1 : 0));
-  for (let i = 1; i < out.length; i++) {
-    if (out[i - 1].denom === out[i].denom) throw ErrInvalidCoins(`${what}: duplicate denom '${out[i].denom}'`);
-  }
-  return out;
+  return strictCoins(coins, what, { allowEmpty: true });
 }
 
 export class VerifierKeeperImpl implements VerifierKeeper {
