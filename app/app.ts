@@ -24,10 +24,11 @@ import {
   type ResponseOfferSnapshot, type ResponseLoadSnapshotChunk, type ResponseApplySnapshotChunk, type ExecTxResult, type Event,
 } from 'cosmjs-types/tendermint/abci/types';
 import { SimulateRequest, SimulateResponse } from 'cosmjs-types/cosmos/tx/v1beta1/service';
+import { CommitmentProof } from 'cosmjs-types/cosmos/ics23/v1/proofs';
 import { SerialQueue, type AbciApplication } from './abci/application.js';
 import { CommittedStore } from '../src/store/committed.js';
 import { CacheKV } from '../src/store/cache.js';
-import { bytesToKey, type KV } from '../src/store/kv.js';
+import { bytesToKey, compareKeys, type KV } from '../src/store/kv.js';
 import { Context, type BlockInfo } from './context.js';
 import { createModules, type ModuleSet } from './modules.js';
 import { runTx, type PipelineDeps, type TxOutcome } from './tx/pipeline.js';
@@ -119,7 +120,7 @@ export class ProofbookApp implements AbciApplication {
   /** Builds the full app state from a genesis JSON object (missing sections get the module's default). */
   private loadGenesis(appState: Record<string, unknown>): Uint8Array {
     const known = new Set(this.modules.modules.map((m) => m.name));
-    for (const k of Object.keys(appState).sort()) {
+    for (const k of Object.keys(appState).sort(compareKeys)) {
       if (!known.has(k)) throw new Error(`genesis app_state has an unknown section '${k}'; known: ${[...known].join(', ')}`);
     }
     const cache = new CacheKV(this.store);
@@ -314,7 +315,6 @@ export class ProofbookApp implements AbciApplication {
           return ok(v);
         }
         const { exists, value, proof } = this.store.prove(key);
-        const { CommitmentProof } = await import('cosmjs-types/cosmos/ics23/v1/proofs');
         const proofOps = { ops: [{ type: exists ? 'ics23:smt' : 'ics23:smt-nonexist', key: req.data, data: CommitmentProof.encode(proof).finish() }] };
         return ok(value ?? new Uint8Array(), { proofOps });
       }

@@ -8,7 +8,7 @@
 import { BaseAccount } from 'cosmjs-types/cosmos/auth/v1beta1/auth';
 import type { Any } from 'cosmjs-types/google/protobuf/any';
 import type { Context } from '../../app/context.js';
-import { bytesToKey, keyToU64, u64Key } from '../../src/store/kv.js';
+import { bytesToKey, keyToBytes, keyToU64, u64Key } from '../../src/store/kv.js';
 import { addressBytes, type Address } from '../../src/crypto/address.js';
 import { NATIVE_DENOM } from '../../src/types/coins.js';
 
@@ -85,8 +85,8 @@ export class AuthKeeper {
     if (existing) return existing;
     const store = ctx.store(AUTH_PREFIX);
     const nextRaw = store.get(NEXT_NUMBER);
-    const number = nextRaw ? keyToU64(String.fromCharCode(...nextRaw)) : 0n;
-    store.set(NEXT_NUMBER, new Uint8Array(Buffer.from(u64Key(number + 1n), 'latin1')));
+    const number = nextRaw ? keyToU64(bytesToKey(nextRaw)) : 0n;
+    store.set(NEXT_NUMBER, keyToBytes(u64Key(number + 1n)));
     const acc: Account = { address: addr, accountNumber: number, sequence: 0n };
     this.setAccount(ctx, acc);
     return acc;

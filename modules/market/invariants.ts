@@ -8,7 +8,7 @@
 import type { Context } from '../../app/context.js';
 import type { Invariant } from '../../app/module.js';
 import type { Address } from '../../src/crypto/address.js';
-import { iteratePrefix } from '../../src/store/kv.js';
+import { compareKeys, iteratePrefix } from '../../src/store/kv.js';
 import { Ask, Request, RequestStatus } from '../../src/gen/proofbook/market/v1/market.js';
 import type { MarketKeeperImpl } from './keeper.js';
 import {
@@ -74,7 +74,7 @@ export function marketInvariants(k: MarketKeeperImpl): Invariant[] {
         if (r.status !== S.REQUEST_STATUS_ASSIGNED || !r.assignment) continue;
         sums.set(r.assignment.prover, (sums.get(r.assignment.prover) ?? 0n) + BigInt(r.assignment.collateral));
       }
-      for (const prover of [...sums.keys()].sort()) {
+      for (const prover of [...sums.keys()].sort(compareKeys)) {
         const pr = k.bond.prover(ctx, prover as Address);
         let lockedAmt = 0n;
         for (const c of pr?.locked ?? []) if (c.denom === p.collateralDenom) lockedAmt = BigInt(c.amount);

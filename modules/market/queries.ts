@@ -2,7 +2,7 @@
 import type { QueryRoute } from '../../app/module.js';
 import type { Context } from '../../app/context.js';
 import { ErrInvalidRequest, ErrNotFound } from '../../app/errors.js';
-import { PrefixKV, iteratePrefix, u64Key } from '../../src/store/kv.js';
+import { PrefixKV, compareKeys, iteratePrefix, u64Key } from '../../src/store/kv.js';
 import { paginate } from '../bank/queries.js';
 import {
   Ask,
@@ -189,7 +189,7 @@ export function marketQueryRoutes(k: MarketKeeperImpl): QueryRoute[] {
       const window = k.params(ctx).statsWindow;
       const totals = windowStats(ctx, k, filter);
       if (filter !== undefined && !totals.has(filter)) totals.set(filter, emptyStats());
-      const out: CircuitStats[] = [...totals.keys()].sort().map((id) => {
+      const out: CircuitStats[] = [...totals.keys()].sort(compareKeys).map((id) => {
         const s = totals.get(id)!;
         return {
           circuitId: id,

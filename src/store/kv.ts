@@ -28,6 +28,11 @@ export interface KV extends KVReader {
 /** A pending change: a new value, or `null` for a deletion. */
 export type Write = [Key, Uint8Array | null];
 
+/** Byte order for binary-string keys (and code-unit order for any string): the explicit comparator for sorts. */
+export function compareKeys(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 export function bytesToKey(bytes: Uint8Array): Key {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
 }
