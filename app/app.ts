@@ -34,6 +34,8 @@ import { createModules, type ModuleSet } from './modules.js';
 import { runTx, type PipelineDeps, type TxOutcome } from './tx/pipeline.js';
 import { decodeTx, txHash } from './tx/decode.js';
 import { SignatureCache } from './tx/ante.js';
+import { SignaturePrefetcher } from './tx/prefetch.js';
+import { sharedVerifyPool } from '../src/crypto/verify-pool.js';
 import { defaultVerifier, type Secp256k1Verify } from '../src/crypto/secp256k1.js';
 import { AppError, ErrInvalidRequest, ErrUnknownRequest, ErrNotFound, toAppError, GRPC } from './errors.js';
 import { APP_VERSION } from './version.js';
@@ -44,8 +46,13 @@ export interface AppOptions {
   logger?: Logger;
   /** Run every module's invariants after each block and log (and record) any broken one. Tests turn it on. */
   checkInvariants?: boolean;
-  /** Signature verifier (default: native libsecp256k1). */
+  /** Signature verifier on the main thread (default: native libsecp256k1). */
   verify?: Secp256k1Verify;
+  /**
+   * Verify signatures ahead of execution on worker threads (default true; PROOFBOOK_SIG_WORKERS=0 also disables).
+   * Off, every signature is verified on the main thread when its tx runs.
+   */
+  parallelVerify?: boolean;
 }
 
 const APP_PREFIX = 'app/';
@@ -65,6 +72,7 @@ export class ProofbookApp implements AbciApplication {
   /** Hashes of the txs applied (successfully, in order) to checkState since the last commit: see prepareProposal. */
   private checkSeq: string[] = [];
   private readonly deps: PipelineDeps;
+  private readonly prefetcher: SignaturePrefetcher;
   /** Invariant failures seen (only filled when checkInvariants is on). */
   readonly invariantFailures: { height: bigint; failures: string[] }[] = [];
 
@@ -79,6 +87,11 @@ export class ProofbookApp implements AbciApplication {
       routes: this.modules.routes,
       moduleOf: this.modules.moduleOf,
     };
+    const parallel = opts.parallelVerify ?? true;
+    this.prefetcher = new SignaturePrefetcher({
+      auth: this.deps.auth, routes: this.modules.routes, sigCache: this.deps.sigCache,
+      pool: () => (parallel ? sharedVerifyPool() : undefined),
+    });
     const raw = store.get(CHAIN_ID_KEY);
     if (raw) this.chainId = new TextDecoder().decode(raw);
   }
@@ -156,7 +169,14 @@ export class ProofbookApp implements AbciApplication {
 
   // ---------------------------------------------------------------- mempool
 
+  prefetchCheckTx(req: RequestCheckTx): void {
+    // Committed state is the guess for account numbers and keys (see SignaturePrefetcher).
+    this.prefetcher.prefetch(req.tx, this.store, this.blockInfo(this.store.height + 1n));
+  }
+
   async checkTx(req: RequestCheckTx): Promise<ResponseCheckTx> {
+    const pending = this.prefetcher.settled(req.tx);
+    if (pending) await pending;
     const mode = req.type === CheckTxType.RECHECK ? 'recheck' : 'check';
     const out = runTx(this.checkState, this.blockInfo(this.store.height + 1n), mode, req.tx, this.deps);
     if (out.code === 0 && out.tx) this.checkSeq.push(Buffer.from(out.tx.hash).toString('latin1'));
@@ -213,6 +233,10 @@ export class ProofbookApp implements AbciApplication {
         return { status: REJECT };
       }
     }
+    // Signatures this node has not verified yet (txs it never saw in CheckTx) are verified on worker threads while
+    // the votes for this proposal go round; FinalizeBlock waits for them.
+    const block = this.blockInfo(req.height, req.time?.seconds ?? this.lastBlockTime);
+    for (const tx of req.txs) this.prefetcher.prefetch(tx, this.store, block);
     return { status: ACCEPT };
   }
 
@@ -255,6 +279,10 @@ export class ProofbookApp implements AbciApplication {
 
   async finalizeBlock(req: RequestFinalizeBlock): Promise<ResponseFinalizeBlock> {
     const block = this.blockInfo(req.height, req.time?.seconds ?? this.lastBlockTime);
+    // Verify the block's not-yet-verified signatures in parallel on the worker pool first (a replaying or catching-up
+    // node has seen none of them); the txs then run in order on this thread and find the verdicts cached.
+    for (const tx of req.txs) this.prefetcher.prefetch(tx, this.store, block);
+    await this.prefetcher.allSettled();
     const blockCache = new CacheKV(this.store);
     const events: Event[] = [];
     for (const m of this.modules.modules) if (m.beginBlock) this.runHook(blockCache, block, `${m.name}.beginBlock`, m.beginBlock, events);

@@ -36,7 +36,13 @@ export class Context {
 
   /** Records an event. Attribute order is kept as given, so keep it fixed in code (never from object iteration of dynamic keys). */
   emit(type: string, attributes: ReadonlyArray<readonly [string, string]>): void {
-    const attrs: EventAttribute[] = attributes.map(([key, value]) => ({ key, value, index: true }));
+    // A plain indexed loop: destructuring each pair in a callback went through the iterator protocol, which made
+    // this the hottest line of a MsgSend (~12 events per tx).
+    const attrs: EventAttribute[] = new Array(attributes.length);
+    for (let i = 0; i < attributes.length; i++) {
+      const a = attributes[i];
+      attrs[i] = { key: a[0], value: a[1], index: true };
+    }
     this.events.push({ type, attributes: attrs });
   }
 

@@ -43,6 +43,12 @@ export interface AbciApplication {
   applySnapshotChunk(req: RequestApplySnapshotChunk): Promise<ResponseApplySnapshotChunk>;
   /** Releases resources (LevelDB handle). */
   close(): Promise<void>;
+  /**
+   * Optional, called by drivers the moment a CheckTx request arrives, before it waits its turn in the queue, so the
+   * app can start work that does not touch state (signature verification on worker threads). Must not throw, must
+   * not change state, and must not change any answer — only how soon it comes.
+   */
+  prefetchCheckTx?(req: RequestCheckTx): void;
 }
 
 /**

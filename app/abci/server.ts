@@ -238,6 +238,9 @@ export async function startAbciServer(app: AbciApplication, opts: AbciServerOpti
           answer(Promise.resolve({ flush: {} }));
           continue;
         }
+        if (method === 'checkTx' && app.prefetchCheckTx) {
+          try { app.prefetchCheckTx(req.checkTx!); } catch { /* an optimisation only */ }
+        }
         // Enqueued NOW, in arrival order, so the app sees requests in the order CometBFT sent them.
         const result = queue.run(() => callApp(app, method, req)).then(
           (res) => res,

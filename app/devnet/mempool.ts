@@ -86,6 +86,7 @@ export class Mempool {
    * response (the tx entered the mempool iff code == 0).
    */
   async checkTx(tx: Uint8Array): Promise<{ hash: Uint8Array; res: ResponseCheckTx }> {
+    try { this.app.prefetchCheckTx?.({ tx, type: CheckTxType.NEW }); } catch { /* an optimisation only */ }
     return this.lock.lock(async () => {
       const hashBytes = txHash(tx);
       const hash = hex(hashBytes);

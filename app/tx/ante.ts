@@ -4,6 +4,7 @@
  * are kept even when the messages fail, like the Cosmos SDK, so a failing tx still pays and cannot be replayed.
  */
 import { PubKey as Secp256k1PubKey } from 'cosmjs-types/cosmos/crypto/secp256k1/keys';
+import type { Any } from 'cosmjs-types/google/protobuf/any';
 import { SignDoc } from 'cosmjs-types/cosmos/tx/v1beta1/tx';
 import { SignMode } from 'cosmjs-types/cosmos/tx/signing/v1beta1/signing';
 import { hash } from 'node:crypto';
@@ -47,6 +48,33 @@ export class SignatureCache {
   get size(): number {
     return this.seen.size;
   }
+}
+
+/** The 33-byte compressed key inside a signer's Any-wrapped public key; ErrInvalidPubKey (naming signer i) otherwise. */
+export function secp256k1KeyBytes(anyKey: Any, i: number): Uint8Array {
+  if (anyKey.typeUrl !== SECP256K1_PUBKEY_TYPE_URL) throw ErrInvalidPubKey(`signer ${i}: key type '${anyKey.typeUrl}' is not supported; use ${SECP256K1_PUBKEY_TYPE_URL}`);
+  let key: Uint8Array;
+  try {
+    key = Secp256k1PubKey.decode(anyKey.value).key;
+  } catch {
+    throw ErrInvalidPubKey(`signer ${i}: cannot decode public key`);
+  }
+  if (key.length !== 33) throw ErrInvalidPubKey(`signer ${i}: public key must be 33 bytes (compressed), got ${key.length}`);
+  return key;
+}
+
+/**
+ * The SignatureCache key of signer i's signature. A verdict is a pure function of (body bytes, auth-info bytes,
+ * signature) — all covered by the tx hash — plus the chain id (fixed per app), the account number and the public key.
+ */
+export function signatureCacheKey(txHash: Buffer, i: number, accountNumber: bigint, pubkey: Uint8Array): string {
+  return `${txHash.toString('latin1')}|${i}|${accountNumber}|${Buffer.from(pubkey.buffer, pubkey.byteOffset, pubkey.byteLength).toString('latin1')}`;
+}
+
+/** sha256 of the SIGN_MODE_DIRECT SignDoc over the body and auth-info bytes exactly as received. */
+export function signDocDigest(tx: DecodedTx, chainId: string, accountNumber: bigint): Buffer {
+  const signDoc = SignDoc.encode({ bodyBytes: tx.raw.bodyBytes, authInfoBytes: tx.raw.authInfoBytes, chainId, accountNumber }).finish();
+  return hash('sha256', signDoc, 'buffer');
 }
 
 export interface AnteDeps {
@@ -139,13 +167,7 @@ export function runAnte(ctx: Context, tx: DecodedTx, deps: AnteDeps): void {
     let pubkeyBytes: Uint8Array | undefined;
     const anyKey = info.publicKey ?? acc.pubKey;
     if (anyKey) {
-      if (anyKey.typeUrl !== SECP256K1_PUBKEY_TYPE_URL) throw ErrInvalidPubKey(`signer ${i}: key type '${anyKey.typeUrl}' is not supported; use ${SECP256K1_PUBKEY_TYPE_URL}`);
-      try {
-        pubkeyBytes = Secp256k1PubKey.decode(anyKey.value).key;
-      } catch {
-        throw ErrInvalidPubKey(`signer ${i}: cannot decode public key`);
-      }
-      if (pubkeyBytes.length !== 33) throw ErrInvalidPubKey(`signer ${i}: public key must be 33 bytes (compressed), got ${pubkeyBytes.length}`);
+      pubkeyBytes = secp256k1KeyBytes(anyKey, i);
       if (addressFromPubkey(pubkeyBytes) !== signer) throw ErrInvalidPubKey(`signer ${i}: public key does not belong to ${signer}`);
     } else if (!simulate) {
       throw ErrInvalidPubKey(`signer ${i}: no public key in the tx and none on record for ${signer}`);
@@ -161,13 +183,9 @@ export function runAnte(ctx: Context, tx: DecodedTx, deps: AnteDeps): void {
       if (mode !== SignMode.SIGN_MODE_DIRECT) throw ErrUnauthorized(`signer ${i}: only SIGN_MODE_DIRECT is supported, got ${mode ?? 'multi/none'}`);
       const sig = raw.signatures[i];
       if (sig.length !== 64) throw ErrUnauthorized(`signer ${i}: signature must be 64 bytes (r||s), got ${sig.length}`);
-      // The verdict is a pure function of (body bytes, auth-info bytes, signature) — all covered by the tx hash —
-      // plus the chain id (fixed per app), the account number and the public key, so that tuple keys the cache.
-      const cacheKey = `${tx.hash.toString('latin1')}|${i}|${acc.accountNumber}|${Buffer.from(pubkeyBytes!).toString('latin1')}`;
+      const cacheKey = signatureCacheKey(tx.hash, i, acc.accountNumber, pubkeyBytes!);
       if (!deps.sigCache.has(cacheKey)) {
-        const signDoc = SignDoc.encode({ bodyBytes: raw.bodyBytes, authInfoBytes: raw.authInfoBytes, chainId: ctx.block.chainId, accountNumber: acc.accountNumber }).finish();
-        const digest = hash('sha256', signDoc, 'buffer');
-        if (!deps.verify(digest, sig, pubkeyBytes!)) {
+        if (!deps.verify(signDocDigest(tx, ctx.block.chainId, acc.accountNumber), sig, pubkeyBytes!)) {
           throw ErrUnauthorized(`signature verification failed for signer ${signer}: check the chain-id (${ctx.block.chainId}), account number (${acc.accountNumber}) and that the signature is low-S`);
         }
         deps.sigCache.add(cacheKey);

@@ -60,6 +60,23 @@ export function decodeParams(b: Uint8Array): AuthParams {
   return { maxMemoCharacters: BigInt(memo), txSigLimit: BigInt(sig), maxTxBytes: BigInt(bytes), maxTxGas: BigInt(gas), minGasPriceAtto: BigInt(price), feeDenom: denom };
 }
 
+/**
+ * Decoded accounts by stored value object. Stores hand back the same Uint8Array for a key until it is overwritten
+ * (every write encodes a fresh array), and an account is read ~4 times per tx (fee payer, signer, sender, recipient),
+ * so decoding once per write saves a protobuf decode per read. A hit is checked against the address it was read
+ * under, and the result is frozen: callers build a new Account to change one.
+ */
+const decodedAccounts = new WeakMap<Uint8Array, Readonly<Account>>();
+
+function decodeAccount(raw: Uint8Array, addr: Address): Readonly<Account> {
+  const hit = decodedAccounts.get(raw);
+  if (hit && hit.address === addr) return hit;
+  const a = BaseAccount.decode(raw);
+  const acc = Object.freeze({ address: addr, pubKey: a.pubKey, accountNumber: a.accountNumber, sequence: a.sequence });
+  decodedAccounts.set(raw, acc);
+  return acc;
+}
+
 export class AuthKeeper {
   private paramsCache?: { bytes: Uint8Array; params: AuthParams };
 
@@ -70,8 +87,7 @@ export class AuthKeeper {
   getAccount(ctx: Context, addr: Address): Account | undefined {
     const raw = ctx.store(AUTH_PREFIX).get(this.accountKey(addr));
     if (!raw) return undefined;
-    const a = BaseAccount.decode(raw);
-    return { address: addr, pubKey: a.pubKey, accountNumber: a.accountNumber, sequence: a.sequence };
+    return decodeAccount(raw, addr);
   }
 
   setAccount(ctx: Context, acc: Account): void {
@@ -80,16 +96,13 @@ export class AuthKeeper {
   }
 
   /** Creates the account with the next account number if it does not exist yet (first receipt of funds). */
-  ensureAccount(ctx: Context, addr: Address): Account {
-    const existing = this.getAccount(ctx, addr);
-    if (existing) return existing;
+  ensureAccount(ctx: Context, addr: Address): void {
     const store = ctx.store(AUTH_PREFIX);
+    if (store.get(this.accountKey(addr)) !== undefined) return; // a read (charged as one) but no decode
     const nextRaw = store.get(NEXT_NUMBER);
     const number = nextRaw ? keyToU64(bytesToKey(nextRaw)) : 0n;
     store.set(NEXT_NUMBER, keyToBytes(u64Key(number + 1n)));
-    const acc: Account = { address: addr, accountNumber: number, sequence: 0n };
-    this.setAccount(ctx, acc);
-    return acc;
+    this.setAccount(ctx, { address: addr, accountNumber: number, sequence: 0n });
   }
 
   params(ctx: Context): AuthParams {

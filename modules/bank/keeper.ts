@@ -150,6 +150,11 @@ export class BankKeeperImpl implements BankKeeper {
   send(ctx: Context, from: Address, to: Address, coins: Coins): void {
     const amt = checkCoins(coins);
     if (amt.length === 0) return;
+    this.sendChecked(ctx, from, to, amt);
+  }
+
+  /** send() for coins that already passed checkCoins and are non-empty. */
+  private sendChecked(ctx: Context, from: Address, to: Address, amt: Coins): void {
     this.subtract(ctx, from, amt);
     this.add(ctx, to, amt);
     this.accounts.ensureAccount(ctx, to);
@@ -166,7 +171,7 @@ export class BankKeeperImpl implements BankKeeper {
     const addr = this.moduleAccount(module);
     const amt = checkCoins(coins);
     if (amt.length === 0) return;
-    this.send(ctx, from, addr, amt);
+    this.sendChecked(ctx, from, addr, amt);
     this.markModule(ctx, module, addr);
   }
 
@@ -174,7 +179,7 @@ export class BankKeeperImpl implements BankKeeper {
     const toAddr = this.moduleAccount(toModule);
     const amt = checkCoins(coins);
     if (amt.length === 0) return;
-    this.send(ctx, this.moduleAccount(fromModule), toAddr, amt);
+    this.sendChecked(ctx, this.moduleAccount(fromModule), toAddr, amt);
     this.markModule(ctx, toModule, toAddr);
   }
 

@@ -101,17 +101,28 @@ export function balanceKeyDenom(key: Key): string {
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
-const STORED_AMOUNT_RE = /^[1-9][0-9]*$/;
 
 export function encodeAmount(n: bigint): Uint8Array {
   if (n <= 0n) throw new Error(`refusing to store non-positive amount ${n}`);
-  return enc.encode(n.toString());
+  // ASCII digits byte by byte: TextEncoder's per-call overhead dominated for these short strings.
+  const s = n.toString();
+  const out = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
+  return out;
 }
 
 /** Strict decode of a stored amount: positive decimal, no sign or leading zeros. Throws on anything else. */
 export function decodeAmount(v: Uint8Array): bigint {
-  const s = dec.decode(v);
-  if (!STORED_AMOUNT_RE.test(s)) throw new Error(`corrupt stored amount ${JSON.stringify(s)}`);
+  // Checked byte by byte (TextDecoder and a regex cost more than the BigInt itself for these short values).
+  const n = v.length;
+  let ok = n > 0 && v[0] >= 0x31 && v[0] <= 0x39; // no empty value, no leading zero
+  let s = '';
+  for (let i = 0; ok && i < n; i++) {
+    const c = v[i];
+    if (c < 0x30 || c > 0x39) ok = false;
+    else s += String.fromCharCode(c);
+  }
+  if (!ok) throw new Error(`corrupt stored amount ${JSON.stringify(dec.decode(v))}`);
   return BigInt(s);
 }
 

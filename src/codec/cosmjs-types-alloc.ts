@@ -1,9 +1,41 @@
 /**
- * cosmjs-types 0.11's `BinaryWriter.alloc` builds a new buffer pool on every call, so every
- * `X.encode(m).finish()` allocates an 8 KiB slab and returns a view into it: ~1 s of a 10 s transaction benchmark
- * went to that allocation and its garbage, and every stored value kept a whole slab alive. Allocating exactly the
- * bytes needed is what the pool was meant to approximate. Imported for its side effect by the app and the signers.
+ * Two fixes to cosmjs-types 0.11's protobuf runtime, applied once per process. Imported for its side effect by the app
+ * and the signers (and by anything that imports either).
+ *
+ * 1. `BinaryWriter.alloc` builds a new buffer pool on every call, so every `X.encode(m).finish()` allocated an 8 KiB
+ *    slab and returned a view into it: ~1 s of a 10 s transaction benchmark went to that allocation and its garbage,
+ *    and every stored value kept a whole slab alive. Allocating exactly the bytes needed is what the pool was meant to
+ *    approximate.
+ * 2. `new BinaryReader(buf)` copies `buf` before decoding, so every top-level decode (TxRaw, TxBody, AuthInfo, each
+ *    message, each stored BaseAccount) copied its input: ~15% of CheckTx. The generated decoders construct readers
+ *    through the module's exports object at call time (`new binary_1.BinaryReader(input)`), so replacing that export
+ *    with a subclass that reads a view of the caller's bytes removes the copy everywhere. Decoded `bytes` fields then
+ *    alias the input, exactly as with @bufbuild/protobuf's reader that our own generated code (src/gen) uses: a
+ *    buffer must not be changed after something was decoded from it. Nothing in proofbook does that — tx bytes, ABCI
+ *    frames (fresh per frame) and stored values (fresh per write) are never written in place.
  */
+import { createRequire } from 'node:module';
 import { BinaryWriter } from 'cosmjs-types/binary';
 
 (BinaryWriter as unknown as { alloc: (size: number) => Uint8Array }).alloc = (size: number) => new Uint8Array(size);
+
+interface ReaderState {
+  buf: Uint8Array;
+  len: number;
+}
+type ReaderClass = new (buf?: Uint8Array) => ReaderState;
+const binary = createRequire(import.meta.url)('cosmjs-types/binary') as { BinaryReader: ReaderClass };
+if (!(binary.BinaryReader as unknown as { proofbookView?: true }).proofbookView) {
+  const Copying = binary.BinaryReader;
+  class ViewReader extends Copying {
+    static readonly proofbookView = true;
+    constructor(buf?: Uint8Array) {
+      super(undefined);
+      if (buf) {
+        this.buf = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+        this.len = this.buf.length;
+      }
+    }
+  }
+  binary.BinaryReader = ViewReader;
+}
