@@ -179,7 +179,7 @@ export class ProofbookApp implements AbciApplication {
     if (pending) await pending;
     const mode = req.type === CheckTxType.RECHECK ? 'recheck' : 'check';
     const out = runTx(this.checkState, this.blockInfo(this.store.height + 1n), mode, req.tx, this.deps);
-    if (out.code === 0 && out.tx) this.checkSeq.push(Buffer.from(out.tx.hash).toString('latin1'));
+    if (out.code === 0 && out.tx) this.checkSeq.push(out.tx.hash.toString('latin1'));
     // CheckTx answers carry no data (like the Cosmos SDK): CometBFT relays broadcast_tx_sync's `data` as hex while
     // cosmjs decodes it as base64, so any payload here would break clients; the msg responses come with the block.
     return {
@@ -236,7 +236,7 @@ export class ProofbookApp implements AbciApplication {
     // Signatures this node has not verified yet (txs it never saw in CheckTx) are verified on worker threads while
     // the votes for this proposal go round; FinalizeBlock waits for them.
     const block = this.blockInfo(req.height, req.time?.seconds ?? this.lastBlockTime);
-    for (const tx of req.txs) this.prefetcher.prefetch(tx, this.store, block);
+    for (const tx of req.txs) this.prefetcher.prefetch(tx, this.store, block, true);
     return { status: ACCEPT };
   }
 
@@ -281,7 +281,7 @@ export class ProofbookApp implements AbciApplication {
     const block = this.blockInfo(req.height, req.time?.seconds ?? this.lastBlockTime);
     // Verify the block's not-yet-verified signatures in parallel on the worker pool first (a replaying or catching-up
     // node has seen none of them); the txs then run in order on this thread and find the verdicts cached.
-    for (const tx of req.txs) this.prefetcher.prefetch(tx, this.store, block);
+    for (const tx of req.txs) this.prefetcher.prefetch(tx, this.store, block, true);
     await this.prefetcher.allSettled();
     const blockCache = new CacheKV(this.store);
     const events: Event[] = [];

@@ -29,9 +29,18 @@ export class Context {
     return this.block.height;
   }
 
+  /** Views handed out so far, by prefix (a handful per context; a MsgSend asks ~15 times for 2 prefixes). */
+  private views: Map<string, KV> | undefined;
+
   /** The module-scoped view of state: every key is under `prefix`. */
   store(prefix: string): KV {
-    return new PrefixKV(this.kv, prefix);
+    this.views ??= new Map();
+    let view = this.views.get(prefix);
+    if (view === undefined) {
+      view = new PrefixKV(this.kv, prefix);
+      this.views.set(prefix, view);
+    }
+    return view;
   }
 
   /** Records an event. Attribute order is kept as given, so keep it fixed in code (never from object iteration of dynamic keys). */

@@ -84,8 +84,23 @@ export interface AnteDeps {
   sigCache: SignatureCache;
 }
 
+/**
+ * Signers by decoded tx: a pure function of the tx's messages, asked for by the prefetch, the ante handler of CheckTx
+ * and of FinalizeBlock. DecodedTx objects are never mutated, so the memo can only save work.
+ */
+const signersOf = new WeakMap<DecodedTx, readonly Address[]>();
+
 /** Unique signers in order of first appearance across messages (the SDK's GetSigners order). */
-export function txSigners(tx: DecodedTx): Address[] {
+export function txSigners(tx: DecodedTx): readonly Address[] {
+  let signers = signersOf.get(tx);
+  if (signers === undefined) {
+    signers = collectSigners(tx);
+    signersOf.set(tx, signers);
+  }
+  return signers;
+}
+
+function collectSigners(tx: DecodedTx): Address[] {
   const out: Address[] = [];
   const seen = new Set<string>();
   for (const m of tx.msgs) {
@@ -190,7 +205,7 @@ export function runAnte(ctx: Context, tx: DecodedTx, deps: AnteDeps): void {
         }
         deps.sigCache.add(cacheKey);
       }
-      ctx.emit('tx', [['signature', Buffer.from(sig).toString('base64')]]);
+      ctx.emit('tx', [['signature', Buffer.from(sig.buffer, sig.byteOffset, sig.byteLength).toString('base64')]]);
     }
     ctx.emit('tx', [['acc_seq', `${signer}/${acc.sequence}`]]);
     deps.auth.setAccount(ctx, { ...acc, pubKey: acc.pubKey ?? info.publicKey, sequence: acc.sequence + 1n });

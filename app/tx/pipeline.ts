@@ -66,8 +66,10 @@ export function runTx(target: KV, block: BlockInfo, mode: ExecMode, bytes: Uint8
     return failure(e, gasWanted, meter.reported(), [], tx);
   }
 
-  const msgCache = new CacheKV(anteCache);
-  const msgCtx = anteCtx.with(new GasKV(msgCache, meter));
+  // Only FinalizeBlock keeps the ante writes of a tx whose messages fail, so only it needs a separate message layer;
+  // elsewhere a failure discards everything, and the messages write straight into the ante cache.
+  const msgCache = mode === 'deliver' ? new CacheKV(anteCache) : undefined;
+  const msgCtx = msgCache ? anteCtx.with(new GasKV(msgCache, meter)) : anteCtx.with(anteCtx.kv);
   const responses: Any[] = [];
   try {
     for (let i = 0; i < tx.msgs.length; i++) {
@@ -83,7 +85,7 @@ export function runTx(target: KV, block: BlockInfo, mode: ExecMode, bytes: Uint8
     if (mode === 'deliver') anteCache.writeTo(target);
     return failure(indexed, gasWanted, meter.reported(), mode === 'deliver' ? anteCtx.events : [], tx);
   }
-  msgCache.writeTo(anteCache);
+  msgCache?.writeTo(anteCache);
   anteCache.writeTo(target);
   const data = TxMsgData.encode({ data: [], msgResponses: responses }).finish();
   return {

@@ -9,10 +9,9 @@
  * (tx, signer, account number, pubkey) tuple are cached, so prefetching can change speed, never a result. It never
  * throws and never writes state.
  */
-import { CacheKV } from '../../src/store/cache.js';
 import type { KVReader } from '../../src/store/kv.js';
 import type { SignatureVerifyPool } from '../../src/crypto/verify-pool.js';
-import { Context, type BlockInfo } from '../context.js';
+import type { BlockInfo } from '../context.js';
 import type { MsgRoute } from '../module.js';
 import type { AuthKeeper } from '../../modules/auth/index.js';
 import { decodeTx } from './decode.js';
@@ -37,8 +36,11 @@ export class SignaturePrefetcher {
 
   constructor(private readonly deps: PrefetchDeps) {}
 
-  /** Starts verifying `bytes`' signatures against account data read from `state`. */
-  prefetch(bytes: Uint8Array, state: KVReader, block: BlockInfo): void {
+  /**
+   * Starts verifying `bytes`' signatures against account data read from `state`. `wide`: the caller is about to wait
+   * for the result (a proposal), so the pool may use all its workers.
+   */
+  prefetch(bytes: Uint8Array, state: KVReader, block: BlockInfo, wide = false): void {
     const pool = this.deps.pool();
     if (!pool || this.pending.has(bytes)) return;
     const jobs: Promise<boolean>[] = [];
@@ -50,10 +52,9 @@ export class SignaturePrefetcher {
       if (this.done.has(hashKey)) return;
       const signers = txSigners(tx);
       if (signers.length !== tx.authInfo.signerInfos.length || signers.length !== tx.raw.signatures.length) return;
-      const ctx = new Context(new CacheKV(state), block, 'query');
       for (let i = 0; i < signers.length; i++) {
         const sig = tx.raw.signatures[i];
-        const acc = this.deps.auth.getAccount(ctx, signers[i]);
+        const acc = this.deps.auth.accountIn(state, signers[i]);
         const anyKey = tx.authInfo.signerInfos[i].publicKey ?? acc?.pubKey;
         if (!acc || !anyKey || sig.length !== 64) {
           covered = false;
@@ -68,7 +69,7 @@ export class SignaturePrefetcher {
         }
         this.inflightKeys.add(key);
         const digest = signDocDigest(tx, block.chainId, acc.accountNumber);
-        jobs.push(pool.verify({ digest, sig, pubkey }).then((ok) => {
+        jobs.push(pool.verify({ digest, sig, pubkey }, wide).then((ok) => {
           this.inflightKeys.delete(key);
           if (ok) this.deps.sigCache.add(key);
           return ok;

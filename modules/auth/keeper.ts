@@ -8,7 +8,7 @@
 import { BaseAccount } from 'cosmjs-types/cosmos/auth/v1beta1/auth';
 import type { Any } from 'cosmjs-types/google/protobuf/any';
 import type { Context } from '../../app/context.js';
-import { bytesToKey, keyToBytes, keyToU64, u64Key } from '../../src/store/kv.js';
+import { bytesToKey, keyToBytes, keyToU64, u64Key, type KVReader } from '../../src/store/kv.js';
 import { addressBytes, type Address } from '../../src/crypto/address.js';
 import { NATIVE_DENOM } from '../../src/types/coins.js';
 
@@ -80,14 +80,29 @@ function decodeAccount(raw: Uint8Array, addr: Address): Readonly<Account> {
 export class AuthKeeper {
   private paramsCache?: { bytes: Uint8Array; params: AuthParams };
 
+  /** Store keys by address (bounded memo: a key is a pure function of the address, read ~4 times per tx). */
+  private readonly keys = new Map<Address, string>();
+
   private accountKey(addr: Address): string {
-    return ACCOUNT + bytesToKey(addressBytes(addr));
+    let key = this.keys.get(addr);
+    if (key === undefined) {
+      key = ACCOUNT + bytesToKey(addressBytes(addr));
+      if (this.keys.size >= 16_384) this.keys.clear();
+      this.keys.set(addr, key);
+    }
+    return key;
   }
 
   getAccount(ctx: Context, addr: Address): Account | undefined {
     const raw = ctx.store(AUTH_PREFIX).get(this.accountKey(addr));
     if (!raw) return undefined;
     return decodeAccount(raw, addr);
+  }
+
+  /** getAccount straight from a raw state reader (no context, no gas): the signature prefetch's read-only guess. */
+  accountIn(state: KVReader, addr: Address): Account | undefined {
+    const raw = state.get(AUTH_PREFIX + this.accountKey(addr));
+    return raw === undefined ? undefined : decodeAccount(raw, addr);
   }
 
   setAccount(ctx: Context, acc: Account): void {

@@ -6,7 +6,7 @@
  */
 import type { Context } from '../../app/context.js';
 import { ErrInsufficientFunds, ErrInternal, ErrInvalidCoins, ErrInvalidRequest } from '../../app/errors.js';
-import { isValidDenom, type Coin, type Coins } from '../../src/types/coins.js';
+import { isValidDenom, sortByDenom, type Coin, type Coins } from '../../src/types/coins.js';
 import { moduleAddress, type Address } from '../../src/crypto/address.js';
 import { iteratePrefix, type KV } from '../../src/store/kv.js';
 import {
@@ -65,7 +65,7 @@ export function checkCoins(coins: Coins): Coins {
     if (c.amount > MAX_AMOUNT) throw ErrInvalidCoins(`amount of ${c.denom} exceeds 2^256-1`);
     if (c.amount !== 0n) out.push({ denom: c.denom, amount: c.amount });
   }
-  out.sort((a, b) => (a.denom < b.denom ? -1 : a.denom > b.denom ? 1 : 0));
+  sortByDenom(out);
   for (let i = 1; i < out.length; i++) {
     if (out[i - 1].denom === out[i].denom) throw ErrInvalidCoins(`duplicate denom '${out[i].denom}'`);
   }
@@ -155,10 +155,10 @@ export class BankKeeperImpl implements BankKeeper {
 
   /** send() for coins that already passed checkCoins and are non-empty. */
   private sendChecked(ctx: Context, from: Address, to: Address, amt: Coins): void {
-    this.subtract(ctx, from, amt);
-    this.add(ctx, to, amt);
-    this.accounts.ensureAccount(ctx, to);
     const s = formatCoins(amt);
+    this.subtract(ctx, from, amt, undefined, s);
+    this.add(ctx, to, amt, s);
+    this.accounts.ensureAccount(ctx, to);
     ctx.emit('transfer', [['recipient', to], ['sender', from], ['amount', s]]);
     ctx.emit('message', [['sender', from]]);
   }
@@ -235,7 +235,7 @@ export class BankKeeperImpl implements BankKeeper {
   }
 
   /** Debits all of `amt` or nothing; emits coin_spent. */
-  private subtract(ctx: Context, addr: Address, amt: Coins, checked?: bigint[]): void {
+  private subtract(ctx: Context, addr: Address, amt: Coins, checked?: bigint[], formatted = formatCoins(amt)): void {
     const have = checked ?? this.checkFunds(ctx, addr, amt);
     const kv = this.store(ctx);
     amt.forEach((c, i) => {
@@ -243,11 +243,11 @@ export class BankKeeperImpl implements BankKeeper {
       if (left === 0n) kv.delete(balanceKey(addr, c.denom));
       else kv.set(balanceKey(addr, c.denom), encodeAmount(left));
     });
-    ctx.emit('coin_spent', [['spender', addr], ['amount', formatCoins(amt)]]);
+    ctx.emit('coin_spent', [['spender', addr], ['amount', formatted]]);
   }
 
   /** Credits all of `amt` or nothing; emits coin_received. */
-  private add(ctx: Context, addr: Address, amt: Coins): void {
+  private add(ctx: Context, addr: Address, amt: Coins, formatted = formatCoins(amt)): void {
     const kv = this.store(ctx);
     const next = amt.map((c) => {
       const n = this.balance(ctx, addr, c.denom) + c.amount;
@@ -255,7 +255,7 @@ export class BankKeeperImpl implements BankKeeper {
       return n;
     });
     amt.forEach((c, i) => kv.set(balanceKey(addr, c.denom), encodeAmount(next[i])));
-    ctx.emit('coin_received', [['receiver', addr], ['amount', formatCoins(amt)]]);
+    ctx.emit('coin_received', [['receiver', addr], ['amount', formatted]]);
   }
 
   /** Records that `addr` is module `name`'s account (so MsgSend refuses it); one read when already recorded. */

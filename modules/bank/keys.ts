@@ -116,14 +116,9 @@ export function decodeAmount(v: Uint8Array): bigint {
   // Checked byte by byte (TextDecoder and a regex cost more than the BigInt itself for these short values).
   const n = v.length;
   let ok = n > 0 && v[0] >= 0x31 && v[0] <= 0x39; // no empty value, no leading zero
-  let s = '';
-  for (let i = 0; ok && i < n; i++) {
-    const c = v[i];
-    if (c < 0x30 || c > 0x39) ok = false;
-    else s += String.fromCharCode(c);
-  }
+  for (let i = 1; ok && i < n; i++) ok = v[i] >= 0x30 && v[i] <= 0x39;
   if (!ok) throw new Error(`corrupt stored amount ${JSON.stringify(dec.decode(v))}`);
-  return BigInt(s);
+  return BigInt(Buffer.from(v.buffer, v.byteOffset, n).toString('latin1'));
 }
 
 /** Lenient decode for invariant reporting: returns undefined when the bytes are no integer at all. */

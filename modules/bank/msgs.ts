@@ -6,7 +6,7 @@ import type { Coin as ProtoCoin } from 'cosmjs-types/cosmos/base/v1beta1/coin';
 import type { MsgRoute } from '../../app/module.js';
 import { ErrInsufficientFunds, ErrInvalidAddress, ErrInvalidCoins, ErrUnauthorized } from '../../app/errors.js';
 import { parseAddress, type Address } from '../../src/crypto/address.js';
-import { isValidDenom, type Coin, type Coins } from '../../src/types/coins.js';
+import { isValidDenom, sortByDenom, type Coin, type Coins } from '../../src/types/coins.js';
 import type { BankKeeper } from './keeper.js';
 import { MAX_AMOUNT } from './keys.js';
 
@@ -43,7 +43,7 @@ export function strictCoins(coins: readonly { denom: string; amount: string }[],
     if (amount > MAX_AMOUNT) throw ErrInvalidCoins(`${what}: amount of ${c.denom} exceeds 2^256-1`);
     out.push({ denom: c.denom, amount });
   }
-  out.sort((a, b) => (a.denom < b.denom ? -1 : a.denom > b.denom ? 1 : 0));
+  sortByDenom(out);
   for (let i = 1; i < out.length; i++) {
     if (out[i - 1].denom === out[i].denom) throw ErrInvalidCoins(`${what}: duplicate denom '${out[i].denom}'`);
   }
@@ -61,7 +61,7 @@ export function msgCoins(coins: readonly ProtoCoin[], field = 'amount'): Coins {
     out.push({ denom: c.denom, amount });
   }
   if (out.length === 0) throw ErrInsufficientFunds(`${field}: no coins to send`);
-  out.sort((a, b) => (a.denom < b.denom ? -1 : a.denom > b.denom ? 1 : 0));
+  sortByDenom(out);
   for (let i = 1; i < out.length; i++) {
     if (out[i - 1].denom === out[i].denom) throw ErrInvalidCoins(`${field}: duplicate denom '${out[i].denom}'`);
   }

@@ -23,8 +23,10 @@ interface ReaderState {
   buf: Uint8Array;
   len: number;
 }
-type ReaderClass = new (buf?: Uint8Array) => ReaderState;
-const binary = createRequire(import.meta.url)('cosmjs-types/binary') as { BinaryReader: ReaderClass };
+type ReaderClass = new (buf?: Uint8Array) => ReaderState & { bytes(): Uint8Array };
+const require = createRequire(import.meta.url);
+const binary = require('cosmjs-types/binary') as { BinaryReader: ReaderClass };
+const { utf8Read } = require('cosmjs-types/utf8') as { utf8Read: (buf: Uint8Array, start: number, end: number) => string };
 if (!(binary.BinaryReader as unknown as { proofbookView?: true }).proofbookView) {
   const Copying = binary.BinaryReader;
   class ViewReader extends Copying {
@@ -35,6 +37,19 @@ if (!(binary.BinaryReader as unknown as { proofbookView?: true }).proofbookView)
         this.buf = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
         this.len = this.buf.length;
       }
+    }
+
+    /**
+     * 3. Strings: the stock utf8Read builds a number array, slices it and spreads it into String.fromCharCode for
+     * every string — 10% of all bytes allocated per tx. Addresses, denoms and type URLs are ASCII, and for ASCII
+     * bytes latin1 decoding gives the identical string; anything else goes to the stock decoder, so the result is
+     * the same on every input.
+     */
+    string(): string {
+      const bytes = this.bytes();
+      const n = bytes.length;
+      for (let i = 0; i < n; i++) if (bytes[i] >= 0x80) return utf8Read(bytes, 0, n);
+      return Buffer.from(bytes.buffer, bytes.byteOffset, n).toString('latin1');
     }
   }
   binary.BinaryReader = ViewReader;

@@ -42,6 +42,8 @@ interface Inflight {
 export class SignatureVerifyPool {
   private readonly slots: Slot[];
   private queued: { job: VerifyJob; resolve: (ok: boolean) => void }[] = [];
+  /** Whether anything queued since the last flush may use every worker (see `verify`). */
+  private queuedWide = false;
   private flushScheduled = false;
   private readonly inflight = new Map<number, Inflight>();
   private nextId = 1;
@@ -85,9 +87,16 @@ export class SignatureVerifyPool {
     for (let i = 0; i < job.resolve.length; i++) job.resolve[i](out[i] === 1);
   }
 
-  /** Resolves true when the signature is valid; false when invalid or when the pool could not decide. Never rejects. */
-  verify(job: VerifyJob): Promise<boolean> {
+  /**
+   * Resolves true when the signature is valid; false when invalid or when the pool could not decide. Never rejects.
+   *
+   * `wide`: the caller waits for the answer with nothing else to do (a block being finalized), so the batch may use
+   * every worker. Otherwise (CheckTx arrivals, verified while the main thread executes earlier txs) it goes to one
+   * worker: on a 2-core machine a second busy worker only takes CPU from the state machine it is trying to feed.
+   */
+  verify(job: VerifyJob, wide = false): Promise<boolean> {
     if (this.closed || job.digest.length !== 32 || job.sig.length !== 64 || job.pubkey.length !== 33) return Promise.resolve(false);
+    if (wide) this.queuedWide = true;
     return new Promise((resolve) => {
       this.queued.push({ job, resolve });
       if (!this.flushScheduled) {
@@ -100,7 +109,9 @@ export class SignatureVerifyPool {
   private flush(): void {
     this.flushScheduled = false;
     const batch = this.queued;
+    const wide = this.queuedWide;
     this.queued = [];
+    this.queuedWide = false;
     const alive = this.slots.filter((s) => s.alive);
     if (alive.length === 0 || this.closed) {
       for (const b of batch) b.resolve(false);
@@ -108,6 +119,7 @@ export class SignatureVerifyPool {
     }
     // Least-loaded workers first; split only batches big enough to be worth several messages.
     alive.sort((a, b) => a.outstanding - b.outstanding);
+    if (!wide) alive.length = 1;
     // Chunks of at most MAX_CHUNK, dealt round-robin: the first verdicts come back after one chunk's work, so the
     // state machine can start on tx 0 while the workers are still on later txs.
     const parts = Math.max(Math.min(alive.length, Math.floor(batch.length / MIN_SPLIT)), Math.ceil(batch.length / MAX_CHUNK), 1);

@@ -10,10 +10,27 @@
  * always comes from the tree or an explicit comparator.
  */
 import { type Key, type KV, type KVReader, type Write } from './kv.js';
-import { type BTree, btreeRange, compareKeys, newKeyTree } from './btree.js';
+import { type BTree, btreeRange, newKeyTree } from './btree.js';
 
 /** Below this many buffered keys, writes()/writeTo() sort a key array instead of building the tree. */
 const SMALL = 32;
+
+/**
+ * Sorts a few keys in place by byte order. Per-tx caches hold ~5 keys, and Array.prototype.sort allocated a work array
+ * for each of them (a measurable share of all garbage per tx); insertion sort on so few keys allocates nothing.
+ */
+function insertionSorted(keys: Key[]): Key[] {
+  for (let i = 1; i < keys.length; i++) {
+    const k = keys[i];
+    let j = i - 1;
+    while (j >= 0 && keys[j] > k) {
+      keys[j + 1] = keys[j];
+      j--;
+    }
+    keys[j + 1] = k;
+  }
+  return keys;
+}
 
 export class CacheKV implements KV {
   /** Buffered changes: a value, or null for a deletion. */
@@ -62,7 +79,7 @@ export class CacheKV implements KV {
 
   /** Buffered keys in ascending byte order. */
   private orderedKeys(): Iterable<Key> {
-    if (this.sorted === null && this.buf.size <= SMALL) return [...this.buf.keys()].sort(compareKeys);
+    if (this.sorted === null && this.buf.size <= SMALL) return insertionSorted([...this.buf.keys()]);
     return this.tree().keys();
   }
 

@@ -25,9 +25,17 @@ export function parseAmount(s: string): bigint {
 
 const byDenom = (a: Coin, b: Coin) => (a.denom < b.denom ? -1 : a.denom > b.denom ? 1 : 0);
 
+/**
+ * Sorts coins by denom in place (code-unit order, no locale) and returns them. Lists of one coin — nearly every fee
+ * and transfer — are returned as they are: V8's sort allocates a work copy even for one element.
+ */
+export function sortByDenom<T extends Coin>(coins: T[]): T[] {
+  return coins.length > 1 ? coins.sort(byDenom) : coins;
+}
+
 /** Validates and normalizes: positive amounts, valid denoms, no duplicates; sorted by denom. */
 export function normalizeCoins(coins: readonly Coin[]): Coins {
-  const out = coins.filter((c) => c.amount !== 0n).slice().sort(byDenom);
+  const out = sortByDenom(coins.filter((c) => c.amount !== 0n));
   for (let i = 0; i < out.length; i++) {
     const c = out[i];
     if (!isValidDenom(c.denom)) throw new CoinsError(`invalid denom '${c.denom}'`);
