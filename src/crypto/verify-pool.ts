@@ -153,8 +153,12 @@ export class SignatureVerifyPool {
   }
 }
 
-/** Worker count: PROOFBOOK_SIG_WORKERS when set (0 disables the pool), else one per core, at most 4. */
+/**
+ * Worker count: PROOFBOOK_SIG_WORKERS when set (0 disables the pool), else one per core, at most 4. None when the
+ * operator chose the pure-JS verifier (PROOFBOOK_SECP256K1=noble): the workers run libsecp256k1.
+ */
 export function defaultPoolSize(): number {
+  if (process.env.PROOFBOOK_SECP256K1 === 'noble') return 0;
   const env = process.env.PROOFBOOK_SIG_WORKERS;
   if (env !== undefined && env !== '') {
     const n = Number(env);
