@@ -32,7 +32,7 @@ import { bytesToKey, compareKeys, type KV } from '../src/store/kv.js';
 import { Context, type BlockInfo } from './context.js';
 import { createModules, type ModuleSet } from './modules.js';
 import { runTx, type PipelineDeps, type TxOutcome } from './tx/pipeline.js';
-import { decodeTx, txHash } from './tx/decode.js';
+import { decodeTx, forgetDecoded, txHash } from './tx/decode.js';
 import { SignatureCache } from './tx/ante.js';
 import { SignaturePrefetcher } from './tx/prefetch.js';
 import { sharedVerifyPool } from '../src/crypto/verify-pool.js';
@@ -71,6 +71,8 @@ export class ProofbookApp implements AbciApplication {
   private pendingHeight: bigint | undefined;
   /** Hashes of the txs applied (successfully, in order) to checkState since the last commit: see prepareProposal. */
   private checkSeq: string[] = [];
+  /** The txs of the block finalized and not yet committed (their caches are dropped at Commit). */
+  private finalizedTxs: readonly Uint8Array[] = [];
   private readonly deps: PipelineDeps;
   private readonly prefetcher: SignaturePrefetcher;
   /** Invariant failures seen (only filled when checkInvariants is on). */
@@ -302,6 +304,7 @@ export class ProofbookApp implements AbciApplication {
     }
     const appHash = this.store.applyBlock(blockCache.writes());
     this.pendingHeight = req.height;
+    this.finalizedTxs = req.txs;
     this.lastBlockTime = block.timeSeconds;
     return { events, txResults, validatorUpdates: [], appHash };
   }
@@ -312,6 +315,15 @@ export class ProofbookApp implements AbciApplication {
     this.pendingHeight = undefined;
     this.checkState = new CacheKV(this.store);
     this.checkSeq = [];
+    // Committed txs can never run again (their sequences are used): drop what was cached about them.
+    const hashes = this.finalizedTxs.map((tx) => txHash(tx));
+    forgetDecoded(hashes);
+    for (const h of hashes) {
+      const key = h.toString('latin1');
+      this.deps.sigCache.forget(key);
+      this.prefetcher.forget(key);
+    }
+    this.finalizedTxs = [];
     return { retainHeight: 0n };
   }
 

@@ -28,25 +28,41 @@ export interface FeeBank {
 }
 
 /**
- * Remembers signatures already verified, keyed by (sign-doc hash, pubkey, signature), so a tx checked in CheckTx is
- * not verified again in FinalizeBlock or on recheck. Validity is a pure function of that key, so a hit can never change
- * a result; the cache only saves work. Bounded; the oldest entries go first.
+ * Remembers signatures already verified, so a tx checked in CheckTx (or prefetched on the worker pool) is not verified
+ * again in FinalizeBlock or on recheck. Entries are grouped by tx hash (the first 32 characters of a
+ * signatureCacheKey) so a committed tx's entries can be dropped at once. Validity is a pure function of the key, so a
+ * hit can never change a result; the cache only saves work. Bounded: the oldest txs go first.
  */
 export class SignatureCache {
-  private readonly seen = new Map<string, true>();
+  private readonly byTx = new Map<string, string[]>();
+  private entries = 0;
   constructor(private readonly capacity = 200_000) {}
   has(key: string): boolean {
-    return this.seen.has(key);
+    const rest = this.byTx.get(key.slice(0, 32));
+    return rest !== undefined && rest.includes(key.slice(32));
   }
   add(key: string): void {
-    if (this.seen.size >= this.capacity) {
-      const oldest = this.seen.keys().next().value;
-      if (oldest !== undefined) this.seen.delete(oldest);
+    while (this.entries >= this.capacity) {
+      const oldest = this.byTx.keys().next().value;
+      if (oldest === undefined) break;
+      this.forget(oldest);
     }
-    this.seen.set(key, true);
+    const tx = key.slice(0, 32);
+    const rest = this.byTx.get(tx);
+    if (rest === undefined) this.byTx.set(tx, [key.slice(32)]);
+    else if (!rest.includes(key.slice(32))) rest.push(key.slice(32));
+    else return;
+    this.entries++;
+  }
+  /** Drops every verdict of one tx (`txHashKey`: the tx hash as a latin1 string). */
+  forget(txHashKey: string): void {
+    const rest = this.byTx.get(txHashKey);
+    if (rest === undefined) return;
+    this.byTx.delete(txHashKey);
+    this.entries -= rest.length;
   }
   get size(): number {
-    return this.seen.size;
+    return this.entries;
   }
 }
 

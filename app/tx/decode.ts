@@ -56,6 +56,14 @@ function decodeOrThrow<T>(what: string, f: () => T): T {
 const decoded = new Map<string, DecodedTx>();
 const DECODE_CACHE_SIZE = 50_000;
 
+/**
+ * Drops committed txs from the decode cache: a committed tx can never run again (its sequence is used), so keeping
+ * its decoded form would only grow the old generation the garbage collector has to mark.
+ */
+export function forgetDecoded(hashes: readonly Buffer[]): void {
+  for (const h of hashes) decoded.delete(h.toString('latin1'));
+}
+
 export function decodeTx(bytes: Uint8Array, routes: ReadonlyMap<string, MsgRoute>): DecodedTx {
   if (bytes.length === 0) throw ErrTxDecode('empty tx');
   const hash = txHash(bytes);

@@ -95,6 +95,11 @@ export class SignaturePrefetcher {
     this.done.add(hashKey);
   }
 
+  /** Forgets a committed tx (its hash as a latin1 string): it can never be prefetched usefully again. */
+  forget(hashKey: string): void {
+    this.done.delete(hashKey);
+  }
+
   /** Resolves when the prefetch started for this exact bytes object (if any) has finished. */
   settled(bytes: Uint8Array): Promise<void> | undefined {
     return this.pending.get(bytes);
