@@ -99,15 +99,24 @@ export class SignatureVerifyPool {
     if (wide) this.queuedWide = true;
     return new Promise((resolve) => {
       this.queued.push({ job, resolve });
+      // A full chunk goes out at once, so a worker starts while the caller is still submitting (a burst of CheckTx
+      // requests arrives in one socket read and is prefetched in one synchronous loop).
+      if (this.queued.length >= MAX_CHUNK) {
+        this.flush();
+        return;
+      }
       if (!this.flushScheduled) {
         this.flushScheduled = true;
-        queueMicrotask(() => this.flush());
+        queueMicrotask(() => {
+          this.flushScheduled = false;
+          this.flush();
+        });
       }
     });
   }
 
   private flush(): void {
-    this.flushScheduled = false;
+    if (this.queued.length === 0) return;
     const batch = this.queued;
     const wide = this.queuedWide;
     this.queued = [];
@@ -117,9 +126,9 @@ export class SignatureVerifyPool {
       for (const b of batch) b.resolve(false);
       return;
     }
-    // Least-loaded workers first; split only batches big enough to be worth several messages.
-    alive.sort((a, b) => a.outstanding - b.outstanding);
-    if (!wide) alive.length = 1;
+    // Wide: least-loaded workers first; split only batches big enough to be worth several messages.
+    if (wide) alive.sort((a, b) => a.outstanding - b.outstanding);
+    else alive.length = 1; // narrow work always goes to the first live worker: one core stays with the state machine
     // Chunks of at most MAX_CHUNK, dealt round-robin: the first verdicts come back after one chunk's work, so the
     // state machine can start on tx 0 while the workers are still on later txs.
     const parts = Math.max(Math.min(alive.length, Math.floor(batch.length / MIN_SPLIT)), Math.ceil(batch.length / MAX_CHUNK), 1);
