@@ -102,23 +102,43 @@ export function balanceKeyDenom(key: Key): string {
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
+/**
+ * Amounts by the stored array they were encoded into (or first decoded from), with their decimal text. A balance is
+ * written once per tx and read by the next tx that touches it, so remembering what each fresh array holds saves the
+ * BigInt parse on nearly every read. A hit is used only while the array still spells that text, so an array changed
+ * in place can never yield a stale amount.
+ */
+const knownAmounts = new WeakMap<Uint8Array, { text: string; amount: bigint }>();
+
+function spells(v: Uint8Array, text: string): boolean {
+  if (v.length !== text.length) return false;
+  for (let i = 0; i < v.length; i++) if (v[i] !== text.charCodeAt(i)) return false;
+  return true;
+}
+
 export function encodeAmount(n: bigint): Uint8Array {
   if (n <= 0n) throw new Error(`refusing to store non-positive amount ${n}`);
   // ASCII digits byte by byte: TextEncoder's per-call overhead dominated for these short strings.
   const s = n.toString();
   const out = new Uint8Array(s.length);
   for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
+  knownAmounts.set(out, { text: s, amount: n });
   return out;
 }
 
 /** Strict decode of a stored amount: positive decimal, no sign or leading zeros. Throws on anything else. */
 export function decodeAmount(v: Uint8Array): bigint {
+  const known = knownAmounts.get(v);
+  if (known !== undefined && spells(v, known.text)) return known.amount;
   // Checked byte by byte (TextDecoder and a regex cost more than the BigInt itself for these short values).
   const n = v.length;
   let ok = n > 0 && v[0] >= 0x31 && v[0] <= 0x39; // no empty value, no leading zero
   for (let i = 1; ok && i < n; i++) ok = v[i] >= 0x30 && v[i] <= 0x39;
   if (!ok) throw new Error(`corrupt stored amount ${JSON.stringify(dec.decode(v))}`);
-  return BigInt(Buffer.from(v.buffer, v.byteOffset, n).toString('latin1'));
+  const text = Buffer.from(v.buffer, v.byteOffset, n).toString('latin1');
+  const amount = BigInt(text);
+  knownAmounts.set(v, { text, amount });
+  return amount;
 }
 
 /** Lenient decode for invariant reporting: returns undefined when the bytes are no integer at all. */
