@@ -32,7 +32,7 @@ import { bytesToKey, compareKeys, type KV } from '../src/store/kv.js';
 import { Context, type BlockInfo } from './context.js';
 import { createModules, type ModuleSet } from './modules.js';
 import { runTx, type PipelineDeps, type TxOutcome } from './tx/pipeline.js';
-import { decodeTx, forgetDecoded, txHash } from './tx/decode.js';
+import { decodeTx, forgetDecoded, txHashKey } from './tx/decode.js';
 import { SignatureCache } from './tx/ante.js';
 import { SignaturePrefetcher } from './tx/prefetch.js';
 import { sharedVerifyPool } from '../src/crypto/verify-pool.js';
@@ -181,7 +181,7 @@ export class ProofbookApp implements AbciApplication {
     if (pending) await pending;
     const mode = req.type === CheckTxType.RECHECK ? 'recheck' : 'check';
     const out = runTx(this.checkState, this.blockInfo(this.store.height + 1n), mode, req.tx, this.deps);
-    if (out.code === 0 && out.tx) this.checkSeq.push(out.tx.hash.toString('latin1'));
+    if (out.code === 0 && out.tx) this.checkSeq.push(out.tx.hashKey);
     // CheckTx answers carry no data (like the Cosmos SDK): CometBFT relays broadcast_tx_sync's `data` as hex while
     // cosmjs decodes it as base64, so any payload here would break clients; the msg responses come with the block.
     return {
@@ -196,7 +196,7 @@ export class ProofbookApp implements AbciApplication {
     // Fast path: CometBFT reaps the mempool in the order CheckTx applied the txs to checkState. If the candidates are
     // a prefix of that sequence, each one already passed on top of the committed state plus its predecessors, so
     // re-running them would only repeat that verdict. Take the longest prefix that fits in max_tx_bytes.
-    if (req.txs.length <= this.checkSeq.length && req.txs.every((tx, i) => txHash(tx).toString('latin1') === this.checkSeq[i])) {
+    if (req.txs.length <= this.checkSeq.length && req.txs.every((tx, i) => txHashKey(tx) === this.checkSeq[i])) {
       const txs: Uint8Array[] = [];
       let total = 0n;
       for (const tx of req.txs) {
@@ -284,7 +284,7 @@ export class ProofbookApp implements AbciApplication {
     // Verify the block's not-yet-verified signatures in parallel on the worker pool first (a replaying or catching-up
     // node has seen none of them); the txs then run in order on this thread and find the verdicts cached.
     for (const tx of req.txs) this.prefetcher.prefetch(tx, this.store, block, true);
-    await this.prefetcher.allSettled();
+    await this.prefetcher.settledAll(req.txs);
     const blockCache = new CacheKV(this.store);
     const events: Event[] = [];
     for (const m of this.modules.modules) if (m.beginBlock) this.runHook(blockCache, block, `${m.name}.beginBlock`, m.beginBlock, events);
@@ -316,12 +316,10 @@ export class ProofbookApp implements AbciApplication {
     this.checkState = new CacheKV(this.store);
     this.checkSeq = [];
     // Committed txs can never run again (their sequences are used): drop what was cached about them.
-    const hashes = this.finalizedTxs.map((tx) => txHash(tx));
-    forgetDecoded(hashes);
-    for (const h of hashes) {
-      const key = h.toString('latin1');
+    for (const tx of this.finalizedTxs) {
+      const key = txHashKey(tx);
+      forgetDecoded(key);
       this.deps.sigCache.forget(key);
-      this.prefetcher.forget(key);
     }
     this.finalizedTxs = [];
     return { retainHeight: 0n };

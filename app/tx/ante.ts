@@ -29,37 +29,40 @@ export interface FeeBank {
 
 /**
  * Remembers signatures already verified, so a tx checked in CheckTx (or prefetched on the worker pool) is not verified
- * again in FinalizeBlock or on recheck. Entries are grouped by tx hash (the first 32 characters of a
- * signatureCacheKey) so a committed tx's entries can be dropped at once. Validity is a pure function of the key, so a
- * hit can never change a result; the cache only saves work. Bounded: the oldest txs go first.
+ * again in FinalizeBlock or on recheck. Verdicts are kept per tx (its hash as a latin1 string) and per signer
+ * (signerCacheKey), so a committed tx's entries go at once. A verdict is a pure function of (body bytes, auth-info
+ * bytes, signature) — all covered by the tx hash — plus the chain id (fixed per app), the account number and the
+ * public key, so a hit can never change a result; the cache only saves work. Bounded: the oldest txs go first.
  */
 export class SignatureCache {
   private readonly byTx = new Map<string, string[]>();
   private entries = 0;
   constructor(private readonly capacity = 200_000) {}
-  has(key: string): boolean {
-    const rest = this.byTx.get(key.slice(0, 32));
-    return rest !== undefined && rest.includes(key.slice(32));
+  has(tx: string, signer: string): boolean {
+    return this.byTx.get(tx)?.includes(signer) ?? false;
   }
-  add(key: string): void {
+  /** Whether any signature of this tx was verified. */
+  knows(tx: string): boolean {
+    return this.byTx.has(tx);
+  }
+  add(tx: string, signer: string): void {
+    if (this.has(tx, signer)) return;
     while (this.entries >= this.capacity) {
       const oldest = this.byTx.keys().next().value;
       if (oldest === undefined) break;
       this.forget(oldest);
     }
-    const tx = key.slice(0, 32);
-    const rest = this.byTx.get(tx);
-    if (rest === undefined) this.byTx.set(tx, [key.slice(32)]);
-    else if (!rest.includes(key.slice(32))) rest.push(key.slice(32));
-    else return;
+    const signers = this.byTx.get(tx);
+    if (signers) signers.push(signer);
+    else this.byTx.set(tx, [signer]);
     this.entries++;
   }
-  /** Drops every verdict of one tx (`txHashKey`: the tx hash as a latin1 string). */
-  forget(txHashKey: string): void {
-    const rest = this.byTx.get(txHashKey);
-    if (rest === undefined) return;
-    this.byTx.delete(txHashKey);
-    this.entries -= rest.length;
+  /** Drops every verdict of one tx. */
+  forget(tx: string): void {
+    const signers = this.byTx.get(tx);
+    if (signers === undefined) return;
+    this.byTx.delete(tx);
+    this.entries -= signers.length;
   }
   get size(): number {
     return this.entries;
@@ -79,12 +82,9 @@ export function secp256k1KeyBytes(anyKey: Any, i: number): Uint8Array {
   return key;
 }
 
-/**
- * The SignatureCache key of signer i's signature. A verdict is a pure function of (body bytes, auth-info bytes,
- * signature) — all covered by the tx hash — plus the chain id (fixed per app), the account number and the public key.
- */
-export function signatureCacheKey(txHash: Buffer, i: number, accountNumber: bigint, pubkey: Uint8Array): string {
-  return `${txHash.toString('latin1')}|${i}|${accountNumber}|${Buffer.from(pubkey.buffer, pubkey.byteOffset, pubkey.byteLength).toString('latin1')}`;
+/** A signer's part of a SignatureCache entry: its index, account number and public key. */
+export function signerCacheKey(i: number, accountNumber: bigint, pubkey: Uint8Array): string {
+  return `${i}|${accountNumber}|${Buffer.from(pubkey.buffer, pubkey.byteOffset, pubkey.byteLength).toString('latin1')}`;
 }
 
 /** sha256 of the SIGN_MODE_DIRECT SignDoc over the body and auth-info bytes exactly as received. */
@@ -214,12 +214,12 @@ export function runAnte(ctx: Context, tx: DecodedTx, deps: AnteDeps): void {
       if (mode !== SignMode.SIGN_MODE_DIRECT) throw ErrUnauthorized(`signer ${i}: only SIGN_MODE_DIRECT is supported, got ${mode ?? 'multi/none'}`);
       const sig = raw.signatures[i];
       if (sig.length !== 64) throw ErrUnauthorized(`signer ${i}: signature must be 64 bytes (r||s), got ${sig.length}`);
-      const cacheKey = signatureCacheKey(tx.hash, i, acc.accountNumber, pubkeyBytes!);
-      if (!deps.sigCache.has(cacheKey)) {
+      const signerKey = signerCacheKey(i, acc.accountNumber, pubkeyBytes!);
+      if (!deps.sigCache.has(tx.hashKey, signerKey)) {
         if (!deps.verify(signDocDigest(tx, ctx.block.chainId, acc.accountNumber), sig, pubkeyBytes!)) {
           throw ErrUnauthorized(`signature verification failed for signer ${signer}: check the chain-id (${ctx.block.chainId}), account number (${acc.accountNumber}) and that the signature is low-S`);
         }
-        deps.sigCache.add(cacheKey);
+        deps.sigCache.add(tx.hashKey, signerKey);
       }
       ctx.emit('tx', [['signature', Buffer.from(sig.buffer, sig.byteOffset, sig.byteLength).toString('base64')]]);
     }

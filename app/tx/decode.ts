@@ -3,7 +3,7 @@
  * router need. Signatures are later checked over the body and auth-info bytes exactly as received, never over a
  * re-encoding, so any client's encoding choices are honoured.
  */
-import { hash } from 'node:crypto';
+import crypto from 'node:crypto';
 import { TxRaw, TxBody, AuthInfo } from 'cosmjs-types/cosmos/tx/v1beta1/tx';
 import { ErrTxDecode, ErrUnknownRequest, ErrInvalidRequest, ErrUnknownExtensionOptions, AppError } from '../errors.js';
 import type { MsgRoute } from '../module.js';
@@ -18,6 +18,8 @@ export interface DecodedTx {
   readonly bytes: Uint8Array;
   /** sha256 of the tx bytes: the tx hash CometBFT and clients use. */
   readonly hash: Buffer;
+  /** The same hash as a latin1 string: the key of every per-tx cache. */
+  readonly hashKey: string;
   readonly raw: TxRaw;
   readonly body: TxBody;
   readonly authInfo: AuthInfo;
@@ -30,15 +32,25 @@ export interface DecodedTx {
  * and to a private copy of the bytes it was computed from; a hit is used only when the object still holds exactly
  * those bytes (a memcmp, ~50x cheaper than sha256 here), so mutating an array in place can never return a stale hash.
  */
-const byObject = new WeakMap<Uint8Array, { copy: Buffer; hash: Buffer }>();
+const byObject = new WeakMap<Uint8Array, { copy: Buffer; hash: Buffer; key: string }>();
+
+function hashed(bytes: Uint8Array): { hash: Buffer; key: string } {
+  const hit = byObject.get(bytes);
+  if (hit && hit.copy.equals(bytes)) return hit;
+  // One-shot hashing: several times cheaper than createHash() for small inputs.
+  const hash = crypto.hash('sha256', bytes, 'buffer');
+  const entry = { copy: Buffer.from(bytes), hash, key: hash.toString('latin1') };
+  byObject.set(bytes, entry);
+  return entry;
+}
 
 export function txHash(bytes: Uint8Array): Buffer {
-  const hit = byObject.get(bytes);
-  if (hit && hit.copy.equals(bytes)) return hit.hash;
-  // One-shot hashing: several times cheaper than createHash() for small inputs.
-  const h = hash('sha256', bytes, 'buffer');
-  byObject.set(bytes, { copy: Buffer.from(bytes), hash: h });
-  return h;
+  return hashed(bytes).hash;
+}
+
+/** The tx hash as a latin1 string (DecodedTx.hashKey): the key of every per-tx cache. */
+export function txHashKey(bytes: Uint8Array): string {
+  return hashed(bytes).key;
 }
 
 function decodeOrThrow<T>(what: string, f: () => T): T {
@@ -60,23 +72,22 @@ const DECODE_CACHE_SIZE = 50_000;
  * Drops committed txs from the decode cache: a committed tx can never run again (its sequence is used), so keeping
  * its decoded form would only grow the old generation the garbage collector has to mark.
  */
-export function forgetDecoded(hashes: readonly Buffer[]): void {
-  for (const h of hashes) decoded.delete(h.toString('latin1'));
+export function forgetDecoded(hashKey: string): void {
+  decoded.delete(hashKey);
 }
 
 export function decodeTx(bytes: Uint8Array, routes: ReadonlyMap<string, MsgRoute>): DecodedTx {
   if (bytes.length === 0) throw ErrTxDecode('empty tx');
-  const hash = txHash(bytes);
-  const key = Buffer.from(hash).toString('latin1');
+  const { hash, key } = hashed(bytes);
   const hit = decoded.get(key);
   if (hit && hit.msgs.every((m) => routes.get(m.typeUrl) === m.route)) return hit;
-  const tx = decodeUncached(bytes, hash, routes);
+  const tx = decodeUncached(bytes, hash, key, routes);
   if (decoded.size >= DECODE_CACHE_SIZE) decoded.clear();
   decoded.set(key, tx);
   return tx;
 }
 
-function decodeUncached(bytes: Uint8Array, hash: Buffer, routes: ReadonlyMap<string, MsgRoute>): DecodedTx {
+function decodeUncached(bytes: Uint8Array, hash: Buffer, hashKey: string, routes: ReadonlyMap<string, MsgRoute>): DecodedTx {
   const raw = decodeOrThrow('TxRaw', () => TxRaw.decode(bytes));
   const body = decodeOrThrow('TxBody', () => TxBody.decode(raw.bodyBytes));
   const authInfo = decodeOrThrow('AuthInfo', () => AuthInfo.decode(raw.authInfoBytes));
@@ -97,5 +108,5 @@ function decodeUncached(bytes: Uint8Array, hash: Buffer, routes: ReadonlyMap<str
     }
     return { typeUrl: any.typeUrl, value, route };
   });
-  return { bytes, hash, raw, body, authInfo, msgs };
+  return { bytes, hash, hashKey, raw, body, authInfo, msgs };
 }

@@ -14,10 +14,8 @@ import type { SignatureVerifyPool } from '../../src/crypto/verify-pool.js';
 import type { BlockInfo } from '../context.js';
 import type { MsgRoute } from '../module.js';
 import type { AuthKeeper } from '../../modules/auth/index.js';
-import { decodeTx } from './decode.js';
-import { secp256k1KeyBytes, signatureCacheKey, signDocDigest, txSigners, type SignatureCache } from './ante.js';
-
-const DONE_CAPACITY = 100_000;
+import { decodeTx, txHashKey, type DecodedTx } from './decode.js';
+import { secp256k1KeyBytes, signerCacheKey, signDocDigest, txSigners, type SignatureCache } from './ante.js';
 
 export interface PrefetchDeps {
   auth: AuthKeeper;
@@ -27,90 +25,61 @@ export interface PrefetchDeps {
 }
 
 export class SignaturePrefetcher {
-  /** Verifications in flight, by the tx's bytes object (identity only decides whether to wait, never a result). */
-  private readonly pending = new Map<Uint8Array, Promise<void>>();
-  /** Cache keys being verified, so a tx seen twice (CheckTx, then the proposal) is not sent twice. */
-  private readonly inflightKeys = new Set<string>();
-  /** Hashes of txs whose every signature was verified by a prefetch: later prefetches of them return at once. */
-  private readonly done = new Set<string>();
+  /** Verifications in flight, by tx hash (DecodedTx.hashKey). */
+  private readonly pending = new Map<string, Promise<void>>();
 
   constructor(private readonly deps: PrefetchDeps) {}
 
   /**
-   * Starts verifying `bytes`' signatures against account data read from `state`. `wide`: the caller is about to wait
-   * for the result (a proposal), so the pool may use all its workers.
+   * Starts verifying `bytes`' signatures against account data read from `state`, unless they are being or have been
+   * verified already. `wide`: the caller is about to wait for the result (a proposal), so the pool may use all its
+   * workers.
    */
   prefetch(bytes: Uint8Array, state: KVReader, block: BlockInfo, wide = false): void {
     const pool = this.deps.pool();
-    if (!pool || this.pending.has(bytes)) return;
-    const jobs: Promise<boolean>[] = [];
-    let hashKey = '';
-    let covered = true;
+    if (!pool) return;
+    let tx: DecodedTx;
     try {
-      const tx = decodeTx(bytes, this.deps.routes);
-      hashKey = tx.hash.toString('latin1');
-      if (this.done.has(hashKey)) return;
+      tx = decodeTx(bytes, this.deps.routes);
+    } catch {
+      return; // undecodable: the tx fails with a proper code when it runs
+    }
+    const txKey = tx.hashKey;
+    const cache = this.deps.sigCache;
+    if (this.pending.has(txKey) || cache.knows(txKey)) return;
+    const jobs: Promise<void>[] = [];
+    try {
       const signers = txSigners(tx);
       if (signers.length !== tx.authInfo.signerInfos.length || signers.length !== tx.raw.signatures.length) return;
       for (let i = 0; i < signers.length; i++) {
         const sig = tx.raw.signatures[i];
         const acc = this.deps.auth.accountIn(state, signers[i]);
         const anyKey = tx.authInfo.signerInfos[i].publicKey ?? acc?.pubKey;
-        if (!acc || !anyKey || sig.length !== 64) {
-          covered = false;
-          continue;
-        }
+        if (!acc || !anyKey || sig.length !== 64) continue;
         const pubkey = secp256k1KeyBytes(anyKey, i);
-        const key = signatureCacheKey(tx.hash, i, acc.accountNumber, pubkey);
-        if (this.deps.sigCache.has(key)) continue;
-        if (this.inflightKeys.has(key)) {
-          covered = false; // another prefetch owns it
-          continue;
-        }
-        this.inflightKeys.add(key);
+        const signerKey = signerCacheKey(i, acc.accountNumber, pubkey);
         const digest = signDocDigest(tx, block.chainId, acc.accountNumber);
         jobs.push(pool.verify({ digest, sig, pubkey }, wide).then((ok) => {
-          this.inflightKeys.delete(key);
-          if (ok) this.deps.sigCache.add(key);
-          return ok;
+          if (ok) cache.add(txKey, signerKey);
         }));
       }
     } catch {
-      // Undecodable or malformed: the ante handler reports it properly when the tx runs.
-      covered = false;
+      // A malformed key: the ante handler reports it when the tx runs. Jobs already started still count.
     }
-    if (jobs.length === 0) {
-      if (covered && hashKey !== '') this.markDone(hashKey);
-      return;
-    }
-    const done = Promise.all(jobs).then((verdicts) => {
-      this.pending.delete(bytes);
-      if (covered && verdicts.every((ok) => ok)) this.markDone(hashKey);
-    });
-    this.pending.set(bytes, done);
+    if (jobs.length === 0) return;
+    this.pending.set(txKey, Promise.all(jobs).then(() => {
+      this.pending.delete(txKey);
+    }));
   }
 
-  private markDone(hashKey: string): void {
-    if (this.done.size >= DONE_CAPACITY) this.done.clear();
-    this.done.add(hashKey);
-  }
-
-  /** Forgets a committed tx (its hash as a latin1 string): it can never be prefetched usefully again. */
-  forget(hashKey: string): void {
-    this.done.delete(hashKey);
-  }
-
-  /** Resolves when the prefetch started for this exact bytes object (if any) has finished. */
+  /** Resolves when the prefetch of this tx (if one is running) has finished. */
   settled(bytes: Uint8Array): Promise<void> | undefined {
-    return this.pending.get(bytes);
+    return this.pending.size === 0 ? undefined : this.pending.get(txHashKey(bytes));
   }
 
-  /** Resolves when every prefetch started so far has finished. */
-  async allSettled(): Promise<void> {
-    if (this.pending.size > 0) await Promise.all(this.pending.values());
-  }
-
-  get inFlight(): number {
-    return this.pending.size;
+  /** Resolves when the prefetches of all these txs have finished. */
+  async settledAll(txs: readonly Uint8Array[]): Promise<void> {
+    const waits = txs.map((tx) => this.settled(tx)).filter((p) => p !== undefined);
+    if (waits.length > 0) await Promise.all(waits);
   }
 }

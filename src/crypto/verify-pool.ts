@@ -18,8 +18,7 @@ import { fileURLToPath } from 'node:url';
 
 const RECORD = 129; // digest 32 | sig 64 | pubkey 33
 const WORKER_FILE = fileURLToPath(new URL('./verify-worker.cjs', import.meta.url));
-/** Below this many jobs a batch goes to a single worker: splitting would cost more in messages than it saves. */
-const MIN_SPLIT = 32;
+/** Jobs per message: a worker's first verdicts come back after one chunk's work (~3.5 ms), not after a whole burst. */
 const MAX_CHUNK = 64;
 
 export interface VerifyJob {
@@ -126,30 +125,22 @@ export class SignatureVerifyPool {
       for (const b of batch) b.resolve(false);
       return;
     }
-    // Wide: least-loaded workers first; split only batches big enough to be worth several messages.
-    if (wide) alive.sort((a, b) => a.outstanding - b.outstanding);
-    else alive.length = 1; // narrow work always goes to the first live worker: one core stays with the state machine
-    // Chunks of at most MAX_CHUNK, dealt round-robin: the first verdicts come back after one chunk's work, so the
-    // state machine can start on tx 0 while the workers are still on later txs.
-    const parts = Math.max(Math.min(alive.length, Math.floor(batch.length / MIN_SPLIT)), Math.ceil(batch.length / MAX_CHUNK), 1);
-    const per = Math.ceil(batch.length / parts);
-    for (let p = 0; p < parts; p++) {
-      const chunk = batch.slice(p * per, (p + 1) * per);
-      if (chunk.length === 0) continue;
-      const buf = new Uint8Array(chunk.length * RECORD);
-      chunk.forEach(({ job }, i) => {
-        const o = i * RECORD;
-        buf.set(job.digest, o);
-        buf.set(job.sig, o + 32);
-        buf.set(job.pubkey, o + 96);
-      });
-      const slot = alive[p % alive.length];
-      const id = this.nextId++;
-      this.inflight.set(id, { slot, resolve: chunk.map((c) => c.resolve) });
-      if (slot.outstanding === 0) slot.worker.ref();
-      slot.outstanding += chunk.length;
-      slot.worker.postMessage({ id, buf: buf.buffer }, [buf.buffer]);
-    }
+    // A batch is at most MAX_CHUNK jobs (verify() flushes each full chunk), so it goes to one worker as one message:
+    // narrow work always to the first live worker (the other core stays with the state machine), wide work to the
+    // least-loaded one, so consecutive chunks of a proposal spread over every worker.
+    const slot = wide ? alive.reduce((a, b) => (b.outstanding < a.outstanding ? b : a)) : alive[0];
+    const buf = new Uint8Array(batch.length * RECORD);
+    batch.forEach(({ job }, i) => {
+      const o = i * RECORD;
+      buf.set(job.digest, o);
+      buf.set(job.sig, o + 32);
+      buf.set(job.pubkey, o + 96);
+    });
+    const id = this.nextId++;
+    this.inflight.set(id, { slot, resolve: batch.map((b) => b.resolve) });
+    if (slot.outstanding === 0) slot.worker.ref();
+    slot.outstanding += batch.length;
+    slot.worker.postMessage({ id, buf: buf.buffer }, [buf.buffer]);
   }
 
   /** Stops the workers; pending and later jobs resolve false. */
