@@ -106,9 +106,10 @@ export class AuthKeeper {
   }
 
   setAccount(ctx: Context, acc: Account): void {
-    const encoded = BaseAccount.encode({ address: acc.address, pubKey: acc.pubKey, accountNumber: acc.accountNumber, sequence: acc.sequence }).finish();
-    // The next read of this value (the account's next tx) gets the object back without decoding it.
-    decodedAccounts.set(encoded, Object.freeze({ address: acc.address, pubKey: acc.pubKey, accountNumber: acc.accountNumber, sequence: acc.sequence }));
+    const record = Object.freeze({ address: acc.address, pubKey: acc.pubKey, accountNumber: acc.accountNumber, sequence: acc.sequence });
+    const encoded = BaseAccount.encode(record).finish();
+    // The next read of this value (the account's next tx) gets the record back without decoding it.
+    decodedAccounts.set(encoded, record);
     ctx.store(AUTH_PREFIX).set(this.accountKey(acc.address), encoded);
   }
 

@@ -6,7 +6,7 @@
  */
 import type { Context } from '../../app/context.js';
 import { ErrInsufficientFunds, ErrInternal, ErrInvalidCoins, ErrInvalidRequest } from '../../app/errors.js';
-import { isValidDenom, sortByDenom, type Coin, type Coins } from '../../src/types/coins.js';
+import { isValidDenom, sortUniqueByDenom, type Coin, type Coins } from '../../src/types/coins.js';
 import { moduleAddress, type Address } from '../../src/crypto/address.js';
 import { iteratePrefix, type KV } from '../../src/store/kv.js';
 import {
@@ -65,11 +65,7 @@ export function checkCoins(coins: Coins): Coins {
     if (c.amount > MAX_AMOUNT) throw ErrInvalidCoins(`amount of ${c.denom} exceeds 2^256-1`);
     if (c.amount !== 0n) out.push({ denom: c.denom, amount: c.amount });
   }
-  sortByDenom(out);
-  for (let i = 1; i < out.length; i++) {
-    if (out[i - 1].denom === out[i].denom) throw ErrInvalidCoins(`duplicate denom '${out[i].denom}'`);
-  }
-  return out;
+  return sortUniqueByDenom(out, (d) => ErrInvalidCoins(`duplicate denom '${d}'`));
 }
 
 /** SDK `Coins.String()`: "10foo,100uproof"; empty coins print as "". */
@@ -156,7 +152,7 @@ export class BankKeeperImpl implements BankKeeper {
   /** send() for coins that already passed checkCoins and are non-empty. */
   private sendChecked(ctx: Context, from: Address, to: Address, amt: Coins): void {
     const s = formatCoins(amt);
-    this.subtract(ctx, from, amt, undefined, s);
+    this.subtract(ctx, from, amt, this.checkFunds(ctx, from, amt), s);
     this.add(ctx, to, amt, s);
     this.accounts.ensureAccount(ctx, to);
     ctx.emit('transfer', [['recipient', to], ['sender', from], ['amount', s]]);
@@ -193,11 +189,12 @@ export class BankKeeperImpl implements BankKeeper {
       if (s > MAX_AMOUNT) throw ErrInvalidCoins(`minting ${c.amount}${c.denom} would push its supply past 2^256-1`);
       return s;
     });
-    this.add(ctx, addr, amt);
+    const formatted = formatCoins(amt);
+    this.add(ctx, addr, amt, formatted);
     amt.forEach((c, i) => kv.set(supplyKey(c.denom), encodeAmount(newSupply[i])));
     this.accounts.ensureAccount(ctx, addr);
     this.markModule(ctx, module, addr);
-    ctx.emit('coinbase', [['minter', addr], ['amount', formatCoins(amt)]]);
+    ctx.emit('coinbase', [['minter', addr], ['amount', formatted]]);
   }
 
   burn(ctx: Context, module: string, coins: Coins): void {
@@ -212,13 +209,14 @@ export class BankKeeperImpl implements BankKeeper {
       if (s < 0n) throw ErrInternal(`burning ${c.amount}${c.denom} exceeds its recorded supply (state is inconsistent)`);
       return s;
     });
-    this.subtract(ctx, addr, amt, have);
+    const formatted = formatCoins(amt);
+    this.subtract(ctx, addr, amt, have, formatted);
     amt.forEach((c, i) => {
       if (newSupply[i] === 0n) kv.delete(supplyKey(c.denom));
       else kv.set(supplyKey(c.denom), encodeAmount(newSupply[i]));
       kv.set(burnedKey(c.denom), encodeAmount(this.burned(ctx, c.denom) + c.amount));
     });
-    ctx.emit('burn', [['burner', addr], ['amount', formatCoins(amt)]]);
+    ctx.emit('burn', [['burner', addr], ['amount', formatted]]);
   }
 
   // ---- internals -------------------------------------------------------------------------------------------------
@@ -234,9 +232,8 @@ export class BankKeeperImpl implements BankKeeper {
     });
   }
 
-  /** Debits all of `amt` or nothing; emits coin_spent. */
-  private subtract(ctx: Context, addr: Address, amt: Coins, checked?: bigint[], formatted = formatCoins(amt)): void {
-    const have = checked ?? this.checkFunds(ctx, addr, amt);
+  /** Debits `amt` given the balances checkFunds returned (`formatted`: formatCoins(amt)); emits coin_spent. */
+  private subtract(ctx: Context, addr: Address, amt: Coins, have: bigint[], formatted: string): void {
     const kv = this.store(ctx);
     amt.forEach((c, i) => {
       const left = have[i] - c.amount;
@@ -246,8 +243,8 @@ export class BankKeeperImpl implements BankKeeper {
     ctx.emit('coin_spent', [['spender', addr], ['amount', formatted]]);
   }
 
-  /** Credits all of `amt` or nothing; emits coin_received. */
-  private add(ctx: Context, addr: Address, amt: Coins, formatted = formatCoins(amt)): void {
+  /** Credits all of `amt` or nothing (`formatted`: formatCoins(amt)); emits coin_received. */
+  private add(ctx: Context, addr: Address, amt: Coins, formatted: string): void {
     const kv = this.store(ctx);
     const next = amt.map((c) => {
       const n = this.balance(ctx, addr, c.denom) + c.amount;

@@ -6,7 +6,7 @@ import type { Coin as ProtoCoin } from 'cosmjs-types/cosmos/base/v1beta1/coin';
 import type { MsgRoute } from '../../app/module.js';
 import { ErrInsufficientFunds, ErrInvalidAddress, ErrInvalidCoins, ErrUnauthorized } from '../../app/errors.js';
 import { parseAddress, type Address } from '../../src/crypto/address.js';
-import { isValidDenom, sortByDenom, type Coin, type Coins } from '../../src/types/coins.js';
+import { isValidDenom, sortUniqueByDenom, type Coin, type Coins } from '../../src/types/coins.js';
 import type { BankKeeper } from './keeper.js';
 import { MAX_AMOUNT } from './keys.js';
 
@@ -24,11 +24,6 @@ export function msgAddress(value: string, field: string): Address {
 }
 
 /**
- * Converts a message's coins to bigint Coins: each amount a canonical non-negative decimal, each denom valid, no
- * duplicates (ErrInvalidCoins), every amount positive and at least one coin (ErrInsufficientFunds, as the SDK's
- * `IsAllPositive` check does). Order is not required; the result is sorted by denom.
- */
-/**
  * Strict conversion of protobuf coins in messages, params and genesis of proofbook's own modules: valid denoms,
  * positive integer amounts ≤ 2^256−1, no duplicate denoms; returns them sorted by denom. Throws ErrInvalidCoins.
  * (MsgSend keeps `msgCoins` below, whose codes follow the Cosmos SDK's bank module.)
@@ -43,13 +38,14 @@ export function strictCoins(coins: readonly { denom: string; amount: string }[],
     if (amount > MAX_AMOUNT) throw ErrInvalidCoins(`${what}: amount of ${c.denom} exceeds 2^256-1`);
     out.push({ denom: c.denom, amount });
   }
-  sortByDenom(out);
-  for (let i = 1; i < out.length; i++) {
-    if (out[i - 1].denom === out[i].denom) throw ErrInvalidCoins(`${what}: duplicate denom '${out[i].denom}'`);
-  }
-  return out;
+  return sortUniqueByDenom(out, (d) => ErrInvalidCoins(`${what}: duplicate denom '${d}'`));
 }
 
+/**
+ * Converts a message's coins to bigint Coins: each amount a canonical non-negative decimal, each denom valid, no
+ * duplicates (ErrInvalidCoins), every amount positive and at least one coin (ErrInsufficientFunds, as the SDK's
+ * `IsAllPositive` check does). Order is not required; the result is sorted by denom.
+ */
 export function msgCoins(coins: readonly ProtoCoin[], field = 'amount'): Coins {
   const out: Coin[] = [];
   for (const c of coins) {
@@ -61,11 +57,7 @@ export function msgCoins(coins: readonly ProtoCoin[], field = 'amount'): Coins {
     out.push({ denom: c.denom, amount });
   }
   if (out.length === 0) throw ErrInsufficientFunds(`${field}: no coins to send`);
-  sortByDenom(out);
-  for (let i = 1; i < out.length; i++) {
-    if (out[i - 1].denom === out[i].denom) throw ErrInvalidCoins(`${field}: duplicate denom '${out[i].denom}'`);
-  }
-  return out;
+  return sortUniqueByDenom(out, (d) => ErrInvalidCoins(`${field}: duplicate denom '${d}'`));
 }
 
 export function msgSendRoute(keeper: BankKeeper): MsgRoute<MsgSend, MsgSendResponse> {

@@ -29,18 +29,23 @@ const byDenom = (a: Coin, b: Coin) => (a.denom < b.denom ? -1 : a.denom > b.deno
  * Sorts coins by denom in place (code-unit order, no locale) and returns them. Lists of one coin — nearly every fee
  * and transfer — are returned as they are: V8's sort allocates a work copy even for one element.
  */
-export function sortByDenom<T extends Coin>(coins: T[]): T[] {
+function sortByDenom<T extends Coin>(coins: T[]): T[] {
   return coins.length > 1 ? coins.sort(byDenom) : coins;
+}
+
+/** Sorts coins by denom in place and throws `duplicate(denom)` for a denom listed twice; returns them. */
+export function sortUniqueByDenom<T extends Coin>(coins: T[], duplicate: (denom: string) => Error): T[] {
+  sortByDenom(coins);
+  for (let i = 1; i < coins.length; i++) if (coins[i - 1].denom === coins[i].denom) throw duplicate(coins[i].denom);
+  return coins;
 }
 
 /** Validates and normalizes: positive amounts, valid denoms, no duplicates; sorted by denom. */
 export function normalizeCoins(coins: readonly Coin[]): Coins {
-  const out = sortByDenom(coins.filter((c) => c.amount !== 0n));
-  for (let i = 0; i < out.length; i++) {
-    const c = out[i];
+  const out = sortUniqueByDenom(coins.filter((c) => c.amount !== 0n), (d) => new CoinsError(`duplicate denom '${d}'`));
+  for (const c of out) {
     if (!isValidDenom(c.denom)) throw new CoinsError(`invalid denom '${c.denom}'`);
     if (c.amount < 0n) throw new CoinsError(`negative amount ${c.amount}${c.denom}`);
-    if (i > 0 && out[i - 1].denom === c.denom) throw new CoinsError(`duplicate denom '${c.denom}'`);
   }
   return out;
 }
