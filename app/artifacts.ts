@@ -13,6 +13,7 @@ import { createReadStream, type Stats } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { compareKeys } from '../src/store/kv.js';
 
 interface Entry {
   path: string;
@@ -49,7 +50,7 @@ export class ArtifactIndex {
     if (depth > 8) return;
     let names: string[];
     try {
-      names = (await readdir(dir)).sort();
+      names = (await readdir(dir)).sort(compareKeys);
     } catch {
       return;
     }

@@ -34,7 +34,8 @@ export function eventJson(e: Event): JsonObject {
   return { type: e.type, attributes: e.attributes.map((a) => ({ key: a.key, value: a.value, index: a.index })) };
 }
 
-export function execTxResultJson(r: ExecTxResult): JsonObject {
+/** ExecTxResult and ResponseCheckTx share these fields and their JSON. */
+export function execTxResultJson(r: ExecTxResult | ResponseCheckTx): JsonObject {
   return {
     code: r.code, data: bytesOrNull(r.data), log: r.log, info: r.info,
     gas_wanted: r.gasWanted.toString(), gas_used: r.gasUsed.toString(),
@@ -69,11 +70,7 @@ export function execTxResultEventJson(r: ExecTxResult): JsonObject {
 }
 
 export function checkTxJson(r: ResponseCheckTx): JsonObject {
-  return {
-    code: r.code, data: bytesOrNull(r.data), log: r.log, info: r.info,
-    gas_wanted: r.gasWanted.toString(), gas_used: r.gasUsed.toString(),
-    events: r.events.map(eventJson), codespace: r.codespace,
-  };
+  return execTxResultJson(r);
 }
 
 export function infoJson(r: ResponseInfo): JsonObject {

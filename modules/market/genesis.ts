@@ -73,7 +73,7 @@ export function initMarketGenesis(ctx: Context, state: unknown, k: MarketKeeperI
 
 export function exportMarketGenesis(ctx: Context, k: MarketKeeperImpl): unknown {
   const kv = k.store(ctx);
-  const requests = [...iteratePrefix(kv, REQUEST_PREFIX)].map(([, v]) => k.requestWithInput(ctx, Request.decode(v).id)!);
+  const requests = [...iteratePrefix(kv, REQUEST_PREFIX)].map(([, v]) => k.withInput(ctx, Request.decode(v)));
   const asks = [...iteratePrefix(kv, ASK_PREFIX)].map(([, v]) => Ask.decode(v));
   const reputations = [...iteratePrefix(kv, REPUTATION_PREFIX)].map(([, v]) => Reputation.decode(v));
   const g: GenesisState = {

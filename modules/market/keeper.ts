@@ -241,8 +241,12 @@ export class MarketKeeperImpl implements MarketKeeper {
   /** The record with its inline input put back (queries, genesis export). */
   requestWithInput(ctx: Context, id: bigint): Request | undefined {
     const r = this.request(ctx, id);
-    if (r === undefined) return undefined;
-    const input = this.store(ctx).get(inputKey(id));
+    return r === undefined ? undefined : this.withInput(ctx, r);
+  }
+
+  /** Puts a decoded record's inline input back into it. */
+  withInput(ctx: Context, r: Request): Request {
+    const input = this.store(ctx).get(inputKey(r.id));
     if (input !== undefined) r.inputInline = Buffer.from(input);
     return r;
   }
