@@ -1,5 +1,5 @@
 /**
- * Two fixes to cosmjs-types 0.11's protobuf runtime, applied once per process. Imported for its side effect by the app
+ * Three fixes to cosmjs-types 0.11's protobuf runtime, applied once per process. Imported for its side effect by the app
  * and the signers (and by anything that imports either).
  *
  * 1. `BinaryWriter.alloc` builds a new buffer pool on every call, so every `X.encode(m).finish()` allocated an 8 KiB
@@ -13,6 +13,10 @@
  *    alias the input, exactly as with @bufbuild/protobuf's reader that our own generated code (src/gen) uses: a
  *    buffer must not be changed after something was decoded from it. Nothing in proofbook does that — tx bytes, ABCI
  *    frames (fresh per frame) and stored values (fresh per write) are never written in place.
+ * 3. The stock string reader (utf8Read) builds a number array, slices it and spreads it into String.fromCharCode for
+ *    every string: 10% of all bytes allocated per tx. Addresses, denoms and type URLs are ASCII, and for ASCII bytes
+ *    latin1 decoding gives the identical string; anything else still goes to the stock reader, so the result is the
+ *    same on every input (test/codec-reader.test.ts).
  */
 import { createRequire } from 'node:module';
 import { BinaryWriter } from 'cosmjs-types/binary';
@@ -39,12 +43,7 @@ if (!(binary.BinaryReader as unknown as { proofbookView?: true }).proofbookView)
       }
     }
 
-    /**
-     * 3. Strings: the stock utf8Read builds a number array, slices it and spreads it into String.fromCharCode for
-     * every string — 10% of all bytes allocated per tx. Addresses, denoms and type URLs are ASCII, and for ASCII
-     * bytes latin1 decoding gives the identical string; anything else goes to the stock decoder, so the result is
-     * the same on every input.
-     */
+    /** Fix 3 (see the top of this file). */
     string(): string {
       const bytes = this.bytes();
       const n = bytes.length;
