@@ -29,7 +29,7 @@ import { SerialQueue, type AbciApplication } from './abci/application.js';
 import { CommittedStore } from '../src/store/committed.js';
 import { CacheKV } from '../src/store/cache.js';
 import { bytesToKey, compareKeys, type KV } from '../src/store/kv.js';
-import { Context, type BlockInfo } from './context.js';
+import { Context, type BlockInfo } from '../src/framework/context.js';
 import { createModules, type ModuleSet } from './modules.js';
 import { runTx, type PipelineDeps, type TxOutcome } from './tx/pipeline.js';
 import { decodeTx, forgetDecoded, txHashKey } from './tx/decode.js';
@@ -37,7 +37,7 @@ import { SignatureCache } from './tx/ante.js';
 import { SignaturePrefetcher } from './tx/prefetch.js';
 import { sharedVerifyPool } from '../src/crypto/verify-pool.js';
 import { defaultVerifier, type Secp256k1Verify } from '../src/crypto/secp256k1.js';
-import { AppError, ErrInvalidRequest, ErrUnknownRequest, ErrNotFound, toAppError, GRPC } from './errors.js';
+import { AppError, ErrInvalidRequest, ErrUnknownRequest, ErrNotFound, toAppError, GRPC } from '../src/framework/errors.js';
 import { APP_VERSION } from './version.js';
 import { initVerifierBackend } from '../modules/verifier/index.js';
 

@@ -3,7 +3,7 @@
  * block hooks and invariant checks. Keepers are passed explicitly, so each module sees only the small interfaces of
  * the modules it depends on.
  */
-import type { Module, MsgRoute, QueryRoute } from './module.js';
+import type { Module, MsgRoute, QueryRoute } from '../src/framework/module.js';
 import { createAuthModule, type AuthKeeper } from '../modules/auth/index.js';
 import { createBankModule, type BankKeeper } from '../modules/bank/index.js';
 import { createVerifierModule, type VerifierKeeper } from '../modules/verifier/index.js';

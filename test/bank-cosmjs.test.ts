@@ -6,7 +6,7 @@
 import test from 'ava';
 import { QueryClient, setupBankExtension } from '@cosmjs/stargate';
 import { createBankModule } from '../modules/bank/index.js';
-import { AppError, toAppError } from '../app/errors.js';
+import { AppError, toAppError } from '../src/framework/errors.js';
 import { addressFromBytes, type Address } from '../src/crypto/address.js';
 import { SortedArrayKV, TestAccounts, newContext } from './bank-kv.js';
 

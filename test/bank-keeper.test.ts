@@ -1,9 +1,9 @@
 import test from 'ava';
 import { MsgSend } from 'cosmjs-types/cosmos/bank/v1beta1/tx';
 import { createBankModule, BANK_MODULE_NAMES, balanceKey, parseBalanceKey, type BankKeeper } from '../modules/bank/index.js';
-import { ErrInsufficientFunds, ErrInvalidAddress, ErrInvalidCoins, ErrUnauthorized, AppError } from '../app/errors.js';
+import { ErrInsufficientFunds, ErrInvalidAddress, ErrInvalidCoins, ErrUnauthorized, AppError } from '../src/framework/errors.js';
 import { addressFromBytes, moduleAddress, type Address } from '../src/crypto/address.js';
-import { GasKV, GasMeter } from '../app/gas.js';
+import { GasKV, GasMeter } from '../src/framework/gas.js';
 import { iteratePrefix } from '../src/store/kv.js';
 import type { Coins } from '../src/types/coins.js';
 import { SortedArrayKV, TestAccounts, newContext } from './bank-kv.js';

@@ -3,7 +3,7 @@
  * account keeper that records account numbers in the same store, as auth does. Not a stand-in for LevelDB.
  */
 import type { KV, Key } from '../src/store/kv.js';
-import { Context } from '../app/context.js';
+import { Context } from '../src/framework/context.js';
 import type { Address } from '../src/crypto/address.js';
 import type { AccountKeeper } from '../modules/bank/index.js';
 

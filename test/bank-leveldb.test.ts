@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CommittedStore } from '../src/store/committed.js';
 import { CacheKV } from '../src/store/cache.js';
-import { Context } from '../app/context.js';
+import { Context } from '../src/framework/context.js';
 import { createBankModule } from '../modules/bank/index.js';
 import { addressFromBytes, type Address } from '../src/crypto/address.js';
 import type { KV } from '../src/store/kv.js';

@@ -1,7 +1,7 @@
 import test from 'ava';
 import fc from 'fast-check';
 import { createBankModule } from '../modules/bank/index.js';
-import { ErrInsufficientFunds } from '../app/errors.js';
+import { ErrInsufficientFunds } from '../src/framework/errors.js';
 import { addressFromBytes, type Address } from '../src/crypto/address.js';
 import type { Coin } from '../src/types/coins.js';
 import { SortedArrayKV, TestAccounts, newContext } from './bank-kv.js';

@@ -20,8 +20,8 @@ import {
   QueryTotalSupplyResponse,
 } from 'cosmjs-types/cosmos/bank/v1beta1/query';
 import { createBankModule } from '../modules/bank/index.js';
-import { AppError, GRPC } from '../app/errors.js';
-import type { QueryRoute } from '../app/module.js';
+import { AppError, GRPC } from '../src/framework/errors.js';
+import type { QueryRoute } from '../src/framework/module.js';
 import { addressFromBytes, type Address } from '../src/crypto/address.js';
 import { SortedArrayKV, TestAccounts, newContext } from './bank-kv.js';
 

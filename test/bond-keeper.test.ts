@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CommittedStore } from '../src/store/committed.js';
 import { CacheKV } from '../src/store/cache.js';
-import { Context } from '../app/context.js';
-import { AppError, ErrInsufficientFunds, ErrInvalidCoins } from '../app/errors.js';
+import { Context } from '../src/framework/context.js';
+import { AppError, ErrInsufficientFunds, ErrInvalidCoins } from '../src/framework/errors.js';
 import { createBankModule, type BankKeeper } from '../modules/bank/index.js';
 import {
   createBondModule,
@@ -36,7 +36,7 @@ import {
 import { Prover, QueryProversResponse, UnbondingEntry } from '../src/gen/proofbook/bond/v1/bond.js';
 import { addressFromBytes, moduleAddress, type Address } from '../src/crypto/address.js';
 import type { KV } from '../src/store/kv.js';
-import type { Module } from '../app/module.js';
+import type { Module } from '../src/framework/module.js';
 import { TestAccounts } from './bank-kv.js';
 
 const A = addressFromBytes(new Uint8Array(20).fill(1)) as Address;

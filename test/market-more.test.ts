@@ -6,7 +6,7 @@ import test from 'ava';
 import { devnetKey } from './helpers/chain.js';
 import { terminateSnarkjs } from '../src/zk/prove.js';
 import { defaultGenesis } from '../genesis/index.js';
-import { Context } from '../app/context.js';
+import { Context } from '../src/framework/context.js';
 import { CacheKV } from '../src/store/cache.js';
 import {
   QueryAsksRequest,

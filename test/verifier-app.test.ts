@@ -10,9 +10,9 @@ import { TxMsgData } from 'cosmjs-types/cosmos/base/abci/v1beta1/abci';
 import { createHash } from 'node:crypto';
 import { TestChain, devnetKey } from './helpers/chain.js';
 import { rawKeyFromPrivkey, type RawKey } from '../src/client/sign.js';
-import { Context } from '../app/context.js';
+import { Context } from '../src/framework/context.js';
 import { CacheKV } from '../src/store/cache.js';
-import { GasMeter } from '../app/gas.js';
+import { GasMeter } from '../src/framework/gas.js';
 import { moduleAddress } from '../src/crypto/address.js';
 import {
   MsgRegisterCircuit,

@@ -7,9 +7,9 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as mcl from 'mcl-wasm';
 import { SortedArrayKV, TestAccounts, newContext } from './bank-kv.js';
-import { Context } from '../app/context.js';
-import { GasMeter } from '../app/gas.js';
-import { AppError, ErrInsufficientFunds, ErrInvalidAddress, ErrOutOfGas } from '../app/errors.js';
+import { Context } from '../src/framework/context.js';
+import { GasMeter } from '../src/framework/gas.js';
+import { AppError, ErrInsufficientFunds, ErrInvalidAddress, ErrOutOfGas } from '../src/framework/errors.js';
 import { createBankModule } from '../modules/bank/index.js';
 import {
   createVerifierModule,

@@ -8,12 +8,12 @@ import type { Any } from 'cosmjs-types/google/protobuf/any';
 import { SignDoc } from 'cosmjs-types/cosmos/tx/v1beta1/tx';
 import { SignMode } from 'cosmjs-types/cosmos/tx/signing/v1beta1/signing';
 import { hash } from 'node:crypto';
-import type { Context } from '../context.js';
-import { GasCosts } from '../gas.js';
+import type { Context } from '../../src/framework/context.js';
+import { GasCosts } from '../../src/framework/gas.js';
 import {
   ErrInsufficientFee, ErrInvalidGasLimit, ErrInvalidPubKey, ErrMemoTooLarge, ErrNoSignatures, ErrTooManySignatures,
   ErrTxTooLarge, ErrUnauthorized, ErrUnknownAddress, ErrWrongSequence, ErrInvalidRequest, ErrTxTimeoutHeight, ErrInvalidCoins,
-} from '../errors.js';
+} from '../../src/framework/errors.js';
 import type { DecodedTx } from './decode.js';
 import { addressFromPubkey, type Address } from '../../src/crypto/address.js';
 import type { Secp256k1Verify } from '../../src/crypto/secp256k1.js';

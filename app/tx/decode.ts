@@ -5,8 +5,8 @@
  */
 import crypto from 'node:crypto';
 import { TxRaw, TxBody, AuthInfo } from 'cosmjs-types/cosmos/tx/v1beta1/tx';
-import { ErrTxDecode, ErrUnknownRequest, ErrInvalidRequest, ErrUnknownExtensionOptions, AppError } from '../errors.js';
-import type { MsgRoute } from '../module.js';
+import { ErrTxDecode, ErrUnknownRequest, ErrInvalidRequest, ErrUnknownExtensionOptions, AppError } from '../../src/framework/errors.js';
+import type { MsgRoute } from '../../src/framework/module.js';
 
 export interface DecodedMsg {
   readonly typeUrl: string;

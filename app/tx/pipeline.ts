@@ -13,10 +13,10 @@ import { TxMsgData } from 'cosmjs-types/cosmos/base/abci/v1beta1/abci';
 import type { Any } from 'cosmjs-types/google/protobuf/any';
 import { CacheKV } from '../../src/store/cache.js';
 import type { KV } from '../../src/store/kv.js';
-import { Context, type BlockInfo, type ExecMode } from '../context.js';
-import { GasKV, GasMeter } from '../gas.js';
-import { toAppError, AppError } from '../errors.js';
-import type { MsgRoute } from '../module.js';
+import { Context, type BlockInfo, type ExecMode } from '../../src/framework/context.js';
+import { GasKV, GasMeter } from '../../src/framework/gas.js';
+import { toAppError, AppError } from '../../src/framework/errors.js';
+import type { MsgRoute } from '../../src/framework/module.js';
 import { decodeTx, type DecodedTx } from './decode.js';
 import { runAnte, type AnteDeps } from './ante.js';
 

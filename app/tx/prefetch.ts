@@ -11,8 +11,8 @@
  */
 import type { KVReader } from '../../src/store/kv.js';
 import type { SignatureVerifyPool } from '../../src/crypto/verify-pool.js';
-import type { BlockInfo } from '../context.js';
-import type { MsgRoute } from '../module.js';
+import type { BlockInfo } from '../../src/framework/context.js';
+import type { MsgRoute } from '../../src/framework/module.js';
 import type { AuthKeeper } from '../../modules/auth/index.js';
 import { decodeTx, txHashKey, type DecodedTx } from './decode.js';
 import { secp256k1KeyBytes, signerCacheKey, signDocDigest, txSigners, type SignatureCache } from './ante.js';

@@ -3,8 +3,8 @@ import {
   QueryAccountRequest, QueryAccountResponse, QueryParamsRequest, QueryParamsResponse,
   QueryAccountsRequest, QueryAccountsResponse,
 } from 'cosmjs-types/cosmos/auth/v1beta1/query';
-import type { Module, QueryRoute } from '../../app/module.js';
-import { ErrInvalidAddress, ErrNotFound } from '../../app/errors.js';
+import type { Module, QueryRoute } from '../../src/framework/module.js';
+import { ErrInvalidAddress, ErrNotFound } from '../../src/framework/errors.js';
 import { AddressError, parseAddress, type Address } from '../../src/crypto/address.js';
 import { AUTH_PREFIX, AuthKeeper, DEFAULT_AUTH_PARAMS, type AuthParams } from './keeper.js';
 

@@ -7,7 +7,7 @@
  */
 import { BaseAccount } from 'cosmjs-types/cosmos/auth/v1beta1/auth';
 import type { Any } from 'cosmjs-types/google/protobuf/any';
-import type { Context } from '../../app/context.js';
+import type { Context } from '../../src/framework/context.js';
 import { bytesToKey, keyToBytes, keyToU64, u64Key, type KVReader } from '../../src/store/kv.js';
 import { addressBytes, type Address } from '../../src/crypto/address.js';
 import { NATIVE_DENOM } from '../../src/types/coins.js';

@@ -10,7 +10,7 @@
  * exportGenesis lists balances in store order (address bytes, 20-byte before 32-byte) and coins by denom, so
  * export → init → export is the identity.
  */
-import type { Context } from '../../app/context.js';
+import type { Context } from '../../src/framework/context.js';
 import { moduleAddress, parseAddress, type Address } from '../../src/crypto/address.js';
 import { isValidDenom, type Coin, type Coins } from '../../src/types/coins.js';
 import { iteratePrefix } from '../../src/store/kv.js';

@@ -6,7 +6,7 @@
  * `BANK_MODULE_NAMES.blockedByDefault` and `deps.moduleAccounts` always, and any module account that has ever been
  * credited through sendToModule / moduleToModule / mint (recorded in state, so it survives restarts and export).
  */
-import type { Module } from '../../app/module.js';
+import type { Module } from '../../src/framework/module.js';
 import { BankKeeperImpl, type AccountKeeper, type BankKeeper } from './keeper.js';
 import { msgSendRoute } from './msgs.js';
 import { bankQueryRoutes } from './queries.js';

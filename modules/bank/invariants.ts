@@ -5,8 +5,8 @@
  *  - bank/nonnegative: every stored balance is a positive canonical decimal (zero balances must have been deleted)
  *    under a well-formed key.
  */
-import type { Context } from '../../app/context.js';
-import type { Invariant } from '../../app/module.js';
+import type { Context } from '../../src/framework/context.js';
+import type { Invariant } from '../../src/framework/module.js';
 import { iteratePrefix } from '../../src/store/kv.js';
 import { BALANCE_PREFIX, BANK_STORE_PREFIX, SUPPLY_PREFIX, balanceKeyDenom, decodeAmountLoose, decodeString, parseBalanceKey } from './keys.js';
 

@@ -4,8 +4,8 @@
  * Every mutating method checks everything first and writes only when the whole operation will succeed, so a
  * rejected call (insufficient funds, bad coins) leaves the store untouched even without a surrounding cache.
  */
-import type { Context } from '../../app/context.js';
-import { ErrInsufficientFunds, ErrInternal, ErrInvalidCoins, ErrInvalidRequest } from '../../app/errors.js';
+import type { Context } from '../../src/framework/context.js';
+import { ErrInsufficientFunds, ErrInternal, ErrInvalidCoins, ErrInvalidRequest } from '../../src/framework/errors.js';
 import { isValidDenom, sortUniqueByDenom, type Coin, type Coins } from '../../src/types/coins.js';
 import { moduleAddress, type Address } from '../../src/crypto/address.js';
 import { iteratePrefix, type KV } from '../../src/store/kv.js';

@@ -3,8 +3,8 @@
  */
 import { MsgSend, MsgSendResponse } from 'cosmjs-types/cosmos/bank/v1beta1/tx';
 import type { Coin as ProtoCoin } from 'cosmjs-types/cosmos/base/v1beta1/coin';
-import type { MsgRoute } from '../../app/module.js';
-import { ErrInsufficientFunds, ErrInvalidAddress, ErrInvalidCoins, ErrUnauthorized } from '../../app/errors.js';
+import type { MsgRoute } from '../../src/framework/module.js';
+import { ErrInsufficientFunds, ErrInvalidAddress, ErrInvalidCoins, ErrUnauthorized } from '../../src/framework/errors.js';
 import { parseAddress, type Address } from '../../src/crypto/address.js';
 import { isValidDenom, sortUniqueByDenom, type Coin, type Coins } from '../../src/types/coins.js';
 import type { BankKeeper } from './keeper.js';

@@ -23,8 +23,8 @@ import {
   QueryTotalSupplyResponse,
 } from 'cosmjs-types/cosmos/bank/v1beta1/query';
 import type { PageRequest, PageResponse } from 'cosmjs-types/cosmos/base/query/v1beta1/pagination';
-import type { QueryRoute } from '../../app/module.js';
-import { ErrInvalidAddress, ErrInvalidRequest, ErrNotFound } from '../../app/errors.js';
+import type { QueryRoute } from '../../src/framework/module.js';
+import { ErrInvalidAddress, ErrInvalidRequest, ErrNotFound } from '../../src/framework/errors.js';
 import { parseAddress, type Address } from '../../src/crypto/address.js';
 import { isValidDenom } from '../../src/types/coins.js';
 import { bytesToKey, keyToBytes, PrefixKV, type KV, type Key } from '../../src/store/kv.js';

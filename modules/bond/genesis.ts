@@ -11,8 +11,8 @@
  * invariant, checked after InitChain, ties the two together. initGenesis validates everything before writing anything;
  * export lists provers by address key and unbondings by id, so export → init → export is the identity.
  */
-import type { Context } from '../../app/context.js';
-import { AppError } from '../../app/errors.js';
+import type { Context } from '../../src/framework/context.js';
+import { AppError } from '../../src/framework/errors.js';
 import { parseAddress, type Address } from '../../src/crypto/address.js';
 import { isValidDenom } from '../../src/types/coins.js';
 import { iteratePrefix } from '../../src/store/kv.js';

@@ -3,7 +3,7 @@
  * after missed deadlines. See keys.ts (state layout, errors), keeper.ts (rules; the BondKeeper contract the market
  * module programs against), genesis.ts (genesis format), invariants.ts and docs/bond.md.
  */
-import type { Module } from '../../app/module.js';
+import type { Module } from '../../src/framework/module.js';
 import type { BankKeeper } from '../bank/keeper.js';
 import { BondKeeperImpl, type BondKeeper } from './keeper.js';
 import { bondMsgRoutes } from './msgs.js';

@@ -5,8 +5,8 @@
  *  - unbonding-index: every UnbondingEntry has exactly one queue key (at its completion height) and one address-index
  *    key, and no index key names a missing or different entry.
  */
-import type { Context } from '../../app/context.js';
-import type { Invariant } from '../../app/module.js';
+import type { Context } from '../../src/framework/context.js';
+import type { Invariant } from '../../src/framework/module.js';
 import type { BankKeeper } from '../bank/keeper.js';
 import { iteratePrefix, keyToU64 } from '../../src/store/kv.js';
 import { Prover, UnbondingEntry } from '../../src/gen/proofbook/bond/v1/bond.js';

@@ -9,8 +9,8 @@
  *
  * Every mutating method checks everything first and writes only when it will succeed.
  */
-import type { Context } from '../../app/context.js';
-import { ErrInternal, ErrInvalidAddress, ErrInvalidCoins } from '../../app/errors.js';
+import type { Context } from '../../src/framework/context.js';
+import { ErrInternal, ErrInvalidAddress, ErrInvalidCoins } from '../../src/framework/errors.js';
 import type { BankKeeper } from '../bank/keeper.js';
 import { formatCoins } from '../bank/keeper.js';
 import { strictCoins } from '../bank/msgs.js';

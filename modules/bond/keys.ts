@@ -11,7 +11,7 @@
  * `len(addr)` is one byte (20 or 32), as in modules/bank/keys.ts, so a 20-byte address can never be a prefix of a
  * 32-byte one's keys.
  */
-import { registerError, GRPC } from '../../app/errors.js';
+import { registerError, GRPC } from '../../src/framework/errors.js';
 import { bytesToKey, u64Key, type Key } from '../../src/store/kv.js';
 import { addressBytes, type Address } from '../../src/crypto/address.js';
 import type { Params } from '../../src/gen/proofbook/bond/v1/bond.js';

@@ -1,5 +1,5 @@
 /** Bond messages: MsgBond, MsgUnbond, MsgUnjail (see keeper.ts for the rules). */
-import type { MsgRoute } from '../../app/module.js';
+import type { MsgRoute } from '../../src/framework/module.js';
 import {
   MsgBond,
   MsgBondResponse,

@@ -1,5 +1,5 @@
 /** Bond queries: '/proofbook.bond.v1.Query/Prover' (record + unbonding entries), '/Provers' (paginated), '/Params'. */
-import type { QueryRoute } from '../../app/module.js';
+import type { QueryRoute } from '../../src/framework/module.js';
 import { PrefixKV } from '../../src/store/kv.js';
 import {
   Prover,

@@ -6,7 +6,7 @@
  * initGenesis rebuilds every index from the records; escrow and locked collateral must agree with the bank and bond
  * genesis (the invariants check it after the first block).
  */
-import type { Context } from '../../app/context.js';
+import type { Context } from '../../src/framework/context.js';
 import { GenesisState, Params, RequestStatus } from '../../src/gen/proofbook/market/v1/market.js';
 import { isValidDenom } from '../../src/types/coins.js';
 import type { MarketKeeperImpl } from './keeper.js';

@@ -3,7 +3,7 @@
  * circuit (matching.ts); proofs verified by the verifier module; deadlines, slashing (through the bond module) and
  * on-chain reputation. Protocol: docs/protocol.md. State layout: keys.ts.
  */
-import type { Module } from '../../app/module.js';
+import type { Module } from '../../src/framework/module.js';
 import type { BankKeeper } from '../bank/keeper.js';
 import type { BondKeeper } from '../bond/keeper.js';
 import type { VerifierKeeper } from '../verifier/keeper.js';

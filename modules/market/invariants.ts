@@ -5,8 +5,8 @@
  *  - market/ask-active:  ask.active == number of ASSIGNED requests pointing at the ask, and <= capacity
  *  - market/indexes:     every index entry is exactly what the records imply (no missing, no stale entries)
  */
-import type { Context } from '../../app/context.js';
-import type { Invariant } from '../../app/module.js';
+import type { Context } from '../../src/framework/context.js';
+import type { Invariant } from '../../src/framework/module.js';
 import type { Address } from '../../src/crypto/address.js';
 import { compareKeys, iteratePrefix } from '../../src/store/kv.js';
 import { Ask, Request, RequestStatus } from '../../src/gen/proofbook/market/v1/market.js';

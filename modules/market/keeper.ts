@@ -6,8 +6,8 @@
  * drops all of the message's writes. endBlock runs each step (one deadline, one expiry, one match) in its own cache,
  * so one failing step (a bug) never discards the rest of the block's market work.
  */
-import type { Context } from '../../app/context.js';
-import { ErrInvalidAddress } from '../../app/errors.js';
+import type { Context } from '../../src/framework/context.js';
+import { ErrInvalidAddress } from '../../src/framework/errors.js';
 import type { BankKeeper } from '../bank/keeper.js';
 import type { BondKeeper } from '../bond/keeper.js';
 import type { VerifierKeeper } from '../verifier/keeper.js';

@@ -22,7 +22,7 @@
  *   'l' + circ                       -> "price,height" last clearing price of the circuit (ASCII)
  *   't' + u64(height) + circ         -> per-block stats counters (ASCII, see StatsCounters), pruned past stats_window
  */
-import { registerError, GRPC } from '../../app/errors.js';
+import { registerError, GRPC } from '../../src/framework/errors.js';
 import { bytesToKey, keyToU64, u64Key, type Key } from '../../src/store/kv.js';
 import { addressBytes, type Address } from '../../src/crypto/address.js';
 import type { Params } from '../../src/gen/proofbook/market/v1/market.js';

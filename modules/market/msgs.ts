@@ -1,5 +1,5 @@
 /** The market's messages (typeUrl '/proofbook.market.v1.<Msg>'); the logic lives in keeper.ts. */
-import type { MsgRoute } from '../../app/module.js';
+import type { MsgRoute } from '../../src/framework/module.js';
 import {
   MsgCancelAsk,
   MsgCancelAskResponse,

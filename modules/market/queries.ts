@@ -1,7 +1,7 @@
 /** Market queries: '/proofbook.market.v1.Query/<Method>' (see proto/proofbook/market/v1/market.proto). */
-import type { QueryRoute } from '../../app/module.js';
-import type { Context } from '../../app/context.js';
-import { ErrInvalidRequest, ErrNotFound } from '../../app/errors.js';
+import type { QueryRoute } from '../../src/framework/module.js';
+import type { Context } from '../../src/framework/context.js';
+import { ErrInvalidRequest, ErrNotFound } from '../../src/framework/errors.js';
 import { PrefixKV, compareKeys, iteratePrefix, u64Key } from '../../src/store/kv.js';
 import { paginate } from '../bank/queries.js';
 import {

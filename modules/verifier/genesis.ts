@@ -16,8 +16,8 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { Context } from '../../app/context.js';
-import { AppError } from '../../app/errors.js';
+import type { Context } from '../../src/framework/context.js';
+import { AppError } from '../../src/framework/errors.js';
 import { moduleAddress, parseAddress } from '../../src/crypto/address.js';
 import { Circuit, Params, ProofSystem, proofSystemFromJSON, type Artifact } from '../../src/gen/proofbook/verifier/v1/verifier.js';
 import { encodeVerifyingKey, verifyingKeyFromSnarkjs } from '../../src/zk/groth16.js';

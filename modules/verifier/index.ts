@@ -5,7 +5,7 @@
  *
  * The node must `await initVerifierBackend()` once before InitChain or any block (ProofbookApp.open does).
  */
-import type { Module } from '../../app/module.js';
+import type { Module } from '../../src/framework/module.js';
 import type { BankKeeper } from '../bank/keeper.js';
 import { initZk } from '../../src/zk/verifier.js';
 import { VerifierKeeperImpl, type VerifierKeeper, type VerifierKeeperOptions } from './keeper.js';

@@ -3,8 +3,8 @@
  *  - verifier/deposits: the verifier module account holds exactly the sum of all circuits' deposits, per denom;
  *  - verifier/circuit-ids: every circuit is stored under its id and its id is the hash of its proof system and key.
  */
-import type { Context } from '../../app/context.js';
-import type { Invariant } from '../../app/module.js';
+import type { Context } from '../../src/framework/context.js';
+import type { Invariant } from '../../src/framework/module.js';
 import type { BankKeeper } from '../bank/keeper.js';
 import { iteratePrefix, bytesToKey } from '../../src/store/kv.js';
 import { Circuit } from '../../src/gen/proofbook/verifier/v1/verifier.js';

@@ -11,8 +11,8 @@
  * (plus the ordinary store-read gas for the circuit and params records).
  */
 import { createHash } from 'node:crypto';
-import type { Context } from '../../app/context.js';
-import { ErrInvalidAddress } from '../../app/errors.js';
+import type { Context } from '../../src/framework/context.js';
+import { ErrInvalidAddress } from '../../src/framework/errors.js';
 import type { BankKeeper } from '../bank/keeper.js';
 import { formatCoins } from '../bank/keeper.js';
 import { strictCoins } from '../bank/msgs.js';

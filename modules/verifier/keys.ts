@@ -9,7 +9,7 @@
  * in memory for as long as the process lives.
  */
 import { createHash } from 'node:crypto';
-import { registerError, GRPC } from '../../app/errors.js';
+import { registerError, GRPC } from '../../src/framework/errors.js';
 import { bytesToKey, type Key } from '../../src/store/kv.js';
 import { Params, ProofSystem } from '../../src/gen/proofbook/verifier/v1/verifier.js';
 import { NATIVE_DENOM } from '../../src/types/coins.js';

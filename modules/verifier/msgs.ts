@@ -1,5 +1,5 @@
 /** `/proofbook.verifier.v1.MsgRegisterCircuit`: adds a circuit to the registry (see keeper.registerCircuit). */
-import type { MsgRoute } from '../../app/module.js';
+import type { MsgRoute } from '../../src/framework/module.js';
 import { MsgRegisterCircuit, MsgRegisterCircuitResponse } from '../../src/gen/proofbook/verifier/v1/verifier.js';
 import { creatorAddress, validateCircuitFields, type VerifierKeeperImpl } from './keeper.js';
 

@@ -1,5 +1,5 @@
 /** Verifier queries: '/proofbook.verifier.v1.Query/Circuit', '/Circuits' (paginated like the SDK), '/Params'. */
-import type { QueryRoute } from '../../app/module.js';
+import type { QueryRoute } from '../../src/framework/module.js';
 import { PrefixKV } from '../../src/store/kv.js';
 import {
   Circuit,

@@ -14,9 +14,9 @@
  * (each message is protobuf encoded and decoded, then handed to its route's validateBasic + handle, as the tx
  * pipeline would after its ante checks).
  */
-import { Context, type BlockInfo } from '../../app/context.js';
-import type { Module, MsgRoute } from '../../app/module.js';
-import { AppError } from '../../app/errors.js';
+import { Context, type BlockInfo } from '../../src/framework/context.js';
+import type { Module, MsgRoute } from '../../src/framework/module.js';
+import { AppError } from '../../src/framework/errors.js';
 import { MODULE_ACCOUNTS } from '../../app/modules.js';
 import { createAuthModule } from '../../modules/auth/index.js';
 import { createBankModule } from '../../modules/bank/index.js';

@@ -1,5 +1,5 @@
 /** Shared helpers of the market app-level tests (test/market-*.test.ts). */
-import { Context } from '../../app/context.js';
+import { Context } from '../../src/framework/context.js';
 import { CacheKV } from '../../src/store/cache.js';
 import { QueryBalanceRequest, QueryBalanceResponse, QuerySupplyOfRequest, QuerySupplyOfResponse } from 'cosmjs-types/cosmos/bank/v1beta1/query';
 import { TestChain, devnetKey } from './chain.js';

@@ -4,7 +4,7 @@
  * modules together in a fixed order (app/modules.ts), which is also the order of genesis and block hooks.
  */
 import type { Context } from './context.js';
-import type { Address } from '../src/crypto/address.js';
+import type { Address } from '../crypto/address.js';
 
 /** A protobuf message type as ts-proto / cosmjs-types generate them. */
 export interface ProtoType<T> {

@@ -4,7 +4,7 @@
  * only through `ctx.store(prefix)`.
  */
 import type { Event, EventAttribute } from 'cosmjs-types/tendermint/abci/types';
-import { PrefixKV, type KV } from '../src/store/kv.js';
+import { PrefixKV, type KV } from '../store/kv.js';
 import { GasMeter, infiniteGasMeter } from './gas.js';
 
 export type ExecMode = 'genesis' | 'check' | 'recheck' | 'simulate' | 'deliver' | 'block' | 'query';

@@ -4,7 +4,7 @@
  * (store/types/gas.go KVGasConfig, x/auth params) so wallets' gas estimates behave as users expect.
  */
 import { ErrOutOfGas } from './errors.js';
-import type { KV, Key } from '../src/store/kv.js';
+import type { KV, Key } from '../store/kv.js';
 
 export const GasCosts = {
   readFlat: 1000n,
