@@ -2,12 +2,14 @@
  * The SDK's artifact fetch: a circuit's witness generator (circuit.wasm) by content hash, for computing the public
  * signals a request commits to (src/zk/witness.ts). Sources, in order: GET <node>/artifacts/<sha256> (the devnet and
  * `proofbook start --artifacts-laddr` serve it), the URI registered with the circuit (http(s), file://, or a path on
- * the node), then files in `searchDirs`. Only bytes whose sha256 equals the registered hash are used.
+ * the node), then files in `searchDirs` and the genesis circuit's directory shipped with this package. Only bytes whose
+ * sha256 equals the registered hash are used.
  */
 import { createHash } from 'node:crypto';
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { GENESIS_CIRCUIT } from '../zk/genesis.js';
 
 const cache = new Map<string, Promise<Uint8Array>>();
 
@@ -52,7 +54,8 @@ async function load(sha: string, uri: string, src: ArtifactSources): Promise<Uin
   }
   const files: string[] = [];
   if (uri.startsWith('file://')) files.push(fileURLToPath(uri));
-  for (const d of src.searchDirs ?? []) {
+  const dirs = [...(src.searchDirs ?? []), path.dirname(GENESIS_CIRCUIT.wasmPath)];
+  for (const d of [...new Set(dirs)]) {
     try {
       for (const n of (await readdir(d)).sort()) files.push(path.join(d, n));
     } catch {
@@ -67,5 +70,5 @@ async function load(sha: string, uri: string, src: ArtifactSources): Promise<Uin
       // a directory or unreadable: skip
     }
   }
-  throw new Error(`the circuit's witness generator ${sha} is not available (${errors.join('; ')}${src.searchDirs?.length ? `; not in ${src.searchDirs.join(', ')}` : ''})`);
+  throw new Error(`the circuit's witness generator ${sha} is not available (${errors.join('; ')}; not in ${dirs.join(', ')})`);
 }
