@@ -203,7 +203,10 @@ Example:
           throw e;
         }
         const { marketTypes } = await import('../src/index.js');
-        ctx.print({ request: marketTypes.Request.toJSON(r.request), currentFee: r.currentFee }, () => describeRequest(r.request, r.currentFee));
+        // A settled request past the retention window is rebuilt from tx history (src/client/history.ts).
+        const src = r.fromHistory ? 'tx history (no longer in state)' : 'state';
+        ctx.print({ request: marketTypes.Request.toJSON(r.request), currentFee: r.currentFee, source: src },
+          () => describeRequest(r.request, r.currentFee) + (r.fromHistory ? `\n  source:      ${src}` : ''));
       } finally {
         client.disconnect();
       }

@@ -90,6 +90,7 @@ import {
   trailingId,
   type StatsCounters,
 } from './keys.js';
+import { isFinal, pruneSettled, scheduleSettled } from './retention.js';
 
 export { RequestStatus };
 
@@ -337,6 +338,7 @@ export class MarketKeeperImpl implements MarketKeeper {
     for (const k of this.statusIndexKeys(after)) kv.set(k, EMPTY);
     kv.set(requestKey(after.id), Request.encode(after).finish());
     if (isLive(before.status) && !isLive(after.status)) this.addActiveCount(ctx, after.requester as Address, -1n);
+    if (!isFinal(before.status) && isFinal(after.status)) scheduleSettled(kv, ctx.height, after.id); // retention.ts
   }
 
   putNewAsk(ctx: Context, a: Ask): void {
@@ -676,6 +678,8 @@ export class MarketKeeperImpl implements MarketKeeper {
       for (const [k] of kv.iterate(STATS_PREFIX, STATS_PREFIX + u64Key(h - window + 1n))) stale.push(k);
       for (const k of stale) kv.delete(k);
     }
+    // 6. settled requests past the retention window leave state (retention.ts)
+    pruneSettled(ctx, kv, this.params(ctx).settledRetentionBlocks);
   }
 
   private missDeadline(ctx: Context, id: bigint): void {

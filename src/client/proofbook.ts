@@ -17,6 +17,7 @@ import type { EncodeObject, OfflineDirectSigner } from '@cosmjs/proto-signing';
 import type { Coin } from 'cosmjs-types/cosmos/base/v1beta1/coin';
 import { connectComet, normalizeNodeUrl, simulateGas, SimulationError } from './tx.js';
 import { proofbookRegistry, TYPE_URLS } from './registry.js';
+import { requestFromHistory } from './history.js';
 import * as market from '../gen/proofbook/market/v1/market.js';
 import * as bond from '../gen/proofbook/bond/v1/bond.js';
 import * as verifier from '../gen/proofbook/verifier/v1/verifier.js';
@@ -166,8 +167,20 @@ export class ProofbookReader {
     return resType.decode(r.value);
   }
 
-  async request(id: bigint): Promise<{ request: market.Request; currentFee: bigint }> {
-    const r = await this.query('/proofbook.market.v1.Query/Request', market.QueryRequestRequest, { id }, market.QueryRequestResponse, `request ${id}`);
+  /**
+   * The request from state; a settled request already removed from state (params.settled_retention_blocks) is
+   * rebuilt from the tx/event history (history.ts) and comes back with `fromHistory: true`.
+   */
+  async request(id: bigint): Promise<{ request: market.Request; currentFee: bigint; fromHistory?: true }> {
+    let r: market.QueryRequestResponse;
+    try {
+      r = await this.query('/proofbook.market.v1.Query/Request', market.QueryRequestRequest, { id }, market.QueryRequestResponse, `request ${id}`);
+    } catch (e) {
+      if (!(e instanceof ProofbookNotFoundError)) throw e;
+      const old = await requestFromHistory(this.comet, id).catch(() => undefined);
+      if (old === undefined) throw e;
+      return { request: old, currentFee: 0n, fromHistory: true };
+    }
     if (!r.request) throw new ProofbookNotFoundError(`request ${id}`, `request ${id} not found`);
     return { request: r.request, currentFee: r.currentFee === '' ? 0n : BigInt(r.currentFee) };
   }
