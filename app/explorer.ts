@@ -2,9 +2,9 @@
  * Serves the explorer (web/dist, built by `npm run build:web`) at `/` on the node's API port: index.html at `/` and
  * `/index.html`, the bundle, its CSS, and snarkjs.min.js (fetched by the page only to verify a proof). Only these
  * names are served — no path from the request ever reaches the filesystem — and everything else falls through to
- * the API routes. Files are read once and kept in memory with their gzip.
+ * the API routes. Files are kept in memory with their gzip (re-read when rebuilt).
  */
-import { readFileSync, existsSync } from 'node:fs';
+import { readFileSync, existsSync, statSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { createHash } from 'node:crypto';
 import { dirname, join } from 'node:path';
@@ -21,7 +21,7 @@ const FILES: Record<string, { name: string; type: string; cache: string }> = {
   '/snarkjs.min.js': { name: 'snarkjs.min.js', type: 'text/javascript; charset=utf-8', cache: 'max-age=86400' },
 };
 
-interface Loaded { body: Buffer; gzip: Buffer; etag: string }
+interface Loaded { body: Buffer; gzip: Buffer; etag: string; mtimeMs: number }
 
 /** A GET handler for the explorer's files; returns false for any other path. Throws if the explorer is not built. */
 export function explorerHandler(dir = EXPLORER_DIST): (req: IncomingMessage, res: ServerResponse) => boolean {
@@ -30,10 +30,12 @@ export function explorerHandler(dir = EXPLORER_DIST): (req: IncomingMessage, res
   }
   const cache = new Map<string, Loaded>();
   const load = (name: string): Loaded => {
+    // Re-read when the file changed (a rebuild while the node runs); otherwise served from memory.
+    const mtimeMs = statSync(join(dir, name)).mtimeMs;
     let f = cache.get(name);
-    if (!f) {
+    if (!f || f.mtimeMs !== mtimeMs) {
       const body = readFileSync(join(dir, name));
-      f = { body, gzip: gzipSync(body), etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"` };
+      f = { body, gzip: gzipSync(body), etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"`, mtimeMs };
       cache.set(name, f);
     }
     return f;

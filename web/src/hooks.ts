@@ -14,6 +14,8 @@ export function useChain(): Chain {
 
 export interface QueryState<T> { data?: T; error?: Error; loading: boolean }
 
+let firstData = false;
+
 /** After the next paint (two frames: committed and drawn). */
 export function afterPaint(f: () => void): void {
   requestAnimationFrame(() => setTimeout(f, 0));
@@ -45,6 +47,8 @@ export function useQuery<T>(key: string, fn: (chain: Chain) => Promise<T>, opts:
             const data = await fnRef.current(chain);
             if (cancelled) return;
             setState({ data, loading: false });
+            // First meaningful paint: the first page data on screen (read by the explorer test, docs/explorer.md).
+            if (!firstData) { firstData = true; afterPaint(() => performance.mark('pb-first-data')); }
             if (height !== null) {
               afterPaint(() => {
                 const e = chain.liveLog.find((x) => x.height === height);

@@ -107,4 +107,6 @@ function Shell() {
 const chain = new Chain(initialSettings());
 void chain.start();
 (window as unknown as { __explorer: Chain }).__explorer = chain;
-render(<ChainContext.Provider value={chain}><Shell /></ChainContext.Provider>, document.getElementById('app')!);
+const root = document.getElementById('app')!;
+root.textContent = '';
+render(<ChainContext.Provider value={chain}><Shell /></ChainContext.Provider>, root);

@@ -52,7 +52,7 @@ export class Rest {
       const b = body as { code?: number; message?: string };
       const msg = b.message ?? `HTTP ${res.status}`;
       // gRPC NotFound is code 5 (HTTP 404); older gateways answer 500 with "not found" in the message.
-      if (res.status === 404 || b.code === 5 || /not found/i.test(msg)) throw new NotFoundError(msg);
+      if (res.status === 404 || b.code === 5 || /not ?found/i.test(msg)) throw new NotFoundError(msg);
       throw new QueryError(res.status, msg);
     }
     return body as T;

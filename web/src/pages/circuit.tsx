@@ -92,7 +92,7 @@ export function CircuitPage({ id }: { id: string }) {
                 <Card title={`Asks (${asks.length})`}>
                   {asks.length === 0 ? <Empty>No asks for this circuit: requests wait until a prover posts one.</Empty> : (
                     <div class="scroll"><table data-table="asks">
-                      <thead><tr><th class="num">price</th><th>prover</th><th class="num">free / capacity</th><th class="num">fulfilled / missed / released</th><th class="num">avg blocks</th></tr></thead>
+                      <thead><tr><th class="num">price</th><th>prover</th><th class="num">free / capacity</th><th class="num" title="fulfilled / missed / released">record f/m/r</th><th class="num" title="average blocks from assignment to proof">avg blocks</th></tr></thead>
                       <tbody>
                         {asks.map((a) => {
                           const r = d.rep.get(a.prover);
