@@ -20,6 +20,8 @@ import (
 	"fmt"
 	"io"
 	"math/big"
+	"runtime"
+	"sync"
 	"unsafe"
 
 	"github.com/consensys/gnark-crypto/ecc/bn254"
@@ -156,11 +158,11 @@ func Write(path string, sys *r1cs.System, sec Secrets) error {
 		p.ScalarMultiplication(&g2, e.BigInt(new(big.Int)))
 		return p
 	}
-	pA := bn254.BatchScalarMultiplicationG1(&g1, u)
-	pB1 := bn254.BatchScalarMultiplicationG1(&g1, v)
-	pB2 := bn254.BatchScalarMultiplicationG2(&g2, v)
-	pK := bn254.BatchScalarMultiplicationG1(&g1, k)
-	pH := bn254.BatchScalarMultiplicationG1(&g1, H)
+	pA := batchG1(&g1, u)
+	pB1 := batchG1(&g1, v)
+	pB2 := batchG2(&g2, v)
+	pK := batchG1(&g1, k)
+	pH := batchG1(&g1, H)
 	fix1 := func(pts []bn254.G1Affine, sc []fr.Element) {
 		for i := range sc {
 			if sc[i].IsZero() {
@@ -245,6 +247,30 @@ func Write(path string, sys *r1cs.System, sec Secrets) error {
 	// Contributions: a zero circuit hash and no contributions (snarkjs' prover does not read this section).
 	out.Section(10, 64+4, func(o io.Writer) { o.Write(make([]byte, 64)); o.Write(le32(0)) })
 	return out.Close()
+}
+
+// batchG1 is gnark-crypto's fixed-base batch multiplication, split across the cores.
+func batchG1(base *bn254.G1Affine, sc []fr.Element) []bn254.G1Affine {
+	out := make([]bn254.G1Affine, len(sc))
+	chunks(len(sc), func(lo, hi int) { copy(out[lo:hi], bn254.BatchScalarMultiplicationG1(base, sc[lo:hi])) })
+	return out
+}
+
+func batchG2(base *bn254.G2Affine, sc []fr.Element) []bn254.G2Affine {
+	out := make([]bn254.G2Affine, len(sc))
+	chunks(len(sc), func(lo, hi int) { copy(out[lo:hi], bn254.BatchScalarMultiplicationG2(base, sc[lo:hi])) })
+	return out
+}
+
+func chunks(n int, f func(lo, hi int)) {
+	t := runtime.GOMAXPROCS(0)
+	step := max(1, (n+t-1)/t)
+	var wg sync.WaitGroup
+	for lo := 0; lo < n; lo += step {
+		wg.Add(1)
+		go func(lo, hi int) { defer wg.Done(); f(lo, hi) }(lo, min(lo+step, n))
+	}
+	wg.Wait()
 }
 
 func leBytes(x *big.Int) []byte {
