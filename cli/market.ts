@@ -263,7 +263,22 @@ export function marketTxCommand(): Command {
       const maxFee = feeArg(f.maxFee, '--max-fee');
       if (maxFee === undefined) throw new CliError('--max-fee is required', EXIT.USAGE, 'e.g. --max-fee 20000uproof');
       const minFee = feeArg(f.minFee, '--min-fee', maxFee)!;
-      const expect = f.expectSignals ? f.expectSignals.split(',').map((s) => s.trim()) : [];
+      let expect = f.expectSignals ? f.expectSignals.split(',').map((s) => s.trim()) : [];
+      if (expect.length === 0) {
+        // Every request commits to its proof's public signals: compute them from the input with the circuit's
+        // witness generator (fetched by hash from the node or the circuit's URI, or found locally, and checked).
+        if (inputInline.length === 0) throw new CliError('--input-uri needs --expect-signals (the public signals the proof must have)', EXIT.USAGE);
+        const { ProofbookQueryClient } = await import('../src/client/proofbook.js');
+        const { GENESIS_CIRCUIT } = await import('../src/zk/genesis.js');
+        const reader = await ProofbookQueryClient.connect(Ctx.of(cmd).node);
+        try {
+          expect = (await reader.publicSignalsFor(circuitId, inputInline, [path.join(Ctx.of(cmd).home, 'worker', 'artifacts'), path.dirname(GENESIS_CIRCUIT.wasmPath)])).map(String);
+        } catch (e) {
+          throw new CliError(`cannot compute the public signals of --input: ${(e as Error).message}`, EXIT.FAILED, 'pass them with --expect-signals');
+        } finally {
+          reader.disconnect();
+        }
+      }
       const expiryIn = uintArg(f.expiryIn, '--expiry-in');
       const ctx = Ctx.of(cmd);
       const { extra } = await sendMarketMsg(

@@ -51,7 +51,11 @@ export async function signerFor(ctx: Ctx, from: string, gasPrices?: string): Pro
   const key = await kr.resolve(from);
   const { wallet } = await kr.signer(key.name);
   const { ProofbookClient } = await import('../src/client/proofbook.js');
-  return ProofbookClient.connect(ctx.node, wallet, { gasPrice: gasPrices, address: key.address });
+  // Where a circuit's witness generator may already sit when the node does not serve /artifacts/<sha256>: the
+  // worker's artifact cache in this home, and the genesis circuit shipped with the package (matched by hash only).
+  const { GENESIS_CIRCUIT } = await import('../src/zk/genesis.js');
+  const artifactDirs = [path.join(ctx.home, 'worker', 'artifacts'), path.dirname(GENESIS_CIRCUIT.wasmPath)];
+  return ProofbookClient.connect(ctx.node, wallet, { gasPrice: gasPrices, address: key.address, artifactDirs });
 }
 
 /** A circuit id (64 hex) or a registered circuit's name. */
@@ -108,16 +112,16 @@ async function prove(f: ProveFlags, cmd: Command): Promise<void> {
   const timeoutS = Number(f.timeout);
   if (!Number.isFinite(timeoutS) || timeoutS <= 0) throw new CliError(`--timeout must be a positive number of seconds, got '${f.timeout}'`, EXIT.USAGE);
   const client = await signerFor(ctx, f.from, f.gasPrices);
-  const { ProofbookTimeoutError, ProofbookRequestEndedError } = await import('../src/client/proofbook.js');
+  const { ProofbookTimeoutError, ProofbookRequestEndedError, ProofbookSignalsMismatchError } = await import('../src/client/proofbook.js');
   const log = (s: string): void => { if (ctx.output === 'text') process.stdout.write(`${s}\n`); };
   try {
     const circuitId = await circuitArg(client, f.circuit);
-    const { requestId, txHash, height } = await client.submitRequest({
+    const { requestId, txHash, height, expectedPublicSignals } = await client.submitRequest({
       circuitId, input: new Uint8Array(inputBytes), maxFee, minFee, rampBlocks: uintArg(f.ramp, '--ramp'), provingWindow,
       lifetimeBlocks: uintArg(f.lifetime, '--lifetime'), minCollateral: f.minCollateral !== undefined ? amountArg(f.minCollateral, '--min-collateral') : undefined,
       expectedPublicSignals: f.expect ? f.expect.split(',').map((s) => s.trim()).filter((s) => s !== '') : undefined,
     });
-    log(`submitted: request ${requestId} (tx ${txHash}, height ${height})`);
+    log(`submitted: request ${requestId} (tx ${txHash}, height ${height}), committed to public signals [${expectedPublicSignals.join(', ')}]`);
     if (!f.wait) {
       if (ctx.output === 'json') ctx.print({ requestId, txHash, height }, () => '');
       else log(`follow it with: proofbook request status ${requestId}   (or re-run with --wait)`);
@@ -127,6 +131,7 @@ async function prove(f: ProveFlags, cmd: Command): Promise<void> {
     try {
       result = await client.waitForProof(requestId, {
         timeoutMs: Math.round(timeoutS * 1000),
+        expectedPublicSignals,
         onProgress: ({ status, request, height: h }) => {
           if (status === 'OPEN') log(`queued: waiting in the book for the next auction (height ${h})`);
           else if (status === 'ASSIGNED' && request.assignment) {
@@ -137,6 +142,7 @@ async function prove(f: ProveFlags, cmd: Command): Promise<void> {
         },
       });
     } catch (e) {
+      if (e instanceof ProofbookSignalsMismatchError) throw new CliError(e.message, EXIT.FAILED, 'no proof.json / public.json written');
       if (e instanceof ProofbookRequestEndedError) throw new CliError(`request ${requestId} ${e.status.toLowerCase()} without a proof`, REQUEST_EXIT.ENDED);
       if (e instanceof ProofbookTimeoutError) {
         throw new CliError(`${e.message}; the request is still live`, REQUEST_EXIT.TIMEOUT, `check later with \`proofbook request status ${requestId}\``);
@@ -169,7 +175,7 @@ export function requestCommand(): Command {
     .requiredOption('--window <blocks>', 'blocks the assigned prover has to deliver the proof')
     .option('--lifetime <blocks>', 'blocks until the request expires if nobody proves it', '200')
     .option('--min-collateral <amount>', 'minimum collateral the prover must lock')
-    .option('--expect <signals>', 'comma-separated public signals the proof must have')
+    .option('--expect <signals>', 'comma-separated public signals the proof must have (default: computed from --input with the circuit\'s witness generator)')
     .option('--wait', 'wait for the proof, print progress, write proof.json and public.json next to the input')
     .option('--timeout <seconds>', 'give up waiting after this long (exit 6)', '600')
     .option('--gas-prices <price>', 'gas price', '0.001uproof')
@@ -197,7 +203,10 @@ Example:
           throw e;
         }
         const { marketTypes } = await import('../src/index.js');
-        ctx.print({ request: marketTypes.Request.toJSON(r.request), currentFee: r.currentFee }, () => describeRequest(r.request, r.currentFee));
+        // A settled request past the retention window is rebuilt from tx history (src/client/history.ts).
+        const src = r.fromHistory ? 'tx history (no longer in state)' : 'state';
+        ctx.print({ request: marketTypes.Request.toJSON(r.request), currentFee: r.currentFee, source: src },
+          () => describeRequest(r.request, r.currentFee) + (r.fromHistory ? `\n  source:      ${src}` : ''));
       } finally {
         client.disconnect();
       }

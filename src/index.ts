@@ -4,7 +4,7 @@
  */
 export {
   ProofbookClient, ProofbookQueryClient, ProofbookReader,
-  ProofbookTxError, ProofbookNotFoundError, ProofbookQueryError, ProofbookTimeoutError, ProofbookRequestEndedError, ProofbookAbortedError,
+  ProofbookTxError, ProofbookNotFoundError, ProofbookQueryError, ProofbookTimeoutError, ProofbookRequestEndedError, ProofbookAbortedError, ProofbookSignalsMismatchError,
   RequestStatus, statusName, toCoin, DEFAULT_GAS_PRICE, DEFAULT_DENOM,
 } from './client/proofbook.js';
 export type {

@@ -14,7 +14,7 @@ import {
   QueryStatsResponse,
 } from '../src/gen/proofbook/market/v1/market.js';
 import type { RawKey } from '../src/client/sign.js';
-import { CIRCUIT, ESCROW, FEE, S, TREASURY, balance, bondedOf, failing, getProofs, m, ok, queryCtx, request, setup, supply, txs, type Msg } from './helpers/market.js';
+import { CIRCUIT, ESCROW, INPUTS, FEE, S, TREASURY, balance, bondedOf, failing, getProofs, m, ok, queryCtx, request, setup, supply, txs, type Msg } from './helpers/market.js';
 
 test.after.always(() => terminateSnarkjs());
 
@@ -30,7 +30,7 @@ test('request -> one prover assigned with collateral locked -> proof -> exact pa
   const { request: rq } = await request(chain, 1n);
   t.is(rq.status, S.REQUEST_STATUS_ASSIGNED);
   t.is(rq.assignment!.prover, p1.address);
-  t.is(Buffer.from(rq.inputInline).toString(), '{"preimage":"1","nonce":"2"}'); // stored apart, returned by the query
+  t.is(Buffer.from(rq.inputInline).toString(), JSON.stringify(INPUTS[0])); // stored apart, returned by the query
   // one request, ask of capacity 2: the ask's second unit competes, so the uniform price is the ask price
   t.is(rq.assignment!.price, '5000');
   t.is(rq.assignment!.collateral, '10000');
@@ -138,7 +138,7 @@ test('an invalid proof is rejected with a clear error and changes nothing but th
   const { chain, requester, p1 } = await setup();
   t.teardown(() => chain.close());
   await ok(chain, p1, m.ask(p1, 5000n, 1n));
-  await ok(chain, requester, m.request(requester, { maxFee: 10_000n, expiry: chain.app.height + 100n }));
+  await ok(chain, requester, m.request(requester, { maxFee: 10_000n, expiry: chain.app.height + 100n, input: 1 }));
   const b = await Promise.all([balance(chain, p1.address), balance(chain, requester.address), balance(chain, ESCROW)]);
   const lock = await bondedOf(chain, p1.address);
   // a valid proof with another proof's public signals

@@ -127,7 +127,10 @@ test.serial('post-ask, submit-request, submit-proof, submit-request --wait and t
     }
     return -1;
   })();
-  const waited = await cli(['tx', 'market', 'submit-request', '--circuit', CIRCUIT, '--input', input, '--max-fee', '9000uproof', '--from', 'req', ...fees, '--wait', '--wait-timeout', '60']);
+  // request 2 is pf2's statement (the CLI commits to the signals it computes from the input)
+  const input2 = join(dir, 'input2.json');
+  await writeFile(input2, '{"preimage":"1002","nonce":"9"}');
+  const waited = await cli(['tx', 'market', 'submit-request', '--circuit', CIRCUIT, '--input', input2, '--max-fee', '9000uproof', '--from', 'req', ...fees, '--wait', '--wait-timeout', '60']);
   t.is(await proverSide, 0);
   t.is(waited.code, 0, waited.stderr);
   t.regex(waited.stdout, /request 2: queued \(open, waiting for a prover\)/);

@@ -34,7 +34,7 @@ test("the block's proofs are batch-verified before its txs run, and both fulfil"
   const { chain, requester, p1, p2 } = await setup();
   t.teardown(() => chain.close());
   await txs(chain, [[p1, [m.ask(p1, 5000n, 1n)]], [p2, [m.ask(p2, 5000n, 1n)]]]);
-  await ok(chain, requester, m.request(requester, { maxFee: 9000n, expiry: chain.app.height + 50n }), m.request(requester, { maxFee: 9000n, expiry: chain.app.height + 50n }));
+  await ok(chain, requester, m.request(requester, { maxFee: 9000n, expiry: chain.app.height + 50n }), m.request(requester, { maxFee: 9000n, expiry: chain.app.height + 50n, input: 1 }));
   const a1 = (await request(chain, 1n)).request.assignment!;
   const a2 = (await request(chain, 2n)).request.assignment!;
   t.not(a1.prover, a2.prover);

@@ -13,6 +13,7 @@ import type { MarketKeeperImpl } from './keeper.js';
 import { ASK_PREFIX, BPS, DEFAULT_PARAMS, REPUTATION_PREFIX, REQUEST_PREFIX } from './keys.js';
 import { Ask, Reputation, Request } from '../../src/gen/proofbook/market/v1/market.js';
 import { iteratePrefix } from '../../src/store/kv.js';
+import { isFinal, scheduleSettled, settledHeight } from './retention.js';
 
 function snake(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(snake);
@@ -66,7 +67,10 @@ export function initMarketGenesis(ctx: Context, state: unknown, k: MarketKeeperI
   k.setParams(ctx, params);
   k.setNextId(ctx, 'n', nextReq);
   k.setNextId(ctx, 'N', nextAsk);
-  for (const r of g.requests) k.putNewRequest(ctx, r);
+  for (const r of g.requests) {
+    k.putNewRequest(ctx, r);
+    if (isFinal(r.status)) scheduleSettled(k.store(ctx), settledHeight(r, ctx.height), r.id);
+  }
   for (const a of g.asks) k.putNewAsk(ctx, a);
   for (const r of g.reputations) k.setReputation(ctx, r);
 }

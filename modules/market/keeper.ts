@@ -90,6 +90,7 @@ import {
   trailingId,
   type StatsCounters,
 } from './keys.js';
+import { isFinal, pruneSettled, scheduleSettled } from './retention.js';
 
 export { RequestStatus };
 
@@ -122,6 +123,17 @@ export function parseSignals(list: readonly string[], what: string): bigint[] {
     if (v >= R) throw ErrInvalidSignals(`${what}[${i}] is not a field element (must be < r)`);
     return v;
   });
+}
+
+/**
+ * A proof pays only for the statement its request committed to: its public signals must equal the request's
+ * expected_public_signals, entry by entry. Every request made since the commitment became mandatory has them; a
+ * record without them (imported from an older genesis) can never be paid, so no unbound proof is ever accepted.
+ */
+export function requireCommittedSignals(r: Request, signals: readonly bigint[]): void {
+  const want = r.expectedPublicSignals;
+  const same = want.length > 0 && want.length === signals.length && want.every((s, i) => BigInt(s) === signals[i]);
+  if (!same) throw ErrSignalsMismatch(`request ${r.id} committed to public signals [${want.join(', ')}], the proof has [${signals.join(', ')}]`);
 }
 
 /** current_fee(h) = min_fee + (max_fee - min_fee) * min(h - submitted, ramp) / ramp, floored; ramp 0 = max_fee at once. */
@@ -160,6 +172,13 @@ export function validateSubmitRequest(m: MsgSubmitRequest): void {
       throw ErrInvalidRequestParams(`input_uri must be 1-${MAX_URI_LENGTH} printable ASCII characters without spaces`);
     }
     if (!HEX64.test(m.inputSha256)) throw ErrInvalidRequestParams('input_sha256 must be 64 lowercase hex characters');
+  }
+  // The proof is bound to its request only through these: a proof pays only if its public signals equal them, so a
+  // proof of another statement (another request's, or one copied from the mempool) can never be paid here.
+  if (m.expectedPublicSignals.length === 0) {
+    throw ErrInvalidRequestParams(
+      'expected_public_signals is required: commit to the full public signals the proof must have (the SDK\'s submitRequest and `proofbook request prove` compute them from the input with the circuit\'s witness generator)',
+    );
   }
   parseSignals(m.expectedPublicSignals, 'expected_public_signals');
   const maxFee = parseUint(m.maxFee, 'max_fee');
@@ -319,6 +338,7 @@ export class MarketKeeperImpl implements MarketKeeper {
     for (const k of this.statusIndexKeys(after)) kv.set(k, EMPTY);
     kv.set(requestKey(after.id), Request.encode(after).finish());
     if (isLive(before.status) && !isLive(after.status)) this.addActiveCount(ctx, after.requester as Address, -1n);
+    if (!isFinal(before.status) && isFinal(after.status)) scheduleSettled(kv, ctx.height, after.id); // retention.ts
   }
 
   putNewAsk(ctx: Context, a: Ask): void {
@@ -384,7 +404,7 @@ export class MarketKeeperImpl implements MarketKeeper {
     if (BigInt(m.inputInline.length) > p.maxInlineInputBytes) {
       throw ErrInvalidRequestParams(`input_inline has ${m.inputInline.length} bytes, params.max_inline_input_bytes is ${p.maxInlineInputBytes}; publish it and pass input_uri + input_sha256`);
     }
-    if (m.expectedPublicSignals.length > 0 && m.expectedPublicSignals.length !== circuit.numPublicInputs) {
+    if (m.expectedPublicSignals.length !== circuit.numPublicInputs) {
       throw ErrInvalidRequestParams(`expected_public_signals has ${m.expectedPublicSignals.length} entries, the circuit has ${circuit.numPublicInputs} public signals`);
     }
     const maxFee = BigInt(m.maxFee);
@@ -520,10 +540,7 @@ export class MarketKeeperImpl implements MarketKeeper {
   submitProof(ctx: Context, sender: Address, id: bigint, proof: Uint8Array, signalStrings: readonly string[]): bigint {
     const { r, asg } = this.assignedTo(ctx, sender, id);
     const signals = parseSignals(signalStrings, 'public_signals');
-    if (r.expectedPublicSignals.length > 0) {
-      const same = r.expectedPublicSignals.length === signals.length && r.expectedPublicSignals.every((s, i) => BigInt(s) === signals[i]);
-      if (!same) throw ErrSignalsMismatch(`request ${id} expects [${r.expectedPublicSignals.join(', ')}], got [${signals.join(', ')}]`);
-    }
+    requireCommittedSignals(r, signals);
     if (!this.verifier.verifyProof(ctx, r.circuitId, proof, signals)) {
       throw ErrInvalidProof(`the proof for request ${id} does not verify against circuit ${r.circuitId} with the given public signals`);
     }
@@ -661,6 +678,8 @@ export class MarketKeeperImpl implements MarketKeeper {
       for (const [k] of kv.iterate(STATS_PREFIX, STATS_PREFIX + u64Key(h - window + 1n))) stale.push(k);
       for (const k of stale) kv.delete(k);
     }
+    // 6. settled requests past the retention window leave state (retention.ts)
+    pruneSettled(ctx, kv, this.params(ctx).settledRetentionBlocks);
   }
 
   private missDeadline(ctx: Context, id: bigint): void {

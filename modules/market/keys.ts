@@ -21,6 +21,7 @@
  *   'u' + addr + circ                -> Reputation (protobuf)
  *   'l' + circ                       -> "price,height" last clearing price of the circuit (ASCII)
  *   't' + u64(height) + circ         -> per-block stats counters (ASCII, see StatsCounters), pruned past stats_window
+ *   'z' + u64(settled h) + u64(id)   -> empty   settled requests, removed settled_retention_blocks later (retention.ts)
  */
 import { registerError, GRPC } from '../../src/framework/errors.js';
 import { bytesToKey, keyToU64, u64Key, type Key } from '../../src/store/kv.js';
@@ -73,6 +74,7 @@ export const DEFAULT_PARAMS: Params = {
   maxProvingWindow: 10_000n,
   maxRequestLifetime: 100_000n,
   statsWindow: 1000n,
+  settledRetentionBlocks: 1000n,
 };
 
 // ---- errors (codespace 'market') ----------------------------------------------------------------------------------

@@ -351,7 +351,7 @@ export async function runProofbook(w: World, extras?: ProofbookExtras, onProgres
             inputInline: new TextEncoder().encode(`{"job":${j.id}}`),
             inputUri: '',
             inputSha256: '',
-            expectedPublicSignals: [],
+            expectedPublicSignals: signals, // every request commits to its proof's public signals
             minFee: (minFee < 1n ? 1n : minFee).toString(),
             maxFee: j.value.toString(),
             rampBlocks: BigInt(s.proofbook.rampBlocks),

@@ -8,7 +8,7 @@
  * `ProofbookQueryClient` has the read calls and waitForProof; `ProofbookClient` adds the signing calls. Amounts are
  * bigint (in the market's fee denom, `uproof` by default, or the bond denom for bond/unbond) or a cosmjs Coin.
  * Errors: ProofbookTxError (a tx was rejected: code, codespace, log, txHash), ProofbookNotFoundError,
- * ProofbookTimeoutError, ProofbookRequestEndedError (EXPIRED/CANCELLED), ProofbookAbortedError.
+ * ProofbookTimeoutError, ProofbookRequestEndedError (EXPIRED/CANCELLED), ProofbookAbortedError, ProofbookSignalsMismatchError.
  */
 import '../codec/cosmjs-types-alloc.js';
 import type { Comet38Client } from '@cosmjs/tendermint-rpc';
@@ -17,6 +17,7 @@ import type { EncodeObject, OfflineDirectSigner } from '@cosmjs/proto-signing';
 import type { Coin } from 'cosmjs-types/cosmos/base/v1beta1/coin';
 import { connectComet, normalizeNodeUrl, simulateGas, SimulationError } from './tx.js';
 import { proofbookRegistry, TYPE_URLS } from './registry.js';
+import { requestFromHistory } from './history.js';
 import * as market from '../gen/proofbook/market/v1/market.js';
 import * as bond from '../gen/proofbook/bond/v1/bond.js';
 import * as verifier from '../gen/proofbook/verifier/v1/verifier.js';
@@ -73,6 +74,14 @@ export class ProofbookRequestEndedError extends Error {
   }
 }
 
+/** The fulfilled request's public signals are not the statement the requester asked for (never expected: the chain checks them). */
+export class ProofbookSignalsMismatchError extends Error {
+  constructor(readonly requestId: bigint, readonly expected: string[], readonly got: string[]) {
+    super(`request ${requestId} was fulfilled with public signals [${got.join(', ')}], expected [${expected.join(', ')}]`);
+    this.name = 'ProofbookSignalsMismatchError';
+  }
+}
+
 /** waitForProof's AbortSignal fired. */
 export class ProofbookAbortedError extends Error {
   constructor(readonly requestId: bigint, reason?: unknown) {
@@ -116,6 +125,11 @@ export interface WaitForProofOptions {
   onProgress?: (p: { status: string; request: market.Request; height: bigint }) => void;
   /** Polling interval, used besides (or instead of, if the websocket fails) NewBlock events. Default 1000 ms. */
   pollIntervalMs?: number;
+  /**
+   * The public signals the proof must have (e.g. submitRequest's `expectedPublicSignals`). The returned signals are
+   * always checked against the request's on-chain commitment, and against these too when given.
+   */
+  expectedPublicSignals?: readonly (string | bigint)[];
 }
 
 export interface ProofResult {
@@ -153,8 +167,20 @@ export class ProofbookReader {
     return resType.decode(r.value);
   }
 
-  async request(id: bigint): Promise<{ request: market.Request; currentFee: bigint }> {
-    const r = await this.query('/proofbook.market.v1.Query/Request', market.QueryRequestRequest, { id }, market.QueryRequestResponse, `request ${id}`);
+  /**
+   * The request from state; a settled request already removed from state (params.settled_retention_blocks) is
+   * rebuilt from the tx/event history (history.ts) and comes back with `fromHistory: true`.
+   */
+  async request(id: bigint): Promise<{ request: market.Request; currentFee: bigint; fromHistory?: true }> {
+    let r: market.QueryRequestResponse;
+    try {
+      r = await this.query('/proofbook.market.v1.Query/Request', market.QueryRequestRequest, { id }, market.QueryRequestResponse, `request ${id}`);
+    } catch (e) {
+      if (!(e instanceof ProofbookNotFoundError)) throw e;
+      const old = await requestFromHistory(this.comet, id).catch(() => undefined);
+      if (old === undefined) throw e;
+      return { request: old, currentFee: 0n, fromHistory: true };
+    }
     if (!r.request) throw new ProofbookNotFoundError(`request ${id}`, `request ${id} not found`);
     return { request: r.request, currentFee: r.currentFee === '' ? 0n : BigInt(r.currentFee) };
   }
@@ -200,6 +226,21 @@ export class ProofbookReader {
       this.query('/proofbook.verifier.v1.Query/Params', verifier.QueryParamsRequest, {}, verifier.QueryParamsResponse),
     ]);
     return { market: m.params!, bond: b.params!, verifier: v.params! };
+  }
+
+  /**
+   * The public signals of the statement `input` (a JSON object, or its UTF-8 JSON bytes) proves for circuit
+   * `circuitId`, computed with the circuit's own witness generator, fetched by its registered sha256 and checked.
+   * `artifactDirs`: local directories searched when neither the node nor the registered URI serves it. Throws when
+   * the input does not satisfy the circuit (such a request could never be proved).
+   */
+  async publicSignalsFor(circuitId: string, input: Record<string, unknown> | Uint8Array, artifactDirs?: readonly string[]): Promise<bigint[]> {
+    const circuit = await this.circuit(circuitId);
+    if (!circuit.wasm?.sha256) throw new Error(`circuit ${circuitId} has no registered witness generator (wasm); pass expectedPublicSignals`);
+    const [{ fetchArtifact }, { publicSignalsFromInput, parseInputJson }] = await Promise.all([import('./artifacts.js'), import('../zk/witness.js')]);
+    const obj = input instanceof Uint8Array ? parseInputJson(input) : input;
+    const wasm = await fetchArtifact(circuit.wasm, { nodeUrl: this.rpcUrl, searchDirs: artifactDirs });
+    return publicSignalsFromInput(wasm, obj, circuit.numPublicInputs);
   }
 
   async height(): Promise<bigint> {
@@ -255,6 +296,12 @@ export class ProofbookReader {
             }
             switch (rq.status) {
               case market.RequestStatus.REQUEST_STATUS_FULFILLED: {
+                const got = rq.publicSignals.map((x) => BigInt(x).toString());
+                const same = (want: readonly (string | bigint)[]): boolean => want.length === got.length && want.every((x, i) => BigInt(x).toString() === got[i]);
+                if (!same(rq.expectedPublicSignals) || (opts.expectedPublicSignals !== undefined && !same(opts.expectedPublicSignals))) {
+                  fail(new ProofbookSignalsMismatchError(requestId, (opts.expectedPublicSignals ?? rq.expectedPublicSignals).map(String), got));
+                  return;
+                }
                 cleanup();
                 resolve({ proof: proofToSnarkjs(decodeProof(rq.proof)), publicSignals: [...rq.publicSignals], request: rq });
                 return;
@@ -317,6 +364,11 @@ export interface ProofbookClientOptions {
   broadcastTimeoutMs?: number;
   /** Which of the signer's accounts to use (default the first). */
   address?: string;
+  /**
+   * Local directories searched for a circuit's witness generator (circuit.wasm, matched by sha256) when neither the
+   * node (GET /artifacts/<sha256>) nor the circuit's registered URI serves it.
+   */
+  artifactDirs?: string[];
 }
 
 export interface TxResult { txHash: string; height: number; gasUsed: bigint; gasWanted: bigint }
@@ -327,7 +379,11 @@ export interface SubmitRequestInput {
   input?: Record<string, unknown> | Uint8Array;
   inputUri?: string;
   inputSha256?: string;
-  /** If given, the proof's public signals must equal these. */
+  /**
+   * The public signals the proof must have; the request commits to them and only a proof of exactly this statement is
+   * paid. Omit them to have them computed from `input` with the circuit's witness generator (circuit.wasm, fetched
+   * by hash and checked); required when the input is given by `inputUri` only.
+   */
   expectedPublicSignals?: readonly (string | bigint)[];
   /** The fee ramps from minFee (default = maxFee) to maxFee over rampBlocks. */
   maxFee: Amount;
@@ -450,7 +506,7 @@ export class ProofbookClient extends ProofbookReader {
     return ProofbookClient.result(await this.execute([{ typeUrl: TYPE_URLS.cancelAsk, value: market.MsgCancelAsk.fromPartial({ prover: this.address, askId }) }]));
   }
 
-  async submitRequest(q: SubmitRequestInput): Promise<TxResult & { requestId: bigint }> {
+  async submitRequest(q: SubmitRequestInput): Promise<TxResult & { requestId: bigint; expectedPublicSignals: string[] }> {
     const feeDenom = (await this.params()).market.feeDenom;
     let inputInline = Buffer.alloc(0);
     if (q.input instanceof Uint8Array) inputInline = Buffer.from(q.input);
@@ -458,16 +514,26 @@ export class ProofbookClient extends ProofbookReader {
     if (inputInline.length === 0 && !q.inputUri) throw new Error('submitRequest: give `input` (inline) or `inputUri`');
     const maxFee = amountString(q.maxFee, feeDenom, 'maxFee');
     const expiryHeight = q.expiryHeight ?? (await this.height()) + (q.lifetimeBlocks ?? 200n);
+    let expected = (q.expectedPublicSignals ?? []).map(String);
+    if (expected.length === 0) {
+      if (inputInline.length === 0) throw new Error('submitRequest: with `inputUri` and no inline `input`, give `expectedPublicSignals` (the public signals the proof must have)');
+      expected = (await this.publicSignalsFor(q.circuitId, inputInline, this.opts.artifactDirs)).map(String);
+    }
     const value = market.MsgSubmitRequest.fromPartial({
       requester: this.address, circuitId: q.circuitId, inputInline, inputUri: q.inputUri ?? '', inputSha256: q.inputSha256 ?? '',
-      expectedPublicSignals: (q.expectedPublicSignals ?? []).map(String),
+      expectedPublicSignals: expected,
       minFee: q.minFee === undefined ? maxFee : amountString(q.minFee, feeDenom, 'minFee'), maxFee,
       rampBlocks: q.rampBlocks ?? 0n, provingWindow: q.provingWindow, expiryHeight,
       minCollateral: q.minCollateral === undefined ? '0' : amountString(q.minCollateral, (await this.params()).market.collateralDenom, 'minCollateral'),
     });
     const r = await this.execute([{ typeUrl: TYPE_URLS.submitRequest, value }]);
-    return { ...ProofbookClient.result(r), requestId: ProofbookClient.response(r, TYPE_URLS.submitRequest, market.MsgSubmitRequestResponse).requestId };
+    return {
+      ...ProofbookClient.result(r),
+      requestId: ProofbookClient.response(r, TYPE_URLS.submitRequest, market.MsgSubmitRequestResponse).requestId,
+      expectedPublicSignals: expected,
+    };
   }
+
 
   async cancelRequest(requestId: bigint): Promise<TxResult> {
     return ProofbookClient.result(await this.execute([{ typeUrl: TYPE_URLS.cancelRequest, value: market.MsgCancelRequest.fromPartial({ requester: this.address, requestId }) }]));

@@ -9,6 +9,7 @@ import { parseConfig, type WorkerConfig } from './config.js';
 import { ProofbookClient, RequestStatus, type Request } from '../client/proofbook.js';
 import { MsgSubmitRequest, MsgSubmitRequestResponse } from '../gen/proofbook/market/v1/market.js';
 import { TYPE_URLS } from '../client/registry.js';
+import { publicSignalsFromInput } from '../zk/witness.js';
 
 export const CIRCUIT = genesisCircuitId();
 
@@ -37,11 +38,14 @@ export function testConfig(over: Record<string, unknown>): WorkerConfig {
 /** Submits `n` requests in one tx (distinct inputs); returns their ids. */
 export async function submitRequests(client: ProofbookClient, n: number, o: { maxFee: bigint; window: bigint; lifetime: bigint; seed: number }): Promise<bigint[]> {
   const h = await client.height();
-  const msgs = Array.from({ length: n }, (_, i) => ({
+  const inputs = Array.from({ length: n }, (_, i) => ({ preimage: String(o.seed * 1000 + i + 1), nonce: String(i + 7) }));
+  const signals = await Promise.all(inputs.map((x) => publicSignalsFromInput(GENESIS_CIRCUIT.wasmPath, x, GENESIS_CIRCUIT.nPublic)));
+  const msgs = inputs.map((input, i) => ({
     typeUrl: TYPE_URLS.submitRequest,
     value: MsgSubmitRequest.fromPartial({
       requester: client.address, circuitId: CIRCUIT,
-      inputInline: Buffer.from(JSON.stringify({ preimage: String(o.seed * 1000 + i + 1), nonce: String(i + 7) })),
+      inputInline: Buffer.from(JSON.stringify(input)),
+      expectedPublicSignals: signals[i]!.map(String),
       minFee: o.maxFee.toString(), maxFee: o.maxFee.toString(), rampBlocks: 0n, provingWindow: o.window, expiryHeight: h + o.lifetime, minCollateral: '0',
     }),
   }));

@@ -8,6 +8,7 @@ import { moduleAddress } from '../../src/crypto/address.js';
 import { genesisCircuitId } from '../../modules/verifier/index.js';
 import { GENESIS_CIRCUIT, genesisInput } from '../../src/zk/genesis.js';
 import { proveWithSnarkjs } from '../../src/zk/prove.js';
+import { publicSignalsFromInput } from '../../src/zk/witness.js';
 import { encodeProof } from '../../src/zk/groth16.js';
 import { MsgBond } from '../../src/gen/proofbook/bond/v1/bond.js';
 import {
@@ -33,12 +34,16 @@ export interface P {
   proof: Uint8Array;
   signals: string[];
 }
+/** The two statements the tests request and prove; SIGNALS[i] are INPUTS[i]'s public signals (from the witness generator). */
+export const INPUTS = [genesisInput(1001n, 8n), genesisInput(1002n, 9n)];
+export const SIGNALS: string[][] = (await Promise.all(INPUTS.map((i) => publicSignalsFromInput(GENESIS_CIRCUIT.wasmPath, i, GENESIS_CIRCUIT.nPublic)))).map((s) => s.map(String));
+
 let proofs: Promise<P[]> | undefined;
 export function getProofs(): Promise<P[]> {
   proofs ??= (async () => {
     const out: P[] = [];
-    for (const i of [1n, 2n]) {
-      const r = await proveWithSnarkjs(GENESIS_CIRCUIT.wasmPath, GENESIS_CIRCUIT.zkeyPath, genesisInput(1000n + i, 7n + i), { singleThread: true });
+    for (const input of INPUTS) {
+      const r = await proveWithSnarkjs(GENESIS_CIRCUIT.wasmPath, GENESIS_CIRCUIT.zkeyPath, input, { singleThread: true });
       out.push({ proof: encodeProof(r.proof), signals: r.publicSignals.map(String) });
     }
     return out;
@@ -54,14 +59,15 @@ export const m = {
     value: MsgPostAsk.encode({ prover: k.address, circuitId: CIRCUIT, price: price.toString(), capacity, expiryHeight }).finish(),
   }),
   cancelAsk: (k: RawKey, askId: bigint): Msg => ({ typeUrl: '/proofbook.market.v1.MsgCancelAsk', value: MsgCancelAsk.encode({ prover: k.address, askId }).finish() }),
-  request: (k: RawKey, o: { maxFee: bigint; minFee?: bigint; ramp?: bigint; window?: bigint; expiry: bigint; expect?: string[]; minCollateral?: bigint }): Msg => ({
+  /** A request for statement INPUTS[o.input ?? 0], committed to its signals (or to `o.expect`). */
+  request: (k: RawKey, o: { maxFee: bigint; minFee?: bigint; ramp?: bigint; window?: bigint; expiry: bigint; expect?: string[]; input?: number; minCollateral?: bigint }): Msg => ({
     typeUrl: '/proofbook.market.v1.MsgSubmitRequest',
     value: MsgSubmitRequest.encode(
       MsgSubmitRequest.fromPartial({
         requester: k.address,
         circuitId: CIRCUIT,
-        inputInline: Buffer.from('{"preimage":"1","nonce":"2"}'),
-        expectedPublicSignals: o.expect ?? [],
+        inputInline: Buffer.from(JSON.stringify(INPUTS[o.input ?? 0])),
+        expectedPublicSignals: o.expect ?? SIGNALS[o.input ?? 0],
         minFee: (o.minFee ?? o.maxFee).toString(),
         maxFee: o.maxFee.toString(),
         rampBlocks: o.ramp ?? 0n,

@@ -182,6 +182,12 @@ export interface Params {
   maxRequestLifetime: bigint;
   /** Blocks over which statistics (fills, mean price, blocks-to-proof) are reported. */
   statsWindow: bigint;
+  /**
+   * Blocks a FULFILLED, EXPIRED or CANCELLED request (record, inline input, proof, index entries) stays in state
+   * after it settled; then modules/market/retention.ts removes it and clients read it from the tx/event history.
+   * Field 30 leaves 15-29 to other params.
+   */
+  settledRetentionBlocks: bigint;
 }
 
 export interface GenesisState {
@@ -1603,6 +1609,7 @@ function createBaseParams(): Params {
     maxProvingWindow: 0n,
     maxRequestLifetime: 0n,
     statsWindow: 0n,
+    settledRetentionBlocks: 0n,
   };
 }
 
@@ -1684,6 +1691,12 @@ export const Params: MessageFns<Params> = {
         throw new globalThis.Error("value provided for field message.statsWindow of type uint64 too large");
       }
       writer.uint32(112).uint64(message.statsWindow);
+    }
+    if (message.settledRetentionBlocks !== 0n) {
+      if (BigInt.asUintN(64, message.settledRetentionBlocks) !== message.settledRetentionBlocks) {
+        throw new globalThis.Error("value provided for field message.settledRetentionBlocks of type uint64 too large");
+      }
+      writer.uint32(240).uint64(message.settledRetentionBlocks);
     }
     return writer;
   },
@@ -1813,6 +1826,14 @@ export const Params: MessageFns<Params> = {
             message.statsWindow = reader.uint64() as bigint;
             continue;
           }
+          case 30: {
+            if (tag !== 240) {
+              break;
+            }
+
+            message.settledRetentionBlocks = reader.uint64() as bigint;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1897,6 +1918,11 @@ export const Params: MessageFns<Params> = {
         : isSet(object.stats_window)
         ? BigInt(object.stats_window)
         : 0n,
+      settledRetentionBlocks: isSet(object.settledRetentionBlocks)
+        ? BigInt(object.settledRetentionBlocks)
+        : isSet(object.settled_retention_blocks)
+        ? BigInt(object.settled_retention_blocks)
+        : 0n,
     };
   },
 
@@ -1944,6 +1970,9 @@ export const Params: MessageFns<Params> = {
     if (message.statsWindow !== 0n) {
       obj.statsWindow = message.statsWindow.toString();
     }
+    if (message.settledRetentionBlocks !== 0n) {
+      obj.settledRetentionBlocks = message.settledRetentionBlocks.toString();
+    }
     return obj;
   },
 
@@ -1989,6 +2018,10 @@ export const Params: MessageFns<Params> = {
     message.statsWindow = (object.statsWindow !== undefined && object.statsWindow !== null)
       ? BigInt(object.statsWindow)
       : 0n;
+    message.settledRetentionBlocks =
+      (object.settledRetentionBlocks !== undefined && object.settledRetentionBlocks !== null)
+        ? BigInt(object.settledRetentionBlocks)
+        : 0n;
     return message;
   },
 };
