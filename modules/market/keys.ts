@@ -10,7 +10,7 @@
  *                                       every status change; queries and genesis export put it back)
  *   'a' + u64(id)                    -> Ask (protobuf)
  *   'o' + circ + u64(id)             -> empty   OPEN requests by circuit (matching iterates circuits in id order)
- *   'e' + u64(expiry) + u64(id)      -> empty   OPEN requests by expiry height
+ *   'e' + u64(expiry) + u64(id)      -> empty   OPEN and FALLBACK requests by expiry height
  *   'd' + u64(deadline) + u64(id)    -> empty   ASSIGNED requests by deadline height
  *   'q' + addr + u64(id)             -> empty   requests by requester (all statuses)
  *   's' + u8(status) + u64(id)       -> empty   requests by status
@@ -75,6 +75,11 @@ export const DEFAULT_PARAMS: Params = {
   maxRequestLifetime: 100_000n,
   statsWindow: 1000n,
   settledRetentionBlocks: 1000n,
+  maxCollateralRatioBps: 50_000n,
+  acceptBlocks: 3n,
+  declineFeeBps: 100n,
+  maxFailedAssignments: 3n,
+  fallbackBountyBps: 2500n,
 };
 
 // ---- errors (codespace 'market') ----------------------------------------------------------------------------------
@@ -97,6 +102,8 @@ export const ErrSignalsMismatch = registerError(MARKET_CODESPACE, 15, 'public si
 export const ErrInvalidProof = registerError(MARKET_CODESPACE, 16, 'invalid proof');
 export const ErrUnknownCircuit = registerError(MARKET_CODESPACE, 17, 'unknown circuit', GRPC.NotFound);
 export const ErrInvalidSignals = registerError(MARKET_CODESPACE, 18, 'invalid public signals');
+export const ErrNotInAcceptPhase = registerError(MARKET_CODESPACE, 19, 'the accept phase is over', GRPC.FailedPrecondition);
+export const ErrNotEligible = registerError(MARKET_CODESPACE, 20, 'prover not eligible for this request', GRPC.PermissionDenied);
 
 // ---- keys ---------------------------------------------------------------------------------------------------------
 

@@ -25,6 +25,8 @@ export interface MatchRequest {
   id: bigint;
   currentFee: bigint;
   minCollateral: bigint;
+  /** Provers that may not take this request (they released, missed or declined it); their asks are skipped for it. */
+  excluded?: readonly string[];
 }
 export interface MatchAsk {
   id: bigint;
@@ -282,7 +284,16 @@ export function clearCircuit(
     const hi = upperBound(request.currentFee);
     if (hi === 0) continue;
     const reserve = collateralFor(request.minCollateral, request.currentFee, ratio);
+    // Excluded provers: hide their heads from the descent for this one request (a handful at most), then restore.
+    const hidden: number[] = [];
+    for (const ex of request.excluded ?? []) {
+      const xp = proverIndex.get(ex);
+      if (xp === undefined || proverHead[xp] >= proverAsks[xp].length) continue;
+      hidden.push(xp);
+      setLeaf(proverAsks[xp][proverHead[xp]], -1n);
+    }
     const pos = findFirst(1, 0, size, hi, reserve);
+    for (const xp of hidden) setLeaf(proverAsks[xp][proverHead[xp]], remaining[xp]);
     if (pos < 0) continue;
     const p = askProver[pos];
     remaining[p] -= reserve;
@@ -336,6 +347,7 @@ export function clearCircuitReference(
     for (let i = 0; i < sortedAsks.length; i++) {
       const ask = sortedAsks[i];
       if (ask.price > request.currentFee) break;
+      if (request.excluded?.includes(ask.prover)) continue;
       const free = remaining.get(ask.prover)!;
       if (capLeft[i] > 0n && free >= reserve) {
         capLeft[i] -= 1n;
