@@ -26,9 +26,10 @@ import {
 import { SimulateRequest, SimulateResponse } from 'cosmjs-types/cosmos/tx/v1beta1/service';
 import { CommitmentProof } from 'cosmjs-types/cosmos/ics23/v1/proofs';
 import { SerialQueue, type AbciApplication } from './abci/application.js';
-import { CommittedStore } from '../src/store/committed.js';
+import { CommittedStore, type OpenOptions, type StateVersion } from '../src/store/committed.js';
+import { HeightNotAvailableError } from '../src/store/history.js';
 import { CacheKV } from '../src/store/cache.js';
-import { bytesToKey, compareKeys, type KV } from '../src/store/kv.js';
+import { bytesToKey, compareKeys, type KV, type KVReader } from '../src/store/kv.js';
 import { Context, type BlockInfo } from '../src/framework/context.js';
 import { createModules, type ModuleSet } from './modules.js';
 import { runTx, type PipelineDeps, type TxOutcome } from './tx/pipeline.js';
@@ -53,6 +54,8 @@ export interface AppOptions {
    * Off, every signature is verified on the main thread when its tx runs.
    */
   parallelVerify?: boolean;
+  /** Store options: cache size, recent-height window (src/store/committed.ts OpenOptions). */
+  store?: OpenOptions;
 }
 
 const APP_PREFIX = 'app/';
@@ -103,7 +106,7 @@ export class ProofbookApp implements AbciApplication {
     mkdirSync(dir, { recursive: true });
     // The Groth16 verifier (mcl-wasm) must be compiled once before any block can verify proofs.
     await initVerifierBackend();
-    const store = await CommittedStore.open(dir);
+    const store = await CommittedStore.open(dir, opts.store);
     const logger = opts.logger ?? pino({ level: process.env.PROOFBOOK_LOG_LEVEL ?? 'info' });
     return new ProofbookApp(store, logger, opts);
   }
@@ -336,23 +339,55 @@ export class ProofbookApp implements AbciApplication {
     };
   }
 
-  async query(req: RequestQuery): Promise<ResponseQuery> {
-    const height = this.store.height;
+  /**
+   * The committed state at `height` (0 = latest) for a read: the live store when that is the latest commit and
+   * nothing is staged, else a recent version (store.versionAt: reverse diffs, proofs against that height's app
+   * hash). Outside the window (--history-blocks) it throws a clear InvalidRequest error, never another height's state.
+   */
+  private async stateAt(height: bigint): Promise<{ height: bigint; reader: KVReader; version?: StateVersion }> {
+    const latest = this.store.height;
+    const h = height === 0n ? latest : height;
+    if (latest === 0n || (h === latest && this.store.pending === 0)) {
+      if (h !== latest) throw ErrInvalidRequest(new HeightNotAvailableError(h, latest, latest).message);
+      return { height: latest, reader: this.store };
+    }
     try {
-      if (req.height !== 0n && req.height !== height) {
-        throw ErrInvalidRequest(`historical queries are not supported: asked for height ${req.height}, the node has ${height}; query height 0 (latest)`);
-      }
+      const version = await this.store.versionAt(h);
+      return { height: h, reader: this.store.readerAt(version), version };
+    } catch (e) {
+      if (e instanceof HeightNotAvailableError) throw ErrInvalidRequest(e.message);
+      throw e;
+    }
+  }
+
+  /**
+   * Runs `fn` on the state at `height` (0 = latest) — the API for height-aware callers (gRPC's
+   * `x-cosmos-block-height`, REST's `height`): `fn` gets a query Context whose height is the state's height and
+   * must be synchronous (the version is bound to the live tree until the next block). Throws an AppError
+   * (InvalidRequest) for a height outside the recent-height window.
+   */
+  async queryAt<T>(height: bigint, fn: (ctx: Context) => T): Promise<T> {
+    const st = await this.stateAt(height);
+    return fn(new Context(new CacheKV(st.reader), this.blockInfo(st.height), 'query'));
+  }
+
+  async query(req: RequestQuery): Promise<ResponseQuery> {
+    let height = req.height === 0n ? this.store.height : req.height;
+    try {
+      if (req.height < 0n) throw ErrInvalidRequest(`negative height ${req.height}`);
+      const st = await this.stateAt(req.height);
+      height = st.height;
       const ok = (value: Uint8Array, extra: Partial<ResponseQuery> = {}): ResponseQuery => ({
         code: 0, log: '', info: '', index: 0n, key: req.data, value, height, codespace: '', ...extra,
       });
       if (req.path === STORE_QUERY_PATH || req.path === 'store/key') {
         const key = bytesToKey(req.data);
         if (!req.prove) {
-          const v = this.store.get(key);
+          const v = st.reader.get(key);
           if (!v) throw ErrNotFound(`no value at key ${Buffer.from(req.data).toString('hex')}`);
           return ok(v);
         }
-        const { exists, value, proof } = this.store.prove(key);
+        const { exists, value, proof } = st.version ? this.store.proveAt(st.version, key) : this.store.prove(key);
         const proofOps = { ops: [{ type: exists ? 'ics23:smt' : 'ics23:smt-nonexist', key: req.data, data: CommitmentProof.encode(proof).finish() }] };
         return ok(value ?? new Uint8Array(), { proofOps });
       }
@@ -365,7 +400,7 @@ export class ProofbookApp implements AbciApplication {
       } catch (e) {
         throw ErrInvalidRequest(`cannot decode the request for ${req.path}: ${(e as Error).message}`);
       }
-      const ctx = new Context(new CacheKV(this.store), this.blockInfo(height), 'query');
+      const ctx = new Context(new CacheKV(st.reader), this.blockInfo(height), 'query');
       const response = route.handle(ctx, request);
       return ok(route.responseType.encode(response).finish());
     } catch (e) {

@@ -13,10 +13,12 @@
 import { mkdirSync } from 'node:fs';
 import { Level } from 'level';
 import type { CommitmentProof } from 'cosmjs-types/cosmos/ics23/v1/proofs';
-import { type Key, type KVReader, type Write, prefixEnd } from './kv.js';
+import { type Key, type KVReader, type Write, prefixEnd, u64Key } from './kv.js';
 import { type BTree, btreeRange, newKeyTree } from './btree.js';
-import { EMPTY_HASH, Leaf, SparseMerkleTree, hashToBytes, leafHash, makeLeaf, sha256, sha256Key } from './smt.js';
+import { EMPTY_HASH, type Hash, Leaf, SparseMerkleTree, hashToBytes, leafHash, makeLeaf, sha256, sha256Key } from './smt.js';
 import { existenceProof } from './proof.js';
+import { CacheKV } from './cache.js';
+import { HeightNotAvailableError, decodeUndo, encodeUndo } from './history.js';
 
 export interface AuxOp {
   ns: string;
@@ -27,12 +29,30 @@ export interface AuxOp {
 export interface OpenOptions {
   /** fsync each commit batch (default true): survives power loss, not only process crashes. */
   sync?: boolean;
+  /**
+   * Recent heights kept queryable with proofs (reverse diffs, history.ts): heights latest-historyBlocks+1..latest.
+   * Default 100, at least 1 (the latest height only).
+   */
+  historyBlocks?: number;
 }
+
+/** A recent committed height, ready for reads and proofs (see `versionAt`). */
+export interface StateVersion {
+  height: bigint;
+  appHash: Uint8Array;
+  /** key -> value at `height` (null: absent) for every key that differs from the live (staged) state. */
+  overlay: Map<Key, Uint8Array | null>;
+  /** The live tree's identity when the version was built: readerAt/proveAt refuse a version the store moved past. */
+  stamp: number;
+}
+
+export const DEFAULT_HISTORY_BLOCKS = 100;
 
 const STATE = 's';
 const META_HEIGHT = 'mheight';
 const META_APPHASH = 'mapphash';
 const AUX = 'a';
+const UNDO = 'u';
 
 const NON_BINARY = /[^\x00-\xff]/;
 const kb = (k: string): Buffer => Buffer.from(k, 'latin1');
@@ -40,6 +60,10 @@ const kb = (k: string): Buffer => Buffer.from(k, 'latin1');
 function auxPrefix(ns: string): string {
   if (ns.length === 0 || ns.length > 255 || /[^\x00-\xff]/.test(ns)) throw new RangeError(`bad aux namespace '${ns}'`);
   return AUX + String.fromCharCode(ns.length) + ns;
+}
+
+function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 }
 
 function u64(n: bigint): Buffer {
@@ -59,12 +83,19 @@ export class CommittedStore implements KVReader {
   /** Writes applied in memory since the last commit (null = deletion). */
   private staged = new Map<Key, Uint8Array | null>();
   private committing = false;
+  /** Value before this block of every key the staged block changed (null: absent); the next undo record. */
+  private blockUndo = new Map<Key, Uint8Array | null>();
+  /** Lowest height whose undo record exists (heights below it cannot be served). */
+  private firstUndo = 0n;
+  /** Bumped on every change of the live tree (applyBlock, commit): versions built before a change are stale. */
+  private stamp = 0;
   private _height = 0n;
   private _appHash: Uint8Array = hashToBytes(EMPTY_HASH);
 
   private constructor(
     private readonly db: DB,
     private readonly sync: boolean,
+    readonly historyBlocks: number,
   ) {}
 
   /** Last committed height (0n when fresh). */
@@ -85,7 +116,8 @@ export class CommittedStore implements KVReader {
     mkdirSync(dir, { recursive: true });
     const db: DB = new Level<Buffer, Buffer>(dir, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
     await db.open();
-    const store = new CommittedStore(db, opts.sync ?? true);
+    const history = Math.max(1, Math.floor(opts.historyBlocks ?? DEFAULT_HISTORY_BLOCKS));
+    const store = new CommittedStore(db, opts.sync ?? true, history);
     try {
       await store.load(dir);
     } catch (e) {
@@ -124,6 +156,28 @@ export class CommittedStore implements KVReader {
       );
     }
     this._appHash = Uint8Array.from(stored);
+    await this.loadHistory();
+  }
+
+  /** Drops undo records outside the window (the operator may have lowered --history-blocks) and finds the first. */
+  private async loadHistory(): Promise<void> {
+    const floor = this.windowFloor(this._height);
+    await this.db.clear({ gte: kb(UNDO), lt: kb(UNDO + u64Key(floor)) });
+    const first = await this.db.keys({ gte: kb(UNDO), lt: kb(prefixEnd(UNDO)!), limit: 1 }).all();
+    this.firstUndo = first.length > 0 ? first[0]!.readBigUInt64BE(1) : this._height + 1n;
+  }
+
+  /** Lowest height kept once `height` is committed. */
+  private windowFloor(height: bigint): bigint {
+    const f = height - BigInt(this.historyBlocks) + 1n;
+    return f < 1n ? 1n : f;
+  }
+
+  /** The oldest height `versionAt` can serve now (the latest when no history is kept yet). */
+  get oldestHeight(): bigint {
+    const f = this.windowFloor(this._height);
+    const o = f > this.firstUndo ? f : this.firstUndo;
+    return o > this._height ? this._height : o;
   }
 
   private put(key: Key, value: Uint8Array): void {
@@ -176,7 +230,14 @@ export class CommittedStore implements KVReader {
         throw new RangeError(`state key is not a binary string (code unit > 0xff): ${JSON.stringify(key)}`);
       }
     }
+    const undo = this.blockUndo;
+    this.stamp++;
     for (const [key, value] of list) {
+      if (!undo.has(key)) {
+        const old = this.leaves.get(key);
+        if (old !== undefined) undo.set(key, old.value);
+        else if (value !== null) undo.set(key, null);
+      }
       if (value === null) {
         if (this.del(key)) this.staged.set(key, null);
         else if (this.staged.has(key)) this.staged.set(key, null);
@@ -207,6 +268,17 @@ export class CommittedStore implements KVReader {
     if (height < this._height) throw new Error(`commit height ${height} below last committed height ${this._height}`);
     const root = this.root();
     const staged = this.staged;
+    const undo = this.blockUndo;
+    let undoEntries: Iterable<[Key, Uint8Array | null]> = undo;
+    if (height === this._height && height > 0n) {
+      // A second commit at the same height (tests, InitChain-only): keep the older pre-values of the first one.
+      const prev = await this.db.get(kb(UNDO + u64Key(height)));
+      if (prev !== undefined) {
+        const merged = new Map(decodeUndo(prev).entries);
+        for (const [k, v] of undo) if (!merged.has(k)) merged.set(k, v);
+        undoEntries = merged;
+      }
+    }
     // A chained batch (ops handed to the native batch one by one) measured several times faster
     // than abstract-level's array batch, which clones and validates every op object.
     const batch = this.db.batch();
@@ -223,6 +295,10 @@ export class CommittedStore implements KVReader {
       }
       batch.put(kb(META_HEIGHT), u64(height));
       batch.put(kb(META_APPHASH), Buffer.from(root));
+      // The undo record of this height (history.ts), and the one that leaves the recent-height window.
+      batch.put(kb(UNDO + u64Key(height)), encodeUndo(root, undoEntries));
+      const floor = this.windowFloor(height);
+      for (let h = this.firstUndo; h < floor && h < this.firstUndo + 64n; h++) batch.del(kb(UNDO + u64Key(h)));
     } catch (e) {
       await batch.close();
       throw e;
@@ -241,6 +317,96 @@ export class CommittedStore implements KVReader {
     }
     this._height = height;
     this._appHash = root;
+    if (this.blockUndo === undo) this.blockUndo = new Map();
+    else for (const k of undo.keys()) this.blockUndo.delete(k); // (cannot happen: applyBlock is not called mid-commit)
+    const floor = this.windowFloor(height);
+    let first = this.firstUndo;
+    while (first < floor && first < this.firstUndo + 64n) first++;
+    this.firstUndo = first > height ? height : first;
+    this.stamp++;
+  }
+
+  // ---------------------------------------------------------------- recent heights
+
+  /**
+   * The state at a recent committed height (inside the window: `oldestHeight`..`height`), for `readerAt` and
+   * `proveAt`. Throws HeightNotAvailableError outside the window, never falls back to another height. Between
+   * applyBlock and commit, `versionAt(height)` is the committed state (the staged writes are undone). The result
+   * is bound to the live tree: use it before the next applyBlock/commit (the app does, in one query handler).
+   */
+  async versionAt(h: bigint): Promise<StateVersion> {
+    for (let attempt = 0; ; attempt++) {
+      const latest = this._height;
+      const oldest = this.oldestHeight;
+      if (h < 1n || h > latest || h < oldest) throw new HeightNotAvailableError(h, oldest, latest);
+      const layers: [Key, Uint8Array | null][][] = [];
+      let appHash: Uint8Array | undefined = h === latest ? this._appHash : undefined;
+      for (let v = latest; v >= h; v--) {
+        if (v === h && appHash !== undefined) break;
+        const raw = await this.db.get(kb(UNDO + u64Key(v)));
+        if (raw === undefined) throw new HeightNotAvailableError(h, this.oldestHeight, this._height);
+        const rec = decodeUndo(raw);
+        if (v === h) appHash = rec.appHash;
+        else layers.push(rec.entries);
+      }
+      if (this._height !== latest) {
+        if (attempt < 5) continue; // a commit happened meanwhile: rebuild against the new latest
+        throw new Error('state is changing too fast to serve a historical read; retry');
+      }
+      // Newest first, so the oldest layer's value (= the value at h) is the one left in the map.
+      const overlay = new Map<Key, Uint8Array | null>(this.blockUndo);
+      for (const layer of layers) for (const [k, v] of layer) overlay.set(k, v);
+      return { height: h, appHash: appHash!, overlay, stamp: this.stamp };
+    }
+  }
+
+  private checkVersion(v: StateVersion): void {
+    if (v.stamp !== this.stamp) throw new Error(`state version of height ${v.height} is stale (the store changed since versionAt)`);
+  }
+
+  /** Reads (get/has/iterate) of the state at `v.height`: the live state with the overlay laid over it. */
+  readerAt(v: StateVersion): KVReader {
+    this.checkVersion(v);
+    const view = new CacheKV(this);
+    for (const [k, val] of v.overlay) {
+      if (val === null) view.delete(k);
+      else view.set(k, val);
+    }
+    return view;
+  }
+
+  /**
+   * Proof for `key` against `v.appHash`. The live tree is rewound to `v.height` (the overlay's leaves swapped in),
+   * its root checked against the stored app hash of that height, the proof taken, and the live leaves put back, all
+   * synchronously (nothing else runs meanwhile).
+   */
+  proveAt(v: StateVersion, key: Key): { exists: boolean; value?: Uint8Array; proof: CommitmentProof; root: Uint8Array } {
+    this.checkVersion(v);
+    if (v.overlay.size === 0) {
+      const p = this.prove(key);
+      if (!bytesEqual(p.root, v.appHash)) throw new Error(`state at height ${v.height} does not match its app hash`);
+      return p;
+    }
+    const paths: [Key, Hash][] = [];
+    try {
+      for (const [k, val] of v.overlay) {
+        const path = sha256Key(k);
+        paths.push([k, path]);
+        if (val === null) this.tree.remove(path);
+        else this.tree.upsert(makeLeaf(k, val, path));
+      }
+      const p = this.proveInTree(key);
+      if (!bytesEqual(p.root, v.appHash)) {
+        throw new Error(`rewound state of height ${v.height} has root ${Buffer.from(p.root).toString('hex')}, its app hash is ${Buffer.from(v.appHash).toString('hex')}`);
+      }
+      return p;
+    } finally {
+      for (const [k, path] of paths) {
+        const cur = this.leaves.get(k);
+        if (cur !== undefined) this.tree.upsert(cur);
+        else this.tree.remove(path);
+      }
+    }
   }
 
   async auxGet(ns: string, key: Key): Promise<Uint8Array | undefined> {
@@ -272,14 +438,20 @@ export class CommittedStore implements KVReader {
    * applyBlock and commit that root is the *next* app hash, not `appHash` (check `pending === 0`).
    */
   prove(key: Key): { exists: boolean; value?: Uint8Array; proof: CommitmentProof; root: Uint8Array } {
+    return this.proveInTree(key);
+  }
+
+  /** Proof from the tree as it is now (leaves found by walking the tree, not through the key map). */
+  private proveInTree(key: Key): { exists: boolean; value?: Uint8Array; proof: CommitmentProof; root: Uint8Array } {
     const kbytes = kb(key);
-    const leaf = this.leaves.get(key);
+    const path = sha256Key(key);
     const root = this.root();
+    const end = this.tree.walk(path).end;
+    const leaf = end instanceof Leaf && end.path === path ? end : undefined;
     if (leaf) {
       const { steps } = this.tree.walk(leaf.path);
       return { exists: true, value: Uint8Array.from(leaf.value), proof: { exist: existenceProof(kbytes, leaf.value, steps) }, root };
     }
-    const path = sha256Key(key);
     const nb = (l: Leaf | null) => (l ? existenceProof(kb(l.key), l.value, this.tree.walk(l.path).steps) : undefined);
     const left = nb(this.tree.neighbour(path, -1));
     const right = nb(this.tree.neighbour(path, 1));
