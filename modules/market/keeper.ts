@@ -26,7 +26,7 @@ import {
   type Assignment,
 } from '../../src/gen/proofbook/market/v1/market.js';
 import { clearCircuit, type MatchAsk, type MatchRequest } from './matching.js';
-import { assignableAt, collateralCap, declineFee, fallbackOpen, isExcluded, releaseSlashBps, splitSlash } from './penalties.js';
+import { assignableAt, collateralCap, declineFee, fallbackOpen, isExcluded, releaseSlash, splitSlash } from './penalties.js';
 import {
   ASK_BY_EXPIRY_PREFIX,
   BPS,
@@ -730,7 +730,7 @@ export class MarketKeeperImpl implements MarketKeeper {
     const { r, asg } = this.assignedTo(ctx, sender, id);
     const p = this.params(ctx);
     const collateral = BigInt(asg.collateral);
-    const slash = (collateral * releaseSlashBps(p, asg.acceptUntilHeight, asg.deadlineHeight, ctx.height)) / BPS;
+    const slash = releaseSlash(p, collateral, asg.acceptUntilHeight, asg.deadlineHeight, ctx.height);
     const { toRequester, bounty, burned } = this.slashFor(ctx, sender, r, slash);
     if (collateral - slash > 0n) this.bond.unlock(ctx, sender, p.collateralDenom, collateral - slash);
     this.releaseAskSlot(ctx, asg.askId);

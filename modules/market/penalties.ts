@@ -30,6 +30,11 @@ export function releaseSlashBps(p: Params, acceptUntil: bigint, deadline: bigint
   return base + ((BPS - base) * elapsed) / (deadline - acceptUntil);
 }
 
+/** The release slash at height `h`: ceil(collateral * releaseSlashBps / 10000), so any release of any lock costs ≥ 1. */
+export function releaseSlash(p: Params, collateral: bigint, acceptUntil: bigint, deadline: bigint, h: bigint): bigint {
+  return ceilBps(collateral, releaseSlashBps(p, acceptUntil, deadline, h));
+}
+
 /** How a slash of `amount` is split: requester compensation, bounty kept for the request's eventual prover, burned. */
 export function splitSlash(p: Params, amount: bigint): { toRequester: bigint; bounty: bigint; burned: bigint } {
   const toRequester = (amount * p.slashToRequesterBps) / BPS;
