@@ -515,12 +515,12 @@ export class ProofbookClient extends ProofbookReader {
     else if (q.input !== undefined) inputInline = Buffer.from(JSON.stringify(q.input), 'utf8');
     if (inputInline.length === 0 && !q.inputUri) throw new Error('submitRequest: give `input` (inline) or `inputUri`');
     const maxFee = amountString(q.maxFee, feeDenom, 'maxFee');
-    const expiryHeight = q.expiryHeight ?? (await this.height()) + (q.lifetimeBlocks ?? 200n);
     let expected = (q.expectedPublicSignals ?? []).map(String);
     if (expected.length === 0) {
       if (inputInline.length === 0) throw new Error('submitRequest: with `inputUri` and no inline `input`, give `expectedPublicSignals` (the public signals the proof must have)');
       expected = (await this.publicSignalsFor(q.circuitId, inputInline, this.opts.artifactDirs)).map(String);
     }
+    const expiryHeight = q.expiryHeight ?? (await this.height()) + (q.lifetimeBlocks ?? 200n);
     const value = market.MsgSubmitRequest.fromPartial({
       requester: this.address, circuitId: q.circuitId, inputInline, inputUri: q.inputUri ?? '', inputSha256: q.inputSha256 ?? '',
       expectedPublicSignals: expected,
