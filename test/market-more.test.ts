@@ -56,7 +56,7 @@ test("the block's proofs are batch-verified before its txs run, and both fulfil"
   t.is((await request(chain, 2n)).request.status, S.REQUEST_STATUS_FULFILLED);
 });
 
-test('three misses in one block jail the prover: its ask is skipped and its requests go to the permissionless fallback', async (t) => {
+test('three misses in one block jail the prover: its ask is skipped and the work goes to another prover (fallback, misser excluded)', async (t) => {
   const { chain, requester, p1, p2 } = await setup();
   t.teardown(() => chain.close());
   await ok(chain, p1, m.ask(p1, 3000n, 3n));
@@ -76,7 +76,8 @@ test('three misses in one block jail the prover: its ask is skipped and its requ
   for (const id of [1n, 2n, 3n]) {
     // a miss sends the request to the permissionless fallback (p1 excluded), out of the auction
     const r = (await request(chain, id)).request;
-    t.is(r.status, S.REQUEST_STATUS_FALLBACK);
+    t.is(r.status, S.REQUEST_STATUS_ASSIGNED);
+    t.is(r.assignment!.prover, p2.address);
     t.deepEqual(r.excludedProvers, [p1.address]);
   }
   t.is((await bondedOf(chain, p1.address)).locked, 0n);

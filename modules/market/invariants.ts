@@ -121,7 +121,10 @@ export function marketInvariants(k: MarketKeeperImpl): Invariant[] {
           want.set(openByCircuitKey(r.circuitId, r.id), '');
           want.set(openByExpiryKey(r.expiryHeight, r.id), '');
         }
-        if (r.status === S.REQUEST_STATUS_FALLBACK) want.set(openByExpiryKey(r.expiryHeight, r.id), '');
+        if (r.status === S.REQUEST_STATUS_FALLBACK) {
+          want.set(openByExpiryKey(r.expiryHeight, r.id), '');
+          if (BigInt(r.excludedProvers.length) < k.params(ctx).maxFailedAssignments) want.set(openByCircuitKey(r.circuitId, r.id), '');
+        }
         if (r.status === S.REQUEST_STATUS_ASSIGNED) {
           if (!r.assignment) return `request ${r.id} is ASSIGNED without an assignment`;
           want.set(byDeadlineKey(r.assignment.deadlineHeight, r.id), '');

@@ -318,12 +318,14 @@ export class MarketKeeperImpl implements MarketKeeper {
   // ---- record + index maintenance ------------------------------------------------------------------------------
 
   /** Index entries that depend on the request's status (all but the permanent by-requester entry). */
-  private statusIndexKeys(r: Request): string[] {
+  private statusIndexKeys(ctx: Context, r: Request): string[] {
     const keys = [byStatusKey(r.status, r.id)];
     if (r.status === S.REQUEST_STATUS_OPEN) {
       keys.push(openByCircuitKey(r.circuitId, r.id), openByExpiryKey(r.expiryHeight, r.id));
     } else if (r.status === S.REQUEST_STATUS_FALLBACK) {
-      keys.push(openByExpiryKey(r.expiryHeight, r.id)); // out of the auction, still expires
+      // open to every eligible prover; still auctioned (to non-excluded provers) while the exclusion list has room
+      if (BigInt(r.excludedProvers.length) < this.params(ctx).maxFailedAssignments) keys.push(openByCircuitKey(r.circuitId, r.id));
+      keys.push(openByExpiryKey(r.expiryHeight, r.id));
     } else if (r.status === S.REQUEST_STATUS_ASSIGNED && r.assignment) {
       keys.push(byDeadlineKey(r.assignment.deadlineHeight, r.id));
     }
@@ -336,15 +338,15 @@ export class MarketKeeperImpl implements MarketKeeper {
     if (r.inputInline.length > 0) kv.set(inputKey(r.id), new Uint8Array(r.inputInline));
     kv.set(requestKey(r.id), Request.encode({ ...r, inputInline: Buffer.alloc(0) }).finish());
     kv.set(byRequesterKey(r.requester as Address, r.id), EMPTY);
-    for (const k of this.statusIndexKeys(r)) kv.set(k, EMPTY);
+    for (const k of this.statusIndexKeys(ctx, r)) kv.set(k, EMPTY);
     if (isLive(r.status)) this.addActiveCount(ctx, r.requester as Address, 1n);
   }
 
   /** Moves `before` (the stored record) to `after`, keeping every index in step. */
   private updateRequest(ctx: Context, before: Request, after: Request): void {
     const kv = this.store(ctx);
-    for (const k of this.statusIndexKeys(before)) kv.delete(k);
-    for (const k of this.statusIndexKeys(after)) kv.set(k, EMPTY);
+    for (const k of this.statusIndexKeys(ctx, before)) kv.delete(k);
+    for (const k of this.statusIndexKeys(ctx, after)) kv.set(k, EMPTY);
     kv.set(requestKey(after.id), Request.encode(after).finish());
     if (isLive(before.status) && !isLive(after.status)) this.addActiveCount(ctx, after.requester as Address, -1n);
     if (!isFinal(before.status) && isFinal(after.status)) scheduleSettled(kv, ctx.height, after.id); // retention.ts
@@ -430,7 +432,7 @@ export class MarketKeeperImpl implements MarketKeeper {
   private afterFailure(ctx: Context, r: Request, prover: Address, toFallback: boolean, extra: Partial<Request>): Request {
     const p = this.params(ctx);
     const excludedProvers = isExcluded(r, prover) ? r.excludedProvers : [...r.excludedProvers, prover];
-    const fallback = toFallback || BigInt(excludedProvers.length) >= p.maxFailedAssignments;
+    const fallback = toFallback || r.fallbackHeight > 0n || BigInt(excludedProvers.length) >= p.maxFailedAssignments;
     return {
       ...r,
       ...extra,
