@@ -89,7 +89,7 @@ test('missed deadline slashes (requester compensated, bounty held, rest burned);
   rq = (await request(chain, 1n)).request;
   t.is(rq.status, S.REQUEST_STATUS_ASSIGNED);
   t.is(rq.assignment!.prover, p2.address);
-  t.is(rq.assignment!.price, '10000'); // alone in the book: the request's fee
+  t.is(rq.assignment!.price, '6000'); // alone in the book (price rule v2): its own ask, not the request's whole fee
   t.true(rq.fallbackHeight > 0n);
   t.deepEqual(rq.excludedProvers, [p1.address]);
   t.is(rq.bounty, '3000'); // 25 % of 12000 held for whoever proves it
@@ -114,8 +114,8 @@ test('missed deadline slashes (requester compensated, bounty held, rest burned);
   const done = (await request(chain, 1n)).request;
   t.is(done.status, S.REQUEST_STATUS_FULFILLED);
   t.is(done.history[done.history.length - 1].event, 'fulfilled');
-  t.is(await balance(chain, p2.address), b2 - FEE + 10_000n - 100n + 3000n); // the fee less 1 %, plus the bounty
-  t.is(await balance(chain, requester.address), r0 - FEE - 10_000n + 6000n);
+  t.is(await balance(chain, p2.address), b2 - FEE + 6000n - 60n + 3000n); // the price less 1 %, plus the bounty
+  t.is(await balance(chain, requester.address), r0 - FEE - 10_000n + 6000n + 4000n); // compensation + refund of the unpaid escrow
 });
 
 test('release re-opens the request at once with the smaller slash', async (t) => {
