@@ -542,7 +542,7 @@ export class MarketKeeperImpl implements MarketKeeper {
       history: [],
       excludedProvers: [],
       bounty: '0',
-      fallbackAfterBlocks: m.fallbackAfterBlocks,
+      fallbackAfterBlocks: m.fallbackAfterBlocks ?? 0n, // (callers passing plain objects, e.g. the simulator, may omit it)
       fallbackHeight: 0n,
       declines: 0,
     };
