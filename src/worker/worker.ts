@@ -759,7 +759,7 @@ export class ProverWorker extends EventEmitter {
   // ------------------------------------------------------------------ status
 
   status(): WorkerStatus {
-    const totals = { assigned: 0, proving: 0, proved: 0, fulfilled: 0, released: 0, lost: 0, failed: 0 } as Record<JobState, number>;
+    const totals = { assigned: 0, proving: 0, proved: 0, fulfilled: 0, released: 0, declined: 0, lost: 0, failed: 0 } as Record<JobState, number>;
     for (const j of this.jobsCache) totals[j.state]++;
     return {
       address: this.address,
