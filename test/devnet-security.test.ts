@@ -121,6 +121,9 @@ test('devnet: bound proofs, no bond grab, free declines by the worker, exclusion
     // the excluded provers cannot take the fallback
     const pf = await proveWithSnarkjs(GENESIS_CIRCUIT.wasmPath, GENESIS_CIRCUIT.zkeyPath, input, { singleThread: true });
     await t.throwsAsync(p4.submitProof(id, pf.proofJson, pf.publicJson), { instanceOf: ProofbookTxError, message: /released, missed or declined/ });
+    // a valid proof of another statement is refused (the request is bound to its committed signals)
+    const wrong = await proveWithSnarkjs(GENESIS_CIRCUIT.wasmPath, GENESIS_CIRCUIT.zkeyPath, { preimage: '4243', nonce: '9' }, { singleThread: true });
+    await t.throwsAsync(p3.submitProof(id, wrong.proofJson, wrong.publicJson), { instanceOf: ProofbookTxError, message: /committed to public signals/ });
     const b3 = await p3.signing.getBalance(p3.address, 'uproof');
     const fee = (await rq.request(id)).currentFee;
     const { paid } = await p3.submitProof(id, pf.proofJson, pf.publicJson);
