@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { startDevnet } from '../app/devnet/index.js';
+import { defaultGenesis } from '../genesis/index.js';
 import { ProofbookClient, ProofbookTxError, RequestStatus, type Request } from '../src/client/proofbook.js';
 import { ProverWorker } from '../src/worker/worker.js';
 import { CIRCUIT, testConfig, wallet } from '../src/worker/testing.js';
@@ -37,7 +38,11 @@ async function until(what: string, f: () => Promise<boolean>, timeoutMs = 120_00
 test('devnet: bound proofs, no bond grab, free declines by the worker, exclusion, fallback after a miss, requester-visible progress', async (t) => {
   const home = await mkdtemp(join(tmpdir(), 'devnet-security-'));
   const logger = pino({ level: 'warn' });
-  const devnet = await startDevnet({ home: join(home, 'node'), blockTimeMs: 300, rpcAddress: '127.0.0.1:0', logger });
+  // 300 ms blocks keep the test short; the accept phase is 10 blocks (3 s) instead of the default 3 (3 s at 1 s
+  // blocks) so that the worker's preflight and decline fit it on this loaded machine.
+  const g = defaultGenesis() as { market: { params: Record<string, string> } };
+  g.market.params.accept_blocks = '10';
+  const devnet = await startDevnet({ home: join(home, 'node'), blockTimeMs: 300, rpcAddress: '127.0.0.1:0', logger, appState: g });
   const clients: ProofbookClient[] = [];
   let worker: ProverWorker | undefined;
   try {

@@ -502,8 +502,11 @@ export class ProverWorker extends EventEmitter {
     let request: Request;
     try {
       request = (await this.retry('request', () => this.client.request(BigInt(j.requestId)))).request;
+      // the preflight needs only the witness generator: run it before fetching the (larger) proving key
+      const { circuit } = await this.circuit(j.circuitId);
+      if (!circuit.wasm?.sha256) throw new ProveError(`circuit ${j.circuitId} has no registered wasm artifact`);
+      const input = await this.preflight(request, await this.artifacts.get(circuit.wasm));
       const { wasmPath, zkeyPath, vk } = await this.artifactPaths(j.circuitId);
-      const input = await this.preflight(request, wasmPath);
       out = await this.backend.prove({ circuitId: j.circuitId, wasmPath, zkeyPath, input });
       this.check(vk, out, request.expectedPublicSignals);
     } catch (e) {
