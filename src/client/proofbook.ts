@@ -25,6 +25,8 @@ import type { PageRequest } from '../gen/proofbook/base/v1/base.js';
 import { decodeProof, encodeProof, proofFromSnarkjs, proofToSnarkjs, type Groth16Proof } from '../zk/groth16.js';
 
 export { RequestStatus } from '../gen/proofbook/market/v1/market.js';
+export { describeHistoryEntry } from './describe.js';
+import { describeHistoryEntry } from './describe.js';
 export type { Request, Ask, Reputation, PriceLevel, CircuitStats } from '../gen/proofbook/market/v1/market.js';
 export type { Prover, UnbondingEntry } from '../gen/proofbook/bond/v1/bond.js';
 export type { Circuit } from '../gen/proofbook/verifier/v1/verifier.js';
@@ -94,6 +96,7 @@ export function statusName(s: market.RequestStatus): string {
   return market.requestStatusToJSON(s).replace(/^REQUEST_STATUS_/, '');
 }
 
+
 // ------------------------------------------------------------------------------------------ amounts
 
 export type Amount = bigint | Coin;
@@ -123,6 +126,12 @@ export interface WaitForProofOptions {
   signal?: AbortSignal;
   /** Called with each new status seen (OPEN, ASSIGNED, …) and the request. */
   onProgress?: (p: { status: string; request: market.Request; height: bigint }) => void;
+  /**
+   * Called once per entry of the request's on-chain history, in order (including those before the wait began):
+   * assignments, declines, releases and misses with the slash and the compensation the requester received,
+   * reassignments, the fallback and who fulfilled it. `text` is a one-line description (describeHistoryEntry).
+   */
+  onEvent?: (e: { entry: market.StatusChange; text: string; request: market.Request }) => void;
   /** Polling interval, used besides (or instead of, if the websocket fails) NewBlock events. Default 1000 ms. */
   pollIntervalMs?: number;
   /**
@@ -257,6 +266,7 @@ export class ProofbookReader {
     return new Promise<ProofResult>((resolve, reject) => {
       let done = false;
       let lastStatus: market.RequestStatus | undefined;
+      let seenHistory = 0;
       let checking = false;
       let again = false;
       let ws: { disconnect(): void } | undefined;
@@ -289,6 +299,10 @@ export class ProofbookReader {
             }
             if (done) return;
             const rq = r.request;
+            for (; seenHistory < rq.history.length; seenHistory++) {
+              const entry = rq.history[seenHistory]!;
+              try { opts.onEvent?.({ entry, text: describeHistoryEntry(entry), request: rq }); } catch { /* the callback's problem */ }
+            }
             if (rq.status !== lastStatus) {
               lastStatus = rq.status;
               const last = rq.history[rq.history.length - 1];
@@ -389,8 +403,10 @@ export interface SubmitRequestInput {
   maxFee: Amount;
   minFee?: Amount;
   rampBlocks?: bigint;
-  /** Blocks the assigned prover has to deliver. */
+  /** Blocks the assigned prover has to deliver, after its accept phase (params.accept_blocks). */
   provingWindow: bigint;
+  /** Patience: after this many blocks any bonded prover may fulfil the request through the fallback (0/omitted: off). */
+  fallbackAfterBlocks?: bigint;
   /** Absolute expiry height, or `lifetimeBlocks` from now (default 200 blocks). */
   expiryHeight?: bigint;
   lifetimeBlocks?: bigint;
@@ -513,17 +529,17 @@ export class ProofbookClient extends ProofbookReader {
     else if (q.input !== undefined) inputInline = Buffer.from(JSON.stringify(q.input), 'utf8');
     if (inputInline.length === 0 && !q.inputUri) throw new Error('submitRequest: give `input` (inline) or `inputUri`');
     const maxFee = amountString(q.maxFee, feeDenom, 'maxFee');
-    const expiryHeight = q.expiryHeight ?? (await this.height()) + (q.lifetimeBlocks ?? 200n);
     let expected = (q.expectedPublicSignals ?? []).map(String);
     if (expected.length === 0) {
       if (inputInline.length === 0) throw new Error('submitRequest: with `inputUri` and no inline `input`, give `expectedPublicSignals` (the public signals the proof must have)');
       expected = (await this.publicSignalsFor(q.circuitId, inputInline, this.opts.artifactDirs)).map(String);
     }
+    const expiryHeight = q.expiryHeight ?? (await this.height()) + (q.lifetimeBlocks ?? 200n);
     const value = market.MsgSubmitRequest.fromPartial({
       requester: this.address, circuitId: q.circuitId, inputInline, inputUri: q.inputUri ?? '', inputSha256: q.inputSha256 ?? '',
       expectedPublicSignals: expected,
       minFee: q.minFee === undefined ? maxFee : amountString(q.minFee, feeDenom, 'minFee'), maxFee,
-      rampBlocks: q.rampBlocks ?? 0n, provingWindow: q.provingWindow, expiryHeight,
+      rampBlocks: q.rampBlocks ?? 0n, provingWindow: q.provingWindow, expiryHeight, fallbackAfterBlocks: q.fallbackAfterBlocks ?? 0n,
       minCollateral: q.minCollateral === undefined ? '0' : amountString(q.minCollateral, (await this.params()).market.collateralDenom, 'minCollateral'),
     });
     const r = await this.execute([{ typeUrl: TYPE_URLS.submitRequest, value }]);
@@ -549,6 +565,13 @@ export class ProofbookClient extends ProofbookReader {
     const r = await this.execute([{ typeUrl: TYPE_URLS.submitProof, value }]);
     const paid = ProofbookClient.response(r, TYPE_URLS.submitProof, market.MsgSubmitProofResponse).paid;
     return { ...ProofbookClient.result(r), paid: paid === '' ? 0n : BigInt(paid) };
+  }
+
+  /** In the accept phase: hand the assignment back for free (paid the decline fee); see docs/protocol.md. */
+  async decline(requestId: bigint, reason = ''): Promise<TxResult & { feePaid: bigint }> {
+    const r = await this.execute([{ typeUrl: TYPE_URLS.declineAssignment, value: market.MsgDeclineAssignment.fromPartial({ prover: this.address, requestId, reason }) }]);
+    const fee = ProofbookClient.response(r, TYPE_URLS.declineAssignment, market.MsgDeclineAssignmentResponse).feePaid;
+    return { ...ProofbookClient.result(r), feePaid: fee === '' ? 0n : BigInt(fee) };
   }
 
   async release(requestId: bigint): Promise<TxResult & { slashed: bigint }> {
