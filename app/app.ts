@@ -15,9 +15,9 @@ import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import pino, { type Logger } from 'pino';
 import {
-  CheckTxType, ResponseOfferSnapshot_Result, ResponseApplySnapshotChunk_Result, ResponseProcessProposal_ProposalStatus,
+  CheckTxType, ResponseProcessProposal_ProposalStatus,
   ResponseVerifyVoteExtension_VerifyStatus,
-  type RequestInfo, type ResponseInfo, type RequestInitChain, type ResponseInitChain, type RequestQuery, type ResponseQuery,
+  type RequestInfo, type ResponseInfo, type RequestInitChain, type ResponseInitChain, type RequestQuery, type ResponseQuery, type RequestOfferSnapshot, type RequestLoadSnapshotChunk, type RequestApplySnapshotChunk,
   type RequestCheckTx, type ResponseCheckTx, type RequestPrepareProposal, type ResponsePrepareProposal,
   type RequestProcessProposal, type ResponseProcessProposal, type RequestFinalizeBlock, type ResponseFinalizeBlock,
   type ResponseExtendVote, type ResponseVerifyVoteExtension, type ResponseCommit, type ResponseListSnapshots,
@@ -28,6 +28,7 @@ import { CommitmentProof } from 'cosmjs-types/cosmos/ics23/v1/proofs';
 import { SerialQueue, type AbciApplication } from './abci/application.js';
 import { CommittedStore, type OpenOptions, type StateVersion } from '../src/store/committed.js';
 import { HeightNotAvailableError } from '../src/store/history.js';
+import { SnapshotManager, type SnapshotOptions } from './snapshots.js';
 import { CacheKV } from '../src/store/cache.js';
 import { bytesToKey, compareKeys, type KV, type KVReader } from '../src/store/kv.js';
 import { Context, type BlockInfo } from '../src/framework/context.js';
@@ -56,6 +57,8 @@ export interface AppOptions {
   parallelVerify?: boolean;
   /** Store options: cache size, recent-height window (src/store/committed.ts OpenOptions). */
   store?: OpenOptions;
+  /** State-sync snapshots: interval, keep-recent (app/snapshots.ts). Default: none taken (restoring always works). */
+  snapshots?: SnapshotOptions;
 }
 
 const APP_PREFIX = 'app/';
@@ -81,8 +84,11 @@ export class ProofbookApp implements AbciApplication {
   /** Invariant failures seen (only filled when checkInvariants is on). */
   readonly invariantFailures: { height: bigint; failures: string[] }[] = [];
 
+  readonly snapshots: SnapshotManager;
+
   private constructor(readonly store: CommittedStore, readonly logger: Logger, private readonly opts: AppOptions) {
     this.modules = createModules();
+    this.snapshots = new SnapshotManager(store, join(opts.home, 'data', 'snapshots'), opts.snapshots ?? {}, logger.child({ module: 'snapshots' }));
     this.checkState = new CacheKV(store);
     this.deps = {
       auth: this.modules.keepers.auth,
@@ -315,6 +321,7 @@ export class ProofbookApp implements AbciApplication {
   async commit(): Promise<ResponseCommit> {
     const height = this.pendingHeight ?? this.store.height + 1n; // InitChain-only (no block yet) never commits alone
     await this.store.commit(height);
+    this.snapshots.afterCommit(height);
     this.pendingHeight = undefined;
     this.checkState = new CacheKV(this.store);
     this.checkSeq = [];
@@ -467,20 +474,30 @@ export class ProofbookApp implements AbciApplication {
   async verifyVoteExtension(): Promise<ResponseVerifyVoteExtension> {
     return { status: ResponseVerifyVoteExtension_VerifyStatus.ACCEPT };
   }
+  // State sync (app/snapshots.ts).
   async listSnapshots(): Promise<ResponseListSnapshots> {
-    return { snapshots: [] };
+    return { snapshots: this.snapshots.list() };
   }
-  async offerSnapshot(): Promise<ResponseOfferSnapshot> {
-    return { result: ResponseOfferSnapshot_Result.REJECT };
+  async offerSnapshot(req: RequestOfferSnapshot): Promise<ResponseOfferSnapshot> {
+    return { result: this.snapshots.offer(req) };
   }
-  async loadSnapshotChunk(): Promise<ResponseLoadSnapshotChunk> {
-    return { chunk: new Uint8Array() };
+  async loadSnapshotChunk(req: RequestLoadSnapshotChunk): Promise<ResponseLoadSnapshotChunk> {
+    return { chunk: this.snapshots.loadChunk(req) };
   }
-  async applySnapshotChunk(): Promise<ResponseApplySnapshotChunk> {
-    return { result: ResponseApplySnapshotChunk_Result.ABORT, refetchChunks: [], rejectSenders: [] };
+  async applySnapshotChunk(req: RequestApplySnapshotChunk): Promise<ResponseApplySnapshotChunk> {
+    const { done, ...res } = await this.snapshots.apply(req);
+    if (done) {
+      // The store now holds the snapshot height's state: re-read what the app keeps from it.
+      const raw = this.store.get(CHAIN_ID_KEY);
+      if (raw) this.chainId = new TextDecoder().decode(raw);
+      this.checkState = new CacheKV(this.store);
+      this.checkSeq = [];
+    }
+    return res;
   }
 
   async close(): Promise<void> {
+    await this.snapshots.idle();
     await this.store.close();
   }
 }

@@ -24,6 +24,8 @@ export interface StartNodeOptions {
   app?: NodeApplication;
   /** Install SIGINT/SIGTERM handlers that close the node and exit (default true). */
   handleSignals?: boolean;
+  /** Store and snapshot settings for the ProofbookApp (`proofbook start` flags; see docs/operators.md). */
+  appOptions?: Pick<import('./app.js').AppOptions, 'store' | 'snapshots'>;
 }
 
 export interface RunningNode {
@@ -32,16 +34,16 @@ export interface RunningNode {
   abciAddress: string;
 }
 
-async function openProofbookApp(home: string, logger: pino.Logger): Promise<NodeApplication> {
+async function openProofbookApp(home: string, logger: pino.Logger, extra: StartNodeOptions['appOptions']): Promise<NodeApplication> {
   // Loaded lazily so tools that only need the node wiring (e.g. the kvstore fixture) do not load the
   // whole state machine.
   const { ProofbookApp } = await import('./app.js');
-  return ProofbookApp.open({ home, logger });
+  return ProofbookApp.open({ home, logger, ...extra });
 }
 
 export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
   const logger = opts.logger ?? pino({ name: 'proofbook', level: process.env.LOG_LEVEL ?? 'info' }, pino.destination(2));
-  const app = opts.app ?? await openProofbookApp(opts.home, logger);
+  const app = opts.app ?? await openProofbookApp(opts.home, logger, opts.appOptions);
   const queue = app.queue ?? new SerialQueue();
   let server: AbciServer;
   try {

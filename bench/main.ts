@@ -7,6 +7,7 @@ const sections: Record<string, () => Promise<{ run: (args: string[]) => Promise<
   tx: () => import('./tx.js'),
   verify: () => import('./verify.js'),
   matching: () => import('./matching.js'),
+  endblock: () => import('./endblock.js'),
   store: () => import('./store.js'),
   prove: () => import('./prove.js'),
 };

@@ -159,6 +159,9 @@ export function startCommand(): Command {
     .option('--api-laddr <host:port|off>', 'REST gateway listen address (Cosmos SDK REST routes over --rpc, /proofbook/..., /openapi.json)', '127.0.0.1:1317')
     .option('--api-cors <origins>', "REST CORS: '*' (any origin), a comma-separated list of origins, or 'off'", '*')
     .option('--artifacts-laddr <host:port>', 'also serve circuit artifacts at GET /artifacts/<sha256> on this address (off by default; the devnet serves them on its RPC port)')
+    .option('--snapshot-interval <blocks>', 'take a state-sync snapshot every N heights (0 = never; env PROOFBOOK_SNAPSHOT_INTERVAL)', process.env.PROOFBOOK_SNAPSHOT_INTERVAL ?? '0')
+    .option('--snapshot-keep-recent <n>', 'state-sync snapshots kept on disk (env PROOFBOOK_SNAPSHOT_KEEP_RECENT)', process.env.PROOFBOOK_SNAPSHOT_KEEP_RECENT ?? '2')
+    .option('--history-blocks <n>', 'recent heights served to queries with proofs; older versions are pruned (env PROOFBOOK_HISTORY_BLOCKS)', process.env.PROOFBOOK_HISTORY_BLOCKS ?? '100')
     .addHelpText('after', `
 The app keeps its state in \${home}/data. Run CometBFT next to it with the same genesis app_state
 (see \`proofbook init --help\`) and point it at this address:
@@ -167,12 +170,20 @@ The app keeps its state in \${home}/data. Run CometBFT next to it with the same 
 
 Example:
   $ proofbook start --home ./node --abci tcp://127.0.0.1:26658`)
-    .action(async (opts: { abci: string; artifactsLaddr?: string; grpcLaddr?: string; apiLaddr: string; apiCors: string; rpc: string }, cmd: Command) => {
+    .action(async (opts: { abci: string; artifactsLaddr?: string; grpcLaddr?: string; apiLaddr: string; apiCors: string; rpc: string; snapshotInterval: string; snapshotKeepRecent: string; historyBlocks: string }, cmd: Command) => {
       const ctx = Ctx.of(cmd);
+      const count = (flag: string, v: string, min: number): number => {
+        if (!/^[0-9]+$/.test(v) || Number(v) < min) throw new CliError(`${flag} must be an integer >= ${min}, got '${v}'`, EXIT.USAGE);
+        return Number(v);
+      };
+      const appOptions = {
+        snapshots: { interval: count('--snapshot-interval', opts.snapshotInterval, 0), keepRecent: count('--snapshot-keep-recent', opts.snapshotKeepRecent, 1) },
+        store: { historyBlocks: count('--history-blocks', opts.historyBlocks, 1) },
+      };
       if (!/^(tcp|unix):\/\//.test(opts.abci)) throw new CliError(`--abci must look like tcp://HOST:PORT or unix://PATH, got '${opts.abci}'`, EXIT.USAGE);
       const { startNode } = await import('../app/node.js');
       await fs.mkdir(ctx.home, { recursive: true });
-      const node = await startNode({ home: ctx.home, abciAddress: opts.abci, logger: logger() });
+      const node = await startNode({ home: ctx.home, abciAddress: opts.abci, logger: logger(), appOptions });
       keepAlive.value = true;
       process.stderr.write(`proofbook app listening for CometBFT on ${node.abciAddress} (home ${ctx.home}); Ctrl-C to stop\n`);
       if (opts.artifactsLaddr) {

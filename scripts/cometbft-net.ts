@@ -535,6 +535,17 @@ export class Net {
   }
 }
 
+/** `--statesync-node`: waits for validator 0's first snapshot, then joins a node by state sync (statesync-node.ts). */
+async function startStateSyncNode(n: Net, interval: number): Promise<void> {
+  if (!(interval > 0)) throw new Error('--statesync-node needs --snapshot-interval N (the validators must take snapshots)');
+  const { addStateSyncNode } = await import('./statesync-node.js');
+  await n.waitFor(async () => fs.existsSync(path.join(n.appHome(0), 'data', 'snapshots')) &&
+    fs.readdirSync(path.join(n.appHome(0), 'data', 'snapshots')).some((d) => /^[0-9]+$/.test(d)), 600_000, 'a snapshot on validator 0', 1000);
+  const node = await addStateSyncNode(n);
+  process.once('SIGINT', () => void node.stop());
+  console.log(`  state-sync node${node.index}: rpc ${node.rpcUrl} (trust height ${node.trustHeight})  logs ${node.home}/{app,cometbft}.log`);
+}
+
 export function createNet(dir: string, opts: NetOptions): Promise<Net> {
   return Net.create(dir, opts);
 }
@@ -555,10 +566,12 @@ async function main(): Promise<void> {
     .option('--timeout-commit <dur>', 'consensus timeout_commit, e.g. 1s')
     .option('--chain-id <id>', 'chain id', 'proofbook-localnet')
     .option('--base-port <port>', 'first port (node i uses base+10i: p2p, +1 rpc, +2 abci)')
+    .option('--snapshot-interval <n>', 'validators take a state-sync snapshot every n heights (proofbook start --snapshot-interval)')
+    .option('--statesync-node', 'once a snapshot exists, add a non-validator node that joins by state sync (scripts/statesync-node.ts)')
     .parse();
   const o = program.opts<{
     home: string; validators: string; app: string; launcher?: string; fast: boolean; timeoutCommit?: string;
-    chainId: string; basePort?: string;
+    chainId: string; basePort?: string; snapshotInterval?: string; statesyncNode?: boolean;
   }>();
   if (o.app !== 'proofbook' && o.app !== 'kvstore') throw new Error(`--app must be proofbook or kvstore`);
   if (o.launcher !== undefined && o.launcher !== 'cli' && o.launcher !== 'script') throw new Error('--launcher must be cli or script');
@@ -570,6 +583,7 @@ async function main(): Promise<void> {
     ...(o.launcher ? { launcher: o.launcher } : {}),
     ...(o.timeoutCommit ? { timeouts: { timeout_commit: o.timeoutCommit } } : {}),
     ...(o.basePort ? { basePort: Number(o.basePort) } : {}),
+    ...(o.snapshotInterval ? { appEnv: { PROOFBOOK_SNAPSHOT_INTERVAL: o.snapshotInterval } } : {}),
   });
   let stopping = false;
   const shutdown = (): void => {
@@ -585,6 +599,7 @@ async function main(): Promise<void> {
   for (let i = 0; i < n.validators; i++) {
     console.log(`  node${i}: rpc ${n.rpcUrl(i)}  rest ${n.apiUrl(i)}  abci ${n.abciAddress(i)}  p2p 127.0.0.1:${n.p2pPort(i)}  logs ${n.nodeHome(i)}/{app,cometbft}.log`);
   }
+  if (o.statesyncNode) await startStateSyncNode(n, Number(o.snapshotInterval ?? 0));
   console.log('Ctrl-C to stop.');
   // Report progress; exit if every CometBFT process died.
   for (;;) {

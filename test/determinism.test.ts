@@ -3,6 +3,7 @@
  *   A: the normal path (CheckTx for every tx, PrepareProposal, ProcessProposal, FinalizeBlock, Commit),
  *   B: never sees CheckTx (a validator whose mempool was empty: no signature or decode caches warmed),
  *   C: closes and reopens its LevelDB before every block (state rebuilt from disk, caches cold).
+ * A and C take state-sync snapshots and prune old versions (different settings); B runs the defaults.
  * App hashes and every tx result code must be equal at every height.
  */
 import test from 'ava';
@@ -15,7 +16,13 @@ const HEIGHTS = 25;
 
 test('app hashes agree at every height for CheckTx-less and restart-every-block replicas', async (t) => {
   const rng = new Rng(42);
-  const [a, b, c] = await Promise.all([TestChain.create(), TestChain.create(), TestChain.create()]);
+  // A takes state-sync snapshots every 4 heights and keeps 3 recent heights; C (restarting) keeps 2; B the defaults:
+  // snapshots and version pruning must not change any app hash.
+  const [a, b, c] = await Promise.all([
+    TestChain.create({ snapshots: { interval: 4, keepRecent: 2 }, store: { historyBlocks: 3 } }),
+    TestChain.create(),
+    TestChain.create({ snapshots: { interval: 3, keepRecent: 1 }, store: { historyBlocks: 2 } }),
+  ]);
   t.teardown(async () => { await a.close(); await b.close(); await c.close(); });
   const keys: RawKey[] = await Promise.all([0, 1, 2, 3, 4, 5].map((i) => devnetKey(i)));
   const seq = new Map<string, bigint>();
@@ -50,6 +57,9 @@ test('app hashes agree at every height for CheckTx-less and restart-every-block 
     for (const k of keys) seq.set(k.address, (await a.account(k.address))!.sequence);
   }
   t.is(a.app.height, BigInt(HEIGHTS));
+  await a.app.snapshots.idle();
+  t.deepEqual(a.app.snapshots.list().map((x) => x.height), [24n, 20n]);
+  t.is(a.app.store.oldestHeight, BigInt(HEIGHTS) - 2n);
 });
 
 test('PrepareProposal: the mempool-order fast path and the re-execution path choose the same txs', async (t) => {

@@ -88,7 +88,7 @@ test('missed deadline slashes (requester compensated, rest burned) and re-assign
   rq = (await request(chain, 1n)).request;
   t.is(rq.status, S.REQUEST_STATUS_ASSIGNED);
   t.is(rq.assignment!.prover, p2.address);
-  t.is(rq.assignment!.price, '10000'); // alone in the book: the request's fee
+  t.is(rq.assignment!.price, '6000'); // alone in the book (price rule v2): its own ask, not the request's whole fee
   t.is(rq.assignmentsCount, 2);
   t.deepEqual(rq.history.map((x) => x.event), ['submitted', 'assigned', 'slashed', 'assigned']);
   t.is(await supply(chain), supplyBefore - 6000n);
@@ -104,8 +104,8 @@ test('missed deadline slashes (requester compensated, rest burned) and re-assign
   const b2 = await balance(chain, p2.address);
   await ok(chain, p2, m.proof(p2, 1n, pf));
   t.is((await request(chain, 1n)).request.status, S.REQUEST_STATUS_FULFILLED);
-  t.is(await balance(chain, p2.address), b2 - FEE + 10_000n - 100n);
-  t.is(await balance(chain, requester.address), r0 - FEE - 10_000n + 6000n);
+  t.is(await balance(chain, p2.address), b2 - FEE + 6000n - 60n);
+  t.is(await balance(chain, requester.address), r0 - FEE - 10_000n + 6000n + 4000n); // compensation + refund of the unpaid escrow
 });
 
 test('release re-opens the request at once with the smaller slash', async (t) => {

@@ -21,9 +21,11 @@ const C = 'ab'.repeat(32);
 
 test('parseConfig fills defaults and names the bad field', (t) => {
   const cfg = parseConfig({ circuits: [C], pricing: { costPerHourUproof: '7200000' } });
-  t.is(cfg.backend, 'snarkjs');
+  t.is(cfg.backend, 'auto');
   t.true(cfg.threads >= 1);
   t.is(cfg.capacity, cfg.threads);
+  t.is(parseConfig({ circuits: [C], backend: 'native' }).capacity, 1, 'the native prover runs one job at a time on every core');
+  t.is(parseConfig({ circuits: [C], backend: 'native', native: { threads: 2 } }).native.threads, 2);
   t.is(cfg.pricing.costPerHourUproof, 7_200_000n);
   t.is(cfg.pricing.parallelEfficiencyPct, 80n);
   const bad: [unknown, string][] = [
@@ -32,6 +34,9 @@ test('parseConfig fills defaults and names the bad field', (t) => {
     [{ circuits: [C], pricing: { costPerHourUproof: 1 }, backend: 'command' }, 'command'],
     [{ circuits: [C], pricing: { costPerHourUproof: 1 }, backend: 'command', command: { path: '' } }, 'command.path'],
     [{ circuits: [C], pricing: { costPerHourUproof: 1 }, threads: 0 }, 'threads'],
+    [{ circuits: [C], pricing: { costPerHourUproof: 1 }, backend: 'snarkjs', native: {} }, 'native'],
+    [{ circuits: [C], pricing: { costPerHourUproof: 1 }, backend: 'native', native: { gpu: true } }, 'native.gpu'],
+    [{ circuits: [C], pricing: { costPerHourUproof: 1 }, backend: 'native', native: { threads: -1 } }, 'native.threads'],
     [{ circuits: ['xyz'], pricing: { costPerHourUproof: 1 } }, 'circuits[0]'],
     [{ circuits: [], pricing: { costPerHourUproof: 1 } }, 'circuits'],
     [{ circuits: [C], pricing: { costPerHourUproof: -5 } }, 'pricing.costPerHourUproof'],

@@ -7,7 +7,7 @@ import type { Module } from '../../src/framework/module.js';
 import type { BankKeeper } from '../bank/keeper.js';
 import type { BondKeeper } from '../bond/keeper.js';
 import type { VerifierKeeper } from '../verifier/keeper.js';
-import { MarketKeeperImpl, type MarketKeeper } from './keeper.js';
+import { MarketKeeperImpl, type MarketKeeper, type MarketMechanism } from './keeper.js';
 import { marketMsgRoutes } from './msgs.js';
 import { marketQueryRoutes } from './queries.js';
 import { defaultMarketGenesis, exportMarketGenesis, initMarketGenesis } from './genesis.js';
@@ -15,15 +15,15 @@ import { marketInvariants } from './invariants.js';
 import { MARKET_MODULE_NAME, MARKET_STORE_PREFIX } from './keys.js';
 
 export type { MarketKeeper } from './keeper.js';
-export { MarketKeeperImpl, rampedFee, reputationScore, parseSignals, statusName } from './keeper.js';
+export { MarketKeeperImpl, DEFAULT_MECHANISM, MECHANISM_V1, type MarketMechanism, rampedFee, reputationScore, parseSignals, statusName } from './keeper.js';
 export * from './keys.js';
 export * from './msgs.js';
 export * from './queries.js';
 export { defaultMarketGenesis, exportMarketGenesis, initMarketGenesis, paramsToJson, validateParams } from './genesis.js';
 export { marketInvariants } from './invariants.js';
 
-export function createMarketModule(deps: { bank: BankKeeper; bond: BondKeeper; verifier: VerifierKeeper }): { module: Module; keeper: MarketKeeper & MarketKeeperImpl } {
-  const keeper = new MarketKeeperImpl(deps.bank, deps.bond, deps.verifier);
+export function createMarketModule(deps: { bank: BankKeeper; bond: BondKeeper; verifier: VerifierKeeper; mechanism?: MarketMechanism }): { module: Module; keeper: MarketKeeper & MarketKeeperImpl } {
+  const keeper = new MarketKeeperImpl(deps.bank, deps.bond, deps.verifier, deps.mechanism);
   const module: Module = {
     name: MARKET_MODULE_NAME,
     storePrefix: MARKET_STORE_PREFIX,

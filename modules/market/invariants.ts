@@ -111,7 +111,7 @@ export function marketInvariants(k: MarketKeeperImpl): Invariant[] {
         want.set(byRequesterKey(rq, r.id), '');
         want.set(byStatusKey(r.status, r.id), '');
         if (r.status === S.REQUEST_STATUS_OPEN) {
-          want.set(openByCircuitKey(r.circuitId, r.id), '');
+          want.set(openByCircuitKey(r.circuitId, BigInt(r.maxFee), r.id), `${r.minFee},${r.rampBlocks},${r.submittedHeight}`); // the auction's ramp terms
           want.set(openByExpiryKey(r.expiryHeight, r.id), '');
         }
         if (r.status === S.REQUEST_STATUS_ASSIGNED) {
@@ -131,7 +131,7 @@ export function marketInvariants(k: MarketKeeperImpl): Invariant[] {
       for (const [ck, n] of counts) want.set(ck, n.toString());
       const have = new Map<string, string>();
       for (const prefix of [OPEN_BY_CIRCUIT_PREFIX, OPEN_BY_EXPIRY_PREFIX, BY_DEADLINE_PREFIX, BY_REQUESTER_PREFIX, BY_STATUS_PREFIX, ASK_BY_PROVER_PREFIX, ASK_BY_CIRCUIT_PREFIX, ASK_BY_EXPIRY_PREFIX]) {
-        for (const [key] of iteratePrefix(kv, prefix)) have.set(key, '');
+        for (const [key, v] of iteratePrefix(kv, prefix)) have.set(key, prefix === OPEN_BY_CIRCUIT_PREFIX ? new TextDecoder().decode(v) : '');
       }
       for (const [key, v] of iteratePrefix(kv, ACTIVE_COUNT_PREFIX)) have.set(key, decodeU64(v).toString());
       for (const [key, v] of want) {

@@ -25,7 +25,7 @@ import {
   RequestStatus,
   type Assignment,
 } from '../../src/gen/proofbook/market/v1/market.js';
-import { clearCircuit, type MatchAsk, type MatchRequest } from './matching.js';
+import { clearFromIndex, type IndexedRequest, type MatchAsk, type MatchParams } from './matching.js';
 import {
   ASK_BY_EXPIRY_PREFIX,
   BPS,
@@ -82,7 +82,12 @@ import {
   encodeText,
   encodeU64,
   openByCircuitKey,
+  openByCircuitPrefix,
   openByExpiryKey,
+  encodeOpenEntry,
+  decodeOpenEntry,
+  readDescAmountKey,
+  ASK_BY_CIRCUIT_PREFIX,
   reputationKey,
   reputationPrefix,
   requestKey,
@@ -214,11 +219,23 @@ const isLive = (s: RequestStatus): boolean => s === S.REQUEST_STATUS_OPEN || s =
 
 // ---- keeper -----------------------------------------------------------------------------------------------------
 
+/**
+ * Which auction rules the keeper runs (docs/mechanism.md). The chain runs DEFAULT_MECHANISM; the simulator also runs
+ * MECHANISM_V1 (the rules of mechanism v1) and the rejected alternatives, through the same keeper, to compare them.
+ */
+export interface MarketMechanism {
+  price: 'v1' | 'v2';
+  allocation: 'v1' | 'lottery' | 'stakecap';
+}
+export const MECHANISM_V1: MarketMechanism = { price: 'v1', allocation: 'v1' };
+export const DEFAULT_MECHANISM: MarketMechanism = { price: 'v2', allocation: 'v1' };
+
 export class MarketKeeperImpl implements MarketKeeper {
   constructor(
     readonly bank: BankKeeper,
     readonly bond: BondKeeper,
     readonly verifier: VerifierKeeper,
+    readonly mechanism: MarketMechanism = DEFAULT_MECHANISM,
   ) {}
 
   store(ctx: Context): KV {
@@ -314,11 +331,19 @@ export class MarketKeeperImpl implements MarketKeeper {
   private statusIndexKeys(r: Request): string[] {
     const keys = [byStatusKey(r.status, r.id)];
     if (r.status === S.REQUEST_STATUS_OPEN) {
-      keys.push(openByCircuitKey(r.circuitId, r.id), openByExpiryKey(r.expiryHeight, r.id));
+      keys.push(openByCircuitKey(r.circuitId, BigInt(r.maxFee), r.id), openByExpiryKey(r.expiryHeight, r.id));
     } else if (r.status === S.REQUEST_STATUS_ASSIGNED && r.assignment) {
       keys.push(byDeadlineKey(r.assignment.deadlineHeight, r.id));
     }
     return keys;
+  }
+
+  /** Writes the status-dependent index entries of `r`; the open-by-circuit entry carries the fee-ramp terms. */
+  private setStatusIndexes(kv: KV, r: Request): void {
+    for (const k of this.statusIndexKeys(r)) kv.set(k, EMPTY);
+    if (r.status === S.REQUEST_STATUS_OPEN) {
+      kv.set(openByCircuitKey(r.circuitId, BigInt(r.maxFee), r.id), encodeOpenEntry(BigInt(r.minFee), r.rampBlocks, r.submittedHeight));
+    }
   }
 
   /** Writes a new request with all its index entries. */
@@ -327,7 +352,7 @@ export class MarketKeeperImpl implements MarketKeeper {
     if (r.inputInline.length > 0) kv.set(inputKey(r.id), new Uint8Array(r.inputInline));
     kv.set(requestKey(r.id), Request.encode({ ...r, inputInline: Buffer.alloc(0) }).finish());
     kv.set(byRequesterKey(r.requester as Address, r.id), EMPTY);
-    for (const k of this.statusIndexKeys(r)) kv.set(k, EMPTY);
+    this.setStatusIndexes(kv, r);
     if (isLive(r.status)) this.addActiveCount(ctx, r.requester as Address, 1n);
   }
 
@@ -335,7 +360,7 @@ export class MarketKeeperImpl implements MarketKeeper {
   private updateRequest(ctx: Context, before: Request, after: Request): void {
     const kv = this.store(ctx);
     for (const k of this.statusIndexKeys(before)) kv.delete(k);
-    for (const k of this.statusIndexKeys(after)) kv.set(k, EMPTY);
+    this.setStatusIndexes(kv, after);
     kv.set(requestKey(after.id), Request.encode(after).finish());
     if (isLive(before.status) && !isLive(after.status)) this.addActiveCount(ctx, after.requester as Address, -1n);
     if (!isFinal(before.status) && isFinal(after.status)) scheduleSettled(kv, ctx.height, after.id); // retention.ts
@@ -754,49 +779,120 @@ export class MarketKeeperImpl implements MarketKeeper {
     return out;
   }
 
-  /** Open requests grouped by circuit, circuits in id order, ids ascending. */
-  openByCircuit(ctx: Context): { circuitId: string; ids: bigint[] }[] {
-    const out: { circuitId: string; ids: bigint[] }[] = [];
-    for (const [k] of iteratePrefix(this.store(ctx), OPEN_BY_CIRCUIT_PREFIX)) {
-      const circuitId = circIdFromKey(k.slice(1, 33));
-      const last = out[out.length - 1];
-      if (last && last.circuitId === circuitId) last.ids.push(trailingId(k));
-      else out.push({ circuitId, ids: [trailingId(k)] });
+  /**
+   * The rule options of the configured mechanism for one circuit's clear: price rule, allocation rule, the lottery's
+   * seed (chain id, height and circuit: committed data nobody can grind) and the stake-cap quotas.
+   */
+  mechanismParams(ctx: Context, circuitId: string, asks: readonly Ask[]): Omit<MatchParams, 'collateralRatioBps'> {
+    const m = this.mechanism;
+    const out: Omit<MatchParams, 'collateralRatioBps'> = { priceRule: m.price };
+    if (m.allocation === 'lottery') {
+      out.allocation = 'lottery';
+      out.seed = `${ctx.block.chainId}/${ctx.height}/${circuitId}`;
+    } else if (m.allocation === 'stakecap') {
+      // a prover may hold at most max(1, ceil(2 x its share of the circuit's provers' bonds x (active + 1)))
+      // assignments of this circuit: work spreads in proportion to stake once the cheapest provers hold their share
+      const denom = this.params(ctx).collateralDenom;
+      const stake = new Map<string, bigint>();
+      const active = new Map<string, bigint>();
+      let totalActive = 0n;
+      for (const a of asks) {
+        if (!stake.has(a.prover)) {
+          const rec = this.bond.prover(ctx, a.prover as Address);
+          stake.set(a.prover, BigInt(rec?.bonded.find((c) => c.denom === denom)?.amount ?? '0'));
+        }
+        active.set(a.prover, (active.get(a.prover) ?? 0n) + a.active);
+        totalActive += a.active;
+      }
+      let totalStake = 0n;
+      for (const v of stake.values()) totalStake += v;
+      const quota = new Map<string, bigint>();
+      for (const [prover, st] of stake) {
+        const num = 2n * st * (totalActive + 1n);
+        let cap = totalStake === 0n ? 1n : (num + totalStake - 1n) / totalStake;
+        if (cap < 1n) cap = 1n;
+        const q = cap - active.get(prover)!;
+        quota.set(prover, q > 0n ? q : 0n);
+      }
+      out.quota = quota;
     }
     return out;
   }
 
+  /** Circuits that have at least one ask (live or not), in circuit-id byte order; bounded by the number of asks. */
+  circuitsWithAsks(ctx: Context): string[] {
+    const out: string[] = [];
+    let last = '';
+    for (const [k] of iteratePrefix(this.store(ctx), ASK_BY_CIRCUIT_PREFIX)) {
+      const c = k.slice(1, 33);
+      if (c !== last) out.push(circIdFromKey(c));
+      last = c;
+    }
+    return out;
+  }
+
+  /**
+   * A circuit's OPEN requests from the fee index, highest max fee first (then id), with their current fee at `h`
+   * evaluated from the index entry: nothing is decoded until a request is matched. clearFromIndex stops reading at
+   * the first entry whose max fee is below the cheapest ask.
+   */
+  *openIndexed(ctx: Context, circuitId: string, h: bigint): Generator<IndexedRequest> {
+    const prefix = openByCircuitPrefix(circuitId);
+    for (const [k, v] of iteratePrefix(this.store(ctx), prefix)) {
+      const { amount: maxFee } = readDescAmountKey(k, prefix.length);
+      const e = decodeOpenEntry(v);
+      yield { id: trailingId(k), maxFee, currentFee: rampedFee(e.minFee, maxFee, e.rampBlocks, e.submittedHeight, h), minCollateral: 0n };
+    }
+  }
+
+  /**
+   * The auction. Per circuit with live asks, it reads only the open requests that can match (clearFromIndex), so
+   * open requests priced under every ask cost nothing per block (issue 10 #5; `bench matching` measures it).
+   * `minCollateral` is read from the record only for the requests the index yields as candidates.
+   */
   private match(ctx: Context): void {
     const p = this.params(ctx);
     const h = ctx.height;
     const free = new Map<string, bigint>();
-    for (const { circuitId, ids } of this.openByCircuit(ctx)) {
+    for (const circuitId of this.circuitsWithAsks(ctx)) {
       const asks = this.liveAsks(ctx, circuitId);
       if (asks.length === 0) continue;
-      const requests = new Map<bigint, Request>();
-      const mreqs: MatchRequest[] = [];
-      for (const id of ids) {
-        const r = this.request(ctx, id);
-        if (r === undefined) continue;
-        requests.set(id, r);
-        mreqs.push({ id, currentFee: this.currentFee(r, h), minCollateral: BigInt(r.minCollateral) });
-      }
       const masks: MatchAsk[] = [];
-      const askById = new Map<bigint, Ask>();
       for (const a of asks) {
-        askById.set(a.id, a);
         if (!free.has(a.prover)) free.set(a.prover, this.bond.freeCollateral(ctx, a.prover as Address, p.collateralDenom));
         masks.push({
           id: a.id,
           prover: a.prover,
           price: BigInt(a.price),
           capacity: a.capacity - a.active,
+          busy: a.active,
           reputation: reputationScore(this.reputation(ctx, a.prover as Address, circuitId)),
         });
       }
+      const params: MatchParams = { collateralRatioBps: p.collateralRatioBps, ...this.mechanismParams(ctx, circuitId, asks) };
+      const requests = new Map<bigint, Request>();
+      const keeper = this;
+      let minAsk: bigint | null = null;
+      for (const a of masks) if (a.capacity > 0n && (minAsk === null || a.price < minAsk)) minAsk = a.price;
+      if (minAsk === null) continue;
+      const floor = minAsk;
+      // minCollateral lives in the record: decode it only for requests whose current fee reaches the cheapest ask.
+      const source = (function* () {
+        for (const r of keeper.openIndexed(ctx, circuitId, h)) {
+          if (r.maxFee < floor) return;
+          if (r.currentFee < floor) {
+            yield r; // clearFromIndex drops it (it cannot match); no decode
+            continue;
+          }
+          const rec = keeper.request(ctx, r.id);
+          if (rec === undefined) continue;
+          requests.set(r.id, rec);
+          yield { ...r, minCollateral: BigInt(rec.minCollateral) };
+        }
+      })();
       let result;
       try {
-        result = clearCircuit(mreqs, masks, free, { collateralRatioBps: p.collateralRatioBps });
+        result = clearFromIndex(source, masks, free, params).result;
       } catch {
         continue; // MatchingInputError = a bug upstream; this circuit waits, the rest of the block goes on
       }
@@ -849,7 +945,7 @@ export class MarketKeeperImpl implements MarketKeeper {
           ['circuit_id', circuitId],
           ['price', result.clearingPrice.toString()],
           ['matches', assigned.toString()],
-          ['open', (ids.length - assigned).toString()],
+          ['open', (result.unmatched.length + result.matches.length - assigned).toString()], // candidates read, left open
         ]);
       }
     }

@@ -9,7 +9,9 @@
  *   'i' + u64(id)                    -> the request's inline input (kept out of the record, which is rewritten at
  *                                       every status change; queries and genesis export put it back)
  *   'a' + u64(id)                    -> Ask (protobuf)
- *   'o' + circ + u64(id)             -> empty   OPEN requests by circuit (matching iterates circuits in id order)
+ *   'o' + circ + desc(maxFee) + u64(id) -> "minFee,rampBlocks,submittedHeight"   OPEN requests by circuit, highest max fee
+ *                                       first (the auction reads only requests whose max fee reaches the cheapest ask,
+ *                                       and evaluates ramps from the value without decoding the record; desc() below)
  *   'e' + u64(expiry) + u64(id)      -> empty   OPEN requests by expiry height
  *   'd' + u64(deadline) + u64(id)    -> empty   ASSIGNED requests by deadline height
  *   'q' + addr + u64(id)             -> empty   requests by requester (all statuses)
@@ -126,7 +128,38 @@ export function circIdFromKey(k: Key): string {
 export const requestKey = (id: bigint): Key => REQUEST_PREFIX + u64Key(id);
 export const inputKey = (id: bigint): Key => INPUT_PREFIX + u64Key(id);
 export const askKey = (id: bigint): Key => ASK_PREFIX + u64Key(id);
-export const openByCircuitKey = (circuitId: string, id: bigint): Key => OPEN_BY_CIRCUIT_PREFIX + circKey(circuitId) + u64Key(id);
+export const openByCircuitPrefix = (circuitId: string): Key => OPEN_BY_CIRCUIT_PREFIX + circKey(circuitId);
+export const openByCircuitKey = (circuitId: string, maxFee: bigint, id: bigint): Key => openByCircuitPrefix(circuitId) + descAmountKey(maxFee) + u64Key(id);
+
+/**
+ * Order-reversing key of a non-negative amount of any size: one byte 255 - (byte length), then every big-endian byte
+ * complemented. Larger amounts sort first; the length byte makes the encoding prefix-free.
+ */
+export function descAmountKey(n: bigint): Key {
+  if (n < 0n) throw new Error('descAmountKey: negative amount');
+  let hex = n.toString(16);
+  if (hex.length % 2) hex = '0' + hex;
+  let out = String.fromCharCode(255 - hex.length / 2);
+  for (let i = 0; i < hex.length; i += 2) out += String.fromCharCode(255 - parseInt(hex.slice(i, i + 2), 16));
+  return out;
+}
+
+/** Inverse of descAmountKey, reading at `offset`; returns the amount and the offset after it. */
+export function readDescAmountKey(k: Key, offset: number): { amount: bigint; end: number } {
+  const len = 255 - k.charCodeAt(offset);
+  let hex = '';
+  for (let i = 1; i <= len; i++) hex += (255 - k.charCodeAt(offset + i)).toString(16).padStart(2, '0');
+  return { amount: len === 0 ? 0n : BigInt('0x' + hex), end: offset + 1 + len };
+}
+
+/** The value of a request's open-by-circuit entry: what the auction needs to evaluate its ramp without decoding it. */
+export function encodeOpenEntry(minFee: bigint, rampBlocks: bigint, submittedHeight: bigint): Uint8Array {
+  return enc.encode(`${minFee},${rampBlocks},${submittedHeight}`);
+}
+export function decodeOpenEntry(v: Uint8Array): { minFee: bigint; rampBlocks: bigint; submittedHeight: bigint } {
+  const [a, b, c] = dec.decode(v).split(',');
+  return { minFee: BigInt(a), rampBlocks: BigInt(b), submittedHeight: BigInt(c) };
+}
 export const openByExpiryKey = (expiry: bigint, id: bigint): Key => OPEN_BY_EXPIRY_PREFIX + u64Key(expiry) + u64Key(id);
 export const byDeadlineKey = (deadline: bigint, id: bigint): Key => BY_DEADLINE_PREFIX + u64Key(deadline) + u64Key(id);
 export const byRequesterPrefix = (addr: Address): Key => BY_REQUESTER_PREFIX + addrKey(addr);

@@ -25,6 +25,8 @@ export interface MatchRequest {
   id: bigint;
   currentFee: bigint;
   minCollateral: bigint;
+  /** Provers that may not be given this request (e.g. they released or missed it before). */
+  excluded?: readonly string[];
 }
 export interface MatchAsk {
   id: bigint;
@@ -32,9 +34,29 @@ export interface MatchAsk {
   price: bigint;
   capacity: bigint;
   reputation: bigint;
+  /** Units of this ask already serving assignments (price rule v2 counts them as competing offers). Default 0. */
+  busy?: bigint;
 }
 export interface MatchParams {
   collateralRatioBps: bigint;
+  /**
+   * 'v1' (default): p = min(F, max(M, U)), p = F when no free unit competes. 'v2': when no free unit competes, the
+   * cheapest busy unit of a prover that won nothing in this clear does (B); with neither, p = M (the highest matched
+   * ask): a lone request against a lone ask pays the ask, not its whole fee. See docs/matching.md.
+   */
+  priceRule?: 'v1' | 'v2';
+  /**
+   * 'v1' (default): every match goes to the first feasible ask in ask order. 'lottery': the same requests match at the
+   * same price, but each is then given to a stake-weighted draw among the asks priced at or below the price, seeded by `seed` (committed data). See docs/matching.md "Work spread".
+   */
+  allocation?: 'v1' | 'lottery';
+  /** Seed of the lottery (the caller derives it from committed data: chain id, height, circuit). */
+  seed?: string;
+  /**
+   * Per-prover cap on new assignments in this clear (a prover missing from the map has no cap). The stake-cap rule
+   * passes max(1, ceil(share of stake × demand)) here; capped-out units no longer compete for the price.
+   */
+  quota?: ReadonlyMap<string, bigint>;
 }
 export interface Match {
   requestId: bigint;
@@ -51,6 +73,8 @@ export interface ClearingResult {
   /** Ids of the requests left open, sorted ascending. */
   unmatched: bigint[];
 }
+
+import { createHash } from 'node:crypto';
 
 export const BPS_DENOMINATOR = 10_000n;
 
@@ -127,17 +151,29 @@ interface Allocation {
   reserve: bigint;
 }
 
-/** Shared last step: clearing price, locked collateral, output ordering (by request id). */
-function settle(
-  requests: readonly MatchRequest[],
-  byId: readonly number[],
-  allocations: readonly Allocation[],
-  unusedCandidatePrice: (minReserve: bigint) => bigint | null,
-  params: MatchParams,
-): ClearingResult {
-  if (allocations.length === 0) {
-    return { matches: [], clearingPrice: null, unmatched: byId.map((i) => requests[i].id) };
-  }
+/** What the price step needs to know about the units left after the allocation. */
+interface Leftover {
+  /** Price of the cheapest free unit (ask order) whose prover could still post `minReserve` (U), or null. */
+  unused(minReserve: bigint): bigint | null;
+}
+
+function cmpBig(a: bigint, b: bigint): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * Price of the cheapest busy unit (ask order) of a prover that won nothing in this clear (B, price rule v2): an offer
+ * that competes as soon as it frees. A winner's own busy units never set its price (it could bid them up).
+ */
+function busyCompetitor(sortedAsks: readonly MatchAsk[], allocations: readonly Allocation[]): bigint | null {
+  const winners = new Set<string>();
+  for (const a of allocations) winners.add(a.ask.prover);
+  for (const a of sortedAsks) if ((a.busy ?? 0n) > 0n && !winners.has(a.prover)) return a.price;
+  return null;
+}
+
+/** The uniform price of a non-empty allocation (see the file comment and docs/matching.md). */
+function clearingPriceOf(allocations: readonly Allocation[], leftover: Leftover, sortedAsks: readonly MatchAsk[], params: MatchParams): bigint {
   let lowestFee = allocations[0].request.currentFee;
   let highestAsk = allocations[0].ask.price;
   let minReserve = allocations[0].reserve;
@@ -146,11 +182,111 @@ function settle(
     if (a.ask.price > highestAsk) highestAsk = a.ask.price;
     if (a.reserve < minReserve) minReserve = a.reserve;
   }
-  const competitor = unusedCandidatePrice(minReserve);
+  let competitor = leftover.unused(minReserve);
+  if (competitor === null && params.priceRule === 'v2') competitor = busyCompetitor(sortedAsks, allocations) ?? highestAsk;
   // p = min(F, max(M, U)) with U = +infinity when there is no competing unit.
   let price = competitor === null || competitor > highestAsk ? competitor : highestAsk;
   if (price === null || price > lowestFee) price = lowestFee;
+  return price;
+}
 
+/** sha256(seed || request id) as a bigint: the lottery's draw for one request. */
+function draw(seed: string, requestId: bigint): bigint {
+  return BigInt('0x' + createHash('sha256').update(`${seed}/${requestId}`).digest('hex'));
+}
+
+/**
+ * The lottery (allocation 'lottery'): the requests v1 matched, in v1's order, are re-dealt at the same price among
+ * the eligible asks: those priced at or below the price (v1's winners are priced <= M <= p). With the (k+1)-th price
+ * the asks strictly below p are v1's winners, so the deal has to include the unit that set the price to spread work
+ * at all; that unit's prover can then raise its ask up to the next ask and still win sometimes (the incentive cost,
+ * docs/matching.md). Each request draws a prover with probability proportional to its remaining free collateral (+1), among
+ * provers with an eligible ask with capacity left whose collateral covers the request's reserve and that are not
+ * excluded or capped out; the prover serves it from its cheapest such ask. Requests with no eligible prover left stay
+ * unmatched. Cost O(k * P) for k matches and P eligible provers.
+ */
+function lottery(
+  allocations: readonly Allocation[],
+  sortedAsks: readonly MatchAsk[],
+  freeCollateral: ReadonlyMap<string, bigint>,
+  params: MatchParams,
+  price: bigint,
+): Allocation[] {
+  const used = new Set<bigint>();
+  for (const a of allocations) used.add(a.ask.id);
+  const eligible = sortedAsks.filter((a) => a.capacity > 0n && (a.price <= price || used.has(a.id)));
+  const provers: string[] = [];
+  const asksOf = new Map<string, MatchAsk[]>();
+  for (const a of eligible) {
+    let l = asksOf.get(a.prover);
+    if (l === undefined) {
+      l = [];
+      asksOf.set(a.prover, l);
+      provers.push(a.prover);
+    }
+    l.push(a);
+  }
+  const capLeft = new Map<bigint, bigint>(eligible.map((a) => [a.id, a.capacity]));
+  const remaining = new Map<string, bigint>(provers.map((p) => [p, freeCollateral.get(p) ?? 0n]));
+  const quotaLeft = new Map<string, bigint>();
+  for (const p of provers) {
+    const q = params.quota?.get(p);
+    if (q !== undefined) quotaLeft.set(p, q);
+  }
+  const seed = params.seed ?? '';
+  const out: Allocation[] = [];
+  for (const al of allocations) {
+    const excluded = al.request.excluded ?? [];
+    const cands: { prover: string; ask: MatchAsk; weight: bigint }[] = [];
+    let total = 0n;
+    for (const p of provers) {
+      const rem = remaining.get(p)!;
+      if (rem < al.reserve || excluded.includes(p)) continue;
+      const q = quotaLeft.get(p);
+      if (q !== undefined && q <= 0n) continue;
+      const ask = asksOf.get(p)!.find((a) => capLeft.get(a.id)! > 0n);
+      if (ask === undefined) continue;
+      const weight = rem + 1n;
+      cands.push({ prover: p, ask, weight });
+      total += weight;
+    }
+    if (cands.length === 0) continue;
+    let x = draw(seed, al.request.id) % total;
+    let pick = cands[cands.length - 1];
+    for (const c of cands) {
+      if (x < c.weight) {
+        pick = c;
+        break;
+      }
+      x -= c.weight;
+    }
+    capLeft.set(pick.ask.id, capLeft.get(pick.ask.id)! - 1n);
+    remaining.set(pick.prover, remaining.get(pick.prover)! - al.reserve);
+    const q = quotaLeft.get(pick.prover);
+    if (q !== undefined) quotaLeft.set(pick.prover, q - 1n);
+    out.push({ ...al, ask: pick.ask });
+  }
+  return out;
+}
+
+/** Shared last step: clearing price, optional lottery, locked collateral, output ordering (by request id). */
+function settle(
+  requests: readonly MatchRequest[],
+  byId: readonly number[],
+  v1Allocations: readonly Allocation[],
+  leftover: Leftover,
+  sortedAsks: readonly MatchAsk[],
+  freeCollateral: ReadonlyMap<string, bigint>,
+  params: MatchParams,
+): ClearingResult {
+  if (v1Allocations.length === 0) {
+    return { matches: [], clearingPrice: null, unmatched: byId.map((i) => requests[i].id) };
+  }
+  const price = clearingPriceOf(v1Allocations, leftover, sortedAsks, params);
+  const allocations = params.allocation === 'lottery' ? lottery(v1Allocations, sortedAsks, freeCollateral, params, price) : v1Allocations;
+  if (allocations.length === 0) {
+    return { matches: [], clearingPrice: null, unmatched: byId.map((i) => requests[i].id) };
+  }
   const matchOf = new Array<Allocation | undefined>(requests.length);
   for (const a of allocations) matchOf[a.index] = a;
   const matches: Match[] = [];
@@ -173,10 +309,6 @@ function settle(
   return { matches, clearingPrice: price, unmatched };
 }
 
-function cmpBig(a: bigint, b: bigint): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
 /** Request indices in priority order. */
 function requestOrder(requests: readonly MatchRequest[]): number[] {
   const n = requests.length;
@@ -196,9 +328,10 @@ function requestOrder(requests: readonly MatchRequest[]): number[] {
  * Clears one circuit's batch. Throws MatchingInputError on duplicate ids or negative amounts (caller bugs).
  * A prover missing from `freeCollateral` has 0 free collateral.
  *
- * Cost: O(R log R + A log A + R log A) for R requests and A asks. Asks are sorted once; a max segment tree over
- * the sorted asks holds, at each prover's cheapest ask with capacity left (its "head"), the prover's remaining
- * collateral, so "first ask with price <= fee whose prover can afford reserve" is one O(log A) descent.
+ * Cost: O(R log R + A log A + R log A) for R requests and A asks (plus O(|excluded| log A) per request with an
+ * exclusion list). Asks are sorted once; a max segment tree over the sorted asks holds, at each prover's cheapest ask
+ * with capacity left (its "head"), the prover's remaining collateral, so "first ask with price <= fee whose prover
+ * can afford reserve" is one O(log A) descent. Excluded provers' heads are hidden for the one descent.
  */
 export function clearCircuit(
   requests: readonly MatchRequest[],
@@ -210,13 +343,15 @@ export function clearCircuit(
   const ratio = params.collateralRatioBps;
 
   const order = requestOrder(requests);
-  const sortedAsks = asks.filter((a) => a.capacity > 0n).sort(compareAsks);
+  const allSorted = asks.slice().sort(compareAsks);
+  const sortedAsks = allSorted.filter((a) => a.capacity > 0n);
   const n = sortedAsks.length;
 
-  // Prover index (numbering follows the sorted ask order, so it is deterministic), remaining collateral,
+  // Prover index (numbering follows the sorted ask order, so it is deterministic), remaining collateral, quota,
   // and per prover the positions of its asks in sorted order plus a cursor to its head.
   const proverIndex = new Map<string, number>();
   const remaining: bigint[] = [];
+  const quotaLeft: (bigint | undefined)[] = [];
   const proverAsks: number[][] = [];
   const proverHead: number[] = [];
   const askProver = new Int32Array(n);
@@ -229,6 +364,7 @@ export function clearCircuit(
       p = remaining.length;
       proverIndex.set(a.prover, p);
       remaining.push(freeCollateral.get(a.prover) ?? 0n);
+      quotaLeft.push(params.quota?.get(a.prover));
       proverAsks.push([]);
       proverHead.push(0);
     }
@@ -237,12 +373,13 @@ export function clearCircuit(
     capLeft[i] = a.capacity;
     prices[i] = a.price;
   }
+  const cappedOut = (p: number): boolean => quotaLeft[p] !== undefined && quotaLeft[p]! <= 0n;
 
   // Max segment tree over ask positions; -1n marks "not a head" (all real values are >= 0).
   let size = 1;
   while (size < n) size <<= 1;
   const tree: bigint[] = new Array<bigint>(2 * size).fill(-1n);
-  for (let p = 0; p < remaining.length; p++) tree[size + proverAsks[p][0]] = remaining[p];
+  for (let p = 0; p < remaining.length; p++) if (!cappedOut(p)) tree[size + proverAsks[p][0]] = remaining[p];
   for (let i = size - 1; i >= 1; i--) tree[i] = tree[2 * i] > tree[2 * i + 1] ? tree[2 * i] : tree[2 * i + 1];
   const setLeaf = (pos: number, value: bigint): void => {
     let i = size + pos;
@@ -273,6 +410,11 @@ export function clearCircuit(
     }
     return lo;
   };
+  /** Position of prover p's head, or -1 when it has no capacity left or is capped out. */
+  const headOf = (p: number): number => {
+    const list = proverAsks[p];
+    return proverHead[p] < list.length && !cappedOut(p) ? list[proverHead[p]] : -1;
+  };
 
   const allocations: Allocation[] = [];
   let highestAsk = -1n;
@@ -282,14 +424,30 @@ export function clearCircuit(
     const hi = upperBound(request.currentFee);
     if (hi === 0) continue;
     const reserve = collateralFor(request.minCollateral, request.currentFee, ratio);
+    // hide excluded provers' heads for this one descent
+    const hidden: number[] = [];
+    for (const name of request.excluded ?? []) {
+      const p = proverIndex.get(name);
+      if (p === undefined) continue;
+      const h = headOf(p);
+      if (h >= 0 && tree[size + h] >= 0n) {
+        setLeaf(h, -1n);
+        hidden.push(p);
+      }
+    }
     const pos = findFirst(1, 0, size, hi, reserve);
+    for (const p of hidden) setLeaf(headOf(p), remaining[p]);
     if (pos < 0) continue;
     const p = askProver[pos];
     remaining[p] -= reserve;
     capLeft[pos] -= 1n;
+    if (quotaLeft[p] !== undefined) quotaLeft[p]! -= 1n;
     if (prices[pos] > highestAsk) highestAsk = prices[pos];
     allocations.push({ index, request, ask: sortedAsks[pos], reserve });
-    if (capLeft[pos] === 0n) {
+    if (cappedOut(p)) {
+      setLeaf(pos, -1n);
+      if (capLeft[pos] === 0n) proverHead[p]++;
+    } else if (capLeft[pos] === 0n) {
       setLeaf(pos, -1n);
       const list = proverAsks[p];
       let h = proverHead[p] + 1;
@@ -301,13 +459,16 @@ export function clearCircuit(
     }
   }
 
-  const competitorPrice = (minReserve: bigint): bigint | null => {
-    for (let i = 0; i < n; i++) {
-      if (capLeft[i] > 0n && remaining[askProver[i]] >= minReserve) return prices[i];
-    }
-    return null;
+  const leftover: Leftover = {
+    unused(minReserve) {
+      for (let i = 0; i < n; i++) {
+        const p = askProver[i];
+        if (capLeft[i] > 0n && !cappedOut(p) && remaining[p] >= minReserve) return prices[i];
+      }
+      return null;
+    },
   };
-  return settle(requests, byId, allocations, competitorPrice, params);
+  return settle(requests, byId, allocations, leftover, allSorted, freeCollateral, params);
 }
 
 /**
@@ -325,7 +486,13 @@ export function clearCircuitReference(
   const sortedAsks = asks.slice().sort(compareAsks);
   const capLeft = sortedAsks.map((a) => a.capacity);
   const remaining = new Map<string, bigint>();
-  for (const a of sortedAsks) remaining.set(a.prover, freeCollateral.get(a.prover) ?? 0n);
+  const quotaLeft = new Map<string, bigint>();
+  for (const a of sortedAsks) {
+    remaining.set(a.prover, freeCollateral.get(a.prover) ?? 0n);
+    const q = params.quota?.get(a.prover);
+    if (q !== undefined) quotaLeft.set(a.prover, q);
+  }
+  const underQuota = (prover: string): boolean => !quotaLeft.has(prover) || quotaLeft.get(prover)! > 0n;
 
   const allocations: Allocation[] = [];
   let highestAsk: bigint | null = null;
@@ -337,20 +504,112 @@ export function clearCircuitReference(
       const ask = sortedAsks[i];
       if (ask.price > request.currentFee) break;
       const free = remaining.get(ask.prover)!;
-      if (capLeft[i] > 0n && free >= reserve) {
+      if (capLeft[i] > 0n && free >= reserve && underQuota(ask.prover) && !(request.excluded ?? []).includes(ask.prover)) {
         capLeft[i] -= 1n;
         remaining.set(ask.prover, free - reserve);
+        if (quotaLeft.has(ask.prover)) quotaLeft.set(ask.prover, quotaLeft.get(ask.prover)! - 1n);
         if (highestAsk === null || ask.price > highestAsk) highestAsk = ask.price;
         allocations.push({ index, request, ask, reserve });
         break;
       }
     }
   }
-  const competitorPrice = (minReserve: bigint): bigint | null => {
-    for (let i = 0; i < sortedAsks.length; i++) {
-      if (capLeft[i] > 0n && remaining.get(sortedAsks[i].prover)! >= minReserve) return sortedAsks[i].price;
-    }
-    return null;
+  const leftover: Leftover = {
+    unused(minReserve) {
+      for (let i = 0; i < sortedAsks.length; i++) {
+        const a = sortedAsks[i];
+        if (capLeft[i] > 0n && underQuota(a.prover) && remaining.get(a.prover)! >= minReserve) return a.price;
+      }
+      return null;
+    },
   };
-  return settle(requests, byId, allocations, competitorPrice, params);
+  return settle(requests, byId, allocations, leftover, sortedAsks, freeCollateral, params);
+}
+
+// ---- clearing from the open-request index ---------------------------------------------------------------------------
+
+/** An open request as the market's fee index yields it: `maxFee` is the index order (descending), `currentFee <= maxFee`. */
+export interface IndexedRequest extends MatchRequest {
+  maxFee: bigint;
+}
+
+export interface IndexedClearing {
+  result: ClearingResult;
+  /** Index entries read (the work done), and how many of them could pay the cheapest ask. */
+  read: number;
+  candidates: number;
+}
+
+/**
+ * Clears a circuit reading open requests lazily from an iterator in `maxFee`-descending order (the market's fee
+ * index), touching only requests that can match. Gives exactly the matches and price `clearCircuit` gives on the
+ * whole book (property-tested), because:
+ *  - a request whose current fee is below the cheapest ask is never matched and never moves the price, so it is
+ *    dropped, and reading stops at the first entry whose max fee (an upper bound of its fee) is below that ask;
+ *  - after reading entries down to max fee T, every unread request has fee <= T, so the read requests with fee > T
+ *    are exactly the first ones in the auction's order. If clearing just those uses up all capacity, or matches an ask
+ *    priced above T (the guard then stops every later request), no later request can change the outcome.
+ * Otherwise the next batch (doubling) is read. `unmatched` lists only the requests read.
+ */
+export function clearFromIndex(
+  source: Iterator<IndexedRequest>,
+  asks: readonly MatchAsk[],
+  freeCollateral: ReadonlyMap<string, bigint>,
+  params: MatchParams,
+): IndexedClearing {
+  let minAsk: bigint | null = null;
+  const capPer = new Map<string, bigint>();
+  for (const a of asks) {
+    if (a.capacity <= 0n) continue;
+    if (minAsk === null || a.price < minAsk) minAsk = a.price;
+    capPer.set(a.prover, (capPer.get(a.prover) ?? 0n) + a.capacity);
+  }
+  const empty: ClearingResult = { matches: [], clearingPrice: null, unmatched: [] };
+  if (minAsk === null) return { result: empty, read: 0, candidates: 0 };
+  let totalCap = 0n;
+  for (const [p, c] of capPer) {
+    const q = params.quota?.get(p);
+    totalCap += q !== undefined && q < c ? (q > 0n ? q : 0n) : c;
+  }
+  const got: IndexedRequest[] = [];
+  let read = 0;
+  let batch = 64;
+  for (;;) {
+    let threshold: bigint | null = null;
+    let done = false;
+    for (let i = 0; i < batch; i++) {
+      const next = source.next();
+      if (next.done || next.value.maxFee < minAsk) {
+        done = true;
+        break;
+      }
+      read++;
+      const r = next.value;
+      if (r.currentFee > r.maxFee) throw new MatchingInputError(`request ${r.id}: currentFee above maxFee`);
+      if (threshold !== null && r.maxFee > threshold) throw new MatchingInputError('index not in maxFee-descending order');
+      threshold = r.maxFee;
+      if (r.currentFee >= minAsk) got.push(r);
+    }
+    if (done || threshold === null) {
+      return { result: clearCircuit(got, asks, freeCollateral, params), read, candidates: got.length };
+    }
+    const t = threshold;
+    const prefix = got.filter((r) => r.currentFee > t);
+    // The stop test looks at the v1 allocation (the lottery only re-deals v1's matches afterwards).
+    const v1 = params.allocation === 'lottery' ? { ...params, allocation: 'v1' as const } : params;
+    const res = clearCircuit(prefix, asks, freeCollateral, v1);
+    if (res.matches.length > 0) {
+      let highest = -1n;
+      const priceOf = new Map(asks.map((a) => [a.id, a.price]));
+      for (const m of res.matches) {
+        const pr = priceOf.get(m.askId)!;
+        if (pr > highest) highest = pr;
+      }
+      if (BigInt(res.matches.length) >= totalCap || highest > t) {
+        const result = v1 === params ? res : clearCircuit(prefix, asks, freeCollateral, params);
+        return { result, read, candidates: got.length };
+      }
+    }
+    batch *= 2;
+  }
 }

@@ -263,7 +263,8 @@ export class CommittedStore implements KVReader {
    * Persists the staged writes, the commit metadata (height, current root) and `aux` in ONE atomic
    * LevelDB batch. `height` must not be below the last committed height.
    */
-  async commit(height: bigint, aux: AuxOp[] = []): Promise<void> {
+  async commit(height: bigint, aux: AuxOp[] = [], opts: { history?: boolean } = {}): Promise<void> {
+    const withHistory = opts.history ?? true;
     if (this.committing) throw new Error('commit already in progress');
     if (height < this._height) throw new Error(`commit height ${height} below last committed height ${this._height}`);
     const root = this.root();
@@ -296,7 +297,8 @@ export class CommittedStore implements KVReader {
       batch.put(kb(META_HEIGHT), u64(height));
       batch.put(kb(META_APPHASH), Buffer.from(root));
       // The undo record of this height (history.ts), and the one that leaves the recent-height window.
-      batch.put(kb(UNDO + u64Key(height)), encodeUndo(root, undoEntries));
+      // (A state-sync restore commits without one: its "previous state" is the empty store.)
+      if (withHistory) batch.put(kb(UNDO + u64Key(height)), encodeUndo(root, undoEntries));
       const floor = this.windowFloor(height);
       for (let h = this.firstUndo; h < floor && h < this.firstUndo + 64n; h++) batch.del(kb(UNDO + u64Key(h)));
     } catch (e) {
@@ -322,8 +324,47 @@ export class CommittedStore implements KVReader {
     const floor = this.windowFloor(height);
     let first = this.firstUndo;
     while (first < floor && first < this.firstUndo + 64n) first++;
-    this.firstUndo = first > height ? height : first;
+    this.firstUndo = !withHistory ? height + 1n : first > height ? height : first;
     this.stamp++;
+  }
+
+  /** Undoes every staged (applied, not committed) write: the live state is the last commit again. */
+  rollbackStaged(): void {
+    if (this.committing) throw new Error('cannot roll back during a commit');
+    for (const [k, old] of this.blockUndo) {
+      if (old === null) this.del(k);
+      else this.put(k, old);
+    }
+    this.blockUndo = new Map();
+    this.staged = new Map();
+    this.stamp++;
+  }
+
+  /**
+   * The committed state as of now, for a state-sync snapshot: a LevelDB snapshot is taken synchronously, so the
+   * entries are exactly those of `height` even while later blocks commit. Entries come in ascending key order.
+   * Call close() when done.
+   */
+  exportCommitted(): { height: bigint; appHash: Uint8Array; entries(): AsyncIterable<[Key, Uint8Array]>; close(): Promise<void> } {
+    const snap = this.db.snapshot();
+    const db = this.db;
+    return {
+      height: this._height,
+      appHash: this.appHash,
+      async *entries() {
+        const it = db.iterator({ gte: kb(STATE), lt: kb(prefixEnd(STATE)!), snapshot: snap });
+        try {
+          for (;;) {
+            const batch = await it.nextv(1024);
+            if (batch.length === 0) break;
+            for (const [k, v] of batch) yield [k.toString('latin1', 1), new Uint8Array(v.buffer, v.byteOffset, v.byteLength)];
+          }
+        } finally {
+          await it.close();
+        }
+      },
+      close: () => snap.close(),
+    };
   }
 
   // ---------------------------------------------------------------- recent heights

@@ -4,15 +4,22 @@
  *
  * - `SnarkjsPoolBackend` (default): witness + Groth16 proof with snarkjs in a pool of worker_threads (one job per
  *   thread, several jobs in parallel); the caller's event loop is never blocked.
+ * - `SnarkjsMultiThreadBackend`: one job at a time in a child process, where snarkjs proves with its own threads
+ *   (every core on one proof: snarkjs cannot start its threads from inside a worker_thread).
  * - `CommandBackend`: any external prover honouring rapidsnark's contract
  *   `PROVER <zkey> <witness.wtns> <proof.json> <public.json>` (exit 0). The witness is computed with snarkjs
  *   (wtns.calculate) in the same thread pool, the prover runs as a child process.
+ * - `native`: a CommandBackend running our Go prover (native/prover, built by `npm run build:native`).
+ * - `AutoBackend`: all of the above that are available; calibration measures each per circuit and routes the
+ *   circuit's jobs to the fastest (src/worker/calibrate.ts).
  */
 import { Worker } from 'node:worker_threads';
-import { spawn } from 'node:child_process';
-import { promises as fs } from 'node:fs';
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, promises as fs } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import os from 'node:os';
 import path from 'node:path';
+import type { WorkerConfig } from './config.js';
 
 export interface ProveJob {
   circuitId: string;
@@ -35,10 +42,14 @@ export interface ProveOutput {
   timing: ProveTiming;
 }
 
+export type BackendName = 'snarkjs' | 'snarkjs-mt' | 'command' | 'native' | 'auto';
+
 export interface ProverBackend {
-  readonly name: 'snarkjs' | 'command';
+  readonly name: BackendName;
   /** Jobs that run at the same time. */
   readonly parallelism: number;
+  /** Jobs of this circuit that run at the same time, where it differs per circuit (AutoBackend). */
+  parallelismFor?(circuitId: string): number;
   prove(job: ProveJob): Promise<ProveOutput>;
   close(): Promise<void>;
 }
@@ -60,7 +71,7 @@ interface ThreadReply {
   proveMs?: number;
 }
 
-type ThreadMsg = { op: 'prove' | 'witness'; wasmPath: string; zkeyPath: string; input: Record<string, unknown>; wtnsPath?: string };
+type ThreadMsg = { op: 'prove' | 'witness'; wasmPath: string; zkeyPath: string; input: Record<string, unknown>; wtnsPath?: string; multiThread?: boolean };
 
 const THREAD_URL = new URL('./prove-thread.mjs', import.meta.url);
 
@@ -184,7 +195,168 @@ export class SnarkjsPoolBackend implements ProverBackend {
   }
 }
 
+/**
+ * One child process running prove-thread.mjs on its own main thread, one job at a time (FIFO). snarkjs there builds
+ * its multi-threaded curve once and reuses it. An idle child does not keep the worker's process alive.
+ */
+class ChildProver {
+  private child?: ChildProcess;
+  private readonly queue: { msg: ThreadMsg; resolve: (r: ThreadReply) => void; reject: (e: Error) => void }[] = [];
+  private current?: { id: number; resolve: (r: ThreadReply) => void; reject: (e: Error) => void };
+  private nextId = 1;
+  private closed = false;
+
+  private spawn(): ChildProcess {
+    const c = fork(fileURLToPath(THREAD_URL), [], { execArgv: [], serialization: 'advanced', stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    c.on('message', (r: ThreadReply) => {
+      const p = this.current;
+      if (!p || p.id !== r.id) return;
+      this.current = undefined;
+      p.resolve(r);
+      this.next();
+    });
+    c.on('exit', (code, signal) => {
+      if (this.child === c) this.child = undefined;
+      const p = this.current;
+      this.current = undefined;
+      p?.reject(new ProveError(`proving process died (${signal ?? `exit ${code}`})`));
+      if (!this.closed) this.next();
+    });
+    c.on('error', () => { /* reported by 'exit' */ });
+    return c;
+  }
+
+  private idle(c: ChildProcess, idle: boolean): void {
+    if (idle) { c.unref(); (c.channel as unknown as { unref?: () => void } | undefined)?.unref?.(); }
+    else { c.ref(); (c.channel as unknown as { ref?: () => void } | undefined)?.ref?.(); }
+  }
+
+  private next(): void {
+    if (this.closed || this.current) return;
+    const job = this.queue.shift();
+    if (!job) {
+      if (this.child) this.idle(this.child, true);
+      return;
+    }
+    this.child ??= this.spawn();
+    this.idle(this.child, false);
+    const id = this.nextId++;
+    this.current = { id, resolve: job.resolve, reject: job.reject };
+    this.child.send({ id, ...job.msg });
+  }
+
+  run(msg: ThreadMsg): Promise<ThreadReply> {
+    if (this.closed) return Promise.reject(new ProveError('the proving process is closed'));
+    return new Promise((resolve, reject) => {
+      this.queue.push({ msg, resolve, reject });
+      this.next();
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const q of this.queue.splice(0)) q.reject(new ProveError('the proving process was closed'));
+    this.current?.reject(new ProveError('the proving process was closed'));
+    this.current = undefined;
+    const c = this.child;
+    this.child = undefined;
+    if (c && c.exitCode === null && c.signalCode === null) {
+      const exited = new Promise<void>((r) => c.once('exit', () => r()));
+      c.kill('SIGKILL');
+      await exited;
+    }
+  }
+}
+
+/** snarkjs with its own threads: one proof at a time uses every core (the fastest snarkjs mode for one job). */
+export class SnarkjsMultiThreadBackend implements ProverBackend {
+  readonly name = 'snarkjs-mt' as const;
+  readonly parallelism = 1;
+  private readonly child = new ChildProver();
+
+  async prove(job: ProveJob): Promise<ProveOutput> {
+    const t0 = performance.now();
+    const r = await this.child.run({ op: 'prove', wasmPath: job.wasmPath, zkeyPath: job.zkeyPath, input: job.input, multiThread: true });
+    if (!r.ok) throw new ProveError(`snarkjs failed on circuit ${job.circuitId}: ${r.error}`);
+    return {
+      proof: r.proof,
+      publicSignals: (r.publicSignals as unknown[]).map(String),
+      timing: { witnessMs: r.witnessMs ?? 0, proveMs: r.proveMs ?? 0, totalMs: performance.now() - t0 },
+    };
+  }
+
+  close(): Promise<void> {
+    return this.child.close();
+  }
+}
+
+/** Where the native prover binary lives: $PROOFBOOK_NATIVE_PROVER, else native/prover/bin/prover in this checkout. */
+export function nativeProverPath(): string {
+  return process.env.PROOFBOOK_NATIVE_PROVER || fileURLToPath(new URL('../../native/prover/bin/prover', import.meta.url));
+}
+
+/** The native prover's path if it is built (or configured), else undefined. */
+export function findNativeProver(): string | undefined {
+  const p = nativeProverPath();
+  return existsSync(p) ? p : undefined;
+}
+
+export const NATIVE_MISSING = 'the native prover is not built: run `npm run build:native` (needs Go ≥ 1.26), or set PROOFBOOK_NATIVE_PROVER to its path';
+
+/** The native Go prover (native/prover): one proof at a time, using every core itself. */
+export function nativeBackend(o: { path?: string; tmpDir?: string; timeoutMs?: number; threads?: number } = {}): CommandBackend {
+  const bin = o.path ?? findNativeProver();
+  if (!bin) throw new ProveError(NATIVE_MISSING);
+  return new CommandBackend({
+    name: 'native', command: bin, parallelism: 1, tmpDir: o.tmpDir, timeoutMs: o.timeoutMs,
+    args: o.threads ? [`--threads=${o.threads}`] : [],
+  });
+}
+
+/**
+ * Several backends; each circuit's jobs go to the one calibration chose for it (`choose`), by default the first.
+ * Calibration (calibrate.ts measureAuto) times every candidate on the circuit and picks the lowest machine time per
+ * proof, so the choice — and the parallelism — follow the measurement per circuit.
+ */
+export class AutoBackend implements ProverBackend {
+  readonly name = 'auto' as const;
+  private readonly chosen = new Map<string, ProverBackend>();
+
+  constructor(readonly candidates: ProverBackend[]) {
+    if (candidates.length === 0) throw new RangeError('AutoBackend needs at least one candidate');
+  }
+
+  choose(circuitId: string, name: string): ProverBackend | undefined {
+    const b = this.candidates.find((c) => c.name === name);
+    if (b) this.chosen.set(circuitId, b);
+    return b;
+  }
+
+  backendFor(circuitId: string): ProverBackend {
+    return this.chosen.get(circuitId) ?? this.candidates[0]!;
+  }
+
+  get parallelism(): number {
+    return Math.max(1, ...[...this.chosen.values()].map((b) => b.parallelism));
+  }
+
+  parallelismFor(circuitId: string): number {
+    return this.backendFor(circuitId).parallelism;
+  }
+
+  prove(job: ProveJob): Promise<ProveOutput> {
+    return this.backendFor(job.circuitId).prove(job);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.candidates.map((c) => c.close()));
+  }
+}
+
 export interface CommandBackendOptions {
+  /** Reported backend name (default 'command'). */
+  name?: 'command' | 'native';
   /** Executable honouring `PROVER <zkey> <witness.wtns> <proof.json> <public.json>`. */
   command: string;
   /** Extra arguments placed before the four contract arguments (e.g. a device selector). */
@@ -201,7 +373,7 @@ export interface CommandBackendOptions {
 }
 
 export class CommandBackend implements ProverBackend {
-  readonly name = 'command' as const;
+  readonly name: 'command' | 'native';
   readonly parallelism: number;
   private readonly pool: ThreadPool;
   private running = 0;
@@ -209,6 +381,7 @@ export class CommandBackend implements ProverBackend {
   private seq = 0;
 
   constructor(private readonly opts: CommandBackendOptions) {
+    this.name = opts.name ?? 'command';
     this.parallelism = opts.parallelism ?? 1;
     this.pool = new ThreadPool(opts.witnessThreads ?? 1);
   }
@@ -276,4 +449,31 @@ function runCommand(cmd: string, args: string[], timeoutMs: number, env?: Record
       else reject(new ProveError(`prover ${cmd} failed (${signal ? `signal ${signal}` : `exit ${code}`}): ${stderr.trim()}`));
     });
   });
+}
+
+/**
+ * The backend a worker config asks for. 'auto' offers the native prover when it is built (and says so when it is
+ * not), snarkjs on its own threads, and the snarkjs pool; calibration then picks per circuit.
+ */
+export function createBackend(c: WorkerConfig, tmpDir: string, warn: (msg: string) => void = () => {}): ProverBackend {
+  const native = () => nativeBackend({ path: c.native.path, tmpDir, timeoutMs: c.native.timeoutMs, threads: c.native.threads || undefined });
+  switch (c.backend) {
+    case 'command':
+      return new CommandBackend({ command: c.command!.path, args: c.command!.args, parallelism: c.command!.parallelism, timeoutMs: c.command!.timeoutMs, tmpDir });
+    case 'snarkjs':
+      return new SnarkjsPoolBackend(c.threads);
+    case 'snarkjs-mt':
+      return new SnarkjsMultiThreadBackend();
+    case 'native':
+      if (c.native.path === undefined && !findNativeProver()) throw new ProveError(`backend 'native': ${NATIVE_MISSING}`);
+      return native();
+    case 'auto': {
+      const candidates: ProverBackend[] = [];
+      if (c.native.path !== undefined || findNativeProver()) candidates.push(native());
+      else warn(`backend 'auto' without the native prover: ${NATIVE_MISSING}`);
+      candidates.push(new SnarkjsMultiThreadBackend());
+      if (c.threads > 1) candidates.push(new SnarkjsPoolBackend(c.threads));
+      return new AutoBackend(candidates);
+    }
+  }
 }

@@ -12,11 +12,17 @@ export class ConfigError extends Error {
 }
 
 export interface WorkerConfig {
-  /** 'snarkjs' (worker_threads pool) or 'command' (external rapidsnark-style prover). */
-  backend: 'snarkjs' | 'command';
+  /**
+   * 'auto' (default: calibration measures every available backend per circuit and uses the fastest),
+   * 'snarkjs' (worker_threads pool, one single-threaded job per thread), 'snarkjs-mt' (one job at a time on
+   * snarkjs' own threads), 'native' (the Go prover in native/prover) or 'command' (external rapidsnark-style prover).
+   */
+  backend: 'auto' | 'snarkjs' | 'snarkjs-mt' | 'native' | 'command';
   /** snarkjs pool size (default: available cores). */
   threads: number;
   command?: { path: string; args: string[]; parallelism: number; timeoutMs: number };
+  /** Native prover: binary path (default native/prover/bin/prover or $PROOFBOOK_NATIVE_PROVER), cores (0 = all). */
+  native: { path?: string; threads: number; timeoutMs: number };
   /** Circuit ids to serve. */
   circuits: string[];
   /** Witness input used to calibrate a circuit: circuit id -> JSON file path (the genesis circuit has a default). */
@@ -60,7 +66,7 @@ export interface WorkerConfig {
 }
 
 const KNOWN = new Set([
-  'backend', 'threads', 'command', 'circuits', 'calibrationInputs', 'pricing', 'capacity', 'askLifetimeBlocks', 'bond',
+  'backend', 'threads', 'command', 'native', 'circuits', 'calibrationInputs', 'pricing', 'capacity', 'askLifetimeBlocks', 'bond',
   'safetyBlocks', 'blockTimeMs', 'cooldownMs', 'pollIntervalMs', 'metricsPort', 'metricsHost', 'gasPrice',
   'artifactSearchDirs', 'shutdownGraceMs', 'logLevel', '$schema', 'comment',
 ]);
@@ -98,8 +104,9 @@ export function parseConfig(raw: unknown, defaults: { circuits?: string[]; calib
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError('(root)', 'must be a JSON object');
   const o = raw as Record<string, unknown>;
   for (const k of Object.keys(o).sort()) if (!KNOWN.has(k)) throw new ConfigError(k, `unknown field (known: ${[...KNOWN].filter((x) => !x.startsWith('$') && x !== 'comment').join(', ')})`);
-  const backend = o.backend ?? 'snarkjs';
-  if (backend !== 'snarkjs' && backend !== 'command') throw new ConfigError('backend', `must be 'snarkjs' or 'command', got ${JSON.stringify(backend)}`);
+  const backend = (o.backend ?? 'auto') as WorkerConfig['backend'];
+  const BACKENDS = ['auto', 'snarkjs', 'snarkjs-mt', 'native', 'command'] as const;
+  if (!BACKENDS.includes(backend as never)) throw new ConfigError('backend', `must be one of ${BACKENDS.map((b) => `'${b}'`).join(', ')}, got ${JSON.stringify(backend)}`);
   const cores = os.availableParallelism();
   const threads = int(o.threads, 'threads', 1, 1024, cores);
   let command: WorkerConfig['command'];
@@ -116,6 +123,15 @@ export function parseConfig(raw: unknown, defaults: { circuits?: string[]; calib
   } else if (o.command !== undefined) {
     throw new ConfigError('command', "only applies to backend 'command'");
   }
+  const n = (o.native ?? {}) as Record<string, unknown>;
+  if (typeof n !== 'object' || n === null || Array.isArray(n)) throw new ConfigError('native', 'must be an object { path?, threads?, timeoutMs? }');
+  for (const k of Object.keys(n)) if (!['path', 'threads', 'timeoutMs'].includes(k)) throw new ConfigError(`native.${k}`, 'unknown field');
+  if (o.native !== undefined && backend !== 'native' && backend !== 'auto') throw new ConfigError('native', "only applies to backends 'native' and 'auto'");
+  const native = {
+    path: n.path === undefined ? undefined : str(n.path, 'native.path'),
+    threads: int(n.threads, 'native.threads', 0, 1024, 0),
+    timeoutMs: int(n.timeoutMs, 'native.timeoutMs', 1000, 86_400_000, 600_000),
+  };
   const circuits = o.circuits === undefined ? [...(defaults.circuits ?? [])] : strArray(o.circuits, 'circuits');
   if (circuits.length === 0) throw new ConfigError('circuits', 'list at least one circuit id to serve');
   for (const [i, c] of circuits.entries()) if (!/^[0-9a-f]{64}$/.test(c)) throw new ConfigError(`circuits[${i}]`, `'${c}' is not a circuit id (64 lower-case hex digits)`);
@@ -137,11 +153,14 @@ export function parseConfig(raw: unknown, defaults: { circuits?: string[]; calib
     fixedPrice: big(p.fixedPrice, 'pricing.fixedPrice', 0n, 0n),
     calibrationProofs: int(p.calibrationProofs, 'pricing.calibrationProofs', 1, 1000, 3),
   };
-  const parallelism = backend === 'command' ? command!.parallelism : threads;
+  // Default capacity: what runs at once. 'auto' may pick the pool for a circuit, so it offers a job per core; a
+  // single-job backend (native, snarkjs-mt) queues the rest, which the scheduling rule accounts for.
+  const parallelism = backend === 'command' ? command!.parallelism : backend === 'native' || backend === 'snarkjs-mt' ? 1 : threads;
   const cfg: WorkerConfig = {
     backend,
     threads,
     command,
+    native,
     circuits,
     calibrationInputs,
     pricing,

@@ -49,6 +49,9 @@ export interface Calibration {
   msPerProof: number;
   price: string;
   at: number;
+  /** Backend 'auto': the backend chosen for this circuit, and what each candidate measured. */
+  choice?: string;
+  candidates?: { backend: string; parallelism: number; msPerProof: number; latencyMs: number }[];
 }
 
 const jobKey = (id: bigint | string) => `job/${BigInt(id).toString().padStart(20, '0')}`;

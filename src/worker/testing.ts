@@ -21,6 +21,7 @@ export function testConfig(over: Record<string, unknown>): WorkerConfig {
   return parseConfig(
     {
       circuits: [CIRCUIT],
+      backend: 'snarkjs',
       threads: 1,
       blockTimeMs: 300,
       pollIntervalMs: 250,

@@ -22,9 +22,9 @@ import type { EncodeObject } from '@cosmjs/proto-signing';
 import { decodeVerifyingKey, proofFromSnarkjs, publicSignalsFromSnarkjs } from '../zk/groth16.js';
 import { initZk, prepareVerifyingKey, verifyOne, type PreparedVk } from '../zk/verifier.js';
 import { ArtifactCache } from './artifacts.js';
-import { CommandBackend, ProveError, SnarkjsPoolBackend, type ProveOutput, type ProverBackend } from './backends.js';
+import { AutoBackend, createBackend, ProveError, type ProveOutput, type ProverBackend } from './backends.js';
 import { askPrice, type WorkerConfig } from './config.js';
-import { measure } from './calibrate.js';
+import { applyStoredAuto, measure, measureAuto } from './calibrate.js';
 import { JobStore, TERMINAL, type Calibration, type Job, type JobState } from './jobs.js';
 import { WorkerMetrics } from './metrics.js';
 
@@ -152,9 +152,7 @@ export class ProverWorker extends EventEmitter {
     try {
       client = await ProofbookClient.connect(opts.nodeUrl, opts.signer, { gasPrice: opts.config.gasPrice, pollIntervalMs: 200 });
       const c = opts.config;
-      backend = c.backend === 'command'
-        ? new CommandBackend({ command: c.command!.path, args: c.command!.args, parallelism: c.command!.parallelism, timeoutMs: c.command!.timeoutMs, tmpDir: path.join(dir, 'tmp') })
-        : new SnarkjsPoolBackend(c.threads);
+      backend = createBackend(c, path.join(dir, 'tmp'), (m) => opts.logger.warn(m));
       const w = new ProverWorker(opts, client, store, backend);
       await w.init();
       return w;
@@ -352,9 +350,9 @@ export class ProverWorker extends EventEmitter {
       const d = BigInt(a.deadlineHeight) - BigInt(b.deadlineHeight);
       return d < 0n ? -1 : d > 0n ? 1 : BigInt(a.requestId) < BigInt(b.requestId) ? -1 : 1;
     });
-    const P = this.backend.parallelism;
     let ahead = 0;
     for (const j of jobs) {
+      const P = this.backend.parallelismFor?.(j.circuitId) ?? this.backend.parallelism;
       if (j.state === 'proving' && this.tasks.has(j.requestId)) {
         const elapsed = Date.now() - (j.startedAt ?? Date.now());
         const wave = Math.floor(ahead / P);
@@ -571,14 +569,18 @@ export class ProverWorker extends EventEmitter {
   /** Times proofs of `circuitId` on the configured backend and derives the ask price; stored in the job DB. */
   async calibrate(circuitId: string, force: boolean): Promise<Calibration> {
     const stored = force ? undefined : await this.store.calibration(circuitId, this.backend.name);
-    if (stored && stored.parallelism === this.backend.parallelism) {
+    const auto = this.backend instanceof AutoBackend ? this.backend : undefined;
+    if (stored && (auto ? applyStoredAuto(auto, stored) : stored.parallelism === this.backend.parallelism)) {
       const c = { ...stored, price: askPrice(this.cfg.pricing, BigInt(Math.ceil(stored.msPerProof))).toString() };
       this.calibrations.set(circuitId, c);
       return c;
     }
     const { wasmPath, zkeyPath, vk } = await this.artifactPaths(circuitId);
     this.log.info({ circuitId, proofs: this.cfg.pricing.calibrationProofs }, 'calibrating');
-    const c = await measure(this.backend, this.cfg, circuitId, { wasmPath, zkeyPath }, (o) => this.check(vk, o, []));
+    const check = (o: ProveOutput) => this.check(vk, o, []);
+    const c = auto
+      ? await measureAuto(auto, this.cfg, circuitId, { wasmPath, zkeyPath }, check, (m) => this.log.warn({ circuitId }, m))
+      : await measure(this.backend, this.cfg, circuitId, { wasmPath, zkeyPath }, check);
     await this.store.putCalibration(c);
     this.calibrations.set(circuitId, c);
     this.log.info(c, 'calibrated');

@@ -1,0 +1,247 @@
+/**
+ * Mechanism v2 rules of modules/market/matching.ts: price rule v2 (thin markets), exclusion lists, per-prover quotas
+ * (stake cap), the lottery allocation, and clearing from the fee index (clearFromIndex) against a full scan.
+ */
+import test from 'ava';
+import fc from 'fast-check';
+import {
+  clearCircuit, clearCircuitReference, clearFromIndex, collateralFor,
+  type MatchRequest, type MatchAsk, type MatchParams, type ClearingResult, type IndexedRequest,
+} from '../modules/market/matching.js';
+
+const PROVERS = ['alice', 'bob', 'carol', 'dave', 'erin'] as const;
+
+interface Book {
+  requests: IndexedRequest[];
+  asks: MatchAsk[];
+  free: Map<string, bigint>;
+  params: MatchParams;
+}
+
+const arbRequest = fc
+  .record({
+    id: fc.bigInt({ min: 0n, max: 200n }),
+    maxFee: fc.bigInt({ min: 0n, max: 120n }),
+    ramp: fc.bigInt({ min: 0n, max: 120n }), // currentFee = maxFee - ramp (floored at 0): ramping requests
+    minCollateral: fc.oneof(fc.constant(0n), fc.bigInt({ min: 0n, max: 200n })),
+    excluded: fc.oneof(fc.constant([] as string[]), fc.subarray([...PROVERS], { maxLength: 2 })),
+  })
+  .map((r): IndexedRequest => ({ id: r.id, maxFee: r.maxFee, currentFee: r.maxFee > r.ramp ? r.maxFee - r.ramp : 0n, minCollateral: r.minCollateral, excluded: r.excluded }));
+const arbAsk = fc.record({
+  id: fc.bigInt({ min: 0n, max: 80n }),
+  prover: fc.constantFrom(...PROVERS),
+  price: fc.bigInt({ min: 0n, max: 100n }),
+  capacity: fc.bigInt({ min: 0n, max: 4n }),
+  reputation: fc.bigInt({ min: 0n, max: 3n }),
+  busy: fc.bigInt({ min: 0n, max: 2n }),
+});
+const arbFree = fc
+  .tuple(...PROVERS.map(() => fc.option(fc.bigInt({ min: 0n, max: 900n }), { nil: undefined })))
+  .map((vals) => {
+    const m = new Map<string, bigint>();
+    vals.forEach((v, i) => v !== undefined && m.set(PROVERS[i], v));
+    return m;
+  });
+const arbQuota = fc.option(
+  fc.tuple(...PROVERS.map(() => fc.option(fc.bigInt({ min: 0n, max: 3n }), { nil: undefined }))).map((vals) => {
+    const m = new Map<string, bigint>();
+    vals.forEach((v, i) => v !== undefined && m.set(PROVERS[i], v));
+    return m;
+  }),
+  { nil: undefined },
+);
+const arbParams: fc.Arbitrary<MatchParams> = fc.record({
+  collateralRatioBps: fc.constantFrom(0n, 5_000n, 15_000n),
+  priceRule: fc.constantFrom('v1' as const, 'v2' as const),
+  allocation: fc.constantFrom('v1' as const, 'lottery' as const),
+  seed: fc.constantFrom('s1', 's2', 'chain/7/abc'),
+  quota: arbQuota,
+});
+const arbBook: fc.Arbitrary<Book> = fc.record({
+  requests: fc.uniqueArray(arbRequest, { selector: (r) => r.id, maxLength: 160 }),
+  asks: fc.uniqueArray(arbAsk, { selector: (a) => a.id, maxLength: 12 }),
+  free: arbFree,
+  params: arbParams,
+});
+
+const key = (r: ClearingResult) => JSON.stringify({ m: r.matches, p: r.clearingPrice }, (_k, v) => (typeof v === 'bigint' ? v.toString() : v));
+
+/** The fee index order: max fee descending, then id ascending. */
+function indexOrder(rs: readonly IndexedRequest[]): IndexedRequest[] {
+  return rs.slice().sort((a, b) => (a.maxFee !== b.maxFee ? (a.maxFee > b.maxFee ? -1 : 1) : a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+function safety(b: Book, res: ClearingResult): string | null {
+  const req = new Map(b.requests.map((r) => [r.id, r]));
+  const ask = new Map(b.asks.map((a) => [a.id, a]));
+  const perAsk = new Map<bigint, bigint>();
+  const perProverLock = new Map<string, bigint>();
+  const perProverCount = new Map<string, bigint>();
+  for (const m of res.matches) {
+    const r = req.get(m.requestId)!;
+    const a = ask.get(m.askId)!;
+    if (m.price !== res.clearingPrice) return 'price not uniform';
+    if (m.price > r.currentFee) return 'pays above its fee';
+    if (m.price < a.price) return 'paid below its ask';
+    if ((r.excluded ?? []).includes(a.prover)) return `excluded prover ${a.prover} got request ${r.id}`;
+    if (m.collateral !== collateralFor(r.minCollateral, m.price, b.params.collateralRatioBps)) return 'bad lock';
+    perAsk.set(a.id, (perAsk.get(a.id) ?? 0n) + 1n);
+    perProverLock.set(a.prover, (perProverLock.get(a.prover) ?? 0n) + m.collateral);
+    perProverCount.set(a.prover, (perProverCount.get(a.prover) ?? 0n) + 1n);
+  }
+  for (const [id, n] of perAsk) if (n > ask.get(id)!.capacity) return `ask ${id} over capacity`;
+  for (const [p, l] of perProverLock) if (l > (b.free.get(p) ?? 0n)) return `prover ${p} over collateral`;
+  for (const [p, n] of perProverCount) {
+    const q = b.params.quota?.get(p);
+    if (q !== undefined && n > q) return `prover ${p} over its quota ${q}`;
+  }
+  return null;
+}
+
+test('clearing from the fee index gives the same assignments and price as a full scan (random books, ramps, all rule options)', (t) => {
+  let early = 0;
+  fc.assert(
+    fc.property(arbBook, (b) => {
+      const full = clearCircuit(b.requests, b.asks, b.free, b.params);
+      const ordered = indexOrder(b.requests);
+      const idx = clearFromIndex(ordered[Symbol.iterator](), b.asks, b.free, b.params);
+      if (key(idx.result) !== key(full)) throw new Error(`index ${key(idx.result)} != full ${key(full)}`);
+      if (idx.read < ordered.length) early++;
+    }),
+    { numRuns: 1500 },
+  );
+  t.true(early > 100, `the index should often stop before the end of the book (stopped early ${early} times)`);
+});
+
+test('the index never reads past the first request whose max fee is below the cheapest ask', (t) => {
+  const asks: MatchAsk[] = [{ id: 1n, prover: 'alice', price: 500n, capacity: 3n, reputation: 0n }];
+  const requests: IndexedRequest[] = [];
+  for (let i = 0; i < 100_000; i++) requests.push({ id: BigInt(i + 1), maxFee: 499n - BigInt(i % 400), currentFee: 10n, minCollateral: 0n });
+  let pulled = 0;
+  const source = (function* () {
+    for (const r of indexOrder(requests)) {
+      pulled++;
+      yield r;
+    }
+  })();
+  const res = clearFromIndex(source, asks, new Map([['alice', 10n ** 9n]]), { collateralRatioBps: 0n, priceRule: 'v2' });
+  t.is(res.read, 0);
+  t.is(pulled, 1);
+  t.deepEqual(res.result.matches, []);
+});
+
+test('fast and reference implementations agree with exclusion, quotas, price rule v2 and the lottery', (t) => {
+  fc.assert(
+    fc.property(arbBook, (b) => {
+      const a = clearCircuit(b.requests, b.asks, b.free, b.params);
+      const r = clearCircuitReference(b.requests, b.asks, b.free, b.params);
+      if (key(a) !== key(r)) throw new Error(`fast ${key(a)} != reference ${key(r)}`);
+    }),
+    { numRuns: 1000 },
+  );
+  t.pass();
+});
+
+test('safety with every rule option: fee cap, ask floor, uniform price, capacity, collateral, quota, exclusion', (t) => {
+  fc.assert(
+    fc.property(arbBook, (b) => {
+      const v = safety(b, clearCircuit(b.requests, b.asks, b.free, b.params));
+      if (v) throw new Error(v);
+    }),
+    { numRuns: 1000 },
+  );
+  t.pass();
+});
+
+const req = (id: bigint, fee: bigint): MatchRequest => ({ id, currentFee: fee, minCollateral: 0n });
+const ask = (id: bigint, prover: string, price: bigint, capacity = 1n, busy = 0n): MatchAsk => ({ id, prover, price, capacity, reputation: 0n, busy });
+const free = (...ps: string[]) => new Map(ps.map((p) => [p, 10n ** 12n]));
+
+test('price rule v2: one request against one ask pays the ask, not its max fee (v1 paid the fee)', (t) => {
+  // the README example: max fee 50,000 against a lone ask of 2,639
+  const v1 = clearCircuit([req(1n, 50_000n)], [ask(1n, 'alice', 2639n)], free('alice'), { collateralRatioBps: 20_000n });
+  t.is(v1.clearingPrice, 50_000n);
+  const v2 = clearCircuit([req(1n, 50_000n)], [ask(1n, 'alice', 2639n)], free('alice'), { collateralRatioBps: 20_000n, priceRule: 'v2' });
+  t.is(v2.clearingPrice, 2639n);
+  t.is(v2.matches[0].collateral, 5278n);
+});
+
+test('price rule v2: a busy unit of another prover competes; the winner\'s own busy unit does not', (t) => {
+  const p = { collateralRatioBps: 0n, priceRule: 'v2' as const };
+  // bob's only unit is busy at 3,000: it sets the price
+  let r = clearCircuit([req(1n, 50_000n)], [ask(1n, 'alice', 2639n), ask(2n, 'bob', 3000n, 0n, 1n)], free('alice', 'bob'), p);
+  t.is(r.clearingPrice, 3000n);
+  // a busy unit priced above the fee caps at the fee
+  r = clearCircuit([req(1n, 2800n)], [ask(1n, 'alice', 2639n), ask(2n, 'bob', 3000n, 0n, 1n)], free('alice', 'bob'), p);
+  t.is(r.clearingPrice, 2800n);
+  // alice's own busy unit (another ask of hers) is not a competitor: she is paid her ask
+  r = clearCircuit([req(1n, 50_000n)], [ask(1n, 'alice', 2639n), ask(2n, 'alice', 9000n, 0n, 1n)], free('alice'), p);
+  t.is(r.clearingPrice, 2639n);
+  // a free competing unit is used exactly as in v1
+  r = clearCircuit([req(1n, 50_000n)], [ask(1n, 'alice', 2639n), ask(2n, 'bob', 4000n)], free('alice', 'bob'), p);
+  t.is(r.clearingPrice, 4000n);
+});
+
+test('price rule v2 equals v1 whenever a free competing unit is left (unit supply, more asks than requests)', (t) => {
+  const arb = fc.record({
+    fees: fc.array(fc.bigInt({ min: 0n, max: 100n }), { maxLength: 8 }),
+    prices: fc.array(fc.bigInt({ min: 0n, max: 100n }), { minLength: 9, maxLength: 14 }),
+  });
+  fc.assert(
+    fc.property(arb, ({ fees, prices }) => {
+      const rs = fees.map((f, i) => req(BigInt(i), f));
+      const as = prices.map((p, i) => ask(BigInt(i), `p${i}`, p));
+      const fr = free(...as.map((a) => a.prover));
+      const a = clearCircuit(rs, as, fr, { collateralRatioBps: 0n });
+      const b = clearCircuit(rs, as, fr, { collateralRatioBps: 0n, priceRule: 'v2' });
+      if (key(a) !== key(b)) throw new Error('v2 differs from v1 with a competing unit left');
+    }),
+    { numRuns: 1000 },
+  );
+  t.pass();
+});
+
+test('price rule v2 is not truthful for a monopolist (documented): with no other unit, the winner is paid its own ask', (t) => {
+  const p = { collateralRatioBps: 0n, priceRule: 'v2' as const };
+  const honest = clearCircuit([req(1n, 100n)], [ask(1n, 'alice', 10n)], free('alice'), p);
+  const inflated = clearCircuit([req(1n, 100n)], [ask(1n, 'alice', 90n)], free('alice'), p);
+  t.is(honest.clearingPrice, 10n);
+  t.is(inflated.clearingPrice, 90n); // bounded by the fee, exactly as v1's price (100) was
+});
+
+test('exclusion: an excluded prover is never given the request; the next ask serves it', (t) => {
+  const rs: MatchRequest[] = [{ id: 1n, currentFee: 100n, minCollateral: 0n, excluded: ['alice'] }, req(2n, 100n)];
+  const r = clearCircuit(rs, [ask(1n, 'alice', 10n, 2n), ask(2n, 'bob', 20n)], free('alice', 'bob'), { collateralRatioBps: 0n });
+  t.deepEqual(r.matches.map((m) => [m.requestId, m.prover]), [[1n, 'bob'], [2n, 'alice']]);
+  const only = clearCircuit([rs[0]], [ask(1n, 'alice', 10n, 2n)], free('alice'), { collateralRatioBps: 0n });
+  t.deepEqual(only.matches, []);
+});
+
+test('quota: a capped-out prover takes no more work and stops competing for the price', (t) => {
+  const rs = [req(1n, 100n), req(2n, 100n), req(3n, 100n)];
+  const as = [ask(1n, 'alice', 10n, 3n), ask(2n, 'bob', 20n, 3n), ask(3n, 'carol', 30n, 3n)];
+  const r = clearCircuit(rs, as, free('alice', 'bob', 'carol'), { collateralRatioBps: 0n, quota: new Map([['alice', 1n], ['bob', 1n]]) });
+  t.deepEqual(r.matches.map((m) => m.prover), ['alice', 'bob', 'carol']);
+  t.is(r.clearingPrice, 30n); // carol's spare units compete; alice's and bob's capped units do not
+});
+
+test('lottery: same requests and price as v1, work dealt among the asks at or below the price, never above it', (t) => {
+  const rs = Array.from({ length: 40 }, (_, i) => req(BigInt(i + 1), 1000n));
+  // alice could serve everything; bob's unused unit at 120 sets the price; carol (130) and dave (500) are above it
+  const as = [ask(1n, 'alice', 100n, 40n), ask(2n, 'bob', 120n, 40n), ask(3n, 'carol', 130n, 40n), ask(4n, 'dave', 500n, 1n)];
+  const fr = free('alice', 'bob', 'carol', 'dave');
+  const v1 = clearCircuit(rs, as, fr, { collateralRatioBps: 0n });
+  const lot = clearCircuit(rs, as, fr, { collateralRatioBps: 0n, allocation: 'lottery', seed: 'x' });
+  t.is(lot.clearingPrice, v1.clearingPrice);
+  t.is(lot.clearingPrice, 120n);
+  t.deepEqual(lot.matches.map((m) => m.requestId), v1.matches.map((m) => m.requestId));
+  t.true(v1.matches.every((m) => m.prover === 'alice'));
+  const wins = new Map<string, number>();
+  for (const m of lot.matches) wins.set(m.prover, (wins.get(m.prover) ?? 0) + 1);
+  t.false(wins.has('dave'));
+  t.false(wins.has('carol'));
+  t.true(['alice', 'bob'].every((p) => (wins.get(p) ?? 0) >= 10), JSON.stringify([...wins]));
+  // deterministic: the same seed gives the same deal, another seed another one
+  t.is(key(clearCircuit(rs, as, fr, { collateralRatioBps: 0n, allocation: 'lottery', seed: 'x' })), key(lot));
+  t.not(key(clearCircuit(rs, as, fr, { collateralRatioBps: 0n, allocation: 'lottery', seed: 'y' })), key(lot));
+});
