@@ -140,7 +140,7 @@ test('the verification stand-in accepts only the marker proof of the assigned pr
   b = chain.runBlock([
     {
       typeUrl: MSG_SUBMIT_REQUEST,
-      value: { requester: req, circuitId: circuits[1].id, inputInline: new Uint8Array([1]), inputUri: '', inputSha256: '', expectedPublicSignals: [], minFee: '10000', maxFee: '10000', rampBlocks: 0n, provingWindow: 10n, expiryHeight: 50n, minCollateral: '0' },
+      value: { requester: req, circuitId: circuits[1].id, inputInline: new Uint8Array([1]), inputUri: '', inputSha256: '', expectedPublicSignals: Array.from({ length: circuits[1].numPublicInputs }, () => '1'), minFee: '10000', maxFee: '10000', rampBlocks: 0n, provingWindow: 10n, expiryHeight: 50n, minCollateral: '0' },
     },
   ]);
   t.true(b.results[0].ok);
