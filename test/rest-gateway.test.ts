@@ -217,7 +217,7 @@ test('Keplr-style: sign offline, broadcast through POST /cosmos/tx/v1beta1/txs, 
   t.regex(hash, /^[0-9A-F]{64}$/);
 
   let got: { status: number; body: any } | undefined;
-  const deadline = Date.now() + 60_000;
+  const deadline = Date.now() + 120_000;
   while (Date.now() < deadline) {
     got = await get(`/cosmos/tx/v1beta1/txs/${hash}`);
     if (got.status === 200) break;
