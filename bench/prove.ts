@@ -40,7 +40,7 @@ export async function run(flags: string[]): Promise<void> {
   ensureNative();
   for (const k of sizes) {
     const c = benchCircuit(stepsFor(k), (m) => console.error(`bench prove: ${m}`));
-    const n = k <= 12 ? (quick ? 4 : 8) : k <= 16 ? (quick ? 2 : 3) : 2;
+    const n = k <= 12 ? (quick ? 4 : 8) : k <= 16 ? (quick ? 2 : 3) : 1;
     const rounds = quick ? 1 : 2;
     const load0 = os.loadavg()[0]!;
     const base: ChildResult[] = [];
@@ -49,7 +49,7 @@ export async function run(flags: string[]): Promise<void> {
       base.push(await child('snarkjs-mt', c.wasmPath, c.zkeyPath, n, cores));
       nat.push(await child('native', c.wasmPath, c.zkeyPath, n, cores));
     }
-    const pool = await child('pool', c.wasmPath, c.zkeyPath, Math.max(cores, quick ? cores : 2 * cores), cores);
+    const pool = await child('pool', c.wasmPath, c.zkeyPath, quick || k >= 18 ? cores : 2 * cores, cores);
     const load1 = os.loadavg()[0]!;
 
     const per = (rs: ChildResult[]) => mean(rs.flatMap((x) => x.perProof));
