@@ -1,6 +1,6 @@
 /**
  * Serves the explorer (web/dist, built by `npm run build:web`) at `/` on the node's API port: index.html at `/` and
- * `/index.html`, the bundle, its CSS, and snarkjs.min.js (fetched by the page only to verify a proof). Only these
+ * `/index.html`, the bundle, its CSS, /explorer-config.json (where the RPC is), and snarkjs.min.js (fetched by the page only to verify a proof). Only these
  * names are served — no path from the request ever reaches the filesystem — and everything else falls through to
  * the API routes. Files are kept in memory with their gzip (re-read when rebuilt).
  */
@@ -23,8 +23,13 @@ const FILES: Record<string, { name: string; type: string; cache: string }> = {
 
 interface Loaded { body: Buffer; gzip: Buffer; etag: string; mtimeMs: number }
 
-/** A GET handler for the explorer's files; returns false for any other path. Throws if the explorer is not built. */
-export function explorerHandler(dir = EXPLORER_DIST): (req: IncomingMessage, res: ServerResponse) => boolean {
+/**
+ * A GET handler for the explorer's files; returns false for any other path. Throws if the explorer is not built.
+ * `rpc` (the node's CometBFT RPC URL as bound) is served at /explorer-config.json, so the page finds the live stream.
+ */
+export function explorerHandler(opts: { dir?: string; rpc?: string } = {}): (req: IncomingMessage, res: ServerResponse) => boolean {
+  const dir = opts.dir ?? EXPLORER_DIST;
+  const config = Buffer.from(JSON.stringify({ rpc: opts.rpc ?? null }));
   if (!existsSync(join(dir, 'index.html')) || !existsSync(join(dir, 'app.js'))) {
     throw new Error(`the explorer is not built (no ${join(dir, 'index.html')}): run \`npm run build:web\`, or start with --no-explorer`);
   }
@@ -43,6 +48,11 @@ export function explorerHandler(dir = EXPLORER_DIST): (req: IncomingMessage, res
   return (req, res) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return false;
     const path = (req.url ?? '/').split('?')[0]!;
+    if (path === '/explorer-config.json') {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(config.length), 'cache-control': 'no-cache' });
+      res.end(req.method === 'HEAD' ? undefined : config);
+      return true;
+    }
     const spec = Object.prototype.hasOwnProperty.call(FILES, path) ? FILES[path] : undefined;
     if (!spec) return false;
     let f: Loaded;

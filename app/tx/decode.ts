@@ -7,6 +7,7 @@ import crypto from 'node:crypto';
 import { TxRaw, TxBody, AuthInfo } from 'cosmjs-types/cosmos/tx/v1beta1/tx';
 import { ErrTxDecode, ErrUnknownRequest, ErrInvalidRequest, ErrUnknownExtensionOptions, AppError } from '../../src/framework/errors.js';
 import type { MsgRoute } from '../../src/framework/module.js';
+import { rejectUnknownFields } from './unknown-fields.js';
 
 export interface DecodedMsg {
   readonly typeUrl: string;
@@ -108,5 +109,7 @@ function decodeUncached(bytes: Uint8Array, hash: Buffer, hashKey: string, routes
     }
     return { typeUrl: any.typeUrl, value, route };
   });
+  // Fields nobody interprets would let a relayer change the tx hash (TxRaw) or smuggle signed-but-ignored data.
+  rejectUnknownFields(bytes, raw.bodyBytes, raw.authInfoBytes);
   return { bytes, hash, hashKey, raw, body, authInfo, msgs };
 }

@@ -37,7 +37,7 @@ export const DEFAULT_AUTH_PARAMS: AuthParams = {
   txSigLimit: 7n,
   maxTxBytes: 262_144n,
   maxTxGas: 50_000_000n,
-  minGasPriceAtto: 1_000_000_000_000_000n / 1000n, // 0.001 uproof per gas
+  minGasPriceAtto: 10n ** 15n, // 0.001 uproof per gas: 10^-3 uproof = 10^15 in units of 10^-18 uproof
   feeDenom: NATIVE_DENOM,
 };
 

@@ -5,7 +5,7 @@
  */
 import { Rest } from './api/rest.js';
 import { RpcSocket, attr, blockResultsEvents, type NewBlock, type RpcEvent, type RpcState } from './api/rpc.js';
-import { rpcFromNodeInfo, websocketUrl, type NodeSettings } from './settings.js';
+import { reachableRpc, websocketUrl, type NodeSettings } from './settings.js';
 
 export interface ClearingPoint { height: number; time: number; price: number; matches: number }
 export interface BlockMark { height: bigint; time: number; numTxs: number }
@@ -39,11 +39,18 @@ export class Chain {
   /** Finds the RPC (setting, else the node's own node_info) and opens the live stream. */
   async start(): Promise<void> {
     let rpc = this.settings.rpc;
+    if (!rpc && this.settings.api === location.origin) {
+      // Served by the node: it says where its RPC is (the bound address, which node_info may not know).
+      try {
+        const res = await fetch(`${this.settings.api}/explorer-config.json`);
+        if (res.ok) rpc = reachableRpc(this.settings.api, ((await res.json()) as { rpc?: string }).rpc) ?? '';
+      } catch { /* fall back to node_info */ }
+    }
     if (!rpc) {
       try {
         const ni = await this.rest.nodeInfo();
         this.chainId = ni.default_node_info.network;
-        rpc = rpcFromNodeInfo(this.settings.api, ni.default_node_info.other?.rpc_address) ?? '';
+        rpc = reachableRpc(this.settings.api, ni.default_node_info.other?.rpc_address) ?? '';
       } catch { /* the pages show the REST error themselves */ }
     }
     if (!rpc) { this.rpcState = 'down'; this.emit(); return; }

@@ -2,8 +2,8 @@
  * Which node the explorer reads. Two URLs: the REST gateway (Cosmos-style routes, default: the origin that served
  * this page, i.e. the node's API port) and the CometBFT RPC (live blocks over its websocket, tx search).
  * Precedence: ?api= / ?rpc= in the page URL (shareable), then localStorage (the settings form), then defaults.
- * The RPC default comes from the node itself: the explorer config the node serves next to the page, else the
- * `rpc_address` in the node's node_info, on the page's hostname.
+ * The RPC default comes from the node itself: the explorer config the node serves next to the page
+ * (/explorer-config.json), else the `rpc_address` in the node's node_info — on the page's hostname when local.
  */
 export interface NodeSettings { api: string; rpc: string; from: 'url' | 'saved' | 'default' }
 
@@ -67,15 +67,17 @@ export function websocketUrl(rpc: string): string {
   return u.toString();
 }
 
-/** The RPC URL from node_info's `other.rpc_address` (tcp://0.0.0.0:26657), reachable on the API's hostname. */
-export function rpcFromNodeInfo(api: string, rpcAddress: string | undefined): string | null {
-  const m = /^(?:tcp|http|https):\/\/(.*):(\d+)$/.exec(rpcAddress ?? '');
-  if (!m) return null;
+/**
+ * An RPC address the node reported (`tcp://0.0.0.0:26657` from node_info, or `http://127.0.0.1:26657` from the
+ * explorer config) as a URL this browser can reach: a wildcard or loopback host is replaced by the API's hostname.
+ */
+export function reachableRpc(api: string, reported: string | undefined): string | null {
+  const m = /^(?:tcp|http|https):\/\/(.*):(\d+)\/?$/.exec(reported ?? '');
+  if (!m || m[2] === '0') return null;
   const host = m[1]!;
   const apiHost = new URL(api).hostname;
-  // A wildcard or loopback bind is reached on whatever hostname reached the API.
   const local = /^(0\.0\.0\.0|\[?::1?\]?|127\.\d+\.\d+\.\d+|localhost|)$/.test(host);
   const useHost = local ? apiHost : host;
   const wrapped = useHost.includes(':') && !useHost.startsWith('[') ? `[${useHost}]` : useHost;
-  return `http://${wrapped}:${m[2]}`;
+  return `${reported!.startsWith('https:') ? 'https' : 'http'}://${wrapped}:${m[2]}`;
 }

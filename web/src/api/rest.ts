@@ -67,16 +67,6 @@ export class Rest {
   }
   account(address: string) { return this.get<{ account: BaseAccount }>(`/cosmos/auth/v1beta1/accounts/${encodeURIComponent(address)}`); }
   tx(hash: string) { return this.get<{ tx_response: TxResponse }>(`/cosmos/tx/v1beta1/txs/${encodeURIComponent(hash)}`); }
-  txsByEvents(query: string, page = 1, limit = 20, orderDesc = true) {
-    const q = new URLSearchParams();
-    q.set('query', query);
-    // Older gateways read `events` (one condition each); newer ones `query`. Send both.
-    for (const c of query.split(' AND ')) q.append('events', c);
-    q.set('page', String(page));
-    q.set('limit', String(limit));
-    if (orderDesc) q.set('order_by', 'ORDER_BY_DESC');
-    return this.get<{ tx_responses: TxResponse[]; total: string }>('/cosmos/tx/v1beta1/txs', q);
-  }
 
   // ---- verifier
   circuits(limit = 200) {

@@ -16,7 +16,7 @@ async function loadOverview(chain: Chain) {
   const [params, stats, newest, fulfilled, provers, asks, circuits] = await Promise.all([
     r.marketParams(),
     r.stats(),
-    r.requests({}, { limit: 100, reverse: true, countTotal: true }),
+    r.requests({}, { limit: 100, reverse: true }),
     r.requests({ status: 'REQUEST_STATUS_FULFILLED' }, { limit: 100, reverse: true }),
     r.provers({ limit: 1000, countTotal: true }),
     r.asks({}, { limit: 1000 }),
@@ -68,7 +68,7 @@ export function Overview() {
               <div class="stats">
                 <Stat id="height" label="Height" value={<span data-live-height>{int(h)}</span>} hint={chain.chainId} />
                 <Stat id="block-time" label="Block time" value={seconds(bt)} hint="mean of the recent blocks" />
-                <Stat id="requests-per-min" label="Requests / min" value={perMin === null ? '—' : perMin.toFixed(1)} hint={`${int(d.newest.pagination.total)} requests in all`} />
+                <Stat id="requests-per-min" label="Requests / min" value={perMin === null ? '—' : perMin.toFixed(1)} hint={d.newest.requests.length ? `newest is #${int(d.newest.requests[0]!.id)}` : 'no requests yet'} />
                 <Stat id="fill-rate" label="Fill rate" value={pct(fillRate)} hint={`fills ÷ (fills + expiries), last ${int(win)} blocks`} />
                 <Stat id="time-to-proof" label="Median time to proof" value={medBlocks === null ? '—' : `${medBlocks} blocks`} hint={medBlocks !== null && bt ? `≈ ${seconds(medBlocks * bt)}, submission → proof, last ${ttp.length} fills` : 'no fulfilled requests yet'} />
                 <Stat id="bonded" label="Bonded collateral" value={amount(bonded, col)} hint={`${int(d.provers.pagination.total)} provers${jailed ? `, ${jailed} jailed` : ''}`} />
