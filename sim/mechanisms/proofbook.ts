@@ -86,7 +86,7 @@ export class MarkerVerifier implements VerifierKeeper {
     const r = m === undefined || this.market === undefined ? undefined : this.market.request(ctx, m.requestId);
     const assignedOk = r?.status === RequestStatus.REQUEST_STATUS_ASSIGNED && r.assignment?.prover === m?.prover;
     // the permissionless fallback: any (non-excluded, checked by the keeper) prover's marker for that request
-    const fallbackOk = r?.status === RequestStatus.REQUEST_STATUS_FALLBACK || r?.status === RequestStatus.REQUEST_STATUS_OPEN;
+    const fallbackOk = r?.status === RequestStatus.REQUEST_STATUS_FALLBACK;
     const ok = m !== undefined && r !== undefined && r.circuitId === circuitId && (assignedOk || fallbackOk);
     if (ok) this.accepted++;
     else this.rejected++;
