@@ -13,6 +13,7 @@ import path from 'node:path';
 import { Ctx, CliError, EXIT } from './common.js';
 import type { ProofbookClient, ProofbookReader, Request, Amount } from '../src/client/proofbook.js';
 import { RequestStatus } from '../src/gen/proofbook/market/v1/market.js';
+import { describeHistoryEntry } from '../src/client/describe.js';
 
 export const REQUEST_EXIT = { FULFILLED: 0, FAILED: 1, ENDED: 5, TIMEOUT: 6 } as const;
 
@@ -81,9 +82,12 @@ export function describeRequest(r: Request, currentFee?: bigint): string {
   ];
   if (r.assignment) lines.push(`  assignment:  ${r.assignment.prover} at price ${r.assignment.price}, collateral ${r.assignment.collateral}, deadline height ${r.assignment.deadlineHeight}`);
   if (r.status === RequestStatus.REQUEST_STATUS_FULFILLED) lines.push(`  fulfilled:   height ${r.fulfilledHeight}, paid ${r.paidPrice}, public signals [${r.publicSignals.join(', ')}]`);
+  if (r.excludedProvers.length > 0) lines.push(`  excluded:    ${r.excludedProvers.join(', ')} (released, missed or declined it)`);
+  if (r.bounty && r.bounty !== '0') lines.push(`  bounty:      ${r.bounty} (slashed collateral, paid to whoever proves it)`);
+  if (r.status === RequestStatus.REQUEST_STATUS_FALLBACK) lines.push(`  fallback:    since height ${r.fallbackHeight}: any bonded prover may fulfil it`);
   if (r.history.length > 0) {
     lines.push('  history:');
-    for (const h of r.history) lines.push(`    height ${String(h.height).padStart(8)}  ${h.event}${h.prover ? ` ${h.prover}` : ''}${h.amount ? ` ${h.amount}` : ''}`);
+    for (const h of r.history) lines.push(`    ${describeHistoryEntry(h)}`);
   }
   return lines.join('\n');
 }
@@ -132,6 +136,8 @@ async function prove(f: ProveFlags, cmd: Command): Promise<void> {
       result = await client.waitForProof(requestId, {
         timeoutMs: Math.round(timeoutS * 1000),
         expectedPublicSignals,
+        // releases, declines, misses with the slash and your compensation, reassignments, fallback fulfilment
+        onEvent: ({ entry, text }) => { if (entry.event !== 'submitted' && entry.event !== 'assigned' && entry.event !== 'fulfilled') log(`  ${text}`); },
         onProgress: ({ status, request, height: h }) => {
           if (status === 'OPEN') log(`queued: waiting in the book for the next auction (height ${h})`);
           else if (status === 'ASSIGNED' && request.assignment) {

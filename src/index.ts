@@ -5,7 +5,7 @@
 export {
   ProofbookClient, ProofbookQueryClient, ProofbookReader,
   ProofbookTxError, ProofbookNotFoundError, ProofbookQueryError, ProofbookTimeoutError, ProofbookRequestEndedError, ProofbookAbortedError, ProofbookSignalsMismatchError,
-  RequestStatus, statusName, toCoin, DEFAULT_GAS_PRICE, DEFAULT_DENOM,
+  RequestStatus, statusName, describeHistoryEntry, toCoin, DEFAULT_GAS_PRICE, DEFAULT_DENOM,
 } from './client/proofbook.js';
 export type {
   Amount, ProofbookClientOptions, SubmitRequestInput, TxResult, WaitForProofOptions, ProofResult, Params,

@@ -2,7 +2,7 @@
  * The prover market end to end on a real 4-validator CometBFT v0.38 localnet (one proofbook app process per
  * validator), driven by unmodified @cosmjs/stargate with different txs sent through different nodes:
  * two provers bond and ask; a request is assigned to the cheaper one, who does not prove; at the deadline its
- * collateral is slashed (half to the requester, half burned) and the request re-auctions to the second prover,
+ * collateral is slashed (half to the requester, a quarter held as bounty, a quarter burned) and the request re-auctions to the second prover,
  * whose snarkjs proof is verified by every validator; payouts are exact; every node's header app hash agrees
  * at every height.
  *
@@ -193,7 +193,7 @@ test('market on a 4-validator localnet: assign, miss -> slash + jail + re-assign
   t.is(assigned.assignment!.collateral, (2n * PRICE2).toString());
   t.is(assigned.assignment!.assignedHeight, BigInt(sub.height));
   const deadline = assigned.assignment!.deadlineHeight;
-  t.is(deadline, BigInt(sub.height) + WINDOW);
+  t.is(deadline, BigInt(sub.height) + 3n + WINDOW); // accept phase (accept_blocks = 3), then the window
   t.is(assigned.assignmentsCount, 1);
   t.deepEqual(Buffer.from(assigned.inputInline), exampleInput);
   await synced(asg.height);
@@ -229,12 +229,15 @@ test('market on a 4-validator localnet: assign, miss -> slash + jail + re-assign
   t.is(slashEvent.prover, p1.address);
   const slashed = 2n * PRICE2; // the whole collateral
   const compensated = slashed / 2n; // slash_to_requester_bps = 5000
-  const burned = slashed - compensated;
+  const bounty = slashed / 4n; // fallback_bounty_bps = 2500, held for whoever proves the request
+  const burned = slashed - compensated - bounty;
   t.deepEqual(await prover(2, p1.address), { bonded: BOND - slashed, locked: 0n, jailed: true });
   t.deepEqual(await prover(2, p2.address), { bonded: BOND, locked: 2n * PRICE2, jailed: false });
-  t.is(await supply(3), supplyBefore - burned, 'the burned half left the supply');
+  t.is(await supply(3), supplyBefore - burned, 'the burned quarter left the supply');
+  t.is(reassigned.bounty, bounty.toString());
+  t.deepEqual(reassigned.excludedProvers, [p1.address]);
   t.is(await balance(0, rq.address), r0 - TX_FEE - MAX_FEE + compensated, 'the requester got half of the slash');
-  t.is(await balance(0, escrow), MAX_FEE, 'escrow is never slashed');
+  t.is(await balance(0, escrow), MAX_FEE + bounty, 'escrow is never slashed (it also holds the bounty)');
   t.log(`devnet1 slashed ${slashed} at height ${deadline + 1n} (${compensated} to the requester, ${burned} burned); re-assigned to devnet2`);
 
   // ---- 4. devnet2 submits its proof through node 0
@@ -253,7 +256,7 @@ test('market on a 4-validator localnet: assign, miss -> slash + jail + re-assign
   const protocolFee = (PRICE2 * 100n) / 10_000n; // protocol_fee_bps = 100
   // Balances on a node other than the one that took the proof.
   await synced(Math.max(pr.height, ful.height));
-  t.is(await balance(3, p2.address), b2start - TX_FEE + PRICE2 - protocolFee, 'prover: +price - protocol fee - its tx fee');
+  t.is(await balance(3, p2.address), b2start - TX_FEE + PRICE2 - protocolFee + bounty, 'prover: +price - protocol fee + bounty - its tx fee');
   t.is(await balance(3, rq.address), r0 - TX_FEE - MAX_FEE + compensated + (MAX_FEE - PRICE2), 'requester: refunded escrow - price');
   t.is(await balance(3, p1.address), b1start, 'devnet1 sent no tx after the request; its loss is bonded collateral');
   t.is(await balance(3, treasury), t0 + protocolFee);

@@ -121,7 +121,7 @@ test('requester CLI: prove --wait (0, files), status, list, book, quote, expiry 
 
     // No capacity left: expiry -> exit 5; a short timeout -> exit 6; cancel an open request.
     await prover.cancelAsk(askId);
-    const exp = await cli([...g, 'request', 'prove', '--from', 'devnet0', '--circuit', 'hashchain', '--input', input, '--max-fee', '40000', '--window', '5', '--lifetime', '3', '--wait']);
+    const exp = await cli([...g, 'request', 'prove', '--from', 'devnet0', '--circuit', 'hashchain', '--input', input, '--max-fee', '40000', '--window', '5', '--lifetime', '20', '--wait']); // 2 s at 100 ms blocks, no ask: never assigned
     t.is(exp.code, 5, exp.err + exp.out);
     t.regex(exp.err, /expired without a proof/);
     const to = await cli([...g, 'request', 'prove', '--from', 'devnet0', '--circuit', 'hashchain', '--input', input, '--max-fee', '40000', '--window', '5', '--lifetime', '500', '--wait', '--timeout', '1']);

@@ -76,10 +76,11 @@ test('command backend: stand-in rapidsnark proofs verify, and the chain accepts 
     }
     t.regex(await w.metrics.registry.metrics(), /proofbook_worker_proving_seconds_count\{[^}]*backend="command"[^}]*\} 2/);
 
-    // A request whose window (2 blocks) is shorter than one measured proof: released at once (10 % of the collateral,
-    // never a miss), and the ask withdrawn while it is open; cancelling it brings the ask back.
+    // A request whose window (2 blocks) is shorter than one measured proof: declined in its accept phase (free; or
+    // released at 10 % of the collateral if the accept phase has passed — never a miss), and the ask withdrawn while
+    // it is open; cancelling it brings the ask back.
     const [short] = await submitRequests(rq, 1, { maxFee: 1000n, window: 2n, lifetime: 2000n, seed: 4 });
-    const [rel] = await waitAll(rq, [short!], (r) => r.history.some((e) => e.event === 'released' && e.prover === w!.address), 60_000);
+    const [rel] = await waitAll(rq, [short!], (r) => r.history.some((e) => (e.event === 'declined' || e.event === 'released') && e.prover === w!.address), 60_000);
     t.false(rel!.history.some((e) => e.event === 'slashed'));
     const liveAsks = async () => { const h = await rq!.height(); return (await rq!.asks({ prover: w!.address })).asks.filter((a) => a.expiryHeight > h); };
     for (let i = 0; ; i++) {

@@ -25,6 +25,8 @@ import type { PageRequest } from '../gen/proofbook/base/v1/base.js';
 import { decodeProof, encodeProof, proofFromSnarkjs, proofToSnarkjs, type Groth16Proof } from '../zk/groth16.js';
 
 export { RequestStatus } from '../gen/proofbook/market/v1/market.js';
+export { describeHistoryEntry } from './describe.js';
+import { describeHistoryEntry } from './describe.js';
 export type { Request, Ask, Reputation, PriceLevel, CircuitStats } from '../gen/proofbook/market/v1/market.js';
 export type { Prover, UnbondingEntry } from '../gen/proofbook/bond/v1/bond.js';
 export type { Circuit } from '../gen/proofbook/verifier/v1/verifier.js';
@@ -94,6 +96,7 @@ export function statusName(s: market.RequestStatus): string {
   return market.requestStatusToJSON(s).replace(/^REQUEST_STATUS_/, '');
 }
 
+
 // ------------------------------------------------------------------------------------------ amounts
 
 export type Amount = bigint | Coin;
@@ -123,6 +126,12 @@ export interface WaitForProofOptions {
   signal?: AbortSignal;
   /** Called with each new status seen (OPEN, ASSIGNED, …) and the request. */
   onProgress?: (p: { status: string; request: market.Request; height: bigint }) => void;
+  /**
+   * Called once per entry of the request's on-chain history, in order (including those before the wait began):
+   * assignments, declines, releases and misses with the slash and the compensation the requester received,
+   * reassignments, the fallback and who fulfilled it. `text` is a one-line description (describeHistoryEntry).
+   */
+  onEvent?: (e: { entry: market.StatusChange; text: string; request: market.Request }) => void;
   /** Polling interval, used besides (or instead of, if the websocket fails) NewBlock events. Default 1000 ms. */
   pollIntervalMs?: number;
   /**
@@ -257,6 +266,7 @@ export class ProofbookReader {
     return new Promise<ProofResult>((resolve, reject) => {
       let done = false;
       let lastStatus: market.RequestStatus | undefined;
+      let seenHistory = 0;
       let checking = false;
       let again = false;
       let ws: { disconnect(): void } | undefined;
@@ -289,6 +299,10 @@ export class ProofbookReader {
             }
             if (done) return;
             const rq = r.request;
+            for (; seenHistory < rq.history.length; seenHistory++) {
+              const entry = rq.history[seenHistory]!;
+              try { opts.onEvent?.({ entry, text: describeHistoryEntry(entry), request: rq }); } catch { /* the callback's problem */ }
+            }
             if (rq.status !== lastStatus) {
               lastStatus = rq.status;
               const last = rq.history[rq.history.length - 1];

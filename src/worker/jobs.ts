@@ -12,12 +12,14 @@ export type JobState =
   | 'proved'
   | 'fulfilled'
   | 'released'
+  /** Handed back for free in its accept phase (preflight failed, or no time for it). */
+  | 'declined'
   /** Deadline passed or the assignment disappeared without our proof (slashed). */
   | 'lost'
   /** Could not be proved (bad input, prover failure) and was released. */
   | 'failed';
 
-export const TERMINAL: ReadonlySet<JobState> = new Set(['fulfilled', 'released', 'lost', 'failed']);
+export const TERMINAL: ReadonlySet<JobState> = new Set(['fulfilled', 'released', 'declined', 'lost', 'failed']);
 
 export interface Job {
   requestId: string;
@@ -25,6 +27,8 @@ export interface Job {
   state: JobState;
   assignedHeight: string;
   deadlineHeight: string;
+  /** Last height of the accept phase: until then the assignment can be declined for free. */
+  acceptUntilHeight?: string;
   price: string;
   collateral: string;
   /** snarkjs proof.json and public signals once proved. */

@@ -27,6 +27,10 @@ import { askPrice, type WorkerConfig } from './config.js';
 import { applyStoredAuto, measure, measureAuto } from './calibrate.js';
 import { JobStore, TERMINAL, type Calibration, type Job, type JobState } from './jobs.js';
 import { WorkerMetrics } from './metrics.js';
+import { publicSignalsFromInput } from '../zk/witness.js';
+
+/** The preflight found the request cannot be proved as stated: decline it (free in the accept phase), not a fault of ours. */
+class PreflightError extends Error {}
 
 export interface WorkerOptions {
   home: string;
@@ -286,7 +290,7 @@ export class ProverWorker extends EventEmitter {
       if (prev && !TERMINAL.has(prev.state) && prev.assignedHeight === a.assignedHeight.toString()) continue;
       const job: Job = {
         requestId: id, circuitId: r.circuitId, state: 'assigned', assignedHeight: a.assignedHeight.toString(),
-        deadlineHeight: a.deadlineHeight.toString(), price: a.price, collateral: a.collateral, attempts: 0, updatedAt: Date.now(),
+        deadlineHeight: a.deadlineHeight.toString(), acceptUntilHeight: a.acceptUntilHeight.toString(), price: a.price, collateral: a.collateral, attempts: 0, updatedAt: Date.now(),
       };
       this.log.info({ requestId: id, circuitId: r.circuitId, price: a.price, deadline: job.deadlineHeight, height: this.height.toString() }, 'assigned');
       await this.save(job);
@@ -307,6 +311,8 @@ export class ProverWorker extends EventEmitter {
       await this.finish(j, 'fulfilled');
     } else if (mine.some((h) => h.event === 'released')) {
       await this.save({ ...j, state: 'released', updatedAt: Date.now() });
+    } else if (mine.some((h) => h.event === 'declined')) {
+      await this.save({ ...j, state: 'declined', updatedAt: Date.now() });
     } else {
       this.metrics.slashes.inc({ kind: 'missed' });
       this.log.error({ requestId: j.requestId, deadline: j.deadlineHeight, status: r.status }, 'assignment lost (deadline missed: collateral slashed)');
@@ -370,7 +376,8 @@ export class ProverWorker extends EventEmitter {
         const need = this.blocksFor(wave * this.latencyMs(j.circuitId)) + this.cfg.safetyBlocks;
         if (this.height + need > BigInt(j.deadlineHeight)) {
           this.pause(j);
-          this.startTask(j.requestId, () => this.release(j, `cannot finish by height ${j.deadlineHeight}: ${need} blocks needed at height ${this.height}`));
+          const why = `cannot finish by height ${j.deadlineHeight}: ${need} blocks needed at height ${this.height}`;
+          this.startTask(j.requestId, () => (this.inAcceptPhase(j) ? this.decline(j, why) : this.release(j, why)));
           continue;
         }
         ahead++;
@@ -433,6 +440,52 @@ export class ProverWorker extends EventEmitter {
     return v as Record<string, unknown>;
   }
 
+  /**
+   * The accept-phase preflight: fetch the input and run the circuit's witness generator on it; the public signals it
+   * gives must equal the ones the request committed to. Any failure is a PreflightError (the request is unprovable
+   * or mis-stated, not our fault). Returns the input for proving.
+   */
+  private async preflight(r: Request, wasmPath: string): Promise<Record<string, unknown>> {
+    let input: Record<string, unknown>;
+    try {
+      input = await this.input(r);
+    } catch (e) {
+      throw new PreflightError(`input unusable: ${(e as Error).message}`);
+    }
+    const { circuit } = await this.circuit(r.circuitId);
+    let got: bigint[];
+    try {
+      got = await publicSignalsFromInput(wasmPath, input, circuit.numPublicInputs);
+    } catch (e) {
+      throw new PreflightError((e as Error).message);
+    }
+    const want = r.expectedPublicSignals;
+    if (want.length !== got.length || want.some((s, i) => BigInt(s) !== got[i])) {
+      throw new PreflightError(`the input's public signals [${got.join(',')}] are not the committed [${want.join(',')}]`);
+    }
+    return input;
+  }
+
+  /** Whether a decline sent now can still land in the accept phase (one block of margin). */
+  private inAcceptPhase(j: Job): boolean {
+    return j.acceptUntilHeight !== undefined && this.height + 1n <= BigInt(j.acceptUntilHeight);
+  }
+
+  /** Hands the assignment back in its accept phase: no slash, paid the decline fee, no breaker trip. */
+  private async decline(j: Job, why: string): Promise<void> {
+    const cur = this.jobsCache.find((x) => x.requestId === j.requestId);
+    if (!cur) return;
+    await this.save({ ...cur, state: 'assigned', note: `declining: ${why}`, updatedAt: Date.now() });
+    try {
+      const r = await this.tx('decline', () => this.client.decline(BigInt(j.requestId), why.slice(0, 250)), BigInt(cur.acceptUntilHeight ?? cur.deadlineHeight));
+      this.log.warn({ requestId: j.requestId, feePaid: r.feePaid.toString(), why }, 'declined assignment in its accept phase');
+      await this.save({ ...cur, state: 'declined', note: why, updatedAt: Date.now() });
+    } catch (e) {
+      this.log.error({ requestId: j.requestId, err: (e as Error).message }, 'decline failed');
+      await this.settle(cur);
+    }
+  }
+
   /** Checks a proof with the chain's own verifier (and the request's expected signals) before it is submitted. */
   private check(vk: PreparedVk, out: ProveOutput, expected: readonly string[]): void {
     const signals = publicSignalsFromSnarkjs(out.publicSignals);
@@ -449,14 +502,24 @@ export class ProverWorker extends EventEmitter {
     let request: Request;
     try {
       request = (await this.retry('request', () => this.client.request(BigInt(j.requestId)))).request;
+      // the preflight needs only the witness generator: run it before fetching the (larger) proving key
+      const { circuit } = await this.circuit(j.circuitId);
+      if (!circuit.wasm?.sha256) throw new ProveError(`circuit ${j.circuitId} has no registered wasm artifact`);
+      const input = await this.preflight(request, await this.artifacts.get(circuit.wasm));
       const { wasmPath, zkeyPath, vk } = await this.artifactPaths(j.circuitId);
-      const input = await this.input(request);
       out = await this.backend.prove({ circuitId: j.circuitId, wasmPath, zkeyPath, input });
       this.check(vk, out, request.expectedPublicSignals);
     } catch (e) {
       if (this.stopped) return;
       const cur = this.jobsCache.find((x) => x.requestId === j.requestId);
       if (!cur || cur.state !== 'proving') return; // released meanwhile
+      if (e instanceof PreflightError) {
+        // The request cannot be proved as stated (its fault, not ours): decline for free while we may, no breaker trip.
+        this.log.warn({ requestId: j.requestId, err: e.message }, 'preflight failed');
+        if (this.inAcceptPhase(cur)) await this.decline(cur, e.message);
+        else await this.release(cur, `preflight failed after the accept phase: ${e.message}`, 'failed');
+        return;
+      }
       this.log.error({ requestId: j.requestId, err: (e as Error).message }, 'proving failed; releasing the assignment');
       this.trip(`proving failure: ${(e as Error).message}`);
       await this.release(cur, `proving failed: ${(e as Error).message}`, 'failed');
@@ -699,7 +762,7 @@ export class ProverWorker extends EventEmitter {
   // ------------------------------------------------------------------ status
 
   status(): WorkerStatus {
-    const totals = { assigned: 0, proving: 0, proved: 0, fulfilled: 0, released: 0, lost: 0, failed: 0 } as Record<JobState, number>;
+    const totals = { assigned: 0, proving: 0, proved: 0, fulfilled: 0, released: 0, declined: 0, lost: 0, failed: 0 } as Record<JobState, number>;
     for (const j of this.jobsCache) totals[j.state]++;
     return {
       address: this.address,
