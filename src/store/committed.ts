@@ -144,10 +144,15 @@ export class CommittedStore implements KVReader {
    * disk. A store written before 'h' records existed is converted once (its values read and hashed).
    */
   private async load(dir: string): Promise<void> {
+    const loaded: Leaf[] = [];
     await this.scan(LEAF_HASH, (k, v) => {
       const key = k.toString('latin1', 1);
-      this.addLeaf(new Leaf(key, sha256Key(key), null, v.toString('latin1')));
+      const leaf = new Leaf(key, sha256Key(key), null, v.toString('latin1'));
+      this.leaves.set(key, leaf);
+      this.sorted.set(key, leaf); // ascending key order: appends
+      loaded.push(leaf);
     });
+    this.tree.build(loaded); // one bulk build instead of an upsert per leaf
     if (this.leaves.size === 0) {
       const batch = this.db.batch();
       await this.scan(STATE, (k, v) => {

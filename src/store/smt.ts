@@ -140,6 +140,34 @@ export class SparseMerkleTree {
     else parent.right = repl;
   }
 
+  /**
+   * Replaces the tree's contents with `leaves` (distinct paths) in O(n log n): sorted by path, then split at each
+   * depth by the path bit, which yields exactly the shape repeated `upsert`s give (the shape depends only on the
+   * key set). Used by CommittedStore.open: much faster than one upsert per leaf from the root.
+   */
+  build(leaves: Leaf[]): void {
+    const xs = leaves.slice().sort((a, b) => comparePaths(a.path, b.path));
+    for (let i = 1; i < xs.length; i++) if (xs[i - 1]!.path === xs[i]!.path) throw new Error('duplicate leaf path');
+    const rec = (lo: number, hi: number, depth: number): Node | null => {
+      if (hi === lo) return null;
+      if (hi - lo === 1) return xs[lo]!;
+      // first index in [lo, hi) whose bit at `depth` is 1 (bits are sorted within the range: same prefix above)
+      let a = lo;
+      let b = hi;
+      while (a < b) {
+        const m = (a + b) >> 1;
+        if (bitAt(xs[m]!.path, depth) === 0) a = m + 1;
+        else b = m;
+      }
+      const inner = new Inner();
+      inner.left = rec(lo, a, depth + 1);
+      inner.right = rec(a, hi, depth + 1);
+      return inner;
+    };
+    this.top = rec(0, xs.length, 0);
+    this.count = xs.length;
+  }
+
   /** Marks the path to an existing leaf dirty after its `hash` was changed in place. */
   touch(path: Hash): void {
     let node = this.top;
