@@ -69,8 +69,14 @@ export interface VerifierKeeperOptions {
   verdictCacheSize?: number;
   /** Most prepared verifying keys kept (least recently used evicted). Default 256. */
   preparedCacheSize?: number;
-  /** Largest batch handed to verifyBatch in one pairing check (a bad proof makes its chunk fall back to singles). Default 64. */
+  /** Largest batch handed to verifyBatch in one pairing check (a bad proof in a chunk is found by bisection). Default 64. */
   batchChunk?: number;
+}
+
+/** The verifier's params in `ctx`'s state (the defaults when none are stored); the app reads the proof caps here. */
+export function verifierParams(ctx: Context): Params {
+  const v = ctx.store(VERIFIER_STORE_PREFIX).get(PARAMS_KEY);
+  return v === undefined ? DEFAULT_PARAMS : Params.decode(v);
 }
 
 /** Fields of a registration checked without state (MsgRegisterCircuit.validateBasic and genesis). */
@@ -140,8 +146,7 @@ export class VerifierKeeperImpl implements VerifierKeeper {
   // ---- params & registry -----------------------------------------------------------------------------------------
 
   params(ctx: Context): Params {
-    const v = ctx.store(VERIFIER_STORE_PREFIX).get(PARAMS_KEY);
-    return v === undefined ? DEFAULT_PARAMS : Params.decode(v);
+    return verifierParams(ctx);
   }
 
   setParams(ctx: Context, p: Params): void {
@@ -176,10 +181,11 @@ export class VerifierKeeperImpl implements VerifierKeeper {
     if (BigInt(f.verifyingKey.length) > params.maxVerifyingKeyBytes) {
       throw ErrVerifyingKeyTooLarge(`verifying_key has ${f.verifyingKey.length} bytes, params.max_verifying_key_bytes is ${params.maxVerifyingKeyBytes}`);
     }
-    const id = computeCircuitId(f.proofSystem, f.verifyingKey);
-    if (ctx.store(VERIFIER_STORE_PREFIX).has(circuitKey(id))) throw ErrCircuitExists(`circuit ${id} (same proof system and verifying key) is already registered`);
+    const id = computeCircuitId(f.proofSystem, f.verifyingKey, { wasmSha256: f.wasm!.sha256, provingKeySha256: f.provingKey!.sha256, owner: creator });
+    if (ctx.store(VERIFIER_STORE_PREFIX).has(circuitKey(id))) throw ErrCircuitExists(`circuit ${id} (same proof system, verifying key, artifacts and owner) is already registered`);
     ctx.gas.consume(params.verifyGasBase, 'PrepareVerifyingKey');
     // A cached prepared key for this id came from these very bytes (ids hash the key): skip the pairing work again.
+    // (Several ids may share one key — other owners or artifacts — and each is prepared once.)
     const prepared = this.preparedVks.get(id) ?? prepareChecked(vk);
     const deposit = protoCoins(params.registrationDeposit, 'params.registration_deposit');
     if (deposit.length > 0) this.bank.sendToModule(ctx, creator, VERIFIER_MODULE_ACCOUNT, deposit);
