@@ -34,7 +34,7 @@ import { bytesToKey, compareKeys, type KV, type KVReader } from '../src/store/kv
 import { Context, type BlockInfo } from '../src/framework/context.js';
 import { createModules, type ModuleSet } from './modules.js';
 import { runTx, type PipelineDeps, type TxOutcome } from './tx/pipeline.js';
-import { decodeTx, forgetDecoded, txHashKey } from './tx/decode.js';
+import { decodeTx, forgetDecoded, txHashKey, type DecodedTx } from './tx/decode.js';
 import { SignatureCache } from './tx/ante.js';
 import { SignaturePrefetcher } from './tx/prefetch.js';
 import { sharedVerifyPool } from '../src/crypto/verify-pool.js';
@@ -42,6 +42,11 @@ import { defaultVerifier, type Secp256k1Verify } from '../src/crypto/secp256k1.j
 import { AppError, ErrInvalidRequest, ErrUnknownRequest, ErrNotFound, toAppError, GRPC } from '../src/framework/errors.js';
 import { APP_VERSION } from './version.js';
 import { initVerifierBackend } from '../modules/verifier/index.js';
+import { proofCaps } from '../modules/verifier/keys.js';
+import { verifierParams } from '../modules/verifier/keeper.js';
+import { BlockProofBudget, txProofWork, type ProofLimits } from './tx/proof-work.js';
+import { runAnte } from './tx/ante.js';
+import { GasKV, GasMeter } from '../src/framework/gas.js';
 
 export interface AppOptions {
   home: string;
@@ -97,6 +102,7 @@ export class ProofbookApp implements AbciApplication {
       sigCache: new SignatureCache(),
       routes: this.modules.routes,
       moduleOf: this.modules.moduleOf,
+      proofLimits: (ctx) => this.proofLimits(ctx),
     };
     const parallel = opts.parallelVerify ?? true;
     this.prefetcher = new SignaturePrefetcher({
@@ -127,6 +133,27 @@ export class ProofbookApp implements AbciApplication {
 
   private blockInfo(height: bigint, timeSeconds = this.lastBlockTime): BlockInfo {
     return { chainId: this.chainId, height, timeSeconds };
+  }
+
+  /** The proof-work caps and verification gas prices in `ctx`'s state (verifier params; see app/tx/proof-work.ts). */
+  private proofLimits(ctx: Context): ProofLimits {
+    const p = verifierParams(ctx);
+    const caps = proofCaps(p);
+    return { perTx: caps.perTx, perBlock: caps.perBlock, gasPerBlock: caps.gasPerBlock, gasBase: p.verifyGasBase, gasPerInput: p.verifyGasPerInput };
+  }
+
+  /** A fresh budget for one block's proof work, under the committed params. */
+  private blockProofBudget(height: bigint): BlockProofBudget {
+    return new BlockProofBudget(this.proofLimits(new Context(new CacheKV(this.store), this.blockInfo(height), 'query')));
+  }
+
+  /** The proof work of a tx, or none when it does not decode (it then carries no work that could run). */
+  private proofWorkOf(tx: Uint8Array) {
+    try {
+      return txProofWork(decodeTx(tx, this.modules.routes));
+    } catch {
+      return { proofs: 0n, signals: 0n };
+    }
   }
 
   // ---------------------------------------------------------------- info / genesis
@@ -205,11 +232,16 @@ export class ProofbookApp implements AbciApplication {
     // Fast path: CometBFT reaps the mempool in the order CheckTx applied the txs to checkState. If the candidates are
     // a prefix of that sequence, each one already passed on top of the committed state plus its predecessors, so
     // re-running them would only repeat that verdict. Take the longest prefix that fits in max_tx_bytes.
+    // The proof-work caps (app/tx/proof-work.ts) end the prefix too: a proposal over them would be rejected.
+    const budget = this.blockProofBudget(req.height);
     if (req.txs.length <= this.checkSeq.length && req.txs.every((tx, i) => txHashKey(tx) === this.checkSeq[i])) {
       const txs: Uint8Array[] = [];
       let total = 0n;
       for (const tx of req.txs) {
         if (total + BigInt(tx.length) > req.maxTxBytes) break;
+        const work = this.proofWorkOf(tx);
+        if (!budget.fits(work)) break;
+        budget.add(work);
         txs.push(tx);
         total += BigInt(tx.length);
       }
@@ -223,8 +255,11 @@ export class ProofbookApp implements AbciApplication {
     for (const tx of req.txs) {
       const size = BigInt(tx.length);
       if (bytes + size > req.maxTxBytes) continue;
+      const work = this.proofWorkOf(tx);
+      if (!budget.fits(work)) continue;
       const out = runTx(scratch, block, 'recheck', tx, this.deps);
       if (out.code !== 0) continue;
+      budget.add(work);
       txs.push(tx);
       bytes += size;
     }
@@ -236,13 +271,22 @@ export class ProofbookApp implements AbciApplication {
     // A proposal is acceptable when every tx at least decodes into known messages; txs that fail later are
     // recorded with a non-zero code like any other failing tx. Rejecting on execution results would let a
     // proposer's view of the mempool, not the block, decide.
+    // The proof-work caps are checked over every tx of the proposal (paid or not): an honest PrepareProposal keeps
+    // within them, so a proposal beyond them can only be an attempt to stuff the block with verification work.
+    const budget = this.blockProofBudget(req.height);
     for (const tx of req.txs) {
+      let work;
       try {
-        decodeTx(tx, this.modules.routes);
+        work = txProofWork(decodeTx(tx, this.modules.routes));
       } catch (e) {
         this.logger.warn({ height: req.height.toString(), err: (e as Error).message }, 'rejecting proposal with an undecodable tx');
         return { status: REJECT };
       }
+      if (!budget.fits(work)) {
+        this.logger.warn({ height: req.height.toString(), why: budget.why(work) }, 'rejecting proposal over the proof-work caps');
+        return { status: REJECT };
+      }
+      budget.add(work);
     }
     // Signatures this node has not verified yet (txs it never saw in CheckTx) are verified on worker threads while
     // the votes for this proposal go round; FinalizeBlock waits for them.
@@ -266,18 +310,52 @@ export class ProofbookApp implements AbciApplication {
     }
   }
 
-  /** Lets modules batch work over the whole block (see Module.beforeTxs); runs on a throwaway cache. */
-  private runBeforeTxs(blockCache: KV, block: BlockInfo, txs: readonly Uint8Array[]): void {
-    const hooks = this.modules.modules.filter((m) => m.beforeTxs);
-    if (hooks.length === 0) return;
-    const msgs: { typeUrl: string; value: unknown }[] = [];
-    for (const tx of txs) {
+  /**
+   * The proof-carrying messages FinalizeBlock may batch-verify ahead of execution: those of txs whose signatures
+   * and fees pass, within the block's proof caps. Nothing about a tx's proofs is looked at before that.
+   *
+   * The ante handlers run here on a throwaway cache, in block order, one after another (fees deducted, sequences
+   * bumped) but without the messages in between: the real run afterwards is the usual sequential one. A tx whose
+   * ante passes here but fails in the real run (an earlier tx's messages spent its fee) gets its proofs verified
+   * unpaid; that is bounded by the block caps and needs funds that could pay every fee at the start of the block.
+   * Proofs not batch-verified here are verified one by one when their message runs, with gas charged.
+   */
+  private paidProofMsgs(blockCache: KV, block: BlockInfo, txs: readonly Uint8Array[]): { typeUrl: string; value: unknown }[] {
+    const decoded: (DecodedTx | undefined)[] = txs.map((tx) => {
       try {
-        for (const m of decodeTx(tx, this.modules.routes).msgs) msgs.push({ typeUrl: m.typeUrl, value: m.value });
+        return decodeTx(tx, this.modules.routes);
       } catch {
-        // undecodable txs fail on their own in runTx
+        return undefined; // fails on its own in runTx
       }
+    });
+    if (!decoded.some((tx) => tx !== undefined && txProofWork(tx).proofs > 0n)) return [];
+    const scratch = new CacheKV(blockCache);
+    const budget = new BlockProofBudget(this.proofLimits(new Context(scratch, block, 'deliver')));
+    const msgs: { typeUrl: string; value: unknown }[] = [];
+    for (const tx of decoded) {
+      if (tx === undefined) continue;
+      const work = txProofWork(tx);
+      const gasLimit = tx.authInfo.fee?.gasLimit ?? 0n;
+      const meter = new GasMeter(gasLimit);
+      const cache = new CacheKV(scratch);
+      try {
+        runAnte(new Context(new GasKV(cache, meter), block, 'deliver', meter), tx, this.deps);
+      } catch {
+        continue; // unpaid: none of its work runs ahead of it
+      }
+      cache.writeTo(scratch);
+      // Batch only what the tx's own gas limit can pay for and what fits in the block's caps.
+      if (work.proofs === 0n || !budget.fits(work) || meter.reported() + budget.verifyGasOf(work) > gasLimit) continue;
+      budget.add(work);
+      for (const m of tx.msgs) if (m.route.proofWork) msgs.push({ typeUrl: m.typeUrl, value: m.value });
     }
+    return msgs;
+  }
+
+  /** Lets modules batch work over the block's paid proof messages (see Module.beforeTxs); runs on a throwaway cache. */
+  private runBeforeTxs(blockCache: KV, block: BlockInfo, msgs: readonly { typeUrl: string; value: unknown }[]): void {
+    const hooks = this.modules.modules.filter((m) => m.beforeTxs);
+    if (hooks.length === 0 || msgs.length === 0) return;
     for (const m of hooks) {
       const ctx = new Context(new CacheKV(blockCache), block, 'block');
       try {
@@ -297,7 +375,7 @@ export class ProofbookApp implements AbciApplication {
     const blockCache = new CacheKV(this.store);
     const events: Event[] = [];
     for (const m of this.modules.modules) if (m.beginBlock) this.runHook(blockCache, block, `${m.name}.beginBlock`, m.beginBlock, events);
-    this.runBeforeTxs(blockCache, block, req.txs);
+    this.runBeforeTxs(blockCache, block, this.paidProofMsgs(blockCache, block, req.txs));
     const txResults: ExecTxResult[] = req.txs.map((tx) => {
       const out: TxOutcome = runTx(blockCache, block, 'deliver', tx, this.deps);
       return { code: out.code, data: out.data, log: out.log, info: '', gasWanted: out.gasWanted, gasUsed: out.gasUsed, events: out.events, codespace: out.codespace };

@@ -107,7 +107,8 @@ export function workerCommand(): Command {
       const r = await calibrateStandalone({ home: ctx.home, nodeUrl: ctx.node, config: cfg, circuitId: opts.circuit, logger });
       ctx.print(r, () => [
         `circuit        ${r.calibration.circuitId}`,
-        `backend        ${r.calibration.backend} ×${r.calibration.parallelism}`,
+        `backend        ${r.calibration.choice ? `auto → ${r.calibration.choice}` : r.calibration.backend} ×${r.calibration.parallelism}`,
+        ...(r.calibration.candidates ?? []).map((c) => `  candidate    ${c.backend} ×${c.parallelism}: ${c.msPerProof} ms machine time per proof, latency ${c.latencyMs} ms`),
         `proofs timed   ${r.calibration.proofs}`,
         `latency        ${r.calibration.latencyMs} ms per proof`,
         `throughput     ${(60_000 / r.calibration.msPerProof).toFixed(1)} proofs/min (${r.calibration.msPerProof} ms machine time per proof)`,

@@ -187,3 +187,33 @@ test('property: for every valid params, a release costs > 0, holding to the dead
   }
   t.true(checked > 500, `only ${checked} valid parameter sets`);
 });
+
+test('after a miss with nobody left to auction it to, an unassigned bonded prover fulfils it through the fallback: fee + slash share', async (t) => {
+  const [pf] = await getProofs();
+  const { chain, requester, p1, p2 } = await setup();
+  t.teardown(() => chain.close());
+  await ok(chain, p1, m.ask(p1, 4000n, 1n));
+  const r0 = await balance(chain, requester.address);
+  const { height: h } = await ok(chain, requester, m.request(requester, { maxFee: 10_000n, expiry: chain.app.height + 100n, window: 2n }));
+  const a = (await request(chain, 1n)).request.assignment!;
+  t.is(a.prover, p1.address);
+  const collateral = BigInt(a.collateral);
+  while (chain.app.height <= a.deadlineHeight) await chain.block(); // p1 (a dead prover) never proves
+  const fb = (await request(chain, 1n)).request;
+  t.true(chain.app.height > h);
+  t.is(fb.status, S.REQUEST_STATUS_FALLBACK);
+  t.deepEqual(fb.excludedProvers, [p1.address]);
+  for (let i = 0; i < 3; i++) {
+    await chain.block();
+    t.is((await request(chain, 1n)).request.status, S.REQUEST_STATUS_FALLBACK); // p1's ask is live again but excluded
+  }
+  t.is(BigInt(fb.bounty), collateral / 4n);
+  t.is(await balance(chain, requester.address), r0 - FEE - 10_000n + collateral / 2n); // compensated half the slash
+  const b2 = await balance(chain, p2.address);
+  await ok(chain, p2, m.proof(p2, 1n, pf)); // p2 has a bond and no ask
+  const done = (await request(chain, 1n)).request;
+  t.is(done.status, S.REQUEST_STATUS_FULFILLED);
+  t.is(done.history.at(-1)!.event, 'fallback_fulfilled');
+  t.is(await balance(chain, p2.address), b2 - FEE + 10_000n - 100n + collateral / 4n);
+  t.is(await balance(chain, ESCROW), 0n);
+});

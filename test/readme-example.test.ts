@@ -66,8 +66,12 @@ test('the README SDK example submits a request and receives the verified proof',
         const input = JSON.parse(Buffer.from(mine.inputInline).toString('utf8')) as Record<string, unknown>;
         const p = await proveWithSnarkjs(GENESIS_CIRCUIT.wasmPath, GENESIS_CIRCUIT.zkeyPath, input, { singleThread: true });
         const { paid } = await prover.submitProof(mine.id, p.proofJson, p.publicJson);
-        // Alone in the book, the request's own fee (50,000) sets the uniform price; the prover gets it minus the 1 % protocol fee.
-        t.is(paid, 49_500n);
+        // A one-request auction against one ask pays near the ask (price rule v2, docs/matching.md): alone in the book the
+        // ask (5,000) is the price, not the request's max fee (50,000, which mechanism v1 paid); the prover gets it minus
+        // the 1 % protocol fee.
+        t.is(paid, 4_950n);
+        const settled = (await prover.request(mine.id)).request!;
+        t.true(BigInt(settled.paidPrice) <= 2n * 5_000n, `paid ${settled.paidPrice} for an ask of 5,000`);
         submitted = { id: mine.id, signals: p.publicJson };
       } else {
         await new Promise((r) => setTimeout(r, 100));

@@ -11,6 +11,7 @@ import {
   isInG2Subgroup,
   prepareVerifyingKey,
   verifyBatch,
+  pairingStats,
   verifyBatchEncoded,
   verifyDetailed,
   verifyEncoded,
@@ -362,4 +363,24 @@ test('byte-level entry points: canonical bytes verify, undecodable or wrong byte
     ]),
     [true, false, true, false, false, true, false, true],
   );
+});
+
+test('a batch of 64 with one invalid proof finds it by bisection: O(log n) pairing checks, not 64 single ones', (t) => {
+  const d = fromMclG1(mcl.mul(toMclG1(G1_GEN), (() => { const f = new mcl.Fr(); f.setStr('987654321'); return f; })()));
+  const bad: Item = { ...valid[0], proof: { ...valid[0].proof, c: addG1(valid[0].proof.c, d) } };
+  for (const pos of [0, 37, 63]) {
+    const items: Item[] = Array.from({ length: 64 }, (_, i) => (i === pos ? bad : valid[i % valid.length]));
+    const before = { ...pairingStats };
+    const res = verifyBatch(vk, items);
+    t.deepEqual(res, items.map((_, i) => i !== pos), `bad proof at ${pos}`);
+    const singles = pairingStats.singleChecks - before.singleChecks;
+    const combined = pairingStats.combinedChecks - before.combinedChecks;
+    // 1 full check + at most two per halving level (5 levels down to pairs) + at most 2 singles; before: 1 + 64 singles.
+    t.true(singles <= 2, `${singles} single checks`);
+    t.true(combined <= 11, `${combined} combined checks`);
+  }
+  // Two invalid proofs far apart, and every proof invalid: still exact.
+  const two: Item[] = Array.from({ length: 16 }, (_, i) => (i === 3 || i === 12 ? bad : valid[i % valid.length]));
+  t.deepEqual(verifyBatch(vk, two), two.map((_, i) => i !== 3 && i !== 12));
+  t.deepEqual(verifyBatch(vk, Array.from({ length: 9 }, () => bad)), Array.from({ length: 9 }, () => false));
 });

@@ -19,6 +19,7 @@ import { toAppError, AppError } from '../../src/framework/errors.js';
 import type { MsgRoute } from '../../src/framework/module.js';
 import { decodeTx, type DecodedTx } from './decode.js';
 import { runAnte, type AnteDeps } from './ante.js';
+import { checkTxProofWork, txProofWork, type ProofLimitsReader } from './proof-work.js';
 
 export interface TxOutcome {
   code: number;
@@ -36,6 +37,8 @@ export interface PipelineDeps extends AnteDeps {
   routes: ReadonlyMap<string, MsgRoute>;
   /** Module name per typeUrl for `message.module` events. */
   moduleOf: ReadonlyMap<string, string>;
+  /** The caps on proof-verification work (proof-work.ts); absent, no per-tx cap is checked. */
+  proofLimits?: ProofLimitsReader;
 }
 
 const EMPTY = new Uint8Array();
@@ -61,6 +64,8 @@ export function runTx(target: KV, block: BlockInfo, mode: ExecMode, bytes: Uint8
   const anteCache = new CacheKV(target);
   const anteCtx = new Context(new GasKV(anteCache, meter), block, mode, meter);
   try {
+    // Before anything is charged: a tx over the per-tx proof cap is refused outright (it cannot be in a valid block).
+    if (deps.proofLimits && txProofWork(tx).proofs > 0n) checkTxProofWork(tx, deps.proofLimits(new Context(target, block, mode)));
     runAnte(anteCtx, tx, deps);
   } catch (e) {
     return failure(e, gasWanted, meter.reported(), [], tx);

@@ -82,6 +82,7 @@ export function marketMsgRoutes(k: MarketKeeperImpl): MsgRoute[] {
       parseSignals(m.publicSignals, 'public_signals');
     },
     handle: (ctx, m) => ({ paid: k.submitProof(ctx, addr(m.prover, 'prover'), m.requestId, m.proof, m.publicSignals).toString() }),
+    proofWork: (m) => ({ proofs: 1, signals: m.publicSignals.length }),
   };
   const release: MsgRoute<MsgReleaseAssignment, MsgReleaseAssignmentResponse> = {
     typeUrl: MSG_RELEASE_ASSIGNMENT,

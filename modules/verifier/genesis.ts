@@ -40,6 +40,9 @@ export interface ParamsJson {
   verify_gas_base: string;
   verify_gas_per_input: string;
   max_verifying_key_bytes: string;
+  max_proofs_per_tx?: string;
+  max_proofs_per_block?: string;
+  max_verify_gas_per_block?: string;
 }
 export interface CircuitJson {
   id: string;
@@ -70,6 +73,9 @@ export function paramsToJson(p: Params): ParamsJson {
     verify_gas_base: p.verifyGasBase.toString(),
     verify_gas_per_input: p.verifyGasPerInput.toString(),
     max_verifying_key_bytes: p.maxVerifyingKeyBytes.toString(),
+    max_proofs_per_tx: p.maxProofsPerTx.toString(),
+    max_proofs_per_block: p.maxProofsPerBlock.toString(),
+    max_verify_gas_per_block: p.maxVerifyGasPerBlock.toString(),
   };
 }
 
@@ -129,12 +135,16 @@ function artifactFromJson(v: unknown, where: string): Artifact {
 
 export function paramsFromJson(v: unknown): Params {
   if (!isObject(v)) throw new Error('verifier genesis: params must be an object');
-  onlyKeys(v, ['registration_deposit', 'verify_gas_base', 'verify_gas_per_input', 'max_verifying_key_bytes'], 'params');
+  onlyKeys(v, ['registration_deposit', 'verify_gas_base', 'verify_gas_per_input', 'max_verifying_key_bytes', 'max_proofs_per_tx', 'max_proofs_per_block', 'max_verify_gas_per_block'], 'params');
   const p: Params = {
     registrationDeposit: coinList(v.registration_deposit ?? [], 'params.registration_deposit'),
     verifyGasBase: u64(v.verify_gas_base, 'params.verify_gas_base'),
     verifyGasPerInput: u64(v.verify_gas_per_input, 'params.verify_gas_per_input'),
     maxVerifyingKeyBytes: u64(v.max_verifying_key_bytes, 'params.max_verifying_key_bytes'),
+    // Absent (older genesis files): the defaults.
+    maxProofsPerTx: v.max_proofs_per_tx === undefined ? DEFAULT_PARAMS.maxProofsPerTx : u64(v.max_proofs_per_tx, 'params.max_proofs_per_tx'),
+    maxProofsPerBlock: v.max_proofs_per_block === undefined ? DEFAULT_PARAMS.maxProofsPerBlock : u64(v.max_proofs_per_block, 'params.max_proofs_per_block'),
+    maxVerifyGasPerBlock: v.max_verify_gas_per_block === undefined ? DEFAULT_PARAMS.maxVerifyGasPerBlock : u64(v.max_verify_gas_per_block, 'params.max_verify_gas_per_block'),
   };
   if (p.maxVerifyingKeyBytes === 0n) throw new Error('verifier genesis: params.max_verifying_key_bytes must be positive');
   return p;

@@ -69,8 +69,14 @@ export interface VerifierKeeperOptions {
   verdictCacheSize?: number;
   /** Most prepared verifying keys kept (least recently used evicted). Default 256. */
   preparedCacheSize?: number;
-  /** Largest batch handed to verifyBatch in one pairing check (a bad proof makes its chunk fall back to singles). Default 64. */
+  /** Largest batch handed to verifyBatch in one pairing check (a bad proof in a chunk is found by bisection). Default 64. */
   batchChunk?: number;
+}
+
+/** The verifier's params in `ctx`'s state (the defaults when none are stored); the app reads the proof caps here. */
+export function verifierParams(ctx: Context): Params {
+  const v = ctx.store(VERIFIER_STORE_PREFIX).get(PARAMS_KEY);
+  return v === undefined ? DEFAULT_PARAMS : Params.decode(v);
 }
 
 /** Fields of a registration checked without state (MsgRegisterCircuit.validateBasic and genesis). */
@@ -140,8 +146,7 @@ export class VerifierKeeperImpl implements VerifierKeeper {
   // ---- params & registry -----------------------------------------------------------------------------------------
 
   params(ctx: Context): Params {
-    const v = ctx.store(VERIFIER_STORE_PREFIX).get(PARAMS_KEY);
-    return v === undefined ? DEFAULT_PARAMS : Params.decode(v);
+    return verifierParams(ctx);
   }
 
   setParams(ctx: Context, p: Params): void {

@@ -33,7 +33,19 @@ export const DEFAULT_PARAMS: Params = {
   verifyGasBase: 150_000n,
   verifyGasPerInput: 5_000n,
   maxVerifyingKeyBytes: BigInt(MAX_GROTH16_VK_BYTES),
+  maxProofsPerTx: 16n,
+  maxProofsPerBlock: 128n,
+  maxVerifyGasPerBlock: 25_000_000n,
 };
+
+/** The proof-work caps in force: a stored 0 (a record written before the caps existed) means the default. */
+export function proofCaps(p: Params): { perTx: bigint; perBlock: bigint; gasPerBlock: bigint } {
+  return {
+    perTx: p.maxProofsPerTx || DEFAULT_PARAMS.maxProofsPerTx,
+    perBlock: p.maxProofsPerBlock || DEFAULT_PARAMS.maxProofsPerBlock,
+    gasPerBlock: p.maxVerifyGasPerBlock || DEFAULT_PARAMS.maxVerifyGasPerBlock,
+  };
+}
 
 // ---- errors (codespace 'verifier') --------------------------------------------------------------------------------
 

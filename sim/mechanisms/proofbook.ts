@@ -84,7 +84,10 @@ export class MarkerVerifier implements VerifierKeeper {
     if (publicSignals.length !== c.numPublicInputs) throw ErrWrongSignalCount(`circuit ${circuitId} has ${c.numPublicInputs} public signals, got ${publicSignals.length}`);
     const m = parseMarker(proof);
     const r = m === undefined || this.market === undefined ? undefined : this.market.request(ctx, m.requestId);
-    const ok = m !== undefined && r !== undefined && r.status === RequestStatus.REQUEST_STATUS_ASSIGNED && r.circuitId === circuitId && r.assignment?.prover === m.prover;
+    const assignedOk = r?.status === RequestStatus.REQUEST_STATUS_ASSIGNED && r.assignment?.prover === m?.prover;
+    // the permissionless fallback: any (non-excluded, checked by the keeper) prover's marker for that request
+    const fallbackOk = r?.status === RequestStatus.REQUEST_STATUS_FALLBACK;
+    const ok = m !== undefined && r !== undefined && r.circuitId === circuitId && (assignedOk || fallbackOk);
     if (ok) this.accepted++;
     else this.rejected++;
     return ok;
@@ -413,6 +416,37 @@ export async function runProofbook(w: World, extras?: ProofbookExtras, onProgres
           sl[k] = done;
           later(done, { typeUrl: MSG_SUBMIT_PROOF, value: { prover: p.address, requestId, proof: markerProof(requestId, p.address), publicSignals: signals } });
         }
+      } else if (e.type === 'proofbook.market.request_fallback') {
+        // Fallback agents: the cheapest prover that is not excluded from the request (and does not refuse it), serves
+        // the circuit and has a slot free in time takes it over and submits its proof through the permissionless path.
+        const requestId = BigInt(attr(e, 'request_id'));
+        const jobId = jobOfRequest.get(requestId);
+        if (jobId === undefined) continue;
+        const j = w.jobs[jobId - 1];
+        const c = w.circuits[j.circuit];
+        const excluded = new Set(attr(e, 'excluded').split(',').filter((x) => x));
+        const expiry = j.submitBlock + j.lifetime;
+        let best: { p: (typeof w.provers)[number]; k: number; done: number } | undefined;
+        for (const p of w.provers) {
+          if (excluded.has(p.address) || refuses(p, j) || !serves(w, p, c)) continue;
+          const sl = slots[p.idx];
+          let k = 0;
+          for (let i = 1; i < sl.length; i++) if (sl[i] < sl[k]) k = i;
+          const done = Math.max(h + 1, sl[k]) + provingBlocks(p, c, bs);
+          if (done >= expiry) continue;
+          if (best === undefined || proofCost(p, c) < proofCost(best.p, c)) best = { p, k, done };
+        }
+        if (best === undefined) continue;
+        const r = o.jobs[jobId - 1];
+        r.attempts++;
+        o.computations++;
+        spend(o, best.p.idx, proofCost(best.p, c));
+        if (crashes(w, best.p, jobId, r.attempts)) {
+          slots[best.p.idx][best.k] = best.done;
+          continue;
+        }
+        slots[best.p.idx][best.k] = best.done;
+        later(best.done, { typeUrl: MSG_SUBMIT_PROOF, value: { prover: best.p.address, requestId, proof: markerProof(requestId, best.p.address), publicSignals: signals } });
       } else if (e.type === 'proofbook.market.request_fulfilled') {
         const jobId = jobOfRequest.get(BigInt(attr(e, 'request_id')));
         const p = byAddress.get(attr(e, 'prover'));
@@ -422,7 +456,7 @@ export async function runProofbook(w: World, extras?: ProofbookExtras, onProgres
         r.provedBlock = h;
         r.prover = p.idx;
         r.price = price;
-        o.proverRevenue[p.idx] += price - BigInt(attr(e, 'protocol_fee'));
+        o.proverRevenue[p.idx] += price - BigInt(attr(e, 'protocol_fee')) + BigInt(e.attributes.find((x) => x.key === 'bounty')?.value ?? '0');
         o.proverWins[p.idx]++;
       } else if (e.type === 'proofbook.market.deadline_missed' || e.type === 'proofbook.market.assignment_released') {
         const p = byAddress.get(attr(e, 'prover'));

@@ -26,6 +26,11 @@ export interface MsgRoute<T = any, R = any> {
   validateBasic?(msg: T): void;
   /** Executes the message; throws AppError to fail the whole tx. */
   handle(ctx: Context, msg: T): R;
+  /**
+   * For messages that make the chain verify zero-knowledge proofs: how many proofs and public signals (stateless,
+   * from the message alone). The app caps this work per tx and per block and batch-verifies it ahead of execution.
+   */
+  proofWork?(msg: T): { proofs: number; signals: number };
 }
 
 export interface QueryRoute<Q = any, R = any> {

@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
@@ -134,6 +135,10 @@ func run(args []string) int {
 	}
 	if *verbose {
 		fmt.Fprintf(os.Stderr, "prover: total %.1f ms\n", ms(time.Since(t0)))
+		var ru syscall.Rusage
+		if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
+			fmt.Fprintf(os.Stderr, "prover: peak RSS %.1f MiB\n", float64(ru.Maxrss)/1024) // Linux reports KiB
+		}
 	}
 	return exitOK
 }

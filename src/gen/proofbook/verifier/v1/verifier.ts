@@ -103,6 +103,16 @@ export interface Params {
   verifyGasBase: bigint;
   verifyGasPerInput: bigint;
   maxVerifyingKeyBytes: bigint;
+  /**
+   * Caps on proof verification work (issue 10 item 4), enforced by CheckTx (per tx) and by PrepareProposal /
+   * ProcessProposal (per block; a proposal over a cap is rejected). 0 means the default.
+   * Most proof-verifying messages (MsgSubmitProof) in one tx.
+   */
+  maxProofsPerTx: bigint;
+  /** Most proof-verifying messages in one block. */
+  maxProofsPerBlock: bigint;
+  /** Most verification gas (verify_gas_base + verify_gas_per_input * signals, per proof) in one block. */
+  maxVerifyGasPerBlock: bigint;
 }
 
 export interface GenesisState {
@@ -528,7 +538,15 @@ export const Circuit: MessageFns<Circuit> = {
 };
 
 function createBaseParams(): Params {
-  return { registrationDeposit: [], verifyGasBase: 0n, verifyGasPerInput: 0n, maxVerifyingKeyBytes: 0n };
+  return {
+    registrationDeposit: [],
+    verifyGasBase: 0n,
+    verifyGasPerInput: 0n,
+    maxVerifyingKeyBytes: 0n,
+    maxProofsPerTx: 0n,
+    maxProofsPerBlock: 0n,
+    maxVerifyGasPerBlock: 0n,
+  };
 }
 
 export const Params: MessageFns<Params> = {
@@ -553,6 +571,24 @@ export const Params: MessageFns<Params> = {
         throw new globalThis.Error("value provided for field message.maxVerifyingKeyBytes of type uint64 too large");
       }
       writer.uint32(32).uint64(message.maxVerifyingKeyBytes);
+    }
+    if (message.maxProofsPerTx !== 0n) {
+      if (BigInt.asUintN(64, message.maxProofsPerTx) !== message.maxProofsPerTx) {
+        throw new globalThis.Error("value provided for field message.maxProofsPerTx of type uint64 too large");
+      }
+      writer.uint32(40).uint64(message.maxProofsPerTx);
+    }
+    if (message.maxProofsPerBlock !== 0n) {
+      if (BigInt.asUintN(64, message.maxProofsPerBlock) !== message.maxProofsPerBlock) {
+        throw new globalThis.Error("value provided for field message.maxProofsPerBlock of type uint64 too large");
+      }
+      writer.uint32(48).uint64(message.maxProofsPerBlock);
+    }
+    if (message.maxVerifyGasPerBlock !== 0n) {
+      if (BigInt.asUintN(64, message.maxVerifyGasPerBlock) !== message.maxVerifyGasPerBlock) {
+        throw new globalThis.Error("value provided for field message.maxVerifyGasPerBlock of type uint64 too large");
+      }
+      writer.uint32(56).uint64(message.maxVerifyGasPerBlock);
     }
     return writer;
   },
@@ -602,6 +638,30 @@ export const Params: MessageFns<Params> = {
             message.maxVerifyingKeyBytes = reader.uint64() as bigint;
             continue;
           }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.maxProofsPerTx = reader.uint64() as bigint;
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.maxProofsPerBlock = reader.uint64() as bigint;
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.maxVerifyGasPerBlock = reader.uint64() as bigint;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -636,6 +696,21 @@ export const Params: MessageFns<Params> = {
         : isSet(object.max_verifying_key_bytes)
         ? BigInt(object.max_verifying_key_bytes)
         : 0n,
+      maxProofsPerTx: isSet(object.maxProofsPerTx)
+        ? BigInt(object.maxProofsPerTx)
+        : isSet(object.max_proofs_per_tx)
+        ? BigInt(object.max_proofs_per_tx)
+        : 0n,
+      maxProofsPerBlock: isSet(object.maxProofsPerBlock)
+        ? BigInt(object.maxProofsPerBlock)
+        : isSet(object.max_proofs_per_block)
+        ? BigInt(object.max_proofs_per_block)
+        : 0n,
+      maxVerifyGasPerBlock: isSet(object.maxVerifyGasPerBlock)
+        ? BigInt(object.maxVerifyGasPerBlock)
+        : isSet(object.max_verify_gas_per_block)
+        ? BigInt(object.max_verify_gas_per_block)
+        : 0n,
     };
   },
 
@@ -652,6 +727,15 @@ export const Params: MessageFns<Params> = {
     }
     if (message.maxVerifyingKeyBytes !== 0n) {
       obj.maxVerifyingKeyBytes = message.maxVerifyingKeyBytes.toString();
+    }
+    if (message.maxProofsPerTx !== 0n) {
+      obj.maxProofsPerTx = message.maxProofsPerTx.toString();
+    }
+    if (message.maxProofsPerBlock !== 0n) {
+      obj.maxProofsPerBlock = message.maxProofsPerBlock.toString();
+    }
+    if (message.maxVerifyGasPerBlock !== 0n) {
+      obj.maxVerifyGasPerBlock = message.maxVerifyGasPerBlock.toString();
     }
     return obj;
   },
@@ -670,6 +754,15 @@ export const Params: MessageFns<Params> = {
       : 0n;
     message.maxVerifyingKeyBytes = (object.maxVerifyingKeyBytes !== undefined && object.maxVerifyingKeyBytes !== null)
       ? BigInt(object.maxVerifyingKeyBytes)
+      : 0n;
+    message.maxProofsPerTx = (object.maxProofsPerTx !== undefined && object.maxProofsPerTx !== null)
+      ? BigInt(object.maxProofsPerTx)
+      : 0n;
+    message.maxProofsPerBlock = (object.maxProofsPerBlock !== undefined && object.maxProofsPerBlock !== null)
+      ? BigInt(object.maxProofsPerBlock)
+      : 0n;
+    message.maxVerifyGasPerBlock = (object.maxVerifyGasPerBlock !== undefined && object.maxVerifyGasPerBlock !== null)
+      ? BigInt(object.maxVerifyGasPerBlock)
       : 0n;
     return message;
   },
