@@ -28,7 +28,7 @@ import {
 } from '../src/gen/proofbook/verifier/v1/verifier.js';
 import { encodeVerifyingKey, verifyingKeyFromSnarkjs } from '../src/zk/groth16.js';
 import { circuitToJson, paramsToJson } from '../modules/verifier/genesis.js';
-import { computeCircuitId } from '../modules/verifier/keys.js';
+import { circuitIdOf } from '../modules/verifier/keys.js';
 
 const PROOF_SYSTEMS: Record<string, ProofSystem> = {
   groth16: ProofSystem.PROOF_SYSTEM_GROTH16_BN254,
@@ -93,7 +93,7 @@ export function buildRegisterCircuitMsg(o: RegisterCircuitOptions): BuiltRegistr
     wasm: { sha256: wasm.sha256, uri: o.wasmUri || `/artifacts/${wasm.sha256}`, size: wasm.size },
     provingKey: { sha256: zkey.sha256, uri: o.zkeyUri || `/artifacts/${zkey.sha256}`, size: zkey.size },
   });
-  return { msg, circuitId: computeCircuitId(ps, vkBytes), localArtifacts };
+  return { msg, circuitId: circuitIdOf({ proofSystem: ps, verifyingKey: vkBytes, wasm, provingKey: zkey, owner: o.creator }), localArtifacts };
 }
 
 /** Copies artifacts without a URI into `${home}/artifacts/`, where the node serves them by hash. */

@@ -101,7 +101,7 @@ test('genesis circuit, registration through a signed tx, duplicate and unfunded 
   const data = TxMsgData.decode(r0.data);
   t.is(data.msgResponses[0].typeUrl, '/proofbook.verifier.v1.MsgRegisterCircuitResponse');
   const id = MsgRegisterCircuitResponse.decode(data.msgResponses[0].value).circuitId;
-  t.is(id, computeCircuitId(ProofSystem.PROOF_SYSTEM_GROTH16_BN254, encodeVerifyingKey(vkVariant())));
+  t.is(id, computeCircuitId(ProofSystem.PROOF_SYSTEM_GROTH16_BN254, encodeVerifyingKey(vkVariant()), { wasmSha256: 'aa'.repeat(32), provingKeySha256: 'bb'.repeat(32), owner: alice.address }));
   t.true(r0.events.some((e) => e.type === 'proofbook.verifier.circuit_registered' && e.attributes[0].value === id));
   t.is(await balance(chain, alice.address), a0 - 1_000_000n - 2000n);
   t.is(await balance(chain, VERIFIER_ACCT), 1_000_000n);
@@ -135,7 +135,7 @@ test('genesis circuit, registration through a signed tx, duplicate and unfunded 
   t.is(unfunded.codespace, 'sdk');
   t.is(unfunded.code, 5, unfunded.log);
   t.is(await balance(chain, poor.address), 500_000n - 2000n);
-  t.is((await circuit(chain, computeCircuitId(ProofSystem.PROOF_SYSTEM_GROTH16_BN254, encodeVerifyingKey(other))) as any).code, 6);
+  t.is((await circuit(chain, computeCircuitId(ProofSystem.PROOF_SYSTEM_GROTH16_BN254, encodeVerifyingKey(other), { wasmSha256: 'aa'.repeat(32), provingKeySha256: 'bb'.repeat(32), owner: poor.address })) as any).code, 6);
 
   t.deepEqual(chain.app.checkInvariants(), []);
 

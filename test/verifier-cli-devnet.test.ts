@@ -81,7 +81,8 @@ test.serial('register a circuit and read the registry through the CLI', async (t
   const variant = { ...base, ic: [base.ic[1], base.ic[0], base.ic[2]] };
   const vkFile = join(home, 'variant_vk.json');
   writeFileSync(vkFile, JSON.stringify(verifyingKeyToSnarkjs(variant)));
-  const id = computeCircuitId(ProofSystem.PROOF_SYSTEM_GROTH16_BN254, encodeVerifyingKey(variant));
+  const g0 = genesisCircuit();
+  const id = computeCircuitId(ProofSystem.PROOF_SYSTEM_GROTH16_BN254, encodeVerifyingKey(variant), { wasmSha256: g0.wasm!.sha256, provingKeySha256: g0.provingKey!.sha256, owner: acc.address });
   const dir = genesisCircuitDir();
   const args = ['tx', 'verifier', 'register-circuit', '--name', 'variant', '--vk', vkFile, '--wasm', dir + 'circuit.wasm', '--zkey', dir + 'circuit_final.zkey',
     '--zkey-uri', 'https://example.org/variant.zkey', '--constraints', '4741', '--from', 'devnet5', '--fees', '5000uproof'];

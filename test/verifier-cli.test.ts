@@ -24,7 +24,9 @@ const opts = {
 test('builds the same key, id and artifact hashes as the genesis circuit, and the message passes the chain checks', (t) => {
   const g = genesisCircuit();
   const built = buildRegisterCircuitMsg(opts);
-  t.is(built.circuitId, g.id);
+  // Same key and artifacts as the genesis circuit, but another owner: its own id (ids commit to the owner).
+  t.is(built.circuitId, computeCircuitId(g.proofSystem, g.verifyingKey, { wasmSha256: g.wasm!.sha256, provingKeySha256: g.provingKey!.sha256, owner: opts.creator }));
+  t.not(built.circuitId, g.id);
   t.deepEqual(Buffer.from(built.msg.verifyingKey), Buffer.from(g.verifyingKey));
   t.deepEqual(built.msg.wasm, g.wasm);
   t.deepEqual(built.msg.provingKey, g.provingKey);
@@ -42,7 +44,7 @@ test('builds the same key, id and artifact hashes as the genesis circuit, and th
   t.is(withUris.msg.provingKey!.uri, 'ipfs://cid');
   t.deepEqual(withUris.localArtifacts, []);
   const plonk = buildRegisterCircuitMsg({ ...opts, proofSystem: 'plonk' });
-  t.is(plonk.circuitId, computeCircuitId(ProofSystem.PROOF_SYSTEM_PLONK_BN254, plonk.msg.verifyingKey));
+  t.is(plonk.circuitId, computeCircuitId(ProofSystem.PROOF_SYSTEM_PLONK_BN254, plonk.msg.verifyingKey, { wasmSha256: plonk.msg.wasm!.sha256, provingKeySha256: plonk.msg.provingKey!.sha256, owner: opts.creator }));
 });
 
 test('usage errors: bad constraints, proof system, unreadable or non-VK files', (t) => {

@@ -113,7 +113,8 @@ function expectCode(t: any, f: () => unknown, kind: { codespace: string; code: n
 test('default genesis registers the genesis circuit with the right id, artifact hashes, sizes and owner', (t) => {
   const { ctx, keeper, bank } = setup();
   const id = genesisCircuitId();
-  t.is(id, computeCircuitId(ProofSystem.PROOF_SYSTEM_GROTH16_BN254, encodeVerifyingKey(baseVk)));
+  const g = keeper.circuit(ctx, id)!;
+  t.is(id, computeCircuitId(ProofSystem.PROOF_SYSTEM_GROTH16_BN254, encodeVerifyingKey(baseVk), { wasmSha256: g.wasm!.sha256, provingKeySha256: g.provingKey!.sha256, owner: g.owner }));
   const c = keeper.circuit(ctx, id)!;
   t.truthy(c);
   t.is(c.name, 'hashchain');
@@ -168,7 +169,7 @@ test('register: stores the circuit, moves the deposit to the verifier account, e
   const { ctx, keeper, bank, module } = setup();
   const f = fields(variantVk(1));
   const c = keeper.registerCircuit(ctx, A, f);
-  t.is(c.id, computeCircuitId(ProofSystem.PROOF_SYSTEM_GROTH16_BN254, f.verifyingKey));
+  t.is(c.id, computeCircuitId(ProofSystem.PROOF_SYSTEM_GROTH16_BN254, f.verifyingKey, { wasmSha256: 'ab'.repeat(32), provingKeySha256: 'cd'.repeat(32), owner: A }));
   t.is(c.numPublicInputs, 2);
   t.is(c.owner, A);
   t.is(c.registeredHeight, 5n);
@@ -286,7 +287,7 @@ test('MsgRegisterCircuit route: signers, validateBasic and handle', (t) => {
   expectCode(t, () => route.validateBasic!({ ...msg, creator: 'cosmos1xyz' }), ErrInvalidAddress);
   expectCode(t, () => route.validateBasic!({ ...msg, proofSystem: ProofSystem.PROOF_SYSTEM_PLONK_BN254 }), ErrUnsupportedProofSystem);
   const res = route.handle(ctx, msg);
-  t.is(res.circuitId, computeCircuitId(ProofSystem.PROOF_SYSTEM_GROTH16_BN254, msg.verifyingKey));
+  t.is(res.circuitId, computeCircuitId(ProofSystem.PROOF_SYSTEM_GROTH16_BN254, msg.verifyingKey, { wasmSha256: 'ab'.repeat(32), provingKeySha256: 'cd'.repeat(32), owner: A }));
 });
 
 // ---- verification --------------------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { askPrice, ConfigError, parseConfig } from '../src/worker/config.js';
 import { ArtifactCache, ArtifactError } from '../src/worker/artifacts.js';
-import { ProveError, SnarkjsPoolBackend } from '../src/worker/backends.js';
+import { AutoBackend, createBackend, ProveError, SnarkjsPoolBackend } from '../src/worker/backends.js';
 import { JobStore } from '../src/worker/jobs.js';
 import { GENESIS_CIRCUIT, loadGenesisVerifyingKey } from '../src/zk/genesis.js';
 import { initZk, prepareVerifyingKey, verifyOne } from '../src/zk/verifier.js';
@@ -165,5 +165,22 @@ test('WorkerMetrics serves Prometheus text on /metrics and JSON on /status', asy
     t.is((await fetch(`http://127.0.0.1:${srv.port}/nope`)).status, 404);
   } finally {
     await srv.close();
+  }
+});
+
+test('without the native prover, auto falls back to snarkjs and says so; backend native refuses to start', async (t) => {
+  const saved = process.env.PROOFBOOK_NATIVE_PROVER;
+  process.env.PROOFBOOK_NATIVE_PROVER = join(tmpdir(), 'no-such-native-prover');
+  const warnings: string[] = [];
+  try {
+    const auto = createBackend(parseConfig({ circuits: [C], threads: 2 }), tmpdir(), (m) => warnings.push(m));
+    t.true(auto instanceof AutoBackend);
+    t.deepEqual((auto as AutoBackend).candidates.map((b) => b.name), ['snarkjs-mt', 'snarkjs']);
+    t.regex(warnings.join('\n'), /without the native prover.*npm run build:native/);
+    await auto.close();
+    t.throws(() => createBackend(parseConfig({ circuits: [C], backend: 'native' }), tmpdir()), { instanceOf: ProveError, message: /backend 'native'.*npm run build:native/ });
+  } finally {
+    if (saved === undefined) delete process.env.PROOFBOOK_NATIVE_PROVER;
+    else process.env.PROOFBOOK_NATIVE_PROVER = saved;
   }
 });

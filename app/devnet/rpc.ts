@@ -34,6 +34,14 @@ const parseError = (data: string) => new RpcError(-32700, 'Parse error. Invalid 
 
 type Id = string | number | null;
 
+/** Limits of the HTTP JSON-RPC endpoint (process-wide; tests lower them). */
+export const rpcLimits = {
+  /** Most requests in one JSON-RPC batch (CometBFT's rpc.max_request_batch_size default). */
+  maxBatchRequests: 10,
+  /** Most bytes of one HTTP JSON-RPC reply (a batch's replies together): room for a full 22 MB block as JSON. */
+  maxResponseBytes: 40 * 1024 * 1024,
+};
+
 function errorResponse(id: Id | undefined, e: RpcError): JsonObject {
   const error: JsonObject = { code: e.code, message: e.message };
   if (e.data) error.data = e.data;
@@ -223,13 +231,29 @@ export class RpcServer {
         }
         const batch = Array.isArray(parsed);
         const reqs = batch ? (parsed as unknown[]) : [parsed];
-        const out: JsonObject[] = [];
+        // CometBFT's rpc.max_request_batch_size (default 10): a larger batch is refused before any call runs.
+        if (batch && reqs.length > rpcLimits.maxBatchRequests) {
+          return send(res, 400, errorResponse(undefined, invalidRequest(`batch request exceeds maximum (${rpcLimits.maxBatchRequests}) allowed number of requests`)));
+        }
+        // Responses are serialized as they are produced and their total is capped, so no request can make the node
+        // build an unbounded reply in memory.
+        const out: string[] = [];
+        let bytes = 0;
         for (const r of reqs) {
           const resp = await this.handleJsonRpc(r, {}, path === '' || path === 'v1' ? null : url.pathname);
-          if (resp) out.push(resp);
+          if (!resp) continue;
+          const text = JSON.stringify(resp);
+          bytes += Buffer.byteLength(text);
+          if (bytes > rpcLimits.maxResponseBytes) {
+            return send(res, 500, errorResponse(batch ? undefined : (resp.id as Id), internal(`response exceeds the maximum of ${rpcLimits.maxResponseBytes} bytes; ask for less (fewer requests per batch, smaller pages)`)));
+          }
+          out.push(text);
         }
         if (out.length === 0) { res.writeHead(200); res.end(); return; }
-        return send(res, 200, batch ? out : out[0]!);
+        const text = batch ? `[${out.join(',')}]` : out[0]!;
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+        res.end(text);
+        return;
       }
       if (req.method === 'GET' || req.method === 'HEAD') {
         if (path === '' || path === 'v1') return sendEndpoints(res, this.methods);

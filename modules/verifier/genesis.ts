@@ -24,7 +24,7 @@ import { encodeVerifyingKey, verifyingKeyFromSnarkjs } from '../../src/zk/groth1
 import { GENESIS_CIRCUIT } from '../../src/zk/genesis.js';
 import type { VerifierKeeperImpl } from './keeper.js';
 import { prepareChecked, protoCoins, validateCircuitFields } from './keeper.js';
-import { DEFAULT_PARAMS, VERIFIER_MODULE_ACCOUNT, computeCircuitId, proofSystemName } from './keys.js';
+import { DEFAULT_PARAMS, VERIFIER_MODULE_ACCOUNT, circuitIdOf, proofSystemName } from './keys.js';
 
 export interface ArtifactJson {
   sha256: string;
@@ -180,14 +180,14 @@ export function circuitFromJson(v: unknown, where: string): Circuit {
   } catch (e) {
     throw new Error(`verifier genesis: ${where} (${c.name}): ${e instanceof AppError ? e.message : String(e)}`);
   }
-  const id = computeCircuitId(c.proofSystem, c.verifyingKey);
-  if (c.id !== id) throw new Error(`verifier genesis: ${where}: id ${JSON.stringify(c.id)} does not match its verifying key (expected ${id})`);
   if (c.numPublicInputs !== vkIc - 1) throw new Error(`verifier genesis: ${where}: num_public_inputs ${String(v.num_public_inputs)} does not match the verifying key (${vkIc - 1})`);
   try {
     c.owner = parseAddress(c.owner);
   } catch (e) {
     throw new Error(`verifier genesis: ${where}: owner: ${(e as Error).message}`);
   }
+  const id = circuitIdOf(c);
+  if (c.id !== id) throw new Error(`verifier genesis: ${where}: id ${JSON.stringify(c.id)} does not match its verifying key, artifact hashes and owner (expected ${id})`);
   return c;
 }
 
@@ -244,7 +244,7 @@ export function genesisCircuit(): Circuit {
     const vk = verifyingKeyFromSnarkjs(JSON.parse(readFileSync(GENESIS_CIRCUIT.verificationKeyPath, 'utf8')));
     const vkBytes = encodeVerifyingKey(vk);
     genesisCircuitCache = {
-      id: computeCircuitId(ProofSystem.PROOF_SYSTEM_GROTH16_BN254, vkBytes),
+      id: '',
       name: GENESIS_CIRCUIT.name,
       proofSystem: ProofSystem.PROOF_SYSTEM_GROTH16_BN254,
       verifyingKey: Buffer.from(vkBytes),
@@ -256,6 +256,7 @@ export function genesisCircuit(): Circuit {
       registeredHeight: 0n,
       deposit: [],
     };
+    genesisCircuitCache.id = circuitIdOf(genesisCircuitCache);
   }
   return Circuit.fromPartial(genesisCircuitCache);
 }

@@ -8,7 +8,7 @@ import type { Invariant } from '../../src/framework/module.js';
 import type { BankKeeper } from '../bank/keeper.js';
 import { iteratePrefix, bytesToKey } from '../../src/store/kv.js';
 import { Circuit } from '../../src/gen/proofbook/verifier/v1/verifier.js';
-import { CIRCUIT_PREFIX, VERIFIER_MODULE_ACCOUNT, VERIFIER_STORE_PREFIX, computeCircuitId } from './keys.js';
+import { CIRCUIT_PREFIX, VERIFIER_MODULE_ACCOUNT, VERIFIER_STORE_PREFIX, circuitIdOf } from './keys.js';
 
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
@@ -37,7 +37,7 @@ export function verifierInvariants(bank: BankKeeper): Invariant[] {
       const problems: string[] = [];
       for (const [k, v] of iteratePrefix(ctx.store(VERIFIER_STORE_PREFIX), CIRCUIT_PREFIX)) {
         const c = Circuit.decode(v);
-        const id = computeCircuitId(c.proofSystem, c.verifyingKey);
+        const id = circuitIdOf(c);
         if (c.id !== id || k !== CIRCUIT_PREFIX + bytesToKey(Buffer.from(id, 'hex'))) problems.push(`circuit ${c.id} is stored under the wrong key or id (expected ${id})`);
       }
       return problems.length ? problems.slice(0, 5).join('; ') : undefined;

@@ -181,10 +181,11 @@ export class VerifierKeeperImpl implements VerifierKeeper {
     if (BigInt(f.verifyingKey.length) > params.maxVerifyingKeyBytes) {
       throw ErrVerifyingKeyTooLarge(`verifying_key has ${f.verifyingKey.length} bytes, params.max_verifying_key_bytes is ${params.maxVerifyingKeyBytes}`);
     }
-    const id = computeCircuitId(f.proofSystem, f.verifyingKey);
-    if (ctx.store(VERIFIER_STORE_PREFIX).has(circuitKey(id))) throw ErrCircuitExists(`circuit ${id} (same proof system and verifying key) is already registered`);
+    const id = computeCircuitId(f.proofSystem, f.verifyingKey, { wasmSha256: f.wasm!.sha256, provingKeySha256: f.provingKey!.sha256, owner: creator });
+    if (ctx.store(VERIFIER_STORE_PREFIX).has(circuitKey(id))) throw ErrCircuitExists(`circuit ${id} (same proof system, verifying key, artifacts and owner) is already registered`);
     ctx.gas.consume(params.verifyGasBase, 'PrepareVerifyingKey');
     // A cached prepared key for this id came from these very bytes (ids hash the key): skip the pairing work again.
+    // (Several ids may share one key — other owners or artifacts — and each is prepared once.)
     const prepared = this.preparedVks.get(id) ?? prepareChecked(vk);
     const deposit = protoCoins(params.registrationDeposit, 'params.registration_deposit');
     if (deposit.length > 0) this.bank.sendToModule(ctx, creator, VERIFIER_MODULE_ACCOUNT, deposit);

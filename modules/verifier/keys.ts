@@ -4,8 +4,8 @@
  *   'c' + 32 raw id bytes -> Circuit (protobuf)   the registry; a prefix scan lists circuits in id order
  *   'p'                   -> Params  (protobuf)
  *
- * A circuit id is hex(sha256(u32 BE proof_system || verifying_key bytes)): the id names the verifying key, so a
- * circuit can never change under its id and everything derived from the key (prepared keys, verdicts) can be cached
+ * A circuit id is a hash of the proof system, the verifying key, both artifact hashes and the owner (computeCircuitId):
+ * the id names the key and its artifacts, so a circuit can never change under its id and everything derived from the key (prepared keys, verdicts) can be cached
  * in memory for as long as the process lives.
  */
 import { createHash } from 'node:crypto';
@@ -68,11 +68,45 @@ export function isHex64(s: unknown): s is string {
   return typeof s === 'string' && HEX64.test(s);
 }
 
-/** hex sha256(u32 BE proof_system || verifying_key). */
-export function computeCircuitId(proofSystem: ProofSystem, verifyingKey: Uint8Array): string {
-  const ps = Buffer.alloc(4);
-  ps.writeUInt32BE(proofSystem >>> 0, 0);
-  return createHash('sha256').update(ps).update(verifyingKey).digest('hex');
+/** What a circuit id commits to besides the proof system and verifying key (issue 10 item 7: no squatting). */
+export interface CircuitBinding {
+  /** hex sha256 of the witness generator (wasm) and of the proving key (zkey), as registered. */
+  wasmSha256: string;
+  provingKeySha256: string;
+  /** The registrant (bech32), who owns the record. */
+  owner: string;
+}
+
+const CIRCUIT_ID_DOMAIN = 'proofbook/circuit-id/v2';
+
+/**
+ * hex sha256(domain || u32 BE proof_system || u32 BE len || verifying_key || wasm sha256 || proving_key sha256 ||
+ * u32 BE len || owner). The id commits to the key, to both artifacts and to the author: a front-runner copying a
+ * pending registration (or registering the same key with other artifacts) gets a record under another id, never
+ * the author's, and nobody can attach other artifacts to an id.
+ */
+export function computeCircuitId(proofSystem: ProofSystem, verifyingKey: Uint8Array, b: CircuitBinding): string {
+  const u32 = (n: number) => {
+    const x = Buffer.alloc(4);
+    x.writeUInt32BE(n >>> 0, 0);
+    return x;
+  };
+  const owner = Buffer.from(b.owner, 'utf8');
+  return createHash('sha256')
+    .update(CIRCUIT_ID_DOMAIN)
+    .update(u32(proofSystem))
+    .update(u32(verifyingKey.length))
+    .update(verifyingKey)
+    .update(Buffer.from(b.wasmSha256, 'utf8'))
+    .update(Buffer.from(b.provingKeySha256, 'utf8'))
+    .update(u32(owner.length))
+    .update(owner)
+    .digest('hex');
+}
+
+/** The id of a circuit record (or registration) from its own fields. */
+export function circuitIdOf(c: { proofSystem: ProofSystem; verifyingKey: Uint8Array; wasm?: { sha256: string }; provingKey?: { sha256: string }; owner: string }): string {
+  return computeCircuitId(c.proofSystem, c.verifyingKey, { wasmSha256: c.wasm?.sha256 ?? '', provingKeySha256: c.provingKey?.sha256 ?? '', owner: c.owner });
 }
 
 export function circuitKey(id: string): Key {

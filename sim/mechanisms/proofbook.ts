@@ -22,7 +22,7 @@ import type { BondKeeperImpl } from '../../modules/bond/keeper.js';
 import { DEFAULT_MECHANISM, MSG_POST_ASK, MSG_RELEASE_ASSIGNMENT, MSG_SUBMIT_PROOF, MSG_SUBMIT_REQUEST, type MarketKeeperImpl, type MarketMechanism } from '../../modules/market/index.js';
 import {
   circuitToJson,
-  computeCircuitId,
+  circuitIdOf,
   defaultVerifierGenesis,
   genesisCircuit,
   initVerifierBackend,
@@ -111,7 +111,7 @@ export function simCircuits(names: readonly { name: string; constraints: number 
       const alpha = bn254.G1.Point.fromAffine({ x: vk.alpha.x, y: vk.alpha.y }).multiply(BigInt(k + 1)).toAffine();
       bytes = encodeVerifyingKey({ ...vk, alpha: { x: alpha.x, y: alpha.y } });
     }
-    return { ...base, id: computeCircuitId(ProofSystem.PROOF_SYSTEM_GROTH16_BN254, bytes), name: `sim-${c.name}`.slice(0, 64), verifyingKey: Buffer.from(bytes), constraints: BigInt(c.constraints) };
+    return { ...base, id: circuitIdOf({ ...base, verifyingKey: bytes }), name: `sim-${c.name}`.slice(0, 64), verifyingKey: Buffer.from(bytes), constraints: BigInt(c.constraints) };
   });
 }
 

@@ -56,7 +56,6 @@ export interface WorkerStatus {
   blockTimeMs: number;
   breaker: { open: boolean; reason?: string; until?: number };
   /** Circuits whose ask is withdrawn while a request too short for our speed is open: circuit -> request ids. */
-  paused: Record<string, string[]>;
   stopping: boolean;
   asks: { id: string; circuitId: string; price: string; capacity: string; active: string; expiryHeight: string }[];
   calibrations: Calibration[];
@@ -82,8 +81,6 @@ function closeWs(c: Comet38Client | undefined): void {
     // already closed
   }
 }
-
-const PAUSE_MAX_BLOCKS = 1000n;
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -122,12 +119,6 @@ export class ProverWorker extends EventEmitter {
   private earnings = 0n;
   private jobsCache: Job[] = [];
   private tickCount = 0;
-  /**
-   * Requests released because they could not be finished in their window, per circuit: while any of them is still
-   * OPEN the circuit's ask stays withdrawn (the auction would only hand the same request back), for at most
-   * PAUSE_MAX_BLOCKS.
-   */
-  private readonly paused = new Map<string, { ids: Set<string>; until: bigint }>();
 
   private constructor(readonly opts: WorkerOptions, readonly client: ProofbookClient, store: JobStore, backend: ProverBackend) {
     super();
@@ -365,7 +356,6 @@ export class ProverWorker extends EventEmitter {
         ahead++;
         const remaining = wave * this.latencyMs(j.circuitId) + Math.max(this.latencyMs(j.circuitId) - elapsed, 0);
         if (this.height + this.blocksFor(remaining) + this.cfg.safetyBlocks > BigInt(j.deadlineHeight)) {
-          this.pause(j);
           this.startTask(j.requestId, () => this.release(j, `proof would not finish in time (${Math.round(elapsed)} ms in)`), true);
         }
         continue;
@@ -375,7 +365,7 @@ export class ProverWorker extends EventEmitter {
         const wave = Math.floor(ahead / P) + 1;
         const need = this.blocksFor(wave * this.latencyMs(j.circuitId)) + this.cfg.safetyBlocks;
         if (this.height + need > BigInt(j.deadlineHeight)) {
-          this.pause(j);
+          // (no need to withdraw the ask: a prover that declines or releases a request is never assigned it again)
           const why = `cannot finish by height ${j.deadlineHeight}: ${need} blocks needed at height ${this.height}`;
           this.startTask(j.requestId, () => (this.inAcceptPhase(j) ? this.decline(j, why) : this.release(j, why)));
           continue;
@@ -650,29 +640,6 @@ export class ProverWorker extends EventEmitter {
     return c;
   }
 
-  private pause(j: Job): void {
-    const p = this.paused.get(j.circuitId) ?? { ids: new Set<string>(), until: 0n };
-    p.ids.add(j.requestId);
-    p.until = this.height + PAUSE_MAX_BLOCKS;
-    this.paused.set(j.circuitId, p);
-    this.log.warn({ circuitId: j.circuitId, requestId: j.requestId }, 'ask withdrawn while a request too short for our speed is open');
-  }
-
-  /** Whether the circuit's ask is withdrawn (a request we could not finish in time is still waiting for a prover). */
-  private async isPaused(circuitId: string): Promise<boolean> {
-    const p = this.paused.get(circuitId);
-    if (!p) return false;
-    if (this.height >= p.until) { this.paused.delete(circuitId); return false; }
-    for (const id of [...p.ids]) {
-      const { request: r } = await this.client.request(BigInt(id));
-      // OPEN, or handed straight back to us (released in the same block as assigned): keep waiting.
-      const ours = r.status === RequestStatus.REQUEST_STATUS_ASSIGNED && r.assignment?.prover === this.address;
-      if (r.status !== RequestStatus.REQUEST_STATUS_OPEN && !ours) p.ids.delete(id);
-    }
-    if (p.ids.size === 0) { this.paused.delete(circuitId); return false; }
-    return true;
-  }
-
   /** Serialized: a tick and stop() must not both act on the same asks. */
   private manageAsks(): Promise<void> {
     const run = () => this.updateAsks();
@@ -688,10 +655,9 @@ export class ProverWorker extends EventEmitter {
     for (const circuitId of this.cfg.circuits) {
       const cal = this.calibrations.get(circuitId);
       const mine = live.filter((a) => a.circuitId === circuitId);
-      const paused = !stopTaking && await this.isPaused(circuitId);
       const price = cal ? BigInt(cal.price) : 0n;
       this.metrics.askPrice.set({ circuit: circuitId.slice(0, 16) }, Number(price));
-      const keep = !stopTaking && !paused && cal !== undefined && mine.length === 1 && BigInt(mine[0]!.price) === price
+      const keep = !stopTaking && cal !== undefined && mine.length === 1 && BigInt(mine[0]!.price) === price
         && mine[0]!.capacity === BigInt(this.cfg.capacity) && mine[0]!.expiryHeight - this.height > this.cfg.askLifetimeBlocks / 2n;
       if (keep) continue;
       // Cancel and re-post in one transaction, so the prover is never without an ask in between.
@@ -699,7 +665,7 @@ export class ProverWorker extends EventEmitter {
       // Assignments still held through cancelled asks count against the new ask's capacity.
       const held = this.jobsCache.filter((j) => j.circuitId === circuitId).length;
       const capacity = BigInt(this.cfg.capacity - held);
-      const post = !stopTaking && !paused && cal !== undefined && capacity >= 1n;
+      const post = !stopTaking && cal !== undefined && capacity >= 1n;
       if (post) {
         msgs.push({
           typeUrl: TYPE_URLS.postAsk,
@@ -707,7 +673,7 @@ export class ProverWorker extends EventEmitter {
         });
       }
       if (msgs.length === 0) continue;
-      const reason = stopTaking ? (this.stopping ? 'stopping' : `breaker: ${this.breaker.reason}`) : paused ? 'paused: a request too short for our speed is open' : mine.length > 0 ? 'refresh' : 'new';
+      const reason = stopTaking ? (this.stopping ? 'stopping' : `breaker: ${this.breaker.reason}`) : mine.length > 0 ? 'refresh' : 'new';
       try {
         await this.tx('asks', () => this.client.execute(msgs));
         this.log.info({ circuitId, cancelled: mine.map((a) => a.id.toString()), posted: post ? { price: price.toString(), capacity: capacity.toString() } : null, reason }, 'asks updated');
@@ -771,7 +737,6 @@ export class ProverWorker extends EventEmitter {
       height: this.height.toString(),
       blockTimeMs: this.blockMs,
       breaker: this.breaker,
-      paused: Object.fromEntries([...this.paused.entries()].map(([c, p]) => [c, [...p.ids].sort()])),
       stopping: this.stopping,
       asks: this.asks,
       calibrations: [...this.calibrations.values()],
