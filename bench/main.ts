@@ -8,6 +8,7 @@ const sections: Record<string, () => Promise<{ run: (args: string[]) => Promise<
   verify: () => import('./verify.js'),
   matching: () => import('./matching.js'),
   endblock: () => import('./endblock.js'),
+  adversarial: () => import('./adversarial.js'),
   store: () => import('./store.js'),
   prove: () => import('./prove.js'),
   state: () => import('./state.js'),

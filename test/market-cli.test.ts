@@ -104,14 +104,14 @@ test.serial('post-ask, submit-request, submit-proof, submit-request --wait and t
   const shown = await cli(['query', 'market', 'request', '1']);
   t.is(shown.code, 0, shown.stderr);
   t.regex(shown.stdout, /status: ASSIGNED/);
-  t.regex(shown.stdout, new RegExp(`assigned: ${accs[7].address} ask #1 price 9000`));
+  t.regex(shown.stdout, new RegExp(`assigned: ${accs[7].address} ask #1 price 5000`)); // price rule v2: a lone request pays the ask, not its max fee
 
   // submit-proof from snarkjs files
   await writeFile(join(dir, 'p.json'), JSON.stringify(proofToSnarkjs(decodeProof(pf1.proof))));
   await writeFile(join(dir, 'pub.json'), JSON.stringify(pf1.signals));
   const sp = await cli(['tx', 'market', 'submit-proof', '1', '--proof', join(dir, 'p.json'), '--public', join(dir, 'pub.json'), '--from', 'prover', ...fees, '--output', 'json']);
   t.is(sp.code, 0, sp.stderr);
-  t.is(JSON.parse(sp.stdout).paid, '8910');
+  t.is(JSON.parse(sp.stdout).paid, '4950'); // 5000 less the 1 % protocol fee
 
   // --wait: a prover (cosmjs directly) serves the request while the CLI follows it
   const wallet = await DirectSecp256k1HdWallet.fromMnemonic(DEVNET_MNEMONIC, { prefix: 'proof', hdPaths: [makeCosmoshubPath(7)] });
@@ -134,15 +134,15 @@ test.serial('post-ask, submit-request, submit-proof, submit-request --wait and t
   t.is(await proverSide, 0);
   t.is(waited.code, 0, waited.stderr);
   t.regex(waited.stdout, /request 2: queued \(open, waiting for a prover\)/);
-  t.regex(waited.stdout, new RegExp(`request 2: assigned to ${accs[7].address} at price 9000`));
-  t.regex(waited.stdout, /request 2: fulfilled at height \d+, paid 9000/);
+  t.regex(waited.stdout, new RegExp(`request 2: assigned to ${accs[7].address} at price 5000`));
+  t.regex(waited.stdout, /request 2: fulfilled at height \d+, paid 5000/);
   const proofJson = JSON.parse(await readFile(join(dir, 'proof.json'), 'utf8'));
   t.deepEqual(proofJson, JSON.parse(JSON.stringify(proofToSnarkjs(decodeProof(pf2.proof)))));
   t.deepEqual(JSON.parse(await readFile(join(dir, 'public.json'), 'utf8')), pf2.signals);
 
   const book = await cli(['query', 'market', 'book', CIRCUIT]);
   t.is(book.code, 0, book.stderr);
-  t.regex(book.stdout, /last clearing price 9000/);
+  t.regex(book.stdout, /last clearing price 5000/);
   const reqs = await cli(['query', 'market', 'requests', '--requester', 'req', '--status', 'fulfilled', '--output', 'json']);
   t.is(reqs.code, 0, reqs.stderr);
   t.deepEqual(JSON.parse(reqs.stdout).requests.map((r: { id: string }) => r.id), ['1', '2']);

@@ -700,7 +700,9 @@ export class MarketKeeperImpl implements MarketKeeper {
    */
   private fulfilFallback(ctx: Context, sender: Address, r: Request, proof: Uint8Array, signalStrings: readonly string[]): bigint {
     const id = r.id;
-    if (this.bond.prover(ctx, sender) === undefined) throw ErrNotBonded(`${sender} has no bond; only bonded provers may fulfil request ${id} through the fallback`);
+    const pr = this.bond.prover(ctx, sender);
+    const bonded = pr?.bonded.find((c) => c.denom === this.params(ctx).collateralDenom)?.amount ?? '0';
+    if (pr === undefined || BigInt(bonded) === 0n) throw ErrNotBonded(`${sender} has no bond; only bonded provers may fulfil request ${id} through the fallback`);
     if (this.bond.isJailed(ctx, sender)) throw ErrJailed(`${sender} is jailed`);
     if (isExcluded(r, sender)) throw ErrNotEligible(`${sender} released, missed or declined request ${id} and may not fulfil it`);
     const signals = parseSignals(signalStrings, 'public_signals');

@@ -128,6 +128,9 @@ export function protoCoins(coins: readonly ProtoCoin[], what: string): Coins {
   return strictCoins(coins, what, { allowEmpty: true });
 }
 
+/** Execution modes in which verifyProof defers the pairing check to the block (see verifyProof). */
+const DEFERRED_MODES: ReadonlySet<string> = new Set(['check', 'recheck', 'simulate']);
+
 export class VerifierKeeperImpl implements VerifierKeeper {
   private readonly verdicts = new Map<string, boolean>();
   private readonly preparedVks = new Map<string, PreparedVk>();
@@ -225,6 +228,11 @@ export class VerifierKeeperImpl implements VerifierKeeper {
     ctx.gas.consume(params.verifyGasBase + params.verifyGasPerInput * BigInt(circuit.numPublicInputs), 'VerifyGroth16Proof');
     const pre = precheck(circuit, proof, publicSignals);
     if (pre.done) return pre.verdict;
+    // CheckTx, recheck and Simulate never verify (issue 10 item 6): they hold the consensus queue, and a failure
+    // there would cost the sender nothing. As in the Cosmos SDK, whose CheckTx runs only the ante handler, the proof
+    // is verified when the tx is in a block, where the sender has paid the fee whatever the verdict. Gas is the same
+    // either way (charged above), so Simulate's estimate stays exact. A verdict already cached is still answered.
+    if (DEFERRED_MODES.has(ctx.mode)) return this.verdicts.get(pre.key) ?? true;
     const cached = this.verdicts.get(pre.key);
     if (cached !== undefined) {
       this.stats.verdictHits++;

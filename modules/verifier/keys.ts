@@ -34,8 +34,8 @@ export const DEFAULT_PARAMS: Params = {
   verifyGasPerInput: 5_000n,
   maxVerifyingKeyBytes: BigInt(MAX_GROTH16_VK_BYTES),
   maxProofsPerTx: 16n,
-  maxProofsPerBlock: 128n,
-  maxVerifyGasPerBlock: 25_000_000n,
+  maxProofsPerBlock: 64n,
+  maxVerifyGasPerBlock: 12_000_000n,
 };
 
 /** The proof-work caps in force: a stored 0 (a record written before the caps existed) means the default. */

@@ -1,16 +1,17 @@
 /**
  * The three comparison mechanisms, simulated off-chain on the same World as proofbook:
  *
- *  - racing: every free prover able to serve a request starts proving it at once; the first valid proof wins and
- *    the others abort when it lands (their work so far is wasted). The requester price is set so racers break even
- *    in expectation: per circuit, price = total compute spent on that circuit / proofs delivered on it.
+ *  - racing: every participating free prover able to serve a request starts proving it at once; the first valid proof
+ *    wins the posted reward and the others abort when it lands (their work so far is wasted, unpaid). Free entry and
+ *    exit: provers that lose money stop racing (runRacing).
+ *  - trusted: one trusted prover (trustedProver) serves everything at the posted price.
  *  - fixed: a posted price per circuit; the first free prover that finds the price worth its cost claims the request
  *    (who is first is a seeded draw: network latency). No collateral, a crash is noticed at the deadline.
  *  - random: VRF-style assignment: a uniformly random bonded prover with a free slot gets the request at the posted
  *    price, whatever its cost; a coalition member simply lets a censored request lapse (noticed at the deadline).
  *
  * In fixed and random, a requester whose value is below the posted price does not buy (counted as expired).
- * In racing every request is raced and pays the break-even price (see runRacing; metrics count price > value).
+ * In racing a requester whose value is below the posted reward does not post it either.
  */
 import { crashes, postedPrice, proofCost, provingBlocks, refuses, serves, type Job, type World } from '../agents.js';
 import { newOutcome, spend, type RunOutcome } from '../metrics.js';

@@ -9,7 +9,7 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { createHash } from 'node:crypto';
+import { fetchInput } from './input-fetch.js';
 import { EventEmitter } from 'node:events';
 import type pino from 'pino';
 import type { OfflineDirectSigner } from '@cosmjs/proto-signing';
@@ -418,12 +418,12 @@ export class ProverWorker extends EventEmitter {
     let bytes: Buffer;
     if (r.inputInline.length > 0) bytes = Buffer.from(r.inputInline);
     else {
-      if (!/^https?:\/\//i.test(r.inputUri)) throw new ProveError(`request ${r.id}: unsupported input URI '${r.inputUri}'`);
-      const res = await fetch(r.inputUri, { signal: AbortSignal.timeout(60_000) });
-      if (!res.ok) throw new ProveError(`request ${r.id}: input ${r.inputUri}: HTTP ${res.status}`);
-      bytes = Buffer.from(await res.arrayBuffer());
-      const sha = createHash('sha256').update(bytes).digest('hex');
-      if (r.inputSha256 && sha !== r.inputSha256.toLowerCase()) throw new ProveError(`request ${r.id}: input hashes to ${sha}, not ${r.inputSha256}`);
+      // Streamed, size-capped, hashed as it arrives (input-fetch.ts).
+      try {
+        bytes = await fetchInput(r.inputUri, { sha256: r.inputSha256 });
+      } catch (e) {
+        throw new ProveError(`request ${r.id}: ${(e as Error).message}`);
+      }
     }
     const v: unknown = JSON.parse(bytes.toString('utf8'));
     if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new ProveError(`request ${r.id}: input is not a JSON object`);

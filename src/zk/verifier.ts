@@ -459,9 +459,9 @@ function checkAll(vk: PreparedVk, items: Checked[]): boolean {
 /**
  * Settles `items` (positions `idx` in `results`), known to contain an invalid proof when `knownBad`. Each half is
  * checked with one combined check (its own coefficients, derived from the half's encoding, so every node computes
- * the same); a half that passes is all valid, and when the left half passes the right one must hold the invalid
- * proof, so its own combined check is skipped. With b invalid proofs in n this costs O(b log n) combined checks of
- * shrinking size instead of n single checks. Deterministic: the split points and coefficients depend only on the
+ * the same); a half that passes is all valid, and the other half must then hold the invalid proof. When both halves
+ * fail the rest is checked proof by proof, so a batch of only invalid proofs costs at most 3 combined checks more
+ * than single checks, while one invalid proof in n costs O(log n) combined checks of shrinking size. Deterministic: the split points and coefficients depend only on the
  * items and their order.
  */
 function bisect(vk: PreparedVk, items: Checked[], idx: number[], results: boolean[], knownBad: boolean): void {
@@ -471,20 +471,30 @@ function bisect(vk: PreparedVk, items: Checked[], idx: number[], results: boolea
       return;
     }
   }
-  if (items.length <= BISECT_LEAF) {
-    items.forEach((it, k) => {
-      results[idx[k]] = checkAll(vk, [it]);
-    });
-    return;
-  }
+  if (items.length <= BISECT_LEAF) return singles(vk, items, idx, results);
   const mid = items.length >> 1;
   const left = items.slice(0, mid);
   const leftIdx = idx.slice(0, mid);
-  const leftOk = checkAll(vk, left);
-  if (leftOk) for (const i of leftIdx) results[i] = true;
-  else bisect(vk, left, leftIdx, results, true);
-  // If the left half passed, the invalid proof is on the right: skip re-checking it as a whole.
-  bisect(vk, items.slice(mid), idx.slice(mid), results, leftOk);
+  const right = items.slice(mid);
+  const rightIdx = idx.slice(mid);
+  if (checkAll(vk, left)) {
+    for (const i of leftIdx) results[i] = true;
+    // The invalid proof is on the right: split it without a combined check of its own.
+    return bisect(vk, right, rightIdx, results, true);
+  }
+  if (checkAll(vk, right)) {
+    for (const i of rightIdx) results[i] = true;
+    return bisect(vk, left, leftIdx, results, true);
+  }
+  // Both halves hold invalid proofs: the batch is dense with them, and halving further would cost more combined
+  // checks than it saves, so settle both halves one proof at a time (at most 3 checks over the plain singles).
+  singles(vk, items, idx, results);
+}
+
+function singles(vk: PreparedVk, items: Checked[], idx: number[], results: boolean[]): void {
+  items.forEach((it, k) => {
+    results[idx[k]] = checkAll(vk, [it]);
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
