@@ -55,7 +55,11 @@ function dirBytes(dir: string): number {
   let n = 0;
   for (const e of readdirSync(dir, { withFileTypes: true })) {
     const p = join(dir, e.name);
-    n += e.isDirectory() ? dirBytes(p) : statSync(p).size;
+    try {
+      n += e.isDirectory() ? dirBytes(p) : statSync(p).size;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err; // LevelDB compaction removed it meanwhile
+    }
   }
   return n;
 }
