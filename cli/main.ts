@@ -63,9 +63,30 @@ const TOP_LEVEL: readonly { name: string; load: () => Promise<Command> }[] = [
   { name: 'simulate', load: async () => (await import('./simulate.js')).simulateCommand() },
 ];
 
+/** Global options that take a value (`--home DIR`, `--node URL`, `-o json`): their values are not command words. */
+const GLOBAL_VALUE_OPTIONS = new Set(['--home', '--node', '-o', '--output']);
+
+/**
+ * The words of a command line that may name commands: every non-option argument, except the values of global
+ * options given before the command (`proofbook --home DIR --node URL worker start` -> ['worker', 'start']).
+ */
+export function commandWords(args: readonly string[]): string[] {
+  const words: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '--') { words.push(...args.slice(i + 1)); break; }
+    if (a.startsWith('-')) {
+      if (words.length === 0 && GLOBAL_VALUE_OPTIONS.has(a)) i++; // skip the option's value
+      continue;
+    }
+    words.push(a);
+  }
+  return words;
+}
+
 export async function mountExtensions(program: Command, argv: string[]): Promise<void> {
   const args = argv.slice(2);
-  const words = args.filter((a) => !a.startsWith('-'));
+  const words = commandWords(args);
   const bareGroup = words.length === 1 && ['tx', 'query', 'q'].includes(words[0]!); // commander prints the group's help
   const help = args.includes('--help') || args.includes('-h') || words.includes('help') || words.length === 0 || bareGroup;
   const tx = program.commands.find((c) => c.name() === 'tx')!;
