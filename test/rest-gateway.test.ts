@@ -241,3 +241,24 @@ test('Keplr-style: sign offline, broadcast through POST /cosmos/tx/v1beta1/txs, 
   const againBody = await again.json() as any;
   t.true(again.status !== 200 || againBody.tx_response.code !== 0, JSON.stringify(againBody));
 });
+
+test('auth Accounts pagination: limit, next_key, offset, reverse, count_total (as query.Paginate)', async (t) => {
+  const all = (await get('/cosmos/auth/v1beta1/accounts?pagination.count_total=true&pagination.limit=1000')).body;
+  const n = all.accounts.length;
+  t.true(n >= 10);
+  t.is(all.pagination.total, String(n));
+  const addrs = all.accounts.map((a: { address: string }) => a.address);
+  const p1 = (await get('/cosmos/auth/v1beta1/accounts?pagination.limit=3')).body;
+  t.deepEqual(p1.accounts.map((a: { address: string }) => a.address), addrs.slice(0, 3));
+  t.not(p1.pagination.next_key, null);
+  t.is(p1.pagination.total, '0', 'no count_total, no total');
+  const p2 = (await get(`/cosmos/auth/v1beta1/accounts?pagination.limit=3&pagination.key=${encodeURIComponent(p1.pagination.next_key)}`)).body;
+  t.deepEqual(p2.accounts.map((a: { address: string }) => a.address), addrs.slice(3, 6));
+  const off = (await get('/cosmos/auth/v1beta1/accounts?pagination.limit=2&pagination.offset=4&pagination.count_total=true')).body;
+  t.deepEqual(off.accounts.map((a: { address: string }) => a.address), addrs.slice(4, 6));
+  t.is(off.pagination.total, String(n));
+  const rev = (await get('/cosmos/auth/v1beta1/accounts?pagination.limit=2&pagination.reverse=true')).body;
+  t.deepEqual(rev.accounts.map((a: { address: string }) => a.address), addrs.slice(-2).reverse());
+  const both = await get(`/cosmos/auth/v1beta1/accounts?pagination.offset=1&pagination.key=${encodeURIComponent(p1.pagination.next_key)}`);
+  t.is(both.status, 400);
+});

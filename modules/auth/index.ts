@@ -4,6 +4,7 @@ import {
   QueryAccountsRequest, QueryAccountsResponse,
 } from 'cosmjs-types/cosmos/auth/v1beta1/query';
 import type { Module, QueryRoute } from '../../src/framework/module.js';
+import { paginate } from '../../src/framework/paginate.js';
 import { ErrInvalidAddress, ErrNotFound } from '../../src/framework/errors.js';
 import { AddressError, parseAddress, type Address } from '../../src/crypto/address.js';
 import { AUTH_PREFIX, AuthKeeper, DEFAULT_AUTH_PARAMS, type AuthParams } from './keeper.js';
@@ -80,9 +81,11 @@ export function createAuthModule(): { module: Module; keeper: AuthKeeper } {
       path: '/cosmos.auth.v1beta1.Query/Accounts',
       requestType: QueryAccountsRequest,
       responseType: QueryAccountsResponse,
-      handle(ctx) {
-        const accounts = [...keeper.accounts(ctx)].map((a) => ({ typeUrl: BASE_ACCOUNT_TYPE_URL, value: BaseAccount.encode(a).finish() }));
-        return { accounts, pagination: { nextKey: new Uint8Array(), total: BigInt(accounts.length) } };
+      handle(ctx, req) {
+        // query.Paginate over the account records (key, offset, limit, count_total, reverse as in the SDK).
+        const accounts: { typeUrl: string; value: Uint8Array }[] = [];
+        const pagination = paginate(keeper.accountStore(ctx), req.pagination, (_k, v) => accounts.push({ typeUrl: BASE_ACCOUNT_TYPE_URL, value: v }));
+        return { accounts, pagination };
       },
     },
     {

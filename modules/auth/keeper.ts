@@ -8,7 +8,7 @@
 import { BaseAccount } from 'cosmjs-types/cosmos/auth/v1beta1/auth';
 import type { Any } from 'cosmjs-types/google/protobuf/any';
 import type { Context } from '../../src/framework/context.js';
-import { bytesToKey, keyToBytes, keyToU64, u64Key, type KVReader } from '../../src/store/kv.js';
+import { bytesToKey, keyToBytes, keyToU64, u64Key, PrefixKV, type KV, type KVReader } from '../../src/store/kv.js';
 import { addressBytes, type Address } from '../../src/crypto/address.js';
 import { NATIVE_DENOM } from '../../src/types/coins.js';
 
@@ -135,6 +135,11 @@ export class AuthKeeper {
 
   setParams(ctx: Context, p: AuthParams): void {
     ctx.store(AUTH_PREFIX).set(PARAMS, encodeParams(p));
+  }
+
+  /** The account records as a prefix view (keys: address bytes as store keys; values: encoded BaseAccount). */
+  accountStore(ctx: Context): KV {
+    return new PrefixKV(ctx.store(AUTH_PREFIX), ACCOUNT);
   }
 
   *accounts(ctx: Context): IterableIterator<BaseAccount> {
