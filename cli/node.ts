@@ -18,6 +18,18 @@ export function parseListenAddress(s: string): string {
   return `${m[1]}:${m[2]}`;
 }
 
+/** `--api-cors`: '*' (any origin), 'off' (no CORS headers) or a comma-separated list of origins. */
+export function parseCors(s: string): '*' | string[] {
+  const v = s.trim();
+  if (v === '*') return '*';
+  if (v === 'off' || v === '') return [];
+  const list = v.split(',').map((o) => o.trim()).filter((o) => o !== '');
+  for (const o of list) {
+    if (!/^https?:\/\/[^\s/]+$/.test(o)) throw new CliError(`--api-cors: '${o}' is not an origin`, EXIT.USAGE, "use '*', 'off' or origins like http://localhost:5173 (scheme://host[:port], comma-separated)");
+  }
+  return list;
+}
+
 export function initCommand(): Command {
   return new Command('init')
     .description('create a proofbook home: config.json, genesis.json (default genesis), data/ and keyring/')
@@ -64,6 +76,8 @@ export function devnetCommand(): Command {
     .option('--block-time <ms>', 'block interval in milliseconds', '1000')
     .option('--rpc-laddr <host:port>', 'CometBFT-compatible RPC listen address', '127.0.0.1:26657')
     .option('--grpc-laddr <host:port|off>', 'gRPC listen address (module queries, cosmos.tx.v1beta1.Service, reflection)', '127.0.0.1:9090')
+    .option('--api-laddr <host:port|off>', 'REST gateway listen address (Cosmos SDK REST routes, /proofbook/..., /openapi.json)', '127.0.0.1:1317')
+    .option('--api-cors <origins>', "REST CORS: '*' (any origin), a comma-separated list of origins, or 'off'", '*')
     .option('--chain-id <id>', 'chain id (default: the devnet default)')
     .option('--reset', 'delete the devnet state (${home}/devnet) before starting')
     .addHelpText('after', `
@@ -77,10 +91,12 @@ Examples:
   $ npm start
   $ proofbook devnet --home /tmp/pb --rpc-laddr 127.0.0.1:36657 --block-time 200 --reset
   $ proofbook keys import-devnet && proofbook tx bank send devnet0 proof1… 1000uproof --fees 2000uproof`)
-    .action(async (opts: { blockTime: string; rpcLaddr: string; grpcLaddr: string; chainId?: string; reset?: boolean }, cmd: Command) => {
+    .action(async (opts: { blockTime: string; rpcLaddr: string; grpcLaddr: string; apiLaddr: string; apiCors: string; chainId?: string; reset?: boolean }, cmd: Command) => {
       const ctx = Ctx.of(cmd);
       if (!/^[1-9][0-9]{0,6}$/.test(opts.blockTime)) throw new CliError(`--block-time must be a positive number of ms, got '${opts.blockTime}'`, EXIT.USAGE);
       const rpcAddress = parseListenAddress(opts.rpcLaddr);
+      const apiAddress = opts.apiLaddr === 'off' ? undefined : parseListenAddress(opts.apiLaddr);
+      const cors = parseCors(opts.apiCors);
       const home = path.join(ctx.home, 'devnet');
       if (opts.reset) await fs.rm(home, { recursive: true, force: true });
       await fs.mkdir(home, { recursive: true });
@@ -88,7 +104,7 @@ Examples:
       const log = logger();
       // Circuit artifacts (wasm, proving keys) by content hash at GET /artifacts/<sha256> on the RPC port.
       const httpHandler = nodeArtifactHandler(ctx.home);
-      const devnet = await startDevnet({ home, chainId: opts.chainId, blockTimeMs: Number(opts.blockTime), rpcAddress, logger: log, httpHandler, grpcAddress: opts.grpcLaddr === 'off' ? undefined : opts.grpcLaddr });
+      const devnet = await startDevnet({ home, chainId: opts.chainId, blockTimeMs: Number(opts.blockTime), rpcAddress, logger: log, httpHandler, grpcAddress: opts.grpcLaddr === 'off' ? undefined : opts.grpcLaddr, apiAddress, api: { cors } });
       keepAlive.value = true;
       let stopping = false;
       const stop = (signal: string) => {
@@ -109,12 +125,13 @@ Examples:
         accounts.push({ index: a.index, address: a.address, hdPath: a.hdPath, balance: `${bal.amount}${bal.denom}` });
       }
       client.disconnect();
-      const data = { rpcUrl: devnet.rpcUrl, grpc: devnet.grpcAddress ?? null, chainId: status.nodeInfo.network, height: status.syncInfo.latestBlockHeight, home, accounts };
+      const data = { rpcUrl: devnet.rpcUrl, grpc: devnet.grpcAddress ?? null, api: devnet.apiUrl ?? null, chainId: status.nodeInfo.network, height: status.syncInfo.latestBlockHeight, home, accounts };
       ctx.print(data, () =>
         [
           'proofbook devnet is running',
           `  RPC:      ${data.rpcUrl}`,
           `  gRPC:     ${data.grpc ?? 'off'}`,
+          `  REST:     ${data.api ?? 'off'}`,
           `  chain id: ${data.chainId}`,
           `  home:     ${data.home}`,
           '',
@@ -139,6 +156,8 @@ export function startCommand(): Command {
     .option('--abci <address>', 'ABCI listen address', 'tcp://127.0.0.1:26658')
     .option('--grpc-laddr <host:port>', 'also serve gRPC here (queries forwarded to --rpc, the CometBFT node), e.g. 127.0.0.1:9090; off by default')
     .option('--rpc <url>', 'the CometBFT node\'s RPC, used by the gRPC server for broadcast and tx lookup', 'http://127.0.0.1:26657')
+    .option('--api-laddr <host:port|off>', 'REST gateway listen address (Cosmos SDK REST routes over --rpc, /proofbook/..., /openapi.json)', '127.0.0.1:1317')
+    .option('--api-cors <origins>', "REST CORS: '*' (any origin), a comma-separated list of origins, or 'off'", '*')
     .option('--artifacts-laddr <host:port>', 'also serve circuit artifacts at GET /artifacts/<sha256> on this address (off by default; the devnet serves them on its RPC port)')
     .option('--snapshot-interval <blocks>', 'take a state-sync snapshot every N heights (0 = never; env PROOFBOOK_SNAPSHOT_INTERVAL)', process.env.PROOFBOOK_SNAPSHOT_INTERVAL ?? '0')
     .option('--snapshot-keep-recent <n>', 'state-sync snapshots kept on disk (env PROOFBOOK_SNAPSHOT_KEEP_RECENT)', process.env.PROOFBOOK_SNAPSHOT_KEEP_RECENT ?? '2')
@@ -151,7 +170,7 @@ The app keeps its state in \${home}/data. Run CometBFT next to it with the same 
 
 Example:
   $ proofbook start --home ./node --abci tcp://127.0.0.1:26658`)
-    .action(async (opts: { abci: string; artifactsLaddr?: string; grpcLaddr?: string; rpc: string; snapshotInterval: string; snapshotKeepRecent: string; historyBlocks: string }, cmd: Command) => {
+    .action(async (opts: { abci: string; artifactsLaddr?: string; grpcLaddr?: string; apiLaddr: string; apiCors: string; rpc: string; snapshotInterval: string; snapshotKeepRecent: string; historyBlocks: string }, cmd: Command) => {
       const ctx = Ctx.of(cmd);
       const count = (flag: string, v: string, min: number): number => {
         if (!/^[0-9]+$/.test(v) || Number(v) < min) throw new CliError(`${flag} must be an integer >= ${min}, got '${v}'`, EXIT.USAGE);
@@ -172,10 +191,21 @@ Example:
         const http = await startArtifactServer(ctx.home, opts.artifactsLaddr);
         process.stderr.write(`circuit artifacts at ${http.url}/artifacts/<sha256>\n`);
       }
-      if (opts.grpcLaddr) {
-        const { startGrpcServer, rpcQuery } = await import('../app/grpc/index.js');
-        const grpc = await startGrpcServer({ address: opts.grpcLaddr, rpcUrl: opts.rpc, query: rpcQuery(opts.rpc), logger: logger() });
-        process.stderr.write(`gRPC on ${grpc.address} (via CometBFT RPC ${opts.rpc})\n`);
+      const apiAddress = opts.apiLaddr === 'off' ? undefined : parseListenAddress(opts.apiLaddr);
+      const cors = parseCors(opts.apiCors);
+      if (opts.grpcLaddr || apiAddress) {
+        const { startGrpcServer, createDispatcher, rpcQuery } = await import('../app/grpc/index.js');
+        // One set of method implementations (queries through the CometBFT node's abci_query) behind both transports.
+        const dispatcher = createDispatcher({ rpcUrl: opts.rpc, query: rpcQuery(opts.rpc), logger: logger() });
+        if (opts.grpcLaddr) {
+          const grpc = await startGrpcServer({ address: opts.grpcLaddr, rpcUrl: opts.rpc, query: rpcQuery(opts.rpc), dispatcher, logger: logger() });
+          process.stderr.write(`gRPC on ${grpc.address} (via CometBFT RPC ${opts.rpc})\n`);
+        }
+        if (apiAddress) {
+          const { startRestServer } = await import('../app/rest/index.js');
+          const api = await startRestServer({ address: apiAddress, dispatcher, cors, logger: logger() });
+          process.stderr.write(`REST on ${api.url} (via CometBFT RPC ${opts.rpc})\n`);
+        }
       }
     });
 }

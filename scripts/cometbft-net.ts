@@ -8,7 +8,7 @@
  *   DIR/nodeI/config, data   CometBFT home of validator I
  *   DIR/nodeI/app            proofbook home of validator I
  *   DIR/nodeI/app.log, cometbft.log
- * Ports: base + 10*I + {0: p2p, 1: rpc, 2: abci}.
+ * Ports: base + 10*I + {0: p2p, 1: rpc, 2: abci, 3: REST}.
  *
  * CLI:  npm run localnet -- --validators 4 --home DIR      npm run cometbft-single -- --home DIR
  * API:  createNet(dir, {validators, appState}) -> Net (start, stop, killApp, restartNode, rpcUrl, waits)
@@ -298,6 +298,9 @@ export class Net {
   p2pPort(i: number): number { return this.file.basePort + 10 * i; }
   rpcPort(i: number): number { return this.file.basePort + 10 * i + 1; }
   abciPort(i: number): number { return this.file.basePort + 10 * i + 2; }
+  /** The REST gateway of validator i's app (`proofbook start --api-laddr`). */
+  apiPort(i: number): number { return this.file.basePort + 10 * i + 3; }
+  apiUrl(i: number): string { return `http://127.0.0.1:${this.apiPort(i)}`; }
   abciAddress(i: number): string { return `tcp://127.0.0.1:${this.abciPort(i)}`; }
   rpcUrl(i: number): string { return `http://127.0.0.1:${this.rpcPort(i)}`; }
   appLog(i: number): string { return path.join(this.nodeHome(i), 'app.log'); }
@@ -376,7 +379,8 @@ export class Net {
     }
     return {
       cmd: process.execPath,
-      args: ['--import', 'tsx', path.join(REPO_ROOT, 'cli', 'main.ts'), 'start', '--home', this.appHome(i), '--abci', this.abciAddress(i)],
+      args: ['--import', 'tsx', path.join(REPO_ROOT, 'cli', 'main.ts'), 'start', '--home', this.appHome(i), '--abci', this.abciAddress(i),
+        '--rpc', this.rpcUrl(i), '--api-laddr', `127.0.0.1:${this.apiPort(i)}`],
     };
   }
 
@@ -593,7 +597,7 @@ async function main(): Promise<void> {
   await n.start();
   console.log(`chain ${n.chainId}: ${n.validators} validator(s) running under ${n.dir}`);
   for (let i = 0; i < n.validators; i++) {
-    console.log(`  node${i}: rpc ${n.rpcUrl(i)}  abci ${n.abciAddress(i)}  p2p 127.0.0.1:${n.p2pPort(i)}  logs ${n.nodeHome(i)}/{app,cometbft}.log`);
+    console.log(`  node${i}: rpc ${n.rpcUrl(i)}  rest ${n.apiUrl(i)}  abci ${n.abciAddress(i)}  p2p 127.0.0.1:${n.p2pPort(i)}  logs ${n.nodeHome(i)}/{app,cometbft}.log`);
   }
   if (o.statesyncNode) await startStateSyncNode(n, Number(o.snapshotInterval ?? 0));
   console.log('Ctrl-C to stop.');

@@ -32,6 +32,10 @@ export interface DevnetOptions {
   logger?: pino.Logger;
   /** host:port for the gRPC server (module Query services, cosmos.tx.v1beta1.Service, reflection); off when unset. */
   grpcAddress?: string;
+  /** host:port for the REST gateway (Cosmos SDK gRPC-gateway routes, app/rest); off when unset. */
+  apiAddress?: string;
+  /** REST gateway options: CORS origins ('*' = any, the default), extra handlers, a static directory for non-API paths. */
+  api?: Pick<import('../rest/index.js').RestServerOptions, 'cors' | 'handlers' | 'staticDir'>;
   /** Extra GET routes served on the RPC port (the CLI mounts the circuit artifact store at /artifacts/<sha256>). */
   httpHandler?: HttpHandler;
   /** Mempool limits (CometBFT defaults: 5000 txs, 1 GiB, 1 MiB per tx, 10000-entry cache). */
@@ -47,6 +51,8 @@ export interface Devnet {
   readonly rpcUrl: string;
   /** Bound gRPC address, when the gRPC server runs. */
   readonly grpcAddress?: string;
+  /** The REST gateway's URL (http://host:port), when it runs. */
+  readonly apiUrl?: string;
   readonly app: DevnetApp;
   readonly node: DevnetNode;
   height(): bigint;
@@ -87,16 +93,31 @@ export async function startDevnet(opts: DevnetOptions): Promise<Devnet> {
     throw err;
   }
   let grpc: { address: string; close(): Promise<void> } | undefined;
-  if (opts.grpcAddress) {
+  let api: { url: string; close(): Promise<void> } | undefined;
+  let dispatcher: import('../grpc/index.js').Dispatcher | undefined;
+  if (opts.grpcAddress || opts.apiAddress) {
+    const { createDispatcher } = await import('../grpc/index.js');
+    // One set of method implementations behind both transports; queries honour x-cosmos-block-height.
+    dispatcher = createDispatcher({ rpcUrl: rpc.url, query: (p, d, h) => node.query(p, d, h ?? 0n, false), logger: opts.logger });
+  }
+  if (opts.grpcAddress && dispatcher) {
     try {
       const { startGrpcServer } = await import('../grpc/index.js');
-      grpc = await startGrpcServer({ address: opts.grpcAddress, rpcUrl: rpc.url, query: (p, d) => node.query(p, d, 0n, false), logger: opts.logger });
+      grpc = await startGrpcServer({ address: opts.grpcAddress, rpcUrl: rpc.url, query: (p, d, h) => node.query(p, d, h ?? 0n, false), dispatcher, logger: opts.logger });
     } catch (err) {
       // The chain is still useful without gRPC (e.g. a second devnet on the same machine): say so and go on.
       log?.warn({ err: (err as Error).message, grpc: opts.grpcAddress }, 'gRPC server not started');
     }
   }
-  log?.info({ rpc: rpc.url, grpc: grpc?.address, chainId: node.chainId, height: node.height.toString() }, 'devnet started');
+  if (opts.apiAddress && dispatcher) {
+    try {
+      const { startRestServer } = await import('../rest/index.js');
+      api = await startRestServer({ address: opts.apiAddress, dispatcher, logger: opts.logger, ...opts.api });
+    } catch (err) {
+      log?.warn({ err: (err as Error).message, api: opts.apiAddress }, 'REST gateway not started');
+    }
+  }
+  log?.info({ rpc: rpc.url, grpc: grpc?.address, api: api?.url, chainId: node.chainId, height: node.height.toString() }, 'devnet started');
 
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
@@ -113,6 +134,7 @@ export async function startDevnet(opts: DevnetOptions): Promise<Devnet> {
   return {
     rpcUrl: rpc.url,
     grpcAddress: grpc?.address,
+    apiUrl: api?.url,
     app,
     node,
     height: () => node.height,
@@ -122,7 +144,9 @@ export async function startDevnet(opts: DevnetOptions): Promise<Devnet> {
       if (stopped) return;
       stopped = true;
       if (timer) clearTimeout(timer);
+      await api?.close();
       await grpc?.close();
+      dispatcher?.close();
       await rpc.close();
       await node.close();
       await app.close();

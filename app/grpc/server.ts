@@ -35,8 +35,11 @@ export interface AbciQueryResult {
   log: string;
   value: Uint8Array;
   codespace: string;
+  /** The height of the state that answered (ResponseQuery.height), when known. */
+  height?: bigint;
 }
-export type QueryFn = (path: string, data: Uint8Array) => Promise<AbciQueryResult>;
+/** An ABCI query at `height` (0 or unset = latest); the result carries the height it answered at. */
+export type QueryFn = (path: string, data: Uint8Array, height?: bigint) => Promise<AbciQueryResult>;
 
 export interface GrpcServerOptions {
   /** host:port to bind (port 0 picks a free one). Default 127.0.0.1:9090. */
@@ -393,9 +396,102 @@ export function reflectionPackage(): protoLoader.PackageDefinition {
   return { 'proofbook.descriptors': { format: 'FileDescriptorSet', fileDescriptorProtos: files } } as unknown as protoLoader.PackageDefinition;
 }
 
-// ------------------------------------------------------------------------------------------ server
+// ------------------------------------------------------------------------------------------ dispatcher
 
-type Handler = (call: grpc.ServerUnaryCall<unknown, unknown>, cb: grpc.sendUnaryData<unknown>) => void;
+/** Per-call metadata both transports hand to a method: the `x-cosmos-block-height` the caller asked for. */
+export interface CallMeta {
+  /** State height to answer at (0 or unset = latest). */
+  height?: bigint;
+}
+/** A method's answer: the response bytes and the height of the state that produced them (when known). */
+export interface RawResult {
+  value: Uint8Array;
+  height?: bigint;
+}
+/** One unary method over raw protobuf bytes; throws GrpcStatusError for failures. */
+export type RawMethod = (request: Uint8Array, meta: CallMeta) => Promise<RawResult>;
+
+/**
+ * Every method the node serves, by gRPC path ('/cosmos.bank.v1beta1.Query/Balance'), independent of transport:
+ * the gRPC server (below) and the REST gateway (app/rest) both call these, so one implementation answers both.
+ */
+export interface Dispatcher {
+  readonly methods: ReadonlyMap<string, RawMethod>;
+  /** Fully-qualified names of the services served. */
+  readonly services: readonly string[];
+  close(): void;
+}
+
+export interface DispatcherOptions {
+  query: QueryFn;
+  rpcUrl: string;
+  logger?: pino.Logger;
+}
+
+/** Parses an `x-cosmos-block-height` value: a non-negative decimal integer. */
+export function parseHeightHeader(v: string | undefined): bigint | undefined {
+  if (v === undefined || v === '') return undefined;
+  if (!/^[0-9]{1,19}$/.test(v.trim())) throw invalid(`invalid x-cosmos-block-height '${v}': expected a non-negative integer`);
+  return BigInt(v.trim());
+}
+
+const toBuffer = (b: Uint8Array): Buffer => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+
+export function createDispatcher(opts: DispatcherOptions): Dispatcher {
+  const pkg = loadPackageDefinition();
+  const methods = new Map<string, RawMethod>();
+  const services: string[] = [];
+
+  // Generic Query services: raw bytes in, raw bytes out, at the height the caller asked for.
+  for (const [name, def] of Object.entries(pkg).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    if (!isService(def) || !name.endsWith('.Query')) continue;
+    for (const m of Object.values(def)) {
+      const path = m.path;
+      methods.set(path, async (bytes, meta) => {
+        let decoded: Record<string, unknown>;
+        try {
+          decoded = m.requestDeserialize(toBuffer(bytes)) as Record<string, unknown>;
+        } catch (e) {
+          throw invalid(`cannot decode the request for ${path}: ${(e as Error).message}`);
+        }
+        validatePageRequest(decoded.pagination as PageRequestLike | undefined);
+        let res: AbciQueryResult;
+        try {
+          res = await opts.query(path, bytes, meta.height ?? 0n);
+        } catch (e) {
+          throw new GrpcStatusError(grpc.status.UNAVAILABLE, `the node did not answer ${path}: ${(e as Error).message}`);
+        }
+        if (res.code !== 0) throw statusFromQueryError(res);
+        return { value: res.value, height: res.height };
+      });
+    }
+    services.push(name);
+  }
+
+  // cosmos.tx.v1beta1.Service with typed (cosmjs-types) codecs.
+  const txs = new TxService(opts.rpcUrl, opts.query);
+  type Codec<T> = { encode(m: T): { finish(): Uint8Array }; decode(b: Uint8Array): T };
+  const typed = <Req, Res>(name: string, reqC: Codec<Req>, resC: Codec<Res>, fn: (r: Req, meta: CallMeta) => Promise<Res>): void => {
+    methods.set(`/cosmos.tx.v1beta1.Service/${name}`, async (bytes, meta) => {
+      let req: Req;
+      try {
+        req = reqC.decode(bytes);
+      } catch (e) {
+        throw invalid(`cannot decode ${name} request: ${(e as Error).message}`);
+      }
+      return { value: resC.encode(await fn(req, meta)).finish() };
+    });
+  };
+  typed('BroadcastTx', BroadcastTxRequest, BroadcastTxResponse, (r) => txs.broadcastTx(r));
+  typed('Simulate', SimulateRequest, SimulateResponse, (r) => txs.simulate(r));
+  typed('GetTx', GetTxRequest, GetTxResponse, (r) => txs.getTx(r));
+  typed('GetTxsEvent', GetTxsEventRequest, GetTxsEventResponse, (r) => txs.getTxsEvent(r));
+  services.push('cosmos.tx.v1beta1.Service');
+
+  return { methods, services, close: () => txs.close() };
+}
+
+// ------------------------------------------------------------------------------------------ server
 
 function isService(v: unknown): v is grpc.ServiceDefinition {
   if (typeof v !== 'object' || v === null || 'format' in v) return false;
@@ -405,89 +501,49 @@ function isService(v: unknown): v is grpc.ServiceDefinition {
 
 const identity = (b: Buffer): Buffer => b;
 
-export async function startGrpcServer(opts: GrpcServerOptions): Promise<GrpcServer> {
+export async function startGrpcServer(opts: GrpcServerOptions & { dispatcher?: Dispatcher }): Promise<GrpcServer> {
   const log = opts.logger?.child({ module: 'grpc' });
-  const pkg = loadPackageDefinition();
+  const ownsDispatcher = opts.dispatcher === undefined;
+  const dispatcher = opts.dispatcher ?? createDispatcher(opts);
   const server = new grpc.Server({ 'grpc.max_receive_message_length': 8 * 1024 * 1024 });
-  const services: string[] = [];
 
-  const wrap = <Req, Res>(name: string, fn: (req: Req) => Promise<Res>): Handler => (call, cb) => {
-    fn(call.request as Req).then(
-      (res) => cb(null, res),
-      (err: unknown) => {
-        const e = toServiceError(err);
-        log?.debug({ method: name, code: e.code, details: e.details }, 'grpc call failed');
-        cb(e, null);
-      },
-    );
-  };
-
-  // Generic Query services: raw bytes in, raw bytes out.
-  for (const [name, def] of Object.entries(pkg).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-    if (!isService(def) || !name.endsWith('.Query')) continue;
-    const raw: Record<string, grpc.MethodDefinition<Buffer, Buffer>> = {};
+  // One grpc-js service per served service, every method over raw bytes.
+  const byService = new Map<string, [string, RawMethod][]>();
+  for (const [path, fn] of dispatcher.methods) {
+    const [, service, method] = /^\/([^/]+)\/([^/]+)$/.exec(path)!;
+    if (!byService.has(service!)) byService.set(service!, []);
+    byService.get(service!)!.push([method!, fn]);
+  }
+  for (const [service, list] of byService) {
+    const def: Record<string, grpc.MethodDefinition<Buffer, Buffer>> = {};
     const impl: grpc.UntypedServiceImplementation = {};
-    for (const [method, m] of Object.entries(def)) {
-      raw[method] = { ...m, requestSerialize: identity, requestDeserialize: identity, responseSerialize: identity, responseDeserialize: identity };
-      const path = m.path;
-      impl[method] = wrap<Buffer, Buffer>(path, async (bytes) => {
-        let decoded: Record<string, unknown>;
-        try {
-          decoded = m.requestDeserialize(bytes) as Record<string, unknown>;
-        } catch (e) {
-          throw invalid(`cannot decode the request for ${path}: ${(e as Error).message}`);
-        }
-        validatePageRequest(decoded.pagination as PageRequestLike | undefined);
-        let res: AbciQueryResult;
-        try {
-          res = await opts.query(path, new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-        } catch (e) {
-          throw new GrpcStatusError(grpc.status.UNAVAILABLE, `the node did not answer ${path}: ${(e as Error).message}`);
-        }
-        if (res.code !== 0) throw statusFromQueryError(res);
-        return Buffer.from(res.value.buffer, res.value.byteOffset, res.value.byteLength);
+    for (const [method, fn] of list) {
+      const path = `/${service}/${method}`;
+      def[method] = { path, requestStream: false, responseStream: false, requestSerialize: identity, requestDeserialize: identity, responseSerialize: identity, responseDeserialize: identity, originalName: method };
+      impl[method] = ((call: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) => {
+        (async () => {
+          const h = call.metadata.get('x-cosmos-block-height')[0];
+          const height = parseHeightHeader(h === undefined ? undefined : String(h));
+          const res = await fn(new Uint8Array(call.request.buffer, call.request.byteOffset, call.request.byteLength), { height });
+          if (res.height !== undefined) {
+            const md = new grpc.Metadata();
+            md.set('x-cosmos-block-height', res.height.toString());
+            call.sendMetadata(md);
+          }
+          return toBuffer(res.value);
+        })().then(
+          (res) => cb(null, res),
+          (err: unknown) => {
+            const e = toServiceError(err);
+            log?.debug({ method: path, code: e.code, details: e.details }, 'grpc call failed');
+            cb(e, null);
+          },
+        );
       }) as grpc.UntypedHandleCall;
     }
-    server.addService(raw as grpc.ServiceDefinition, impl);
-    services.push(name);
+    server.addService(def as grpc.ServiceDefinition, impl);
   }
-
-  // cosmos.tx.v1beta1.Service with typed (cosmjs-types) codecs.
-  const txDef = pkg['cosmos.tx.v1beta1.Service'];
-  if (!isService(txDef)) throw new Error('cosmos.tx.v1beta1.Service missing from proto/');
-  const txs = new TxService(opts.rpcUrl, opts.query);
-  type Codec<T> = { encode(m: T): { finish(): Uint8Array }; decode(b: Uint8Array): T };
-  const method = <Req, Res>(name: string, reqC: Codec<Req>, resC: Codec<Res>, fn: (r: Req) => Promise<Res>) => {
-    const m = txDef[name]!;
-    return {
-      def: {
-        ...m,
-        requestDeserialize: (b: Buffer): Req => {
-          try {
-            return reqC.decode(b);
-          } catch (e) {
-            // Surfaced as INTERNAL by grpc-js; the handler never runs. Keep the message explicit.
-            throw new Error(`cannot decode ${name} request: ${(e as Error).message}`);
-          }
-        },
-        requestSerialize: (r: Req) => Buffer.from(reqC.encode(r).finish()),
-        responseSerialize: (r: Res) => Buffer.from(resC.encode(r).finish()),
-        responseDeserialize: (b: Buffer): Res => resC.decode(b),
-      },
-      impl: wrap(`/cosmos.tx.v1beta1.Service/${name}`, fn),
-    };
-  };
-  const txMethods = {
-    BroadcastTx: method('BroadcastTx', BroadcastTxRequest, BroadcastTxResponse, (r) => txs.broadcastTx(r)),
-    Simulate: method('Simulate', SimulateRequest, SimulateResponse, (r) => txs.simulate(r)),
-    GetTx: method('GetTx', GetTxRequest, GetTxResponse, (r) => txs.getTx(r)),
-    GetTxsEvent: method('GetTxsEvent', GetTxsEventRequest, GetTxsEventResponse, (r) => txs.getTxsEvent(r)),
-  };
-  server.addService(
-    Object.fromEntries(Object.entries(txMethods).map(([k, v]) => [k, v.def])) as grpc.ServiceDefinition,
-    Object.fromEntries(Object.entries(txMethods).map(([k, v]) => [k, v.impl])) as grpc.UntypedServiceImplementation,
-  );
-  services.push('cosmos.tx.v1beta1.Service');
+  const services = [...dispatcher.services];
 
   new ReflectionService(reflectionPackage(), { services }).addToServer(server);
 
@@ -505,7 +561,7 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<GrpcServ
     services,
     close: () => {
       closed ??= new Promise<void>((resolve) => {
-        txs.close();
+        if (ownsDispatcher) dispatcher.close();
         const timer = setTimeout(() => server.forceShutdown(), 2000);
         server.tryShutdown(() => { clearTimeout(timer); resolve(); });
       });
@@ -517,7 +573,7 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<GrpcServ
 /** A QueryFn over CometBFT JSON-RPC `abci_query` (for `proofbook start`, where the app sits behind CometBFT). */
 export function rpcQuery(rpcUrl: string): QueryFn & { close(): void } {
   let comet: Promise<Comet38Client> | undefined;
-  const fn = (async (path: string, data: Uint8Array) => {
+  const fn = (async (path: string, data: Uint8Array, height?: bigint) => {
     comet ??= import('@cosmjs/tendermint-rpc').then(({ Comet38Client }) => Comet38Client.connect(rpcUrl));
     let c: Comet38Client;
     try {
@@ -526,8 +582,8 @@ export function rpcQuery(rpcUrl: string): QueryFn & { close(): void } {
       comet = undefined;
       throw e;
     }
-    const r = await c.abciQuery({ path, data });
-    return { code: r.code ?? 0, log: r.log ?? '', value: r.value, codespace: r.codespace ?? '' };
+    const r = await c.abciQuery({ path, data, ...(height ? { height: Number(height) } : {}) });
+    return { code: r.code ?? 0, log: r.log ?? '', value: r.value, codespace: r.codespace ?? '', height: BigInt(r.height ?? 0) };
   }) as QueryFn & { close(): void };
   fn.close = () => { comet?.then((c) => c.disconnect(), () => undefined); };
   return fn;
