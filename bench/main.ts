@@ -10,6 +10,7 @@ const sections: Record<string, () => Promise<{ run: (args: string[]) => Promise<
   endblock: () => import('./endblock.js'),
   store: () => import('./store.js'),
   prove: () => import('./prove.js'),
+  explorer: () => import('./explorer.js'),
 };
 
 const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
