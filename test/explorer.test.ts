@@ -8,6 +8,7 @@
  */
 import test from 'ava';
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -42,6 +43,7 @@ async function shot(page: Page, name: string): Promise<void> {
 
 test('explorer: live market pages, in-browser verification, search and node-down, in Chromium', async (t) => {
   t.timeout(240_000);
+  if (!existsSync('/usr/bin/chromium')) throw new Error('this test needs Chromium at /usr/bin/chromium: apt-get install chromium (.ci/run installs it)');
   const build = await buildWeb({ quiet: true });
   const js = build.files.find((f) => f.name === 'app.js')!;
   const css = build.files.find((f) => f.name === 'app.css')!;
