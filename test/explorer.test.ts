@@ -123,6 +123,11 @@ test('explorer: live market pages, in-browser verification, search and node-down
     await shot(page, 'request-phone');
     await page.setViewportSize({ width: 1280, height: 900 });
 
+    // The market's per-block stats (the series behind the charts, stats/{circuit}/history) hold the auction and the fill.
+    const hist = await (await fetch(`${devnet.apiUrl}/proofbook/market/v1/stats/${CIRCUIT}/history`)).json() as { blocks: { matches: string; fills: string; mean_price: string }[] };
+    t.true(hist.blocks.some((b) => Number(b.matches) >= 1 && /^[1-9][0-9]*$/.test(b.mean_price)), JSON.stringify(hist));
+    t.true(hist.blocks.some((b) => Number(b.fills) >= 1));
+
     // ---- the clearing-price chart gained the auction's point (same page session: the live stream kept it)
     await page.goto(`${base}#/circuit/${CIRCUIT}`);
     await page.waitForFunction(`Number(document.querySelector('[data-chart=clearing]')?.getAttribute('data-points')) > ${pointsBefore}`, undefined, { timeout: 20_000 });

@@ -23,6 +23,7 @@ async function loadCircuit(chain: Chain, id: string) {
     r.requests({ status: 'REQUEST_STATUS_FULFILLED' }, { limit: 200, reverse: true }),
     r.marketParams(),
   ]);
+  void chain.ensureHistory(id);
   const provers = [...new Set(asks.asks.map((a) => a.prover))].slice(0, 50);
   const reps = await Promise.all(provers.map((p) => r.reputation(p).then((x) => x.reputations.find((y) => y.circuit_id === id)).catch(() => undefined)));
   const rep = new Map<string, Reputation | undefined>(provers.map((p, i) => [p, reps[i]]));
