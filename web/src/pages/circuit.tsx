@@ -89,7 +89,7 @@ export function CircuitPage({ id }: { id: string }) {
                   <ul class="explain">{qt.explanation.map((l, i) => <li key={i}>{l}</li>)}</ul>
                 </div>
               </Card>
-              <div class="two">
+              <>
                 <Card title={`Asks (${asks.length})`}>
                   {asks.length === 0 ? <Empty>No asks for this circuit: requests wait until a prover posts one.</Empty> : (
                     <div class="scroll"><table data-table="asks">
@@ -132,7 +132,7 @@ export function CircuitPage({ id }: { id: string }) {
                     </table></div>
                   )}
                 </Card>
-              </div>
+              </>
               <Card title="Book by price level">
                 <div class="two">
                   <div><h3>asks: free units</h3>{d.book.asks.length === 0 ? <Empty>none</Empty> : <table><tbody>{d.book.asks.map((l) => <tr key={l.price}><td class="num">{amount(l.price, fee)}</td><td class="num">{int(l.quantity)} units</td><td class="num">{int(l.orders)} asks</td></tr>)}</tbody></table>}</div>
