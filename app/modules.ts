@@ -6,9 +6,9 @@
 import type { Module, MsgRoute, QueryRoute } from '../src/framework/module.js';
 import { createAuthModule, type AuthKeeper } from '../modules/auth/index.js';
 import { createBankModule, type BankKeeper } from '../modules/bank/index.js';
-import { createVerifierModule, type VerifierKeeper } from '../modules/verifier/index.js';
+import { createVerifierModule, type VerifierKeeper, type VerifierKeeperImpl } from '../modules/verifier/index.js';
 import { createBondModule, type BondKeeper } from '../modules/bond/index.js';
-import { createMarketModule, type MarketKeeper } from '../modules/market/index.js';
+import { createMarketModule, type MarketKeeper, type MarketKeeperImpl, type MarketMechanism } from '../modules/market/index.js';
 
 /** Module accounts: no user may send to them with MsgSend (their balances are ledgers kept by their modules). */
 export const MODULE_ACCOUNTS = ['fee_collector', 'verifier', 'bond', 'market_escrow', 'treasury'] as const;
@@ -23,18 +23,28 @@ export interface Keepers {
 
 export interface ModuleSet {
   modules: readonly Module[];
-  keepers: Keepers;
+  keepers: Keepers & { market: MarketKeeper & MarketKeeperImpl };
   routes: ReadonlyMap<string, MsgRoute>;
   moduleOf: ReadonlyMap<string, string>;
   queries: ReadonlyMap<string, QueryRoute>;
 }
 
-export function createModules(): ModuleSet {
+/**
+ * Options for tools that run the real modules off-chain (the simulator, sim/): the verifier the market consults
+ * (the simulator's stand-in wraps the real keeper) and the market's auction rules. The node uses neither.
+ */
+export interface ModuleOptions {
+  marketVerifier?: (real: VerifierKeeper & VerifierKeeperImpl) => VerifierKeeper;
+  marketMechanism?: MarketMechanism;
+}
+
+export function createModules(opts: ModuleOptions = {}): ModuleSet {
   const auth = createAuthModule();
   const bank = createBankModule({ accounts: auth.keeper, moduleAccounts: MODULE_ACCOUNTS });
   const verifier = createVerifierModule({ bank: bank.keeper });
   const bond = createBondModule({ bank: bank.keeper });
-  const market = createMarketModule({ bank: bank.keeper, bond: bond.keeper, verifier: verifier.keeper });
+  const marketVerifier = opts.marketVerifier ? opts.marketVerifier(verifier.keeper) : verifier.keeper;
+  const market = createMarketModule({ bank: bank.keeper, bond: bond.keeper, verifier: marketVerifier, mechanism: opts.marketMechanism });
   const modules: Module[] = [auth.module, bank.module, verifier.module, bond.module, market.module];
 
   const routes = new Map<string, MsgRoute>();

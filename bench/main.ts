@@ -11,6 +11,7 @@ const sections: Record<string, () => Promise<{ run: (args: string[]) => Promise<
   store: () => import('./store.js'),
   prove: () => import('./prove.js'),
   explorer: () => import('./explorer.js'),
+  state: () => import('./state.js'),
 };
 
 const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));

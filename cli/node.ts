@@ -170,6 +170,7 @@ export function startCommand(): Command {
     .option('--artifacts-laddr <host:port>', 'also serve circuit artifacts at GET /artifacts/<sha256> on this address (off by default; the devnet serves them on its RPC port)')
     .option('--snapshot-interval <blocks>', 'take a state-sync snapshot every N heights (0 = never; env PROOFBOOK_SNAPSHOT_INTERVAL)', process.env.PROOFBOOK_SNAPSHOT_INTERVAL ?? '0')
     .option('--snapshot-keep-recent <n>', 'state-sync snapshots kept on disk (env PROOFBOOK_SNAPSHOT_KEEP_RECENT)', process.env.PROOFBOOK_SNAPSHOT_KEEP_RECENT ?? '2')
+    .option('--state-cache-mb <mb>', 'memory for cached state values; the rest is read from LevelDB on demand (env PROOFBOOK_STATE_CACHE_MB)', process.env.PROOFBOOK_STATE_CACHE_MB ?? '64')
     .option('--history-blocks <n>', 'recent heights served to queries with proofs; older versions are pruned (env PROOFBOOK_HISTORY_BLOCKS)', process.env.PROOFBOOK_HISTORY_BLOCKS ?? '100')
     .addHelpText('after', `
 The app keeps its state in \${home}/data. Run CometBFT next to it with the same genesis app_state
@@ -179,7 +180,7 @@ The app keeps its state in \${home}/data. Run CometBFT next to it with the same 
 
 Example:
   $ proofbook start --home ./node --abci tcp://127.0.0.1:26658`)
-    .action(async (opts: { abci: string; artifactsLaddr?: string; grpcLaddr?: string; apiLaddr: string; apiCors: string; explorer?: boolean; rpc: string; snapshotInterval: string; snapshotKeepRecent: string; historyBlocks: string }, cmd: Command) => {
+    .action(async (opts: { abci: string; artifactsLaddr?: string; grpcLaddr?: string; apiLaddr: string; apiCors: string; explorer?: boolean; rpc: string; snapshotInterval: string; snapshotKeepRecent: string; historyBlocks: string; stateCacheMb: string }, cmd: Command) => {
       const ctx = Ctx.of(cmd);
       const count = (flag: string, v: string, min: number): number => {
         if (!/^[0-9]+$/.test(v) || Number(v) < min) throw new CliError(`${flag} must be an integer >= ${min}, got '${v}'`, EXIT.USAGE);
@@ -187,7 +188,7 @@ Example:
       };
       const appOptions = {
         snapshots: { interval: count('--snapshot-interval', opts.snapshotInterval, 0), keepRecent: count('--snapshot-keep-recent', opts.snapshotKeepRecent, 1) },
-        store: { historyBlocks: count('--history-blocks', opts.historyBlocks, 1) },
+        store: { historyBlocks: count('--history-blocks', opts.historyBlocks, 1), cacheBytes: count('--state-cache-mb', opts.stateCacheMb, 1) * (1 << 20) },
       };
       if (!/^(tcp|unix):\/\//.test(opts.abci)) throw new CliError(`--abci must look like tcp://HOST:PORT or unix://PATH, got '${opts.abci}'`, EXIT.USAGE);
       const { startNode } = await import('../app/node.js');

@@ -18,7 +18,7 @@ export const REQUEST_EXIT = { FULFILLED: 0, FAILED: 1, ENDED: 5, TIMEOUT: 6 } as
 
 const STATUS_NAMES: Record<string, RequestStatus> = {
   open: RequestStatus.REQUEST_STATUS_OPEN, assigned: RequestStatus.REQUEST_STATUS_ASSIGNED, fulfilled: RequestStatus.REQUEST_STATUS_FULFILLED,
-  cancelled: RequestStatus.REQUEST_STATUS_CANCELLED, expired: RequestStatus.REQUEST_STATUS_EXPIRED,
+  cancelled: RequestStatus.REQUEST_STATUS_CANCELLED, expired: RequestStatus.REQUEST_STATUS_EXPIRED, fallback: RequestStatus.REQUEST_STATUS_FALLBACK,
 };
 
 /** '50000' or '50000uproof' -> an SDK amount. */

@@ -17,17 +17,18 @@ export function simulateCommand(): Command {
     .description('agent-based market simulation: proofbook (real market/bond/verifier modules) vs racing, fixed-price and random assignment')
     .requiredOption('--scenario <file>', 'scenario JSON (see scenarios/)')
     .option('--seed <n>', 'PRNG seed (default: the scenario seed)', intArg)
+    .option('--seeds <n>', 'number of seeds: seed, seed+1, ... (default: the scenario\'s seeds, or 1); figures are means with 95 % intervals', intArg)
     .option('--out <dir>', 'output folder for CSV and SVG', 'results')
     .option('--provers <list>', 'comma-separated prover counts (overrides the scenario)')
     .option('--mechanisms <list>', `comma-separated subset of ${ALL_MECHANISMS.join(',')}`)
     .option('--quiet', 'no progress lines')
-    .action(async (o: { scenario: string; seed?: number; out: string; provers?: string; mechanisms?: string; quiet?: boolean }) => {
+    .action(async (o: { scenario: string; seed?: number; seeds?: number; out: string; provers?: string; mechanisms?: string; quiet?: boolean }) => {
       const s = loadScenario(o.scenario);
       const mechanisms = o.mechanisms?.split(',').map((x) => x.trim()) as MechanismName[] | undefined;
       for (const m of mechanisms ?? []) if (!ALL_MECHANISMS.includes(m)) throw new Error(`unknown mechanism ${m}`);
       const proverCounts = o.provers?.split(',').map((x) => intArg(x.trim()));
       const t0 = process.hrtime.bigint();
-      const result = await runScenario(s, { seed: o.seed, mechanisms, proverCounts, onProgress: o.quiet ? undefined : (m) => process.stderr.write(m + '\n') });
+      const result = await runScenario(s, { seed: o.seed, seeds: o.seeds, mechanisms, proverCounts, onProgress: o.quiet ? undefined : (m) => process.stderr.write(m + '\n') });
       console.log(summaryTable(result));
       const files = writeOutputs(result, o.out);
       const secs = Number(process.hrtime.bigint() - t0) / 1e9;

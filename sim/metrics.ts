@@ -1,5 +1,43 @@
 /** What a mechanism run produces, and the metrics computed from it (identically for every mechanism). */
-import { proofCost, serves, type World } from './agents.js';
+import { proofCost, provingBlocks, serves, type World } from './agents.js';
+import { Slots } from './mechanisms/slots.js';
+
+/**
+ * The capacity-aware benchmark cost of every job (0 when the benchmark cannot serve it): with perfect information,
+ * no crashes and no refusals, each block assigns the open jobs in arrival order, each to the cheapest prover (by its
+ * true cost) that has a free slot and can finish by the job's deadline. Cached per World.
+ */
+const benchCache = new WeakMap<World, bigint[]>();
+export function capacityAwareCosts(w: World): bigint[] {
+  const hit = benchCache.get(w);
+  if (hit) return hit;
+  const cost = w.jobs.map(() => 0n);
+  const slots = new Slots(w);
+  const bs = w.scenario.blockSeconds;
+  const order = w.circuits.map((c) => w.provers.filter((p) => serves(w, p, c)).sort((a, b) => (proofCost(a, c) < proofCost(b, c) ? -1 : proofCost(a, c) > proofCost(b, c) ? 1 : a.idx - b.idx)));
+  let open: number[] = [];
+  let next = 0;
+  for (let h = 1; h <= w.endBlock; h++) {
+    while (next < w.jobs.length && w.jobs[next].submitBlock === h) open.push(next++);
+    const still: number[] = [];
+    for (const i of open) {
+      const j = w.jobs[i];
+      if (h >= j.submitBlock + j.lifetime) continue;
+      const c = w.circuits[j.circuit];
+      const deadline = Math.min(h + j.window, j.submitBlock + j.lifetime);
+      const p = order[c.idx].find((q) => slots.free(q.idx, h) > 0 && h + provingBlocks(q, c, bs) <= deadline);
+      if (p === undefined) {
+        still.push(i);
+        continue;
+      }
+      slots.occupy(p.idx, h, h + provingBlocks(p, c, bs));
+      cost[i] = proofCost(p, c);
+    }
+    open = still;
+  }
+  benchCache.set(w, cost);
+  return cost;
+}
 
 export interface JobOutcome {
   /** Block of the first assignment (racing: the first race start); null if never assigned. */
@@ -26,6 +64,10 @@ export interface RunOutcome {
   totalCompute: bigint;
   /** Proof computations started (whole or partial). */
   computations: number;
+  /** Racing: the equilibrium number of racers (free entry and exit). */
+  participants?: number;
+  /** Slashed collateral paid to requesters as compensation (proofbook). */
+  compensation: bigint;
   /** Blocks in which the real modules' invariants were checked (proofbook only), and any failures. */
   invariantBlocks: number;
   invariantFailures: string[];
@@ -42,6 +84,7 @@ export function newOutcome(w: World, mechanism: string): RunOutcome {
     proverWins: Array(n).fill(0),
     totalCompute: 0n,
     computations: 0,
+    compensation: 0n,
     invariantBlocks: 0,
     invariantFailures: [],
   };
@@ -72,6 +115,17 @@ export interface Metrics {
   allocativeEfficiency: number;
   /** Cheapest feasible cost of the delivered proofs / all compute spent (waste and crashes included). */
   resourceEfficiency: number;
+  /** Capacity-aware benchmark cost of the delivered proofs / cost of the provers that delivered them (capacityAwareCosts). */
+  efficiency: number;
+  /** Proof latency p50/p99 of censored and of other requests (blocks). */
+  censoredP50: number;
+  censoredP99: number;
+  otherP99: number;
+  /** Collateral slashed, and the part paid to requesters, per request (uproof). */
+  slashedPerRequest: number;
+  compensationPerRequest: number;
+  /** Racing: equilibrium number of racers. */
+  participants: number;
   profitMin: number;
   profitMedian: number;
   profitMax: number;
@@ -113,6 +167,10 @@ export function computeMetrics(w: World, o: RunOutcome): Metrics {
   let overValue = 0;
   const assign: number[] = [];
   const proof: number[] = [];
+  const proofCensored: number[] = [];
+  const proofOther: number[] = [];
+  const bench = capacityAwareCosts(w);
+  let benchOfDelivered = 0n;
   const minCost = w.circuits.map((c) => {
     let best: bigint | null = null;
     for (const p of w.provers) {
@@ -133,6 +191,8 @@ export function computeMetrics(w: World, o: RunOutcome): Metrics {
       if (j.censored) censoredDelivered++;
       else otherDelivered++;
       proof.push(r.provedBlock - j.submitBlock);
+      (j.censored ? proofCensored : proofOther).push(r.provedBlock - j.submitBlock);
+      benchOfDelivered += bench[i];
       paid += r.price;
       if (r.price > j.value) overValue++;
       cheapest += minCost[j.circuit];
@@ -141,6 +201,9 @@ export function computeMetrics(w: World, o: RunOutcome): Metrics {
   });
   assign.sort((a, b) => a - b);
   proof.sort((a, b) => a - b);
+  proofCensored.sort((a, b) => a - b);
+  proofOther.sort((a, b) => a - b);
+  const slashed = o.proverSlashed.reduce((a, b) => a + b, 0n);
   const profits = w.provers.map((_, p) => num(o.proverRevenue[p] - o.proverCompute[p] - o.proverSlashed[p])).sort((a, b) => a - b);
   const wins = [...o.proverWins].sort((a, b) => b - a);
   const totalWins = wins.reduce((a, b) => a + b, 0);
@@ -173,6 +236,13 @@ export function computeMetrics(w: World, o: RunOutcome): Metrics {
     proofP99: percentile(proof, 0.99),
     allocativeEfficiency: chosen === 0n ? NaN : num(cheapest) / num(chosen),
     resourceEfficiency: o.totalCompute === 0n ? NaN : num(cheapest) / num(o.totalCompute),
+    efficiency: chosen === 0n ? NaN : num(benchOfDelivered) / num(chosen),
+    censoredP50: percentile(proofCensored, 0.5),
+    censoredP99: percentile(proofCensored, 0.99),
+    otherP99: percentile(proofOther, 0.99),
+    slashedPerRequest: n === 0 ? NaN : num(slashed) / n,
+    compensationPerRequest: n === 0 ? NaN : num(o.compensation) / n,
+    participants: o.participants ?? NaN,
     profitMin: profits[0],
     profitMedian: percentile(profits, 0.5),
     profitMax: profits[profits.length - 1],

@@ -1,14 +1,15 @@
-/** Terminal table, CSV and SVG plots of a scenario result. */
+/** Terminal table, CSV and SVG plots of a scenario result: every figure as the mean over seeds with a 95 % interval. */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Metrics } from './metrics.js';
-import type { ScenarioResult } from './run.js';
+import type { Run, ScenarioResult } from './run.js';
 import { barChart, lineChart } from './svg.js';
 
 export const CSV_FIELDS: readonly (keyof Metrics)[] = [
   'mechanism', 'provers', 'requests', 'delivered', 'expired', 'fillRate', 'resourceCostPerProof', 'pricePerProof', 'computationsPerProof',
-  'assignP50', 'assignP99', 'proofP50', 'proofP99', 'allocativeEfficiency', 'resourceEfficiency', 'profitMin', 'profitMedian', 'profitMax',
-  'losingProvers', 'hhi', 'top50', 'winners', 'censoredRequests', 'censoredFillRate', 'otherFillRate', 'reassignments', 'overValue', 'invariantBlocks', 'invariantFailures',
+  'assignP50', 'assignP99', 'proofP50', 'proofP99', 'allocativeEfficiency', 'resourceEfficiency', 'efficiency', 'profitMin', 'profitMedian', 'profitMax',
+  'losingProvers', 'hhi', 'top50', 'winners', 'censoredRequests', 'censoredFillRate', 'otherFillRate', 'censoredP50', 'censoredP99', 'otherP99',
+  'slashedPerRequest', 'compensationPerRequest', 'participants', 'reassignments', 'overValue', 'invariantBlocks', 'invariantFailures',
 ];
 
 function cell(v: unknown): string {
@@ -19,62 +20,177 @@ function cell(v: unknown): string {
   return String(v);
 }
 
+/** One row per run (seed, coalition share, prover count, mechanism). */
 export function toCsv(r: ScenarioResult): string {
-  const lines = [['scenario', 'seed', ...CSV_FIELDS].join(',')];
-  for (const run of r.runs) lines.push([r.scenario.name, r.seed, ...CSV_FIELDS.map((f) => cell(run.metrics[f]))].join(','));
+  const lines = [['scenario', 'seed', 'coalition', ...CSV_FIELDS].join(',')];
+  for (const run of r.runs) lines.push([r.scenario.name, run.seed, run.coalition, ...CSV_FIELDS.map((f) => cell(run.metrics[f]))].join(','));
   return lines.join('\n') + '\n';
 }
 
-const f0 = (v: number) => (Number.isFinite(v) ? v.toFixed(0) : '-');
-const f2 = (v: number) => (Number.isFinite(v) ? v.toFixed(2) : '-');
-const pct = (v: number) => (Number.isFinite(v) ? (v * 100).toFixed(1) + '%' : '-');
+// ---- statistics over seeds ------------------------------------------------------------------------------------------
 
-export function summaryTable(r: ScenarioResult): string {
-  const header = ['mechanism', 'provers', 'filled', 'expired', 'compute/proof', 'price/proof', 'comps/proof', 'assign p50/p99', 'proof p50/p99', 'alloc eff', 'HHI', 'top50%', 'losers', 'price>value', 'censored fill', 'invariants'];
-  const rows = r.runs.map(({ metrics: m }) => [
-    m.mechanism, String(m.provers), `${m.delivered}/${m.requests} ${pct(m.fillRate)}`, String(m.expired), f0(m.resourceCostPerProof), f0(m.pricePerProof), f2(m.computationsPerProof),
-    `${f0(m.assignP50)}/${f0(m.assignP99)}`, `${f0(m.proofP50)}/${f0(m.proofP99)}`, f2(m.allocativeEfficiency), f0(m.hhi), String(m.top50), `${m.losingProvers}/${m.provers}`, pct(m.overValue),
-    m.censoredRequests ? pct(m.censoredFillRate) : '-', m.mechanism === 'proofbook' ? `${m.invariantBlocks - m.invariantFailures}/${m.invariantBlocks} ok` : '-',
-  ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((x) => x[i].length)));
-  const line = (c: string[]) => '| ' + c.map((x, i) => x.padEnd(widths[i])).join(' | ') + ' |';
-  const out = [`### ${r.scenario.name} (seed ${r.seed}; costs and prices in uproof, times in blocks of ${r.scenario.blockSeconds} s)`, '', line(header), '|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|'];
-  for (const row of rows) out.push(line(row));
-  const ratios = racingRatios(r);
-  if (ratios.length) {
-    out.push('', 'racing / proofbook, same agents and arrivals:');
-    for (const x of ratios) out.push(`  provers=${x.provers}: requester cost per proof ${f2(x.price)}x, resource cost per proof ${f2(x.resource)}x`);
-  }
-  return out.join('\n');
+/** Two-sided 95 % Student t quantiles by degrees of freedom (1..30; 1.96 beyond). */
+const T95 = [NaN, 12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131, 2.12, 2.11, 2.101, 2.093, 2.086, 2.08, 2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048, 2.045, 2.042];
+
+export interface Estimate {
+  mean: number;
+  lo: number;
+  hi: number;
+  n: number;
 }
 
-export function racingRatios(r: ScenarioResult): { provers: number; price: number; resource: number }[] {
-  const out: { provers: number; price: number; resource: number }[] = [];
-  for (const n of r.proverCounts) {
-    const pb = r.runs.find((x) => x.metrics.provers === n && x.metrics.mechanism === 'proofbook')?.metrics;
-    const rc = r.runs.find((x) => x.metrics.provers === n && x.metrics.mechanism === 'racing')?.metrics;
-    if (pb && rc) out.push({ provers: n, price: rc.pricePerProof / pb.pricePerProof, resource: rc.resourceCostPerProof / pb.resourceCostPerProof });
+/** Mean and 95 % confidence interval of the mean (t distribution) over the finite values. */
+export function estimate(xs: readonly number[]): Estimate {
+  const v = xs.filter(Number.isFinite);
+  const n = v.length;
+  if (n === 0) return { mean: NaN, lo: NaN, hi: NaN, n };
+  const mean = v.reduce((a, b) => a + b, 0) / n;
+  if (n === 1) return { mean, lo: NaN, hi: NaN, n };
+  const sd = Math.sqrt(v.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1));
+  const half = (T95[n - 1] ?? 1.96) * (sd / Math.sqrt(n));
+  return { mean, lo: mean - half, hi: mean + half, n };
+}
+
+export interface Group {
+  mechanism: string;
+  provers: number;
+  coalition: number;
+  runs: Run[];
+}
+
+/** Runs grouped by (coalition share, prover count, mechanism), in run order. */
+export function groups(r: ScenarioResult): Group[] {
+  const out: Group[] = [];
+  const byKey = new Map<string, Group>();
+  for (const run of r.runs) {
+    const k = `${run.coalition}/${run.metrics.provers}/${run.metrics.mechanism}`;
+    let g = byKey.get(k);
+    if (!g) {
+      g = { mechanism: run.metrics.mechanism, provers: run.metrics.provers, coalition: run.coalition, runs: [] };
+      byKey.set(k, g);
+      out.push(g);
+    }
+    g.runs.push(run);
   }
   return out;
 }
 
+export const est = (g: Group, f: (m: Metrics) => number): Estimate => estimate(g.runs.map((x) => f(x.metrics)));
+
+/** The figures of the summary table and the aggregate CSV. */
+export const FIGURES: { key: string; label: string; f: (m: Metrics) => number; fmt: 'int' | 'pct' | 'x2' }[] = [
+  { key: 'price', label: 'price/proof', f: (m) => m.pricePerProof, fmt: 'int' },
+  { key: 'resource', label: 'compute/proof', f: (m) => m.resourceCostPerProof, fmt: 'int' },
+  { key: 'comps', label: 'comps/proof', f: (m) => m.computationsPerProof, fmt: 'x2' },
+  { key: 'p50', label: 'proof p50', f: (m) => m.proofP50, fmt: 'int' },
+  { key: 'p99', label: 'proof p99', f: (m) => m.proofP99, fmt: 'int' },
+  { key: 'fill', label: 'fill', f: (m) => m.fillRate, fmt: 'pct' },
+  { key: 'efficiency', label: 'efficiency', f: (m) => m.efficiency, fmt: 'pct' },
+  { key: 'hhi', label: 'HHI', f: (m) => m.hhi / 10_000, fmt: 'x2' },
+  { key: 'censoredFill', label: 'censored fill', f: (m) => m.censoredFillRate, fmt: 'pct' },
+  { key: 'censoredP99', label: 'censored p99', f: (m) => m.censoredP99, fmt: 'int' },
+  { key: 'otherP99', label: 'other p99', f: (m) => m.otherP99, fmt: 'int' },
+  { key: 'slashed', label: 'slashed/req', f: (m) => m.slashedPerRequest, fmt: 'int' },
+  { key: 'compensation', label: 'to requesters/req', f: (m) => m.compensationPerRequest, fmt: 'int' },
+  { key: 'racers', label: 'racers', f: (m) => m.participants, fmt: 'x2' },
+];
+
+function fmtNum(v: number, fmt: 'int' | 'pct' | 'x2'): string {
+  if (!Number.isFinite(v)) return '-';
+  if (fmt === 'pct') return (v * 100).toFixed(1) + '%';
+  if (fmt === 'x2') return v.toFixed(2);
+  return v.toFixed(0);
+}
+
+function fmtEst(e: Estimate, fmt: 'int' | 'pct' | 'x2'): string {
+  if (!Number.isFinite(e.mean)) return '-';
+  if (!Number.isFinite(e.lo)) return fmtNum(e.mean, fmt);
+  return `${fmtNum(e.mean, fmt)} [${fmtNum(e.lo, fmt)}, ${fmtNum(e.hi, fmt)}]`;
+}
+
+export function aggregateCsv(r: ScenarioResult): string {
+  const head = ['scenario', 'coalition', 'provers', 'mechanism', 'seeds', ...FIGURES.flatMap((f) => [f.key, `${f.key}_lo`, `${f.key}_hi`])];
+  const lines = [head.join(',')];
+  for (const g of groups(r)) {
+    const vals = FIGURES.flatMap((f) => {
+      const e = est(g, f.f);
+      return [cell(e.mean), cell(e.lo), cell(e.hi)];
+    });
+    lines.push([r.scenario.name, g.coalition, g.provers, g.mechanism, g.runs.length, ...vals].join(','));
+  }
+  return lines.join('\n') + '\n';
+}
+
+/** Per seed, mechanism X's price and resource cost over proofbook's; mean and 95 % interval over seeds. */
+export function headlineRatios(r: ScenarioResult, against = 'proofbook'): { mechanism: string; provers: number; coalition: number; price: Estimate; resource: Estimate }[] {
+  const out: { mechanism: string; provers: number; coalition: number; price: Estimate; resource: Estimate }[] = [];
+  const gs = groups(r);
+  for (const g of gs) {
+    if (g.mechanism === against) continue;
+    const base = gs.find((x) => x.mechanism === against && x.provers === g.provers && x.coalition === g.coalition);
+    if (!base) continue;
+    const pr: number[] = [];
+    const rc: number[] = [];
+    for (const run of g.runs) {
+      const b = base.runs.find((x) => x.seed === run.seed);
+      if (!b) continue;
+      pr.push(run.metrics.pricePerProof / b.metrics.pricePerProof);
+      rc.push(run.metrics.resourceCostPerProof / b.metrics.resourceCostPerProof);
+    }
+    out.push({ mechanism: g.mechanism, provers: g.provers, coalition: g.coalition, price: estimate(pr), resource: estimate(rc) });
+  }
+  return out;
+}
+
+function table(header: string[], rows: string[][]): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((x) => x[i].length)));
+  const line = (c: string[]) => '| ' + c.map((x, i) => x.padEnd(widths[i])).join(' | ') + ' |';
+  return [line(header), '|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|', ...rows.map(line)];
+}
+
+export function summaryTable(r: ScenarioResult): string {
+  const gs = groups(r);
+  const shown = FIGURES.filter((f) => gs.some((g) => Number.isFinite(est(g, f.f).mean)));
+  const seedText = r.seeds.length === 1 ? `seed ${r.seeds[0]}` : `seeds ${r.seeds[0]}-${r.seeds[r.seeds.length - 1]}: mean [95 % interval]`;
+  const out = [`### ${r.scenario.name} (${seedText}; prices in uproof, times in blocks of ${r.scenario.blockSeconds} s, HHI 0-1)`, ''];
+  const multiCoalition = r.coalitionShares.length > 1;
+  const header = [...(multiCoalition ? ['coalition'] : []), 'mechanism', 'provers', ...shown.map((f) => f.label), 'invariants'];
+  const rows = gs.map((g) => [
+    ...(multiCoalition ? [String(g.coalition)] : []),
+    g.mechanism,
+    String(g.provers),
+    ...shown.map((f) => fmtEst(est(g, f.f), f.fmt)),
+    g.runs[0].metrics.invariantBlocks > 0 ? `${g.runs.reduce((a, x) => a + x.metrics.invariantBlocks - x.metrics.invariantFailures, 0)}/${g.runs.reduce((a, x) => a + x.metrics.invariantBlocks, 0)} ok` : '-',
+  ]);
+  out.push(...table(header, rows));
+  const ratios = headlineRatios(r);
+  if (ratios.length) {
+    out.push('', 'X / proofbook, same agents and arrivals per seed (mean [95 % interval]):');
+    out.push(...table(
+      [...(multiCoalition ? ['coalition'] : []), 'X', 'provers', 'requester price X/proofbook', 'resource cost X/proofbook'],
+      ratios.map((x) => [...(multiCoalition ? [String(x.coalition)] : []), x.mechanism, String(x.provers), fmtEst(x.price, 'x2'), fmtEst(x.resource, 'x2')]),
+    ));
+  }
+  return out.join('\n');
+}
+
 /** One row per (run, prover): who the prover is and what it earned, spent and won. */
 export function proversCsv(r: ScenarioResult): string {
-  const lines = ['scenario,seed,mechanism,provers,prover,hardware,strategy,crashPpm,coalition,costPerHour,speed,capacity,wins,revenue,compute,slashed,profit'];
+  const lines = ['scenario,seed,coalitionShare,mechanism,provers,prover,hardware,strategy,crashPpm,coalition,costPerHour,speed,capacity,wins,revenue,compute,slashed,profit'];
   for (const run of r.runs) {
     const o = run.outcome;
     for (const p of run.world.provers) {
       const profit = o.proverRevenue[p.idx] - o.proverCompute[p.idx] - o.proverSlashed[p.idx];
-      lines.push([r.scenario.name, r.seed, o.mechanism, run.world.provers.length, p.name, p.hardware, p.strategy, p.crashPpm, p.coalition ? 1 : 0, p.costPerHour, p.speed, p.capacity, o.proverWins[p.idx], o.proverRevenue[p.idx], o.proverCompute[p.idx], o.proverSlashed[p.idx], profit].join(','));
+      lines.push([r.scenario.name, run.seed, run.coalition, o.mechanism, run.world.provers.length, p.name, p.hardware, p.strategy, p.crashPpm, p.coalition ? 1 : 0, p.costPerHour, p.speed, p.capacity, o.proverWins[p.idx], o.proverRevenue[p.idx], o.proverCompute[p.idx], o.proverSlashed[p.idx], profit].join(','));
     }
   }
   return lines.join('\n') + '\n';
 }
 
-/** Writes <name>-seed<N>.csv and the SVG plots; returns the paths written. */
+/** Writes the CSV files and the SVG plots; returns the paths written. */
 export function writeOutputs(r: ScenarioResult, dir: string): string[] {
   mkdirSync(dir, { recursive: true });
-  const base = `${r.scenario.name}-seed${r.seed}`;
+  const base = r.seeds.length === 1 ? `${r.scenario.name}-seed${r.seed}` : `${r.scenario.name}-seeds${r.seeds[0]}-${r.seeds[r.seeds.length - 1]}`;
   const written: string[] = [];
   const put = (name: string, text: string) => {
     const p = join(dir, name);
@@ -82,34 +198,57 @@ export function writeOutputs(r: ScenarioResult, dir: string): string[] {
     written.push(p);
   };
   put(`${base}.csv`, toCsv(r));
+  put(`${base}-summary.csv`, aggregateCsv(r));
   put(`${base}-provers.csv`, proversCsv(r));
-  const mechs = [...new Set(r.runs.map((x) => x.metrics.mechanism))];
+  const gs = groups(r);
+  const mechs = [...new Set(gs.map((g) => g.mechanism))];
+  const share0 = r.coalitionShares[0];
+  const pt = (x: number, e: Estimate): [number, number, number, number] => [x, e.mean, e.lo, e.hi];
   if (r.proverCounts.length > 1) {
+    const at = (m: string, f: (x: Metrics) => number) => gs.filter((g) => g.mechanism === m && g.coalition === share0).map((g) => pt(g.provers, est(g, f)));
     put(`${base}-cost-vs-provers.svg`, lineChart({
-      title: `${r.scenario.name}: resource cost per delivered proof`,
-      xLabel: 'provers (log scale)',
-      yLabel: 'compute spent per proof (uproof, log scale)',
-      logX: true,
-      logY: true,
-      series: mechs.map((m) => ({ name: m, points: r.runs.filter((x) => x.metrics.mechanism === m).map((x) => [x.metrics.provers, x.metrics.resourceCostPerProof] as [number, number]) })),
+      title: `${r.scenario.name}: resource cost per delivered proof`, xLabel: 'provers (log scale)', yLabel: 'compute spent per proof (uproof, log scale)',
+      logX: true, logY: true, series: mechs.map((m) => ({ name: m, points: at(m, (x) => x.resourceCostPerProof) })),
     }));
     put(`${base}-price-vs-provers.svg`, lineChart({
-      title: `${r.scenario.name}: price paid per proof`,
-      xLabel: 'provers (log scale)',
-      yLabel: 'requester price per proof (uproof, log scale)',
-      logX: true,
-      logY: true,
-      series: mechs.map((m) => ({ name: m, points: r.runs.filter((x) => x.metrics.mechanism === m).map((x) => [x.metrics.provers, x.metrics.pricePerProof] as [number, number]) })),
+      title: `${r.scenario.name}: price paid per proof`, xLabel: 'provers (log scale)', yLabel: 'requester price per proof (uproof, log scale)',
+      logX: true, logY: true, series: mechs.map((m) => ({ name: m, points: at(m, (x) => x.pricePerProof) })),
+    }));
+    put(`${base}-hhi-vs-provers.svg`, lineChart({
+      title: `${r.scenario.name}: concentration of wins vs number of provers`, xLabel: 'provers (log scale)', yLabel: 'Herfindahl index of delivered proofs (0-1)',
+      logX: true, series: mechs.map((m) => ({ name: m, points: at(m, (x) => x.hhi / 10_000) })),
     }));
   }
-  // latency CDF at the scenario's base prover count (or the largest swept)
+  if (r.coalitionShares.length > 1) {
+    const n = r.proverCounts[0];
+    put(`${base}-censored-vs-coalition.svg`, lineChart({
+      title: `${r.scenario.name}: censored requests served vs coalition size (${n} provers)`, xLabel: 'coalition share of provers (the cheapest)', yLabel: 'censored requests delivered (fraction)',
+      series: mechs.map((m) => ({ name: m, points: gs.filter((g) => g.mechanism === m && g.provers === n).map((g) => pt(g.coalition, est(g, (x) => x.censoredFillRate))) })),
+    }));
+  }
+  const ratios = headlineRatios(r).filter((x) => x.coalition === share0);
+  if (ratios.length) {
+    const n = r.proverCounts.includes(r.scenario.provers) ? r.scenario.provers : r.proverCounts[r.proverCounts.length - 1];
+    const at = ratios.filter((x) => x.provers === n);
+    put(`${base}-ratios.svg`, barChart({
+      title: `${r.scenario.name}: X / proofbook, ${n} provers (mean, 95 % interval over ${r.seeds.length} seeds)`,
+      yLabel: 'ratio to proofbook (1 = same)',
+      groups: at.map((x) => x.mechanism),
+      series: [
+        { name: 'requester price', values: at.map((x) => x.price.mean), lo: at.map((x) => x.price.lo), hi: at.map((x) => x.price.hi) },
+        { name: 'resource cost', values: at.map((x) => x.resource.mean), lo: at.map((x) => x.resource.lo), hi: at.map((x) => x.resource.hi) },
+      ],
+    }));
+  }
+  // latency CDF (steps) at the scenario's base prover count, first seed
   const n = r.proverCounts.includes(r.scenario.provers) ? r.scenario.provers : r.proverCounts[r.proverCounts.length - 1];
-  const at = r.runs.filter((x) => x.metrics.provers === n);
+  const first = r.runs.filter((x) => x.metrics.provers === n && x.seed === r.seeds[0] && x.coalition === share0);
   put(`${base}-latency.svg`, lineChart({
-    title: `${r.scenario.name}: time to proof, ${n} provers (CDF of delivered)`,
+    title: `${r.scenario.name}: time to proof, ${n} provers, seed ${r.seeds[0]} (CDF of all requests)`,
     xLabel: 'blocks from request to proof',
     yLabel: 'fraction of requests delivered',
-    series: at.map((run) => {
+    steps: true,
+    series: first.map((run) => {
       const lat = run.world.jobs.flatMap((j, i) => (run.outcome.jobs[i].provedBlock === null ? [] : [run.outcome.jobs[i].provedBlock! - j.submitBlock])).sort((a, b) => a - b);
       const total = run.world.jobs.length;
       const pts: [number, number][] = [[0, 0]];
@@ -120,10 +259,16 @@ export function writeOutputs(r: ScenarioResult, dir: string): string[] {
     }),
   }));
   put(`${base}-concentration.svg`, barChart({
-    title: `${r.scenario.name}: concentration of wins (HHI, 0-10000)`,
+    title: `${r.scenario.name}: concentration of wins (HHI 0-1, mean and 95 % interval)`,
     yLabel: 'Herfindahl index of delivered proofs',
     groups: r.proverCounts.map((c) => `${c} provers`),
-    series: mechs.map((m) => ({ name: m, values: r.proverCounts.map((c) => r.runs.find((x) => x.metrics.provers === c && x.metrics.mechanism === m)?.metrics.hhi ?? NaN) })),
+    series: mechs.map((m) => {
+      const es = r.proverCounts.map((c) => {
+        const g = gs.find((x) => x.provers === c && x.mechanism === m && x.coalition === share0);
+        return g ? est(g, (x) => x.hhi / 10_000) : estimate([]);
+      });
+      return { name: m, values: es.map((e) => e.mean), lo: es.map((e) => e.lo), hi: es.map((e) => e.hi) };
+    }),
   }));
   return written;
 }

@@ -1,11 +1,14 @@
-/** Runs a scenario: for each prover count, one World shared by every mechanism, then metrics. */
+/** Runs a scenario: for each seed, prover count and coalition share, one World shared by every mechanism, then metrics. */
 import { buildWorld, type World } from './agents.js';
 import { computeMetrics, type Metrics, type RunOutcome } from './metrics.js';
 import { runProofbook, type ProofbookExtras } from './mechanisms/proofbook.js';
-import { runFixed, runRacing, runRandom } from './mechanisms/offchain.js';
+import { runFixed, runRacing, runRandom, runTrusted } from './mechanisms/offchain.js';
 import { ALL_MECHANISMS, type MechanismName, type Scenario } from './scenario.js';
+import { DEFAULT_MECHANISM, MECHANISM_V1, type MarketMechanism } from '../modules/market/index.js';
 
 export interface Run {
+  seed: number;
+  coalition: number;
   world: World;
   outcome: RunOutcome;
   metrics: Metrics;
@@ -15,43 +18,64 @@ export interface Run {
 export interface ScenarioResult {
   scenario: Scenario;
   seed: number;
+  seeds: number[];
   proverCounts: number[];
+  coalitionShares: number[];
   runs: Run[];
 }
 
 export interface RunOptions {
   seed?: number;
+  /** Number of seeds (seed, seed+1, ...); default the scenario's `seeds` or 1. */
+  seeds?: number;
   mechanisms?: readonly MechanismName[];
   /** Overrides the scenario's prover counts. */
   proverCounts?: number[];
   onProgress?: (msg: string) => void;
 }
 
-export async function runMechanism(w: World, m: MechanismName, onProgress?: (msg: string) => void): Promise<Run> {
-  if (m === 'proofbook') {
+/** The auction rules each on-chain mechanism name runs (all through the same market keeper). */
+export const CHAIN_MECHANISMS: Partial<Record<MechanismName, MarketMechanism>> = {
+  proofbook: DEFAULT_MECHANISM,
+  v1: MECHANISM_V1,
+  lottery: { price: 'v2', allocation: 'lottery' },
+  stakecap: { price: 'v2', allocation: 'stakecap' },
+};
+
+export async function runMechanism(w: World, m: MechanismName, onProgress?: (msg: string) => void): Promise<Omit<Run, 'seed' | 'coalition'>> {
+  const rules = CHAIN_MECHANISMS[m];
+  if (rules) {
     const extras: ProofbookExtras = { txFailures: new Map(), accepted: 0, rejected: 0 };
-    const outcome = await runProofbook(w, extras, onProgress);
+    const outcome = await runProofbook(w, extras, onProgress, rules, m);
     return { world: w, outcome, metrics: computeMetrics(w, outcome), extras };
   }
-  const outcome = m === 'racing' ? runRacing(w) : m === 'fixed' ? runFixed(w) : runRandom(w);
+  const outcome = m === 'racing' ? runRacing(w) : m === 'fixed' ? runFixed(w) : m === 'trusted' ? runTrusted(w) : runRandom(w);
   return { world: w, outcome, metrics: computeMetrics(w, outcome) };
 }
 
 export async function runScenario(s: Scenario, opts: RunOptions = {}): Promise<ScenarioResult> {
   const seed = opts.seed ?? s.seed;
+  const nSeeds = opts.seeds ?? s.seeds ?? 1;
+  const seeds = Array.from({ length: nSeeds }, (_, i) => seed + i);
   const mechanisms = opts.mechanisms ?? (s.mechanisms as MechanismName[] | undefined) ?? ALL_MECHANISMS;
   const counts = opts.proverCounts ?? s.sweepProvers ?? [s.provers];
+  const shares = s.sweepCoalition ?? [s.coalition.share];
   const runs: Run[] = [];
-  const total = counts.length * mechanisms.length;
-  for (const n of counts) {
-    const w = buildWorld(s, seed, n);
-    for (const m of mechanisms) {
-      const t0 = process.hrtime.bigint();
-      const run = await runMechanism(w, m, opts.onProgress);
-      runs.push(run);
-      const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-      opts.onProgress?.(`[${runs.length}/${total}] ${s.name} provers=${n} ${m}: ${run.metrics.delivered}/${run.metrics.requests} proofs, ${w.endBlock} blocks in ${(ms / 1000).toFixed(1)} s`);
+  const total = seeds.length * counts.length * shares.length * mechanisms.length;
+  for (const sd of seeds) {
+    for (const share of shares) {
+      const sc = share === s.coalition.share ? s : { ...s, coalition: { ...s.coalition, share } };
+      for (const n of counts) {
+        const w = buildWorld(sc, sd, n);
+        for (const m of mechanisms) {
+          const t0 = process.hrtime.bigint();
+          const run = { seed: sd, coalition: share, ...(await runMechanism(w, m, opts.onProgress)) };
+          runs.push(run);
+          const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+          opts.onProgress?.(`[${runs.length}/${total}] ${s.name} seed=${sd} coalition=${share} provers=${n} ${m}: ${run.metrics.delivered}/${run.metrics.requests} proofs, ${w.endBlock} blocks in ${(ms / 1000).toFixed(1)} s`);
+        }
+      }
     }
   }
-  return { scenario: s, seed, proverCounts: counts, runs };
+  return { scenario: s, seed, seeds, proverCounts: counts, coalitionShares: shares, runs };
 }

@@ -70,6 +70,10 @@ export interface Scenario {
   provers: number;
   /** Optional: run the whole comparison once per prover count (the sweep). */
   sweepProvers?: number[];
+  /** Optional: run once per coalition share (overrides coalition.share): censored fill vs coalition size. */
+  sweepCoalition?: number[];
+  /** Seeds per run of `npm run simulate` (default 1; --seeds overrides): seed, seed+1, ... */
+  seeds?: number;
   hardware: HardwareClass[];
   strategies: Strategy[];
   /** Share of provers that crash on a job with probability crashPpm / 1e6. */
@@ -77,7 +81,7 @@ export interface Scenario {
    *  per constraint, i.e. the ones an auction picks first: the worst case for a market). */
   flaky: { share: number; crashPpm: number; pick?: 'spread' | 'cheapest' };
   /** Share of provers in a coalition that refuses censored requesters (pick as for flaky). */
-  coalition: { share: number; pick?: 'spread' | 'cheapest' };
+  coalition: { share: number; pick?: 'spread' | 'cheapest'; strategy?: 'release' | 'hold' };
   /** Bonded collateral per prover (uproof). */
   collateral: number;
   circuits: Circuit[];
@@ -90,7 +94,12 @@ export interface Scenario {
   mechanisms?: string[];
 }
 
-const MECHANISMS = ['proofbook', 'racing', 'fixed', 'random'] as const;
+/**
+ * proofbook: the chain's auction as configured (DEFAULT_MECHANISM); v1: mechanism v1's rules (as on main before v2);
+ * lottery, stakecap: the work-spreading alternatives evaluated for v2 (price rule v2 with that allocation);
+ * racing: posted reward, free entry/exit; trusted: one trusted prover; fixed, random: posted price.
+ */
+const MECHANISMS = ['proofbook', 'v1', 'lottery', 'stakecap', 'racing', 'trusted', 'fixed', 'random'] as const;
 export type MechanismName = (typeof MECHANISMS)[number];
 export const ALL_MECHANISMS: readonly MechanismName[] = MECHANISMS;
 
@@ -120,6 +129,8 @@ export function validateScenario(s: Scenario): Scenario {
   posInt(s.blockSeconds, 'blockSeconds');
   posInt(s.provers, 'provers');
   for (const n of s.sweepProvers ?? []) posInt(n, 'sweepProvers[]');
+  for (const x of s.sweepCoalition ?? []) if (!(x >= 0 && x <= 1)) fail('sweepCoalition[] must be in [0, 1]');
+  if (s.seeds !== undefined) posInt(s.seeds, 'seeds');
   if (!Array.isArray(s.hardware) || s.hardware.length === 0) fail('hardware must list at least one class');
   for (const h of s.hardware) {
     range(h.costPerHour, `hardware ${h.name}.costPerHour`);
@@ -135,6 +146,7 @@ export function validateScenario(s: Scenario): Scenario {
   if (!(s.flaky.share >= 0 && s.flaky.share <= 1)) fail('flaky.share must be in [0, 1]');
   posInt(s.flaky.crashPpm, 'flaky.crashPpm', true);
   if (!(s.coalition.share >= 0 && s.coalition.share <= 1)) fail('coalition.share must be in [0, 1]');
+  if (s.coalition.strategy !== undefined && s.coalition.strategy !== 'release' && s.coalition.strategy !== 'hold') fail("coalition.strategy must be 'release' or 'hold'");
   for (const [what, v] of [['flaky', s.flaky.pick], ['coalition', s.coalition.pick]] as const) {
     if (v !== undefined && v !== 'spread' && v !== 'cheapest') fail(`${what}.pick must be 'spread' or 'cheapest'`);
   }

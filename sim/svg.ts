@@ -2,8 +2,12 @@
 
 export interface Series {
   name: string;
-  points: [number, number][];
+  /** [x, y] or [x, y, lo, hi] (an error bar from lo to hi). */
+  points: ([number, number] | [number, number, number, number])[];
 }
+
+/** Dash patterns and marker shapes per series, so overlapping lines stay distinguishable (fixed under random). */
+const DASHES = ['', '6 3', '2 3', '10 3 2 3', '4 4', '1 2', '8 2', '3 6'];
 
 const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#17becf', '#7f7f7f'];
 
@@ -47,12 +51,12 @@ function frame(title: string, xLabel: string, yLabel: string, body: string): str
 
 function legend(names: string[]): string {
   return names
-    .map((n, i) => `<rect x="${W - M.r + 15}" y="${M.t + i * 20}" width="12" height="12" fill="${COLORS[i % COLORS.length]}"/><text x="${W - M.r + 32}" y="${M.t + i * 20 + 11}">${esc(n)}</text>`)
+    .map((n, i) => `<line x1="${W - M.r + 10}" x2="${W - M.r + 30}" y1="${M.t + i * 20 + 6}" y2="${M.t + i * 20 + 6}" stroke="${COLORS[i % COLORS.length]}" stroke-width="3"${DASHES[i % DASHES.length] ? ` stroke-dasharray="${DASHES[i % DASHES.length]}"` : ''}/><text x="${W - M.r + 36}" y="${M.t + i * 20 + 11}">${esc(n)}</text>`)
     .join('\n');
 }
 
-export function lineChart(o: { title: string; xLabel: string; yLabel: string; series: Series[]; logX?: boolean; logY?: boolean }): string {
-  const pts = o.series.flatMap((s) => s.points).filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
+export function lineChart(o: { title: string; xLabel: string; yLabel: string; series: Series[]; logX?: boolean; logY?: boolean; steps?: boolean }): string {
+  const pts = o.series.flatMap((s) => s.points.flatMap((p) => (p.length === 4 ? [[p[0], p[1]], [p[0], p[2]], [p[0], p[3]]] : [p]))).filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
   const tx = (x: number) => (o.logX ? Math.log2(x) : x);
   const ty = (y: number) => (o.logY ? Math.log10(Math.max(y, 1e-9)) : y);
   const xs = pts.map(([x]) => tx(x));
@@ -73,16 +77,28 @@ export function lineChart(o: { title: string; xLabel: string; yLabel: string; se
     const ok = s.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
     if (ok.length === 0) return;
     const color = COLORS[i % COLORS.length];
-    parts.push(`<polyline fill="none" stroke="${color}" stroke-width="2" points="${ok.map(([x, y]) => `${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join(' ')}"/>`);
-    if (ok.length <= 16) for (const [x, y] of ok) parts.push(`<circle cx="${sx(x).toFixed(1)}" cy="${sy(y).toFixed(1)}" r="3" fill="${color}"/>`);
+    const dash = DASHES[i % DASHES.length];
+    // steps: a CDF is flat between observations and jumps at each one
+    const line: [number, number][] = [];
+    ok.forEach(([x, y], k) => {
+      if (o.steps && k > 0) line.push([x, ok[k - 1][1]]);
+      line.push([x, y]);
+    });
+    parts.push(`<polyline fill="none" stroke="${color}" stroke-width="2"${dash ? ` stroke-dasharray="${dash}"` : ''} points="${line.map(([x, y]) => `${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join(' ')}"/>`);
+    for (const p of ok) {
+      if (p.length === 4 && Number.isFinite(p[2]) && Number.isFinite(p[3])) {
+        parts.push(`<line x1="${sx(p[0]).toFixed(1)}" x2="${sx(p[0]).toFixed(1)}" y1="${sy(p[2]).toFixed(1)}" y2="${sy(p[3]).toFixed(1)}" stroke="${color}" stroke-width="1.5"/>`);
+      }
+    }
+    if (ok.length <= 16) for (const [x, y] of ok) parts.push(i % 2 === 0 ? `<circle cx="${sx(x).toFixed(1)}" cy="${sy(y).toFixed(1)}" r="3.5" fill="${color}"/>` : `<rect x="${(sx(x) - 3.5).toFixed(1)}" y="${(sy(y) - 3.5).toFixed(1)}" width="7" height="7" fill="none" stroke="${color}" stroke-width="1.5"/>`);
   });
   parts.push(legend(o.series.map((s) => s.name)));
   return frame(o.title, o.xLabel, o.yLabel, parts.join('\n'));
 }
 
-export function barChart(o: { title: string; yLabel: string; groups: string[]; series: { name: string; values: number[] }[] }): string {
+export function barChart(o: { title: string; yLabel: string; groups: string[]; series: { name: string; values: number[]; lo?: number[]; hi?: number[] }[] }): string {
   const pw = W - M.l - M.r, ph = H - M.t - M.b;
-  const vals = o.series.flatMap((s) => s.values).filter(Number.isFinite);
+  const vals = o.series.flatMap((s) => [...s.values, ...(s.hi ?? [])]).filter(Number.isFinite);
   const y1 = Math.max(1e-9, ...vals) * 1.08;
   const sy = (y: number) => M.t + ph - (y / y1) * ph;
   const gw = pw / o.groups.length;
@@ -96,6 +112,12 @@ export function barChart(o: { title: string; yLabel: string; groups: string[]; s
       if (!Number.isFinite(v)) return;
       const x = M.l + gi * gw + gw * 0.1 + si * bw;
       parts.push(`<rect x="${x.toFixed(1)}" y="${sy(v).toFixed(1)}" width="${(bw - 2).toFixed(1)}" height="${(M.t + ph - sy(v)).toFixed(1)}" fill="${COLORS[si % COLORS.length]}"/>`);
+      const lo = s.lo?.[gi];
+      const hi = s.hi?.[gi];
+      if (lo !== undefined && hi !== undefined && Number.isFinite(lo) && Number.isFinite(hi)) {
+        const cx = x + (bw - 2) / 2;
+        parts.push(`<line x1="${cx.toFixed(1)}" x2="${cx.toFixed(1)}" y1="${sy(lo).toFixed(1)}" y2="${sy(hi).toFixed(1)}" stroke="#222" stroke-width="1.5"/><line x1="${(cx - 4).toFixed(1)}" x2="${(cx + 4).toFixed(1)}" y1="${sy(lo).toFixed(1)}" y2="${sy(lo).toFixed(1)}" stroke="#222"/><line x1="${(cx - 4).toFixed(1)}" x2="${(cx + 4).toFixed(1)}" y1="${sy(hi).toFixed(1)}" y2="${sy(hi).toFixed(1)}" stroke="#222"/>`);
+      }
     });
   });
   parts.push(legend(o.series.map((s) => s.name)));

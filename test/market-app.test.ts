@@ -34,7 +34,8 @@ test('request -> one prover assigned with collateral locked -> proof -> exact pa
   // one request, ask of capacity 2: the ask's second unit competes, so the uniform price is the ask price
   t.is(rq.assignment!.price, '5000');
   t.is(rq.assignment!.collateral, '10000');
-  t.is(rq.assignment!.deadlineHeight, h + 10n);
+  t.is(rq.assignment!.acceptUntilHeight, h + 3n); // accept phase (params.accept_blocks = 3), then the window
+  t.is(rq.assignment!.deadlineHeight, h + 13n);
   t.is((await bondedOf(chain, p1.address)).locked, 10_000n);
   t.is(await balance(chain, requester.address), r0 - FEE - 10_000n);
   t.is(await balance(chain, ESCROW), 10_000n);
@@ -66,7 +67,7 @@ test('request -> one prover assigned with collateral locked -> proof -> exact pa
   t.is(book.lastClearingHeight, h);
 });
 
-test('missed deadline slashes (requester compensated, rest burned) and re-assigns to a second prover who fulfils', async (t) => {
+test('missed deadline slashes (requester compensated, bounty held, rest burned); the request enters the fallback, is re-auctioned to another prover (the misser excluded) who fulfils it, paid fee + bounty', async (t) => {
   const [pf] = await getProofs();
   const { chain, requester, p1, p2 } = await setup();
   t.teardown(() => chain.close());
@@ -79,19 +80,23 @@ test('missed deadline slashes (requester compensated, rest burned) and re-assign
   t.is(rq.assignment!.collateral, '12000');
   // p1 withdraws its ask: it keeps the assignment but takes no new work
   await ok(chain, p1, m.cancelAsk(p1, 1n));
-  t.is(rq.assignment!.deadlineHeight, h + 2n);
-  await chain.block(); // h + 2: still within the deadline
+  t.is(rq.assignment!.deadlineHeight, h + 5n); // 3 accept blocks + window 2
+  while (chain.app.height < h + 5n) await chain.block(); // h + 5: still within the deadline
   t.is((await request(chain, 1n)).request.status, S.REQUEST_STATUS_ASSIGNED);
   const supplyBefore = await supply(chain);
   const bond1 = await bondedOf(chain, p1.address);
-  await chain.block(); // h + 3: deadline < height -> slash, re-open, re-auction
+  await chain.block(); // h + 6: deadline < height -> slash, exclude p1, fallback, re-auction to p2 in the same block
   rq = (await request(chain, 1n)).request;
   t.is(rq.status, S.REQUEST_STATUS_ASSIGNED);
   t.is(rq.assignment!.prover, p2.address);
   t.is(rq.assignment!.price, '6000'); // alone in the book (price rule v2): its own ask, not the request's whole fee
+  t.true(rq.fallbackHeight > 0n);
+  t.deepEqual(rq.excludedProvers, [p1.address]);
+  t.is(rq.bounty, '3000'); // 25 % of 12000 held for whoever proves it
   t.is(rq.assignmentsCount, 2);
   t.deepEqual(rq.history.map((x) => x.event), ['submitted', 'assigned', 'slashed', 'assigned']);
-  t.is(await supply(chain), supplyBefore - 6000n);
+  t.is(rq.history[2].compensation, '6000');
+  t.is(await supply(chain), supplyBefore - 3000n); // 25 % burned
   t.is(await balance(chain, requester.address), r0 - FEE - 10_000n + 6000n);
   const bond1After = await bondedOf(chain, p1.address);
   t.is(bond1After.bonded, bond1.bonded - 12_000n);
@@ -101,10 +106,15 @@ test('missed deadline slashes (requester compensated, rest burned) and re-assign
   const rep = chain.app.modules.keepers.market.reputation(queryCtx(chain), p1.address as any, CIRCUIT);
   t.is(rep.missed, 1n);
 
+  // the prover that missed may not deliver it any more
+  const again = await failing(chain, p1, m.proof(p1, 1n, pf));
+  t.regex(again.result.log, /not the assigned prover|is assigned to/);
   const b2 = await balance(chain, p2.address);
   await ok(chain, p2, m.proof(p2, 1n, pf));
-  t.is((await request(chain, 1n)).request.status, S.REQUEST_STATUS_FULFILLED);
-  t.is(await balance(chain, p2.address), b2 - FEE + 6000n - 60n);
+  const done = (await request(chain, 1n)).request;
+  t.is(done.status, S.REQUEST_STATUS_FULFILLED);
+  t.is(done.history[done.history.length - 1].event, 'fulfilled');
+  t.is(await balance(chain, p2.address), b2 - FEE + 6000n - 60n + 3000n); // the price less 1 %, plus the bounty
   t.is(await balance(chain, requester.address), r0 - FEE - 10_000n + 6000n + 4000n); // compensation + refund of the unpaid escrow
 });
 
@@ -119,9 +129,10 @@ test('release re-opens the request at once with the smaller slash', async (t) =>
   const s0 = await supply(chain);
   const bond1 = await bondedOf(chain, p1.address);
   const res = await ok(chain, p1, m.release(p1, 1n));
-  // collateral 12000 -> 10% = 1200 slashed: 600 to the requester, 600 burned; the rest unlocked
+  // in the accept phase the release slash is the base 10 %: 12000 -> 1200 slashed: 600 to the requester, 300 held as
+  // the request's bounty, 300 burned; the rest unlocked
   t.is(await balance(chain, requester.address), r0 + 600n);
-  t.is(await supply(chain), s0 - 600n);
+  t.is(await supply(chain), s0 - 300n);
   const bond1After = await bondedOf(chain, p1.address);
   t.is(bond1After.bonded, bond1.bonded - 1200n);
   t.is(bond1After.locked, 0n);
@@ -130,6 +141,8 @@ test('release re-opens the request at once with the smaller slash', async (t) =>
   t.is(rq.assignment!.prover, p2.address);
   t.is(rq.assignment!.assignedHeight, res.height);
   t.deepEqual(rq.history.map((x) => x.event), ['submitted', 'assigned', 'released', 'assigned']);
+  t.deepEqual(rq.excludedProvers, [p1.address]);
+  t.is(rq.bounty, '300');
   t.is(chain.app.modules.keepers.market.reputation(queryCtx(chain), p1.address as any, CIRCUIT).released, 1n);
 });
 

@@ -56,7 +56,7 @@ test("the block's proofs are batch-verified before its txs run, and both fulfil"
   t.is((await request(chain, 2n)).request.status, S.REQUEST_STATUS_FULFILLED);
 });
 
-test('three misses in one block jail the prover: its ask is skipped and the work goes to another prover', async (t) => {
+test('three misses in one block jail the prover: its ask is skipped and the work goes to another prover (fallback, misser excluded)', async (t) => {
   const { chain, requester, p1, p2 } = await setup();
   t.teardown(() => chain.close());
   await ok(chain, p1, m.ask(p1, 3000n, 3n));
@@ -70,13 +70,15 @@ test('three misses in one block jail the prover: its ask is skipped and the work
   );
   for (const id of [1n, 2n, 3n]) t.is((await request(chain, id)).request.assignment!.prover, p1.address);
   await ok(chain, p2, m.ask(p2, 8000n, 3n));
-  while (chain.app.height < h + 3n) await chain.block();
+  while (chain.app.height < h + 6n) await chain.block(); // deadline h + 3 accept + 2
   const bond = chain.app.modules.keepers.bond;
   t.true(bond.isJailed(queryCtx(chain), p1.address as any));
   for (const id of [1n, 2n, 3n]) {
+    // a miss sends the request to the permissionless fallback (p1 excluded), out of the auction
     const r = (await request(chain, id)).request;
     t.is(r.status, S.REQUEST_STATUS_ASSIGNED);
     t.is(r.assignment!.prover, p2.address);
+    t.deepEqual(r.excludedProvers, [p1.address]);
   }
   t.is((await bondedOf(chain, p1.address)).locked, 0n);
   // a jailed prover cannot post asks

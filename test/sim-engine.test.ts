@@ -60,24 +60,45 @@ test('same seed gives an identical CSV; another seed gives a different one', asy
   const c = toCsv(await runScenario(s, { seed: 12 }));
   t.is(a, b);
   t.not(a, c);
-  t.is(a.trim().split('\n').length, 1 + 4, 'header + one row per mechanism');
-  t.true(a.startsWith('scenario,seed,mechanism,provers,'));
+  t.is(a.trim().split('\n').length, 1 + 8, 'header + one row per mechanism');
+  t.true(a.startsWith('scenario,seed,coalition,mechanism,provers,'));
 });
 
-test("racing's resource cost per proof grows with the number of racing provers", async (t) => {
-  // requesters value proofs highly, so every request is worth buying at the racing break-even price at every size
-  const s = small({ requesters: [{ name: 'app', count: 4, ratePerBlock: 0.3, valuePerMConstraints: 2_000_000, window: 40, lifetime: 80 }] });
-  const costs: number[] = [];
-  const comps: number[] = [];
-  for (const n of [2, 8, 32]) {
-    const run = await runMechanism(buildWorld(s, 3, n), 'racing');
-    t.is(run.metrics.delivered, run.metrics.requests);
-    costs.push(run.metrics.resourceCostPerProof);
-    comps.push(run.metrics.computationsPerProof);
-  }
-  t.true(costs[0] < costs[1] && costs[1] < costs[2], `cost per proof ${costs.join(' < ')}`);
-  t.true(comps[0] < comps[1] && comps[1] < comps[2], `computations per proof ${comps.join(' < ')}`);
-  t.true(comps[2] > 4, 'with 32 provers most requests are raced by many provers');
+test('racing with a posted reward and free entry: at equilibrium no racer loses money, and the losers left', async (t) => {
+  const s = small({ requesters: [{ name: 'app', count: 4, ratePerBlock: 0.5, valuePerMConstraints: 12000, window: 40, lifetime: 80 }] });
+  const w = buildWorld(s, 3, 16);
+  const run = await runMechanism(w, 'racing');
+  const racers = run.metrics.participants;
+  t.true(racers >= 1 && racers < 16, `equilibrium racers ${racers} of 16`);
+  const racing = w.provers.filter((p) => run.outcome.proverCompute[p.idx] > 0n);
+  t.true(racing.length <= racers);
+  for (const p of racing) t.true(run.outcome.proverRevenue[p.idx] - run.outcome.proverCompute[p.idx] >= 0n, `${p.name} loses money at equilibrium`);
+  // the winner is paid the posted price, losers nothing: every delivered proof paid exactly the posted price
+  t.true(run.outcome.jobs.every((r) => r.provedBlock === null || r.price > 0n));
+});
+
+test('the capacity-aware benchmark uses more expensive provers once the cheapest is busy', async (t) => {
+  const { capacityAwareCosts } = await import('../sim/metrics.js');
+  const s = small({ requesters: [{ name: 'app', count: 4, ratePerBlock: 3, valuePerMConstraints: 12000, window: 40, lifetime: 80 }] });
+  const w = buildWorld(s, 3, 6);
+  const costs = capacityAwareCosts(w).filter((_, i) => w.jobs[i].circuit === 0 && _ > 0n);
+  t.true(new Set(costs.map(String)).size > 1, 'several provers serve the small circuit under load');
+  const cheapest = Math.min(...w.provers.filter((p) => serves(w, p, w.circuits[0])).map((p) => Number(proofCost(p, w.circuits[0]))));
+  t.true(costs.every((c) => Number(c) >= cheapest));
+});
+
+test('mechanism v1 stays selectable: the v1 row pays the whole fee of a request alone in the book, v2 pays the ask', async (t) => {
+  const s = small({ provers: 1, hardware: [{ name: 'gpu', share: 1, costPerHour: { min: 1500000, max: 4000000 }, speed: { min: 250000, max: 900000 }, capacity: { min: 1, max: 1 } }], requesters: [{ name: 'app', count: 1, ratePerBlock: 0.05, valuePerMConstraints: 12000, window: 40, lifetime: 80 }], proofbook: { minFeeBps: 10000, rampBlocks: 0 } });
+  const w = buildWorld(s, 5, 1);
+  const v1 = await runMechanism(w, 'v1');
+  const v2 = await runMechanism(w, 'proofbook');
+  t.true(v1.metrics.delivered > 0);
+  t.is(v1.metrics.delivered, v2.metrics.delivered);
+  w.jobs.forEach((j, i) => {
+    if (v1.outcome.jobs[i].provedBlock === null) return;
+    t.is(v1.outcome.jobs[i].price, j.value, 'v1: a lone request pays its max fee');
+    t.true(v2.outcome.jobs[i].price * 2n <= j.value, 'v2: it pays the ask (cost + 10 %), far below the fee');
+  });
 });
 
 test('the proofbook auction delivers every proof with one computation, invariants checked in every block', async (t) => {
@@ -140,7 +161,7 @@ test('the verification stand-in accepts only the marker proof of the assigned pr
   b = chain.runBlock([
     {
       typeUrl: MSG_SUBMIT_REQUEST,
-      value: { requester: req, circuitId: circuits[1].id, inputInline: new Uint8Array([1]), inputUri: '', inputSha256: '', expectedPublicSignals: [], minFee: '10000', maxFee: '10000', rampBlocks: 0n, provingWindow: 10n, expiryHeight: 50n, minCollateral: '0' },
+      value: { requester: req, circuitId: circuits[1].id, inputInline: new Uint8Array([1]), inputUri: '', inputSha256: '', expectedPublicSignals: Array.from({ length: circuits[1].numPublicInputs }, () => '1'), minFee: '10000', maxFee: '10000', rampBlocks: 0n, provingWindow: 10n, expiryHeight: 50n, minCollateral: '0' },
     },
   ]);
   t.true(b.results[0].ok);
@@ -170,10 +191,34 @@ test('outputs: CSV and SVG plots are written', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'sim-out-'));
   const files = writeOutputs(r, dir);
   for (const f of files) t.true(existsSync(f));
-  t.is(files.filter((f) => f.endsWith('.svg')).length, 4);
+  t.is(files.filter((f) => f.endsWith('.svg')).length, 5);
   const svg = readFileSync(files.find((f) => f.endsWith('cost-vs-provers.svg'))!, 'utf8');
   t.true(svg.startsWith('<svg') && svg.includes('<polyline') && svg.trim().endsWith('</svg>'));
+  t.true(svg.includes('stroke-dasharray'), 'series are told apart by dash pattern (fixed is not hidden under random)');
   t.is(readFileSync(files[0], 'utf8').trim().split('\n').length, 1 + 2 * 3);
+  t.true(existsSync(join(dir, 'test-seed7-hhi-vs-provers.svg')));
+});
+
+test('several seeds: figures are means with 95 % intervals, ratios per seed, censored fill vs coalition size', async (t) => {
+  const s = small({ sweepCoalition: [0, 0.5], requesters: [
+    { name: 'app', count: 4, ratePerBlock: 0.4, valuePerMConstraints: 12000, window: 40, lifetime: 80 },
+    { name: 'censored', count: 2, ratePerBlock: 0.2, valuePerMConstraints: 12000, window: 40, lifetime: 80, censored: true },
+  ], blocks: 30, drainBlocks: 30 });
+  const r = await runScenario(s, { seeds: 3, mechanisms: ['proofbook', 'fixed', 'trusted'] });
+  t.deepEqual(r.seeds, [7, 8, 9]);
+  t.is(r.runs.length, 3 * 2 * 3);
+  const { summaryTable, estimate, aggregateCsv } = await import('../sim/output.js');
+  const e = estimate([1, 2, 3]);
+  t.is(e.mean, 2);
+  t.true(Math.abs(e.hi - (2 + 4.303 / Math.sqrt(3))) < 1e-9);
+  const table = summaryTable(r);
+  t.regex(table, /seeds 7-9: mean \[95 % interval\]/);
+  t.regex(table, /trusted \| 6 /);
+  t.true(aggregateCsv(r).split('\n')[0].includes('censoredFill_lo'));
+  const dir = mkdtempSync(join(tmpdir(), 'sim-seeds-'));
+  const files = writeOutputs(r, dir);
+  t.true(files.some((f) => f.endsWith('censored-vs-coalition.svg')));
+  t.true(files.some((f) => f.endsWith('ratios.svg')));
 });
 
 test('npm run simulate entry point: writes results, same seed twice gives the same CSV, bad input exits 2', async (t) => {
@@ -191,7 +236,7 @@ test('npm run simulate entry point: writes results, same seed twice gives the sa
   const a = await run(['--scenario', file, '--out', join(dir, 'a'), '--seed', '3', '--quiet']);
   t.is(a.code, 0, a.stderr);
   t.regex(a.stdout, /\| proofbook \| 6 /);
-  t.regex(a.stdout, /racing \/ proofbook/);
+  t.regex(a.stdout, /X \/ proofbook/);
   const b = await run(['--scenario', file, '--out', join(dir, 'b'), '--seed', '3', '--quiet']);
   t.is(b.code, 0, b.stderr);
   t.is(readFileSync(join(dir, 'a', 'tiny-seed3.csv'), 'utf8'), readFileSync(join(dir, 'b', 'tiny-seed3.csv'), 'utf8'));

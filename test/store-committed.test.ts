@@ -119,10 +119,21 @@ test('open refuses a store whose state does not match the stored app hash', asyn
   s.applyBlock([['a', b('1')], ['b', b('2')]]);
   await s.commit(5n);
   await s.close();
-  const db = new Level<Buffer, Buffer>(dir, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
-  await db.put(Buffer.from('sa', 'latin1'), b('tampered'));
+  // A tampered leaf-hash record (what open rebuilds the tree from): refused at open.
+  let db = new Level<Buffer, Buffer>(dir, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+  const good = (await db.get(Buffer.from('ha', 'latin1')))!;
+  await db.put(Buffer.from('ha', 'latin1'), Buffer.alloc(32, 9));
   await db.close();
   await t.throwsAsync(() => CommittedStore.open(dir), { message: /corrupt/ });
+  // A tampered value (values stay on disk, read on demand): refused when read, never served.
+  db = new Level<Buffer, Buffer>(dir, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+  await db.put(Buffer.from('ha', 'latin1'), good);
+  await db.put(Buffer.from('sa', 'latin1'), b('tampered'));
+  await db.close();
+  const s2 = await CommittedStore.open(dir);
+  t.is(str(s2.get('b')), '2');
+  t.throws(() => s2.get('a'), { message: /corrupt.*does not match its leaf hash/ });
+  await s2.close();
 });
 
 /** Root of a key->value map computed from scratch (independent of smt.ts). */

@@ -42,6 +42,12 @@ export function validateParams(p: Params): void {
   if (p.minProvingWindow === 0n || p.minProvingWindow > p.maxProvingWindow) bad('need 0 < min_proving_window <= max_proving_window');
   if (p.maxRequestLifetime === 0n) bad('max_request_lifetime must be positive');
   if (p.statsWindow === 0n) bad('stats_window must be positive');
+  if (p.maxCollateralRatioBps < p.collateralRatioBps) bad('max_collateral_ratio_bps must be at least collateral_ratio_bps');
+  if (p.collateralRatioBps === 0n || p.releaseSlashBps === 0n) bad('collateral_ratio_bps and release_slash_bps must be positive (a release must always cost something)');
+  if (p.slashToRequesterBps + p.fallbackBountyBps >= BPS) bad('slash_to_requester_bps + fallback_bounty_bps must be below 10000 (part of every slash is burned)');
+  if (p.maxFailedAssignments < 1n || p.maxFailedAssignments > 16n) bad('max_failed_assignments must be 1..16');
+  if (p.declineFeeBps * p.maxFailedAssignments > BPS / 2n) bad('decline_fee_bps * max_failed_assignments must be at most 5000 (decline fees take at most half the escrow)');
+  if (p.acceptBlocks > 100n) bad('accept_blocks must be at most 100');
 }
 
 export function defaultMarketGenesis(): unknown {

@@ -1,6 +1,7 @@
 /**
  * Market invariants (checked after every block by TestChain / --check-invariants):
- *  - market/escrow:      balance('market_escrow', fee_denom) == Σ escrow of OPEN and ASSIGNED requests (final ones hold 0)
+ *  - market/escrow:      balance('market_escrow') == Σ escrow (fee_denom) + Σ bounty (collateral_denom) of OPEN, ASSIGNED
+ *                        and FALLBACK requests (final ones hold 0); excluded_provers ≤ max_failed_assignments
  *  - market/locked:      per prover, Σ collateral of its assignments == bond locked (collateral_denom)
  *  - market/ask-active:  ask.active == number of ASSIGNED requests pointing at the ask, and <= capacity
  *  - market/indexes:     every index entry is exactly what the records imply (no missing, no stale entries)
@@ -46,21 +47,27 @@ function load(ctx: Context, k: MarketKeeperImpl): { requests: Request[]; asks: A
   };
 }
 
-const live = (r: Request) => r.status === S.REQUEST_STATUS_OPEN || r.status === S.REQUEST_STATUS_ASSIGNED;
+const live = (r: Request) => r.status === S.REQUEST_STATUS_OPEN || r.status === S.REQUEST_STATUS_ASSIGNED || r.status === S.REQUEST_STATUS_FALLBACK;
 
 export function marketInvariants(k: MarketKeeperImpl): Invariant[] {
   const escrow: Invariant = {
     name: 'market/escrow',
     check(ctx) {
       const p = k.params(ctx);
-      let sum = 0n;
+      const want = new Map<string, bigint>([[p.feeDenom, 0n], [p.collateralDenom, 0n]]);
       for (const r of load(ctx, k).requests) {
         const e = BigInt(r.escrow);
-        if (!live(r) && e !== 0n) return `request ${r.id} is final but holds escrow ${e}`;
-        sum += e;
+        const b = BigInt(r.bounty || '0');
+        if (!live(r) && (e !== 0n || b !== 0n)) return `request ${r.id} is final but holds escrow ${e} and bounty ${b}`;
+        if (BigInt(r.excludedProvers.length) > p.maxFailedAssignments) return `request ${r.id} excludes ${r.excludedProvers.length} provers, more than max_failed_assignments`;
+        want.set(p.feeDenom, want.get(p.feeDenom)! + e);
+        want.set(p.collateralDenom, want.get(p.collateralDenom)! + b);
       }
-      const bal = k.bank.balance(ctx, k.bank.moduleAccount(ESCROW_ACCOUNT), p.feeDenom);
-      return bal === sum ? undefined : `market_escrow holds ${bal}${p.feeDenom}, requests escrow ${sum}${p.feeDenom}`;
+      for (const [denom, sum] of [...want].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))) {
+        const bal = k.bank.balance(ctx, k.bank.moduleAccount(ESCROW_ACCOUNT), denom);
+        if (bal !== sum) return `market_escrow holds ${bal}${denom}, requests' escrow and bounties ${sum}${denom}`;
+      }
+      return undefined;
     },
   };
   const locked: Invariant = {
@@ -113,6 +120,10 @@ export function marketInvariants(k: MarketKeeperImpl): Invariant[] {
         if (r.status === S.REQUEST_STATUS_OPEN) {
           want.set(openByCircuitKey(r.circuitId, BigInt(r.maxFee), r.id), `${r.minFee},${r.rampBlocks},${r.submittedHeight}`); // the auction's ramp terms
           want.set(openByExpiryKey(r.expiryHeight, r.id), '');
+        }
+        if (r.status === S.REQUEST_STATUS_FALLBACK) {
+          want.set(openByExpiryKey(r.expiryHeight, r.id), '');
+          if (BigInt(r.excludedProvers.length) < k.params(ctx).maxFailedAssignments) want.set(openByCircuitKey(r.circuitId, BigInt(r.maxFee), r.id), `${r.minFee},${r.rampBlocks},${r.submittedHeight}`);
         }
         if (r.status === S.REQUEST_STATUS_ASSIGNED) {
           if (!r.assignment) return `request ${r.id} is ASSIGNED without an assignment`;

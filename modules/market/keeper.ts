@@ -26,6 +26,7 @@ import {
   type Assignment,
 } from '../../src/gen/proofbook/market/v1/market.js';
 import { clearFromIndex, type IndexedRequest, type MatchAsk, type MatchParams } from './matching.js';
+import { assignableAt, collateralCap, declineFee, fallbackOpen, isExcluded, releaseSlash, splitSlash } from './penalties.js';
 import {
   ASK_BY_EXPIRY_PREFIX,
   BPS,
@@ -51,6 +52,8 @@ import {
   ErrInvalidSignals,
   ErrJailed,
   ErrNotAskOwner,
+  ErrNotEligible,
+  ErrNotInAcceptPhase,
   ErrNotAssignedProver,
   ErrNotBonded,
   ErrNotRequester,
@@ -210,12 +213,13 @@ function statusName(s: RequestStatus): string {
     case S.REQUEST_STATUS_FULFILLED: return 'FULFILLED';
     case S.REQUEST_STATUS_CANCELLED: return 'CANCELLED';
     case S.REQUEST_STATUS_EXPIRED: return 'EXPIRED';
+    case S.REQUEST_STATUS_FALLBACK: return 'FALLBACK';
     default: return 'UNSPECIFIED';
   }
 }
 export { statusName };
 
-const isLive = (s: RequestStatus): boolean => s === S.REQUEST_STATUS_OPEN || s === S.REQUEST_STATUS_ASSIGNED;
+const isLive = (s: RequestStatus): boolean => s === S.REQUEST_STATUS_OPEN || s === S.REQUEST_STATUS_ASSIGNED || s === S.REQUEST_STATUS_FALLBACK;
 
 // ---- keeper -----------------------------------------------------------------------------------------------------
 
@@ -292,14 +296,17 @@ export class MarketKeeperImpl implements MarketKeeper {
     return v === undefined ? undefined : Ask.decode(v);
   }
 
+  /** The ramped fee, never more than the escrow left (decline fees are paid out of it). */
   currentFee(req: Request, height: bigint): bigint {
-    return rampedFee(BigInt(req.minFee), BigInt(req.maxFee), req.rampBlocks, req.submittedHeight, height);
+    const fee = rampedFee(BigInt(req.minFee), BigInt(req.maxFee), req.rampBlocks, req.submittedHeight, height);
+    const escrow = BigInt(req.escrow);
+    return fee < escrow ? fee : escrow;
   }
 
   reputation(ctx: Context, prover: Address, circuitId: string): Reputation {
     const v = this.store(ctx).get(reputationKey(prover, circuitId));
     return v === undefined
-      ? { prover, circuitId, fulfilled: 0n, missed: 0n, released: 0n, avgBlocksToProofMilli: 0n }
+      ? { prover, circuitId, fulfilled: 0n, missed: 0n, released: 0n, avgBlocksToProofMilli: 0n, declined: 0n }
       : Reputation.decode(v);
   }
 
@@ -327,11 +334,20 @@ export class MarketKeeperImpl implements MarketKeeper {
 
   // ---- record + index maintenance ------------------------------------------------------------------------------
 
+  /** A FALLBACK request is still auctioned (to non-excluded provers) while its exclusion list has room. */
+  private fallbackAuctioned(ctx: Context, r: Request): boolean {
+    return BigInt(r.excludedProvers.length) < this.params(ctx).maxFailedAssignments;
+  }
+
   /** Index entries that depend on the request's status (all but the permanent by-requester entry). */
-  private statusIndexKeys(r: Request): string[] {
+  private statusIndexKeys(ctx: Context, r: Request): string[] {
     const keys = [byStatusKey(r.status, r.id)];
     if (r.status === S.REQUEST_STATUS_OPEN) {
       keys.push(openByCircuitKey(r.circuitId, BigInt(r.maxFee), r.id), openByExpiryKey(r.expiryHeight, r.id));
+    } else if (r.status === S.REQUEST_STATUS_FALLBACK) {
+      // open to every eligible prover; still auctioned (to non-excluded provers) while the exclusion list has room
+      if (this.fallbackAuctioned(ctx, r)) keys.push(openByCircuitKey(r.circuitId, BigInt(r.maxFee), r.id));
+      keys.push(openByExpiryKey(r.expiryHeight, r.id));
     } else if (r.status === S.REQUEST_STATUS_ASSIGNED && r.assignment) {
       keys.push(byDeadlineKey(r.assignment.deadlineHeight, r.id));
     }
@@ -339,9 +355,9 @@ export class MarketKeeperImpl implements MarketKeeper {
   }
 
   /** Writes the status-dependent index entries of `r`; the open-by-circuit entry carries the fee-ramp terms. */
-  private setStatusIndexes(kv: KV, r: Request): void {
-    for (const k of this.statusIndexKeys(r)) kv.set(k, EMPTY);
-    if (r.status === S.REQUEST_STATUS_OPEN) {
+  private setStatusIndexes(ctx: Context, kv: KV, r: Request): void {
+    for (const k of this.statusIndexKeys(ctx, r)) kv.set(k, EMPTY);
+    if (r.status === S.REQUEST_STATUS_OPEN || (r.status === S.REQUEST_STATUS_FALLBACK && this.fallbackAuctioned(ctx, r))) {
       kv.set(openByCircuitKey(r.circuitId, BigInt(r.maxFee), r.id), encodeOpenEntry(BigInt(r.minFee), r.rampBlocks, r.submittedHeight));
     }
   }
@@ -352,15 +368,15 @@ export class MarketKeeperImpl implements MarketKeeper {
     if (r.inputInline.length > 0) kv.set(inputKey(r.id), new Uint8Array(r.inputInline));
     kv.set(requestKey(r.id), Request.encode({ ...r, inputInline: Buffer.alloc(0) }).finish());
     kv.set(byRequesterKey(r.requester as Address, r.id), EMPTY);
-    this.setStatusIndexes(kv, r);
+    this.setStatusIndexes(ctx, kv, r);
     if (isLive(r.status)) this.addActiveCount(ctx, r.requester as Address, 1n);
   }
 
   /** Moves `before` (the stored record) to `after`, keeping every index in step. */
   private updateRequest(ctx: Context, before: Request, after: Request): void {
     const kv = this.store(ctx);
-    for (const k of this.statusIndexKeys(before)) kv.delete(k);
-    this.setStatusIndexes(kv, after);
+    for (const k of this.statusIndexKeys(ctx, before)) kv.delete(k);
+    this.setStatusIndexes(ctx, kv, after);
     kv.set(requestKey(after.id), Request.encode(after).finish());
     if (isLive(before.status) && !isLive(after.status)) this.addActiveCount(ctx, after.requester as Address, -1n);
     if (!isFinal(before.status) && isFinal(after.status)) scheduleSettled(kv, ctx.height, after.id); // retention.ts
@@ -410,12 +426,59 @@ export class MarketKeeperImpl implements MarketKeeper {
     kv.set(k, encodeStats(s));
   }
 
-  private history(r: Request, height: bigint, event: string, prover = '', amount = ''): void {
-    r.history = [...r.history, { height, status: r.status, event, prover, amount }];
+  private history(r: Request, height: bigint, event: string, prover = '', amount = '', compensation = ''): void {
+    r.history = [...r.history, { height, status: r.status, event, prover, amount, compensation }];
   }
 
   private refund(ctx: Context, r: Request, amount: bigint): void {
     if (amount > 0n) this.bank.sendFromModule(ctx, ESCROW_ACCOUNT, r.requester as Address, [{ denom: this.params(ctx).feeDenom, amount }]);
+  }
+
+  /** Pays the request's bounty (slashed collateral held in escrow) to `to`; returns the amount. */
+  private payBounty(ctx: Context, r: Request, to: Address): bigint {
+    const bounty = r.bounty === '' ? 0n : BigInt(r.bounty);
+    if (bounty > 0n) this.bank.sendFromModule(ctx, ESCROW_ACCOUNT, to, [{ denom: this.params(ctx).collateralDenom, amount: bounty }]);
+    return bounty;
+  }
+
+  /**
+   * Slashes `amount` of the prover's locked collateral for request `r`: slash_to_requester_bps to the requester,
+   * fallback_bounty_bps into escrow as the request's bounty (returned, to add to r.bounty), the rest burned.
+   */
+  private slashFor(ctx: Context, prover: Address, r: Request, amount: bigint): { toRequester: bigint; bounty: bigint; burned: bigint } {
+    const p = this.params(ctx);
+    const parts = splitSlash(p, amount);
+    if (parts.bounty > 0n) this.bond.slashLocked(ctx, prover, p.collateralDenom, parts.bounty, this.bank.moduleAccount(ESCROW_ACCOUNT), BPS);
+    if (parts.toRequester > 0n) this.bond.slashLocked(ctx, prover, p.collateralDenom, parts.toRequester, r.requester as Address, BPS);
+    if (parts.burned > 0n) this.bond.slashLocked(ctx, prover, p.collateralDenom, parts.burned, r.requester as Address, 0n);
+    return parts;
+  }
+
+  /**
+   * After a failed assignment (decline, release, miss) of `prover`: excluded from the request for good; back to
+   * OPEN for the next auction, or into the permissionless FALLBACK when `toFallback` (a miss) or once
+   * params.max_failed_assignments provers have failed it.
+   */
+  private afterFailure(ctx: Context, r: Request, prover: Address, toFallback: boolean, extra: Partial<Request>): Request {
+    const p = this.params(ctx);
+    const excludedProvers = isExcluded(r, prover) ? r.excludedProvers : [...r.excludedProvers, prover];
+    const fallback = toFallback || r.fallbackHeight > 0n || BigInt(excludedProvers.length) >= p.maxFailedAssignments;
+    return {
+      ...r,
+      ...extra,
+      assignment: undefined,
+      excludedProvers,
+      status: fallback ? S.REQUEST_STATUS_FALLBACK : S.REQUEST_STATUS_OPEN,
+      fallbackHeight: fallback && r.fallbackHeight === 0n ? ctx.height : r.fallbackHeight,
+    };
+  }
+
+  private emitReopened(ctx: Context, after: Request): void {
+    if (after.status === S.REQUEST_STATUS_FALLBACK) {
+      ctx.emit('proofbook.market.request_fallback', [['request_id', after.id.toString()], ['circuit_id', after.circuitId], ['excluded', after.excludedProvers.join(',')]]);
+    } else {
+      ctx.emit('proofbook.market.request_reopened', [['request_id', after.id.toString()], ['circuit_id', after.circuitId]]);
+    }
   }
 
   // ---- messages ------------------------------------------------------------------------------------------------
@@ -442,6 +505,11 @@ export class MarketKeeperImpl implements MarketKeeper {
     if (m.expiryHeight <= ctx.height) throw ErrInvalidRequestParams(`expiry_height ${m.expiryHeight} must be above the current height ${ctx.height}`);
     if (m.expiryHeight > ctx.height + p.maxRequestLifetime) {
       throw ErrInvalidRequestParams(`expiry_height ${m.expiryHeight} is more than params.max_request_lifetime (${p.maxRequestLifetime}) blocks after the current height ${ctx.height}`);
+    }
+    if (m.minCollateral !== '' && BigInt(m.minCollateral) > collateralCap(p, maxFee)) {
+      throw ErrInvalidRequestParams(
+        `min_collateral ${m.minCollateral} is above params.max_collateral_ratio_bps (${p.maxCollateralRatioBps}) of max_fee ${maxFee}: at most ${collateralCap(p, maxFee)}`,
+      );
     }
     const open = this.activeCount(ctx, requester);
     if (open >= p.maxOpenRequestsPerAccount) throw ErrTooManyRequests(`${requester} already has ${open} open or assigned requests (params.max_open_requests_per_account = ${p.maxOpenRequestsPerAccount})`);
@@ -472,6 +540,11 @@ export class MarketKeeperImpl implements MarketKeeper {
       paidPrice: '',
       assignmentsCount: 0,
       history: [],
+      excludedProvers: [],
+      bounty: '0',
+      fallbackAfterBlocks: m.fallbackAfterBlocks ?? 0n, // (callers passing plain objects, e.g. the simulator, may omit it)
+      fallbackHeight: 0n,
+      declines: 0,
     };
     this.history(r, ctx.height, 'submitted', '', `${maxFee}${p.feeDenom}`);
     this.putNewRequest(ctx, r);
@@ -500,7 +573,8 @@ export class MarketKeeperImpl implements MarketKeeper {
     if (r.status !== S.REQUEST_STATUS_OPEN) throw ErrWrongStatus(`request ${id} is ${statusName(r.status)}; only OPEN requests can be cancelled`);
     const escrow = BigInt(r.escrow);
     this.refund(ctx, r, escrow);
-    const after: Request = { ...r, status: S.REQUEST_STATUS_CANCELLED, escrow: '0' };
+    this.payBounty(ctx, r, r.requester as Address);
+    const after: Request = { ...r, status: S.REQUEST_STATUS_CANCELLED, escrow: '0', bounty: '0' };
     this.history(after, ctx.height, 'cancelled', '', `${escrow}`);
     this.updateRequest(ctx, r, after);
     ctx.emit('proofbook.market.request_cancelled', [['request_id', id.toString()], ['requester', r.requester], ['refund', escrow.toString()]]);
@@ -563,6 +637,8 @@ export class MarketKeeperImpl implements MarketKeeper {
   }
 
   submitProof(ctx: Context, sender: Address, id: bigint, proof: Uint8Array, signalStrings: readonly string[]): bigint {
+    const pre = this.mustRequest(ctx, id);
+    if (fallbackOpen(pre, ctx.height, S.REQUEST_STATUS_FALLBACK, S.REQUEST_STATUS_OPEN)) return this.fulfilFallback(ctx, sender, pre, proof, signalStrings);
     const { r, asg } = this.assignedTo(ctx, sender, id);
     const signals = parseSignals(signalStrings, 'public_signals');
     requireCommittedSignals(r, signals);
@@ -580,6 +656,7 @@ export class MarketKeeperImpl implements MarketKeeper {
     const collateral = BigInt(asg.collateral);
     if (collateral > 0n) this.bond.unlock(ctx, sender, p.collateralDenom, collateral);
     this.releaseAskSlot(ctx, asg.askId);
+    const bounty = this.payBounty(ctx, r, sender);
 
     const sample = ctx.height - asg.assignedHeight;
     const rep = this.reputation(ctx, sender, r.circuitId);
@@ -595,6 +672,7 @@ export class MarketKeeperImpl implements MarketKeeper {
       ...r,
       status: S.REQUEST_STATUS_FULFILLED,
       escrow: '0',
+      bounty: '0',
       proof: Buffer.from(proof),
       publicSignals: signals.map((x) => x.toString()),
       fulfilledHeight: ctx.height,
@@ -610,37 +688,137 @@ export class MarketKeeperImpl implements MarketKeeper {
       ['protocol_fee', fee.toString()],
       ['refund', (escrow - price).toString()],
       ['blocks_to_proof', sample.toString()],
+      ['bounty', bounty.toString()],
     ]);
     return paid;
   }
 
+  /**
+   * The permissionless fallback: any bonded, unjailed prover not excluded from the request may fulfil it; the first
+   * valid proof wins. It is paid the request's current fee (less the protocol fee) out of the escrow plus the bounty
+   * (its share of every slash on the request); the requester gets the rest of the escrow back.
+   */
+  private fulfilFallback(ctx: Context, sender: Address, r: Request, proof: Uint8Array, signalStrings: readonly string[]): bigint {
+    const id = r.id;
+    if (this.bond.prover(ctx, sender) === undefined) throw ErrNotBonded(`${sender} has no bond; only bonded provers may fulfil request ${id} through the fallback`);
+    if (this.bond.isJailed(ctx, sender)) throw ErrJailed(`${sender} is jailed`);
+    if (isExcluded(r, sender)) throw ErrNotEligible(`${sender} released, missed or declined request ${id} and may not fulfil it`);
+    const signals = parseSignals(signalStrings, 'public_signals');
+    requireCommittedSignals(r, signals);
+    if (!this.verifier.verifyProof(ctx, r.circuitId, proof, signals)) {
+      throw ErrInvalidProof(`the proof for request ${id} does not verify against circuit ${r.circuitId} with the given public signals`);
+    }
+    const p = this.params(ctx);
+    const price = this.currentFee(r, ctx.height);
+    const escrow = BigInt(r.escrow);
+    const fee = (price * p.protocolFeeBps) / BPS;
+    const paid = price - fee;
+    if (paid > 0n) this.bank.sendFromModule(ctx, ESCROW_ACCOUNT, sender, [{ denom: p.feeDenom, amount: paid }]);
+    if (fee > 0n) this.bank.moduleToModule(ctx, ESCROW_ACCOUNT, TREASURY_ACCOUNT, [{ denom: p.feeDenom, amount: fee }]);
+    this.refund(ctx, r, escrow - price);
+    const bounty = this.payBounty(ctx, r, sender);
+    const since = r.fallbackHeight > 0n ? r.fallbackHeight : r.submittedHeight;
+    const sample = ctx.height - since;
+    const rep = this.reputation(ctx, sender, r.circuitId);
+    rep.avgBlocksToProofMilli = rep.fulfilled === 0n ? sample * 1000n : (rep.avgBlocksToProofMilli * 7n + sample * 1000n) / 8n;
+    rep.fulfilled += 1n;
+    this.setReputation(ctx, rep);
+    this.bumpStats(ctx, r.circuitId, (s) => {
+      s.fills += 1n;
+      s.blocksSum += sample;
+    });
+    const after: Request = {
+      ...r,
+      status: S.REQUEST_STATUS_FULFILLED,
+      escrow: '0',
+      bounty: '0',
+      proof: Buffer.from(proof),
+      publicSignals: signals.map((x) => x.toString()),
+      fulfilledHeight: ctx.height,
+      paidPrice: price.toString(),
+    };
+    this.history(after, ctx.height, 'fallback_fulfilled', sender, price.toString(), bounty.toString());
+    this.updateRequest(ctx, r, after);
+    ctx.emit('proofbook.market.request_fulfilled', [
+      ['request_id', id.toString()],
+      ['circuit_id', r.circuitId],
+      ['prover', sender],
+      ['price', price.toString()],
+      ['protocol_fee', fee.toString()],
+      ['refund', (escrow - price).toString()],
+      ['blocks_to_proof', sample.toString()],
+      ['bounty', bounty.toString()],
+      ['fallback', 'true'],
+    ]);
+    return paid + bounty;
+  }
+
+  /**
+   * The assigned prover gives the work back: slashed releaseSlashBps (release_slash_bps, rising to 100 % at the
+   * deadline) of its collateral, split between the requester, the request's bounty and the burn; excluded from the
+   * request; the request re-opens (or enters the fallback once max_failed_assignments provers have failed it).
+   */
   releaseAssignment(ctx: Context, sender: Address, id: bigint): bigint {
     const { r, asg } = this.assignedTo(ctx, sender, id);
     const p = this.params(ctx);
     const collateral = BigInt(asg.collateral);
-    const slash = (collateral * p.releaseSlashBps) / BPS;
-    let compensated = 0n;
-    let burned = 0n;
-    if (slash > 0n) ({ compensated, burned } = this.bond.slashLocked(ctx, sender, p.collateralDenom, slash, r.requester as Address, p.slashToRequesterBps));
+    const slash = releaseSlash(p, collateral, asg.acceptUntilHeight, asg.deadlineHeight, ctx.height);
+    const { toRequester, bounty, burned } = this.slashFor(ctx, sender, r, slash);
     if (collateral - slash > 0n) this.bond.unlock(ctx, sender, p.collateralDenom, collateral - slash);
     this.releaseAskSlot(ctx, asg.askId);
     const rep = this.reputation(ctx, sender, r.circuitId);
     rep.released += 1n;
     this.setReputation(ctx, rep);
     if (slash > 0n) this.bumpStats(ctx, r.circuitId, (s) => void (s.slashes += 1n));
-    const after: Request = { ...r, status: S.REQUEST_STATUS_OPEN, assignment: undefined };
-    this.history(after, ctx.height, 'released', sender, slash.toString());
+    const after = this.afterFailure(ctx, r, sender, false, { bounty: (BigInt(r.bounty || '0') + bounty).toString() });
+    this.history(after, ctx.height, 'released', sender, slash.toString(), toRequester.toString());
     this.updateRequest(ctx, r, after);
     ctx.emit('proofbook.market.assignment_released', [
       ['request_id', id.toString()],
       ['circuit_id', r.circuitId],
       ['prover', sender],
       ['slashed', slash.toString()],
-      ['compensated', compensated.toString()],
+      ['compensated', toRequester.toString()],
+      ['bounty', bounty.toString()],
       ['burned', burned.toString()],
     ]);
-    ctx.emit('proofbook.market.request_reopened', [['request_id', id.toString()], ['circuit_id', r.circuitId]]);
+    this.emitReopened(ctx, after);
     return slash;
+  }
+
+  /**
+   * In the accept phase (height <= accept_until_height) the assigned prover hands the request back without any slash
+   * (its preflight found the witness does not give the committed signals, the input is unavailable, the window is too
+   * short for it, …). It is paid the decline fee out of the escrow — the requester pays for a wasted assignment — and
+   * excluded from the request; after max_failed_assignments failures the request enters the fallback, so declines
+   * per request, and the decline fees a requester can be made to pay, are bounded.
+   */
+  declineAssignment(ctx: Context, sender: Address, id: bigint, reason: string): bigint {
+    const { r, asg } = this.assignedTo(ctx, sender, id);
+    if (ctx.height > asg.acceptUntilHeight) {
+      throw ErrNotInAcceptPhase(`request ${id}'s accept phase ended at height ${asg.acceptUntilHeight} (now ${ctx.height}); release it with MsgReleaseAssignment instead`);
+    }
+    const p = this.params(ctx);
+    const collateral = BigInt(asg.collateral);
+    if (collateral > 0n) this.bond.unlock(ctx, sender, p.collateralDenom, collateral);
+    this.releaseAskSlot(ctx, asg.askId);
+    const fee = declineFee(p, r);
+    if (fee > 0n) this.bank.sendFromModule(ctx, ESCROW_ACCOUNT, sender, [{ denom: p.feeDenom, amount: fee }]);
+    const rep = this.reputation(ctx, sender, r.circuitId);
+    rep.declined += 1n;
+    this.setReputation(ctx, rep);
+    const after = this.afterFailure(ctx, r, sender, false, { escrow: (BigInt(r.escrow) - fee).toString(), declines: r.declines + 1 });
+    this.history(after, ctx.height, 'declined', sender, fee.toString());
+    this.updateRequest(ctx, r, after);
+    ctx.emit('proofbook.market.assignment_declined', [
+      ['request_id', id.toString()],
+      ['circuit_id', r.circuitId],
+      ['prover', sender],
+      ['decline_fee', fee.toString()],
+      ['reason', reason.slice(0, 256)],
+    ]);
+    this.emitReopened(ctx, after);
+    return fee;
   }
 
   // ---- block hooks ---------------------------------------------------------------------------------------------
@@ -707,16 +885,17 @@ export class MarketKeeperImpl implements MarketKeeper {
     pruneSettled(ctx, kv, this.params(ctx).settledRetentionBlocks);
   }
 
+  /**
+   * A missed deadline: the whole collateral is slashed (requester, bounty, burn), the miss is recorded (jail after
+   * max_misses) and the prover excluded; the request enters the permissionless fallback (or expires at expiry).
+   */
   private missDeadline(ctx: Context, id: bigint): void {
     const r = this.request(ctx, id);
     if (r === undefined || r.status !== S.REQUEST_STATUS_ASSIGNED || !r.assignment) throw new Error(`deadline index points at request ${id} which is not ASSIGNED`);
     const asg = r.assignment;
-    const p = this.params(ctx);
     const prover = asg.prover as Address;
     const collateral = BigInt(asg.collateral);
-    let compensated = 0n;
-    let burned = 0n;
-    if (collateral > 0n) ({ compensated, burned } = this.bond.slashLocked(ctx, prover, p.collateralDenom, collateral, r.requester as Address, p.slashToRequesterBps));
+    const { toRequester, bounty, burned } = this.slashFor(ctx, prover, r, collateral);
     this.bond.recordMiss(ctx, prover);
     const rep = this.reputation(ctx, prover, r.circuitId);
     rep.missed += 1n;
@@ -729,36 +908,38 @@ export class MarketKeeperImpl implements MarketKeeper {
       ['prover', prover],
       ['deadline', asg.deadlineHeight.toString()],
       ['slashed', collateral.toString()],
-      ['compensated', compensated.toString()],
+      ['compensated', toRequester.toString()],
+      ['bounty', bounty.toString()],
       ['burned', burned.toString()],
     ]);
-    const after: Request = { ...r, assignment: undefined, status: S.REQUEST_STATUS_OPEN };
+    const after = this.afterFailure(ctx, r, prover, true, { bounty: (BigInt(r.bounty || '0') + bounty).toString() });
+    this.history(after, ctx.height, 'slashed', prover, collateral.toString(), toRequester.toString());
     if (ctx.height < r.expiryHeight) {
-      this.history(after, ctx.height, 'slashed', prover, collateral.toString());
       this.updateRequest(ctx, r, after);
-      ctx.emit('proofbook.market.request_reopened', [['request_id', id.toString()], ['circuit_id', r.circuitId]]);
+      this.emitReopened(ctx, after);
     } else {
-      after.status = S.REQUEST_STATUS_EXPIRED;
-      this.history(after, ctx.height, 'slashed', prover, collateral.toString());
       this.finishExpiry(ctx, r, after);
     }
   }
 
   private expire(ctx: Context, id: bigint): void {
     const r = this.request(ctx, id);
-    if (r === undefined || r.status !== S.REQUEST_STATUS_OPEN) throw new Error(`expiry index points at request ${id} which is not OPEN`);
+    if (r === undefined || (r.status !== S.REQUEST_STATUS_OPEN && r.status !== S.REQUEST_STATUS_FALLBACK)) throw new Error(`expiry index points at request ${id} which is not OPEN or FALLBACK`);
     this.finishExpiry(ctx, r, { ...r, status: S.REQUEST_STATUS_EXPIRED });
   }
 
+  /** Ends a request without a proof: the escrow and the bounty (slashes held for its prover) go to the requester. */
   private finishExpiry(ctx: Context, before: Request, after: Request): void {
     const escrow = BigInt(before.escrow);
     this.refund(ctx, before, escrow);
+    const bounty = this.payBounty(ctx, after, before.requester as Address);
     after.status = S.REQUEST_STATUS_EXPIRED;
     after.escrow = '0';
-    this.history(after, ctx.height, 'expired', '', escrow.toString());
+    after.bounty = '0';
+    this.history(after, ctx.height, 'expired', '', escrow.toString(), bounty.toString());
     this.updateRequest(ctx, before, after);
     this.bumpStats(ctx, before.circuitId, (s) => void (s.expiries += 1n));
-    ctx.emit('proofbook.market.request_expired', [['request_id', before.id.toString()], ['circuit_id', before.circuitId], ['refund', escrow.toString()]]);
+    ctx.emit('proofbook.market.request_expired', [['request_id', before.id.toString()], ['circuit_id', before.circuitId], ['refund', escrow.toString()], ['bounty', bounty.toString()]]);
   }
 
   /** Live asks of a circuit with their free capacity (unexpired, prover bonded and not jailed). */
@@ -885,9 +1066,14 @@ export class MarketKeeperImpl implements MarketKeeper {
             continue;
           }
           const rec = keeper.request(ctx, r.id);
-          if (rec === undefined) continue;
+          if (rec === undefined || !assignableAt(p, rec, h)) continue; // too close to expiry for accept phase + min window
           requests.set(r.id, rec);
-          yield { ...r, minCollateral: BigInt(rec.minCollateral) };
+          // never more than the escrow left (decline fees come out of it); min_collateral within the cap at this fee
+          const escrow = BigInt(rec.escrow);
+          const fee = r.currentFee < escrow ? r.currentFee : escrow;
+          const cap = collateralCap(p, fee);
+          const minCollateral = BigInt(rec.minCollateral);
+          yield { ...r, currentFee: fee, minCollateral: minCollateral < cap ? minCollateral : cap, excluded: rec.excludedProvers };
         }
       })();
       let result;
@@ -897,14 +1083,20 @@ export class MarketKeeperImpl implements MarketKeeper {
         continue; // MatchingInputError = a bug upstream; this circuit waits, the rest of the block goes on
       }
       let assigned = 0;
-      for (const mt of result.matches) {
+      for (const match of result.matches) {
+        // the lock never exceeds max_collateral_ratio_bps of the price paid, whatever min_collateral asked for
+        const cap = collateralCap(p, match.price);
+        const mt = { ...match, collateral: match.collateral < cap ? match.collateral : cap };
         const ok = this.atomically(ctx, (c) => {
           const r = requests.get(mt.requestId)!;
           const a = this.ask(c, mt.askId)!;
           const prover = mt.prover as Address;
+          if (isExcluded(r, prover)) throw new Error(`matching assigned request ${r.id} to excluded prover ${prover}`);
           if (mt.collateral > 0n) this.bond.lock(c, prover, p.collateralDenom, mt.collateral);
           this.saveAsk(c, a, { ...a, active: a.active + 1n });
-          let deadline = h + r.provingWindow;
+          // accept phase first, then the full proving window (assignableAt guarantees at least min_proving_window)
+          const acceptUntil = h + p.acceptBlocks;
+          let deadline = acceptUntil + r.provingWindow;
           if (deadline > r.expiryHeight) deadline = r.expiryHeight;
           const after: Request = {
             ...r,
@@ -916,6 +1108,7 @@ export class MarketKeeperImpl implements MarketKeeper {
               collateral: mt.collateral.toString(),
               assignedHeight: h,
               deadlineHeight: deadline,
+              acceptUntilHeight: acceptUntil,
             },
             assignmentsCount: r.assignmentsCount + 1,
           };
@@ -932,6 +1125,7 @@ export class MarketKeeperImpl implements MarketKeeper {
             ['price', mt.price.toString()],
             ['collateral', mt.collateral.toString()],
             ['deadline', deadline.toString()],
+            ['accept_until', acceptUntil.toString()],
           ]);
         });
         if (ok) {

@@ -9,10 +9,10 @@
  *   'i' + u64(id)                    -> the request's inline input (kept out of the record, which is rewritten at
  *                                       every status change; queries and genesis export put it back)
  *   'a' + u64(id)                    -> Ask (protobuf)
- *   'o' + circ + desc(maxFee) + u64(id) -> "minFee,rampBlocks,submittedHeight"   OPEN requests by circuit, highest max fee
+ *   'o' + circ + desc(maxFee) + u64(id) -> "minFee,rampBlocks,submittedHeight"   OPEN (and auctioned FALLBACK) requests by circuit, highest max fee
  *                                       first (the auction reads only requests whose max fee reaches the cheapest ask,
  *                                       and evaluates ramps from the value without decoding the record; desc() below)
- *   'e' + u64(expiry) + u64(id)      -> empty   OPEN requests by expiry height
+ *   'e' + u64(expiry) + u64(id)      -> empty   OPEN and FALLBACK requests by expiry height
  *   'd' + u64(deadline) + u64(id)    -> empty   ASSIGNED requests by deadline height
  *   'q' + addr + u64(id)             -> empty   requests by requester (all statuses)
  *   's' + u8(status) + u64(id)       -> empty   requests by status
@@ -77,6 +77,11 @@ export const DEFAULT_PARAMS: Params = {
   maxRequestLifetime: 100_000n,
   statsWindow: 1000n,
   settledRetentionBlocks: 1000n,
+  maxCollateralRatioBps: 50_000n,
+  acceptBlocks: 3n,
+  declineFeeBps: 100n,
+  maxFailedAssignments: 3n,
+  fallbackBountyBps: 2500n,
 };
 
 // ---- errors (codespace 'market') ----------------------------------------------------------------------------------
@@ -99,6 +104,8 @@ export const ErrSignalsMismatch = registerError(MARKET_CODESPACE, 15, 'public si
 export const ErrInvalidProof = registerError(MARKET_CODESPACE, 16, 'invalid proof');
 export const ErrUnknownCircuit = registerError(MARKET_CODESPACE, 17, 'unknown circuit', GRPC.NotFound);
 export const ErrInvalidSignals = registerError(MARKET_CODESPACE, 18, 'invalid public signals');
+export const ErrNotInAcceptPhase = registerError(MARKET_CODESPACE, 19, 'the accept phase is over', GRPC.FailedPrecondition);
+export const ErrNotEligible = registerError(MARKET_CODESPACE, 20, 'prover not eligible for this request', GRPC.PermissionDenied);
 
 // ---- keys ---------------------------------------------------------------------------------------------------------
 

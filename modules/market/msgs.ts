@@ -1,6 +1,8 @@
 /** The market's messages (typeUrl '/proofbook.market.v1.<Msg>'); the logic lives in keeper.ts. */
 import type { MsgRoute } from '../../src/framework/module.js';
 import {
+  MsgDeclineAssignment,
+  MsgDeclineAssignmentResponse,
   MsgCancelAsk,
   MsgCancelAskResponse,
   MsgCancelRequest,
@@ -15,7 +17,7 @@ import {
   MsgSubmitRequestResponse,
 } from '../../src/gen/proofbook/market/v1/market.js';
 import { addr, parseSignals, validatePostAsk, validateSubmitRequest, type MarketKeeperImpl } from './keeper.js';
-import { ErrInvalidProof } from './keys.js';
+import { ErrInvalidProof, ErrInvalidRequestParams } from './keys.js';
 
 const T = (name: string) => `/proofbook.market.v1.${name}`;
 
@@ -25,6 +27,7 @@ export const MSG_POST_ASK = T('MsgPostAsk');
 export const MSG_CANCEL_ASK = T('MsgCancelAsk');
 export const MSG_SUBMIT_PROOF = T('MsgSubmitProof');
 export const MSG_RELEASE_ASSIGNMENT = T('MsgReleaseAssignment');
+export const MSG_DECLINE_ASSIGNMENT = T('MsgDeclineAssignment');
 
 export function marketMsgRoutes(k: MarketKeeperImpl): MsgRoute[] {
   const submitRequest: MsgRoute<MsgSubmitRequest, MsgSubmitRequestResponse> = {
@@ -88,5 +91,17 @@ export function marketMsgRoutes(k: MarketKeeperImpl): MsgRoute[] {
     signers: (m) => [addr(m.prover, 'prover')],
     handle: (ctx, m) => ({ slashed: k.releaseAssignment(ctx, addr(m.prover, 'prover'), m.requestId).toString() }),
   };
-  return [submitRequest, cancelRequest, postAsk, cancelAsk, submitProof, release];
+  const decline: MsgRoute<MsgDeclineAssignment, MsgDeclineAssignmentResponse> = {
+    typeUrl: MSG_DECLINE_ASSIGNMENT,
+    type: MsgDeclineAssignment,
+    responseTypeUrl: T('MsgDeclineAssignmentResponse'),
+    responseType: MsgDeclineAssignmentResponse,
+    signers: (m) => [addr(m.prover, 'prover')],
+    validateBasic: (m) => {
+      addr(m.prover, 'prover');
+      if (Buffer.byteLength(m.reason, 'utf8') > 256) throw ErrInvalidRequestParams('reason must be at most 256 bytes');
+    },
+    handle: (ctx, m) => ({ feePaid: k.declineAssignment(ctx, addr(m.prover, 'prover'), m.requestId, m.reason).toString() }),
+  };
+  return [submitRequest, cancelRequest, postAsk, cancelAsk, submitProof, release, decline];
 }

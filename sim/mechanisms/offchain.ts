@@ -23,9 +23,25 @@ function deadlineOf(j: Job, h: number): number {
   return Math.min(h + j.window, j.submitBlock + j.lifetime);
 }
 
-/** Fixed-price first-come and random assignment share one loop; they differ in who is eligible and who is picked. */
-function assignmentLoop(w: World, mode: 'fixed' | 'random'): RunOutcome {
+/**
+ * The single trusted prover: the cheapest per constraint among the provers that serve every circuit (or, when none
+ * does, that serve the most circuits). It is paid the posted price; if it is flaky or in the coalition it behaves so.
+ */
+export function trustedProver(w: World): number {
+  const served = (i: number) => w.circuits.filter((c) => serves(w, w.provers[i], c)).length;
+  let best = 0;
+  for (let i = 1; i < w.provers.length; i++) {
+    const a = w.provers[i];
+    const b = w.provers[best];
+    if (served(i) > served(best) || (served(i) === served(best) && a.costPerMConstraints < b.costPerMConstraints)) best = i;
+  }
+  return best;
+}
+
+/** Fixed-price first-come, random and trusted assignment share one loop; they differ in who is eligible and who is picked. */
+function assignmentLoop(w: World, mode: 'fixed' | 'random' | 'trusted'): RunOutcome {
   const o = newOutcome(w, mode);
+  const trusted = mode === 'trusted' ? trustedProver(w) : -1;
   const slots = new Slots(w);
   const cal = new Calendar<Ev>();
   const open = new OpenQueue();
@@ -64,6 +80,7 @@ function assignmentLoop(w: World, mode: 'fixed' | 'random'): RunOutcome {
         if (slots.free(p.idx, h) === 0 || !serves(w, p, c)) return false;
         if (h + provingBlocks(p, c, bs) > deadline) return false;
         if (mode === 'fixed') return !refuses(p, j) && proofCost(p, c) <= price;
+        if (mode === 'trusted') return p.idx === trusted;
         return true;
       });
       if (willing.length === 0) continue;
@@ -100,23 +117,42 @@ export function runRandom(w: World): RunOutcome {
   return assignmentLoop(w, 'random');
 }
 
-/**
- * Racing with break-even prices: every request is raced; each delivered proof of circuit c pays the average racing
- * compute per delivered proof of c, so racers as a group break even. The price is known only ex post, so requesters
- * cannot opt out; metrics report the share of proofs whose price exceeded the requester's value (overValue).
- */
-export function runRacing(w: World): RunOutcome {
-  return raceOnce(w, () => true).o;
+export function runTrusted(w: World): RunOutcome {
+  return assignmentLoop(w, 'trusted');
 }
 
-function raceOnce(w: World, buys: (j: Job) => boolean): { o: RunOutcome; priceOf: bigint[] } {
+/**
+ * Racing with a posted reward and free entry and exit: every request whose value covers the posted price is raced by
+ * the participating provers; the first valid proof is paid the posted price, losers are paid nothing. Entry/exit: all
+ * provers start racing; after each full run the prover with the largest loss (revenue - compute < 0) stops racing,
+ * and the run is repeated until no participant loses money. The last run is the equilibrium; `participants` is the
+ * equilibrium number of racers.
+ */
+export function runRacing(w: World): RunOutcome {
+  const active = new Set(w.provers.filter((p) => w.circuits.some((c) => serves(w, p, c))).map((p) => p.idx));
+  for (;;) {
+    const { o } = raceOnce(w, (j) => j.value >= postedPrice(w, w.circuits[j.circuit]), active);
+    o.participants = active.size;
+    let worst = -1;
+    let worstProfit = 0n;
+    for (const i of active) {
+      const profit = o.proverRevenue[i] - o.proverCompute[i];
+      if (profit < worstProfit || (profit === worstProfit && worst >= 0 && profit < 0n && i < worst)) {
+        worst = i;
+        worstProfit = profit;
+      }
+    }
+    if (worst < 0 || active.size === 1) return o;
+    active.delete(worst);
+  }
+}
+
+function raceOnce(w: World, buys: (j: Job) => boolean, active: ReadonlySet<number>): { o: RunOutcome } {
   const o = newOutcome(w, 'racing');
   const slots = new Slots(w);
   const cal = new Calendar<Ev>();
   const open = new OpenQueue();
   const bs = w.scenario.blockSeconds;
-  const computeByCircuit = w.circuits.map(() => 0n);
-  const winsByCircuit = w.circuits.map(() => 0);
   const winnerOf = new Map<number, number>();
   let next = 0;
   for (let h = 1; h <= w.endBlock; h++) {
@@ -131,7 +167,6 @@ function raceOnce(w: World, buys: (j: Job) => boolean): { o: RunOutcome; priceOf
       r.provedBlock = h;
       r.prover = winner;
       o.proverWins[winner]++;
-      winsByCircuit[w.jobs[e.job - 1].circuit]++;
     }
     for (const id of open.list()) {
       const j = w.jobs[id - 1];
@@ -142,7 +177,7 @@ function raceOnce(w: World, buys: (j: Job) => boolean): { o: RunOutcome; priceOf
       }
       const c = w.circuits[j.circuit];
       const deadline = deadlineOf(j, h);
-      const racers = w.provers.filter((p) => slots.free(p.idx, h) > 0 && serves(w, p, c) && !refuses(p, j) && h + provingBlocks(p, c, bs) <= deadline);
+      const racers = w.provers.filter((p) => active.has(p.idx) && slots.free(p.idx, h) > 0 && serves(w, p, c) && !refuses(p, j) && h + provingBlocks(p, c, bs) <= deadline);
       if (racers.length === 0) continue;
       open.remove(id);
       const r = o.jobs[id - 1];
@@ -164,7 +199,6 @@ function raceOnce(w: World, buys: (j: Job) => boolean): { o: RunOutcome; priceOf
         const worked = Math.min(pb, end - h);
         const cost = (proofCost(p, c) * BigInt(worked)) / BigInt(pb);
         spend(o, p.idx, cost);
-        computeByCircuit[c.idx] += cost;
         slots.occupy(p.idx, h, end);
       }
       o.computations += racers.length;
@@ -174,13 +208,12 @@ function raceOnce(w: World, buys: (j: Job) => boolean): { o: RunOutcome; priceOf
     }
   }
   for (const id of open.list()) o.jobs[id - 1].expired = true;
-  // Break-even pricing: each delivered proof of circuit c pays the average racing compute per proof of c.
-  const priceOf = computeByCircuit.map((x, i) => (winsByCircuit[i] === 0 ? 0n : x / BigInt(winsByCircuit[i])));
+  // Posted reward, paid to the winner only.
   w.jobs.forEach((j, i) => {
     const r = o.jobs[i];
     if (r.provedBlock === null || r.prover === null) return;
-    r.price = priceOf[j.circuit];
+    r.price = postedPrice(w, w.circuits[j.circuit]);
     o.proverRevenue[r.prover] += r.price;
   });
-  return { o, priceOf };
+  return { o };
 }

@@ -17,13 +17,10 @@
 import { Context, type BlockInfo } from '../../src/framework/context.js';
 import type { Module, MsgRoute } from '../../src/framework/module.js';
 import { AppError } from '../../src/framework/errors.js';
-import { MODULE_ACCOUNTS } from '../../app/modules.js';
-import { createAuthModule } from '../../modules/auth/index.js';
-import { createBankModule } from '../../modules/bank/index.js';
-import { createBondModule } from '../../modules/bond/index.js';
-import { createMarketModule, MSG_POST_ASK, MSG_RELEASE_ASSIGNMENT, MSG_SUBMIT_PROOF, MSG_SUBMIT_REQUEST, type MarketKeeperImpl } from '../../modules/market/index.js';
+import { createModules } from '../../app/modules.js';
+import type { BondKeeperImpl } from '../../modules/bond/keeper.js';
+import { DEFAULT_MECHANISM, MSG_POST_ASK, MSG_RELEASE_ASSIGNMENT, MSG_SUBMIT_PROOF, MSG_SUBMIT_REQUEST, type MarketKeeperImpl, type MarketMechanism } from '../../modules/market/index.js';
 import {
-  createVerifierModule,
   circuitToJson,
   computeCircuitId,
   defaultVerifierGenesis,
@@ -135,28 +132,25 @@ export interface BlockResult {
   broken: string[];
 }
 
-/** The modules of app/modules.ts with MarkerVerifier in the market, over an in-memory store. */
+/** The modules exactly as app/modules.ts wires them (createModules), with MarkerVerifier in the market, over an in-memory store. */
 export class SimChain {
   readonly base = new CacheKV(EMPTY_STORE);
-  readonly modules: Module[];
-  readonly routes = new Map<string, MsgRoute>();
+  readonly modules: readonly Module[];
+  readonly routes: ReadonlyMap<string, MsgRoute>;
   readonly market: MarketKeeperImpl;
-  readonly bond: ReturnType<typeof createBondModule>['keeper'];
+  readonly bond: BondKeeperImpl;
   readonly verifier: MarkerVerifier;
   height = 0n;
 
-  constructor(readonly chainId: string, readonly blockSeconds: bigint) {
-    const auth = createAuthModule();
-    const bank = createBankModule({ accounts: auth.keeper, moduleAccounts: MODULE_ACCOUNTS });
-    const verifier = createVerifierModule({ bank: bank.keeper });
-    this.verifier = new MarkerVerifier(verifier.keeper);
-    const bond = createBondModule({ bank: bank.keeper });
-    const market = createMarketModule({ bank: bank.keeper, bond: bond.keeper, verifier: this.verifier });
-    this.verifier.market = market.keeper;
-    this.market = market.keeper;
-    this.bond = bond.keeper;
-    this.modules = [auth.module, bank.module, verifier.module, bond.module, market.module];
-    for (const m of this.modules) for (const r of m.msgs ?? []) this.routes.set(r.typeUrl, r);
+  constructor(readonly chainId: string, readonly blockSeconds: bigint, mechanism: MarketMechanism = DEFAULT_MECHANISM) {
+    let marker: MarkerVerifier | undefined;
+    const set = createModules({ marketVerifier: (real) => (marker = new MarkerVerifier(real)), marketMechanism: mechanism });
+    this.verifier = marker!;
+    this.market = set.keepers.market;
+    this.verifier.market = this.market;
+    this.bond = set.keepers.bond as BondKeeperImpl;
+    this.modules = set.modules;
+    this.routes = set.routes;
   }
 
   block(h: bigint): BlockInfo {
@@ -273,12 +267,13 @@ export interface ProofbookExtras {
   rejected: number;
 }
 
-export async function runProofbook(w: World, extras?: ProofbookExtras, onProgress?: (msg: string) => void): Promise<RunOutcome> {
+export async function runProofbook(w: World, extras?: ProofbookExtras, onProgress?: (msg: string) => void, mechanism: MarketMechanism = DEFAULT_MECHANISM, name = 'proofbook'): Promise<RunOutcome> {
   backendReady ??= initVerifierBackend();
   await backendReady;
   const s = w.scenario;
-  const o = newOutcome(w, 'proofbook');
-  const chain = new SimChain('proofbook-sim', BigInt(s.blockSeconds));
+  const o = newOutcome(w, name);
+  const chain = new SimChain('proofbook-sim', BigInt(s.blockSeconds), mechanism);
+  const hold = s.coalition.strategy === 'hold';
   const circuits = simCircuits(s.circuits);
   const numSignals = circuits[0].numPublicInputs;
   const signals = Array.from({ length: numSignals }, () => '1');
@@ -396,7 +391,8 @@ export async function runProofbook(w: World, extras?: ProofbookExtras, onProgres
         const requestId = BigInt(attr(e, 'request_id'));
         const release: Msg = { typeUrl: MSG_RELEASE_ASSIGNMENT, value: { prover: p.address, requestId } };
         if (refuses(p, j)) {
-          later(h + 1, release);
+          // 'release': hand it back at once; 'hold': sit on it until the deadline passes (a miss)
+          if (!hold) later(h + 1, release);
           continue;
         }
         // FIFO over the prover's slots: start when a slot frees, release at once if the deadline is out of reach
@@ -431,6 +427,7 @@ export async function runProofbook(w: World, extras?: ProofbookExtras, onProgres
       } else if (e.type === 'proofbook.market.deadline_missed' || e.type === 'proofbook.market.assignment_released') {
         const p = byAddress.get(attr(e, 'prover'));
         if (p) o.proverSlashed[p.idx] += BigInt(attr(e, 'slashed'));
+        o.compensation += BigInt(e.attributes.find((x) => x.key === 'compensated')?.value ?? '0');
       } else if (e.type === 'proofbook.market.request_expired') {
         const jobId = jobOfRequest.get(BigInt(attr(e, 'request_id')));
         if (jobId !== undefined) o.jobs[jobId - 1].expired = true;

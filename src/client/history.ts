@@ -61,7 +61,7 @@ export async function requestFromHistory(comet: Comet38Client, id: bigint): Prom
     expiryHeight: BigInt(sub.attrs.get('expiry_height') ?? '0'),
     submittedHeight: sub.height,
     escrow: '0',
-    history: [{ height: sub.height, status: market.RequestStatus.REQUEST_STATUS_OPEN, event: 'submitted', prover: '', amount: '' }],
+    history: [{ height: sub.height, status: market.RequestStatus.REQUEST_STATUS_OPEN, event: 'submitted', prover: '', amount: '', compensation: '' }],
   });
   const ful = await findTx(comet, 'proofbook.market.request_fulfilled', id);
   if (ful) {
@@ -74,13 +74,13 @@ export async function requestFromHistory(comet: Comet38Client, id: bigint): Prom
     r.publicSignals = p?.publicSignals ?? [];
     r.fulfilledHeight = ful.height;
     r.paidPrice = ful.attrs.get('price') ?? '';
-    r.history.push({ height: ful.height, status: r.status, event: 'fulfilled', prover: ful.attrs.get('prover') ?? '', amount: r.paidPrice });
+    r.history.push({ height: ful.height, status: r.status, event: 'fulfilled', prover: ful.attrs.get('prover') ?? '', amount: r.paidPrice, compensation: '' });
     return r;
   }
   const can = await findTx(comet, 'proofbook.market.request_cancelled', id);
   if (can) {
     r.status = market.RequestStatus.REQUEST_STATUS_CANCELLED;
-    r.history.push({ height: can.height, status: r.status, event: 'cancelled', prover: '', amount: can.attrs.get('refund') ?? '' });
+    r.history.push({ height: can.height, status: r.status, event: 'cancelled', prover: '', amount: can.attrs.get('refund') ?? '', compensation: '' });
     return r;
   }
   r.status = market.RequestStatus.REQUEST_STATUS_EXPIRED;

@@ -389,8 +389,10 @@ export interface SubmitRequestInput {
   maxFee: Amount;
   minFee?: Amount;
   rampBlocks?: bigint;
-  /** Blocks the assigned prover has to deliver. */
+  /** Blocks the assigned prover has to deliver, after its accept phase (params.accept_blocks). */
   provingWindow: bigint;
+  /** Patience: after this many blocks any bonded prover may fulfil the request through the fallback (0/omitted: off). */
+  fallbackAfterBlocks?: bigint;
   /** Absolute expiry height, or `lifetimeBlocks` from now (default 200 blocks). */
   expiryHeight?: bigint;
   lifetimeBlocks?: bigint;
@@ -513,17 +515,17 @@ export class ProofbookClient extends ProofbookReader {
     else if (q.input !== undefined) inputInline = Buffer.from(JSON.stringify(q.input), 'utf8');
     if (inputInline.length === 0 && !q.inputUri) throw new Error('submitRequest: give `input` (inline) or `inputUri`');
     const maxFee = amountString(q.maxFee, feeDenom, 'maxFee');
-    const expiryHeight = q.expiryHeight ?? (await this.height()) + (q.lifetimeBlocks ?? 200n);
     let expected = (q.expectedPublicSignals ?? []).map(String);
     if (expected.length === 0) {
       if (inputInline.length === 0) throw new Error('submitRequest: with `inputUri` and no inline `input`, give `expectedPublicSignals` (the public signals the proof must have)');
       expected = (await this.publicSignalsFor(q.circuitId, inputInline, this.opts.artifactDirs)).map(String);
     }
+    const expiryHeight = q.expiryHeight ?? (await this.height()) + (q.lifetimeBlocks ?? 200n);
     const value = market.MsgSubmitRequest.fromPartial({
       requester: this.address, circuitId: q.circuitId, inputInline, inputUri: q.inputUri ?? '', inputSha256: q.inputSha256 ?? '',
       expectedPublicSignals: expected,
       minFee: q.minFee === undefined ? maxFee : amountString(q.minFee, feeDenom, 'minFee'), maxFee,
-      rampBlocks: q.rampBlocks ?? 0n, provingWindow: q.provingWindow, expiryHeight,
+      rampBlocks: q.rampBlocks ?? 0n, provingWindow: q.provingWindow, expiryHeight, fallbackAfterBlocks: q.fallbackAfterBlocks ?? 0n,
       minCollateral: q.minCollateral === undefined ? '0' : amountString(q.minCollateral, (await this.params()).market.collateralDenom, 'minCollateral'),
     });
     const r = await this.execute([{ typeUrl: TYPE_URLS.submitRequest, value }]);
@@ -549,6 +551,13 @@ export class ProofbookClient extends ProofbookReader {
     const r = await this.execute([{ typeUrl: TYPE_URLS.submitProof, value }]);
     const paid = ProofbookClient.response(r, TYPE_URLS.submitProof, market.MsgSubmitProofResponse).paid;
     return { ...ProofbookClient.result(r), paid: paid === '' ? 0n : BigInt(paid) };
+  }
+
+  /** In the accept phase: hand the assignment back for free (paid the decline fee); see docs/protocol.md. */
+  async decline(requestId: bigint, reason = ''): Promise<TxResult & { feePaid: bigint }> {
+    const r = await this.execute([{ typeUrl: TYPE_URLS.declineAssignment, value: market.MsgDeclineAssignment.fromPartial({ prover: this.address, requestId, reason }) }]);
+    const fee = ProofbookClient.response(r, TYPE_URLS.declineAssignment, market.MsgDeclineAssignmentResponse).feePaid;
+    return { ...ProofbookClient.result(r), feePaid: fee === '' ? 0n : BigInt(fee) };
   }
 
   async release(requestId: bigint): Promise<TxResult & { slashed: bigint }> {

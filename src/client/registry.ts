@@ -20,6 +20,7 @@ export const TYPE_URLS = {
   cancelAsk: '/proofbook.market.v1.MsgCancelAsk',
   submitProof: '/proofbook.market.v1.MsgSubmitProof',
   releaseAssignment: '/proofbook.market.v1.MsgReleaseAssignment',
+  declineAssignment: '/proofbook.market.v1.MsgDeclineAssignment',
 } as const;
 
 export const proofbookTypes: ReadonlyArray<[string, GeneratedType]> = [
@@ -33,6 +34,7 @@ export const proofbookTypes: ReadonlyArray<[string, GeneratedType]> = [
   [TYPE_URLS.cancelAsk, market.MsgCancelAsk as unknown as GeneratedType],
   [TYPE_URLS.submitProof, market.MsgSubmitProof as unknown as GeneratedType],
   [TYPE_URLS.releaseAssignment, market.MsgReleaseAssignment as unknown as GeneratedType],
+  [TYPE_URLS.declineAssignment, market.MsgDeclineAssignment as unknown as GeneratedType],
 ];
 
 export function proofbookRegistry(): Registry {

@@ -19,6 +19,7 @@ import { EMPTY_HASH, type Hash, Leaf, SparseMerkleTree, hashToBytes, leafHash, m
 import { existenceProof } from './proof.js';
 import { CacheKV } from './cache.js';
 import { HeightNotAvailableError, decodeUndo, encodeUndo } from './history.js';
+import { ValueCache } from './value-cache.js';
 
 export interface AuxOp {
   ns: string;
@@ -34,6 +35,8 @@ export interface OpenOptions {
    * Default 100, at least 1 (the latest height only).
    */
   historyBlocks?: number;
+  /** Bytes of committed values kept in memory (value-cache.ts); misses read LevelDB. Default 64 MiB. */
+  cacheBytes?: number;
 }
 
 /** A recent committed height, ready for reads and proofs (see `versionAt`). */
@@ -47,12 +50,14 @@ export interface StateVersion {
 }
 
 export const DEFAULT_HISTORY_BLOCKS = 100;
+export const DEFAULT_CACHE_BYTES = 64 << 20;
 
 const STATE = 's';
 const META_HEIGHT = 'mheight';
 const META_APPHASH = 'mapphash';
 const AUX = 'a';
 const UNDO = 'u';
+const LEAF_HASH = 'h';
 
 const NON_BINARY = /[^\x00-\xff]/;
 const kb = (k: string): Buffer => Buffer.from(k, 'latin1');
@@ -82,6 +87,10 @@ export class CommittedStore implements KVReader {
   private readonly sorted: BTree<Key, Leaf> = newKeyTree();
   /** Writes applied in memory since the last commit (null = deletion). */
   private staged = new Map<Key, Uint8Array | null>();
+  /** The staged writes of a commit in flight (its batch not yet written): still read from memory. */
+  private writing: Map<Key, Uint8Array | null> | undefined;
+  /** Committed values recently read or written; the rest are read from LevelDB on demand. */
+  readonly cache: ValueCache;
   private committing = false;
   /** Value before this block of every key the staged block changed (null: absent); the next undo record. */
   private blockUndo = new Map<Key, Uint8Array | null>();
@@ -96,7 +105,10 @@ export class CommittedStore implements KVReader {
     private readonly db: DB,
     private readonly sync: boolean,
     readonly historyBlocks: number,
-  ) {}
+    cacheBytes: number,
+  ) {
+    this.cache = new ValueCache(cacheBytes);
+  }
 
   /** Last committed height (0n when fresh). */
   get height(): bigint {
@@ -117,7 +129,7 @@ export class CommittedStore implements KVReader {
     const db: DB = new Level<Buffer, Buffer>(dir, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
     await db.open();
     const history = Math.max(1, Math.floor(opts.historyBlocks ?? DEFAULT_HISTORY_BLOCKS));
-    const store = new CommittedStore(db, opts.sync ?? true, history);
+    const store = new CommittedStore(db, opts.sync ?? true, history, Math.max(1 << 20, opts.cacheBytes ?? DEFAULT_CACHE_BYTES));
     try {
       await store.load(dir);
     } catch (e) {
@@ -127,16 +139,26 @@ export class CommittedStore implements KVReader {
     return store;
   }
 
+  /**
+   * Loads the key set and leaf hashes ('h' records: key + 32 bytes, no values) and rebuilds the tree. Values stay on
+   * disk. A store written before 'h' records existed is converted once (its values read and hashed).
+   */
   private async load(dir: string): Promise<void> {
-    const it = this.db.iterator({ gte: kb(STATE), lt: kb(prefixEnd(STATE)!) });
-    try {
-      for (;;) {
-        const batch = await it.nextv(4096);
-        if (batch.length === 0) break;
-        for (const [k, v] of batch) this.put(k.toString('latin1', 1), new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
-      }
-    } finally {
-      await it.close();
+    await this.scan(LEAF_HASH, (k, v) => {
+      const key = k.toString('latin1', 1);
+      this.addLeaf(new Leaf(key, sha256Key(key), null, v.toString('latin1')));
+    });
+    if (this.leaves.size === 0) {
+      const batch = this.db.batch();
+      await this.scan(STATE, (k, v) => {
+        const key = k.toString('latin1', 1);
+        const path = sha256Key(key);
+        const leaf = new Leaf(key, path, null, leafHash(path, sha256(v)));
+        this.addLeaf(leaf);
+        batch.put(kb(LEAF_HASH + key), Buffer.from(leaf.hash, 'latin1'));
+      });
+      if (this.leaves.size > 0) await batch.write({ sync: this.sync });
+      else await batch.close();
     }
     const h = await this.db.get(kb(META_HEIGHT));
     const stored = await this.db.get(kb(META_APPHASH));
@@ -157,6 +179,25 @@ export class CommittedStore implements KVReader {
     }
     this._appHash = Uint8Array.from(stored);
     await this.loadHistory();
+  }
+
+  private async scan(prefix: string, fn: (k: Buffer, v: Buffer) => void): Promise<void> {
+    const it = this.db.iterator({ gte: kb(prefix), lt: kb(prefixEnd(prefix)!) });
+    try {
+      for (;;) {
+        const batch = await it.nextv(4096);
+        if (batch.length === 0) break;
+        for (const [k, v] of batch) fn(k, v);
+      }
+    } finally {
+      await it.close();
+    }
+  }
+
+  private addLeaf(leaf: Leaf): void {
+    this.leaves.set(leaf.key, leaf);
+    this.sorted.set(leaf.key, leaf);
+    this.tree.upsert(leaf);
   }
 
   /** Drops undo records outside the window (the operator may have lowered --history-blocks) and finds the first. */
@@ -180,19 +221,17 @@ export class CommittedStore implements KVReader {
     return o > this._height ? this._height : o;
   }
 
+  /** Sets the leaf of `key` (its value lives in `staged` until commit, then in LevelDB and the cache). */
   private put(key: Key, value: Uint8Array): void {
     const old = this.leaves.get(key);
     if (old) {
       // Update in place: the maps keep pointing at the same leaf object.
-      old.value = value;
       old.hash = leafHash(old.path, sha256(value));
       this.tree.touch(old.path);
       return;
     }
-    const leaf = makeLeaf(key, value);
-    this.leaves.set(key, leaf);
-    this.sorted.set(key, leaf);
-    this.tree.upsert(leaf);
+    const path = sha256Key(key);
+    this.addLeaf(new Leaf(key, path, null, leafHash(path, sha256(value))));
   }
 
   private del(key: Key): boolean {
@@ -204,8 +243,26 @@ export class CommittedStore implements KVReader {
     return true;
   }
 
+  /**
+   * The value of `key`: staged or cached in memory, else read from LevelDB (getSync) and checked against the leaf
+   * hash the tree holds, so a value altered on disk is refused rather than served.
+   */
   get(key: Key): Uint8Array | undefined {
-    return this.leaves.get(key)?.value;
+    const leaf = this.leaves.get(key);
+    if (leaf === undefined) return undefined;
+    const s = this.staged.get(key) ?? this.writing?.get(key) ?? this.cache.get(key);
+    if (s) return s;
+    const raw = this.db.getSync(kb(STATE + key));
+    if (raw === undefined || leafHash(leaf.path, sha256(raw)) !== leaf.hash) {
+      throw new Error(`state store is corrupt: the value of key ${Buffer.from(key, 'latin1').toString('hex')} on disk ${raw === undefined ? 'is missing' : 'does not match its leaf hash'}`);
+    }
+    const v = new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength);
+    this.cache.set(key, v);
+    return v;
+  }
+
+  private valueOf(leaf: Leaf): Uint8Array {
+    return leaf.value ?? this.get(leaf.key)!;
   }
 
   has(key: Key): boolean {
@@ -213,7 +270,7 @@ export class CommittedStore implements KVReader {
   }
 
   *iterate(start: Key, end: Key | undefined, reverse = false): IterableIterator<[Key, Uint8Array]> {
-    for (const [k, leaf] of btreeRange(this.sorted, start, end, reverse)) yield [k, leaf.value];
+    for (const [k, leaf] of btreeRange(this.sorted, start, end, reverse)) yield [k, this.valueOf(leaf)];
   }
 
   /**
@@ -234,8 +291,7 @@ export class CommittedStore implements KVReader {
     this.stamp++;
     for (const [key, value] of list) {
       if (!undo.has(key)) {
-        const old = this.leaves.get(key);
-        if (old !== undefined) undo.set(key, old.value);
+        if (this.leaves.has(key)) undo.set(key, this.get(key)!);
         else if (value !== null) undo.set(key, null);
       }
       if (value === null) {
@@ -286,8 +342,13 @@ export class CommittedStore implements KVReader {
     try {
       for (const [k, v] of staged) {
         const key = kb(STATE + k);
-        if (v === null) batch.del(key);
-        else batch.put(key, Buffer.from(v.buffer, v.byteOffset, v.byteLength));
+        if (v === null) {
+          batch.del(key);
+          batch.del(kb(LEAF_HASH + k));
+        } else {
+          batch.put(key, Buffer.from(v.buffer, v.byteOffset, v.byteLength));
+          batch.put(kb(LEAF_HASH + k), Buffer.from(this.leaves.get(k)!.hash, 'latin1'));
+        }
       }
       for (const op of aux) {
         const key = kb(auxPrefix(op.ns) + op.key);
@@ -306,6 +367,7 @@ export class CommittedStore implements KVReader {
       throw e;
     }
     this.staged = new Map();
+    this.writing = staged;
     this.committing = true;
     try {
       await batch.write({ sync: this.sync });
@@ -316,6 +378,11 @@ export class CommittedStore implements KVReader {
       throw e;
     } finally {
       this.committing = false;
+      this.writing = undefined;
+    }
+    for (const [k, v] of staged) {
+      if (v === null) this.cache.delete(k);
+      else this.cache.set(k, v);
     }
     this._height = height;
     this._appHash = root;
@@ -491,9 +558,10 @@ export class CommittedStore implements KVReader {
     const leaf = end instanceof Leaf && end.path === path ? end : undefined;
     if (leaf) {
       const { steps } = this.tree.walk(leaf.path);
-      return { exists: true, value: Uint8Array.from(leaf.value), proof: { exist: existenceProof(kbytes, leaf.value, steps) }, root };
+      const value = this.valueOf(leaf);
+      return { exists: true, value: Uint8Array.from(value), proof: { exist: existenceProof(kbytes, value, steps) }, root };
     }
-    const nb = (l: Leaf | null) => (l ? existenceProof(kb(l.key), l.value, this.tree.walk(l.path).steps) : undefined);
+    const nb = (l: Leaf | null) => (l ? existenceProof(kb(l.key), this.valueOf(l), this.tree.walk(l.path).steps) : undefined);
     const left = nb(this.tree.neighbour(path, -1));
     const right = nb(this.tree.neighbour(path, 1));
     return { exists: false, proof: { nonexist: { key: Uint8Array.from(kbytes), left, right } }, root };

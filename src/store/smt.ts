@@ -81,7 +81,8 @@ export class Leaf {
   constructor(
     readonly key: string,
     readonly path: Hash,
-    public value: Uint8Array,
+    /** The value, or null when its owner keeps values elsewhere (CommittedStore reads them from LevelDB). */
+    public value: Uint8Array | null,
     public hash: Hash,
   ) {}
 }

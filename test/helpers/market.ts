@@ -14,6 +14,7 @@ import { MsgBond } from '../../src/gen/proofbook/bond/v1/bond.js';
 import {
   MsgCancelAsk,
   MsgCancelRequest,
+  MsgDeclineAssignment,
   MsgPostAsk,
   MsgReleaseAssignment,
   MsgSubmitProof,
@@ -60,7 +61,7 @@ export const m = {
   }),
   cancelAsk: (k: RawKey, askId: bigint): Msg => ({ typeUrl: '/proofbook.market.v1.MsgCancelAsk', value: MsgCancelAsk.encode({ prover: k.address, askId }).finish() }),
   /** A request for statement INPUTS[o.input ?? 0], committed to its signals (or to `o.expect`). */
-  request: (k: RawKey, o: { maxFee: bigint; minFee?: bigint; ramp?: bigint; window?: bigint; expiry: bigint; expect?: string[]; input?: number; minCollateral?: bigint }): Msg => ({
+  request: (k: RawKey, o: { maxFee: bigint; minFee?: bigint; ramp?: bigint; window?: bigint; expiry: bigint; expect?: string[]; input?: number; minCollateral?: bigint; patience?: bigint }): Msg => ({
     typeUrl: '/proofbook.market.v1.MsgSubmitRequest',
     value: MsgSubmitRequest.encode(
       MsgSubmitRequest.fromPartial({
@@ -74,6 +75,7 @@ export const m = {
         provingWindow: o.window ?? 10n,
         expiryHeight: o.expiry,
         minCollateral: (o.minCollateral ?? 0n).toString(),
+        fallbackAfterBlocks: o.patience ?? 0n,
       }),
     ).finish(),
   }),
@@ -81,6 +83,10 @@ export const m = {
   proof: (k: RawKey, requestId: bigint, p: P): Msg => ({
     typeUrl: '/proofbook.market.v1.MsgSubmitProof',
     value: MsgSubmitProof.encode({ prover: k.address, requestId, proof: Buffer.from(p.proof), publicSignals: p.signals }).finish(),
+  }),
+  decline: (k: RawKey, requestId: bigint, reason = 'witness gives other public signals'): Msg => ({
+    typeUrl: '/proofbook.market.v1.MsgDeclineAssignment',
+    value: MsgDeclineAssignment.encode({ prover: k.address, requestId, reason }).finish(),
   }),
   release: (k: RawKey, requestId: bigint): Msg => ({ typeUrl: '/proofbook.market.v1.MsgReleaseAssignment', value: MsgReleaseAssignment.encode({ prover: k.address, requestId }).finish() }),
 };

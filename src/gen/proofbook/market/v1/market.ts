@@ -36,6 +36,11 @@ export enum RequestStatus {
   REQUEST_STATUS_CANCELLED = 4,
   /** REQUEST_STATUS_EXPIRED - Reached expiry_height without a proof; escrow refunded. Final. */
   REQUEST_STATUS_EXPIRED = 5,
+  /**
+   * REQUEST_STATUS_FALLBACK - Permissionless fallback, after a missed deadline or params.max_failed_assignments failed assignments: out of the
+   * auction; any bonded, unjailed prover not on excluded_provers may fulfil it, first valid proof wins.
+   */
+  REQUEST_STATUS_FALLBACK = 6,
   UNRECOGNIZED = -1,
 }
 
@@ -59,6 +64,9 @@ export function requestStatusFromJSON(object: any): RequestStatus {
     case 5:
     case "REQUEST_STATUS_EXPIRED":
       return RequestStatus.REQUEST_STATUS_EXPIRED;
+    case 6:
+    case "REQUEST_STATUS_FALLBACK":
+      return RequestStatus.REQUEST_STATUS_FALLBACK;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -80,6 +88,8 @@ export function requestStatusToJSON(object: RequestStatus): string {
       return "REQUEST_STATUS_CANCELLED";
     case RequestStatus.REQUEST_STATUS_EXPIRED:
       return "REQUEST_STATUS_EXPIRED";
+    case RequestStatus.REQUEST_STATUS_FALLBACK:
+      return "REQUEST_STATUS_FALLBACK";
     case RequestStatus.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -93,6 +103,8 @@ export interface Assignment {
   collateral: string;
   assignedHeight: bigint;
   deadlineHeight: bigint;
+  /** The accept phase: until this height (inclusive) the prover may decline for free (MsgDeclineAssignment). */
+  acceptUntilHeight: bigint;
 }
 
 /** One entry of a request's status history: what happened, when, to whom. */
@@ -103,6 +115,8 @@ export interface StatusChange {
   event: string;
   prover: string;
   amount: string;
+  /** What the requester received from it: the slash share (slashed/released) or nothing. */
+  compensation: string;
 }
 
 export interface Request {
@@ -137,6 +151,25 @@ export interface Request {
   paidPrice: string;
   assignmentsCount: number;
   history: StatusChange[];
+  /**
+   * Provers that released, missed or declined this request: never assigned it again nor paid through the fallback.
+   * At most params.max_failed_assignments entries (the request enters the fallback when the list is full).
+   */
+  excludedProvers: string[];
+  /**
+   * Slashed collateral (collateral_denom) held in market_escrow for whoever proves the request; back to the requester
+   * if it ends without a proof.
+   */
+  bounty: string;
+  /**
+   * The requester's patience: from submitted_height + fallback_after_blocks on (0 = off), an OPEN request may also be
+   * fulfilled through the fallback by any eligible prover.
+   */
+  fallbackAfterBlocks: bigint;
+  /** Height at which the request entered REQUEST_STATUS_FALLBACK (0 = never). */
+  fallbackHeight: bigint;
+  /** Declines in accept phases so far (each paid the prover a decline fee out of escrow). */
+  declines: number;
 }
 
 export interface Ask {
@@ -160,6 +193,7 @@ export interface Reputation {
   released: bigint;
   /** Exponential moving average of blocks from assignment to accepted proof, times 1000 (integer fixed point). */
   avgBlocksToProofMilli: bigint;
+  declined: bigint;
 }
 
 export interface Params {
@@ -188,6 +222,26 @@ export interface Params {
    * Field 30 leaves 15-29 to other params.
    */
   settledRetentionBlocks: bigint;
+  /**
+   * Collateral locked per assignment is at most max_collateral_ratio_bps * price / 10000, whatever min_collateral says
+   * (and a request's min_collateral may not exceed it at max_fee): a requester cannot make a cheap request lock a bond.
+   */
+  maxCollateralRatioBps: bigint;
+  /**
+   * Length of the accept phase after an assignment, in blocks: the prover preflights the request and may decline for
+   * free. The deadline is assigned_height + accept_blocks + proving_window (at most expiry_height), and no request is
+   * assigned with fewer than accept_blocks + min_proving_window blocks left to its expiry.
+   */
+  acceptBlocks: bigint;
+  /** Paid out of the request's escrow to a prover that declines in the accept phase: max_fee * decline_fee_bps / 10000. */
+  declineFeeBps: bigint;
+  /** Failed assignments (declines, releases, misses; each excludes its prover) after which the request enters the fallback. */
+  maxFailedAssignments: bigint;
+  /**
+   * Share of every slash on a request held as its bounty for the prover that finally proves it (the requester gets
+   * slash_to_requester_bps, the rest is burned).
+   */
+  fallbackBountyBps: bigint;
 }
 
 export interface GenesisState {
@@ -212,6 +266,8 @@ export interface MsgSubmitRequest {
   provingWindow: bigint;
   expiryHeight: bigint;
   minCollateral: string;
+  /** See Request.fallback_after_blocks (0 = off). */
+  fallbackAfterBlocks: bigint;
 }
 
 export interface MsgSubmitRequestResponse {
@@ -265,6 +321,22 @@ export interface MsgReleaseAssignment {
 
 export interface MsgReleaseAssignmentResponse {
   slashed: string;
+}
+
+/**
+ * In the accept phase (height <= assignment.accept_until_height) the assigned prover hands the request back without
+ * any slash (e.g. its witness does not give the committed public signals, or its input is unavailable); it is paid
+ * the decline fee out of the escrow and excluded from the request.
+ */
+export interface MsgDeclineAssignment {
+  prover: string;
+  requestId: bigint;
+  /** Free text for the requester (at most 256 bytes), e.g. "witness gives other public signals". */
+  reason: string;
+}
+
+export interface MsgDeclineAssignmentResponse {
+  feePaid: string;
 }
 
 export interface QueryRequestRequest {
@@ -377,7 +449,15 @@ export interface QueryParamsResponse {
 }
 
 function createBaseAssignment(): Assignment {
-  return { prover: "", askId: 0n, price: "", collateral: "", assignedHeight: 0n, deadlineHeight: 0n };
+  return {
+    prover: "",
+    askId: 0n,
+    price: "",
+    collateral: "",
+    assignedHeight: 0n,
+    deadlineHeight: 0n,
+    acceptUntilHeight: 0n,
+  };
 }
 
 export const Assignment: MessageFns<Assignment> = {
@@ -408,6 +488,12 @@ export const Assignment: MessageFns<Assignment> = {
         throw new globalThis.Error("value provided for field message.deadlineHeight of type uint64 too large");
       }
       writer.uint32(48).uint64(message.deadlineHeight);
+    }
+    if (message.acceptUntilHeight !== 0n) {
+      if (BigInt.asUintN(64, message.acceptUntilHeight) !== message.acceptUntilHeight) {
+        throw new globalThis.Error("value provided for field message.acceptUntilHeight of type uint64 too large");
+      }
+      writer.uint32(160).uint64(message.acceptUntilHeight);
     }
     return writer;
   },
@@ -473,6 +559,14 @@ export const Assignment: MessageFns<Assignment> = {
             message.deadlineHeight = reader.uint64() as bigint;
             continue;
           }
+          case 20: {
+            if (tag !== 160) {
+              break;
+            }
+
+            message.acceptUntilHeight = reader.uint64() as bigint;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -501,6 +595,11 @@ export const Assignment: MessageFns<Assignment> = {
         : isSet(object.deadline_height)
         ? BigInt(object.deadline_height)
         : 0n,
+      acceptUntilHeight: isSet(object.acceptUntilHeight)
+        ? BigInt(object.acceptUntilHeight)
+        : isSet(object.accept_until_height)
+        ? BigInt(object.accept_until_height)
+        : 0n,
     };
   },
 
@@ -524,6 +623,9 @@ export const Assignment: MessageFns<Assignment> = {
     if (message.deadlineHeight !== 0n) {
       obj.deadlineHeight = message.deadlineHeight.toString();
     }
+    if (message.acceptUntilHeight !== 0n) {
+      obj.acceptUntilHeight = message.acceptUntilHeight.toString();
+    }
     return obj;
   },
 
@@ -542,12 +644,15 @@ export const Assignment: MessageFns<Assignment> = {
     message.deadlineHeight = (object.deadlineHeight !== undefined && object.deadlineHeight !== null)
       ? BigInt(object.deadlineHeight)
       : 0n;
+    message.acceptUntilHeight = (object.acceptUntilHeight !== undefined && object.acceptUntilHeight !== null)
+      ? BigInt(object.acceptUntilHeight)
+      : 0n;
     return message;
   },
 };
 
 function createBaseStatusChange(): StatusChange {
-  return { height: 0n, status: 0, event: "", prover: "", amount: "" };
+  return { height: 0n, status: 0, event: "", prover: "", amount: "", compensation: "" };
 }
 
 export const StatusChange: MessageFns<StatusChange> = {
@@ -569,6 +674,9 @@ export const StatusChange: MessageFns<StatusChange> = {
     }
     if (message.amount !== "") {
       writer.uint32(42).string(message.amount);
+    }
+    if (message.compensation !== "") {
+      writer.uint32(162).string(message.compensation);
     }
     return writer;
   },
@@ -626,6 +734,14 @@ export const StatusChange: MessageFns<StatusChange> = {
             message.amount = reader.string();
             continue;
           }
+          case 20: {
+            if (tag !== 162) {
+              break;
+            }
+
+            message.compensation = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -645,6 +761,7 @@ export const StatusChange: MessageFns<StatusChange> = {
       event: isSet(object.event) ? globalThis.String(object.event) : "",
       prover: isSet(object.prover) ? globalThis.String(object.prover) : "",
       amount: isSet(object.amount) ? globalThis.String(object.amount) : "",
+      compensation: isSet(object.compensation) ? globalThis.String(object.compensation) : "",
     };
   },
 
@@ -665,6 +782,9 @@ export const StatusChange: MessageFns<StatusChange> = {
     if (message.amount !== "") {
       obj.amount = message.amount;
     }
+    if (message.compensation !== "") {
+      obj.compensation = message.compensation;
+    }
     return obj;
   },
 
@@ -678,6 +798,7 @@ export const StatusChange: MessageFns<StatusChange> = {
     message.event = object.event ?? "";
     message.prover = object.prover ?? "";
     message.amount = object.amount ?? "";
+    message.compensation = object.compensation ?? "";
     return message;
   },
 };
@@ -707,6 +828,11 @@ function createBaseRequest(): Request {
     paidPrice: "",
     assignmentsCount: 0,
     history: [],
+    excludedProvers: [],
+    bounty: "",
+    fallbackAfterBlocks: 0n,
+    fallbackHeight: 0n,
+    declines: 0,
   };
 }
 
@@ -798,6 +924,27 @@ export const Request: MessageFns<Request> = {
     }
     for (const v of message.history) {
       StatusChange.encode(v!, writer.uint32(186).fork()).join();
+    }
+    for (const v of message.excludedProvers) {
+      writer.uint32(322).string(v!);
+    }
+    if (message.bounty !== "") {
+      writer.uint32(330).string(message.bounty);
+    }
+    if (message.fallbackAfterBlocks !== 0n) {
+      if (BigInt.asUintN(64, message.fallbackAfterBlocks) !== message.fallbackAfterBlocks) {
+        throw new globalThis.Error("value provided for field message.fallbackAfterBlocks of type uint64 too large");
+      }
+      writer.uint32(336).uint64(message.fallbackAfterBlocks);
+    }
+    if (message.fallbackHeight !== 0n) {
+      if (BigInt.asUintN(64, message.fallbackHeight) !== message.fallbackHeight) {
+        throw new globalThis.Error("value provided for field message.fallbackHeight of type uint64 too large");
+      }
+      writer.uint32(344).uint64(message.fallbackHeight);
+    }
+    if (message.declines !== 0) {
+      writer.uint32(352).uint32(message.declines);
     }
     return writer;
   },
@@ -999,6 +1146,46 @@ export const Request: MessageFns<Request> = {
             message.history.push(StatusChange.decode(reader, reader.uint32()));
             continue;
           }
+          case 40: {
+            if (tag !== 322) {
+              break;
+            }
+
+            message.excludedProvers.push(reader.string());
+            continue;
+          }
+          case 41: {
+            if (tag !== 330) {
+              break;
+            }
+
+            message.bounty = reader.string();
+            continue;
+          }
+          case 42: {
+            if (tag !== 336) {
+              break;
+            }
+
+            message.fallbackAfterBlocks = reader.uint64() as bigint;
+            continue;
+          }
+          case 43: {
+            if (tag !== 344) {
+              break;
+            }
+
+            message.fallbackHeight = reader.uint64() as bigint;
+            continue;
+          }
+          case 44: {
+            if (tag !== 352) {
+              break;
+            }
+
+            message.declines = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1102,6 +1289,23 @@ export const Request: MessageFns<Request> = {
       history: globalThis.Array.isArray(object?.history)
         ? object.history.map((e: any) => StatusChange.fromJSON(e))
         : [],
+      excludedProvers: globalThis.Array.isArray(object?.excludedProvers)
+        ? object.excludedProvers.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.excluded_provers)
+        ? object.excluded_provers.map((e: any) => globalThis.String(e))
+        : [],
+      bounty: isSet(object.bounty) ? globalThis.String(object.bounty) : "",
+      fallbackAfterBlocks: isSet(object.fallbackAfterBlocks)
+        ? BigInt(object.fallbackAfterBlocks)
+        : isSet(object.fallback_after_blocks)
+        ? BigInt(object.fallback_after_blocks)
+        : 0n,
+      fallbackHeight: isSet(object.fallbackHeight)
+        ? BigInt(object.fallbackHeight)
+        : isSet(object.fallback_height)
+        ? BigInt(object.fallback_height)
+        : 0n,
+      declines: isSet(object.declines) ? globalThis.Number(object.declines) : 0,
     };
   },
 
@@ -1176,6 +1380,21 @@ export const Request: MessageFns<Request> = {
     if (message.history?.length) {
       obj.history = message.history.map((e) => StatusChange.toJSON(e));
     }
+    if (message.excludedProvers?.length) {
+      obj.excludedProvers = message.excludedProvers;
+    }
+    if (message.bounty !== "") {
+      obj.bounty = message.bounty;
+    }
+    if (message.fallbackAfterBlocks !== 0n) {
+      obj.fallbackAfterBlocks = message.fallbackAfterBlocks.toString();
+    }
+    if (message.fallbackHeight !== 0n) {
+      obj.fallbackHeight = message.fallbackHeight.toString();
+    }
+    if (message.declines !== 0) {
+      obj.declines = Math.round(message.declines);
+    }
     return obj;
   },
 
@@ -1219,6 +1438,15 @@ export const Request: MessageFns<Request> = {
     message.paidPrice = object.paidPrice ?? "";
     message.assignmentsCount = object.assignmentsCount ?? 0;
     message.history = object.history?.map((e) => StatusChange.fromPartial(e)) || [];
+    message.excludedProvers = object.excludedProvers?.map((e) => e) || [];
+    message.bounty = object.bounty ?? "";
+    message.fallbackAfterBlocks = (object.fallbackAfterBlocks !== undefined && object.fallbackAfterBlocks !== null)
+      ? BigInt(object.fallbackAfterBlocks)
+      : 0n;
+    message.fallbackHeight = (object.fallbackHeight !== undefined && object.fallbackHeight !== null)
+      ? BigInt(object.fallbackHeight)
+      : 0n;
+    message.declines = object.declines ?? 0;
     return message;
   },
 };
@@ -1445,7 +1673,15 @@ export const Ask: MessageFns<Ask> = {
 };
 
 function createBaseReputation(): Reputation {
-  return { prover: "", circuitId: "", fulfilled: 0n, missed: 0n, released: 0n, avgBlocksToProofMilli: 0n };
+  return {
+    prover: "",
+    circuitId: "",
+    fulfilled: 0n,
+    missed: 0n,
+    released: 0n,
+    avgBlocksToProofMilli: 0n,
+    declined: 0n,
+  };
 }
 
 export const Reputation: MessageFns<Reputation> = {
@@ -1479,6 +1715,12 @@ export const Reputation: MessageFns<Reputation> = {
         throw new globalThis.Error("value provided for field message.avgBlocksToProofMilli of type uint64 too large");
       }
       writer.uint32(48).uint64(message.avgBlocksToProofMilli);
+    }
+    if (message.declined !== 0n) {
+      if (BigInt.asUintN(64, message.declined) !== message.declined) {
+        throw new globalThis.Error("value provided for field message.declined of type uint64 too large");
+      }
+      writer.uint32(160).uint64(message.declined);
     }
     return writer;
   },
@@ -1544,6 +1786,14 @@ export const Reputation: MessageFns<Reputation> = {
             message.avgBlocksToProofMilli = reader.uint64() as bigint;
             continue;
           }
+          case 20: {
+            if (tag !== 160) {
+              break;
+            }
+
+            message.declined = reader.uint64() as bigint;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1572,6 +1822,7 @@ export const Reputation: MessageFns<Reputation> = {
         : isSet(object.avg_blocks_to_proof_milli)
         ? BigInt(object.avg_blocks_to_proof_milli)
         : 0n,
+      declined: isSet(object.declined) ? BigInt(object.declined) : 0n,
     };
   },
 
@@ -1595,6 +1846,9 @@ export const Reputation: MessageFns<Reputation> = {
     if (message.avgBlocksToProofMilli !== 0n) {
       obj.avgBlocksToProofMilli = message.avgBlocksToProofMilli.toString();
     }
+    if (message.declined !== 0n) {
+      obj.declined = message.declined.toString();
+    }
     return obj;
   },
 
@@ -1612,6 +1866,7 @@ export const Reputation: MessageFns<Reputation> = {
       (object.avgBlocksToProofMilli !== undefined && object.avgBlocksToProofMilli !== null)
         ? BigInt(object.avgBlocksToProofMilli)
         : 0n;
+    message.declined = (object.declined !== undefined && object.declined !== null) ? BigInt(object.declined) : 0n;
     return message;
   },
 };
@@ -1633,6 +1888,11 @@ function createBaseParams(): Params {
     maxRequestLifetime: 0n,
     statsWindow: 0n,
     settledRetentionBlocks: 0n,
+    maxCollateralRatioBps: 0n,
+    acceptBlocks: 0n,
+    declineFeeBps: 0n,
+    maxFailedAssignments: 0n,
+    fallbackBountyBps: 0n,
   };
 }
 
@@ -1720,6 +1980,36 @@ export const Params: MessageFns<Params> = {
         throw new globalThis.Error("value provided for field message.settledRetentionBlocks of type uint64 too large");
       }
       writer.uint32(240).uint64(message.settledRetentionBlocks);
+    }
+    if (message.maxCollateralRatioBps !== 0n) {
+      if (BigInt.asUintN(64, message.maxCollateralRatioBps) !== message.maxCollateralRatioBps) {
+        throw new globalThis.Error("value provided for field message.maxCollateralRatioBps of type uint64 too large");
+      }
+      writer.uint32(320).uint64(message.maxCollateralRatioBps);
+    }
+    if (message.acceptBlocks !== 0n) {
+      if (BigInt.asUintN(64, message.acceptBlocks) !== message.acceptBlocks) {
+        throw new globalThis.Error("value provided for field message.acceptBlocks of type uint64 too large");
+      }
+      writer.uint32(328).uint64(message.acceptBlocks);
+    }
+    if (message.declineFeeBps !== 0n) {
+      if (BigInt.asUintN(64, message.declineFeeBps) !== message.declineFeeBps) {
+        throw new globalThis.Error("value provided for field message.declineFeeBps of type uint64 too large");
+      }
+      writer.uint32(336).uint64(message.declineFeeBps);
+    }
+    if (message.maxFailedAssignments !== 0n) {
+      if (BigInt.asUintN(64, message.maxFailedAssignments) !== message.maxFailedAssignments) {
+        throw new globalThis.Error("value provided for field message.maxFailedAssignments of type uint64 too large");
+      }
+      writer.uint32(344).uint64(message.maxFailedAssignments);
+    }
+    if (message.fallbackBountyBps !== 0n) {
+      if (BigInt.asUintN(64, message.fallbackBountyBps) !== message.fallbackBountyBps) {
+        throw new globalThis.Error("value provided for field message.fallbackBountyBps of type uint64 too large");
+      }
+      writer.uint32(352).uint64(message.fallbackBountyBps);
     }
     return writer;
   },
@@ -1857,6 +2147,46 @@ export const Params: MessageFns<Params> = {
             message.settledRetentionBlocks = reader.uint64() as bigint;
             continue;
           }
+          case 40: {
+            if (tag !== 320) {
+              break;
+            }
+
+            message.maxCollateralRatioBps = reader.uint64() as bigint;
+            continue;
+          }
+          case 41: {
+            if (tag !== 328) {
+              break;
+            }
+
+            message.acceptBlocks = reader.uint64() as bigint;
+            continue;
+          }
+          case 42: {
+            if (tag !== 336) {
+              break;
+            }
+
+            message.declineFeeBps = reader.uint64() as bigint;
+            continue;
+          }
+          case 43: {
+            if (tag !== 344) {
+              break;
+            }
+
+            message.maxFailedAssignments = reader.uint64() as bigint;
+            continue;
+          }
+          case 44: {
+            if (tag !== 352) {
+              break;
+            }
+
+            message.fallbackBountyBps = reader.uint64() as bigint;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1946,6 +2276,31 @@ export const Params: MessageFns<Params> = {
         : isSet(object.settled_retention_blocks)
         ? BigInt(object.settled_retention_blocks)
         : 0n,
+      maxCollateralRatioBps: isSet(object.maxCollateralRatioBps)
+        ? BigInt(object.maxCollateralRatioBps)
+        : isSet(object.max_collateral_ratio_bps)
+        ? BigInt(object.max_collateral_ratio_bps)
+        : 0n,
+      acceptBlocks: isSet(object.acceptBlocks)
+        ? BigInt(object.acceptBlocks)
+        : isSet(object.accept_blocks)
+        ? BigInt(object.accept_blocks)
+        : 0n,
+      declineFeeBps: isSet(object.declineFeeBps)
+        ? BigInt(object.declineFeeBps)
+        : isSet(object.decline_fee_bps)
+        ? BigInt(object.decline_fee_bps)
+        : 0n,
+      maxFailedAssignments: isSet(object.maxFailedAssignments)
+        ? BigInt(object.maxFailedAssignments)
+        : isSet(object.max_failed_assignments)
+        ? BigInt(object.max_failed_assignments)
+        : 0n,
+      fallbackBountyBps: isSet(object.fallbackBountyBps)
+        ? BigInt(object.fallbackBountyBps)
+        : isSet(object.fallback_bounty_bps)
+        ? BigInt(object.fallback_bounty_bps)
+        : 0n,
     };
   },
 
@@ -1996,6 +2351,21 @@ export const Params: MessageFns<Params> = {
     if (message.settledRetentionBlocks !== 0n) {
       obj.settledRetentionBlocks = message.settledRetentionBlocks.toString();
     }
+    if (message.maxCollateralRatioBps !== 0n) {
+      obj.maxCollateralRatioBps = message.maxCollateralRatioBps.toString();
+    }
+    if (message.acceptBlocks !== 0n) {
+      obj.acceptBlocks = message.acceptBlocks.toString();
+    }
+    if (message.declineFeeBps !== 0n) {
+      obj.declineFeeBps = message.declineFeeBps.toString();
+    }
+    if (message.maxFailedAssignments !== 0n) {
+      obj.maxFailedAssignments = message.maxFailedAssignments.toString();
+    }
+    if (message.fallbackBountyBps !== 0n) {
+      obj.fallbackBountyBps = message.fallbackBountyBps.toString();
+    }
     return obj;
   },
 
@@ -2045,6 +2415,22 @@ export const Params: MessageFns<Params> = {
       (object.settledRetentionBlocks !== undefined && object.settledRetentionBlocks !== null)
         ? BigInt(object.settledRetentionBlocks)
         : 0n;
+    message.maxCollateralRatioBps =
+      (object.maxCollateralRatioBps !== undefined && object.maxCollateralRatioBps !== null)
+        ? BigInt(object.maxCollateralRatioBps)
+        : 0n;
+    message.acceptBlocks = (object.acceptBlocks !== undefined && object.acceptBlocks !== null)
+      ? BigInt(object.acceptBlocks)
+      : 0n;
+    message.declineFeeBps = (object.declineFeeBps !== undefined && object.declineFeeBps !== null)
+      ? BigInt(object.declineFeeBps)
+      : 0n;
+    message.maxFailedAssignments = (object.maxFailedAssignments !== undefined && object.maxFailedAssignments !== null)
+      ? BigInt(object.maxFailedAssignments)
+      : 0n;
+    message.fallbackBountyBps = (object.fallbackBountyBps !== undefined && object.fallbackBountyBps !== null)
+      ? BigInt(object.fallbackBountyBps)
+      : 0n;
     return message;
   },
 };
@@ -2232,6 +2618,7 @@ function createBaseMsgSubmitRequest(): MsgSubmitRequest {
     provingWindow: 0n,
     expiryHeight: 0n,
     minCollateral: "",
+    fallbackAfterBlocks: 0n,
   };
 }
 
@@ -2281,6 +2668,12 @@ export const MsgSubmitRequest: MessageFns<MsgSubmitRequest> = {
     }
     if (message.minCollateral !== "") {
       writer.uint32(98).string(message.minCollateral);
+    }
+    if (message.fallbackAfterBlocks !== 0n) {
+      if (BigInt.asUintN(64, message.fallbackAfterBlocks) !== message.fallbackAfterBlocks) {
+        throw new globalThis.Error("value provided for field message.fallbackAfterBlocks of type uint64 too large");
+      }
+      writer.uint32(320).uint64(message.fallbackAfterBlocks);
     }
     return writer;
   },
@@ -2394,6 +2787,14 @@ export const MsgSubmitRequest: MessageFns<MsgSubmitRequest> = {
             message.minCollateral = reader.string();
             continue;
           }
+          case 40: {
+            if (tag !== 320) {
+              break;
+            }
+
+            message.fallbackAfterBlocks = reader.uint64() as bigint;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2464,6 +2865,11 @@ export const MsgSubmitRequest: MessageFns<MsgSubmitRequest> = {
         : isSet(object.min_collateral)
         ? globalThis.String(object.min_collateral)
         : "",
+      fallbackAfterBlocks: isSet(object.fallbackAfterBlocks)
+        ? BigInt(object.fallbackAfterBlocks)
+        : isSet(object.fallback_after_blocks)
+        ? BigInt(object.fallback_after_blocks)
+        : 0n,
     };
   },
 
@@ -2505,6 +2911,9 @@ export const MsgSubmitRequest: MessageFns<MsgSubmitRequest> = {
     if (message.minCollateral !== "") {
       obj.minCollateral = message.minCollateral;
     }
+    if (message.fallbackAfterBlocks !== 0n) {
+      obj.fallbackAfterBlocks = message.fallbackAfterBlocks.toString();
+    }
     return obj;
   },
 
@@ -2531,6 +2940,9 @@ export const MsgSubmitRequest: MessageFns<MsgSubmitRequest> = {
       ? BigInt(object.expiryHeight)
       : 0n;
     message.minCollateral = object.minCollateral ?? "";
+    message.fallbackAfterBlocks = (object.fallbackAfterBlocks !== undefined && object.fallbackAfterBlocks !== null)
+      ? BigInt(object.fallbackAfterBlocks)
+      : 0n;
     return message;
   },
 };
@@ -3464,6 +3876,187 @@ export const MsgReleaseAssignmentResponse: MessageFns<MsgReleaseAssignmentRespon
   fromPartial(object: DeepPartial<MsgReleaseAssignmentResponse>): MsgReleaseAssignmentResponse {
     const message = createBaseMsgReleaseAssignmentResponse();
     message.slashed = object.slashed ?? "";
+    return message;
+  },
+};
+
+function createBaseMsgDeclineAssignment(): MsgDeclineAssignment {
+  return { prover: "", requestId: 0n, reason: "" };
+}
+
+export const MsgDeclineAssignment: MessageFns<MsgDeclineAssignment> = {
+  encode(message: MsgDeclineAssignment, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.prover !== "") {
+      writer.uint32(10).string(message.prover);
+    }
+    if (message.requestId !== 0n) {
+      if (BigInt.asUintN(64, message.requestId) !== message.requestId) {
+        throw new globalThis.Error("value provided for field message.requestId of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.requestId);
+    }
+    if (message.reason !== "") {
+      writer.uint32(26).string(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MsgDeclineAssignment {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMsgDeclineAssignment();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.prover = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.requestId = reader.uint64() as bigint;
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MsgDeclineAssignment {
+    return {
+      prover: isSet(object.prover) ? globalThis.String(object.prover) : "",
+      requestId: isSet(object.requestId)
+        ? BigInt(object.requestId)
+        : isSet(object.request_id)
+        ? BigInt(object.request_id)
+        : 0n,
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+    };
+  },
+
+  toJSON(message: MsgDeclineAssignment): unknown {
+    const obj: any = {};
+    if (message.prover !== "") {
+      obj.prover = message.prover;
+    }
+    if (message.requestId !== 0n) {
+      obj.requestId = message.requestId.toString();
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<MsgDeclineAssignment>): MsgDeclineAssignment {
+    return MsgDeclineAssignment.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<MsgDeclineAssignment>): MsgDeclineAssignment {
+    const message = createBaseMsgDeclineAssignment();
+    message.prover = object.prover ?? "";
+    message.requestId = (object.requestId !== undefined && object.requestId !== null) ? BigInt(object.requestId) : 0n;
+    message.reason = object.reason ?? "";
+    return message;
+  },
+};
+
+function createBaseMsgDeclineAssignmentResponse(): MsgDeclineAssignmentResponse {
+  return { feePaid: "" };
+}
+
+export const MsgDeclineAssignmentResponse: MessageFns<MsgDeclineAssignmentResponse> = {
+  encode(message: MsgDeclineAssignmentResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.feePaid !== "") {
+      writer.uint32(10).string(message.feePaid);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MsgDeclineAssignmentResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMsgDeclineAssignmentResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.feePaid = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MsgDeclineAssignmentResponse {
+    return {
+      feePaid: isSet(object.feePaid)
+        ? globalThis.String(object.feePaid)
+        : isSet(object.fee_paid)
+        ? globalThis.String(object.fee_paid)
+        : "",
+    };
+  },
+
+  toJSON(message: MsgDeclineAssignmentResponse): unknown {
+    const obj: any = {};
+    if (message.feePaid !== "") {
+      obj.feePaid = message.feePaid;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<MsgDeclineAssignmentResponse>): MsgDeclineAssignmentResponse {
+    return MsgDeclineAssignmentResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<MsgDeclineAssignmentResponse>): MsgDeclineAssignmentResponse {
+    const message = createBaseMsgDeclineAssignmentResponse();
+    message.feePaid = object.feePaid ?? "";
     return message;
   },
 };
@@ -5357,6 +5950,16 @@ export const MsgService = {
       Buffer.from(MsgReleaseAssignmentResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): MsgReleaseAssignmentResponse => MsgReleaseAssignmentResponse.decode(value),
   },
+  declineAssignment: {
+    path: "/proofbook.market.v1.Msg/DeclineAssignment" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: MsgDeclineAssignment): Buffer => Buffer.from(MsgDeclineAssignment.encode(value).finish()),
+    requestDeserialize: (value: Buffer): MsgDeclineAssignment => MsgDeclineAssignment.decode(value),
+    responseSerialize: (value: MsgDeclineAssignmentResponse): Buffer =>
+      Buffer.from(MsgDeclineAssignmentResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): MsgDeclineAssignmentResponse => MsgDeclineAssignmentResponse.decode(value),
+  },
 } as const;
 
 export interface MsgServer extends UntypedServiceImplementation {
@@ -5366,6 +5969,7 @@ export interface MsgServer extends UntypedServiceImplementation {
   cancelAsk: handleUnaryCall<MsgCancelAsk, MsgCancelAskResponse>;
   submitProof: handleUnaryCall<MsgSubmitProof, MsgSubmitProofResponse>;
   releaseAssignment: handleUnaryCall<MsgReleaseAssignment, MsgReleaseAssignmentResponse>;
+  declineAssignment: handleUnaryCall<MsgDeclineAssignment, MsgDeclineAssignmentResponse>;
 }
 
 export interface MsgClient extends Client {
@@ -5458,6 +6062,21 @@ export interface MsgClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: MsgReleaseAssignmentResponse) => void,
+  ): ClientUnaryCall;
+  declineAssignment(
+    request: MsgDeclineAssignment,
+    callback: (error: ServiceError | null, response: MsgDeclineAssignmentResponse) => void,
+  ): ClientUnaryCall;
+  declineAssignment(
+    request: MsgDeclineAssignment,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: MsgDeclineAssignmentResponse) => void,
+  ): ClientUnaryCall;
+  declineAssignment(
+    request: MsgDeclineAssignment,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: MsgDeclineAssignmentResponse) => void,
   ): ClientUnaryCall;
 }
 

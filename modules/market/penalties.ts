@@ -1,0 +1,72 @@
+/**
+ * The market's penalty and payout arithmetic, pure (bigint, floors), so the keeper, the docs' tables and the property
+ * tests all use the same formulas. See docs/protocol.md "Who gains and loses what".
+ */
+import type { Params, Request } from '../../src/gen/proofbook/market/v1/market.js';
+import { BPS } from './keys.js';
+
+/** ceil(a * bps / 10000). */
+function ceilBps(a: bigint, bps: bigint): bigint {
+  return (a * bps + BPS - 1n) / BPS;
+}
+
+/**
+ * Most collateral an assignment at `price` may lock: ceil(max_collateral_ratio_bps * price / 10000). It is never below
+ * the ratio collateral ceil(collateral_ratio_bps * price / 10000) (validateParams keeps max ≥ ratio).
+ */
+export function collateralCap(p: Params, price: bigint): bigint {
+  return ceilBps(price, p.maxCollateralRatioBps);
+}
+
+/**
+ * Share of the collateral slashed when the prover releases at height `h`: release_slash_bps up to the end of the
+ * accept phase, then rising linearly to 100 % at the deadline — holding work until the deadline and releasing it
+ * costs what a miss costs, so release is never a cheap way to sit on a request.
+ */
+export function releaseSlashBps(p: Params, acceptUntil: bigint, deadline: bigint, h: bigint): bigint {
+  const base = p.releaseSlashBps;
+  if (h <= acceptUntil || deadline <= acceptUntil) return h <= acceptUntil ? base : BPS;
+  const elapsed = h >= deadline ? deadline - acceptUntil : h - acceptUntil;
+  return base + ((BPS - base) * elapsed) / (deadline - acceptUntil);
+}
+
+/** The release slash at height `h`: ceil(collateral * releaseSlashBps / 10000), so any release of any lock costs ≥ 1. */
+export function releaseSlash(p: Params, collateral: bigint, acceptUntil: bigint, deadline: bigint, h: bigint): bigint {
+  return ceilBps(collateral, releaseSlashBps(p, acceptUntil, deadline, h));
+}
+
+/** How a slash of `amount` is split: requester compensation, bounty kept for the request's eventual prover, burned. */
+export function splitSlash(p: Params, amount: bigint): { toRequester: bigint; bounty: bigint; burned: bigint } {
+  const toRequester = (amount * p.slashToRequesterBps) / BPS;
+  const bounty = (amount * p.fallbackBountyBps) / BPS;
+  return { toRequester, bounty, burned: amount - toRequester - bounty };
+}
+
+/** Paid to a prover declining in the accept phase, out of the escrow: max_fee * decline_fee_bps / 10000, at most the escrow. */
+export function declineFee(p: Params, r: Request): bigint {
+  const fee = (BigInt(r.maxFee) * p.declineFeeBps) / BPS;
+  const escrow = BigInt(r.escrow);
+  return fee < escrow ? fee : escrow;
+}
+
+/** Whether `prover` released, missed or declined request `r` (it is never assigned it again nor paid through the fallback). */
+export function isExcluded(r: Request, prover: string): boolean {
+  return r.excludedProvers.includes(prover);
+}
+
+/**
+ * Whether `r` can be fulfilled through the permissionless fallback at height `h`: it is in REQUEST_STATUS_FALLBACK, or
+ * it is OPEN and the requester's patience (fallback_after_blocks) has run out.
+ */
+export function fallbackOpen(r: Request, h: bigint, fallbackStatus: number, openStatus: number): boolean {
+  if (r.status === fallbackStatus) return true;
+  return r.status === openStatus && r.fallbackAfterBlocks > 0n && h >= r.submittedHeight + r.fallbackAfterBlocks;
+}
+
+/**
+ * Whether an OPEN request may be assigned at height `h`: at least accept_blocks + min_proving_window blocks must be
+ * left to its expiry, so the prover always has its accept phase and a full minimum window after it.
+ */
+export function assignableAt(p: Params, r: Request, h: bigint): boolean {
+  return r.expiryHeight >= h + p.acceptBlocks + p.minProvingWindow;
+}
