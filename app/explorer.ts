@@ -27,9 +27,10 @@ interface Loaded { body: Buffer; gzip: Buffer; etag: string; mtimeMs: number }
  * A GET handler for the explorer's files; returns false for any other path. Throws if the explorer is not built.
  * `rpc` (the node's CometBFT RPC URL as bound) is served at /explorer-config.json, so the page finds the live stream.
  */
-export function explorerHandler(opts: { dir?: string; rpc?: string } = {}): (req: IncomingMessage, res: ServerResponse) => boolean {
+export function explorerHandler(opts: { dir?: string; rpc?: string | (() => string | undefined) } = {}): (req: IncomingMessage, res: ServerResponse) => boolean {
   const dir = opts.dir ?? EXPLORER_DIST;
-  const config = Buffer.from(JSON.stringify({ rpc: opts.rpc ?? null }));
+  // A function when the RPC's port is only known once it is bound (port 0).
+  const rpcUrl = () => (typeof opts.rpc === 'function' ? opts.rpc() : opts.rpc) ?? null;
   if (!existsSync(join(dir, 'index.html')) || !existsSync(join(dir, 'app.js'))) {
     throw new Error(`the explorer is not built (no ${join(dir, 'index.html')}): run \`npm run build:web\`, or start with --no-explorer`);
   }
@@ -49,6 +50,7 @@ export function explorerHandler(opts: { dir?: string; rpc?: string } = {}): (req
     if (req.method !== 'GET' && req.method !== 'HEAD') return false;
     const path = (req.url ?? '/').split('?')[0]!;
     if (path === '/explorer-config.json') {
+      const config = Buffer.from(JSON.stringify({ rpc: rpcUrl() }));
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(config.length), 'cache-control': 'no-cache' });
       res.end(req.method === 'HEAD' ? undefined : config);
       return true;

@@ -11,6 +11,7 @@ const sections: Record<string, () => Promise<{ run: (args: string[]) => Promise<
   adversarial: () => import('./adversarial.js'),
   store: () => import('./store.js'),
   prove: () => import('./prove.js'),
+  explorer: () => import('./explorer.js'),
   state: () => import('./state.js'),
 };
 

@@ -78,6 +78,7 @@ export function devnetCommand(): Command {
     .option('--grpc-laddr <host:port|off>', 'gRPC listen address (module queries, cosmos.tx.v1beta1.Service, reflection)', '127.0.0.1:9090')
     .option('--api-laddr <host:port|off>', 'REST gateway listen address (Cosmos SDK REST routes, /proofbook/..., /openapi.json)', '127.0.0.1:1317')
     .option('--api-cors <origins>', "REST CORS: '*' (any origin), a comma-separated list of origins, or 'off'", '*')
+    .option('--no-explorer', 'do not serve the explorer (web/, docs/explorer.md) at / on the REST port')
     .option('--chain-id <id>', 'chain id (default: the devnet default)')
     .option('--reset', 'delete the devnet state (${home}/devnet) before starting')
     .addHelpText('after', `
@@ -91,7 +92,7 @@ Examples:
   $ npm start
   $ proofbook devnet --home /tmp/pb --rpc-laddr 127.0.0.1:36657 --block-time 200 --reset
   $ proofbook keys import-devnet && proofbook tx bank send devnet0 proof1… 1000uproof --fees 2000uproof`)
-    .action(async (opts: { blockTime: string; rpcLaddr: string; grpcLaddr: string; apiLaddr: string; apiCors: string; chainId?: string; reset?: boolean }, cmd: Command) => {
+    .action(async (opts: { blockTime: string; rpcLaddr: string; grpcLaddr: string; apiLaddr: string; apiCors: string; explorer: boolean; chainId?: string; reset?: boolean }, cmd: Command) => {
       const ctx = Ctx.of(cmd);
       if (!/^[1-9][0-9]{0,6}$/.test(opts.blockTime)) throw new CliError(`--block-time must be a positive number of ms, got '${opts.blockTime}'`, EXIT.USAGE);
       const rpcAddress = parseListenAddress(opts.rpcLaddr);
@@ -104,7 +105,13 @@ Examples:
       const log = logger();
       // Circuit artifacts (wasm, proving keys) by content hash at GET /artifacts/<sha256> on the RPC port.
       const httpHandler = nodeArtifactHandler(ctx.home);
-      const devnet = await startDevnet({ home, chainId: opts.chainId, blockTimeMs: Number(opts.blockTime), rpcAddress, logger: log, httpHandler, grpcAddress: opts.grpcLaddr === 'off' ? undefined : opts.grpcLaddr, apiAddress, api: { cors } });
+      // The explorer at / on the REST port (built by `npm start`/`npm run build:web`); it finds the RPC via /explorer-config.json.
+      const handlers = [];
+      if (opts.explorer && apiAddress) {
+        const { explorerHandler } = await import('../app/explorer.js');
+        handlers.push(explorerHandler({ rpc: `http://${rpcAddress}` }));
+      }
+      const devnet = await startDevnet({ home, chainId: opts.chainId, blockTimeMs: Number(opts.blockTime), rpcAddress, logger: log, httpHandler, grpcAddress: opts.grpcLaddr === 'off' ? undefined : opts.grpcLaddr, apiAddress, api: { cors, handlers } });
       keepAlive.value = true;
       let stopping = false;
       const stop = (signal: string) => {
@@ -125,13 +132,14 @@ Examples:
         accounts.push({ index: a.index, address: a.address, hdPath: a.hdPath, balance: `${bal.amount}${bal.denom}` });
       }
       client.disconnect();
-      const data = { rpcUrl: devnet.rpcUrl, grpc: devnet.grpcAddress ?? null, api: devnet.apiUrl ?? null, chainId: status.nodeInfo.network, height: status.syncInfo.latestBlockHeight, home, accounts };
+      const data = { rpcUrl: devnet.rpcUrl, grpc: devnet.grpcAddress ?? null, api: devnet.apiUrl ?? null, explorer: devnet.apiUrl && handlers.length ? `${devnet.apiUrl}/` : null, chainId: status.nodeInfo.network, height: status.syncInfo.latestBlockHeight, home, accounts };
       ctx.print(data, () =>
         [
           'proofbook devnet is running',
           `  RPC:      ${data.rpcUrl}`,
           `  gRPC:     ${data.grpc ?? 'off'}`,
           `  REST:     ${data.api ?? 'off'}`,
+          `  explorer: ${data.explorer ?? 'off'}`,
           `  chain id: ${data.chainId}`,
           `  home:     ${data.home}`,
           '',
@@ -158,6 +166,7 @@ export function startCommand(): Command {
     .option('--rpc <url>', 'the CometBFT node\'s RPC, used by the gRPC server for broadcast and tx lookup', 'http://127.0.0.1:26657')
     .option('--api-laddr <host:port|off>', 'REST gateway listen address (Cosmos SDK REST routes over --rpc, /proofbook/..., /openapi.json)', '127.0.0.1:1317')
     .option('--api-cors <origins>', "REST CORS: '*' (any origin), a comma-separated list of origins, or 'off'", '*')
+    .option('--explorer', 'also serve the explorer (web/, built by `npm run build:web`) at / on the REST port')
     .option('--artifacts-laddr <host:port>', 'also serve circuit artifacts at GET /artifacts/<sha256> on this address (off by default; the devnet serves them on its RPC port)')
     .option('--snapshot-interval <blocks>', 'take a state-sync snapshot every N heights (0 = never; env PROOFBOOK_SNAPSHOT_INTERVAL)', process.env.PROOFBOOK_SNAPSHOT_INTERVAL ?? '0')
     .option('--snapshot-keep-recent <n>', 'state-sync snapshots kept on disk (env PROOFBOOK_SNAPSHOT_KEEP_RECENT)', process.env.PROOFBOOK_SNAPSHOT_KEEP_RECENT ?? '2')
@@ -171,7 +180,7 @@ The app keeps its state in \${home}/data. Run CometBFT next to it with the same 
 
 Example:
   $ proofbook start --home ./node --abci tcp://127.0.0.1:26658`)
-    .action(async (opts: { abci: string; artifactsLaddr?: string; grpcLaddr?: string; rpc: string; apiLaddr: string; apiCors: string; snapshotInterval: string; snapshotKeepRecent: string; historyBlocks: string; stateCacheMb: string }, cmd: Command) => {
+    .action(async (opts: { abci: string; artifactsLaddr?: string; grpcLaddr?: string; apiLaddr: string; apiCors: string; explorer?: boolean; rpc: string; snapshotInterval: string; snapshotKeepRecent: string; historyBlocks: string; stateCacheMb: string }, cmd: Command) => {
       const ctx = Ctx.of(cmd);
       const count = (flag: string, v: string, min: number): number => {
         if (!/^[0-9]+$/.test(v) || Number(v) < min) throw new CliError(`${flag} must be an integer >= ${min}, got '${v}'`, EXIT.USAGE);
@@ -204,8 +213,9 @@ Example:
         }
         if (apiAddress) {
           const { startRestServer } = await import('../app/rest/index.js');
-          const api = await startRestServer({ address: apiAddress, dispatcher, cors, logger: logger() });
-          process.stderr.write(`REST on ${api.url} (via CometBFT RPC ${opts.rpc})\n`);
+          const handlers = opts.explorer ? [(await import('../app/explorer.js')).explorerHandler({ rpc: opts.rpc })] : [];
+          const api = await startRestServer({ address: apiAddress, dispatcher, cors, handlers, logger: logger() });
+          process.stderr.write(`REST on ${api.url} (via CometBFT RPC ${opts.rpc})${opts.explorer ? `; explorer at ${api.url}/` : ''}\n`);
         }
       }
     });

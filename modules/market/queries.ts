@@ -2,7 +2,7 @@
 import type { QueryRoute } from '../../src/framework/module.js';
 import type { Context } from '../../src/framework/context.js';
 import { ErrInvalidRequest, ErrNotFound } from '../../src/framework/errors.js';
-import { PrefixKV, compareKeys, iteratePrefix, u64Key } from '../../src/store/kv.js';
+import { PrefixKV, compareKeys, iteratePrefix, keyToU64, u64Key } from '../../src/store/kv.js';
 import { paginate } from '../bank/queries.js';
 import {
   Ask,
@@ -22,6 +22,9 @@ import {
   QueryRequestsResponse,
   QueryStatsRequest,
   QueryStatsResponse,
+  QueryStatsHistoryRequest,
+  QueryStatsHistoryResponse,
+  type BlockStats,
   Request,
   RequestStatus,
 } from '../../src/gen/proofbook/market/v1/market.js';
@@ -51,6 +54,7 @@ export const QUERY_ASKS = Q('Asks');
 export const QUERY_REPUTATION = Q('Reputation');
 export const QUERY_STATS = Q('Stats');
 export const QUERY_PARAMS = Q('Params');
+export const QUERY_STATS_HISTORY = Q('StatsHistory');
 
 const HEX64 = /^[0-9a-f]{64}$/;
 function circuitArg(id: string): string {
@@ -210,5 +214,31 @@ export function marketQueryRoutes(k: MarketKeeperImpl): QueryRoute[] {
     responseType: QueryParamsResponse,
     handle: (ctx) => ({ params: k.params(ctx) }),
   };
-  return [request, requests, book, asks, reputation, stats, params];
+  // The per-block counters Stats sums, one entry per block with activity (the explorer's price and latency charts).
+  const statsHistory: QueryRoute<QueryStatsHistoryRequest, QueryStatsHistoryResponse> = {
+    path: QUERY_STATS_HISTORY,
+    requestType: QueryStatsHistoryRequest,
+    responseType: QueryStatsHistoryResponse,
+    handle(ctx, q) {
+      const circuitId = circuitArg(q.circuitId);
+      const window = k.params(ctx).statsWindow;
+      const from = ctx.height >= window ? ctx.height - window + 1n : 0n;
+      const blocks: BlockStats[] = [];
+      for (const [key, v] of k.store(ctx).iterate(STATS_PREFIX + u64Key(from), STATS_PREFIX + u64Key(ctx.height + 1n))) {
+        if (circIdFromKey(key.slice(9, 41)) !== circuitId) continue;
+        const s = decodeStats(v);
+        blocks.push({
+          height: keyToU64(key, 1),
+          matches: s.matches,
+          meanPrice: s.matches === 0n ? '' : (s.priceSum / s.matches).toString(),
+          fills: s.fills,
+          meanBlocksToProofMilli: s.fills === 0n ? 0n : (s.blocksSum * 1000n) / s.fills,
+          slashes: s.slashes,
+          expiries: s.expiries,
+        });
+      }
+      return { blocks, windowBlocks: window };
+    },
+  };
+  return [request, requests, book, asks, reputation, stats, params, statsHistory];
 }

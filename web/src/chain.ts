@@ -1,7 +1,9 @@
 /**
  * The explorer's one connection to a node: the REST client, the RPC websocket, and what the live block stream
- * tells every page — latest height and block times, and the auctions' clearing prices per circuit (from the
- * `proofbook.market.cleared` end-block events, backfilled from the last blocks' results when the page opens).
+ * tells every page — latest height and block times, and the auctions' clearing prices per circuit: the market's
+ * per-block stats over its stats window (`stats/{circuit}/history`) when a page first shows a circuit, then the
+ * `proofbook.market.cleared` end-block events of every new block. A node without that query gets the cleared events
+ * of its last BACKFILL_BLOCKS blocks instead.
  */
 import { Rest } from './api/rest.js';
 import { RpcSocket, attr, blockResultsEvents, type NewBlock, type RpcEvent, type RpcState } from './api/rpc.js';
@@ -31,6 +33,8 @@ export class Chain {
   private readonly listeners = new Set<Listener>();
   private readonly blockListeners = new Set<(b: NewBlock) => void>();
   private backfilled = false;
+  private readonly history = new Map<string, Promise<void>>();
+  private historyMissing = false;
 
   constructor(readonly settings: NodeSettings) {
     this.rest = new Rest(settings.api);
@@ -86,6 +90,26 @@ export class Chain {
     if (this.blocks.length > KEEP_BLOCKS) this.blocks.splice(0, this.blocks.length - KEEP_BLOCKS);
   }
 
+  /** Loads a circuit's clearing prices over the node's stats window, once per circuit (pages call it freely). */
+  ensureHistory(circuitId: string): Promise<void> {
+    let p = this.history.get(circuitId);
+    if (!p) {
+      p = this.rest.statsHistory(circuitId).then((r) => {
+        const list = this.clearing.get(circuitId) ?? [];
+        const have = new Set(list.map((x) => x.height));
+        for (const b of r.blocks) {
+          if (b.matches === '0' || b.mean_price === '' || have.has(Number(b.height))) continue;
+          list.push({ height: Number(b.height), time: 0, price: Number(b.mean_price), matches: Number(b.matches) });
+        }
+        list.sort((a, b) => a.height - b.height);
+        this.clearing.set(circuitId, list);
+        this.emit();
+      }, () => { this.historyMissing = true; void this.backfillEvents(); });
+      this.history.set(circuitId, p);
+    }
+    return p;
+  }
+
   private addClearing(height: bigint, time: number, blockEvents: RpcEvent[]): void {
     for (const e of blockEvents) {
       if (e.type !== 'proofbook.market.cleared') continue;
@@ -112,7 +136,7 @@ export class Chain {
     for (const l of this.blockListeners) l(b);
   }
 
-  /** Seeds block times and clearing prices from the last BACKFILL_BLOCKS blocks (their headers and results). */
+  /** Seeds block times from the last BACKFILL_BLOCKS blocks' headers. */
   private async backfill(): Promise<void> {
     const rpc = this.rpc;
     if (!rpc) return;
@@ -123,7 +147,8 @@ export class Chain {
       const base = BigInt(st.sync_info.earliest_block_height || '1');
       if (top > this.height) this.height = top;
       const from = top - BigInt(BACKFILL_BLOCKS) + 1n > base ? top - BigInt(BACKFILL_BLOCKS) + 1n : base;
-      // blockchain returns ≤ 20 headers per call (time, tx count); block_results the events.
+      this.backfillRange = { from, top };
+      // blockchain returns ≤ 20 headers per call (time, tx count).
       const metas: Promise<void>[] = [];
       for (let hi = top; hi >= from; hi -= 20n) {
         const lo = hi - 19n > from ? hi - 19n : from;
@@ -133,14 +158,27 @@ export class Chain {
       }
       await Promise.all(metas);
       this.emit();
-      const heights: bigint[] = [];
-      for (let h = from; h <= top; h++) heights.push(h);
-      await Promise.all(heights.map(async (h) => {
-        const r = await rpc.call<any>('block_results', { height: h.toString() });
-        const time = this.blocks.find((b) => b.height === h)?.time ?? Date.now();
-        this.addClearing(h, time, blockResultsEvents(r).blockEvents);
-      }));
-      this.emit();
-    } catch { /* live updates still work; charts start empty */ }
+      if (this.historyMissing) await this.backfillEvents();
+    } catch { /* live updates still work */ }
+  }
+
+  private backfillRange: { from: bigint; top: bigint } | null = null;
+  private eventsBackfilled = false;
+
+  /** Without the stats-history query: the cleared events of the last BACKFILL_BLOCKS blocks (block_results). */
+  private async backfillEvents(): Promise<void> {
+    const rpc = this.rpc;
+    const range = this.backfillRange;
+    if (!rpc || !range || this.eventsBackfilled) return;
+    this.eventsBackfilled = true;
+    const heights: bigint[] = [];
+    for (let h = range.from; h <= range.top; h++) heights.push(h);
+    await Promise.all(heights.map(async (h) => {
+      const r = await rpc.call<any>('block_results', { height: h.toString() }).catch(() => null);
+      if (!r) return;
+      const time = this.blocks.find((b) => b.height === h)?.time ?? Date.now();
+      this.addClearing(h, time, blockResultsEvents(r).blockEvents);
+    }));
+    this.emit();
   }
 }

@@ -27,7 +27,7 @@ export function Chart({ id, data, series, yLabel, height = 220 }: { id: string; 
       legend: { show: series.length > 1 },
       axes: [{ stroke: '#667', label: 'block height', incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000, 100000] }, { label: yLabel, stroke: '#667', size: 60 }],
       series: [
-        {},
+        { label: 'height' },
         ...series.map((s) => ({
           label: s.label,
           stroke: s.color,

@@ -3,8 +3,8 @@
  * (the node is unreachable, an id is unknown, the node rejected the query).
  */
 import type {
-  Ask, BaseAccount, Book, BlockResponse, Circuit, CircuitStats, Coin, MarketParams, MarketRequest, NodeInfoResponse,
-  PageResponse, Prover, Reputation, RequestStatus, TxResponse, UnbondingEntry,
+  Ask, BaseAccount, BlockStats, Book, BlockResponse, Circuit, CircuitStats, Coin, MarketParams, MarketRequest, NodeInfoResponse,
+  PageResponse, Prover, Reputation, RequestStatus, TxResponse, U64, UnbondingEntry,
 } from './types.js';
 
 export class NodeDownError extends Error {
@@ -108,6 +108,9 @@ export class Rest {
     const q = new URLSearchParams();
     if (circuitId) q.set('circuit_id', circuitId);
     return this.get<{ stats: CircuitStats[] }>('/proofbook/market/v1/stats', q);
+  }
+  statsHistory(circuitId: string) {
+    return this.get<{ blocks: BlockStats[]; window_blocks: U64 }>(`/proofbook/market/v1/stats/${encodeURIComponent(circuitId)}/history`);
   }
   marketParams() { return this.get<{ params: MarketParams }>('/proofbook/market/v1/params'); }
 }

@@ -67,3 +67,6 @@ export interface NodeInfoResponse {
   default_node_info: { network: string; version: string; moniker: string; other: { tx_index: string; rpc_address: string } };
   application_version: { name: string; app_name: string; version: string };
 }
+export interface BlockStats {
+  height: U64; matches: U64; mean_price: string; fills: U64; mean_blocks_to_proof_milli: U64; slashes: U64; expiries: U64;
+}

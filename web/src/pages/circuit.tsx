@@ -23,6 +23,7 @@ async function loadCircuit(chain: Chain, id: string) {
     r.requests({ status: 'REQUEST_STATUS_FULFILLED' }, { limit: 200, reverse: true }),
     r.marketParams(),
   ]);
+  void chain.ensureHistory(id);
   const provers = [...new Set(asks.asks.map((a) => a.prover))].slice(0, 50);
   const reps = await Promise.all(provers.map((p) => r.reputation(p).then((x) => x.reputations.find((y) => y.circuit_id === id)).catch(() => undefined)));
   const rep = new Map<string, Reputation | undefined>(provers.map((p, i) => [p, reps[i]]));
@@ -88,7 +89,7 @@ export function CircuitPage({ id }: { id: string }) {
                   <ul class="explain">{qt.explanation.map((l, i) => <li key={i}>{l}</li>)}</ul>
                 </div>
               </Card>
-              <div class="two">
+              <>
                 <Card title={`Asks (${asks.length})`}>
                   {asks.length === 0 ? <Empty>No asks for this circuit: requests wait until a prover posts one.</Empty> : (
                     <div class="scroll"><table data-table="asks">
@@ -131,7 +132,7 @@ export function CircuitPage({ id }: { id: string }) {
                     </table></div>
                   )}
                 </Card>
-              </div>
+              </>
               <Card title="Book by price level">
                 <div class="two">
                   <div><h3>asks: free units</h3>{d.book.asks.length === 0 ? <Empty>none</Empty> : <table><tbody>{d.book.asks.map((l) => <tr key={l.price}><td class="num">{amount(l.price, fee)}</td><td class="num">{int(l.quantity)} units</td><td class="num">{int(l.orders)} asks</td></tr>)}</tbody></table>}</div>

@@ -22,6 +22,7 @@ async function loadOverview(chain: Chain) {
     r.asks({}, { limit: 1000 }),
     r.circuits(),
   ]);
+  for (const c of circuits.circuits.slice(0, 20)) void chain.ensureHistory(c.id);
   return { params: params.params, stats: stats.stats, newest, fulfilled: fulfilled.requests, provers, asks: asks.asks, circuits: circuits.circuits };
 }
 

@@ -28,7 +28,7 @@ export function TxPage({ hash }: { hash: string }) {
             <Card title="Events">
               <div class="scroll"><table>
                 <tbody>{t.events.map((e, i) => (
-                  <tr key={i}><td class="mono">{e.type}</td><td>{e.attributes.map((a) => (
+                  <tr key={i}><td class="mono">{e.type}</td><td class="wrap">{e.attributes.map((a) => (
                     <span key={a.key} class="attr"><span class="muted">{a.key}</span>=
                       {a.key === 'request_id' ? <a href={href.request(a.value)}>{a.value}</a> : a.key === 'prover' ? <a href={href.prover(a.value)}>{a.value}</a> : a.value}{' '}</span>
                   ))}</td></tr>

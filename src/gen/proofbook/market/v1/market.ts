@@ -418,6 +418,29 @@ export interface QueryStatsResponse {
   stats: CircuitStats[];
 }
 
+/** One block's market statistics for one circuit (blocks with no activity are left out). */
+export interface BlockStats {
+  height: bigint;
+  /** Assignments made by this block's auction, and their mean price ("" when none): the clearing price over time. */
+  matches: bigint;
+  meanPrice: string;
+  /** Proofs accepted in this block, and their mean blocks from assignment to proof, times 1000. */
+  fills: bigint;
+  meanBlocksToProofMilli: bigint;
+  slashes: bigint;
+  expiries: bigint;
+}
+
+/** The per-block series behind Stats, oldest first, over the stats window (at most params.stats_window blocks). */
+export interface QueryStatsHistoryRequest {
+  circuitId: string;
+}
+
+export interface QueryStatsHistoryResponse {
+  blocks: BlockStats[];
+  windowBlocks: bigint;
+}
+
 export interface QueryParamsRequest {
 }
 
@@ -5384,6 +5407,367 @@ export const QueryStatsResponse: MessageFns<QueryStatsResponse> = {
   },
 };
 
+function createBaseBlockStats(): BlockStats {
+  return { height: 0n, matches: 0n, meanPrice: "", fills: 0n, meanBlocksToProofMilli: 0n, slashes: 0n, expiries: 0n };
+}
+
+export const BlockStats: MessageFns<BlockStats> = {
+  encode(message: BlockStats, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.height !== 0n) {
+      if (BigInt.asUintN(64, message.height) !== message.height) {
+        throw new globalThis.Error("value provided for field message.height of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.height);
+    }
+    if (message.matches !== 0n) {
+      if (BigInt.asUintN(64, message.matches) !== message.matches) {
+        throw new globalThis.Error("value provided for field message.matches of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.matches);
+    }
+    if (message.meanPrice !== "") {
+      writer.uint32(26).string(message.meanPrice);
+    }
+    if (message.fills !== 0n) {
+      if (BigInt.asUintN(64, message.fills) !== message.fills) {
+        throw new globalThis.Error("value provided for field message.fills of type uint64 too large");
+      }
+      writer.uint32(32).uint64(message.fills);
+    }
+    if (message.meanBlocksToProofMilli !== 0n) {
+      if (BigInt.asUintN(64, message.meanBlocksToProofMilli) !== message.meanBlocksToProofMilli) {
+        throw new globalThis.Error("value provided for field message.meanBlocksToProofMilli of type uint64 too large");
+      }
+      writer.uint32(40).uint64(message.meanBlocksToProofMilli);
+    }
+    if (message.slashes !== 0n) {
+      if (BigInt.asUintN(64, message.slashes) !== message.slashes) {
+        throw new globalThis.Error("value provided for field message.slashes of type uint64 too large");
+      }
+      writer.uint32(48).uint64(message.slashes);
+    }
+    if (message.expiries !== 0n) {
+      if (BigInt.asUintN(64, message.expiries) !== message.expiries) {
+        throw new globalThis.Error("value provided for field message.expiries of type uint64 too large");
+      }
+      writer.uint32(56).uint64(message.expiries);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): BlockStats {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseBlockStats();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.height = reader.uint64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.matches = reader.uint64() as bigint;
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.meanPrice = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.fills = reader.uint64() as bigint;
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.meanBlocksToProofMilli = reader.uint64() as bigint;
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.slashes = reader.uint64() as bigint;
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.expiries = reader.uint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): BlockStats {
+    return {
+      height: isSet(object.height) ? BigInt(object.height) : 0n,
+      matches: isSet(object.matches) ? BigInt(object.matches) : 0n,
+      meanPrice: isSet(object.meanPrice)
+        ? globalThis.String(object.meanPrice)
+        : isSet(object.mean_price)
+        ? globalThis.String(object.mean_price)
+        : "",
+      fills: isSet(object.fills) ? BigInt(object.fills) : 0n,
+      meanBlocksToProofMilli: isSet(object.meanBlocksToProofMilli)
+        ? BigInt(object.meanBlocksToProofMilli)
+        : isSet(object.mean_blocks_to_proof_milli)
+        ? BigInt(object.mean_blocks_to_proof_milli)
+        : 0n,
+      slashes: isSet(object.slashes) ? BigInt(object.slashes) : 0n,
+      expiries: isSet(object.expiries) ? BigInt(object.expiries) : 0n,
+    };
+  },
+
+  toJSON(message: BlockStats): unknown {
+    const obj: any = {};
+    if (message.height !== 0n) {
+      obj.height = message.height.toString();
+    }
+    if (message.matches !== 0n) {
+      obj.matches = message.matches.toString();
+    }
+    if (message.meanPrice !== "") {
+      obj.meanPrice = message.meanPrice;
+    }
+    if (message.fills !== 0n) {
+      obj.fills = message.fills.toString();
+    }
+    if (message.meanBlocksToProofMilli !== 0n) {
+      obj.meanBlocksToProofMilli = message.meanBlocksToProofMilli.toString();
+    }
+    if (message.slashes !== 0n) {
+      obj.slashes = message.slashes.toString();
+    }
+    if (message.expiries !== 0n) {
+      obj.expiries = message.expiries.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<BlockStats>): BlockStats {
+    return BlockStats.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<BlockStats>): BlockStats {
+    const message = createBaseBlockStats();
+    message.height = (object.height !== undefined && object.height !== null) ? BigInt(object.height) : 0n;
+    message.matches = (object.matches !== undefined && object.matches !== null) ? BigInt(object.matches) : 0n;
+    message.meanPrice = object.meanPrice ?? "";
+    message.fills = (object.fills !== undefined && object.fills !== null) ? BigInt(object.fills) : 0n;
+    message.meanBlocksToProofMilli =
+      (object.meanBlocksToProofMilli !== undefined && object.meanBlocksToProofMilli !== null)
+        ? BigInt(object.meanBlocksToProofMilli)
+        : 0n;
+    message.slashes = (object.slashes !== undefined && object.slashes !== null) ? BigInt(object.slashes) : 0n;
+    message.expiries = (object.expiries !== undefined && object.expiries !== null) ? BigInt(object.expiries) : 0n;
+    return message;
+  },
+};
+
+function createBaseQueryStatsHistoryRequest(): QueryStatsHistoryRequest {
+  return { circuitId: "" };
+}
+
+export const QueryStatsHistoryRequest: MessageFns<QueryStatsHistoryRequest> = {
+  encode(message: QueryStatsHistoryRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.circuitId !== "") {
+      writer.uint32(10).string(message.circuitId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): QueryStatsHistoryRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseQueryStatsHistoryRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.circuitId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): QueryStatsHistoryRequest {
+    return {
+      circuitId: isSet(object.circuitId)
+        ? globalThis.String(object.circuitId)
+        : isSet(object.circuit_id)
+        ? globalThis.String(object.circuit_id)
+        : "",
+    };
+  },
+
+  toJSON(message: QueryStatsHistoryRequest): unknown {
+    const obj: any = {};
+    if (message.circuitId !== "") {
+      obj.circuitId = message.circuitId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<QueryStatsHistoryRequest>): QueryStatsHistoryRequest {
+    return QueryStatsHistoryRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<QueryStatsHistoryRequest>): QueryStatsHistoryRequest {
+    const message = createBaseQueryStatsHistoryRequest();
+    message.circuitId = object.circuitId ?? "";
+    return message;
+  },
+};
+
+function createBaseQueryStatsHistoryResponse(): QueryStatsHistoryResponse {
+  return { blocks: [], windowBlocks: 0n };
+}
+
+export const QueryStatsHistoryResponse: MessageFns<QueryStatsHistoryResponse> = {
+  encode(message: QueryStatsHistoryResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.blocks) {
+      BlockStats.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.windowBlocks !== 0n) {
+      if (BigInt.asUintN(64, message.windowBlocks) !== message.windowBlocks) {
+        throw new globalThis.Error("value provided for field message.windowBlocks of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.windowBlocks);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): QueryStatsHistoryResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseQueryStatsHistoryResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.blocks.push(BlockStats.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.windowBlocks = reader.uint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): QueryStatsHistoryResponse {
+    return {
+      blocks: globalThis.Array.isArray(object?.blocks) ? object.blocks.map((e: any) => BlockStats.fromJSON(e)) : [],
+      windowBlocks: isSet(object.windowBlocks)
+        ? BigInt(object.windowBlocks)
+        : isSet(object.window_blocks)
+        ? BigInt(object.window_blocks)
+        : 0n,
+    };
+  },
+
+  toJSON(message: QueryStatsHistoryResponse): unknown {
+    const obj: any = {};
+    if (message.blocks?.length) {
+      obj.blocks = message.blocks.map((e) => BlockStats.toJSON(e));
+    }
+    if (message.windowBlocks !== 0n) {
+      obj.windowBlocks = message.windowBlocks.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<QueryStatsHistoryResponse>): QueryStatsHistoryResponse {
+    return QueryStatsHistoryResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<QueryStatsHistoryResponse>): QueryStatsHistoryResponse {
+    const message = createBaseQueryStatsHistoryResponse();
+    message.blocks = object.blocks?.map((e) => BlockStats.fromPartial(e)) || [];
+    message.windowBlocks = (object.windowBlocks !== undefined && object.windowBlocks !== null)
+      ? BigInt(object.windowBlocks)
+      : 0n;
+    return message;
+  },
+};
+
 function createBaseQueryParamsRequest(): QueryParamsRequest {
   return {};
 }
@@ -5771,6 +6155,17 @@ export const QueryService = {
     responseSerialize: (value: QueryParamsResponse): Buffer => Buffer.from(QueryParamsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): QueryParamsResponse => QueryParamsResponse.decode(value),
   },
+  statsHistory: {
+    path: "/proofbook.market.v1.Query/StatsHistory" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: QueryStatsHistoryRequest): Buffer =>
+      Buffer.from(QueryStatsHistoryRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): QueryStatsHistoryRequest => QueryStatsHistoryRequest.decode(value),
+    responseSerialize: (value: QueryStatsHistoryResponse): Buffer =>
+      Buffer.from(QueryStatsHistoryResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): QueryStatsHistoryResponse => QueryStatsHistoryResponse.decode(value),
+  },
 } as const;
 
 export interface QueryServer extends UntypedServiceImplementation {
@@ -5781,6 +6176,7 @@ export interface QueryServer extends UntypedServiceImplementation {
   reputation: handleUnaryCall<QueryReputationRequest, QueryReputationResponse>;
   stats: handleUnaryCall<QueryStatsRequest, QueryStatsResponse>;
   params: handleUnaryCall<QueryParamsRequest, QueryParamsResponse>;
+  statsHistory: handleUnaryCall<QueryStatsHistoryRequest, QueryStatsHistoryResponse>;
 }
 
 export interface QueryClient extends Client {
@@ -5888,6 +6284,21 @@ export interface QueryClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: QueryParamsResponse) => void,
+  ): ClientUnaryCall;
+  statsHistory(
+    request: QueryStatsHistoryRequest,
+    callback: (error: ServiceError | null, response: QueryStatsHistoryResponse) => void,
+  ): ClientUnaryCall;
+  statsHistory(
+    request: QueryStatsHistoryRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: QueryStatsHistoryResponse) => void,
+  ): ClientUnaryCall;
+  statsHistory(
+    request: QueryStatsHistoryRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: QueryStatsHistoryResponse) => void,
   ): ClientUnaryCall;
 }
 
