@@ -21,9 +21,16 @@ import { matchRoute, parseTemplate, loadRoutes } from '../app/rest/index.js';
 
 interface Net { home: string; devnet: Devnet; api: string; staticDir: string }
 let net: Net | undefined;
+let starting: Promise<Net> | undefined;
 
-async function network(): Promise<Net> {
-  if (net) return net;
+/** One devnet for the whole file: ava runs these tests concurrently, so the start itself is shared (a plain
+ * `if (net)` check let each concurrent caller start its own devnet, and a tx sent to one was looked up on another). */
+function network(): Promise<Net> {
+  starting ??= startNetwork();
+  return starting;
+}
+
+async function startNetwork(): Promise<Net> {
   const home = await mkdtemp(join(tmpdir(), 'rest-gw-'));
   const staticDir = join(home, 'www');
   await mkdir(staticDir);
