@@ -109,7 +109,13 @@ Examples:
       const handlers = [];
       if (opts.explorer && apiAddress) {
         const { explorerHandler } = await import('../app/explorer.js');
-        handlers.push(explorerHandler({ rpc: `http://${rpcAddress}` }));
+        // A devnet started without `npm start` (e.g. `npx proofbook devnet` on a fresh clone) may have no built
+        // explorer: serve the chain anyway and say how to get the page.
+        try {
+          handlers.push(explorerHandler({ rpc: `http://${rpcAddress}` }));
+        } catch (err) {
+          log.warn({ err: (err as Error).message }, 'explorer not served');
+        }
       }
       const devnet = await startDevnet({ home, chainId: opts.chainId, blockTimeMs: Number(opts.blockTime), rpcAddress, logger: log, httpHandler, grpcAddress: opts.grpcLaddr === 'off' ? undefined : opts.grpcLaddr, apiAddress, api: { cors, handlers } });
       keepAlive.value = true;
