@@ -66,6 +66,11 @@ function runCli(args: string[]): Promise<{ code: number | null; out: string }> {
   });
 }
 
+// Since the mechanism-v2/worker changes something (worker, SDK client or devnet) keeps a handle open after this test's
+// teardown, and the file then fails to exit although every assertion has run (seen in two full runs). Until that
+// handle is found (noted in the session's closing note), exit the test process a few seconds after teardown.
+test.after.always(() => { setTimeout(() => process.exit(process.exitCode ?? 0), 5_000).unref(); });
+
 const killed = (c: ChildProcess) => new Promise<void>((r) => { if (c.exitCode !== null || c.signalCode !== null) r(); else c.once('exit', () => r()); });
 
 test('a SIGKILLed worker resumes after restart; left dead it is slashed and the other worker takes over', async (t) => {
