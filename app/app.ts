@@ -21,7 +21,7 @@ import {
   type RequestCheckTx, type ResponseCheckTx, type RequestPrepareProposal, type ResponsePrepareProposal,
   type RequestProcessProposal, type ResponseProcessProposal, type RequestFinalizeBlock, type ResponseFinalizeBlock,
   type ResponseExtendVote, type ResponseVerifyVoteExtension, type ResponseCommit, type ResponseListSnapshots,
-  type ResponseOfferSnapshot, type ResponseLoadSnapshotChunk, type ResponseApplySnapshotChunk, type ExecTxResult, type Event,
+  type ResponseOfferSnapshot, type ResponseLoadSnapshotChunk, type ResponseApplySnapshotChunk, type ExecTxResult, type Event, type ValidatorUpdate,
 } from 'cosmjs-types/tendermint/abci/types';
 import { SimulateRequest, SimulateResponse } from 'cosmjs-types/cosmos/tx/v1beta1/service';
 import { CommitmentProof } from 'cosmjs-types/cosmos/ics23/v1/proofs';
@@ -169,8 +169,12 @@ export class ProofbookApp implements AbciApplication {
     };
   }
 
-  /** Builds the full app state from a genesis JSON object (missing sections get the module's default). */
-  private loadGenesis(appState: Record<string, unknown>): Uint8Array {
+  /**
+   * Builds the full app state from a genesis JSON object (missing sections get the module's default), delivers the
+   * modules' genesis txs (gentxs) and returns the app hash with the initial validator set (empty when no module
+   * creates validators: CometBFT then keeps genesis.json's).
+   */
+  private loadGenesis(appState: Record<string, unknown>): { appHash: Uint8Array; validators: ValidatorUpdate[] } {
     const known = new Set(this.modules.modules.map((m) => m.name));
     for (const k of Object.keys(appState).sort(compareKeys)) {
       if (!known.has(k)) throw new Error(`genesis app_state has an unknown section '${k}'; known: ${[...known].join(', ')}`);
@@ -182,9 +186,29 @@ export class ProofbookApp implements AbciApplication {
       const section = appState[m.name] ?? m.defaultGenesis?.();
       m.initGenesis?.(ctx, section);
     }
+    for (const m of this.modules.modules) {
+      const txs = m.genesisTxs?.(appState[m.name]) ?? [];
+      txs.forEach((tx, i) => {
+        const out = runTx(cache, this.blockInfo(0n), 'deliver', tx, this.deps);
+        if (out.code !== 0) throw new Error(`genesis tx ${i} of ${m.name} failed (${out.codespace} ${out.code}): ${out.log}`);
+      });
+    }
+    const validators: ValidatorUpdate[] = [];
+    for (const m of this.modules.modules) for (const u of m.validatorUpdates?.(ctx) ?? []) validators.push({ pubKey: { ed25519: u.pubKeyEd25519 }, power: u.power });
     const broken = this.runInvariants(ctx);
     if (broken.length) throw new Error(`genesis breaks invariants: ${broken.join('; ')}`);
-    return this.store.applyBlock(cache.writes());
+    return { appHash: this.store.applyBlock(cache.writes()), validators };
+  }
+
+  /** The app's initial set must be genesis.json's when that lists validators (the Cosmos SDK's InitChain check). */
+  private static checkGenesisValidators(fromGenesisFile: readonly ValidatorUpdate[], fromApp: readonly ValidatorUpdate[]): void {
+    if (fromGenesisFile.length === 0 || fromApp.length === 0) return;
+    const norm = (l: readonly ValidatorUpdate[]) => l.map((v) => `${Buffer.from(v.pubKey.ed25519 ?? new Uint8Array()).toString('base64')}:${v.power}`).sort(compareKeys);
+    const a = norm(fromGenesisFile);
+    const b = norm(fromApp);
+    if (a.length !== b.length || a.some((x, i) => x !== b[i])) {
+      throw new Error(`genesis.json validators (${a.join(', ')}) differ from those the gentxs create (${b.join(', ')}); empty genesis.json's "validators" or make them match`);
+    }
   }
 
   async initChain(req: RequestInitChain): Promise<ResponseInitChain> {
@@ -201,9 +225,10 @@ export class ProofbookApp implements AbciApplication {
       if (appState === null || typeof appState !== 'object' || Array.isArray(appState)) throw new Error('genesis app_state must be a JSON object');
     }
     this.lastBlockTime = req.time?.seconds ?? 0n;
-    const appHash = this.loadGenesis(appState);
-    this.logger.info({ chainId: this.chainId, appHash: Buffer.from(appHash).toString('hex') }, 'genesis loaded');
-    return { validators: [], appHash };
+    const { appHash, validators } = this.loadGenesis(appState);
+    ProofbookApp.checkGenesisValidators(req.validators ?? [], validators);
+    this.logger.info({ chainId: this.chainId, appHash: Buffer.from(appHash).toString('hex'), validators: validators.length }, 'genesis loaded');
+    return { validators, appHash };
   }
 
   // ---------------------------------------------------------------- mempool
@@ -382,6 +407,13 @@ export class ProofbookApp implements AbciApplication {
       return { code: out.code, data: out.data, log: out.log, info: '', gasWanted: out.gasWanted, gasUsed: out.gasUsed, events: out.events, codespace: out.codespace };
     });
     for (const m of this.modules.modules) if (m.endBlock) this.runHook(blockCache, block, `${m.name}.endBlock`, m.endBlock, events);
+    const validatorUpdates: ValidatorUpdate[] = [];
+    for (const m of this.modules.modules) {
+      if (!m.validatorUpdates) continue;
+      this.runHook(blockCache, block, `${m.name}.validatorUpdates`, (ctx) => {
+        for (const u of m.validatorUpdates!(ctx)) validatorUpdates.push({ pubKey: { ed25519: u.pubKeyEd25519 }, power: u.power });
+      }, events);
+    }
 
     if (this.opts.checkInvariants) {
       const broken = this.runInvariants(new Context(blockCache, block, 'query'));
@@ -394,7 +426,7 @@ export class ProofbookApp implements AbciApplication {
     this.pendingHeight = req.height;
     this.finalizedTxs = req.txs;
     this.lastBlockTime = block.timeSeconds;
-    return { events, txResults, validatorUpdates: [], appHash };
+    return { events, txResults, validatorUpdates, appHash };
   }
 
   async commit(): Promise<ResponseCommit> {

@@ -12,7 +12,7 @@ import { createStakingModule, type StakingKeeperImpl } from '../modules/staking/
 import { createMarketModule, type MarketKeeper, type MarketKeeperImpl, type MarketMechanism } from '../modules/market/index.js';
 
 /** Module accounts: no user may send to them with MsgSend (their balances are ledgers kept by their modules). */
-export const MODULE_ACCOUNTS = ['fee_collector', 'verifier', 'bond', 'market_escrow', 'treasury'] as const;
+export const MODULE_ACCOUNTS = ['fee_collector', 'verifier', 'bond', 'market_escrow', 'treasury', 'bonded_tokens_pool', 'not_bonded_tokens_pool'] as const;
 
 export interface Keepers {
   auth: AuthKeeper;
@@ -45,7 +45,7 @@ export function createModules(opts: ModuleOptions = {}): ModuleSet {
   const bank = createBankModule({ accounts: auth.keeper, moduleAccounts: MODULE_ACCOUNTS });
   const verifier = createVerifierModule({ bank: bank.keeper });
   const bond = createBondModule({ bank: bank.keeper });
-  const staking = createStakingModule();
+  const staking = createStakingModule({ bank: bank.keeper });
   const marketVerifier = opts.marketVerifier ? opts.marketVerifier(verifier.keeper) : verifier.keeper;
   const market = createMarketModule({ bank: bank.keeper, bond: bond.keeper, verifier: marketVerifier, mechanism: opts.marketMechanism, proposers: staking.keeper });
   const modules: Module[] = [auth.module, bank.module, verifier.module, bond.module, staking.module, market.module];

@@ -1,7 +1,7 @@
 /**
  * proofbook's gRPC API (@grpc/grpc-js) with server reflection (@grpc/reflection).
  *
- * - Every `Query` service declared under proto/proofbook/** (and cosmos.bank/auth.v1beta1.Query) is served generically: a method's request bytes are
+ * - Every `Query` service declared under proto/proofbook/** (and cosmos.bank/auth/staking/slashing/distribution.v1beta1.Query) is served generically: a method's request bytes are
  *   validated (they must decode as the declared request type; a `pagination` field must be a valid page request) and
  *   forwarded unchanged to the app as an ABCI query at '/<package>.Query/<Method>'; the response bytes come back
  *   unchanged. App errors (log 'rpc error: code = NotFound desc = …') become the named gRPC status.
@@ -83,6 +83,7 @@ export function loadPackageDefinition(): protoLoader.PackageDefinition {
   const files = [
     ...protoFiles(join(PROTO_DIR, 'proofbook')),
     'cosmos/tx/v1beta1/service.proto', 'cosmos/bank/v1beta1/query.proto', 'cosmos/auth/v1beta1/query.proto',
+    'cosmos/staking/v1beta1/query.proto', 'cosmos/slashing/v1beta1/query.proto', 'cosmos/distribution/v1beta1/query.proto',
   ];
   return protoLoader.loadSync(files, { includeDirs: [PROTO_DIR], keepCase: true, longs: String, enums: String, bytes: Array, defaults: false });
 }

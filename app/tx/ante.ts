@@ -168,7 +168,9 @@ export function runAnte(ctx: Context, tx: DecodedTx, deps: AnteDeps): void {
   } catch (e) {
     throw ErrInvalidCoins(`fee: ${(e as Error).message}`);
   }
-  if (!simulate) {
+  // Genesis txs (gentxs, delivered at height 0) pay no minimum fee, as the SDK checks min gas prices only in CheckTx.
+  const genesis = ctx.height === 0n;
+  if (!simulate && !genesis) {
     const need = requiredFee(gasLimit, params);
     const have = amountOf(feeCoins, params.feeDenom);
     if (have < need) {
@@ -214,10 +216,12 @@ export function runAnte(ctx: Context, tx: DecodedTx, deps: AnteDeps): void {
       if (mode !== SignMode.SIGN_MODE_DIRECT) throw ErrUnauthorized(`signer ${i}: only SIGN_MODE_DIRECT is supported, got ${mode ?? 'multi/none'}`);
       const sig = raw.signatures[i];
       if (sig.length !== 64) throw ErrUnauthorized(`signer ${i}: signature must be 64 bytes (r||s), got ${sig.length}`);
-      const signerKey = signerCacheKey(i, acc.accountNumber, pubkeyBytes!);
+      // Gentxs are signed offline before account numbers exist: at genesis the sign doc carries account number 0 (SDK).
+      const accountNumber = genesis ? 0n : acc.accountNumber;
+      const signerKey = signerCacheKey(i, accountNumber, pubkeyBytes!);
       if (!deps.sigCache.has(tx.hashKey, signerKey)) {
-        if (!deps.verify(signDocDigest(tx, ctx.block.chainId, acc.accountNumber), sig, pubkeyBytes!)) {
-          throw ErrUnauthorized(`signature verification failed for signer ${signer}: check the chain-id (${ctx.block.chainId}), account number (${acc.accountNumber}) and that the signature is low-S`);
+        if (!deps.verify(signDocDigest(tx, ctx.block.chainId, accountNumber), sig, pubkeyBytes!)) {
+          throw ErrUnauthorized(`signature verification failed for signer ${signer}: check the chain-id (${ctx.block.chainId}), account number (${accountNumber}) and that the signature is low-S`);
         }
         deps.sigCache.add(tx.hashKey, signerKey);
       }

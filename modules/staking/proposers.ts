@@ -25,14 +25,22 @@ export interface ProposerHistory {
   proposerAt(ctx: Context, height: bigint): ProposerRecord | undefined;
 }
 
+/**
+ * Records block `ctx.height`'s proposer. Only when the last commit had several validators: with one there is nobody
+ * else to propose, the censorship rule has nothing to weigh, and a single-validator chain's empty blocks keep
+ * leaving its state (and app hash) unchanged.
+ */
 export function recordProposer(ctx: Context, kv: KV): void {
+  if (ctx.height > PROPOSER_HISTORY_BLOCKS) {
+    const old = PROPOSER_PREFIX + u64Key(ctx.height - PROPOSER_HISTORY_BLOCKS);
+    if (kv.has(old)) kv.delete(old);
+  }
   const c = ctx.block.consensus;
-  if (c === undefined || c.proposer.length === 0) return;
+  if (c === undefined || c.proposer.length === 0 || c.votes.length <= 1) return;
   const v = new Uint8Array(c.proposer.length + 4);
   v.set(c.proposer, 0);
   new DataView(v.buffer).setUint32(c.proposer.length, c.votes.length);
   kv.set(PROPOSER_PREFIX + u64Key(ctx.height), v);
-  if (ctx.height > PROPOSER_HISTORY_BLOCKS) kv.delete(PROPOSER_PREFIX + u64Key(ctx.height - PROPOSER_HISTORY_BLOCKS));
 }
 
 export function proposerAt(kv: KV, height: bigint): ProposerRecord | undefined {

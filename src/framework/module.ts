@@ -67,5 +67,22 @@ export interface Module {
    */
   beforeTxs?(ctx: Context, msgs: readonly { readonly typeUrl: string; readonly value: unknown }[]): void;
   endBlock?(ctx: Context): void;
+  /**
+   * Changes to CometBFT's validator set (power 0 removes a validator): called by the app after every module's
+   * endBlock in FinalizeBlock, and once at InitChain after genesis (then it is the whole initial set). Its writes and
+   * its answer are kept together or dropped together. Only the staking module has one.
+   */
+  validatorUpdates?(ctx: Context): readonly ValidatorPowerUpdate[];
+  /**
+   * Signed txs in this module's genesis section that the app delivers, in order, after every module's initGenesis
+   * (the Cosmos SDK's gentxs: validators created by their own operators' signatures). A failing one fails InitChain.
+   */
+  genesisTxs?(state: unknown): readonly Uint8Array[];
   readonly invariants?: readonly Invariant[];
+}
+
+export interface ValidatorPowerUpdate {
+  /** 32-byte ed25519 consensus public key. */
+  readonly pubKeyEd25519: Uint8Array;
+  readonly power: bigint;
 }

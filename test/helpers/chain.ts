@@ -56,11 +56,15 @@ export class TestChain {
   }
 
   /** InitChain as CometBFT sends it when Info reports height 0 (first start, or a restart before the first Commit). */
+  /** The validators InitChain returned (the gentxs' set; empty when the genesis has none). */
+  genesisValidators: ValidatorUpdate[] = [];
+
   private async initChain(): Promise<void> {
-    await this.app.initChain({
+    const res = await this.app.initChain({
       time: { seconds: 1_700_000_000n, nanos: 0 }, chainId: TEST_CHAIN_ID, consensusParams: undefined, validators: [],
       appStateBytes: new TextEncoder().encode(JSON.stringify(this.opts.appState ?? defaultGenesis())), initialHeight: 1n,
     });
+    this.genesisValidators = res.validators;
   }
 
   static async create(opts: { appState?: AppState; dir?: string } & Partial<AppOptions> = {}): Promise<TestChain> {

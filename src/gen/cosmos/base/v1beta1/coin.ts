@@ -17,6 +17,15 @@ export interface Coin {
   amount: string;
 }
 
+/**
+ * DecCoin is a token amount with 18 decimal places: the amount is the Cosmos SDK's LegacyDec (its integer of 10^-18
+ * units, as a decimal string).
+ */
+export interface DecCoin {
+  denom: string;
+  amount: string;
+}
+
 function createBaseCoin(): Coin {
   return { denom: "", amount: "" };
 }
@@ -96,6 +105,91 @@ export const Coin: MessageFns<Coin> = {
   },
   fromPartial(object: DeepPartial<Coin>): Coin {
     const message = createBaseCoin();
+    message.denom = object.denom ?? "";
+    message.amount = object.amount ?? "";
+    return message;
+  },
+};
+
+function createBaseDecCoin(): DecCoin {
+  return { denom: "", amount: "" };
+}
+
+export const DecCoin: MessageFns<DecCoin> = {
+  encode(message: DecCoin, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.denom !== "") {
+      writer.uint32(10).string(message.denom);
+    }
+    if (message.amount !== "") {
+      writer.uint32(18).string(message.amount);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DecCoin {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDecCoin();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.denom = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.amount = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DecCoin {
+    return {
+      denom: isSet(object.denom) ? globalThis.String(object.denom) : "",
+      amount: isSet(object.amount) ? globalThis.String(object.amount) : "",
+    };
+  },
+
+  toJSON(message: DecCoin): unknown {
+    const obj: any = {};
+    if (message.denom !== "") {
+      obj.denom = message.denom;
+    }
+    if (message.amount !== "") {
+      obj.amount = message.amount;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<DecCoin>): DecCoin {
+    return DecCoin.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DecCoin>): DecCoin {
+    const message = createBaseDecCoin();
     message.denom = object.denom ?? "";
     message.amount = object.amount ?? "";
     return message;
