@@ -33,7 +33,6 @@ import { CacheKV } from '../src/store/cache.js';
 import { bytesToKey, compareKeys, type KV, type KVReader } from '../src/store/kv.js';
 import { Context, type BlockInfo } from '../src/framework/context.js';
 import { createModules, type ModuleSet } from './modules.js';
-import { consensusInfo } from './consensus-info.js';
 import { runTx, type PipelineDeps, type TxOutcome } from './tx/pipeline.js';
 import { decodeTx, forgetDecoded, txHashKey, type DecodedTx } from './tx/decode.js';
 import { SignatureCache } from './tx/ante.js';
@@ -368,7 +367,7 @@ export class ProofbookApp implements AbciApplication {
   }
 
   async finalizeBlock(req: RequestFinalizeBlock): Promise<ResponseFinalizeBlock> {
-    const block: BlockInfo = { ...this.blockInfo(req.height, req.time?.seconds ?? this.lastBlockTime), consensus: consensusInfo(req) };
+    const block = this.blockInfo(req.height, req.time?.seconds ?? this.lastBlockTime);
     // Verify the block's not-yet-verified signatures in parallel on the worker pool first (a replaying or catching-up
     // node has seen none of them); the txs then run in order on this thread and find the verdicts cached.
     for (const tx of req.txs) this.prefetcher.prefetch(tx, this.store, block, true);

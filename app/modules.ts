@@ -8,7 +8,6 @@ import { createAuthModule, type AuthKeeper } from '../modules/auth/index.js';
 import { createBankModule, type BankKeeper } from '../modules/bank/index.js';
 import { createVerifierModule, type VerifierKeeper, type VerifierKeeperImpl } from '../modules/verifier/index.js';
 import { createBondModule, type BondKeeper } from '../modules/bond/index.js';
-import { createStakingModule, type StakingKeeperImpl } from '../modules/staking/index.js';
 import { createMarketModule, type MarketKeeper, type MarketKeeperImpl, type MarketMechanism } from '../modules/market/index.js';
 
 /** Module accounts: no user may send to them with MsgSend (their balances are ledgers kept by their modules). */
@@ -20,7 +19,6 @@ export interface Keepers {
   verifier: VerifierKeeper;
   bond: BondKeeper;
   market: MarketKeeper;
-  staking: StakingKeeperImpl;
 }
 
 export interface ModuleSet {
@@ -45,10 +43,9 @@ export function createModules(opts: ModuleOptions = {}): ModuleSet {
   const bank = createBankModule({ accounts: auth.keeper, moduleAccounts: MODULE_ACCOUNTS });
   const verifier = createVerifierModule({ bank: bank.keeper });
   const bond = createBondModule({ bank: bank.keeper });
-  const staking = createStakingModule();
   const marketVerifier = opts.marketVerifier ? opts.marketVerifier(verifier.keeper) : verifier.keeper;
-  const market = createMarketModule({ bank: bank.keeper, bond: bond.keeper, verifier: marketVerifier, mechanism: opts.marketMechanism, proposers: staking.keeper });
-  const modules: Module[] = [auth.module, bank.module, verifier.module, bond.module, staking.module, market.module];
+  const market = createMarketModule({ bank: bank.keeper, bond: bond.keeper, verifier: marketVerifier, mechanism: opts.marketMechanism });
+  const modules: Module[] = [auth.module, bank.module, verifier.module, bond.module, market.module];
 
   const routes = new Map<string, MsgRoute>();
   const moduleOf = new Map<string, string>();
@@ -69,5 +66,5 @@ export function createModules(opts: ModuleOptions = {}): ModuleSet {
       queries.set(q.path, q);
     }
   }
-  return { modules, keepers: { auth: auth.keeper, bank: bank.keeper, verifier: verifier.keeper, bond: bond.keeper, market: market.keeper, staking: staking.keeper }, routes, moduleOf, queries };
+  return { modules, keepers: { auth: auth.keeper, bank: bank.keeper, verifier: verifier.keeper, bond: bond.keeper, market: market.keeper }, routes, moduleOf, queries };
 }

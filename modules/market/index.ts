@@ -12,7 +12,6 @@ import { marketMsgRoutes } from './msgs.js';
 import { marketQueryRoutes } from './queries.js';
 import { defaultMarketGenesis, exportMarketGenesis, initMarketGenesis } from './genesis.js';
 import { marketInvariants } from './invariants.js';
-import type { ProposerHistoryReader } from './censorship.js';
 import { MARKET_MODULE_NAME, MARKET_STORE_PREFIX } from './keys.js';
 
 export type { MarketKeeper } from './keeper.js';
@@ -22,10 +21,9 @@ export * from './msgs.js';
 export * from './queries.js';
 export { defaultMarketGenesis, exportMarketGenesis, initMarketGenesis, paramsToJson, validateParams } from './genesis.js';
 export { marketInvariants } from './invariants.js';
-export { windowClosed, DEFAULT_CENSORSHIP_RULE, CENSORSHIP_LOOKBACK, CENSORSHIP_MAX_GRACE, type CensorshipRule, type ProposerHistoryReader } from './censorship.js';
 
-export function createMarketModule(deps: { bank: BankKeeper; bond: BondKeeper; verifier: VerifierKeeper; mechanism?: MarketMechanism; proposers?: ProposerHistoryReader }): { module: Module; keeper: MarketKeeper & MarketKeeperImpl } {
-  const keeper = new MarketKeeperImpl(deps.bank, deps.bond, deps.verifier, deps.mechanism, deps.proposers);
+export function createMarketModule(deps: { bank: BankKeeper; bond: BondKeeper; verifier: VerifierKeeper; mechanism?: MarketMechanism }): { module: Module; keeper: MarketKeeper & MarketKeeperImpl } {
+  const keeper = new MarketKeeperImpl(deps.bank, deps.bond, deps.verifier, deps.mechanism);
   const module: Module = {
     name: MARKET_MODULE_NAME,
     storePrefix: MARKET_STORE_PREFIX,

@@ -13,7 +13,7 @@ import type { BondKeeper } from '../bond/keeper.js';
 import type { VerifierKeeper } from '../verifier/keeper.js';
 import { parseAddress, type Address } from '../../src/crypto/address.js';
 import { CacheKV } from '../../src/store/cache.js';
-import { iteratePrefix, keyToU64, u64Key, type KV } from '../../src/store/kv.js';
+import { iteratePrefix, u64Key, type KV } from '../../src/store/kv.js';
 import { R } from '../../src/zk/groth16.js';
 import {
   Ask,
@@ -99,7 +99,6 @@ import {
   type StatsCounters,
 } from './keys.js';
 import { isFinal, pruneSettled, scheduleSettled } from './retention.js';
-import { windowClosed, type ProposerHistoryReader } from './censorship.js';
 
 export { RequestStatus };
 
@@ -241,8 +240,6 @@ export class MarketKeeperImpl implements MarketKeeper {
     readonly bond: BondKeeper,
     readonly verifier: VerifierKeeper,
     readonly mechanism: MarketMechanism = DEFAULT_MECHANISM,
-    /** Recent proposers (the staking module), for the censorship grace on deadlines (censorship.ts). */
-    readonly proposers?: ProposerHistoryReader,
   ) {}
 
   store(ctx: Context): KV {
@@ -635,8 +632,7 @@ export class MarketKeeperImpl implements MarketKeeper {
     const r = this.mustRequest(ctx, id);
     if (r.status !== S.REQUEST_STATUS_ASSIGNED || !r.assignment) throw ErrWrongStatus(`request ${id} is ${statusName(r.status)}, not ASSIGNED`);
     if (r.assignment.prover !== sender) throw ErrNotAssignedProver(`request ${id} is assigned to ${r.assignment.prover}`);
-    // Open through the deadline block, and beyond it while a run of one proposer holds the window open (censorship.ts).
-    if (windowClosed(ctx, this.proposers, r.assignment.deadlineHeight, ctx.height - 1n)) throw ErrDeadlinePassed(`request ${id} was due at height ${r.assignment.deadlineHeight}, now ${ctx.height}`);
+    if (ctx.height > r.assignment.deadlineHeight) throw ErrDeadlinePassed(`request ${id} was due at height ${r.assignment.deadlineHeight}, now ${ctx.height}`);
     return { r, asg: r.assignment };
   }
 
@@ -865,12 +861,7 @@ export class MarketKeeperImpl implements MarketKeeper {
     const h = ctx.height;
     // 1. missed deadlines (deadline < h)
     const due: bigint[] = [];
-    for (const [k] of kv.iterate(BY_DEADLINE_PREFIX, BY_DEADLINE_PREFIX + u64Key(h))) {
-      // A deadline that fell in a run of blocks from one proposer waits (at most CENSORSHIP_MAX_GRACE blocks) for a
-      // block from another proposer: censorship.ts.
-      if (!windowClosed(ctx, this.proposers, keyToU64(k, BY_DEADLINE_PREFIX.length), h - 1n)) continue;
-      due.push(trailingId(k));
-    }
+    for (const [k] of kv.iterate(BY_DEADLINE_PREFIX, BY_DEADLINE_PREFIX + u64Key(h))) due.push(trailingId(k));
     for (const id of due) this.atomically(ctx, (c) => this.missDeadline(c, id));
     // 2. expiries of OPEN requests (expiry <= h)
     const expired: bigint[] = [];

@@ -14,39 +14,6 @@ export interface BlockInfo {
   readonly height: bigint;
   /** Block time in whole seconds since the Unix epoch (from the block header, never the local clock). */
   readonly timeSeconds: bigint;
-  /**
-   * What FinalizeBlock's request says about consensus (absent outside FinalizeBlock: genesis, CheckTx, queries, and
-   * in tools that drive modules directly): the proposer's consensus address, the votes of the last commit and the
-   * evidence of misbehavior. Read by the staking, slashing and distribution modules and the market's censorship rule.
-   */
-  readonly consensus?: ConsensusInfo;
-}
-
-/** A validator's vote in the last commit (FinalizeBlock's decided_last_commit). */
-export interface CommitVote {
-  /** Consensus address: the first 20 bytes of sha256(ed25519 pubkey). */
-  readonly address: Uint8Array;
-  readonly power: bigint;
-  /** BLOCK_ID_FLAG_COMMIT or _NIL: the validator signed; ABSENT: it did not. */
-  readonly signed: boolean;
-}
-
-/** Evidence CometBFT committed (FinalizeBlock's misbehavior). */
-export interface MisbehaviorInfo {
-  readonly kind: 'duplicate_vote' | 'light_client_attack';
-  readonly address: Uint8Array;
-  /** The validator's power at the infraction height. */
-  readonly power: bigint;
-  readonly height: bigint;
-  readonly timeSeconds: bigint;
-  readonly totalVotingPower: bigint;
-}
-
-export interface ConsensusInfo {
-  readonly proposer: Uint8Array;
-  readonly lastCommitRound: number;
-  readonly votes: readonly CommitVote[];
-  readonly misbehavior: readonly MisbehaviorInfo[];
 }
 
 export class Context {

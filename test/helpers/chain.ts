@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { Slip10, Slip10Curve, Bip39, EnglishMnemonic } from '@cosmjs/crypto';
 import { makeCosmoshubPath } from '@cosmjs/amino';
-import { CheckTxType, ResponseProcessProposal_ProposalStatus, type ExecTxResult, type CommitInfo, type Misbehavior, type ValidatorUpdate } from 'cosmjs-types/tendermint/abci/types';
+import { CheckTxType, ResponseProcessProposal_ProposalStatus, type ExecTxResult } from 'cosmjs-types/tendermint/abci/types';
 import { ProofbookApp, type AppOptions } from '../../app/app.js';
 import { defaultGenesis, DEVNET_MNEMONIC, type AppState } from '../../genesis/index.js';
 import { rawKeyFromPrivkey, signTx, type RawKey, type UnsignedTx } from '../../src/client/sign.js';
@@ -34,23 +34,11 @@ export interface BlockResult {
   height: bigint;
   txResults: ExecTxResult[];
   appHash: Uint8Array;
-  validatorUpdates: ValidatorUpdate[];
-}
-
-/** What CometBFT would tell FinalizeBlock about consensus at a height (default: 20 zero bytes as proposer, no votes). */
-export interface BlockConsensus {
-  proposerAddress?: Uint8Array;
-  decidedLastCommit?: CommitInfo;
-  misbehavior?: Misbehavior[];
 }
 
 export class TestChain {
   private time = 1_700_000_000n;
   readonly dir: string;
-  /** Seconds between blocks (block time is the header time: the chain never reads a clock). */
-  blockSeconds = 1n;
-  /** Consensus facts for FinalizeBlock at each height (proposer, last commit, evidence); tests of staking set it. */
-  consensus?: (height: bigint) => BlockConsensus;
   private constructor(public app: ProofbookApp, dir: string, private readonly opts: Partial<AppOptions> & { appState?: AppState }) {
     this.dir = dir;
   }
@@ -85,36 +73,26 @@ export class TestChain {
   /** Produces one block with `txs` exactly as CometBFT would (no mempool filtering: what you pass is proposed). */
   async block(txs: Uint8Array[] = []): Promise<BlockResult> {
     const height = this.app.height + 1n;
-    this.time += this.blockSeconds;
+    this.time += 1n;
     const time = { seconds: this.time, nanos: 0 };
-    const cons = this.consensusAt(height);
     const prepared = await this.app.prepareProposal({ maxTxBytes: 22_020_096n, txs, localLastCommit: undefined as any, misbehavior: [], height, time, nextValidatorsHash: new Uint8Array(), proposerAddress: new Uint8Array(20) });
     const pp = await this.app.processProposal({ txs: prepared.txs, proposedLastCommit: undefined as any, misbehavior: [], hash: new Uint8Array(32), height, time, nextValidatorsHash: new Uint8Array(), proposerAddress: new Uint8Array(20) });
     if (pp.status !== ResponseProcessProposal_ProposalStatus.ACCEPT) throw new Error('proposal rejected');
-    const res = await this.app.finalizeBlock({ txs: prepared.txs, hash: new Uint8Array(32), height, time, nextValidatorsHash: new Uint8Array(), ...cons });
+    const res = await this.app.finalizeBlock({ txs: prepared.txs, decidedLastCommit: undefined as any, misbehavior: [], hash: new Uint8Array(32), height, time, nextValidatorsHash: new Uint8Array(), proposerAddress: new Uint8Array(20) });
     await this.app.commit();
     const broken = this.app.checkInvariants();
     if (broken.length || this.app.invariantFailures.length) throw new Error(`invariants broken at height ${height}: ${[...broken, ...this.app.invariantFailures.flatMap((f) => f.failures)].join('; ')}`);
-    return { height, txResults: res.txResults, appHash: res.appHash, validatorUpdates: res.validatorUpdates };
+    return { height, txResults: res.txResults, appHash: res.appHash };
   }
 
   /** Produces a block with exactly these txs, skipping PrepareProposal's filtering (as a byzantine proposer could). */
   async rawBlock(txs: Uint8Array[]): Promise<BlockResult> {
     const height = this.app.height + 1n;
-    this.time += this.blockSeconds;
+    this.time += 1n;
     const time = { seconds: this.time, nanos: 0 };
-    const res = await this.app.finalizeBlock({ txs, hash: new Uint8Array(32), height, time, nextValidatorsHash: new Uint8Array(), ...this.consensusAt(height) });
+    const res = await this.app.finalizeBlock({ txs, decidedLastCommit: undefined as any, misbehavior: [], hash: new Uint8Array(32), height, time, nextValidatorsHash: new Uint8Array(), proposerAddress: new Uint8Array(20) });
     await this.app.commit();
-    return { height, txResults: res.txResults, appHash: res.appHash, validatorUpdates: res.validatorUpdates };
-  }
-
-  private consensusAt(height: bigint): Required<BlockConsensus> {
-    const c = this.consensus?.(height) ?? {};
-    return {
-      proposerAddress: c.proposerAddress ?? new Uint8Array(20),
-      decidedLastCommit: c.decidedLastCommit ?? (undefined as any),
-      misbehavior: c.misbehavior ?? [],
-    };
+    return { height, txResults: res.txResults, appHash: res.appHash };
   }
 
   async query<T>(path: string, reqBytes: Uint8Array) {
