@@ -9,6 +9,7 @@ import { createBankModule, type BankKeeper } from '../modules/bank/index.js';
 import { createVerifierModule, type VerifierKeeper, type VerifierKeeperImpl } from '../modules/verifier/index.js';
 import { createBondModule, type BondKeeper } from '../modules/bond/index.js';
 import { createStakingModule, type StakingKeeperImpl } from '../modules/staking/index.js';
+import { createSlashingModule, type SlashingKeeperImpl } from '../modules/slashing/index.js';
 import { createMarketModule, type MarketKeeper, type MarketKeeperImpl, type MarketMechanism } from '../modules/market/index.js';
 
 /** Module accounts: no user may send to them with MsgSend (their balances are ledgers kept by their modules). */
@@ -21,6 +22,7 @@ export interface Keepers {
   bond: BondKeeper;
   market: MarketKeeper;
   staking: StakingKeeperImpl;
+  slashing: SlashingKeeperImpl;
 }
 
 export interface ModuleSet {
@@ -46,9 +48,11 @@ export function createModules(opts: ModuleOptions = {}): ModuleSet {
   const verifier = createVerifierModule({ bank: bank.keeper });
   const bond = createBondModule({ bank: bank.keeper });
   const staking = createStakingModule({ bank: bank.keeper });
+  const slashing = createSlashingModule({ staking: staking.keeper });
+  staking.keeper.addHooks(slashing.keeper.hooks());
   const marketVerifier = opts.marketVerifier ? opts.marketVerifier(verifier.keeper) : verifier.keeper;
   const market = createMarketModule({ bank: bank.keeper, bond: bond.keeper, verifier: marketVerifier, mechanism: opts.marketMechanism, proposers: staking.keeper });
-  const modules: Module[] = [auth.module, bank.module, verifier.module, bond.module, staking.module, market.module];
+  const modules: Module[] = [auth.module, bank.module, verifier.module, bond.module, staking.module, slashing.module, market.module];
 
   const routes = new Map<string, MsgRoute>();
   const moduleOf = new Map<string, string>();
@@ -69,5 +73,5 @@ export function createModules(opts: ModuleOptions = {}): ModuleSet {
       queries.set(q.path, q);
     }
   }
-  return { modules, keepers: { auth: auth.keeper, bank: bank.keeper, verifier: verifier.keeper, bond: bond.keeper, market: market.keeper, staking: staking.keeper }, routes, moduleOf, queries };
+  return { modules, keepers: { auth: auth.keeper, bank: bank.keeper, verifier: verifier.keeper, bond: bond.keeper, market: market.keeper, staking: staking.keeper, slashing: slashing.keeper }, routes, moduleOf, queries };
 }

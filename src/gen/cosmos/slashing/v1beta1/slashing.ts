@@ -23,13 +23,16 @@ export interface ValidatorSigningInfo {
   missedBlocksCounter: bigint;
 }
 
-/** Params of the slashing module (decimals are LegacyDec: integers of 10^-18 units). */
+/**
+ * Params of the slashing module. The decimals are bytes here (as in the SDK): the ASCII text of a LegacyDec's
+ * integer of 10^-18 units.
+ */
 export interface Params {
   signedBlocksWindow: bigint;
-  minSignedPerWindow: string;
+  minSignedPerWindow: Buffer;
   downtimeJailDuration: Duration | undefined;
-  slashFractionDoubleSign: string;
-  slashFractionDowntime: string;
+  slashFractionDoubleSign: Buffer;
+  slashFractionDowntime: Buffer;
 }
 
 function createBaseValidatorSigningInfo(): ValidatorSigningInfo {
@@ -222,10 +225,10 @@ export const ValidatorSigningInfo: MessageFns<ValidatorSigningInfo> = {
 function createBaseParams(): Params {
   return {
     signedBlocksWindow: 0n,
-    minSignedPerWindow: "",
+    minSignedPerWindow: Buffer.alloc(0),
     downtimeJailDuration: undefined,
-    slashFractionDoubleSign: "",
-    slashFractionDowntime: "",
+    slashFractionDoubleSign: Buffer.alloc(0),
+    slashFractionDowntime: Buffer.alloc(0),
   };
 }
 
@@ -237,17 +240,17 @@ export const Params: MessageFns<Params> = {
       }
       writer.uint32(8).int64(message.signedBlocksWindow);
     }
-    if (message.minSignedPerWindow !== "") {
-      writer.uint32(18).string(message.minSignedPerWindow);
+    if (message.minSignedPerWindow.length !== 0) {
+      writer.uint32(18).bytes(message.minSignedPerWindow);
     }
     if (message.downtimeJailDuration !== undefined) {
       Duration.encode(message.downtimeJailDuration, writer.uint32(26).fork()).join();
     }
-    if (message.slashFractionDoubleSign !== "") {
-      writer.uint32(34).string(message.slashFractionDoubleSign);
+    if (message.slashFractionDoubleSign.length !== 0) {
+      writer.uint32(34).bytes(message.slashFractionDoubleSign);
     }
-    if (message.slashFractionDowntime !== "") {
-      writer.uint32(42).string(message.slashFractionDowntime);
+    if (message.slashFractionDowntime.length !== 0) {
+      writer.uint32(42).bytes(message.slashFractionDowntime);
     }
     return writer;
   },
@@ -278,7 +281,7 @@ export const Params: MessageFns<Params> = {
               break;
             }
 
-            message.minSignedPerWindow = reader.string();
+            message.minSignedPerWindow = Buffer.from(reader.bytes());
             continue;
           }
           case 3: {
@@ -294,7 +297,7 @@ export const Params: MessageFns<Params> = {
               break;
             }
 
-            message.slashFractionDoubleSign = reader.string();
+            message.slashFractionDoubleSign = Buffer.from(reader.bytes());
             continue;
           }
           case 5: {
@@ -302,7 +305,7 @@ export const Params: MessageFns<Params> = {
               break;
             }
 
-            message.slashFractionDowntime = reader.string();
+            message.slashFractionDowntime = Buffer.from(reader.bytes());
             continue;
           }
         }
@@ -325,25 +328,25 @@ export const Params: MessageFns<Params> = {
         ? BigInt(object.signed_blocks_window)
         : 0n,
       minSignedPerWindow: isSet(object.minSignedPerWindow)
-        ? globalThis.String(object.minSignedPerWindow)
+        ? Buffer.from(bytesFromBase64(object.minSignedPerWindow))
         : isSet(object.min_signed_per_window)
-        ? globalThis.String(object.min_signed_per_window)
-        : "",
+        ? Buffer.from(bytesFromBase64(object.min_signed_per_window))
+        : Buffer.alloc(0),
       downtimeJailDuration: isSet(object.downtimeJailDuration)
         ? Duration.fromJSON(object.downtimeJailDuration)
         : isSet(object.downtime_jail_duration)
         ? Duration.fromJSON(object.downtime_jail_duration)
         : undefined,
       slashFractionDoubleSign: isSet(object.slashFractionDoubleSign)
-        ? globalThis.String(object.slashFractionDoubleSign)
+        ? Buffer.from(bytesFromBase64(object.slashFractionDoubleSign))
         : isSet(object.slash_fraction_double_sign)
-        ? globalThis.String(object.slash_fraction_double_sign)
-        : "",
+        ? Buffer.from(bytesFromBase64(object.slash_fraction_double_sign))
+        : Buffer.alloc(0),
       slashFractionDowntime: isSet(object.slashFractionDowntime)
-        ? globalThis.String(object.slashFractionDowntime)
+        ? Buffer.from(bytesFromBase64(object.slashFractionDowntime))
         : isSet(object.slash_fraction_downtime)
-        ? globalThis.String(object.slash_fraction_downtime)
-        : "",
+        ? Buffer.from(bytesFromBase64(object.slash_fraction_downtime))
+        : Buffer.alloc(0),
     };
   },
 
@@ -352,17 +355,17 @@ export const Params: MessageFns<Params> = {
     if (message.signedBlocksWindow !== 0n) {
       obj.signedBlocksWindow = message.signedBlocksWindow.toString();
     }
-    if (message.minSignedPerWindow !== "") {
-      obj.minSignedPerWindow = message.minSignedPerWindow;
+    if (message.minSignedPerWindow.length !== 0) {
+      obj.minSignedPerWindow = base64FromBytes(message.minSignedPerWindow);
     }
     if (message.downtimeJailDuration !== undefined) {
       obj.downtimeJailDuration = Duration.toJSON(message.downtimeJailDuration);
     }
-    if (message.slashFractionDoubleSign !== "") {
-      obj.slashFractionDoubleSign = message.slashFractionDoubleSign;
+    if (message.slashFractionDoubleSign.length !== 0) {
+      obj.slashFractionDoubleSign = base64FromBytes(message.slashFractionDoubleSign);
     }
-    if (message.slashFractionDowntime !== "") {
-      obj.slashFractionDowntime = message.slashFractionDowntime;
+    if (message.slashFractionDowntime.length !== 0) {
+      obj.slashFractionDowntime = base64FromBytes(message.slashFractionDowntime);
     }
     return obj;
   },
@@ -375,15 +378,23 @@ export const Params: MessageFns<Params> = {
     message.signedBlocksWindow = (object.signedBlocksWindow !== undefined && object.signedBlocksWindow !== null)
       ? BigInt(object.signedBlocksWindow)
       : 0n;
-    message.minSignedPerWindow = object.minSignedPerWindow ?? "";
+    message.minSignedPerWindow = object.minSignedPerWindow ?? Buffer.alloc(0);
     message.downtimeJailDuration = (object.downtimeJailDuration !== undefined && object.downtimeJailDuration !== null)
       ? Duration.fromPartial(object.downtimeJailDuration)
       : undefined;
-    message.slashFractionDoubleSign = object.slashFractionDoubleSign ?? "";
-    message.slashFractionDowntime = object.slashFractionDowntime ?? "";
+    message.slashFractionDoubleSign = object.slashFractionDoubleSign ?? Buffer.alloc(0);
+    message.slashFractionDowntime = object.slashFractionDowntime ?? Buffer.alloc(0);
     return message;
   },
 };
+
+function bytesFromBase64(b64: string): Uint8Array {
+  return Uint8Array.from(globalThis.Buffer.from(b64, "base64"));
+}
+
+function base64FromBytes(arr: Uint8Array): string {
+  return globalThis.Buffer.from(arr).toString("base64");
+}
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | bigint | undefined;
 
