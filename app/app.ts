@@ -40,7 +40,7 @@ import { SignatureCache } from './tx/ante.js';
 import { SignaturePrefetcher } from './tx/prefetch.js';
 import { sharedVerifyPool } from '../src/crypto/verify-pool.js';
 import { defaultVerifier, type Secp256k1Verify } from '../src/crypto/secp256k1.js';
-import { AppError, ErrInvalidRequest, ErrUnknownRequest, ErrNotFound, toAppError, GRPC } from '../src/framework/errors.js';
+import { AppError, ErrInvalidRequest, ErrUnknownRequest, ErrNotFound, ErrInvalidGasLimit, ErrOutOfGas, toAppError, GRPC } from '../src/framework/errors.js';
 import { APP_VERSION } from './version.js';
 import { initVerifierBackend } from '../modules/verifier/index.js';
 import { proofCaps } from '../modules/verifier/keys.js';
@@ -48,6 +48,7 @@ import { verifierParams } from '../modules/verifier/keeper.js';
 import { BlockProofBudget, txProofWork, type ProofLimits } from './tx/proof-work.js';
 import { runAnte } from './tx/ante.js';
 import { GasKV, GasMeter } from '../src/framework/gas.js';
+import { BLOCK_MAX_GAS_KEY, blockMaxGas, gasWanted, genesisBlockMaxGas } from './tx/block-gas.js';
 
 export interface AppOptions {
   home: string;
@@ -157,6 +158,22 @@ export class ProofbookApp implements AbciApplication {
     }
   }
 
+  /** The gas a tx asks of its block (0 when it does not decode: it then runs nothing but its decoding). */
+  private gasWantedOf(tx: Uint8Array): bigint {
+    try {
+      return gasWanted(decodeTx(tx, this.modules.routes));
+    } catch {
+      return 0n;
+    }
+  }
+
+  /** CheckTx's refusal of a tx that wants more gas than a whole block holds (it could never be included). */
+  private overBlockGas(tx: Uint8Array): AppError | undefined {
+    const want = this.gasWantedOf(tx);
+    const limit = blockMaxGas(this.store);
+    return want > limit ? ErrInvalidGasLimit(`gas limit ${want} exceeds the block gas limit ${limit} (app/tx/block-gas.ts)`) : undefined;
+  }
+
   // ---------------------------------------------------------------- info / genesis
 
   async info(_req: RequestInfo): Promise<ResponseInfo> {
@@ -174,7 +191,7 @@ export class ProofbookApp implements AbciApplication {
    * modules' genesis txs (gentxs) and returns the app hash with the initial validator set (empty when no module
    * creates validators: CometBFT then keeps genesis.json's).
    */
-  private loadGenesis(appState: Record<string, unknown>): { appHash: Uint8Array; validators: ValidatorUpdate[] } {
+  private loadGenesis(appState: Record<string, unknown>, maxGas?: bigint): { appHash: Uint8Array; validators: ValidatorUpdate[] } {
     const known = new Set(this.modules.modules.map((m) => m.name));
     for (const k of Object.keys(appState).sort(compareKeys)) {
       if (!known.has(k)) throw new Error(`genesis app_state has an unknown section '${k}'; known: ${[...known].join(', ')}`);
@@ -182,6 +199,8 @@ export class ProofbookApp implements AbciApplication {
     const cache = new CacheKV(this.store);
     const ctx = new Context(cache, this.blockInfo(0n), 'genesis');
     cache.set(CHAIN_ID_KEY, new TextEncoder().encode(this.chainId));
+    const gasLimit = genesisBlockMaxGas(maxGas);
+    if (gasLimit) cache.set(BLOCK_MAX_GAS_KEY, gasLimit);
     for (const m of this.modules.modules) {
       const section = appState[m.name] ?? m.defaultGenesis?.();
       m.initGenesis?.(ctx, section);
@@ -225,7 +244,7 @@ export class ProofbookApp implements AbciApplication {
       if (appState === null || typeof appState !== 'object' || Array.isArray(appState)) throw new Error('genesis app_state must be a JSON object');
     }
     this.lastBlockTime = req.time?.seconds ?? 0n;
-    const { appHash, validators } = this.loadGenesis(appState);
+    const { appHash, validators } = this.loadGenesis(appState, req.consensusParams?.block?.maxGas);
     ProofbookApp.checkGenesisValidators(req.validators ?? [], validators);
     this.logger.info({ chainId: this.chainId, appHash: Buffer.from(appHash).toString('hex'), validators: validators.length }, 'genesis loaded');
     return { validators, appHash };
@@ -242,6 +261,8 @@ export class ProofbookApp implements AbciApplication {
     const pending = this.prefetcher.settled(req.tx);
     if (pending) await pending;
     const mode = req.type === CheckTxType.RECHECK ? 'recheck' : 'check';
+    const tooBig = this.overBlockGas(req.tx);
+    if (tooBig) return { code: tooBig.code, data: new Uint8Array(), log: tooBig.message, info: '', gasWanted: 0n, gasUsed: 0n, events: [], codespace: tooBig.codespace };
     const out = runTx(this.checkState, this.blockInfo(this.store.height + 1n), mode, req.tx, this.deps);
     if (out.code === 0 && out.tx) this.checkSeq.push(out.tx.hashKey);
     // CheckTx answers carry no data (like the Cosmos SDK): CometBFT relays broadcast_tx_sync's `data` as hex while
@@ -260,13 +281,18 @@ export class ProofbookApp implements AbciApplication {
     // re-running them would only repeat that verdict. Take the longest prefix that fits in max_tx_bytes.
     // The proof-work caps (app/tx/proof-work.ts) end the prefix too: a proposal over them would be rejected.
     const budget = this.blockProofBudget(req.height);
+    const gasLimit = blockMaxGas(this.store);
     if (req.txs.length <= this.checkSeq.length && req.txs.every((tx, i) => txHashKey(tx) === this.checkSeq[i])) {
       const txs: Uint8Array[] = [];
       let total = 0n;
+      let gas = 0n;
       for (const tx of req.txs) {
         if (total + BigInt(tx.length) > req.maxTxBytes) break;
         const work = this.proofWorkOf(tx);
         if (!budget.fits(work)) break;
+        const want = this.gasWantedOf(tx);
+        if (gas + want > gasLimit) break;
+        gas += want;
         budget.add(work);
         txs.push(tx);
         total += BigInt(tx.length);
@@ -278,13 +304,17 @@ export class ProofbookApp implements AbciApplication {
     const block = this.blockInfo(req.height, req.time?.seconds ?? this.lastBlockTime);
     const txs: Uint8Array[] = [];
     let bytes = 0n;
+    let gasSum = 0n;
     for (const tx of req.txs) {
       const size = BigInt(tx.length);
       if (bytes + size > req.maxTxBytes) continue;
       const work = this.proofWorkOf(tx);
       if (!budget.fits(work)) continue;
+      const want = this.gasWantedOf(tx);
+      if (gasSum + want > gasLimit) continue;
       const out = runTx(scratch, block, 'recheck', tx, this.deps);
       if (out.code !== 0) continue;
+      gasSum += want;
       budget.add(work);
       txs.push(tx);
       bytes += size;
@@ -300,10 +330,14 @@ export class ProofbookApp implements AbciApplication {
     // The proof-work caps are checked over every tx of the proposal (paid or not): an honest PrepareProposal keeps
     // within them, so a proposal beyond them can only be an attempt to stuff the block with verification work.
     const budget = this.blockProofBudget(req.height);
+    const gasLimit = blockMaxGas(this.store);
+    let gas = 0n;
     for (const tx of req.txs) {
       let work;
       try {
-        work = txProofWork(decodeTx(tx, this.modules.routes));
+        const decoded = decodeTx(tx, this.modules.routes);
+        work = txProofWork(decoded);
+        gas += gasWanted(decoded);
       } catch (e) {
         this.logger.warn({ height: req.height.toString(), err: (e as Error).message }, 'rejecting proposal with an undecodable tx');
         return { status: REJECT };
@@ -313,6 +347,10 @@ export class ProofbookApp implements AbciApplication {
         return { status: REJECT };
       }
       budget.add(work);
+      if (gas > gasLimit) {
+        this.logger.warn({ height: req.height.toString(), gas: gas.toString(), limit: gasLimit.toString() }, 'rejecting proposal over the block gas limit');
+        return { status: REJECT };
+      }
     }
     // Signatures this node has not verified yet (txs it never saw in CheckTx) are verified on worker threads while
     // the votes for this proposal go round; FinalizeBlock waits for them.
@@ -396,13 +434,28 @@ export class ProofbookApp implements AbciApplication {
     const block: BlockInfo = { ...this.blockInfo(req.height, req.time?.seconds ?? this.lastBlockTime), consensus: consensusInfo(req) };
     // Verify the block's not-yet-verified signatures in parallel on the worker pool first (a replaying or catching-up
     // node has seen none of them); the txs then run in order on this thread and find the verdicts cached.
-    for (const tx of req.txs) this.prefetcher.prefetch(tx, this.store, block, true);
-    await this.prefetcher.settledAll(req.txs);
+    // Txs past the block gas limit (only in a block forced past ProcessProposal) fail before anything of theirs runs,
+    // their signatures included.
+    const gasLimit = blockMaxGas(this.store);
+    let gasSum = 0n;
+    const admitted = req.txs.map((tx) => {
+      const want = this.gasWantedOf(tx);
+      if (gasSum + want > gasLimit) return false;
+      gasSum += want;
+      return true;
+    });
+    const txsIn = req.txs.filter((_, i) => admitted[i]);
+    for (const tx of txsIn) this.prefetcher.prefetch(tx, this.store, block, true);
+    await this.prefetcher.settledAll(txsIn);
     const blockCache = new CacheKV(this.store);
     const events: Event[] = [];
     for (const m of this.modules.modules) if (m.beginBlock) this.runHook(blockCache, block, `${m.name}.beginBlock`, m.beginBlock, events);
-    this.runBeforeTxs(blockCache, block, this.paidProofMsgs(blockCache, block, req.txs));
-    const txResults: ExecTxResult[] = req.txs.map((tx) => {
+    this.runBeforeTxs(blockCache, block, this.paidProofMsgs(blockCache, block, txsIn));
+    const txResults: ExecTxResult[] = req.txs.map((tx, i) => {
+      if (!admitted[i]) {
+        const e = ErrOutOfGas(`the block's txs want more than the block gas limit ${gasLimit}; this tx did not run`);
+        return { code: e.code, data: new Uint8Array(), log: e.message, info: '', gasWanted: this.gasWantedOf(tx), gasUsed: 0n, events: [], codespace: e.codespace };
+      }
       const out: TxOutcome = runTx(blockCache, block, 'deliver', tx, this.deps);
       return { code: out.code, data: out.data, log: out.log, info: '', gasWanted: out.gasWanted, gasUsed: out.gasUsed, events: out.events, codespace: out.codespace };
     });

@@ -63,7 +63,7 @@ test('devnet: per-tx proof cap refused over RPC; one proof tx per block under ma
   t.is(await status(1n), S.REQUEST_STATUS_ASSIGNED);
   t.is(await status(2n), S.REQUEST_STATUS_ASSIGNED);
 
-  const over = await broadcast(await sign(p1, Array.from({ length: 17 }, () => m.proof(p1, 1n, pf1)), 0n, 50_000_000n));
+  const over = await broadcast(await sign(p1, Array.from({ length: 17 }, () => m.proof(p1, 1n, pf1)), 0n, 25_000_000n));
   t.is(over.code, 18);
   t.regex(over.log, /max_proofs_per_tx is 16/);
 

@@ -5,6 +5,7 @@
 import test from 'ava';
 import { ResponseProcessProposal_ProposalStatus } from 'cosmjs-types/tendermint/abci/types';
 import { TxRaw } from 'cosmjs-types/cosmos/tx/v1beta1/tx';
+import { MsgSend } from 'cosmjs-types/cosmos/bank/v1beta1/tx';
 import { defaultGenesis } from '../genesis/index.js';
 import { terminateSnarkjs } from '../src/zk/prove.js';
 import { pairingStats } from '../src/zk/verifier.js';
@@ -87,7 +88,7 @@ test.serial('per-tx proof cap: CheckTx refuses, ProcessProposal rejects, Finaliz
   const { chain, requester, p1 } = await setup();
   t.teardown(() => chain.close());
   await assigned(chain, requester, p1, pf);
-  const tx = await proofTx(chain, p1, 1n, wrongProofs(pf, 17), 50_000_000n);
+  const tx = await proofTx(chain, p1, 1n, wrongProofs(pf, 17), 25_000_000n);
   const check = await chain.checkTx(tx);
   t.is(check.code, 18, check.log);
   t.regex(check.log, /17 proofs; verifier params.max_proofs_per_tx is 16/);
@@ -126,4 +127,53 @@ test.serial('per-block proof cap: ProcessProposal rejects a proposal over it; Pr
   const b2 = await chain.block([tx2]);
   t.is(b2.txResults[0].code, 0, b2.txResults[0].log);
   t.is((await request(chain, 2n)).request.status, S.REQUEST_STATUS_FULFILLED);
+});
+
+test.serial('batch pre-verification: proofs of other signals, or from a prover who may not fulfil the request, cost no pairing', async (t) => {
+  const [pf, pf2] = await getProofs();
+  const { chain, requester, p1, p2 } = await setup();
+  t.teardown(() => chain.close());
+  await assigned(chain, requester, p1, pf);
+  (chain.app.modules.keepers.verifier as VerifierKeeperImpl).clearCaches();
+  // The assigned prover, paying, with well-formed proofs of another statement (request 1 committed to pf's signals).
+  const otherSignals = wrongProofs(pf, 6).map((p) => ({ ...p, signals: pf2.signals }));
+  const mismatched = await proofTx(chain, p1, 1n, otherSignals, GAS * 2n);
+  // A bonded prover that is not assigned request 1 (and the request is not in the fallback), with the right signals.
+  const notAssigned = await proofTx(chain, p2, 1n, wrongProofs(pf, 6), GAS * 2n);
+  const before = verifierStats(chain);
+  const res = await chain.rawBlock([mismatched, notAssigned]);
+  t.regex(res.txResults[0].log, /committed to public signals/);
+  t.regex(res.txResults[1].log, /is assigned to/);
+  const after = verifierStats(chain);
+  t.is(after.batchedProofs - before.batchedProofs, 0, 'none of them joined the batch');
+  t.is(after.singleChecks + after.combinedChecks, before.singleChecks + before.combinedChecks, 'no pairing was computed');
+  t.is((await request(chain, 1n)).request.status, S.REQUEST_STATUS_ASSIGNED);
+  t.deepEqual(chain.app.checkInvariants(), []);
+});
+
+test.serial('block gas limit: CheckTx refuses a tx over it, ProcessProposal rejects a proposal over it, FinalizeBlock runs nothing past it', async (t) => {
+  const appState = defaultGenesis() as any;
+  const { chain, requester, p1 } = await setup(appState);
+  t.teardown(() => chain.close());
+  const { DEFAULT_BLOCK_MAX_GAS } = await import('../app/tx/block-gas.js');
+  const send = (k: RawKey, gasLimit: bigint, seq?: bigint) =>
+    chain.sign(k, { msgs: [{ typeUrl: '/cosmos.bank.v1beta1.MsgSend', value: MsgSend.encode({ fromAddress: k.address, toAddress: requester.address, amount: [{ denom: 'uproof', amount: '1' }] }).finish() }], fee: [{ denom: 'uproof', amount: gasLimit / 1000n + 1n }], gasLimit }, seq);
+  const tooBig = await send(p1, DEFAULT_BLOCK_MAX_GAS + 1n);
+  const c = await chain.checkTx(tooBig);
+  t.is(c.code, 41, c.log);
+  t.regex(c.log, /exceeds the block gas limit/);
+  // Two txs that each fit but together do not.
+  const half = DEFAULT_BLOCK_MAX_GAS / 2n + 1n;
+  const seq = (await chain.account(p1.address))!.sequence;
+  const a = await send(p1, half, seq);
+  const b = await send(p1, half, seq + 1n);
+  t.is((await chain.checkTx(a)).code, 0);
+  t.is((await processProposal(chain, [a, b])).status, REJECT);
+  t.is((await processProposal(chain, [a])).status, ACCEPT);
+  const forced = await chain.rawBlock([a, b]);
+  t.is(forced.txResults[0].code, 0, forced.txResults[0].log);
+  t.is(forced.txResults[1].code, 11, forced.txResults[1].log);
+  t.is(forced.txResults[1].gasUsed, 0n);
+  t.is((await chain.account(p1.address))!.sequence, seq + 1n, 'the tx past the limit did not run its ante handler');
+  t.deepEqual(chain.app.checkInvariants(), []);
 });

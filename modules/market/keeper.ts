@@ -26,6 +26,7 @@ import {
   type Assignment,
 } from '../../src/gen/proofbook/market/v1/market.js';
 import { clearFromIndex, type IndexedRequest, type MatchAsk, type MatchParams } from './matching.js';
+import { preverifyItem, type ProofMsgView } from './preverify.js';
 import { assignableAt, collateralCap, declineFee, fallbackOpen, isExcluded, releaseSlash, splitSlash } from './penalties.js';
 import {
   ASK_BY_EXPIRY_PREFIX,
@@ -829,19 +830,24 @@ export class MarketKeeperImpl implements MarketKeeper {
 
   // ---- block hooks ---------------------------------------------------------------------------------------------
 
-  /** Collects the block's MsgSubmitProof for ASSIGNED requests and batch-verifies them (verdicts cached, no writes). */
+  /**
+   * Batch-verifies the block's MsgSubmitProof that would reach their pairing check (verdicts cached, no writes): only
+   * proofs of the committed signals from a prover who may fulfil the request join the batch (preverify.ts).
+   */
   beforeTxs(ctx: Context, msgs: readonly { readonly typeUrl: string; readonly value: unknown }[]): void {
     const items: { circuitId: string; proof: Uint8Array; publicSignals: bigint[] }[] = [];
+    const denom = this.params(ctx).collateralDenom;
     for (const m of msgs) {
       if (m.typeUrl !== '/proofbook.market.v1.MsgSubmitProof') continue;
-      const v = m.value as { requestId: bigint; proof: Uint8Array; publicSignals: string[] };
+      const v = m.value as ProofMsgView;
+      let r: Request | undefined;
       try {
-        const r = this.request(ctx, v.requestId);
-        if (r === undefined || r.status !== S.REQUEST_STATUS_ASSIGNED) continue;
-        items.push({ circuitId: r.circuitId, proof: v.proof, publicSignals: parseSignals(v.publicSignals, 'public_signals') });
+        r = this.request(ctx, v.requestId);
       } catch {
-        // malformed: fails on its own in the tx
+        continue; // malformed: fails on its own in the tx
       }
+      const item = preverifyItem(ctx, this.bond, denom, r, v);
+      if (item) items.push(item);
     }
     if (items.length > 0) this.verifier.preverify(ctx, items);
   }

@@ -33,9 +33,15 @@ export const DEFAULT_PARAMS: Params = {
   verifyGasBase: 150_000n,
   verifyGasPerInput: 5_000n,
   maxVerifyingKeyBytes: BigInt(MAX_GROTH16_VK_BYTES),
+  // The proof caps bound the pairing work one block can carry (issue 10 item 4). Set from `npm run bench --
+  // adversarial` on the 2-core reference machine: a batch of only invalid proofs (bisection's worst case) costs
+  // ~8.4 ms per proof idle and ~16 ms under load, so 16 proofs are ≤ ~270 ms of a ≤ 1 s block even loaded. That caps
+  // throughput at 16 verified proofs per block (docs/performance.md); operators on faster hardware raise these.
   maxProofsPerTx: 16n,
-  maxProofsPerBlock: 64n,
-  maxVerifyGasPerBlock: 12_000_000n,
+  maxProofsPerBlock: 16n,
+  // 16 proofs of up to 16 public signals: 16 * (150,000 + 16 * 5,000) = 3,680,000. Circuits with more signals get
+  // fewer proofs per block (a 256-signal proof costs 1,430,000), in proportion to their larger multi-scalar products.
+  maxVerifyGasPerBlock: 3_680_000n,
 };
 
 /** The proof-work caps in force: a stored 0 (a record written before the caps existed) means the default. */
