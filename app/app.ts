@@ -48,6 +48,7 @@ import { verifierParams } from '../modules/verifier/keeper.js';
 import { BlockProofBudget, txProofWork, type ProofLimits } from './tx/proof-work.js';
 import { runAnte } from './tx/ante.js';
 import { GasKV, GasMeter } from '../src/framework/gas.js';
+import { SimulateLimiter, type SimulateLimitOptions } from './simulate-limit.js';
 import { BLOCK_MAX_GAS_KEY, blockMaxGas, gasWanted, genesisBlockMaxGas } from './tx/block-gas.js';
 
 export interface AppOptions {
@@ -66,6 +67,8 @@ export interface AppOptions {
   store?: OpenOptions;
   /** State-sync snapshots: interval, keep-recent (app/snapshots.ts). Default: none taken (restoring always works). */
   snapshots?: SnapshotOptions;
+  /** Simulate's share of the app's thread (app/simulate-limit.ts). */
+  simulateLimit?: SimulateLimitOptions;
 }
 
 const APP_PREFIX = 'app/';
@@ -92,11 +95,14 @@ export class ProofbookApp implements AbciApplication {
   readonly invariantFailures: { height: bigint; failures: string[] }[] = [];
 
   readonly snapshots: SnapshotManager;
+  /** Bounds the thread time anyone can take with Simulate (app/simulate-limit.ts). */
+  readonly simulateLimiter: SimulateLimiter;
 
   private constructor(readonly store: CommittedStore, readonly logger: Logger, private readonly opts: AppOptions) {
     this.modules = createModules();
     this.snapshots = new SnapshotManager(store, join(opts.home, 'data', 'snapshots'), opts.snapshots ?? {}, logger.child({ module: 'snapshots' }));
     this.checkState = new CacheKV(store);
+    this.simulateLimiter = new SimulateLimiter(opts.simulateLimit);
     this.deps = {
       auth: this.modules.keepers.auth,
       bank: this.modules.keepers.bank,
@@ -105,6 +111,7 @@ export class ProofbookApp implements AbciApplication {
       routes: this.modules.routes,
       moduleOf: this.modules.moduleOf,
       proofLimits: (ctx) => this.proofLimits(ctx),
+      simulateGasLimit: () => blockMaxGas(this.store),
     };
     const parallel = opts.parallelVerify ?? true;
     this.prefetcher = new SignaturePrefetcher({
@@ -562,7 +569,7 @@ export class ProofbookApp implements AbciApplication {
         const proofOps = { ops: [{ type: exists ? 'ics23:smt' : 'ics23:smt-nonexist', key: req.data, data: CommitmentProof.encode(proof).finish() }] };
         return ok(value ?? new Uint8Array(), { proofOps });
       }
-      if (req.path === '/cosmos.tx.v1beta1.Service/Simulate') return ok(this.simulate(req.data));
+      if (req.path === '/cosmos.tx.v1beta1.Service/Simulate') return ok(this.simulateLimiter.run(() => this.simulate(req.data)));
       const route = this.modules.queries.get(req.path);
       if (!route) throw ErrUnknownRequest(`unknown query path '${req.path}'`);
       let request;
@@ -579,7 +586,10 @@ export class ProofbookApp implements AbciApplication {
     }
   }
 
-  /** `/cosmos.tx.v1beta1.Service/Simulate`: runs the tx on a throwaway copy of the mempool state, signatures unchecked. */
+  /**
+   * `/cosmos.tx.v1beta1.Service/Simulate`: runs the tx on a throwaway copy of the mempool state, signatures unchecked,
+   * proofs not pairing-checked, gas limited to the block gas limit; query() runs it inside the SimulateLimiter's budget.
+   */
   private simulate(data: Uint8Array): Uint8Array {
     let req: SimulateRequest;
     try {

@@ -27,6 +27,9 @@ import {
 import { TxResponse } from 'cosmjs-types/cosmos/base/abci/v1beta1/abci';
 
 export const DEFAULT_GRPC_ADDRESS = '127.0.0.1:9090';
+/** Simulations one gateway (gRPC and REST) lets wait for the app at once; more are refused (RESOURCE_EXHAUSTED). */
+export const MAX_CONCURRENT_SIMULATIONS = 4;
+
 /** Largest page a paginated query may ask for. */
 export const MAX_PAGE_LIMIT = 1000n;
 
@@ -191,6 +194,7 @@ class TxService {
   private comet: Promise<Comet38Client> | undefined;
   private readonly blockTimes = new Map<number, string>();
 
+  private simulating = 0;
   constructor(private readonly rpcUrl: string, private readonly query: QueryFn) {}
 
   private client(): Promise<Comet38Client> {
@@ -286,9 +290,19 @@ class TxService {
       }).finish();
     }
     if (txBytes.length === 0) throw invalid('empty tx: set tx_bytes to the (possibly unsigned) TxRaw bytes to simulate');
-    const res = await this.query('/cosmos.tx.v1beta1.Service/Simulate', SimulateRequest.encode({ txBytes }).finish());
-    if (res.code !== 0) throw statusFromQueryError(res);
-    return SimulateResponse.decode(res.value);
+    // Concurrency cap (issue 10 item 6): a flood is refused here before it queues in front of consensus; the app's
+    // SimulateLimiter bounds the thread time of those that get through (app/simulate-limit.ts).
+    if (this.simulating >= MAX_CONCURRENT_SIMULATIONS) {
+      throw new GrpcStatusError(grpc.status.RESOURCE_EXHAUSTED, `${MAX_CONCURRENT_SIMULATIONS} simulations are already in flight on this node; retry shortly`);
+    }
+    this.simulating++;
+    try {
+      const res = await this.query('/cosmos.tx.v1beta1.Service/Simulate', SimulateRequest.encode({ txBytes }).finish());
+      if (res.code !== 0) throw statusFromQueryError(res);
+      return SimulateResponse.decode(res.value);
+    } finally {
+      this.simulating--;
+    }
   }
 
   async getTx(req: GetTxRequest): Promise<GetTxResponse> {

@@ -39,6 +39,8 @@ export interface PipelineDeps extends AnteDeps {
   moduleOf: ReadonlyMap<string, string>;
   /** The caps on proof-verification work (proof-work.ts); absent, no per-tx cap is checked. */
   proofLimits?: ProofLimitsReader;
+  /** Gas limit of a simulation (the block gas limit); absent, SIMULATE_GAS_LIMIT. */
+  simulateGasLimit?: () => bigint;
 }
 
 const EMPTY = new Uint8Array();
@@ -59,7 +61,7 @@ export function runTx(target: KV, block: BlockInfo, mode: ExecMode, bytes: Uint8
     return failure(e, 0n, 0n);
   }
   const gasWanted = tx.authInfo.fee?.gasLimit ?? 0n;
-  const meter = new GasMeter(mode === 'simulate' ? SIMULATE_GAS_LIMIT : gasWanted);
+  const meter = new GasMeter(mode === 'simulate' ? (deps.simulateGasLimit?.() ?? SIMULATE_GAS_LIMIT) : gasWanted);
 
   const anteCache = new CacheKV(target);
   const anteCtx = new Context(new GasKV(anteCache, meter), block, mode, meter);

@@ -138,7 +138,7 @@ export class VerifierKeeperImpl implements VerifierKeeper {
   private readonly preparedCacheSize: number;
   private readonly batchChunk: number;
   /** Counters for tests and benchmarks (process-local; never read by the state machine). */
-  readonly stats = { verdictHits: 0, verdictMisses: 0, batchedProofs: 0, batches: 0 };
+  readonly stats = { verdictHits: 0, verdictMisses: 0, batchedProofs: 0, batches: 0, keysPrepared: 0 };
 
   constructor(private readonly bank: BankKeeper, opts: VerifierKeeperOptions = {}) {
     this.verdictCacheSize = opts.verdictCacheSize ?? 65_536;
@@ -189,7 +189,10 @@ export class VerifierKeeperImpl implements VerifierKeeper {
     ctx.gas.consume(params.verifyGasBase, 'PrepareVerifyingKey');
     // A cached prepared key for this id came from these very bytes (ids hash the key): skip the pairing work again.
     // (Several ids may share one key — other owners or artifacts — and each is prepared once.)
-    const prepared = this.preparedVks.get(id) ?? prepareChecked(vk);
+    // CheckTx, recheck and Simulate leave the key's subgroup checks and e(alpha, beta) to the block, like proofs
+    // (verifyProof): unpaid, they would be free pairing work on the consensus queue. A bad key fails there, fee paid.
+    const deferred = DEFERRED_MODES.has(ctx.mode);
+    const prepared = deferred ? undefined : (this.preparedVks.get(id) ?? this.prepareCounted(vk));
     const deposit = protoCoins(params.registrationDeposit, 'params.registration_deposit');
     if (deposit.length > 0) this.bank.sendToModule(ctx, creator, VERIFIER_MODULE_ACCOUNT, deposit);
     const circuit: Circuit = {
@@ -206,7 +209,7 @@ export class VerifierKeeperImpl implements VerifierKeeper {
       deposit: deposit.map((c) => ({ denom: c.denom, amount: c.amount.toString() })),
     };
     this.setCircuit(ctx, circuit);
-    this.remember(id, prepared);
+    if (prepared) this.remember(id, prepared);
     ctx.emit('proofbook.verifier.circuit_registered', [
       ['circuit_id', id],
       ['name', circuit.name],
@@ -321,9 +324,14 @@ export class VerifierKeeperImpl implements VerifierKeeper {
     } catch (e) {
       throw ErrInvalidVerifyingKey(`stored circuit ${c.id} has an undecodable key (state is corrupt): ${(e as Error).message}`);
     }
-    const prepared = prepareChecked(vk);
+    const prepared = this.prepareCounted(vk);
     this.remember(c.id, prepared);
     return prepared;
+  }
+
+  private prepareCounted(vk: Groth16VerifyingKey): PreparedVk {
+    this.stats.keysPrepared++;
+    return prepareChecked(vk);
   }
 }
 
