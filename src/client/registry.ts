@@ -21,6 +21,7 @@ export const TYPE_URLS = {
   submitProof: '/proofbook.market.v1.MsgSubmitProof',
   releaseAssignment: '/proofbook.market.v1.MsgReleaseAssignment',
   declineAssignment: '/proofbook.market.v1.MsgDeclineAssignment',
+  commitFallbackProof: '/proofbook.market.v1.MsgCommitFallbackProof',
 } as const;
 
 export const proofbookTypes: ReadonlyArray<[string, GeneratedType]> = [
@@ -35,6 +36,7 @@ export const proofbookTypes: ReadonlyArray<[string, GeneratedType]> = [
   [TYPE_URLS.submitProof, market.MsgSubmitProof as unknown as GeneratedType],
   [TYPE_URLS.releaseAssignment, market.MsgReleaseAssignment as unknown as GeneratedType],
   [TYPE_URLS.declineAssignment, market.MsgDeclineAssignment as unknown as GeneratedType],
+  [TYPE_URLS.commitFallbackProof, market.MsgCommitFallbackProof as unknown as GeneratedType],
 ];
 
 export function proofbookRegistry(): Registry {
