@@ -285,7 +285,7 @@ function lottery(
  * goes to a prover with the smallest load (assignments it serves now over every circuit, plus those dealt in this
  * clear), ties broken by a draw seeded from committed data (sha256(seed || request id), equal chances; `provers` is
  * in ask order, so the draw does not depend on input order). The prover must have an ask in the band with capacity left, collateral
- * covering the request's reserve, and not be excluded from the request. Everyone is then paid the uniform price
+ * covering the request's reserve, quota left (if any), and not be excluded from the request. Everyone is then paid the uniform price
  * max(p, highest dealt ask) <= top <= F: the requester pays at most bandBps above the greedy price and no prover is
  * paid below its ask. Cost O(k * P) for k matches and P provers in the band; no state, no randomness.
  */
@@ -311,6 +311,11 @@ function band(
   const capLeft = new Map<bigint, bigint>(eligible.map((a) => [a.id, a.capacity]));
   const remaining = new Map<string, bigint>(provers.map((p) => [p, freeCollateral.get(p) ?? 0n]));
   const load = new Map<string, bigint>(provers.map((p) => [p, params.load?.get(p) ?? 0n]));
+  const quotaLeft = new Map<string, bigint>();
+  for (const p of provers) {
+    const q = params.quota?.get(p);
+    if (q !== undefined) quotaLeft.set(p, q);
+  }
   const seed = params.seed ?? '';
   const out: Allocation[] = [];
   for (const al of allocations) {
@@ -320,6 +325,8 @@ function band(
     let pickLoad = 0n;
     for (const p of provers) {
       if (remaining.get(p)! < al.reserve || excluded.includes(p)) continue;
+      const q = quotaLeft.get(p);
+      if (q !== undefined && q <= 0n) continue;
       const ask = asksOf.get(p)!.find((a) => capLeft.get(a.id)! > 0n);
       if (ask === undefined) continue;
       const l = load.get(p)!;
@@ -335,6 +342,8 @@ function band(
     capLeft.set(pick.ask.id, capLeft.get(pick.ask.id)! - 1n);
     remaining.set(pick.prover, remaining.get(pick.prover)! - al.reserve);
     load.set(pick.prover, pickLoad + 1n);
+    const q = quotaLeft.get(pick.prover);
+    if (q !== undefined) quotaLeft.set(pick.prover, q - 1n);
     out.push({ ...al, ask: pick.ask });
   }
   return out;
