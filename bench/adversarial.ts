@@ -11,9 +11,10 @@
  * a gas limit just above what it uses (what an attacker would do):
  *   - `requests-64k`: MsgSubmitRequest with a 64 KiB inline input (params.max_inline_input_bytes), 3 per tx;
  *   - `requests-matched`: 100 small MsgSubmitRequest per tx, all matched by asks in the block's EndBlock auction;
- *   - `asks`: MsgBond + 20 MsgPostAsk per tx from fresh provers (many asks);
+ *   - `asks`: MsgBond + 20 MsgPostAsk per tx from fresh provers (many asks), priced to fill the open requests below;
  *   - `sends`: one MsgSend per tx from a fresh account (one uncached signature check each);
- * with all four on top of 2,000 (quick: 500) open requests nobody fills. It also times the proofs alone, the next empty
+ * with all four on top of 2,000 (quick: 500) open requests at the minimum fee that the setup's asks (2,000) do not fill
+ * (the `asks` block's asks do, which makes that block's auction assign them). It also times the proofs alone, the next empty
  * block (what the state left behind costs every block), and the issue's stuffing tx (3,000 MsgSubmitProof, invalid
  * signature) forced past ProcessProposal. Baseline in the same process: the block's proofs verified one by one.
  */
@@ -91,7 +92,7 @@ export async function run(flags: string[]): Promise<void> {
     await chain.block([await signed(prover, [m.bond(prover, 10_000_000n), m.ask(prover, 5000n, 2n)], 5_000_000n)]);
     await chain.block([await signed(requester, [m.request(requester, { maxFee: 10_000n, expiry: chain.app.height + 5000n, window: 4000n, expect: pf.signals })], 5_000_000n)]);
     const setup: Uint8Array[] = [];
-    for (const k of pools.askers.slice(0, 50)) setup.push(await signed(k, [m.bond(k, 100_000_000_000n), m.ask(k, 1000n, 100n)], 5_000_000n));
+    for (const k of pools.askers.slice(0, 50)) setup.push(await signed(k, [m.bond(k, 100_000_000_000n), m.ask(k, 2000n, 100n)], 5_000_000n));
     for (const k of pools.open) setup.push(await signed(k, Array.from({ length: 100 }, () => m.request(k, { maxFee: 1000n, expiry: chain.app.height + 50_000n, window: 500n })), 50_000_000n));
     for (let i = 0; i < setup.length; i += 20) await chain.block(setup.slice(i, i + 20));
 
@@ -187,6 +188,32 @@ export async function run(flags: string[]): Promise<void> {
     const empty = await timeBlock([]);
     rows.push({ name: 'FinalizeBlock of the next empty block (the state above left behind)', value: empty.fbMs, unit: 'ms' });
     rows.push({ name: 'worst FinalizeBlock above', value: worst, unit: 'ms', target: '≤ 1000 ms', note: `block gas limit ${gasLimit}; caps ${caps.perTx}/tx, ${caps.perBlock}/block, ${caps.gasPerBlock} verify gas/block` });
+
+    // A flood of Simulate calls queued on the app's queue ahead of a block (issue 10 item 6): how long the block waits.
+    const heavy = TxRaw.decode(await signed(pools.req64[pools.req64.length - 1], [bigRequest(pools.req64[pools.req64.length - 1]), bigRequest(pools.req64[pools.req64.length - 1])], 0n));
+    heavy.signatures = [new Uint8Array()];
+    const simData = SimulateRequest.encode({ txBytes: TxRaw.encode(heavy).finish() }).finish();
+    const simQuery = () => chain.app.query({ path: '/cosmos.tx.v1beta1.Service/Simulate', data: simData, height: 0n, prove: false });
+    t0 = process.hrtime.bigint();
+    const one = await simQuery();
+    const oneMs = ms(t0);
+    if (one.code !== 0) throw new Error(`simulate failed: ${one.log}`);
+    const FLOOD = 500;
+    const lim = chain.app.simulateLimiter;
+    const s0 = { ...lim.stats };
+    t0 = process.hrtime.bigint();
+    const flood = Array.from({ length: FLOOD }, () => chain.app.queue.run(simQuery));
+    let waited = 0;
+    const blk = chain.app.queue.run(async () => {
+      waited = ms(t0);
+      return timeBlock([]);
+    });
+    await Promise.all(flood);
+    await blk;
+    rows.push({
+      name: `FinalizeBlock's wait behind ${FLOOD} queued Simulate calls (${oneMs.toFixed(1)} ms each)`, value: waited, unit: 'ms',
+      note: `${lim.stats.admitted - s0.admitted} ran (${(lim.stats.spentMs - s0.spentMs).toFixed(0)} ms), ${lim.stats.refused - s0.refused} refused; unbounded they would take ~${((FLOOD * oneMs) / 1000).toFixed(1)} s`,
+    });
 
     // The issue's stuffing tx: 3,000 MsgSubmitProof for the assigned request, signature invalid.
     const stuffed = TxRaw.decode(await signed(prover, wrongProofs(pf, 3000).map((p) => m.proof(prover, 1n, p)), 50_000_000n));

@@ -12,6 +12,7 @@
  * Needs the cometbft binary (npm run install-cometbft): fails, never skips, when it is missing.
  */
 import test from 'ava';
+import { holdingRefund } from '../modules/market/holding.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -199,8 +200,11 @@ test('market on a 4-validator localnet: assign, miss -> slash + jail + re-assign
   await synced(asg.height);
   t.deepEqual(await prover(2, p1.address), { bonded: BOND, locked: 2n * PRICE2, jailed: false });
   t.is((await prover(2, p2.address)).locked, 0n, 'exactly one prover holds the work');
-  t.is(await balance(3, rq.address), r0 - TX_FEE - MAX_FEE);
-  t.is(await balance(1, escrow), MAX_FEE);
+  // The holding deposit (modules/market/holding.ts) is paid at submission and held in escrow while the request lives.
+  const deposit = BigInt(assigned.holdingDeposit);
+  t.true(deposit > 0n);
+  t.is(await balance(3, rq.address), r0 - TX_FEE - MAX_FEE - deposit);
+  t.is(await balance(1, escrow), MAX_FEE + deposit);
   t.log(`request ${id} submitted at height ${sub.height}, assigned to devnet1, deadline ${deadline}`);
 
   // devnet2 (backup prover) reads the input from the chain and prepares a proof while devnet1 sits on the work.
@@ -236,8 +240,8 @@ test('market on a 4-validator localnet: assign, miss -> slash + jail + re-assign
   t.is(await supply(3), supplyBefore - burned, 'the burned quarter left the supply');
   t.is(reassigned.bounty, bounty.toString());
   t.deepEqual(reassigned.excludedProvers, [p1.address]);
-  t.is(await balance(0, rq.address), r0 - TX_FEE - MAX_FEE + compensated, 'the requester got half of the slash');
-  t.is(await balance(0, escrow), MAX_FEE + bounty, 'escrow is never slashed (it also holds the bounty)');
+  t.is(await balance(0, rq.address), r0 - TX_FEE - MAX_FEE - deposit + compensated, 'the requester got half of the slash');
+  t.is(await balance(0, escrow), MAX_FEE + deposit + bounty, 'escrow is never slashed (it also holds the bounty)');
   t.log(`devnet1 slashed ${slashed} at height ${deadline + 1n} (${compensated} to the requester, ${burned} burned); re-assigned to devnet2`);
 
   // ---- 4. devnet2 submits its proof through node 0
@@ -257,7 +261,8 @@ test('market on a 4-validator localnet: assign, miss -> slash + jail + re-assign
   // Balances on a node other than the one that took the proof.
   await synced(Math.max(pr.height, ful.height));
   t.is(await balance(3, p2.address), b2start - TX_FEE + PRICE2 - protocolFee + bounty, 'prover: +price - protocol fee + bounty - its tx fee');
-  t.is(await balance(3, rq.address), r0 - TX_FEE - MAX_FEE + compensated + (MAX_FEE - PRICE2), 'requester: refunded escrow - price');
+  const holding = deposit - holdingRefund(done, done.fulfilledHeight);
+  t.is(await balance(3, rq.address), r0 - TX_FEE - MAX_FEE + compensated + (MAX_FEE - PRICE2) - holding, 'requester: refunded escrow - price - holding charge');
   t.is(await balance(3, p1.address), b1start, 'devnet1 sent no tx after the request; its loss is bonded collateral');
   t.is(await balance(3, treasury), t0 + protocolFee);
   t.is(await balance(3, escrow), 0n);

@@ -15,6 +15,7 @@ import {
 } from '../src/gen/proofbook/market/v1/market.js';
 import type { RawKey } from '../src/client/sign.js';
 import { CIRCUIT, ESCROW, INPUTS, FEE, S, TREASURY, balance, bondedOf, failing, getProofs, m, ok, queryCtx, request, setup, supply, txs, type Msg } from './helpers/market.js';
+import { holdingHeld, holdingPaid } from './helpers/holding.js';
 
 test.after.always(() => terminateSnarkjs());
 
@@ -37,8 +38,9 @@ test('request -> one prover assigned with collateral locked -> proof -> exact pa
   t.is(rq.assignment!.acceptUntilHeight, h + 3n); // accept phase (params.accept_blocks = 3), then the window
   t.is(rq.assignment!.deadlineHeight, h + 13n);
   t.is((await bondedOf(chain, p1.address)).locked, 10_000n);
-  t.is(await balance(chain, requester.address), r0 - FEE - 10_000n);
-  t.is(await balance(chain, ESCROW), 10_000n);
+  // (holdingPaid/holdingHeld: the request's holding charge, modules/market/holding.ts)
+  t.is(await balance(chain, requester.address), r0 - FEE - 10_000n - (await holdingPaid(chain, 1n)));
+  t.is(await balance(chain, ESCROW), 10_000n + (await holdingHeld(chain, 1n)));
 
   const b1 = await balance(chain, p1.address);
   await ok(chain, p1, m.proof(p1, 1n, pf));
@@ -49,7 +51,7 @@ test('request -> one prover assigned with collateral locked -> proof -> exact pa
   t.deepEqual(done.history.map((x) => x.event), ['submitted', 'assigned', 'fulfilled']);
   t.is(await balance(chain, p1.address), b1 - FEE + 5000n - 50n);
   t.is(await balance(chain, TREASURY), t0 + 50n);
-  t.is(await balance(chain, requester.address), r0 - FEE - 5000n);
+  t.is(await balance(chain, requester.address), r0 - FEE - 5000n - (await holdingPaid(chain, 1n)));
   t.is(await balance(chain, ESCROW), 0n);
   t.is((await bondedOf(chain, p1.address)).locked, 0n);
 
@@ -97,7 +99,7 @@ test('missed deadline slashes (requester compensated, bounty held, rest burned);
   t.deepEqual(rq.history.map((x) => x.event), ['submitted', 'assigned', 'slashed', 'assigned']);
   t.is(rq.history[2].compensation, '6000');
   t.is(await supply(chain), supplyBefore - 3000n); // 25 % burned
-  t.is(await balance(chain, requester.address), r0 - FEE - 10_000n + 6000n);
+  t.is(await balance(chain, requester.address), r0 - FEE - 10_000n + 6000n - (await holdingPaid(chain, 1n)));
   const bond1After = await bondedOf(chain, p1.address);
   t.is(bond1After.bonded, bond1.bonded - 12_000n);
   t.is(bond1After.locked, 0n);
@@ -115,7 +117,7 @@ test('missed deadline slashes (requester compensated, bounty held, rest burned);
   t.is(done.status, S.REQUEST_STATUS_FULFILLED);
   t.is(done.history[done.history.length - 1].event, 'fulfilled');
   t.is(await balance(chain, p2.address), b2 - FEE + 6000n - 60n + 3000n); // the price less 1 %, plus the bounty
-  t.is(await balance(chain, requester.address), r0 - FEE - 10_000n + 6000n + 4000n); // compensation + refund of the unpaid escrow
+  t.is(await balance(chain, requester.address), r0 - FEE - 10_000n + 6000n + 4000n - (await holdingPaid(chain, 1n))); // compensation + refund of the unpaid escrow
 });
 
 test('release re-opens the request at once with the smaller slash', async (t) => {
@@ -174,17 +176,18 @@ test('expiry refunds the escrow; cancel refunds the escrow', async (t) => {
   t.teardown(() => chain.close());
   const r0 = await balance(chain, requester.address);
   const { height: h } = await ok(chain, requester, m.request(requester, { maxFee: 10_000n, expiry: chain.app.height + 3n }), m.request(requester, { maxFee: 7000n, expiry: chain.app.height + 50n }));
-  t.is(await balance(chain, requester.address), r0 - FEE - 17_000n);
+  const held = async () => (await holdingPaid(chain, 1n)) + (await holdingPaid(chain, 2n));
+  t.is(await balance(chain, requester.address), r0 - FEE - 17_000n - (await held()));
   await ok(chain, requester, m.cancel(requester, 2n));
   t.is((await request(chain, 2n)).request.status, S.REQUEST_STATUS_CANCELLED);
-  t.is(await balance(chain, requester.address), r0 - 2n * FEE - 10_000n);
+  t.is(await balance(chain, requester.address), r0 - 2n * FEE - 10_000n - (await held()));
   const again = await failing(chain, requester, m.cancel(requester, 2n));
   t.regex(again.result.log, /only OPEN requests can be cancelled/);
   while (chain.app.height < h + 3n) await chain.block();
   const rq = (await request(chain, 1n)).request;
   t.is(rq.status, S.REQUEST_STATUS_EXPIRED);
   t.is(rq.escrow, '0');
-  t.is(await balance(chain, requester.address), r0 - 3n * FEE);
+  t.is(await balance(chain, requester.address), r0 - 3n * FEE - (await held()));
   t.is(await balance(chain, ESCROW), 0n);
 });
 

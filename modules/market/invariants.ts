@@ -1,6 +1,6 @@
 /**
  * Market invariants (checked after every block by TestChain / --check-invariants):
- *  - market/escrow:      balance('market_escrow') == Σ escrow (fee_denom) + Σ bounty (collateral_denom) of OPEN, ASSIGNED
+ *  - market/escrow:      balance('market_escrow') == Σ escrow + holding deposit (fee_denom) + Σ bounty (collateral_denom) of OPEN, ASSIGNED
  *                        and FALLBACK requests (final ones hold 0); excluded_provers ≤ max_failed_assignments
  *  - market/locked:      per prover, Σ collateral of its assignments == bond locked (collateral_denom)
  *  - market/ask-active:  ask.active == number of ASSIGNED requests pointing at the ask, and <= capacity
@@ -12,6 +12,7 @@ import type { Address } from '../../src/crypto/address.js';
 import { compareKeys, iteratePrefix } from '../../src/store/kv.js';
 import { Ask, Request, RequestStatus } from '../../src/gen/proofbook/market/v1/market.js';
 import type { MarketKeeperImpl } from './keeper.js';
+import { paidDeposit } from './holding.js';
 import {
   ACTIVE_COUNT_PREFIX,
   ASK_BY_CIRCUIT_PREFIX,
@@ -56,7 +57,7 @@ export function marketInvariants(k: MarketKeeperImpl): Invariant[] {
       const p = k.params(ctx);
       const want = new Map<string, bigint>([[p.feeDenom, 0n], [p.collateralDenom, 0n]]);
       for (const r of load(ctx, k).requests) {
-        const e = BigInt(r.escrow);
+        const e = BigInt(r.escrow) + (live(r) ? paidDeposit(r) : 0n); // a live request's holding deposit is in escrow (holding.ts)
         const b = BigInt(r.bounty || '0');
         if (!live(r) && (e !== 0n || b !== 0n)) return `request ${r.id} is final but holds escrow ${e} and bounty ${b}`;
         if (BigInt(r.excludedProvers.length) > p.maxFailedAssignments) return `request ${r.id} excludes ${r.excludedProvers.length} provers, more than max_failed_assignments`;

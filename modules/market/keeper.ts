@@ -27,6 +27,7 @@ import {
 } from '../../src/gen/proofbook/market/v1/market.js';
 import { clearFromIndex, type IndexedRequest, type MatchAsk, type MatchParams } from './matching.js';
 import { preverifyItem, type ProofMsgView } from './preverify.js';
+import { chargeHolding, settleHolding } from './holding.js';
 import { assignableAt, collateralCap, declineFee, fallbackOpen, isExcluded, releaseSlash, splitSlash } from './penalties.js';
 import {
   ASK_BY_EXPIRY_PREFIX,
@@ -384,6 +385,8 @@ export class MarketKeeperImpl implements MarketKeeper {
   /** Moves `before` (the stored record) to `after`, keeping every index in step. */
   private updateRequest(ctx: Context, before: Request, after: Request): void {
     const kv = this.store(ctx);
+    // Leaving the live states settles the holding deposit (holding.ts): unused open blocks refunded, the rest kept.
+    if (isLive(before.status) && !isLive(after.status)) settleHolding(ctx, this.bank, this.params(ctx), ESCROW_ACCOUNT, after, ctx.height);
     for (const k of this.statusIndexKeys(ctx, before)) kv.delete(k);
     this.setStatusIndexes(ctx, kv, after);
     kv.set(requestKey(after.id), Request.encode(after).finish());
@@ -554,9 +557,11 @@ export class MarketKeeperImpl implements MarketKeeper {
       fallbackAfterBlocks: m.fallbackAfterBlocks ?? 0n, // (callers passing plain objects, e.g. the simulator, may omit it)
       fallbackHeight: 0n,
       declines: 0,
+      holdingDeposit: '0',
+      holdingBlocks: 0n,
     };
     this.history(r, ctx.height, 'submitted', '', `${maxFee}${p.feeDenom}`);
-    this.putNewRequest(ctx, r);
+    this.putNewRequest(ctx, chargeHolding(ctx, this.bank, p, ESCROW_ACCOUNT, r)); // holding.ts
     ctx.emit('proofbook.market.request_submitted', [
       ['request_id', id.toString()],
       ['requester', requester],

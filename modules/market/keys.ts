@@ -82,6 +82,10 @@ export const DEFAULT_PARAMS: Params = {
   declineFeeBps: 100n,
   maxFailedAssignments: 3n,
   fallbackBountyBps: 2500n,
+  // 10^-5 uproof per byte-block (holding.ts): a 600-byte request held 1,000 blocks plus the 1,000-block retention
+  // pays 12 uproof; the largest (64 KiB input, max lifetime) ~67,000 uproof; writing the same byte costs 0.03 uproof of
+  // gas once, about 3,000 blocks of holding.
+  holdingPriceAtto: 10_000_000_000_000n,
 };
 
 // ---- errors (codespace 'market') ----------------------------------------------------------------------------------

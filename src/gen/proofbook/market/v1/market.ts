@@ -170,6 +170,15 @@ export interface Request {
   fallbackHeight: bigint;
   /** Declines in accept phases so far (each paid the prover a decline fee out of escrow). */
   declines: number;
+  /**
+   * Holding charge (issue 10 item 5), paid by the requester at submission into market_escrow: the cost of keeping the
+   * request in state for holding_blocks blocks, params.holding_price_atto * state bytes * holding_blocks / 10^18. When
+   * the request settles, the part for the open blocks it did not use is refunded and the rest goes to the fee
+   * collector, like tx fees (modules/market/holding.ts). Kept in the record after settlement (what was paid).
+   */
+  holdingDeposit: string;
+  /** Blocks the deposit paid for: expiry_height - submitted_height + settled_retention_blocks, at submission. */
+  holdingBlocks: bigint;
 }
 
 export interface Ask {
@@ -242,6 +251,11 @@ export interface Params {
    * slash_to_requester_bps, the rest is burned).
    */
   fallbackBountyBps: bigint;
+  /**
+   * Price of keeping one byte of a request in state for one block, in 10^-18 fee_denom (issue 10 item 5): charged up
+   * front for the request's whole lifetime plus its retention, refunded pro rata for unused open blocks on settlement.
+   */
+  holdingPriceAtto: bigint;
 }
 
 export interface GenesisState {
@@ -833,6 +847,8 @@ function createBaseRequest(): Request {
     fallbackAfterBlocks: 0n,
     fallbackHeight: 0n,
     declines: 0,
+    holdingDeposit: "",
+    holdingBlocks: 0n,
   };
 }
 
@@ -945,6 +961,15 @@ export const Request: MessageFns<Request> = {
     }
     if (message.declines !== 0) {
       writer.uint32(352).uint32(message.declines);
+    }
+    if (message.holdingDeposit !== "") {
+      writer.uint32(482).string(message.holdingDeposit);
+    }
+    if (message.holdingBlocks !== 0n) {
+      if (BigInt.asUintN(64, message.holdingBlocks) !== message.holdingBlocks) {
+        throw new globalThis.Error("value provided for field message.holdingBlocks of type uint64 too large");
+      }
+      writer.uint32(488).uint64(message.holdingBlocks);
     }
     return writer;
   },
@@ -1186,6 +1211,22 @@ export const Request: MessageFns<Request> = {
             message.declines = reader.uint32();
             continue;
           }
+          case 60: {
+            if (tag !== 482) {
+              break;
+            }
+
+            message.holdingDeposit = reader.string();
+            continue;
+          }
+          case 61: {
+            if (tag !== 488) {
+              break;
+            }
+
+            message.holdingBlocks = reader.uint64() as bigint;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1306,6 +1347,16 @@ export const Request: MessageFns<Request> = {
         ? BigInt(object.fallback_height)
         : 0n,
       declines: isSet(object.declines) ? globalThis.Number(object.declines) : 0,
+      holdingDeposit: isSet(object.holdingDeposit)
+        ? globalThis.String(object.holdingDeposit)
+        : isSet(object.holding_deposit)
+        ? globalThis.String(object.holding_deposit)
+        : "",
+      holdingBlocks: isSet(object.holdingBlocks)
+        ? BigInt(object.holdingBlocks)
+        : isSet(object.holding_blocks)
+        ? BigInt(object.holding_blocks)
+        : 0n,
     };
   },
 
@@ -1395,6 +1446,12 @@ export const Request: MessageFns<Request> = {
     if (message.declines !== 0) {
       obj.declines = Math.round(message.declines);
     }
+    if (message.holdingDeposit !== "") {
+      obj.holdingDeposit = message.holdingDeposit;
+    }
+    if (message.holdingBlocks !== 0n) {
+      obj.holdingBlocks = message.holdingBlocks.toString();
+    }
     return obj;
   },
 
@@ -1447,6 +1504,10 @@ export const Request: MessageFns<Request> = {
       ? BigInt(object.fallbackHeight)
       : 0n;
     message.declines = object.declines ?? 0;
+    message.holdingDeposit = object.holdingDeposit ?? "";
+    message.holdingBlocks = (object.holdingBlocks !== undefined && object.holdingBlocks !== null)
+      ? BigInt(object.holdingBlocks)
+      : 0n;
     return message;
   },
 };
@@ -1893,6 +1954,7 @@ function createBaseParams(): Params {
     declineFeeBps: 0n,
     maxFailedAssignments: 0n,
     fallbackBountyBps: 0n,
+    holdingPriceAtto: 0n,
   };
 }
 
@@ -2010,6 +2072,12 @@ export const Params: MessageFns<Params> = {
         throw new globalThis.Error("value provided for field message.fallbackBountyBps of type uint64 too large");
       }
       writer.uint32(352).uint64(message.fallbackBountyBps);
+    }
+    if (message.holdingPriceAtto !== 0n) {
+      if (BigInt.asUintN(64, message.holdingPriceAtto) !== message.holdingPriceAtto) {
+        throw new globalThis.Error("value provided for field message.holdingPriceAtto of type uint64 too large");
+      }
+      writer.uint32(400).uint64(message.holdingPriceAtto);
     }
     return writer;
   },
@@ -2187,6 +2255,14 @@ export const Params: MessageFns<Params> = {
             message.fallbackBountyBps = reader.uint64() as bigint;
             continue;
           }
+          case 50: {
+            if (tag !== 400) {
+              break;
+            }
+
+            message.holdingPriceAtto = reader.uint64() as bigint;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2301,6 +2377,11 @@ export const Params: MessageFns<Params> = {
         : isSet(object.fallback_bounty_bps)
         ? BigInt(object.fallback_bounty_bps)
         : 0n,
+      holdingPriceAtto: isSet(object.holdingPriceAtto)
+        ? BigInt(object.holdingPriceAtto)
+        : isSet(object.holding_price_atto)
+        ? BigInt(object.holding_price_atto)
+        : 0n,
     };
   },
 
@@ -2366,6 +2447,9 @@ export const Params: MessageFns<Params> = {
     if (message.fallbackBountyBps !== 0n) {
       obj.fallbackBountyBps = message.fallbackBountyBps.toString();
     }
+    if (message.holdingPriceAtto !== 0n) {
+      obj.holdingPriceAtto = message.holdingPriceAtto.toString();
+    }
     return obj;
   },
 
@@ -2430,6 +2514,9 @@ export const Params: MessageFns<Params> = {
       : 0n;
     message.fallbackBountyBps = (object.fallbackBountyBps !== undefined && object.fallbackBountyBps !== null)
       ? BigInt(object.fallbackBountyBps)
+      : 0n;
+    message.holdingPriceAtto = (object.holdingPriceAtto !== undefined && object.holdingPriceAtto !== null)
+      ? BigInt(object.holdingPriceAtto)
       : 0n;
     return message;
   },
