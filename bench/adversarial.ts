@@ -11,9 +11,10 @@
  * a gas limit just above what it uses (what an attacker would do):
  *   - `requests-64k`: MsgSubmitRequest with a 64 KiB inline input (params.max_inline_input_bytes), 3 per tx;
  *   - `requests-matched`: 100 small MsgSubmitRequest per tx, all matched by asks in the block's EndBlock auction;
- *   - `asks`: MsgBond + 20 MsgPostAsk per tx from fresh provers (many asks);
+ *   - `asks`: MsgBond + 20 MsgPostAsk per tx from fresh provers (many asks), priced to fill the open requests below;
  *   - `sends`: one MsgSend per tx from a fresh account (one uncached signature check each);
- * with all four on top of 2,000 (quick: 500) open requests nobody fills. It also times the proofs alone, the next empty
+ * with all four on top of 2,000 (quick: 500) open requests at the minimum fee that the setup's asks (2,000) do not fill
+ * (the `asks` block's asks do, which makes that block's auction assign them). It also times the proofs alone, the next empty
  * block (what the state left behind costs every block), and the issue's stuffing tx (3,000 MsgSubmitProof, invalid
  * signature) forced past ProcessProposal. Baseline in the same process: the block's proofs verified one by one.
  */
@@ -65,7 +66,9 @@ export async function run(flags: string[]): Promise<void> {
   const POOL = 1200; // fresh accounts per kind (more than a block of sends needs)
   const [pf] = await getProofs();
   const pools: Record<string, RawKey[]> = {};
-  for (const tag of ['req64', 'reqm', 'asks', 'sends', 'open', 'askers']) pools[tag] = Array.from({ length: tag === 'sends' ? POOL : tag === 'open' ? Math.ceil(OPEN / 100) : 120 }, (_, i) => freshKey(tag, i));
+  const MANY_ASKS = quick ? 2000 : 5000;
+  const size: Record<string, number> = { sends: POOL, open: Math.ceil(OPEN / 100), asks2: MANY_ASKS / 20 };
+  for (const tag of ['req64', 'reqm', 'asks', 'sends', 'open', 'askers', 'asks2']) pools[tag] = Array.from({ length: size[tag] ?? 120 }, (_, i) => freshKey(tag, i));
   const appState = defaultGenesis() as any;
   for (const k of Object.values(pools).flat()) appState.bank.balances.push({ address: k.address, coins: [{ denom: 'uproof', amount: '1000000000000' }] });
   const chain = await TestChain.create({ appState, checkInvariants: false });
@@ -91,7 +94,7 @@ export async function run(flags: string[]): Promise<void> {
     await chain.block([await signed(prover, [m.bond(prover, 10_000_000n), m.ask(prover, 5000n, 2n)], 5_000_000n)]);
     await chain.block([await signed(requester, [m.request(requester, { maxFee: 10_000n, expiry: chain.app.height + 5000n, window: 4000n, expect: pf.signals })], 5_000_000n)]);
     const setup: Uint8Array[] = [];
-    for (const k of pools.askers.slice(0, 50)) setup.push(await signed(k, [m.bond(k, 100_000_000_000n), m.ask(k, 1000n, 100n)], 5_000_000n));
+    for (const k of pools.askers.slice(0, 50)) setup.push(await signed(k, [m.bond(k, 100_000_000_000n), m.ask(k, 2000n, 100n)], 5_000_000n));
     for (const k of pools.open) setup.push(await signed(k, Array.from({ length: 100 }, () => m.request(k, { maxFee: 1000n, expiry: chain.app.height + 50_000n, window: 500n })), 50_000_000n));
     for (let i = 0; i < setup.length; i += 20) await chain.block(setup.slice(i, i + 20));
 
@@ -182,11 +185,54 @@ export async function run(flags: string[]): Promise<void> {
         name: `FinalizeBlock: ${kind.name} + ${nProofs} invalid proofs`, value: r.fbMs, unit: 'ms', target: '≤ 1000 ms',
         note: `${r.okCount}/${r.n} txs ok, ${(bytes / 1e6).toFixed(2)} MB, gas wanted ${gasOf(block)} / used ${r.gasUsed}; ProcessProposal ${r.ppMs.toFixed(0)} ms, Commit ${r.commitMs.toFixed(0)} ms`,
       });
-      rows.push({ name: `  time per million gas used (${kind.name.split(' ')[0]})`, value: (r.fbMs - proofsAlone.fbMs) / (Number(r.gasUsed) / 1e6), unit: 'ms/Mgas', note: 'block time less the proofs-alone block' });
+      rows.push({ name: `  FinalizeBlock per million gas used (${kind.name.split(' ')[0]})`, value: r.fbMs / (Number(r.gasUsed) / 1e6), unit: 'ms/Mgas', note: 'whole block, its proofs included' });
     }
-    const empty = await timeBlock([]);
-    rows.push({ name: 'FinalizeBlock of the next empty block (the state above left behind)', value: empty.fbMs, unit: 'ms' });
+    /** Median FinalizeBlock time of 7 empty blocks. */
+    const emptyMedian = async () => {
+      const xs: number[] = [];
+      for (let i = 0; i < 7; i++) xs.push((await timeBlock([])).fbMs);
+      return xs.sort((a, b) => a - b)[3];
+    };
+    const empty = { fbMs: await emptyMedian() };
+    rows.push({ name: 'FinalizeBlock of an empty block after the above (median of 7)', value: empty.fbMs, unit: 'ms' });
+    // Asks persist until their expiry and the auction loads every live ask of a circuit each block: what many cost.
+    const askTxs: Uint8Array[] = [];
+    const askGas = await tightGas(pools.asks2[0], [m.bond(pools.asks2[0], 1n), ...Array.from({ length: 20 }, () => m.ask(pools.asks2[0], 50_000n, 1n))]);
+    for (const k of pools.asks2) askTxs.push(await signed(k, [m.bond(k, 1n), ...Array.from({ length: 20 }, () => m.ask(k, 50_000n, 1n))], askGas));
+    const perBlock = Number(gasLimit / askGas);
+    for (let i = 0; i < askTxs.length; i += perBlock) await timeBlock(askTxs.slice(i, i + perBlock));
+    const afterAsks = { fbMs: await emptyMedian() };
+    rows.push({
+      name: `FinalizeBlock of an empty block with ${MANY_ASKS} more live asks (1-uproof bonds, priced above every request; median of 7)`, value: afterAsks.fbMs, unit: 'ms',
+      note: `posted in ${Math.ceil(askTxs.length / perBlock)} full blocks, ${askGas * BigInt(askTxs.length)} gas; ${((afterAsks.fbMs - empty.fbMs) / MANY_ASKS * 1000).toFixed(1)} µs per ask per block`,
+    });
     rows.push({ name: 'worst FinalizeBlock above', value: worst, unit: 'ms', target: '≤ 1000 ms', note: `block gas limit ${gasLimit}; caps ${caps.perTx}/tx, ${caps.perBlock}/block, ${caps.gasPerBlock} verify gas/block` });
+
+    // A flood of Simulate calls queued on the app's queue ahead of a block (issue 10 item 6): how long the block waits.
+    const heavy = TxRaw.decode(await signed(pools.req64[pools.req64.length - 1], [bigRequest(pools.req64[pools.req64.length - 1]), bigRequest(pools.req64[pools.req64.length - 1])], 0n));
+    heavy.signatures = [new Uint8Array()];
+    const simData = SimulateRequest.encode({ txBytes: TxRaw.encode(heavy).finish() }).finish();
+    const simQuery = () => chain.app.query({ path: '/cosmos.tx.v1beta1.Service/Simulate', data: simData, height: 0n, prove: false });
+    t0 = process.hrtime.bigint();
+    const one = await simQuery();
+    const oneMs = ms(t0);
+    if (one.code !== 0) throw new Error(`simulate failed: ${one.log}`);
+    const FLOOD = 500;
+    const lim = chain.app.simulateLimiter;
+    const s0 = { ...lim.stats };
+    t0 = process.hrtime.bigint();
+    const flood = Array.from({ length: FLOOD }, () => chain.app.queue.run(simQuery));
+    let waited = 0;
+    const blk = chain.app.queue.run(async () => {
+      waited = ms(t0);
+      return timeBlock([]);
+    });
+    await Promise.all(flood);
+    await blk;
+    rows.push({
+      name: `FinalizeBlock's wait behind ${FLOOD} queued Simulate calls (${oneMs.toFixed(1)} ms each)`, value: waited, unit: 'ms',
+      note: `${lim.stats.admitted - s0.admitted} ran (${(lim.stats.spentMs - s0.spentMs).toFixed(0)} ms), ${lim.stats.refused - s0.refused} refused; unbounded they would take ~${((FLOOD * oneMs) / 1000).toFixed(1)} s`,
+    });
 
     // The issue's stuffing tx: 3,000 MsgSubmitProof for the assigned request, signature invalid.
     const stuffed = TxRaw.decode(await signed(prover, wrongProofs(pf, 3000).map((p) => m.proof(prover, 1n, p)), 50_000_000n));

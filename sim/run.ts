@@ -40,6 +40,9 @@ export const CHAIN_MECHANISMS: Partial<Record<MechanismName, MarketMechanism>> =
   v1: MECHANISM_V1,
   lottery: { price: 'v2', allocation: 'lottery' },
   stakecap: { price: 'v2', allocation: 'stakecap' },
+  band: { price: 'v2', allocation: 'band', bps: 1000n },
+  sharecap: { price: 'v2', allocation: 'sharecap', bps: 2500n },
+  nomissauction: { ...DEFAULT_MECHANISM, reauctionAfterMiss: false },
 };
 
 export async function runMechanism(w: World, m: MechanismName, onProgress?: (msg: string) => void): Promise<Omit<Run, 'seed' | 'coalition'>> {

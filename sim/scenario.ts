@@ -99,7 +99,7 @@ export interface Scenario {
  * lottery, stakecap: the work-spreading alternatives evaluated for v2 (price rule v2 with that allocation);
  * racing: posted reward, free entry/exit; trusted: one trusted prover; fixed, random: posted price.
  */
-const MECHANISMS = ['proofbook', 'v1', 'lottery', 'stakecap', 'racing', 'trusted', 'fixed', 'random'] as const;
+const MECHANISMS = ['proofbook', 'v1', 'lottery', 'stakecap', 'band', 'sharecap', 'nomissauction', 'racing', 'trusted', 'fixed', 'random'] as const;
 export type MechanismName = (typeof MECHANISMS)[number];
 export const ALL_MECHANISMS: readonly MechanismName[] = MECHANISMS;
 

@@ -53,9 +53,11 @@ const arbQuota = fc.option(
 const arbParams: fc.Arbitrary<MatchParams> = fc.record({
   collateralRatioBps: fc.constantFrom(0n, 5_000n, 15_000n),
   priceRule: fc.constantFrom('v1' as const, 'v2' as const),
-  allocation: fc.constantFrom('v1' as const, 'lottery' as const),
+  allocation: fc.constantFrom('v1' as const, 'lottery' as const, 'band' as const),
   seed: fc.constantFrom('s1', 's2', 'chain/7/abc'),
   quota: arbQuota,
+  bandBps: fc.constantFrom(0n, 1000n, 5000n),
+  load: fc.tuple(...PROVERS.map(() => fc.bigInt({ min: 0n, max: 3n }))).map((vals) => new Map(vals.map((v, i) => [PROVERS[i] as string, v]))),
 });
 const arbBook: fc.Arbitrary<Book> = fc.record({
   requests: fc.uniqueArray(arbRequest, { selector: (r) => r.id, maxLength: 160 }),
@@ -244,4 +246,42 @@ test('lottery: same requests and price as v1, work dealt among the asks at or be
   // deterministic: the same seed gives the same deal, another seed another one
   t.is(key(clearCircuit(rs, as, fr, { collateralRatioBps: 0n, allocation: 'lottery', seed: 'x' })), key(lot));
   t.not(key(clearCircuit(rs, as, fr, { collateralRatioBps: 0n, allocation: 'lottery', seed: 'y' })), key(lot));
+});
+
+test('band: same requests as greedy, dealt to the least-loaded provers within bandBps of the greedy price; price within the band', (t) => {
+  const rs = Array.from({ length: 40 }, (_, i) => req(BigInt(i + 1), 1000n));
+  // alice could serve everything; bob's unused unit at 120 sets the greedy price; carol (130) is in the 10 % band
+  // (top 132), dave (140) is not
+  const as = [ask(1n, 'alice', 100n, 40n), ask(2n, 'bob', 120n, 40n), ask(3n, 'carol', 130n, 40n), ask(4n, 'dave', 140n, 40n)];
+  const fr = free('alice', 'bob', 'carol', 'dave');
+  const greedy = clearCircuit(rs, as, fr, { collateralRatioBps: 0n, priceRule: 'v2' });
+  t.is(greedy.clearingPrice, 120n);
+  const params: MatchParams = { collateralRatioBps: 0n, priceRule: 'v2', allocation: 'band', bandBps: 1000n, seed: 'x', load: new Map([['alice', 5n]]) };
+  const b = clearCircuit(rs, as, fr, params);
+  t.deepEqual(b.matches.map((m) => m.requestId), greedy.matches.map((m) => m.requestId));
+  const wins = new Map<string, number>();
+  for (const m of b.matches) wins.set(m.prover, (wins.get(m.prover) ?? 0) + 1);
+  t.false(wins.has('dave'));
+  // least-loaded first: alice starts 5 assignments ahead, so bob and carol take 5 more than alice, ±1
+  const [a, bo, c] = ['alice', 'bob', 'carol'].map((p) => wins.get(p) ?? 0);
+  t.true(Math.abs(bo - c) <= 1 && bo - a >= 4 && bo - a <= 6, JSON.stringify([...wins]));
+  // the uniform price is the highest dealt ask: within 10 % of the greedy price, never above a fee
+  t.is(b.clearingPrice, 130n);
+  t.true(b.clearingPrice! * 10n <= greedy.clearingPrice! * 11n);
+  // deterministic: the same inputs give the same deal; width 0 keeps the greedy price
+  t.is(key(clearCircuit(rs, as, fr, params)), key(b));
+  t.is(clearCircuit(rs, as, fr, { ...params, bandBps: 0n }).clearingPrice, 120n);
+});
+
+test('band: one request, equal loads: a seeded draw among the band, each prover chosen for some seed', (t) => {
+  const as = [ask(1n, 'alice', 100n, 1n), ask(2n, 'bob', 105n, 1n), ask(3n, 'carol', 108n, 1n), ask(4n, 'dave', 200n, 1n)];
+  const fr = free('alice', 'bob', 'carol', 'dave');
+  const seen = new Set<string>();
+  for (let i = 0; i < 60; i++) {
+    const r = clearCircuit([req(1n, 1000n)], as, fr, { collateralRatioBps: 0n, priceRule: 'v2', allocation: 'band', bandBps: 1000n, seed: `s${i}` });
+    t.is(r.matches.length, 1);
+    seen.add(r.matches[0].prover);
+    t.true(r.clearingPrice! >= 105n && r.clearingPrice! <= 108n); // greedy price 105 (bob's unused unit); band top 115
+  }
+  t.deepEqual([...seen].sort(), ['alice', 'bob', 'carol']);
 });

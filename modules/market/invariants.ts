@@ -129,7 +129,7 @@ export function marketInvariants(k: MarketKeeperImpl): Invariant[] {
         }
         if (r.status === S.REQUEST_STATUS_FALLBACK) {
           want.set(openByExpiryKey(r.expiryHeight, r.id), '');
-          if (uncommitted && BigInt(r.excludedProvers.length) < k.params(ctx).maxFailedAssignments) want.set(openByCircuitKey(r.circuitId, BigInt(r.maxFee), r.id), `${r.minFee},${r.rampBlocks},${r.submittedHeight}`);
+          if (uncommitted && k.fallbackAuctioned(ctx, r)) want.set(openByCircuitKey(r.circuitId, BigInt(r.maxFee), r.id), `${r.minFee},${r.rampBlocks},${r.submittedHeight}`);
         }
         if (r.status === S.REQUEST_STATUS_ASSIGNED) {
           if (!r.assignment) return `request ${r.id} is ASSIGNED without an assignment`;

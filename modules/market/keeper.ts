@@ -233,7 +233,11 @@ const isLive = (s: RequestStatus): boolean => s === S.REQUEST_STATUS_OPEN || s =
  */
 export interface MarketMechanism {
   price: 'v1' | 'v2';
-  allocation: 'v1' | 'lottery' | 'stakecap';
+  allocation: 'v1' | 'lottery' | 'stakecap' | 'band' | 'sharecap';
+  /** Band rule: width above the greedy price, bps (default 1000). Share cap: most share of current load, bps (default 2500). */
+  bps?: bigint;
+  /** Whether a request that entered FALLBACK through a miss is auctioned again (v1 behaviour: yes). See fallbackAuctioned. */
+  reauctionAfterMiss?: boolean;
 }
 export const MECHANISM_V1: MarketMechanism = { price: 'v1', allocation: 'v1' };
 export const DEFAULT_MECHANISM: MarketMechanism = { price: 'v2', allocation: 'v1' };
@@ -341,7 +345,8 @@ export class MarketKeeperImpl implements MarketKeeper {
   // ---- record + index maintenance ------------------------------------------------------------------------------
 
   /** A FALLBACK request is still auctioned (to non-excluded provers) while its exclusion list has room. */
-  private fallbackAuctioned(ctx: Context, r: Request): boolean {
+  fallbackAuctioned(ctx: Context, r: Request): boolean {
+    if (this.mechanism.reauctionAfterMiss === false) return false;
     return BigInt(r.excludedProvers.length) < this.params(ctx).maxFailedAssignments;
   }
 
@@ -1051,10 +1056,29 @@ export class MarketKeeperImpl implements MarketKeeper {
    * The rule options of the configured mechanism for one circuit's clear: price rule, allocation rule, the lottery's
    * seed (chain id, height and circuit: committed data nobody can grind) and the stake-cap quotas.
    */
-  mechanismParams(ctx: Context, circuitId: string, asks: readonly Ask[]): Omit<MatchParams, 'collateralRatioBps'> {
+  mechanismParams(ctx: Context, circuitId: string, asks: readonly Ask[], load?: ReadonlyMap<string, bigint>): Omit<MatchParams, 'collateralRatioBps'> {
     const m = this.mechanism;
     const out: Omit<MatchParams, 'collateralRatioBps'> = { priceRule: m.price };
-    if (m.allocation === 'lottery') {
+    if (m.allocation === 'band') {
+      out.allocation = 'band';
+      out.bandBps = m.bps ?? 1000n;
+      out.seed = `${ctx.block.chainId}/${ctx.height}/${circuitId}`;
+      out.load = load ?? this.proverLoads(ctx);
+    } else if (m.allocation === 'sharecap') {
+      // a prover holding more than bps of all current assignments (over every circuit) takes nothing new:
+      // its quota is max(1, floor(bps x (total + 1) / 10000)) - its load, at least 0
+      const loads = load ?? this.proverLoads(ctx);
+      let total = 0n;
+      for (const v of loads.values()) total += v;
+      let cap = ((m.bps ?? 2500n) * (total + 1n)) / BPS;
+      if (cap < 1n) cap = 1n;
+      const quota = new Map<string, bigint>();
+      for (const a of asks) {
+        const q = cap - (loads.get(a.prover) ?? 0n);
+        quota.set(a.prover, q > 0n ? q : 0n);
+      }
+      out.quota = quota;
+    } else if (m.allocation === 'lottery') {
       out.allocation = 'lottery';
       out.seed = `${ctx.block.chainId}/${ctx.height}/${circuitId}`;
     } else if (m.allocation === 'stakecap') {
@@ -1083,6 +1107,20 @@ export class MarketKeeperImpl implements MarketKeeper {
         quota.set(prover, q > 0n ? q : 0n);
       }
       out.quota = quota;
+    }
+    return out;
+  }
+
+  /**
+   * Each prover's current load: the assignments its asks serve now (sum of `active`), over every circuit. One pass
+   * over the ask index (bounded by the number of asks, which match() reads anyway). Provers with no load are absent.
+   */
+  proverLoads(ctx: Context): Map<string, bigint> {
+    const out = new Map<string, bigint>();
+    for (const [k] of iteratePrefix(this.store(ctx), ASK_BY_CIRCUIT_PREFIX)) {
+      const a = this.ask(ctx, trailingId(k));
+      if (a === undefined || a.active === 0n) continue;
+      out.set(a.prover, (out.get(a.prover) ?? 0n) + a.active);
     }
     return out;
   }
@@ -1122,6 +1160,9 @@ export class MarketKeeperImpl implements MarketKeeper {
     const p = this.params(ctx);
     const h = ctx.height;
     const free = new Map<string, bigint>();
+    const alloc = this.mechanism.allocation;
+    // load-aware rules see every prover's current assignments, updated as each circuit clears in this block
+    const load = alloc === 'band' || alloc === 'sharecap' ? this.proverLoads(ctx) : undefined;
     for (const circuitId of this.circuitsWithAsks(ctx)) {
       const asks = this.liveAsks(ctx, circuitId);
       if (asks.length === 0) continue;
@@ -1137,7 +1178,7 @@ export class MarketKeeperImpl implements MarketKeeper {
           reputation: reputationScore(this.reputation(ctx, a.prover as Address, circuitId)),
         });
       }
-      const params: MatchParams = { collateralRatioBps: p.collateralRatioBps, ...this.mechanismParams(ctx, circuitId, asks) };
+      const params: MatchParams = { collateralRatioBps: p.collateralRatioBps, ...this.mechanismParams(ctx, circuitId, asks, load) };
       const requests = new Map<bigint, Request>();
       const keeper = this;
       let minAsk: bigint | null = null;
@@ -1217,6 +1258,7 @@ export class MarketKeeperImpl implements MarketKeeper {
         });
         if (ok) {
           free.set(mt.prover, (free.get(mt.prover) ?? 0n) - mt.collateral);
+          if (load !== undefined) load.set(mt.prover, (load.get(mt.prover) ?? 0n) + 1n);
           assigned++;
         }
       }

@@ -49,7 +49,17 @@ export interface MatchParams {
    * 'v1' (default): every match goes to the first feasible ask in ask order. 'lottery': the same requests match at the
    * same price, but each is then given to a stake-weighted draw among the asks priced at or below the price, seeded by `seed` (committed data). See docs/matching.md "Work spread".
    */
-  allocation?: 'v1' | 'lottery';
+  allocation?: 'v1' | 'lottery' | 'band';
+  /**
+   * Band rule (allocation 'band'): how far above the greedy clearing price p an ask may be and still take work, in
+   * basis points (the band top is min(F, p x (10000 + bandBps) / 10000)). Default 1000 (10 %).
+   */
+  bandBps?: bigint;
+  /**
+   * Band rule: each prover's current load (assignments it is serving now, over all circuits). Work goes to the least
+   * loaded prover in the band. A prover missing from the map has load 0.
+   */
+  load?: ReadonlyMap<string, bigint>;
   /** Seed of the lottery (the caller derives it from committed data: chain id, height, circuit). */
   seed?: string;
   /**
@@ -269,6 +279,76 @@ function lottery(
   return out;
 }
 
+/**
+ * The band rule (allocation 'band'): the requests the greedy rule matched, in its order, are re-dealt among the asks
+ * priced at most `top` = min(F, p x (1 + bandBps / 10000)) (F = lowest matched fee, p = greedy clearing price): each
+ * goes to a prover with the smallest load (assignments it serves now over every circuit, plus those dealt in this
+ * clear), ties broken by a draw seeded from committed data (sha256(seed || request id), equal chances; `provers` is
+ * in ask order, so the draw does not depend on input order). The prover must have an ask in the band with capacity left, collateral
+ * covering the request's reserve, quota left (if any), and not be excluded from the request. Everyone is then paid the uniform price
+ * max(p, highest dealt ask) <= top <= F: the requester pays at most bandBps above the greedy price and no prover is
+ * paid below its ask. Cost O(k * P) for k matches and P provers in the band; no state, no randomness.
+ */
+function band(
+  allocations: readonly Allocation[],
+  sortedAsks: readonly MatchAsk[],
+  freeCollateral: ReadonlyMap<string, bigint>,
+  params: MatchParams,
+  top: bigint,
+): Allocation[] {
+  const eligible = sortedAsks.filter((a) => a.capacity > 0n && a.price <= top);
+  const provers: string[] = [];
+  const asksOf = new Map<string, MatchAsk[]>();
+  for (const a of eligible) {
+    let l = asksOf.get(a.prover);
+    if (l === undefined) {
+      l = [];
+      asksOf.set(a.prover, l);
+      provers.push(a.prover); // in ask order of each prover's cheapest band ask
+    }
+    l.push(a);
+  }
+  const capLeft = new Map<bigint, bigint>(eligible.map((a) => [a.id, a.capacity]));
+  const remaining = new Map<string, bigint>(provers.map((p) => [p, freeCollateral.get(p) ?? 0n]));
+  const load = new Map<string, bigint>(provers.map((p) => [p, params.load?.get(p) ?? 0n]));
+  const quotaLeft = new Map<string, bigint>();
+  for (const p of provers) {
+    const q = params.quota?.get(p);
+    if (q !== undefined) quotaLeft.set(p, q);
+  }
+  const seed = params.seed ?? '';
+  const out: Allocation[] = [];
+  for (const al of allocations) {
+    const excluded = al.request.excluded ?? [];
+    // the least-loaded provers able to take the request, then one of them by a seeded draw (equal chances)
+    let tied: { prover: string; ask: MatchAsk }[] = [];
+    let pickLoad = 0n;
+    for (const p of provers) {
+      if (remaining.get(p)! < al.reserve || excluded.includes(p)) continue;
+      const q = quotaLeft.get(p);
+      if (q !== undefined && q <= 0n) continue;
+      const ask = asksOf.get(p)!.find((a) => capLeft.get(a.id)! > 0n);
+      if (ask === undefined) continue;
+      const l = load.get(p)!;
+      if (tied.length === 0 || l < pickLoad) {
+        tied = [{ prover: p, ask }];
+        pickLoad = l;
+      } else if (l === pickLoad) {
+        tied.push({ prover: p, ask });
+      }
+    }
+    const pick = tied.length === 0 ? undefined : tied[Number(draw(seed, al.request.id) % BigInt(tied.length))];
+    if (pick === undefined) continue;
+    capLeft.set(pick.ask.id, capLeft.get(pick.ask.id)! - 1n);
+    remaining.set(pick.prover, remaining.get(pick.prover)! - al.reserve);
+    load.set(pick.prover, pickLoad + 1n);
+    const q = quotaLeft.get(pick.prover);
+    if (q !== undefined) quotaLeft.set(pick.prover, q - 1n);
+    out.push({ ...al, ask: pick.ask });
+  }
+  return out;
+}
+
 /** Shared last step: clearing price, optional lottery, locked collateral, output ordering (by request id). */
 function settle(
   requests: readonly MatchRequest[],
@@ -282,8 +362,20 @@ function settle(
   if (v1Allocations.length === 0) {
     return { matches: [], clearingPrice: null, unmatched: byId.map((i) => requests[i].id) };
   }
-  const price = clearingPriceOf(v1Allocations, leftover, sortedAsks, params);
-  const allocations = params.allocation === 'lottery' ? lottery(v1Allocations, sortedAsks, freeCollateral, params, price) : v1Allocations;
+  let price = clearingPriceOf(v1Allocations, leftover, sortedAsks, params);
+  let allocations: readonly Allocation[];
+  if (params.allocation === 'lottery') {
+    allocations = lottery(v1Allocations, sortedAsks, freeCollateral, params, price);
+  } else if (params.allocation === 'band') {
+    let lowestFee = v1Allocations[0].request.currentFee;
+    for (const a of v1Allocations) if (a.request.currentFee < lowestFee) lowestFee = a.request.currentFee;
+    const widened = (price * (BPS_DENOMINATOR + (params.bandBps ?? 1000n))) / BPS_DENOMINATOR;
+    const top = widened < lowestFee ? widened : lowestFee;
+    allocations = band(v1Allocations, sortedAsks, freeCollateral, params, top);
+    for (const a of allocations) if (a.ask.price > price) price = a.ask.price;
+  } else {
+    allocations = v1Allocations;
+  }
   if (allocations.length === 0) {
     return { matches: [], clearingPrice: null, unmatched: byId.map((i) => requests[i].id) };
   }
@@ -596,7 +688,7 @@ export function clearFromIndex(
     const t = threshold;
     const prefix = got.filter((r) => r.currentFee > t);
     // The stop test looks at the v1 allocation (the lottery only re-deals v1's matches afterwards).
-    const v1 = params.allocation === 'lottery' ? { ...params, allocation: 'v1' as const } : params;
+    const v1 = params.allocation === 'lottery' || params.allocation === 'band' ? { ...params, allocation: 'v1' as const } : params;
     const res = clearCircuit(prefix, asks, freeCollateral, v1);
     if (res.matches.length > 0) {
       let highest = -1n;

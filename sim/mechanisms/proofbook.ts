@@ -308,6 +308,44 @@ export async function runProofbook(w: World, extras?: ProofbookExtras, onProgres
   const byAddress = new Map(w.provers.map((p) => [p.address as string, p]));
   const fail = (what: string) => extras?.txFailures.set(what, (extras.txFailures.get(what) ?? 0) + 1);
 
+  /** Crashed fallback attempts to look at again: at the block the attempt would have finished. */
+  const fallbackRetries = new Map<number, { requestId: bigint; tried: string[] }[]>();
+  /**
+   * Fallback agents: the cheapest prover that is not excluded from the request (and does not refuse it, has not tried
+   * it already), serves the circuit and has a slot free in time takes it over and submits its proof through the
+   * permissionless path. A crashed attempt is seen by the others when its proof does not land (fallbackRetries).
+   */
+  const fallbackAgent = (requestId: bigint, excluded: ReadonlySet<string>, h: number, tried: readonly string[] = []) => {
+    const jobId = jobOfRequest.get(requestId);
+    if (jobId === undefined) return;
+    const j = w.jobs[jobId - 1];
+    const c = w.circuits[j.circuit];
+    const expiry = j.submitBlock + j.lifetime;
+    let best: { p: (typeof w.provers)[number]; k: number; done: number } | undefined;
+    for (const p of w.provers) {
+      if (excluded.has(p.address) || refuses(p, j) || !serves(w, p, c)) continue;
+      const sl = slots[p.idx];
+      let k = 0;
+      for (let i = 1; i < sl.length; i++) if (sl[i] < sl[k]) k = i;
+      const done = Math.max(h + 1, sl[k]) + provingBlocks(p, c, bs);
+      if (done >= expiry) continue;
+      if (best === undefined || proofCost(p, c) < proofCost(best.p, c)) best = { p, k, done };
+    }
+    if (best === undefined) return;
+    const r = o.jobs[jobId - 1];
+    r.attempts++;
+    o.computations++;
+    spend(o, best.p.idx, proofCost(best.p, c));
+    slots[best.p.idx][best.k] = best.done;
+    if (crashes(w, best.p, jobId, r.attempts)) {
+      const l = fallbackRetries.get(best.done + 1) ?? [];
+      l.push({ requestId, tried: [...tried, best.p.address] });
+      fallbackRetries.set(best.done + 1, l);
+      return;
+    }
+    later(best.done, { typeUrl: MSG_SUBMIT_PROOF, value: { prover: best.p.address, requestId, proof: markerProof(requestId, best.p.address), publicSignals: signals } });
+  };
+
   let next = 0;
   for (let h = 1; h <= w.endBlock; h++) {
     const msgs: Msg[] = [];
@@ -364,6 +402,13 @@ export async function runProofbook(w: World, extras?: ProofbookExtras, onProgres
     for (const m of pending.get(h) ?? []) push(m, m.typeUrl === MSG_SUBMIT_PROOF ? 'proof' : 'release');
     pending.delete(h);
 
+    // Fallback attempts that crashed: the request is still FALLBACK after the crashed attempt would have finished,
+    // which every prover watching the chain sees, so the next cheapest eligible prover steps in.
+    for (const f of fallbackRetries.get(h) ?? []) {
+      const rec = chain.market.request(chain.query(), f.requestId);
+      if (rec?.status === RequestStatus.REQUEST_STATUS_FALLBACK) fallbackAgent(f.requestId, new Set([...rec.excludedProvers, ...f.tried]), h, f.tried);
+    }
+    fallbackRetries.delete(h);
     const res = chain.runBlock(msgs);
     if (onProgress && h % 100 === 0 && h < w.endBlock) onProgress(`  proofbook ${w.provers.length} provers: block ${h}/${w.endBlock}`);
     o.invariantBlocks++;
@@ -417,36 +462,8 @@ export async function runProofbook(w: World, extras?: ProofbookExtras, onProgres
           later(done, { typeUrl: MSG_SUBMIT_PROOF, value: { prover: p.address, requestId, proof: markerProof(requestId, p.address), publicSignals: signals } });
         }
       } else if (e.type === 'proofbook.market.request_fallback') {
-        // Fallback agents: the cheapest prover that is not excluded from the request (and does not refuse it), serves
-        // the circuit and has a slot free in time takes it over and submits its proof through the permissionless path.
         const requestId = BigInt(attr(e, 'request_id'));
-        const jobId = jobOfRequest.get(requestId);
-        if (jobId === undefined) continue;
-        const j = w.jobs[jobId - 1];
-        const c = w.circuits[j.circuit];
-        const excluded = new Set(attr(e, 'excluded').split(',').filter((x) => x));
-        const expiry = j.submitBlock + j.lifetime;
-        let best: { p: (typeof w.provers)[number]; k: number; done: number } | undefined;
-        for (const p of w.provers) {
-          if (excluded.has(p.address) || refuses(p, j) || !serves(w, p, c)) continue;
-          const sl = slots[p.idx];
-          let k = 0;
-          for (let i = 1; i < sl.length; i++) if (sl[i] < sl[k]) k = i;
-          const done = Math.max(h + 1, sl[k]) + provingBlocks(p, c, bs);
-          if (done >= expiry) continue;
-          if (best === undefined || proofCost(p, c) < proofCost(best.p, c)) best = { p, k, done };
-        }
-        if (best === undefined) continue;
-        const r = o.jobs[jobId - 1];
-        r.attempts++;
-        o.computations++;
-        spend(o, best.p.idx, proofCost(best.p, c));
-        if (crashes(w, best.p, jobId, r.attempts)) {
-          slots[best.p.idx][best.k] = best.done;
-          continue;
-        }
-        slots[best.p.idx][best.k] = best.done;
-        later(best.done, { typeUrl: MSG_SUBMIT_PROOF, value: { prover: best.p.address, requestId, proof: markerProof(requestId, best.p.address), publicSignals: signals } });
+        fallbackAgent(requestId, new Set(attr(e, 'excluded').split(',').filter((x) => x)), h);
       } else if (e.type === 'proofbook.market.request_fulfilled') {
         const jobId = jobOfRequest.get(BigInt(attr(e, 'request_id')));
         const p = byAddress.get(attr(e, 'prover'));
