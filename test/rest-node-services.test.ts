@@ -48,7 +48,7 @@ async function get(path: string): Promise<{ status: number; body: any }> {
 async function rpc(method: string, params: Record<string, string> = {}): Promise<any> {
   const n = await network();
   const r = await fetch(n.devnet.rpcUrl, { method: 'POST', body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }) });
-  return (await r.json()).result;
+  return ((await r.json()) as { result: any }).result;
 }
 const hexToB64 = (h: string) => Buffer.from(h, 'hex').toString('base64');
 
