@@ -1,5 +1,6 @@
 import test from 'ava';
 import { createBankModule, exportBankGenesis, balanceKey, supplyKey, type BankGenesis } from '../modules/bank/index.js';
+import { UPROOF_METADATA } from '../modules/bank/genesis.js';
 import { addressFromBytes, moduleAddress, type Address } from '../src/crypto/address.js';
 import { SortedArrayKV, TestAccounts, newContext } from './bank-kv.js';
 
@@ -25,10 +26,37 @@ const GEN: BankGenesis = {
   supply: [{ denom: 'ufoo', amount: '3' }, { denom: 'uproof', amount: '1007' }],
 };
 
-test('default genesis is empty and loads', (t) => {
+test('default genesis has no balances, holds the uproof/PROOF metadata, and loads', (t) => {
   const { ctx, module } = fresh();
   module.initGenesis!(ctx, module.defaultGenesis!());
-  t.deepEqual(module.exportGenesis!(ctx), { balances: [], supply: [], burned: [], module_accounts: [] });
+  t.deepEqual(module.exportGenesis!(ctx), { balances: [], supply: [], burned: [], module_accounts: [], denom_metadata: [UPROOF_METADATA] });
+  t.deepEqual(UPROOF_METADATA.denom_units.map((u) => [u.denom, u.exponent]), [['uproof', 0], ['proof', 6]]);
+});
+
+test('denom metadata: round trip through export/init; malformed entries are refused before anything is written', (t) => {
+  const other = { ...UPROOF_METADATA, base: 'ufoo', display: 'foo', name: 'FOO', symbol: 'FOO',
+    denom_units: [{ denom: 'ufoo', exponent: 0, aliases: [] }, { denom: 'foo', exponent: 6, aliases: [] }] };
+  const one = fresh();
+  one.module.initGenesis!(one.ctx, { ...GEN, denom_metadata: [UPROOF_METADATA, other] });
+  const exported = one.module.exportGenesis!(one.ctx) as BankGenesis;
+  t.deepEqual(exported.denom_metadata!.map((m) => m.base), ['ufoo', 'uproof'], 'store order (by base denom)');
+  const two = fresh();
+  two.module.initGenesis!(two.ctx, JSON.parse(JSON.stringify(exported)));
+  t.deepEqual(two.module.exportGenesis!(two.ctx), exported);
+  const bad: [string, unknown][] = [
+    ['first unit not the base', { ...UPROOF_METADATA, denom_units: [{ denom: 'proof', exponent: 6, aliases: [] }] }],
+    ['exponents not increasing', { ...UPROOF_METADATA, denom_units: [{ denom: 'uproof', exponent: 0, aliases: [] }, { denom: 'proof', exponent: 0, aliases: [] }] }],
+    ['display not a unit', { ...UPROOF_METADATA, display: 'mproof' }],
+    ['blank symbol', { ...UPROOF_METADATA, symbol: ' ' }],
+    ['duplicate alias', { ...UPROOF_METADATA, denom_units: [{ denom: 'uproof', exponent: 0, aliases: ['proof'] }, { denom: 'proof', exponent: 6, aliases: [] }] }],
+  ];
+  for (const [why, m] of bad) {
+    const f = fresh();
+    t.throws(() => f.module.initGenesis!(f.ctx, { balances: [], denom_metadata: [m] }), undefined, why);
+    t.deepEqual(f.kv.dump(), [], `${why}: nothing written`);
+  }
+  const dup = fresh();
+  t.throws(() => dup.module.initGenesis!(dup.ctx, { balances: [], denom_metadata: [UPROOF_METADATA, UPROOF_METADATA] }), { message: /duplicate denom_metadata/ });
 });
 
 test('genesis round trip: export is canonical and export -> init -> export is the identity, state included', (t) => {

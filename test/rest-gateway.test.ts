@@ -269,3 +269,18 @@ test('auth Accounts pagination: limit, next_key, offset, reverse, count_total (a
   const both = await get(`/cosmos/auth/v1beta1/accounts?pagination.offset=1&pagination.key=${encodeURIComponent(p1.pagination.next_key)}`);
   t.is(both.status, 400);
 });
+
+test('bank denom metadata: uproof/PROOF with 6 decimals from the default genesis, single and list', async (t) => {
+  const one = await get('/cosmos/bank/v1beta1/denoms_metadata/uproof');
+  t.is(one.status, 200, JSON.stringify(one.body));
+  const m = one.body.metadata;
+  t.is(m.base, 'uproof');
+  t.is(m.display, 'proof');
+  t.is(m.symbol, 'PROOF');
+  t.deepEqual(m.denom_units.map((u: { denom: string; exponent: number }) => [u.denom, u.exponent]), [['uproof', 0], ['proof', 6]]);
+  const list = await get('/cosmos/bank/v1beta1/denoms_metadata');
+  t.is(list.body.metadatas.length, 1);
+  t.deepEqual(list.body.metadatas[0], m);
+  const none = await get('/cosmos/bank/v1beta1/denoms_metadata/uatom');
+  t.is(none.status, 404);
+});

@@ -4,7 +4,8 @@
  *   { "balances": [{ "address": "proof1…", "coins": [{ "denom": "uproof", "amount": "1000" }] }],
  *     "supply":  [{ "denom": "uproof", "amount": "1000" }],    // optional; when non-empty it must equal the sum
  *     "burned":  [{ "denom": "uproof", "amount": "5" }],       // optional; burned-so-far counters
- *     "module_accounts": ["fee_collector"] }                   // optional; module accounts MsgSend must refuse
+ *     "module_accounts": ["fee_collector"],                    // optional; module accounts MsgSend must refuse
+ *     "denom_metadata": [{ "base": "uproof", "display": "proof", "denom_units": [...], ... }] }  // optional (SDK shape)
  *
  * initGenesis validates everything before writing anything. Supply is always computed as the sum of balances.
  * exportGenesis lists balances in store order (address bytes, 20-byte before 32-byte) and coins by denom, so
@@ -14,12 +15,14 @@ import type { Context } from '../../src/framework/context.js';
 import { moduleAddress, parseAddress, type Address } from '../../src/crypto/address.js';
 import { isValidDenom, type Coin, type Coins } from '../../src/types/coins.js';
 import { iteratePrefix } from '../../src/store/kv.js';
+import { Metadata } from 'cosmjs-types/cosmos/bank/v1beta1/bank';
 import type { AccountKeeper } from './keeper.js';
 import {
   BALANCE_PREFIX,
   BANK_STORE_PREFIX,
   BURNED_PREFIX,
   MAX_AMOUNT,
+  METADATA_PREFIX,
   MODULE_ACCOUNT_PREFIX,
   SUPPLY_PREFIX,
   balanceKey,
@@ -43,10 +46,82 @@ export interface BankGenesis {
   supply?: GenesisCoin[];
   burned?: GenesisCoin[];
   module_accounts?: string[];
+  /** Client metadata of denoms (as the SDK's bank genesis `denom_metadata`): served by DenomMetadata/DenomsMetadata. */
+  denom_metadata?: DenomMetadataJson[];
 }
 
+/** cosmos.bank.v1beta1.Metadata in the SDK's genesis JSON. */
+export interface DenomMetadataJson {
+  description: string;
+  denom_units: { denom: string; exponent: number; aliases: string[] }[];
+  base: string;
+  display: string;
+  name: string;
+  symbol: string;
+  uri: string;
+  uri_hash: string;
+}
+
+/** The native token: 1 PROOF = 10^6 uproof. */
+export const UPROOF_METADATA: DenomMetadataJson = {
+  description: 'The native token of proofbook: fees, request escrow and prover collateral.',
+  denom_units: [
+    { denom: 'uproof', exponent: 0, aliases: ['microproof'] },
+    { denom: 'proof', exponent: 6, aliases: ['PROOF'] },
+  ],
+  base: 'uproof',
+  display: 'proof',
+  name: 'PROOF',
+  symbol: 'PROOF',
+  uri: '',
+  uri_hash: '',
+};
+
 export function defaultBankGenesis(): BankGenesis {
-  return { balances: [] };
+  return { balances: [], denom_metadata: [UPROOF_METADATA] };
+}
+
+/** Checks one metadata entry as the SDK's Metadata.Validate does; returns it normalized. */
+function parseMetadata(raw: unknown, at: string): Metadata {
+  if (!isObject(raw)) throw new Error(`bank genesis: ${at} must be an object {base, display, denom_units, ...}`);
+  const str = (k: string): string => {
+    const v = raw[k] ?? '';
+    if (typeof v !== 'string') throw new Error(`bank genesis: ${at}.${k} must be a string`);
+    return v;
+  };
+  const base = str('base'), display = str('display'), name = str('name'), symbol = str('symbol');
+  if (!isValidDenom(base)) throw new Error(`bank genesis: ${at}.base: invalid denom '${base}'`);
+  if (!isValidDenom(display)) throw new Error(`bank genesis: ${at}.display: invalid denom '${display}'`);
+  if (name.trim() === '' || symbol.trim() === '') throw new Error(`bank genesis: ${at}: name and symbol must not be blank`);
+  const units = raw.denom_units;
+  if (!Array.isArray(units) || units.length === 0) throw new Error(`bank genesis: ${at}.denom_units must be a non-empty array`);
+  const seen = new Set<string>();
+  let last = -1;
+  const denomUnits = units.map((u, i) => {
+    if (!isObject(u) || typeof u.denom !== 'string' || !Number.isInteger(u.exponent ?? 0) || (u.exponent as number ?? 0) < 0) {
+      throw new Error(`bank genesis: ${at}.denom_units[${i}] must be {denom, exponent (integer >= 0), aliases}`);
+    }
+    const exponent = (u.exponent as number | undefined) ?? 0;
+    if (i === 0 && (u.denom !== base || exponent !== 0)) throw new Error(`bank genesis: ${at}: the first denom unit must be the base denom '${base}' with exponent 0`);
+    if (exponent <= last) throw new Error(`bank genesis: ${at}.denom_units must have strictly increasing exponents`);
+    last = exponent;
+    const aliases = (u.aliases ?? []) as unknown;
+    if (!Array.isArray(aliases) || aliases.some((a) => typeof a !== 'string')) throw new Error(`bank genesis: ${at}.denom_units[${i}].aliases must be strings`);
+    for (const d of [u.denom, ...(aliases as string[])]) {
+      if (seen.has(d)) throw new Error(`bank genesis: ${at}: duplicate denom unit or alias '${d}'`);
+      seen.add(d);
+    }
+    return { denom: u.denom, exponent, aliases: aliases as string[] };
+  });
+  if (!denomUnits.some((u) => u.denom === display)) throw new Error(`bank genesis: ${at}: display '${display}' is not one of the denom units`);
+  return Metadata.fromPartial({ description: str('description'), denomUnits, base, display, name, symbol, uri: str('uri'), uriHash: str('uri_hash') });
+}
+
+export function metadataToJson(m: Metadata): DenomMetadataJson {
+  return {
+    description: m.description, denom_units: m.denomUnits.map((u) => ({ denom: u.denom, exponent: u.exponent, aliases: [...u.aliases] })),
+    base: m.base, display: m.display, name: m.name, symbol: m.symbol, uri: m.uri, uri_hash: m.uriHash,
+  };
 }
 
 export interface ValidGenesis {
@@ -54,6 +129,7 @@ export interface ValidGenesis {
   supply: Coins;
   burned: Coins;
   moduleAccounts: string[];
+  metadata: Metadata[];
 }
 
 const byDenom = (a: Coin, b: Coin) => (a.denom < b.denom ? -1 : a.denom > b.denom ? 1 : 0);
@@ -88,10 +164,10 @@ function parseCoinList(raw: unknown, where: string): Coins {
 
 /** Validates a genesis section without touching state; throws Error naming the bad entry. */
 export function validateBankGenesis(raw: unknown): ValidGenesis {
-  if (!isObject(raw)) throw new Error('bank genesis must be an object {balances, supply?, burned?, module_accounts?}');
+  if (!isObject(raw)) throw new Error('bank genesis must be an object {balances, supply?, burned?, module_accounts?, denom_metadata?}');
   for (const k of Object.keys(raw)) {
-    if (k !== 'balances' && k !== 'supply' && k !== 'burned' && k !== 'module_accounts') {
-      throw new Error(`bank genesis: unknown field '${k}' (expected balances, supply, burned, module_accounts)`);
+    if (k !== 'balances' && k !== 'supply' && k !== 'burned' && k !== 'module_accounts' && k !== 'denom_metadata') {
+      throw new Error(`bank genesis: unknown field '${k}' (expected balances, supply, burned, module_accounts, denom_metadata)`);
     }
   }
   const rawBalances = raw.balances ?? [];
@@ -138,7 +214,14 @@ export function validateBankGenesis(raw: unknown): ValidGenesis {
       moduleAccounts.push(n);
     });
   }
-  return { balances, supply, burned, moduleAccounts };
+  if (raw.denom_metadata !== undefined && !Array.isArray(raw.denom_metadata)) throw new Error('bank genesis: denom_metadata must be an array');
+  const metadata = ((raw.denom_metadata ?? []) as unknown[]).map((m, i) => parseMetadata(m, `denom_metadata[${i}]`));
+  const bases = new Set<string>();
+  for (const m of metadata) {
+    if (bases.has(m.base)) throw new Error(`bank genesis: duplicate denom_metadata for '${m.base}'`);
+    bases.add(m.base);
+  }
+  return { balances, supply, burned, moduleAccounts, metadata };
 }
 
 export function initBankGenesis(ctx: Context, raw: unknown, accounts: AccountKeeper): void {
@@ -151,6 +234,7 @@ export function initBankGenesis(ctx: Context, raw: unknown, accounts: AccountKee
   for (const c of g.supply) kv.set(supplyKey(c.denom), encodeAmount(c.amount));
   for (const c of g.burned) kv.set(burnedKey(c.denom), encodeAmount(c.amount));
   for (const name of g.moduleAccounts) kv.set(moduleAccountKey(moduleAddress(name)), encodeString(name));
+  for (const m of g.metadata) kv.set(METADATA_PREFIX + m.base, Metadata.encode(m).finish());
 }
 
 export function exportBankGenesis(ctx: Context): BankGenesis {
@@ -171,5 +255,7 @@ export function exportBankGenesis(ctx: Context): BankGenesis {
   const moduleAccounts: string[] = [];
   for (const [, v] of iteratePrefix(kv, MODULE_ACCOUNT_PREFIX)) moduleAccounts.push(decodeString(v));
   moduleAccounts.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  return { balances, supply: list(SUPPLY_PREFIX), burned: list(BURNED_PREFIX), module_accounts: moduleAccounts };
+  const denomMetadata: DenomMetadataJson[] = [];
+  for (const [, v] of iteratePrefix(kv, METADATA_PREFIX)) denomMetadata.push(metadataToJson(Metadata.decode(v)));
+  return { balances, supply: list(SUPPLY_PREFIX), burned: list(BURNED_PREFIX), module_accounts: moduleAccounts, denom_metadata: denomMetadata };
 }

@@ -5,6 +5,7 @@
  *   's' + denom                          -> amount   total supply per denom
  *   'x' + denom                          -> amount   burned so far per denom (monotone)
  *   'm' + len(addr) + addr bytes          -> name     module accounts that have held funds (blocked for MsgSend)
+ *   'd' + base denom                     -> Metadata denom metadata (cosmos.bank.v1beta1.Metadata, protobuf)
  *
  * `len(addr)` is one byte (20 or 32), like the Cosmos SDK's `address.MustLengthPrefix`: without it a key of a 20-byte
  * address plus a long denom could not be told apart from a key of a 32-byte address plus a shorter denom, and whole-
@@ -24,6 +25,7 @@ export const BALANCE_PREFIX = 'b';
 export const SUPPLY_PREFIX = 's';
 export const BURNED_PREFIX = 'x';
 export const MODULE_ACCOUNT_PREFIX = 'm';
+export const METADATA_PREFIX = 'd';
 
 /** Largest amount any balance or supply may reach (the SDK's 256-bit `math.Int` bound). */
 export const MAX_AMOUNT = (1n << 256n) - 1n;

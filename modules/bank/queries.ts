@@ -22,14 +22,14 @@ import {
   QueryTotalSupplyRequest,
   QueryTotalSupplyResponse,
 } from 'cosmjs-types/cosmos/bank/v1beta1/query';
-import type { PageRequest, PageResponse } from 'cosmjs-types/cosmos/base/query/v1beta1/pagination';
+import { Metadata } from 'cosmjs-types/cosmos/bank/v1beta1/bank';
 import type { QueryRoute } from '../../src/framework/module.js';
 import { ErrInvalidAddress, ErrInvalidRequest, ErrNotFound } from '../../src/framework/errors.js';
 import { parseAddress, type Address } from '../../src/crypto/address.js';
 import { isValidDenom } from '../../src/types/coins.js';
 import { bytesToKey, keyToBytes, PrefixKV, type KV, type Key } from '../../src/store/kv.js';
 import type { BankKeeper } from './keeper.js';
-import { BANK_STORE_PREFIX, SUPPLY_PREFIX, accountBalancesPrefix, decodeAmount } from './keys.js';
+import { BANK_STORE_PREFIX, METADATA_PREFIX, SUPPLY_PREFIX, accountBalancesPrefix, decodeAmount } from './keys.js';
 
 export const QUERY_BALANCE = '/cosmos.bank.v1beta1.Query/Balance';
 export const QUERY_ALL_BALANCES = '/cosmos.bank.v1beta1.Query/AllBalances';
@@ -123,21 +123,28 @@ export function bankQueryRoutes(keeper: BankKeeper): QueryRoute[] {
     responseType: QueryParamsResponse,
     handle: () => ({ params: { sendEnabled: [], defaultSendEnabled: true } }),
   };
-  // No denom metadata is kept: single lookups are NotFound (as the SDK answers for an unknown denom), lists are empty.
+  // Denom metadata from genesis ('d' + base denom), as the SDK's DenomMetadata / DenomsMetadata.
   const denomMetadata: QueryRoute<QueryDenomMetadataRequest, QueryDenomMetadataResponse> = {
     path: QUERY_DENOM_METADATA,
     requestType: QueryDenomMetadataRequest,
     responseType: QueryDenomMetadataResponse,
-    handle(_ctx, req) {
+    handle(ctx, req) {
       const denom = queryDenom(req.denom);
-      throw ErrNotFound(`client metadata for denom ${denom}`);
+      const raw = ctx.store(BANK_STORE_PREFIX).get(METADATA_PREFIX + denom);
+      if (!raw) throw ErrNotFound(`client metadata for denom ${denom}`);
+      return { metadata: Metadata.decode(raw) };
     },
   };
   const denomsMetadata: QueryRoute<QueryDenomsMetadataRequest, QueryDenomsMetadataResponse> = {
     path: QUERY_DENOMS_METADATA,
     requestType: QueryDenomsMetadataRequest,
     responseType: QueryDenomsMetadataResponse,
-    handle: () => ({ metadatas: [], pagination: { nextKey: new Uint8Array(0), total: 0n } }),
+    handle(ctx, req) {
+      const metadatas: Metadata[] = [];
+      const kv = new PrefixKV(ctx.store(BANK_STORE_PREFIX), METADATA_PREFIX);
+      const pagination = paginate(kv, req.pagination, (_k, v) => metadatas.push(Metadata.decode(v)));
+      return { metadatas, pagination };
+    },
   };
   return [balance, allBalances, totalSupply, supplyOf, spendableBalances, spendableByDenom, params, denomMetadata, denomsMetadata];
 }
