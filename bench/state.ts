@@ -90,7 +90,10 @@ async function runChain(requests: number, accounts: number, retention: number, h
     }
     bank.balances = [...bank.balances, ...extra];
     let time = 1_700_000_000n;
-    await app.initChain({ time: { seconds: time, nanos: 0 }, chainId, validators: [], appStateBytes: new TextEncoder().encode(JSON.stringify(genesis)), initialHeight: 1n, consensusParams: undefined });
+    await app.initChain({ time: { seconds: time, nanos: 0 }, chainId, validators: [], appStateBytes: new TextEncoder().encode(JSON.stringify(genesis)), initialHeight: 1n,
+      // 1,000-tx blocks of ~250,000 gas each: above the default block gas limit (app/tx/block-gas.ts), which bounds
+      // adversarial blocks; this bench measures state growth, so it sets genesis block.max_gas as an operator can.
+      consensusParams: { block: { maxBytes: 22_020_096n, maxGas: 1_000_000_000_000n } } as never });
     const accountNumber = (i: number) => BigInt(10 + i);
     const circuitId = genesisCircuitId();
     const input = genesisInput(4242n, 7n);

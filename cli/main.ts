@@ -61,6 +61,7 @@ const TOP_LEVEL: readonly { name: string; load: () => Promise<Command> }[] = [
   { name: 'market', load: async () => (await import('./market-book.js')).marketCommand() },
   { name: 'worker', load: async () => (await import('./worker.js')).workerCommand() },
   { name: 'simulate', load: async () => (await import('./simulate.js')).simulateCommand() },
+  { name: 'chain-registry', load: async () => (await import('./chain-registry.js')).chainRegistryCommand() },
 ];
 
 /** Global options that take a value (`--home DIR`, `--node URL`, `-o json`): their values are not command words. */
