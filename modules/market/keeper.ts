@@ -235,11 +235,19 @@ export interface MarketMechanism {
   allocation: 'v1' | 'lottery' | 'stakecap' | 'band' | 'sharecap';
   /** Band rule: width above the greedy price, bps (default 1000). Share cap: most share of current load, bps (default 2500). */
   bps?: bigint;
-  /** Whether a request that entered FALLBACK through a miss is auctioned again (v1 behaviour: yes). See fallbackAuctioned. */
+  /**
+   * Whether a FALLBACK request is still auctioned (to non-excluded provers) while its exclusion list has room. Default
+   * true (mechanism v2 before the censorship targets); the chain runs false (DEFAULT_MECHANISM). See fallbackAuctioned.
+   */
   reauctionAfterMiss?: boolean;
 }
 export const MECHANISM_V1: MarketMechanism = { price: 'v1', allocation: 'v1' };
-export const DEFAULT_MECHANISM: MarketMechanism = { price: 'v2', allocation: 'v1' };
+/**
+ * The chain's rules: price rule v2, greedy allocation, and a request that missed its deadline is not auctioned again:
+ * it waits in the permissionless FALLBACK (first valid proof from a bonded, non-excluded prover wins), so a holding
+ * coalition cannot win it back (docs/mechanism.md "Censorship").
+ */
+export const DEFAULT_MECHANISM: MarketMechanism = { price: 'v2', allocation: 'v1', reauctionAfterMiss: false };
 
 export class MarketKeeperImpl implements MarketKeeper {
   constructor(
@@ -343,7 +351,10 @@ export class MarketKeeperImpl implements MarketKeeper {
 
   // ---- record + index maintenance ------------------------------------------------------------------------------
 
-  /** A FALLBACK request is still auctioned (to non-excluded provers) while its exclusion list has room. */
+  /**
+   * Whether a FALLBACK request is auctioned: never under the chain's rules (reauctionAfterMiss false: only the
+   * permissionless path serves it); with reauctionAfterMiss, while its exclusion list has room.
+   */
   fallbackAuctioned(ctx: Context, r: Request): boolean {
     if (this.mechanism.reauctionAfterMiss === false) return false;
     return BigInt(r.excludedProvers.length) < this.params(ctx).maxFailedAssignments;
