@@ -72,7 +72,7 @@ export function statusLabel(s: RequestStatus): string {
   return (Object.entries(STATUS_NAMES).find(([, v]) => v === s)?.[0] ?? 'unspecified').toUpperCase();
 }
 
-export function describeRequest(r: Request, currentFee?: bigint): string {
+export function describeRequest(r: Request, currentFee?: bigint, commits: readonly { prover: string; height: bigint; revealUntilHeight: bigint }[] = []): string {
   const lines = [
     `request ${r.id}: ${statusLabel(r.status)}`,
     `  circuit:     ${r.circuitId}`,
@@ -85,11 +85,46 @@ export function describeRequest(r: Request, currentFee?: bigint): string {
   if (r.excludedProvers.length > 0) lines.push(`  excluded:    ${r.excludedProvers.join(', ')} (released, missed or declined it)`);
   if (r.bounty && r.bounty !== '0') lines.push(`  bounty:      ${r.bounty} (slashed collateral, paid to whoever proves it)`);
   if (r.status === RequestStatus.REQUEST_STATUS_FALLBACK) lines.push(`  fallback:    since height ${r.fallbackHeight}: any bonded prover may fulfil it`);
+  for (const c of commits) lines.push(`  committed:   ${c.prover} at height ${c.height} (fallback proof to be revealed by height ${c.revealUntilHeight})`);
   if (r.history.length > 0) {
     lines.push('  history:');
     for (const h of r.history) lines.push(`    ${describeHistoryEntry(h)}`);
   }
   return lines.join('\n');
+}
+
+/**
+ * What `request prove --wait` prints while it waits (waitForProof's onEvent/onProgress): every assignment (the first as
+ * "assigned: …", later ones as reassignments, even when two land between polls), releases, declines, misses with the
+ * slash and the compensation received, entry into the fallback, and fulfilment (assigned or through the fallback).
+ */
+export function waitPrinter(log: (s: string) => void): {
+  onEvent: (e: { entry: Request['history'][number]; text: string; request: Request }) => void;
+  onProgress: (p: { status: string; request: Request; height: bigint }) => void;
+} {
+  let assignments = 0;
+  return {
+    onEvent: ({ entry, text, request }) => {
+      if (entry.event === 'submitted' || entry.event === 'fulfilled') return; // the submit line and "verified" say it
+      if (entry.event === 'assigned') {
+        assignments++;
+        const a = request.assignment;
+        const current = a !== undefined && a.prover === entry.prover && a.assignedHeight === entry.height;
+        const what = assignments === 1 ? 'assigned' : 'reassigned';
+        if (current) {
+          log(`${what}: prover ${a.prover} at price ${a.price} (collateral ${a.collateral} locked), height ${a.assignedHeight}`);
+          log(`proving: the prover has until height ${a.deadlineHeight}`);
+        } else log(`${what}: ${text}`);
+        return;
+      }
+      log(`  ${text}`);
+    },
+    onProgress: ({ status, request, height: h }) => {
+      if (status === 'OPEN') log(`queued: waiting in the book for the next auction (height ${h})`);
+      else if (status === 'FALLBACK') log(`fallback: since height ${request.fallbackHeight} any bonded prover may fulfil it (commit-reveal)${request.bounty && request.bounty !== '0' ? `, bounty ${request.bounty}` : ''}`);
+      else if (status === 'FULFILLED') log(`verified: proof accepted on chain at height ${request.fulfilledHeight}, paid ${request.paidPrice}`);
+    },
+  };
 }
 
 interface ProveFlags {
@@ -136,16 +171,7 @@ async function prove(f: ProveFlags, cmd: Command): Promise<void> {
       result = await client.waitForProof(requestId, {
         timeoutMs: Math.round(timeoutS * 1000),
         expectedPublicSignals,
-        // releases, declines, misses with the slash and your compensation, reassignments, fallback fulfilment
-        onEvent: ({ entry, text }) => { if (entry.event !== 'submitted' && entry.event !== 'assigned' && entry.event !== 'fulfilled') log(`  ${text}`); },
-        onProgress: ({ status, request, height: h }) => {
-          if (status === 'OPEN') log(`queued: waiting in the book for the next auction (height ${h})`);
-          else if (status === 'ASSIGNED' && request.assignment) {
-            const a = request.assignment;
-            log(`assigned: prover ${a.prover} at price ${a.price} (collateral ${a.collateral} locked), height ${a.assignedHeight}`);
-            log(`proving: the prover has until height ${a.deadlineHeight}`);
-          } else if (status === 'FULFILLED') log(`verified: proof accepted on chain at height ${request.fulfilledHeight}, paid ${request.paidPrice}`);
-        },
+        ...waitPrinter(log),
       });
     } catch (e) {
       if (e instanceof ProofbookSignalsMismatchError) throw new CliError(e.message, EXIT.FAILED, 'no proof.json / public.json written');
@@ -212,7 +238,7 @@ Example:
         // A settled request past the retention window is rebuilt from tx history (src/client/history.ts).
         const src = r.fromHistory ? 'tx history (no longer in state)' : 'state';
         ctx.print({ request: marketTypes.Request.toJSON(r.request), currentFee: r.currentFee, source: src },
-          () => describeRequest(r.request, r.currentFee) + (r.fromHistory ? `\n  source:      ${src}` : ''));
+          () => describeRequest(r.request, r.currentFee, r.fallbackCommits) + (r.fromHistory ? `\n  source:      ${src}` : ''));
       } finally {
         client.disconnect();
       }

@@ -9,7 +9,7 @@ export function describeHistoryEntry(e: market.StatusChange): string {
     case 'assigned': return `height ${e.height}: assigned to ${e.prover} at price ${e.amount}`;
     case 'declined': return `height ${e.height}: declined by ${e.prover} in its accept phase (decline fee ${e.amount} paid out of your escrow); ${e.status === market.RequestStatus.REQUEST_STATUS_FALLBACK ? 'open to any prover (fallback)' : 're-auctioned without it'}`;
     case 'released': return `height ${e.height}: released by ${e.prover}, slashed ${e.amount}${comp}; ${e.status === market.RequestStatus.REQUEST_STATUS_FALLBACK ? 'open to any prover (fallback)' : 're-auctioned without it'}`;
-    case 'slashed': return `height ${e.height}: ${e.prover} missed its deadline, slashed ${e.amount}${comp}; ${e.status === market.RequestStatus.REQUEST_STATUS_EXPIRED ? 'the request expired' : 'open to any prover (fallback) and re-auctioned without it'}`;
+    case 'slashed': return `height ${e.height}: ${e.prover} missed its deadline, slashed ${e.amount}${comp}; ${e.status === market.RequestStatus.REQUEST_STATUS_EXPIRED ? 'the request expired' : 'open to any bonded prover through the fallback'}`;
     case 'fulfilled': return `height ${e.height}: fulfilled by ${e.prover}, paid ${e.amount}`;
     case 'fallback_fulfilled': return `height ${e.height}: fulfilled through the fallback by ${e.prover}, paid ${e.amount}${e.compensation && e.compensation !== '0' ? ` plus bounty ${e.compensation}` : ''}`;
     case 'expired': return `height ${e.height}: expired, refunded ${e.amount}${e.compensation && e.compensation !== '0' ? ` and the bounty ${e.compensation}` : ''}`;
