@@ -16,6 +16,7 @@ import { DEFAULT_GAS_ADJUSTMENT, resolveFee, txResultData, type TxFlags } from '
 import { connectComet, simulateGas } from '../src/client/tx.js';
 import { proofbookRegistry, TYPE_URLS } from '../src/client/registry.js';
 import { coinsToProto, parseCoins } from '../src/types/coins.js';
+import { fallbackCommitment } from '../src/zk/fallback-commitment.js';
 import { decodeProof, encodeProof, proofFromSnarkjs, proofToSnarkjs, publicSignalsFromSnarkjs } from '../src/zk/groth16.js';
 import {
   MsgCancelAsk,
@@ -26,6 +27,8 @@ import {
   MsgReleaseAssignmentResponse,
   MsgSubmitProof,
   MsgSubmitProofResponse,
+  MsgCommitFallbackProof,
+  MsgCommitFallbackProofResponse,
   MsgSubmitRequest,
   MsgSubmitRequestResponse,
   QueryAsksRequest,
@@ -352,7 +355,7 @@ export function marketTxCommand(): Command {
       .argument('<id>', 'request id')
       .requiredOption('--proof <proof.json>', 'snarkjs proof.json')
       .requiredOption('--public <public.json>', 'snarkjs public.json')
-      .description('deliver the proof of an assigned request (verified on chain; pays you the price)'),
+      .description('deliver the proof of an assigned request (verified on chain; pays you the price), or reveal a committed fallback proof (see commit-fallback)'),
     'prover',
   ).action(async (id: string, f: MarketTxFlags & { proof: string; public: string }, cmd: Command) => {
     const requestId = uintArg(id, 'request id');
@@ -369,6 +372,35 @@ export function marketTxCommand(): Command {
       f,
       (prover) => ({ typeUrl: TYPE_URLS.submitProof, value: MsgSubmitProof.fromPartial({ prover, requestId, proof: Buffer.from(proof), publicSignals: signals }) }),
       { defaultGas: 1_000_000, extra: (r) => ({ paid: r.msgResponses[0] ? MsgSubmitProofResponse.decode(r.msgResponses[0].value).paid : '' }) },
+    );
+  });
+  addFlags(
+    mk.command('commit-fallback')
+      .argument('<id>', 'request id')
+      .requiredOption('--proof <proof.json>', 'snarkjs proof.json')
+      .requiredOption('--public <public.json>', 'snarkjs public.json')
+      .description('commit to a fallback proof (sha256 of proof, signals and your address; locks the commit deposit); reveal it with submit-proof from the next block on'),
+    'prover',
+  ).action(async (id: string, f: MarketTxFlags & { proof: string; public: string }, cmd: Command) => {
+    const requestId = uintArg(id, 'request id');
+    let proof: Uint8Array;
+    let signals: string[];
+    try {
+      proof = encodeProof(proofFromSnarkjs(JSON.parse(readFileSync(f.proof, 'utf8'))));
+      signals = publicSignalsFromSnarkjs(JSON.parse(readFileSync(f.public, 'utf8'))).map(String);
+    } catch (e) {
+      throw new CliError(`cannot read the proof: ${(e as Error).message}`, EXIT.USAGE, 'pass snarkjs proof.json and public.json');
+    }
+    await sendMarketMsg(
+      cmd,
+      f,
+      (prover) => ({ typeUrl: TYPE_URLS.commitFallbackProof, value: MsgCommitFallbackProof.fromPartial({ prover, requestId, commitment: Buffer.from(fallbackCommitment(requestId, proof, signals, prover)) }) }),
+      {
+        extra: (r) => {
+          const res = r.msgResponses[0] ? MsgCommitFallbackProofResponse.decode(r.msgResponses[0].value) : undefined;
+          return { commit_id: res?.commitId.toString() ?? '', reveal_until_height: res?.revealUntilHeight.toString() ?? '' };
+        },
+      },
     );
   });
   addFlags(mk.command('release').argument('<id>', 'request id').description('give an assignment back before its deadline (a smaller slash than missing it)'), 'prover').action(

@@ -19,14 +19,14 @@ import { bondTxCommand } from '../cli/bond.js';
 import { marketQueryCommand, marketTxCommand } from '../cli/market.js';
 import { EXIT, CliError, describeError } from '../cli/common.js';
 import { startDevnet, type Devnet } from '../app/devnet/index.js';
-import { DEVNET_MNEMONIC, devnetAccounts } from '../genesis/index.js';
+import { DEVNET_MNEMONIC, defaultGenesis, devnetAccounts } from '../genesis/index.js';
 import { Keyring } from '../src/keyring/index.js';
 import { initVerifierBackend } from '../modules/verifier/index.js';
 import { proofbookRegistry, TYPE_URLS } from '../src/client/registry.js';
 import { decodeProof, proofToSnarkjs } from '../src/zk/groth16.js';
 import { terminateSnarkjs } from '../src/zk/prove.js';
-import { MsgSubmitProof, QueryRequestRequest, QueryRequestResponse, RequestStatus } from '../src/gen/proofbook/market/v1/market.js';
-import { CIRCUIT, getProofs } from './helpers/market.js';
+import { MsgSubmitProof, MsgSubmitRequest, MsgSubmitRequestResponse, QueryRequestRequest, QueryRequestResponse, RequestStatus } from '../src/gen/proofbook/market/v1/market.js';
+import { CIRCUIT, INPUTS, SIGNALS, getProofs } from './helpers/market.js';
 
 interface Run { code: number; stdout: string; stderr: string }
 let devnet: Devnet;
@@ -43,7 +43,7 @@ test.after.always(async () => {
   await terminateSnarkjs();
 });
 
-async function cli(args: string[]): Promise<Run> {
+async function cli(args: string[], node?: string): Promise<Run> {
   const program = buildProgram();
   program.commands.find((c) => c.name() === 'tx')!.addCommand(bondTxCommand().exitOverride());
   program.commands.find((c) => c.name() === 'tx')!.addCommand(marketTxCommand().exitOverride());
@@ -57,7 +57,7 @@ async function cli(args: string[]): Promise<Run> {
   (process.stderr as any).write = (s: string | Uint8Array) => ((stderr += String(s)), true);
   let code: number = EXIT.OK;
   try {
-    await program.parseAsync(['node', 'proofbook', '--home', home, '--node', devnet.rpcUrl, ...args]);
+    await program.parseAsync(['node', 'proofbook', '--home', home, '--node', node ?? devnet.rpcUrl, ...args]);
   } catch (e) {
     if (e instanceof CommanderError) code = e.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
     else {
@@ -155,4 +155,47 @@ test.serial('post-ask, submit-request, submit-proof, submit-request --wait and t
   const bad = await cli(['tx', 'market', 'submit-request', '--circuit', 'xyz', '--input', input, '--max-fee', '9000', '--from', 'req', ...fees]);
   t.is(bad.code, EXIT.USAGE);
   client.disconnect();
+});
+
+test.serial('fallback through the CLI: submit-proof alone is refused, commit-fallback then submit-proof (a later block) pays', async (t) => {
+  const [pf1] = await getProofs();
+  const accs = devnetAccounts();
+  const fees = ['--fees', '5000uproof'];
+  // its own devnet: 50 ms blocks would close the default 10-block reveal window before a CLI run lands its reveal
+  const g = defaultGenesis() as { market: { params: Record<string, string> } };
+  g.market.params.fallback_reveal_blocks = '400';
+  const net = await startDevnet({ home: await mkdtemp(join(tmpdir(), 'market-cli-fb-node-')), blockTimeMs: 50, rpcAddress: '127.0.0.1:0', logger: pino({ level: 'silent' }), appState: g });
+  t.teardown(() => net.close());
+  const comet = await Comet38Client.connect(net.rpcUrl);
+  t.teardown(() => comet.disconnect());
+  t.is((await cli(['tx', 'bond', 'bond', '1000000uproof', '--from', 'prover', ...fees], net.rpcUrl)).code, 0);
+  // a request priced under every ask (never auctioned) whose requester's patience (1 block) opens the fallback
+  const wallet = await DirectSecp256k1HdWallet.fromMnemonic(DEVNET_MNEMONIC, { prefix: 'proof', hdPaths: [makeCosmoshubPath(6)] });
+  const client = SigningStargateClient.createWithSigner(comet, wallet, { registry: proofbookRegistry(), broadcastPollIntervalMs: 100 });
+  t.teardown(() => client.disconnect());
+  const h = BigInt((await comet.status()).syncInfo.latestBlockHeight);
+  const res = await client.signAndBroadcast(accs[6].address, [{
+    typeUrl: TYPE_URLS.submitRequest,
+    value: MsgSubmitRequest.fromPartial({
+      requester: accs[6].address, circuitId: CIRCUIT, inputInline: Buffer.from(JSON.stringify(INPUTS[0])), expectedPublicSignals: SIGNALS[0],
+      minFee: '1000', maxFee: '1000', provingWindow: 10n, expiryHeight: h + 500n, minCollateral: '0', fallbackAfterBlocks: 1n,
+    }),
+  }], { amount: [{ denom: 'uproof', amount: '5000' }], gas: '1000000' });
+  t.is(res.code, 0, res.rawLog);
+  const id = MsgSubmitRequestResponse.decode(res.msgResponses[0]!.value).requestId.toString();
+  const dir = await mkdtemp(join(tmpdir(), 'market-cli-fb-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  await writeFile(join(dir, 'p.json'), JSON.stringify(proofToSnarkjs(decodeProof(pf1.proof))));
+  await writeFile(join(dir, 'pub.json'), JSON.stringify(pf1.signals));
+  const files = ['--proof', join(dir, 'p.json'), '--public', join(dir, 'pub.json'), '--from', 'prover', ...fees];
+  const direct = await cli(['tx', 'market', 'submit-proof', id, ...files], net.rpcUrl);
+  t.not(direct.code, 0);
+  t.regex(direct.stderr + direct.stdout, /commit to the proof first/);
+  const c = await cli(['tx', 'market', 'commit-fallback', id, ...files, '--output', 'json'], net.rpcUrl);
+  t.is(c.code, 0, c.stderr);
+  t.true(BigInt(JSON.parse(c.stdout).reveal_until_height) > h);
+  const sp = await cli(['tx', 'market', 'submit-proof', id, ...files, '--output', 'json'], net.rpcUrl);
+  t.is(sp.code, 0, sp.stderr);
+  t.is(JSON.parse(sp.stdout).paid, '990'); // the fee less 1 %; the commit deposit came back with it
+  t.is((await requestOf(comet, BigInt(id)))?.status, RequestStatus.REQUEST_STATUS_FULFILLED);
 });

@@ -28,6 +28,8 @@ test('parseConfig fills defaults and names the bad field', (t) => {
   t.is(parseConfig({ circuits: [C], backend: 'native', native: { threads: 2 } }).native.threads, 2);
   t.is(cfg.pricing.costPerHourUproof, 7_200_000n);
   t.is(cfg.pricing.parallelEfficiencyPct, 80n);
+  t.true(cfg.fallback, 'the permissionless fallback is served by default');
+  t.false(parseConfig({ circuits: [C], pricing: { costPerHourUproof: 1 }, fallback: false }).fallback);
   const bad: [unknown, string][] = [
     [{ circuits: [C], pricing: { costPerHourUproof: 1 }, bogus: 1 }, 'bogus'],
     [{ circuits: [C], pricing: { costPerHourUproof: 1 }, backend: 'gpu' }, 'backend'],
@@ -45,6 +47,7 @@ test('parseConfig fills defaults and names the bad field', (t) => {
     [{ circuits: [C], pricing: { costPerHourUproof: 0 } }, 'pricing.costPerHourUproof'],
     [{ circuits: [C], pricing: { costPerHourUproof: 1 }, gasPrice: 'cheap' }, 'gasPrice'],
     [{ circuits: [C], pricing: { costPerHourUproof: 1 }, bond: '1.5' }, 'bond'],
+    [{ circuits: [C], pricing: { costPerHourUproof: 1 }, fallback: 'yes' }, 'fallback'],
     [[], '(root)'],
   ];
   for (const [raw, field] of bad) {
