@@ -10,10 +10,11 @@ import { createVerifierModule, type VerifierKeeper, type VerifierKeeperImpl } fr
 import { createBondModule, type BondKeeper } from '../modules/bond/index.js';
 import { createStakingModule, type StakingKeeperImpl } from '../modules/staking/index.js';
 import { createSlashingModule, type SlashingKeeperImpl } from '../modules/slashing/index.js';
+import { createDistributionModule, type DistributionKeeperImpl } from '../modules/distribution/index.js';
 import { createMarketModule, type MarketKeeper, type MarketKeeperImpl, type MarketMechanism } from '../modules/market/index.js';
 
 /** Module accounts: no user may send to them with MsgSend (their balances are ledgers kept by their modules). */
-export const MODULE_ACCOUNTS = ['fee_collector', 'verifier', 'bond', 'market_escrow', 'treasury', 'bonded_tokens_pool', 'not_bonded_tokens_pool'] as const;
+export const MODULE_ACCOUNTS = ['fee_collector', 'verifier', 'bond', 'market_escrow', 'treasury', 'bonded_tokens_pool', 'not_bonded_tokens_pool', 'distribution'] as const;
 
 export interface Keepers {
   auth: AuthKeeper;
@@ -23,6 +24,7 @@ export interface Keepers {
   market: MarketKeeper;
   staking: StakingKeeperImpl;
   slashing: SlashingKeeperImpl;
+  distribution: DistributionKeeperImpl;
 }
 
 export interface ModuleSet {
@@ -49,10 +51,14 @@ export function createModules(opts: ModuleOptions = {}): ModuleSet {
   const bond = createBondModule({ bank: bank.keeper });
   const staking = createStakingModule({ bank: bank.keeper });
   const slashing = createSlashingModule({ staking: staking.keeper });
+  // Distribution allocates the previous block's fees (beginBlock) before slashing acts on the same block's votes and
+  // evidence, as in the SDK; its hooks settle rewards before any stake change.
+  const distribution = createDistributionModule({ staking: staking.keeper, bank: bank.keeper });
+  staking.keeper.addHooks(distribution.keeper.hooks());
   staking.keeper.addHooks(slashing.keeper.hooks());
   const marketVerifier = opts.marketVerifier ? opts.marketVerifier(verifier.keeper) : verifier.keeper;
   const market = createMarketModule({ bank: bank.keeper, bond: bond.keeper, verifier: marketVerifier, mechanism: opts.marketMechanism, proposers: staking.keeper });
-  const modules: Module[] = [auth.module, bank.module, verifier.module, bond.module, staking.module, slashing.module, market.module];
+  const modules: Module[] = [auth.module, bank.module, verifier.module, bond.module, staking.module, distribution.module, slashing.module, market.module];
 
   const routes = new Map<string, MsgRoute>();
   const moduleOf = new Map<string, string>();
@@ -73,5 +79,5 @@ export function createModules(opts: ModuleOptions = {}): ModuleSet {
       queries.set(q.path, q);
     }
   }
-  return { modules, keepers: { auth: auth.keeper, bank: bank.keeper, verifier: verifier.keeper, bond: bond.keeper, market: market.keeper, staking: staking.keeper, slashing: slashing.keeper }, routes, moduleOf, queries };
+  return { modules, keepers: { auth: auth.keeper, bank: bank.keeper, verifier: verifier.keeper, bond: bond.keeper, market: market.keeper, staking: staking.keeper, slashing: slashing.keeper, distribution: distribution.keeper }, routes, moduleOf, queries };
 }

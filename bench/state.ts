@@ -1,4 +1,5 @@
 /**
+ * `npm run bench -- state --direct ...` is the store-level scale run (1,000,000 requests' writes): bench/state-direct.ts.
  * `npm run bench -- state [--requests N] [--accounts A] [--retention B] [--history H] [--no-baseline]`: a chain that
  * has processed N proof requests, with A funded accounts, through the real app on LevelDB.
  *
@@ -89,7 +90,10 @@ async function runChain(requests: number, accounts: number, retention: number, h
     }
     bank.balances = [...bank.balances, ...extra];
     let time = 1_700_000_000n;
-    await app.initChain({ time: { seconds: time, nanos: 0 }, chainId, validators: [], appStateBytes: new TextEncoder().encode(JSON.stringify(genesis)), initialHeight: 1n, consensusParams: undefined });
+    await app.initChain({ time: { seconds: time, nanos: 0 }, chainId, validators: [], appStateBytes: new TextEncoder().encode(JSON.stringify(genesis)), initialHeight: 1n,
+      // 1,000-tx blocks of ~250,000 gas each: above the default block gas limit (app/tx/block-gas.ts), which bounds
+      // adversarial blocks; this bench measures state growth, so it sets genesis block.max_gas as an operator can.
+      consensusParams: { block: { maxBytes: 22_020_096n, maxGas: 1_000_000_000_000n } } as never });
     const accountNumber = (i: number) => BigInt(10 + i);
     const circuitId = genesisCircuitId();
     const input = genesisInput(4242n, 7n);
@@ -187,6 +191,7 @@ async function runChain(requests: number, accounts: number, retention: number, h
 }
 
 export async function run(flags: string[]): Promise<void> {
+  if (flags.includes('--direct')) return (await import('./state-direct.js')).runDirect(flags); // store-level scale run
   const requests = arg(flags, 'requests', 20_000);
   const accounts = arg(flags, 'accounts', 20_000);
   const retention = arg(flags, 'retention', 50);

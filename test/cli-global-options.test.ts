@@ -52,6 +52,7 @@ test.serial('every command group works with --home/--node (and -o json) given fi
       { args: [...g, '-o', 'json', 'market', 'quote', '--circuit', CIRCUIT], codes: [3] },
       { args: [...g, 'worker', 'status'], codes: [0, 1] },
       { args: [...g, 'simulate', '--scenario', join(home, 'missing.json')], codes: [1] },
+      { args: [...g, 'chain-registry'], codes: [3] },
     ];
     for (const c of cases) {
       const r = await cli(c.args);

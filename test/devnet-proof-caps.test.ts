@@ -1,7 +1,8 @@
 /**
  * Issue 10 item 4 on the devnet (the real app behind the in-process block producer and its JSON-RPC): a tx over the
  * per-tx proof cap is refused by CheckTx over broadcast_tx_sync, and with max_proofs_per_block = 1 the producer's
- * PrepareProposal puts one proof tx per block and its ProcessProposal accepts every block (none is emptied).
+ * PrepareProposal puts one proof tx per block and its ProcessProposal accepts every block (none is emptied). The block
+ * gas limit likewise: a tx over it is refused over RPC, two that only fit apart go into consecutive blocks.
  */
 import test from 'ava';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -11,6 +12,8 @@ import pino from 'pino';
 import { QueryAccountRequest, QueryAccountResponse } from 'cosmjs-types/cosmos/auth/v1beta1/query';
 import { BaseAccount } from 'cosmjs-types/cosmos/auth/v1beta1/auth';
 import { startDevnet } from '../app/devnet/index.js';
+import { DEFAULT_BLOCK_MAX_GAS } from '../app/tx/block-gas.js';
+import { MsgSend } from 'cosmjs-types/cosmos/bank/v1beta1/tx';
 import { ProofbookApp } from '../app/app.js';
 import { defaultGenesis } from '../genesis/index.js';
 import { signTx, type RawKey } from '../src/client/sign.js';
@@ -76,6 +79,20 @@ test('devnet: per-tx proof cap refused over RPC; one proof tx per block under ma
   await devnet.produceBlock();
   t.is(await blockTxs(devnet.height()), 1);
   t.is(await status(2n), S.REQUEST_STATUS_FULFILLED);
+
+  // The block gas limit (app/tx/block-gas.ts): a tx wanting more gas than a block holds is refused over RPC; two that
+  // each fit but not together go into consecutive blocks, both committed, none emptied.
+  const tooBig = await broadcast(await sign(requester, [m.cancel(requester, 1n)], 0n, DEFAULT_BLOCK_MAX_GAS + 1n));
+  t.is(tooBig.code, 41);
+  t.regex(tooBig.log, /exceeds the block gas limit/);
+  const half = DEFAULT_BLOCK_MAX_GAS / 2n + 1000n; // (sign() pays gas / 1000 uproof: the minimum fee exactly)
+  const send = (seq: bigint): Msg => ({ typeUrl: '/cosmos.bank.v1beta1.MsgSend', value: MsgSend.encode({ fromAddress: requester.address, toAddress: p1.address, amount: [{ denom: 'uproof', amount: String(seq + 1n) }] }).finish() });
+  t.is((await broadcast(await sign(requester, [send(0n)], 0n, half))).code, 0);
+  t.is((await broadcast(await sign(requester, [send(1n)], 1n, half))).code, 0);
+  await devnet.produceBlock();
+  t.is(await blockTxs(devnet.height()), 1, 'PrepareProposal kept the block within the block gas limit');
+  await devnet.produceBlock();
+  t.is(await blockTxs(devnet.height()), 1);
   t.deepEqual(app.checkInvariants(), []);
   t.deepEqual(app.invariantFailures, []);
 });

@@ -77,12 +77,13 @@ test.serial('reflection lists the services; MsgSend via BroadcastTx is read back
     const { stdout: services } = await run(BUF, ['curl', '--protocol', 'grpc', '--http2-prior-knowledge', '--reflect', '--list-services', `http://${addr}`]);
     const names = services.trim().split('\n').sort();
     t.deepEqual(names, [
-      'cosmos.auth.v1beta1.Query', 'cosmos.bank.v1beta1.Query', 'cosmos.distribution.v1beta1.Query', 'cosmos.slashing.v1beta1.Query',
+      'cosmos.auth.v1beta1.Query', 'cosmos.bank.v1beta1.Query', 'cosmos.base.node.v1beta1.Service',
+      'cosmos.base.tendermint.v1beta1.Service', 'cosmos.distribution.v1beta1.Query', 'cosmos.slashing.v1beta1.Query',
       'cosmos.staking.v1beta1.Query', 'cosmos.tx.v1beta1.Service',
       'proofbook.bond.v1.Query', 'proofbook.market.v1.Query', 'proofbook.verifier.v1.Query',
     ]);
     const { stdout: methods } = await run(BUF, ['curl', '--protocol', 'grpc', '--http2-prior-knowledge', '--reflect', '--list-methods', `http://${addr}`]);
-    for (const m of ['cosmos.tx.v1beta1.Service/BroadcastTx', 'cosmos.tx.v1beta1.Service/GetTx', 'proofbook.market.v1.Query/Book', 'proofbook.verifier.v1.Query/Circuits', 'cosmos.staking.v1beta1.Query/Validators']) {
+    for (const m of ['cosmos.tx.v1beta1.Service/BroadcastTx', 'cosmos.tx.v1beta1.Service/GetTx', 'proofbook.market.v1.Query/Book', 'proofbook.verifier.v1.Query/Circuits', 'cosmos.staking.v1beta1.Query/Validators', 'cosmos.base.tendermint.v1beta1.Service/GetLatestBlock', 'cosmos.tx.v1beta1.Service/GetBlockWithTxs']) {
       t.true(methods.split('\n').includes(m), m);
     }
 

@@ -25,6 +25,7 @@ import {
   GetTxsEventResponse, OrderBy, SimulateRequest, SimulateResponse,
 } from 'cosmjs-types/cosmos/tx/v1beta1/service';
 import { TxResponse } from 'cosmjs-types/cosmos/base/abci/v1beta1/abci';
+import { addCometServices } from './comet-services.js';
 
 export const DEFAULT_GRPC_ADDRESS = '127.0.0.1:9090';
 /** Simulations one gateway (gRPC and REST) lets wait for the app at once; more are refused (RESOURCE_EXHAUSTED). */
@@ -502,6 +503,7 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
   typed('GetTx', GetTxRequest, GetTxResponse, (r) => txs.getTx(r));
   typed('GetTxsEvent', GetTxsEventRequest, GetTxsEventResponse, (r) => txs.getTxsEvent(r));
   services.push('cosmos.tx.v1beta1.Service');
+  services.push(...addCometServices(methods, opts));
 
   return { methods, services, close: () => txs.close() };
 }

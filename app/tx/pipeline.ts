@@ -18,6 +18,7 @@ import { GasKV, GasMeter } from '../../src/framework/gas.js';
 import { toAppError, AppError } from '../../src/framework/errors.js';
 import type { MsgRoute } from '../../src/framework/module.js';
 import { decodeTx, type DecodedTx } from './decode.js';
+import { MSG_EXTRA_GAS } from './msg-gas.js';
 import { runAnte, type AnteDeps } from './ante.js';
 import { checkTxProofWork, txProofWork, type ProofLimitsReader } from './proof-work.js';
 
@@ -83,6 +84,8 @@ export function runTx(target: KV, block: BlockInfo, mode: ExecMode, bytes: Uint8
       const m = tx.msgs[i];
       const signers = m.route.signers(m.value);
       msgCtx.emit('message', [['action', m.typeUrl], ['sender', signers[0] ?? ''], ['module', deps.moduleOf.get(m.typeUrl) ?? ''], ['msg_index', String(i)]]);
+      const extra = MSG_EXTRA_GAS.get(m.typeUrl);
+      if (extra !== undefined) meter.consume(extra, `${m.typeUrl} (block work, msg-gas.ts)`);
       const res = m.route.handle(msgCtx, m.value);
       responses.push({ typeUrl: m.route.responseTypeUrl, value: m.route.responseType.encode(res).finish() });
     }

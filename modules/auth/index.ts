@@ -1,12 +1,15 @@
 import { BaseAccount } from 'cosmjs-types/cosmos/auth/v1beta1/auth';
 import {
   QueryAccountRequest, QueryAccountResponse, QueryParamsRequest, QueryParamsResponse,
-  QueryAccountsRequest, QueryAccountsResponse,
+  QueryAccountsRequest, QueryAccountsResponse, Bech32PrefixRequest, Bech32PrefixResponse, AddressBytesToStringRequest,
+  AddressBytesToStringResponse, AddressStringToBytesRequest, AddressStringToBytesResponse, QueryAccountInfoRequest,
+  QueryAccountInfoResponse,
 } from 'cosmjs-types/cosmos/auth/v1beta1/query';
+import { ConfigRequest, ConfigResponse } from 'cosmjs-types/cosmos/base/node/v1beta1/query';
 import type { Module, QueryRoute } from '../../src/framework/module.js';
 import { paginate } from '../../src/framework/paginate.js';
 import { ErrInvalidAddress, ErrNotFound } from '../../src/framework/errors.js';
-import { AddressError, parseAddress, type Address } from '../../src/crypto/address.js';
+import { AddressError, BECH32_PREFIX, addressBytes, addressFromBytes, parseAddress, type Address } from '../../src/crypto/address.js';
 import { AUTH_PREFIX, AuthKeeper, DEFAULT_AUTH_PARAMS, type AuthParams } from './keeper.js';
 
 export { AuthKeeper, DEFAULT_AUTH_PARAMS, AUTH_PREFIX } from './keeper.js';
@@ -95,6 +98,50 @@ export function createAuthModule(): { module: Module; keeper: AuthKeeper } {
       handle(ctx) {
         const p = keeper.params(ctx);
         return { params: { maxMemoCharacters: p.maxMemoCharacters, txSigLimit: p.txSigLimit, txSizeCostPerByte: 10n, sigVerifyCostEd25519: 590n, sigVerifyCostSecp256k1: 1000n } };
+      },
+    },
+    {
+      path: '/cosmos.auth.v1beta1.Query/Bech32Prefix',
+      requestType: Bech32PrefixRequest,
+      responseType: Bech32PrefixResponse,
+      handle: () => ({ bech32Prefix: BECH32_PREFIX }),
+    },
+    {
+      path: '/cosmos.auth.v1beta1.Query/AddressBytesToString',
+      requestType: AddressBytesToStringRequest,
+      responseType: AddressBytesToStringResponse,
+      handle(_ctx, req: AddressBytesToStringRequest) {
+        const n = req.addressBytes.length;
+        if (n !== 20 && n !== 32) throw ErrInvalidAddress(`address_bytes: expected 20 or 32 bytes, got ${n}`);
+        return { addressString: addressFromBytes(req.addressBytes) };
+      },
+    },
+    {
+      path: '/cosmos.auth.v1beta1.Query/AddressStringToBytes',
+      requestType: AddressStringToBytesRequest,
+      responseType: AddressStringToBytesResponse,
+      handle: (_ctx, req: AddressStringToBytesRequest) => ({ addressBytes: addressBytes(addressArg(req.addressString, 'address_string')) }),
+    },
+    {
+      path: '/cosmos.auth.v1beta1.Query/AccountInfo',
+      requestType: QueryAccountInfoRequest,
+      responseType: QueryAccountInfoResponse,
+      handle(ctx, req: QueryAccountInfoRequest) {
+        const acc = keeper.getAccount(ctx, addressArg(req.address));
+        if (!acc) throw ErrNotFound(`account ${req.address} not found`);
+        return { info: { address: acc.address, pubKey: acc.pubKey, accountNumber: acc.accountNumber, sequence: acc.sequence } };
+      },
+    },
+    {
+      // cosmos.base.node.v1beta1.Service/Config: the minimum gas price is a consensus parameter here (auth params,
+      // atto-units), not a per-node setting, so the app answers it; as the SDK, a DecCoins string with 18 decimals.
+      path: '/cosmos.base.node.v1beta1.Service/Config',
+      requestType: ConfigRequest,
+      responseType: ConfigResponse,
+      handle(ctx) {
+        const p = keeper.params(ctx);
+        const whole = p.minGasPriceAtto / 10n ** 18n, frac = p.minGasPriceAtto % 10n ** 18n;
+        return { minimumGasPrice: `${whole}.${frac.toString().padStart(18, '0')}${p.feeDenom}`, pruningKeepRecent: '', pruningInterval: '', haltHeight: 0n };
       },
     },
   ];

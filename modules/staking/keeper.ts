@@ -49,6 +49,8 @@ export interface StakingHooks {
   /** After a delegation was created or its shares changed (not after removal). */
   afterDelegationModified?(ctx: Context, del: Address, val: Uint8Array): void;
   beforeDelegationRemoved?(ctx: Context, del: Address, val: Uint8Array): void;
+  /** Before a validator's tokens are slashed by `fraction` (18-dec, of its current tokens; rounded up): rewards close a period. */
+  beforeValidatorSlashed?(ctx: Context, val: Uint8Array, fraction: bigint): void;
 }
 
 /** The small interface slashing and distribution program against. */
@@ -536,6 +538,9 @@ export class StakingKeeperImpl implements StakingKeeper {
     const tokens = tokensOf(v);
     const fromValidator = rest <= 0n ? 0n : rest < tokens ? rest : tokens;
     if (fromValidator > 0n) {
+      // The SDK's effective fraction of the current tokens, rounded up (delegators' tracked stake never exceeds theirs).
+      const effective = (fromValidator * DEC_ONE + tokens - 1n) / tokens;
+      for (const h of this.hooks) h.beforeValidatorSlashed?.(ctx, val, effective > DEC_ONE ? DEC_ONE : effective);
       this.bank.burn(ctx, this.poolOf(v), [{ denom, amount: fromValidator }]);
       this.setValidator(ctx, { ...v, tokens: (tokens - fromValidator).toString() });
       burned += fromValidator;

@@ -20,7 +20,7 @@ import {
 } from "@grpc/grpc-js";
 import { Any } from "../../../google/protobuf/any.js";
 import { PageRequest, PageResponse } from "../../base/query/v1beta1/pagination.js";
-import { Params } from "./auth.js";
+import { BaseAccount, Params } from "./auth.js";
 
 export const protobufPackage = "cosmos.auth.v1beta1";
 
@@ -54,6 +54,45 @@ export interface QueryParamsRequest {
 /** QueryParamsResponse is the auth params. */
 export interface QueryParamsResponse {
   params: Params | undefined;
+}
+
+/** Bech32PrefixRequest asks for the address prefix. */
+export interface Bech32PrefixRequest {
+}
+
+/** Bech32PrefixResponse is the address prefix. */
+export interface Bech32PrefixResponse {
+  bech32Prefix: string;
+}
+
+/** AddressBytesToStringRequest carries address bytes. */
+export interface AddressBytesToStringRequest {
+  addressBytes: Buffer;
+}
+
+/** AddressBytesToStringResponse is the bech32 address. */
+export interface AddressBytesToStringResponse {
+  addressString: string;
+}
+
+/** AddressStringToBytesRequest carries a bech32 address. */
+export interface AddressStringToBytesRequest {
+  addressString: string;
+}
+
+/** AddressStringToBytesResponse is the address bytes. */
+export interface AddressStringToBytesResponse {
+  addressBytes: Buffer;
+}
+
+/** QueryAccountInfoRequest asks for one account. */
+export interface QueryAccountInfoRequest {
+  address: string;
+}
+
+/** QueryAccountInfoResponse is the account. */
+export interface QueryAccountInfoResponse {
+  info: BaseAccount | undefined;
 }
 
 function createBaseQueryAccountsRequest(): QueryAccountsRequest {
@@ -469,6 +508,559 @@ export const QueryParamsResponse: MessageFns<QueryParamsResponse> = {
   },
 };
 
+function createBaseBech32PrefixRequest(): Bech32PrefixRequest {
+  return {};
+}
+
+export const Bech32PrefixRequest: MessageFns<Bech32PrefixRequest> = {
+  encode(_: Bech32PrefixRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Bech32PrefixRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseBech32PrefixRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): Bech32PrefixRequest {
+    return {};
+  },
+
+  toJSON(_: Bech32PrefixRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<Bech32PrefixRequest>): Bech32PrefixRequest {
+    return Bech32PrefixRequest.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<Bech32PrefixRequest>): Bech32PrefixRequest {
+    const message = createBaseBech32PrefixRequest();
+    return message;
+  },
+};
+
+function createBaseBech32PrefixResponse(): Bech32PrefixResponse {
+  return { bech32Prefix: "" };
+}
+
+export const Bech32PrefixResponse: MessageFns<Bech32PrefixResponse> = {
+  encode(message: Bech32PrefixResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.bech32Prefix !== "") {
+      writer.uint32(10).string(message.bech32Prefix);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Bech32PrefixResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseBech32PrefixResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.bech32Prefix = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Bech32PrefixResponse {
+    return {
+      bech32Prefix: isSet(object.bech32Prefix)
+        ? globalThis.String(object.bech32Prefix)
+        : isSet(object.bech32_prefix)
+        ? globalThis.String(object.bech32_prefix)
+        : "",
+    };
+  },
+
+  toJSON(message: Bech32PrefixResponse): unknown {
+    const obj: any = {};
+    if (message.bech32Prefix !== "") {
+      obj.bech32Prefix = message.bech32Prefix;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Bech32PrefixResponse>): Bech32PrefixResponse {
+    return Bech32PrefixResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Bech32PrefixResponse>): Bech32PrefixResponse {
+    const message = createBaseBech32PrefixResponse();
+    message.bech32Prefix = object.bech32Prefix ?? "";
+    return message;
+  },
+};
+
+function createBaseAddressBytesToStringRequest(): AddressBytesToStringRequest {
+  return { addressBytes: Buffer.alloc(0) };
+}
+
+export const AddressBytesToStringRequest: MessageFns<AddressBytesToStringRequest> = {
+  encode(message: AddressBytesToStringRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.addressBytes.length !== 0) {
+      writer.uint32(10).bytes(message.addressBytes);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AddressBytesToStringRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAddressBytesToStringRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.addressBytes = Buffer.from(reader.bytes());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AddressBytesToStringRequest {
+    return {
+      addressBytes: isSet(object.addressBytes)
+        ? Buffer.from(bytesFromBase64(object.addressBytes))
+        : isSet(object.address_bytes)
+        ? Buffer.from(bytesFromBase64(object.address_bytes))
+        : Buffer.alloc(0),
+    };
+  },
+
+  toJSON(message: AddressBytesToStringRequest): unknown {
+    const obj: any = {};
+    if (message.addressBytes.length !== 0) {
+      obj.addressBytes = base64FromBytes(message.addressBytes);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<AddressBytesToStringRequest>): AddressBytesToStringRequest {
+    return AddressBytesToStringRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AddressBytesToStringRequest>): AddressBytesToStringRequest {
+    const message = createBaseAddressBytesToStringRequest();
+    message.addressBytes = object.addressBytes ?? Buffer.alloc(0);
+    return message;
+  },
+};
+
+function createBaseAddressBytesToStringResponse(): AddressBytesToStringResponse {
+  return { addressString: "" };
+}
+
+export const AddressBytesToStringResponse: MessageFns<AddressBytesToStringResponse> = {
+  encode(message: AddressBytesToStringResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.addressString !== "") {
+      writer.uint32(10).string(message.addressString);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AddressBytesToStringResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAddressBytesToStringResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.addressString = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AddressBytesToStringResponse {
+    return {
+      addressString: isSet(object.addressString)
+        ? globalThis.String(object.addressString)
+        : isSet(object.address_string)
+        ? globalThis.String(object.address_string)
+        : "",
+    };
+  },
+
+  toJSON(message: AddressBytesToStringResponse): unknown {
+    const obj: any = {};
+    if (message.addressString !== "") {
+      obj.addressString = message.addressString;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<AddressBytesToStringResponse>): AddressBytesToStringResponse {
+    return AddressBytesToStringResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AddressBytesToStringResponse>): AddressBytesToStringResponse {
+    const message = createBaseAddressBytesToStringResponse();
+    message.addressString = object.addressString ?? "";
+    return message;
+  },
+};
+
+function createBaseAddressStringToBytesRequest(): AddressStringToBytesRequest {
+  return { addressString: "" };
+}
+
+export const AddressStringToBytesRequest: MessageFns<AddressStringToBytesRequest> = {
+  encode(message: AddressStringToBytesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.addressString !== "") {
+      writer.uint32(10).string(message.addressString);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AddressStringToBytesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAddressStringToBytesRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.addressString = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AddressStringToBytesRequest {
+    return {
+      addressString: isSet(object.addressString)
+        ? globalThis.String(object.addressString)
+        : isSet(object.address_string)
+        ? globalThis.String(object.address_string)
+        : "",
+    };
+  },
+
+  toJSON(message: AddressStringToBytesRequest): unknown {
+    const obj: any = {};
+    if (message.addressString !== "") {
+      obj.addressString = message.addressString;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<AddressStringToBytesRequest>): AddressStringToBytesRequest {
+    return AddressStringToBytesRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AddressStringToBytesRequest>): AddressStringToBytesRequest {
+    const message = createBaseAddressStringToBytesRequest();
+    message.addressString = object.addressString ?? "";
+    return message;
+  },
+};
+
+function createBaseAddressStringToBytesResponse(): AddressStringToBytesResponse {
+  return { addressBytes: Buffer.alloc(0) };
+}
+
+export const AddressStringToBytesResponse: MessageFns<AddressStringToBytesResponse> = {
+  encode(message: AddressStringToBytesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.addressBytes.length !== 0) {
+      writer.uint32(10).bytes(message.addressBytes);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AddressStringToBytesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAddressStringToBytesResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.addressBytes = Buffer.from(reader.bytes());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AddressStringToBytesResponse {
+    return {
+      addressBytes: isSet(object.addressBytes)
+        ? Buffer.from(bytesFromBase64(object.addressBytes))
+        : isSet(object.address_bytes)
+        ? Buffer.from(bytesFromBase64(object.address_bytes))
+        : Buffer.alloc(0),
+    };
+  },
+
+  toJSON(message: AddressStringToBytesResponse): unknown {
+    const obj: any = {};
+    if (message.addressBytes.length !== 0) {
+      obj.addressBytes = base64FromBytes(message.addressBytes);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<AddressStringToBytesResponse>): AddressStringToBytesResponse {
+    return AddressStringToBytesResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AddressStringToBytesResponse>): AddressStringToBytesResponse {
+    const message = createBaseAddressStringToBytesResponse();
+    message.addressBytes = object.addressBytes ?? Buffer.alloc(0);
+    return message;
+  },
+};
+
+function createBaseQueryAccountInfoRequest(): QueryAccountInfoRequest {
+  return { address: "" };
+}
+
+export const QueryAccountInfoRequest: MessageFns<QueryAccountInfoRequest> = {
+  encode(message: QueryAccountInfoRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.address !== "") {
+      writer.uint32(10).string(message.address);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): QueryAccountInfoRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseQueryAccountInfoRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.address = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): QueryAccountInfoRequest {
+    return { address: isSet(object.address) ? globalThis.String(object.address) : "" };
+  },
+
+  toJSON(message: QueryAccountInfoRequest): unknown {
+    const obj: any = {};
+    if (message.address !== "") {
+      obj.address = message.address;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<QueryAccountInfoRequest>): QueryAccountInfoRequest {
+    return QueryAccountInfoRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<QueryAccountInfoRequest>): QueryAccountInfoRequest {
+    const message = createBaseQueryAccountInfoRequest();
+    message.address = object.address ?? "";
+    return message;
+  },
+};
+
+function createBaseQueryAccountInfoResponse(): QueryAccountInfoResponse {
+  return { info: undefined };
+}
+
+export const QueryAccountInfoResponse: MessageFns<QueryAccountInfoResponse> = {
+  encode(message: QueryAccountInfoResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.info !== undefined) {
+      BaseAccount.encode(message.info, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): QueryAccountInfoResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseQueryAccountInfoResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.info = BaseAccount.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): QueryAccountInfoResponse {
+    return { info: isSet(object.info) ? BaseAccount.fromJSON(object.info) : undefined };
+  },
+
+  toJSON(message: QueryAccountInfoResponse): unknown {
+    const obj: any = {};
+    if (message.info !== undefined) {
+      obj.info = BaseAccount.toJSON(message.info);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<QueryAccountInfoResponse>): QueryAccountInfoResponse {
+    return QueryAccountInfoResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<QueryAccountInfoResponse>): QueryAccountInfoResponse {
+    const message = createBaseQueryAccountInfoResponse();
+    message.info = (object.info !== undefined && object.info !== null)
+      ? BaseAccount.fromPartial(object.info)
+      : undefined;
+    return message;
+  },
+};
+
 /** Query reads accounts and the auth params. */
 export type QueryService = typeof QueryService;
 export const QueryService = {
@@ -504,6 +1096,57 @@ export const QueryService = {
     responseSerialize: (value: QueryParamsResponse): Buffer => Buffer.from(QueryParamsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): QueryParamsResponse => QueryParamsResponse.decode(value),
   },
+  /** Bech32Prefix is the chain's account address prefix ("proof"). */
+  bech32Prefix: {
+    path: "/cosmos.auth.v1beta1.Query/Bech32Prefix" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: Bech32PrefixRequest): Buffer => Buffer.from(Bech32PrefixRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): Bech32PrefixRequest => Bech32PrefixRequest.decode(value),
+    responseSerialize: (value: Bech32PrefixResponse): Buffer =>
+      Buffer.from(Bech32PrefixResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): Bech32PrefixResponse => Bech32PrefixResponse.decode(value),
+  },
+  /**
+   * AddressBytesToString encodes address bytes (20 or 32) as a bech32 address. gRPC only: the SDK annotates it with
+   * the same REST template as AddressStringToBytes ("/cosmos/auth/v1beta1/bech32/{x}"), so one of the two cannot
+   * be reached over REST; we keep the string-to-bytes one there (a REST caller holds a bech32 string).
+   */
+  addressBytesToString: {
+    path: "/cosmos.auth.v1beta1.Query/AddressBytesToString" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: AddressBytesToStringRequest): Buffer =>
+      Buffer.from(AddressBytesToStringRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): AddressBytesToStringRequest => AddressBytesToStringRequest.decode(value),
+    responseSerialize: (value: AddressBytesToStringResponse): Buffer =>
+      Buffer.from(AddressBytesToStringResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): AddressBytesToStringResponse => AddressBytesToStringResponse.decode(value),
+  },
+  /** AddressStringToBytes decodes a bech32 address to its bytes. */
+  addressStringToBytes: {
+    path: "/cosmos.auth.v1beta1.Query/AddressStringToBytes" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: AddressStringToBytesRequest): Buffer =>
+      Buffer.from(AddressStringToBytesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): AddressStringToBytesRequest => AddressStringToBytesRequest.decode(value),
+    responseSerialize: (value: AddressStringToBytesResponse): Buffer =>
+      Buffer.from(AddressStringToBytesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): AddressStringToBytesResponse => AddressStringToBytesResponse.decode(value),
+  },
+  /** AccountInfo is the account as a BaseAccount (not packed in an Any). */
+  accountInfo: {
+    path: "/cosmos.auth.v1beta1.Query/AccountInfo" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: QueryAccountInfoRequest): Buffer =>
+      Buffer.from(QueryAccountInfoRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): QueryAccountInfoRequest => QueryAccountInfoRequest.decode(value),
+    responseSerialize: (value: QueryAccountInfoResponse): Buffer =>
+      Buffer.from(QueryAccountInfoResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): QueryAccountInfoResponse => QueryAccountInfoResponse.decode(value),
+  },
 } as const;
 
 export interface QueryServer extends UntypedServiceImplementation {
@@ -513,6 +1156,18 @@ export interface QueryServer extends UntypedServiceImplementation {
   account: handleUnaryCall<QueryAccountRequest, QueryAccountResponse>;
   /** Params of the auth module. */
   params: handleUnaryCall<QueryParamsRequest, QueryParamsResponse>;
+  /** Bech32Prefix is the chain's account address prefix ("proof"). */
+  bech32Prefix: handleUnaryCall<Bech32PrefixRequest, Bech32PrefixResponse>;
+  /**
+   * AddressBytesToString encodes address bytes (20 or 32) as a bech32 address. gRPC only: the SDK annotates it with
+   * the same REST template as AddressStringToBytes ("/cosmos/auth/v1beta1/bech32/{x}"), so one of the two cannot
+   * be reached over REST; we keep the string-to-bytes one there (a REST caller holds a bech32 string).
+   */
+  addressBytesToString: handleUnaryCall<AddressBytesToStringRequest, AddressBytesToStringResponse>;
+  /** AddressStringToBytes decodes a bech32 address to its bytes. */
+  addressStringToBytes: handleUnaryCall<AddressStringToBytesRequest, AddressStringToBytesResponse>;
+  /** AccountInfo is the account as a BaseAccount (not packed in an Any). */
+  accountInfo: handleUnaryCall<QueryAccountInfoRequest, QueryAccountInfoResponse>;
 }
 
 export interface QueryClient extends Client {
@@ -564,6 +1219,74 @@ export interface QueryClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: QueryParamsResponse) => void,
   ): ClientUnaryCall;
+  /** Bech32Prefix is the chain's account address prefix ("proof"). */
+  bech32Prefix(
+    request: Bech32PrefixRequest,
+    callback: (error: ServiceError | null, response: Bech32PrefixResponse) => void,
+  ): ClientUnaryCall;
+  bech32Prefix(
+    request: Bech32PrefixRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: Bech32PrefixResponse) => void,
+  ): ClientUnaryCall;
+  bech32Prefix(
+    request: Bech32PrefixRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: Bech32PrefixResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * AddressBytesToString encodes address bytes (20 or 32) as a bech32 address. gRPC only: the SDK annotates it with
+   * the same REST template as AddressStringToBytes ("/cosmos/auth/v1beta1/bech32/{x}"), so one of the two cannot
+   * be reached over REST; we keep the string-to-bytes one there (a REST caller holds a bech32 string).
+   */
+  addressBytesToString(
+    request: AddressBytesToStringRequest,
+    callback: (error: ServiceError | null, response: AddressBytesToStringResponse) => void,
+  ): ClientUnaryCall;
+  addressBytesToString(
+    request: AddressBytesToStringRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: AddressBytesToStringResponse) => void,
+  ): ClientUnaryCall;
+  addressBytesToString(
+    request: AddressBytesToStringRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: AddressBytesToStringResponse) => void,
+  ): ClientUnaryCall;
+  /** AddressStringToBytes decodes a bech32 address to its bytes. */
+  addressStringToBytes(
+    request: AddressStringToBytesRequest,
+    callback: (error: ServiceError | null, response: AddressStringToBytesResponse) => void,
+  ): ClientUnaryCall;
+  addressStringToBytes(
+    request: AddressStringToBytesRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: AddressStringToBytesResponse) => void,
+  ): ClientUnaryCall;
+  addressStringToBytes(
+    request: AddressStringToBytesRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: AddressStringToBytesResponse) => void,
+  ): ClientUnaryCall;
+  /** AccountInfo is the account as a BaseAccount (not packed in an Any). */
+  accountInfo(
+    request: QueryAccountInfoRequest,
+    callback: (error: ServiceError | null, response: QueryAccountInfoResponse) => void,
+  ): ClientUnaryCall;
+  accountInfo(
+    request: QueryAccountInfoRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: QueryAccountInfoResponse) => void,
+  ): ClientUnaryCall;
+  accountInfo(
+    request: QueryAccountInfoRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: QueryAccountInfoResponse) => void,
+  ): ClientUnaryCall;
 }
 
 export const QueryClient = makeGenericClientConstructor(QueryService, "cosmos.auth.v1beta1.Query") as unknown as {
@@ -571,6 +1294,14 @@ export const QueryClient = makeGenericClientConstructor(QueryService, "cosmos.au
   service: typeof QueryService;
   serviceName: string;
 };
+
+function bytesFromBase64(b64: string): Uint8Array {
+  return Uint8Array.from(globalThis.Buffer.from(b64, "base64"));
+}
+
+function base64FromBytes(arr: Uint8Array): string {
+  return globalThis.Buffer.from(arr).toString("base64");
+}
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | bigint | undefined;
 

@@ -18,6 +18,8 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
+import { Block } from "../../../tendermint/types/block.js";
+import { BlockID } from "../../../tendermint/types/types.js";
 import { GasInfo, Result, TxResponse } from "../../base/abci/v1beta1/abci.js";
 import { PageRequest, PageResponse } from "../../base/query/v1beta1/pagination.js";
 import { Tx } from "./tx.js";
@@ -167,6 +169,20 @@ export interface GetTxRequest {
 export interface GetTxResponse {
   tx: Tx | undefined;
   txResponse: TxResponse | undefined;
+}
+
+/** GetBlockWithTxsRequest is the request type for the Service.GetBlockWithTxs RPC method. */
+export interface GetBlockWithTxsRequest {
+  height: bigint;
+  pagination: PageRequest | undefined;
+}
+
+/** GetBlockWithTxsResponse is the response type for the Service.GetBlockWithTxs method. */
+export interface GetBlockWithTxsResponse {
+  txs: Tx[];
+  blockId: BlockID | undefined;
+  block: Block | undefined;
+  pagination: PageResponse | undefined;
 }
 
 function createBaseGetTxsEventRequest(): GetTxsEventRequest {
@@ -960,6 +976,221 @@ export const GetTxResponse: MessageFns<GetTxResponse> = {
   },
 };
 
+function createBaseGetBlockWithTxsRequest(): GetBlockWithTxsRequest {
+  return { height: 0n, pagination: undefined };
+}
+
+export const GetBlockWithTxsRequest: MessageFns<GetBlockWithTxsRequest> = {
+  encode(message: GetBlockWithTxsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.height !== 0n) {
+      if (BigInt.asIntN(64, message.height) !== message.height) {
+        throw new globalThis.Error("value provided for field message.height of type int64 too large");
+      }
+      writer.uint32(8).int64(message.height);
+    }
+    if (message.pagination !== undefined) {
+      PageRequest.encode(message.pagination, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetBlockWithTxsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetBlockWithTxsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.height = reader.int64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.pagination = PageRequest.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetBlockWithTxsRequest {
+    return {
+      height: isSet(object.height) ? BigInt(object.height) : 0n,
+      pagination: isSet(object.pagination) ? PageRequest.fromJSON(object.pagination) : undefined,
+    };
+  },
+
+  toJSON(message: GetBlockWithTxsRequest): unknown {
+    const obj: any = {};
+    if (message.height !== 0n) {
+      obj.height = message.height.toString();
+    }
+    if (message.pagination !== undefined) {
+      obj.pagination = PageRequest.toJSON(message.pagination);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetBlockWithTxsRequest>): GetBlockWithTxsRequest {
+    return GetBlockWithTxsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetBlockWithTxsRequest>): GetBlockWithTxsRequest {
+    const message = createBaseGetBlockWithTxsRequest();
+    message.height = (object.height !== undefined && object.height !== null) ? BigInt(object.height) : 0n;
+    message.pagination = (object.pagination !== undefined && object.pagination !== null)
+      ? PageRequest.fromPartial(object.pagination)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseGetBlockWithTxsResponse(): GetBlockWithTxsResponse {
+  return { txs: [], blockId: undefined, block: undefined, pagination: undefined };
+}
+
+export const GetBlockWithTxsResponse: MessageFns<GetBlockWithTxsResponse> = {
+  encode(message: GetBlockWithTxsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.txs) {
+      Tx.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.blockId !== undefined) {
+      BlockID.encode(message.blockId, writer.uint32(18).fork()).join();
+    }
+    if (message.block !== undefined) {
+      Block.encode(message.block, writer.uint32(26).fork()).join();
+    }
+    if (message.pagination !== undefined) {
+      PageResponse.encode(message.pagination, writer.uint32(34).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetBlockWithTxsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetBlockWithTxsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.txs.push(Tx.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.blockId = BlockID.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.block = Block.decode(reader, reader.uint32());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.pagination = PageResponse.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetBlockWithTxsResponse {
+    return {
+      txs: globalThis.Array.isArray(object?.txs) ? object.txs.map((e: any) => Tx.fromJSON(e)) : [],
+      blockId: isSet(object.blockId)
+        ? BlockID.fromJSON(object.blockId)
+        : isSet(object.block_id)
+        ? BlockID.fromJSON(object.block_id)
+        : undefined,
+      block: isSet(object.block) ? Block.fromJSON(object.block) : undefined,
+      pagination: isSet(object.pagination) ? PageResponse.fromJSON(object.pagination) : undefined,
+    };
+  },
+
+  toJSON(message: GetBlockWithTxsResponse): unknown {
+    const obj: any = {};
+    if (message.txs?.length) {
+      obj.txs = message.txs.map((e) => Tx.toJSON(e));
+    }
+    if (message.blockId !== undefined) {
+      obj.blockId = BlockID.toJSON(message.blockId);
+    }
+    if (message.block !== undefined) {
+      obj.block = Block.toJSON(message.block);
+    }
+    if (message.pagination !== undefined) {
+      obj.pagination = PageResponse.toJSON(message.pagination);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetBlockWithTxsResponse>): GetBlockWithTxsResponse {
+    return GetBlockWithTxsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetBlockWithTxsResponse>): GetBlockWithTxsResponse {
+    const message = createBaseGetBlockWithTxsResponse();
+    message.txs = object.txs?.map((e) => Tx.fromPartial(e)) || [];
+    message.blockId = (object.blockId !== undefined && object.blockId !== null)
+      ? BlockID.fromPartial(object.blockId)
+      : undefined;
+    message.block = (object.block !== undefined && object.block !== null) ? Block.fromPartial(object.block) : undefined;
+    message.pagination = (object.pagination !== undefined && object.pagination !== null)
+      ? PageResponse.fromPartial(object.pagination)
+      : undefined;
+    return message;
+  },
+};
+
 /** Service broadcasts, simulates and looks up transactions. */
 export type ServiceService = typeof ServiceService;
 export const ServiceService = {
@@ -1003,6 +1234,18 @@ export const ServiceService = {
     responseSerialize: (value: GetTxsEventResponse): Buffer => Buffer.from(GetTxsEventResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetTxsEventResponse => GetTxsEventResponse.decode(value),
   },
+  /** GetBlockWithTxs fetches a block with decoded txs. */
+  getBlockWithTxs: {
+    path: "/cosmos.tx.v1beta1.Service/GetBlockWithTxs" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetBlockWithTxsRequest): Buffer =>
+      Buffer.from(GetBlockWithTxsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetBlockWithTxsRequest => GetBlockWithTxsRequest.decode(value),
+    responseSerialize: (value: GetBlockWithTxsResponse): Buffer =>
+      Buffer.from(GetBlockWithTxsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetBlockWithTxsResponse => GetBlockWithTxsResponse.decode(value),
+  },
 } as const;
 
 export interface ServiceServer extends UntypedServiceImplementation {
@@ -1014,6 +1257,8 @@ export interface ServiceServer extends UntypedServiceImplementation {
   broadcastTx: handleUnaryCall<BroadcastTxRequest, BroadcastTxResponse>;
   /** GetTxsEvent searches committed txs by event query. */
   getTxsEvent: handleUnaryCall<GetTxsEventRequest, GetTxsEventResponse>;
+  /** GetBlockWithTxs fetches a block with decoded txs. */
+  getBlockWithTxs: handleUnaryCall<GetBlockWithTxsRequest, GetBlockWithTxsResponse>;
 }
 
 export interface ServiceClient extends Client {
@@ -1080,6 +1325,22 @@ export interface ServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetTxsEventResponse) => void,
+  ): ClientUnaryCall;
+  /** GetBlockWithTxs fetches a block with decoded txs. */
+  getBlockWithTxs(
+    request: GetBlockWithTxsRequest,
+    callback: (error: ServiceError | null, response: GetBlockWithTxsResponse) => void,
+  ): ClientUnaryCall;
+  getBlockWithTxs(
+    request: GetBlockWithTxsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetBlockWithTxsResponse) => void,
+  ): ClientUnaryCall;
+  getBlockWithTxs(
+    request: GetBlockWithTxsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetBlockWithTxsResponse) => void,
   ): ClientUnaryCall;
 }
 
