@@ -8,10 +8,12 @@ import { Slots } from './mechanisms/slots.js';
  * true cost) that has a free slot and can finish by the job's deadline. Cached per World.
  */
 const benchCache = new WeakMap<World, bigint[]>();
+const benchProverCache = new WeakMap<World, (number | null)[]>();
 export function capacityAwareCosts(w: World): bigint[] {
   const hit = benchCache.get(w);
   if (hit) return hit;
   const cost = w.jobs.map(() => 0n);
+  const by: (number | null)[] = w.jobs.map(() => null);
   const slots = new Slots(w);
   const bs = w.scenario.blockSeconds;
   const order = w.circuits.map((c) => w.provers.filter((p) => serves(w, p, c)).sort((a, b) => (proofCost(a, c) < proofCost(b, c) ? -1 : proofCost(a, c) > proofCost(b, c) ? 1 : a.idx - b.idx)));
@@ -32,11 +34,31 @@ export function capacityAwareCosts(w: World): bigint[] {
       }
       slots.occupy(p.idx, h, h + provingBlocks(p, c, bs));
       cost[i] = proofCost(p, c);
+      by[i] = p.idx;
     }
     open = still;
   }
   benchCache.set(w, cost);
+  benchProverCache.set(w, by);
   return cost;
+}
+
+/**
+ * Herfindahl index (0..10000) of the capacity-aware benchmark's own allocation: how concentrated the cheapest feasible
+ * allocation of this world is. A mechanism with efficiency near 100 % cannot be much less concentrated than this.
+ */
+export function benchmarkHhi(w: World): number {
+  capacityAwareCosts(w);
+  const wins = new Map<number, number>();
+  let total = 0;
+  for (const p of benchProverCache.get(w)!) {
+    if (p === null) continue;
+    wins.set(p, (wins.get(p) ?? 0) + 1);
+    total++;
+  }
+  let hhi = 0;
+  for (const x of wins.values()) hhi += ((x / total) * 100) ** 2;
+  return total === 0 ? NaN : hhi;
 }
 
 export interface JobOutcome {
@@ -132,6 +154,10 @@ export interface Metrics {
   losingProvers: number;
   /** Herfindahl-Hirschman index of delivered proofs by prover, 0..10000. */
   hhi: number;
+  /** The same index for the capacity-aware benchmark's allocation (benchmarkHhi; the same for every mechanism). */
+  benchmarkHhi: number;
+  /** Censored p99 / other p99 of this run (the censorship latency target). */
+  censoredP99Ratio: number;
   /** Fewest provers that together delivered at least half of the proofs. */
   top50: number;
   winners: number;
@@ -248,6 +274,8 @@ export function computeMetrics(w: World, o: RunOutcome): Metrics {
     profitMax: profits[profits.length - 1],
     losingProvers: profits.filter((x) => x < 0).length,
     hhi,
+    benchmarkHhi: benchmarkHhi(w),
+    censoredP99Ratio: percentile(proofCensored, 0.99) / percentile(proofOther, 0.99),
     top50,
     winners: o.proverWins.filter((x) => x > 0).length,
     censoredRequests: censored,

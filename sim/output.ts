@@ -8,7 +8,7 @@ import { barChart, lineChart } from './svg.js';
 export const CSV_FIELDS: readonly (keyof Metrics)[] = [
   'mechanism', 'provers', 'requests', 'delivered', 'expired', 'fillRate', 'resourceCostPerProof', 'pricePerProof', 'computationsPerProof',
   'assignP50', 'assignP99', 'proofP50', 'proofP99', 'allocativeEfficiency', 'resourceEfficiency', 'efficiency', 'profitMin', 'profitMedian', 'profitMax',
-  'losingProvers', 'hhi', 'top50', 'winners', 'censoredRequests', 'censoredFillRate', 'otherFillRate', 'censoredP50', 'censoredP99', 'otherP99',
+  'losingProvers', 'hhi', 'benchmarkHhi', 'censoredP99Ratio', 'top50', 'winners', 'censoredRequests', 'censoredFillRate', 'otherFillRate', 'censoredP50', 'censoredP99', 'otherP99',
   'slashedPerRequest', 'compensationPerRequest', 'participants', 'reassignments', 'overValue', 'invariantBlocks', 'invariantFailures',
 ];
 
@@ -87,9 +87,11 @@ export const FIGURES: { key: string; label: string; f: (m: Metrics) => number; f
   { key: 'fill', label: 'fill', f: (m) => m.fillRate, fmt: 'pct' },
   { key: 'efficiency', label: 'efficiency', f: (m) => m.efficiency, fmt: 'pct' },
   { key: 'hhi', label: 'HHI', f: (m) => m.hhi / 10_000, fmt: 'x2' },
+  { key: 'benchmarkHhi', label: 'optimum HHI', f: (m) => m.benchmarkHhi / 10_000, fmt: 'x2' },
   { key: 'censoredFill', label: 'censored fill', f: (m) => m.censoredFillRate, fmt: 'pct' },
   { key: 'censoredP99', label: 'censored p99', f: (m) => m.censoredP99, fmt: 'int' },
   { key: 'otherP99', label: 'other p99', f: (m) => m.otherP99, fmt: 'int' },
+  { key: 'censoredP99Ratio', label: 'censored/other p99', f: (m) => m.censoredP99Ratio, fmt: 'x2' },
   { key: 'slashed', label: 'slashed/req', f: (m) => m.slashedPerRequest, fmt: 'int' },
   { key: 'compensation', label: 'to requesters/req', f: (m) => m.compensationPerRequest, fmt: 'int' },
   { key: 'racers', label: 'racers', f: (m) => m.participants, fmt: 'x2' },

@@ -38,11 +38,13 @@ export interface RunOptions {
 export const CHAIN_MECHANISMS: Partial<Record<MechanismName, MarketMechanism>> = {
   proofbook: DEFAULT_MECHANISM,
   v1: MECHANISM_V1,
-  lottery: { price: 'v2', allocation: 'lottery' },
-  stakecap: { price: 'v2', allocation: 'stakecap' },
-  band: { price: 'v2', allocation: 'band', bps: 1000n },
-  sharecap: { price: 'v2', allocation: 'sharecap', bps: 2500n },
-  nomissauction: { ...DEFAULT_MECHANISM, reauctionAfterMiss: false },
+  lottery: { ...DEFAULT_MECHANISM, allocation: 'lottery' },
+  stakecap: { ...DEFAULT_MECHANISM, allocation: 'stakecap' },
+  band: { ...DEFAULT_MECHANISM, allocation: 'band', bps: 1000n },
+  band25: { ...DEFAULT_MECHANISM, allocation: 'band', bps: 2500n },
+  band50: { ...DEFAULT_MECHANISM, allocation: 'band', bps: 5000n },
+  sharecap: { ...DEFAULT_MECHANISM, allocation: 'sharecap', bps: 2500n },
+  reauction: { ...DEFAULT_MECHANISM, reauctionAfterMiss: true },
 };
 
 export async function runMechanism(w: World, m: MechanismName, onProgress?: (msg: string) => void): Promise<Omit<Run, 'seed' | 'coalition'>> {

@@ -96,10 +96,12 @@ export interface Scenario {
 
 /**
  * proofbook: the chain's auction as configured (DEFAULT_MECHANISM); v1: mechanism v1's rules (as on main before v2);
- * lottery, stakecap: the work-spreading alternatives evaluated for v2 (price rule v2 with that allocation);
+ * lottery, stakecap, band (band25, band50: wider bands), sharecap: the work-spreading alternatives (the chain's rules
+ * with that allocation); reauction: the chain's rules but a missed request is auctioned again (v2 before the
+ * censorship targets);
  * racing: posted reward, free entry/exit; trusted: one trusted prover; fixed, random: posted price.
  */
-const MECHANISMS = ['proofbook', 'v1', 'lottery', 'stakecap', 'band', 'sharecap', 'nomissauction', 'racing', 'trusted', 'fixed', 'random'] as const;
+const MECHANISMS = ['proofbook', 'v1', 'lottery', 'stakecap', 'band', 'band25', 'band50', 'sharecap', 'reauction', 'racing', 'trusted', 'fixed', 'random'] as const;
 export type MechanismName = (typeof MECHANISMS)[number];
 export const ALL_MECHANISMS: readonly MechanismName[] = MECHANISMS;
 

@@ -308,12 +308,13 @@ export async function runProofbook(w: World, extras?: ProofbookExtras, onProgres
   const byAddress = new Map(w.provers.map((p) => [p.address as string, p]));
   const fail = (what: string) => extras?.txFailures.set(what, (extras.txFailures.get(what) ?? 0) + 1);
 
-  /** Crashed fallback attempts to look at again: at the block the attempt would have finished. */
+  /** Fallback attempts to look at again one block after they should have landed (crashed or refused ones). */
   const fallbackRetries = new Map<number, { requestId: bigint; tried: string[] }[]>();
   /**
-   * Fallback agents: the cheapest prover that is not excluded from the request (and does not refuse it, has not tried
-   * it already), serves the circuit and has a slot free in time takes it over and submits its proof through the
-   * permissionless path. A crashed attempt is seen by the others when its proof does not land (fallbackRetries).
+   * Fallback agents: of the provers that are not excluded from the request (and do not refuse it, have not tried it
+   * already) and serve the circuit, the one that can finish first (a slot free soonest + its proving time; equal
+   * finish: the cheaper) takes it over and submits its proof through the permissionless path — first valid proof
+   * wins, so a prover that would finish later has no reason to start. A crashed attempt is seen by the others when its proof does not land (fallbackRetries).
    */
   const fallbackAgent = (requestId: bigint, excluded: ReadonlySet<string>, h: number, tried: readonly string[] = []) => {
     const jobId = jobOfRequest.get(requestId);
@@ -321,15 +322,19 @@ export async function runProofbook(w: World, extras?: ProofbookExtras, onProgres
     const j = w.jobs[jobId - 1];
     const c = w.circuits[j.circuit];
     const expiry = j.submitBlock + j.lifetime;
+    const q0 = chain.query();
     let best: { p: (typeof w.provers)[number]; k: number; done: number } | undefined;
     for (const p of w.provers) {
       if (excluded.has(p.address) || refuses(p, j) || !serves(w, p, c)) continue;
+      if (chain.bond.prover(q0, p.address)?.jailed) continue; // a jailed prover's proof would be refused
       const sl = slots[p.idx];
       let k = 0;
       for (let i = 1; i < sl.length; i++) if (sl[i] < sl[k]) k = i;
       const done = Math.max(h + 1, sl[k]) + provingBlocks(p, c, bs);
       if (done >= expiry) continue;
-      if (best === undefined || proofCost(p, c) < proofCost(best.p, c)) best = { p, k, done };
+      // first valid proof wins: the prover that can finish first takes it (a slower one would only lose the race);
+      // equal finish, the cheaper one
+      if (best === undefined || done < best.done || (done === best.done && proofCost(p, c) < proofCost(best.p, c))) best = { p, k, done };
     }
     if (best === undefined) return;
     const r = o.jobs[jobId - 1];
@@ -337,12 +342,12 @@ export async function runProofbook(w: World, extras?: ProofbookExtras, onProgres
     o.computations++;
     spend(o, best.p.idx, proofCost(best.p, c));
     slots[best.p.idx][best.k] = best.done;
-    if (crashes(w, best.p, jobId, r.attempts)) {
-      const l = fallbackRetries.get(best.done + 1) ?? [];
-      l.push({ requestId, tried: [...tried, best.p.address] });
-      fallbackRetries.set(best.done + 1, l);
-      return;
-    }
+    // if no proof has landed one block after this attempt should have (a crash, or a proof refused because its
+    // prover was jailed meanwhile), the others see the request still FALLBACK and the next one steps in
+    const l = fallbackRetries.get(best.done + 1) ?? [];
+    l.push({ requestId, tried: [...tried, best.p.address] });
+    fallbackRetries.set(best.done + 1, l);
+    if (crashes(w, best.p, jobId, r.attempts)) return;
     later(best.done, { typeUrl: MSG_SUBMIT_PROOF, value: { prover: best.p.address, requestId, proof: markerProof(requestId, best.p.address), publicSignals: signals } });
   };
 
@@ -422,7 +427,7 @@ export async function runProofbook(w: World, extras?: ProofbookExtras, onProgres
           fail('submit_request');
           o.jobs[jobId - 1].expired = true;
         }
-      } else if (!r.ok) fail(kind);
+      } else if (!r.ok) { fail(kind); if (process.env.SIM_DEBUG) console.error('h', h, kind, JSON.stringify(r, (_k, v) => typeof v === 'bigint' ? v.toString() : v).slice(0, 300)); }
     });
 
     for (const e of res.events) {
