@@ -119,8 +119,8 @@ test('explorer: live market pages, in-browser verification, search and node-down
     const input = join(home, 'input.json');
     await writeFile(input, JSON.stringify({ preimage: '777', nonce: '3' }));
     const out = JSON.parse(await cli(cliHome, devnet.rpcUrl, ['request', 'prove', '--from', 'devnet0', '--circuit', 'hashchain', '--input', input, '--max-fee', '200000', '--window', '60', '--output', 'json']));
-    const id = String(out.requestId);
-    const txHash = String(out.txHash).toUpperCase();
+    const id = String(out.request_id);
+    const txHash = String(out.tx_hash).toUpperCase();
     t.regex(id, /^[0-9]+$/);
     t.regex(txHash, /^[0-9A-F]{64}$/);
 
