@@ -22,6 +22,7 @@ export const TYPE_URLS = {
   submitProof: '/proofbook.market.v1.MsgSubmitProof',
   releaseAssignment: '/proofbook.market.v1.MsgReleaseAssignment',
   declineAssignment: '/proofbook.market.v1.MsgDeclineAssignment',
+  commitFallbackProof: '/proofbook.market.v1.MsgCommitFallbackProof',
 } as const;
 
 export const proofbookTypes: ReadonlyArray<[string, GeneratedType]> = [
@@ -36,6 +37,7 @@ export const proofbookTypes: ReadonlyArray<[string, GeneratedType]> = [
   [TYPE_URLS.submitProof, market.MsgSubmitProof as unknown as GeneratedType],
   [TYPE_URLS.releaseAssignment, market.MsgReleaseAssignment as unknown as GeneratedType],
   [TYPE_URLS.declineAssignment, market.MsgDeclineAssignment as unknown as GeneratedType],
+  [TYPE_URLS.commitFallbackProof, market.MsgCommitFallbackProof as unknown as GeneratedType],
   // cosmjs' defaults carry x/staking but not x/slashing's MsgUnjail (validators leave a downtime jail with it)
   ['/cosmos.slashing.v1beta1.MsgUnjail', SlashingMsgUnjail as unknown as GeneratedType],
 ];
