@@ -52,6 +52,8 @@ function overrideExit(cmd: Command): void {
 const EXTENSIONS: readonly { name: string; load: () => Promise<{ tx: Command; query: Command }> }[] = [
   { name: 'bond', load: async () => { const m = await import('./bond.js'); return { tx: m.bondTxCommand(), query: m.bondQueryCommand() }; } },
   { name: 'market', load: async () => { const m = await import('./market.js'); return { tx: m.marketTxCommand(), query: m.marketQueryCommand() }; } },
+  { name: 'staking', load: async () => { const m = await import('./staking.js'); return { tx: m.stakingTxCommand(), query: m.stakingQueryCommand() }; } },
+  { name: 'slashing', load: async () => { const m = await import('./staking.js'); return { tx: m.slashingTxCommand(), query: m.slashingQueryCommand() }; } },
   { name: 'verifier', load: async () => { const m = await import('./verifier.js'); return { tx: m.verifierTxCommand(), query: m.verifierQueryCommand() }; } },
   { name: 'distribution', load: async () => { const m = await import('./distribution.js'); return { tx: m.distributionTxCommand(), query: m.distributionQueryCommand() }; } },
 ];
@@ -125,7 +127,7 @@ export async function main(argv: string[]): Promise<number> {
     const opts = program.opts<GlobalOpts>();
     const err = describeError(e, { node: opts.node, home: opts.home });
     if (opts.output === 'json') {
-      process.stderr.write(toJson({ error: err.message, hint: err.hint ?? null, exitCode: err.exitCode }) + '\n');
+      process.stderr.write(toJson({ error: err.message, hint: err.hint ?? null, exit_code: err.exitCode }) + '\n');
     } else {
       process.stderr.write(`Error: ${err.message}\n${err.hint ? `Hint: ${err.hint}\n` : ''}`);
     }
