@@ -255,7 +255,7 @@ test('explorer: live market pages, in-browser verification, search and node-down
     await cli(cliHome, devnet.rpcUrl, ['tx', 'bond', 'bond', '1000000000uproof', '--from', 'devnet2', '--fees', '2000uproof']);
     await cli(cliHome, devnet.rpcUrl, ['tx', 'market', 'post-ask', '--circuit', CIRCUIT, '--price', '1000uproof', '--capacity', '1', '--from', 'devnet2', '--fees', '2000uproof']);
     await writeFile(input, JSON.stringify({ preimage: '778', nonce: '4' }));
-    const missed = String(JSON.parse(await cli(cliHome, devnet.rpcUrl, ['request', 'prove', '--from', 'devnet0', '--circuit', 'hashchain', '--input', input, '--max-fee', '200000', '--window', '4', '--lifetime', '16', '--output', 'json'])).requestId);
+    const missed = String(JSON.parse(await cli(cliHome, devnet.rpcUrl, ['request', 'prove', '--from', 'devnet0', '--circuit', 'hashchain', '--input', input, '--max-fee', '200000', '--window', '4', '--lifetime', '16', '--output', 'json'])).request_id);
     await page.goto(`${base}#/request/${missed}`);
     await page.locator(`[data-timeline] [data-event=slashed]`).waitFor({ timeout: 60_000 });
     t.is(await page.locator(`[data-timeline] [data-event=slashed] a[href="#/prover/${silent}"]`).count(), 1, 'the slash names the prover that missed');
