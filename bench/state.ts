@@ -1,4 +1,5 @@
 /**
+ * `npm run bench -- state --direct ...` is the store-level scale run (1,000,000 requests' writes): bench/state-direct.ts.
  * `npm run bench -- state [--requests N] [--accounts A] [--retention B] [--history H] [--no-baseline]`: a chain that
  * has processed N proof requests, with A funded accounts, through the real app on LevelDB.
  *
@@ -190,6 +191,7 @@ async function runChain(requests: number, accounts: number, retention: number, h
 }
 
 export async function run(flags: string[]): Promise<void> {
+  if (flags.includes('--direct')) return (await import('./state-direct.js')).runDirect(flags); // store-level scale run
   const requests = arg(flags, 'requests', 20_000);
   const accounts = arg(flags, 'accounts', 20_000);
   const retention = arg(flags, 'retention', 50);

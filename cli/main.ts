@@ -52,7 +52,10 @@ function overrideExit(cmd: Command): void {
 const EXTENSIONS: readonly { name: string; load: () => Promise<{ tx: Command; query: Command }> }[] = [
   { name: 'bond', load: async () => { const m = await import('./bond.js'); return { tx: m.bondTxCommand(), query: m.bondQueryCommand() }; } },
   { name: 'market', load: async () => { const m = await import('./market.js'); return { tx: m.marketTxCommand(), query: m.marketQueryCommand() }; } },
+  { name: 'staking', load: async () => { const m = await import('./staking.js'); return { tx: m.stakingTxCommand(), query: m.stakingQueryCommand() }; } },
+  { name: 'slashing', load: async () => { const m = await import('./staking.js'); return { tx: m.slashingTxCommand(), query: m.slashingQueryCommand() }; } },
   { name: 'verifier', load: async () => { const m = await import('./verifier.js'); return { tx: m.verifierTxCommand(), query: m.verifierQueryCommand() }; } },
+  { name: 'distribution', load: async () => { const m = await import('./distribution.js'); return { tx: m.distributionTxCommand(), query: m.distributionQueryCommand() }; } },
 ];
 
 /** Top-level command groups, loaded only when named (or for help) to keep every other command's start-up fast. */

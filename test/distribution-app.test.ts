@@ -8,7 +8,9 @@ import test from 'ava';
 import { MsgSend } from 'cosmjs-types/cosmos/bank/v1beta1/tx';
 import { MsgSetWithdrawAddress } from 'cosmjs-types/cosmos/distribution/v1beta1/tx';
 import { TestChain, devnetKey } from './helpers/chain.js';
-import { FEE, balance, commit, consAddr, fails, m, ok, signed, type Msg } from './helpers/staking.js';
+import { FEE, balance, commit, consAddr, duplicateVote, fails, m, ok, signed, type Msg } from './helpers/staking.js';
+import { QueryValidatorSlashesRequest, QueryValidatorSlashesResponse } from 'cosmjs-types/cosmos/distribution/v1beta1/query';
+import { valoperOf } from '../src/client/gentx.js';
 import { ATTO, DISTRIBUTION, FEE_COLLECTOR, PROOF, TREASURY, commissionAtto, communityPoolAtto, distributionGenesis, outstandingAtto, pendingAtto } from './helpers/distribution.js';
 
 const send = (from: string, to: string, amount: bigint): Msg => ({ typeUrl: '/cosmos.bank.v1beta1.MsgSend', value: MsgSend.encode({ fromAddress: from, toAddress: to, amount: [{ denom: 'uproof', amount: amount.toString() }] }).finish() });
@@ -124,4 +126,38 @@ test('bad withdrawals change nothing; unsigned votes earn nothing; withdraw addr
   // A module account may not be a withdraw address
   const toModule: Msg = { typeUrl: '/cosmos.distribution.v1beta1.MsgSetWithdrawAddress', value: MsgSetWithdrawAddress.encode({ delegatorAddress: op1.address, withdrawAddress: FEE_COLLECTOR }).finish() };
   t.regex((await fails(chain, op1, toModule)).log, /module account/);
+});
+
+test('double-sign evidence slashes a validator between allocations: its delegators keep their pro-rata shares (slash event recorded), withdrawals pay the floor of the exact share', async (t) => {
+  const { appState, ops } = await distributionGenesis([{ amount: 10n * PROOF, rate: 0n }, { amount: 10n * PROOF, rate: 0n }]);
+  const chain = await TestChain.create({ appState });
+  t.teardown(() => chain.close());
+  const [op0, op1] = [ops[0]!, ops[1]!];
+  const d = await devnetKey(5);
+  const payer = await devnetKey(6);
+  let evidenceAt = -1n;
+  chain.consensus = (h) => ({
+    proposerAddress: consAddr(1),
+    decidedLastCommit: commit([{ i: 0, power: 20n }, { i: 1, power: 10n }]),
+    misbehavior: h === evidenceAt ? [duplicateVote(0, 20n, h - 1n, 30n)] : [],
+  });
+  await ok(chain, d, m.delegate(d, op0, 10n * PROOF)); // val0: op0 10 + d 10 PROOF; fee 5000 allocated next block
+  await chain.block(); // allocation: val0 gets floor(5000 × 20/30) (atto), shared equally by op0 and d
+  evidenceAt = chain.app.height + 1n;
+  await chain.block([await signed(chain, payer, [send(payer.address, op1.address, 1n)])]); // slash (5 % of 20 PROOF), a 5000 fee
+  await chain.block(); // allocation of that fee: val0 (tokens 19 PROOF now) still gets 20/30 of it by vote power
+  const slashes = QueryValidatorSlashesResponse.decode((await chain.query('/cosmos.distribution.v1beta1.Query/ValidatorSlashes', QueryValidatorSlashesRequest.encode({ validatorAddress: valoperOf(op0), startingHeight: 0n, endingHeight: 0n }).finish())).value).slashes;
+  t.is(slashes.length, 1);
+  t.is(slashes[0]!.fraction, (ATTO / 20n).toString(), 'effective fraction: 1 PROOF of 20');
+  const perAllocation = (5000n * ATTO * 20n) / 30n; // val0's reward per 5000 fee, atto
+  const exactEach = perAllocation; // two allocations, half each: op0 and d hold equal shares throughout
+  const pd = await pendingAtto(chain, d.address, op0);
+  const p0 = await pendingAtto(chain, op0.address, op0);
+  t.true(pd <= exactEach && exactEach - pd < 10n ** 12n, `pending ${pd} vs exact ${exactEach}`);
+  t.is(pd, p0);
+  const bd = await balance(chain, d.address);
+  await ok(chain, d, m.withdraw(d, op0));
+  t.is(await balance(chain, d.address), bd - FEE + exactEach / ATTO);
+  // the fractions went to the community pool; the fee of the withdraw tx waits for the next block
+  t.true((await communityPoolAtto(chain)) > 0n);
 });

@@ -7,7 +7,7 @@
 import test from 'ava';
 import { terminateSnarkjs } from '../src/zk/prove.js';
 import { devnetKey } from './helpers/chain.js';
-import { ESCROW, FEE, S, balance, bondedOf, failing, getProofs, m, ok, queryCtx, request, setup, supply, txs } from './helpers/market.js';
+import { ESCROW, FEE, S, balance, bondedOf, commitReveal, failing, getProofs, m, ok, queryCtx, request, setup, supply, txs } from './helpers/market.js';
 import { holdingPaid } from './helpers/holding.js';
 import { DEFAULT_PARAMS, BPS } from '../modules/market/keys.js';
 import { validateParams } from '../modules/market/genesis.js';
@@ -107,7 +107,10 @@ test('an excluded prover is never assigned the request again, even as the only a
     await chain.block();
     t.is((await request(chain, 1n)).request.status, S.REQUEST_STATUS_FALLBACK); // out of the auction
   }
-  for (const k of [p1, p2, p3]) t.regex((await failing(chain, k, m.proof(k, 1n, pf))).result.log, /released, missed or declined/);
+  for (const k of [p1, p2, p3]) {
+    t.regex((await failing(chain, k, m.commit(k, 1n, pf))).result.log, /released, missed or declined/);
+    t.regex((await failing(chain, k, m.proof(k, 1n, pf))).result.log, /released, missed or declined/);
+  }
   // an unassigned, bonded prover with no ask fulfils it
   const p4 = await devnetKey(4);
   await ok(chain, p4, m.bond(p4, 1000n));
@@ -115,10 +118,10 @@ test('an excluded prover is never assigned the request again, even as the only a
   const bounty = BigInt(fb.bounty);
   t.true(bounty > 0n);
   const esc = BigInt(fb.escrow);
-  await ok(chain, p4, m.proof(p4, 1n, pf));
+  await commitReveal(chain, p4, 1n, pf);
   const done = (await request(chain, 1n)).request;
   t.is(done.status, S.REQUEST_STATUS_FULFILLED);
-  t.is(await balance(chain, p4.address), b4 - FEE + esc - esc / 100n + bounty);
+  t.is(await balance(chain, p4.address), b4 - 2n * FEE + esc - esc / 100n + bounty); // commit deposit refunded
 });
 
 test("the requester's patience opens the fallback without any assignment; unbonded accounts cannot use it", async (t) => {
@@ -130,11 +133,12 @@ test("the requester's patience opens the fallback without any assignment; unbond
   t.regex(early.result.log, /OPEN, not ASSIGNED/);
   while (chain.app.height < h + 3n) await chain.block();
   const stranger = await devnetKey(5);
+  t.regex((await failing(chain, stranger, m.commit(stranger, 1n, pf))).result.log, /has no bond/);
   t.regex((await failing(chain, stranger, m.proof(stranger, 1n, pf))).result.log, /has no bond/);
   const b = await balance(chain, p2.address);
-  await ok(chain, p2, m.proof(p2, 1n, pf));
+  await commitReveal(chain, p2, 1n, pf);
   t.is((await request(chain, 1n)).request.status, S.REQUEST_STATUS_FULFILLED);
-  t.is(await balance(chain, p2.address), b - FEE + 8000n - 80n);
+  t.is(await balance(chain, p2.address), b - 2n * FEE + 8000n - 80n);
 });
 
 // ---- property test over the params: release-and-rewin never pays -------------------------------------------------
@@ -211,10 +215,10 @@ test('after a miss with nobody left to auction it to, an unassigned bonded prove
   t.is(BigInt(fb.bounty), collateral / 4n);
   t.is(await balance(chain, requester.address), r0 - FEE - 10_000n + collateral / 2n - (await holdingPaid(chain, 1n))); // compensated half the slash (less the holding charge, modules/market/holding.ts)
   const b2 = await balance(chain, p2.address);
-  await ok(chain, p2, m.proof(p2, 1n, pf)); // p2 has a bond and no ask
+  await commitReveal(chain, p2, 1n, pf); // p2 has a bond and no ask
   const done = (await request(chain, 1n)).request;
   t.is(done.status, S.REQUEST_STATUS_FULFILLED);
   t.is(done.history.at(-1)!.event, 'fallback_fulfilled');
-  t.is(await balance(chain, p2.address), b2 - FEE + 10_000n - 100n + collateral / 4n);
+  t.is(await balance(chain, p2.address), b2 - 2n * FEE + 10_000n - 100n + collateral / 4n);
   t.is(await balance(chain, ESCROW), 0n);
 });

@@ -14,6 +14,7 @@ import { ASK_PREFIX, BPS, DEFAULT_PARAMS, REPUTATION_PREFIX, REQUEST_PREFIX } fr
 import { Ask, Reputation, Request } from '../../src/gen/proofbook/market/v1/market.js';
 import { iteratePrefix } from '../../src/store/kv.js';
 import { isFinal, scheduleSettled, settledHeight } from './retention.js';
+import { allCommits, peekNextCommitId, putCommit, setNextCommitId } from './fallback.js';
 
 function snake(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(snake);
@@ -48,6 +49,9 @@ export function validateParams(p: Params): void {
   if (p.maxFailedAssignments < 1n || p.maxFailedAssignments > 16n) bad('max_failed_assignments must be 1..16');
   if (p.declineFeeBps * p.maxFailedAssignments > BPS / 2n) bad('decline_fee_bps * max_failed_assignments must be at most 5000 (decline fees take at most half the escrow)');
   if (p.acceptBlocks > 100n) bad('accept_blocks must be at most 100');
+  if (!/^(0|[1-9][0-9]*)$/.test(p.fallbackCommitDeposit)) bad(`fallback_commit_deposit must be a non-negative integer, got ${JSON.stringify(p.fallbackCommitDeposit)}`);
+  if (p.fallbackRevealBlocks < 1n || p.fallbackRevealBlocks > 1000n) bad('fallback_reveal_blocks must be 1..1000');
+  if (p.maxFallbackCommits < 1n || p.maxFallbackCommits > 64n) bad('max_fallback_commits must be 1..64');
 }
 
 export function defaultMarketGenesis(): unknown {
@@ -79,6 +83,23 @@ export function initMarketGenesis(ctx: Context, state: unknown, k: MarketKeeperI
   }
   for (const a of g.asks) k.putNewAsk(ctx, a);
   for (const r of g.reputations) k.setReputation(ctx, r);
+  // fallback commitments (fallback.ts): each on a live request that counts it, deposits in escrow (invariants check)
+  let maxCommit = 0n;
+  const perRequest = new Map<bigint, number>();
+  for (const c of g.fallbackCommits) {
+    if (c.id === 0n) throw new Error('market genesis: fallback commitment id 0');
+    if (c.id > maxCommit) maxCommit = c.id;
+    perRequest.set(c.requestId, (perRequest.get(c.requestId) ?? 0) + 1);
+    putCommit(k.store(ctx), c);
+  }
+  for (const r of g.requests) {
+    if ((perRequest.get(r.id) ?? 0) !== r.fallbackCommits) throw new Error(`market genesis: request ${r.id} counts ${r.fallbackCommits} fallback commitments, genesis has ${perRequest.get(r.id) ?? 0}`);
+    perRequest.delete(r.id);
+  }
+  for (const id of perRequest.keys()) throw new Error(`market genesis: fallback commitment on unknown request ${id}`);
+  const nextCommit = g.nextFallbackCommitId === 0n ? 1n : g.nextFallbackCommitId;
+  if (nextCommit <= maxCommit) throw new Error(`market genesis: next_fallback_commit_id ${nextCommit} must exceed every commitment id (max ${maxCommit})`);
+  setNextCommitId(k.store(ctx), nextCommit);
 }
 
 export function exportMarketGenesis(ctx: Context, k: MarketKeeperImpl): unknown {
@@ -93,6 +114,8 @@ export function exportMarketGenesis(ctx: Context, k: MarketKeeperImpl): unknown 
     reputations,
     nextRequestId: k.peekNextId(ctx, 'n'),
     nextAskId: k.peekNextId(ctx, 'N'),
+    fallbackCommits: allCommits(kv),
+    nextFallbackCommitId: peekNextCommitId(kv),
   };
   return snake(GenesisState.toJSON(g));
 }

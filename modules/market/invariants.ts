@@ -13,6 +13,7 @@ import { compareKeys, iteratePrefix } from '../../src/store/kv.js';
 import { Ask, Request, RequestStatus } from '../../src/gen/proofbook/market/v1/market.js';
 import type { MarketKeeperImpl } from './keeper.js';
 import { paidDeposit } from './holding.js';
+import { allCommits, commitExpiryKey, COMMIT_BY_EXPIRY_PREFIX } from './fallback.js';
 import {
   ACTIVE_COUNT_PREFIX,
   ASK_BY_CIRCUIT_PREFIX,
@@ -64,6 +65,8 @@ export function marketInvariants(k: MarketKeeperImpl): Invariant[] {
         want.set(p.feeDenom, want.get(p.feeDenom)! + e);
         want.set(p.collateralDenom, want.get(p.collateralDenom)! + b);
       }
+      // live fallback commitments' deposits (fallback.ts) are in escrow too
+      for (const c of allCommits(k.store(ctx))) want.set(p.feeDenom, want.get(p.feeDenom)! + BigInt(c.deposit || '0'));
       for (const [denom, sum] of [...want].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))) {
         const bal = k.bank.balance(ctx, k.bank.moduleAccount(ESCROW_ACCOUNT), denom);
         if (bal !== sum) return `market_escrow holds ${bal}${denom}, requests' escrow and bounties ${sum}${denom}`;
@@ -118,13 +121,15 @@ export function marketInvariants(k: MarketKeeperImpl): Invariant[] {
         const rq = r.requester as Address;
         want.set(byRequesterKey(rq, r.id), '');
         want.set(byStatusKey(r.status, r.id), '');
+        // a live fallback commitment takes the request out of the auction (fallback.ts)
+        const uncommitted = (r.fallbackCommits ?? 0) === 0;
         if (r.status === S.REQUEST_STATUS_OPEN) {
-          want.set(openByCircuitKey(r.circuitId, BigInt(r.maxFee), r.id), `${r.minFee},${r.rampBlocks},${r.submittedHeight}`); // the auction's ramp terms
+          if (uncommitted) want.set(openByCircuitKey(r.circuitId, BigInt(r.maxFee), r.id), `${r.minFee},${r.rampBlocks},${r.submittedHeight}`); // the auction's ramp terms
           want.set(openByExpiryKey(r.expiryHeight, r.id), '');
         }
         if (r.status === S.REQUEST_STATUS_FALLBACK) {
           want.set(openByExpiryKey(r.expiryHeight, r.id), '');
-          if (k.fallbackAuctioned(ctx, r)) want.set(openByCircuitKey(r.circuitId, BigInt(r.maxFee), r.id), `${r.minFee},${r.rampBlocks},${r.submittedHeight}`);
+          if (uncommitted && k.fallbackAuctioned(ctx, r)) want.set(openByCircuitKey(r.circuitId, BigInt(r.maxFee), r.id), `${r.minFee},${r.rampBlocks},${r.submittedHeight}`);
         }
         if (r.status === S.REQUEST_STATUS_ASSIGNED) {
           if (!r.assignment) return `request ${r.id} is ASSIGNED without an assignment`;
@@ -153,5 +158,34 @@ export function marketInvariants(k: MarketKeeperImpl): Invariant[] {
       return undefined;
     },
   };
-  return [escrow, locked, askActive, indexes];
+  const commits: Invariant = {
+    name: 'market/fallback-commits',
+    check(ctx) {
+      const p = k.params(ctx);
+      const kv = k.store(ctx);
+      const byRequest = new Map<bigint, number>();
+      const wantExpiry = new Set<string>();
+      for (const c of allCommits(kv)) {
+        const r = k.request(ctx, c.requestId);
+        if (r === undefined || !live(r)) return `fallback commitment ${c.id} is on request ${c.requestId}, which is not live`;
+        if (c.revealUntilHeight < ctx.height) return `fallback commitment ${c.id} outlived its reveal window (until ${c.revealUntilHeight}, now ${ctx.height})`;
+        if (c.commitment.length !== 32) return `fallback commitment ${c.id} has ${c.commitment.length} bytes`;
+        byRequest.set(c.requestId, (byRequest.get(c.requestId) ?? 0) + 1);
+        wantExpiry.add(commitExpiryKey(c));
+      }
+      for (const r of load(ctx, k).requests) {
+        const n = byRequest.get(r.id) ?? 0;
+        if (n !== (r.fallbackCommits ?? 0)) return `request ${r.id} counts ${r.fallbackCommits} fallback commitments, state has ${n}`;
+        if (BigInt(n) > p.maxFallbackCommits) return `request ${r.id} has ${n} fallback commitments, more than max_fallback_commits`;
+      }
+      let seen = 0;
+      for (const [key] of iteratePrefix(kv, COMMIT_BY_EXPIRY_PREFIX)) {
+        if (!wantExpiry.has(key)) return `stale fallback commitment expiry entry ${JSON.stringify(key)}`;
+        seen++;
+      }
+      if (seen !== wantExpiry.size) return `fallback commitment expiry index has ${seen} entries, ${wantExpiry.size} commitments`;
+      return undefined;
+    },
+  };
+  return [escrow, locked, askActive, indexes, commits];
 }

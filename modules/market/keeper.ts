@@ -101,6 +101,7 @@ import {
   type StatsCounters,
 } from './keys.js';
 import { isFinal, pruneSettled, scheduleSettled } from './retention.js';
+import { addCommit, dueCommits, forfeitCommit, mayReveal, refundCommits, revealableCommit } from './fallback.js';
 import { windowClosed, type ProposerHistoryReader } from './censorship.js';
 
 export { RequestStatus };
@@ -360,14 +361,21 @@ export class MarketKeeperImpl implements MarketKeeper {
     return BigInt(r.excludedProvers.length) < this.params(ctx).maxFailedAssignments;
   }
 
+  /**
+   * Whether `r` sits in the auction's fee index: OPEN, or FALLBACK with room in its exclusion list, and no live
+   * fallback commitment (the earliest committer holds it for its reveal window: fallback.ts).
+   */
+  auctioned(ctx: Context, r: Request): boolean {
+    if ((r.fallbackCommits ?? 0) > 0) return false;
+    return r.status === S.REQUEST_STATUS_OPEN || (r.status === S.REQUEST_STATUS_FALLBACK && this.fallbackAuctioned(ctx, r));
+  }
+
   /** Index entries that depend on the request's status (all but the permanent by-requester entry). */
   private statusIndexKeys(ctx: Context, r: Request): string[] {
     const keys = [byStatusKey(r.status, r.id)];
-    if (r.status === S.REQUEST_STATUS_OPEN) {
-      keys.push(openByCircuitKey(r.circuitId, BigInt(r.maxFee), r.id), openByExpiryKey(r.expiryHeight, r.id));
-    } else if (r.status === S.REQUEST_STATUS_FALLBACK) {
-      // open to every eligible prover; still auctioned (to non-excluded provers) while the exclusion list has room
-      if (this.fallbackAuctioned(ctx, r)) keys.push(openByCircuitKey(r.circuitId, BigInt(r.maxFee), r.id));
+    if (this.auctioned(ctx, r)) keys.push(openByCircuitKey(r.circuitId, BigInt(r.maxFee), r.id));
+    if (r.status === S.REQUEST_STATUS_OPEN || r.status === S.REQUEST_STATUS_FALLBACK) {
+      // FALLBACK: open to every eligible prover; still auctioned (to non-excluded provers) while the exclusion list has room
       keys.push(openByExpiryKey(r.expiryHeight, r.id));
     } else if (r.status === S.REQUEST_STATUS_ASSIGNED && r.assignment) {
       keys.push(byDeadlineKey(r.assignment.deadlineHeight, r.id));
@@ -378,7 +386,7 @@ export class MarketKeeperImpl implements MarketKeeper {
   /** Writes the status-dependent index entries of `r`; the open-by-circuit entry carries the fee-ramp terms. */
   private setStatusIndexes(ctx: Context, kv: KV, r: Request): void {
     for (const k of this.statusIndexKeys(ctx, r)) kv.set(k, EMPTY);
-    if (r.status === S.REQUEST_STATUS_OPEN || (r.status === S.REQUEST_STATUS_FALLBACK && this.fallbackAuctioned(ctx, r))) {
+    if (this.auctioned(ctx, r)) {
       kv.set(openByCircuitKey(r.circuitId, BigInt(r.maxFee), r.id), encodeOpenEntry(BigInt(r.minFee), r.rampBlocks, r.submittedHeight));
     }
   }
@@ -394,8 +402,13 @@ export class MarketKeeperImpl implements MarketKeeper {
   }
 
   /** Moves `before` (the stored record) to `after`, keeping every index in step. */
-  private updateRequest(ctx: Context, before: Request, after: Request): void {
+  updateRequest(ctx: Context, before: Request, after: Request): void {
     const kv = this.store(ctx);
+    // A request that ends (fulfilled, expired, cancelled) refunds every live fallback commitment (fallback.ts).
+    if (isLive(before.status) && !isLive(after.status) && (before.fallbackCommits ?? 0) > 0) {
+      refundCommits(ctx, kv, this.bank, this.params(ctx).feeDenom, before.id);
+      after.fallbackCommits = 0;
+    }
     // Leaving the live states settles the holding deposit (holding.ts): unused open blocks refunded, the rest kept.
     if (isLive(before.status) && !isLive(after.status)) settleHolding(ctx, this.bank, this.params(ctx), ESCROW_ACCOUNT, after, ctx.height);
     for (const k of this.statusIndexKeys(ctx, before)) kv.delete(k);
@@ -570,6 +583,7 @@ export class MarketKeeperImpl implements MarketKeeper {
       declines: 0,
       holdingDeposit: '0',
       holdingBlocks: 0n,
+      fallbackCommits: 0,
     };
     this.history(r, ctx.height, 'submitted', '', `${maxFee}${p.feeDenom}`);
     this.putNewRequest(ctx, chargeHolding(ctx, this.bank, p, ESCROW_ACCOUNT, r)); // holding.ts
@@ -733,6 +747,8 @@ export class MarketKeeperImpl implements MarketKeeper {
     if (isExcluded(r, sender)) throw ErrNotEligible(`${sender} released, missed or declined request ${id} and may not fulfil it`);
     const signals = parseSignals(signalStrings, 'public_signals');
     requireCommittedSignals(r, signals);
+    // the reveal of the request's earliest live commitment, made by the sender in an earlier block (fallback.ts)
+    revealableCommit(this.store(ctx), r, sender, proof, signals, ctx.height);
     if (!this.verifier.verifyProof(ctx, r.circuitId, proof, signals)) {
       throw ErrInvalidProof(`the proof for request ${id} does not verify against circuit ${r.circuitId} with the given public signals`);
     }
@@ -779,6 +795,51 @@ export class MarketKeeperImpl implements MarketKeeper {
       ['fallback', 'true'],
     ]);
     return paid + bounty;
+  }
+
+  /**
+   * MsgCommitFallbackProof: an eligible prover (bonded, unjailed, not excluded) commits to the fallback proof it will
+   * reveal from the next block on, with params.fallback_commit_deposit; the request leaves the auction while a
+   * commitment is live (fallback.ts, docs/protocol.md "The fallback path").
+   */
+  commitFallbackProof(ctx: Context, sender: Address, id: bigint, commitment: Uint8Array): { commitId: bigint; revealUntilHeight: bigint } {
+    const r = this.mustRequest(ctx, id);
+    if (!fallbackOpen(r, ctx.height, S.REQUEST_STATUS_FALLBACK, S.REQUEST_STATUS_OPEN)) {
+      const patience = r.status === S.REQUEST_STATUS_OPEN && r.fallbackAfterBlocks > 0n ? ` (its fallback opens at height ${r.submittedHeight + r.fallbackAfterBlocks})` : '';
+      throw ErrWrongStatus(`request ${id} is ${statusName(r.status)} and not open to the fallback${patience}`);
+    }
+    const p = this.params(ctx);
+    const pr = this.bond.prover(ctx, sender);
+    const bonded = pr?.bonded.find((c) => c.denom === p.collateralDenom)?.amount ?? '0';
+    if (pr === undefined || BigInt(bonded) === 0n) throw ErrNotBonded(`${sender} has no bond; only bonded provers may fulfil request ${id} through the fallback`);
+    if (this.bond.isJailed(ctx, sender)) throw ErrJailed(`${sender} is jailed`);
+    if (isExcluded(r, sender)) throw ErrNotEligible(`${sender} released, missed or declined request ${id} and may not fulfil it`);
+    const c = addCommit(ctx, this.store(ctx), this.bank, p, r, sender, commitment);
+    this.updateRequest(ctx, r, { ...r, fallbackCommits: (r.fallbackCommits ?? 0) + 1 });
+    ctx.emit('proofbook.market.fallback_committed', [
+      ['request_id', id.toString()],
+      ['circuit_id', r.circuitId],
+      ['prover', sender],
+      ['commit_id', c.id.toString()],
+      ['reveal_until', c.revealUntilHeight.toString()],
+      ['deposit', c.deposit],
+    ]);
+    return { commitId: c.id, revealUntilHeight: c.revealUntilHeight };
+  }
+
+  /** endBlock: commitments past their reveal window are forfeited (deposit to the treasury); the next one holds the reveal. */
+  private expireCommit(ctx: Context, requestId: bigint, commitId: bigint): void {
+    const c = forfeitCommit(ctx, this.store(ctx), this.bank, this.params(ctx).feeDenom, requestId, commitId);
+    if (c === undefined) throw new Error(`commit expiry index points at missing commitment ${commitId} of request ${requestId}`);
+    const r = this.request(ctx, requestId);
+    if (r === undefined || !isLive(r.status) || (r.fallbackCommits ?? 0) < 1) throw new Error(`fallback commitment ${commitId} on request ${requestId} which is not live or counts none`);
+    this.updateRequest(ctx, r, { ...r, fallbackCommits: r.fallbackCommits - 1 });
+    ctx.emit('proofbook.market.fallback_commit_expired', [
+      ['request_id', requestId.toString()],
+      ['prover', c.prover],
+      ['commit_id', c.id.toString()],
+      ['forfeited', c.deposit],
+    ]);
   }
 
   /**
@@ -867,6 +928,8 @@ export class MarketKeeperImpl implements MarketKeeper {
       } catch {
         continue; // malformed: fails on its own in the tx
       }
+      // a fallback proof joins the batch only as the reveal of the request's earliest commitment (fallback.ts)
+      if (r !== undefined && r.status !== S.REQUEST_STATUS_ASSIGNED && !mayReveal(this.store(ctx), r, v.prover, v.proof, v.publicSignals, ctx.height)) continue;
       const item = preverifyItem(ctx, this.bond, denom, r, v);
       if (item) items.push(item);
     }
@@ -899,6 +962,8 @@ export class MarketKeeperImpl implements MarketKeeper {
       due.push(trailingId(k));
     }
     for (const id of due) this.atomically(ctx, (c) => this.missDeadline(c, id));
+    // 1b. fallback commitments whose reveal window ended unrevealed (fallback.ts)
+    for (const d of dueCommits(kv, h)) this.atomically(ctx, (c) => this.expireCommit(c, d.requestId, d.commitId));
     // 2. expiries of OPEN requests (expiry <= h)
     const expired: bigint[] = [];
     for (const [k] of kv.iterate(OPEN_BY_EXPIRY_PREFIX, OPEN_BY_EXPIRY_PREFIX + u64Key(h + 1n))) expired.push(trailingId(k));

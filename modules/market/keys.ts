@@ -86,6 +86,12 @@ export const DEFAULT_PARAMS: Params = {
   // pays 12 uproof; the largest (64 KiB input, max lifetime) ~67,000 uproof; writing the same byte costs 0.03 uproof of
   // gas once, about 3,000 blocks of holding.
   holdingPriceAtto: 10_000_000_000_000n,
+  // Fallback commit-reveal (fallback.ts): a deposit that makes spam commitments cost something (the tx fee is the
+  // other part), a reveal window long enough for a loaded node to get the reveal into a block, a few live
+  // commitments per request (bounded state; a squatter blocks the request for at most the window and loses the deposit).
+  fallbackCommitDeposit: '1000',
+  fallbackRevealBlocks: 10n,
+  maxFallbackCommits: 4n,
 };
 
 // ---- errors (codespace 'market') ----------------------------------------------------------------------------------

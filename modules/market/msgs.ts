@@ -3,6 +3,8 @@ import type { MsgRoute } from '../../src/framework/module.js';
 import {
   MsgDeclineAssignment,
   MsgDeclineAssignmentResponse,
+  MsgCommitFallbackProof,
+  MsgCommitFallbackProofResponse,
   MsgCancelAsk,
   MsgCancelAskResponse,
   MsgCancelRequest,
@@ -28,6 +30,7 @@ export const MSG_CANCEL_ASK = T('MsgCancelAsk');
 export const MSG_SUBMIT_PROOF = T('MsgSubmitProof');
 export const MSG_RELEASE_ASSIGNMENT = T('MsgReleaseAssignment');
 export const MSG_DECLINE_ASSIGNMENT = T('MsgDeclineAssignment');
+export const MSG_COMMIT_FALLBACK_PROOF = T('MsgCommitFallbackProof');
 
 export function marketMsgRoutes(k: MarketKeeperImpl): MsgRoute[] {
   const submitRequest: MsgRoute<MsgSubmitRequest, MsgSubmitRequestResponse> = {
@@ -104,5 +107,17 @@ export function marketMsgRoutes(k: MarketKeeperImpl): MsgRoute[] {
     },
     handle: (ctx, m) => ({ feePaid: k.declineAssignment(ctx, addr(m.prover, 'prover'), m.requestId, m.reason).toString() }),
   };
-  return [submitRequest, cancelRequest, postAsk, cancelAsk, submitProof, release, decline];
+  const commitFallback: MsgRoute<MsgCommitFallbackProof, MsgCommitFallbackProofResponse> = {
+    typeUrl: MSG_COMMIT_FALLBACK_PROOF,
+    type: MsgCommitFallbackProof,
+    responseTypeUrl: T('MsgCommitFallbackProofResponse'),
+    responseType: MsgCommitFallbackProofResponse,
+    signers: (m) => [addr(m.prover, 'prover')],
+    validateBasic: (m) => {
+      addr(m.prover, 'prover');
+      if (m.commitment.length !== 32) throw ErrInvalidRequestParams(`commitment must be 32 bytes (sha256), got ${m.commitment.length}`);
+    },
+    handle: (ctx, m) => k.commitFallbackProof(ctx, addr(m.prover, 'prover'), m.requestId, m.commitment),
+  };
+  return [submitRequest, cancelRequest, postAsk, cancelAsk, submitProof, release, decline, commitFallback];
 }

@@ -83,6 +83,8 @@ export function windowStats(ctx: Context, k: MarketKeeperImpl, circuitFilter?: s
   return out;
 }
 
+import { commitsOf } from './fallback.js';
+
 export function marketQueryRoutes(k: MarketKeeperImpl): QueryRoute[] {
   const request: QueryRoute<QueryRequestRequest, QueryRequestResponse> = {
     path: QUERY_REQUEST,
@@ -91,7 +93,7 @@ export function marketQueryRoutes(k: MarketKeeperImpl): QueryRoute[] {
     handle(ctx, q) {
       const r = k.requestWithInput(ctx, q.id);
       if (r === undefined) throw ErrNotFound(`request ${q.id}`);
-      return { request: r, currentFee: k.currentFee(r, ctx.height).toString() };
+      return { request: r, currentFee: k.currentFee(r, ctx.height).toString(), fallbackCommits: commitsOf(k.store(ctx), r.id) };
     },
   };
   const requests: QueryRoute<QueryRequestsRequest, QueryRequestsResponse> = {

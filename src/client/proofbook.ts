@@ -27,6 +27,14 @@ import { decodeProof, encodeProof, proofFromSnarkjs, proofToSnarkjs, type Groth1
 export { RequestStatus } from '../gen/proofbook/market/v1/market.js';
 export { describeHistoryEntry } from './describe.js';
 import { describeHistoryEntry } from './describe.js';
+import { fallbackCommitment } from '../zk/fallback-commitment.js';
+
+/** A snarkjs proof.json object, a decoded Groth16Proof, or the canonical 256-byte encoding, as canonical bytes. */
+function toProofBytes(proof: unknown): Uint8Array {
+  if (proof instanceof Uint8Array) return proof;
+  if (typeof proof === 'object' && proof !== null && 'pi_a' in proof) return encodeProof(proofFromSnarkjs(proof));
+  return encodeProof(proof as Groth16Proof);
+}
 export type { Request, Ask, Reputation, PriceLevel, CircuitStats } from '../gen/proofbook/market/v1/market.js';
 export type { Prover, UnbondingEntry } from '../gen/proofbook/bond/v1/bond.js';
 export type { Circuit } from '../gen/proofbook/verifier/v1/verifier.js';
@@ -180,7 +188,7 @@ export class ProofbookReader {
    * The request from state; a settled request already removed from state (params.settled_retention_blocks) is
    * rebuilt from the tx/event history (history.ts) and comes back with `fromHistory: true`.
    */
-  async request(id: bigint): Promise<{ request: market.Request; currentFee: bigint; fromHistory?: true }> {
+  async request(id: bigint): Promise<{ request: market.Request; currentFee: bigint; fromHistory?: true; fallbackCommits: market.FallbackCommit[] }> {
     let r: market.QueryRequestResponse;
     try {
       r = await this.query('/proofbook.market.v1.Query/Request', market.QueryRequestRequest, { id }, market.QueryRequestResponse, `request ${id}`);
@@ -188,10 +196,10 @@ export class ProofbookReader {
       if (!(e instanceof ProofbookNotFoundError)) throw e;
       const old = await requestFromHistory(this.comet, id).catch(() => undefined);
       if (old === undefined) throw e;
-      return { request: old, currentFee: 0n, fromHistory: true };
+      return { request: old, currentFee: 0n, fromHistory: true, fallbackCommits: [] };
     }
     if (!r.request) throw new ProofbookNotFoundError(`request ${id}`, `request ${id} not found`);
-    return { request: r.request, currentFee: r.currentFee === '' ? 0n : BigInt(r.currentFee) };
+    return { request: r.request, currentFee: r.currentFee === '' ? 0n : BigInt(r.currentFee), fallbackCommits: r.fallbackCommits ?? [] };
   }
 
   async requests(filter: { requester?: string; status?: market.RequestStatus; pagination?: Partial<PageRequest> } = {}): Promise<market.QueryRequestsResponse> {
@@ -555,16 +563,55 @@ export class ProofbookClient extends ProofbookReader {
     return ProofbookClient.result(await this.execute([{ typeUrl: TYPE_URLS.cancelRequest, value: market.MsgCancelRequest.fromPartial({ requester: this.address, requestId }) }]));
   }
 
-  /** `proof`: a snarkjs proof.json object, a decoded Groth16Proof, or the canonical 256-byte encoding. */
-  async submitProof(requestId: bigint, proof: unknown, publicSignals: readonly (string | bigint)[]): Promise<TxResult & { paid: bigint }> {
-    let bytes: Uint8Array;
-    if (proof instanceof Uint8Array) bytes = proof;
-    else if (typeof proof === 'object' && proof !== null && 'pi_a' in proof) bytes = encodeProof(proofFromSnarkjs(proof));
-    else bytes = encodeProof(proof as Groth16Proof);
+  /**
+   * Delivers a proof for request `requestId`. `proof`: a snarkjs proof.json object, a decoded Groth16Proof, or the
+   * canonical 256-byte encoding. For a request assigned to this account it is one MsgSubmitProof. For a request in the
+   * permissionless fallback it is commit-reveal (docs/protocol.md "The fallback path"): the reveal is simulated first
+   * (so an ineligible sender or wrong signals fail before any deposit), then MsgCommitFallbackProof (unless this account
+   * already holds a matching commitment), then the MsgSubmitProof reveal in a later block; `commit` says which.
+   */
+  async submitProof(requestId: bigint, proof: unknown, publicSignals: readonly (string | bigint)[]): Promise<TxResult & { paid: bigint; commit?: { commitId: bigint; revealUntilHeight: bigint; height: number } }> {
+    const bytes = toProofBytes(proof);
     const value = market.MsgSubmitProof.fromPartial({ prover: this.address, requestId, proof: Buffer.from(bytes), publicSignals: publicSignals.map(String) });
-    const r = await this.execute([{ typeUrl: TYPE_URLS.submitProof, value }]);
-    const paid = ProofbookClient.response(r, TYPE_URLS.submitProof, market.MsgSubmitProofResponse).paid;
-    return { ...ProofbookClient.result(r), paid: paid === '' ? 0n : BigInt(paid) };
+    let commit: { commitId: bigint; revealUntilHeight: bigint; height: number } | undefined;
+    const q = await this.request(requestId).catch(() => undefined);
+    const r = q?.request;
+    const mine = r !== undefined && r.status === market.RequestStatus.REQUEST_STATUS_ASSIGNED && r.assignment?.prover === this.address;
+    const live = r !== undefined && (r.status === market.RequestStatus.REQUEST_STATUS_FALLBACK || r.status === market.RequestStatus.REQUEST_STATUS_OPEN);
+    if (!mine && live) {
+      const want = Buffer.from(fallbackCommitment(requestId, bytes, publicSignals, this.address));
+      const held = q!.fallbackCommits.find((c) => c.prover === this.address && Buffer.from(c.commitment).equals(want));
+      if (held === undefined) {
+        await this.simulateExpecting([{ typeUrl: TYPE_URLS.submitProof, value }], 21); // 21: no commitment yet (the only error expected before committing)
+        commit = await this.commitFallbackProof(requestId, bytes, publicSignals);
+      }
+    }
+    const res = await this.execute([{ typeUrl: TYPE_URLS.submitProof, value }]);
+    const paid = ProofbookClient.response(res, TYPE_URLS.submitProof, market.MsgSubmitProofResponse).paid;
+    return { ...ProofbookClient.result(res), paid: paid === '' ? 0n : BigInt(paid), ...(commit ? { commit } : {}) };
+  }
+
+  /** MsgCommitFallbackProof for `proof` (see submitProof): takes params.fallback_commit_deposit until the reveal. */
+  async commitFallbackProof(requestId: bigint, proof: unknown, publicSignals: readonly (string | bigint)[]): Promise<TxResult & { commitId: bigint; revealUntilHeight: bigint }> {
+    const commitment = Buffer.from(fallbackCommitment(requestId, toProofBytes(proof), publicSignals, this.address));
+    const r = await this.execute([{ typeUrl: TYPE_URLS.commitFallbackProof, value: market.MsgCommitFallbackProof.fromPartial({ prover: this.address, requestId, commitment }) }]);
+    const res = ProofbookClient.response(r, TYPE_URLS.commitFallbackProof, market.MsgCommitFallbackProofResponse);
+    return { ...ProofbookClient.result(r), commitId: res.commitId, revealUntilHeight: res.revealUntilHeight };
+  }
+
+  /** Simulates `msgs`; passes when they would succeed or fail with market error `okCode`, throws ProofbookTxError otherwise. */
+  private async simulateExpecting(msgs: EncodeObject[], okCode: number): Promise<void> {
+    const { GasPrice, calculateFee } = await import('@cosmjs/stargate');
+    const { sequence } = await this.signing.getSequence(this.address);
+    try {
+      await simulateGas(this.comet, this.signing.registry, { pubkey: this.pubkey, sequence }, msgs, '', calculateFee(400_000, GasPrice.fromString(this.opts.gasPrice ?? DEFAULT_GAS_PRICE)).amount);
+    } catch (e) {
+      if (e instanceof SimulationError) {
+        if (e.codespace === 'market' && e.code === okCode) return;
+        throw new ProofbookTxError(e.code, e.codespace, e.log, '');
+      }
+      throw e;
+    }
   }
 
   /** In the accept phase: hand the assignment back for free (paid the decline fee); see docs/protocol.md. */

@@ -5,6 +5,7 @@
  */
 import { Registry, type GeneratedType } from '@cosmjs/proto-signing';
 import { defaultRegistryTypes } from '@cosmjs/stargate';
+import { MsgUnjail as SlashingMsgUnjail } from 'cosmjs-types/cosmos/slashing/v1beta1/tx';
 import * as verifier from '../gen/proofbook/verifier/v1/verifier.js';
 import * as bond from '../gen/proofbook/bond/v1/bond.js';
 import * as market from '../gen/proofbook/market/v1/market.js';
@@ -21,6 +22,7 @@ export const TYPE_URLS = {
   submitProof: '/proofbook.market.v1.MsgSubmitProof',
   releaseAssignment: '/proofbook.market.v1.MsgReleaseAssignment',
   declineAssignment: '/proofbook.market.v1.MsgDeclineAssignment',
+  commitFallbackProof: '/proofbook.market.v1.MsgCommitFallbackProof',
 } as const;
 
 export const proofbookTypes: ReadonlyArray<[string, GeneratedType]> = [
@@ -35,6 +37,9 @@ export const proofbookTypes: ReadonlyArray<[string, GeneratedType]> = [
   [TYPE_URLS.submitProof, market.MsgSubmitProof as unknown as GeneratedType],
   [TYPE_URLS.releaseAssignment, market.MsgReleaseAssignment as unknown as GeneratedType],
   [TYPE_URLS.declineAssignment, market.MsgDeclineAssignment as unknown as GeneratedType],
+  [TYPE_URLS.commitFallbackProof, market.MsgCommitFallbackProof as unknown as GeneratedType],
+  // cosmjs' defaults carry x/staking but not x/slashing's MsgUnjail (validators leave a downtime jail with it)
+  ['/cosmos.slashing.v1beta1.MsgUnjail', SlashingMsgUnjail as unknown as GeneratedType],
 ];
 
 export function proofbookRegistry(): Registry {

@@ -1,21 +1,28 @@
 /**
- * The committed state: LevelDB for durability, a sorted in-memory map as the working set (so
- * state-machine reads are synchronous), and a sparse Merkle tree (smt.ts) for the app hash.
+ * The committed state, all of it in LevelDB and read on demand with synchronous reads (getSync), so state-machine
+ * reads stay synchronous while memory holds only bounded caches: values (value-cache.ts), sparse Merkle tree nodes
+ * (node-tree.ts, stored by hash) and pages of the ordered key index (key-index.ts).
  *
  * LevelDB layout (keys are raw bytes):
  *   's' || key                      -> value            consensus state
+ *   'n' || hash                     -> tree node        'I' || left || right, or 'L' || key (node-tree.ts)
+ *   'k' || u32(id)                  -> key-index page   sorted keys (key-index.ts)
+ *   'm' || 'keyidx'                 -> the key index's page list
+ *   'm' || 'count'                  -> u64              number of state entries
  *   'm' || 'height'                 -> u64 big-endian   last committed height
- *   'm' || 'apphash'                -> 32 bytes         app hash of that height
+ *   'm' || 'apphash'                -> 32 bytes         app hash of that height (= the root node's hash)
+ *   'u' || u64(h)                   -> undo record of height h (history.ts)
  *   'a' || len(ns) || ns || key     -> value            non-consensus aux data (tx index, blocks)
- * Every commit is one atomic LevelDB batch (state + meta + aux), so a crash leaves either the old
- * or the new commit, never a mix; `open` re-derives the tree root and refuses a mismatch.
+ * Every commit is one atomic LevelDB batch (state + nodes + key pages + meta + aux), so a crash leaves either the old
+ * or the new commit, never a mix. `open` reads the metadata only: no scan, no rebuild, whatever the state size.
  */
 import { mkdirSync } from 'node:fs';
 import { Level } from 'level';
 import type { CommitmentProof } from 'cosmjs-types/cosmos/ics23/v1/proofs';
 import { type Key, type KVReader, type Write, prefixEnd, u64Key } from './kv.js';
-import { type BTree, btreeRange, newKeyTree } from './btree.js';
-import { EMPTY_HASH, type Hash, Leaf, SparseMerkleTree, hashToBytes, leafHash, makeLeaf, sha256, sha256Key } from './smt.js';
+import { EMPTY_HASH, type Hash, hashToBytes, leafHash, sha256, sha256Key } from './smt.js';
+import { NODE, PLeaf, PersistentTree } from './node-tree.js';
+import { KEY_INDEX_META, KeyIndex, PAGE } from './key-index.js';
 import { existenceProof } from './proof.js';
 import { CacheKV } from './cache.js';
 import { HeightNotAvailableError, decodeUndo, encodeUndo } from './history.js';
@@ -35,7 +42,10 @@ export interface OpenOptions {
    * Default 100, at least 1 (the latest height only).
    */
   historyBlocks?: number;
-  /** Bytes of committed values kept in memory (value-cache.ts); misses read LevelDB. Default 64 MiB. */
+  /**
+   * Memory for caches, in bytes (default 64 MiB): committed values (value-cache.ts) up to this, and the tree-node
+   * cache up to cacheBytes/256 nodes (~200 bytes each: about as much again); misses read LevelDB.
+   */
   cacheBytes?: number;
 }
 
@@ -57,7 +67,15 @@ const META_HEIGHT = 'mheight';
 const META_APPHASH = 'mapphash';
 const AUX = 'a';
 const UNDO = 'u';
-const LEAF_HASH = 'h';
+const LEAF_HASH = 'h'; // format 1 (keys and tree in memory): leaf-hash records, converted at open
+const META_COUNT = 'mcount';
+const KEY_PAGES_CACHED = 256;
+const pageKey = (id: number): Buffer => {
+  const b = Buffer.allocUnsafe(5);
+  b.write(PAGE, 0, 'latin1');
+  b.writeUInt32BE(id, 1);
+  return b;
+};
 
 const NON_BINARY = /[^\x00-\xff]/;
 const kb = (k: string): Buffer => Buffer.from(k, 'latin1');
@@ -79,12 +97,23 @@ function u64(n: bigint): Buffer {
 
 type DB = Level<Buffer, Buffer>;
 
+/**
+ * The chained batch's own operations (classic-level's `_put`/`_del`: one native call each), bypassing
+ * abstract-level's public put/del, which validates, clones an options object and looks up encodings per operation:
+ * with the tree persisted a commit adds tens of thousands of node operations, and that per-op overhead measured
+ * as the larger part of commit CPU. Keys and values here are already Buffers (the db's encoding is 'buffer', no
+ * hooks or sublevels are used). The batch must also get at least one public put (commit's metadata does), because
+ * write() skips a batch whose public length is 0.
+ */
+function rawOps(batch: ReturnType<DB['batch']>): { _put(k: Buffer, v: Buffer): void; _del(k: Buffer): void } {
+  return batch as unknown as { _put(k: Buffer, v: Buffer): void; _del(k: Buffer): void };
+}
+
 export class CommittedStore implements KVReader {
-  private readonly tree = new SparseMerkleTree();
-  /** key -> leaf (holds the value and its cached sha256(key) path); used for lookups only. */
-  private readonly leaves = new Map<Key, Leaf>();
-  /** Sorted working set for iteration (the same leaf objects as `leaves`). */
-  private readonly sorted: BTree<Key, Leaf> = newKeyTree();
+  /** The sparse Merkle tree, nodes loaded on demand (node-tree.ts). */
+  private tree!: PersistentTree;
+  /** The ordered key set, pages loaded on demand (key-index.ts). */
+  private keys!: KeyIndex;
   /** Writes applied in memory since the last commit (null = deletion). */
   private staged = new Map<Key, Uint8Array | null>();
   /** The staged writes of a commit in flight (its batch not yet written): still read from memory. */
@@ -105,9 +134,22 @@ export class CommittedStore implements KVReader {
     private readonly db: DB,
     private readonly sync: boolean,
     readonly historyBlocks: number,
-    cacheBytes: number,
+    private readonly cacheBytes: number,
   ) {
     this.cache = new ValueCache(cacheBytes);
+  }
+
+  private readNode = (h: Hash): Buffer | undefined => this.db.getSync(kb(NODE + h));
+  private readPage = (id: number): Buffer | undefined => this.db.getSync(pageKey(id));
+
+  private initStructures(root: Hash, count: number, keyMeta: Buffer | undefined): void {
+    this.tree = new PersistentTree(this.readNode, root, count, Math.max(10_000, Math.floor(this.cacheBytes / 256)), sha256Key);
+    this.keys = new KeyIndex(this.readPage, keyMeta, KEY_PAGES_CACHED);
+  }
+
+  /** Tree nodes and key pages read from LevelDB since open, and tree nodes held now (benchmarks, tests). */
+  get diskReads(): { nodes: number; pages: number; nodesHeld: number } {
+    return { nodes: this.tree.reads, pages: this.keys.reads, nodesHeld: this.tree.loaded };
   }
 
   /** Last committed height (0n when fresh). */
@@ -121,7 +163,7 @@ export class CommittedStore implements KVReader {
   }
 
   get size(): number {
-    return this.leaves.size;
+    return this.tree.size;
   }
 
   static async open(dir: string, opts: OpenOptions = {}): Promise<CommittedStore> {
@@ -140,50 +182,70 @@ export class CommittedStore implements KVReader {
   }
 
   /**
-   * Loads the key set and leaf hashes ('h' records: key + 32 bytes, no values) and rebuilds the tree. Values stay on
-   * disk. A store written before 'h' records existed is converted once (its values read and hashed).
+   * Reads the commit metadata (height, app hash, entry count, the key index's page list) and checks that the root
+   * node is on disk: no scan, no rebuild. A store of format 1 (keys and tree in memory, 'h' records) is converted
+   * once: its state entries are read, the tree and key index written, and the root compared with the app hash.
    */
   private async load(dir: string): Promise<void> {
-    const loaded: Leaf[] = [];
-    await this.scan(LEAF_HASH, (k, v) => {
-      const key = k.toString('latin1', 1);
-      const leaf = new Leaf(key, sha256Key(key), null, v.toString('latin1'));
-      this.leaves.set(key, leaf);
-      this.sorted.set(key, leaf); // ascending key order: appends
-      loaded.push(leaf);
-    });
-    this.tree.build(loaded); // one bulk build instead of an upsert per leaf
-    if (this.leaves.size === 0) {
-      const batch = this.db.batch();
-      await this.scan(STATE, (k, v) => {
-        const key = k.toString('latin1', 1);
-        const path = sha256Key(key);
-        const leaf = new Leaf(key, path, null, leafHash(path, sha256(v)));
-        this.addLeaf(leaf);
-        batch.put(kb(LEAF_HASH + key), Buffer.from(leaf.hash, 'latin1'));
-      });
-      if (this.leaves.size > 0) await batch.write({ sync: this.sync });
-      else await batch.close();
-    }
     const h = await this.db.get(kb(META_HEIGHT));
     const stored = await this.db.get(kb(META_APPHASH));
-    const root = this.tree.root(); // binary string
+    const count = await this.db.get(kb(META_COUNT));
+    const keyMeta = await this.db.get(kb(KEY_INDEX_META));
     if (h === undefined || stored === undefined) {
-      if (this.leaves.size > 0) {
-        throw new Error(`state store at ${dir} is corrupt: ${this.leaves.size} state entries but no commit metadata`);
-      }
+      const any = await this.db.keys({ gte: kb(STATE), lt: kb(prefixEnd(STATE)!), limit: 1 }).all();
+      if (any.length > 0) throw new Error(`state store at ${dir} is corrupt: state entries but no commit metadata`);
+      this.initStructures(EMPTY_HASH, 0, undefined);
       return;
     }
-    if (h.length !== 8) throw new Error(`state store at ${dir} is corrupt: bad height record`);
+    if (h.length !== 8 || stored.length !== 32) throw new Error(`state store at ${dir} is corrupt: bad commit metadata`);
     this._height = h.readBigUInt64BE();
-    if (root !== stored.toString('latin1')) {
+    this._appHash = Uint8Array.from(stored);
+    const root = stored.toString('latin1');
+    if (keyMeta === undefined || count === undefined) {
+      await this.convertFormat1(dir, root);
+    } else {
+      this.initStructures(root, Number(count.readBigUInt64BE()), keyMeta);
+      if (root !== EMPTY_HASH && this.readNode(root) === undefined) {
+        throw new Error(`state store at ${dir} is corrupt: the root node of app hash ${stored.toString('hex')} at height ${this._height} is missing`);
+      }
+    }
+    await this.loadHistory();
+  }
+
+  /** Format 1 -> 2: builds the persisted tree and key index from the state entries (once). */
+  private async convertFormat1(dir: string, root: Hash): Promise<void> {
+    this.initStructures(EMPTY_HASH, 0, undefined);
+    await this.scan(STATE, (k, v) => {
+      const key = k.toString('latin1', 1);
+      const path = sha256Key(key);
+      this.tree.upsert(new PLeaf(key, path, leafHash(path, sha256(v))));
+      this.keys.insert(key);
+    });
+    const batch = this.db.batch();
+    const got = this.flushStructures(batch);
+    if (got !== root) {
+      await batch.close();
       throw new Error(
-        `state store at ${dir} is corrupt: rebuilt root ${Buffer.from(root, 'latin1').toString('hex')} != stored app hash ` +
-          `${stored.toString('hex')} at height ${this._height}`,
+        `state store at ${dir} is corrupt: rebuilt root ${Buffer.from(got, 'latin1').toString('hex')} != stored app hash ` +
+          `${Buffer.from(root, 'latin1').toString('hex')} at height ${this._height}`,
       );
     }
-    this._appHash = Uint8Array.from(stored);
-    await this.loadHistory();
+    await batch.write({ sync: this.sync });
+    await this.db.clear({ gte: kb(LEAF_HASH), lt: kb(prefixEnd(LEAF_HASH)!) });
+    this.tree.trim();
+  }
+
+  /** Adds the tree's and key index's changes and the entry count to a commit batch; returns the root. */
+  private flushStructures(batch: ReturnType<DB['batch']>): Hash {
+    const raw = rawOps(batch);
+    const root = this.tree.flush({ put: (h, r) => raw._put(kb(NODE + h), r), del: (h) => raw._del(kb(NODE + h)) });
+    this.keys.flush({
+      putPage: (id, r) => raw._put(pageKey(id), r),
+      delPage: (id) => raw._del(pageKey(id)),
+      putMeta: (r) => batch.put(kb(KEY_INDEX_META), r),
+    });
+    batch.put(kb(META_COUNT), u64(BigInt(this.tree.size)));
+    return root;
   }
 
   private async scan(prefix: string, fn: (k: Buffer, v: Buffer) => void): Promise<void> {
@@ -197,12 +259,6 @@ export class CommittedStore implements KVReader {
     } finally {
       await it.close();
     }
-  }
-
-  private addLeaf(leaf: Leaf): void {
-    this.leaves.set(leaf.key, leaf);
-    this.sorted.set(leaf.key, leaf);
-    this.tree.upsert(leaf);
   }
 
   /** Drops undo records outside the window (the operator may have lowered --history-blocks) and finds the first. */
@@ -226,56 +282,48 @@ export class CommittedStore implements KVReader {
     return o > this._height ? this._height : o;
   }
 
-  /** Sets the leaf of `key` (its value lives in `staged` until commit, then in LevelDB and the cache). */
-  private put(key: Key, value: Uint8Array): void {
-    const old = this.leaves.get(key);
-    if (old) {
-      // Update in place: the maps keep pointing at the same leaf object.
-      old.hash = leafHash(old.path, sha256(value));
-      this.tree.touch(old.path);
-      return;
-    }
+  /** Sets `key` in the tree and key index (its value lives in `staged` until commit, then in LevelDB). */
+  private put(key: Key, value: Uint8Array, existed: boolean): void {
     const path = sha256Key(key);
-    this.addLeaf(new Leaf(key, path, null, leafHash(path, sha256(value))));
+    this.tree.upsert(new PLeaf(key, path, leafHash(path, sha256(value))));
+    if (!existed) this.keys.insert(key);
   }
 
-  private del(key: Key): boolean {
-    const old = this.leaves.get(key);
-    if (!old) return false;
-    this.leaves.delete(key);
-    this.sorted.delete(key);
-    this.tree.remove(old.path);
-    return true;
+  private del(key: Key): void {
+    this.tree.remove(sha256Key(key));
+    this.keys.remove(key);
   }
 
   /**
-   * The value of `key`: staged or cached in memory, else read from LevelDB (getSync) and checked against the leaf
-   * hash the tree holds, so a value altered on disk is refused rather than served.
+   * The value of `key`: staged or cached in memory, else read from LevelDB (getSync). (Format 1 checked a value read
+   * from disk against a leaf hash held in memory; with the tree on disk that check would cost a tree walk per read.)
    */
   get(key: Key): Uint8Array | undefined {
-    const leaf = this.leaves.get(key);
-    if (leaf === undefined) return undefined;
-    const s = this.staged.get(key) ?? this.writing?.get(key) ?? this.cache.get(key);
-    if (s) return s;
-    const raw = this.db.getSync(kb(STATE + key));
-    if (raw === undefined || leafHash(leaf.path, sha256(raw)) !== leaf.hash) {
-      throw new Error(`state store is corrupt: the value of key ${Buffer.from(key, 'latin1').toString('hex')} on disk ${raw === undefined ? 'is missing' : 'does not match its leaf hash'}`);
+    const s = this.staged.get(key);
+    if (s !== undefined) return s ?? undefined;
+    if (this.writing !== undefined) {
+      const w = this.writing.get(key);
+      if (w !== undefined) return w ?? undefined;
     }
+    const c = this.cache.get(key);
+    if (c) return c;
+    const raw = this.db.getSync(kb(STATE + key));
+    if (raw === undefined) return undefined;
     const v = new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength);
     this.cache.set(key, v);
     return v;
   }
 
-  private valueOf(leaf: Leaf): Uint8Array {
-    return leaf.value ?? this.get(leaf.key)!;
-  }
-
   has(key: Key): boolean {
-    return this.leaves.has(key);
+    return this.get(key) !== undefined;
   }
 
   *iterate(start: Key, end: Key | undefined, reverse = false): IterableIterator<[Key, Uint8Array]> {
-    for (const [k, leaf] of btreeRange(this.sorted, start, end, reverse)) yield [k, this.valueOf(leaf)];
+    for (const k of this.keys.range(start, end, reverse)) {
+      const v = this.get(k);
+      if (v === undefined) throw new Error(`state store is corrupt: key ${Buffer.from(k, 'latin1').toString('hex')} is indexed but has no value`);
+      yield [k, v];
+    }
   }
 
   /**
@@ -295,15 +343,18 @@ export class CommittedStore implements KVReader {
     const undo = this.blockUndo;
     this.stamp++;
     for (const [key, value] of list) {
+      const before = this.get(key);
       if (!undo.has(key)) {
-        if (this.leaves.has(key)) undo.set(key, this.get(key)!);
+        if (before !== undefined) undo.set(key, before);
         else if (value !== null) undo.set(key, null);
       }
       if (value === null) {
-        if (this.del(key)) this.staged.set(key, null);
-        else if (this.staged.has(key)) this.staged.set(key, null);
+        if (before !== undefined) {
+          this.del(key);
+          this.staged.set(key, null);
+        }
       } else {
-        this.put(key, value);
+        this.put(key, value, before !== undefined);
         this.staged.set(key, value);
       }
     }
@@ -328,7 +379,6 @@ export class CommittedStore implements KVReader {
     const withHistory = opts.history ?? true;
     if (this.committing) throw new Error('commit already in progress');
     if (height < this._height) throw new Error(`commit height ${height} below last committed height ${this._height}`);
-    const root = this.root();
     const staged = this.staged;
     const undo = this.blockUndo;
     let undoEntries: Iterable<[Key, Uint8Array | null]> = undo;
@@ -344,22 +394,20 @@ export class CommittedStore implements KVReader {
     // A chained batch (ops handed to the native batch one by one) measured several times faster
     // than abstract-level's array batch, which clones and validates every op object.
     const batch = this.db.batch();
+    let root: Uint8Array;
+    const raw = rawOps(batch);
     try {
       for (const [k, v] of staged) {
         const key = kb(STATE + k);
-        if (v === null) {
-          batch.del(key);
-          batch.del(kb(LEAF_HASH + k));
-        } else {
-          batch.put(key, Buffer.from(v.buffer, v.byteOffset, v.byteLength));
-          batch.put(kb(LEAF_HASH + k), Buffer.from(this.leaves.get(k)!.hash, 'latin1'));
-        }
+        if (v === null) raw._del(key);
+        else raw._put(key, Buffer.from(v.buffer, v.byteOffset, v.byteLength));
       }
       for (const op of aux) {
         const key = kb(auxPrefix(op.ns) + op.key);
         if (op.value === null) batch.del(key);
         else batch.put(key, Buffer.from(op.value));
       }
+      root = hashToBytes(this.flushStructures(batch));
       batch.put(kb(META_HEIGHT), u64(height));
       batch.put(kb(META_APPHASH), Buffer.from(root));
       // The undo record of this height (history.ts), and the one that leaves the recent-height window.
@@ -391,6 +439,7 @@ export class CommittedStore implements KVReader {
     }
     this._height = height;
     this._appHash = root;
+    this.tree.trim();
     if (this.blockUndo === undo) this.blockUndo = new Map();
     else for (const k of undo.keys()) this.blockUndo.delete(k); // (cannot happen: applyBlock is not called mid-commit)
     const floor = this.windowFloor(height);
@@ -404,8 +453,10 @@ export class CommittedStore implements KVReader {
   rollbackStaged(): void {
     if (this.committing) throw new Error('cannot roll back during a commit');
     for (const [k, old] of this.blockUndo) {
-      if (old === null) this.del(k);
-      else this.put(k, old);
+      const now = this.get(k);
+      if (old === null) {
+        if (now !== undefined) this.del(k);
+      } else this.put(k, old, now !== undefined);
     }
     this.blockUndo = new Map();
     this.staged = new Map();
@@ -506,17 +557,17 @@ export class CommittedStore implements KVReader {
         const path = sha256Key(k);
         paths.push([k, path]);
         if (val === null) this.tree.remove(path);
-        else this.tree.upsert(makeLeaf(k, val, path));
+        else this.tree.upsert(new PLeaf(k, path, leafHash(path, sha256(val))));
       }
-      const p = this.proveInTree(key);
+      const p = this.proveInTree(key, (k) => (v.overlay.has(k) ? v.overlay.get(k) ?? undefined : this.get(k)));
       if (!bytesEqual(p.root, v.appHash)) {
         throw new Error(`rewound state of height ${v.height} has root ${Buffer.from(p.root).toString('hex')}, its app hash is ${Buffer.from(v.appHash).toString('hex')}`);
       }
       return p;
     } finally {
       for (const [k, path] of paths) {
-        const cur = this.leaves.get(k);
-        if (cur !== undefined) this.tree.upsert(cur);
+        const cur = this.get(k);
+        if (cur !== undefined) this.tree.upsert(new PLeaf(k, path, leafHash(path, sha256(cur))));
         else this.tree.remove(path);
       }
     }
@@ -551,22 +602,25 @@ export class CommittedStore implements KVReader {
    * applyBlock and commit that root is the *next* app hash, not `appHash` (check `pending === 0`).
    */
   prove(key: Key): { exists: boolean; value?: Uint8Array; proof: CommitmentProof; root: Uint8Array } {
-    return this.proveInTree(key);
+    return this.proveInTree(key, (k) => this.get(k));
   }
 
   /** Proof from the tree as it is now (leaves found by walking the tree, not through the key map). */
-  private proveInTree(key: Key): { exists: boolean; value?: Uint8Array; proof: CommitmentProof; root: Uint8Array } {
+  private proveInTree(key: Key, valueOf: (k: Key) => Uint8Array | undefined): { exists: boolean; value?: Uint8Array; proof: CommitmentProof; root: Uint8Array } {
     const kbytes = kb(key);
     const path = sha256Key(key);
     const root = this.root();
-    const end = this.tree.walk(path).end;
-    const leaf = end instanceof Leaf && end.path === path ? end : undefined;
-    if (leaf) {
-      const { steps } = this.tree.walk(leaf.path);
-      const value = this.valueOf(leaf);
+    const valueAt = (l: PLeaf): Uint8Array => {
+      const v = valueOf(l.key);
+      if (v === undefined) throw new Error(`state store is corrupt: tree leaf ${Buffer.from(l.key, 'latin1').toString('hex')} has no value`);
+      return v;
+    };
+    const { steps, end } = this.tree.walk(path);
+    if (end instanceof PLeaf && end.path === path) {
+      const value = valueAt(end);
       return { exists: true, value: Uint8Array.from(value), proof: { exist: existenceProof(kbytes, value, steps) }, root };
     }
-    const nb = (l: Leaf | null) => (l ? existenceProof(kb(l.key), this.valueOf(l), this.tree.walk(l.path).steps) : undefined);
+    const nb = (l: PLeaf | null) => (l ? existenceProof(kb(l.key), valueAt(l), this.tree.walk(l.path).steps) : undefined);
     const left = nb(this.tree.neighbour(path, -1));
     const right = nb(this.tree.neighbour(path, 1));
     return { exists: false, proof: { nonexist: { key: Uint8Array.from(kbytes), left, right } }, root };

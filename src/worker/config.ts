@@ -63,11 +63,16 @@ export interface WorkerConfig {
   /** On SIGINT/SIGTERM, wait at most this long for in-flight proofs before releasing them (ms). */
   shutdownGraceMs: number;
   logLevel: string;
+  /**
+   * Also fulfil requests in the permissionless fallback (FALLBACK, or OPEN past the requester's patience) for the
+   * served circuits when fee + bounty cover the ask price and a slot is free: commit-reveal (docs/worker.md). Default true.
+   */
+  fallback: boolean;
 }
 
 const KNOWN = new Set([
   'backend', 'threads', 'command', 'native', 'circuits', 'calibrationInputs', 'pricing', 'capacity', 'askLifetimeBlocks', 'bond',
-  'safetyBlocks', 'blockTimeMs', 'cooldownMs', 'pollIntervalMs', 'metricsPort', 'metricsHost', 'gasPrice',
+  'safetyBlocks', 'fallback', 'blockTimeMs', 'cooldownMs', 'pollIntervalMs', 'metricsPort', 'metricsHost', 'gasPrice',
   'artifactSearchDirs', 'shutdownGraceMs', 'logLevel', '$schema', 'comment',
 ]);
 
@@ -177,6 +182,7 @@ export function parseConfig(raw: unknown, defaults: { circuits?: string[]; calib
     artifactSearchDirs: strArray(o.artifactSearchDirs, 'artifactSearchDirs'),
     shutdownGraceMs: int(o.shutdownGraceMs, 'shutdownGraceMs', 0, 3_600_000, 30_000),
     logLevel: str(o.logLevel, 'logLevel', 'info'),
+    fallback: o.fallback === undefined ? true : o.fallback === true ? true : o.fallback === false ? false : (() => { throw new ConfigError('fallback', 'must be true or false'); })(),
   };
   if (!/^\d+(\.\d+)?[a-z][a-z0-9/]*$/.test(cfg.gasPrice)) throw new ConfigError('gasPrice', `'${cfg.gasPrice}' is not a gas price like 0.001uproof`);
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(cfg.logLevel)) throw new ConfigError('logLevel', `'${cfg.logLevel}' is not a pino level`);

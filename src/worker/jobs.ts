@@ -17,9 +17,11 @@ export type JobState =
   /** Deadline passed or the assignment disappeared without our proof (slashed). */
   | 'lost'
   /** Could not be proved (bad input, prover failure) and was released. */
-  | 'failed';
+  | 'failed'
+  /** A fallback job given up without cost: another prover fulfilled (or holds) the request, or it ended first. */
+  | 'superseded';
 
-export const TERMINAL: ReadonlySet<JobState> = new Set(['fulfilled', 'released', 'declined', 'lost', 'failed']);
+export const TERMINAL: ReadonlySet<JobState> = new Set(['fulfilled', 'released', 'declined', 'lost', 'failed', 'superseded']);
 
 export interface Job {
   requestId: string;
@@ -40,6 +42,11 @@ export interface Job {
   updatedAt: number;
   startedAt?: number;
   note?: string;
+  /**
+   * A job taken from the permissionless fallback (not an assignment): no collateral, nothing to release or decline;
+   * deadlineHeight is the request's expiry, price the expected payout (fee less protocol fee, plus bounty).
+   */
+  fallback?: boolean;
 }
 
 export interface Calibration {

@@ -249,6 +249,7 @@ export class ProverWorker extends EventEmitter {
     this.tickCount++;
     await this.checkBreaker();
     await this.reconcile();
+    if (this.cfg.fallback && !this.stopping && !this.breaker.open) await this.scanFallback();
     if (!this.stopping) this.schedule();
     await this.manageAsks();
     await this.publishStatus();
@@ -288,8 +289,97 @@ export class ProverWorker extends EventEmitter {
     }
     for (const j of [...this.jobsCache]) {
       if (seen.has(j.requestId) || this.tasks.has(j.requestId)) continue;
-      await this.settle(j);
+      if (j.fallback) await this.settleFallback(j, false);
+      else await this.settle(j);
     }
+  }
+
+  // ------------------------------------------------------------------ the permissionless fallback
+
+  /** Requests open to the fallback: FALLBACK ones, and OPEN ones past the requester's patience (first page of each). */
+  private async fallbackCandidates(): Promise<Request[]> {
+    const out: Request[] = [];
+    for (const status of [RequestStatus.REQUEST_STATUS_FALLBACK, RequestStatus.REQUEST_STATUS_OPEN]) {
+      const r = await this.client.requests({ status, pagination: { limit: 200n } });
+      for (const q of r.requests) {
+        if (status === RequestStatus.REQUEST_STATUS_OPEN && (q.fallbackAfterBlocks === 0n || this.height + 1n < q.submittedHeight + q.fallbackAfterBlocks)) continue;
+        out.push(q);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Takes fallback requests for the served circuits when it pays: the payout (current fee less the protocol fee, plus
+   * the bounty) is at least our ask price for the circuit, we are not excluded from it, nobody else holds a
+   * commitment on it, a slot is free (capacity counts assignments and fallback jobs together) and the expected
+   * latency plus the commit and reveal blocks fit before its expiry. The job then runs like an assignment; submit()
+   * commits and reveals through the SDK (docs/worker.md "Fallback").
+   */
+  private async scanFallback(): Promise<void> {
+    let candidates: Request[];
+    try {
+      candidates = await this.fallbackCandidates();
+    } catch (e) {
+      this.log.warn({ err: (e as Error).message }, 'fallback scan failed');
+      return;
+    }
+    if (candidates.length === 0) return;
+    let protocolFeeBps: bigint | undefined;
+    for (const r of candidates.sort((a, b) => (a.id < b.id ? -1 : 1))) {
+      const id = r.id.toString();
+      const cal = this.calibrations.get(r.circuitId);
+      if (!this.cfg.circuits.includes(r.circuitId) || cal === undefined) continue;
+      if (r.excludedProvers.includes(this.address) || (r.fallbackCommits ?? 0) > 0) continue;
+      if (this.tasks.has(id) || this.jobsCache.some((j) => j.requestId === id)) continue;
+      const prev = await this.store.get(id);
+      if (prev && prev.fallback) continue; // tried once already (fulfilled, superseded or failed)
+      const held = this.jobsCache.filter((j) => j.circuitId === r.circuitId).length;
+      if (held >= this.cfg.capacity) break;
+      const need = this.blocksFor(this.latencyMs(r.circuitId)) + this.cfg.safetyBlocks + 2n; // prove, commit, reveal
+      if (this.height + need > r.expiryHeight) continue;
+      let fee: bigint;
+      try {
+        fee = (await this.client.request(r.id)).currentFee;
+        protocolFeeBps ??= (await this.client.params()).market.protocolFeeBps;
+      } catch {
+        continue;
+      }
+      const payout = fee - (fee * protocolFeeBps) / 10_000n + BigInt(r.bounty || '0');
+      const cost = BigInt(cal.price);
+      if (payout < cost) {
+        this.log.debug({ requestId: id, payout: payout.toString(), cost: cost.toString() }, 'fallback request does not pay our price');
+        continue;
+      }
+      const job: Job = {
+        requestId: id, circuitId: r.circuitId, state: 'assigned', assignedHeight: this.height.toString(), deadlineHeight: r.expiryHeight.toString(),
+        price: payout.toString(), collateral: '0', attempts: 0, updatedAt: Date.now(), fallback: true,
+      };
+      this.log.info({ requestId: id, circuitId: r.circuitId, payout: payout.toString(), cost: cost.toString(), expiry: job.deadlineHeight }, 'taking fallback request');
+      await this.save(job);
+    }
+  }
+
+  /**
+   * A fallback job whose request is no longer ours to prove (or after a failed reveal): fulfilled by us -> fulfilled;
+   * still open to the fallback and `keep` -> kept for another try; otherwise superseded (it cost us nothing but the
+   * proving time, and a forfeited deposit if our commitment expired unrevealed).
+   */
+  private async settleFallback(j: Job, keep: boolean): Promise<void> {
+    let r: Request;
+    try {
+      r = (await this.client.request(BigInt(j.requestId))).request;
+    } catch (e) {
+      if ((e as Error).name !== 'ProofbookNotFoundError') return; // node trouble: next tick
+      await this.save({ ...j, state: 'superseded', note: 'request gone', updatedAt: Date.now() });
+      return;
+    }
+    const won = r.history.some((h) => h.event === 'fallback_fulfilled' && h.prover === this.address);
+    if (won) { await this.finish(j, 'fulfilled'); return; }
+    const open = r.status === RequestStatus.REQUEST_STATUS_FALLBACK || r.status === RequestStatus.REQUEST_STATUS_OPEN;
+    if (open && keep && !r.excludedProvers.includes(this.address) && this.height <= r.expiryHeight) return;
+    if (open && !keep) return; // still open and ours to try: scheduled as before
+    await this.save({ ...j, state: 'superseded', note: `request ${j.requestId} is ${RequestStatus[r.status] ?? r.status}${r.assignment ? ` (assigned to ${r.assignment.prover})` : ''}`, updatedAt: Date.now() });
   }
 
   /** A job that is no longer ASSIGNED to us: find out what happened to it. */
@@ -465,6 +555,7 @@ export class ProverWorker extends EventEmitter {
   private async decline(j: Job, why: string): Promise<void> {
     const cur = this.jobsCache.find((x) => x.requestId === j.requestId);
     if (!cur) return;
+    if (cur.fallback) { await this.release(cur, why, 'failed'); return; }
     await this.save({ ...cur, state: 'assigned', note: `declining: ${why}`, updatedAt: Date.now() });
     try {
       const r = await this.tx('decline', () => this.client.decline(BigInt(j.requestId), why.slice(0, 250)), BigInt(cur.acceptUntilHeight ?? cur.deadlineHeight));
@@ -525,6 +616,7 @@ export class ProverWorker extends EventEmitter {
   }
 
   private async submit(j: Job): Promise<void> {
+    if (j.fallback) { await this.submitFallback(j); return; }
     if (this.height > BigInt(j.deadlineHeight)) { await this.settle(j); return; }
     try {
       const r = await this.tx('submit-proof', () => this.client.submitProof(BigInt(j.requestId), j.proof, j.publicSignals ?? []), BigInt(j.deadlineHeight));
@@ -545,9 +637,32 @@ export class ProverWorker extends EventEmitter {
     }
   }
 
+  /**
+   * A fallback proof: commit-reveal through the SDK (submitProof simulates the reveal first, commits with the deposit,
+   * then reveals in a later block). If another prover's commitment holds the request, it is kept for another try
+   * after that commitment's window; anything final supersedes it.
+   */
+  private async submitFallback(j: Job): Promise<void> {
+    if (this.height > BigInt(j.deadlineHeight)) { await this.settleFallback(j, false); return; }
+    try {
+      const r = await this.tx('fallback-proof', () => this.client.submitProof(BigInt(j.requestId), j.proof, j.publicSignals ?? []), BigInt(j.deadlineHeight));
+      this.log.info({ requestId: j.requestId, height: r.height, paid: r.paid.toString(), commit: r.commit ? { id: r.commit.commitId.toString(), height: r.commit.height } : undefined }, 'fallback proof accepted');
+      await this.finish({ ...j, price: r.paid.toString() }, 'fulfilled');
+    } catch (e) {
+      this.log.warn({ requestId: j.requestId, err: (e as Error).message }, 'fallback proof not accepted');
+      await this.settleFallback(j, true);
+    }
+  }
+
   private async release(j: Job, why: string, state: 'released' | 'failed' = 'released'): Promise<void> {
     const cur = this.jobsCache.find((x) => x.requestId === j.requestId);
     if (!cur) return;
+    if (cur.fallback) {
+      // nothing on chain to give back: the job is just dropped (no collateral, no commitment before the proof exists)
+      this.log.warn({ requestId: j.requestId, why }, 'dropping fallback job');
+      await this.save({ ...cur, state: state === 'failed' ? 'failed' : 'superseded', note: why, updatedAt: Date.now() });
+      return;
+    }
     if (this.height > BigInt(cur.deadlineHeight)) { await this.settle(cur); return; }
     // Mark first so a finishing proof task does not submit.
     await this.save({ ...cur, state: 'assigned', note: `releasing: ${why}`, updatedAt: Date.now() });
@@ -728,7 +843,7 @@ export class ProverWorker extends EventEmitter {
   // ------------------------------------------------------------------ status
 
   status(): WorkerStatus {
-    const totals = { assigned: 0, proving: 0, proved: 0, fulfilled: 0, released: 0, declined: 0, lost: 0, failed: 0 } as Record<JobState, number>;
+    const totals = { assigned: 0, proving: 0, proved: 0, fulfilled: 0, released: 0, declined: 0, lost: 0, failed: 0, superseded: 0 } as Record<JobState, number>;
     for (const j of this.jobsCache) totals[j.state]++;
     return {
       address: this.address,

@@ -10,10 +10,12 @@ import { GENESIS_CIRCUIT, genesisInput } from '../../src/zk/genesis.js';
 import { proveWithSnarkjs } from '../../src/zk/prove.js';
 import { publicSignalsFromInput } from '../../src/zk/witness.js';
 import { encodeProof } from '../../src/zk/groth16.js';
+import { fallbackCommitment } from '../../src/zk/fallback-commitment.js';
 import { MsgBond } from '../../src/gen/proofbook/bond/v1/bond.js';
 import {
   MsgCancelAsk,
   MsgCancelRequest,
+  MsgCommitFallbackProof,
   MsgDeclineAssignment,
   MsgPostAsk,
   MsgReleaseAssignment,
@@ -88,6 +90,11 @@ export const m = {
     typeUrl: '/proofbook.market.v1.MsgDeclineAssignment',
     value: MsgDeclineAssignment.encode({ prover: k.address, requestId, reason }).finish(),
   }),
+  /** MsgCommitFallbackProof to proof `p` for request `requestId` under `k`'s address (or `as`'s, for a copier). */
+  commit: (k: RawKey, requestId: bigint, p: P, as?: string): Msg => ({
+    typeUrl: '/proofbook.market.v1.MsgCommitFallbackProof',
+    value: MsgCommitFallbackProof.encode({ prover: k.address, requestId, commitment: Buffer.from(fallbackCommitment(requestId, p.proof, p.signals, as ?? k.address)) }).finish(),
+  }),
   release: (k: RawKey, requestId: bigint): Msg => ({ typeUrl: '/proofbook.market.v1.MsgReleaseAssignment', value: MsgReleaseAssignment.encode({ prover: k.address, requestId }).finish() }),
 };
 
@@ -123,6 +130,11 @@ export async function request(chain: TestChain, id: bigint): Promise<{ request: 
   if (r.code !== 0) throw new Error(r.log);
   const res = QueryRequestResponse.decode(r.value);
   return { request: res.request!, currentFee: BigInt(res.currentFee) };
+}
+/** The fallback path: commit in one block, reveal (MsgSubmitProof) in the next; returns the reveal's block. */
+export async function commitReveal(chain: TestChain, k: RawKey, requestId: bigint, p: P) {
+  await ok(chain, k, m.commit(k, requestId, p));
+  return ok(chain, k, m.proof(k, requestId, p));
 }
 export async function bondedOf(chain: TestChain, addr: string): Promise<{ bonded: bigint; locked: bigint }> {
   const p = chain.app.modules.keepers.bond.prover(queryCtx(chain), addr as any);

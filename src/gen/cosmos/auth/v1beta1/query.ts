@@ -1107,7 +1107,11 @@ export const QueryService = {
       Buffer.from(Bech32PrefixResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): Bech32PrefixResponse => Bech32PrefixResponse.decode(value),
   },
-  /** AddressBytesToString encodes address bytes (20 or 32) as a bech32 address. */
+  /**
+   * AddressBytesToString encodes address bytes (20 or 32) as a bech32 address. gRPC only: the SDK annotates it with
+   * the same REST template as AddressStringToBytes ("/cosmos/auth/v1beta1/bech32/{x}"), so one of the two cannot
+   * be reached over REST; we keep the string-to-bytes one there (a REST caller holds a bech32 string).
+   */
   addressBytesToString: {
     path: "/cosmos.auth.v1beta1.Query/AddressBytesToString" as const,
     requestStream: false as const,
@@ -1154,7 +1158,11 @@ export interface QueryServer extends UntypedServiceImplementation {
   params: handleUnaryCall<QueryParamsRequest, QueryParamsResponse>;
   /** Bech32Prefix is the chain's account address prefix ("proof"). */
   bech32Prefix: handleUnaryCall<Bech32PrefixRequest, Bech32PrefixResponse>;
-  /** AddressBytesToString encodes address bytes (20 or 32) as a bech32 address. */
+  /**
+   * AddressBytesToString encodes address bytes (20 or 32) as a bech32 address. gRPC only: the SDK annotates it with
+   * the same REST template as AddressStringToBytes ("/cosmos/auth/v1beta1/bech32/{x}"), so one of the two cannot
+   * be reached over REST; we keep the string-to-bytes one there (a REST caller holds a bech32 string).
+   */
   addressBytesToString: handleUnaryCall<AddressBytesToStringRequest, AddressBytesToStringResponse>;
   /** AddressStringToBytes decodes a bech32 address to its bytes. */
   addressStringToBytes: handleUnaryCall<AddressStringToBytesRequest, AddressStringToBytesResponse>;
@@ -1227,7 +1235,11 @@ export interface QueryClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: Bech32PrefixResponse) => void,
   ): ClientUnaryCall;
-  /** AddressBytesToString encodes address bytes (20 or 32) as a bech32 address. */
+  /**
+   * AddressBytesToString encodes address bytes (20 or 32) as a bech32 address. gRPC only: the SDK annotates it with
+   * the same REST template as AddressStringToBytes ("/cosmos/auth/v1beta1/bech32/{x}"), so one of the two cannot
+   * be reached over REST; we keep the string-to-bytes one there (a REST caller holds a bech32 string).
+   */
   addressBytesToString(
     request: AddressBytesToStringRequest,
     callback: (error: ServiceError | null, response: AddressBytesToStringResponse) => void,

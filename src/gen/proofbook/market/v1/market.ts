@@ -179,6 +179,11 @@ export interface Request {
   holdingDeposit: string;
   /** Blocks the deposit paid for: expiry_height - submitted_height + settled_retention_blocks, at submission. */
   holdingBlocks: bigint;
+  /**
+   * Live fallback commitments on this request (MsgCommitFallbackProof; modules/market/fallback.ts). While it is above
+   * zero the request is not auctioned: the earliest committer holds it for its reveal window.
+   */
+  fallbackCommits: number;
 }
 
 export interface Ask {
@@ -256,6 +261,34 @@ export interface Params {
    * front for the request's whole lifetime plus its retention, refunded pro rata for unused open blocks on settlement.
    */
   holdingPriceAtto: bigint;
+  /**
+   * Fallback commit-reveal (modules/market/fallback.ts, docs/protocol.md "The fallback path"): a prover first commits
+   * to sha256(proof, signals, its address) with a deposit of fallback_commit_deposit (fee_denom), then reveals the
+   * proof (MsgSubmitProof) from the next block on, within fallback_reveal_blocks blocks of its commitment. Only the
+   * earliest live commitment of a request may be revealed; an unrevealed one expires and its deposit goes to the
+   * treasury. At most max_fallback_commits live commitments per request.
+   */
+  fallbackCommitDeposit: string;
+  fallbackRevealBlocks: bigint;
+  maxFallbackCommits: bigint;
+}
+
+/** A prover's commitment to a fallback proof it will reveal (MsgCommitFallbackProof). */
+export interface FallbackCommit {
+  /** Global, increasing: orders commitments by time (earliest first). */
+  id: bigint;
+  requestId: bigint;
+  prover: string;
+  /** sha256 of the reveal (modules/market/fallback.ts fallbackCommitment): 32 bytes. */
+  commitment: Buffer;
+  height: bigint;
+  /** Last height at which the proof may be revealed: height + params.fallback_reveal_blocks. */
+  revealUntilHeight: bigint;
+  /**
+   * Held in market_escrow (fee_denom): back to the prover when it reveals, when a proof of another commitment wins or
+   * the request ends; to the treasury if it is not revealed in time.
+   */
+  deposit: string;
 }
 
 export interface GenesisState {
@@ -265,6 +298,8 @@ export interface GenesisState {
   reputations: Reputation[];
   nextRequestId: bigint;
   nextAskId: bigint;
+  fallbackCommits: FallbackCommit[];
+  nextFallbackCommitId: bigint;
 }
 
 export interface MsgSubmitRequest {
@@ -328,6 +363,25 @@ export interface MsgSubmitProofResponse {
   paid: string;
 }
 
+/**
+ * Commits to a fallback proof of a request that is open to the fallback (see Params.fallback_commit_deposit): the
+ * proof itself is revealed with MsgSubmitProof from the next block on, so nobody can copy it from the mempool first.
+ */
+export interface MsgCommitFallbackProof {
+  prover: string;
+  requestId: bigint;
+  /**
+   * sha256("proofbook/fallback-commit/v1" || u64be(request_id) || u32be(len(proof)) || proof || 32-byte big-endian
+   * public signals || prover address): 32 bytes.
+   */
+  commitment: Buffer;
+}
+
+export interface MsgCommitFallbackProofResponse {
+  commitId: bigint;
+  revealUntilHeight: bigint;
+}
+
 export interface MsgReleaseAssignment {
   prover: string;
   requestId: bigint;
@@ -363,6 +417,8 @@ export interface QueryRequestResponse {
     | undefined;
   /** The fee the request would pay if cleared at the current height. */
   currentFee: string;
+  /** Live fallback commitments on the request, earliest first (the first one holds the reveal). */
+  fallbackCommits: FallbackCommit[];
 }
 
 export interface QueryRequestsRequest {
@@ -849,6 +905,7 @@ function createBaseRequest(): Request {
     declines: 0,
     holdingDeposit: "",
     holdingBlocks: 0n,
+    fallbackCommits: 0,
   };
 }
 
@@ -970,6 +1027,9 @@ export const Request: MessageFns<Request> = {
         throw new globalThis.Error("value provided for field message.holdingBlocks of type uint64 too large");
       }
       writer.uint32(488).uint64(message.holdingBlocks);
+    }
+    if (message.fallbackCommits !== 0) {
+      writer.uint32(560).uint32(message.fallbackCommits);
     }
     return writer;
   },
@@ -1227,6 +1287,14 @@ export const Request: MessageFns<Request> = {
             message.holdingBlocks = reader.uint64() as bigint;
             continue;
           }
+          case 70: {
+            if (tag !== 560) {
+              break;
+            }
+
+            message.fallbackCommits = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1357,6 +1425,11 @@ export const Request: MessageFns<Request> = {
         : isSet(object.holding_blocks)
         ? BigInt(object.holding_blocks)
         : 0n,
+      fallbackCommits: isSet(object.fallbackCommits)
+        ? globalThis.Number(object.fallbackCommits)
+        : isSet(object.fallback_commits)
+        ? globalThis.Number(object.fallback_commits)
+        : 0,
     };
   },
 
@@ -1452,6 +1525,9 @@ export const Request: MessageFns<Request> = {
     if (message.holdingBlocks !== 0n) {
       obj.holdingBlocks = message.holdingBlocks.toString();
     }
+    if (message.fallbackCommits !== 0) {
+      obj.fallbackCommits = Math.round(message.fallbackCommits);
+    }
     return obj;
   },
 
@@ -1508,6 +1584,7 @@ export const Request: MessageFns<Request> = {
     message.holdingBlocks = (object.holdingBlocks !== undefined && object.holdingBlocks !== null)
       ? BigInt(object.holdingBlocks)
       : 0n;
+    message.fallbackCommits = object.fallbackCommits ?? 0;
     return message;
   },
 };
@@ -1955,6 +2032,9 @@ function createBaseParams(): Params {
     maxFailedAssignments: 0n,
     fallbackBountyBps: 0n,
     holdingPriceAtto: 0n,
+    fallbackCommitDeposit: "",
+    fallbackRevealBlocks: 0n,
+    maxFallbackCommits: 0n,
   };
 }
 
@@ -2078,6 +2158,21 @@ export const Params: MessageFns<Params> = {
         throw new globalThis.Error("value provided for field message.holdingPriceAtto of type uint64 too large");
       }
       writer.uint32(400).uint64(message.holdingPriceAtto);
+    }
+    if (message.fallbackCommitDeposit !== "") {
+      writer.uint32(562).string(message.fallbackCommitDeposit);
+    }
+    if (message.fallbackRevealBlocks !== 0n) {
+      if (BigInt.asUintN(64, message.fallbackRevealBlocks) !== message.fallbackRevealBlocks) {
+        throw new globalThis.Error("value provided for field message.fallbackRevealBlocks of type uint64 too large");
+      }
+      writer.uint32(568).uint64(message.fallbackRevealBlocks);
+    }
+    if (message.maxFallbackCommits !== 0n) {
+      if (BigInt.asUintN(64, message.maxFallbackCommits) !== message.maxFallbackCommits) {
+        throw new globalThis.Error("value provided for field message.maxFallbackCommits of type uint64 too large");
+      }
+      writer.uint32(576).uint64(message.maxFallbackCommits);
     }
     return writer;
   },
@@ -2263,6 +2358,30 @@ export const Params: MessageFns<Params> = {
             message.holdingPriceAtto = reader.uint64() as bigint;
             continue;
           }
+          case 70: {
+            if (tag !== 562) {
+              break;
+            }
+
+            message.fallbackCommitDeposit = reader.string();
+            continue;
+          }
+          case 71: {
+            if (tag !== 568) {
+              break;
+            }
+
+            message.fallbackRevealBlocks = reader.uint64() as bigint;
+            continue;
+          }
+          case 72: {
+            if (tag !== 576) {
+              break;
+            }
+
+            message.maxFallbackCommits = reader.uint64() as bigint;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2382,6 +2501,21 @@ export const Params: MessageFns<Params> = {
         : isSet(object.holding_price_atto)
         ? BigInt(object.holding_price_atto)
         : 0n,
+      fallbackCommitDeposit: isSet(object.fallbackCommitDeposit)
+        ? globalThis.String(object.fallbackCommitDeposit)
+        : isSet(object.fallback_commit_deposit)
+        ? globalThis.String(object.fallback_commit_deposit)
+        : "",
+      fallbackRevealBlocks: isSet(object.fallbackRevealBlocks)
+        ? BigInt(object.fallbackRevealBlocks)
+        : isSet(object.fallback_reveal_blocks)
+        ? BigInt(object.fallback_reveal_blocks)
+        : 0n,
+      maxFallbackCommits: isSet(object.maxFallbackCommits)
+        ? BigInt(object.maxFallbackCommits)
+        : isSet(object.max_fallback_commits)
+        ? BigInt(object.max_fallback_commits)
+        : 0n,
     };
   },
 
@@ -2449,6 +2583,15 @@ export const Params: MessageFns<Params> = {
     }
     if (message.holdingPriceAtto !== 0n) {
       obj.holdingPriceAtto = message.holdingPriceAtto.toString();
+    }
+    if (message.fallbackCommitDeposit !== "") {
+      obj.fallbackCommitDeposit = message.fallbackCommitDeposit;
+    }
+    if (message.fallbackRevealBlocks !== 0n) {
+      obj.fallbackRevealBlocks = message.fallbackRevealBlocks.toString();
+    }
+    if (message.maxFallbackCommits !== 0n) {
+      obj.maxFallbackCommits = message.maxFallbackCommits.toString();
     }
     return obj;
   },
@@ -2518,12 +2661,223 @@ export const Params: MessageFns<Params> = {
     message.holdingPriceAtto = (object.holdingPriceAtto !== undefined && object.holdingPriceAtto !== null)
       ? BigInt(object.holdingPriceAtto)
       : 0n;
+    message.fallbackCommitDeposit = object.fallbackCommitDeposit ?? "";
+    message.fallbackRevealBlocks = (object.fallbackRevealBlocks !== undefined && object.fallbackRevealBlocks !== null)
+      ? BigInt(object.fallbackRevealBlocks)
+      : 0n;
+    message.maxFallbackCommits = (object.maxFallbackCommits !== undefined && object.maxFallbackCommits !== null)
+      ? BigInt(object.maxFallbackCommits)
+      : 0n;
+    return message;
+  },
+};
+
+function createBaseFallbackCommit(): FallbackCommit {
+  return {
+    id: 0n,
+    requestId: 0n,
+    prover: "",
+    commitment: Buffer.alloc(0),
+    height: 0n,
+    revealUntilHeight: 0n,
+    deposit: "",
+  };
+}
+
+export const FallbackCommit: MessageFns<FallbackCommit> = {
+  encode(message: FallbackCommit, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== 0n) {
+      if (BigInt.asUintN(64, message.id) !== message.id) {
+        throw new globalThis.Error("value provided for field message.id of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.id);
+    }
+    if (message.requestId !== 0n) {
+      if (BigInt.asUintN(64, message.requestId) !== message.requestId) {
+        throw new globalThis.Error("value provided for field message.requestId of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.requestId);
+    }
+    if (message.prover !== "") {
+      writer.uint32(26).string(message.prover);
+    }
+    if (message.commitment.length !== 0) {
+      writer.uint32(34).bytes(message.commitment);
+    }
+    if (message.height !== 0n) {
+      if (BigInt.asUintN(64, message.height) !== message.height) {
+        throw new globalThis.Error("value provided for field message.height of type uint64 too large");
+      }
+      writer.uint32(40).uint64(message.height);
+    }
+    if (message.revealUntilHeight !== 0n) {
+      if (BigInt.asUintN(64, message.revealUntilHeight) !== message.revealUntilHeight) {
+        throw new globalThis.Error("value provided for field message.revealUntilHeight of type uint64 too large");
+      }
+      writer.uint32(48).uint64(message.revealUntilHeight);
+    }
+    if (message.deposit !== "") {
+      writer.uint32(58).string(message.deposit);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FallbackCommit {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFallbackCommit();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.id = reader.uint64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.requestId = reader.uint64() as bigint;
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.prover = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.commitment = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.height = reader.uint64() as bigint;
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.revealUntilHeight = reader.uint64() as bigint;
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.deposit = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): FallbackCommit {
+    return {
+      id: isSet(object.id) ? BigInt(object.id) : 0n,
+      requestId: isSet(object.requestId)
+        ? BigInt(object.requestId)
+        : isSet(object.request_id)
+        ? BigInt(object.request_id)
+        : 0n,
+      prover: isSet(object.prover) ? globalThis.String(object.prover) : "",
+      commitment: isSet(object.commitment) ? Buffer.from(bytesFromBase64(object.commitment)) : Buffer.alloc(0),
+      height: isSet(object.height) ? BigInt(object.height) : 0n,
+      revealUntilHeight: isSet(object.revealUntilHeight)
+        ? BigInt(object.revealUntilHeight)
+        : isSet(object.reveal_until_height)
+        ? BigInt(object.reveal_until_height)
+        : 0n,
+      deposit: isSet(object.deposit) ? globalThis.String(object.deposit) : "",
+    };
+  },
+
+  toJSON(message: FallbackCommit): unknown {
+    const obj: any = {};
+    if (message.id !== 0n) {
+      obj.id = message.id.toString();
+    }
+    if (message.requestId !== 0n) {
+      obj.requestId = message.requestId.toString();
+    }
+    if (message.prover !== "") {
+      obj.prover = message.prover;
+    }
+    if (message.commitment.length !== 0) {
+      obj.commitment = base64FromBytes(message.commitment);
+    }
+    if (message.height !== 0n) {
+      obj.height = message.height.toString();
+    }
+    if (message.revealUntilHeight !== 0n) {
+      obj.revealUntilHeight = message.revealUntilHeight.toString();
+    }
+    if (message.deposit !== "") {
+      obj.deposit = message.deposit;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<FallbackCommit>): FallbackCommit {
+    return FallbackCommit.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<FallbackCommit>): FallbackCommit {
+    const message = createBaseFallbackCommit();
+    message.id = (object.id !== undefined && object.id !== null) ? BigInt(object.id) : 0n;
+    message.requestId = (object.requestId !== undefined && object.requestId !== null) ? BigInt(object.requestId) : 0n;
+    message.prover = object.prover ?? "";
+    message.commitment = object.commitment ?? Buffer.alloc(0);
+    message.height = (object.height !== undefined && object.height !== null) ? BigInt(object.height) : 0n;
+    message.revealUntilHeight = (object.revealUntilHeight !== undefined && object.revealUntilHeight !== null)
+      ? BigInt(object.revealUntilHeight)
+      : 0n;
+    message.deposit = object.deposit ?? "";
     return message;
   },
 };
 
 function createBaseGenesisState(): GenesisState {
-  return { params: undefined, requests: [], asks: [], reputations: [], nextRequestId: 0n, nextAskId: 0n };
+  return {
+    params: undefined,
+    requests: [],
+    asks: [],
+    reputations: [],
+    nextRequestId: 0n,
+    nextAskId: 0n,
+    fallbackCommits: [],
+    nextFallbackCommitId: 0n,
+  };
 }
 
 export const GenesisState: MessageFns<GenesisState> = {
@@ -2551,6 +2905,15 @@ export const GenesisState: MessageFns<GenesisState> = {
         throw new globalThis.Error("value provided for field message.nextAskId of type uint64 too large");
       }
       writer.uint32(48).uint64(message.nextAskId);
+    }
+    for (const v of message.fallbackCommits) {
+      FallbackCommit.encode(v!, writer.uint32(562).fork()).join();
+    }
+    if (message.nextFallbackCommitId !== 0n) {
+      if (BigInt.asUintN(64, message.nextFallbackCommitId) !== message.nextFallbackCommitId) {
+        throw new globalThis.Error("value provided for field message.nextFallbackCommitId of type uint64 too large");
+      }
+      writer.uint32(568).uint64(message.nextFallbackCommitId);
     }
     return writer;
   },
@@ -2616,6 +2979,22 @@ export const GenesisState: MessageFns<GenesisState> = {
             message.nextAskId = reader.uint64() as bigint;
             continue;
           }
+          case 70: {
+            if (tag !== 562) {
+              break;
+            }
+
+            message.fallbackCommits.push(FallbackCommit.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 71: {
+            if (tag !== 568) {
+              break;
+            }
+
+            message.nextFallbackCommitId = reader.uint64() as bigint;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2646,6 +3025,16 @@ export const GenesisState: MessageFns<GenesisState> = {
         : isSet(object.next_ask_id)
         ? BigInt(object.next_ask_id)
         : 0n,
+      fallbackCommits: globalThis.Array.isArray(object?.fallbackCommits)
+        ? object.fallbackCommits.map((e: any) => FallbackCommit.fromJSON(e))
+        : globalThis.Array.isArray(object?.fallback_commits)
+        ? object.fallback_commits.map((e: any) => FallbackCommit.fromJSON(e))
+        : [],
+      nextFallbackCommitId: isSet(object.nextFallbackCommitId)
+        ? BigInt(object.nextFallbackCommitId)
+        : isSet(object.next_fallback_commit_id)
+        ? BigInt(object.next_fallback_commit_id)
+        : 0n,
     };
   },
 
@@ -2669,6 +3058,12 @@ export const GenesisState: MessageFns<GenesisState> = {
     if (message.nextAskId !== 0n) {
       obj.nextAskId = message.nextAskId.toString();
     }
+    if (message.fallbackCommits?.length) {
+      obj.fallbackCommits = message.fallbackCommits.map((e) => FallbackCommit.toJSON(e));
+    }
+    if (message.nextFallbackCommitId !== 0n) {
+      obj.nextFallbackCommitId = message.nextFallbackCommitId.toString();
+    }
     return obj;
   },
 
@@ -2687,6 +3082,10 @@ export const GenesisState: MessageFns<GenesisState> = {
       ? BigInt(object.nextRequestId)
       : 0n;
     message.nextAskId = (object.nextAskId !== undefined && object.nextAskId !== null) ? BigInt(object.nextAskId) : 0n;
+    message.fallbackCommits = object.fallbackCommits?.map((e) => FallbackCommit.fromPartial(e)) || [];
+    message.nextFallbackCommitId = (object.nextFallbackCommitId !== undefined && object.nextFallbackCommitId !== null)
+      ? BigInt(object.nextFallbackCommitId)
+      : 0n;
     return message;
   },
 };
@@ -3808,6 +4207,215 @@ export const MsgSubmitProofResponse: MessageFns<MsgSubmitProofResponse> = {
   },
 };
 
+function createBaseMsgCommitFallbackProof(): MsgCommitFallbackProof {
+  return { prover: "", requestId: 0n, commitment: Buffer.alloc(0) };
+}
+
+export const MsgCommitFallbackProof: MessageFns<MsgCommitFallbackProof> = {
+  encode(message: MsgCommitFallbackProof, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.prover !== "") {
+      writer.uint32(10).string(message.prover);
+    }
+    if (message.requestId !== 0n) {
+      if (BigInt.asUintN(64, message.requestId) !== message.requestId) {
+        throw new globalThis.Error("value provided for field message.requestId of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.requestId);
+    }
+    if (message.commitment.length !== 0) {
+      writer.uint32(26).bytes(message.commitment);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MsgCommitFallbackProof {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMsgCommitFallbackProof();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.prover = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.requestId = reader.uint64() as bigint;
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.commitment = Buffer.from(reader.bytes());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MsgCommitFallbackProof {
+    return {
+      prover: isSet(object.prover) ? globalThis.String(object.prover) : "",
+      requestId: isSet(object.requestId)
+        ? BigInt(object.requestId)
+        : isSet(object.request_id)
+        ? BigInt(object.request_id)
+        : 0n,
+      commitment: isSet(object.commitment) ? Buffer.from(bytesFromBase64(object.commitment)) : Buffer.alloc(0),
+    };
+  },
+
+  toJSON(message: MsgCommitFallbackProof): unknown {
+    const obj: any = {};
+    if (message.prover !== "") {
+      obj.prover = message.prover;
+    }
+    if (message.requestId !== 0n) {
+      obj.requestId = message.requestId.toString();
+    }
+    if (message.commitment.length !== 0) {
+      obj.commitment = base64FromBytes(message.commitment);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<MsgCommitFallbackProof>): MsgCommitFallbackProof {
+    return MsgCommitFallbackProof.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<MsgCommitFallbackProof>): MsgCommitFallbackProof {
+    const message = createBaseMsgCommitFallbackProof();
+    message.prover = object.prover ?? "";
+    message.requestId = (object.requestId !== undefined && object.requestId !== null) ? BigInt(object.requestId) : 0n;
+    message.commitment = object.commitment ?? Buffer.alloc(0);
+    return message;
+  },
+};
+
+function createBaseMsgCommitFallbackProofResponse(): MsgCommitFallbackProofResponse {
+  return { commitId: 0n, revealUntilHeight: 0n };
+}
+
+export const MsgCommitFallbackProofResponse: MessageFns<MsgCommitFallbackProofResponse> = {
+  encode(message: MsgCommitFallbackProofResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.commitId !== 0n) {
+      if (BigInt.asUintN(64, message.commitId) !== message.commitId) {
+        throw new globalThis.Error("value provided for field message.commitId of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.commitId);
+    }
+    if (message.revealUntilHeight !== 0n) {
+      if (BigInt.asUintN(64, message.revealUntilHeight) !== message.revealUntilHeight) {
+        throw new globalThis.Error("value provided for field message.revealUntilHeight of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.revealUntilHeight);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MsgCommitFallbackProofResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMsgCommitFallbackProofResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.commitId = reader.uint64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.revealUntilHeight = reader.uint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MsgCommitFallbackProofResponse {
+    return {
+      commitId: isSet(object.commitId)
+        ? BigInt(object.commitId)
+        : isSet(object.commit_id)
+        ? BigInt(object.commit_id)
+        : 0n,
+      revealUntilHeight: isSet(object.revealUntilHeight)
+        ? BigInt(object.revealUntilHeight)
+        : isSet(object.reveal_until_height)
+        ? BigInt(object.reveal_until_height)
+        : 0n,
+    };
+  },
+
+  toJSON(message: MsgCommitFallbackProofResponse): unknown {
+    const obj: any = {};
+    if (message.commitId !== 0n) {
+      obj.commitId = message.commitId.toString();
+    }
+    if (message.revealUntilHeight !== 0n) {
+      obj.revealUntilHeight = message.revealUntilHeight.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<MsgCommitFallbackProofResponse>): MsgCommitFallbackProofResponse {
+    return MsgCommitFallbackProofResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<MsgCommitFallbackProofResponse>): MsgCommitFallbackProofResponse {
+    const message = createBaseMsgCommitFallbackProofResponse();
+    message.commitId = (object.commitId !== undefined && object.commitId !== null) ? BigInt(object.commitId) : 0n;
+    message.revealUntilHeight = (object.revealUntilHeight !== undefined && object.revealUntilHeight !== null)
+      ? BigInt(object.revealUntilHeight)
+      : 0n;
+    return message;
+  },
+};
+
 function createBaseMsgReleaseAssignment(): MsgReleaseAssignment {
   return { prover: "", requestId: 0n };
 }
@@ -4219,7 +4827,7 @@ export const QueryRequestRequest: MessageFns<QueryRequestRequest> = {
 };
 
 function createBaseQueryRequestResponse(): QueryRequestResponse {
-  return { request: undefined, currentFee: "" };
+  return { request: undefined, currentFee: "", fallbackCommits: [] };
 }
 
 export const QueryRequestResponse: MessageFns<QueryRequestResponse> = {
@@ -4229,6 +4837,9 @@ export const QueryRequestResponse: MessageFns<QueryRequestResponse> = {
     }
     if (message.currentFee !== "") {
       writer.uint32(18).string(message.currentFee);
+    }
+    for (const v of message.fallbackCommits) {
+      FallbackCommit.encode(v!, writer.uint32(562).fork()).join();
     }
     return writer;
   },
@@ -4262,6 +4873,14 @@ export const QueryRequestResponse: MessageFns<QueryRequestResponse> = {
             message.currentFee = reader.string();
             continue;
           }
+          case 70: {
+            if (tag !== 562) {
+              break;
+            }
+
+            message.fallbackCommits.push(FallbackCommit.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -4282,6 +4901,11 @@ export const QueryRequestResponse: MessageFns<QueryRequestResponse> = {
         : isSet(object.current_fee)
         ? globalThis.String(object.current_fee)
         : "",
+      fallbackCommits: globalThis.Array.isArray(object?.fallbackCommits)
+        ? object.fallbackCommits.map((e: any) => FallbackCommit.fromJSON(e))
+        : globalThis.Array.isArray(object?.fallback_commits)
+        ? object.fallback_commits.map((e: any) => FallbackCommit.fromJSON(e))
+        : [],
     };
   },
 
@@ -4292,6 +4916,9 @@ export const QueryRequestResponse: MessageFns<QueryRequestResponse> = {
     }
     if (message.currentFee !== "") {
       obj.currentFee = message.currentFee;
+    }
+    if (message.fallbackCommits?.length) {
+      obj.fallbackCommits = message.fallbackCommits.map((e) => FallbackCommit.toJSON(e));
     }
     return obj;
   },
@@ -4305,6 +4932,7 @@ export const QueryRequestResponse: MessageFns<QueryRequestResponse> = {
       ? Request.fromPartial(object.request)
       : undefined;
     message.currentFee = object.currentFee ?? "";
+    message.fallbackCommits = object.fallbackCommits?.map((e) => FallbackCommit.fromPartial(e)) || [];
     return message;
   },
 };
@@ -6027,6 +6655,18 @@ export const MsgService = {
       Buffer.from(MsgSubmitProofResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): MsgSubmitProofResponse => MsgSubmitProofResponse.decode(value),
   },
+  commitFallbackProof: {
+    path: "/proofbook.market.v1.Msg/CommitFallbackProof" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: MsgCommitFallbackProof): Buffer =>
+      Buffer.from(MsgCommitFallbackProof.encode(value).finish()),
+    requestDeserialize: (value: Buffer): MsgCommitFallbackProof => MsgCommitFallbackProof.decode(value),
+    responseSerialize: (value: MsgCommitFallbackProofResponse): Buffer =>
+      Buffer.from(MsgCommitFallbackProofResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): MsgCommitFallbackProofResponse =>
+      MsgCommitFallbackProofResponse.decode(value),
+  },
   releaseAssignment: {
     path: "/proofbook.market.v1.Msg/ReleaseAssignment" as const,
     requestStream: false as const,
@@ -6055,6 +6695,7 @@ export interface MsgServer extends UntypedServiceImplementation {
   postAsk: handleUnaryCall<MsgPostAsk, MsgPostAskResponse>;
   cancelAsk: handleUnaryCall<MsgCancelAsk, MsgCancelAskResponse>;
   submitProof: handleUnaryCall<MsgSubmitProof, MsgSubmitProofResponse>;
+  commitFallbackProof: handleUnaryCall<MsgCommitFallbackProof, MsgCommitFallbackProofResponse>;
   releaseAssignment: handleUnaryCall<MsgReleaseAssignment, MsgReleaseAssignmentResponse>;
   declineAssignment: handleUnaryCall<MsgDeclineAssignment, MsgDeclineAssignmentResponse>;
 }
@@ -6134,6 +6775,21 @@ export interface MsgClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: MsgSubmitProofResponse) => void,
+  ): ClientUnaryCall;
+  commitFallbackProof(
+    request: MsgCommitFallbackProof,
+    callback: (error: ServiceError | null, response: MsgCommitFallbackProofResponse) => void,
+  ): ClientUnaryCall;
+  commitFallbackProof(
+    request: MsgCommitFallbackProof,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: MsgCommitFallbackProofResponse) => void,
+  ): ClientUnaryCall;
+  commitFallbackProof(
+    request: MsgCommitFallbackProof,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: MsgCommitFallbackProofResponse) => void,
   ): ClientUnaryCall;
   releaseAssignment(
     request: MsgReleaseAssignment,

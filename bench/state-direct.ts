@@ -1,0 +1,193 @@
+/**
+ * `npm run bench -- state --direct [--requests N] [--accounts A] [--live L]`: the issue 13 scale targets at the
+ * store level, written **directly through CommittedStore** (no txs, no signatures, no ABCI): signing and executing
+ * 1,000,000 real requests takes hours on the shared 2-core machine, so this bench drives the store with the write
+ * pattern those requests leave instead, and says so in its table.
+ *
+ * The pattern, per 1,000-request block: A funded accounts exist (2 entries each: account ~100 B, balance ~40 B);
+ * each block creates 1,000 requests (record ~600 B, by-requester and by-status index entries), updates 1,000
+ * balances, and deletes the 3 entries of every request older than the newest L (what settled-request retention does),
+ * so the state holds A accounts + L live requests however many requests were processed. Fill blocks are committed
+ * without fsync (to save time); the measured blocks use fsync, like a node.
+ *
+ * Measured: applyBlock+Commit of one such block after 10,000 requests and after N (median of 5, the +-15 % target);
+ * disk use of the store over the last half of the blocks (flat +-10 %); then, in a **fresh child process** (so the
+ * figure is a node's, not this bench's): open the store, first read and proof (restart to serving), 5 more blocks,
+ * 1,000 random reads and a 1,000-key prefix scan, and the child's RSS (the <= 500 MB target).
+ */
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CommittedStore } from '../src/store/committed.js';
+import { type Write, iteratePrefix, u64Key } from '../src/store/kv.js';
+import { verifyMembership } from '../src/store/proof.js';
+import { printTable, type BenchRow } from './table.js';
+
+const PER_BLOCK = 1000;
+const ms = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e6;
+const median = (xs: number[]) => xs.slice().sort((a, b) => a - b)[xs.length >> 1]!;
+
+function arg(flags: string[], name: string, def: number): number {
+  const f = flags.find((x) => x.startsWith(`--${name}=`));
+  return f === undefined ? def : Number(f.split('=')[1]);
+}
+
+function dirBytes(dir: string): number {
+  let n = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    try {
+      n += e.isDirectory() ? dirBytes(p) : statSync(p).size;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+  }
+  return n;
+}
+
+const addr = (i: number) => createHash('sha256').update(`acct-${i}`).digest().subarray(0, 20).toString('latin1');
+const accountKey = (a: string) => `auth/a${a}`;
+const balanceKey = (a: string) => `bank/b${a}uproof`;
+const reqKey = (id: number) => `market/r${u64Key(BigInt(id))}`;
+const byReqKey = (a: string, id: number) => `market/q${a}${u64Key(BigInt(id))}`;
+const byStatusKey = (id: number) => `market/s\x01${u64Key(BigInt(id))}`;
+const bytes = (n: number, seed: number) => {
+  const b = Buffer.alloc(n);
+  b.writeUInt32BE(seed >>> 0, 0);
+  b.writeUInt32BE((seed * 2654435761) >>> 0, n - 4);
+  return b;
+};
+
+/** The writes of the block that creates requests [first, first+1000) and prunes those older than `live`. */
+function blockWrites(first: number, accounts: number, live: number): Write[] {
+  const ws: Write[] = [];
+  for (let i = 0; i < PER_BLOCK; i++) {
+    const id = first + i;
+    const a = addr(id % accounts);
+    ws.push([reqKey(id), bytes(600, id)], [byReqKey(a, id), bytes(8, id)], [byStatusKey(id), bytes(8, id)]);
+    ws.push([balanceKey(a), bytes(40, id)]);
+    const old = id - live;
+    if (old >= 1) ws.push([reqKey(old), null], [byReqKey(addr(old % accounts), old), null], [byStatusKey(old), null]);
+  }
+  return ws;
+}
+
+interface ChildResult { openMs: number; firstReadMs: number; rss: number; heap: number; blockMs: number; readsMs: number; scanMs: number; entries: number; nodesRead: number }
+
+/** Child process: a node restarting on the store. */
+async function child(dir: string, accounts: number, live: number, next: number): Promise<void> {
+  const t0 = process.hrtime.bigint();
+  const s = await CommittedStore.open(dir, { sync: true });
+  const openMs = ms(t0);
+  const a = addr(7);
+  const p = s.prove(balanceKey(a));
+  if (!p.exists || !verifyMembership(s.appHash, p.proof, Buffer.from(balanceKey(a), 'latin1'), p.value!)) throw new Error('proof after restart failed');
+  const firstReadMs = ms(t0);
+  const times: number[] = [];
+  for (let b = 0; b < 5; b++) {
+    const t1 = process.hrtime.bigint();
+    s.applyBlock(blockWrites(next + b * PER_BLOCK, accounts, live));
+    await s.commit(s.height + 1n);
+    times.push(ms(t1));
+  }
+  const t2 = process.hrtime.bigint();
+  for (let i = 0; i < 1000; i++) if (s.get(accountKey(addr((i * 7919) % accounts))) === undefined) throw new Error('missing account');
+  const readsMs = ms(t2);
+  const t3 = process.hrtime.bigint();
+  let n = 0;
+  for (const _ of iteratePrefix(s, 'market/r')) if (++n >= 1000) break;
+  const scanMs = ms(t3);
+  const mem = process.memoryUsage();
+  const out: ChildResult = { openMs, firstReadMs, rss: mem.rss, heap: mem.heapUsed, blockMs: median(times), readsMs, scanMs, entries: s.size, nodesRead: s.diskReads.nodes };
+  await s.close();
+  process.stdout.write(JSON.stringify(out) + '\n');
+}
+
+export async function runDirect(flags: string[]): Promise<void> {
+  const requests = arg(flags, 'requests', 1_000_000);
+  const accounts = arg(flags, 'accounts', 100_000);
+  const live = arg(flags, 'live', 20_000);
+  const dir = mkdtempSync(join(tmpdir(), 'proofbook-state-direct-'));
+  const MB = (b: number) => Math.round(b / 1e5) / 10;
+  try {
+    const s = await CommittedStore.open(dir, { sync: false });
+    // accounts, 10,000 per block
+    let h = 0n;
+    for (let i = 0; i < accounts; i += 10_000) {
+      const ws: Write[] = [];
+      for (let j = i; j < Math.min(accounts, i + 10_000); j++) {
+        const a = addr(j);
+        ws.push([accountKey(a), bytes(100, j)], [balanceKey(a), bytes(40, j)]);
+      }
+      s.applyBlock(ws);
+      await s.commit(++h);
+    }
+    const measureBlocks = async (first: number): Promise<number> => {
+      const times: number[] = [];
+      (s as unknown as { sync: boolean }).sync = true; // measured blocks are fsync'd, like a node's
+      for (let b = 0; b < 5; b++) {
+        const t0 = process.hrtime.bigint();
+        s.applyBlock(blockWrites(first + b * PER_BLOCK, accounts, live));
+        await s.commit(++h);
+        times.push(ms(t0));
+      }
+      (s as unknown as { sync: boolean }).sync = false;
+      return median(times);
+    };
+    const disk: number[] = [];
+    let at10k = 0;
+    let next = 1;
+    const t0 = process.hrtime.bigint();
+    while (next <= requests) {
+      if (next === 10_001 - 5 * PER_BLOCK) {
+        at10k = await measureBlocks(next);
+        next += 5 * PER_BLOCK;
+      } else if (next === requests + 1 - 5 * PER_BLOCK) {
+        break;
+      } else {
+        s.applyBlock(blockWrites(next, accounts, live));
+        await s.commit(++h);
+        next += PER_BLOCK;
+      }
+      disk.push(dirBytes(dir));
+      if ((next - 1) % 50_000 === 0) process.stderr.write(`  [state --direct] ${next - 1} requests, ${s.size} entries, ${Math.round(ms(t0) / 1000)} s\n`);
+    }
+    const atEnd = await measureBlocks(next);
+    next += 5 * PER_BLOCK;
+    disk.push(dirBytes(dir));
+    const entries = s.size;
+    const fillRss = process.memoryUsage().rss;
+    await s.close();
+    const half = disk.slice(disk.length >> 1);
+    const mean = half.reduce((x, y) => x + y, 0) / half.length;
+    const spread = (Math.max(...half) - Math.min(...half)) / mean;
+
+    const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', dir, String(accounts), String(live), String(next)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+    if (r.status !== 0) throw new Error(`child failed: ${r.status}`);
+    const c = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as ChildResult;
+    const what = `direct store writes (no txs): ${accounts.toLocaleString('en-US')} accounts, ${(next - 1).toLocaleString('en-US')} requests created and pruned down to the newest ${live.toLocaleString('en-US')}, ${entries.toLocaleString('en-US')} state entries`;
+    const rows: BenchRow[] = [
+      { name: 'node RSS after restart + 5 blocks + reads (fresh process)', value: MB(c.rss), unit: 'MB', target: '<= 500 MB', note: `${what}; V8 heap ${MB(c.heap)} MB; default caches (64 MiB values + node cache)` },
+      { name: 'restart: open', value: Math.round(c.openMs), unit: 'ms', note: 'metadata only, no rebuild' },
+      { name: 'restart to serving: open + first read with proof', value: Math.round(c.firstReadMs), unit: 'ms', target: '<= 3 s' },
+      { name: 'applyBlock+commit, 1,000-request block (4,000 puts + 3,000 deletes), at 10,000 requests', value: Math.round(at10k), unit: 'ms', note: 'median of 5, fsync' },
+      { name: `applyBlock+commit, same block at ${(next - 1).toLocaleString('en-US')} requests`, value: Math.round(atEnd), unit: 'ms', target: '+-15 % of the block at 10,000', note: `ratio ${(atEnd / at10k).toFixed(2)}; after restart (cold caches): ${Math.round(c.blockMs)} ms` },
+      { name: 'disk use of the store at the end', value: MB(disk.at(-1)!), unit: 'MB' },
+      { name: 'disk use spread over the last half of the blocks', value: Math.round(spread * 1000) / 10, unit: '%', target: 'flat (+-10 %)', note: `${disk.length} blocks sampled; min ${MB(Math.min(...half))} MB, max ${MB(Math.max(...half))} MB` },
+      { name: '1,000 random account reads after restart', value: Math.round(c.readsMs), unit: 'ms' },
+      { name: '1,000-key prefix scan after restart', value: Math.round(c.scanMs), unit: 'ms', note: `tree nodes read from disk in the child: ${c.nodesRead}` },
+      { name: 'bench process RSS at the end of the fill', value: MB(fillRss), unit: 'MB' },
+    ];
+    printTable('State at scale, store level (direct writes; see bench/state-direct.ts)', rows);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[2] === '--child') {
+  const [dir, accounts, live, next] = process.argv.slice(3);
+  await child(dir!, Number(accounts), Number(live), Number(next));
+}

@@ -1,0 +1,180 @@
+/**
+ * Commit-reveal for the permissionless fallback (issue 11), so a fallback proof cannot be copied from the mempool.
+ *
+ * A fallback MsgSubmitProof pays whoever sends it; without this, a second prover (or the block's proposer) that sees a
+ * pending one could send the same proof under its own address and be paid first. The rule:
+ *   1. commit: MsgCommitFallbackProof(request, sha256(proof, signals, prover address)) with a deposit of
+ *      params.fallback_commit_deposit (fee_denom, held in market_escrow), by an eligible prover (bonded, unjailed,
+ *      not excluded), while the request is open to the fallback; one live commitment per prover and request, at most
+ *      params.max_fallback_commits per request. A request with a live commitment is not auctioned.
+ *   2. reveal: MsgSubmitProof from height commit + 1 through commit + params.fallback_reveal_blocks. Only the
+ *      EARLIEST live commitment of the request may be revealed, and the proof must hash to it with the sender's address.
+ *   3. settle: the revealer gets its deposit back with the payment; other live commitments are refunded when the
+ *      request is fulfilled or ends; a commitment not revealed in its window expires (endBlock) and its deposit goes
+ *      to the treasury, and the next commitment (if any) holds the reveal.
+ * Why nobody can steal (docs/protocol.md "The fallback path"): the proof appears only in the reveal, which is only
+ * sent after its commitment is in a block; any copier's commitment lands in a later block, so it is later than the
+ * original's and cannot be revealed while the original holds its window. The commitment hides the proof (sha256 over
+ * 256 proof bytes) and names the prover, so it cannot be copied or reused either.
+ *
+ * State (under the market prefix):
+ *   'F' + u64(requestId) + u64(commitId)                  -> FallbackCommit   (per request, earliest first)
+ *   'G' + u64(revealUntil) + u64(requestId) + u64(commitId) -> empty            (expiry index)
+ *   'J'                                                   -> u64 next commit id
+ */
+import type { Context } from '../../src/framework/context.js';
+import type { BankKeeper } from '../bank/keeper.js';
+import type { Address } from '../../src/crypto/address.js';
+import { iteratePrefix, u64Key, type KV } from '../../src/store/kv.js';
+import { FallbackCommit, type Request } from '../../src/gen/proofbook/market/v1/market.js';
+import { fallbackCommitment } from '../../src/zk/fallback-commitment.js';
+import { decodeU64, encodeU64, EMPTY, ESCROW_ACCOUNT, TREASURY_ACCOUNT, ErrNotEligible, ErrInvalidRequestParams, trailingId } from './keys.js';
+import { registerError, GRPC } from '../../src/framework/errors.js';
+
+export const COMMIT_PREFIX = 'F';
+export const COMMIT_BY_EXPIRY_PREFIX = 'G';
+export const NEXT_COMMIT_ID_KEY = 'J';
+
+export const ErrNoCommitment = registerError('market', 21, 'no matching fallback commitment', GRPC.FailedPrecondition);
+export const ErrTooManyCommits = registerError('market', 22, 'too many fallback commitments', GRPC.ResourceExhausted);
+
+export const commitKey = (requestId: bigint, commitId: bigint): string => COMMIT_PREFIX + u64Key(requestId) + u64Key(commitId);
+export const commitsOfPrefix = (requestId: bigint): string => COMMIT_PREFIX + u64Key(requestId);
+export const commitExpiryKey = (c: FallbackCommit): string => COMMIT_BY_EXPIRY_PREFIX + u64Key(c.revealUntilHeight) + u64Key(c.requestId) + u64Key(c.id);
+
+/** The bank moves the fallback code needs. */
+export type CommitBank = Pick<BankKeeper, 'sendToModule' | 'sendFromModule' | 'moduleToModule'>;
+
+/** Live commitments of a request, earliest first. */
+export function commitsOf(kv: KV, requestId: bigint): FallbackCommit[] {
+  const out: FallbackCommit[] = [];
+  for (const [, v] of iteratePrefix(kv, commitsOfPrefix(requestId))) out.push(FallbackCommit.decode(v));
+  return out;
+}
+
+export function allCommits(kv: KV): FallbackCommit[] {
+  const out: FallbackCommit[] = [];
+  for (const [, v] of iteratePrefix(kv, COMMIT_PREFIX)) out.push(FallbackCommit.decode(v));
+  return out;
+}
+
+export function putCommit(kv: KV, c: FallbackCommit): void {
+  kv.set(commitKey(c.requestId, c.id), FallbackCommit.encode(c).finish());
+  kv.set(commitExpiryKey(c), EMPTY);
+}
+
+function deleteCommit(kv: KV, c: FallbackCommit): void {
+  kv.delete(commitKey(c.requestId, c.id));
+  kv.delete(commitExpiryKey(c));
+}
+
+export function peekNextCommitId(kv: KV): bigint {
+  const v = kv.get(NEXT_COMMIT_ID_KEY);
+  return v === undefined ? 1n : decodeU64(v);
+}
+
+export function setNextCommitId(kv: KV, id: bigint): void {
+  kv.set(NEXT_COMMIT_ID_KEY, encodeU64(id));
+}
+
+/**
+ * Records `prover`'s commitment on `r` (already checked open to the fallback and the prover eligible) and takes the
+ * deposit; returns the commitment. Throws (nothing written) when the prover already has one or the request is full.
+ */
+export function addCommit(
+  ctx: Context,
+  kv: KV,
+  bank: CommitBank,
+  p: { feeDenom: string; fallbackCommitDeposit: string; fallbackRevealBlocks: bigint; maxFallbackCommits: bigint },
+  r: Request,
+  prover: Address,
+  commitment: Uint8Array,
+): FallbackCommit {
+  const live = commitsOf(kv, r.id);
+  if (live.some((c) => c.prover === prover)) throw ErrInvalidRequestParams(`${prover} already has a live fallback commitment on request ${r.id}`);
+  if (BigInt(live.length) >= p.maxFallbackCommits) {
+    throw ErrTooManyCommits(`request ${r.id} already has ${live.length} live fallback commitments (params.max_fallback_commits); the earliest holds the reveal until height ${live[0].revealUntilHeight}`);
+  }
+  const deposit = BigInt(p.fallbackCommitDeposit || '0');
+  if (deposit > 0n) bank.sendToModule(ctx, prover, ESCROW_ACCOUNT, [{ denom: p.feeDenom, amount: deposit }]);
+  const id = peekNextCommitId(kv);
+  setNextCommitId(kv, id + 1n);
+  const c: FallbackCommit = {
+    id,
+    requestId: r.id,
+    prover,
+    commitment: Buffer.from(commitment),
+    height: ctx.height,
+    revealUntilHeight: ctx.height + p.fallbackRevealBlocks,
+    deposit: deposit.toString(),
+  };
+  putCommit(kv, c);
+  return c;
+}
+
+/**
+ * Checks that `sender` may reveal `proof` for `r` now: it holds the request's earliest live commitment, made in an
+ * earlier block, and the proof, signals and its address hash to it. Returns that commitment; throws otherwise.
+ */
+export function revealableCommit(kv: KV, r: Request, sender: string, proof: Uint8Array, signals: readonly (bigint | string)[], h: bigint): FallbackCommit {
+  const live = commitsOf(kv, r.id);
+  if (live.length === 0) {
+    throw ErrNoCommitment(`request ${r.id} is in the fallback: commit to the proof first (MsgCommitFallbackProof, then MsgSubmitProof from the next block on)`);
+  }
+  const first = live[0];
+  if (first.prover !== sender) {
+    const mine = live.find((c) => c.prover === sender);
+    throw ErrNotEligible(
+      `the fallback commitment of ${first.prover} (height ${first.height}) holds request ${r.id}'s reveal until height ${first.revealUntilHeight}` +
+        (mine ? `; yours (height ${mine.height}) comes after it` : '; you have no commitment on it'),
+    );
+  }
+  if (first.height >= h) throw ErrNoCommitment(`the fallback commitment on request ${r.id} was made at height ${first.height}; reveal from height ${first.height + 1n} on`);
+  const want = fallbackCommitment(r.id, proof, signals, sender);
+  if (Buffer.compare(Buffer.from(want), Buffer.from(first.commitment)) !== 0) {
+    throw ErrNoCommitment(`the proof and public signals do not hash to ${sender}'s fallback commitment on request ${r.id}`);
+  }
+  return first;
+}
+
+/** Whether revealableCommit would accept (no throw): the batch pre-verification's filter. */
+export function mayReveal(kv: KV, r: Request, sender: string, proof: Uint8Array, signals: readonly string[], h: bigint): boolean {
+  try {
+    revealableCommit(kv, r, sender, proof, signals, h);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Removes every live commitment of request `id` and refunds its deposit (the request was fulfilled or ended). */
+export function refundCommits(ctx: Context, kv: KV, bank: CommitBank, feeDenom: string, id: bigint): bigint {
+  let refunded = 0n;
+  for (const c of commitsOf(kv, id)) {
+    const d = BigInt(c.deposit || '0');
+    if (d > 0n) bank.sendFromModule(ctx, ESCROW_ACCOUNT, c.prover as Address, [{ denom: feeDenom, amount: d }]);
+    refunded += d;
+    deleteCommit(kv, c);
+  }
+  return refunded;
+}
+
+/** Commitments whose reveal window ended at or before `h` (reveal_until_height <= h), in index order. */
+export function dueCommits(kv: KV, h: bigint): { requestId: bigint; commitId: bigint }[] {
+  const out: { requestId: bigint; commitId: bigint }[] = [];
+  for (const [k] of kv.iterate(COMMIT_BY_EXPIRY_PREFIX, COMMIT_BY_EXPIRY_PREFIX + u64Key(h + 1n))) {
+    out.push({ requestId: trailingId(k.slice(0, k.length - 8)), commitId: trailingId(k) });
+  }
+  return out;
+}
+
+/** Expires one unrevealed commitment: removed, its deposit to the treasury. Returns it (undefined if gone). */
+export function forfeitCommit(ctx: Context, kv: KV, bank: CommitBank, feeDenom: string, requestId: bigint, commitId: bigint): FallbackCommit | undefined {
+  const v = kv.get(commitKey(requestId, commitId));
+  if (v === undefined) return undefined;
+  const c = FallbackCommit.decode(v);
+  const d = BigInt(c.deposit || '0');
+  if (d > 0n) bank.moduleToModule(ctx, ESCROW_ACCOUNT, TREASURY_ACCOUNT, [{ denom: feeDenom, amount: d }]);
+  deleteCommit(kv, c);
+  return c;
+}

@@ -1,0 +1,163 @@
+/**
+ * Issue 11 end to end on a real CometBFT v0.38 node (one validator, the proofbook app as its own process), with a
+ * real prover worker (src/worker, snarkjs proofs) and real cosmjs clients:
+ *  A. a prover that released a request is never assigned it again, although its ask stays the cheapest with free
+ *     units; the worker wins the next auction and proves it;
+ *  B. after a miss, the worker — not assigned, its ask above the request's fee so the auction cannot give it the
+ *     request — fulfils it through the permissionless fallback (commit-reveal) because fee + bounty cover its price,
+ *     and is paid exactly that (balances and account sequence checked);
+ *  C. a one-request auction against one ask pays near the ask (within 2× by default; price rule v2 pays the ask).
+ *
+ * Needs the cometbft binary (npm run install-cometbft): fails, never skips, when it is missing.
+ */
+import test from 'ava';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pino from 'pino';
+import { Comet38Client } from '@cosmjs/tendermint-rpc';
+import { TxRaw, AuthInfo } from 'cosmjs-types/cosmos/tx/v1beta1/tx';
+import { createNet, findCometbft } from '../scripts/cometbft-net.js';
+import { defaultGenesis } from '../genesis/index.js';
+import { ProofbookClient, RequestStatus, type Request } from '../src/client/proofbook.js';
+import { ProverWorker } from '../src/worker/worker.js';
+import { CIRCUIT, testConfig, wallet } from '../src/worker/testing.js';
+import { moduleAddress } from '../src/crypto/address.js';
+import { terminateSnarkjs } from '../src/zk/prove.js';
+import { holdingRefund, paidDeposit } from '../modules/market/holding.js';
+
+test.after.always(() => terminateSnarkjs());
+
+const S = RequestStatus;
+const ASK = 3000n; // the worker's fixed ask price
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until<T>(what: string, f: () => Promise<T | undefined | false>, timeoutMs = 120_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    let v: T | undefined | false;
+    try {
+      v = await f();
+    } catch {
+      v = undefined; // node busy: try again
+    }
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(200);
+  }
+}
+
+test('real CometBFT + worker: released never re-assigned; after a miss the unassigned worker fulfils through the fallback and is paid fee + bounty; one request pays near the ask', async (t) => {
+  t.timeout(300_000);
+  await findCometbft(); // loud failure, not a skip
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pb-worker-fallback-'));
+  const net = await createNet(dir, {
+    validators: 1, app: 'proofbook', fast: true, appState: defaultGenesis(), chainId: 'proofbook-fallback-e2e',
+    timeouts: { timeout_commit: '400ms', skip_timeout_commit: false },
+  });
+  const logger = pino({ level: 'warn' });
+  const clients: ProofbookClient[] = [];
+  let worker: ProverWorker | undefined;
+  let comet: Comet38Client | undefined;
+  t.teardown(async () => {
+    if (worker) await worker.stop().catch(() => undefined);
+    for (const c of clients) c.disconnect();
+    comet?.disconnect();
+    await net.stop();
+    if (t.passed) fs.rmSync(dir, { recursive: true, force: true });
+    else t.log(`kept ${dir}\n${net.logTail(net.appLog(0))}`);
+  });
+  await net.start();
+  await net.waitForHeight(0, 2, 90_000);
+  const rpc = net.rpcUrl(0);
+  comet = await Comet38Client.connect(rpc);
+  const connect = async (i: number) => {
+    const c = await ProofbookClient.connect(rpc, await wallet(i), { pollIntervalMs: 200 });
+    clients.push(c);
+    return c;
+  };
+  const [rq, p2, p3] = await Promise.all([connect(0), connect(2), connect(3)]);
+  const request = async (id: bigint): Promise<Request> => (await rq.request(id)).request;
+  const balance = async (addr: string): Promise<bigint> => BigInt((await rq.signing.getBalance(addr, 'uproof')).amount);
+  /** The fee paid by the (successful) tx that emitted `event` for request `id`. */
+  const feeOf = async (event: string, id: bigint): Promise<bigint> => {
+    const r = await comet!.txSearch({ query: `${event}.request_id='${id}'` });
+    const ok = r.txs.filter((x) => x.result.code === 0);
+    t.is(ok.length, 1, `one successful tx emitted ${event} for request ${id}`);
+    const fee = AuthInfo.decode(TxRaw.decode(ok[0]!.tx).authInfoBytes).fee!.amount;
+    return BigInt(fee.find((c) => c.denom === 'uproof')?.amount ?? '0');
+  };
+
+  // The worker (wallet 1): fixed ask ASK, capacity 1, fallback on (the default).
+  worker = await ProverWorker.start({
+    home: path.join(dir, 'w'), nodeUrl: rpc, signer: await wallet(1), logger,
+    config: testConfig({ capacity: 1, bond: '10000000', pricing: { calibrationProofs: 1, fixedPrice: Number(ASK) } }),
+  });
+  const W = worker.address;
+  await until('the worker ask', async () => (await rq.asks({ prover: W })).asks.some((a) => a.price === ASK.toString()));
+  await p2.bond(10_000_000n);
+  await p3.bond(10_000_000n);
+
+  // ---- A. release: p2 (ask 2000, 5 units) wins, releases; never assigned it again; the worker gets it and proves it
+  const { askId: ask2 } = await p2.postAsk({ circuitId: CIRCUIT, price: 2000n, capacity: 5n });
+  const { requestId: a } = await rq.submitRequest({ circuitId: CIRCUIT, input: { preimage: '31', nonce: '1' }, maxFee: 20_000n, provingWindow: 40n, lifetimeBlocks: 400n });
+  await until('assignment to p2', async () => (await request(a)).assignment?.prover === p2.address);
+  await p2.release(a);
+  const done = await rq.waitForProof(a, { timeoutMs: 120_000 });
+  const assigned = done.request.history.filter((e) => e.event === 'assigned').map((e) => e.prover);
+  t.deepEqual(assigned, [p2.address, W], 'assigned to p2, then (after its release) to the worker only');
+  t.deepEqual(done.request.excludedProvers, [p2.address]);
+  t.is(done.request.history.at(-1)!.event, 'fulfilled');
+  t.is(done.request.history.at(-1)!.prover, W);
+  const p2ask = (await rq.asks({ prover: p2.address })).asks.find((x) => x.id === ask2)!;
+  t.true(p2ask.capacity - p2ask.active >= 1n, "p2's cheaper ask had free units all along");
+  await p2.cancelAsk(ask2);
+
+  // ---- B. miss -> fallback: p3 (ask 2000) wins a request whose fee (2500) is below the worker's ask, and never proves
+  await p3.postAsk({ circuitId: CIRCUIT, price: 2000n, capacity: 1n });
+  const { requestId: b } = await rq.submitRequest({ circuitId: CIRCUIT, input: { preimage: '32', nonce: '2' }, maxFee: 2500n, provingWindow: 4n, lifetimeBlocks: 400n });
+  const asg = await until('assignment to p3', async () => (await request(b)).assignment);
+  t.is(asg.prover, p3.address);
+  // the worker is idle now: its balance and sequence from here on move only by its fallback txs
+  const wBal0 = await balance(W);
+  const wSeq0 = (await rq.signing.getSequence(W)).sequence;
+  const esc0 = await balance(moduleAddress('market_escrow'));
+  const r0 = await balance(rq.address);
+  const fulfilled = await rq.waitForProof(b, { timeoutMs: 150_000 });
+  const hist = fulfilled.request.history;
+  const slashed = hist.find((e) => e.event === 'slashed')!;
+  t.is(slashed.prover, p3.address);
+  const collateral = BigInt(asg.collateral);
+  t.is(slashed.amount, collateral.toString());
+  t.is(BigInt(slashed.compensation), collateral / 2n, 'the requester got half the slash');
+  t.false(hist.some((e) => e.event === 'assigned' && e.prover === W), 'the worker was never assigned it');
+  const last = hist.at(-1)!;
+  t.is(last.event, 'fallback_fulfilled');
+  t.is(last.prover, W);
+  const price = BigInt(last.amount);
+  const bounty = BigInt(last.compensation);
+  t.is(bounty, collateral / 4n, 'the bounty is a quarter of the slash');
+  t.is(price, 2500n, 'paid the request fee');
+  t.true(price - price / 100n + bounty >= ASK, 'fee + bounty cover the ask: why the worker took it');
+  // exactly two worker txs (commit, reveal); its balance moved by the payout less their fees, the deposit came back
+  const wSeq1 = (await rq.signing.getSequence(W)).sequence;
+  t.is(wSeq1 - wSeq0, 2);
+  const fees = (await feeOf('proofbook.market.fallback_committed', b)) + (await feeOf('proofbook.market.request_fulfilled', b));
+  t.is(await balance(W), wBal0 + price - price / 100n + bounty - fees);
+  // the requester: compensation in, the unused escrow back; market escrow back where it was
+  const rb = fulfilled.request;
+  t.is(await balance(rq.address), r0 + collateral / 2n + (2500n - price) + holdingRefund(rb, rb.fulfilledHeight));
+  t.is(await balance(moduleAddress('market_escrow')), esc0 - 2500n - paidDeposit(rb), 'escrow, bounty and commit deposit all left the escrow');
+  await p3.cancelAsk((await rq.asks({ prover: p3.address })).asks[0]!.id).catch(() => undefined);
+
+  // ---- C. one request, one ask: the price paid is near the ask (within 2x; v2 pays the ask)
+  await until('only the worker asks', async () => (await rq.asks({ circuitId: CIRCUIT })).asks.every((x) => x.prover === W));
+  const { requestId: c } = await rq.submitRequest({ circuitId: CIRCUIT, input: { preimage: '33', nonce: '3' }, maxFee: 50_000n, provingWindow: 40n, lifetimeBlocks: 400n });
+  const one = await rq.waitForProof(c, { timeoutMs: 120_000 });
+  const paid = BigInt(one.request.paidPrice);
+  t.log(`one request vs one ask of ${ASK}: paid ${paid} (max fee 50000)`);
+  t.true(paid <= 2n * ASK, `paid ${paid}, more than 2x the ask ${ASK}`);
+  t.true(paid >= ASK);
+  t.is(one.request.history.at(-1)!.prover, W);
+});
+
