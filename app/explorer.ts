@@ -46,9 +46,30 @@ export function explorerHandler(opts: { dir?: string; rpc?: string | (() => stri
     }
     return f;
   };
+  // index.html names its assets with their content hash (`app.js?v=…`): those answers may be cached for a year, so a
+  // reload asks only for index.html (no-cache) and a rebuild changes the names. It also carries the RPC address in a
+  // <meta> tag, so the page opens its live stream without first fetching /explorer-config.json.
+  const escAttr = (v: string) => v.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  let indexCache: { key: string; f: Loaded } | undefined;
+  const loadIndex = (): Loaded => {
+    const raw = load('index.html');
+    const js = load('app.js');
+    const css = load('app.css');
+    const rpc = rpcUrl();
+    const key = `${raw.etag}${js.etag}${css.etag}${rpc ?? ''}`;
+    if (indexCache?.key === key) return indexCache.f;
+    const html = raw.body.toString('utf8')
+      .replace('src="app.js"', `src="app.js?v=${js.etag.slice(1, -1)}"`)
+      .replace('href="app.css"', `href="app.css?v=${css.etag.slice(1, -1)}"`)
+      .replace('<head>', `<head>\n<meta name="proofbook-rpc" content="${escAttr(rpc ?? '')}">`);
+    const body = Buffer.from(html);
+    const f = { body, gzip: gzipSync(body), etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"`, mtimeMs: raw.mtimeMs };
+    indexCache = { key, f };
+    return f;
+  };
   return (req, res) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return false;
-    const path = (req.url ?? '/').split('?')[0]!;
+    const [path, query] = (req.url ?? '/').split('?', 2) as [string, string | undefined];
     if (path === '/explorer-config.json') {
       const config = Buffer.from(JSON.stringify({ rpc: rpcUrl() }));
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(config.length), 'cache-control': 'no-cache' });
@@ -58,7 +79,7 @@ export function explorerHandler(opts: { dir?: string; rpc?: string | (() => stri
     const spec = Object.prototype.hasOwnProperty.call(FILES, path) ? FILES[path] : undefined;
     if (!spec) return false;
     let f: Loaded;
-    try { f = load(spec.name); } catch (e) {
+    try { f = spec.name === 'index.html' ? loadIndex() : load(spec.name); } catch (e) {
       res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end(`explorer file ${spec.name} unreadable: ${(e as Error).message}\n`);
       return true;
     }
@@ -66,7 +87,9 @@ export function explorerHandler(opts: { dir?: string; rpc?: string | (() => stri
     const gz = /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
     const body = gz ? f.gzip : f.body;
     const headers: Record<string, string> = {
-      'content-type': spec.type, 'content-length': String(body.length), 'cache-control': spec.cache, etag: f.etag, vary: 'accept-encoding',
+      'content-type': spec.type, 'content-length': String(body.length), etag: f.etag, vary: 'accept-encoding',
+      // the versioned name of this very content (index.html's links) never changes meaning: cache it for good
+      'cache-control': new URLSearchParams(query ?? '').get('v') === f.etag.slice(1, -1) ? 'public, max-age=31536000, immutable' : spec.cache,
       'x-content-type-options': 'nosniff',
     };
     if (gz) headers['content-encoding'] = 'gzip';

@@ -8,7 +8,7 @@ import type { AccountData, EncodeObject } from '@cosmjs/proto-signing';
 import type { Comet38Client } from '@cosmjs/tendermint-rpc';
 import { Ctx, CliError, EXIT } from './common.js';
 import { addressArg } from './query.js';
-import { DEFAULT_GAS, DEFAULT_GAS_ADJUSTMENT, resolveFee, txResultData, type TxFlags } from './tx.js';
+import { DEFAULT_GAS, DEFAULT_GAS_ADJUSTMENT, checkFeeFlags, resolveFee, txResultData, type TxFlags } from './tx.js';
 import { connectComet, simulateGas } from '../src/client/tx.js';
 import { proofbookRegistry, TYPE_URLS } from '../src/client/registry.js';
 import { CoinsError, coinsToProto, parseCoins } from '../src/types/coins.js';
@@ -45,6 +45,7 @@ function amountArg(s: string): { denom: string; amount: string }[] {
 /** Signs one proofbook message with key `f.from` (proofbook registry), broadcasts, waits, prints; exit 1 on failure. */
 async function sendBondMsg(cmd: Command, f: BondTxFlags, build: (address: string) => EncodeObject, extra?: (r: { msgResponses: readonly { typeUrl: string; value: Uint8Array }[] }) => Record<string, string>): Promise<void> {
   const ctx = Ctx.of(cmd);
+  checkFeeFlags(f);
   const kr = ctx.keyring();
   const key = await kr.resolve(f.from);
   const { wallet } = await kr.signer(key.name);

@@ -106,7 +106,8 @@ export class Ctx {
 
   /** Prints `data` as JSON, or `text()` for humans. */
   print(data: unknown, text: () => string): void {
-    if (this.output === 'json') process.stdout.write(toJson(data) + '\n');
+    // One convention for every command (docs/cli.md "JSON output"): snake_case keys, bytes as hex, 64-bit as strings.
+    if (this.output === 'json') process.stdout.write(toJson(snakeKeys(data)) + '\n');
     else process.stdout.write(text().replace(/\n?$/, '\n'));
   }
 }
@@ -208,4 +209,13 @@ export function describeError(e: unknown, ctx?: { node?: string; home?: string }
     return new CliError(`cannot reach the node${ctx?.node ? ` at ${ctx.node}` : ''}: ${msg}`, EXIT.NODE_UNREACHABLE, 'is the node running? start one with `npm start`');
   }
   return new CliError(msg, EXIT.FAILED);
+}
+
+/** camelCase identifier keys to snake_case, recursively (data keys such as hex ids or addresses are left alone). */
+export function snakeKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(snakeKeys);
+  if (typeof v !== 'object' || v === null || v instanceof Uint8Array) return v;
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v)) out[/^[a-z][a-zA-Z0-9]*$/.test(k) ? k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`) : k] = snakeKeys(x);
+  return out;
 }

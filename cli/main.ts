@@ -127,7 +127,7 @@ export async function main(argv: string[]): Promise<number> {
     const opts = program.opts<GlobalOpts>();
     const err = describeError(e, { node: opts.node, home: opts.home });
     if (opts.output === 'json') {
-      process.stderr.write(toJson({ error: err.message, hint: err.hint ?? null, exitCode: err.exitCode }) + '\n');
+      process.stderr.write(toJson({ error: err.message, hint: err.hint ?? null, exit_code: err.exitCode }) + '\n');
     } else {
       process.stderr.write(`Error: ${err.message}\n${err.hint ? `Hint: ${err.hint}\n` : ''}`);
     }

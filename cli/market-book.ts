@@ -4,6 +4,7 @@
  */
 import { Command } from 'commander';
 import { Ctx, CliError, EXIT } from './common.js';
+import { protoJson } from './proto-json.js';
 import { circuitArg, readerFor, tableHelper, uintArg } from './request.js';
 
 function bookCommand(): Command {
@@ -17,7 +18,7 @@ function bookCommand(): Command {
         const circuitId = await circuitArg(client, o.circuit);
         const [book, height] = await Promise.all([client.book(circuitId), client.height()]);
         const { marketTypes } = await import('../src/index.js');
-        ctx.print({ circuitId, height, ...marketTypes.QueryBookResponse.toJSON(book) as object }, () => {
+        ctx.print({ circuit_id: circuitId, height, ...protoJson('proofbook.market.v1.QueryBookResponse', marketTypes.QueryBookResponse, book) }, () => {
           const out = [`order book for circuit ${circuitId} at height ${height}`, ''];
           out.push('asks (provers):');
           out.push(book.asks.length === 0 ? '  (none)' : tableHelper.table(['price', 'free units', 'asks'], book.asks.map((l) => [l.price, String(l.quantity), String(l.orders)])));

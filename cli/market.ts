@@ -10,9 +10,10 @@ import { Command } from 'commander';
 import type { StdFee, SigningStargateClient, GasPrice, DeliverTxResponse } from '@cosmjs/stargate';
 import type { AccountData, EncodeObject } from '@cosmjs/proto-signing';
 import type { Comet38Client } from '@cosmjs/tendermint-rpc';
+import { protoJson } from './proto-json.js';
 import { Ctx, CliError, EXIT, toJson } from './common.js';
 import { addressArg } from './query.js';
-import { DEFAULT_GAS_ADJUSTMENT, resolveFee, txResultData, type TxFlags } from './tx.js';
+import { DEFAULT_GAS_ADJUSTMENT, checkFeeFlags, resolveFee, txResultData, type TxFlags } from './tx.js';
 import { connectComet, simulateGas } from '../src/client/tx.js';
 import { proofbookRegistry, TYPE_URLS } from '../src/client/registry.js';
 import { coinsToProto, parseCoins } from '../src/types/coins.js';
@@ -87,6 +88,7 @@ async function sendMarketMsg(
   opts: { defaultGas?: number; extra?: (r: DeliverTxResponse) => Record<string, string>; quiet?: boolean } = {},
 ): Promise<{ r: DeliverTxResponse; extra: Record<string, string> }> {
   const ctx = Ctx.of(cmd);
+  checkFeeFlags(f);
   const kr = ctx.keyring();
   const key = await kr.resolve(f.from);
   const { wallet } = await kr.signer(key.name);
@@ -143,7 +145,7 @@ async function abciQuery(node: string, p: string, data: Uint8Array): Promise<Uin
 const Q = (m: string) => `/proofbook.market.v1.Query/${m}`;
 
 function requestJson(r: Request): unknown {
-  return Request.toJSON({ ...r, inputInline: Buffer.alloc(0) }) as object;
+  return protoJson('proofbook.market.v1.Request', Request, { ...r, inputInline: Buffer.alloc(0) });
 }
 
 function requestText(r: Request, currentFee?: string): string {
@@ -442,7 +444,7 @@ export function marketQueryCommand(): Command {
       const circuitId = circuitArg(circuit);
       const b = QueryBookResponse.decode(await abciQuery(ctx.node, Q('Book'), QueryBookRequest.encode({ circuitId }).finish()));
       const lvl = (l: { price: string; quantity: bigint; orders: bigint }) => ({ price: l.price, quantity: l.quantity.toString(), orders: l.orders.toString() });
-      ctx.print({ asks: b.asks.map(lvl), requests: b.requests.map(lvl), last_clearing_price: b.lastClearingPrice, last_clearing_height: b.lastClearingHeight.toString() }, () => {
+      ctx.print({ circuit_id: circuitId, ...protoJson('proofbook.market.v1.QueryBookResponse', QueryBookResponse, b) }, () => {
         const rows: string[][] = [];
         for (const a of [...b.asks].reverse()) rows.push(['', '', a.price, a.quantity.toString(), a.orders.toString()]);
         rows.push(['', '', '------', '', '']);
@@ -461,7 +463,7 @@ export function marketQueryCommand(): Command {
     const prover = o.prover ? await addressArg(ctx, o.prover) : '';
     const circuitId = o.circuit ? circuitArg(o.circuit) : '';
     const r = QueryAsksResponse.decode(await abciQuery(ctx.node, Q('Asks'), QueryAsksRequest.encode({ prover, circuitId, pagination: pageReq(o) }).finish()));
-    ctx.print({ asks: r.asks.map((a) => Ask.toJSON(a)) }, () =>
+    ctx.print(protoJson('proofbook.market.v1.QueryAsksResponse', QueryAsksResponse, r), () =>
       r.asks.length === 0
         ? 'no asks'
         : table(['ID', 'PROVER', 'CIRCUIT', 'PRICE', 'ACTIVE/CAP', 'EXPIRY'], r.asks.map((a) => [a.id.toString(), a.prover, a.circuitId.slice(0, 12) + '…', a.price, `${a.active}/${a.capacity}`, a.expiryHeight.toString()])),
@@ -474,7 +476,7 @@ export function marketQueryCommand(): Command {
       const ctx = Ctx.of(cmd);
       const prover = await addressArg(ctx, a);
       const r = QueryReputationResponse.decode(await abciQuery(ctx.node, Q('Reputation'), QueryReputationRequest.encode({ prover }).finish()));
-      ctx.print({ reputations: r.reputations.map((x) => Reputation.toJSON(x)) }, () =>
+      ctx.print(protoJson('proofbook.market.v1.QueryReputationResponse', QueryReputationResponse, r), () =>
         r.reputations.length === 0
           ? 'no record yet'
           : table(['CIRCUIT', 'FULFILLED', 'MISSED', 'RELEASED', 'AVG_BLOCKS'], r.reputations.map((x) => [x.circuitId.slice(0, 12) + '…', x.fulfilled.toString(), x.missed.toString(), x.released.toString(), (Number(x.avgBlocksToProofMilli) / 1000).toFixed(3)])),
@@ -487,7 +489,7 @@ export function marketQueryCommand(): Command {
       const ctx = Ctx.of(cmd);
       const circuitId = o.circuit ? circuitArg(o.circuit) : '';
       const r = QueryStatsResponse.decode(await abciQuery(ctx.node, Q('Stats'), QueryStatsRequest.encode({ circuitId }).finish()));
-      ctx.print(JSON.parse(toJson(r)), () =>
+      ctx.print(protoJson('proofbook.market.v1.QueryStatsResponse', QueryStatsResponse, r), () =>
         r.stats.length === 0
           ? 'no activity in the stats window'
           : table(['CIRCUIT', 'FILLS', 'MEAN_PRICE', 'MEAN_BLOCKS', 'SLASHES', 'EXPIRIES', 'WINDOW'], r.stats.map((s) => [s.circuitId.slice(0, 12) + '…', s.fills.toString(), s.meanClearingPrice, (Number(s.meanBlocksToProofMilli) / 1000).toFixed(3), s.slashes.toString(), s.expiries.toString(), s.windowBlocks.toString()])),
@@ -498,8 +500,8 @@ export function marketQueryCommand(): Command {
     .action(async (_o: unknown, cmd: Command) => {
       const ctx = Ctx.of(cmd);
       const p = QueryParamsResponse.decode(await abciQuery(ctx.node, Q('Params'), QueryParamsRequest.encode({}).finish())).params!;
-      const j = Params.toJSON(p) as Record<string, string>;
-      ctx.print(j, () => Object.entries(j).map(([k, v]) => `${k}: ${v}`).join('\n'));
+      const j = protoJson('proofbook.market.v1.Params', Params, p);
+      ctx.print(j, () => Object.entries(j).map(([k, v]) => `${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`).join('\n'));
     });
   return mk;
 }

@@ -11,6 +11,7 @@ import { Command } from 'commander';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Ctx, CliError, EXIT } from './common.js';
+import { protoJson } from './proto-json.js';
 import type { ProofbookClient, ProofbookReader, Request, Amount } from '../src/client/proofbook.js';
 import { RequestStatus } from '../src/gen/proofbook/market/v1/market.js';
 import { describeHistoryEntry } from '../src/client/describe.js';
@@ -198,6 +199,7 @@ Example:
     .description('show a request: status, fee, assignment, history')
     .action(async (id: string, _o: unknown, cmd: Command) => {
       const ctx = Ctx.of(cmd);
+      idArg(id); // a malformed id is a usage error before the node is asked
       const client = await readerFor(ctx);
       try {
         const { ProofbookNotFoundError } = await import('../src/client/proofbook.js');
@@ -211,7 +213,7 @@ Example:
         const { marketTypes } = await import('../src/index.js');
         // A settled request past the retention window is rebuilt from tx history (src/client/history.ts).
         const src = r.fromHistory ? 'tx history (no longer in state)' : 'state';
-        ctx.print({ request: marketTypes.Request.toJSON(r.request), currentFee: r.currentFee, source: src },
+        ctx.print({ request: protoJson('proofbook.market.v1.Request', marketTypes.Request, r.request), currentFee: r.currentFee, source: src },
           () => describeRequest(r.request, r.currentFee) + (r.fromHistory ? `\n  source:      ${src}` : ''));
       } finally {
         client.disconnect();
@@ -238,7 +240,7 @@ Example:
       try {
         const { requests } = await client.requests({ requester, status, pagination: { limit } });
         const { marketTypes } = await import('../src/index.js');
-        ctx.print({ requests: requests.map((r) => marketTypes.Request.toJSON(r)) }, () => {
+        ctx.print({ requests: requests.map((r) => protoJson('proofbook.market.v1.Request', marketTypes.Request, r)) }, () => {
           if (requests.length === 0) return 'no requests';
           const { table } = tableHelper;
           return table(['id', 'status', 'circuit', 'max fee', 'window', 'expiry', 'prover'],
@@ -257,6 +259,7 @@ Example:
     .description('withdraw an open (not yet assigned) request; the escrow is refunded')
     .action(async (id: string, o: { from: string; gasPrices?: string }, cmd: Command) => {
       const ctx = Ctx.of(cmd);
+      idArg(id);
       const client = await signerFor(ctx, o.from, o.gasPrices);
       try {
         const r = await client.cancelRequest(idArg(id));

@@ -305,7 +305,9 @@ function validatorJson(v: Validator): unknown {
   try {
     cons = valconsFromBytes(consAddress(ed25519FromAny(v.consensusPubkey)));
   } catch { /* not ed25519: leave empty */ }
-  return { ...j, consensus_address: cons };
+  // proto3 JSON leaves out defaults (jailed false, tokens "0", status 0): print them all.
+  const status = ['BOND_STATUS_UNSPECIFIED', 'BOND_STATUS_UNBONDED', 'BOND_STATUS_UNBONDING', 'BOND_STATUS_BONDED'][v.status] ?? String(v.status);
+  return { ...j, operator_address: v.operatorAddress, jailed: v.jailed, status, tokens: v.tokens || '0', consensus_address: cons };
 }
 
 function validatorText(v: Validator): string {

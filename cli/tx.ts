@@ -83,7 +83,32 @@ export function txResultData(r: DeliverTxResponse) {
 }
 
 /** Signs `msgs` with the key `fromKey`, broadcasts, waits, prints, and fails with exit 1 on a non-zero code. */
+/**
+ * Checks the fee flags' syntax before any key or node is touched, so a malformed --fees/--gas/--gas-prices is a
+ * usage error (exit 2) whether or not the key exists or the node answers.
+ */
+export function checkFeeFlags(f: TxFlags): void {
+  if (f.fees !== undefined) {
+    try {
+      parseCoins(f.fees);
+    } catch (e) {
+      throw new CliError(`bad --fees '${f.fees}': ${(e as Error).message}`, EXIT.USAGE, 'e.g. --fees 2000uproof');
+    }
+  }
+  if (f.gas !== undefined && f.gas !== 'auto' && !/^[1-9][0-9]{0,15}$/.test(f.gas)) {
+    throw new CliError(`--gas must be a positive integer or "auto", got '${f.gas}'`, EXIT.USAGE);
+  }
+  if (f.gasPrices !== undefined && !/^(\d+(\.\d+)?|\.\d+)[a-z][a-z0-9/:._-]{2,127}$/i.test(f.gasPrices.trim())) {
+    throw new CliError(`bad --gas-prices '${f.gasPrices}': expected a decimal amount and a denom`, EXIT.USAGE, 'e.g. --gas-prices 0.001uproof');
+  }
+  if (f.gasAdjustment !== undefined) {
+    const adj = Number(f.gasAdjustment);
+    if (!(adj >= 1 && adj <= 10)) throw new CliError(`--gas-adjustment must be between 1 and 10, got '${f.gasAdjustment}'`, EXIT.USAGE);
+  }
+}
+
 export async function signAndSend(ctx: Ctx, fromKey: string, build: (from: string) => EncodeObject[], f: TxFlags): Promise<DeliverTxResponse> {
+  checkFeeFlags(f);
   const kr = ctx.keyring();
   const key = await kr.resolve(fromKey);
   const { wallet } = await kr.signer(key.name);

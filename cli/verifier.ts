@@ -10,7 +10,7 @@ import { GasPrice, SigningStargateClient, calculateFee, type StdFee } from '@cos
 import type { AccountData, EncodeObject } from '@cosmjs/proto-signing';
 import type { Comet38Client } from '@cosmjs/tendermint-rpc';
 import { Ctx, CliError, EXIT } from './common.js';
-import { DEFAULT_GAS_ADJUSTMENT, resolveFee, txResultData, type TxFlags } from './tx.js';
+import { DEFAULT_GAS_ADJUSTMENT, checkFeeFlags, resolveFee, txResultData, type TxFlags } from './tx.js';
 import { connectComet, simulateGas } from '../src/client/tx.js';
 import { proofbookRegistry, TYPE_URLS } from '../src/client/registry.js';
 import { coinsToProto, parseCoins } from '../src/types/coins.js';
@@ -162,6 +162,7 @@ Example:
       --zkey circuit_final.zkey --constraints 4741 --from devnet0 --fees 5000uproof`)
     .action(async (f: RegisterFlags, cmd: Command) => {
       const ctx = Ctx.of(cmd);
+      checkFeeFlags(f);
       const kr = ctx.keyring();
       const key = await kr.resolve(f.from);
       const built = buildRegisterCircuitMsg({

@@ -196,8 +196,12 @@ export type AppKind = 'proofbook' | 'kvstore' | 'external';
 
 export interface NetOptions {
   validators: number;
-  /** genesis.json app_state; default: defaultAppState(). */
-  appState?: unknown;
+  /**
+   * genesis.json app_state; default: defaultAppState(). A function gets each validator's ed25519 consensus public
+   * key (priv_validator_key.json) and returns an app state whose staking gentxs create the validator set; then
+   * genesis.json's `validators` is left empty and InitChain's answer sets it.
+   */
+  appState?: unknown | ((consensusPubkeys: Uint8Array[]) => unknown | Promise<unknown>);
   chainId?: string;
   basePort?: number;
   /** Which app each validator runs; 'external' starts none (the caller serves abciAddress(i)). */
@@ -337,7 +341,16 @@ export class Net {
     // One genesis for all: node0's (testnet wrote the same validators into each), with our chain id and app state.
     const genesis = JSON.parse(fs.readFileSync(path.join(n.nodeHome(0), 'config', 'genesis.json'), 'utf8')) as Record<string, unknown>;
     genesis.chain_id = chainId;
-    genesis.app_state = opts.appState !== undefined ? opts.appState : await defaultAppState();
+    if (typeof opts.appState === 'function') {
+      const keys = Array.from({ length: validators }, (_, i) => {
+        const k = JSON.parse(fs.readFileSync(path.join(n.nodeHome(i), 'config', 'priv_validator_key.json'), 'utf8')) as { pub_key: { value: string } };
+        return new Uint8Array(Buffer.from(k.pub_key.value, 'base64'));
+      });
+      genesis.app_state = await (opts.appState as (k: Uint8Array[]) => unknown)(keys);
+      genesis.validators = [];
+    } else {
+      genesis.app_state = opts.appState !== undefined ? opts.appState : await defaultAppState();
+    }
     const genesisText = JSON.stringify(genesis, null, 2) + '\n';
 
     const timeouts: ConsensusTimeouts = { ...((opts.fast ?? true) ? FAST_TIMEOUTS : DEFAULT_TIMEOUTS), ...opts.timeouts };

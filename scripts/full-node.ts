@@ -17,7 +17,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { FAST_TIMEOUTS, getTomlValue, setTomlValue, type Net } from './cometbft-net.js';
+import { FAST_TIMEOUTS, getTomlValue, setTomlValue, type ConsensusTimeouts, type Net } from './cometbft-net.js';
 
 const execFileP = promisify(execFile);
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -27,6 +27,11 @@ export interface FullNodeOptions {
   validatorKeyOf?: number;
   /** Index in the port/home layout (default: the first free slot after the validators). */
   index?: number;
+  /**
+   * Consensus timeouts that differ from the validators' (e.g. `timeout_propose: '1ms'` for a copy of a validator's
+   * key, so that copy prevotes nil while the original prevotes the block: conflicting votes, DuplicateVoteEvidence).
+   */
+  timeouts?: Partial<ConsensusTimeouts>;
 }
 
 export interface FullNode {
@@ -107,6 +112,7 @@ export async function addFullNode(n: Net, opts: FullNodeOptions = {}): Promise<F
     const v = getTomlValue(src, 'consensus', k);
     if (v !== undefined) cfg = setTomlValue(cfg, 'consensus', k, v === 'true' ? true : v === 'false' ? false : v);
   }
+  for (const [k, v] of Object.entries(opts.timeouts ?? {})) cfg = setTomlValue(cfg, 'consensus', k, v);
   fs.writeFileSync(cfgPath, cfg);
 
   const appLog = path.join(home, 'app.log');

@@ -43,10 +43,10 @@ test('keys add (test backend) -> list -> show -> show -a; modes 700/600; json ou
   const home = tmpHome(t);
   const add = await cli(['keys', 'add', 'alice', '--home', home, '--keyring-backend', 'test', '--output', 'json']);
   t.is(add.code, 0, add.stderr);
-  const created = JSON.parse(add.stdout) as { name: string; address: string; mnemonic: string; backend: string; hdPath: string };
+  const created = JSON.parse(add.stdout) as { name: string; address: string; mnemonic: string; backend: string; hd_path: string };
   t.is(created.name, 'alice');
   t.is(created.backend, 'test');
-  t.is(created.hdPath, "m/44'/118'/0'/0/0");
+  t.is(created.hd_path, "m/44'/118'/0'/0/0");
   t.is(created.mnemonic.split(' ').length, 24);
   t.regex(created.address, /^proof1[02-9ac-hj-np-z]{38}$/);
   // The address really derives from the printed mnemonic at m/44'/118'/0'/0/0.

@@ -176,18 +176,18 @@ test('devnet as `npm start` runs it: cosmjs SigningStargateClient send, balances
   const to = (await deriveAccount(generateMnemonic())).address;
   const send = await cli(['tx', 'bank', 'send', 'sender', to, '777uproof', '--fees', '2000uproof', '--memo', 'from the cli', '--node', rpcUrl, '--home', cliHome, '--output', 'json']);
   t.is(send.code, 0, send.stderr);
-  const res = JSON.parse(send.stdout) as { txhash: string; height: number; code: number; gasUsed: string; gasWanted: string };
+  const res = JSON.parse(send.stdout) as { txhash: string; height: number; code: number; gas_used: string; gas_wanted: string };
   t.is(res.code, 0);
   t.regex(res.txhash, /^[0-9A-F]{64}$/);
   t.true(res.height > 0);
-  t.true(BigInt(res.gasUsed) > 0n);
+  t.true(BigInt(res.gas_used) > 0n);
 
   const q = await StargateClient.connect(rpcUrl);
   t.teardown(() => q.disconnect());
   t.is((await q.getBalance(to, 'uproof')).amount, '777');
   const tx = await q.getTx(res.txhash);
   t.is(tx?.height, res.height);
-  t.is(tx?.gasUsed.toString(), res.gasUsed);
+  t.is(tx?.gasUsed.toString(), res.gas_used);
 
   // Queries through the CLI agree.
   const bal = await cli(['query', 'balance', to, '--denom', 'uproof', '--node', rpcUrl, '-o', 'json']);
@@ -201,7 +201,7 @@ test('devnet as `npm start` runs it: cosmjs SigningStargateClient send, balances
   t.deepEqual(qtxData.messages, ['/cosmos.bank.v1beta1.MsgSend']);
   const st = await cli(['status', '--node', rpcUrl, '-o', 'json']);
   t.is(st.code, 0, st.stderr);
-  t.true((JSON.parse(st.stdout) as { latestBlockHeight: number }).latestBlockHeight >= res.height);
+  t.true((JSON.parse(st.stdout) as { latest_block_height: number }).latest_block_height >= res.height);
 
   // Gas auto + gas prices through the CLI.
   const auto = await cli(['tx', 'bank', 'send', 'sender', to, '3uproof', '--gas', 'auto', '--gas-prices', '0.001uproof', '--node', rpcUrl, '--home', cliHome, '-o', 'json']);

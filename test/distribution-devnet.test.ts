@@ -5,7 +5,8 @@
  *  - cosmjs' own `setupDistributionExtension` (QueryClient) reads rewards, commission, outstanding rewards, community
  *    pool, params, delegator validators / withdraw address, slashes; `SigningStargateClient.delegateTokens` and
  *    `withdrawRewards` (cosmjs' messages) pay exactly the expected split;
- *  - the REST route /cosmos/distribution/v1beta1/delegators/{d}/rewards/{v} (generated from the proto annotations);
+ *  - the gRPC Query service and the REST route /cosmos/distribution/v1beta1/delegators/{d}/rewards/{v} (generated
+ *    from the proto annotations);
  *  - the CLI: `query distribution rewards|commission|community-pool|params`, `tx distribution withdraw-rewards
  *    [--commission]`, `withdraw-all-rewards`, usage errors.
  * Expected split: with the operator's 10 PROOF and the delegator's 10 PROOF bonded, every 2000uproof tx fee pays
@@ -17,6 +18,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
+import * as grpc from '@grpc/grpc-js';
+import { QueryDelegationRewardsRequest, QueryDelegationRewardsResponse } from 'cosmjs-types/cosmos/distribution/v1beta1/query';
 import { CommanderError } from 'commander';
 import { makeCosmoshubPath } from '@cosmjs/amino';
 import { DirectSecp256k1HdWallet } from '@cosmjs/proto-signing';
@@ -51,7 +54,7 @@ test.before(async () => {
   valoper = valoperOf(op);
   const appState = defaultGenesis() as any;
   appState.staking = { ...appState.staking, gen_txs: [Buffer.from(buildGentx(op, { chainId: CHAIN_ID, consensusPubkey: key.pubKey, amount: 10n * PROOF, moniker: 'devnet', rate: ATTO / 10n })).toString('base64')] };
-  devnet = await startDevnet({ home, chainId: CHAIN_ID, blockTimeMs: 50, rpcAddress: '127.0.0.1:0', apiAddress: '127.0.0.1:0', appState, logger: pino({ level: 'silent' }) });
+  devnet = await startDevnet({ home, chainId: CHAIN_ID, blockTimeMs: 50, rpcAddress: '127.0.0.1:0', apiAddress: '127.0.0.1:0', grpcAddress: '127.0.0.1:0', appState, logger: pino({ level: 'silent' }) });
   await devnet.waitForHeight(2);
 });
 
@@ -100,7 +103,7 @@ async function cli(args: string[]): Promise<{ code: number; stdout: string; stde
   return { code, stdout, stderr };
 }
 
-test.serial('cosmjs: delegateTokens, setupDistributionExtension queries, withdrawRewards pay the expected split; REST serves the rewards route', async (t) => {
+test.serial('cosmjs: delegateTokens, setupDistributionExtension queries, withdrawRewards pay the expected split; gRPC and REST serve the rewards', async (t) => {
   const d = await clients(3);
   const op = await clients(0);
   t.teardown(() => { d.close(); op.close(); });
@@ -126,6 +129,13 @@ test.serial('cosmjs: delegateTokens, setupDistributionExtension queries, withdra
   t.is(res.status, 200);
   const body = await res.json() as { rewards: { denom: string; amount: string }[] };
   t.is(uproof(body.rewards), 900n * ATTO);
+  // gRPC: the same number from the Query service
+  const client = new grpc.Client(devnet.grpcAddress!, grpc.credentials.createInsecure());
+  const viaGrpc = await new Promise<QueryDelegationRewardsResponse>((resolve, reject) => client.makeUnaryRequest(
+    '/cosmos.distribution.v1beta1.Query/DelegationRewards', (r: QueryDelegationRewardsRequest) => Buffer.from(QueryDelegationRewardsRequest.encode(r).finish()),
+    (b: Buffer) => QueryDelegationRewardsResponse.decode(b), { delegatorAddress: d.address, validatorAddress: valoper }, (err, res) => (err ? reject(err) : resolve(res!))));
+  client.close();
+  t.is(uproof(viaGrpc.rewards), 900n * ATTO);
   // withdraw through cosmjs' own message: +900, −2000 fee
   const before = BigInt((await d.signer.getBalance(d.address, 'uproof')).amount);
   const w = await d.signer.withdrawRewards(d.address, valoper, FEE, 'withdraw');

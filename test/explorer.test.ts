@@ -37,12 +37,35 @@ function pctl(xs: number[], p: number): number {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
 }
 
+/**
+ * Where the first paint's time went (ms from navigation start, the page's own Resource Timing): index.html received,
+ * the bundle received, the bundle running (`pb-boot`), the overview's REST answers (first and last), first data drawn.
+ */
+async function firstPaintPath(page: Page): Promise<Record<string, number | string>> {
+  return page.evaluate(`(() => {
+    const r = performance.getEntriesByType('resource');
+    const end = (f) => Math.round(Math.max(0, ...r.filter(f).map((e) => e.responseEnd)));
+    const firstData = performance.getEntriesByName('pb-first-data')[0].startTime;
+    // the REST answers that the first data waited on (later ones are per-block refreshes)
+    const rest = r.filter((e) => /[/](proofbook|cosmos)[/]/.test(e.name) && e.responseEnd <= firstData);
+    return {
+      html: Math.round(performance.getEntriesByType('navigation')[0].responseEnd),
+      js: end((e) => /app[.]js/.test(e.name)), css: end((e) => /app[.]css/.test(e.name)),
+      boot: Math.round(performance.getEntriesByName('pb-boot')[0]?.startTime ?? -1),
+      restFirst: Math.round(Math.min(...rest.map((e) => e.responseEnd))), restLast: Math.round(Math.max(...rest.map((e) => e.responseEnd))),
+      restRequests: rest.length,
+      slowest: rest.sort((a, b) => b.responseEnd - a.responseEnd).slice(0, 4).map((e) => e.name.replace(/^[^/]*[/][/][^/]*/, '').slice(0, 60) + ' ' + Math.round(e.startTime) + '-' + Math.round(e.responseEnd)).join(', '),
+      firstData: Math.round(firstData),
+    };
+  })()`) as Promise<Record<string, number | string>>;
+}
+
 async function shot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
 }
 
 test('explorer: live market pages, in-browser verification, search and node-down, in Chromium', async (t) => {
-  t.timeout(240_000);
+  t.timeout(420_000);
   if (!existsSync('/usr/bin/chromium')) throw new Error('this test needs Chromium at /usr/bin/chromium: apt-get install chromium (.ci/run installs it)');
   const build = await buildWeb({ quiet: true });
   const js = build.files.find((f) => f.name === 'app.js')!;
@@ -77,7 +100,8 @@ test('explorer: live market pages, in-browser verification, search and node-down
     // (strings, not functions: tsx's name-keeping helper does not exist in the page)
     await page.waitForFunction("performance.getEntriesByName('pb-first-data').length > 0", undefined, { timeout: 10_000 });
     const fmp = Number(await page.evaluate("performance.getEntriesByName('pb-first-data')[0].startTime"));
-    t.log(`first meaningful paint ${fmp.toFixed(0)} ms after navigation start`);
+    const coldPath = await firstPaintPath(page);
+    t.log(`first meaningful paint ${fmp.toFixed(0)} ms after navigation start: ${JSON.stringify(coldPath)}`);
     await page.locator('[data-live=live]').waitFor({ timeout: 20_000 });
     const h0 = Number((await page.locator('[data-height]').textContent())!.replace(/,/g, ''));
     await page.waitForFunction(`Number(document.querySelector('[data-height]')?.textContent?.replace(/,/g, '')) > ${h0}`, undefined, { timeout: 10_000 });
@@ -95,8 +119,8 @@ test('explorer: live market pages, in-browser verification, search and node-down
     const input = join(home, 'input.json');
     await writeFile(input, JSON.stringify({ preimage: '777', nonce: '3' }));
     const out = JSON.parse(await cli(cliHome, devnet.rpcUrl, ['request', 'prove', '--from', 'devnet0', '--circuit', 'hashchain', '--input', input, '--max-fee', '200000', '--window', '60', '--output', 'json']));
-    const id = String(out.requestId);
-    const txHash = String(out.txHash).toUpperCase();
+    const id = String(out.request_id);
+    const txHash = String(out.tx_hash).toUpperCase();
     t.regex(id, /^[0-9]+$/);
     t.regex(txHash, /^[0-9A-F]{64}$/);
 
@@ -175,6 +199,15 @@ test('explorer: live market pages, in-browser verification, search and node-down
     await page.reload();
     await page.waitForFunction("performance.getEntriesByName('pb-first-data').length > 0", undefined, { timeout: 10_000 });
     const fmpWarm = Number(await page.evaluate("performance.getEntriesByName('pb-first-data')[0].startTime"));
+    const warmPath = await firstPaintPath(page);
+    // A fresh browser context (empty cache) on the warm node: the cold-cache first paint without the worker's start-up.
+    const fresh = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const freshPage = await fresh.newPage();
+    await freshPage.goto(base);
+    await freshPage.waitForFunction("performance.getEntriesByName('pb-first-data').length > 0", undefined, { timeout: 10_000 });
+    const fmpFresh = Number(await freshPage.evaluate("performance.getEntriesByName('pb-first-data')[0].startTime"));
+    const freshPath = await firstPaintPath(freshPage);
+    await fresh.close();
     await page.locator('[data-stat=fill-rate] .stat-value').filter({ hasText: '%' }).waitFor({ timeout: 20_000 });
     await shot(page, 'overview');
     await page.setViewportSize({ width: 390, height: 844 });
@@ -186,7 +219,8 @@ test('explorer: live market pages, in-browser verification, search and node-down
     const data = log.filter((e) => e.dataAt !== undefined && commitAt.has(e.height)).map((e) => e.dataAt! - commitAt.get(e.height)!);
     t.true(header.length >= 5 && data.length >= 3, `blocks measured: ${header.length} header, ${data.length} data`);
     const figures = {
-      firstMeaningfulPaintMs: { coldBrowser: Math.round(fmp), reload: Math.round(fmpWarm) },
+      firstMeaningfulPaintMs: { coldBrowser: Math.round(fmp), emptyCache: Math.round(fmpFresh), reload: Math.round(fmpWarm) },
+      firstPaintPathMs: { coldBrowser: coldPath, emptyCache: freshPath, reload: warmPath },
       blockToHeaderMs: { n: header.length, median: pctl(header, 50), p95: pctl(header, 95), max: Math.max(...header) },
       blockToOverviewDataMs: { n: data.length, median: pctl(data, 50), p95: pctl(data, 95), max: Math.max(...data) },
       bundle: build.files,
@@ -195,7 +229,10 @@ test('explorer: live market pages, in-browser verification, search and node-down
     await writeFile(join(SHOTS, 'figures.json'), JSON.stringify(figures, null, 2) + '\n');
     // Targets are 1 s (docs/explorer.md reports the figures); the bounds here leave room for a CI machine running
     // other test files beside this one, and still catch a page that stalls.
-    t.true(fmpWarm < 2000, `first meaningful paint on reload ${fmpWarm.toFixed(0)} ms (target 1 s; cold browser: ${fmp.toFixed(0)} ms)`);
+    t.true(fmpWarm < 1500, `first meaningful paint on reload ${fmpWarm.toFixed(0)} ms (target 1 s; cold browser: ${fmp.toFixed(0)} ms)`);
+    t.true(fmpFresh < 2000, `first meaningful paint with an empty cache ${fmpFresh.toFixed(0)} ms (target 1 s)`);
+    t.true(fmp < 3000, `first meaningful paint, cold browser during the worker's start-up, ${fmp.toFixed(0)} ms (target 1 s)`);
+    t.true(figures.blockToHeaderMs.median < 1000, `block → header median ${figures.blockToHeaderMs.median} ms (target 1 s)`);
     t.true(figures.blockToOverviewDataMs.median < 1000, `block → overview data median ${figures.blockToOverviewDataMs.median} ms (target 1 s)`);
     t.deepEqual(pageErrors, [], 'no uncaught errors in the page');
 
@@ -206,6 +243,32 @@ test('explorer: live market pages, in-browser verification, search and node-down
     t.regex((await down.locator('[data-error=node-down]').textContent())!, /not reachable.*127\.0\.0\.1:9/s);
     await down.locator('[data-banner=rpc-down]').waitFor({ timeout: 20_000 });
     await shot(down, 'node-down');
+    await down.close();
+
+    // ---- a missed deadline: the worker stops (cancelling its asks); a prover that never proves (devnet2, with the
+    // CLI) bonds and posts the only ask, wins a request with a 4-block window, and is slashed at end of block. The
+    // request's timeline shows the slash and, nobody else asking, the expiry and refund; the prover's slash history
+    // (block_search on the end-block deadline_missed events) lists it.
+    await worker.stop();
+    worker = undefined;
+    const silent = (await wallet(2).then((w) => w.getAccounts()))[0]!.address;
+    await cli(cliHome, devnet.rpcUrl, ['tx', 'bond', 'bond', '1000000000uproof', '--from', 'devnet2', '--fees', '2000uproof']);
+    await cli(cliHome, devnet.rpcUrl, ['tx', 'market', 'post-ask', '--circuit', CIRCUIT, '--price', '1000uproof', '--capacity', '1', '--from', 'devnet2', '--fees', '2000uproof']);
+    await writeFile(input, JSON.stringify({ preimage: '778', nonce: '4' }));
+    const missed = String(JSON.parse(await cli(cliHome, devnet.rpcUrl, ['request', 'prove', '--from', 'devnet0', '--circuit', 'hashchain', '--input', input, '--max-fee', '200000', '--window', '4', '--lifetime', '16', '--output', 'json'])).request_id);
+    await page.goto(`${base}#/request/${missed}`);
+    await page.locator(`[data-timeline] [data-event=slashed]`).waitFor({ timeout: 60_000 });
+    t.is(await page.locator(`[data-timeline] [data-event=slashed] a[href="#/prover/${silent}"]`).count(), 1, 'the slash names the prover that missed');
+    await page.locator('h1 [data-status=EXPIRED]').waitFor({ timeout: 60_000 });
+    await page.locator('[data-timeline] [data-event=expired]').waitFor();
+    await shot(page, 'request-missed');
+    await page.goto(`${base}#/prover/${silent}`);
+    await page.locator(`[data-slashes] [data-slash=missed][data-request="${missed}"]`).waitFor({ timeout: 30_000 });
+    t.regex((await page.locator(`[data-slash=missed][data-request="${missed}"]`).textContent())!, /missed the deadline.*slashed [1-9]/s);
+    await shot(page, 'prover-slashed');
+    await page.setViewportSize({ width: 390, height: 844 });
+    await shot(page, 'prover-phone');
+    t.deepEqual(pageErrors, [], 'no uncaught errors in the page');
   } catch (e) {
     for (const p of browser?.contexts().flatMap((c) => c.pages()) ?? []) await p.screenshot({ path: join(SHOTS, `failure-${p.url().replace(/[^a-z0-9]+/gi, '_').slice(-40)}.png`) }).catch(() => {});
     throw e;

@@ -151,7 +151,7 @@ test.serial('post-ask, submit-request, submit-proof, submit-request --wait and t
   const stats = await cli(['query', 'market', 'stats', '--output', 'json']);
   t.is(JSON.parse(stats.stdout).stats[0].fills, '2');
   const params = await cli(['query', 'market', 'params', '--output', 'json']);
-  t.is(JSON.parse(params.stdout).collateralRatioBps, '20000');
+  t.is(JSON.parse(params.stdout).collateral_ratio_bps, '20000');
   const bad = await cli(['tx', 'market', 'submit-request', '--circuit', 'xyz', '--input', input, '--max-fee', '9000', '--from', 'req', ...fees]);
   t.is(bad.code, EXIT.USAGE);
   client.disconnect();

@@ -91,7 +91,7 @@ test.serial('register a circuit and read the registry through the CLI', async (t
   t.is(r.code, 0, r.stderr);
   const rj = JSON.parse(r.stdout);
   t.is(rj.code, 0);
-  t.is(rj.circuitId, id);
+  t.is(rj.circuit_id, id);
   const g = genesisCircuit();
   t.true(existsSync(join(home, 'artifacts', `${g.wasm!.sha256}.wasm`)), 'wasm without a URI staged under ${home}/artifacts');
   t.false(existsSync(join(home, 'artifacts', `${g.provingKey!.sha256}.zkey`)), 'zkey with a URI not staged');

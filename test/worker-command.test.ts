@@ -106,11 +106,11 @@ test('command backend: stand-in rapidsnark proofs verify, and the chain accepts 
       c.on('exit', (code) => resolve({ code, out }));
     });
     t.is(cal.code, 0, cal.out);
-    const calJson = JSON.parse(cal.out) as { calibration: { backend: string; msPerProof: number; price: string }; stored: boolean };
+    const calJson = JSON.parse(cal.out) as { calibration: { backend: string; ms_per_proof: number; price: string }; stored: boolean };
     t.is(calJson.calibration.backend, 'command');
     t.true(calJson.stored);
     // 1000 uproof per second of machine time, no margin, full efficiency: price = ceil(msPerProof).
-    t.is(calJson.calibration.price, String(calJson.calibration.msPerProof));
+    t.is(calJson.calibration.price, String(calJson.calibration.ms_per_proof));
     await rq.cancelRequest(short!);
     for (let i = 0; ; i++) {
       if ((await liveAsks()).length === 1) break;

@@ -411,6 +411,33 @@ export class RpcServer {
     return out;
   }
 
+  /**
+   * Heights whose FinalizeBlock events (and `block.height`) match, ascending: candidates from the block-event index
+   * (an equality on an event attribute, else any condition's key), each checked against the whole query.
+   */
+  private async blockSearch(q: Query): Promise<bigint[]> {
+    const store = this.node.store;
+    const byHeight = q.conditions.find((c) => c.key === 'block.height' && c.op === '=' && c.operand.kind === 'number');
+    const eqEvent = q.conditions.find((c) => c.key !== 'block.height' && c.key !== 'tm.event' && c.op === '=' && c.operand.kind === 'string');
+    const anyEvent = q.conditions.find((c) => c.key !== 'block.height' && c.key !== 'tm.event');
+    let candidates: bigint[];
+    if (byHeight && byHeight.operand.kind === 'number' && INT_RE.test(byHeight.operand.value)) {
+      const h = BigInt(byHeight.operand.value);
+      candidates = h >= 1n && h <= this.latest() ? [h] : [];
+    } else if (eqEvent && eqEvent.operand.kind === 'string') candidates = await store.scanBlockEventIndex(eqEvent.key, eqEvent.operand.value);
+    else if (anyEvent) candidates = await store.scanBlockEventIndex(anyEvent.key);
+    else throw internal('block_search needs a condition on block.height or a FinalizeBlock event attribute');
+    const out: bigint[] = [];
+    for (const h of candidates) {
+      const r = await store.getResults(h);
+      if (!r) continue;
+      const events = new Map<string, string[]>([['block.height', [h.toString()]]]);
+      addAbciEvents(events, r.events, true);
+      if (matches(q, events)) out.push(h);
+    }
+    return out;
+  }
+
   private parseSearchQuery(text: string): Query {
     if (text.length > MAX_QUERY_LENGTH) throw internal('maximum query length exceeded');
     try { return parseQuery(text); } catch (e) {
@@ -582,6 +609,25 @@ export class RpcServer {
           const skip = skipOf(a.int('page'), perPage, all.length);
           const page = all.slice(skip, skip + perPage);
           return { txs: page.map((r) => this.txJson(r, a.bool('prove'))), total_count: String(all.length) };
+        },
+      },
+
+      block_search: {
+        args: [['query', 'string'], ['page', 'int'], ['per_page', 'int'], ['order_by', 'string']],
+        fn: async (a) => {
+          const q = this.parseSearchQuery(a.str('query'));
+          const order = a.str('order_by');
+          if (order !== '' && order !== 'asc' && order !== 'desc') throw internal('expected order_by to be either `asc` or `desc` or empty');
+          const all = await this.blockSearch(q);
+          if (order === 'desc') all.reverse();
+          const perPage = perPageOf(a.int('per_page'));
+          const skip = skipOf(a.int('page'), perPage, all.length);
+          const blocks = [];
+          for (const h of all.slice(skip, skip + perPage)) {
+            const b = await this.loadBlock(h);
+            blocks.push({ block_id: blockIdJson(b.blockId), block: blockJson(b.block) });
+          }
+          return { blocks, total_count: String(all.length) };
         },
       },
 

@@ -128,6 +128,15 @@ export class DevnetStore {
         }
       }
     });
+    // FinalizeBlock's own events (end-block slashes, auctions…) indexed by height, as CometBFT's kv block indexer
+    // does for block_search.
+    for (const ev of res.events) {
+      if (ev.type.length === 0) continue;
+      for (const a of ev.attributes) {
+        if (!a.index) continue;
+        batch.put(`bev/${ev.type}.${a.key}\u0000${a.value}\u0000${pad(height)}`, enc.encode(height.toString()));
+      }
+    }
     batch.put('state', enc.encode(JSON.stringify(state)));
     await batch.write();
   }
@@ -145,6 +154,17 @@ export class DevnetStore {
       out.push(dec.decode(v));
     }
     return out;
+  }
+
+  /** Heights whose FinalizeBlock events have an indexed attribute `compositeKey` (equal to `value` when given), ascending. */
+  async scanBlockEventIndex(compositeKey: string, value?: string): Promise<bigint[]> {
+    const prefix = value === undefined ? `bev/${compositeKey}\u0000` : `bev/${compositeKey}\u0000${value}\u0000`;
+    const out = new Set<bigint>();
+    for await (const [key, v] of this.db.iterator({ gte: prefix, lt: `${prefix}\uffff` })) {
+      if (value === undefined && key.slice(prefix.length).split('\u0000').length !== 2) continue;
+      out.add(BigInt(dec.decode(v)));
+    }
+    return [...out].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   }
 
   async allTxHashes(): Promise<string[]> {

@@ -43,6 +43,9 @@ export class Chain {
   /** Finds the RPC (setting, else the node's own node_info) and opens the live stream. */
   async start(): Promise<void> {
     let rpc = this.settings.rpc;
+    // Served by the node: index.html names the RPC it bound (app/explorer.ts), no request needed.
+    const meta = document.querySelector('meta[name=proofbook-rpc]')?.getAttribute('content');
+    if (!rpc && meta && this.settings.api === location.origin) rpc = reachableRpc(this.settings.api, meta) ?? '';
     if (!rpc && this.settings.api === location.origin) {
       // Served by the node: it says where its RPC is (the bound address, which node_info may not know).
       try {

@@ -1,6 +1,6 @@
 /** Preact hooks over the Chain: re-render on live changes, and queries that refresh on every new block. */
 import { createContext } from 'preact';
-import { useContext, useEffect, useRef, useState } from 'preact/hooks';
+import { useContext, useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { Chain } from './chain.js';
 
 export const ChainContext = createContext<Chain>(null as unknown as Chain);
@@ -31,7 +31,9 @@ export function useQuery<T>(key: string, fn: (chain: Chain) => Promise<T>, opts:
   const [state, setState] = useState<QueryState<T>>({ loading: true });
   const fnRef = useRef(fn);
   fnRef.current = fn;
-  useEffect(() => {
+  // A layout effect: the query starts right after the first render instead of after the next frame (Preact runs
+  // plain effects after paint), which was ~100–300 ms of the cold first paint on a loaded machine.
+  useLayoutEffect(() => {
     let cancelled = false;
     let running = false;
     let again = false;

@@ -2,6 +2,7 @@
  * The proofbook explorer: a Preact app with hash routing (#/request/42 — shareable, works from any static host),
  * reading one node's REST gateway and CometBFT RPC websocket (src/chain.ts). See docs/explorer.md.
  */
+performance.mark('pb-boot'); // the bundle started running (first-paint breakdown in test/explorer.test.ts)
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import './style.css';

@@ -28,8 +28,26 @@ function pageParams(p: Page | undefined, q: URLSearchParams): void {
   if (p.reverse) q.set('pagination.reverse', 'true');
 }
 
+/**
+ * How long the slow-changing queries (market params, the circuit list) are reused: every page and every per-block
+ * refresh needs them, and asking once per SLOW_TTL_MS instead takes two requests off each page load and each block.
+ */
+const SLOW_TTL_MS = 30_000;
+
 export class Rest {
+  private readonly slow = new Map<string, { at: number; p: Promise<unknown> }>();
   constructor(readonly base: string) {}
+
+  /** `get` reused for SLOW_TTL_MS (a failed answer is not kept). */
+  private getSlow<T>(path: string, params?: URLSearchParams): Promise<T> {
+    const key = `${path}?${params?.toString() ?? ''}`;
+    const hit = this.slow.get(key);
+    if (hit && Date.now() - hit.at < SLOW_TTL_MS) return hit.p as Promise<T>;
+    const p = this.get<T>(path, params);
+    this.slow.set(key, { at: Date.now(), p });
+    p.catch(() => { if (this.slow.get(key)?.p === p) this.slow.delete(key); });
+    return p;
+  }
 
   async get<T>(path: string, params?: URLSearchParams): Promise<T> {
     const url = `${this.base}${path}${params && [...params.keys()].length ? `?${params.toString()}` : ''}`;
@@ -72,7 +90,7 @@ export class Rest {
   circuits(limit = 200) {
     const q = new URLSearchParams();
     pageParams({ limit }, q);
-    return this.get<{ circuits: Circuit[]; pagination: PageResponse }>('/proofbook/verifier/v1/circuits', q);
+    return this.getSlow<{ circuits: Circuit[]; pagination: PageResponse }>('/proofbook/verifier/v1/circuits', q);
   }
   circuit(id: string) { return this.get<{ circuit: Circuit }>(`/proofbook/verifier/v1/circuits/${encodeURIComponent(id)}`); }
 
@@ -112,5 +130,5 @@ export class Rest {
   statsHistory(circuitId: string) {
     return this.get<{ blocks: BlockStats[]; window_blocks: U64 }>(`/proofbook/market/v1/stats/${encodeURIComponent(circuitId)}/history`);
   }
-  marketParams() { return this.get<{ params: MarketParams }>('/proofbook/market/v1/params'); }
+  marketParams() { return this.getSlow<{ params: MarketParams }>('/proofbook/market/v1/params'); }
 }

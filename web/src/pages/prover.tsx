@@ -1,15 +1,39 @@
 /**
  * Prover: bond (bonded, locked, slashed, jail), unbondings, asks, per-circuit record (won / fulfilled / released /
- * missed, average blocks to proof), earnings from its fills and its release slashes (tx_search on its events).
+ * missed, average blocks to proof), earnings from its fills, and its slash history: release slashes from its
+ * transactions (tx_search) and deadline-miss slashes, which happen in FinalizeBlock, from the block events CometBFT
+ * indexes (block_search, then block_results of those heights).
  */
 import type { Chain } from '../chain.js';
 import { amount, coinAmount, coins, int } from '../format.js';
 import { useQuery } from '../hooks.js';
 import { NotFoundError } from '../api/rest.js';
-import { attr, type RpcEvent } from '../api/rpc.js';
+import { attr, blockResultsEvents, type RpcEvent } from '../api/rpc.js';
 import { Addr, Card, CircuitLink, Empty, Kv, Show, href } from '../ui.js';
 
 const EARNINGS_TXS = 100;
+/** Newest blocks with a deadline miss of this prover read per refresh (block_search + one block_results each). */
+const MISS_BLOCKS = 20;
+
+export interface Slash { height: number; kind: 'released' | 'missed'; requestId: string; slashed: string; tx?: string }
+
+/** Deadline-miss slashes of `addr` in the newest MISS_BLOCKS blocks that have one, and how many such blocks exist. */
+async function missSlashes(chain: Chain, addr: string): Promise<{ list: Slash[]; blocks: number }> {
+  const rpc = chain.rpc!;
+  const found = await rpc.call<{ blocks: { block: { header: { height: string } } }[]; total_count: string }>('block_search', {
+    query: `proofbook.market.deadline_missed.prover='${addr}'`, per_page: String(MISS_BLOCKS), order_by: 'desc',
+  });
+  const heights = found.blocks.map((b) => b.block.header.height);
+  const results = await Promise.all(heights.map((h) => rpc.call<any>('block_results', { height: h })));
+  const list: Slash[] = [];
+  results.forEach((r, i) => {
+    for (const e of blockResultsEvents(r).blockEvents) {
+      if (e.type !== 'proofbook.market.deadline_missed' || attr(e, 'prover') !== addr) continue;
+      list.push({ height: Number(heights[i]), kind: 'missed', requestId: attr(e, 'request_id') ?? '', slashed: attr(e, 'slashed') ?? '0' });
+    }
+  });
+  return { list, blocks: Number(found.total_count) };
+}
 
 interface TxHit { hash: string; height: string; tx_result: { events: RpcEvent[] } }
 
@@ -22,16 +46,24 @@ async function loadProver(chain: Chain, addr: string) {
     r.marketParams(),
     r.circuits(),
   ]);
-  let fills: TxHit[] = [], fillsTotal = 0, releases: TxHit[] = [];
+  let fills: TxHit[] = [], fillsTotal = 0, slashes: Slash[] = [], missBlocks = 0, slashError = '';
   if (chain.rpc && chain.rpcState === 'live') {
     const search = (q: string) => chain.rpc!.call<{ txs: TxHit[]; total_count: string }>('tx_search', { query: q, per_page: String(EARNINGS_TXS), order_by: 'desc' });
-    const [f, rel] = await Promise.all([
+    const [f, rel, miss] = await Promise.all([
       search(`proofbook.market.request_fulfilled.prover='${addr}'`).catch(() => ({ txs: [], total_count: '0' })),
       search(`proofbook.market.assignment_released.prover='${addr}'`).catch(() => ({ txs: [], total_count: '0' })),
+      missSlashes(chain, addr).catch((e: Error) => { slashError = e.message; return { list: [], blocks: 0 }; }),
     ]);
-    fills = f.txs; fillsTotal = Number(f.total_count); releases = rel.txs;
-  }
-  return { p, asks: asks.asks, rep: rep.reputations, params: mp.params, names: new Map(circuits.circuits.map((c) => [c.id, c.name])), fills, fillsTotal, releases };
+    fills = f.txs; fillsTotal = Number(f.total_count); missBlocks = miss.blocks;
+    for (const t of rel.txs) {
+      for (const e of eventsOf(t, 'proofbook.market.assignment_released', addr)) {
+        slashes.push({ height: Number(t.height), kind: 'released', requestId: attr(e, 'request_id') ?? '', slashed: attr(e, 'slashed') ?? '0', tx: t.hash });
+      }
+    }
+    slashes.push(...miss.list);
+    slashes.sort((a, b) => b.height - a.height || (a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : 0));
+  } else slashError = 'no live RPC connection';
+  return { p, asks: asks.asks, rep: rep.reputations, params: mp.params, names: new Map(circuits.circuits.map((c) => [c.id, c.name])), fills, fillsTotal, slashes, missBlocks, slashError };
 }
 
 function eventsOf(t: TxHit, type: string, addr: string): RpcEvent[] {
@@ -52,7 +84,6 @@ export function ProverPage({ addr }: { addr: string }) {
             earned += BigInt(attr(e, 'price') ?? '0') - BigInt(attr(e, 'protocol_fee') ?? '0');
             fillsSeen++;
           }
-          const releaseSlashes = d.releases.flatMap((t) => eventsOf(t, 'proofbook.market.assignment_released', addr).map((e) => ({ t, e })));
           const activeByCircuit = new Map<string, bigint>();
           for (const a of d.asks) activeByCircuit.set(a.circuit_id, (activeByCircuit.get(a.circuit_id) ?? 0n) + BigInt(a.active));
           return (
@@ -101,10 +132,12 @@ export function ProverPage({ addr }: { addr: string }) {
                 )}
               </Card>
               <Card title="Slash history">
-                <p class="muted">Release slashes from this prover's transactions; deadline misses are slashed at end of block and show in the totals above, in “missed”, and on each request's timeline.</p>
-                {releaseSlashes.length === 0 ? <Empty>No releases.</Empty> : (
-                  <ul class="txs">{releaseSlashes.map(({ t, e }, i) => (
-                    <li key={i}>height {int(t.height)}: released <a href={href.request(attr(e, 'request_id') ?? '')}>request #{attr(e, 'request_id')}</a>, slashed {amount(attr(e, 'slashed') ?? '0', col)} <a class="mono" href={href.tx(t.hash)}>{t.hash.slice(0, 12)}…</a></li>
+                <p class="muted">Releases (from this prover's transactions, newest {EARNINGS_TXS}) and missed deadlines (slashed at end of block: from the node's indexed block events, newest {MISS_BLOCKS} blocks{d.missBlocks > MISS_BLOCKS ? ` of ${int(d.missBlocks)}` : ''}).</p>
+                {d.slashError ? <p class="state error" data-error="slashes">Slash history unavailable: {d.slashError}</p> : null}
+                {d.slashes.length === 0 ? <Empty>No slashes.</Empty> : (
+                  <ul class="txs" data-slashes>{d.slashes.map((s, i) => (
+                    <li key={i} data-slash={s.kind} data-request={s.requestId}>height {int(s.height)}: {s.kind === 'missed' ? 'missed the deadline of' : 'released'} <a href={href.request(s.requestId)}>request #{s.requestId}</a>, slashed {amount(s.slashed, col)}
+                      {s.tx ? <> <a class="mono" href={href.tx(s.tx)}>{s.tx.slice(0, 12)}…</a></> : <> <span class="muted">(end of block)</span></>}</li>
                   ))}</ul>
                 )}
               </Card>
