@@ -78,6 +78,9 @@ const GRPC_NAMES: Record<number, string> = Object.fromEntries(Object.entries(GRP
 /** The ABCI query path for raw state reads with ICS-23 proofs: data = the raw store key. */
 export const STORE_QUERY_PATH = '/store/key';
 
+/** The ABCI query path of cosmos.tx.v1beta1.Service/GetTx. */
+export const GET_TX_QUERY_PATH = '/cosmos.tx.v1beta1.Service/GetTx';
+
 export class ProofbookApp implements AbciApplication {
   readonly queue = new SerialQueue();
   readonly modules: ModuleSet;
@@ -549,6 +552,16 @@ export class ProofbookApp implements AbciApplication {
     return fn(new Context(new CacheKV(st.reader), this.blockInfo(st.height), 'query'));
   }
 
+  /**
+   * Answers `/cosmos.tx.v1beta1.Service/GetTx` ABCI queries (the path cosmjs' setupTxExtension uses): txs live in
+   * CometBFT's index, not in app state, so the node wiring (devnet, `proofbook start`) sets a lookup over CometBFT
+   * RPC here (app/grpc/server.ts txLookup). Never reached by consensus.
+   */
+  setTxLookup(fn: (request: Uint8Array) => Promise<Uint8Array>): void {
+    this.txLookup = fn;
+  }
+  private txLookup?: (request: Uint8Array) => Promise<Uint8Array>;
+
   async query(req: RequestQuery): Promise<ResponseQuery> {
     let height = req.height === 0n ? this.store.height : req.height;
     try {
@@ -570,6 +583,10 @@ export class ProofbookApp implements AbciApplication {
         return ok(value ?? new Uint8Array(), { proofOps });
       }
       if (req.path === '/cosmos.tx.v1beta1.Service/Simulate') return ok(this.simulateLimiter.run(() => this.simulate(req.data)));
+      if (req.path === GET_TX_QUERY_PATH) {
+        if (!this.txLookup) throw ErrUnknownRequest(`${GET_TX_QUERY_PATH} is not served by this node (no CometBFT RPC configured for tx lookups)`);
+        return ok(await this.txLookup(req.data));
+      }
       const route = this.modules.queries.get(req.path);
       if (!route) throw ErrUnknownRequest(`unknown query path '${req.path}'`);
       let request;

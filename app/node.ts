@@ -26,6 +26,8 @@ export interface StartNodeOptions {
   handleSignals?: boolean;
   /** Store and snapshot settings for the ProofbookApp (`proofbook start` flags; see docs/operators.md). */
   appOptions?: Pick<import('./app.js').AppOptions, 'store' | 'snapshots'>;
+  /** CometBFT RPC URL: lets the app answer GetTx over abci_query (cosmjs' TxExtension) from CometBFT's tx index. */
+  cometRpc?: string;
 }
 
 export interface RunningNode {
@@ -45,6 +47,14 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
   const logger = opts.logger ?? pino({ name: 'proofbook', level: process.env.LOG_LEVEL ?? 'info' }, pino.destination(2));
   const app = opts.app ?? await openProofbookApp(opts.home, logger, opts.appOptions);
   const queue = app.queue ?? new SerialQueue();
+  let txs: { close(): void } | undefined;
+  const withLookup = app as { setTxLookup?: (fn: (r: Uint8Array) => Promise<Uint8Array>) => void };
+  if (opts.cometRpc && typeof withLookup.setTxLookup === 'function') {
+    const { txLookup, rpcQuery } = await import('./grpc/index.js');
+    const l = txLookup(opts.cometRpc, rpcQuery(opts.cometRpc));
+    withLookup.setTxLookup((r) => l.lookup(r));
+    txs = l;
+  }
   let server: AbciServer;
   try {
     server = await startAbciServer(app, {
@@ -80,6 +90,7 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
     closing ??= (async () => {
       try {
         await server.close();
+        txs?.close();
         // Wait for calls already queued (e.g. a Commit in progress) before closing the store.
         await queue.run(async () => undefined);
         await app.close();

@@ -169,7 +169,7 @@ export function startCommand(): Command {
     .description('serve the proofbook application over ABCI to a CometBFT v0.38 node')
     .option('--abci <address>', 'ABCI listen address', 'tcp://127.0.0.1:26658')
     .option('--grpc-laddr <host:port>', 'also serve gRPC here (queries forwarded to --rpc, the CometBFT node), e.g. 127.0.0.1:9090; off by default')
-    .option('--rpc <url>', 'the CometBFT node\'s RPC, used by the gRPC server for broadcast and tx lookup', 'http://127.0.0.1:26657')
+    .option('--rpc <url>', 'the CometBFT node\'s RPC, used by the gRPC/REST servers for broadcast and tx lookup, and by the app for GetTx over abci_query', 'http://127.0.0.1:26657')
     .option('--api-laddr <host:port|off>', 'REST gateway listen address (Cosmos SDK REST routes over --rpc, /proofbook/..., /openapi.json)', '127.0.0.1:1317')
     .option('--api-cors <origins>', "REST CORS: '*' (any origin), a comma-separated list of origins, or 'off'", '*')
     .option('--explorer', 'also serve the explorer (web/, built by `npm run build:web`) at / on the REST port')
@@ -199,7 +199,7 @@ Example:
       if (!/^(tcp|unix):\/\//.test(opts.abci)) throw new CliError(`--abci must look like tcp://HOST:PORT or unix://PATH, got '${opts.abci}'`, EXIT.USAGE);
       const { startNode } = await import('../app/node.js');
       await fs.mkdir(ctx.home, { recursive: true });
-      const node = await startNode({ home: ctx.home, abciAddress: opts.abci, logger: logger(), appOptions });
+      const node = await startNode({ home: ctx.home, abciAddress: opts.abci, logger: logger(), appOptions, cometRpc: opts.rpc });
       keepAlive.value = true;
       process.stderr.write(`proofbook app listening for CometBFT on ${node.abciAddress} (home ${ctx.home}); Ctrl-C to stop\n`);
       if (opts.artifactsLaddr) {

@@ -28,6 +28,7 @@ import { genesisCircuitId } from '../modules/verifier/index.js';
 import { GENESIS_CIRCUIT } from '../src/zk/genesis.js';
 import { proveWithSnarkjs, terminateSnarkjs } from '../src/zk/prove.js';
 import { encodeProof } from '../src/zk/groth16.js';
+import { fallbackCommitment } from '../src/zk/fallback-commitment.js';
 import { moduleAddress } from '../src/crypto/address.js';
 import { QueryProverRequest, QueryProverResponse } from '../src/gen/proofbook/bond/v1/bond.js';
 import {
@@ -241,10 +242,15 @@ test('market on a 4-validator localnet: assign, miss -> slash + jail + fallback,
   t.is(await balance(0, escrow), MAX_FEE + deposit + bounty, 'escrow is never slashed (it also holds the bounty)');
   t.log(`devnet1 slashed ${slashed} at height ${deadline + 1n} (${compensated} to the requester, ${burned} burned); request in the fallback`);
 
-  // ---- 4. devnet2 submits its proof through node 0
+  // ---- 4. devnet2 fulfils it through the fallback (commit, then reveal in a later block) via node 0
+  const proofBytes = encodeProof(proved.proof);
+  expectOk(await p2via0.client.signAndBroadcast(p2.address, [{
+    typeUrl: TYPE_URLS.commitFallbackProof,
+    value: { prover: p2.address, requestId: id, commitment: fallbackCommitment(id, proofBytes, proved.publicJson, p2.address) },
+  }], FEE, 'commit'), 'devnet2 commit fallback proof');
   const pr = expectOk(await p2via0.client.signAndBroadcast(p2.address, [{
     typeUrl: TYPE_URLS.submitProof,
-    value: { prover: p2.address, requestId: id, proof: encodeProof(proved.proof), publicSignals: proved.publicJson },
+    value: { prover: p2.address, requestId: id, proof: proofBytes, publicSignals: proved.publicJson },
   }], FEE, 'proof'), 'devnet2 submit proof');
   const ful = await waitRequest(2, id, 'FULFILLED', (r) => r.status === RequestStatus.REQUEST_STATUS_FULFILLED);
   const done = ful.request;
@@ -257,7 +263,7 @@ test('market on a 4-validator localnet: assign, miss -> slash + jail + fallback,
   const protocolFee = (paid * 100n) / 10_000n; // protocol_fee_bps = 100
   // Balances on a node other than the one that took the proof.
   await synced(Math.max(pr.height, ful.height));
-  t.is(await balance(3, p2.address), b2start - TX_FEE + paid - protocolFee + bounty, 'prover: +fee - protocol fee + bounty - its tx fee');
+  t.is(await balance(3, p2.address), b2start - 2n * TX_FEE + paid - protocolFee + bounty, 'prover: +fee - protocol fee + bounty - its two tx fees (the commit deposit came back)');
   const holding = deposit - holdingRefund(done, done.fulfilledHeight);
   t.is(await balance(3, rq.address), r0 - TX_FEE - MAX_FEE + compensated + (MAX_FEE - paid) - holding, 'requester: refunded escrow - price - holding charge');
   t.is(await balance(3, p1.address), b1start, 'devnet1 sent no tx after the request; its loss is bonded collateral');

@@ -15,7 +15,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeCosmoshubPath } from '@cosmjs/amino';
 import { DirectSecp256k1HdWallet } from '@cosmjs/proto-signing';
-import { GasPrice, SigningStargateClient, StargateClient } from '@cosmjs/stargate';
+import { GasPrice, QueryClient, SigningStargateClient, StargateClient, setupTxExtension } from '@cosmjs/stargate';
 import { Comet38Client } from '@cosmjs/tendermint-rpc';
 import { DEVNET_MNEMONIC, defaultGenesis, devnetAccounts } from '../genesis/index.js';
 import { generateMnemonic, deriveAccount } from '../src/keyring/index.js';
@@ -129,6 +129,11 @@ async function cosmjsSendFlow(t: ExecutionContext, rpcUrl: string, expectedChain
   t.is(tx!.height, r.height);
   t.is(tx!.gasUsed, r.gasUsed);
   t.is(tx!.hash, r.transactionHash);
+  // cosmjs' TxExtension asks the same over abci_query (/cosmos.tx.v1beta1.Service/GetTx), which the app answers
+  // from the node's tx index.
+  const viaAbci = await QueryClient.withExtensions(comet, setupTxExtension).tx.getTx(r.transactionHash);
+  t.is(viaAbci.txResponse?.txhash, r.transactionHash);
+  t.is(viaAbci.txResponse?.height, BigInt(r.height));
 
   t.true((await client.getSequence(a0.address)).sequence >= 1, 'the sequence advanced');
 }

@@ -112,13 +112,14 @@ test('missed deadline slashes (requester compensated, bounty held, rest burned);
   const again = await failing(chain, p1, m.proof(p1, 1n, pf));
   t.regex(again.result.log, /released, missed or declined/);
   const b2 = await balance(chain, p2.address);
+  await ok(chain, p2, m.commit(p2, 1n, pf)); // the fallback path: commit, then reveal in a later block
   await ok(chain, p2, m.proof(p2, 1n, pf));
   const done = (await request(chain, 1n)).request;
   t.is(done.status, S.REQUEST_STATUS_FULFILLED);
   t.is(done.history[done.history.length - 1].event, 'fallback_fulfilled');
   const paid = BigInt(done.paidPrice); // the request's current fee when the fallback proof landed
   t.true(paid > 0n && paid <= 10_000n);
-  t.is(await balance(chain, p2.address), b2 - FEE + paid - paid / 100n + 3000n); // the fee less 1 %, plus the bounty
+  t.is(await balance(chain, p2.address), b2 - 2n * FEE + paid - paid / 100n + 3000n); // the fee less 1 %, plus the bounty (deposit back)
   t.is(await balance(chain, requester.address), r0 - FEE - 10_000n + 6000n + (10_000n - paid) - (await holdingPaid(chain, 1n))); // compensation + refund of the unpaid escrow
 });
 

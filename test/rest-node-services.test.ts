@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import pino from 'pino';
 import * as grpc from '@grpc/grpc-js';
 import { DirectSecp256k1HdWallet } from '@cosmjs/proto-signing';
-import { SigningStargateClient, GasPrice } from '@cosmjs/stargate';
+import { SigningStargateClient, GasPrice, QueryClient, setupTxExtension } from '@cosmjs/stargate';
+import { Comet38Client } from '@cosmjs/tendermint-rpc';
 import { fromBase64, fromBech32, toBase64 } from '@cosmjs/encoding';
 import { GetLatestBlockRequest, GetLatestBlockResponse } from 'cosmjs-types/cosmos/base/tendermint/v1beta1/query';
 import { Block } from 'cosmjs-types/tendermint/types/block';
@@ -112,7 +113,7 @@ test('validator sets come from CometBFT and agree with the staking module', asyn
   }
 });
 
-test('GetBlockWithTxs decodes the txs of a block; abci_query answers an app query', async (t) => {
+test('GetBlockWithTxs decodes the txs of a block; cosmjs setupTxExtension getTx over abci_query; abci_query answers an app query', async (t) => {
   const n = await network();
   const wallet = await DirectSecp256k1HdWallet.fromMnemonic(DEVNET_MNEMONIC, { prefix: 'proof' });
   const [from] = await wallet.getAccounts();
@@ -127,6 +128,20 @@ test('GetBlockWithTxs decodes the txs of a block; abci_query answers an app quer
   t.truthy(tx);
   t.is(tx.body.messages[0]['@type'], '/cosmos.bank.v1beta1.MsgSend');
   t.is(b.body.pagination.total, String(b.body.block.data.txs.length));
+
+  // cosmjs' TxExtension: GetTx over abci_query, answered by the app from the node's tx index.
+  const comet = await Comet38Client.connect(n.devnet.rpcUrl);
+  try {
+    const qc = QueryClient.withExtensions(comet, setupTxExtension);
+    const got = await qc.tx.getTx(res.transactionHash);
+    t.is(got.txResponse?.txhash, res.transactionHash);
+    t.is(got.txResponse?.height, BigInt(res.height));
+    t.is(got.tx?.body?.memo, 'rest-node');
+    await t.throwsAsync(qc.tx.getTx('AB'.repeat(32)), { message: /not found/i });
+    await t.throwsAsync(qc.tx.getTx('xyz'), { message: /invalid tx hash/i });
+  } finally {
+    comet.disconnect();
+  }
 
   const data = QueryBalanceRequest.encode({ address: from!.address, denom: 'uproof' }).finish();
   const q = await get(`/cosmos/base/tendermint/v1beta1/abci_query?path=${encodeURIComponent('/cosmos.bank.v1beta1.Query/Balance')}&data=${encodeURIComponent(toBase64(data))}`);

@@ -12,6 +12,8 @@
  *       (slash_fraction_double_sign), jails and tombstones it, it leaves the set and `tx slashing unjail` is refused;
  *   (d) validator 2 is stopped past the downtime window: jailed and slashed (slash_fraction_downtime), it leaves the
  *       set; restarted, it unjails with `tx slashing unjail` and signs blocks again;
+ *   (f) the joiner withdraws its fee rewards and commission with `tx distribution withdraw-rewards --commission`: they
+ *       equal the sums of the allocation events (commission = 5 % of each reward, the rest to its only delegator);
  *   (e) the chain committed all along, with equal app hashes on every node at every height.
  *
  * Needs the cometbft binary (npm run install-cometbft): fails, never skips, when it is missing.
@@ -270,6 +272,50 @@ test.serial('(d) a validator stopped past the downtime window is jailed and slas
   t.false((await validatorJson(0, 'devnet2')).jailed);
   await net.waitFor(async () => (await cometSet(0)).has(addr), 60_000, 'validator 2 back in /validators', 300);
   await waitSigns(t, addr);
+});
+
+test.serial('(f) fee rewards withdrawn with the CLI match the split of the allocation events (commission rate, delegator share)', async (t) => {
+  t.timeout(180_000);
+  const valoper = (await validatorJson(0, 'devnet4')).operator_address as string;
+  const r = await cliOk(t, 0, 'tx', 'distribution', 'withdraw-rewards', valoper, '--commission', '--from', 'devnet4', ...FEES);
+  const H = Number(r.height);
+  const attr = (type: string, key: string): string => {
+    const e = (r.events as { type: string; attributes: { key: string; value: string }[] }[]).find((x) => x.type === type);
+    return e?.attributes.find((a) => a.key === key)?.value ?? '';
+  };
+  const paid = (s: string) => (s === '' ? 0n : BigInt(/^([0-9]+)uproof$/.exec(s)![1]!));
+  const rewardsPaid = paid(attr('withdraw_rewards', 'amount'));
+  const commissionPaid = paid(attr('withdraw_commission', 'amount'));
+  // Every allocation to the joiner up to block H (allocation runs in H's begin-block, before the withdraw tx).
+  const atto = (s: string) => { const m = /^([0-9]+)\.([0-9]{18})uproof$/.exec(s); return m ? BigInt(m[1]!) * 10n ** 18n + BigInt(m[2]!) : 0n; };
+  let rewards = 0n;
+  let commission = 0n;
+  let blocks = 0;
+  for (let h = 1; h <= H; h++) {
+    const br = await net.rpc<{ finalize_block_events?: { type: string; attributes: { key: string; value: string }[] }[] }>(0, 'block_results', { height: h });
+    const evs = (br.finalize_block_events ?? []).filter((e) => (e.type === 'rewards' || e.type === 'commission') && e.attributes.some((a) => a.key === 'validator' && a.value === valoper));
+    let rw = 0n;
+    let cm = 0n;
+    for (const e of evs) {
+      const amt = atto(e.attributes.find((a) => a.key === 'amount')?.value ?? '');
+      if (e.type === 'rewards') rw += amt; else cm += amt;
+    }
+    if (rw > 0n) {
+      blocks++;
+      // commission = floor(reward × 0.05) (the rate it chose in create-validator)
+      t.is(cm, (rw * 5n) / 100n, `commission at height ${h}`);
+    }
+    rewards += rw;
+    commission += cm;
+  }
+  t.true(blocks > 0 && rewards > 0n, 'the joiner received fee rewards');
+  t.log(`joiner: ${blocks} allocations, ${rewards} atto-uproof of rewards, ${commission} commission; withdrew ${rewardsPaid} + ${commissionPaid} uproof at height ${H}`);
+  const ONE = 10n ** 18n;
+  t.is(commissionPaid, commission / ONE, 'commission withdrawn = floor(Σ commission)');
+  // Its operator holds all of its shares: the delegation's rewards are Σ(reward − commission), less F1's per-period
+  // truncation (< 1 atto-uproof per token per period), floored to whole uproof.
+  const exact = (rewards - commission) / ONE;
+  t.true(rewardsPaid === exact || rewardsPaid === exact - 1n, `rewards withdrawn ${rewardsPaid}, expected floor(Σ) = ${exact}`);
 });
 
 test.serial('(e) every node has the same app hash at every height', async (t) => {

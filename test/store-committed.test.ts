@@ -134,7 +134,7 @@ test('open refuses a store whose state does not match the stored app hash', asyn
   await db.put(rootKey, bad);
   await db.close();
   const s2 = await CommittedStore.open(dir);
-  t.throws(() => s2.prove('a'), { message: /corrupt.*tree node .* is missing/ });
+  t.throws(() => s2.prove('a'), { message: /corrupt.*tree node/ });
   await s2.close();
 });
 

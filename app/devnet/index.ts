@@ -92,6 +92,14 @@ export async function startDevnet(opts: DevnetOptions): Promise<Devnet> {
     await app.close();
     throw err;
   }
+  // cosmjs' TxExtension asks GetTx over abci_query: the app looks the tx up through this node's RPC.
+  let txs: { close(): void } | undefined;
+  if (app instanceof ProofbookApp) {
+    const { txLookup } = await import('../grpc/index.js');
+    const l = txLookup(rpc.url, (p, d, h) => node.query(p, d, h ?? 0n, false));
+    app.setTxLookup((r) => l.lookup(r));
+    txs = l;
+  }
   let grpc: { address: string; close(): Promise<void> } | undefined;
   let api: { url: string; close(): Promise<void> } | undefined;
   let dispatcher: import('../grpc/index.js').Dispatcher | undefined;
@@ -147,6 +155,7 @@ export async function startDevnet(opts: DevnetOptions): Promise<Devnet> {
       await api?.close();
       await grpc?.close();
       dispatcher?.close();
+      txs?.close();
       await rpc.close();
       await node.close();
       await app.close();

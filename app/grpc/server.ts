@@ -26,6 +26,7 @@ import {
 } from 'cosmjs-types/cosmos/tx/v1beta1/service';
 import { TxResponse } from 'cosmjs-types/cosmos/base/abci/v1beta1/abci';
 import { addCometServices } from './comet-services.js';
+import { ErrInvalidRequest, ErrNotFound } from '../../src/framework/errors.js';
 
 export const DEFAULT_GRPC_ADDRESS = '127.0.0.1:9090';
 /** Simulations one gateway (gRPC and REST) lets wait for the app at once; more are refused (RESOURCE_EXHAUSTED). */
@@ -378,6 +379,32 @@ class TxService {
     }
     return { txs, txResponses, total, pagination: { nextKey: new Uint8Array(), total } };
   }
+}
+
+/**
+ * GetTx for the app's ABCI query path (ProofbookApp.setTxLookup): request bytes in, response bytes out, errors as
+ * AppErrors (NotFound, InvalidRequest) so the ABCI answer carries the same status a gRPC client would get.
+ */
+export function txLookup(rpcUrl: string, query: QueryFn): { lookup(request: Uint8Array): Promise<Uint8Array>; close(): void } {
+  const txs = new TxService(rpcUrl, query);
+  return {
+    async lookup(request) {
+      let req: GetTxRequest;
+      try {
+        req = GetTxRequest.decode(request);
+      } catch (e) {
+        throw ErrInvalidRequest(`cannot decode GetTxRequest: ${(e as Error).message}`);
+      }
+      try {
+        return GetTxResponse.encode(await txs.getTx(req)).finish();
+      } catch (e) {
+        if (e instanceof GrpcStatusError && e.code === grpc.status.NOT_FOUND) throw ErrNotFound(e.details);
+        if (e instanceof GrpcStatusError && e.code === grpc.status.INVALID_ARGUMENT) throw ErrInvalidRequest(e.details);
+        throw e;
+      }
+    },
+    close: () => txs.close(),
+  };
 }
 
 // ------------------------------------------------------------------------------------------ reflection

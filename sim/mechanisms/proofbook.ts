@@ -19,7 +19,8 @@ import type { Module, MsgRoute } from '../../src/framework/module.js';
 import { AppError } from '../../src/framework/errors.js';
 import { createModules } from '../../app/modules.js';
 import type { BondKeeperImpl } from '../../modules/bond/keeper.js';
-import { DEFAULT_MECHANISM, MSG_POST_ASK, MSG_RELEASE_ASSIGNMENT, MSG_SUBMIT_PROOF, MSG_SUBMIT_REQUEST, type MarketKeeperImpl, type MarketMechanism } from '../../modules/market/index.js';
+import { fallbackCommitment } from '../../src/zk/fallback-commitment.js';
+import { DEFAULT_MECHANISM, MSG_COMMIT_FALLBACK_PROOF, MSG_POST_ASK, MSG_RELEASE_ASSIGNMENT, MSG_SUBMIT_PROOF, MSG_SUBMIT_REQUEST, type MarketKeeperImpl, type MarketMechanism } from '../../modules/market/index.js';
 import {
   circuitToJson,
   circuitIdOf,
@@ -342,13 +343,16 @@ export async function runProofbook(w: World, extras?: ProofbookExtras, onProgres
     o.computations++;
     spend(o, best.p.idx, proofCost(best.p, c));
     slots[best.p.idx][best.k] = best.done;
-    // if no proof has landed one block after this attempt should have (a crash, or a proof refused because its
-    // prover was jailed meanwhile), the others see the request still FALLBACK and the next one steps in
-    const l = fallbackRetries.get(best.done + 1) ?? [];
+    // commit-reveal (modules/market/fallback.ts): commit when the proof is done, reveal in the next block. If no proof
+    // has landed one block after the reveal should have (a crash, or a proof refused because its prover was jailed
+    // meanwhile), the others see the request still FALLBACK and the next one steps in
+    const l = fallbackRetries.get(best.done + 2) ?? [];
     l.push({ requestId, tried: [...tried, best.p.address] });
-    fallbackRetries.set(best.done + 1, l);
+    fallbackRetries.set(best.done + 2, l);
     if (crashes(w, best.p, jobId, r.attempts)) return;
-    later(best.done, { typeUrl: MSG_SUBMIT_PROOF, value: { prover: best.p.address, requestId, proof: markerProof(requestId, best.p.address), publicSignals: signals } });
+    const proof = markerProof(requestId, best.p.address);
+    later(best.done, { typeUrl: MSG_COMMIT_FALLBACK_PROOF, value: { prover: best.p.address, requestId, commitment: fallbackCommitment(requestId, proof, signals, best.p.address) } });
+    later(best.done + 1, { typeUrl: MSG_SUBMIT_PROOF, value: { prover: best.p.address, requestId, proof, publicSignals: signals } });
   };
 
   let next = 0;
@@ -404,7 +408,7 @@ export async function runProofbook(w: World, extras?: ProofbookExtras, onProgres
         `request:${j.id}`,
       );
     }
-    for (const m of pending.get(h) ?? []) push(m, m.typeUrl === MSG_SUBMIT_PROOF ? 'proof' : 'release');
+    for (const m of pending.get(h) ?? []) push(m, m.typeUrl === MSG_SUBMIT_PROOF ? 'proof' : m.typeUrl === MSG_COMMIT_FALLBACK_PROOF ? 'commit' : 'release');
     pending.delete(h);
 
     // Fallback attempts that crashed: the request is still FALLBACK after the crashed attempt would have finished,

@@ -18,8 +18,13 @@
  *    latin1 decoding gives the identical string; anything else still goes to the stock reader, so the result is the
  *    same on every input (test/codec-reader.test.ts).
  */
-import { createRequire } from 'node:module';
 import { BinaryWriter } from 'cosmjs-types/binary';
+// Default imports of a CommonJS module are its `module.exports` object under Node (the object the generated decoders
+// read `BinaryReader` from), which is what fixes 2 and 3 replace. No `node:module`/createRequire, so the SDK's
+// browser entry can import this file: a bundler that hands out a copy of the exports (or `undefined`) gets fix 1
+// only, which is all the browser needs.
+import binaryExports from 'cosmjs-types/binary';
+import utf8Exports from 'cosmjs-types/utf8';
 
 (BinaryWriter as unknown as { alloc: (size: number) => Uint8Array }).alloc = (size: number) => new Uint8Array(size);
 
@@ -28,10 +33,11 @@ interface ReaderState {
   len: number;
 }
 type ReaderClass = new (buf?: Uint8Array) => ReaderState & { bytes(): Uint8Array };
-const require = createRequire(import.meta.url);
-const binary = require('cosmjs-types/binary') as { BinaryReader: ReaderClass };
-const { utf8Read } = require('cosmjs-types/utf8') as { utf8Read: (buf: Uint8Array, start: number, end: number) => string };
-if (!(binary.BinaryReader as unknown as { proofbookView?: true }).proofbookView) {
+const binary = binaryExports as unknown as { BinaryReader: ReaderClass } | undefined;
+const utf8Read = (utf8Exports as unknown as { utf8Read?: (buf: Uint8Array, start: number, end: number) => string } | undefined)?.utf8Read;
+const writable = binary !== undefined && utf8Read !== undefined && typeof Buffer !== 'undefined'
+  && Object.getOwnPropertyDescriptor(binary, 'BinaryReader')?.writable === true;
+if (writable && !(binary.BinaryReader as unknown as { proofbookView?: true }).proofbookView) {
   const Copying = binary.BinaryReader;
   class ViewReader extends Copying {
     static readonly proofbookView = true;
@@ -47,7 +53,7 @@ if (!(binary.BinaryReader as unknown as { proofbookView?: true }).proofbookView)
     string(): string {
       const bytes = this.bytes();
       const n = bytes.length;
-      for (let i = 0; i < n; i++) if (bytes[i] >= 0x80) return utf8Read(bytes, 0, n);
+      for (let i = 0; i < n; i++) if (bytes[i] >= 0x80) return utf8Read!(bytes, 0, n);
       return Buffer.from(bytes.buffer, bytes.byteOffset, n).toString('latin1');
     }
   }

@@ -68,7 +68,8 @@ const META_APPHASH = 'mapphash';
 const AUX = 'a';
 const UNDO = 'u';
 const LEAF_HASH = 'h'; // format 1 (keys and tree in memory): leaf-hash records, converted at open
-const META_COUNT = 'mcount';
+// Written only by the current layout (16-way node records): a store without it is converted at open.
+const META_COUNT = 'mcount2';
 const KEY_PAGES_CACHED = 256;
 const pageKey = (id: number): Buffer => {
   const b = Buffer.allocUnsafe(5);
@@ -212,8 +213,13 @@ export class CommittedStore implements KVReader {
     await this.loadHistory();
   }
 
-  /** Format 1 -> 2: builds the persisted tree and key index from the state entries (once). */
+  /**
+   * Format 1 (or the binary-node records of an early format 2) -> current: builds the persisted tree and key index
+   * from the state entries (once). Idempotent: a crash midway leaves a store that is converted again.
+   */
   private async convertFormat1(dir: string, root: Hash): Promise<void> {
+    for (const p of [NODE, PAGE]) await this.db.clear({ gte: kb(p), lt: kb(prefixEnd(p)!) });
+    await this.db.del(kb(KEY_INDEX_META));
     this.initStructures(EMPTY_HASH, 0, undefined);
     await this.scan(STATE, (k, v) => {
       const key = k.toString('latin1', 1);
