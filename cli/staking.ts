@@ -423,7 +423,7 @@ export function stakingQueryCommand(): Command {
   s.command('params').description('staking parameters').action(async (_o: unknown, cmd: Command) => {
     const ctx = Ctx.of(cmd);
     const p = SQ.QueryParamsResponse.decode(await abciQuery(ctx, P + 'Params', SQ.QueryParamsRequest.encode({}).finish())).params!;
-    const j = json(SQ.QueryParamsResponse.toJSON({ params: p }).params) as Record<string, unknown>;
+    const j = { ...(json(SQ.QueryParamsResponse.toJSON({ params: p }).params) as Record<string, unknown>), unbonding_time: `${p.unbondingTime?.seconds ?? 0n}s` };
     ctx.print(j, () => [`bond_denom: ${p.bondDenom}`, `max_validators: ${p.maxValidators}`, `unbonding_time: ${p.unbondingTime?.seconds ?? 0n}s`,
       `max_entries: ${p.maxEntries}`, `min_commission_rate: ${formatDec(parseDecWire(p.minCommissionRate))}`].join('\n'));
   });

@@ -197,6 +197,34 @@ test.serial('(b) a validator unbonds below one unit of power and leaves the Come
   await net.waitForHeight(1, (await net.height(0)) + 2);
 });
 
+test.serial('CLI: delegate, redelegate, edit-validator and the staking / slashing queries', async (t) => {
+  t.timeout(180_000);
+  await cliOk(t, 0, 'tx', 'staking', 'delegate', 'devnet0', '1000uproof', '--from', 'devnet5', ...FEES);
+  const r = await cliOk(t, 0, 'tx', 'staking', 'redelegate', 'devnet0', 'devnet2', '500uproof', '--from', 'devnet5', ...FEES);
+  t.regex(r.completion_time, /^[0-9]+$/);
+  const ds = await cliOk(t, 0, 'query', 'staking', 'delegations', 'devnet5');
+  t.deepEqual(ds.delegation_responses.map((d: any) => d.balance.amount).sort(), ['500', '500']);
+  const d = await cliOk(t, 0, 'query', 'staking', 'delegation', 'devnet5', 'devnet2');
+  t.is(d.delegation_response.balance.amount, '500');
+  await cliOk(t, 0, 'tx', 'staking', 'edit-validator', '--from', 'devnet0', '--moniker', 'renamed', '--website', 'https://example.org', ...FEES);
+  const v = await validatorJson(0, 'devnet0');
+  t.is(v.description.moniker, 'renamed');
+  t.is(v.description.website, 'https://example.org');
+  const toVal = await cliOk(t, 0, 'query', 'staking', 'delegations', v.operator_address);
+  t.true(toVal.delegation_responses.length >= 2);
+  const p = await cliOk(t, 0, 'query', 'staking', 'params');
+  t.is(p.unbonding_time, '15s');
+  const sp = await cliOk(t, 0, 'query', 'slashing', 'params');
+  t.is(sp.signed_blocks_window, WINDOW.toString());
+  t.is(sp.slash_fraction_double_sign, '0.050000000000000000');
+  const infos = await cliOk(t, 0, 'query', 'slashing', 'signing-infos');
+  t.is(infos.info.length, 5);
+  // A failing tx exits 1 with the app's log: unjailing a validator that is not jailed.
+  const bad = await cli(0, 'tx', 'slashing', 'unjail', '--from', 'devnet0', ...FEES);
+  t.is(bad.code, 1);
+  t.regex(bad.stderr, /not jailed/);
+});
+
 test.serial('(c) a validator run twice with one key double-signs: evidence reaches the app, it is slashed, jailed and tombstoned', async (t) => {
   t.timeout(420_000);
   const addr = consAddrOf(net.nodeHome(3));
@@ -241,7 +269,7 @@ test.serial('(c) a validator run twice with one key double-signs: evidence reach
   t.is(info.jailed_until, '253402300799');
   const v = await validatorJson(0, 'devnet3');
   t.true(v.jailed);
-  t.is(BigInt(v.tokens), before - before / 20n, '5 % slashed');
+  t.is(BigInt(v.tokens), before - ((before / PROOF) * PROOF) / 20n, '5 % slashed');
   await net.waitFor(async () => !(await cometSet(0)).has(addr), 60_000, 'validator 3 out of /validators', 300);
   const unjail = await cli(0, 'tx', 'slashing', 'unjail', '--from', 'devnet3', ...FEES);
   t.is(unjail.code, 1, 'a tombstoned validator cannot unjail');
@@ -256,7 +284,8 @@ test.serial('(d) a validator stopped past the downtime window is jailed and slas
   await net.stopNode(2);
   await net.waitFor(async () => (await validatorJson(0, 'devnet2'))?.jailed === true, 120_000, 'validator 2 jailed', 1000);
   const v = await validatorJson(0, 'devnet2');
-  t.is(BigInt(v.tokens), before - before / 100n, '1 % slashed');
+  // The SDK slashes a fraction of the power-equivalent stake at the infraction: power × 10^6 × 1 %.
+  t.is(BigInt(v.tokens), before - ((before / PROOF) * PROOF) / 100n, '1 % slashed');
   await net.waitFor(async () => !(await cometSet(0)).has(addr), 60_000, 'validator 2 out of /validators', 300);
   const info = await cliOk(t, 0, 'query', 'slashing', 'signing-info', 'devnet2');
   t.false(info.tombstoned);
