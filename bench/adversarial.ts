@@ -18,6 +18,7 @@
  * block (what the state left behind costs every block), and the issue's stuffing tx (3,000 MsgSubmitProof, invalid
  * signature) forced past ProcessProposal. Baseline in the same process: the block's proofs verified one by one.
  */
+import { MAX_ASKS_PER_CIRCUIT } from '../modules/market/keys.js';
 import { createHash } from 'node:crypto';
 import { AuthInfo, TxRaw } from 'cosmjs-types/cosmos/tx/v1beta1/tx';
 import { MsgSend } from 'cosmjs-types/cosmos/bank/v1beta1/tx';
@@ -195,16 +196,26 @@ export async function run(flags: string[]): Promise<void> {
     };
     const empty = { fbMs: await emptyMedian() };
     rows.push({ name: 'FinalizeBlock of an empty block after the above (median of 7)', value: empty.fbMs, unit: 'ms' });
-    // Asks persist until their expiry and the auction loads every live ask of a circuit each block: what many cost.
+    // Asks persist until their expiry and the auction loads the live asks of a circuit whose demand reaches them each
+    // block. Worst case: asks priced under the open requests (so the circuit's demand reaches them) whose 1-uproof
+    // bonds can fund no collateral (so they never fill and never leave). A circuit holds at most MAX_ASKS_PER_CIRCUIT
+    // asks (modules/market/ask-cap.ts): past it a tx of same-priced asks fails and its fee is spent for nothing.
     const askTxs: Uint8Array[] = [];
-    const askGas = await tightGas(pools.asks2[0], [m.bond(pools.asks2[0], 1n), ...Array.from({ length: 20 }, () => m.ask(pools.asks2[0], 50_000n, 1n))]);
-    for (const k of pools.asks2) askTxs.push(await signed(k, [m.bond(k, 1n), ...Array.from({ length: 20 }, () => m.ask(k, 50_000n, 1n))], askGas));
+    const askGas = await tightGas(pools.asks2[0], [m.bond(pools.asks2[0], 1n), ...Array.from({ length: 20 }, () => m.ask(pools.asks2[0], 1n, 1n))]);
+    for (const k of pools.asks2) askTxs.push(await signed(k, [m.bond(k, 1n), ...Array.from({ length: 20 }, () => m.ask(k, 1n, 1n))], askGas));
     const perBlock = Number(gasLimit / askGas);
-    for (let i = 0; i < askTxs.length; i += perBlock) await timeBlock(askTxs.slice(i, i + perBlock));
+    let admittedTxs = 0;
+    let worstPost = 0;
+    for (let i = 0; i < askTxs.length; i += perBlock) {
+      const r = await timeBlock(askTxs.slice(i, i + perBlock));
+      admittedTxs += r.okCount;
+      worstPost = Math.max(worstPost, r.fbMs);
+    }
+    worst = Math.max(worst, worstPost);
     const afterAsks = { fbMs: await emptyMedian() };
     rows.push({
-      name: `FinalizeBlock of an empty block with ${MANY_ASKS} more live asks (1-uproof bonds, priced above every request; median of 7)`, value: afterAsks.fbMs, unit: 'ms',
-      note: `posted in ${Math.ceil(askTxs.length / perBlock)} full blocks, ${askGas * BigInt(askTxs.length)} gas; ${((afterAsks.fbMs - empty.fbMs) / MANY_ASKS * 1000).toFixed(1)} µs per ask per block`,
+      name: `FinalizeBlock of an empty block after ${MANY_ASKS} more asks were posted (1-uproof bonds, price 1: under every open request; median of 7)`, value: afterAsks.fbMs, unit: 'ms', target: '≤ 1000 ms',
+      note: `${admittedTxs * 20} admitted (cap ${MAX_ASKS_PER_CIRCUIT} per circuit), the rest refused; posted in ${Math.ceil(askTxs.length / perBlock)} full blocks (worst ${worstPost.toFixed(0)} ms), ${askGas * BigInt(askTxs.length)} gas; +${(afterAsks.fbMs - empty.fbMs).toFixed(1)} ms over the empty block before`,
     });
     rows.push({ name: 'worst FinalizeBlock above', value: worst, unit: 'ms', target: '≤ 1000 ms', note: `block gas limit ${gasLimit}; caps ${caps.perTx}/tx, ${caps.perBlock}/block, ${caps.gasPerBlock} verify gas/block` });
 

@@ -16,6 +16,7 @@ import { genesisCircuitId, initVerifierBackend } from '../modules/verifier/index
 import { Request, RequestStatus } from '../src/gen/proofbook/market/v1/market.js';
 import { clearCircuit, type MatchRequest } from '../modules/market/matching.js';
 import { openByCircuitPrefix, trailingId, type MarketKeeperImpl } from '../modules/market/index.js';
+import { MAX_ASKS_PER_CIRCUIT } from '../modules/market/keys.js';
 import { printTable, type BenchRow } from './table.js';
 
 const EMPTY_STORE: KVReader = { get: () => undefined, has: () => false, *iterate() {} };
@@ -94,5 +95,27 @@ export async function run(flags: string[]): Promise<void> {
       note: `min ${tIndexed.min.toFixed(2)} ms, ${tIndexed.runs} runs; whole market EndBlock (deadlines, expiries, asks, auction, stats, retention); book built in ${built} ms` },
     { name: `v1 auction: decode every open request (${n.toLocaleString('en-US')})`, value: tScan.median, unit: 'ms', note: `min ${tScan.min.toFixed(1)} ms, ${tScan.runs} runs; the auction step alone` },
   ];
+  // Asks (modules/market/ask-cap.ts): the same book plus a circuit full of asks (MAX_ASKS_PER_CIRCUIT) from provers with
+  // 1-uproof bonds. Priced above every request they cost nothing; priced at 1 (under every request) the circuit's demand
+  // reaches them, so the auction loads them all, and also decodes every open request above the cheapest ask (the fee
+  // index stops at the cheapest ask, fundable or not): the remaining hole, measured, not fixed here.
+  for (const price of [50_000n, 1n]) {
+    const full = unfillableBook(n);
+    const c0 = new Context(full.base, { chainId: full.chainId, height: 1n, timeSeconds: 6n }, 'block');
+    for (let i = 0n; i < MAX_ASKS_PER_CIRCUIT - 1n; i++) {
+      const spam = simAddress(`bench/spam/${i / 20n}`);
+      if (i % 20n === 0n) {
+        (full.market as any).bank.send(c0, simAddress('bench/prover'), spam, [{ denom: 'uproof', amount: 1n }]);
+        (full.market as any).bond.bond(c0, spam, [{ denom: 'uproof', amount: 1n }]);
+      }
+      full.market.putNewAsk(c0, { id: 2n + i, prover: spam, circuitId: genesisCircuitId(), price: price.toString(), capacity: 1n, active: 0n, expiryHeight: 1_000_000n, createdHeight: 1n });
+    }
+    const blk = () => new Context(new CacheKV(full.base), { chainId: full.chainId, height: full.height, timeSeconds: full.height * 6n }, 'block');
+    const t = time(() => full.market.endBlock(blk()), quick ? 300 : 1500);
+    rows.push({
+      name: `EndBlock, ${n.toLocaleString('en-US')} open requests + ${MAX_ASKS_PER_CIRCUIT} asks (the cap) at price ${price} from 1-uproof bonds`, value: t.median, unit: 'ms', lowerIsBetter: true,
+      note: `min ${t.min.toFixed(2)} ms, ${t.runs} runs; ${price === 1n ? 'demand reaches the asks: all loaded, and every open request decoded' : 'asks above every max fee: one index seek'}`,
+    });
+  }
   printTable('endblock: market EndBlock with open requests priced under every ask (median per block)', rows);
 }

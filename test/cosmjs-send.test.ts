@@ -252,4 +252,32 @@ test('real single-node CometBFT v0.38 driving `proofbook start`: the same cosmjs
   await netw.waitForHeight(0, 2, 120_000);
   await cosmjsSendFlow(t, netw.rpcUrl(0), chainId);
   await cosmjsAutoFee(t, netw.rpcUrl(0));
+  await restReads(t, netw.apiUrl(0), netw.rpcUrl(0), chainId);
 });
+
+/** Ping.pub-style reads through `proofbook start`'s REST gateway only, checked against the CometBFT node itself. */
+async function restReads(t: ExecutionContext, api: string, rpcUrl: string, chainId: string): Promise<void> {
+  const get = async (p: string): Promise<any> => {
+    const r = await fetch(api + p, { signal: AbortSignal.timeout(30_000) });
+    t.is(r.status, 200, `${p}: ${r.status}`);
+    return r.json();
+  };
+  const rpc = async (m: string, params: Record<string, string> = {}): Promise<any> =>
+    ((await (await fetch(rpcUrl, { method: 'POST', body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: m, params }) })).json()) as { result: unknown }).result;
+  const addr = devnetAccounts()[0].address;
+  t.true(BigInt((await get(`/cosmos/bank/v1beta1/balances/${addr}/by_denom?denom=uproof`)).balance.amount) > 0n);
+  t.is((await get(`/cosmos/auth/v1beta1/accounts/${addr}`)).account.address, addr);
+  t.is((await get('/cosmos/base/tendermint/v1beta1/node_info')).default_node_info.network, chainId);
+  const latest = await get('/cosmos/base/tendermint/v1beta1/blocks/latest');
+  const h = latest.block.header.height as string;
+  const cometBlock = await rpc('block', { height: h });
+  t.is(latest.block_id.hash, Buffer.from(cometBlock.block_id.hash, 'hex').toString('base64'), 'the REST block is the CometBFT block');
+  const vs = await get('/cosmos/base/tendermint/v1beta1/validatorsets/latest');
+  const cv = await rpc('validators');
+  t.deepEqual(vs.validators.map((v: any) => v.pub_key.key), cv.validators.map((v: any) => v.pub_key.value));
+  t.is((await get('/cosmos/base/node/v1beta1/config')).minimum_gas_price, '0.001000000000000000uproof');
+  const txs = await get(`/cosmos/tx/v1beta1/txs?query=${encodeURIComponent(`message.sender='${addr}'`)}&limit=1`);
+  t.true(txs.tx_responses.length === 1);
+  const one = await get(`/cosmos/tx/v1beta1/txs/${txs.tx_responses[0].txhash}`);
+  t.is(one.tx_response.code, 0);
+}

@@ -265,6 +265,18 @@ test('explorer: live market pages, in-browser verification, search and node-down
     await page.goto(`${base}#/prover/${silent}`);
     await page.locator(`[data-slashes] [data-slash=missed][data-request="${missed}"]`).waitFor({ timeout: 30_000 });
     t.regex((await page.locator(`[data-slash=missed][data-request="${missed}"]`).textContent())!, /missed the deadline.*slashed [1-9]/s);
+
+    // ---- a release: the same prover wins another request and gives it back with the CLI (a smaller slash, in a tx):
+    // the timeline shows it, and the slash history lists it from tx_search next to the end-of-block miss.
+    await writeFile(input, JSON.stringify({ preimage: '779', nonce: '5' }));
+    const released = String(JSON.parse(await cli(cliHome, devnet.rpcUrl, ['request', 'prove', '--from', 'devnet0', '--circuit', 'hashchain', '--input', input, '--max-fee', '200000', '--window', '30', '--lifetime', '40', '--output', 'json'])).request_id);
+    await page.goto(`${base}#/request/${released}`);
+    await page.locator(`[data-timeline] [data-event=assigned] a[href="#/prover/${silent}"]`).waitFor({ timeout: 30_000 });
+    await cli(cliHome, devnet.rpcUrl, ['tx', 'market', 'release', released, '--from', 'devnet2', '--fees', '2000uproof']);
+    await page.locator(`[data-timeline] [data-event=released] a[href="#/prover/${silent}"]`).waitFor({ timeout: 30_000 });
+    await page.goto(`${base}#/prover/${silent}`);
+    await page.locator(`[data-slashes] [data-slash=released][data-request="${released}"] a[href^="#/tx/"]`).waitFor({ timeout: 30_000 });
+    await page.locator(`[data-slashes] [data-slash=missed][data-request="${missed}"]`).waitFor();
     await shot(page, 'prover-slashed');
     await page.setViewportSize({ width: 390, height: 844 });
     await shot(page, 'prover-phone');

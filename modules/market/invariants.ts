@@ -17,6 +17,11 @@ import { allCommits, commitExpiryKey, COMMIT_BY_EXPIRY_PREFIX } from './fallback
 import {
   ACTIVE_COUNT_PREFIX,
   ASK_BY_CIRCUIT_PREFIX,
+  ASK_BY_PRICE_PREFIX,
+  ASK_COUNT_PREFIX,
+  MAX_ASKS_PER_CIRCUIT,
+  askByPriceKey,
+  askCountKey,
   ASK_BY_EXPIRY_PREFIX,
   ASK_BY_PROVER_PREFIX,
   ASK_PREFIX,
@@ -144,6 +149,9 @@ export function marketInvariants(k: MarketKeeperImpl): Invariant[] {
         want.set(askByProverKey(a.prover as Address, a.id), '');
         want.set(askByCircuitKey(a.circuitId, a.id), '');
         want.set(askByExpiryKey(a.expiryHeight, a.id), '');
+        want.set(askByPriceKey(a.circuitId, BigInt(a.price), a.id), '');
+        const ak = askCountKey(a.circuitId);
+        counts.set(ak, (counts.get(ak) ?? 0n) + 1n);
       }
       for (const [ck, n] of counts) want.set(ck, n.toString());
       const have = new Map<string, string>();
@@ -151,6 +159,11 @@ export function marketInvariants(k: MarketKeeperImpl): Invariant[] {
         for (const [key, v] of iteratePrefix(kv, prefix)) have.set(key, prefix === OPEN_BY_CIRCUIT_PREFIX ? new TextDecoder().decode(v) : '');
       }
       for (const [key, v] of iteratePrefix(kv, ACTIVE_COUNT_PREFIX)) have.set(key, decodeU64(v).toString());
+      for (const [key] of iteratePrefix(kv, ASK_BY_PRICE_PREFIX)) have.set(key, '');
+      for (const [key, v] of iteratePrefix(kv, ASK_COUNT_PREFIX)) {
+        if (decodeU64(v) > MAX_ASKS_PER_CIRCUIT) return `circuit key ${JSON.stringify(key)} holds ${decodeU64(v)} asks, more than ${MAX_ASKS_PER_CIRCUIT}`;
+        have.set(key, decodeU64(v).toString());
+      }
       for (const [key, v] of want) {
         if (have.get(key) !== v) return `index entry ${JSON.stringify(key)} expected ${JSON.stringify(v)}, found ${JSON.stringify(have.get(key))}`;
       }

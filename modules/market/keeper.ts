@@ -25,6 +25,7 @@ import {
   RequestStatus,
   type Assignment,
 } from '../../src/gen/proofbook/market/v1/market.js';
+import { addAskCount, askCount, circuitsWithDemand, evictionCandidate, hasAskWithin } from './ask-cap.js';
 import { clearFromIndex, type IndexedRequest, type MatchAsk, type MatchParams } from './matching.js';
 import { preverifyItem, type ProofMsgView } from './preverify.js';
 import { chargeHolding, settleHolding } from './holding.js';
@@ -38,6 +39,8 @@ import {
   ESCROW_ACCOUNT,
   MARKET_STORE_PREFIX,
   MAX_ASK_CAPACITY,
+  MAX_ASKS_PER_CIRCUIT,
+  askByPriceKey,
   MAX_SIGNALS,
   MAX_URI_LENGTH,
   NEXT_ASK_ID_KEY,
@@ -424,6 +427,8 @@ export class MarketKeeperImpl implements MarketKeeper {
     kv.set(askByProverKey(a.prover as Address, a.id), EMPTY);
     kv.set(askByCircuitKey(a.circuitId, a.id), EMPTY);
     kv.set(askByExpiryKey(a.expiryHeight, a.id), EMPTY);
+    kv.set(askByPriceKey(a.circuitId, BigInt(a.price), a.id), EMPTY);
+    addAskCount(kv, a.circuitId, 1n);
   }
 
   private saveAsk(ctx: Context, before: Ask, after: Ask): void {
@@ -441,6 +446,8 @@ export class MarketKeeperImpl implements MarketKeeper {
     kv.delete(askByProverKey(a.prover as Address, a.id));
     kv.delete(askByCircuitKey(a.circuitId, a.id));
     kv.delete(askByExpiryKey(a.expiryHeight, a.id));
+    kv.delete(askByPriceKey(a.circuitId, BigInt(a.price), a.id));
+    addAskCount(kv, a.circuitId, -1n);
     ctx.emit('proofbook.market.ask_removed', [['ask_id', a.id.toString()], ['prover', a.prover], ['circuit_id', a.circuitId]]);
   }
 
@@ -630,6 +637,15 @@ export class MarketKeeperImpl implements MarketKeeper {
     let count = 0n;
     for (const _ of iteratePrefix(this.store(ctx), askByProverPrefix(prover))) count++;
     if (count >= p.maxAsksPerAccount) throw ErrTooManyAsks(`${prover} already has ${count} asks (params.max_asks_per_account = ${p.maxAsksPerAccount})`);
+    // Price-priority admission (ask-cap.ts): a full circuit takes a new ask only below its most expensive idle ask.
+    if (askCount(this.store(ctx), m.circuitId) >= MAX_ASKS_PER_CIRCUIT) {
+      const victim = evictionCandidate(this.store(ctx), m.circuitId, (id) => this.ask(ctx, id));
+      if (victim === undefined || BigInt(m.price) >= BigInt(victim.price)) {
+        throw ErrTooManyAsks(`circuit ${m.circuitId} holds ${MAX_ASKS_PER_CIRCUIT} asks; a new ask must be priced below ${victim === undefined ? 'an idle ask (every ask serves assignments)' : `${victim.price}, the most expensive idle ask`}`);
+      }
+      this.deleteAsk(ctx, victim);
+      ctx.emit('proofbook.market.ask_evicted', [['ask_id', victim.id.toString()], ['prover', victim.prover], ['circuit_id', victim.circuitId], ['price', victim.price]]);
+    }
     const id = this.nextId(ctx, NEXT_ASK_ID_KEY);
     const a: Ask = {
       id,
@@ -1173,8 +1189,24 @@ export class MarketKeeperImpl implements MarketKeeper {
     const free = new Map<string, bigint>();
     const alloc = this.mechanism.allocation;
     // load-aware rules see every prover's current assignments, updated as each circuit clears in this block
-    const load = alloc === 'band' || alloc === 'sharecap' ? this.proverLoads(ctx) : undefined;
-    for (const circuitId of this.circuitsWithAsks(ctx)) {
+    let load: Map<string, bigint> | undefined;
+    const kv = this.store(ctx);
+    const jailed = new Map<string, boolean>();
+    const isLive = (id: bigint): boolean => {
+      const a = this.ask(ctx, id);
+      if (a === undefined || a.expiryHeight <= h || a.active >= a.capacity) return false;
+      let j = jailed.get(a.prover);
+      if (j === undefined) {
+        j = this.bond.prover(ctx, a.prover as Address) === undefined || this.bond.isJailed(ctx, a.prover as Address);
+        jailed.set(a.prover, j);
+      }
+      return !j;
+    };
+    // Only circuits with open demand, and of those only the ones whose highest max fee reaches a live ask: elsewhere
+    // the clear would read no request (ask-cap.ts), so idle or overpriced asks cost one index seek, not a load each.
+    for (const { circuitId, topMaxFee } of circuitsWithDemand(kv)) {
+      if (!hasAskWithin(kv, circuitId, topMaxFee, isLive)) continue;
+      if (load === undefined && (alloc === 'band' || alloc === 'sharecap')) load = this.proverLoads(ctx);
       const asks = this.liveAsks(ctx, circuitId);
       if (asks.length === 0) continue;
       const masks: MatchAsk[] = [];

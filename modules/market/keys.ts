@@ -20,6 +20,9 @@
  *   'k' + addr + u64(askId)          -> empty   asks by prover
  *   'b' + circ + u64(askId)          -> empty   asks by circuit
  *   'x' + u64(expiry) + u64(askId)   -> empty   asks by expiry height (removal once they hold no assignments)
+ *   'v' + circ + asc(price) + u64(askId) -> empty   asks by circuit, cheapest first (the auction checks the cheapest live
+ *                                       ask against the circuit's demand before loading any; admission evicts from the top)
+ *   'C' + circ                       -> u64     number of ask records of the circuit (<= MAX_ASKS_PER_CIRCUIT, ask-cap.ts)
  *   'u' + addr + circ                -> Reputation (protobuf)
  *   'l' + circ                       -> "price,height" last clearing price of the circuit (ASCII)
  *   't' + u64(height) + circ         -> per-block stats counters (ASCII, see StatsCounters), pruned past stats_window
@@ -51,6 +54,8 @@ export const ACTIVE_COUNT_PREFIX = 'c';
 export const ASK_BY_PROVER_PREFIX = 'k';
 export const ASK_BY_CIRCUIT_PREFIX = 'b';
 export const ASK_BY_EXPIRY_PREFIX = 'x';
+export const ASK_BY_PRICE_PREFIX = 'v';
+export const ASK_COUNT_PREFIX = 'C';
 export const REPUTATION_PREFIX = 'u';
 export const CLEARING_PREFIX = 'l';
 export const STATS_PREFIX = 't';
@@ -58,6 +63,12 @@ export const STATS_PREFIX = 't';
 export const EMPTY = new Uint8Array(0);
 export const BPS = 10_000n;
 export const MAX_ASK_CAPACITY = 1000n;
+/**
+ * Most ask records one circuit may hold (ask-cap.ts). The auction loads a circuit's asks in every block in which the
+ * circuit has demand that reaches its cheapest live ask, at ~4-13 µs an ask (bench adversarial): 1,000 asks is
+ * ~4-13 ms per such circuit. When full, a new ask must be cheaper than the most expensive idle ask, which it evicts.
+ */
+export const MAX_ASKS_PER_CIRCUIT = 1000n;
 export const MAX_URI_LENGTH = 1024;
 export const MAX_SIGNALS = 256;
 
@@ -161,6 +172,24 @@ export function descAmountKey(n: bigint): Key {
   return out;
 }
 
+/** Order-keeping key of a non-negative amount of any size: one byte (byte length), then the big-endian bytes. */
+export function ascAmountKey(n: bigint): Key {
+  if (n < 0n) throw new Error('ascAmountKey: negative amount');
+  let hex = n === 0n ? '' : n.toString(16);
+  if (hex.length % 2) hex = '0' + hex;
+  let out = String.fromCharCode(hex.length / 2);
+  for (let i = 0; i < hex.length; i += 2) out += String.fromCharCode(parseInt(hex.slice(i, i + 2), 16));
+  return out;
+}
+
+/** Inverse of ascAmountKey, reading at `offset`. */
+export function readAscAmountKey(k: Key, offset: number): { amount: bigint; end: number } {
+  const len = k.charCodeAt(offset);
+  let hex = '';
+  for (let i = 1; i <= len; i++) hex += k.charCodeAt(offset + i).toString(16).padStart(2, '0');
+  return { amount: len === 0 ? 0n : BigInt('0x' + hex), end: offset + 1 + len };
+}
+
 /** Inverse of descAmountKey, reading at `offset`; returns the amount and the offset after it. */
 export function readDescAmountKey(k: Key, offset: number): { amount: bigint; end: number } {
   const len = 255 - k.charCodeAt(offset);
@@ -188,6 +217,9 @@ export const askByProverPrefix = (addr: Address): Key => ASK_BY_PROVER_PREFIX + 
 export const askByProverKey = (addr: Address, id: bigint): Key => askByProverPrefix(addr) + u64Key(id);
 export const askByCircuitPrefix = (circuitId: string): Key => ASK_BY_CIRCUIT_PREFIX + circKey(circuitId);
 export const askByCircuitKey = (circuitId: string, id: bigint): Key => askByCircuitPrefix(circuitId) + u64Key(id);
+export const askByPricePrefix = (circuitId: string): Key => ASK_BY_PRICE_PREFIX + circKey(circuitId);
+export const askByPriceKey = (circuitId: string, price: bigint, id: bigint): Key => askByPricePrefix(circuitId) + ascAmountKey(price) + u64Key(id);
+export const askCountKey = (circuitId: string): Key => ASK_COUNT_PREFIX + circKey(circuitId);
 export const askByExpiryKey = (expiry: bigint, id: bigint): Key => ASK_BY_EXPIRY_PREFIX + u64Key(expiry) + u64Key(id);
 export const reputationPrefix = (addr: Address): Key => REPUTATION_PREFIX + addrKey(addr);
 export const reputationKey = (addr: Address, circuitId: string): Key => reputationPrefix(addr) + circKey(circuitId);
