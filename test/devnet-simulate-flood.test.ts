@@ -58,9 +58,16 @@ test('devnet: a flood of Simulate calls over JSON-RPC and REST does not stall bl
   // The simulation works at all (one call, nothing else running).
   let oneMs = 0;
   for (let i = 0; i < 3; i++) {
-    const t0 = performance.now();
-    const one = (await (await fetch(devnet.rpcUrl, { method: 'POST', body: rpcBody })).json()) as any;
-    oneMs = performance.now() - t0;
+    // On a loaded machine one simulation can take longer than the burst, leaving the bucket in debt: a refusal then
+    // says "retry shortly", and a retry after the refill succeeds (what a client should do).
+    let one: any;
+    for (let tries = 0; ; tries++) {
+      const t0 = performance.now();
+      one = (await (await fetch(devnet.rpcUrl, { method: 'POST', body: rpcBody })).json()) as any;
+      oneMs = performance.now() - t0;
+      if (!/rate limited/.test(one.result?.response?.log ?? '') || tries >= 40) break;
+      await new Promise((res) => setTimeout(res, 500));
+    }
     t.is(one.result.response.code, 0, one.result.response.log);
     await new Promise((res) => setTimeout(res, 600)); // let the budget refill
   }

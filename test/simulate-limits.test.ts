@@ -48,10 +48,19 @@ test.serial('a flood of Simulate calls queued ahead of a block delays its Finali
   // One simulation's time (and that it works at all).
   let single = 0;
   for (let i = 0; i < 3; i++) {
-    const t0 = performance.now();
-    const r = await simulate(chain, tx);
-    single = Math.max(single, performance.now() - t0);
-    t.is(r.code, 0, r.log);
+    // On a loaded machine one simulation can outlast the burst and leave the bucket in debt; the refusal says
+    // "retry shortly", and a retry after the refill is answered (what a client does).
+    for (let tries = 0; ; tries++) {
+      const t0 = performance.now();
+      const r = await simulate(chain, tx);
+      if (r.code !== 0 && /rate limited/.test(r.log) && tries < 40) {
+        await new Promise((res) => setTimeout(res, 500));
+        continue;
+      }
+      single = Math.max(single, performance.now() - t0);
+      t.is(r.code, 0, r.log);
+      break;
+    }
   }
   // Enough calls that running them all would hold the queue for ≥ 3 s.
   const n = Math.max(100, Math.ceil(3000 / single));
