@@ -65,6 +65,7 @@ const TOP_LEVEL: readonly { name: string; load: () => Promise<Command> }[] = [
   { name: 'worker', load: async () => (await import('./worker.js')).workerCommand() },
   { name: 'simulate', load: async () => (await import('./simulate.js')).simulateCommand() },
   { name: 'chain-registry', load: async () => (await import('./chain-registry.js')).chainRegistryCommand() },
+  { name: 'genesis', load: async () => (await import('./genesis.js')).genesisCommand() },
 ];
 
 /** Global options that take a value (`--home DIR`, `--node URL`, `-o json`): their values are not command words. */
