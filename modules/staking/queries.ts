@@ -114,7 +114,9 @@ export function stakingQueryRoutes(k: StakingKeeperImpl, bank: BankKeeper): Quer
       const del = addr(r.delegatorAddr, 'delegator_addr');
       const op = parseValoper(r.validatorAddr);
       const d = k.delegation(ctx, del, op.bytes);
-      if (d === undefined) throw ErrNoDelegation(`delegation with delegator ${del} not found for validator ${op.valoper}`);
+      // "key not found" as the Cosmos SDK's store errors said it: cosmjs' StargateClient.getDelegation matches on it
+      // to answer null for "no delegation" (wallets call it for every validator they list).
+      if (d === undefined) throw ErrNoDelegation(`delegation with delegator ${del} not found for validator ${op.valoper}: key not found`);
       return { delegationResponse: delegationResponse(ctx, d) };
     }),
     route('UnbondingDelegation', Q.QueryUnbondingDelegationRequest, Q.QueryUnbondingDelegationResponse, (ctx, r) => {
