@@ -25,27 +25,20 @@ import {
   DEFAULT_DISTRIBUTION_PARAMS, HISTORICAL_PREFIX, OUTSTANDING_PREFIX, SLASH_EVENT_PREFIX, STARTING_PREFIX, WITHDRAW_PREFIX, readA, slashKey, withdrawKey,
 } from './keys.js';
 import { ValidatorSlashEvent } from 'cosmjs-types/cosmos/distribution/v1beta1/distribution';
+import { camelJsonKeys, snakeJsonKeys } from '../../src/framework/proto-json.js';
 
 export type DistributionGenesis = Record<string, unknown>;
 
 const bad = (msg: string): never => {
   throw new Error(`distribution genesis: ${msg}`);
 };
-const snake = (s: string) => s.replace(/[A-Z]/g, (c) => '_' + c.toLowerCase());
-const camel = (s: string) => s.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
-function rekey(x: unknown, f: (s: string) => string): unknown {
-  if (Array.isArray(x)) return x.map((y) => rekey(y, f));
-  if (x !== null && typeof x === 'object') return Object.fromEntries(Object.entries(x as Record<string, unknown>).map(([k, v]) => [f(k), rekey(v, f)]));
-  return x;
-}
-
 const KNOWN = new Set([
   'params', 'fee_pool', 'delegator_withdraw_infos', 'previous_proposer', 'outstanding_rewards', 'validator_accumulated_commissions',
   'validator_historical_rewards', 'validator_current_rewards', 'delegator_starting_infos', 'validator_slash_events',
 ]);
 
 export function defaultDistributionGenesis(): DistributionGenesis {
-  const g = rekey(GenesisState.toJSON(GenesisState.fromPartial({ params: DEFAULT_DISTRIBUTION_PARAMS })), snake) as DistributionGenesis;
+  const g = snakeJsonKeys(GenesisState.toJSON(GenesisState.fromPartial({ params: DEFAULT_DISTRIBUTION_PARAMS }))) as DistributionGenesis;
   return { ...g, params: { community_tax: formatDec(0n), withdraw_addr_enabled: true } };
 }
 
@@ -64,7 +57,7 @@ export function initDistributionGenesis(ctx: Context, state: unknown, k: Distrib
   if (p.withdraw_addr_enabled !== undefined && typeof p.withdraw_addr_enabled !== 'boolean') bad('withdraw_addr_enabled must be true or false');
   let g: GenesisState;
   try {
-    g = GenesisState.fromJSON(rekey({ ...raw, params: {} }, camel));
+    g = GenesisState.fromJSON(camelJsonKeys({ ...raw, params: {} }));
   } catch (e) {
     return bad((e as Error).message);
   }
@@ -167,6 +160,6 @@ export function exportDistributionGenesis(ctx: Context, k: DistributionKeeperImp
     delegatorStartingInfos: starting,
     validatorSlashEvents: slashes,
   });
-  const out = rekey(GenesisState.toJSON(g), snake) as DistributionGenesis;
+  const out = snakeJsonKeys(GenesisState.toJSON(g)) as DistributionGenesis;
   return { ...out, params: { community_tax: formatDec(parseDecWire(p.communityTax)), withdraw_addr_enabled: p.withdrawAddrEnabled } };
 }

@@ -6,7 +6,6 @@
  */
 import * as Q from 'cosmjs-types/cosmos/distribution/v1beta1/query';
 import type { DelegationDelegatorReward } from 'cosmjs-types/cosmos/distribution/v1beta1/distribution';
-import type { PageRequest } from 'cosmjs-types/cosmos/base/query/v1beta1/pagination';
 import type { QueryRoute } from '../../src/framework/module.js';
 import type { Context } from '../../src/framework/context.js';
 import { ErrInvalidRequest } from '../../src/framework/errors.js';
@@ -18,19 +17,12 @@ import type { DistributionKeeperImpl } from './keeper.js';
 import type { DistrStakingKeeper } from './expected.js';
 import { account } from './msgs.js';
 import { ErrNoDelegationExists, ErrNoValidatorExists } from './keys.js';
+import { paginateList } from '../../src/framework/paginate.js';
 
 const P = '/cosmos.distribution.v1beta1.Query/';
 
 function route<Req, Res>(method: string, req: { decode(b: Uint8Array): Req; encode(m: Req): any; fromPartial(o: any): Req }, res: { decode(b: Uint8Array): Res; encode(m: Res): any; fromPartial(o: any): Res }, handle: (ctx: Context, r: Req) => Res): QueryRoute<Req, Res> {
   return { path: P + method, requestType: req, responseType: res, handle };
-}
-
-function page<T>(all: T[], req: PageRequest | undefined): { items: T[]; pagination: { nextKey: Uint8Array; total: bigint } } {
-  if (req?.key && req.key.length > 0) throw ErrInvalidRequest('this query pages by offset only (pagination.key is not supported)');
-  const offset = Number(req?.offset ?? 0n);
-  const limit = req?.limit && req.limit > 0n ? Number(req.limit) : 100;
-  const items = (req?.reverse ? [...all].reverse() : all).slice(offset, offset + limit);
-  return { items, pagination: { nextKey: new Uint8Array(), total: BigInt(all.length) } };
 }
 
 export function distributionQueryRoutes(k: DistributionKeeperImpl, staking: DistrStakingKeeper): QueryRoute[] {
@@ -68,7 +60,7 @@ export function distributionQueryRoutes(k: DistributionKeeperImpl, staking: Dist
       if (r.endingHeight < r.startingHeight) throw ErrInvalidRequest('ending_height must not be below starting_height');
       const end = r.endingHeight === 0n ? ctx.height : r.endingHeight;
       const events = k.slashEvents(ctx, op.bytes, r.startingHeight, end).map((e) => ({ validatorPeriod: e.period, fraction: e.fraction.toString() }));
-      const { items, pagination } = page(events, r.pagination);
+      const { items, pagination } = paginateList(events, r.pagination);
       return { slashes: items, pagination };
     }),
     route('DelegationRewards', Q.QueryDelegationRewardsRequest, Q.QueryDelegationRewardsResponse, (ctx, r) => ({

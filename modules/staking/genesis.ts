@@ -31,6 +31,7 @@ import {
   DEFAULT_STAKING_PARAMS, DELEGATION_PREFIX, EMPTY, LAST_POWER_PREFIX, RED_PREFIX, UBD_PREFIX, VALIDATOR_PREFIX,
   consKey, lastPowerKey, readA, redQueueKey, ubdQueueKey, valQueueKey,
 } from './keys.js';
+import { camelJsonKeys, snakeJsonKeys } from '../../src/framework/proto-json.js';
 
 export interface StakingParamsJson {
   unbonding_time: string;
@@ -55,18 +56,8 @@ const bad = (msg: string): never => {
   throw new Error(`staking genesis: ${msg}`);
 };
 
-const snake = (s: string) => s.replace(/[A-Z]/g, (c) => '_' + c.toLowerCase());
-const camel = (s: string) => s.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
-function rekey(x: unknown, f: (s: string) => string): unknown {
-  if (Array.isArray(x)) return x.map((y) => rekey(y, f));
-  if (x !== null && typeof x === 'object') {
-    // '@type' of an Any stays as it is
-    return Object.fromEntries(Object.entries(x as Record<string, unknown>).map(([k, v]) => [k.startsWith('@') ? k : f(k), rekey(v, f)]));
-  }
-  return x;
-}
-const toJson = <T>(type: { toJSON(m: T): unknown }, m: T): unknown => rekey(type.toJSON(m), snake);
-const fromJson = <T>(type: { fromJSON(o: unknown): T }, o: unknown): T => type.fromJSON(rekey(o, camel));
+const toJson = <T>(type: { toJSON(m: T): unknown }, m: T): unknown => snakeJsonKeys(type.toJSON(m));
+const fromJson = <T>(type: { fromJSON(o: unknown): T }, o: unknown): T => type.fromJSON(camelJsonKeys(o));
 
 export function paramsToJson(p: Params): StakingParamsJson {
   return {

@@ -6,7 +6,6 @@
  */
 import * as Q from 'cosmjs-types/cosmos/staking/v1beta1/query';
 import { BondStatus, Validator, type DelegationResponse, type RedelegationResponse, type UnbondingDelegation, type Delegation } from 'cosmjs-types/cosmos/staking/v1beta1/staking';
-import type { PageRequest } from 'cosmjs-types/cosmos/base/query/v1beta1/pagination';
 import type { QueryRoute } from '../../src/framework/module.js';
 import type { Context } from '../../src/framework/context.js';
 import { ErrInvalidAddress, ErrInvalidRequest } from '../../src/framework/errors.js';
@@ -22,6 +21,7 @@ import {
 } from './keys.js';
 import { UnbondingDelegation as UBD, Redelegation } from 'cosmjs-types/cosmos/staking/v1beta1/staking';
 import type { BankKeeper } from '../bank/keeper.js';
+import { paginateList } from '../../src/framework/paginate.js';
 
 const P = '/cosmos.staking.v1beta1.Query/';
 
@@ -32,15 +32,6 @@ function addr(s: string, field: string): Address {
   } catch (e) {
     throw ErrInvalidAddress(`invalid ${field}: ${(e as Error).message}`);
   }
-}
-
-/** Offset/limit paging of an in-memory list (filtered queries; the lists are per delegator or per validator). */
-function page<T>(all: T[], req: PageRequest | undefined): { items: T[]; pagination: { nextKey: Uint8Array; total: bigint } } {
-  if (req?.key && req.key.length > 0) throw ErrInvalidRequest('this query pages by offset only (pagination.key is not supported)');
-  const offset = Number(req?.offset ?? 0n);
-  const limit = req?.limit && req.limit > 0n ? Number(req.limit) : 100;
-  const items = (req?.reverse ? [...all].reverse() : all).slice(offset, offset + limit);
-  return { items, pagination: { nextKey: new Uint8Array(), total: BigInt(all.length) } };
 }
 
 const STATUS: Record<string, BondStatus> = {
@@ -88,13 +79,13 @@ export function stakingQueryRoutes(k: StakingKeeperImpl, bank: BankKeeper): Quer
       }
       const status = STATUS[r.status];
       if (status === undefined) throw ErrInvalidRequest(`invalid validator status '${r.status}'; use BOND_STATUS_BONDED, BOND_STATUS_UNBONDING or BOND_STATUS_UNBONDED`);
-      const { items, pagination } = page(k.allValidators(ctx).filter((v) => v.status === status), r.pagination);
+      const { items, pagination } = paginateList(k.allValidators(ctx).filter((v) => v.status === status), r.pagination);
       return { validators: items, pagination };
     }),
     route('Validator', Q.QueryValidatorRequest, Q.QueryValidatorResponse, (ctx, r) => ({ validator: validator(ctx, r.validatorAddr).v })),
     route('ValidatorDelegations', Q.QueryValidatorDelegationsRequest, Q.QueryValidatorDelegationsResponse, (ctx, r) => {
       const { op } = validator(ctx, r.validatorAddr);
-      const { items, pagination } = page(k.delegationsTo(ctx, op.bytes), r.pagination);
+      const { items, pagination } = paginateList(k.delegationsTo(ctx, op.bytes), r.pagination);
       return { delegationResponses: items.map((d) => delegationResponse(ctx, d)), pagination };
     }),
     route('ValidatorUnbondingDelegations', Q.QueryValidatorUnbondingDelegationsRequest, Q.QueryValidatorUnbondingDelegationsResponse, (ctx, r) => {
@@ -107,7 +98,7 @@ export function stakingQueryRoutes(k: StakingKeeperImpl, bank: BankKeeper): Quer
         const u = k.ubd(ctx, del, op.bytes);
         if (u) all.push(u);
       }
-      const { items, pagination } = page(all, r.pagination);
+      const { items, pagination } = paginateList(all, r.pagination);
       return { unbondingResponses: items, pagination };
     }),
     route('Delegation', Q.QueryDelegationRequest, Q.QueryDelegationResponse, (ctx, r) => {
@@ -127,11 +118,11 @@ export function stakingQueryRoutes(k: StakingKeeperImpl, bank: BankKeeper): Quer
       return { unbond: u };
     }),
     route('DelegatorDelegations', Q.QueryDelegatorDelegationsRequest, Q.QueryDelegatorDelegationsResponse, (ctx, r) => {
-      const { items, pagination } = page(k.delegationsOf(ctx, addr(r.delegatorAddr, 'delegator_addr')), r.pagination);
+      const { items, pagination } = paginateList(k.delegationsOf(ctx, addr(r.delegatorAddr, 'delegator_addr')), r.pagination);
       return { delegationResponses: items.map((d) => delegationResponse(ctx, d)), pagination };
     }),
     route('DelegatorUnbondingDelegations', Q.QueryDelegatorUnbondingDelegationsRequest, Q.QueryDelegatorUnbondingDelegationsResponse, (ctx, r) => {
-      const { items, pagination } = page(ubdsOf(ctx, addr(r.delegatorAddr, 'delegator_addr')), r.pagination);
+      const { items, pagination } = paginateList(ubdsOf(ctx, addr(r.delegatorAddr, 'delegator_addr')), r.pagination);
       return { unbondingResponses: items, pagination };
     }),
     route('Redelegations', Q.QueryRedelegationsRequest, Q.QueryRedelegationsResponse, (ctx, r) => {
@@ -140,13 +131,13 @@ export function stakingQueryRoutes(k: StakingKeeperImpl, bank: BankKeeper): Quer
       for (const [, v] of iteratePrefix(k.store(ctx), RED_PREFIX + A(addressBytes(del)))) all.push(Redelegation.decode(v));
       const src = r.srcValidatorAddr ? parseValoper(r.srcValidatorAddr, 'src_validator_addr').valoper : undefined;
       const dst = r.dstValidatorAddr ? parseValoper(r.dstValidatorAddr, 'dst_validator_addr').valoper : undefined;
-      const { items, pagination } = page(all.filter((x) => (src === undefined || x.validatorSrcAddress === src) && (dst === undefined || x.validatorDstAddress === dst)), r.pagination);
+      const { items, pagination } = paginateList(all.filter((x) => (src === undefined || x.validatorSrcAddress === src) && (dst === undefined || x.validatorDstAddress === dst)), r.pagination);
       return { redelegationResponses: items.map((x) => redelegationResponse(ctx, x)), pagination };
     }),
     route('DelegatorValidators', Q.QueryDelegatorValidatorsRequest, Q.QueryDelegatorValidatorsResponse, (ctx, r) => {
       const ds = k.delegationsOf(ctx, addr(r.delegatorAddr, 'delegator_addr'));
       const vals = ds.map((d) => k.validator(ctx, parseValoper(d.validatorAddress).bytes)).filter((v): v is Validator => v !== undefined);
-      const { items, pagination } = page(vals, r.pagination);
+      const { items, pagination } = paginateList(vals, r.pagination);
       return { validators: items, pagination };
     }),
     route('DelegatorValidator', Q.QueryDelegatorValidatorRequest, Q.QueryDelegatorValidatorResponse, (ctx, r) => {

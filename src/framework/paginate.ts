@@ -57,3 +57,15 @@ export function paginate(kv: KV, page: PageRequest | undefined, onResult: (key: 
   return { nextKey, total: countTotal ? count : 0n };
 }
 
+
+/**
+ * Offset/limit paging of a list already in memory (queries that filter per delegator or per validator, where the
+ * list is small): `key` paging is refused, limit 0 means DEFAULT_PAGE_LIMIT, `total` is always the list's length.
+ */
+export function paginateList<T>(all: readonly T[], req: PageRequest | undefined): { items: T[]; pagination: { nextKey: Uint8Array; total: bigint } } {
+  if (req?.key && req.key.length > 0) throw ErrInvalidRequest('this query pages by offset only (pagination.key is not supported)');
+  const offset = Number(req?.offset ?? 0n);
+  const limit = Number(req?.limit && req.limit > 0n ? req.limit : DEFAULT_PAGE_LIMIT);
+  const items = (req?.reverse ? [...all].reverse() : all).slice(offset, offset + limit);
+  return { items, pagination: { nextKey: new Uint8Array(), total: BigInt(all.length) } };
+}

@@ -1,0 +1,19 @@
+/**
+ * Genesis files use the Cosmos SDK's snake_case proto field names, while ts-proto's toJSON/fromJSON use camelCase:
+ * these convert a proto3 JSON value's keys recursively (an Any's '@type' is kept as it is).
+ */
+const snake = (s: string) => s.replace(/[A-Z]/g, (c) => '_' + c.toLowerCase());
+const camel = (s: string) => s.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+
+function rekey(x: unknown, f: (s: string) => string): unknown {
+  if (Array.isArray(x)) return x.map((y) => rekey(y, f));
+  if (x !== null && typeof x === 'object') {
+    return Object.fromEntries(Object.entries(x as Record<string, unknown>).map(([k, v]) => [k.startsWith('@') ? k : f(k), rekey(v, f)]));
+  }
+  return x;
+}
+
+/** camelCase keys (ts-proto's toJSON) to snake_case (SDK genesis JSON). */
+export const snakeJsonKeys = (x: unknown): unknown => rekey(x, snake);
+/** snake_case keys (SDK genesis JSON) to camelCase (ts-proto's fromJSON). */
+export const camelJsonKeys = (x: unknown): unknown => rekey(x, camel);
