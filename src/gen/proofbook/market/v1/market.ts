@@ -271,6 +271,16 @@ export interface Params {
   fallbackCommitDeposit: string;
   fallbackRevealBlocks: bigint;
   maxFallbackCommits: bigint;
+  /**
+   * Ask admission (modules/market/ask-cap.ts, docs/protocol.md "Ask admission"). A circuit holds at most
+   * max_asks_per_circuit asks (when full, a cheaper ask evicts an underfunded ask first, else the most expensive idle
+   * one). An ask is admitted, and stays live, only while its prover is bonded, not jailed and its free collateral
+   * (collateral_denom) covers min_bond_per_ask for each of its asks; the auction removes idle asks that fail this. An
+   * ask's expiry_height is at most max_ask_lifetime blocks after the height it is posted at.
+   */
+  maxAsksPerCircuit: bigint;
+  minBondPerAsk: string;
+  maxAskLifetime: bigint;
 }
 
 /** A prover's commitment to a fallback proof it will reveal (MsgCommitFallbackProof). */
@@ -2035,6 +2045,9 @@ function createBaseParams(): Params {
     fallbackCommitDeposit: "",
     fallbackRevealBlocks: 0n,
     maxFallbackCommits: 0n,
+    maxAsksPerCircuit: 0n,
+    minBondPerAsk: "",
+    maxAskLifetime: 0n,
   };
 }
 
@@ -2173,6 +2186,21 @@ export const Params: MessageFns<Params> = {
         throw new globalThis.Error("value provided for field message.maxFallbackCommits of type uint64 too large");
       }
       writer.uint32(576).uint64(message.maxFallbackCommits);
+    }
+    if (message.maxAsksPerCircuit !== 0n) {
+      if (BigInt.asUintN(64, message.maxAsksPerCircuit) !== message.maxAsksPerCircuit) {
+        throw new globalThis.Error("value provided for field message.maxAsksPerCircuit of type uint64 too large");
+      }
+      writer.uint32(640).uint64(message.maxAsksPerCircuit);
+    }
+    if (message.minBondPerAsk !== "") {
+      writer.uint32(650).string(message.minBondPerAsk);
+    }
+    if (message.maxAskLifetime !== 0n) {
+      if (BigInt.asUintN(64, message.maxAskLifetime) !== message.maxAskLifetime) {
+        throw new globalThis.Error("value provided for field message.maxAskLifetime of type uint64 too large");
+      }
+      writer.uint32(656).uint64(message.maxAskLifetime);
     }
     return writer;
   },
@@ -2382,6 +2410,30 @@ export const Params: MessageFns<Params> = {
             message.maxFallbackCommits = reader.uint64() as bigint;
             continue;
           }
+          case 80: {
+            if (tag !== 640) {
+              break;
+            }
+
+            message.maxAsksPerCircuit = reader.uint64() as bigint;
+            continue;
+          }
+          case 81: {
+            if (tag !== 650) {
+              break;
+            }
+
+            message.minBondPerAsk = reader.string();
+            continue;
+          }
+          case 82: {
+            if (tag !== 656) {
+              break;
+            }
+
+            message.maxAskLifetime = reader.uint64() as bigint;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2516,6 +2568,21 @@ export const Params: MessageFns<Params> = {
         : isSet(object.max_fallback_commits)
         ? BigInt(object.max_fallback_commits)
         : 0n,
+      maxAsksPerCircuit: isSet(object.maxAsksPerCircuit)
+        ? BigInt(object.maxAsksPerCircuit)
+        : isSet(object.max_asks_per_circuit)
+        ? BigInt(object.max_asks_per_circuit)
+        : 0n,
+      minBondPerAsk: isSet(object.minBondPerAsk)
+        ? globalThis.String(object.minBondPerAsk)
+        : isSet(object.min_bond_per_ask)
+        ? globalThis.String(object.min_bond_per_ask)
+        : "",
+      maxAskLifetime: isSet(object.maxAskLifetime)
+        ? BigInt(object.maxAskLifetime)
+        : isSet(object.max_ask_lifetime)
+        ? BigInt(object.max_ask_lifetime)
+        : 0n,
     };
   },
 
@@ -2593,6 +2660,15 @@ export const Params: MessageFns<Params> = {
     if (message.maxFallbackCommits !== 0n) {
       obj.maxFallbackCommits = message.maxFallbackCommits.toString();
     }
+    if (message.maxAsksPerCircuit !== 0n) {
+      obj.maxAsksPerCircuit = message.maxAsksPerCircuit.toString();
+    }
+    if (message.minBondPerAsk !== "") {
+      obj.minBondPerAsk = message.minBondPerAsk;
+    }
+    if (message.maxAskLifetime !== 0n) {
+      obj.maxAskLifetime = message.maxAskLifetime.toString();
+    }
     return obj;
   },
 
@@ -2667,6 +2743,13 @@ export const Params: MessageFns<Params> = {
       : 0n;
     message.maxFallbackCommits = (object.maxFallbackCommits !== undefined && object.maxFallbackCommits !== null)
       ? BigInt(object.maxFallbackCommits)
+      : 0n;
+    message.maxAsksPerCircuit = (object.maxAsksPerCircuit !== undefined && object.maxAsksPerCircuit !== null)
+      ? BigInt(object.maxAsksPerCircuit)
+      : 0n;
+    message.minBondPerAsk = object.minBondPerAsk ?? "";
+    message.maxAskLifetime = (object.maxAskLifetime !== undefined && object.maxAskLifetime !== null)
+      ? BigInt(object.maxAskLifetime)
       : 0n;
     return message;
   },
