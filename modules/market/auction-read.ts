@@ -22,7 +22,7 @@ import type { Ask, Params } from '../../src/gen/proofbook/market/v1/market.js';
 import type { Address } from '../../src/crypto/address.js';
 import {
   BPS,
-  askByPricePrefix,
+  askWithRoomPrefix,
   askByProverPrefix,
   ascAmountKey,
   decodeOpenEntry,
@@ -107,8 +107,9 @@ export function askStanding(p: Params, a: Ask, s: ProverState, h: bigint): 'live
 }
 
 /**
- * The circuit's cheapest live ask priced at or below `topFee`, walking the price index cheapest first; idle asks met
- * on the way that fail admission are returned in `dead` (the caller removes them, so each costs one visit).
+ * The circuit's cheapest live ask priced at or below `topFee`, walking its asks with capacity left cheapest first
+ * (index 'w'); idle asks met on the way that fail admission are returned in `dead` (the caller removes them, so each
+ * costs one visit). Asks at full capacity are not in 'w' and cost nothing here.
  */
 export function cheapestLiveAsk(
   kv: KV,
@@ -119,7 +120,7 @@ export function cheapestLiveAsk(
   load: (id: bigint) => Ask | undefined,
   view: ProverView,
 ): { ask: Ask | undefined; dead: Ask[] } {
-  const prefix = askByPricePrefix(circuitId);
+  const prefix = askWithRoomPrefix(circuitId);
   const dead: Ask[] = [];
   for (const [k] of iteratePrefix(kv, prefix)) {
     if (readAscAmountKey(k, prefix.length).amount > topFee) break;

@@ -24,6 +24,8 @@ import {
   openEntryOf,
   rampingByCircuitKey,
   askByPriceKey,
+  askWithRoomKey,
+  ASK_WITH_ROOM_PREFIX,
   askCountKey,
   ASK_BY_EXPIRY_PREFIX,
   ASK_BY_PROVER_PREFIX,
@@ -160,6 +162,7 @@ export function marketInvariants(k: MarketKeeperImpl): Invariant[] {
         want.set(askByCircuitKey(a.circuitId, a.id), '');
         want.set(askByExpiryKey(a.expiryHeight, a.id), '');
         want.set(askByPriceKey(a.circuitId, BigInt(a.price), a.id), '');
+        if (a.active < a.capacity) want.set(askWithRoomKey(a.circuitId, BigInt(a.price), a.id), '');
         const ak = askCountKey(a.circuitId);
         counts.set(ak, (counts.get(ak) ?? 0n) + 1n);
       }
@@ -171,6 +174,7 @@ export function marketInvariants(k: MarketKeeperImpl): Invariant[] {
       }
       for (const [key, v] of iteratePrefix(kv, ACTIVE_COUNT_PREFIX)) have.set(key, decodeU64(v).toString());
       for (const [key] of iteratePrefix(kv, ASK_BY_PRICE_PREFIX)) have.set(key, '');
+      for (const [key] of iteratePrefix(kv, ASK_WITH_ROOM_PREFIX)) have.set(key, '');
       for (const [key, v] of iteratePrefix(kv, ASK_COUNT_PREFIX)) {
         const cap = k.params(ctx).maxAsksPerCircuit;
         if (decodeU64(v) > cap) return `circuit key ${JSON.stringify(key)} holds ${decodeU64(v)} asks, more than params.max_asks_per_circuit ${cap}`;

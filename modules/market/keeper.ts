@@ -42,6 +42,8 @@ import {
   MAX_ASK_CAPACITY,
   MAX_ASKS_PER_CIRCUIT,
   askByPriceKey,
+  askWithRoomKey,
+  askWithRoomPrefix,
   MAX_SIGNALS,
   MAX_URI_LENGTH,
   NEXT_ASK_ID_KEY,
@@ -435,6 +437,7 @@ export class MarketKeeperImpl implements MarketKeeper {
     kv.set(askByCircuitKey(a.circuitId, a.id), EMPTY);
     kv.set(askByExpiryKey(a.expiryHeight, a.id), EMPTY);
     kv.set(askByPriceKey(a.circuitId, BigInt(a.price), a.id), EMPTY);
+    if (a.active < a.capacity) kv.set(askWithRoomKey(a.circuitId, BigInt(a.price), a.id), EMPTY);
     addAskCount(kv, a.circuitId, 1n);
   }
 
@@ -444,6 +447,9 @@ export class MarketKeeperImpl implements MarketKeeper {
       kv.delete(askByExpiryKey(before.expiryHeight, before.id));
       kv.set(askByExpiryKey(after.expiryHeight, after.id), EMPTY);
     }
+    const room = askWithRoomKey(after.circuitId, BigInt(after.price), after.id);
+    if (after.active < after.capacity) kv.set(room, EMPTY);
+    else kv.delete(room);
     kv.set(askKey(after.id), Ask.encode(after).finish());
   }
 
@@ -454,6 +460,7 @@ export class MarketKeeperImpl implements MarketKeeper {
     kv.delete(askByCircuitKey(a.circuitId, a.id));
     kv.delete(askByExpiryKey(a.expiryHeight, a.id));
     kv.delete(askByPriceKey(a.circuitId, BigInt(a.price), a.id));
+    kv.delete(askWithRoomKey(a.circuitId, BigInt(a.price), a.id));
     addAskCount(kv, a.circuitId, -1n);
     ctx.emit('proofbook.market.ask_removed', [['ask_id', a.id.toString()], ['prover', a.prover], ['circuit_id', a.circuitId]]);
   }
@@ -1086,12 +1093,13 @@ export class MarketKeeperImpl implements MarketKeeper {
 
   /**
    * Live asks of a circuit (auction-read.ts askStanding: unexpired, capacity left, prover bonded, unjailed, admitted
-   * and able to fund a request at the ask's price), judged with `view` (the block's auction) or a fresh one (queries).
+   * and able to fund a request at the ask's price), judged with `view` (the block's auction) or a fresh one (queries),
+   * in price order; only asks with capacity left are loaded (index 'w').
    */
   liveAsks(ctx: Context, circuitId: string, view: ProverView = this.proverView(ctx)): Ask[] {
     const p = this.params(ctx);
     const out: Ask[] = [];
-    for (const [k] of iteratePrefix(this.store(ctx), askByCircuitPrefix(circuitId))) {
+    for (const [k] of iteratePrefix(this.store(ctx), askWithRoomPrefix(circuitId))) {
       const a = this.ask(ctx, trailingId(k));
       if (a !== undefined && askStanding(p, a, view.get(a.prover), ctx.height) === 'live') out.push(a);
     }

@@ -27,7 +27,9 @@
  *   'x' + u64(expiry) + u64(askId)   -> empty   asks by expiry height (removal once they hold no assignments)
  *   'v' + circ + asc(price) + u64(askId) -> empty   asks by circuit, cheapest first (the auction checks the cheapest live
  *                                       ask against the circuit's demand before loading any; admission evicts from the top)
- *   'C' + circ                       -> u64     number of ask records of the circuit (<= MAX_ASKS_PER_CIRCUIT, ask-cap.ts)
+ *   'w' + circ + asc(price) + u64(askId) -> empty   the asks of 'v' with capacity left (active < capacity): the auction
+ *                                       walks and loads only these (asks at full capacity cost it nothing)
+ *   'C' + circ                       -> u64     number of ask records of the circuit (<= params.max_asks_per_circuit)
  *   'u' + addr + circ                -> Reputation (protobuf)
  *   'l' + circ                       -> "price,height" last clearing price of the circuit (ASCII)
  *   't' + u64(height) + circ         -> per-block stats counters (ASCII, see StatsCounters), pruned past stats_window
@@ -61,6 +63,7 @@ export const ASK_BY_PROVER_PREFIX = 'k';
 export const ASK_BY_CIRCUIT_PREFIX = 'b';
 export const ASK_BY_EXPIRY_PREFIX = 'x';
 export const ASK_BY_PRICE_PREFIX = 'v';
+export const ASK_WITH_ROOM_PREFIX = 'w';
 export const ASK_COUNT_PREFIX = 'C';
 export const REPUTATION_PREFIX = 'u';
 export const CLEARING_PREFIX = 'l';
@@ -253,6 +256,8 @@ export const askByCircuitPrefix = (circuitId: string): Key => ASK_BY_CIRCUIT_PRE
 export const askByCircuitKey = (circuitId: string, id: bigint): Key => askByCircuitPrefix(circuitId) + u64Key(id);
 export const askByPricePrefix = (circuitId: string): Key => ASK_BY_PRICE_PREFIX + circKey(circuitId);
 export const askByPriceKey = (circuitId: string, price: bigint, id: bigint): Key => askByPricePrefix(circuitId) + ascAmountKey(price) + u64Key(id);
+export const askWithRoomPrefix = (circuitId: string): Key => ASK_WITH_ROOM_PREFIX + circKey(circuitId);
+export const askWithRoomKey = (circuitId: string, price: bigint, id: bigint): Key => askWithRoomPrefix(circuitId) + ascAmountKey(price) + u64Key(id);
 export const askCountKey = (circuitId: string): Key => ASK_COUNT_PREFIX + circKey(circuitId);
 export const askByExpiryKey = (expiry: bigint, id: bigint): Key => ASK_BY_EXPIRY_PREFIX + u64Key(expiry) + u64Key(id);
 export const reputationPrefix = (addr: Address): Key => REPUTATION_PREFIX + addrKey(addr);
