@@ -14,39 +14,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { chromium } from 'playwright-core';
-import { createHash } from 'node:crypto';
-import { defaultGenesis } from '../genesis/index.js';
-import { addressFromBytes, moduleAddress } from '../src/crypto/address.js';
 import { buildWeb } from '../scripts/build-web.js';
-import { CIRCUIT } from '../src/worker/testing.js';
 import { startExplorerDevnet } from '../test/helpers/explorer-api.js';
+import { genesisWith } from '../test/helpers/explorer-genesis.js';
 
-const REQUESTER = 'proof1rn92uy79tup5dcvfhw35rvxc6zz4595npj74uf';
-const PROVER = 'proof1ydrtt8crxezy2jam44r7tm8mmt2s22hktu94nm';
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
-
-/** `n` settled requests, and `provers` bonded provers (1,000 PROOF each, in the bond module account) with one ask each. */
-function genesisWith(n: number, provers = 0): object {
-  const g = defaultGenesis() as Record<string, any>;
-  const requests = [];
-  for (let i = 1; i <= n; i++) {
-    requests.push({
-      id: String(i), requester: REQUESTER, circuit_id: CIRCUIT, input_inline: Buffer.from(`{"preimage":"${i}","nonce":"1"}`).toString('base64'),
-      min_fee: '1000', max_fee: '1000', ramp_blocks: '0', proving_window: '20', expiry_height: '100', min_collateral: '0', submitted_height: '0',
-      status: 'REQUEST_STATUS_FULFILLED', escrow: '0', fulfilled_height: '0', paid_price: '1000', assignments_count: 1,
-      history: [{ height: '0', status: 'REQUEST_STATUS_OPEN', event: 'submitted', prover: '', amount: '1000uproof' }, { height: '0', status: 'REQUEST_STATUS_FULFILLED', event: 'fulfilled', prover: PROVER, amount: '1000' }],
-    });
-  }
-  const bonded = 1_000_000_000n;
-  const addrs = Array.from({ length: provers }, (_, i) => addressFromBytes(createHash('sha256').update(`bench-prover-${i}`).digest().subarray(0, 20)));
-  const asks = addrs.map((a, i) => ({ id: String(i + 1), prover: a, circuit_id: CIRCUIT, price: String(1000 + i), capacity: '2', active: '0', expiry_height: '0', created_height: '0' }));
-  if (provers > 0) {
-    g.bond = { ...g.bond, provers: addrs.map((a) => ({ address: a, bonded: [{ denom: 'uproof', amount: String(bonded) }], locked: [], jailed: false, jailed_until: '0', recent_misses: '0', slashed: [] })) };
-    g.bank = { ...g.bank, balances: [...g.bank.balances, { address: moduleAddress('bond'), coins: [{ denom: 'uproof', amount: String(bonded * BigInt(provers)) }] }] };
-  }
-  g.market = { ...g.market, params: { ...g.market.params, settled_retention_blocks: '0' }, requests, asks, next_request_id: String(n + 1), next_ask_id: String(provers + 1) };
-  return g;
-}
 
 async function measure(n: number): Promise<Record<string, number>> {
   const home = await mkdtemp(join(tmpdir(), 'bench-explorer-'));
@@ -72,8 +44,8 @@ async function measure(n: number): Promise<Record<string, number>> {
         await page.locator('form.settings').waitFor({ timeout: 60_000 });
         for (const [label, hash, sel] of [
           ['list, first page', '#/requests', '[data-request]'],
-          ['list, middle page', `#/requests?page=${Math.ceil(pages / 2)}`, '[data-request]'],
-          ['list, last page', `#/requests?page=${pages}`, '[data-request]'],
+          ['list, middle page (jump: offset)', `#/requests?page=${Math.ceil(pages / 2)}`, '[data-request]'],
+          ['list, last page (jump: offset)', `#/requests?page=${pages}`, '[data-request]'],
           ['overview', '#/', '[data-stat=fill-rate]'],
         ] as const) {
           const s = Date.now();
@@ -81,6 +53,18 @@ async function measure(n: number): Promise<Record<string, number>> {
           await page.locator(sel).first().waitFor({ timeout: 60_000 });
           out[`browser: ${label} (ms to rows)`] = Date.now() - s;
         }
+        // Paging with the pager's links (by key) from the middle page: older 5 times, click → rows drawn.
+        await page.goto(`${api.url}/#/requests?page=${Math.ceil(pages / 2)}`);
+        await page.locator('[data-request]').first().waitFor({ timeout: 60_000 });
+        const steps: number[] = [];
+        for (let i = 0; i < 5; i++) {
+          const before = await page.locator('[data-request]').first().getAttribute('data-request');
+          const s = Date.now();
+          await page.locator('nav.pager a[rel=next]').click();
+          await page.locator(`[data-request="${Number(before) - 25}"]`).waitFor({ timeout: 60_000 });
+          steps.push(Date.now() - s);
+        }
+        out['browser: list, older → from the middle page (key; ms to rows, median of 5)'] = [...steps].sort((a, b) => a - b)[2]!;
       } finally { await browser.close(); }
     }
   } finally {
