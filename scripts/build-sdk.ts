@@ -23,6 +23,9 @@ const SRC = join(root, 'src');
 /** Imports the browser build must never contain (Node built-ins, gRPC, Node-only packages). */
 export const NODE_ONLY_IMPORT = /^(node:|@grpc\/|ws$|snarkjs|level|secp256k1|pino|fs$|path$|crypto$|module$|url$|os$|child_process$|worker_threads$)/;
 
+/** Files besides the sources whose change makes dist/ stale. */
+const BUILD_INPUTS = ['package.json', 'tsconfig.sdk.json', 'scripts/build-sdk.ts', 'src/client/platform.browser.ts'];
+
 export interface SdkBuild {
   /** Source files compiled (relative to the repository root). */
   sources: string[];
@@ -116,6 +119,8 @@ export async function buildSdk(opts: { quiet?: boolean } = {}): Promise<SdkBuild
   if (nodeOnlyFiles.length || nodeImports.length) {
     throw new Error(`browser build pulls in Node-only code: ${[...nodeOnlyFiles, ...nodeImports].join(', ')}`);
   }
+  // What this build was made from, for test/sdk-package.test.ts' freshness check (not part of the package's files).
+  await writeFile(join(SDK_DIST, 'sources.json'), JSON.stringify([...sources.map((f) => relative(root, f)), ...BUILD_INPUTS], null, 1) + '\n');
   if (!opts.quiet) console.log(`SDK: ${sources.length} sources -> dist/esm, dist/cjs (+ .d.ts), dist/browser/index.js (${out.bytes} B)`);
   return { sources: sources.map((f) => relative(root, f).split(sep).join('/')), browserBytes: out.bytes };
 }
