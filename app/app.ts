@@ -24,6 +24,7 @@ import {
   type ResponseOfferSnapshot, type ResponseLoadSnapshotChunk, type ResponseApplySnapshotChunk, type ExecTxResult, type Event, type ValidatorUpdate,
 } from 'cosmjs-types/tendermint/abci/types';
 import { SimulateRequest, SimulateResponse } from 'cosmjs-types/cosmos/tx/v1beta1/service';
+import { ConfigResponse } from 'cosmjs-types/cosmos/base/node/v1beta1/query';
 import { CommitmentProof } from 'cosmjs-types/cosmos/ics23/v1/proofs';
 import { SerialQueue, type AbciApplication } from './abci/application.js';
 import { CommittedStore, type OpenOptions, type StateVersion } from '../src/store/committed.js';
@@ -42,6 +43,7 @@ import { sharedVerifyPool } from '../src/crypto/verify-pool.js';
 import { defaultVerifier, type Secp256k1Verify } from '../src/crypto/secp256k1.js';
 import { AppError, ErrInvalidRequest, ErrUnknownRequest, ErrNotFound, ErrInvalidGasLimit, ErrOutOfGas, toAppError, GRPC } from '../src/framework/errors.js';
 import { APP_VERSION } from './version.js';
+import { NODE_CONFIG_QUERY_PATH, nodeConfig } from './node-config.js';
 import { initVerifierBackend } from '../modules/verifier/index.js';
 import { proofCaps } from '../modules/verifier/keys.js';
 import { verifierParams } from '../modules/verifier/keeper.js';
@@ -613,6 +615,10 @@ export class ProofbookApp implements AbciApplication {
       if (req.path === '/cosmos.tx.v1beta1.Service/Simulate') return ok(this.simulateLimiter.run(() => this.simulate(req.data)));
       // Drivers answer GetTx through unqueuedQuery; a direct caller gets the same answer.
       if (req.path === GET_TX_QUERY_PATH) return await this.lookupTx(req);
+      if (req.path === NODE_CONFIG_QUERY_PATH) {
+        const ctx = new Context(new CacheKV(st.reader), this.blockInfo(height), 'query');
+        return ok(ConfigResponse.encode(nodeConfig(this.modules.keepers.auth.params(ctx), this.store.historyBlocks)).finish());
+      }
       const route = this.modules.queries.get(req.path);
       if (!route) throw ErrUnknownRequest(`unknown query path '${req.path}'`);
       let request;
