@@ -6,8 +6,8 @@
  *
  *   - a plain Node ES module script (`import`), which also signs and broadcasts a bank send;
  *   - a CommonJS script (`require`);
- *   - a strict TypeScript project (strict, noUncheckedIndexedAccess, exactOptionalPropertyTypes, skipLibCheck false,
- *     no @types/node) compiled against the package's .d.ts and then run;
+ *   - strict TypeScript projects (strict, noUncheckedIndexedAccess, exactOptionalPropertyTypes, skipLibCheck false,
+ *     no @types/node), one ESM and one CommonJS, compiled against the package's .d.ts and then run;
  *   - an esbuild browser bundle (the `browser` condition) loaded in headless Chromium, which queries over RPC and REST
  *     and signs + broadcasts a bank send, a bond and a market ask.
  *
@@ -142,6 +142,20 @@ const TSCONFIG = {
   files: ['index.ts'],
 };
 
+// The same declarations from a CommonJS TypeScript project: `require` resolves dist/cjs/index.d.ts.
+const CTS = `
+import { ProofbookQueryClient, RequestStatus, type ProofbookClientOptions } from 'proofbook';
+// @ts-expect-error the declarations are real types, not any
+const bad: ProofbookClientOptions = { address: 42 };
+export async function main(rpc: string): Promise<string> {
+  const q = await ProofbookQueryClient.connect(rpc);
+  const h: bigint = await q.height();
+  q.disconnect();
+  return JSON.stringify({ height: h.toString(), open: RequestStatus.REQUEST_STATUS_OPEN, bad: typeof bad });
+}
+`;
+const CTS_RUN = `require('./out/index.js').main(process.argv[2]).then((s) => console.log(s), (e) => { console.error(e); process.exit(1); });`;
+
 const BROWSER = `
 import { ProofbookClient, ProofbookQueryClient, TYPE_URLS } from 'proofbook';
 import { DirectSecp256k1HdWallet } from '@cosmjs/proto-signing';
@@ -197,23 +211,29 @@ test('the packed SDK installs offline and runs from Node ESM, CommonJS, strict T
     const esmDir = join(work, 'esm');
     const cjsDir = join(work, 'cjs');
     const tsDir = join(work, 'ts');
+    const ctsDir = join(work, 'cts');
     const webDir = join(work, 'web');
     await Promise.all([
       project(esmDir, tarball, { type: 'module' }),
       project(cjsDir, tarball, { type: 'commonjs' }),
       project(tsDir, tarball, { type: 'module' }),
+      project(ctsDir, tarball, { type: 'commonjs' }),
       project(webDir, tarball, { type: 'module' }),
     ]);
     await writeFile(join(esmDir, 'index.mjs'), ESM);
     await writeFile(join(cjsDir, 'index.cjs'), CJS);
     await writeFile(join(tsDir, 'index.ts'), TS);
     await writeFile(join(tsDir, 'tsconfig.json'), JSON.stringify(TSCONFIG));
+    await writeFile(join(ctsDir, 'index.ts'), CTS);
+    await writeFile(join(ctsDir, 'run.cjs'), CTS_RUN);
+    await writeFile(join(ctsDir, 'tsconfig.json'), JSON.stringify(TSCONFIG));
     await writeFile(join(webDir, 'main.js'), BROWSER);
 
     // Compile the TypeScript project and bundle the browser one while the devnet starts.
-    const tsc = run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', tsDir], { cwd: tsDir }).catch((e: { stdout?: string; message: string }) => {
-      throw new Error(`the strict TypeScript project does not compile against the package:\n${e.stdout ?? e.message}`);
+    const tscIn = (dir: string): Promise<unknown> => run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', dir], { cwd: dir }).catch((e: { stdout?: string; message: string }) => {
+      throw new Error(`the strict TypeScript project ${dir} does not compile against the package:\n${e.stdout ?? e.message}`);
     });
+    const tsc = Promise.all([tscIn(tsDir), tscIn(ctsDir)]);
     const bundle = build({
       absWorkingDir: webDir, entryPoints: ['main.js'], outfile: join(webDir, 'bundle.js'), bundle: true, platform: 'browser',
       format: 'esm', target: ['es2022'], minify: true, metafile: true, logLevel: 'silent',
@@ -228,10 +248,11 @@ test('the packed SDK installs offline and runs from Node ESM, CommonJS, strict T
 
     // ---- Node: ES module, CommonJS, compiled TypeScript (run concurrently)
     await tsc;
-    const [esm, cjs, ts] = await Promise.all([
+    const [esm, cjs, ts, cts] = await Promise.all([
       node(esmDir, 'index.mjs', [rpc, DEVNET_MNEMONIC, to4]),
       node(cjsDir, 'index.cjs', [rpc]),
       node(tsDir, join('out', 'index.js'), [rpc]),
+      node(ctsDir, 'run.cjs', [rpc]),
     ]);
     t.true(BigInt(esm.height as string) >= 1n, 'ESM: height');
     t.deepEqual(esm.circuits, ['hashchain'], 'ESM: circuits');
@@ -248,6 +269,8 @@ test('the packed SDK installs offline and runs from Node ESM, CommonJS, strict T
     t.is(ts.open, 0);
     t.true((ts.encoded as number) > 0);
     t.is(ts.status, 1);
+    t.true(BigInt(cts.height as string) >= 1n, 'CommonJS TS: height');
+    t.is(cts.open, 1);
 
     // The send the ESM script made, seen from here.
     const { client: stargate } = await connectQueryClient(rpc);
