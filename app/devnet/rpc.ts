@@ -216,6 +216,18 @@ export class RpcServer {
 
   private async handleHttp(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     try {
+      // CORS as CometBFT's `rpc.cors_allowed_origins = ["*"]` (its allowed methods and headers): the devnet serves local
+      // development, where browser dApps (the SDK's browser entry, docs/clients.md) call it from their own origin.
+      res.setHeader('Access-Control-Allow-Origin', '*');
+      if (req.method === 'OPTIONS') {
+        res.writeHead(204, {
+          'Access-Control-Allow-Methods': 'HEAD, GET, POST',
+          'Access-Control-Allow-Headers': 'Origin, Accept, Content-Type, X-Requested-With, X-Server-Time',
+          'Access-Control-Max-Age': '600',
+        });
+        res.end();
+        return;
+      }
       if (req.method === 'GET' && this.extraHttp?.(req, res)) return;
       const url = new URL(req.url ?? '/', 'http://localhost');
       const path = url.pathname.replace(/^\/+|\/+$/g, '');
