@@ -53,18 +53,20 @@ async function measure(n: number): Promise<Record<string, number>> {
           await page.locator(sel).first().waitFor({ timeout: 60_000 });
           out[`browser: ${label} (ms to rows)`] = Date.now() - s;
         }
-        // Paging with the pager's links (by key) from the middle page: older 5 times, click → rows drawn.
-        await page.goto(`${api.url}/#/requests?page=${Math.ceil(pages / 2)}`);
+        // Paging with the pager's links (by key) from the middle page (the first, for a short list): older up to 5
+        // times, click → rows drawn.
+        const start = pages > 10 ? Math.ceil(pages / 2) : 1;
+        await page.goto(`${api.url}/#/requests?page=${start}`);
         await page.locator('[data-request]').first().waitFor({ timeout: 60_000 });
         const steps: number[] = [];
-        for (let i = 0; i < 5; i++) {
+        for (let i = 0; i < Math.min(5, pages - start); i++) {
           const before = await page.locator('[data-request]').first().getAttribute('data-request');
           const s = Date.now();
           await page.locator('nav.pager a[rel=next]').click();
           await page.locator(`[data-request="${Number(before) - 25}"]`).waitFor({ timeout: 60_000 });
           steps.push(Date.now() - s);
         }
-        out['browser: list, older → from the middle page (key; ms to rows, median of 5)'] = [...steps].sort((a, b) => a - b)[2]!;
+        out['browser: list, older → from the middle page (key; ms to rows, median of ≤ 5)'] = [...steps].sort((a, b) => a - b)[Math.floor((steps.length - 1) / 2)]!;
       } finally { await browser.close(); }
     }
   } finally {
