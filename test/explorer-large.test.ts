@@ -6,19 +6,22 @@
  * Checks: every page shows exactly the 25 right rows; the page only ever asks the node for one page (limit 25, by
  * pagination key, never by offset) and counts the total once; and the time per page with 20,000 requests stays
  * within a generous multiple of the time with 250 (ratios, not absolute times: the CI machine is loaded). A jump to
- * the last page (by offset, the one path whose node cost grows with the history) shows the oldest rows.
+ * the last page (by offset, the one path whose node cost grows with the history) shows the oldest rows. Saves a
+ * screenshot of the large list's page 5 to results/explorer/requests-large.png.
  */
 import test from 'ava';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { buildWeb } from '../scripts/build-web.js';
 import { startExplorerDevnet } from './helpers/explorer-api.js';
 import { genesisWith } from './helpers/explorer-genesis.js';
 
+const SHOTS = join(dirname(fileURLToPath(import.meta.url)), '..', 'results', 'explorer');
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 const SMALL = 250;
 const LARGE = 20_000;
@@ -94,11 +97,14 @@ test('explorer request list: key-paged on the node, 25 rows a page, as fast with
       t.true(rows.filter((u) => u.includes('pagination.key=')).length >= plan.length, 'the pager pages by key');
     }
 
+    await mkdir(SHOTS, { recursive: true });
+    await sides[1]!.page.screenshot({ path: join(SHOTS, 'requests-large.png'), fullPage: true });
     const [ms, ml] = [median(sides[0]!.times), median(sides[1]!.times)];
     t.log(`time per page, click → rows drawn (ms): ${SMALL} requests ${JSON.stringify(sides[0]!.times)} median ${ms}; ${LARGE} requests ${JSON.stringify(sides[1]!.times)} median ${ml}`);
-    // 80× the history: a page that cost the node anything per request in the history (a count, an offset walk, a
-    // scan) would be many times slower; the bound allows 3× plus 250 ms of noise from a loaded machine.
-    t.true(ml <= 3 * ms + 250, `median time per page: ${ml} ms with ${LARGE} requests vs ${ms} ms with ${SMALL}`);
+    // 80× the history. What pins the node's cost per page is the check above (key paging, limit 25); this one
+    // catches a page whose time follows the history (fetching or scanning it), with room for a loaded CI machine:
+    // at most 4× the small history's median plus 500 ms.
+    t.true(ml <= 4 * ms + 500, `median time per page: ${ml} ms with ${LARGE} requests vs ${ms} ms with ${SMALL}`);
 
     // A jump to the last page (by offset): the oldest rows.
     const big = sides[1]!;
