@@ -167,7 +167,7 @@ export async function findFreeBasePort(validators: number): Promise<number> {
     const base = 20000 + 10 * Math.floor(Math.random() * ((12000 - 10 * validators) / 10));
     let ok = true;
     for (let i = 0; i < validators && ok; i++) {
-      for (const off of [0, 1, 2]) if (!(await portFree(base + 10 * i + off, '127.0.0.1'))) { ok = false; break; }
+      for (const off of [0, 1, 2, 3]) if (!(await portFree(base + 10 * i + off, '127.0.0.1'))) { ok = false; break; }
     }
     if (ok) return base;
   }
@@ -578,7 +578,7 @@ async function main(): Promise<void> {
     .option('--fast', 'test-speed consensus timeouts (CometBFT TestConsensusConfig)', false)
     .option('--timeout-commit <dur>', 'consensus timeout_commit, e.g. 1s')
     .option('--chain-id <id>', 'chain id', 'proofbook-localnet')
-    .option('--base-port <port>', 'first port (node i uses base+10i: p2p, +1 rpc, +2 abci)')
+    .option('--base-port <port>', 'first port (node i uses base+10i: p2p, +1 rpc, +2 abci, +3 REST)')
     .option('--snapshot-interval <n>', 'validators take a state-sync snapshot every n heights (proofbook start --snapshot-interval)')
     .option('--statesync-node', 'once a snapshot exists, add a non-validator node that joins by state sync (scripts/statesync-node.ts)')
     .parse();
