@@ -5,7 +5,7 @@
  * part), the client surfaces of docs/clients.md against the validators' `proofbook start --api-laddr` REST gateways
  * and CometBFT RPC: Ping.pub-style reads through REST only, a Keplr-style tx broadcast through REST
  * `POST /cosmos/tx/v1beta1/txs`, cosmjs StargateClient and the QueryClient extensions we claim
- * (test/helpers/cosmos-surfaces.ts).
+ * and `buf curl --reflect` against a validator's gRPC server (test/helpers/cosmos-surfaces.ts).
  *
  * Needs the cometbft binary (npm run install-cometbft): fails, never skips, when it is missing.
  */
@@ -17,7 +17,7 @@ import { DirectSecp256k1HdWallet } from '@cosmjs/proto-signing';
 import { SigningStargateClient } from '@cosmjs/stargate';
 import { makeCosmoshubPath } from '@cosmjs/amino';
 import { createNet, type Net, type AppKind } from '../scripts/cometbft-net.js';
-import { cosmjsQueries, keplrBroadcast, pingPubReads } from './helpers/cosmos-surfaces.js';
+import { bufCurlReads, cosmjsQueries, keplrBroadcast, pingPubReads } from './helpers/cosmos-surfaces.js';
 
 // The real app once app/app.ts exists; until then the kvstore fixture in its own process.
 const APP: AppKind = fs.existsSync(new URL('../app/app.ts', import.meta.url)) ? 'proofbook' : 'kvstore';
@@ -37,7 +37,7 @@ async function assertHashesAgree(t: { is: (a: unknown, b: unknown, m?: string) =
 test(`4-validator localnet (${APP} app): equal app hashes at every height; a SIGKILLed app recovers through the handshake`, async (t) => {
   t.timeout(240_000);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pb-localnet-'));
-  const net = await createNet(dir, { validators: 4, app: APP });
+  const net = await createNet(dir, { validators: 4, app: APP, grpc: true });
   t.teardown(async () => {
     await net.stop();
     if (t.passed) fs.rmSync(dir, { recursive: true, force: true });
@@ -83,7 +83,8 @@ test(`4-validator localnet (${APP} app): equal app hashes at every height; a SIG
     await pingPubReads(t, net.apiUrl(2), net.rpcUrl(2), { chainId, validators: 4, txHash: sent[0]!.hash });
     const keplrHash = await keplrBroadcast(t, { chainId, broadcastApi: net.apiUrl(3), readApi: net.apiUrl(1), from: 5, to: 6, amount: '55' });
     await cosmjsQueries(t, net.rpcUrl(1), { chainId, txHash: keplrHash });
-    t.log('REST (Ping.pub reads, Keplr broadcast), cosmjs StargateClient and QueryClient extensions checked on validators 1-3');
+    await bufCurlReads(t, net.grpcAddress(0), net.apiUrl(0));
+    t.log('REST (Ping.pub reads, Keplr broadcast), cosmjs StargateClient and QueryClient extensions, buf curl --reflect checked');
   }
 
   // Crash validator 1's app. Its CometBFT notices the dead ABCI connection and stops itself.

@@ -5,8 +5,13 @@
  * - Ping.pub-style reads through REST only (balances, account, latest block, validator set, tx by hash, params);
  * - Keplr-style: a tx signed offline with cosmjs, broadcast through REST `POST /cosmos/tx/v1beta1/txs`, read back by
  *   hash, balances read at the heights before and after it (`x-cosmos-block-height`);
- * - cosmjs `StargateClient` and every QueryClient extension docs/clients.md claims.
+ * - cosmjs `StargateClient` and every QueryClient extension docs/clients.md claims;
+ * - `buf curl --reflect` (a generic gRPC client that knows the API only through server reflection) against the
+ *   node's gRPC server (`proofbook start --grpc-laddr`).
  */
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import type { ExecutionContext } from 'ava';
 import { DirectSecp256k1HdWallet, Registry, encodePubkey, makeAuthInfoBytes, makeSignDoc } from '@cosmjs/proto-signing';
 import {
@@ -186,4 +191,30 @@ export async function cosmjsQueries(t: ExecutionContext, rpcUrl: string, o: { ch
     client.disconnect();
     comet.disconnect();
   }
+}
+
+const BUF = join(process.cwd(), 'node_modules', '.bin', 'buf');
+
+async function bufCurl(args: string[]): Promise<string> {
+  const { stdout } = await promisify(execFile)(BUF, ['curl', '--protocol', 'grpc', '--http2-prior-knowledge', '--reflect', ...args], { maxBuffer: 16 << 20, timeout: 60_000 });
+  return stdout;
+}
+
+/** `buf curl --reflect` against a node's gRPC server: the services it lists, and answers equal to REST's. */
+export async function bufCurlReads(t: ExecutionContext, grpcAddress: string, api: string): Promise<void> {
+  const services = (await bufCurl(['--list-services', `http://${grpcAddress}`])).trim().split('\n').sort();
+  for (const s of ['cosmos.auth.v1beta1.Query', 'cosmos.bank.v1beta1.Query', 'cosmos.base.node.v1beta1.Service', 'cosmos.base.tendermint.v1beta1.Service',
+    'cosmos.tx.v1beta1.Service', 'cosmos.staking.v1beta1.Query', 'proofbook.market.v1.Query', 'proofbook.verifier.v1.Query', 'proofbook.bond.v1.Query']) {
+    t.true(services.includes(s), `reflection lists ${s}: ${services.join(', ')}`);
+  }
+  const addr = await devnetAddress(0);
+  // Read both at one fixed height: the chain moves on between the two calls.
+  const h = (await restGet(api, '/cosmos/base/tendermint/v1beta1/blocks/latest')).body.block.header.height as string;
+  const viaGrpc = JSON.parse(await bufCurl(['-H', `x-cosmos-block-height: ${h}`, '-d', JSON.stringify({ address: addr, denom: 'uproof' }), `http://${grpcAddress}/cosmos.bank.v1beta1.Query/Balance`])) as Json;
+  const viaRest = await restGet(api, `/cosmos/bank/v1beta1/balances/${addr}/by_denom?denom=uproof`, { 'x-cosmos-block-height': h });
+  t.is(viaRest.status, 200);
+  t.deepEqual(viaGrpc.balance, viaRest.body.balance, 'gRPC (reflection) and REST agree at the same height');
+  const block = JSON.parse(await bufCurl(['-d', JSON.stringify({ height: h }), `http://${grpcAddress}/cosmos.base.tendermint.v1beta1.Service/GetBlockByHeight`])) as Json;
+  t.is(block.sdkBlock.header.height, h);
+  t.regex(block.sdkBlock.header.proposerAddress, /^proofvalcons1/);
 }
