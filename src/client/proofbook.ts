@@ -186,9 +186,11 @@ export class ProofbookReader {
 
   /**
    * The request from state; a settled request already removed from state (params.settled_retention_blocks) is
-   * rebuilt from the tx/event history (history.ts) and comes back with `fromHistory: true`.
+   * rebuilt from the tx/event history (history.ts) and comes back with `fromHistory: true`. With its current fee, its
+   * live fallback commitments and, when it is open to the fallback, the fee a fallback commitment in the next block
+   * would lock (fallbackFee; modules/market/fallback-fee.ts).
    */
-  async request(id: bigint): Promise<{ request: market.Request; currentFee: bigint; fromHistory?: true; fallbackCommits: market.FallbackCommit[] }> {
+  async request(id: bigint): Promise<{ request: market.Request; currentFee: bigint; fromHistory?: true; fallbackCommits: market.FallbackCommit[]; fallbackFee?: bigint }> {
     let r: market.QueryRequestResponse;
     try {
       r = await this.query('/proofbook.market.v1.Query/Request', market.QueryRequestRequest, { id }, market.QueryRequestResponse, `request ${id}`);
@@ -199,10 +201,16 @@ export class ProofbookReader {
       return { request: old, currentFee: 0n, fromHistory: true, fallbackCommits: [] };
     }
     if (!r.request) throw new ProofbookNotFoundError(`request ${id}`, `request ${id} not found`);
-    return { request: r.request, currentFee: r.currentFee === '' ? 0n : BigInt(r.currentFee), fallbackCommits: r.fallbackCommits ?? [] };
+    return {
+      request: r.request,
+      currentFee: r.currentFee === '' ? 0n : BigInt(r.currentFee),
+      fallbackCommits: r.fallbackCommits ?? [],
+      ...((r.fallbackFee ?? '') === '' ? {} : { fallbackFee: BigInt(r.fallbackFee) }),
+    };
   }
 
-  async requests(filter: { requester?: string; status?: market.RequestStatus; pagination?: Partial<PageRequest> } = {}): Promise<market.QueryRequestsResponse> {
+  /** Requests by requester, status and/or circuit (circuitId: 64 hex characters), one page. */
+  async requests(filter: { requester?: string; status?: market.RequestStatus; circuitId?: string; pagination?: Partial<PageRequest> } = {}): Promise<market.QueryRequestsResponse> {
     return this.query('/proofbook.market.v1.Query/Requests', market.QueryRequestsRequest, filter, market.QueryRequestsResponse);
   }
 
