@@ -849,7 +849,7 @@ export class MarketKeeperImpl implements MarketKeeper {
    * reveal from the next block on, with params.fallback_commit_deposit; the request leaves the auction while a
    * commitment is live (fallback.ts, docs/protocol.md "The fallback path").
    */
-  commitFallbackProof(ctx: Context, sender: Address, id: bigint, commitment: Uint8Array): { commitId: bigint; revealUntilHeight: bigint } {
+  commitFallbackProof(ctx: Context, sender: Address, id: bigint, commitment: Uint8Array): { commitId: bigint; revealUntilHeight: bigint; price: string } {
     const r = this.mustRequest(ctx, id);
     if (!fallbackOpen(r, ctx.height, S.REQUEST_STATUS_FALLBACK, S.REQUEST_STATUS_OPEN)) {
       const patience = r.status === S.REQUEST_STATUS_OPEN && r.fallbackAfterBlocks > 0n ? ` (its fallback opens at height ${r.submittedHeight + r.fallbackAfterBlocks})` : '';
@@ -872,7 +872,7 @@ export class MarketKeeperImpl implements MarketKeeper {
       ['deposit', c.deposit],
       ['price', c.price],
     ]);
-    return { commitId: c.id, revealUntilHeight: c.revealUntilHeight };
+    return { commitId: c.id, revealUntilHeight: c.revealUntilHeight, price: c.price };
   }
 
   /** endBlock: commitments past their reveal window are forfeited (deposit to the treasury); the next one holds the reveal. */

@@ -578,10 +578,10 @@ export class ProofbookClient extends ProofbookReader {
    * (so an ineligible sender or wrong signals fail before any deposit), then MsgCommitFallbackProof (unless this account
    * already holds a matching commitment), then the MsgSubmitProof reveal in a later block; `commit` says which.
    */
-  async submitProof(requestId: bigint, proof: unknown, publicSignals: readonly (string | bigint)[]): Promise<TxResult & { paid: bigint; commit?: { commitId: bigint; revealUntilHeight: bigint; height: number } }> {
+  async submitProof(requestId: bigint, proof: unknown, publicSignals: readonly (string | bigint)[]): Promise<TxResult & { paid: bigint; commit?: { commitId: bigint; revealUntilHeight: bigint; height: number; price: bigint } }> {
     const bytes = toProofBytes(proof);
     const value = market.MsgSubmitProof.fromPartial({ prover: this.address, requestId, proof: Buffer.from(bytes), publicSignals: publicSignals.map(String) });
-    let commit: { commitId: bigint; revealUntilHeight: bigint; height: number } | undefined;
+    let commit: { commitId: bigint; revealUntilHeight: bigint; height: number; price: bigint } | undefined;
     const q = await this.request(requestId).catch(() => undefined);
     const r = q?.request;
     const mine = r !== undefined && r.status === market.RequestStatus.REQUEST_STATUS_ASSIGNED && r.assignment?.prover === this.address;
@@ -599,12 +599,15 @@ export class ProofbookClient extends ProofbookReader {
     return { ...ProofbookClient.result(res), paid: paid === '' ? 0n : BigInt(paid), ...(commit ? { commit } : {}) };
   }
 
-  /** MsgCommitFallbackProof for `proof` (see submitProof): takes params.fallback_commit_deposit until the reveal. */
-  async commitFallbackProof(requestId: bigint, proof: unknown, publicSignals: readonly (string | bigint)[]): Promise<TxResult & { commitId: bigint; revealUntilHeight: bigint }> {
+  /**
+   * MsgCommitFallbackProof for `proof` (see submitProof): takes params.fallback_commit_deposit until the reveal; `price`
+   * is the fallback fee the commitment locked (the reveal is paid it, less the protocol fee, plus the bounty).
+   */
+  async commitFallbackProof(requestId: bigint, proof: unknown, publicSignals: readonly (string | bigint)[]): Promise<TxResult & { commitId: bigint; revealUntilHeight: bigint; price: bigint }> {
     const commitment = Buffer.from(fallbackCommitment(requestId, toProofBytes(proof), publicSignals, this.address));
     const r = await this.execute([{ typeUrl: TYPE_URLS.commitFallbackProof, value: market.MsgCommitFallbackProof.fromPartial({ prover: this.address, requestId, commitment }) }]);
     const res = ProofbookClient.response(r, TYPE_URLS.commitFallbackProof, market.MsgCommitFallbackProofResponse);
-    return { ...ProofbookClient.result(r), commitId: res.commitId, revealUntilHeight: res.revealUntilHeight };
+    return { ...ProofbookClient.result(r), commitId: res.commitId, revealUntilHeight: res.revealUntilHeight, price: res.price === '' ? 0n : BigInt(res.price) };
   }
 
   /** Simulates `msgs`; passes when they would succeed or fail with market error `okCode`, throws ProofbookTxError otherwise. */

@@ -397,6 +397,8 @@ export interface MsgCommitFallbackProof {
 export interface MsgCommitFallbackProofResponse {
   commitId: bigint;
   revealUntilHeight: bigint;
+  /** The fallback fee this commitment locked (FallbackCommit.price): what its reveal is paid, less the protocol fee. */
+  price: string;
 }
 
 export interface MsgReleaseAssignment {
@@ -4409,7 +4411,7 @@ export const MsgCommitFallbackProof: MessageFns<MsgCommitFallbackProof> = {
 };
 
 function createBaseMsgCommitFallbackProofResponse(): MsgCommitFallbackProofResponse {
-  return { commitId: 0n, revealUntilHeight: 0n };
+  return { commitId: 0n, revealUntilHeight: 0n, price: "" };
 }
 
 export const MsgCommitFallbackProofResponse: MessageFns<MsgCommitFallbackProofResponse> = {
@@ -4425,6 +4427,9 @@ export const MsgCommitFallbackProofResponse: MessageFns<MsgCommitFallbackProofRe
         throw new globalThis.Error("value provided for field message.revealUntilHeight of type uint64 too large");
       }
       writer.uint32(16).uint64(message.revealUntilHeight);
+    }
+    if (message.price !== "") {
+      writer.uint32(26).string(message.price);
     }
     return writer;
   },
@@ -4458,6 +4463,14 @@ export const MsgCommitFallbackProofResponse: MessageFns<MsgCommitFallbackProofRe
             message.revealUntilHeight = reader.uint64() as bigint;
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.price = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -4482,6 +4495,7 @@ export const MsgCommitFallbackProofResponse: MessageFns<MsgCommitFallbackProofRe
         : isSet(object.reveal_until_height)
         ? BigInt(object.reveal_until_height)
         : 0n,
+      price: isSet(object.price) ? globalThis.String(object.price) : "",
     };
   },
 
@@ -4492,6 +4506,9 @@ export const MsgCommitFallbackProofResponse: MessageFns<MsgCommitFallbackProofRe
     }
     if (message.revealUntilHeight !== 0n) {
       obj.revealUntilHeight = message.revealUntilHeight.toString();
+    }
+    if (message.price !== "") {
+      obj.price = message.price;
     }
     return obj;
   },
@@ -4505,6 +4522,7 @@ export const MsgCommitFallbackProofResponse: MessageFns<MsgCommitFallbackProofRe
     message.revealUntilHeight = (object.revealUntilHeight !== undefined && object.revealUntilHeight !== null)
       ? BigInt(object.revealUntilHeight)
       : 0n;
+    message.price = object.price ?? "";
     return message;
   },
 };
