@@ -80,7 +80,7 @@ test('worker scan: at most pages × limit requests per tick, continuing where th
   const { chain } = await chainWithRequests();
   t.teardown(() => chain.close());
   let reads = 0;
-  const fetchPage: RequestsPage = async (q) => {
+  const fetchPage: RequestsPage<Request> = async (q) => {
     reads++;
     const r = await page(chain, { status: q.status, circuitId: q.circuitId, pagination: { key: q.key, limit: q.limit } as any });
     return { requests: r.requests, nextKey: r.pagination?.nextKey };

@@ -6,10 +6,11 @@
  * ceil(n / (pages × limit)) calls — none starves behind the first page (the scan before this read only the first 200
  * FALLBACK requests of all circuits).
  */
-import type { Request, RequestStatus } from '../gen/proofbook/market/v1/market.js';
-
-/** One page of the Requests query: the requests and the key of the next page (empty at the end). */
-export type RequestsPage = (q: { status: RequestStatus; circuitId: string; key: Uint8Array; limit: bigint }) => Promise<{ requests: Request[]; nextKey?: Uint8Array }>;
+/**
+ * One page of the Requests query: the requests and the key of the next page (empty at the end). Generic over the
+ * record type (the SDK's and the node's generated Request types differ only in their bytes fields).
+ */
+export type RequestsPage<R> = (q: { status: number; circuitId: string; key: Uint8Array; limit: bigint }) => Promise<{ requests: R[]; nextKey?: Uint8Array }>;
 
 export class RotatingScan {
   /** Where the next call's first page starts, per circuit and status (absent: from the start). */
@@ -18,10 +19,10 @@ export class RotatingScan {
   constructor(readonly pages: number, readonly limit: bigint) {}
 
   /** Reads the next window of `circuitId`'s requests in `status`; at most pages × limit of them. */
-  async next(page: RequestsPage, circuitId: string, status: RequestStatus): Promise<Request[]> {
+  async next<R>(page: RequestsPage<R>, circuitId: string, status: number): Promise<R[]> {
     const at = `${circuitId}/${status}`;
     let key = this.cursors.get(at);
-    const out: Request[] = [];
+    const out: R[] = [];
     for (let i = 0; i < this.pages; i++) {
       const r = await page({ status, circuitId, key: key ?? new Uint8Array(0), limit: this.limit });
       out.push(...r.requests);

@@ -14,7 +14,7 @@ import { EventEmitter } from 'node:events';
 import type pino from 'pino';
 import type { OfflineDirectSigner } from '@cosmjs/proto-signing';
 import type { Comet38Client } from '@cosmjs/tendermint-rpc';
-import { ProofbookClient, ProofbookTxError, RequestStatus, type Request, type Circuit } from '../client/proofbook.js';
+import { ProofbookClient, ProofbookTxError, RequestStatus, statusName, type Request, type Circuit } from '../client/proofbook.js';
 import { normalizeNodeUrl } from '../client/tx.js';
 import { TYPE_URLS } from '../client/registry.js';
 import { MsgCancelAsk, MsgPostAsk } from '../gen/proofbook/market/v1/market.js';
@@ -309,8 +309,8 @@ export class ProverWorker extends EventEmitter {
    * FALLBACK_SCAN_PAGE per circuit and status in a tick, continuing where the last tick stopped (fallback-scan.ts).
    */
   private async fallbackCandidates(): Promise<Request[]> {
-    const page: RequestsPage = async (q) => {
-      const r = await this.client.requests({ status: q.status, circuitId: q.circuitId, pagination: { key: Buffer.from(q.key), limit: q.limit } });
+    const page: RequestsPage<Request> = async (q) => {
+      const r = await this.client.requests({ status: q.status as RequestStatus, circuitId: q.circuitId, pagination: { key: q.key, limit: q.limit } });
       return { requests: r.requests, nextKey: r.pagination?.nextKey };
     };
     const out: Request[] = [];
@@ -398,7 +398,7 @@ export class ProverWorker extends EventEmitter {
     const open = r.status === RequestStatus.REQUEST_STATUS_FALLBACK || r.status === RequestStatus.REQUEST_STATUS_OPEN;
     if (open && keep && !r.excludedProvers.includes(this.address) && this.height <= r.expiryHeight) return;
     if (open && !keep) return; // still open and ours to try: scheduled as before
-    await this.save({ ...j, state: 'superseded', note: `request ${j.requestId} is ${RequestStatus[r.status] ?? r.status}${r.assignment ? ` (assigned to ${r.assignment.prover})` : ''}`, updatedAt: Date.now() });
+    await this.save({ ...j, state: 'superseded', note: `request ${j.requestId} is ${statusName(r.status)}${r.assignment ? ` (assigned to ${r.assignment.prover})` : ''}`, updatedAt: Date.now() });
   }
 
   /** A job that is no longer ASSIGNED to us: find out what happened to it. */
