@@ -89,7 +89,8 @@ export function Requests({ params }: { params: URLSearchParams }) {
         {(d) => {
           const total = totalQ.data;
           const pages = total === undefined ? null : Math.max(1, Math.ceil(total / PAGE));
-          const hasOlder = !!d.pagination.next_key && d.requests.length === PAGE;
+          // (the node's next_key, not a full page: a requester's list filtered by status may hold fewer rows)
+          const hasOlder = !!d.pagination.next_key;
           const first = d.requests[0];
           // The newer page is the one above this page's first row (by its key), else (an offset page) the previous
           // offset page.
