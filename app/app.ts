@@ -24,6 +24,7 @@ import {
   type ResponseOfferSnapshot, type ResponseLoadSnapshotChunk, type ResponseApplySnapshotChunk, type ExecTxResult, type Event, type ValidatorUpdate,
 } from 'cosmjs-types/tendermint/abci/types';
 import { SimulateRequest, SimulateResponse } from 'cosmjs-types/cosmos/tx/v1beta1/service';
+import { ConfigResponse } from 'cosmjs-types/cosmos/base/node/v1beta1/query';
 import { CommitmentProof } from 'cosmjs-types/cosmos/ics23/v1/proofs';
 import { SerialQueue, type AbciApplication } from './abci/application.js';
 import { CommittedStore, type OpenOptions, type StateVersion } from '../src/store/committed.js';
@@ -42,6 +43,7 @@ import { sharedVerifyPool } from '../src/crypto/verify-pool.js';
 import { defaultVerifier, type Secp256k1Verify } from '../src/crypto/secp256k1.js';
 import { AppError, ErrInvalidRequest, ErrUnknownRequest, ErrNotFound, ErrInvalidGasLimit, ErrOutOfGas, toAppError, GRPC } from '../src/framework/errors.js';
 import { APP_VERSION } from './version.js';
+import { NODE_CONFIG_QUERY_PATH, nodeConfig } from './node-config.js';
 import { initVerifierBackend } from '../modules/verifier/index.js';
 import { proofCaps } from '../modules/verifier/keys.js';
 import { verifierParams } from '../modules/verifier/keeper.js';
@@ -562,6 +564,34 @@ export class ProofbookApp implements AbciApplication {
   }
   private txLookup?: (request: Uint8Array) => Promise<Uint8Array>;
 
+  /**
+   * GetTx reads CometBFT's tx index over RPC, not app state, so drivers answer it outside the SerialQueue
+   * (AbciApplication.unqueuedQuery): awaited inside the queue, a slow or unreachable RPC would stall FinalizeBlock
+   * and Commit queued behind it. Every other query returns undefined and is queued as usual.
+   */
+  unqueuedQuery(req: RequestQuery): Promise<ResponseQuery> | undefined {
+    return req.path === GET_TX_QUERY_PATH ? this.lookupTx(req) : undefined;
+  }
+
+  /**
+   * GET_TX_QUERY_PATH: the tx index is not versioned, so any committed height (0 = latest) gets the same answer; the
+   * answer reports the height committed when the index answered (not when the query arrived).
+   */
+  private async lookupTx(req: RequestQuery): Promise<ResponseQuery> {
+    // Synchronous reads of the committed height: no state is touched, so no queue is needed.
+    const at = (): bigint => (req.height === 0n ? this.store.height : req.height);
+    try {
+      const latest = this.store.height;
+      if (req.height < 0n) throw ErrInvalidRequest(`negative height ${req.height}`);
+      if (req.height > latest) throw ErrInvalidRequest(new HeightNotAvailableError(req.height, latest, latest).message);
+      if (!this.txLookup) throw ErrUnknownRequest(`${GET_TX_QUERY_PATH} is not served by this node (no CometBFT RPC configured for tx lookups)`);
+      const value = await this.txLookup(req.data);
+      return { code: 0, log: '', info: '', index: 0n, key: req.data, value, height: at(), codespace: '' };
+    } catch (e) {
+      return this.queryError(e, at());
+    }
+  }
+
   async query(req: RequestQuery): Promise<ResponseQuery> {
     let height = req.height === 0n ? this.store.height : req.height;
     try {
@@ -583,9 +613,11 @@ export class ProofbookApp implements AbciApplication {
         return ok(value ?? new Uint8Array(), { proofOps });
       }
       if (req.path === '/cosmos.tx.v1beta1.Service/Simulate') return ok(this.simulateLimiter.run(() => this.simulate(req.data)));
-      if (req.path === GET_TX_QUERY_PATH) {
-        if (!this.txLookup) throw ErrUnknownRequest(`${GET_TX_QUERY_PATH} is not served by this node (no CometBFT RPC configured for tx lookups)`);
-        return ok(await this.txLookup(req.data));
+      // Drivers answer GetTx through unqueuedQuery; a direct caller gets the same answer.
+      if (req.path === GET_TX_QUERY_PATH) return await this.lookupTx(req);
+      if (req.path === NODE_CONFIG_QUERY_PATH) {
+        const ctx = new Context(new CacheKV(st.reader), this.blockInfo(height), 'query');
+        return ok(ConfigResponse.encode(nodeConfig(this.modules.keepers.auth.params(ctx), this.store.historyBlocks)).finish());
       }
       const route = this.modules.queries.get(req.path);
       if (!route) throw ErrUnknownRequest(`unknown query path '${req.path}'`);

@@ -176,7 +176,7 @@ export function startCommand(): Command {
     .option('--artifacts-laddr <host:port>', 'also serve circuit artifacts at GET /artifacts/<sha256> on this address (off by default; the devnet serves them on its RPC port)')
     .option('--snapshot-interval <blocks>', 'take a state-sync snapshot every N heights (0 = never; env PROOFBOOK_SNAPSHOT_INTERVAL)', process.env.PROOFBOOK_SNAPSHOT_INTERVAL ?? '0')
     .option('--snapshot-keep-recent <n>', 'state-sync snapshots kept on disk (env PROOFBOOK_SNAPSHOT_KEEP_RECENT)', process.env.PROOFBOOK_SNAPSHOT_KEEP_RECENT ?? '2')
-    .option('--state-cache-mb <mb>', 'memory for cached state values; the rest is read from LevelDB on demand (env PROOFBOOK_STATE_CACHE_MB)', process.env.PROOFBOOK_STATE_CACHE_MB ?? '64')
+    .option('--state-cache-mb <mb>', 'memory for cached state values, and about as much again for cached Merkle tree nodes; the rest is read from LevelDB on demand (env PROOFBOOK_STATE_CACHE_MB)', process.env.PROOFBOOK_STATE_CACHE_MB ?? '64')
     .option('--history-blocks <n>', 'recent heights served to queries with proofs; older versions are pruned (env PROOFBOOK_HISTORY_BLOCKS)', process.env.PROOFBOOK_HISTORY_BLOCKS ?? '100')
     .addHelpText('after', `
 The app keeps its state in \${home}/data. Run CometBFT next to it with the same genesis app_state

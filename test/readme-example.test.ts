@@ -12,6 +12,7 @@ import pino from 'pino';
 import { makeCosmoshubPath } from '@cosmjs/amino';
 import { DirectSecp256k1HdWallet } from '@cosmjs/proto-signing';
 import { startDevnet } from '../app/devnet/index.js';
+import { nodeArtifactHandler } from '../app/artifacts-mount.js';
 import { DEVNET_MNEMONIC } from '../genesis/index.js';
 import { ProofbookClient, RequestStatus } from '../src/index.js';
 import { GENESIS_CIRCUIT } from '../src/zk/genesis.js';
@@ -30,9 +31,12 @@ test('the README SDK example submits a request and receives the verified proof',
   const code = extractExample(await readFile(join(process.cwd(), 'README.md'), 'utf8'));
   t.regex(code, /ProofbookClient\.connect/);
   const home = await mkdtemp(join(tmpdir(), 'readme-example-'));
-  // Inside the repo so that `import 'proofbook'` resolves to this package (self-reference through "exports").
+  // Inside the repo so that `import 'proofbook'` resolves to this package (self-reference through "exports": the built
+  // dist/, from `npm run build`, which npm test runs first).
   const file = join(process.cwd(), `.readme-example-${process.pid}.mts`);
-  const devnet = await startDevnet({ home, blockTimeMs: 100, rpcAddress: '127.0.0.1:0', logger: pino({ level: 'warn' }) });
+  // As `npm start` serves it: circuit artifacts at GET /artifacts/<sha256> on the RPC port, where the SDK fetches the
+  // witness generator from (the package does not ship the genesis circuit).
+  const devnet = await startDevnet({ home, blockTimeMs: 100, rpcAddress: '127.0.0.1:0', logger: pino({ level: 'warn' }), httpHandler: nodeArtifactHandler(home) });
   let prover: ProofbookClient | undefined;
   try {
     await devnet.waitForHeight(1);

@@ -21,6 +21,8 @@ import { startDevnet, type Devnet } from '../app/devnet/index.js';
 import { blocksOf } from '../app/grpc/comet-services.js';
 import { headerHash, partSetHeader } from '../app/devnet/hashing.js';
 import { DEVNET_MNEMONIC } from '../genesis/index.js';
+import { ConfigResponse } from 'cosmjs-types/cosmos/base/node/v1beta1/query';
+import { TestChain } from './helpers/chain.js';
 
 interface Net { home: string; devnet: Devnet; api: string }
 let starting: Promise<Net> | undefined;
@@ -64,12 +66,32 @@ test('node_info, syncing, node config and status', async (t) => {
   const cfg = await get('/cosmos/base/node/v1beta1/config');
   t.is(cfg.status, 200, JSON.stringify(cfg.body));
   t.is(cfg.body.minimum_gas_price, '0.001000000000000000uproof', 'the documented 0.001 uproof/gas from the auth params');
+  // Retention: the default recent-height window (--history-blocks 100), pruned at every commit; no halt height.
+  t.is(cfg.body.pruning_keep_recent, '100');
+  t.is(cfg.body.pruning_interval, '1');
+  t.is(cfg.body.halt_height, '0');
   const status = await get('/cosmos/base/node/v1beta1/status');
   t.true(BigInt(status.body.height) >= 2n);
   t.is(status.body.earliest_store_height, '1');
   const blk = await rpc('block', { height: status.body.height });
   t.is(status.body.validator_hash, hexToB64(blk.block.header.validators_hash));
   t.is(status.body.app_hash, hexToB64(blk.block.header.app_hash));
+});
+
+test('node config reports the node\'s own recent-height window (--history-blocks), which queries honour', async (t) => {
+  const chain = await TestChain.create({ store: { historyBlocks: 7 } });
+  t.teardown(() => chain.close());
+  for (let i = 0; i < 9; i++) await chain.block();
+  const res = await chain.app.query({ path: '/cosmos.base.node.v1beta1.Service/Config', data: new Uint8Array(), height: 0n, prove: false });
+  t.is(res.code, 0, res.log);
+  const cfg = ConfigResponse.decode(res.value);
+  t.is(cfg.pruningKeepRecent, '7');
+  t.is(cfg.pruningInterval, '1');
+  t.is(cfg.minimumGasPrice, '0.001000000000000000uproof');
+  // What it says is what the node does: the 7 latest heights (3..9) answer, the one before is pruned.
+  const at = (height: bigint) => chain.app.query({ path: '/cosmos.bank.v1beta1.Query/Params', data: new Uint8Array(), height, prove: false });
+  t.is((await at(3n)).code, 0);
+  t.regex((await at(2n)).log, /outside the recent-height window: this node keeps heights 3\.\.9/);
 });
 
 test('blocks: latest and by height re-encode byte for byte (header hash = block id, block bytes = part set); heights the node lacks are errors', async (t) => {

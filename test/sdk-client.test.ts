@@ -102,8 +102,9 @@ test('SDK: read calls, typed errors, waitForProof rejections and websocket progr
     const ended = await t.throwsAsync(waitCancelled, { instanceOf: ProofbookRequestEndedError }) as ProofbookRequestEndedError;
     t.is(ended.status, 'CANCELLED');
 
-    // Expiry: a request that lives 3 blocks with no capacity.
-    const { requestId: r3 } = await requester.submitRequest({ circuitId: circuit.id, input: { preimage: '9', nonce: '9' }, maxFee: 20_000n, provingWindow: 2n, lifetimeBlocks: 3n });
+    // Expiry: a request that lives 30 blocks (3 s) with no capacity. Not fewer: under load, simulating, signing and
+    // broadcasting took longer than 3 blocks, the recheck dropped the expired tx from the mempool and the wait timed out.
+    const { requestId: r3 } = await requester.submitRequest({ circuitId: circuit.id, input: { preimage: '9', nonce: '9' }, maxFee: 20_000n, provingWindow: 2n, lifetimeBlocks: 30n });
     const expired = await t.throwsAsync(reader.waitForProof(r3, { timeoutMs: 60_000, pollIntervalMs: 100 }), { instanceOf: ProofbookRequestEndedError }) as ProofbookRequestEndedError;
     t.is(expired.status, 'EXPIRED');
     t.is(expired.request.status, RequestStatus.REQUEST_STATUS_EXPIRED);

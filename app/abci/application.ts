@@ -49,6 +49,14 @@ export interface AbciApplication {
    * not change state, and must not change any answer — only how soon it comes.
    */
   prefetchCheckTx?(req: RequestCheckTx): void;
+  /**
+   * Optional, called by drivers the moment a Query arrives, before it would wait its turn in the queue. For a query
+   * the app answers without reading its state (GetTx: a lookup in CometBFT's tx index over RPC) it returns the answer's
+   * promise, and that promise is the answer: the request never enters the queue, so a slow or unreachable RPC cannot
+   * hold up FinalizeBlock or Commit behind it. For every other query it returns undefined (the driver queues it as
+   * usual). Must not touch state; like query(), the promise resolves (errors are result codes).
+   */
+  unqueuedQuery?(req: RequestQuery): Promise<ResponseQuery> | undefined;
 }
 
 /**

@@ -16,6 +16,8 @@
  * of Go's socket server: the app's handlers are async and an `await` inside one must not let a
  * CheckTx or Query from another connection run against half-applied state. Echo and Flush never touch
  * the app and are not queued, but they still wait for their turn in the connection's answer order.
+ * Neither are the queries the app answers without its state (`app.unqueuedQuery`: GetTx, a lookup over
+ * CometBFT's RPC): awaiting a network call inside the queue would stall FinalizeBlock/Commit behind it.
  *
  * What happens when an app method REJECTS (a bug — the contract in application.ts says methods
  * always resolve, expressing errors as result codes):
@@ -237,6 +239,19 @@ export async function startAbciServer(app: AbciApplication, opts: AbciServerOpti
         if (method === 'flush') {
           answer(Promise.resolve({ flush: {} }));
           continue;
+        }
+        if (method === 'query' && app.unqueuedQuery) {
+          // A query the app answers without its state (GetTx over CometBFT RPC): answered outside the queue, so a
+          // slow RPC holds up only this connection's later answers (FIFO), never consensus. Still never an exception.
+          let direct: Promise<ResponseQuery> | undefined;
+          try { direct = app.unqueuedQuery(req.query!); } catch (err) { direct = Promise.reject(err); }
+          if (direct) {
+            answer(direct.then((query): Response => ({ query }), (err: unknown): Response => {
+              clog.error({ err, method }, 'ABCI query rejected (application bug); answering a safe default');
+              return safeResponse('query', err);
+            }));
+            continue;
+          }
         }
         if (method === 'checkTx' && app.prefetchCheckTx) {
           try { app.prefetchCheckTx(req.checkTx!); } catch { /* an optimisation only */ }

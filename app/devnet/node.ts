@@ -8,7 +8,8 @@
  *  persist block + commit -> FinalizeBlock -> persist results, tx index and state atomically -> Commit (mempool
  *  locked) -> mempool update + RECHECK -> events (NewBlock, NewBlockHeader, Tx).
  *
- * Every app call goes through the app's SerialQueue. Header app_hash at height h is the app hash returned by
+ * Every app call goes through the app's SerialQueue, except queries the app answers without its state
+ * (AbciApplication.unqueuedQuery: GetTx over this node's RPC). Header app_hash at height h is the app hash returned by
  * block h-1 (InitChain's for h = 1); last_results_hash likewise.
  */
 import { join } from 'node:path';
@@ -168,7 +169,18 @@ export class DevnetNode {
   }
 
   query(path: string, data: Uint8Array, height: bigint, prove: boolean): Promise<ResponseQuery> {
-    return this.call('Query', () => this.app.query({ path, data, height, prove }));
+    const req = { path, data, height, prove };
+    // GetTx looks the tx up over this node's RPC, not in app state: outside the queue, so a slow lookup cannot
+    // delay the block in progress (AbciApplication.unqueuedQuery).
+    let direct: Promise<ResponseQuery> | undefined;
+    try { direct = this.app.unqueuedQuery?.(req); } catch (err) { direct = Promise.reject(err); }
+    if (direct) {
+      return direct.catch((err: unknown) => {
+        this.log?.error({ err }, 'app Query threw');
+        throw new Error(`app Query failed: ${err instanceof Error ? err.message : String(err)}`);
+      });
+    }
+    return this.call('Query', () => this.app.query(req));
   }
 
   checkTx(tx: Uint8Array): Promise<{ hash: Uint8Array; res: ResponseCheckTx }> {

@@ -216,6 +216,18 @@ export class RpcServer {
 
   private async handleHttp(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     try {
+      // CORS as CometBFT's `rpc.cors_allowed_origins = ["*"]` (its allowed methods and headers): the devnet serves local
+      // development, where browser dApps (the SDK's browser entry, docs/clients.md) call it from their own origin.
+      res.setHeader('Access-Control-Allow-Origin', '*');
+      if (req.method === 'OPTIONS') {
+        res.writeHead(204, {
+          'Access-Control-Allow-Methods': 'HEAD, GET, POST',
+          'Access-Control-Allow-Headers': 'Origin, Accept, Content-Type, X-Requested-With, X-Server-Time',
+          'Access-Control-Max-Age': '600',
+        });
+        res.end();
+        return;
+      }
       if (req.method === 'GET' && this.extraHttp?.(req, res)) return;
       const url = new URL(req.url ?? '/', 'http://localhost');
       const path = url.pathname.replace(/^\/+|\/+$/g, '');
@@ -412,21 +424,38 @@ export class RpcServer {
   }
 
   /**
-   * Heights whose FinalizeBlock events (and `block.height`) match, ascending: candidates from the block-event index
-   * (an equality on an event attribute, else any condition's key), each checked against the whole query.
+   * Heights whose FinalizeBlock events (and `block.height`) match, ascending, as CometBFT v0.38's kv block indexer
+   * finds them: with only `block.height` conditions, every indexed height they allow; otherwise candidates from the
+   * block-event index (an equality on an event attribute, else any event condition's key), each checked against the
+   * whole query. A block whose indexing failed (a reserved `block.height` event) is never found.
    */
   private async blockSearch(q: Query): Promise<bigint[]> {
     const store = this.node.store;
-    const byHeight = q.conditions.find((c) => c.key === 'block.height' && c.op === '=' && c.operand.kind === 'number');
-    const eqEvent = q.conditions.find((c) => c.key !== 'block.height' && c.key !== 'tm.event' && c.op === '=' && c.operand.kind === 'string');
-    const anyEvent = q.conditions.find((c) => c.key !== 'block.height' && c.key !== 'tm.event');
+    const eventConds = q.conditions.filter((c) => c.key !== 'block.height');
     let candidates: bigint[];
-    if (byHeight && byHeight.operand.kind === 'number' && INT_RE.test(byHeight.operand.value)) {
-      const h = BigInt(byHeight.operand.value);
-      candidates = h >= 1n && h <= this.latest() ? [h] : [];
-    } else if (eqEvent && eqEvent.operand.kind === 'string') candidates = await store.scanBlockEventIndex(eqEvent.key, eqEvent.operand.value);
-    else if (anyEvent) candidates = await store.scanBlockEventIndex(anyEvent.key);
-    else throw internal('block_search needs a condition on block.height or a FinalizeBlock event attribute');
+    if (eventConds.length === 0) {
+      let lo = 1n;
+      let hi = this.latest();
+      for (const c of q.conditions) {
+        if (c.operand.kind !== 'number' || !INT_RE.test(c.operand.value)) continue;
+        const v = BigInt(c.operand.value);
+        if (c.op === '=') { if (v > lo) lo = v; if (v < hi) hi = v; }
+        else if (c.op === '>' && v + 1n > lo) lo = v + 1n;
+        else if (c.op === '>=' && v > lo) lo = v;
+        else if (c.op === '<' && v - 1n < hi) hi = v - 1n;
+        else if (c.op === '<=' && v < hi) hi = v;
+      }
+      candidates = [];
+      for (let h = lo; h <= hi; h++) {
+        if (!matches(q, new Map([['block.height', [h.toString()]]]))) continue;
+        if (await store.blockIndexed(h)) candidates.push(h);
+      }
+      return candidates;
+    }
+    const eqEvent = eventConds.find((c) => c.op === '=' && c.operand.kind === 'string');
+    candidates = eqEvent && eqEvent.operand.kind === 'string'
+      ? await store.scanBlockEventIndex(eqEvent.key, eqEvent.operand.value)
+      : await store.scanBlockEventIndex(eventConds[0]!.key);
     const out: bigint[] = [];
     for (const h of candidates) {
       const r = await store.getResults(h);
@@ -619,7 +648,9 @@ export class RpcServer {
           const order = a.str('order_by');
           if (order !== '' && order !== 'asc' && order !== 'desc') throw internal('expected order_by to be either `asc` or `desc` or empty');
           const all = await this.blockSearch(q);
-          if (order === 'desc') all.reverse();
+          // Newest first unless asked otherwise: CometBFT's block_search sorts "desc" and "" alike (tx_search's
+          // default is oldest first).
+          if (order !== 'asc') all.reverse();
           const perPage = perPageOf(a.int('per_page'));
           const skip = skipOf(a.int('page'), perPage, all.length);
           const blocks = [];

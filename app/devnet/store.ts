@@ -129,12 +129,17 @@ export class DevnetStore {
       }
     });
     // FinalizeBlock's own events (end-block slashes, auctions…) indexed by height, as CometBFT's kv block indexer
-    // does for block_search.
-    for (const ev of res.events) {
-      if (ev.type.length === 0) continue;
-      for (const a of ev.attributes) {
-        if (!a.index) continue;
-        batch.put(`bev/${ev.type}.${a.key}\u0000${a.value}\u0000${pad(height)}`, enc.encode(height.toString()));
+    // does for block_search. As there, an event whose type and key make `block.height` (reserved) fails the whole
+    // block's indexing: none of its events, nor its height, is found by block_search (marked `bnoidx/`).
+    const reserved = res.events.some((ev) => ev.type.length > 0 && ev.attributes.some((a) => a.key.length > 0 && `${ev.type}.${a.key}` === 'block.height'));
+    if (reserved) batch.put(`bnoidx/${pad(height)}`, enc.encode('1'));
+    else {
+      for (const ev of res.events) {
+        if (ev.type.length === 0) continue;
+        for (const a of ev.attributes) {
+          if (!a.index || a.key.length === 0) continue;
+          batch.put(`bev/${ev.type}.${a.key}\u0000${a.value}\u0000${pad(height)}`, enc.encode(height.toString()));
+        }
       }
     }
     batch.put('state', enc.encode(JSON.stringify(state)));
@@ -165,6 +170,11 @@ export class DevnetStore {
       out.add(BigInt(dec.decode(v)));
     }
     return [...out].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  }
+
+  /** Whether block_search can find `height` (CometBFT's block index has it): false for a block whose indexing failed. */
+  async blockIndexed(height: bigint): Promise<boolean> {
+    return (await this.db.get(`bnoidx/${pad(height)}`)) === undefined;
   }
 
   async allTxHashes(): Promise<string[]> {

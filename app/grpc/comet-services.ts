@@ -26,7 +26,9 @@ import { AuthInfo, Tx, TxBody, TxRaw } from 'cosmjs-types/cosmos/tx/v1beta1/tx';
 import { PubKey as Ed25519PubKey } from 'cosmjs-types/cosmos/crypto/ed25519/keys';
 import type { PageRequest } from 'cosmjs-types/cosmos/base/query/v1beta1/pagination';
 import { Block } from 'cosmjs-types/tendermint/types/block';
-import type { BlockID, Commit, Header, Vote } from 'cosmjs-types/tendermint/types/types';
+import type { BlockID, Commit, Header, LightBlock, Vote } from 'cosmjs-types/tendermint/types/types';
+import type { Validator as TmValidator, ValidatorSet } from 'cosmjs-types/tendermint/types/validator';
+import type { PublicKey } from 'cosmjs-types/tendermint/crypto/keys';
 import type { Evidence } from 'cosmjs-types/tendermint/types/evidence';
 import type { Timestamp } from 'cosmjs-types/google/protobuf/timestamp';
 import { VALCONS_PREFIX } from '../../modules/staking/addresses.js';
@@ -85,6 +87,51 @@ function voteOf(j: unknown): Vote {
   };
 }
 
+/** CometBFT's amino-JSON public key ({type, value}) -> tendermint.crypto.PublicKey. */
+function publicKeyOf(j: unknown): PublicKey {
+  const k = obj(j);
+  if (k.type === 'tendermint/PubKeyEd25519') return { ed25519: bytesB64(k.value) };
+  if (k.type === 'tendermint/PubKeySecp256k1') return { secp256k1: bytesB64(k.value) };
+  if (j === null || j === undefined) return {};
+  throw new GrpcStatusError(grpc.status.UNIMPLEMENTED, `validator key of type '${String(k.type)}' cannot be re-encoded by this gateway (only ed25519 and secp256k1)`);
+}
+
+function validatorOf(j: unknown): TmValidator {
+  const v = obj(j);
+  return { address: bytesHex(v.address), pubKey: publicKeyOf(v.pub_key), votingPower: big(v.voting_power), proposerPriority: big(v.proposer_priority) };
+}
+
+/** As ValidatorSet.ToProto: total_voting_power is always 0 on the wire (CometBFT keeps it out of the encoding). */
+function validatorSetOf(j: unknown): ValidatorSet | undefined {
+  if (j === null || j === undefined) return undefined;
+  const v = obj(j);
+  return {
+    validators: ((v.validators ?? []) as unknown[]).map(validatorOf),
+    proposer: v.proposer === null || v.proposer === undefined ? undefined : validatorOf(v.proposer),
+    totalVotingPower: 0n,
+  };
+}
+
+/** LightBlock.ToProto: a nil signed header, header, commit or validator set stays absent. */
+function lightBlockOf(j: unknown): LightBlock | undefined {
+  if (j === null || j === undefined) return undefined;
+  const b = obj(j);
+  const sh = b.signed_header === null || b.signed_header === undefined ? undefined : obj(b.signed_header);
+  return {
+    signedHeader: sh && {
+      header: sh.header === null || sh.header === undefined ? undefined : headerOf(sh.header),
+      commit: sh.commit === null || sh.commit === undefined ? undefined : commitOf(sh.commit),
+    },
+    validatorSet: validatorSetOf(b.validator_set),
+  };
+}
+
+/**
+ * The two evidence types of CometBFT v0.38 (types/evidence.go), from the `block` RPC's amino JSON: the vote and light
+ * block fields carry JSON tags, the ABCI-specific ones (TotalVotingPower, ValidatorPower, CommonHeight,
+ * ByzantineValidators, Timestamp) their Go names. test/comet-evidence.test.ts checks both against CometBFT's own
+ * protobuf encoding of the same block.
+ */
 function evidenceOf(j: unknown): Evidence {
   const e = obj(j), v = obj(e.value);
   if (e.type === 'tendermint/DuplicateVoteEvidence') {
@@ -95,7 +142,16 @@ function evidenceOf(j: unknown): Evidence {
       },
     };
   }
-  throw new GrpcStatusError(grpc.status.UNIMPLEMENTED, `evidence of type '${String(e.type)}' cannot be re-encoded by this gateway (only DuplicateVoteEvidence)`);
+  if (e.type === 'tendermint/LightClientAttackEvidence') {
+    return {
+      lightClientAttackEvidence: {
+        conflictingBlock: lightBlockOf(v.ConflictingBlock), commonHeight: big(v.CommonHeight),
+        byzantineValidators: ((v.ByzantineValidators ?? []) as unknown[]).map(validatorOf),
+        totalVotingPower: big(v.TotalVotingPower), timestamp: timestampOf(v.Timestamp),
+      },
+    };
+  }
+  throw new GrpcStatusError(grpc.status.UNIMPLEMENTED, `evidence of type '${String(e.type)}' cannot be re-encoded by this gateway (CometBFT v0.38 has only DuplicateVoteEvidence and LightClientAttackEvidence)`);
 }
 
 /** A CometBFT JSON `block` result -> (BlockID, tendermint Block, SDK Block with a bech32 valcons proposer). */

@@ -5,7 +5,6 @@ import {
   AddressBytesToStringResponse, AddressStringToBytesRequest, AddressStringToBytesResponse, QueryAccountInfoRequest,
   QueryAccountInfoResponse,
 } from 'cosmjs-types/cosmos/auth/v1beta1/query';
-import { ConfigRequest, ConfigResponse } from 'cosmjs-types/cosmos/base/node/v1beta1/query';
 import type { Module, QueryRoute } from '../../src/framework/module.js';
 import { paginate } from '../../src/framework/paginate.js';
 import { ErrInvalidAddress, ErrNotFound } from '../../src/framework/errors.js';
@@ -130,18 +129,6 @@ export function createAuthModule(): { module: Module; keeper: AuthKeeper } {
         const acc = keeper.getAccount(ctx, addressArg(req.address));
         if (!acc) throw ErrNotFound(`account ${req.address} not found`);
         return { info: { address: acc.address, pubKey: acc.pubKey, accountNumber: acc.accountNumber, sequence: acc.sequence } };
-      },
-    },
-    {
-      // cosmos.base.node.v1beta1.Service/Config: the minimum gas price is a consensus parameter here (auth params,
-      // atto-units), not a per-node setting, so the app answers it; as the SDK, a DecCoins string with 18 decimals.
-      path: '/cosmos.base.node.v1beta1.Service/Config',
-      requestType: ConfigRequest,
-      responseType: ConfigResponse,
-      handle(ctx) {
-        const p = keeper.params(ctx);
-        const whole = p.minGasPriceAtto / 10n ** 18n, frac = p.minGasPriceAtto % 10n ** 18n;
-        return { minimumGasPrice: `${whole}.${frac.toString().padStart(18, '0')}${p.feeDenom}`, pruningKeepRecent: '', pruningInterval: '', haltHeight: 0n };
       },
     },
   ];

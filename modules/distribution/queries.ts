@@ -6,7 +6,7 @@
  */
 import * as Q from 'cosmjs-types/cosmos/distribution/v1beta1/query';
 import type { DelegationDelegatorReward } from 'cosmjs-types/cosmos/distribution/v1beta1/distribution';
-import type { QueryRoute } from '../../src/framework/module.js';
+import { queryRouter, type QueryRoute } from '../../src/framework/module.js';
 import type { Context } from '../../src/framework/context.js';
 import { ErrInvalidRequest } from '../../src/framework/errors.js';
 import { CacheKV } from '../../src/store/cache.js';
@@ -21,9 +21,7 @@ import { paginateList } from '../../src/framework/paginate.js';
 
 const P = '/cosmos.distribution.v1beta1.Query/';
 
-function route<Req, Res>(method: string, req: { decode(b: Uint8Array): Req; encode(m: Req): any; fromPartial(o: any): Req }, res: { decode(b: Uint8Array): Res; encode(m: Res): any; fromPartial(o: any): Res }, handle: (ctx: Context, r: Req) => Res): QueryRoute<Req, Res> {
-  return { path: P + method, requestType: req, responseType: res, handle };
-}
+const route = queryRouter(P);
 
 export function distributionQueryRoutes(k: DistributionKeeperImpl, staking: DistrStakingKeeper): QueryRoute[] {
   const validator = (ctx: Context, s: string) => {

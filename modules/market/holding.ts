@@ -48,18 +48,21 @@ export function holdingCharge(p: Params, r: Request): { deposit: bigint; blocks:
   return { deposit, blocks };
 }
 
+/** The fields the refund arithmetic reads (a structural subset, so the SDK's copy of Request fits too). */
+type HoldingFields = Pick<Request, 'holdingDeposit' | 'holdingBlocks' | 'expiryHeight'>;
+
 /** The holding deposit the request paid (0 for records without one, e.g. imported from an older genesis). */
-export function paidDeposit(r: Request): bigint {
+export function paidDeposit(r: HoldingFields): bigint {
   return r.holdingDeposit ? BigInt(r.holdingDeposit) : 0n;
 }
 
 /** What the holding charge finally cost a request that settled at height `h`: the deposit less the refund. */
-export function holdingCost(r: Request, h: bigint): bigint {
+export function holdingCost(r: HoldingFields, h: bigint): bigint {
   return paidDeposit(r) - holdingRefund(r, h);
 }
 
 /** The part of the deposit refunded when the request settles at height `h`: the open blocks it did not use. */
-export function holdingRefund(r: Request, h: bigint): bigint {
+export function holdingRefund(r: HoldingFields, h: bigint): bigint {
   const deposit = paidDeposit(r);
   const blocks = r.holdingBlocks ?? 0n;
   if (deposit === 0n || blocks === 0n || h >= r.expiryHeight) return 0n;

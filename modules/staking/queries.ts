@@ -6,7 +6,7 @@
  */
 import * as Q from 'cosmjs-types/cosmos/staking/v1beta1/query';
 import { BondStatus, Validator, type DelegationResponse, type RedelegationResponse, type UnbondingDelegation, type Delegation } from 'cosmjs-types/cosmos/staking/v1beta1/staking';
-import type { QueryRoute } from '../../src/framework/module.js';
+import { queryRouter, type QueryRoute } from '../../src/framework/module.js';
 import type { Context } from '../../src/framework/context.js';
 import { ErrInvalidAddress, ErrInvalidRequest } from '../../src/framework/errors.js';
 import { addressBytes, parseAddress, type Address } from '../../src/crypto/address.js';
@@ -40,9 +40,7 @@ const STATUS: Record<string, BondStatus> = {
   BOND_STATUS_UNBONDED: BondStatus.BOND_STATUS_UNBONDED,
 };
 
-function route<Req, Res>(method: string, req: { decode(b: Uint8Array): Req; encode(m: Req): any; fromPartial(o: any): Req }, res: { decode(b: Uint8Array): Res; encode(m: Res): any; fromPartial(o: any): Res }, handle: (ctx: Context, r: Req) => Res): QueryRoute<Req, Res> {
-  return { path: P + method, requestType: req, responseType: res, handle };
-}
+const route = queryRouter(P);
 
 export function stakingQueryRoutes(k: StakingKeeperImpl, bank: BankKeeper): QueryRoute[] {
   const bondDenom = (ctx: Context) => k.params(ctx).bondDenom;

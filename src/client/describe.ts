@@ -1,5 +1,5 @@
 /** Human-readable lines for a request's on-chain history (SDK waitForProof's onEvent, `proofbook request status|prove`). */
-import * as market from '../gen/proofbook/market/v1/market.js';
+import * as market from '../gen-sdk/proofbook/market/v1/market.js';
 
 /** One line for a request history entry, as a requester wants to read it. */
 export function describeHistoryEntry(e: market.StatusChange): string {

@@ -11,7 +11,7 @@
  */
 import type { Comet38Client } from '@cosmjs/tendermint-rpc';
 import { TxRaw, TxBody } from 'cosmjs-types/cosmos/tx/v1beta1/tx';
-import * as market from '../gen/proofbook/market/v1/market.js';
+import * as market from '../gen-sdk/proofbook/market/v1/market.js';
 import { TYPE_URLS } from './registry.js';
 
 interface Found {
@@ -50,7 +50,7 @@ export async function requestFromHistory(comet: Comet38Client, id: bigint): Prom
     id,
     requester,
     circuitId,
-    inputInline: m?.inputInline ?? Buffer.alloc(0),
+    inputInline: m?.inputInline ?? new Uint8Array(0),
     inputUri: m?.inputUri ?? '',
     inputSha256: m?.inputSha256 ?? '',
     expectedPublicSignals: m?.expectedPublicSignals ?? [],
@@ -70,7 +70,7 @@ export async function requestFromHistory(comet: Comet38Client, id: bigint): Prom
       .map((x) => market.MsgSubmitProof.decode(x.value))
       .find((x) => x.requestId === id);
     r.status = market.RequestStatus.REQUEST_STATUS_FULFILLED;
-    r.proof = p?.proof ?? Buffer.alloc(0);
+    r.proof = p?.proof ?? new Uint8Array(0);
     r.publicSignals = p?.publicSignals ?? [];
     r.fulfilledHeight = ful.height;
     r.paidPrice = ful.attrs.get('price') ?? '';

@@ -18,16 +18,22 @@ import type { Coin } from 'cosmjs-types/cosmos/base/v1beta1/coin';
 import { connectComet, normalizeNodeUrl, simulateGas, SimulationError } from './tx.js';
 import { proofbookRegistry, TYPE_URLS } from './registry.js';
 import { requestFromHistory } from './history.js';
-import * as market from '../gen/proofbook/market/v1/market.js';
-import * as bond from '../gen/proofbook/bond/v1/bond.js';
-import * as verifier from '../gen/proofbook/verifier/v1/verifier.js';
-import type { PageRequest } from '../gen/proofbook/base/v1/base.js';
+import * as market from '../gen-sdk/proofbook/market/v1/market.js';
+import * as bond from '../gen-sdk/proofbook/bond/v1/bond.js';
+import * as verifier from '../gen-sdk/proofbook/verifier/v1/verifier.js';
+import type { PageRequest } from '../gen-sdk/proofbook/base/v1/base.js';
 import { decodeProof, encodeProof, proofFromSnarkjs, proofToSnarkjs, type Groth16Proof } from '../zk/groth16.js';
 
-export { RequestStatus } from '../gen/proofbook/market/v1/market.js';
+export { RequestStatus } from '../gen-sdk/proofbook/market/v1/market.js';
 export { describeHistoryEntry } from './describe.js';
 import { describeHistoryEntry } from './describe.js';
 import { fallbackCommitment } from '../zk/fallback-commitment.js';
+import { publicSignalsOf, openBlockSocket } from './platform.js';
+import { fromHex, toUtf8 } from '@cosmjs/encoding';
+
+function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
 
 /** A snarkjs proof.json object, a decoded Groth16Proof, or the canonical 256-byte encoding, as canonical bytes. */
 function toProofBytes(proof: unknown): Uint8Array {
@@ -35,9 +41,9 @@ function toProofBytes(proof: unknown): Uint8Array {
   if (typeof proof === 'object' && proof !== null && 'pi_a' in proof) return encodeProof(proofFromSnarkjs(proof));
   return encodeProof(proof as Groth16Proof);
 }
-export type { Request, Ask, Reputation, PriceLevel, CircuitStats } from '../gen/proofbook/market/v1/market.js';
-export type { Prover, UnbondingEntry } from '../gen/proofbook/bond/v1/bond.js';
-export type { Circuit } from '../gen/proofbook/verifier/v1/verifier.js';
+export type { Request, Ask, Reputation, PriceLevel, CircuitStats } from '../gen-sdk/proofbook/market/v1/market.js';
+export type { Prover, UnbondingEntry } from '../gen-sdk/proofbook/bond/v1/bond.js';
+export type { Circuit } from '../gen-sdk/proofbook/verifier/v1/verifier.js';
 
 export const DEFAULT_GAS_PRICE = '0.001uproof';
 export const DEFAULT_DENOM = 'uproof';
@@ -186,9 +192,11 @@ export class ProofbookReader {
 
   /**
    * The request from state; a settled request already removed from state (params.settled_retention_blocks) is
-   * rebuilt from the tx/event history (history.ts) and comes back with `fromHistory: true`.
+   * rebuilt from the tx/event history (history.ts) and comes back with `fromHistory: true`. With its current fee, its
+   * live fallback commitments and, when it is open to the fallback, the fee a fallback commitment in the next block
+   * would lock (fallbackFee; modules/market/fallback-fee.ts).
    */
-  async request(id: bigint): Promise<{ request: market.Request; currentFee: bigint; fromHistory?: true; fallbackCommits: market.FallbackCommit[] }> {
+  async request(id: bigint): Promise<{ request: market.Request; currentFee: bigint; fromHistory?: true; fallbackCommits: market.FallbackCommit[]; fallbackFee?: bigint }> {
     let r: market.QueryRequestResponse;
     try {
       r = await this.query('/proofbook.market.v1.Query/Request', market.QueryRequestRequest, { id }, market.QueryRequestResponse, `request ${id}`);
@@ -199,10 +207,16 @@ export class ProofbookReader {
       return { request: old, currentFee: 0n, fromHistory: true, fallbackCommits: [] };
     }
     if (!r.request) throw new ProofbookNotFoundError(`request ${id}`, `request ${id} not found`);
-    return { request: r.request, currentFee: r.currentFee === '' ? 0n : BigInt(r.currentFee), fallbackCommits: r.fallbackCommits ?? [] };
+    return {
+      request: r.request,
+      currentFee: r.currentFee === '' ? 0n : BigInt(r.currentFee),
+      fallbackCommits: r.fallbackCommits ?? [],
+      ...((r.fallbackFee ?? '') === '' ? {} : { fallbackFee: BigInt(r.fallbackFee) }),
+    };
   }
 
-  async requests(filter: { requester?: string; status?: market.RequestStatus; pagination?: Partial<PageRequest> } = {}): Promise<market.QueryRequestsResponse> {
+  /** Requests by requester, status and/or circuit (circuitId: 64 hex characters), one page. */
+  async requests(filter: { requester?: string; status?: market.RequestStatus; circuitId?: string; pagination?: Partial<PageRequest> } = {}): Promise<market.QueryRequestsResponse> {
     return this.query('/proofbook.market.v1.Query/Requests', market.QueryRequestsRequest, filter, market.QueryRequestsResponse);
   }
 
@@ -252,12 +266,7 @@ export class ProofbookReader {
    * the input does not satisfy the circuit (such a request could never be proved).
    */
   async publicSignalsFor(circuitId: string, input: Record<string, unknown> | Uint8Array, artifactDirs?: readonly string[]): Promise<bigint[]> {
-    const circuit = await this.circuit(circuitId);
-    if (!circuit.wasm?.sha256) throw new Error(`circuit ${circuitId} has no registered witness generator (wasm); pass expectedPublicSignals`);
-    const [{ fetchArtifact }, { publicSignalsFromInput, parseInputJson }] = await Promise.all([import('./artifacts.js'), import('../zk/witness.js')]);
-    const obj = input instanceof Uint8Array ? parseInputJson(input) : input;
-    const wasm = await fetchArtifact(circuit.wasm, { nodeUrl: this.rpcUrl, searchDirs: artifactDirs });
-    return publicSignalsFromInput(wasm, obj, circuit.numPublicInputs);
+    return publicSignalsOf(await this.circuit(circuitId), input, { nodeUrl: this.rpcUrl, artifactDirs });
   }
 
   async height(): Promise<bigint> {
@@ -344,21 +353,15 @@ export class ProofbookReader {
       const poll = setInterval(() => { void check(); }, pollMs);
       void check();
 
-      // Websocket (CometBFT `subscribe` to NewBlock): re-check on every new block. Plain `ws`, closed with terminate(),
-      // so nothing keeps the process alive once the wait is over.
+      // Websocket (CometBFT `subscribe` to NewBlock): re-check on every new block (platform.ts: `ws` under Node, the
+      // page's WebSocket in a browser).
       void (async () => {
         try {
-          const { default: WebSocket } = await import('ws');
           if (done) return;
           const url = `${this.rpcUrl.replace(/^http/i, 'ws').replace(/\/+$/, '')}/websocket`;
-          const sock = new WebSocket(url);
-          sock.on('open', () => {
-            sock.send(JSON.stringify({ jsonrpc: '2.0', id: 'proofbook-wait', method: 'subscribe', params: { query: "tm.event='NewBlock'" } }));
-          });
-          sock.on('message', () => { void check(); });
-          sock.on('error', () => undefined);
-          ws = { disconnect: () => sock.terminate() };
-          if (done) sock.terminate();
+          const subscribe = JSON.stringify({ jsonrpc: '2.0', id: 'proofbook-wait', method: 'subscribe', params: { query: "tm.event='NewBlock'" } });
+          ws = await openBlockSocket(url, subscribe, () => { void check(); });
+          if (done) ws.disconnect();
         } catch {
           // polling only
         }
@@ -475,7 +478,7 @@ export class ProofbookClient extends ProofbookReader {
     }
     if (res.code !== 0) {
       let codespace = '';
-      try { codespace = (await this.comet.tx({ hash: Buffer.from(res.transactionHash, 'hex') })).result.codespace ?? ''; } catch { /* keep '' */ }
+      try { codespace = (await this.comet.tx({ hash: fromHex(res.transactionHash) })).result.codespace ?? ''; } catch { /* keep '' */ }
       throw new ProofbookTxError(res.code, codespace, res.rawLog ?? '', res.transactionHash);
     }
     return res;
@@ -497,7 +500,7 @@ export class ProofbookClient extends ProofbookReader {
   }): Promise<TxResult & { circuitId: string }> {
     const value = verifier.MsgRegisterCircuit.fromPartial({
       creator: this.address, name: c.name, proofSystem: c.proofSystem ?? verifier.ProofSystem.PROOF_SYSTEM_GROTH16_BN254,
-      verifyingKey: Buffer.from(c.verifyingKey), constraints: c.constraints ?? 0n, wasm: c.wasm, provingKey: c.provingKey,
+      verifyingKey: Uint8Array.from(c.verifyingKey), constraints: c.constraints ?? 0n, wasm: c.wasm, provingKey: c.provingKey,
     });
     const r = await this.execute([{ typeUrl: TYPE_URLS.registerCircuit, value }]);
     return { ...ProofbookClient.result(r), circuitId: ProofbookClient.response(r, TYPE_URLS.registerCircuit, verifier.MsgRegisterCircuitResponse).circuitId };
@@ -532,9 +535,9 @@ export class ProofbookClient extends ProofbookReader {
 
   async submitRequest(q: SubmitRequestInput): Promise<TxResult & { requestId: bigint; expectedPublicSignals: string[] }> {
     const feeDenom = (await this.params()).market.feeDenom;
-    let inputInline = Buffer.alloc(0);
-    if (q.input instanceof Uint8Array) inputInline = Buffer.from(q.input);
-    else if (q.input !== undefined) inputInline = Buffer.from(JSON.stringify(q.input), 'utf8');
+    let inputInline = new Uint8Array(0);
+    if (q.input instanceof Uint8Array) inputInline = Uint8Array.from(q.input);
+    else if (q.input !== undefined) inputInline = toUtf8(JSON.stringify(q.input));
     if (inputInline.length === 0 && !q.inputUri) throw new Error('submitRequest: give `input` (inline) or `inputUri`');
     const maxFee = amountString(q.maxFee, feeDenom, 'maxFee');
     let expected = (q.expectedPublicSignals ?? []).map(String);
@@ -570,17 +573,17 @@ export class ProofbookClient extends ProofbookReader {
    * (so an ineligible sender or wrong signals fail before any deposit), then MsgCommitFallbackProof (unless this account
    * already holds a matching commitment), then the MsgSubmitProof reveal in a later block; `commit` says which.
    */
-  async submitProof(requestId: bigint, proof: unknown, publicSignals: readonly (string | bigint)[]): Promise<TxResult & { paid: bigint; commit?: { commitId: bigint; revealUntilHeight: bigint; height: number } }> {
+  async submitProof(requestId: bigint, proof: unknown, publicSignals: readonly (string | bigint)[]): Promise<TxResult & { paid: bigint; commit?: { commitId: bigint; revealUntilHeight: bigint; height: number; price: bigint } }> {
     const bytes = toProofBytes(proof);
-    const value = market.MsgSubmitProof.fromPartial({ prover: this.address, requestId, proof: Buffer.from(bytes), publicSignals: publicSignals.map(String) });
-    let commit: { commitId: bigint; revealUntilHeight: bigint; height: number } | undefined;
+    const value = market.MsgSubmitProof.fromPartial({ prover: this.address, requestId, proof: Uint8Array.from(bytes), publicSignals: publicSignals.map(String) });
+    let commit: { commitId: bigint; revealUntilHeight: bigint; height: number; price: bigint } | undefined;
     const q = await this.request(requestId).catch(() => undefined);
     const r = q?.request;
     const mine = r !== undefined && r.status === market.RequestStatus.REQUEST_STATUS_ASSIGNED && r.assignment?.prover === this.address;
     const live = r !== undefined && (r.status === market.RequestStatus.REQUEST_STATUS_FALLBACK || r.status === market.RequestStatus.REQUEST_STATUS_OPEN);
     if (!mine && live) {
-      const want = Buffer.from(fallbackCommitment(requestId, bytes, publicSignals, this.address));
-      const held = q!.fallbackCommits.find((c) => c.prover === this.address && Buffer.from(c.commitment).equals(want));
+      const want = fallbackCommitment(requestId, bytes, publicSignals, this.address);
+      const held = q!.fallbackCommits.find((c) => c.prover === this.address && bytesEqual(c.commitment, want));
       if (held === undefined) {
         await this.simulateExpecting([{ typeUrl: TYPE_URLS.submitProof, value }], 21); // 21: no commitment yet (the only error expected before committing)
         commit = await this.commitFallbackProof(requestId, bytes, publicSignals);
@@ -591,12 +594,15 @@ export class ProofbookClient extends ProofbookReader {
     return { ...ProofbookClient.result(res), paid: paid === '' ? 0n : BigInt(paid), ...(commit ? { commit } : {}) };
   }
 
-  /** MsgCommitFallbackProof for `proof` (see submitProof): takes params.fallback_commit_deposit until the reveal. */
-  async commitFallbackProof(requestId: bigint, proof: unknown, publicSignals: readonly (string | bigint)[]): Promise<TxResult & { commitId: bigint; revealUntilHeight: bigint }> {
-    const commitment = Buffer.from(fallbackCommitment(requestId, toProofBytes(proof), publicSignals, this.address));
+  /**
+   * MsgCommitFallbackProof for `proof` (see submitProof): takes params.fallback_commit_deposit until the reveal; `price`
+   * is the fallback fee the commitment locked (the reveal is paid it, less the protocol fee, plus the bounty).
+   */
+  async commitFallbackProof(requestId: bigint, proof: unknown, publicSignals: readonly (string | bigint)[]): Promise<TxResult & { commitId: bigint; revealUntilHeight: bigint; price: bigint }> {
+    const commitment = fallbackCommitment(requestId, toProofBytes(proof), publicSignals, this.address);
     const r = await this.execute([{ typeUrl: TYPE_URLS.commitFallbackProof, value: market.MsgCommitFallbackProof.fromPartial({ prover: this.address, requestId, commitment }) }]);
     const res = ProofbookClient.response(r, TYPE_URLS.commitFallbackProof, market.MsgCommitFallbackProofResponse);
-    return { ...ProofbookClient.result(r), commitId: res.commitId, revealUntilHeight: res.revealUntilHeight };
+    return { ...ProofbookClient.result(r), commitId: res.commitId, revealUntilHeight: res.revealUntilHeight, price: res.price === '' ? 0n : BigInt(res.price) };
   }
 
   /** Simulates `msgs`; passes when they would succeed or fail with market error `okCode`, throws ProofbookTxError otherwise. */

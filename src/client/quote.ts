@@ -10,7 +10,7 @@
  *    unit open + N);
  *  - if free capacity < open + N, some requests wait for capacity; recent clearing prices are the best guide.
  */
-import type { QueryBookResponse, CircuitStats } from '../gen/proofbook/market/v1/market.js';
+import type { QueryBookResponse, CircuitStats } from '../gen-sdk/proofbook/market/v1/market.js';
 
 export interface Quote {
   circuitId: string;

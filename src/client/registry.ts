@@ -6,9 +6,9 @@
 import { Registry, type GeneratedType } from '@cosmjs/proto-signing';
 import { defaultRegistryTypes } from '@cosmjs/stargate';
 import { MsgUnjail as SlashingMsgUnjail } from 'cosmjs-types/cosmos/slashing/v1beta1/tx';
-import * as verifier from '../gen/proofbook/verifier/v1/verifier.js';
-import * as bond from '../gen/proofbook/bond/v1/bond.js';
-import * as market from '../gen/proofbook/market/v1/market.js';
+import * as verifier from '../gen-sdk/proofbook/verifier/v1/verifier.js';
+import * as bond from '../gen-sdk/proofbook/bond/v1/bond.js';
+import * as market from '../gen-sdk/proofbook/market/v1/market.js';
 
 export const TYPE_URLS = {
   registerCircuit: '/proofbook.verifier.v1.MsgRegisterCircuit',

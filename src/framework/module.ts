@@ -42,6 +42,15 @@ export interface QueryRoute<Q = any, R = any> {
   handle(ctx: Context, req: Q): R;
 }
 
+/**
+ * The route builder for one query service: `const route = queryRouter('/cosmos.staking.v1beta1.Query/')`, then
+ * `route('Validators', Q.QueryValidatorsRequest, Q.QueryValidatorsResponse, (ctx, req) => …)`.
+ */
+export function queryRouter(prefix: string) {
+  return <Req, Res>(method: string, requestType: ProtoType<Req>, responseType: ProtoType<Res>, handle: (ctx: Context, req: Req) => Res): QueryRoute<Req, Res> =>
+    ({ path: prefix + method, requestType, responseType, handle });
+}
+
 export interface Invariant {
   readonly name: string;
   /** Returns a description of the broken invariant, or undefined when it holds. */

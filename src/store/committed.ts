@@ -43,8 +43,9 @@ export interface OpenOptions {
    */
   historyBlocks?: number;
   /**
-   * Memory for caches, in bytes (default 64 MiB): committed values (value-cache.ts) up to this, and the tree-node
-   * cache up to cacheBytes/256 nodes (~200 bytes each: about as much again); misses read LevelDB.
+   * Memory for caches, in bytes (default 64 MiB): committed values (value-cache.ts) up to this, and the loaded tree
+   * nodes up to about as much again (estimated heap bytes, least recently used records unloaded after a commit);
+   * misses read LevelDB.
    */
   cacheBytes?: number;
 }
@@ -68,8 +69,10 @@ const META_APPHASH = 'mapphash';
 const AUX = 'a';
 const UNDO = 'u';
 const LEAF_HASH = 'h'; // format 1 (keys and tree in memory): leaf-hash records, converted at open
-// Written only by the current layout (16-way node records): a store without it is converted at open.
-const META_COUNT = 'mcount2';
+// Written only by the current layout (16-way node records, leaves inline): a store without it is converted at open.
+const META_COUNT = 'mcount3';
+/** The entry count of earlier layouts (2: one record per leaf), deleted by the conversion. */
+const OLD_META_COUNTS = ['mcount2'];
 const KEY_PAGES_CACHED = 256;
 const pageKey = (id: number): Buffer => {
   const b = Buffer.allocUnsafe(5);
@@ -77,6 +80,17 @@ const pageKey = (id: number): Buffer => {
   b.writeUInt32BE(id, 1);
   return b;
 };
+
+/**
+ * The LevelDB key of a tree record, in one reused buffer: valid until the next call. Safe for the chained batch's
+ * public put/del: with no prewrite hooks and no 'write' listeners (none here) abstract-level hands the key straight
+ * to the native batch, which copies it (classic-level binding.cc batch_put/batch_del).
+ */
+const nodeKeyBuf = Buffer.alloc(1 + 32, NODE);
+function nodeKey(h: Hash): Buffer {
+  nodeKeyBuf.write(h, 1, 32, 'latin1');
+  return nodeKeyBuf;
+}
 
 const NON_BINARY = /[^\x00-\xff]/;
 const kb = (k: string): Buffer => Buffer.from(k, 'latin1');
@@ -97,18 +111,6 @@ function u64(n: bigint): Buffer {
 }
 
 type DB = Level<Buffer, Buffer>;
-
-/**
- * The chained batch's own operations (classic-level's `_put`/`_del`: one native call each), bypassing
- * abstract-level's public put/del, which validates, clones an options object and looks up encodings per operation:
- * with the tree persisted a commit adds tens of thousands of node operations, and that per-op overhead measured
- * as the larger part of commit CPU. Keys and values here are already Buffers (the db's encoding is 'buffer', no
- * hooks or sublevels are used). The batch must also get at least one public put (commit's metadata does), because
- * write() skips a batch whose public length is 0.
- */
-function rawOps(batch: ReturnType<DB['batch']>): { _put(k: Buffer, v: Buffer): void; _del(k: Buffer): void } {
-  return batch as unknown as { _put(k: Buffer, v: Buffer): void; _del(k: Buffer): void };
-}
 
 export class CommittedStore implements KVReader {
   /** The sparse Merkle tree, nodes loaded on demand (node-tree.ts). */
@@ -144,13 +146,16 @@ export class CommittedStore implements KVReader {
   private readPage = (id: number): Buffer | undefined => this.db.getSync(pageKey(id));
 
   private initStructures(root: Hash, count: number, keyMeta: Buffer | undefined): void {
-    this.tree = new PersistentTree(this.readNode, root, count, Math.max(10_000, Math.floor(this.cacheBytes / 256)), sha256Key);
+    this.tree = new PersistentTree(this.readNode, root, count, this.cacheBytes, sha256Key);
     this.keys = new KeyIndex(this.readPage, keyMeta, KEY_PAGES_CACHED);
   }
 
-  /** Tree nodes and key pages read from LevelDB since open, and tree nodes held now (benchmarks, tests). */
-  get diskReads(): { nodes: number; pages: number; nodesHeld: number } {
-    return { nodes: this.tree.reads, pages: this.keys.reads, nodesHeld: this.tree.loaded };
+  /**
+   * Tree records and key pages read from LevelDB since open, the estimated heap bytes of the tree nodes held now, and
+   * the trims that unloaded nodes (benchmarks, tests).
+   */
+  get diskReads(): { nodes: number; pages: number; nodeBytes: number; evictions: number } {
+    return { nodes: this.tree.reads, pages: this.keys.reads, nodeBytes: this.tree.heldBytes, evictions: this.tree.evictions };
   }
 
   /** Last committed height (0n when fresh). */
@@ -214,12 +219,13 @@ export class CommittedStore implements KVReader {
   }
 
   /**
-   * Format 1 (or the binary-node records of an early format 2) -> current: builds the persisted tree and key index
+   * Format 1 (or the earlier node records of format 2: binary, or 16-way with one record per leaf) -> current: builds the persisted tree and key index
    * from the state entries (once). Idempotent: a crash midway leaves a store that is converted again.
    */
   private async convertFormat1(dir: string, root: Hash): Promise<void> {
     for (const p of [NODE, PAGE]) await this.db.clear({ gte: kb(p), lt: kb(prefixEnd(p)!) });
     await this.db.del(kb(KEY_INDEX_META));
+    for (const k of OLD_META_COUNTS) await this.db.del(kb(k));
     this.initStructures(EMPTY_HASH, 0, undefined);
     await this.scan(STATE, (k, v) => {
       const key = k.toString('latin1', 1);
@@ -243,11 +249,10 @@ export class CommittedStore implements KVReader {
 
   /** Adds the tree's and key index's changes and the entry count to a commit batch; returns the root. */
   private flushStructures(batch: ReturnType<DB['batch']>): Hash {
-    const raw = rawOps(batch);
-    const root = this.tree.flush({ put: (h, r) => raw._put(kb(NODE + h), r), del: (h) => raw._del(kb(NODE + h)) });
+    const root = this.tree.flush({ put: (h, r) => batch.put(nodeKey(h), r), del: (h) => batch.del(nodeKey(h)) });
     this.keys.flush({
-      putPage: (id, r) => raw._put(pageKey(id), r),
-      delPage: (id) => raw._del(pageKey(id)),
+      putPage: (id, r) => batch.put(pageKey(id), r),
+      delPage: (id) => batch.del(pageKey(id)),
       putMeta: (r) => batch.put(kb(KEY_INDEX_META), r),
     });
     batch.put(kb(META_COUNT), u64(BigInt(this.tree.size)));
@@ -398,15 +403,15 @@ export class CommittedStore implements KVReader {
       }
     }
     // A chained batch (ops handed to the native batch one by one) measured several times faster
-    // than abstract-level's array batch, which clones and validates every op object.
+    // than abstract-level's array batch, which clones and validates every op object. Its public put/del measured
+    // within noise of classic-level's private _put/_del (docs/state.md), so the public API is used.
     const batch = this.db.batch();
     let root: Uint8Array;
-    const raw = rawOps(batch);
     try {
       for (const [k, v] of staged) {
         const key = kb(STATE + k);
-        if (v === null) raw._del(key);
-        else raw._put(key, Buffer.from(v.buffer, v.byteOffset, v.byteLength));
+        if (v === null) batch.del(key);
+        else batch.put(key, Buffer.from(v.buffer, v.byteOffset, v.byteLength));
       }
       for (const op of aux) {
         const key = kb(auxPrefix(op.ns) + op.key);

@@ -6,7 +6,7 @@ import { DEVNET_MNEMONIC } from '../../genesis/index.js';
 import { genesisCircuitId } from '../../modules/verifier/genesis.js';
 import { GENESIS_CIRCUIT } from '../zk/genesis.js';
 import { parseConfig, type WorkerConfig } from './config.js';
-import { ProofbookClient, RequestStatus, type Request } from '../client/proofbook.js';
+import { ProofbookClient, RequestStatus, statusName, type Request } from '../client/proofbook.js';
 import { MsgSubmitRequest, MsgSubmitRequestResponse } from '../gen/proofbook/market/v1/market.js';
 import { TYPE_URLS } from '../client/registry.js';
 import { publicSignalsFromInput } from '../zk/witness.js';
@@ -59,7 +59,7 @@ export async function waitAll(client: ProofbookClient, ids: bigint[], pred: (r: 
     const rs = await Promise.all(ids.map(async (id) => (await client.request(id)).request));
     if (rs.every(pred)) return rs;
     if (Date.now() > end) {
-      const summary = rs.map((r) => `${r.id}:${RequestStatus[r.status]}`).join(' ');
+      const summary = rs.map((r) => `${r.id}:${statusName(r.status)}`).join(' ');
       throw new Error(`timed out waiting for requests: ${summary}`);
     }
     await new Promise((r) => setTimeout(r, 300));
