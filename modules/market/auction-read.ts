@@ -108,8 +108,8 @@ export function askStanding(p: Params, a: Ask, s: ProverState, h: bigint): 'live
 
 /**
  * The circuit's cheapest live ask priced at or below `topFee`, walking its asks with capacity left cheapest first
- * (index 'w'); idle asks met on the way that fail admission are returned in `dead` (the caller removes them, so each
- * costs one visit). Asks at full capacity are not in 'w' and cost nothing here.
+ * (index 'y'); idle asks met on the way that fail admission are returned in `dead` (the caller removes them, so each
+ * costs one visit). Asks at full capacity are not in 'y' and cost nothing here.
  */
 export function cheapestLiveAsk(
   kv: KV,

@@ -1126,7 +1126,7 @@ export class MarketKeeperImpl implements MarketKeeper {
   /**
    * Live asks of a circuit (auction-read.ts askStanding: unexpired, capacity left, prover bonded, unjailed, admitted
    * and able to fund a request at the ask's price), judged with `view` (the block's auction) or a fresh one (queries),
-   * in price order; only asks with capacity left are loaded (index 'w').
+   * in price order; only asks with capacity left are loaded (index 'y').
    */
   liveAsks(ctx: Context, circuitId: string, view: ProverView = this.proverView(ctx)): Ask[] {
     const p = this.params(ctx);

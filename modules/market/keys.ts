@@ -29,7 +29,7 @@
  *   'x' + u64(expiry) + u64(askId)   -> empty   asks by expiry height (removal once they hold no assignments)
  *   'v' + circ + asc(price) + u64(askId) -> empty   asks by circuit, cheapest first (the auction checks the cheapest live
  *                                       ask against the circuit's demand before loading any; admission evicts from the top)
- *   'w' + circ + asc(price) + u64(askId) -> empty   the asks of 'v' with capacity left (active < capacity): the auction
+ *   'y' + circ + asc(price) + u64(askId) -> empty   the asks of 'v' with capacity left (active < capacity): the auction
  *                                       walks and loads only these (asks at full capacity cost it nothing)
  *   'C' + circ                       -> u64     number of ask records of the circuit (<= params.max_asks_per_circuit)
  *   'u' + addr + circ                -> Reputation (protobuf)
@@ -66,7 +66,7 @@ export const ASK_BY_PROVER_PREFIX = 'k';
 export const ASK_BY_CIRCUIT_PREFIX = 'b';
 export const ASK_BY_EXPIRY_PREFIX = 'x';
 export const ASK_BY_PRICE_PREFIX = 'v';
-export const ASK_WITH_ROOM_PREFIX = 'w';
+export const ASK_WITH_ROOM_PREFIX = 'y';
 export const ASK_COUNT_PREFIX = 'C';
 export const REPUTATION_PREFIX = 'u';
 export const CLEARING_PREFIX = 'l';
