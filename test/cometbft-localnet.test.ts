@@ -81,9 +81,9 @@ test(`4-validator localnet (${APP} app): equal app hashes at every height; a SIG
     // Client surfaces, each through a different validator than the one that received the tx.
     const chainId = net.chainId;
     await pingPubReads(t, net.apiUrl(2), net.rpcUrl(2), { chainId, validators: 4, txHash: sent[0]!.hash });
-    const keplrHash = await keplrBroadcast(t, { chainId, broadcastApi: net.apiUrl(3), readApi: net.apiUrl(1), from: 5, to: 6, amount: '55' });
-    await cosmjsQueries(t, net.rpcUrl(1), { chainId, txHash: keplrHash });
-    await bufCurlReads(t, net.grpcAddress(0), net.apiUrl(0));
+    const keplr = await keplrBroadcast(t, { chainId, broadcastApi: net.apiUrl(3), readApi: net.apiUrl(1), from: 5, to: 6, amount: '55' });
+    await cosmjsQueries(t, net.rpcUrl(1), { chainId, txHash: keplr.hash });
+    await bufCurlReads(t, net.grpcAddress(0), keplr);
     t.log('REST (Ping.pub reads, Keplr broadcast), cosmjs StargateClient and QueryClient extensions, buf curl --reflect checked');
   }
 

@@ -108,7 +108,9 @@ export async function pingPubReads(t: ExecutionContext, api: string, rpcUrl: str
  * Keplr-style: sign offline (account number and sequence read through REST), simulate and broadcast through `POST`,
  * wait for the tx by hash on another node's REST, then read the recipient's balance before and after its height.
  */
-export async function keplrBroadcast(t: ExecutionContext, o: { chainId: string; broadcastApi: string; readApi: string; from: number; to: number; amount: string; timeoutMs?: number }): Promise<string> {
+export interface Broadcast { hash: string; height: bigint; recipient: string; before: bigint }
+
+export async function keplrBroadcast(t: ExecutionContext, o: { chainId: string; broadcastApi: string; readApi: string; from: number; to: number; amount: string; timeoutMs?: number }): Promise<Broadcast> {
   const wallet = await DirectSecp256k1HdWallet.fromMnemonic(DEVNET_MNEMONIC, { prefix: 'proof', hdPaths: [makeCosmoshubPath(o.from), makeCosmoshubPath(o.to)] });
   const [from, to] = await wallet.getAccounts();
   const acc = (await ok(t, o.broadcastApi, `/cosmos/auth/v1beta1/accounts/${from!.address}`)).account;
@@ -153,7 +155,7 @@ export async function keplrBroadcast(t: ExecutionContext, o: { chainId: string; 
   };
   t.is(await at(height - 1n), before);
   t.is(await at(height), before + BigInt(o.amount));
-  return hash;
+  return { hash, height, recipient: to!.address, before };
 }
 
 /** cosmjs StargateClient and the QueryClient extensions docs/clients.md claims, over a node's CometBFT RPC. */
@@ -200,21 +202,24 @@ async function bufCurl(args: string[]): Promise<string> {
   return stdout;
 }
 
-/** `buf curl --reflect` against a node's gRPC server: the services it lists, and answers equal to REST's. */
-export async function bufCurlReads(t: ExecutionContext, grpcAddress: string, api: string): Promise<void> {
+/**
+ * `buf curl --reflect` against a node's gRPC server: the services it lists; the balance moved by `sent` read with the
+ * `x-cosmos-block-height` metadata before and at its height (and refused for a height not committed yet); a block.
+ */
+export async function bufCurlReads(t: ExecutionContext, grpcAddress: string, sent: Broadcast): Promise<void> {
   const services = (await bufCurl(['--list-services', `http://${grpcAddress}`])).trim().split('\n').sort();
   for (const s of ['cosmos.auth.v1beta1.Query', 'cosmos.bank.v1beta1.Query', 'cosmos.base.node.v1beta1.Service', 'cosmos.base.tendermint.v1beta1.Service',
     'cosmos.tx.v1beta1.Service', 'cosmos.staking.v1beta1.Query', 'proofbook.market.v1.Query', 'proofbook.verifier.v1.Query', 'proofbook.bond.v1.Query']) {
     t.true(services.includes(s), `reflection lists ${s}: ${services.join(', ')}`);
   }
-  const addr = await devnetAddress(0);
-  // Read both at one fixed height: the chain moves on between the two calls.
-  const h = (await restGet(api, '/cosmos/base/tendermint/v1beta1/blocks/latest')).body.block.header.height as string;
-  const viaGrpc = JSON.parse(await bufCurl(['-H', `x-cosmos-block-height: ${h}`, '-d', JSON.stringify({ address: addr, denom: 'uproof' }), `http://${grpcAddress}/cosmos.bank.v1beta1.Query/Balance`])) as Json;
-  const viaRest = await restGet(api, `/cosmos/bank/v1beta1/balances/${addr}/by_denom?denom=uproof`, { 'x-cosmos-block-height': h });
-  t.is(viaRest.status, 200);
-  t.deepEqual(viaGrpc.balance, viaRest.body.balance, 'gRPC (reflection) and REST agree at the same height');
-  const block = JSON.parse(await bufCurl(['-d', JSON.stringify({ height: h }), `http://${grpcAddress}/cosmos.base.tendermint.v1beta1.Service/GetBlockByHeight`])) as Json;
-  t.is(block.sdkBlock.header.height, h);
+  const balanceAt = async (h: bigint): Promise<bigint> => {
+    const out = JSON.parse(await bufCurl(['-H', `x-cosmos-block-height: ${h}`, '-d', JSON.stringify({ address: sent.recipient, denom: 'uproof' }), `http://${grpcAddress}/cosmos.bank.v1beta1.Query/Balance`])) as Json;
+    return BigInt(out.balance.amount);
+  };
+  t.is(await balanceAt(sent.height - 1n), sent.before, 'gRPC at the height before the tx');
+  t.true(await balanceAt(sent.height) > sent.before, 'gRPC at the tx\'s height');
+  await t.throwsAsync(balanceAt(sent.height + 1_000_000n), { message: /"code": "invalid_argument"[\s\S]*is not committed yet/ }, 'a height not committed yet is an error, never the latest state');
+  const block = JSON.parse(await bufCurl(['-d', JSON.stringify({ height: sent.height.toString() }), `http://${grpcAddress}/cosmos.base.tendermint.v1beta1.Service/GetBlockByHeight`])) as Json;
+  t.is(block.sdkBlock.header.height, sent.height.toString());
   t.regex(block.sdkBlock.header.proposerAddress, /^proofvalcons1/);
 }
