@@ -19,6 +19,8 @@
  * the run goes on after them. Progress lines every P requests give the trend (block time, node reads, RSS, disk).
  */
 import { spawnSync } from 'node:child_process';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,6 +32,19 @@ import { verifyMembership } from '../src/store/proof.js';
 import { printTable, type BenchRow } from './table.js';
 
 const PER_BLOCK = 1000;
+
+/** A full GC, then the heap and RSS: this process runs for the whole fill, like a long-running node. */
+const fullGc = (() => {
+  setFlagsFromString('--expose-gc');
+  return runInNewContext('gc') as () => void;
+})();
+function liveMemory(): string {
+  const before = process.memoryUsage();
+  fullGc();
+  const m = process.memoryUsage();
+  const MB = (b: number) => (b / 1e6).toFixed(0);
+  return `V8 heap used ${MB(before.heapUsed)} MB, after a full GC ${MB(m.heapUsed)} MB of ${MB(m.heapTotal)} MB, external ${MB(m.external)} MB, RSS after GC ${MB(m.rss)} MB`;
+}
 const ms = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e6;
 const median = (xs: number[]) => xs.slice().sort((a, b) => a - b)[xs.length >> 1]!;
 
@@ -198,7 +213,7 @@ export async function runDirect(flags: string[]): Promise<void> {
         `  [state --direct] ${next - 1} requests, ${s.size} entries, ${Math.round(ms(t0) / 1000)} s; last ${blocks} blocks: ` +
           `${Math.round(ms(lap) / blocks)} ms wall, ${Math.round((c.user + c.system) / 1000 / blocks)} ms CPU, ` +
           `${Math.round((d.nodes - lapReads) / blocks)} node reads per block; tree nodes held ${MB(d.nodeBytes)} MB, ` +
-          `RSS ${MB(process.memoryUsage().rss)} MB, disk ${MB(disk.at(-1)!)} MB\n`,
+          `RSS ${MB(process.memoryUsage().rss)} MB (${liveMemory()}), disk ${MB(disk.at(-1)!)} MB\n`,
       );
       lap = process.hrtime.bigint();
       lapCpu = process.cpuUsage();
@@ -226,10 +241,14 @@ export async function runDirect(flags: string[]): Promise<void> {
       disk.push(dirBytes(dir));
       const entries = s.size;
       const fillRss = process.memoryUsage().rss;
+      const fillMem = liveMemory();
       await s.close();
       const half = disk.slice(disk.length >> 1);
       const mean = half.reduce((x, y) => x + y, 0) / half.length;
       const spread = (Math.max(...half) - Math.min(...half)) / mean;
+      const avg = (xs: number[]) => xs.reduce((x, y) => x + y, 0) / Math.max(1, xs.length);
+      const q3 = avg(half.slice(0, half.length >> 1));
+      const q4 = avg(half.slice(half.length >> 1));
 
       const r = spawnSync(process.execPath, [...nodeFlags, '--expose-gc', '--import', 'tsx', fileURLToPath(import.meta.url), '--child', dir, String(accounts), String(live), String(next), String(cacheMb), String(childBlocks)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
       if (r.status !== 0) throw new Error(`child failed: ${r.status}`);
@@ -238,6 +257,7 @@ export async function runDirect(flags: string[]): Promise<void> {
       next += c.blocks * PER_BLOCK; // the child's blocks are part of the chain: go on after them
       s = await open();
       h = s.height;
+      lapReads = 0; // a fresh store counts its reads from 0
       const what = `direct store writes (no txs): ${accounts.toLocaleString('en-US')} accounts, ${done.toLocaleString('en-US')} requests created and pruned down to the newest ${live.toLocaleString('en-US')}, ${entries.toLocaleString('en-US')} state entries`;
       const rows: BenchRow[] = [
         { name: `node RSS, peak over a restart + ${c.blocks} blocks + reads (fresh process)`, value: MB(c.peakRss), unit: 'MB', target: '<= 500 MB', note: `${what}; at the end: RSS ${MB(c.rss)} MB, V8 heap ${MB(c.heap)} MB (live after a full GC ${MB(c.liveHeap)} MB, external ${MB(c.external)} MB; RSS after that GC ${MB(c.rssAfterGc)} MB)${nodeFlags.length > 0 ? `; node flags ${nodeFlags.join(' ')}` : ''}, tree nodes held ~${MB(c.nodeBytes)} MB, value cache ${MB(c.valueBytes)} MB; --cache-mb=${cacheMb} (values, and about as much again for tree nodes)` },
@@ -248,11 +268,11 @@ export async function runDirect(flags: string[]): Promise<void> {
         { name: 'the same block at 10,000 requests (CPU, all threads)', value: Math.round(at10k.cpu), unit: 'ms', note: 'median of 5; includes LevelDB background compaction that ran meanwhile' },
         { name: `the same block at ${done.toLocaleString('en-US')} requests (CPU, all threads)`, value: Math.round(atEnd.cpu), unit: 'ms', target: '+-15 %', note: `ratio ${(atEnd.cpu / at10k.cpu).toFixed(2)} (CPU time is steadier than wall time on a loaded machine)` },
         { name: 'disk use of the store at this point', value: MB(disk.at(-1)!), unit: 'MB' },
-        { name: 'disk use spread over the last half of the blocks so far', value: Math.round(spread * 1000) / 10, unit: '%', target: 'flat (+-10 %)', note: `${disk.length} blocks sampled; min ${MB(Math.min(...half))} MB, max ${MB(Math.max(...half))} MB` },
+        { name: 'disk use spread over the last half of the blocks so far', value: Math.round(spread * 1000) / 10, unit: '%', target: 'flat (+-10 %)', note: `${disk.length} blocks sampled; min ${MB(Math.min(...half))} MB, max ${MB(Math.max(...half))} MB; mean of the third quarter ${MB(q3)} MB, of the last quarter ${MB(q4)} MB (drift ${(((q4 - q3) / q3) * 100).toFixed(1)} %: growth, apart from LevelDB's compaction saw-tooth)` },
         { name: `applyBlock+commit after restart, steady state: blocks 6-${c.blocks} (wall / CPU)`, value: Math.round(c.steadyMs), unit: 'ms', note: `CPU ${Math.round(c.steadyCpu)} ms; median` },
         { name: '1,000 random account reads after restart', value: Math.round(c.readsMs), unit: 'ms' },
         { name: '1,000-key prefix scan after restart', value: Math.round(c.scanMs), unit: 'ms', note: `tree nodes read from disk in the child: ${c.nodesRead}` },
-        { name: 'bench process RSS before the restart', value: MB(fillRss), unit: 'MB' },
+        { name: 'bench process RSS before the restart (it ran every block so far: a long-running node)', value: MB(fillRss), unit: 'MB', note: fillMem },
       ];
       printTable(`State at scale after ${done.toLocaleString('en-US')} requests, store level (direct writes; see bench/state-direct.ts)`, rows);
     }
