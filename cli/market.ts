@@ -446,10 +446,11 @@ export function marketQueryCommand(): Command {
     });
   pageFlags(
     mk.command('requests')
-      .description('requests, filtered by requester and/or status (OPEN, ASSIGNED, FULFILLED, CANCELLED, EXPIRED)')
+      .description('requests, filtered by requester, status (OPEN, ASSIGNED, FALLBACK, FULFILLED, CANCELLED, EXPIRED) and/or circuit')
       .option('--requester <address>', 'requester address or key name')
-      .option('--status <status>', 'status filter'),
-  ).action(async (o: { requester?: string; status?: string; limit?: string; offset?: string; pageKey?: string }, cmd: Command) => {
+      .option('--status <status>', 'status filter')
+      .option('--circuit <id>', 'circuit id filter (64 hex characters)'),
+  ).action(async (o: { requester?: string; status?: string; circuit?: string; limit?: string; offset?: string; pageKey?: string }, cmd: Command) => {
     const ctx = Ctx.of(cmd);
     const requester = o.requester ? await addressArg(ctx, o.requester) : '';
     let status = RequestStatus.REQUEST_STATUS_UNSPECIFIED;
@@ -457,7 +458,7 @@ export function marketQueryCommand(): Command {
       status = requestStatusFromJSON('REQUEST_STATUS_' + o.status.toUpperCase().replace(/^REQUEST_STATUS_/, ''));
       if (status === RequestStatus.UNRECOGNIZED || status === RequestStatus.REQUEST_STATUS_UNSPECIFIED) throw new CliError(`unknown --status '${o.status}'`, EXIT.USAGE, 'OPEN, ASSIGNED, FULFILLED, CANCELLED or EXPIRED');
     }
-    const r = QueryRequestsResponse.decode(await abciQuery(ctx.node, Q('Requests'), QueryRequestsRequest.encode({ requester, status, pagination: pageReq(o) }).finish()));
+    const r = QueryRequestsResponse.decode(await abciQuery(ctx.node, Q('Requests'), QueryRequestsRequest.encode({ requester, status, circuitId: o.circuit ?? '', pagination: pageReq(o) }).finish()));
     const nextKey = Buffer.from(r.pagination?.nextKey ?? []).toString('hex');
     ctx.print({ requests: r.requests.map(requestJson), pagination: { next_key: nextKey, total: (r.pagination?.total ?? 0n).toString() } }, () =>
       r.requests.length === 0

@@ -2,7 +2,7 @@
  * `proofbook request …`: the requester's flow on top of the SDK (src/client/proofbook.ts).
  *
  *   request prove --from KEY --circuit ID --input input.json --max-fee 50000 --window 20 [--wait]
- *   request status ID | request list [--requester ADDR] [--status S] | request cancel ID --from KEY
+ *   request status ID | request list [--requester ADDR] [--status S] [--circuit ID] | request cancel ID --from KEY
  *
  * `prove --wait` exit codes: 0 fulfilled (proof.json / public.json written next to the input), 1 failed,
  * 5 expired or cancelled, 6 timed out (plus the usual 2 usage, 3 node unreachable, 4 keyring).
@@ -248,11 +248,12 @@ Example:
 
   request
     .command('list')
-    .description('list requests, optionally by requester and status')
+    .description('list requests, optionally by requester, status and circuit')
     .option('--requester <address>', 'only this requester (bech32 address or key name)')
     .option('--status <status>', `only this status: ${Object.keys(STATUS_NAMES).join('|')}`)
+    .option('--circuit <id>', 'only this circuit (64 hex characters)')
     .option('--limit <n>', 'at most this many', '100')
-    .action(async (o: { requester?: string; status?: string; limit: string }, cmd: Command) => {
+    .action(async (o: { requester?: string; status?: string; circuit?: string; limit: string }, cmd: Command) => {
       const ctx = Ctx.of(cmd);
       let status: RequestStatus | undefined;
       if (o.status !== undefined) {
@@ -264,7 +265,7 @@ Example:
       const limit = uintArg(o.limit, '--limit')!;
       const client = await readerFor(ctx);
       try {
-        const { requests } = await client.requests({ requester, status, pagination: { limit } });
+        const { requests } = await client.requests({ requester, status, circuitId: o.circuit, pagination: { limit } });
         const { marketTypes } = await import('../src/index.js');
         ctx.print({ requests: requests.map((r) => protoJson('proofbook.market.v1.Request', marketTypes.Request, r)) }, () => {
           if (requests.length === 0) return 'no requests';

@@ -8,7 +8,7 @@
  *   DIR/nodeI/config, data   CometBFT home of validator I
  *   DIR/nodeI/app            proofbook home of validator I
  *   DIR/nodeI/app.log, cometbft.log
- * Ports: base + 10*I + {0: p2p, 1: rpc, 2: abci, 3: REST}.
+ * Ports: base + 10*I + {0: p2p, 1: rpc, 2: abci, 3: REST, 4: gRPC (only with `grpc: true`)}.
  *
  * CLI:  npm run localnet -- --validators 4 --home DIR      npm run cometbft-single -- --home DIR
  * API:  createNet(dir, {validators, appState}) -> Net (start, stop, killApp, restartNode, rpcUrl, waits)
@@ -167,7 +167,7 @@ export async function findFreeBasePort(validators: number): Promise<number> {
     const base = 20000 + 10 * Math.floor(Math.random() * ((12000 - 10 * validators) / 10));
     let ok = true;
     for (let i = 0; i < validators && ok; i++) {
-      for (const off of [0, 1, 2]) if (!(await portFree(base + 10 * i + off, '127.0.0.1'))) { ok = false; break; }
+      for (const off of [0, 1, 2, 3, 4]) if (!(await portFree(base + 10 * i + off, '127.0.0.1'))) { ok = false; break; }
     }
     if (ok) return base;
   }
@@ -218,6 +218,8 @@ export interface NetOptions {
   logLevel?: string;
   /** Extra environment for app processes. */
   appEnv?: Record<string, string>;
+  /** Also serve gRPC from each proofbook app (`proofbook start --grpc-laddr`, port base+10i+4; off by default). */
+  grpc?: boolean;
 }
 
 interface NetFile {
@@ -305,6 +307,8 @@ export class Net {
   /** The REST gateway of validator i's app (`proofbook start --api-laddr`). */
   apiPort(i: number): number { return this.file.basePort + 10 * i + 3; }
   apiUrl(i: number): string { return `http://127.0.0.1:${this.apiPort(i)}`; }
+  /** The gRPC server of validator i's app, when the net was created with `grpc: true`. */
+  grpcAddress(i: number): string { return `127.0.0.1:${this.file.basePort + 10 * i + 4}`; }
   abciAddress(i: number): string { return `tcp://127.0.0.1:${this.abciPort(i)}`; }
   rpcUrl(i: number): string { return `http://127.0.0.1:${this.rpcPort(i)}`; }
   appLog(i: number): string { return path.join(this.nodeHome(i), 'app.log'); }
@@ -393,7 +397,7 @@ export class Net {
     return {
       cmd: process.execPath,
       args: ['--import', 'tsx', path.join(REPO_ROOT, 'cli', 'main.ts'), 'start', '--home', this.appHome(i), '--abci', this.abciAddress(i),
-        '--rpc', this.rpcUrl(i), '--api-laddr', `127.0.0.1:${this.apiPort(i)}`],
+        '--rpc', this.rpcUrl(i), '--api-laddr', `127.0.0.1:${this.apiPort(i)}`, ...(this.opts.grpc ? ['--grpc-laddr', this.grpcAddress(i)] : [])],
     };
   }
 
@@ -578,7 +582,7 @@ async function main(): Promise<void> {
     .option('--fast', 'test-speed consensus timeouts (CometBFT TestConsensusConfig)', false)
     .option('--timeout-commit <dur>', 'consensus timeout_commit, e.g. 1s')
     .option('--chain-id <id>', 'chain id', 'proofbook-localnet')
-    .option('--base-port <port>', 'first port (node i uses base+10i: p2p, +1 rpc, +2 abci)')
+    .option('--base-port <port>', 'first port (node i uses base+10i: p2p, +1 rpc, +2 abci, +3 REST)')
     .option('--snapshot-interval <n>', 'validators take a state-sync snapshot every n heights (proofbook start --snapshot-interval)')
     .option('--statesync-node', 'once a snapshot exists, add a non-validator node that joins by state sync (scripts/statesync-node.ts)')
     .parse();

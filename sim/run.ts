@@ -5,6 +5,7 @@ import { runProofbook, type ProofbookExtras } from './mechanisms/proofbook.js';
 import { runFixed, runRacing, runRandom, runTrusted } from './mechanisms/offchain.js';
 import { ALL_MECHANISMS, type MechanismName, type Scenario } from './scenario.js';
 import { DEFAULT_MECHANISM, MECHANISM_V1, type MarketMechanism } from '../modules/market/index.js';
+import type { Params } from '../src/gen/proofbook/market/v1/market.js';
 
 export interface Run {
   seed: number;
@@ -45,13 +46,19 @@ export const CHAIN_MECHANISMS: Partial<Record<MechanismName, MarketMechanism>> =
   band50: { ...DEFAULT_MECHANISM, allocation: 'band', bps: 5000n },
   sharecap: { ...DEFAULT_MECHANISM, allocation: 'sharecap', bps: 2500n },
   reauction: { ...DEFAULT_MECHANISM, reauctionAfterMiss: true },
+  fullfee: DEFAULT_MECHANISM,
+};
+
+/** Market params a row runs with instead of the defaults. fullfee: a fallback proof is paid the full current fee. */
+export const CHAIN_PARAMS: Partial<Record<MechanismName, Partial<Params>>> = {
+  fullfee: { fallbackRampBlocks: 0n },
 };
 
 export async function runMechanism(w: World, m: MechanismName, onProgress?: (msg: string) => void): Promise<Omit<Run, 'seed' | 'coalition'>> {
   const rules = CHAIN_MECHANISMS[m];
   if (rules) {
     const extras: ProofbookExtras = { txFailures: new Map(), accepted: 0, rejected: 0 };
-    const outcome = await runProofbook(w, extras, onProgress, rules, m);
+    const outcome = await runProofbook(w, extras, onProgress, rules, m, CHAIN_PARAMS[m]);
     return { world: w, outcome, metrics: computeMetrics(w, outcome), extras };
   }
   const outcome = m === 'racing' ? runRacing(w) : m === 'fixed' ? runFixed(w) : m === 'trusted' ? runTrusted(w) : runRandom(w);

@@ -64,7 +64,10 @@ export interface Scenario {
   description: string;
   seed: number;
   blocks: number;
-  /** Blocks at the end without new arrivals, so late requests can finish or expire. */
+  /**
+   * Blocks at the end without new arrivals, so late requests can finish or expire. A minimum: the run goes on until
+   * every request has passed its expiry (sim/agents.ts buildWorld), so none is still live when it stops.
+   */
   drainBlocks: number;
   blockSeconds: number;
   provers: number;
@@ -98,10 +101,11 @@ export interface Scenario {
  * proofbook: the chain's auction as configured (DEFAULT_MECHANISM); v1: mechanism v1's rules (as on main before v2);
  * lottery, stakecap, band (band25, band50: wider bands), sharecap: the work-spreading alternatives (the chain's rules
  * with that allocation); reauction: the chain's rules but a missed request is auctioned again (v2 before the
- * censorship targets);
+ * censorship targets); fullfee: the chain's rules but a fallback proof is paid the request's full current fee
+ * (params.fallback_ramp_blocks = 0, the fallback fee before issue 11 step 1);
  * racing: posted reward, free entry/exit; trusted: one trusted prover; fixed, random: posted price.
  */
-const MECHANISMS = ['proofbook', 'v1', 'lottery', 'stakecap', 'band', 'band25', 'band50', 'sharecap', 'reauction', 'racing', 'trusted', 'fixed', 'random'] as const;
+const MECHANISMS = ['proofbook', 'v1', 'lottery', 'stakecap', 'band', 'band25', 'band50', 'sharecap', 'reauction', 'fullfee', 'racing', 'trusted', 'fixed', 'random'] as const;
 export type MechanismName = (typeof MECHANISMS)[number];
 export const ALL_MECHANISMS: readonly MechanismName[] = MECHANISMS;
 

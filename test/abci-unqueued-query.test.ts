@@ -161,3 +161,21 @@ test('devnet node: a GetTx query waiting on a slow RPC does not delay block prod
   t.not(r.code, 0);
   t.regex(r.log, /NotFound/);
 });
+
+test('a GetTx lookup the RPC never answers gives up after its timeout with an error, so it cannot hold its ABCI connection forever', async (t) => {
+  t.timeout(120_000);
+  const rpc = await slowRpc();
+  const chain = await TestChain.create();
+  const lookup = txLookup(rpc.url, async () => { throw new Error('not used'); }, { timeoutMs: 300 });
+  chain.app.setTxLookup((r) => lookup.lookup(r));
+  t.teardown(async () => {
+    rpc.release();
+    lookup.close();
+    await rpc.close();
+    await chain.close();
+  });
+  const res = await bounded(chain.app.unqueuedQuery({ path: GET_TX_QUERY_PATH, data: getTxData(), height: 0n, prove: false })!, 'the timed-out lookup\'s answer');
+  t.not(res.code, 0);
+  t.regex(res.log, /did not answer the tx lookup within 300 ms/);
+  t.is(rpc.held(), 1, 'the RPC still holds the request: the answer came from the timeout');
+});

@@ -10,6 +10,9 @@ import { readFileSync } from 'node:fs';
 import { Block } from 'cosmjs-types/tendermint/types/block';
 import { blocksOf } from '../app/grpc/comet-services.js';
 import { headerHash, partSetHeader } from '../app/devnet/hashing.js';
+import { GetBlockByHeightResponse } from 'cosmjs-types/cosmos/base/tendermint/v1beta1/query';
+import { loadRoutes } from '../app/rest/routes.js';
+import { decodeResponse } from '../app/rest/json.js';
 
 const fixture = JSON.parse(readFileSync(new URL('./fixtures/comet-evidence/block.json', import.meta.url), 'utf8')) as { rpc: any; proto: string };
 
@@ -29,6 +32,23 @@ test('both evidence types re-encode to CometBFT\'s own protobuf bytes of the blo
   t.is(lca.conflictingBlock!.validatorSet!.totalVotingPower, 0n, 'as ValidatorSet.ToProto: not on the wire');
   // The SDK's Block carries the same evidence list (only the proposer address differs: bech32 there).
   t.deepEqual(sdkBlock.evidence, block.evidence);
+});
+
+test('REST renders the light-client-attack evidence in the gateway JSON (GET /cosmos/base/tendermint/v1beta1/blocks/{height})', (t) => {
+  const { blockId, block, sdkBlock } = blocksOf(fixture.rpc);
+  const { registry } = loadRoutes();
+  const desc = registry.getMessage('cosmos.base.tendermint.v1beta1.GetBlockByHeightResponse')!;
+  const json = decodeResponse(desc, GetBlockByHeightResponse.encode({ blockId, block, sdkBlock }).finish(), registry) as any;
+  const ev = json.sdk_block.evidence.evidence;
+  t.is(ev.length, 2);
+  t.false('light_client_attack_evidence' in ev[0], 'an unset oneof member is omitted, as jsonpb does');
+  t.is(ev[0].duplicate_vote_evidence.vote_a.height, '8');
+  const lca = ev[1].light_client_attack_evidence;
+  t.is(lca.common_height, '5');
+  t.is(lca.byzantine_validators.length, 2);
+  t.is(lca.conflicting_block.signed_header.header.height, '7');
+  t.is(lca.conflicting_block.validator_set.validators.length, 4);
+  t.is(lca.timestamp, fixture.rpc.block.evidence.evidence[1].value.Timestamp);
 });
 
 test('an evidence type CometBFT v0.38 does not have is refused (Unimplemented), never dropped', (t) => {

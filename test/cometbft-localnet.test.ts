@@ -1,7 +1,11 @@
 /**
  * A 4-validator CometBFT v0.38 localnet on loopback, each validator with its own app process:
  * consensus on app hashes at every height, then crash-recovery of one app (SIGKILL) through
- * CometBFT's handshake while the other three keep producing blocks.
+ * CometBFT's handshake while the other three keep producing blocks. On the same net (its startup is the expensive
+ * part), the client surfaces of docs/clients.md against the validators' `proofbook start --api-laddr` REST gateways
+ * and CometBFT RPC: Ping.pub-style reads through REST only, a Keplr-style tx broadcast through REST
+ * `POST /cosmos/tx/v1beta1/txs`, cosmjs StargateClient and the QueryClient extensions we claim
+ * and `buf curl --reflect` against a validator's gRPC server (test/helpers/cosmos-surfaces.ts).
  *
  * Needs the cometbft binary (npm run install-cometbft): fails, never skips, when it is missing.
  */
@@ -13,6 +17,7 @@ import { DirectSecp256k1HdWallet } from '@cosmjs/proto-signing';
 import { SigningStargateClient } from '@cosmjs/stargate';
 import { makeCosmoshubPath } from '@cosmjs/amino';
 import { createNet, type Net, type AppKind } from '../scripts/cometbft-net.js';
+import { bufCurlReads, cosmjsQueries, keplrBroadcast, pingPubReads } from './helpers/cosmos-surfaces.js';
 
 // The real app once app/app.ts exists; until then the kvstore fixture in its own process.
 const APP: AppKind = fs.existsSync(new URL('../app/app.ts', import.meta.url)) ? 'proofbook' : 'kvstore';
@@ -32,7 +37,7 @@ async function assertHashesAgree(t: { is: (a: unknown, b: unknown, m?: string) =
 test(`4-validator localnet (${APP} app): equal app hashes at every height; a SIGKILLed app recovers through the handshake`, async (t) => {
   t.timeout(240_000);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pb-localnet-'));
-  const net = await createNet(dir, { validators: 4, app: APP });
+  const net = await createNet(dir, { validators: 4, app: APP, grpc: true });
   t.teardown(async () => {
     await net.stop();
     if (t.passed) fs.rmSync(dir, { recursive: true, force: true });
@@ -44,7 +49,7 @@ test(`4-validator localnet (${APP} app): equal app hashes at every height; a SIG
 
   // With the real app, put state-changing txs into the blocks (submitted through different nodes) so
   // the hash comparison covers executed transactions, not only empty blocks.
-  const send = async (node: number, amount: string): Promise<number> => {
+  const send = async (node: number, amount: string): Promise<{ height: number; hash: string }> => {
     const { DEVNET_MNEMONIC } = await import('../genesis/index.js');
     const { NATIVE_DENOM } = await import('../src/types/coins.js');
     const wallet = await DirectSecp256k1HdWallet.fromMnemonic(DEVNET_MNEMONIC, { prefix: 'proof', hdPaths: [makeCosmoshubPath(node), makeCosmoshubPath(9)] });
@@ -54,15 +59,16 @@ test(`4-validator localnet (${APP} app): equal app hashes at every height; a SIG
       const fee = { amount: [{ denom: NATIVE_DENOM, amount: '2000' }], gas: '200000' };
       const r = await client.sendTokens(from!.address, to!.address, [{ denom: NATIVE_DENOM, amount }], fee);
       t.is(r.code, 0, r.rawLog);
-      return r.height;
+      return { height: r.height, hash: r.transactionHash };
     } finally {
       client.disconnect();
     }
   };
+  let sent: { height: number; hash: string }[] = [];
   if (APP === 'proofbook') {
     await net.waitForHeight(0, 3, 60_000);
-    const txHeights = await Promise.all([send(0, '11'), send(2, '22'), send(3, '33')]);
-    t.log(`txs committed at heights ${txHeights.join(', ')}`);
+    sent = await Promise.all([send(0, '11'), send(2, '22'), send(3, '33')]);
+    t.log(`txs committed at heights ${sent.map((x) => x.height).join(', ')}`);
   }
   await Promise.all(all.map((i) => net.waitForHeight(i, 20, 120_000)));
   const heights = await Promise.all(all.map((i) => net.height(i)));
@@ -70,6 +76,16 @@ test(`4-validator localnet (${APP} app): equal app hashes at every height; a SIG
   t.true(common >= 20);
   const compared = await assertHashesAgree(t, net, all, common);
   t.log(`phase 1: ${compared} heights compared across 4 nodes (heights ${heights.join(', ')})`);
+
+  if (APP === 'proofbook') {
+    // Client surfaces, each through a different validator than the one that received the tx.
+    const chainId = net.chainId;
+    await pingPubReads(t, net.apiUrl(2), net.rpcUrl(2), { chainId, validators: 4, txHash: sent[0]!.hash });
+    const keplr = await keplrBroadcast(t, { chainId, broadcastApi: net.apiUrl(3), readApi: net.apiUrl(1), from: 5, to: 6, amount: '55' });
+    await cosmjsQueries(t, net.rpcUrl(1), { chainId, txHash: keplr.hash });
+    await bufCurlReads(t, net.grpcAddress(0), keplr);
+    t.log('REST (Ping.pub reads, Keplr broadcast), cosmjs StargateClient and QueryClient extensions, buf curl --reflect checked');
+  }
 
   // Crash validator 1's app. Its CometBFT notices the dead ABCI connection and stops itself.
   const victim = 1;
@@ -106,7 +122,7 @@ test(`4-validator localnet (${APP} app): equal app hashes at every height; a SIG
     t.true(infos[1]! >= 19, `app reported height ${infos[1]} after restart (it had reached >= 20 before the kill)`);
   }
   // The recovered node accepts and relays a tx again.
-  if (APP === 'proofbook') t.log(`tx through the recovered node committed at height ${await send(victim, '44')}`);
+  if (APP === 'proofbook') t.log(`tx through the recovered node committed at height ${(await send(victim, '44')).height}`);
   const finalCommon = Math.min(...await Promise.all(all.map((i) => net.height(i))));
   t.true(finalCommon > downHeight);
   const compared2 = await assertHashesAgree(t, net, all, finalCommon);

@@ -254,7 +254,7 @@ test('market on a 4-validator localnet: assign, miss -> slash + jail + fallback,
   }], FEE, 'proof'), 'devnet2 submit proof');
   const ful = await waitRequest(2, id, 'FULFILLED', (r) => r.status === RequestStatus.REQUEST_STATUS_FULFILLED);
   const done = ful.request;
-  const paid = BigInt(done.paidPrice); // the fallback pays the request's current fee at the proof's height
+  const paid = BigInt(done.paidPrice); // the fallback fee the commitment locked (modules/market/fallback-fee.ts)
   t.true(paid > 0n && paid <= MAX_FEE);
   t.is(done.fulfilledHeight, BigInt(pr.height));
   t.deepEqual(done.publicSignals, examplePublic);

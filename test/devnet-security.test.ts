@@ -130,9 +130,12 @@ test('devnet: bound proofs, no bond grab, free declines by the worker, exclusion
     const wrong = await proveWithSnarkjs(GENESIS_CIRCUIT.wasmPath, GENESIS_CIRCUIT.zkeyPath, { preimage: '4243', nonce: '9' }, { singleThread: true });
     await t.throwsAsync(p3.submitProof(id, wrong.proofJson, wrong.publicJson), { instanceOf: ProofbookTxError, message: /committed to public signals/ });
     const b3 = await p3.signing.getBalance(p3.address, 'uproof');
-    const fee = (await rq.request(id)).currentFee;
-    const { paid } = await p3.submitProof(id, pf.proofJson, pf.publicJson);
-    t.is(paid, fee - fee / 100n + bounty, 'the fallback prover is paid the fee (less 1 %) plus the bounty');
+    const before = await rq.request(id);
+    t.true(before.fallbackFee !== undefined && before.fallbackFee <= before.currentFee, 'the fallback fee ramps up to the current fee');
+    const { paid, commit } = await p3.submitProof(id, pf.proofJson, pf.publicJson);
+    t.truthy(commit, 'the SDK committed before revealing');
+    t.true(commit!.price >= before.fallbackFee! && commit!.price <= BigInt(r.maxFee), 'the commitment locked a fee at least what the query showed');
+    t.is(paid, commit!.price - commit!.price / 100n + bounty, 'the fallback prover is paid the locked fee (less 1 %) plus the bounty');
     t.true(BigInt((await p3.signing.getBalance(p3.address, 'uproof')).amount) > BigInt(b3.amount));
     const done = await waiting;
     t.deepEqual(done.publicSignals, pf.publicJson);

@@ -16,6 +16,7 @@ import {
 import type { RawKey } from '../src/client/sign.js';
 import { CIRCUIT, ESCROW, INPUTS, FEE, S, TREASURY, balance, bondedOf, failing, getProofs, m, ok, queryCtx, request, setup, supply, txs, type Msg } from './helpers/market.js';
 import { holdingHeld, holdingPaid } from './helpers/holding.js';
+import { DEFAULT_PARAMS } from '../modules/market/keys.js';
 
 test.after.always(() => terminateSnarkjs());
 
@@ -69,7 +70,7 @@ test('request -> one prover assigned with collateral locked -> proof -> exact pa
   t.is(book.lastClearingHeight, h);
 });
 
-test('missed deadline slashes (requester compensated, bounty held, rest burned); the request enters the fallback and is not auctioned again (p2\'s live ask is not given it); p2 fulfils it through the fallback, paid its current fee + bounty', async (t) => {
+test('missed deadline slashes (requester compensated, bounty held, rest burned); the request enters the fallback and is not auctioned again (p2\'s live ask is not given it); p2 fulfils it through the fallback, paid the fallback fee its commitment locked + bounty', async (t) => {
   const [pf] = await getProofs();
   const { chain, requester, p1, p2 } = await setup();
   t.teardown(() => chain.close());
@@ -93,6 +94,7 @@ test('missed deadline slashes (requester compensated, bounty held, rest burned);
   t.is(rq.status, S.REQUEST_STATUS_FALLBACK);
   t.is(rq.assignment, undefined);
   t.true(rq.fallbackHeight > 0n);
+  t.is(rq.fallbackReferenceFee, '6000', 'the fallback fee starts from the failed assignment price (= the last clearing price)');
   t.deepEqual(rq.excludedProvers, [p1.address]);
   t.is(rq.bounty, '3000'); // 25 % of 12000 held for whoever proves it
   t.is(rq.assignmentsCount, 1);
@@ -112,13 +114,15 @@ test('missed deadline slashes (requester compensated, bounty held, rest burned);
   const again = await failing(chain, p1, m.proof(p1, 1n, pf));
   t.regex(again.result.log, /released, missed or declined/);
   const b2 = await balance(chain, p2.address);
-  await ok(chain, p2, m.commit(p2, 1n, pf)); // the fallback path: commit, then reveal in a later block
+  const { height: hc } = await ok(chain, p2, m.commit(p2, 1n, pf)); // the fallback path: commit, then reveal in a later block
   await ok(chain, p2, m.proof(p2, 1n, pf));
   const done = (await request(chain, 1n)).request;
   t.is(done.status, S.REQUEST_STATUS_FULFILLED);
   t.is(done.history[done.history.length - 1].event, 'fallback_fulfilled');
-  const paid = BigInt(done.paidPrice); // the request's current fee when the fallback proof landed
-  t.true(paid > 0n && paid <= 10_000n);
+  // the fee its commitment locked: from the reference 6000 up to the current fee 10000 over fallback_ramp_blocks
+  const paid = BigInt(done.paidPrice);
+  t.is(paid, 6000n + (4000n * (hc - rq.fallbackHeight)) / DEFAULT_PARAMS.fallbackRampBlocks);
+  t.true(paid < 10_000n, 'below the current fee (the rule before paid 10000)');
   t.is(await balance(chain, p2.address), b2 - 2n * FEE + paid - paid / 100n + 3000n); // the fee less 1 %, plus the bounty (deposit back)
   t.is(await balance(chain, requester.address), r0 - FEE - 10_000n + 6000n + (10_000n - paid) - (await holdingPaid(chain, 1n))); // compensation + refund of the unpaid escrow
 });

@@ -118,10 +118,15 @@ test('an excluded prover is never assigned the request again, even as the only a
   const bounty = BigInt(fb.bounty);
   t.true(bounty > 0n);
   const esc = BigInt(fb.escrow);
-  await commitReveal(chain, p4, 1n, pf);
+  t.is(fb.fallbackReferenceFee, '3000', "the fallback fee starts from p3's failed assignment price");
+  const { height: hr } = await commitReveal(chain, p4, 1n, pf);
   const done = (await request(chain, 1n)).request;
   t.is(done.status, S.REQUEST_STATUS_FULFILLED);
-  t.is(await balance(chain, p4.address), b4 - 2n * FEE + esc - esc / 100n + bounty); // commit deposit refunded
+  // the fee the commitment (one block before the reveal) locked: 3000 ramping to the current fee (the escrow left, 9900)
+  const ramp = 3000n + (7000n * (hr - 1n - fb.fallbackHeight)) / DEFAULT_PARAMS.fallbackRampBlocks;
+  const price = ramp < esc ? ramp : esc;
+  t.is(done.paidPrice, price.toString());
+  t.is(await balance(chain, p4.address), b4 - 2n * FEE + price - price / 100n + bounty); // commit deposit refunded
 });
 
 test("the requester's patience opens the fallback without any assignment; unbonded accounts cannot use it", async (t) => {
@@ -193,7 +198,7 @@ test('property: for every valid params, a release costs > 0, holding to the dead
   t.true(checked > 500, `only ${checked} valid parameter sets`);
 });
 
-test('after a miss with nobody left to auction it to, an unassigned bonded prover fulfils it through the fallback: fee + slash share', async (t) => {
+test('after a miss with nobody left to auction it to, an unassigned bonded prover fulfils it through the fallback: fallback fee + slash share', async (t) => {
   const [pf] = await getProofs();
   const { chain, requester, p1, p2 } = await setup();
   t.teardown(() => chain.close());
@@ -215,10 +220,13 @@ test('after a miss with nobody left to auction it to, an unassigned bonded prove
   t.is(BigInt(fb.bounty), collateral / 4n);
   t.is(await balance(chain, requester.address), r0 - FEE - 10_000n + collateral / 2n - (await holdingPaid(chain, 1n))); // compensated half the slash (less the holding charge, modules/market/holding.ts)
   const b2 = await balance(chain, p2.address);
-  await commitReveal(chain, p2, 1n, pf); // p2 has a bond and no ask
+  const { height: hr } = await commitReveal(chain, p2, 1n, pf); // p2 has a bond and no ask
   const done = (await request(chain, 1n)).request;
   t.is(done.status, S.REQUEST_STATUS_FULFILLED);
   t.is(done.history.at(-1)!.event, 'fallback_fulfilled');
-  t.is(await balance(chain, p2.address), b2 - 2n * FEE + 10_000n - 100n + collateral / 4n);
+  // paid the fallback fee locked at its commitment (one block before the reveal): from p1's price 4000 towards 10000
+  const price = 4000n + (6000n * (hr - 1n - fb.fallbackHeight)) / DEFAULT_PARAMS.fallbackRampBlocks;
+  t.is(done.paidPrice, price.toString());
+  t.is(await balance(chain, p2.address), b2 - 2n * FEE + price - price / 100n + collateral / 4n);
   t.is(await balance(chain, ESCROW), 0n);
 });

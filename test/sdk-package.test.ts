@@ -1,13 +1,13 @@
 /**
  * The SDK as a package, used the way outside projects use it: `npm pack` the repository (the `files` list and the
- * `exports` map decide what a consumer gets), unpack the tarball into fresh projects' node_modules/proofbook with only
- * the package's declared dependencies beside it (links into this checkout's node_modules, so nothing is downloaded:
- * exactly what `npm install proofbook-x.tgz` lays out), then, against one devnet (RPC and REST with CORS):
+ * `exports` map decide what a consumer gets), install the tarball into a fresh project with `npm ci --offline` (its
+ * lockfile: the tarball plus the repository's own lock entries of the package's dependencies, whose tarballs the npm
+ * cache holds since the repository's `npm ci`: nothing is downloaded), then, against one devnet (RPC and REST, CORS):
  *
  *   - a plain Node ES module script (`import`), which also signs and broadcasts a bank send;
  *   - a CommonJS script (`require`);
- *   - a strict TypeScript project (strict, noUncheckedIndexedAccess, exactOptionalPropertyTypes, skipLibCheck false,
- *     no @types/node) compiled against the package's .d.ts and then run;
+ *   - strict TypeScript projects (strict, noUncheckedIndexedAccess, exactOptionalPropertyTypes, skipLibCheck false,
+ *     no @types/node), one ESM and one CommonJS, compiled against the package's .d.ts and then run;
  *   - an esbuild browser bundle (the `browser` condition) loaded in headless Chromium, which queries over RPC and REST
  *     and signs + broadcasts a bank send, a bond and a market ask.
  *
@@ -15,12 +15,13 @@
  */
 import test from 'ava';
 import { execFile, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pino from 'pino';
 import { build } from 'esbuild';
@@ -45,17 +46,34 @@ async function assertFreshBuild(): Promise<void> {
   if (stale.length) throw new Error(`dist/ is older than ${stale.join(', ')}: run \`npm run build:sdk\``);
 }
 
-/** A fresh project: node_modules/proofbook unpacked from the tarball, its declared dependencies linked beside it. */
-async function project(dir: string, tarball: string, pkg: object): Promise<void> {
-  const nm = join(dir, 'node_modules');
-  await mkdir(join(nm, 'proofbook'), { recursive: true });
-  await run('tar', ['-xzf', tarball, '-C', join(nm, 'proofbook'), '--strip-components=1']);
-  const manifest = JSON.parse(await readFile(join(nm, 'proofbook', 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
-  for (const dep of Object.keys(manifest.dependencies)) {
-    await mkdir(dirname(join(nm, dep)), { recursive: true });
-    await symlink(join(root, 'node_modules', dep), join(nm, dep), 'dir');
+interface LockEntry { version?: string; dev?: boolean; link?: boolean; [k: string]: unknown }
+
+/**
+ * A fresh project depending on the tarball (and on the cosmjs wallet packages a consumer uses beside it), installed by
+ * `npm ci --offline --ignore-scripts` from a lockfile: the tarball's entry plus every non-dev entry of the repository's
+ * package-lock.json, which are exactly the package's dependencies and theirs.
+ */
+async function install(dir: string, tarballName: string, tarball: Buffer): Promise<void> {
+  const lock = JSON.parse(await readFile(join(root, 'package-lock.json'), 'utf8')) as { packages: Record<string, LockEntry> };
+  const manifest = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as { version: string; license: string; dependencies: Record<string, string>; bin: Record<string, string> };
+  const wallets = Object.fromEntries(['@cosmjs/proto-signing', '@cosmjs/amino'].map((d) => [d, lock.packages[`node_modules/${d}`]!.version!]));
+  const deps = { proofbook: `file:${tarballName}`, ...wallets };
+  const packages: Record<string, unknown> = {
+    '': { name: 'consumer', version: '1.0.0', dependencies: deps },
+    'node_modules/proofbook': {
+      version: manifest.version, resolved: `file:${tarballName}`, integrity: `sha512-${createHash('sha512').update(tarball).digest('base64')}`,
+      license: manifest.license, dependencies: manifest.dependencies, bin: manifest.bin,
+    },
+  };
+  for (const [k, v] of Object.entries(lock.packages)) if (k.startsWith('node_modules/') && !v.dev && !v.link) packages[k] = v;
+  await writeFile(join(dir, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true, dependencies: deps }));
+  await writeFile(join(dir, 'package-lock.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', lockfileVersion: 3, requires: true, packages }));
+  try {
+    await run('npm', ['ci', '--offline', '--ignore-scripts', '--no-audit', '--no-fund'], { cwd: dir, maxBuffer: 16 << 20 });
+  } catch (e) {
+    const err = e as { stderr?: string; message: string };
+    throw new Error(`npm ci --offline of the packed SDK failed (the npm cache should hold every dependency after the repository's npm ci):\n${err.stderr ?? err.message}`);
   }
-  await writeFile(join(dir, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true, ...pkg }));
 }
 
 /** Runs `node file` in `cwd`; resolves with the JSON object it prints last. */
@@ -139,8 +157,22 @@ const TSCONFIG = {
     strict: true, noUncheckedIndexedAccess: true, exactOptionalPropertyTypes: true, skipLibCheck: false,
     outDir: 'out', rootDir: '.',
   },
-  files: ['index.ts'],
+  files: ['index.mts', 'index.cts'],
 };
+
+// The same declarations from CommonJS TypeScript (a .cts file): `require` resolves dist/cjs/index.d.ts.
+const CTS = `
+import { ProofbookQueryClient, RequestStatus, type ProofbookClientOptions } from 'proofbook';
+// @ts-expect-error the declarations are real types, not any
+const bad: ProofbookClientOptions = { address: 42 };
+const rpc = (globalThis as unknown as { process: { argv: string[] } }).process.argv[2] ?? '';
+void (async () => {
+  const q = await ProofbookQueryClient.connect(rpc);
+  const h: bigint = await q.height();
+  q.disconnect();
+  console.log(JSON.stringify({ height: h.toString(), open: RequestStatus.REQUEST_STATUS_OPEN, bad: typeof bad }));
+})();
+`;
 
 const BROWSER = `
 import { ProofbookClient, ProofbookQueryClient, TYPE_URLS } from 'proofbook';
@@ -177,6 +209,7 @@ test('the packed SDK installs offline and runs from Node ESM, CommonJS, strict T
   await assertFreshBuild();
   const work = await mkdtemp(join(tmpdir(), 'sdk-package-'));
   let devnet: Devnet | undefined;
+  let devnetStarting: Promise<Devnet> | undefined;
   let browser: Browser | undefined;
   let server: http.Server | undefined;
   try {
@@ -193,34 +226,32 @@ test('the packed SDK installs offline and runs from Node ESM, CommonJS, strict T
     t.deepEqual(unwanted, [], 'nothing but dist/, package.json, README and the bin launcher');
     const tarball = join(work, packed.filename);
 
-    // ---- fresh projects
-    const esmDir = join(work, 'esm');
-    const cjsDir = join(work, 'cjs');
-    const tsDir = join(work, 'ts');
-    const webDir = join(work, 'web');
+    // ---- a fresh project, installed offline while the devnet starts
+    const dir = join(work, 'consumer');
+    await mkdir(dir);
+    devnetStarting = startDevnet({
+      home: join(work, 'node'), blockTimeMs: 200, rpcAddress: '127.0.0.1:0', apiAddress: '127.0.0.1:0', logger: pino({ level: 'warn' }),
+    });
+    devnetStarting.catch(() => undefined);
+    await install(dir, packed.filename, await readFile(tarball));
     await Promise.all([
-      project(esmDir, tarball, { type: 'module' }),
-      project(cjsDir, tarball, { type: 'commonjs' }),
-      project(tsDir, tarball, { type: 'module' }),
-      project(webDir, tarball, { type: 'module' }),
+      writeFile(join(dir, 'index.mjs'), ESM), writeFile(join(dir, 'index.cjs'), CJS), writeFile(join(dir, 'index.mts'), TS),
+      writeFile(join(dir, 'index.cts'), CTS), writeFile(join(dir, 'tsconfig.json'), JSON.stringify(TSCONFIG)), writeFile(join(dir, 'main.mjs'), BROWSER),
     ]);
-    await writeFile(join(esmDir, 'index.mjs'), ESM);
-    await writeFile(join(cjsDir, 'index.cjs'), CJS);
-    await writeFile(join(tsDir, 'index.ts'), TS);
-    await writeFile(join(tsDir, 'tsconfig.json'), JSON.stringify(TSCONFIG));
-    await writeFile(join(webDir, 'main.js'), BROWSER);
+    // The bin launcher npm linked says where the CLI lives instead of failing on missing sources.
+    const bin = await run(join(dir, 'node_modules', '.bin', 'proofbook'), ['--help'], { cwd: dir }).then(() => ({ code: 0, stderr: '' }), (e: { code: number; stderr: string }) => e);
+    t.is(bin.code, 1);
+    t.regex(bin.stderr, /runs from a checkout of the repository/);
 
     // Compile the TypeScript project and bundle the browser one while the devnet starts.
-    const tsc = run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', tsDir], { cwd: tsDir }).catch((e: { stdout?: string; message: string }) => {
+    const tsc = run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', dir], { cwd: dir }).catch((e: { stdout?: string; message: string }) => {
       throw new Error(`the strict TypeScript project does not compile against the package:\n${e.stdout ?? e.message}`);
     });
     const bundle = build({
-      absWorkingDir: webDir, entryPoints: ['main.js'], outfile: join(webDir, 'bundle.js'), bundle: true, platform: 'browser',
+      absWorkingDir: dir, entryPoints: ['main.mjs'], outfile: join(dir, 'bundle.js'), bundle: true, platform: 'browser',
       format: 'esm', target: ['es2022'], minify: true, metafile: true, logLevel: 'silent',
     });
-    devnet = await startDevnet({
-      home: join(work, 'node'), blockTimeMs: 200, rpcAddress: '127.0.0.1:0', apiAddress: '127.0.0.1:0', logger: pino({ level: 'warn' }),
-    });
+    devnet = await devnetStarting;
     await devnet.waitForHeight(1);
     const rpc = devnet.rpcUrl;
     const api = devnet.apiUrl!;
@@ -228,26 +259,32 @@ test('the packed SDK installs offline and runs from Node ESM, CommonJS, strict T
 
     // ---- Node: ES module, CommonJS, compiled TypeScript (run concurrently)
     await tsc;
-    const [esm, cjs, ts] = await Promise.all([
-      node(esmDir, 'index.mjs', [rpc, DEVNET_MNEMONIC, to4]),
-      node(cjsDir, 'index.cjs', [rpc]),
-      node(tsDir, join('out', 'index.js'), [rpc]),
+    const [esm, cjs, ts, cts] = await Promise.all([
+      node(dir, 'index.mjs', [rpc, DEVNET_MNEMONIC, to4]),
+      node(dir, 'index.cjs', [rpc]),
+      node(dir, join('out', 'index.mjs'), [rpc]),
+      node(dir, join('out', 'index.cjs'), [rpc]),
     ]);
     t.true(BigInt(esm.height as string) >= 1n, 'ESM: height');
-    t.deepEqual(esm.circuits, ['hashchain'], 'ESM: circuits');
+    const reader = await ProofbookQueryClient.connect(rpc);
+    const circuitNames = (await reader.circuits()).circuits.map((c) => c.name);
+    t.true(circuitNames.includes('hashchain'));
+    t.deepEqual(esm.circuits, circuitNames, 'ESM: circuits');
     t.is(esm.code, 0, 'ESM: the bank send was included');
     t.is(esm.status, 'FULFILLED');
     t.regex(esm.url as string, /node_modules\/proofbook\/dist\/esm\/index\.js$/, 'ESM resolves the import condition');
     t.true(BigInt(cjs.height as string) >= 1n, 'CJS: height');
-    t.is(cjs.protocolFeeBps, '100', 'CJS: market params (1 % protocol fee, genesis)');
+    t.is(cjs.protocolFeeBps, String((await reader.params()).market.protocolFeeBps), 'CJS: market params');
     t.is(cjs.submitRequest, '/proofbook.market.v1.MsgSubmitRequest');
     t.is(cjs.quote, 'function');
     t.regex(cjs.resolved as string, /node_modules\/proofbook\/dist\/cjs\/index\.js$/, 'CJS resolves the require condition');
     t.true(BigInt(ts.height as string) >= 1n, 'TS: height');
-    t.is(ts.circuit, 'hashchain');
+    t.is(ts.circuit, circuitNames[0]);
     t.is(ts.open, 0);
     t.true((ts.encoded as number) > 0);
     t.is(ts.status, 1);
+    t.true(BigInt(cts.height as string) >= 1n, 'CommonJS TS: height');
+    t.is(cts.open, 1);
 
     // The send the ESM script made, seen from here.
     const { client: stargate } = await connectQueryClient(rpc);
@@ -260,7 +297,7 @@ test('the packed SDK installs offline and runs from Node ESM, CommonJS, strict T
     t.true(inputs.some((f) => f.endsWith('node_modules/proofbook/dist/browser/index.js')), 'the bundle uses the browser entry');
     t.deepEqual(inputs.filter((f) => /@grpc\/|node_modules\/(ws|snarkjs|level|pino)\/|proofbook\/dist\/(esm|cjs)\//.test(f)), [], 'no grpc-js, ws, snarkjs or Node build in the bundle');
     const page = `<!doctype html><meta charset="utf-8"><title>sdk consumer</title><script type="module" src="/bundle.js"></script>`;
-    const js = await readFile(join(webDir, 'bundle.js'));
+    const js = await readFile(join(dir, 'bundle.js'));
     t.log(`browser bundle ${js.length} B minified`);
     server = http.createServer((req, res) => {
       if (req.url === '/bundle.js') { res.writeHead(200, { 'content-type': 'text/javascript' }); res.end(js); return; }
@@ -289,7 +326,6 @@ test('the packed SDK installs offline and runs from Node ESM, CommonJS, strict T
     const sendTx = await stargate.getTx(out.sendHash);
     t.is(sendTx?.code, 0);
     t.is(BigInt((await stargate.getBalance(to7, 'uproof')).amount), BigInt(out.after));
-    const reader = await ProofbookQueryClient.connect(rpc);
     const prover = await reader.prover(out.address);
     t.is(prover.prover?.bonded?.find((c) => c.denom === 'uproof')?.amount ?? prover.prover?.bonded?.[0]?.amount, '1000000', 'the browser\'s bond');
     const asks = (await reader.asks({ prover: out.address })).asks;
@@ -300,7 +336,23 @@ test('the packed SDK installs offline and runs from Node ESM, CommonJS, strict T
   } finally {
     await browser?.close();
     await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    devnet ??= await devnetStarting?.catch(() => undefined);
     await devnet?.close();
     await rm(work, { recursive: true, force: true });
+  }
+});
+
+test("the SDK's generated types (src/gen-sdk) are what `npm run proto` makes from proto/proofbook", async (t) => {
+  const out = await mkdtemp(join(tmpdir(), 'sdk-gen-'));
+  try {
+    await run(process.execPath, [join(root, 'node_modules', '@bufbuild', 'buf', 'bin', 'buf'), 'generate', '--template', 'buf.gen.sdk.yaml', '--path', 'proto/proofbook', '-o', out], { cwd: root });
+    const files = ['base/v1/base.ts', 'bond/v1/bond.ts', 'market/v1/market.ts', 'verifier/v1/verifier.ts'];
+    for (const f of files) {
+      const fresh = await readFile(join(out, 'src', 'gen-sdk', 'proofbook', f), 'utf8');
+      const committed = await readFile(join(root, 'src', 'gen-sdk', 'proofbook', f), 'utf8');
+      t.true(fresh === committed, `src/gen-sdk/proofbook/${f} differs from proto/: run \`npm run proto\``);
+    }
+  } finally {
+    await rm(out, { recursive: true, force: true });
   }
 });

@@ -4,8 +4,9 @@
  *  A. a prover that released a request is never assigned it again, although its ask stays the cheapest with free
  *     units; the worker wins the next auction and proves it;
  *  B. after a miss, the worker — not assigned, its ask above the request's fee so the auction cannot give it the
- *     request — fulfils it through the permissionless fallback (commit-reveal) because fee + bounty cover its price,
- *     and is paid exactly that (balances and account sequence checked);
+ *     request — fulfils it through the permissionless fallback (commit-reveal) once the fallback fee (ramping from the
+ *     failed assignment's price) + bounty cover its price, and is paid exactly the fee its commitment locked plus the
+ *     bounty (balances and account sequence checked);
  *  C. a one-request auction against one ask pays near the ask (within 2× by default; price rule v2 pays the ask).
  *
  * Needs the cometbft binary (npm run install-cometbft): fails, never skips, when it is missing.
@@ -79,10 +80,15 @@ test('real CometBFT + worker: released never re-assigned; after a miss the unass
   const [rq, p2, p3] = await Promise.all([connect(0), connect(2), connect(3)]);
   const request = async (id: bigint): Promise<Request> => (await rq.request(id)).request;
   const balance = async (addr: string): Promise<bigint> => BigInt((await rq.signing.getBalance(addr, 'uproof')).amount);
+  /** The successful txs that emitted `event` for request `id`, once the node's tx indexer has them (it runs behind commit). */
+  const indexed = (event: string, id: bigint) =>
+    until(`the indexed ${event} tx of request ${id}`, async () => {
+      const ok = (await comet!.txSearch({ query: `${event}.request_id='${id}'` })).txs.filter((x) => x.result.code === 0);
+      return ok.length > 0 ? ok : undefined;
+    }, 60_000);
   /** The fee paid by the (successful) tx that emitted `event` for request `id`. */
   const feeOf = async (event: string, id: bigint): Promise<bigint> => {
-    const r = await comet!.txSearch({ query: `${event}.request_id='${id}'` });
-    const ok = r.txs.filter((x) => x.result.code === 0);
+    const ok = await indexed(event, id);
     t.is(ok.length, 1, `one successful tx emitted ${event} for request ${id}`);
     const fee = AuthInfo.decode(TxRaw.decode(ok[0]!.tx).authInfoBytes).fee!.amount;
     return BigInt(fee.find((c) => c.denom === 'uproof')?.amount ?? '0');
@@ -137,7 +143,13 @@ test('real CometBFT + worker: released never re-assigned; after a miss the unass
   const price = BigInt(last.amount);
   const bounty = BigInt(last.compensation);
   t.is(bounty, collateral / 4n, 'the bounty is a quarter of the slash');
-  t.is(price, 2500n, 'paid the request fee');
+  // paid the fallback fee its commitment locked (modules/market/fallback-fee.ts): between the reference (the failed
+  // assignment's price, 2000) and the request's current fee (2500), not the whole current fee
+  const committed = await indexed('proofbook.market.fallback_committed', b);
+  t.is(committed.length, 1);
+  const locked = committed[0]!.result.events.find((e) => e.type === 'proofbook.market.fallback_committed')!.attributes.find((a) => a.key === 'price')!.value;
+  t.is(price, BigInt(locked), 'paid the fee its commitment locked');
+  t.true(price >= 2000n && price <= 2500n, `paid ${price}: between the reference 2000 and the current fee 2500`);
   t.true(price - price / 100n + bounty >= ASK, 'fee + bounty cover the ask: why the worker took it');
   // exactly two worker txs (commit, reveal); its balance moved by the payout less their fees, the deposit came back
   const wSeq1 = (await rq.signing.getSequence(W)).sequence;

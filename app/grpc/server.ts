@@ -381,12 +381,25 @@ class TxService {
   }
 }
 
+/** How long the app's GetTx lookup waits for CometBFT's RPC before answering Unavailable. */
+export const TX_LOOKUP_TIMEOUT_MS = 30_000;
+
 /**
  * GetTx for the app's ABCI query path (ProofbookApp.setTxLookup): request bytes in, response bytes out, errors as
  * AppErrors (NotFound, InvalidRequest) so the ABCI answer carries the same status a gRPC client would get.
  */
-export function txLookup(rpcUrl: string, query: QueryFn): { lookup(request: Uint8Array): Promise<Uint8Array>; close(): void } {
+export function txLookup(rpcUrl: string, query: QueryFn, opts: { timeoutMs?: number } = {}): { lookup(request: Uint8Array): Promise<Uint8Array>; close(): void } {
   const txs = new TxService(rpcUrl, query);
+  // The app answers this outside its queue, but in order on its ABCI connection: a lookup the RPC never answers would
+  // hold up the queries behind it, so it gives up after timeoutMs (the RPC request itself is left to finish).
+  const timeoutMs = opts.timeoutMs ?? TX_LOOKUP_TIMEOUT_MS;
+  const bounded = <T>(p: Promise<T>): Promise<T> => {
+    let timer: NodeJS.Timeout | undefined;
+    const limit = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new GrpcStatusError(grpc.status.UNAVAILABLE, `CometBFT RPC at ${rpcUrl} did not answer the tx lookup within ${timeoutMs} ms`)), timeoutMs);
+    });
+    return Promise.race([p, limit]).finally(() => clearTimeout(timer));
+  };
   return {
     async lookup(request) {
       let req: GetTxRequest;
@@ -396,7 +409,7 @@ export function txLookup(rpcUrl: string, query: QueryFn): { lookup(request: Uint
         throw ErrInvalidRequest(`cannot decode GetTxRequest: ${(e as Error).message}`);
       }
       try {
-        return GetTxResponse.encode(await txs.getTx(req)).finish();
+        return GetTxResponse.encode(await bounded(txs.getTx(req))).finish();
       } catch (e) {
         if (e instanceof GrpcStatusError && e.code === grpc.status.NOT_FOUND) throw ErrNotFound(e.details);
         if (e instanceof GrpcStatusError && e.code === grpc.status.INVALID_ARGUMENT) throw ErrInvalidRequest(e.details);

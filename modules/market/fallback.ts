@@ -9,7 +9,8 @@
  *      params.max_fallback_commits per request. A request with a live commitment is not auctioned.
  *   2. reveal: MsgSubmitProof from height commit + 1 through commit + params.fallback_reveal_blocks. Only the
  *      EARLIEST live commitment of the request may be revealed, and the proof must hash to it with the sender's address.
- *   3. settle: the revealer gets its deposit back with the payment; other live commitments are refunded when the
+ *   3. settle: the revealer gets its deposit back with the payment (the fallback fee of its commitment's block, locked
+ *      in FallbackCommit.price: fallback-fee.ts); other live commitments are refunded when the
  *      request is fulfilled or ends; a commitment not revealed in its window expires (endBlock) and its deposit goes
  *      to the treasury, and the next commitment (if any) holds the reveal.
  * Why nobody can steal (docs/protocol.md "The fallback path"): the proof appears only in the reveal, which is only
@@ -89,6 +90,7 @@ export function addCommit(
   r: Request,
   prover: Address,
   commitment: Uint8Array,
+  price: bigint,
 ): FallbackCommit {
   const live = commitsOf(kv, r.id);
   if (live.some((c) => c.prover === prover)) throw ErrInvalidRequestParams(`${prover} already has a live fallback commitment on request ${r.id}`);
@@ -107,6 +109,7 @@ export function addCommit(
     height: ctx.height,
     revealUntilHeight: ctx.height + p.fallbackRevealBlocks,
     deposit: deposit.toString(),
+    price: price.toString(),
   };
   putCommit(kv, c);
   return c;

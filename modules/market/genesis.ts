@@ -52,6 +52,7 @@ export function validateParams(p: Params): void {
   if (!/^(0|[1-9][0-9]*)$/.test(p.fallbackCommitDeposit)) bad(`fallback_commit_deposit must be a non-negative integer, got ${JSON.stringify(p.fallbackCommitDeposit)}`);
   if (p.fallbackRevealBlocks < 1n || p.fallbackRevealBlocks > 1000n) bad('fallback_reveal_blocks must be 1..1000');
   if (p.maxFallbackCommits < 1n || p.maxFallbackCommits > 64n) bad('max_fallback_commits must be 1..64');
+  if (p.fallbackRampBlocks > 100_000n) bad('fallback_ramp_blocks must be at most 100000');
 }
 
 export function defaultMarketGenesis(): unknown {

@@ -22,6 +22,7 @@ export * from './msgs.js';
 export * from './queries.js';
 export { defaultMarketGenesis, exportMarketGenesis, initMarketGenesis, paramsToJson, validateParams } from './genesis.js';
 export { marketInvariants } from './invariants.js';
+export { fallbackReference, rampedFallbackFee, fallbackStart } from './fallback-fee.js';
 export { windowClosed, DEFAULT_CENSORSHIP_RULE, CENSORSHIP_LOOKBACK, CENSORSHIP_MAX_GRACE, type CensorshipRule, type ProposerHistoryReader } from './censorship.js';
 
 export function createMarketModule(deps: { bank: BankKeeper; bond: BondKeeper; verifier: VerifierKeeper; mechanism?: MarketMechanism; proposers?: ProposerHistoryReader }): { module: Module; keeper: MarketKeeper & MarketKeeperImpl } {

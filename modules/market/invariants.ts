@@ -5,6 +5,8 @@
  *  - market/locked:      per prover, Σ collateral of its assignments == bond locked (collateral_denom)
  *  - market/ask-active:  ask.active == number of ASSIGNED requests pointing at the ask, and <= capacity
  *  - market/indexes:     every index entry is exactly what the records imply (no missing, no stale entries)
+ *  - market/fallback-commits: commitments on live requests, counted, within their window, locked price ≤ max fee; a
+ *                        fallback reference fee only on a request that entered the fallback, ≤ its max fee
  */
 import type { Context } from '../../src/framework/context.js';
 import type { Invariant } from '../../src/framework/module.js';
@@ -28,6 +30,8 @@ import {
   BY_DEADLINE_PREFIX,
   BY_REQUESTER_PREFIX,
   BY_STATUS_PREFIX,
+  BY_CIRCUIT_STATUS_PREFIX,
+  byCircuitStatusKey,
   ESCROW_ACCOUNT,
   OPEN_BY_CIRCUIT_PREFIX,
   OPEN_BY_EXPIRY_PREFIX,
@@ -126,6 +130,7 @@ export function marketInvariants(k: MarketKeeperImpl): Invariant[] {
         const rq = r.requester as Address;
         want.set(byRequesterKey(rq, r.id), '');
         want.set(byStatusKey(r.status, r.id), '');
+        want.set(byCircuitStatusKey(r.circuitId, r.status, r.id), '');
         // a live fallback commitment takes the request out of the auction (fallback.ts)
         const uncommitted = (r.fallbackCommits ?? 0) === 0;
         if (r.status === S.REQUEST_STATUS_OPEN) {
@@ -155,7 +160,7 @@ export function marketInvariants(k: MarketKeeperImpl): Invariant[] {
       }
       for (const [ck, n] of counts) want.set(ck, n.toString());
       const have = new Map<string, string>();
-      for (const prefix of [OPEN_BY_CIRCUIT_PREFIX, OPEN_BY_EXPIRY_PREFIX, BY_DEADLINE_PREFIX, BY_REQUESTER_PREFIX, BY_STATUS_PREFIX, ASK_BY_PROVER_PREFIX, ASK_BY_CIRCUIT_PREFIX, ASK_BY_EXPIRY_PREFIX]) {
+      for (const prefix of [OPEN_BY_CIRCUIT_PREFIX, OPEN_BY_EXPIRY_PREFIX, BY_DEADLINE_PREFIX, BY_REQUESTER_PREFIX, BY_STATUS_PREFIX, BY_CIRCUIT_STATUS_PREFIX, ASK_BY_PROVER_PREFIX, ASK_BY_CIRCUIT_PREFIX, ASK_BY_EXPIRY_PREFIX]) {
         for (const [key, v] of iteratePrefix(kv, prefix)) have.set(key, prefix === OPEN_BY_CIRCUIT_PREFIX ? new TextDecoder().decode(v) : '');
       }
       for (const [key, v] of iteratePrefix(kv, ACTIVE_COUNT_PREFIX)) have.set(key, decodeU64(v).toString());
@@ -183,6 +188,7 @@ export function marketInvariants(k: MarketKeeperImpl): Invariant[] {
         if (r === undefined || !live(r)) return `fallback commitment ${c.id} is on request ${c.requestId}, which is not live`;
         if (c.revealUntilHeight < ctx.height) return `fallback commitment ${c.id} outlived its reveal window (until ${c.revealUntilHeight}, now ${ctx.height})`;
         if (c.commitment.length !== 32) return `fallback commitment ${c.id} has ${c.commitment.length} bytes`;
+        if ((c.price ?? '') !== '' && BigInt(c.price) > BigInt(r.maxFee)) return `fallback commitment ${c.id} locked ${c.price}, above request ${r.id}'s max fee ${r.maxFee}`;
         byRequest.set(c.requestId, (byRequest.get(c.requestId) ?? 0) + 1);
         wantExpiry.add(commitExpiryKey(c));
       }
@@ -190,6 +196,8 @@ export function marketInvariants(k: MarketKeeperImpl): Invariant[] {
         const n = byRequest.get(r.id) ?? 0;
         if (n !== (r.fallbackCommits ?? 0)) return `request ${r.id} counts ${r.fallbackCommits} fallback commitments, state has ${n}`;
         if (BigInt(n) > p.maxFallbackCommits) return `request ${r.id} has ${n} fallback commitments, more than max_fallback_commits`;
+        const ref = r.fallbackReferenceFee ?? '';
+        if (ref !== '' && (r.fallbackHeight === 0n || BigInt(ref) > BigInt(r.maxFee))) return `request ${r.id} has fallback reference fee ${ref} (fallback height ${r.fallbackHeight}, max fee ${r.maxFee})`;
       }
       let seen = 0;
       for (const [key] of iteratePrefix(kv, COMMIT_BY_EXPIRY_PREFIX)) {

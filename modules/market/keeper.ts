@@ -79,6 +79,7 @@ import {
   byDeadlineKey,
   byRequesterKey,
   byStatusKey,
+  byCircuitStatusKey,
   circIdFromKey,
   inputKey,
   clearingKey,
@@ -105,6 +106,7 @@ import {
 } from './keys.js';
 import { isFinal, pruneSettled, scheduleSettled } from './retention.js';
 import { addCommit, dueCommits, forfeitCommit, mayReveal, refundCommits, revealableCommit } from './fallback.js';
+import { fallbackReference, fallbackStart, rampedFallbackFee } from './fallback-fee.js';
 import { windowClosed, type ProposerHistoryReader } from './censorship.js';
 
 export { RequestStatus };
@@ -324,6 +326,25 @@ export class MarketKeeperImpl implements MarketKeeper {
     return fee < escrow ? fee : escrow;
   }
 
+  /**
+   * What a fallback commitment made at height `h` locks (fallback-fee.ts): from the request's reference price up to its
+   * current fee over params.fallback_ramp_blocks. A FALLBACK request uses the reference fixed when it entered; an OPEN
+   * one past its patience, the circuit's last clearing price now (none yet: the current fee).
+   */
+  fallbackFee(ctx: Context, r: Request, h: bigint): bigint {
+    const current = this.currentFee(r, h);
+    const maxFee = BigInt(r.maxFee);
+    let ref: bigint;
+    if ((r.fallbackReferenceFee ?? '') !== '') {
+      ref = BigInt(r.fallbackReferenceFee);
+    } else {
+      const last = r.status === S.REQUEST_STATUS_OPEN ? this.lastClearing(ctx, r.circuitId) : undefined;
+      if (last === undefined) return current; // no market reference (or a FALLBACK record from before the field)
+      ref = fallbackReference(maxFee, undefined, last.price);
+    }
+    return rampedFallbackFee(current, maxFee, ref, fallbackStart(r), h, this.params(ctx).fallbackRampBlocks);
+  }
+
   reputation(ctx: Context, prover: Address, circuitId: string): Reputation {
     const v = this.store(ctx).get(reputationKey(prover, circuitId));
     return v === undefined
@@ -375,7 +396,7 @@ export class MarketKeeperImpl implements MarketKeeper {
 
   /** Index entries that depend on the request's status (all but the permanent by-requester entry). */
   private statusIndexKeys(ctx: Context, r: Request): string[] {
-    const keys = [byStatusKey(r.status, r.id)];
+    const keys = [byStatusKey(r.status, r.id), byCircuitStatusKey(r.circuitId, r.status, r.id)];
     if (this.auctioned(ctx, r)) keys.push(openByCircuitKey(r.circuitId, BigInt(r.maxFee), r.id));
     if (r.status === S.REQUEST_STATUS_OPEN || r.status === S.REQUEST_STATUS_FALLBACK) {
       // FALLBACK: open to every eligible prover; still auctioned (to non-excluded provers) while the exclusion list has room
@@ -506,13 +527,20 @@ export class MarketKeeperImpl implements MarketKeeper {
     const p = this.params(ctx);
     const excludedProvers = isExcluded(r, prover) ? r.excludedProvers : [...r.excludedProvers, prover];
     const fallback = toFallback || r.fallbackHeight > 0n || BigInt(excludedProvers.length) >= p.maxFailedAssignments;
+    const entering = fallback && r.fallbackHeight === 0n;
+    // entering the fallback fixes the reference its fee ramps from (fallback-fee.ts): the failed assignment's price or
+    // the circuit's last clearing price, whichever is higher
+    const reference = entering
+      ? fallbackReference(BigInt(r.maxFee), r.assignment ? BigInt(r.assignment.price) : undefined, this.lastClearing(ctx, r.circuitId)?.price).toString()
+      : r.fallbackReferenceFee;
     return {
       ...r,
       ...extra,
       assignment: undefined,
       excludedProvers,
       status: fallback ? S.REQUEST_STATUS_FALLBACK : S.REQUEST_STATUS_OPEN,
-      fallbackHeight: fallback && r.fallbackHeight === 0n ? ctx.height : r.fallbackHeight,
+      fallbackHeight: entering ? ctx.height : r.fallbackHeight,
+      fallbackReferenceFee: reference,
     };
   }
 
@@ -591,6 +619,7 @@ export class MarketKeeperImpl implements MarketKeeper {
       holdingDeposit: '0',
       holdingBlocks: 0n,
       fallbackCommits: 0,
+      fallbackReferenceFee: '',
     };
     this.history(r, ctx.height, 'submitted', '', `${maxFee}${p.feeDenom}`);
     this.putNewRequest(ctx, chargeHolding(ctx, this.bank, p, ESCROW_ACCOUNT, r)); // holding.ts
@@ -751,8 +780,8 @@ export class MarketKeeperImpl implements MarketKeeper {
 
   /**
    * The permissionless fallback: any bonded, unjailed prover not excluded from the request may fulfil it; the first
-   * valid proof wins. It is paid the request's current fee (less the protocol fee) out of the escrow plus the bounty
-   * (its share of every slash on the request); the requester gets the rest of the escrow back.
+   * valid proof wins. It is paid the fallback fee its commitment locked (fallback-fee.ts; less the protocol fee) out of
+   * the escrow plus the bounty (its share of every slash on the request); the requester gets the rest of the escrow back.
    */
   private fulfilFallback(ctx: Context, sender: Address, r: Request, proof: Uint8Array, signalStrings: readonly string[]): bigint {
     const id = r.id;
@@ -764,13 +793,15 @@ export class MarketKeeperImpl implements MarketKeeper {
     const signals = parseSignals(signalStrings, 'public_signals');
     requireCommittedSignals(r, signals);
     // the reveal of the request's earliest live commitment, made by the sender in an earlier block (fallback.ts)
-    revealableCommit(this.store(ctx), r, sender, proof, signals, ctx.height);
+    const commit = revealableCommit(this.store(ctx), r, sender, proof, signals, ctx.height);
     if (!this.verifier.verifyProof(ctx, r.circuitId, proof, signals)) {
       throw ErrInvalidProof(`the proof for request ${id} does not verify against circuit ${r.circuitId} with the given public signals`);
     }
     const p = this.params(ctx);
-    const price = this.currentFee(r, ctx.height);
     const escrow = BigInt(r.escrow);
+    // the fee the commitment locked (fallback-fee.ts); never more than the escrow left
+    const locked = commit.price === '' ? this.fallbackFee(ctx, r, ctx.height) : BigInt(commit.price);
+    const price = locked < escrow ? locked : escrow;
     const fee = (price * p.protocolFeeBps) / BPS;
     const paid = price - fee;
     if (paid > 0n) this.bank.sendFromModule(ctx, ESCROW_ACCOUNT, sender, [{ denom: p.feeDenom, amount: paid }]);
@@ -818,7 +849,7 @@ export class MarketKeeperImpl implements MarketKeeper {
    * reveal from the next block on, with params.fallback_commit_deposit; the request leaves the auction while a
    * commitment is live (fallback.ts, docs/protocol.md "The fallback path").
    */
-  commitFallbackProof(ctx: Context, sender: Address, id: bigint, commitment: Uint8Array): { commitId: bigint; revealUntilHeight: bigint } {
+  commitFallbackProof(ctx: Context, sender: Address, id: bigint, commitment: Uint8Array): { commitId: bigint; revealUntilHeight: bigint; price: string } {
     const r = this.mustRequest(ctx, id);
     if (!fallbackOpen(r, ctx.height, S.REQUEST_STATUS_FALLBACK, S.REQUEST_STATUS_OPEN)) {
       const patience = r.status === S.REQUEST_STATUS_OPEN && r.fallbackAfterBlocks > 0n ? ` (its fallback opens at height ${r.submittedHeight + r.fallbackAfterBlocks})` : '';
@@ -830,7 +861,7 @@ export class MarketKeeperImpl implements MarketKeeper {
     if (pr === undefined || BigInt(bonded) === 0n) throw ErrNotBonded(`${sender} has no bond; only bonded provers may fulfil request ${id} through the fallback`);
     if (this.bond.isJailed(ctx, sender)) throw ErrJailed(`${sender} is jailed`);
     if (isExcluded(r, sender)) throw ErrNotEligible(`${sender} released, missed or declined request ${id} and may not fulfil it`);
-    const c = addCommit(ctx, this.store(ctx), this.bank, p, r, sender, commitment);
+    const c = addCommit(ctx, this.store(ctx), this.bank, p, r, sender, commitment, this.fallbackFee(ctx, r, ctx.height));
     this.updateRequest(ctx, r, { ...r, fallbackCommits: (r.fallbackCommits ?? 0) + 1 });
     ctx.emit('proofbook.market.fallback_committed', [
       ['request_id', id.toString()],
@@ -839,8 +870,9 @@ export class MarketKeeperImpl implements MarketKeeper {
       ['commit_id', c.id.toString()],
       ['reveal_until', c.revealUntilHeight.toString()],
       ['deposit', c.deposit],
+      ['price', c.price],
     ]);
-    return { commitId: c.id, revealUntilHeight: c.revealUntilHeight };
+    return { commitId: c.id, revealUntilHeight: c.revealUntilHeight, price: c.price };
   }
 
   /** endBlock: commitments past their reveal window are forfeited (deposit to the treasury); the next one holds the reveal. */

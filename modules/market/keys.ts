@@ -16,6 +16,8 @@
  *   'd' + u64(deadline) + u64(id)    -> empty   ASSIGNED requests by deadline height
  *   'q' + addr + u64(id)             -> empty   requests by requester (all statuses)
  *   's' + u8(status) + u64(id)       -> empty   requests by status
+ *   'w' + circ + u8(status) + u64(id) -> empty  requests by circuit and status (the Requests query's circuit filter:
+ *                                       a prover's fallback scan pages through its circuits' FALLBACK requests)
  *   'c' + addr                       -> u64     a requester's non-final (OPEN/ASSIGNED) request count
  *   'k' + addr + u64(askId)          -> empty   asks by prover
  *   'b' + circ + u64(askId)          -> empty   asks by circuit
@@ -50,6 +52,7 @@ export const OPEN_BY_EXPIRY_PREFIX = 'e';
 export const BY_DEADLINE_PREFIX = 'd';
 export const BY_REQUESTER_PREFIX = 'q';
 export const BY_STATUS_PREFIX = 's';
+export const BY_CIRCUIT_STATUS_PREFIX = 'w';
 export const ACTIVE_COUNT_PREFIX = 'c';
 export const ASK_BY_PROVER_PREFIX = 'k';
 export const ASK_BY_CIRCUIT_PREFIX = 'b';
@@ -103,6 +106,11 @@ export const DEFAULT_PARAMS: Params = {
   fallbackCommitDeposit: '1000',
   fallbackRevealBlocks: 10n,
   maxFallbackCommits: 4n,
+  // The fallback fee ramps from the market's price to the request's current fee over this many blocks (fallback-fee.ts).
+  // A fallback prover can commit only once its proof is done, so it is paid about ref + (max_fee - ref) * t / R for a
+  // proof taking t blocks: a longer ramp overpays less; a reference pushed down by a coalition delays the fallback by at
+  // most R. 40 blocks (4 min at 6 s) is one proving window of the simulated scenarios (docs/mechanism.md "The fallback fee").
+  fallbackRampBlocks: 40n,
 };
 
 // ---- errors (codespace 'market') ----------------------------------------------------------------------------------
@@ -212,6 +220,9 @@ export const byRequesterPrefix = (addr: Address): Key => BY_REQUESTER_PREFIX + a
 export const byRequesterKey = (addr: Address, id: bigint): Key => byRequesterPrefix(addr) + u64Key(id);
 export const byStatusPrefix = (status: number): Key => BY_STATUS_PREFIX + String.fromCharCode(status);
 export const byStatusKey = (status: number, id: bigint): Key => byStatusPrefix(status) + u64Key(id);
+export const byCircuitPrefix = (circuitId: string): Key => BY_CIRCUIT_STATUS_PREFIX + circKey(circuitId);
+export const byCircuitStatusPrefix = (circuitId: string, status: number): Key => byCircuitPrefix(circuitId) + String.fromCharCode(status);
+export const byCircuitStatusKey = (circuitId: string, status: number, id: bigint): Key => byCircuitStatusPrefix(circuitId, status) + u64Key(id);
 export const activeCountKey = (addr: Address): Key => ACTIVE_COUNT_PREFIX + addrKey(addr);
 export const askByProverPrefix = (addr: Address): Key => ASK_BY_PROVER_PREFIX + addrKey(addr);
 export const askByProverKey = (addr: Address, id: bigint): Key => askByProverPrefix(addr) + u64Key(id);

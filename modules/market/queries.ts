@@ -38,6 +38,8 @@ import {
   askByProverPrefix,
   byRequesterPrefix,
   byStatusPrefix,
+  byCircuitPrefix,
+  byCircuitStatusPrefix,
   circIdFromKey,
   circKey,
   decodeStats,
@@ -84,6 +86,7 @@ export function windowStats(ctx: Context, k: MarketKeeperImpl, circuitFilter?: s
 }
 
 import { commitsOf } from './fallback.js';
+import { fallbackOpen } from './penalties.js';
 
 export function marketQueryRoutes(k: MarketKeeperImpl): QueryRoute[] {
   const request: QueryRoute<QueryRequestRequest, QueryRequestResponse> = {
@@ -93,7 +96,10 @@ export function marketQueryRoutes(k: MarketKeeperImpl): QueryRoute[] {
     handle(ctx, q) {
       const r = k.requestWithInput(ctx, q.id);
       if (r === undefined) throw ErrNotFound(`request ${q.id}`);
-      return { request: r, currentFee: k.currentFee(r, ctx.height).toString(), fallbackCommits: commitsOf(k.store(ctx), r.id) };
+      // a commitment in the next block locks fallbackFee(h + 1) (fallback-fee.ts; non-decreasing, so later: at least this)
+      const next = ctx.height + 1n;
+      const fallbackFee = fallbackOpen(r, next, RequestStatus.REQUEST_STATUS_FALLBACK, RequestStatus.REQUEST_STATUS_OPEN) ? k.fallbackFee(ctx, r, next).toString() : '';
+      return { request: r, currentFee: k.currentFee(r, ctx.height).toString(), fallbackCommits: commitsOf(k.store(ctx), r.id), fallbackFee };
     },
   };
   const requests: QueryRoute<QueryRequestsRequest, QueryRequestsResponse> = {
@@ -104,19 +110,27 @@ export function marketQueryRoutes(k: MarketKeeperImpl): QueryRoute[] {
       const kv = k.store(ctx);
       const out: Request[] = [];
       const status = q.status;
+      const circuit = (q.circuitId ?? '') === '' ? undefined : circuitArg(q.circuitId);
+      const anyStatus = status === RequestStatus.REQUEST_STATUS_UNSPECIFIED;
       let view;
+      // filters the chosen index does not answer are checked on each record (a requester's own requests only)
       let filterStatus = false;
+      let filterCircuit = false;
       if (q.requester !== '') {
         view = new PrefixKV(kv, byRequesterPrefix(addr(q.requester, 'requester')));
-        filterStatus = status !== RequestStatus.REQUEST_STATUS_UNSPECIFIED;
-      } else if (status !== RequestStatus.REQUEST_STATUS_UNSPECIFIED) {
+        filterStatus = !anyStatus;
+        filterCircuit = circuit !== undefined;
+      } else if (circuit !== undefined) {
+        // by circuit, then status, then id: one status's requests of the circuit are one contiguous range
+        view = new PrefixKV(kv, anyStatus ? byCircuitPrefix(circuit) : byCircuitStatusPrefix(circuit, status));
+      } else if (!anyStatus) {
         view = new PrefixKV(kv, byStatusPrefix(status));
       } else {
         view = new PrefixKV(kv, REQUEST_PREFIX);
       }
       const pagination = paginate(view, q.pagination, (key) => {
         const r = k.requestWithInput(ctx, trailingId(key));
-        if (r !== undefined && (!filterStatus || r.status === status)) out.push(r);
+        if (r !== undefined && (!filterStatus || r.status === status) && (!filterCircuit || r.circuitId === circuit)) out.push(r);
       });
       return { requests: out, pagination: { nextKey: Buffer.from(pagination.nextKey), total: pagination.total } };
     },

@@ -4,8 +4,8 @@
  * A request that reaches a final status (FULFILLED, EXPIRED, CANCELLED) is scheduled under
  *   'z' + u64(settled height) + u64(id) -> empty
  * and, once `params.settled_retention_blocks` blocks have passed, `pruneSettled` (run from the keeper's endBlock)
- * deletes its record (with the proof and public signals it holds), its inline input, its by-requester and
- * by-status index entries and the schedule entry. What a user needs afterwards stays in the tx/event history that
+ * deletes its record (with the proof and public signals it holds), its inline input, its by-requester, by-status
+ * and by-circuit-and-status index entries and the schedule entry. What a user needs afterwards stays in the tx/event history that
  * CometBFT indexes (`tx_search`, gRPC `GetTxsEvent`): the submit tx (input), the MsgSubmitProof tx (proof, signals)
  * and the events `request_fulfilled` / `request_expired` / `request_cancelled` / `request_pruned`. The requester
  * CLI and SDK fall back to that history when a request is no longer in state (src/client/history.ts).
@@ -18,7 +18,7 @@ import type { Context } from '../../src/framework/context.js';
 import { type KV, u64Key } from '../../src/store/kv.js';
 import type { Address } from '../../src/crypto/address.js';
 import { Request, RequestStatus } from '../../src/gen/proofbook/market/v1/market.js';
-import { EMPTY, byRequesterKey, byStatusKey, inputKey, requestKey, trailingId } from './keys.js';
+import { EMPTY, byCircuitStatusKey, byRequesterKey, byStatusKey, inputKey, requestKey, trailingId } from './keys.js';
 
 export const SETTLED_PREFIX = 'z';
 export const MAX_PRUNE_PER_BLOCK = 5_000;
@@ -64,6 +64,7 @@ export function pruneSettled(ctx: Context, kv: KV, retention: bigint): number {
     kv.delete(inputKey(id));
     kv.delete(byRequesterKey(r.requester as Address, id));
     kv.delete(byStatusKey(r.status, id));
+    kv.delete(byCircuitStatusKey(r.circuitId, r.status, id));
     ctx.emit('proofbook.market.request_pruned', [
       ['request_id', id.toString()],
       ['requester', r.requester],

@@ -20,7 +20,20 @@ import { AppError } from '../../src/framework/errors.js';
 import { createModules } from '../../app/modules.js';
 import type { BondKeeperImpl } from '../../modules/bond/keeper.js';
 import { fallbackCommitment } from '../../src/zk/fallback-commitment.js';
-import { DEFAULT_MECHANISM, MSG_COMMIT_FALLBACK_PROOF, MSG_POST_ASK, MSG_RELEASE_ASSIGNMENT, MSG_SUBMIT_PROOF, MSG_SUBMIT_REQUEST, type MarketKeeperImpl, type MarketMechanism } from '../../modules/market/index.js';
+import {
+  BPS,
+  DEFAULT_MECHANISM,
+  DEFAULT_PARAMS,
+  MSG_COMMIT_FALLBACK_PROOF,
+  MSG_POST_ASK,
+  MSG_RELEASE_ASSIGNMENT,
+  MSG_SUBMIT_PROOF,
+  MSG_SUBMIT_REQUEST,
+  defaultMarketGenesis,
+  paramsToJson,
+  type MarketKeeperImpl,
+  type MarketMechanism,
+} from '../../modules/market/index.js';
 import {
   circuitToJson,
   circuitIdOf,
@@ -37,7 +50,7 @@ import { CacheKV } from '../../src/store/cache.js';
 import type { KV, KVReader } from '../../src/store/kv.js';
 import { decodeVerifyingKey, encodeVerifyingKey } from '../../src/zk/groth16.js';
 import { ProofSystem, type Circuit } from '../../src/gen/proofbook/verifier/v1/verifier.js';
-import { RequestStatus } from '../../src/gen/proofbook/market/v1/market.js';
+import { RequestStatus, type Params } from '../../src/gen/proofbook/market/v1/market.js';
 import { bn254 } from '@noble/curves/bn254.js';
 import { crashes, provingBlocks, proofCost, refuses, askPrice, serves, type World } from '../agents.js';
 import { newOutcome, spend, type RunOutcome } from '../metrics.js';
@@ -271,7 +284,18 @@ export interface ProofbookExtras {
   rejected: number;
 }
 
-export async function runProofbook(w: World, extras?: ProofbookExtras, onProgress?: (msg: string) => void, mechanism: MarketMechanism = DEFAULT_MECHANISM, name = 'proofbook'): Promise<RunOutcome> {
+/**
+ * Runs the chain on world `w` with the auction rules `mechanism`; `marketParams` overrides market params in genesis
+ * (e.g. the `fullfee` row: fallback_ramp_blocks = 0, the fallback fee rule before the ramp).
+ */
+export async function runProofbook(
+  w: World,
+  extras?: ProofbookExtras,
+  onProgress?: (msg: string) => void,
+  mechanism: MarketMechanism = DEFAULT_MECHANISM,
+  name = 'proofbook',
+  marketParams?: Partial<Params>,
+): Promise<RunOutcome> {
   backendReady ??= initVerifierBackend();
   await backendReady;
   const s = w.scenario;
@@ -293,7 +317,8 @@ export async function runProofbook(w: World, extras?: ProofbookExtras, onProgres
     ...w.requesters.map((r) => ({ address: r.address, coins: [{ denom: 'uproof', amount: ((needs.get(r.address) ?? 0n) + 1_000_000n).toString() }] })),
   ];
   const vg = defaultVerifierGenesis();
-  const broken0 = chain.initGenesis({ bank: { balances }, verifier: { params: vg.params, circuits: circuits.map(circuitToJson) } });
+  const market = marketParams ? { ...(defaultMarketGenesis() as object), params: paramsToJson({ ...DEFAULT_PARAMS, ...marketParams }) } : undefined;
+  const broken0 = chain.initGenesis({ bank: { balances }, verifier: { params: vg.params, circuits: circuits.map(circuitToJson) }, ...(market ? { market } : {}) });
   if (broken0.length) throw new Error(`simulation genesis breaks invariants: ${broken0.join('; ')}`);
 
   const bs = s.blockSeconds;
@@ -313,9 +338,12 @@ export async function runProofbook(w: World, extras?: ProofbookExtras, onProgres
   const fallbackRetries = new Map<number, { requestId: bigint; tried: string[] }[]>();
   /**
    * Fallback agents: of the provers that are not excluded from the request (and do not refuse it, have not tried it
-   * already) and serve the circuit, the one that can finish first (a slot free soonest + its proving time; equal
-   * finish: the cheaper) takes it over and submits its proof through the permissionless path — first valid proof
-   * wins, so a prover that would finish later has no reason to start. A crashed attempt is seen by the others when its proof does not land (fallbackRetries).
+   * already) and serve the circuit, the one that can commit first takes it over and submits its proof through the
+   * permissionless path — first valid proof wins, so a prover that would finish later has no reason to start. A prover
+   * commits at the first height at which its proof can be done (a slot free soonest + its proving time) AND the
+   * fallback fee its commitment would lock there (the keeper's fallbackFee, modules/market/fallback-fee.ts), less the
+   * protocol fee, plus the request's bounty, covers its ask: it starts proving just in time for that. Equal commit
+   * height: the cheaper prover. A crashed attempt is seen by the others when its proof does not land (fallbackRetries).
    */
   const fallbackAgent = (requestId: bigint, excluded: ReadonlySet<string>, h: number, tried: readonly string[] = []) => {
     const jobId = jobOfRequest.get(requestId);
@@ -324,6 +352,20 @@ export async function runProofbook(w: World, extras?: ProofbookExtras, onProgres
     const c = w.circuits[j.circuit];
     const expiry = j.submitBlock + j.lifetime;
     const q0 = chain.query();
+    const rec = chain.market.request(q0, requestId);
+    if (rec === undefined) return;
+    const feeBps = chain.market.params(q0).protocolFeeBps;
+    const bounty = BigInt(rec.bounty || '0');
+    const payoutAt = new Map<number, bigint>();
+    const payout = (x: number): bigint => {
+      let v = payoutAt.get(x);
+      if (v === undefined) {
+        const fee = chain.market.fallbackFee(q0, rec, BigInt(x));
+        v = fee - (fee * feeBps) / BPS + bounty;
+        payoutAt.set(x, v);
+      }
+      return v;
+    };
     let best: { p: (typeof w.provers)[number]; k: number; done: number } | undefined;
     for (const p of w.provers) {
       if (excluded.has(p.address) || refuses(p, j) || !serves(w, p, c)) continue;
@@ -331,10 +373,10 @@ export async function runProofbook(w: World, extras?: ProofbookExtras, onProgres
       const sl = slots[p.idx];
       let k = 0;
       for (let i = 1; i < sl.length; i++) if (sl[i] < sl[k]) k = i;
-      const done = Math.max(h + 1, sl[k]) + provingBlocks(p, c, bs);
+      let done = Math.max(h + 1, sl[k]) + provingBlocks(p, c, bs);
+      const ask = askPrice(p, c);
+      while (done < expiry && payout(done) < ask) done++; // wait for the fee ramp to reach its price
       if (done >= expiry) continue;
-      // first valid proof wins: the prover that can finish first takes it (a slower one would only lose the race);
-      // equal finish, the cheaper one
       if (best === undefined || done < best.done || (done === best.done && proofCost(p, c) < proofCost(best.p, c))) best = { p, k, done };
     }
     if (best === undefined) return;

@@ -192,9 +192,11 @@ export class ProofbookReader {
 
   /**
    * The request from state; a settled request already removed from state (params.settled_retention_blocks) is
-   * rebuilt from the tx/event history (history.ts) and comes back with `fromHistory: true`.
+   * rebuilt from the tx/event history (history.ts) and comes back with `fromHistory: true`. With its current fee, its
+   * live fallback commitments and, when it is open to the fallback, the fee a fallback commitment in the next block
+   * would lock (fallbackFee; modules/market/fallback-fee.ts).
    */
-  async request(id: bigint): Promise<{ request: market.Request; currentFee: bigint; fromHistory?: true; fallbackCommits: market.FallbackCommit[] }> {
+  async request(id: bigint): Promise<{ request: market.Request; currentFee: bigint; fromHistory?: true; fallbackCommits: market.FallbackCommit[]; fallbackFee?: bigint }> {
     let r: market.QueryRequestResponse;
     try {
       r = await this.query('/proofbook.market.v1.Query/Request', market.QueryRequestRequest, { id }, market.QueryRequestResponse, `request ${id}`);
@@ -205,10 +207,16 @@ export class ProofbookReader {
       return { request: old, currentFee: 0n, fromHistory: true, fallbackCommits: [] };
     }
     if (!r.request) throw new ProofbookNotFoundError(`request ${id}`, `request ${id} not found`);
-    return { request: r.request, currentFee: r.currentFee === '' ? 0n : BigInt(r.currentFee), fallbackCommits: r.fallbackCommits ?? [] };
+    return {
+      request: r.request,
+      currentFee: r.currentFee === '' ? 0n : BigInt(r.currentFee),
+      fallbackCommits: r.fallbackCommits ?? [],
+      ...((r.fallbackFee ?? '') === '' ? {} : { fallbackFee: BigInt(r.fallbackFee) }),
+    };
   }
 
-  async requests(filter: { requester?: string; status?: market.RequestStatus; pagination?: Partial<PageRequest> } = {}): Promise<market.QueryRequestsResponse> {
+  /** Requests by requester, status and/or circuit (circuitId: 64 hex characters), one page. */
+  async requests(filter: { requester?: string; status?: market.RequestStatus; circuitId?: string; pagination?: Partial<PageRequest> } = {}): Promise<market.QueryRequestsResponse> {
     return this.query('/proofbook.market.v1.Query/Requests', market.QueryRequestsRequest, filter, market.QueryRequestsResponse);
   }
 
@@ -565,10 +573,10 @@ export class ProofbookClient extends ProofbookReader {
    * (so an ineligible sender or wrong signals fail before any deposit), then MsgCommitFallbackProof (unless this account
    * already holds a matching commitment), then the MsgSubmitProof reveal in a later block; `commit` says which.
    */
-  async submitProof(requestId: bigint, proof: unknown, publicSignals: readonly (string | bigint)[]): Promise<TxResult & { paid: bigint; commit?: { commitId: bigint; revealUntilHeight: bigint; height: number } }> {
+  async submitProof(requestId: bigint, proof: unknown, publicSignals: readonly (string | bigint)[]): Promise<TxResult & { paid: bigint; commit?: { commitId: bigint; revealUntilHeight: bigint; height: number; price: bigint } }> {
     const bytes = toProofBytes(proof);
     const value = market.MsgSubmitProof.fromPartial({ prover: this.address, requestId, proof: Uint8Array.from(bytes), publicSignals: publicSignals.map(String) });
-    let commit: { commitId: bigint; revealUntilHeight: bigint; height: number } | undefined;
+    let commit: { commitId: bigint; revealUntilHeight: bigint; height: number; price: bigint } | undefined;
     const q = await this.request(requestId).catch(() => undefined);
     const r = q?.request;
     const mine = r !== undefined && r.status === market.RequestStatus.REQUEST_STATUS_ASSIGNED && r.assignment?.prover === this.address;
@@ -586,12 +594,15 @@ export class ProofbookClient extends ProofbookReader {
     return { ...ProofbookClient.result(res), paid: paid === '' ? 0n : BigInt(paid), ...(commit ? { commit } : {}) };
   }
 
-  /** MsgCommitFallbackProof for `proof` (see submitProof): takes params.fallback_commit_deposit until the reveal. */
-  async commitFallbackProof(requestId: bigint, proof: unknown, publicSignals: readonly (string | bigint)[]): Promise<TxResult & { commitId: bigint; revealUntilHeight: bigint }> {
+  /**
+   * MsgCommitFallbackProof for `proof` (see submitProof): takes params.fallback_commit_deposit until the reveal; `price`
+   * is the fallback fee the commitment locked (the reveal is paid it, less the protocol fee, plus the bounty).
+   */
+  async commitFallbackProof(requestId: bigint, proof: unknown, publicSignals: readonly (string | bigint)[]): Promise<TxResult & { commitId: bigint; revealUntilHeight: bigint; price: bigint }> {
     const commitment = fallbackCommitment(requestId, toProofBytes(proof), publicSignals, this.address);
     const r = await this.execute([{ typeUrl: TYPE_URLS.commitFallbackProof, value: market.MsgCommitFallbackProof.fromPartial({ prover: this.address, requestId, commitment }) }]);
     const res = ProofbookClient.response(r, TYPE_URLS.commitFallbackProof, market.MsgCommitFallbackProofResponse);
-    return { ...ProofbookClient.result(r), commitId: res.commitId, revealUntilHeight: res.revealUntilHeight };
+    return { ...ProofbookClient.result(r), commitId: res.commitId, revealUntilHeight: res.revealUntilHeight, price: res.price === '' ? 0n : BigInt(res.price) };
   }
 
   /** Simulates `msgs`; passes when they would succeed or fail with market error `okCode`, throws ProofbookTxError otherwise. */

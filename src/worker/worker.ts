@@ -28,6 +28,11 @@ import { applyStoredAuto, measure, measureAuto } from './calibrate.js';
 import { JobStore, TERMINAL, type Calibration, type Job, type JobState } from './jobs.js';
 import { WorkerMetrics } from './metrics.js';
 import { publicSignalsFromInput } from '../zk/witness.js';
+import { RotatingScan, type RequestsPage } from './fallback-scan.js';
+
+/** The fallback scan reads at most this many pages of this many requests per circuit and status in a tick. */
+export const FALLBACK_SCAN_PAGE = 100n;
+export const FALLBACK_SCAN_PAGES = 2;
 
 /** The preflight found the request cannot be proved as stated: decline it (free in the accept phase), not a fault of ours. */
 class PreflightError extends Error {}
@@ -119,6 +124,8 @@ export class ProverWorker extends EventEmitter {
   private earnings = 0n;
   private jobsCache: Job[] = [];
   private tickCount = 0;
+  /** The fallback scan's rotating cursors (fallback-scan.ts). */
+  private readonly fallbackScan = new RotatingScan(FALLBACK_SCAN_PAGES, FALLBACK_SCAN_PAGE);
 
   private constructor(readonly opts: WorkerOptions, readonly client: ProofbookClient, store: JobStore, backend: ProverBackend) {
     super();
@@ -296,22 +303,32 @@ export class ProverWorker extends EventEmitter {
 
   // ------------------------------------------------------------------ the permissionless fallback
 
-  /** Requests open to the fallback: FALLBACK ones, and OPEN ones past the requester's patience (first page of each). */
+  /**
+   * Requests of the served circuits open to the fallback: FALLBACK ones, and OPEN ones past the requester's patience.
+   * Read with the Requests query's circuit filter (an index by circuit and status), at most FALLBACK_SCAN_PAGES pages of
+   * FALLBACK_SCAN_PAGE per circuit and status in a tick, continuing where the last tick stopped (fallback-scan.ts).
+   */
   private async fallbackCandidates(): Promise<Request[]> {
+    const page: RequestsPage<Request> = async (q) => {
+      const r = await this.client.requests({ status: q.status as RequestStatus, circuitId: q.circuitId, pagination: { key: q.key, limit: q.limit } });
+      return { requests: r.requests, nextKey: r.pagination?.nextKey };
+    };
     const out: Request[] = [];
-    for (const status of [RequestStatus.REQUEST_STATUS_FALLBACK, RequestStatus.REQUEST_STATUS_OPEN]) {
-      const r = await this.client.requests({ status, pagination: { limit: 200n } });
-      for (const q of r.requests) {
-        if (status === RequestStatus.REQUEST_STATUS_OPEN && (q.fallbackAfterBlocks === 0n || this.height + 1n < q.submittedHeight + q.fallbackAfterBlocks)) continue;
-        out.push(q);
+    for (const circuitId of this.cfg.circuits) {
+      for (const status of [RequestStatus.REQUEST_STATUS_FALLBACK, RequestStatus.REQUEST_STATUS_OPEN]) {
+        for (const q of await this.fallbackScan.next(page, circuitId, status)) {
+          if (status === RequestStatus.REQUEST_STATUS_OPEN && (q.fallbackAfterBlocks === 0n || this.height + 1n < q.submittedHeight + q.fallbackAfterBlocks)) continue;
+          out.push(q);
+        }
       }
     }
     return out;
   }
 
   /**
-   * Takes fallback requests for the served circuits when it pays: the payout (current fee less the protocol fee, plus
-   * the bounty) is at least our ask price for the circuit, we are not excluded from it, nobody else holds a
+   * Takes fallback requests for the served circuits when it pays: the payout (the fallback fee a commitment would lock
+   * now, less the protocol fee, plus the bounty; the fee only rises until we commit) is at least our ask price for the
+   * circuit, we are not excluded from it, nobody else holds a
    * commitment on it, a slot is free (capacity counts assignments and fallback jobs together) and the expected
    * latency plus the commit and reveal blocks fit before its expiry. The job then runs like an assignment; submit()
    * commits and reveals through the SDK (docs/worker.md "Fallback").
@@ -340,7 +357,9 @@ export class ProverWorker extends EventEmitter {
       if (this.height + need > r.expiryHeight) continue;
       let fee: bigint;
       try {
-        fee = (await this.client.request(r.id)).currentFee;
+        const q = await this.client.request(r.id);
+        if (q.fallbackFee === undefined) continue; // no longer open to the fallback
+        fee = q.fallbackFee; // what a commitment in the next block locks (modules/market/fallback-fee.ts)
         protocolFeeBps ??= (await this.client.params()).market.protocolFeeBps;
       } catch {
         continue;

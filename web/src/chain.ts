@@ -14,6 +14,8 @@ export interface BlockMark { height: bigint; time: number; numTxs: number }
 
 /** Blocks of history fetched (block_results) to seed the clearing-price charts; bounded, never a full scan. */
 export const BACKFILL_BLOCKS = 120;
+/** Block headers fetched on open for the block time (a mean over the last ≤ 30 blocks). */
+const HEADER_BLOCKS = 40;
 const KEEP_BLOCKS = 600;
 
 type Listener = () => void;
@@ -139,7 +141,7 @@ export class Chain {
     for (const l of this.blockListeners) l(b);
   }
 
-  /** Seeds block times from the last BACKFILL_BLOCKS blocks' headers. */
+  /** Seeds block times from the last HEADER_BLOCKS blocks' headers. */
   private async backfill(): Promise<void> {
     const rpc = this.rpc;
     if (!rpc) return;
@@ -151,10 +153,12 @@ export class Chain {
       if (top > this.height) this.height = top;
       const from = top - BigInt(BACKFILL_BLOCKS) + 1n > base ? top - BigInt(BACKFILL_BLOCKS) + 1n : base;
       this.backfillRange = { from, top };
-      // blockchain returns ≤ 20 headers per call (time, tx count).
+      // Headers (time, tx count) for the block time, the mean over the last ≤ 30: the newest HEADER_BLOCKS only, two
+      // `blockchain` calls (≤ 20 headers each), which share the node with the page's first queries.
+      const headersFrom = top - BigInt(HEADER_BLOCKS) + 1n > from ? top - BigInt(HEADER_BLOCKS) + 1n : from;
       const metas: Promise<void>[] = [];
-      for (let hi = top; hi >= from; hi -= 20n) {
-        const lo = hi - 19n > from ? hi - 19n : from;
+      for (let hi = top; hi >= headersFrom; hi -= 20n) {
+        const lo = hi - 19n > headersFrom ? hi - 19n : headersFrom;
         metas.push(rpc.call<any>('blockchain', { minHeight: lo.toString(), maxHeight: hi.toString() }).then((r) => {
           for (const m of r.block_metas ?? []) this.addBlock(BigInt(m.header.height), Date.parse(m.header.time), Number(m.num_txs ?? 0));
         }));

@@ -24,9 +24,11 @@ export function afterPaint(f: () => void): void {
 /**
  * Runs `fn` when `key` changes and, with `live`, again after each new block (one at a time: a block that arrives
  * during a fetch triggers one more). Keeps showing the last data while refreshing; the error of a refresh
- * replaces the data only if there never was any.
+ * replaces the data only if there never was any. With `enabled: false` it waits (loading) until enabled, so a page
+ * asks for what its first paint does not need only once that paint's data is in.
  */
-export function useQuery<T>(key: string, fn: (chain: Chain) => Promise<T>, opts: { live?: boolean } = {}): QueryState<T> {
+export function useQuery<T>(key: string, fn: (chain: Chain) => Promise<T>, opts: { live?: boolean; enabled?: boolean } = {}): QueryState<T> {
+  const enabled = opts.enabled ?? true;
   const chain = useContext(ChainContext);
   const [state, setState] = useState<QueryState<T>>({ loading: true });
   const fnRef = useRef(fn);
@@ -39,6 +41,7 @@ export function useQuery<T>(key: string, fn: (chain: Chain) => Promise<T>, opts:
     let again = false;
     let first = true;
     setState({ loading: true });
+    if (!enabled) return;
     const run = async (height: number | null) => {
       if (running) { again = true; return; }
       running = true;
@@ -68,6 +71,6 @@ export function useQuery<T>(key: string, fn: (chain: Chain) => Promise<T>, opts:
     void run(null);
     const off = opts.live ? chain.onBlock((b) => void run(Number(b.height))) : () => {};
     return () => { cancelled = true; off(); };
-  }, [chain, key]);
+  }, [chain, key, enabled]);
   return state;
 }

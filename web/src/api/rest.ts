@@ -49,13 +49,28 @@ export class Rest {
     return p;
   }
 
+  /**
+   * An answer index.html's inline script asked for while the bundle loaded (the overview's first queries, same
+   * origin only), taken once: later asks go to the node.
+   */
+  private prefetched(url: string): Promise<Response> | undefined {
+    const all = (globalThis as { __pbPrefetch?: Record<string, Promise<Response>> }).__pbPrefetch;
+    if (!all || !url.startsWith(`${location.origin}/`)) return undefined;
+    const key = url.slice(location.origin.length);
+    const p = all[key];
+    delete all[key];
+    return p;
+  }
+
   async get<T>(path: string, params?: URLSearchParams): Promise<T> {
     const url = `${this.base}${path}${params && [...params.keys()].length ? `?${params.toString()}` : ''}`;
     const ctl = new AbortController();
     const timer = setTimeout(() => ctl.abort(), TIMEOUT_MS);
     let res: Response;
     try {
-      res = await fetch(url, { signal: ctl.signal, headers: { accept: 'application/json' } });
+      const pre = this.prefetched(url);
+      res = pre ? await pre.catch(() => fetch(url, { signal: ctl.signal, headers: { accept: 'application/json' } }))
+        : await fetch(url, { signal: ctl.signal, headers: { accept: 'application/json' } });
     } catch (e) {
       throw new NodeDownError(this.base, ctl.signal.aborted ? `no answer in ${TIMEOUT_MS / 1000} s` : (e as Error).message);
     } finally {

@@ -184,6 +184,12 @@ export interface Request {
    * zero the request is not auctioned: the earliest committer holds it for its reveal window.
    */
   fallbackCommits: number;
+  /**
+   * The market price the fallback fee starts from, fixed when the request entered REQUEST_STATUS_FALLBACK: the larger
+   * of the failed assignment's price and the circuit's last clearing price, at most max_fee ("" = not in the fallback).
+   * The fallback fee ramps from it to the current fee over params.fallback_ramp_blocks (modules/market/fallback-fee.ts).
+   */
+  fallbackReferenceFee: string;
 }
 
 export interface Ask {
@@ -271,6 +277,12 @@ export interface Params {
   fallbackCommitDeposit: string;
   fallbackRevealBlocks: bigint;
   maxFallbackCommits: bigint;
+  /**
+   * Blocks over which the fallback fee ramps from the request's reference price (Request.fallback_reference_fee) up to
+   * its current fee (modules/market/fallback-fee.ts); a commitment locks the fee of its block. 0 = the fallback pays the
+   * current fee from the start (the rule before this param).
+   */
+  fallbackRampBlocks: bigint;
 }
 
 /** A prover's commitment to a fallback proof it will reveal (MsgCommitFallbackProof). */
@@ -289,6 +301,11 @@ export interface FallbackCommit {
    * the request ends; to the treasury if it is not revealed in time.
    */
   deposit: string;
+  /**
+   * The fallback fee at `height` (fee_denom), locked by the commitment: what its reveal is paid ("" = the fee at the
+   * reveal, for commitments made before the field existed).
+   */
+  price: string;
 }
 
 export interface GenesisState {
@@ -380,6 +397,8 @@ export interface MsgCommitFallbackProof {
 export interface MsgCommitFallbackProofResponse {
   commitId: bigint;
   revealUntilHeight: bigint;
+  /** The fallback fee this commitment locked (FallbackCommit.price): what its reveal is paid, less the protocol fee. */
+  price: string;
 }
 
 export interface MsgReleaseAssignment {
@@ -419,13 +438,25 @@ export interface QueryRequestResponse {
   currentFee: string;
   /** Live fallback commitments on the request, earliest first (the first one holds the reveal). */
   fallbackCommits: FallbackCommit[];
+  /**
+   * The fee a fallback commitment landing in the next block would lock (later blocks: at least this); "" when the
+   * request is not open to the fallback then.
+   */
+  fallbackFee: string;
 }
 
 export interface QueryRequestsRequest {
   /** Filters (empty / UNSPECIFIED = any). */
   requester: string;
   status: RequestStatus;
-  pagination: PageRequest | undefined;
+  pagination:
+    | PageRequest
+    | undefined;
+  /**
+   * Only requests for this circuit (64 hex characters). With a status (and no requester), read from a by-circuit,
+   * by-status index: a page costs its own entries only.
+   */
+  circuitId: string;
 }
 
 export interface QueryRequestsResponse {
@@ -906,6 +937,7 @@ function createBaseRequest(): Request {
     holdingDeposit: "",
     holdingBlocks: 0n,
     fallbackCommits: 0,
+    fallbackReferenceFee: "",
   };
 }
 
@@ -1030,6 +1062,9 @@ export const Request: MessageFns<Request> = {
     }
     if (message.fallbackCommits !== 0) {
       writer.uint32(560).uint32(message.fallbackCommits);
+    }
+    if (message.fallbackReferenceFee !== "") {
+      writer.uint32(570).string(message.fallbackReferenceFee);
     }
     return writer;
   },
@@ -1295,6 +1330,14 @@ export const Request: MessageFns<Request> = {
             message.fallbackCommits = reader.uint32();
             continue;
           }
+          case 71: {
+            if (tag !== 570) {
+              break;
+            }
+
+            message.fallbackReferenceFee = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1430,6 +1473,11 @@ export const Request: MessageFns<Request> = {
         : isSet(object.fallback_commits)
         ? globalThis.Number(object.fallback_commits)
         : 0,
+      fallbackReferenceFee: isSet(object.fallbackReferenceFee)
+        ? globalThis.String(object.fallbackReferenceFee)
+        : isSet(object.fallback_reference_fee)
+        ? globalThis.String(object.fallback_reference_fee)
+        : "",
     };
   },
 
@@ -1528,6 +1576,9 @@ export const Request: MessageFns<Request> = {
     if (message.fallbackCommits !== 0) {
       obj.fallbackCommits = Math.round(message.fallbackCommits);
     }
+    if (message.fallbackReferenceFee !== "") {
+      obj.fallbackReferenceFee = message.fallbackReferenceFee;
+    }
     return obj;
   },
 
@@ -1585,6 +1636,7 @@ export const Request: MessageFns<Request> = {
       ? BigInt(object.holdingBlocks)
       : 0n;
     message.fallbackCommits = object.fallbackCommits ?? 0;
+    message.fallbackReferenceFee = object.fallbackReferenceFee ?? "";
     return message;
   },
 };
@@ -2035,6 +2087,7 @@ function createBaseParams(): Params {
     fallbackCommitDeposit: "",
     fallbackRevealBlocks: 0n,
     maxFallbackCommits: 0n,
+    fallbackRampBlocks: 0n,
   };
 }
 
@@ -2173,6 +2226,12 @@ export const Params: MessageFns<Params> = {
         throw new globalThis.Error("value provided for field message.maxFallbackCommits of type uint64 too large");
       }
       writer.uint32(576).uint64(message.maxFallbackCommits);
+    }
+    if (message.fallbackRampBlocks !== 0n) {
+      if (BigInt.asUintN(64, message.fallbackRampBlocks) !== message.fallbackRampBlocks) {
+        throw new globalThis.Error("value provided for field message.fallbackRampBlocks of type uint64 too large");
+      }
+      writer.uint32(584).uint64(message.fallbackRampBlocks);
     }
     return writer;
   },
@@ -2382,6 +2441,14 @@ export const Params: MessageFns<Params> = {
             message.maxFallbackCommits = reader.uint64() as bigint;
             continue;
           }
+          case 73: {
+            if (tag !== 584) {
+              break;
+            }
+
+            message.fallbackRampBlocks = reader.uint64() as bigint;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2516,6 +2583,11 @@ export const Params: MessageFns<Params> = {
         : isSet(object.max_fallback_commits)
         ? BigInt(object.max_fallback_commits)
         : 0n,
+      fallbackRampBlocks: isSet(object.fallbackRampBlocks)
+        ? BigInt(object.fallbackRampBlocks)
+        : isSet(object.fallback_ramp_blocks)
+        ? BigInt(object.fallback_ramp_blocks)
+        : 0n,
     };
   },
 
@@ -2593,6 +2665,9 @@ export const Params: MessageFns<Params> = {
     if (message.maxFallbackCommits !== 0n) {
       obj.maxFallbackCommits = message.maxFallbackCommits.toString();
     }
+    if (message.fallbackRampBlocks !== 0n) {
+      obj.fallbackRampBlocks = message.fallbackRampBlocks.toString();
+    }
     return obj;
   },
 
@@ -2668,6 +2743,9 @@ export const Params: MessageFns<Params> = {
     message.maxFallbackCommits = (object.maxFallbackCommits !== undefined && object.maxFallbackCommits !== null)
       ? BigInt(object.maxFallbackCommits)
       : 0n;
+    message.fallbackRampBlocks = (object.fallbackRampBlocks !== undefined && object.fallbackRampBlocks !== null)
+      ? BigInt(object.fallbackRampBlocks)
+      : 0n;
     return message;
   },
 };
@@ -2681,6 +2759,7 @@ function createBaseFallbackCommit(): FallbackCommit {
     height: 0n,
     revealUntilHeight: 0n,
     deposit: "",
+    price: "",
   };
 }
 
@@ -2718,6 +2797,9 @@ export const FallbackCommit: MessageFns<FallbackCommit> = {
     }
     if (message.deposit !== "") {
       writer.uint32(58).string(message.deposit);
+    }
+    if (message.price !== "") {
+      writer.uint32(66).string(message.price);
     }
     return writer;
   },
@@ -2791,6 +2873,14 @@ export const FallbackCommit: MessageFns<FallbackCommit> = {
             message.deposit = reader.string();
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.price = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2820,6 +2910,7 @@ export const FallbackCommit: MessageFns<FallbackCommit> = {
         ? BigInt(object.reveal_until_height)
         : 0n,
       deposit: isSet(object.deposit) ? globalThis.String(object.deposit) : "",
+      price: isSet(object.price) ? globalThis.String(object.price) : "",
     };
   },
 
@@ -2846,6 +2937,9 @@ export const FallbackCommit: MessageFns<FallbackCommit> = {
     if (message.deposit !== "") {
       obj.deposit = message.deposit;
     }
+    if (message.price !== "") {
+      obj.price = message.price;
+    }
     return obj;
   },
 
@@ -2863,6 +2957,7 @@ export const FallbackCommit: MessageFns<FallbackCommit> = {
       ? BigInt(object.revealUntilHeight)
       : 0n;
     message.deposit = object.deposit ?? "";
+    message.price = object.price ?? "";
     return message;
   },
 };
@@ -4316,7 +4411,7 @@ export const MsgCommitFallbackProof: MessageFns<MsgCommitFallbackProof> = {
 };
 
 function createBaseMsgCommitFallbackProofResponse(): MsgCommitFallbackProofResponse {
-  return { commitId: 0n, revealUntilHeight: 0n };
+  return { commitId: 0n, revealUntilHeight: 0n, price: "" };
 }
 
 export const MsgCommitFallbackProofResponse: MessageFns<MsgCommitFallbackProofResponse> = {
@@ -4332,6 +4427,9 @@ export const MsgCommitFallbackProofResponse: MessageFns<MsgCommitFallbackProofRe
         throw new globalThis.Error("value provided for field message.revealUntilHeight of type uint64 too large");
       }
       writer.uint32(16).uint64(message.revealUntilHeight);
+    }
+    if (message.price !== "") {
+      writer.uint32(26).string(message.price);
     }
     return writer;
   },
@@ -4365,6 +4463,14 @@ export const MsgCommitFallbackProofResponse: MessageFns<MsgCommitFallbackProofRe
             message.revealUntilHeight = reader.uint64() as bigint;
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.price = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -4389,6 +4495,7 @@ export const MsgCommitFallbackProofResponse: MessageFns<MsgCommitFallbackProofRe
         : isSet(object.reveal_until_height)
         ? BigInt(object.reveal_until_height)
         : 0n,
+      price: isSet(object.price) ? globalThis.String(object.price) : "",
     };
   },
 
@@ -4399,6 +4506,9 @@ export const MsgCommitFallbackProofResponse: MessageFns<MsgCommitFallbackProofRe
     }
     if (message.revealUntilHeight !== 0n) {
       obj.revealUntilHeight = message.revealUntilHeight.toString();
+    }
+    if (message.price !== "") {
+      obj.price = message.price;
     }
     return obj;
   },
@@ -4412,6 +4522,7 @@ export const MsgCommitFallbackProofResponse: MessageFns<MsgCommitFallbackProofRe
     message.revealUntilHeight = (object.revealUntilHeight !== undefined && object.revealUntilHeight !== null)
       ? BigInt(object.revealUntilHeight)
       : 0n;
+    message.price = object.price ?? "";
     return message;
   },
 };
@@ -4827,7 +4938,7 @@ export const QueryRequestRequest: MessageFns<QueryRequestRequest> = {
 };
 
 function createBaseQueryRequestResponse(): QueryRequestResponse {
-  return { request: undefined, currentFee: "", fallbackCommits: [] };
+  return { request: undefined, currentFee: "", fallbackCommits: [], fallbackFee: "" };
 }
 
 export const QueryRequestResponse: MessageFns<QueryRequestResponse> = {
@@ -4840,6 +4951,9 @@ export const QueryRequestResponse: MessageFns<QueryRequestResponse> = {
     }
     for (const v of message.fallbackCommits) {
       FallbackCommit.encode(v!, writer.uint32(562).fork()).join();
+    }
+    if (message.fallbackFee !== "") {
+      writer.uint32(570).string(message.fallbackFee);
     }
     return writer;
   },
@@ -4881,6 +4995,14 @@ export const QueryRequestResponse: MessageFns<QueryRequestResponse> = {
             message.fallbackCommits.push(FallbackCommit.decode(reader, reader.uint32()));
             continue;
           }
+          case 71: {
+            if (tag !== 570) {
+              break;
+            }
+
+            message.fallbackFee = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -4906,6 +5028,11 @@ export const QueryRequestResponse: MessageFns<QueryRequestResponse> = {
         : globalThis.Array.isArray(object?.fallback_commits)
         ? object.fallback_commits.map((e: any) => FallbackCommit.fromJSON(e))
         : [],
+      fallbackFee: isSet(object.fallbackFee)
+        ? globalThis.String(object.fallbackFee)
+        : isSet(object.fallback_fee)
+        ? globalThis.String(object.fallback_fee)
+        : "",
     };
   },
 
@@ -4920,6 +5047,9 @@ export const QueryRequestResponse: MessageFns<QueryRequestResponse> = {
     if (message.fallbackCommits?.length) {
       obj.fallbackCommits = message.fallbackCommits.map((e) => FallbackCommit.toJSON(e));
     }
+    if (message.fallbackFee !== "") {
+      obj.fallbackFee = message.fallbackFee;
+    }
     return obj;
   },
 
@@ -4933,12 +5063,13 @@ export const QueryRequestResponse: MessageFns<QueryRequestResponse> = {
       : undefined;
     message.currentFee = object.currentFee ?? "";
     message.fallbackCommits = object.fallbackCommits?.map((e) => FallbackCommit.fromPartial(e)) || [];
+    message.fallbackFee = object.fallbackFee ?? "";
     return message;
   },
 };
 
 function createBaseQueryRequestsRequest(): QueryRequestsRequest {
-  return { requester: "", status: 0, pagination: undefined };
+  return { requester: "", status: 0, pagination: undefined, circuitId: "" };
 }
 
 export const QueryRequestsRequest: MessageFns<QueryRequestsRequest> = {
@@ -4951,6 +5082,9 @@ export const QueryRequestsRequest: MessageFns<QueryRequestsRequest> = {
     }
     if (message.pagination !== undefined) {
       PageRequest.encode(message.pagination, writer.uint32(26).fork()).join();
+    }
+    if (message.circuitId !== "") {
+      writer.uint32(34).string(message.circuitId);
     }
     return writer;
   },
@@ -4992,6 +5126,14 @@ export const QueryRequestsRequest: MessageFns<QueryRequestsRequest> = {
             message.pagination = PageRequest.decode(reader, reader.uint32());
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.circuitId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -5009,6 +5151,11 @@ export const QueryRequestsRequest: MessageFns<QueryRequestsRequest> = {
       requester: isSet(object.requester) ? globalThis.String(object.requester) : "",
       status: isSet(object.status) ? requestStatusFromJSON(object.status) : 0,
       pagination: isSet(object.pagination) ? PageRequest.fromJSON(object.pagination) : undefined,
+      circuitId: isSet(object.circuitId)
+        ? globalThis.String(object.circuitId)
+        : isSet(object.circuit_id)
+        ? globalThis.String(object.circuit_id)
+        : "",
     };
   },
 
@@ -5023,6 +5170,9 @@ export const QueryRequestsRequest: MessageFns<QueryRequestsRequest> = {
     if (message.pagination !== undefined) {
       obj.pagination = PageRequest.toJSON(message.pagination);
     }
+    if (message.circuitId !== "") {
+      obj.circuitId = message.circuitId;
+    }
     return obj;
   },
 
@@ -5036,6 +5186,7 @@ export const QueryRequestsRequest: MessageFns<QueryRequestsRequest> = {
     message.pagination = (object.pagination !== undefined && object.pagination !== null)
       ? PageRequest.fromPartial(object.pagination)
       : undefined;
+    message.circuitId = object.circuitId ?? "";
     return message;
   },
 };
