@@ -73,7 +73,12 @@ export function statusLabel(s: RequestStatus): string {
   return (Object.entries(STATUS_NAMES).find(([, v]) => v === s)?.[0] ?? 'unspecified').toUpperCase();
 }
 
-export function describeRequest(r: Request, currentFee?: bigint, commits: readonly { prover: string; height: bigint; revealUntilHeight: bigint }[] = []): string {
+export function describeRequest(
+  r: Request,
+  currentFee?: bigint,
+  commits: readonly { prover: string; height: bigint; revealUntilHeight: bigint; price?: string }[] = [],
+  fallbackFee?: bigint,
+): string {
   const lines = [
     `request ${r.id}: ${statusLabel(r.status)}`,
     `  circuit:     ${r.circuitId}`,
@@ -85,8 +90,12 @@ export function describeRequest(r: Request, currentFee?: bigint, commits: readon
   if (r.status === RequestStatus.REQUEST_STATUS_FULFILLED) lines.push(`  fulfilled:   height ${r.fulfilledHeight}, paid ${r.paidPrice}, public signals [${r.publicSignals.join(', ')}]`);
   if (r.excludedProvers.length > 0) lines.push(`  excluded:    ${r.excludedProvers.join(', ')} (released, missed or declined it)`);
   if (r.bounty && r.bounty !== '0') lines.push(`  bounty:      ${r.bounty} (slashed collateral, paid to whoever proves it)`);
-  if (r.status === RequestStatus.REQUEST_STATUS_FALLBACK) lines.push(`  fallback:    since height ${r.fallbackHeight}: any bonded prover may fulfil it`);
-  for (const c of commits) lines.push(`  committed:   ${c.prover} at height ${c.height} (fallback proof to be revealed by height ${c.revealUntilHeight})`);
+  if (r.status === RequestStatus.REQUEST_STATUS_FALLBACK) {
+    const ref = r.fallbackReferenceFee ? `; its fee ramps from ${r.fallbackReferenceFee} (the market's price) to the current fee` : '';
+    lines.push(`  fallback:    since height ${r.fallbackHeight}: any bonded prover may fulfil it${ref}`);
+  }
+  if (fallbackFee !== undefined) lines.push(`  fallback fee: ${fallbackFee} for a commitment in the next block (what a fallback proof would be paid)`);
+  for (const c of commits) lines.push(`  committed:   ${c.prover} at height ${c.height}${c.price ? ` at fee ${c.price}` : ''} (fallback proof to be revealed by height ${c.revealUntilHeight})`);
   if (r.history.length > 0) {
     lines.push('  history:');
     for (const h of r.history) lines.push(`    ${describeHistoryEntry(h)}`);
@@ -240,7 +249,7 @@ Example:
         // A settled request past the retention window is rebuilt from tx history (src/client/history.ts).
         const src = r.fromHistory ? 'tx history (no longer in state)' : 'state';
         ctx.print({ request: protoJson('proofbook.market.v1.Request', marketTypes.Request, r.request), currentFee: r.currentFee, source: src },
-          () => describeRequest(r.request, r.currentFee, r.fallbackCommits) + (r.fromHistory ? `\n  source:      ${src}` : ''));
+          () => describeRequest(r.request, r.currentFee, r.fallbackCommits, r.fallbackFee) + (r.fromHistory ? `\n  source:      ${src}` : ''));
       } finally {
         client.disconnect();
       }
