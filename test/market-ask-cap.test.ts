@@ -223,3 +223,29 @@ test('ask lifetime is bounded by params.max_ask_lifetime; the ask params are val
   t.throws(() => validateParams({ ...DEFAULT_PARAMS, maxAskLifetime: 0n }), { message: /max_ask_lifetime must be positive/ });
   t.notThrows(() => validateParams(DEFAULT_PARAMS));
 });
+
+test('EndBlock decodes no request whose min_collateral no live ask\'s prover can lock', async (t) => {
+  await initVerifierBackend();
+  const { market, at, fund } = book(0);
+  const circuitId = genesisCircuitId();
+  const all = marketInvariants(market);
+  const ctx = at(2n);
+  market.cancelAsk(ctx, simAddress('bench/prover') as Address, 1n);
+  const small = simAddress('asks/small');
+  fund(ctx, small, 30_000n); // fee band [10,000, 15,000]
+  market.postAsk(ctx, { prover: small, circuitId, price: '10000', capacity: 100n, expiryHeight: 1000n });
+  const requester = simAddress('asks/requester');
+  fund(ctx, requester, 0n);
+  const submit = (minCollateral: string) => market.submitRequest(ctx, {
+    requester, circuitId, inputInline: Buffer.from('x'), inputUri: '', inputSha256: '', expectedPublicSignals: ['1', '2'],
+    minFee: '', maxFee: '12000', rampBlocks: 0n, provingWindow: 5n, expiryHeight: 500n, minCollateral, fallbackAfterBlocks: 0n,
+  } as any);
+  for (let i = 0; i < 40; i++) submit('50000'); // in the band, but a lock of 50,000 > 30,000 free: never assignable
+  const ok = submit(''); // locks 24,000
+  const c = at(3n);
+  market.endBlock(c);
+  const assigned = c.events.filter((x) => x.type === 'proofbook.market.request_assigned');
+  t.deepEqual(assigned.map((a) => a.attributes.find((x) => x.key === 'request_id')!.value), [ok.toString()]);
+  t.true(market.auctionWork.decoded <= 2, `decoded ${market.auctionWork.decoded} records`);
+  for (const inv of all) t.is(inv.check(c), undefined, inv.name);
+});

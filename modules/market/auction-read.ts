@@ -142,6 +142,8 @@ export interface BandEntry {
   id: bigint;
   maxFee: bigint;
   currentFee: bigint;
+  /** The request's min_collateral, from the entry. */
+  minCollateral: bigint;
 }
 
 /** The fee of an index entry at height h: the ramp, clamped to the escrow (maxEff). */
@@ -201,8 +203,9 @@ function aboveBand(kv: KV, circuitId: string, h: bigint, band: FeeBand, stats?: 
       break;
     }
     if (stats) stats.entries++;
-    const fa = entryFee(decodeOpenEntry(a.value[1]), h);
-    if (inBand(fa)) fromAbove.push({ id: trailingId(a.value[0]), maxFee: fa, currentFee: fa });
+    const ea = decodeOpenEntry(a.value[1]);
+    const fa = entryFee(ea, h);
+    if (inBand(fa)) fromAbove.push({ id: trailingId(a.value[0]), maxFee: fa, currentFee: fa, minCollateral: ea.minCollateral });
     const b = itRamp.next();
     if (b.done) {
       done = fromRamp;
@@ -211,7 +214,7 @@ function aboveBand(kv: KV, circuitId: string, h: bigint, band: FeeBand, stats?: 
     if (stats) stats.entries++;
     const eb = decodeOpenEntry(b.value[1]);
     const fb = entryFee(eb, h);
-    if (eb.maxEff > band.ceiling && inBand(fb)) fromRamp.push({ id: trailingId(b.value[0]), maxFee: fb, currentFee: fb });
+    if (eb.maxEff > band.ceiling && inBand(fb)) fromRamp.push({ id: trailingId(b.value[0]), maxFee: fb, currentFee: fb, minCollateral: eb.minCollateral });
   }
   itAbove.return?.();
   itRamp.return?.();
@@ -225,8 +228,9 @@ function* withinBand(kv: KV, circuitId: string, h: bigint, band: FeeBand, stats?
     if (stats) stats.entries++;
     const maxEff = readDescAmountKey(k, o.length).amount;
     if (maxEff < band.floor) return;
-    const fee = entryFee(decodeOpenEntry(v), h);
-    if (fee >= band.floor) yield { id: trailingId(k), maxFee: maxEff, currentFee: fee };
+    const e = decodeOpenEntry(v);
+    const fee = entryFee(e, h);
+    if (fee >= band.floor) yield { id: trailingId(k), maxFee: maxEff, currentFee: fee, minCollateral: e.minCollateral };
   }
 }
 

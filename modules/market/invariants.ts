@@ -24,6 +24,7 @@ import {
   RAMPING_BY_CIRCUIT_PREFIX,
   feeMoves,
   openEntryOf,
+  openEntryText,
   rampingByCircuitKey,
   askByPriceKey,
   askWithRoomKey,
@@ -134,7 +135,7 @@ export function marketInvariants(k: MarketKeeperImpl): Invariant[] {
       // 'o' by min(max_fee, escrow) and, while the fee can move, 'g' by min(min_fee, escrow); the value holds the terms
       const auctioned = (r: Request): void => {
         const e = openEntryOf(r);
-        const v = `${e.minFee},${e.rampBlocks},${e.submittedHeight},${e.maxFee},${e.maxEff}`;
+        const v = openEntryText(e);
         want.set(openByCircuitKey(r.circuitId, e.maxEff, r.id), v);
         if (feeMoves(e)) want.set(rampingByCircuitKey(r.circuitId, e.lowFee, r.id), v);
       };

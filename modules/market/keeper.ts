@@ -27,7 +27,7 @@ import {
 } from '../../src/gen/proofbook/market/v1/market.js';
 import { addAskCount, askCount, circuitsWithDemand, evictionCandidate } from './ask-cap.js';
 import { admitted, askStanding, cheapestLiveAsk, feeBands, feeCeiling, leastLock, ProverView, rampedFee, requestsInBands, type BandStats, type FeeBand } from './auction-read.js';
-import { clearCircuit, clearFromIndex, type IndexedRequest, type MatchAsk, type MatchParams } from './matching.js';
+import { clearCircuit, clearFromIndex, collateralFor, type IndexedRequest, type MatchAsk, type MatchParams } from './matching.js';
 import { preverifyItem, type ProofMsgView } from './preverify.js';
 import { chargeHolding, settleHolding } from './holding.js';
 import { assignableAt, collateralCap, declineFee, fallbackOpen, isExcluded, releaseSlash, splitSlash } from './penalties.js';
@@ -1292,9 +1292,11 @@ export class MarketKeeperImpl implements MarketKeeper {
       const free = new Map<string, bigint>();
       // each live ask can take only fees in [its price, what its prover's free collateral can lock for]
       const bands: FeeBand[] = [];
+      let maxFree = 0n;
       for (const a of asks) {
         const f = view.get(a.prover).free;
         free.set(a.prover, f);
+        if (f > maxFree) maxFree = f;
         const price = BigInt(a.price);
         bands.push({ floor: price, ceiling: feeCeiling(p, f) });
         masks.push({
@@ -1324,6 +1326,10 @@ export class MarketKeeperImpl implements MarketKeeper {
       const source = (function* () {
         for (const e of requestsInBands(kv, circuitId, h, union, stats)) {
           if (reach !== null && e.currentFee > reach) continue;
+          // the lock it needs (min_collateral within the cap at its fee, at least the ratio) is more than any live
+          // ask's prover has free: never allocated, not decoded
+          const cap = collateralCap(p, e.currentFee);
+          if (collateralFor(e.minCollateral < cap ? e.minCollateral : cap, e.currentFee, p.collateralRatioBps) > maxFree) continue;
           const rec = keeper.request(ctx, e.id);
           work.decoded++;
           const m = rec === undefined ? undefined : asMatch(rec, e.maxFee);

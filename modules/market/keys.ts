@@ -9,7 +9,7 @@
  *   'i' + u64(id)                    -> the request's inline input (kept out of the record, which is rewritten at
  *                                       every status change; queries and genesis export put it back)
  *   'a' + u64(id)                    -> Ask (protobuf)
- *   'o' + circ + desc(maxEff) + u64(id) -> "minFee,rampBlocks,submittedHeight,maxFee,maxEff"   OPEN (and auctioned
+ *   'o' + circ + desc(maxEff) + u64(id) -> "minFee,rampBlocks,submittedHeight,maxFee,maxEff,minCollateral"   OPEN (and auctioned
  *                                       FALLBACK) requests by circuit, highest fee bound first. maxEff = min(max_fee,
  *                                       escrow): the escrow clamp (decline fees come out of the escrow) is part of the key,
  *                                       so every request's fee is <= its key amount; the value evaluates the ramp without
@@ -232,24 +232,29 @@ export interface OpenEntry {
   maxFee: bigint;
   /** min(max_fee, escrow): the most the request can pay now or later (the key amount of 'o'). */
   maxEff: bigint;
+  /** The request's min_collateral (the auction skips, undecoded, a request no live ask's prover could lock for). */
+  minCollateral: bigint;
 }
 /** The entry of an auctioned request (escrow clamp included); `lowFee` is the least fee it can have. */
-export function openEntryOf(r: { minFee: string; maxFee: string; rampBlocks: bigint; submittedHeight: bigint; escrow: string }): OpenEntry & { lowFee: bigint } {
+export function openEntryOf(r: { minFee: string; maxFee: string; rampBlocks: bigint; submittedHeight: bigint; escrow: string; minCollateral: string }): OpenEntry & { lowFee: bigint } {
   const maxFee = BigInt(r.maxFee);
   const minFee = r.minFee === '' ? maxFee : BigInt(r.minFee);
   const escrow = BigInt(r.escrow);
   const maxEff = maxFee < escrow ? maxFee : escrow;
   const lowFee = minFee < escrow ? minFee : escrow;
-  return { minFee, rampBlocks: r.rampBlocks, submittedHeight: r.submittedHeight, maxFee, maxEff, lowFee };
+  const minCollateral = r.minCollateral === '' ? 0n : BigInt(r.minCollateral);
+  return { minFee, rampBlocks: r.rampBlocks, submittedHeight: r.submittedHeight, maxFee, maxEff, minCollateral, lowFee };
 }
 /** Whether the request's fee can still change (it is also indexed under 'g' by its lowest fee). */
 export const feeMoves = (e: OpenEntry & { lowFee: bigint }): boolean => e.rampBlocks > 0n && e.lowFee < e.maxEff;
+/** "minFee,rampBlocks,submittedHeight,maxFee,maxEff,minCollateral" (the invariants compare this text). */
+export const openEntryText = (e: OpenEntry): string => `${e.minFee},${e.rampBlocks},${e.submittedHeight},${e.maxFee},${e.maxEff},${e.minCollateral}`;
 export function encodeOpenEntry(e: OpenEntry): Uint8Array {
-  return enc.encode(`${e.minFee},${e.rampBlocks},${e.submittedHeight},${e.maxFee},${e.maxEff}`);
+  return enc.encode(openEntryText(e));
 }
 export function decodeOpenEntry(v: Uint8Array): OpenEntry {
-  const [a, b, c, d, e] = dec.decode(v).split(',');
-  return { minFee: BigInt(a), rampBlocks: BigInt(b), submittedHeight: BigInt(c), maxFee: BigInt(d), maxEff: BigInt(e) };
+  const [a, b, c, d, e, f] = dec.decode(v).split(',');
+  return { minFee: BigInt(a), rampBlocks: BigInt(b), submittedHeight: BigInt(c), maxFee: BigInt(d), maxEff: BigInt(e), minCollateral: BigInt(f) };
 }
 export const openByExpiryKey = (expiry: bigint, id: bigint): Key => OPEN_BY_EXPIRY_PREFIX + u64Key(expiry) + u64Key(id);
 export const byDeadlineKey = (deadline: bigint, id: bigint): Key => BY_DEADLINE_PREFIX + u64Key(deadline) + u64Key(id);
