@@ -18,7 +18,7 @@ import { simAddress } from '../sim/agents.js';
 import { genesisCircuit, genesisCircuitId, initVerifierBackend, type VerifierKeeperImpl } from '../modules/verifier/index.js';
 import { Ask, RequestStatus } from '../src/gen/proofbook/market/v1/market.js';
 import { ASK_PREFIX, byStatusPrefix, trailingId } from '../modules/market/keys.js';
-import type { MarketKeeperImpl } from '../modules/market/index.js';
+import type { MarketKeeperImpl, MarketMechanism } from '../modules/market/index.js';
 import type { Address } from '../src/crypto/address.js';
 
 const EMPTY_STORE: KVReader = { get: () => undefined, has: () => false, *iterate() {} };
@@ -33,8 +33,8 @@ function rng(seed: string) {
   };
 }
 
-function world(seed: string) {
-  const mods = createModules();
+function world(seed: string, mechanism?: MarketMechanism) {
+  const mods = createModules({ marketMechanism: mechanism });
   const base = new CacheKV(EMPTY_STORE);
   const chainId = 'auction-eq';
   const provers = Array.from({ length: 9 }, (_, i) => simAddress(`eq/${seed}/prover/${i}`));
@@ -72,9 +72,9 @@ function outcome(ctx: Context): Outcome {
   };
 }
 
-async function run(t: import('ava').ExecutionContext, seed: string, blocks: number) {
+async function run(t: import('ava').ExecutionContext, seed: string, blocks: number, mechanism?: MarketMechanism) {
   await initVerifierBackend();
-  const w = world(seed);
+  const w = world(seed, mechanism);
   const { market, bond, provers, requesters, circuits } = w;
   const r = rng(seed);
   const tally = { assigned: 0, declined: 0, released: 0, blocksWithMatches: 0, unbonded: 0, asksPosted: 0, asksRefused: 0, pruned: 0, bandEntries: 0, fullDecoded: 0 };
@@ -193,6 +193,21 @@ for (const seed of ['a', 'b', 'c']) {
     t.true(tally.declined + tally.released >= 3);
     t.true(tally.asksRefused >= 3);
     t.true(tally.bandEntries < tally.fullDecoded, `band decoded ${tally.bandEntries}, full ${tally.fullDecoded}`);
+  });
+}
+
+// the simulator's other rules run through the same keeper: price rule v1, the lottery, the band and the share cap, and
+// FALLBACK requests auctioned again (reauctionAfterMiss)
+const OTHER_RULES: [string, MarketMechanism][] = [
+  ['d', { price: 'v1', allocation: 'lottery', reauctionAfterMiss: true }],
+  ['e', { price: 'v2', allocation: 'band', reauctionAfterMiss: true }],
+  ['f', { price: 'v2', allocation: 'sharecap', reauctionAfterMiss: true }],
+];
+for (const [seed, mech] of OTHER_RULES) {
+  test(`band auction == full clear under price ${mech.price}, allocation ${mech.allocation}, re-auction after a miss (seed ${seed})`, async (t) => {
+    const tally = await run(t, seed, 40, mech);
+    t.log(JSON.stringify(tally));
+    t.true(tally.blocksWithMatches >= 5, `only ${tally.blocksWithMatches} blocks with matches`);
   });
 }
 
