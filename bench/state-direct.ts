@@ -1,8 +1,9 @@
 /**
- * `npm run bench -- state --direct [--requests N] [--accounts A] [--live L]`: the issue 13 scale targets at the
- * store level, written **directly through CommittedStore** (no txs, no signatures, no ABCI): signing and executing
- * 1,000,000 real requests takes hours on the shared 2-core machine, so this bench drives the store with the write
- * pattern those requests leave instead, and says so in its table.
+ * `npm run bench -- state --direct [--requests=N] [--accounts=A] [--live=L] [--cache-mb=M] [--checkpoints=a,b,...]
+ * [--child-blocks=K] [--node-flags=...] [--progress=P]`: the issue 13 scale targets at the store level, written
+ * **directly through CommittedStore** (no txs, no signatures, no ABCI): signing and executing 1,000,000 real requests
+ * takes hours on the shared 2-core machine, so this bench drives the store with the write pattern those requests
+ * leave instead, and says so in its table.
  *
  * The pattern, per 1,000-request block: A funded accounts exist (2 entries each: account ~100 B, balance ~40 B);
  * each block creates 1,000 requests (record ~600 B, by-requester and by-status index entries), updates 1,000
@@ -10,12 +11,16 @@
  * so the state holds A accounts + L live requests however many requests were processed. Fill blocks are committed
  * without fsync (to save time); the measured blocks use fsync, like a node.
  *
- * Measured: applyBlock+Commit of one such block after 10,000 requests and after N (median of 5, the +-15 % target);
- * disk use of the store over the last half of the blocks (flat +-10 %); then, in a **fresh child process** (so the
- * figure is a node's, not this bench's): open the store, first read and proof (restart to serving), 5 more blocks,
- * 1,000 random reads and a 1,000-key prefix scan, and the child's RSS (the <= 500 MB target).
+ * Measured: applyBlock+Commit of one such block after 10,000 requests and at each checkpoint (median of 5, the
+ * +-15 % target, wall and CPU); disk use of the store over the last half of the blocks (flat +-10 %); then, at each
+ * checkpoint, in a **fresh child process** (so the figure is a node's, not this bench's): open the store, first read
+ * and proof (restart to serving), K+5 more blocks (so the caches reach their steady state), 1,000 random reads and a
+ * 1,000-key prefix scan, and the child's peak RSS (the <= 500 MB target). The child's blocks are part of the chain;
+ * the run goes on after them. Progress lines every P requests give the trend (block time, node reads, RSS, disk).
  */
 import { spawnSync } from 'node:child_process';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,6 +32,19 @@ import { verifyMembership } from '../src/store/proof.js';
 import { printTable, type BenchRow } from './table.js';
 
 const PER_BLOCK = 1000;
+
+/** A full GC, then the heap and RSS: this process runs for the whole fill, like a long-running node. */
+const fullGc = (() => {
+  setFlagsFromString('--expose-gc');
+  return runInNewContext('gc') as () => void;
+})();
+function liveMemory(): string {
+  const before = process.memoryUsage();
+  fullGc();
+  const m = process.memoryUsage();
+  const MB = (b: number) => (b / 1e6).toFixed(0);
+  return `V8 heap used ${MB(before.heapUsed)} MB, after a full GC ${MB(m.heapUsed)} MB of ${MB(m.heapTotal)} MB, external ${MB(m.external)} MB, RSS after GC ${MB(m.rss)} MB`;
+}
 const ms = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e6;
 const median = (xs: number[]) => xs.slice().sort((a, b) => a - b)[xs.length >> 1]!;
 
@@ -76,7 +94,7 @@ function blockWrites(first: number, accounts: number, live: number): Write[] {
 }
 
 interface ChildResult {
-  openMs: number; firstReadMs: number; rss: number; peakRss: number; heap: number; blockMs: number; steadyMs: number; steadyCpu: number;
+  openMs: number; firstReadMs: number; rss: number; liveHeap: number; external: number; rssAfterGc: number; peakRss: number; heap: number; blockMs: number; steadyMs: number; steadyCpu: number;
   readsMs: number; scanMs: number; entries: number; nodesRead: number; nodeBytes: number; valueBytes: number; blocks: number;
 }
 
@@ -116,7 +134,11 @@ async function child(dir: string, accounts: number, live: number, next: number, 
     steadyCpu.push((c.user + c.system) / 1000);
   }
   const mem = process.memoryUsage();
+  // Live heap: after a full GC (the child runs with --expose-gc), so garbage V8 has not collected yet is not counted.
+  (globalThis as { gc?: () => void }).gc?.();
+  const afterGc = process.memoryUsage();
   const out: ChildResult = {
+    liveHeap: afterGc.heapUsed, external: afterGc.external, rssAfterGc: afterGc.rss,
     openMs, firstReadMs, rss: mem.rss, peakRss: process.resourceUsage().maxRSS * 1024, heap: mem.heapUsed, blockMs: median(times),
     steadyMs: more > 0 ? median(steady) : 0, steadyCpu: more > 0 ? median(steadyCpu) : 0, readsMs, scanMs, entries: s.size,
     nodesRead: s.diskReads.nodes, nodeBytes: s.diskReads.nodeBytes, valueBytes: s.cache.bytes, blocks: 5 + more,
@@ -128,14 +150,25 @@ async function child(dir: string, accounts: number, live: number, next: number, 
 export async function runDirect(flags: string[]): Promise<void> {
   const requests = arg(flags, 'requests', 1_000_000);
   const accounts = arg(flags, 'accounts', 100_000);
-  const live = arg(flags, 'live', 20_000);
+  // Requests kept in state (the newest); 5,000 = a 5-block retention at 1,000 requests per block, so the block
+  // measured at 10,000 requests already prunes 1,000 requests, like every later block (the same work at each point).
+  const live = arg(flags, 'live', 5_000);
   const cacheMb = arg(flags, 'cache-mb', 64);
   const progress = arg(flags, 'progress', 50_000);
   const childBlocks = arg(flags, 'child-blocks', 40);
+  // Points (in requests) where the run stops for a checkpoint: 5 measured blocks, then the store is closed and a fresh
+  // process restarts on it (restart time, RSS), then the run goes on. The last is always `requests`. A run stopped
+  // early has printed a table for every checkpoint it passed.
+  const checkpoints = [...new Set([...(flags.find((f) => f.startsWith('--checkpoints='))?.slice(14).split(',').map(Number) ?? []), requests])]
+    .filter((c) => c > 10_000 && c <= requests && c % PER_BLOCK === 0)
+    .sort((a, b) => a - b);
+  // Node flags for the restarted "node" process, e.g. --node-flags=--max-old-space-size=256 (comma-separated).
+  const nodeFlags = (flags.find((f) => f.startsWith('--node-flags='))?.slice('--node-flags='.length) ?? '').split(',').filter((f) => f !== '');
   const dir = mkdtempSync(join(tmpdir(), 'proofbook-state-direct-'));
   const MB = (b: number) => Math.round(b / 1e5) / 10;
+  const open = () => CommittedStore.open(dir, { sync: false, cacheBytes: cacheMb << 20 });
   try {
-    const s = await CommittedStore.open(dir, { sync: false, cacheBytes: cacheMb << 20 });
+    let s = await open();
     // accounts, 10,000 per block
     let h = 0n;
     for (let i = 0; i < accounts; i += 10_000) {
@@ -171,63 +204,79 @@ export async function runDirect(flags: string[]): Promise<void> {
     let lap = process.hrtime.bigint();
     let lapCpu = process.cpuUsage();
     let lapReads = 0;
-    while (next <= requests) {
-      if (next === 10_001 - 5 * PER_BLOCK) {
-        at10k = await measureBlocks(next);
-        next += 5 * PER_BLOCK;
-      } else if (next === requests + 1 - 5 * PER_BLOCK) {
-        break;
-      } else {
-        s.applyBlock(blockWrites(next, accounts, live));
-        await s.commit(++h);
-        next += PER_BLOCK;
+    let lapBlocks = 0;
+    const report = () => {
+      const c = process.cpuUsage(lapCpu);
+      const d = s.diskReads;
+      const blocks = Math.max(1, lapBlocks);
+      process.stderr.write(
+        `  [state --direct] ${next - 1} requests, ${s.size} entries, ${Math.round(ms(t0) / 1000)} s; last ${blocks} blocks: ` +
+          `${Math.round(ms(lap) / blocks)} ms wall, ${Math.round((c.user + c.system) / 1000 / blocks)} ms CPU, ` +
+          `${Math.round((d.nodes - lapReads) / blocks)} node reads per block; tree nodes held ${MB(d.nodeBytes)} MB, ` +
+          `RSS ${MB(process.memoryUsage().rss)} MB (${liveMemory()}), disk ${MB(disk.at(-1)!)} MB\n`,
+      );
+      lap = process.hrtime.bigint();
+      lapCpu = process.cpuUsage();
+      lapReads = d.nodes;
+      lapBlocks = 0;
+    };
+    for (const checkpoint of checkpoints) {
+      while (next <= checkpoint - 5 * PER_BLOCK) {
+        if (next === 10_001 - 5 * PER_BLOCK) {
+          at10k = await measureBlocks(next);
+          next += 5 * PER_BLOCK;
+          lapBlocks += 5;
+        } else {
+          s.applyBlock(blockWrites(next, accounts, live));
+          await s.commit(++h);
+          next += PER_BLOCK;
+          lapBlocks++;
+        }
+        disk.push(dirBytes(dir));
+        if ((next - 1) % progress === 0) report();
       }
+      const atEnd = await measureBlocks(next);
+      next += 5 * PER_BLOCK;
+      lapBlocks += 5;
       disk.push(dirBytes(dir));
-      if ((next - 1) % progress === 0) {
-        const c = process.cpuUsage(lapCpu);
-        const d = s.diskReads;
-        const blocks = progress / PER_BLOCK;
-        process.stderr.write(
-          `  [state --direct] ${next - 1} requests, ${s.size} entries, ${Math.round(ms(t0) / 1000)} s; last ${blocks} blocks: ` +
-            `${Math.round(ms(lap) / blocks)} ms wall, ${Math.round((c.user + c.system) / 1000 / blocks)} ms CPU, ` +
-            `${Math.round((d.nodes - lapReads) / blocks)} node reads per block; tree nodes held ${MB(d.nodeBytes)} MB, ` +
-            `RSS ${MB(process.memoryUsage().rss)} MB, disk ${MB(disk.at(-1)!)} MB\n`,
-        );
-        lap = process.hrtime.bigint();
-        lapCpu = process.cpuUsage();
-        lapReads = d.nodes;
-      }
-    }
-    const atEnd = await measureBlocks(next);
-    next += 5 * PER_BLOCK;
-    disk.push(dirBytes(dir));
-    const entries = s.size;
-    const fillRss = process.memoryUsage().rss;
-    await s.close();
-    const half = disk.slice(disk.length >> 1);
-    const mean = half.reduce((x, y) => x + y, 0) / half.length;
-    const spread = (Math.max(...half) - Math.min(...half)) / mean;
+      const entries = s.size;
+      const fillRss = process.memoryUsage().rss;
+      const fillMem = liveMemory();
+      await s.close();
+      const half = disk.slice(disk.length >> 1);
+      const mean = half.reduce((x, y) => x + y, 0) / half.length;
+      const spread = (Math.max(...half) - Math.min(...half)) / mean;
+      const avg = (xs: number[]) => xs.reduce((x, y) => x + y, 0) / Math.max(1, xs.length);
+      const q3 = avg(half.slice(0, half.length >> 1));
+      const q4 = avg(half.slice(half.length >> 1));
 
-    const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', dir, String(accounts), String(live), String(next), String(cacheMb), String(childBlocks)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-    if (r.status !== 0) throw new Error(`child failed: ${r.status}`);
-    const c = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as ChildResult;
-    const what = `direct store writes (no txs): ${accounts.toLocaleString('en-US')} accounts, ${(next - 1).toLocaleString('en-US')} requests created and pruned down to the newest ${live.toLocaleString('en-US')}, ${entries.toLocaleString('en-US')} state entries`;
-    const rows: BenchRow[] = [
-      { name: `node RSS, peak over a restart + ${c.blocks} blocks + reads (fresh process)`, value: MB(c.peakRss), unit: 'MB', target: '<= 500 MB', note: `${what}; at the end: RSS ${MB(c.rss)} MB, V8 heap ${MB(c.heap)} MB, tree nodes held ~${MB(c.nodeBytes)} MB, value cache ${MB(c.valueBytes)} MB; --cache-mb=${cacheMb} (values, and about as much again for tree nodes)` },
-      { name: 'restart: open', value: Math.round(c.openMs), unit: 'ms', note: 'metadata only, no rebuild' },
-      { name: 'restart to serving: open + first read with proof', value: Math.round(c.firstReadMs), unit: 'ms', target: '<= 3 s' },
-      { name: 'applyBlock+commit, 1,000-request block (4,000 puts + 3,000 deletes), at 10,000 requests (wall)', value: Math.round(at10k.wall), unit: 'ms', note: 'median of 5, fsync' },
-      { name: `applyBlock+commit, same block at ${(next - 1).toLocaleString('en-US')} requests (wall)`, value: Math.round(atEnd.wall), unit: 'ms', target: '+-15 % of the block at 10,000', note: `ratio ${(atEnd.wall / at10k.wall).toFixed(2)}; after restart (cold caches): ${Math.round(c.blockMs)} ms` },
-      { name: 'the same block at 10,000 requests (CPU, all threads)', value: Math.round(at10k.cpu), unit: 'ms', note: 'median of 5; includes LevelDB background compaction that ran meanwhile' },
-      { name: `the same block at ${(next - 1).toLocaleString('en-US')} requests (CPU, all threads)`, value: Math.round(atEnd.cpu), unit: 'ms', target: '+-15 %', note: `ratio ${(atEnd.cpu / at10k.cpu).toFixed(2)} (CPU time is steadier than wall time on a loaded machine)` },
-      { name: 'disk use of the store at the end', value: MB(disk.at(-1)!), unit: 'MB' },
-      { name: 'disk use spread over the last half of the blocks', value: Math.round(spread * 1000) / 10, unit: '%', target: 'flat (+-10 %)', note: `${disk.length} blocks sampled; min ${MB(Math.min(...half))} MB, max ${MB(Math.max(...half))} MB` },
-      { name: `applyBlock+commit after restart, steady state: blocks 6-${c.blocks} (wall / CPU)`, value: Math.round(c.steadyMs), unit: 'ms', note: `CPU ${Math.round(c.steadyCpu)} ms; median` },
-      { name: '1,000 random account reads after restart', value: Math.round(c.readsMs), unit: 'ms' },
-      { name: '1,000-key prefix scan after restart', value: Math.round(c.scanMs), unit: 'ms', note: `tree nodes read from disk in the child: ${c.nodesRead}` },
-      { name: 'bench process RSS at the end of the fill', value: MB(fillRss), unit: 'MB' },
-    ];
-    printTable('State at scale, store level (direct writes; see bench/state-direct.ts)', rows);
+      const r = spawnSync(process.execPath, [...nodeFlags, '--expose-gc', '--import', 'tsx', fileURLToPath(import.meta.url), '--child', dir, String(accounts), String(live), String(next), String(cacheMb), String(childBlocks)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+      if (r.status !== 0) throw new Error(`child failed: ${r.status}`);
+      const c = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as ChildResult;
+      const done = next - 1; // requests before the child's blocks
+      next += c.blocks * PER_BLOCK; // the child's blocks are part of the chain: go on after them
+      s = await open();
+      h = s.height;
+      lapReads = 0; // a fresh store counts its reads from 0
+      const what = `direct store writes (no txs): ${accounts.toLocaleString('en-US')} accounts, ${done.toLocaleString('en-US')} requests created and pruned down to the newest ${live.toLocaleString('en-US')}, ${entries.toLocaleString('en-US')} state entries`;
+      const rows: BenchRow[] = [
+        { name: `node RSS, peak over a restart + ${c.blocks} blocks + reads (fresh process)`, value: MB(c.peakRss), unit: 'MB', target: '<= 500 MB', note: `${what}; at the end: RSS ${MB(c.rss)} MB, V8 heap ${MB(c.heap)} MB (live after a full GC ${MB(c.liveHeap)} MB, external ${MB(c.external)} MB; RSS after that GC ${MB(c.rssAfterGc)} MB)${nodeFlags.length > 0 ? `; node flags ${nodeFlags.join(' ')}` : ''}, tree nodes held ~${MB(c.nodeBytes)} MB, value cache ${MB(c.valueBytes)} MB; --cache-mb=${cacheMb} (values, and about as much again for tree nodes)` },
+        { name: 'restart: open', value: Math.round(c.openMs), unit: 'ms', note: 'metadata only, no rebuild' },
+        { name: 'restart to serving: open + first read with proof', value: Math.round(c.firstReadMs), unit: 'ms', target: '<= 3 s' },
+        { name: `applyBlock+commit, 1,000-request block (4,000 puts + 3,000 deletes), at 10,000 requests (wall)`, value: Math.round(at10k.wall), unit: 'ms', note: 'median of 5, fsync' },
+        { name: `applyBlock+commit, same block at ${done.toLocaleString('en-US')} requests (wall)`, value: Math.round(atEnd.wall), unit: 'ms', target: '+-15 % of the block at 10,000', note: `ratio ${(atEnd.wall / at10k.wall).toFixed(2)}; after restart (cold caches): ${Math.round(c.blockMs)} ms` },
+        { name: 'the same block at 10,000 requests (CPU, all threads)', value: Math.round(at10k.cpu), unit: 'ms', note: 'median of 5; includes LevelDB background compaction that ran meanwhile' },
+        { name: `the same block at ${done.toLocaleString('en-US')} requests (CPU, all threads)`, value: Math.round(atEnd.cpu), unit: 'ms', target: '+-15 %', note: `ratio ${(atEnd.cpu / at10k.cpu).toFixed(2)} (CPU time is steadier than wall time on a loaded machine)` },
+        { name: 'disk use of the store at this point', value: MB(disk.at(-1)!), unit: 'MB' },
+        { name: 'disk use spread over the last half of the blocks so far', value: Math.round(spread * 1000) / 10, unit: '%', target: 'flat (+-10 %)', note: `${disk.length} blocks sampled; min ${MB(Math.min(...half))} MB, max ${MB(Math.max(...half))} MB; mean of the third quarter ${MB(q3)} MB, of the last quarter ${MB(q4)} MB (drift ${(((q4 - q3) / q3) * 100).toFixed(1)} %: growth, apart from LevelDB's compaction saw-tooth)` },
+        { name: `applyBlock+commit after restart, steady state: blocks 6-${c.blocks} (wall / CPU)`, value: Math.round(c.steadyMs), unit: 'ms', note: `CPU ${Math.round(c.steadyCpu)} ms; median` },
+        { name: '1,000 random account reads after restart', value: Math.round(c.readsMs), unit: 'ms' },
+        { name: '1,000-key prefix scan after restart', value: Math.round(c.scanMs), unit: 'ms', note: `tree nodes read from disk in the child: ${c.nodesRead}` },
+        { name: 'bench process RSS before the restart (it ran every block so far: a long-running node)', value: MB(fillRss), unit: 'MB', note: fillMem },
+      ];
+      printTable(`State at scale after ${done.toLocaleString('en-US')} requests, store level (direct writes; see bench/state-direct.ts)`, rows);
+    }
+    await s.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

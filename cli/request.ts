@@ -2,7 +2,7 @@
  * `proofbook request …`: the requester's flow on top of the SDK (src/client/proofbook.ts).
  *
  *   request prove --from KEY --circuit ID --input input.json --max-fee 50000 --window 20 [--wait]
- *   request status ID | request list [--requester ADDR] [--status S] | request cancel ID --from KEY
+ *   request status ID | request list [--requester ADDR] [--status S] [--circuit ID] | request cancel ID --from KEY
  *
  * `prove --wait` exit codes: 0 fulfilled (proof.json / public.json written next to the input), 1 failed,
  * 5 expired or cancelled, 6 timed out (plus the usual 2 usage, 3 node unreachable, 4 keyring).
@@ -73,7 +73,12 @@ export function statusLabel(s: RequestStatus): string {
   return (Object.entries(STATUS_NAMES).find(([, v]) => v === s)?.[0] ?? 'unspecified').toUpperCase();
 }
 
-export function describeRequest(r: Request, currentFee?: bigint, commits: readonly { prover: string; height: bigint; revealUntilHeight: bigint }[] = []): string {
+export function describeRequest(
+  r: Request,
+  currentFee?: bigint,
+  commits: readonly { prover: string; height: bigint; revealUntilHeight: bigint; price?: string }[] = [],
+  fallbackFee?: bigint,
+): string {
   const lines = [
     `request ${r.id}: ${statusLabel(r.status)}`,
     `  circuit:     ${r.circuitId}`,
@@ -85,8 +90,12 @@ export function describeRequest(r: Request, currentFee?: bigint, commits: readon
   if (r.status === RequestStatus.REQUEST_STATUS_FULFILLED) lines.push(`  fulfilled:   height ${r.fulfilledHeight}, paid ${r.paidPrice}, public signals [${r.publicSignals.join(', ')}]`);
   if (r.excludedProvers.length > 0) lines.push(`  excluded:    ${r.excludedProvers.join(', ')} (released, missed or declined it)`);
   if (r.bounty && r.bounty !== '0') lines.push(`  bounty:      ${r.bounty} (slashed collateral, paid to whoever proves it)`);
-  if (r.status === RequestStatus.REQUEST_STATUS_FALLBACK) lines.push(`  fallback:    since height ${r.fallbackHeight}: any bonded prover may fulfil it`);
-  for (const c of commits) lines.push(`  committed:   ${c.prover} at height ${c.height} (fallback proof to be revealed by height ${c.revealUntilHeight})`);
+  if (r.status === RequestStatus.REQUEST_STATUS_FALLBACK) {
+    const ref = r.fallbackReferenceFee ? `; its fee ramps from ${r.fallbackReferenceFee} (the market's price) to the current fee` : '';
+    lines.push(`  fallback:    since height ${r.fallbackHeight}: any bonded prover may fulfil it${ref}`);
+  }
+  if (fallbackFee !== undefined) lines.push(`  fallback fee: ${fallbackFee} for a commitment in the next block (what a fallback proof would be paid)`);
+  for (const c of commits) lines.push(`  committed:   ${c.prover} at height ${c.height}${c.price ? ` at fee ${c.price}` : ''} (fallback proof to be revealed by height ${c.revealUntilHeight})`);
   if (r.history.length > 0) {
     lines.push('  history:');
     for (const h of r.history) lines.push(`    ${describeHistoryEntry(h)}`);
@@ -240,7 +249,7 @@ Example:
         // A settled request past the retention window is rebuilt from tx history (src/client/history.ts).
         const src = r.fromHistory ? 'tx history (no longer in state)' : 'state';
         ctx.print({ request: protoJson('proofbook.market.v1.Request', marketTypes.Request, r.request), currentFee: r.currentFee, source: src },
-          () => describeRequest(r.request, r.currentFee, r.fallbackCommits) + (r.fromHistory ? `\n  source:      ${src}` : ''));
+          () => describeRequest(r.request, r.currentFee, r.fallbackCommits, r.fallbackFee) + (r.fromHistory ? `\n  source:      ${src}` : ''));
       } finally {
         client.disconnect();
       }
@@ -248,11 +257,12 @@ Example:
 
   request
     .command('list')
-    .description('list requests, optionally by requester and status')
+    .description('list requests, optionally by requester, status and circuit')
     .option('--requester <address>', 'only this requester (bech32 address or key name)')
     .option('--status <status>', `only this status: ${Object.keys(STATUS_NAMES).join('|')}`)
+    .option('--circuit <id>', 'only this circuit (64 hex characters)')
     .option('--limit <n>', 'at most this many', '100')
-    .action(async (o: { requester?: string; status?: string; limit: string }, cmd: Command) => {
+    .action(async (o: { requester?: string; status?: string; circuit?: string; limit: string }, cmd: Command) => {
       const ctx = Ctx.of(cmd);
       let status: RequestStatus | undefined;
       if (o.status !== undefined) {
@@ -264,7 +274,7 @@ Example:
       const limit = uintArg(o.limit, '--limit')!;
       const client = await readerFor(ctx);
       try {
-        const { requests } = await client.requests({ requester, status, pagination: { limit } });
+        const { requests } = await client.requests({ requester, status, circuitId: o.circuit, pagination: { limit } });
         const { marketTypes } = await import('../src/index.js');
         ctx.print({ requests: requests.map((r) => protoJson('proofbook.market.v1.Request', marketTypes.Request, r)) }, () => {
           if (requests.length === 0) return 'no requests';

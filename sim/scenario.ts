@@ -64,7 +64,10 @@ export interface Scenario {
   description: string;
   seed: number;
   blocks: number;
-  /** Blocks at the end without new arrivals, so late requests can finish or expire. */
+  /**
+   * Blocks at the end without new arrivals, so late requests can finish or expire. A minimum: the run goes on until
+   * every request has passed its expiry (sim/agents.ts buildWorld), so none is still live when it stops.
+   */
   drainBlocks: number;
   blockSeconds: number;
   provers: number;

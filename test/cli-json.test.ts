@@ -72,6 +72,15 @@ test.serial('full messages in snake_case: market params, requests list, status, 
   }
   const reqs = JSON.parse((await cli(['query', 'market', 'requests', '-o', 'json'])).stdout);
   t.deepEqual(reqs.requests, []);
+  // the circuit filter (an index by circuit and status): accepted by both commands; a bad id is a clear error
+  for (const args of [['query', 'market', 'requests', '--circuit', genesisCircuitId(), '--status', 'fallback'], ['request', 'list', '--circuit', genesisCircuitId()]]) {
+    const r = await cli([...args, '-o', 'json']);
+    t.is(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
+    t.deepEqual(JSON.parse(r.stdout).requests, []);
+  }
+  const bad = await cli(['request', 'list', '--circuit', 'xyz', '-o', 'json']);
+  t.not(bad.code, 0);
+  t.regex(bad.stdout + bad.stderr, /circuit_id must be 64 lowercase hex/);
   const params = JSON.parse((await cli(['query', 'market', 'params', '-o', 'json'])).stdout);
   t.is(typeof params.collateral_ratio_bps, 'string');
   t.is(typeof params.fee_denom, 'string');

@@ -11,7 +11,7 @@ import { S, getProofs, m, ok, request, setup, commitReveal } from './helpers/mar
 import { describeRequest, waitPrinter } from '../cli/request.js';
 import { describeHistoryEntry } from '../src/client/describe.js';
 import { statusName } from '../modules/market/index.js';
-import type { Request } from '../src/gen/proofbook/market/v1/market.js';
+import { QueryRequestRequest, QueryRequestResponse, type Request } from '../src/gen/proofbook/market/v1/market.js';
 
 test.after.always(() => terminateSnarkjs());
 
@@ -36,6 +36,12 @@ test('release, reassignment, miss with compensation, fallback and fallback fulfi
   while (chain.app.height <= deadline) await chain.block(); // p2 never proves
   await snap();
   t.is(snapshots.at(-1)!.status, S.REQUEST_STATUS_FALLBACK);
+  // `request status` while in the fallback: where its fee starts (p2's price) and what a commitment now would lock
+  const fq = QueryRequestResponse.decode((await chain.query('/proofbook.market.v1.Query/Request', QueryRequestRequest.encode({ id: 1n }).finish())).value);
+  const fbText = describeRequest(fq.request!, BigInt(fq.currentFee), fq.fallbackCommits, BigInt(fq.fallbackFee));
+  t.regex(fbText, /fallback: +since height \d+: any bonded prover may fulfil it; its fee ramps from 2000 \(the market's price\) to the current fee/);
+  t.regex(fbText, new RegExp(`fallback fee: ${fq.fallbackFee} for a commitment in the next block`));
+  t.true(BigInt(fq.fallbackFee) >= 2000n && BigInt(fq.fallbackFee) < 10_000n);
   await commitReveal(chain, p3, 1n, pf);
   await snap();
   const done = snapshots.at(-1)!;

@@ -115,6 +115,13 @@ test('Ping.pub-style reads through REST only: balances, account, params of every
   const reqs = await get(`/proofbook/market/v1/requests?status=REQUEST_STATUS_OPEN&pagination.limit=5&pagination.count_total=true`);
   t.is(reqs.status, 200);
   t.deepEqual(reqs.body.requests, []);
+  // the Requests query's circuit filter, from the descriptors like every other field
+  const byCircuit = await get(`/proofbook/market/v1/requests?status=REQUEST_STATUS_FALLBACK&circuit_id=${c.id}&pagination.limit=5`);
+  t.is(byCircuit.status, 200, JSON.stringify(byCircuit.body));
+  t.deepEqual(byCircuit.body.requests, []);
+  const badCircuit = await get('/proofbook/market/v1/requests?circuit_id=not-hex');
+  t.is(badCircuit.status, 400);
+  t.regex(badCircuit.body.message, /circuit_id must be 64 lowercase hex/);
   for (const p of [`/proofbook/market/v1/asks?circuit_id=${c.id}`, `/proofbook/market/v1/reputation/${addr}`, `/proofbook/market/v1/stats?circuit_id=${c.id}`, '/proofbook/bond/v1/provers', `/proofbook/bond/v1/provers/${addr}`, '/cosmos/bank/v1beta1/supply']) {
     const r = await get(p);
     t.true(r.status === 200 || r.status === 404, `${p}: ${r.status} ${JSON.stringify(r.body)}`);
@@ -179,7 +186,7 @@ test('OpenAPI document lists every route with parameters and schemas from the pr
   }
   const reqs = doc.paths['/proofbook/market/v1/requests'].get;
   const names = reqs.parameters.map((p: { name: string }) => p.name);
-  for (const want of ['requester', 'status', 'pagination.key', 'pagination.offset', 'pagination.limit', 'pagination.count_total', 'pagination.reverse']) t.true(names.includes(want), want);
+  for (const want of ['requester', 'status', 'circuit_id', 'pagination.key', 'pagination.offset', 'pagination.limit', 'pagination.count_total', 'pagination.reverse']) t.true(names.includes(want), want);
   t.is(doc.components.schemas['proofbook.base.v1.PageRequest'], undefined, 'request-only messages flattened into parameters');
   t.deepEqual(doc.components.schemas['cosmos.base.v1beta1.Coin'].properties.amount, { type: 'string' });
   t.is(doc.components.schemas['cosmos.base.query.v1beta1.PageResponse'].properties.total.format, 'uint64');

@@ -252,7 +252,11 @@ test('work-spreading rules run through the keeper: invariants hold every block, 
   const wins = new Map<string, string>();
   for (const run of r.runs) {
     t.is(run.outcome.invariantFailures.length, 0, `${run.metrics.mechanism}: ${run.outcome.invariantFailures.slice(0, 2).join('; ')}`);
-    t.is(run.metrics.invariantBlocks, s.blocks + s.drainBlocks);
+    // the run goes on until every request has passed its expiry (lifetime 80 > drainBlocks here), at least blocks + drain
+    const lastExpiry = Math.max(...run.world.jobs.map((j) => j.submitBlock + j.lifetime));
+    t.is(run.world.endBlock, Math.max(s.blocks + s.drainBlocks, lastExpiry + 1));
+    t.true(run.world.endBlock > s.blocks + s.drainBlocks);
+    t.is(run.metrics.invariantBlocks, run.world.endBlock);
     t.true(run.metrics.delivered > 40);
     wins.set(run.metrics.mechanism, run.outcome.proverWins.join(','));
   }

@@ -248,6 +248,40 @@ test('random blocks with commits and reopens match a model and an independent ro
   t.pass();
 });
 
+test('a store of the previous node layout (count record mcount2, stale node records) is converted at open', async (t) => {
+  const dir = tempDir(t);
+  const s = await CommittedStore.open(dir, { sync: false });
+  const ws: Write[] = [];
+  for (let i = 0; i < 3000; i++) ws.push([`k/${i}`, b(`v${i}`)]);
+  s.applyBlock(ws);
+  await s.commit(7n);
+  const root = s.appHash;
+  await s.close();
+  // Make it look like the earlier layout: its count record instead of this one's, and node records it would have
+  // left (per-leaf records) that this layout does not reach.
+  const db = new Level<Buffer, Buffer>(dir, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+  const count = (await db.get(Buffer.from('mcount3')))!;
+  await db.del(Buffer.from('mcount3'));
+  await db.put(Buffer.from('mcount2'), count);
+  for (let i = 0; i < 50; i++) await db.put(Buffer.concat([Buffer.from('n'), createHash('sha256').update(`stale${i}`).digest()]), Buffer.from(`Lk/${i}`));
+  await db.close();
+  t.false(await treeRecordsReachable(dir), 'the stale records are not reachable before the conversion');
+
+  const c = await CommittedStore.open(dir, { sync: false });
+  t.deepEqual(c.appHash, root);
+  t.is(c.height, 7n);
+  t.is(c.size, 3000);
+  const p = c.prove('k/1234');
+  t.true(p.exists && verifyMembership(c.appHash, p.proof, Buffer.from('k/1234'), b('v1234')));
+  t.is([...c.iterate('k/', 'k0')].length, 3000);
+  await c.close();
+  t.true(await treeRecordsReachable(dir), 'after the conversion the node records are exactly those reachable');
+  const raw = new Level<Buffer, Buffer>(dir, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+  t.true((await raw.get(Buffer.from('mcount2'))) === undefined);
+  t.truthy(await raw.get(Buffer.from('mcount3')));
+  await raw.close();
+});
+
 // ---- Crash safety: SIGKILL a committing child at random moments, then reopen.
 
 const WRITES_PER_BLOCK = 1500;

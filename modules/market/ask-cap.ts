@@ -1,17 +1,18 @@
 /**
- * Bounds on what live asks cost the auction (issue 10, "asks accumulation"):
- *  - per circuit at most MAX_ASKS_PER_CIRCUIT ask records; when full, a new ask must be priced below the most
- *    expensive idle ask (no assignments), which it evicts (price-priority admission). Asks serving assignments are never
- *    evicted; there are at most as many of them as assignments, which requests pay for.
+ * Bounds on what asks cost the auction (issue 10, "asks accumulation"):
+ *  - ask admission: an ask is posted, and stays, only while its prover is bonded, unjailed and its free collateral
+ *    covers params.min_bond_per_ask per ask (and the least lock at the ask's price); the auction removes idle asks that
+ *    fail this when it meets them (auction-read.ts), so an unfunded ask costs at most one visit;
+ *  - per circuit at most params.max_asks_per_circuit ask records; when full, a new ask evicts an idle ask of a prover
+ *    that fails admission (any price), else must be priced below the most expensive idle ask, which it evicts. Asks
+ *    serving assignments are never evicted; there are at most as many of them as assignments, which requests pay for.
  *  - the auction visits only circuits with open demand (the fee index) and loads a circuit's asks only when its
- *    cheapest live ask is within reach of its highest open max fee; otherwise nothing can match there (the clear would
- *    read no request), so skipping it changes no outcome.
- * Work per block: one seek per circuit with open requests plus, per circuit whose demand reaches its cheapest live ask,
- * at most MAX_ASKS_PER_CIRCUIT asks. The arithmetic is in docs/protocol.md "Ask admission".
+ *    cheapest live ask is within reach of its highest open fee; otherwise nothing can match there.
+ * The arithmetic is in docs/protocol.md "Ask admission".
  */
 import { iteratePrefix, prefixEnd, type KV } from '../../src/store/kv.js';
 import type { Ask } from '../../src/gen/proofbook/market/v1/market.js';
-import { trailingId, askByPricePrefix, askCountKey, circIdFromKey, decodeU64, encodeU64, OPEN_BY_CIRCUIT_PREFIX, readAscAmountKey, readDescAmountKey } from './keys.js';
+import { trailingId, askByPricePrefix, askCountKey, circIdFromKey, decodeU64, encodeU64, OPEN_BY_CIRCUIT_PREFIX, readDescAmountKey } from './keys.js';
 
 export function askCount(kv: KV, circuitId: string): bigint {
   const v = kv.get(askCountKey(circuitId));
@@ -25,23 +26,21 @@ export function addAskCount(kv: KV, circuitId: string, delta: bigint): void {
   else kv.set(askCountKey(circuitId), encodeU64(n));
 }
 
-/** The most expensive ask of the circuit that serves no assignment (ties: the newest id, so an incumbent keeps its place), or undefined. */
-export function evictionCandidate(kv: KV, circuitId: string, load: (id: bigint) => Ask | undefined): Ask | undefined {
+/**
+ * The ask a new one displaces in a full circuit: the most expensive idle ask (no assignments) whose prover fails
+ * admission (`dead`: unbonded, jailed or underfunded; any price), else the most expensive idle ask (ties: the newest
+ * id, so an incumbent keeps its place), or undefined when every ask serves assignments. Reads at most the circuit's
+ * asks (params.max_asks_per_circuit), only when the circuit is full.
+ */
+export function evictionCandidate(kv: KV, circuitId: string, load: (id: bigint) => Ask | undefined, dead: (a: Ask) => boolean): { ask: Ask; dead: boolean } | undefined {
+  let top: Ask | undefined;
   for (const [k] of iteratePrefix(kv, askByPricePrefix(circuitId), true)) {
     const a = load(trailingId(k));
-    if (a !== undefined && a.active === 0n) return a;
+    if (a === undefined || a.active !== 0n) continue;
+    if (dead(a)) return { ask: a, dead: true };
+    if (top === undefined) top = a;
   }
-  return undefined;
-}
-
-/** Whether some live ask of the circuit is priced at or below `maxFee` (cheapest first; stops above it). */
-export function hasAskWithin(kv: KV, circuitId: string, maxFee: bigint, live: (id: bigint) => boolean): boolean {
-  const prefix = askByPricePrefix(circuitId);
-  for (const [k] of iteratePrefix(kv, prefix)) {
-    if (readAscAmountKey(k, prefix.length).amount > maxFee) return false;
-    if (live(trailingId(k))) return true;
-  }
-  return false;
+  return top === undefined ? undefined : { ask: top, dead: false };
 }
 
 /**

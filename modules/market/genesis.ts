@@ -53,6 +53,9 @@ export function validateParams(p: Params): void {
   if (p.fallbackRevealBlocks < 1n || p.fallbackRevealBlocks > 1000n) bad('fallback_reveal_blocks must be 1..1000');
   if (p.maxFallbackCommits < 1n || p.maxFallbackCommits > 64n) bad('max_fallback_commits must be 1..64');
   if (p.fallbackRampBlocks > 100_000n) bad('fallback_ramp_blocks must be at most 100000');
+  if (p.maxAsksPerCircuit < 1n || p.maxAsksPerCircuit > 10_000n) bad(`max_asks_per_circuit must be 1..10000 (the auction may load that many asks per circuit and block), got ${p.maxAsksPerCircuit}`);
+  if (!/^(0|[1-9][0-9]*)$/.test(p.minBondPerAsk)) bad(`min_bond_per_ask must be a non-negative integer, got ${JSON.stringify(p.minBondPerAsk)}`);
+  if (p.maxAskLifetime === 0n) bad('max_ask_lifetime must be positive');
 }
 
 export function defaultMarketGenesis(): unknown {

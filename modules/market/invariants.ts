@@ -21,8 +21,14 @@ import {
   ASK_BY_CIRCUIT_PREFIX,
   ASK_BY_PRICE_PREFIX,
   ASK_COUNT_PREFIX,
-  MAX_ASKS_PER_CIRCUIT,
+  RAMPING_BY_CIRCUIT_PREFIX,
+  feeMoves,
+  openEntryOf,
+  openEntryText,
+  rampingByCircuitKey,
   askByPriceKey,
+  askWithRoomKey,
+  ASK_WITH_ROOM_PREFIX,
   askCountKey,
   ASK_BY_EXPIRY_PREFIX,
   ASK_BY_PROVER_PREFIX,
@@ -126,6 +132,13 @@ export function marketInvariants(k: MarketKeeperImpl): Invariant[] {
       const { requests, asks } = load(ctx, k);
       const want = new Map<string, string>();
       const counts = new Map<string, bigint>();
+      // 'o' by min(max_fee, escrow) and, while the fee can move, 'g' by min(min_fee, escrow); the value holds the terms
+      const auctioned = (r: Request): void => {
+        const e = openEntryOf(r);
+        const v = openEntryText(e);
+        want.set(openByCircuitKey(r.circuitId, e.maxEff, r.id), v);
+        if (feeMoves(e)) want.set(rampingByCircuitKey(r.circuitId, e.lowFee, r.id), v);
+      };
       for (const r of requests) {
         const rq = r.requester as Address;
         want.set(byRequesterKey(rq, r.id), '');
@@ -134,12 +147,12 @@ export function marketInvariants(k: MarketKeeperImpl): Invariant[] {
         // a live fallback commitment takes the request out of the auction (fallback.ts)
         const uncommitted = (r.fallbackCommits ?? 0) === 0;
         if (r.status === S.REQUEST_STATUS_OPEN) {
-          if (uncommitted) want.set(openByCircuitKey(r.circuitId, BigInt(r.maxFee), r.id), `${r.minFee},${r.rampBlocks},${r.submittedHeight}`); // the auction's ramp terms
+          if (uncommitted) auctioned(r); // the auction's fee terms
           want.set(openByExpiryKey(r.expiryHeight, r.id), '');
         }
         if (r.status === S.REQUEST_STATUS_FALLBACK) {
           want.set(openByExpiryKey(r.expiryHeight, r.id), '');
-          if (uncommitted && k.fallbackAuctioned(ctx, r)) want.set(openByCircuitKey(r.circuitId, BigInt(r.maxFee), r.id), `${r.minFee},${r.rampBlocks},${r.submittedHeight}`);
+          if (uncommitted && k.fallbackAuctioned(ctx, r)) auctioned(r);
         }
         if (r.status === S.REQUEST_STATUS_ASSIGNED) {
           if (!r.assignment) return `request ${r.id} is ASSIGNED without an assignment`;
@@ -155,18 +168,22 @@ export function marketInvariants(k: MarketKeeperImpl): Invariant[] {
         want.set(askByCircuitKey(a.circuitId, a.id), '');
         want.set(askByExpiryKey(a.expiryHeight, a.id), '');
         want.set(askByPriceKey(a.circuitId, BigInt(a.price), a.id), '');
+        if (a.active < a.capacity) want.set(askWithRoomKey(a.circuitId, BigInt(a.price), a.id), '');
         const ak = askCountKey(a.circuitId);
         counts.set(ak, (counts.get(ak) ?? 0n) + 1n);
       }
       for (const [ck, n] of counts) want.set(ck, n.toString());
       const have = new Map<string, string>();
-      for (const prefix of [OPEN_BY_CIRCUIT_PREFIX, OPEN_BY_EXPIRY_PREFIX, BY_DEADLINE_PREFIX, BY_REQUESTER_PREFIX, BY_STATUS_PREFIX, BY_CIRCUIT_STATUS_PREFIX, ASK_BY_PROVER_PREFIX, ASK_BY_CIRCUIT_PREFIX, ASK_BY_EXPIRY_PREFIX]) {
-        for (const [key, v] of iteratePrefix(kv, prefix)) have.set(key, prefix === OPEN_BY_CIRCUIT_PREFIX ? new TextDecoder().decode(v) : '');
+      for (const prefix of [OPEN_BY_CIRCUIT_PREFIX, RAMPING_BY_CIRCUIT_PREFIX, OPEN_BY_EXPIRY_PREFIX, BY_DEADLINE_PREFIX, BY_REQUESTER_PREFIX, BY_STATUS_PREFIX, BY_CIRCUIT_STATUS_PREFIX, ASK_BY_PROVER_PREFIX, ASK_BY_CIRCUIT_PREFIX, ASK_BY_EXPIRY_PREFIX]) {
+        const valued = prefix === OPEN_BY_CIRCUIT_PREFIX || prefix === RAMPING_BY_CIRCUIT_PREFIX;
+        for (const [key, v] of iteratePrefix(kv, prefix)) have.set(key, valued ? new TextDecoder().decode(v) : '');
       }
       for (const [key, v] of iteratePrefix(kv, ACTIVE_COUNT_PREFIX)) have.set(key, decodeU64(v).toString());
       for (const [key] of iteratePrefix(kv, ASK_BY_PRICE_PREFIX)) have.set(key, '');
+      for (const [key] of iteratePrefix(kv, ASK_WITH_ROOM_PREFIX)) have.set(key, '');
       for (const [key, v] of iteratePrefix(kv, ASK_COUNT_PREFIX)) {
-        if (decodeU64(v) > MAX_ASKS_PER_CIRCUIT) return `circuit key ${JSON.stringify(key)} holds ${decodeU64(v)} asks, more than ${MAX_ASKS_PER_CIRCUIT}`;
+        const cap = k.params(ctx).maxAsksPerCircuit;
+        if (decodeU64(v) > cap) return `circuit key ${JSON.stringify(key)} holds ${decodeU64(v)} asks, more than params.max_asks_per_circuit ${cap}`;
         have.set(key, decodeU64(v).toString());
       }
       for (const [key, v] of want) {

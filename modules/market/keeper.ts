@@ -25,8 +25,9 @@ import {
   RequestStatus,
   type Assignment,
 } from '../../src/gen/proofbook/market/v1/market.js';
-import { addAskCount, askCount, circuitsWithDemand, evictionCandidate, hasAskWithin } from './ask-cap.js';
-import { clearFromIndex, type IndexedRequest, type MatchAsk, type MatchParams } from './matching.js';
+import { addAskCount, askCount, circuitsWithDemand, evictionCandidate } from './ask-cap.js';
+import { admitted, askStanding, cheapestLiveAsk, feeBands, feeCeiling, leastLock, ProverView, rampedFee, requestsInBands, type BandStats, type FeeBand } from './auction-read.js';
+import { clearCircuit, clearFromIndex, collateralFor, type IndexedRequest, type MatchAsk, type MatchParams } from './matching.js';
 import { preverifyItem, type ProofMsgView } from './preverify.js';
 import { chargeHolding, settleHolding } from './holding.js';
 import { assignableAt, collateralCap, declineFee, fallbackOpen, isExcluded, releaseSlash, splitSlash } from './penalties.js';
@@ -39,13 +40,13 @@ import {
   ESCROW_ACCOUNT,
   MARKET_STORE_PREFIX,
   MAX_ASK_CAPACITY,
-  MAX_ASKS_PER_CIRCUIT,
   askByPriceKey,
+  askWithRoomKey,
+  askWithRoomPrefix,
   MAX_SIGNALS,
   MAX_URI_LENGTH,
   NEXT_ASK_ID_KEY,
   NEXT_REQUEST_ID_KEY,
-  OPEN_BY_CIRCUIT_PREFIX,
   OPEN_BY_EXPIRY_PREFIX,
   PARAMS_KEY,
   STATS_PREFIX,
@@ -64,6 +65,7 @@ import {
   ErrNotRequester,
   ErrSignalsMismatch,
   ErrTooManyAsks,
+  ErrAskUnderfunded,
   ErrTooManyRequests,
   ErrUnknownAsk,
   ErrUnknownCircuit,
@@ -79,6 +81,7 @@ import {
   byDeadlineKey,
   byRequesterKey,
   byStatusKey,
+  byStatusPrefix,
   byCircuitStatusKey,
   circIdFromKey,
   inputKey,
@@ -91,11 +94,11 @@ import {
   encodeText,
   encodeU64,
   openByCircuitKey,
-  openByCircuitPrefix,
   openByExpiryKey,
   encodeOpenEntry,
-  decodeOpenEntry,
-  readDescAmountKey,
+  openEntryOf,
+  feeMoves,
+  rampingByCircuitKey,
   ASK_BY_CIRCUIT_PREFIX,
   reputationKey,
   reputationPrefix,
@@ -153,13 +156,7 @@ export function requireCommittedSignals(r: Request, signals: readonly bigint[]):
   if (!same) throw ErrSignalsMismatch(`request ${r.id} committed to public signals [${want.join(', ')}], the proof has [${signals.join(', ')}]`);
 }
 
-/** current_fee(h) = min_fee + (max_fee - min_fee) * min(h - submitted, ramp) / ramp, floored; ramp 0 = max_fee at once. */
-export function rampedFee(minFee: bigint, maxFee: bigint, rampBlocks: bigint, submittedHeight: bigint, height: bigint): bigint {
-  if (rampBlocks === 0n) return maxFee;
-  let elapsed = height > submittedHeight ? height - submittedHeight : 0n;
-  if (elapsed > rampBlocks) elapsed = rampBlocks;
-  return minFee + ((maxFee - minFee) * elapsed) / rampBlocks;
-}
+export { rampedFee };
 
 /** Deterministic matching tie-break score from a reputation record. */
 export function reputationScore(r: Reputation): bigint {
@@ -397,7 +394,11 @@ export class MarketKeeperImpl implements MarketKeeper {
   /** Index entries that depend on the request's status (all but the permanent by-requester entry). */
   private statusIndexKeys(ctx: Context, r: Request): string[] {
     const keys = [byStatusKey(r.status, r.id), byCircuitStatusKey(r.circuitId, r.status, r.id)];
-    if (this.auctioned(ctx, r)) keys.push(openByCircuitKey(r.circuitId, BigInt(r.maxFee), r.id));
+    if (this.auctioned(ctx, r)) {
+      const e = openEntryOf(r);
+      keys.push(openByCircuitKey(r.circuitId, e.maxEff, r.id));
+      if (feeMoves(e)) keys.push(rampingByCircuitKey(r.circuitId, e.lowFee, r.id));
+    }
     if (r.status === S.REQUEST_STATUS_OPEN || r.status === S.REQUEST_STATUS_FALLBACK) {
       // FALLBACK: open to every eligible prover; still auctioned (to non-excluded provers) while the exclusion list has room
       keys.push(openByExpiryKey(r.expiryHeight, r.id));
@@ -411,7 +412,11 @@ export class MarketKeeperImpl implements MarketKeeper {
   private setStatusIndexes(ctx: Context, kv: KV, r: Request): void {
     for (const k of this.statusIndexKeys(ctx, r)) kv.set(k, EMPTY);
     if (this.auctioned(ctx, r)) {
-      kv.set(openByCircuitKey(r.circuitId, BigInt(r.maxFee), r.id), encodeOpenEntry(BigInt(r.minFee), r.rampBlocks, r.submittedHeight));
+      // the fee terms, escrow clamp included (a decline lowers the escrow and rewrites these through updateRequest)
+      const e = openEntryOf(r);
+      const v = encodeOpenEntry(e);
+      kv.set(openByCircuitKey(r.circuitId, e.maxEff, r.id), v);
+      if (feeMoves(e)) kv.set(rampingByCircuitKey(r.circuitId, e.lowFee, r.id), v);
     }
   }
 
@@ -449,6 +454,7 @@ export class MarketKeeperImpl implements MarketKeeper {
     kv.set(askByCircuitKey(a.circuitId, a.id), EMPTY);
     kv.set(askByExpiryKey(a.expiryHeight, a.id), EMPTY);
     kv.set(askByPriceKey(a.circuitId, BigInt(a.price), a.id), EMPTY);
+    if (a.active < a.capacity) kv.set(askWithRoomKey(a.circuitId, BigInt(a.price), a.id), EMPTY);
     addAskCount(kv, a.circuitId, 1n);
   }
 
@@ -458,6 +464,9 @@ export class MarketKeeperImpl implements MarketKeeper {
       kv.delete(askByExpiryKey(before.expiryHeight, before.id));
       kv.set(askByExpiryKey(after.expiryHeight, after.id), EMPTY);
     }
+    const room = askWithRoomKey(after.circuitId, BigInt(after.price), after.id);
+    if (after.active < after.capacity) kv.set(room, EMPTY);
+    else kv.delete(room);
     kv.set(askKey(after.id), Ask.encode(after).finish());
   }
 
@@ -468,6 +477,7 @@ export class MarketKeeperImpl implements MarketKeeper {
     kv.delete(askByCircuitKey(a.circuitId, a.id));
     kv.delete(askByExpiryKey(a.expiryHeight, a.id));
     kv.delete(askByPriceKey(a.circuitId, BigInt(a.price), a.id));
+    kv.delete(askWithRoomKey(a.circuitId, BigInt(a.price), a.id));
     addAskCount(kv, a.circuitId, -1n);
     ctx.emit('proofbook.market.ask_removed', [['ask_id', a.id.toString()], ['prover', a.prover], ['circuit_id', a.circuitId]]);
   }
@@ -663,17 +673,33 @@ export class MarketKeeperImpl implements MarketKeeper {
     if (this.bond.isJailed(ctx, prover)) throw ErrJailed(`${prover} is jailed; unjail first`);
     if (this.verifier.circuit(ctx, m.circuitId) === undefined) throw ErrUnknownCircuit(`circuit ${m.circuitId} is not registered`);
     if (m.expiryHeight <= ctx.height) throw ErrInvalidAsk(`expiry_height ${m.expiryHeight} must be above the current height ${ctx.height}`);
-    let count = 0n;
-    for (const _ of iteratePrefix(this.store(ctx), askByProverPrefix(prover))) count++;
-    if (count >= p.maxAsksPerAccount) throw ErrTooManyAsks(`${prover} already has ${count} asks (params.max_asks_per_account = ${p.maxAsksPerAccount})`);
-    // Price-priority admission (ask-cap.ts): a full circuit takes a new ask only below its most expensive idle ask.
-    if (askCount(this.store(ctx), m.circuitId) >= MAX_ASKS_PER_CIRCUIT) {
-      const victim = evictionCandidate(this.store(ctx), m.circuitId, (id) => this.ask(ctx, id));
-      if (victim === undefined || BigInt(m.price) >= BigInt(victim.price)) {
-        throw ErrTooManyAsks(`circuit ${m.circuitId} holds ${MAX_ASKS_PER_CIRCUIT} asks; a new ask must be priced below ${victim === undefined ? 'an idle ask (every ask serves assignments)' : `${victim.price}, the most expensive idle ask`}`);
+    if (m.expiryHeight > ctx.height + p.maxAskLifetime) {
+      throw ErrInvalidAsk(`expiry_height ${m.expiryHeight} is more than params.max_ask_lifetime (${p.maxAskLifetime}) blocks after the current height ${ctx.height}; re-post the ask before it expires instead`);
+    }
+    const kv = this.store(ctx);
+    const view = this.proverView(ctx);
+    const me = view.get(prover);
+    if (me.asks >= p.maxAsksPerAccount) throw ErrTooManyAsks(`${prover} already has ${me.asks} asks (params.max_asks_per_account = ${p.maxAsksPerAccount})`);
+    // Ask admission (ask-cap.ts): free collateral for min_bond_per_ask per ask, this one included, and for the least
+    // lock of a request at this price; the auction removes idle asks whose prover falls below either.
+    const price = BigInt(m.price);
+    if (!admitted(p, me, 1n) || me.free < leastLock(p, price)) {
+      const need = BigInt(p.minBondPerAsk) * (me.asks + 1n);
+      const want = need > leastLock(p, price) ? need : leastLock(p, price);
+      throw ErrAskUnderfunded(
+        `${prover} has ${me.free}${p.collateralDenom} free collateral; ${me.asks + 1n} asks at price ${price} need ${want} (params.min_bond_per_ask ${p.minBondPerAsk} per ask, and collateral_ratio_bps ${p.collateralRatioBps} of the price); bond more`,
+      );
+    }
+    // Full circuit (ask-cap.ts): an ask of a prover that fails admission goes first, else the most expensive idle ask
+    // if the new one is cheaper.
+    if (askCount(kv, m.circuitId) >= p.maxAsksPerCircuit) {
+      const victim = evictionCandidate(kv, m.circuitId, (id) => this.ask(ctx, id), (a) => askStanding(p, a, view.get(a.prover), ctx.height) === 'dead');
+      const byPrice = victim !== undefined && victim.dead === false;
+      if (victim === undefined || (byPrice && price >= BigInt(victim.ask.price))) {
+        throw ErrTooManyAsks(`circuit ${m.circuitId} holds ${p.maxAsksPerCircuit} asks (params.max_asks_per_circuit); a new ask must be priced below ${victim === undefined ? 'an idle ask (every ask serves assignments)' : `${victim.ask.price}, the most expensive idle ask`}`);
       }
-      this.deleteAsk(ctx, victim);
-      ctx.emit('proofbook.market.ask_evicted', [['ask_id', victim.id.toString()], ['prover', victim.prover], ['circuit_id', victim.circuitId], ['price', victim.price]]);
+      this.deleteAsk(ctx, victim.ask);
+      ctx.emit('proofbook.market.ask_evicted', [['ask_id', victim.ask.id.toString()], ['prover', victim.ask.prover], ['circuit_id', victim.ask.circuitId], ['price', victim.ask.price], ['reason', victim.dead ? 'underfunded' : 'price']]);
     }
     const id = this.nextId(ctx, NEXT_ASK_ID_KEY);
     const a: Ask = {
@@ -1093,22 +1119,28 @@ export class MarketKeeperImpl implements MarketKeeper {
     ctx.emit('proofbook.market.request_expired', [['request_id', before.id.toString()], ['circuit_id', before.circuitId], ['refund', escrow.toString()], ['bounty', bounty.toString()]]);
   }
 
-  /** Live asks of a circuit with their free capacity (unexpired, prover bonded and not jailed). */
-  liveAsks(ctx: Context, circuitId: string): Ask[] {
-    const kv = this.store(ctx);
+  /**
+   * Live asks of a circuit (auction-read.ts askStanding: unexpired, capacity left, prover bonded, unjailed, admitted
+   * and able to fund a request at the ask's price), judged with `view` (the block's auction) or a fresh one (queries),
+   * in price order; only asks with capacity left are loaded (index 'y').
+   */
+  liveAsks(ctx: Context, circuitId: string, view: ProverView = this.proverView(ctx)): Ask[] {
+    const p = this.params(ctx);
     const out: Ask[] = [];
-    const jailed = new Map<string, boolean>();
-    for (const [k] of iteratePrefix(kv, askByCircuitPrefix(circuitId))) {
+    for (const [k] of iteratePrefix(this.store(ctx), askWithRoomPrefix(circuitId))) {
       const a = this.ask(ctx, trailingId(k));
-      if (a === undefined || a.expiryHeight <= ctx.height || a.active >= a.capacity) continue;
-      let j = jailed.get(a.prover);
-      if (j === undefined) {
-        j = this.bond.prover(ctx, a.prover as Address) === undefined || this.bond.isJailed(ctx, a.prover as Address);
-        jailed.set(a.prover, j);
-      }
-      if (!j) out.push(a);
+      if (a !== undefined && askStanding(p, a, view.get(a.prover), ctx.height) === 'live') out.push(a);
     }
     return out;
+  }
+
+  /** A fresh cache of provers' status (bond, jail, free collateral, ask count) over `ctx`'s state. */
+  proverView(ctx: Context): ProverView {
+    const denom = this.params(ctx).collateralDenom;
+    return new ProverView(this.store(ctx), {
+      isActive: (a) => this.bond.prover(ctx, a) !== undefined && !this.bond.isJailed(ctx, a),
+      freeCollateral: (a) => this.bond.freeCollateral(ctx, a, denom),
+    });
   }
 
   /**
@@ -1197,57 +1229,80 @@ export class MarketKeeperImpl implements MarketKeeper {
   }
 
   /**
-   * A circuit's OPEN requests from the fee index, highest max fee first (then id), with their current fee at `h`
-   * evaluated from the index entry: nothing is decoded until a request is matched. clearFromIndex stops reading at
-   * the first entry whose max fee is below the cheapest ask.
+   * How the auction reads requests: 'band' (the chain) reads only the requests whose fee lies in the band the live asks
+   * can fund (auction-read.ts); 'full' decodes every auctioned request of every circuit with asks and clears them all —
+   * the straightforward reference that test/market-auction-equivalence.test.ts and `bench endblock` compare it with.
    */
-  *openIndexed(ctx: Context, circuitId: string, h: bigint): Generator<IndexedRequest> {
-    const prefix = openByCircuitPrefix(circuitId);
-    for (const [k, v] of iteratePrefix(this.store(ctx), prefix)) {
-      const { amount: maxFee } = readDescAmountKey(k, prefix.length);
-      const e = decodeOpenEntry(v);
-      yield { id: trailingId(k), maxFee, currentFee: rampedFee(e.minFee, maxFee, e.rampBlocks, e.submittedHeight, h), minCollateral: 0n };
+  auctionRead: 'band' | 'full' = 'band';
+  /** Work of the last auction (index entries read, asks loaded, records decoded): for the bench and tests. */
+  readonly auctionWork = { entries: 0, asksLoaded: 0, decoded: 0 };
+
+  /** Every auctioned request of the circuit, decoded from the status index (the 'full' reference; no fee index). */
+  private allAuctioned(ctx: Context, circuitId: string): Request[] {
+    const out: Request[] = [];
+    for (const st of [S.REQUEST_STATUS_OPEN, S.REQUEST_STATUS_FALLBACK]) {
+      for (const [k] of iteratePrefix(this.store(ctx), byStatusPrefix(st))) {
+        const r = this.request(ctx, trailingId(k));
+        if (r !== undefined && r.circuitId === circuitId && this.auctioned(ctx, r)) out.push(r);
+      }
     }
+    return out;
+  }
+
+  /** An idle ask whose prover fails admission leaves the book (auction-read.ts askStanding 'dead'). */
+  private pruneAsk(ctx: Context, a: Ask): void {
+    this.deleteAsk(ctx, a);
+    ctx.emit('proofbook.market.ask_evicted', [['ask_id', a.id.toString()], ['prover', a.prover], ['circuit_id', a.circuitId], ['price', a.price], ['reason', 'underfunded']]);
   }
 
   /**
-   * The auction. Per circuit with live asks, it reads only the open requests that can match (clearFromIndex), so
-   * open requests priced under every ask cost nothing per block (issue 10 #5; `bench matching` measures it).
-   * `minCollateral` is read from the record only for the requests the index yields as candidates.
+   * The auction. Per circuit with demand, it finds the cheapest live ask (auction-read.ts; idle asks of provers that
+   * fail admission met on the way are removed), loads the circuit's live asks only when one is within reach of the
+   * demand, and reads only the requests whose fee lies in the band those asks can fund; `minCollateral` is read from
+   * the record only for those. Unfillable open requests, and asks nobody can be assigned to, cost nothing per block
+   * (issue 10 #5; `bench endblock` measures it).
    */
   private match(ctx: Context): void {
     const p = this.params(ctx);
     const h = ctx.height;
-    const free = new Map<string, bigint>();
     const alloc = this.mechanism.allocation;
+    const full = this.auctionRead === 'full';
+    const work = this.auctionWork;
+    work.entries = 0;
+    work.asksLoaded = 0;
+    work.decoded = 0;
+    const stats: BandStats = { entries: 0 };
     // load-aware rules see every prover's current assignments, updated as each circuit clears in this block
     let load: Map<string, bigint> | undefined;
     const kv = this.store(ctx);
-    const jailed = new Map<string, boolean>();
-    const isLive = (id: bigint): boolean => {
-      const a = this.ask(ctx, id);
-      if (a === undefined || a.expiryHeight <= h || a.active >= a.capacity) return false;
-      let j = jailed.get(a.prover);
-      if (j === undefined) {
-        j = this.bond.prover(ctx, a.prover as Address) === undefined || this.bond.isJailed(ctx, a.prover as Address);
-        jailed.set(a.prover, j);
+    const view = this.proverView(ctx);
+    const loadAsk = (id: bigint): Ask | undefined => (work.asksLoaded++, this.ask(ctx, id));
+    const circuits = full ? this.circuitsWithAsks(ctx).map((circuitId) => ({ circuitId, topMaxFee: 0n })) : circuitsWithDemand(kv);
+    for (const { circuitId, topMaxFee } of circuits) {
+      if (!full) {
+        const { ask, dead } = cheapestLiveAsk(kv, p, circuitId, topMaxFee, h, loadAsk, view);
+        for (const a of dead) this.atomically(ctx, (c) => this.pruneAsk(c, a));
+        if (ask === undefined) continue; // no live ask any request of the circuit could pay: nothing can match
       }
-      return !j;
-    };
-    // Only circuits with open demand, and of those only the ones whose highest max fee reaches a live ask: elsewhere
-    // the clear would read no request (ask-cap.ts), so idle or overpriced asks cost one index seek, not a load each.
-    for (const { circuitId, topMaxFee } of circuitsWithDemand(kv)) {
-      if (!hasAskWithin(kv, circuitId, topMaxFee, isLive)) continue;
       if (load === undefined && (alloc === 'band' || alloc === 'sharecap')) load = this.proverLoads(ctx);
-      const asks = this.liveAsks(ctx, circuitId);
+      const asks = this.liveAsks(ctx, circuitId, view);
+      work.asksLoaded += asks.length;
       if (asks.length === 0) continue;
       const masks: MatchAsk[] = [];
+      const free = new Map<string, bigint>();
+      // each live ask can take only fees in [its price, what its prover's free collateral can lock for]
+      const bands: FeeBand[] = [];
+      let maxFree = 0n;
       for (const a of asks) {
-        if (!free.has(a.prover)) free.set(a.prover, this.bond.freeCollateral(ctx, a.prover as Address, p.collateralDenom));
+        const f = view.get(a.prover).free;
+        free.set(a.prover, f);
+        if (f > maxFree) maxFree = f;
+        const price = BigInt(a.price);
+        bands.push({ floor: price, ceiling: feeCeiling(p, f) });
         masks.push({
           id: a.id,
           prover: a.prover,
-          price: BigInt(a.price),
+          price,
           capacity: a.capacity - a.active,
           busy: a.active,
           reputation: reputationScore(this.reputation(ctx, a.prover as Address, circuitId)),
@@ -1256,32 +1311,44 @@ export class MarketKeeperImpl implements MarketKeeper {
       const params: MatchParams = { collateralRatioBps: p.collateralRatioBps, ...this.mechanismParams(ctx, circuitId, asks, load) };
       const requests = new Map<bigint, Request>();
       const keeper = this;
-      let minAsk: bigint | null = null;
-      for (const a of masks) if (a.capacity > 0n && (minAsk === null || a.price < minAsk)) minAsk = a.price;
-      if (minAsk === null) continue;
-      const floor = minAsk;
-      // minCollateral lives in the record: decode it only for requests whose current fee reaches the cheapest ask.
+      /** The request as the clear sees it: fee clamped to the escrow, min_collateral within the cap at that fee. */
+      const asMatch = (rec: Request, maxFee: bigint): IndexedRequest | undefined => {
+        if (!assignableAt(p, rec, h)) return undefined; // too close to expiry for accept phase + min window
+        requests.set(rec.id, rec);
+        const fee = keeper.currentFee(rec, h); // never more than the escrow left (decline fees come out of it)
+        const cap = collateralCap(p, fee);
+        const minCollateral = BigInt(rec.minCollateral);
+        return { id: rec.id, maxFee, currentFee: fee, minCollateral: minCollateral < cap ? minCollateral : cap, excluded: rec.excludedProvers };
+      };
+      const union = feeBands(bands);
+      // lowered by clearFromIndex as the block's matches use up collateral: a request above it cannot be allocated
+      let reach: bigint | null = null;
       const source = (function* () {
-        for (const r of keeper.openIndexed(ctx, circuitId, h)) {
-          if (r.maxFee < floor) return;
-          if (r.currentFee < floor) {
-            yield r; // clearFromIndex drops it (it cannot match); no decode
-            continue;
-          }
-          const rec = keeper.request(ctx, r.id);
-          if (rec === undefined || !assignableAt(p, rec, h)) continue; // too close to expiry for accept phase + min window
-          requests.set(r.id, rec);
-          // never more than the escrow left (decline fees come out of it); min_collateral within the cap at this fee
-          const escrow = BigInt(rec.escrow);
-          const fee = r.currentFee < escrow ? r.currentFee : escrow;
-          const cap = collateralCap(p, fee);
-          const minCollateral = BigInt(rec.minCollateral);
-          yield { ...r, currentFee: fee, minCollateral: minCollateral < cap ? minCollateral : cap, excluded: rec.excludedProvers };
+        for (const e of requestsInBands(kv, circuitId, h, union, stats)) {
+          if (reach !== null && e.currentFee > reach) continue;
+          // the lock it needs (min_collateral within the cap at its fee, at least the ratio) is more than any live
+          // ask's prover has free: never allocated, not decoded
+          const cap = collateralCap(p, e.currentFee);
+          if (collateralFor(e.minCollateral < cap ? e.minCollateral : cap, e.currentFee, p.collateralRatioBps) > maxFree) continue;
+          const rec = keeper.request(ctx, e.id);
+          work.decoded++;
+          const m = rec === undefined ? undefined : asMatch(rec, e.maxFee);
+          if (m !== undefined) yield m;
         }
       })();
       let result;
       try {
-        result = clearFromIndex(source, masks, free, params).result;
+        if (full) {
+          const all: IndexedRequest[] = [];
+          for (const rec of this.allAuctioned(ctx, circuitId)) {
+            work.decoded++;
+            const m = asMatch(rec, BigInt(rec.maxFee));
+            if (m !== undefined) all.push(m);
+          }
+          result = clearCircuit(all, masks, free, params);
+        } else {
+          result = clearFromIndex(source, masks, free, params, (fee) => void (reach = fee)).result;
+        }
       } catch {
         continue; // MatchingInputError = a bug upstream; this circuit waits, the rest of the block goes on
       }
@@ -1332,7 +1399,7 @@ export class MarketKeeperImpl implements MarketKeeper {
           ]);
         });
         if (ok) {
-          free.set(mt.prover, (free.get(mt.prover) ?? 0n) - mt.collateral);
+          view.get(mt.prover).free -= mt.collateral;
           if (load !== undefined) load.set(mt.prover, (load.get(mt.prover) ?? 0n) + 1n);
           assigned++;
         }
@@ -1347,6 +1414,7 @@ export class MarketKeeperImpl implements MarketKeeper {
         ]);
       }
     }
+    work.entries = stats.entries;
   }
 
   lastClearing(ctx: Context, circuitId: string): { price: bigint; height: bigint } | undefined {

@@ -9,9 +9,14 @@
  *   'i' + u64(id)                    -> the request's inline input (kept out of the record, which is rewritten at
  *                                       every status change; queries and genesis export put it back)
  *   'a' + u64(id)                    -> Ask (protobuf)
- *   'o' + circ + desc(maxFee) + u64(id) -> "minFee,rampBlocks,submittedHeight"   OPEN (and auctioned FALLBACK) requests by circuit, highest max fee
- *                                       first (the auction reads only requests whose max fee reaches the cheapest ask,
- *                                       and evaluates ramps from the value without decoding the record; desc() below)
+ *   'o' + circ + desc(maxEff) + u64(id) -> "minFee,rampBlocks,submittedHeight,maxFee,maxEff,minCollateral"   OPEN (and auctioned
+ *                                       FALLBACK) requests by circuit, highest fee bound first. maxEff = min(max_fee,
+ *                                       escrow): the escrow clamp (decline fees come out of the escrow) is part of the key,
+ *                                       so every request's fee is <= its key amount; the value evaluates the ramp without
+ *                                       decoding the record (openEntryFee). desc() below.
+ *   'g' + circ + asc(lowFee) + u64(id) -> same value   the auctioned requests of 'o' whose fee still can move
+ *                                       (lowFee = min(min_fee, escrow) < maxEff, ramp_blocks > 0), lowest first: the
+ *                                       auction finds ramping requests under a fee ceiling here (auction-read.ts)
  *   'e' + u64(expiry) + u64(id)      -> empty   OPEN and FALLBACK requests by expiry height
  *   'd' + u64(deadline) + u64(id)    -> empty   ASSIGNED requests by deadline height
  *   'q' + addr + u64(id)             -> empty   requests by requester (all statuses)
@@ -24,7 +29,9 @@
  *   'x' + u64(expiry) + u64(askId)   -> empty   asks by expiry height (removal once they hold no assignments)
  *   'v' + circ + asc(price) + u64(askId) -> empty   asks by circuit, cheapest first (the auction checks the cheapest live
  *                                       ask against the circuit's demand before loading any; admission evicts from the top)
- *   'C' + circ                       -> u64     number of ask records of the circuit (<= MAX_ASKS_PER_CIRCUIT, ask-cap.ts)
+ *   'y' + circ + asc(price) + u64(askId) -> empty   the asks of 'v' with capacity left (active < capacity): the auction
+ *                                       walks and loads only these (asks at full capacity cost it nothing)
+ *   'C' + circ                       -> u64     number of ask records of the circuit (<= params.max_asks_per_circuit)
  *   'u' + addr + circ                -> Reputation (protobuf)
  *   'l' + circ                       -> "price,height" last clearing price of the circuit (ASCII)
  *   't' + u64(height) + circ         -> per-block stats counters (ASCII, see StatsCounters), pruned past stats_window
@@ -48,6 +55,7 @@ export const REQUEST_PREFIX = 'r';
 export const ASK_PREFIX = 'a';
 export const INPUT_PREFIX = 'i';
 export const OPEN_BY_CIRCUIT_PREFIX = 'o';
+export const RAMPING_BY_CIRCUIT_PREFIX = 'g';
 export const OPEN_BY_EXPIRY_PREFIX = 'e';
 export const BY_DEADLINE_PREFIX = 'd';
 export const BY_REQUESTER_PREFIX = 'q';
@@ -58,6 +66,7 @@ export const ASK_BY_PROVER_PREFIX = 'k';
 export const ASK_BY_CIRCUIT_PREFIX = 'b';
 export const ASK_BY_EXPIRY_PREFIX = 'x';
 export const ASK_BY_PRICE_PREFIX = 'v';
+export const ASK_WITH_ROOM_PREFIX = 'y';
 export const ASK_COUNT_PREFIX = 'C';
 export const REPUTATION_PREFIX = 'u';
 export const CLEARING_PREFIX = 'l';
@@ -67,9 +76,9 @@ export const EMPTY = new Uint8Array(0);
 export const BPS = 10_000n;
 export const MAX_ASK_CAPACITY = 1000n;
 /**
- * Most ask records one circuit may hold (ask-cap.ts). The auction loads a circuit's asks in every block in which the
- * circuit has demand that reaches its cheapest live ask, at ~4-13 µs an ask (bench adversarial): 1,000 asks is
- * ~4-13 ms per such circuit. When full, a new ask must be cheaper than the most expensive idle ask, which it evicts.
+ * Default of params.max_asks_per_circuit (ask-cap.ts). The auction loads a circuit's asks in a block only when the
+ * circuit has a fundable live ask within reach of its demand, at ~4-13 µs an ask (bench adversarial): 1,000 asks is
+ * ~4-13 ms per such circuit.
  */
 export const MAX_ASKS_PER_CIRCUIT = 1000n;
 export const MAX_URI_LENGTH = 1024;
@@ -111,6 +120,12 @@ export const DEFAULT_PARAMS: Params = {
   // proof taking t blocks: a longer ramp overpays less; a reference pushed down by a coalition delays the fallback by at
   // most R. 40 blocks (4 min at 6 s) is one proving window of the simulated scenarios (docs/mechanism.md "The fallback fee").
   fallbackRampBlocks: 40n,
+  // Ask admission (ask-cap.ts): at most 1,000 asks per circuit; each ask needs 10,000 uproof (10x min_fee) of its
+  // prover's free collateral, so holding a circuit's whole ask book takes 10 PROOF of free bond; an ask lives at most
+  // 100,000 blocks (as a request), so nothing posted once stays in the book for good.
+  maxAsksPerCircuit: MAX_ASKS_PER_CIRCUIT,
+  minBondPerAsk: '10000',
+  maxAskLifetime: 100_000n,
 };
 
 // ---- errors (codespace 'market') ----------------------------------------------------------------------------------
@@ -135,6 +150,7 @@ export const ErrUnknownCircuit = registerError(MARKET_CODESPACE, 17, 'unknown ci
 export const ErrInvalidSignals = registerError(MARKET_CODESPACE, 18, 'invalid public signals');
 export const ErrNotInAcceptPhase = registerError(MARKET_CODESPACE, 19, 'the accept phase is over', GRPC.FailedPrecondition);
 export const ErrNotEligible = registerError(MARKET_CODESPACE, 20, 'prover not eligible for this request', GRPC.PermissionDenied);
+export const ErrAskUnderfunded = registerError(MARKET_CODESPACE, 30, 'free collateral too low for another ask', GRPC.FailedPrecondition);
 
 // ---- keys ---------------------------------------------------------------------------------------------------------
 
@@ -165,7 +181,9 @@ export const requestKey = (id: bigint): Key => REQUEST_PREFIX + u64Key(id);
 export const inputKey = (id: bigint): Key => INPUT_PREFIX + u64Key(id);
 export const askKey = (id: bigint): Key => ASK_PREFIX + u64Key(id);
 export const openByCircuitPrefix = (circuitId: string): Key => OPEN_BY_CIRCUIT_PREFIX + circKey(circuitId);
-export const openByCircuitKey = (circuitId: string, maxFee: bigint, id: bigint): Key => openByCircuitPrefix(circuitId) + descAmountKey(maxFee) + u64Key(id);
+export const openByCircuitKey = (circuitId: string, maxEff: bigint, id: bigint): Key => openByCircuitPrefix(circuitId) + descAmountKey(maxEff) + u64Key(id);
+export const rampingByCircuitPrefix = (circuitId: string): Key => RAMPING_BY_CIRCUIT_PREFIX + circKey(circuitId);
+export const rampingByCircuitKey = (circuitId: string, lowFee: bigint, id: bigint): Key => rampingByCircuitPrefix(circuitId) + ascAmountKey(lowFee) + u64Key(id);
 
 /**
  * Order-reversing key of a non-negative amount of any size: one byte 255 - (byte length), then every big-endian byte
@@ -206,13 +224,37 @@ export function readDescAmountKey(k: Key, offset: number): { amount: bigint; end
   return { amount: len === 0 ? 0n : BigInt('0x' + hex), end: offset + 1 + len };
 }
 
-/** The value of a request's open-by-circuit entry: what the auction needs to evaluate its ramp without decoding it. */
-export function encodeOpenEntry(minFee: bigint, rampBlocks: bigint, submittedHeight: bigint): Uint8Array {
-  return enc.encode(`${minFee},${rampBlocks},${submittedHeight}`);
+/** What the auction needs of an auctioned request to evaluate its fee without decoding the record. */
+export interface OpenEntry {
+  minFee: bigint;
+  rampBlocks: bigint;
+  submittedHeight: bigint;
+  maxFee: bigint;
+  /** min(max_fee, escrow): the most the request can pay now or later (the key amount of 'o'). */
+  maxEff: bigint;
+  /** The request's min_collateral (the auction skips, undecoded, a request no live ask's prover could lock for). */
+  minCollateral: bigint;
 }
-export function decodeOpenEntry(v: Uint8Array): { minFee: bigint; rampBlocks: bigint; submittedHeight: bigint } {
-  const [a, b, c] = dec.decode(v).split(',');
-  return { minFee: BigInt(a), rampBlocks: BigInt(b), submittedHeight: BigInt(c) };
+/** The entry of an auctioned request (escrow clamp included); `lowFee` is the least fee it can have. */
+export function openEntryOf(r: { minFee: string; maxFee: string; rampBlocks: bigint; submittedHeight: bigint; escrow: string; minCollateral: string }): OpenEntry & { lowFee: bigint } {
+  const maxFee = BigInt(r.maxFee);
+  const minFee = r.minFee === '' ? maxFee : BigInt(r.minFee);
+  const escrow = BigInt(r.escrow);
+  const maxEff = maxFee < escrow ? maxFee : escrow;
+  const lowFee = minFee < escrow ? minFee : escrow;
+  const minCollateral = r.minCollateral === '' ? 0n : BigInt(r.minCollateral);
+  return { minFee, rampBlocks: r.rampBlocks, submittedHeight: r.submittedHeight, maxFee, maxEff, minCollateral, lowFee };
+}
+/** Whether the request's fee can still change (it is also indexed under 'g' by its lowest fee). */
+export const feeMoves = (e: OpenEntry & { lowFee: bigint }): boolean => e.rampBlocks > 0n && e.lowFee < e.maxEff;
+/** "minFee,rampBlocks,submittedHeight,maxFee,maxEff,minCollateral" (the invariants compare this text). */
+export const openEntryText = (e: OpenEntry): string => `${e.minFee},${e.rampBlocks},${e.submittedHeight},${e.maxFee},${e.maxEff},${e.minCollateral}`;
+export function encodeOpenEntry(e: OpenEntry): Uint8Array {
+  return enc.encode(openEntryText(e));
+}
+export function decodeOpenEntry(v: Uint8Array): OpenEntry {
+  const [a, b, c, d, e, f] = dec.decode(v).split(',');
+  return { minFee: BigInt(a), rampBlocks: BigInt(b), submittedHeight: BigInt(c), maxFee: BigInt(d), maxEff: BigInt(e), minCollateral: BigInt(f) };
 }
 export const openByExpiryKey = (expiry: bigint, id: bigint): Key => OPEN_BY_EXPIRY_PREFIX + u64Key(expiry) + u64Key(id);
 export const byDeadlineKey = (deadline: bigint, id: bigint): Key => BY_DEADLINE_PREFIX + u64Key(deadline) + u64Key(id);
@@ -230,6 +272,8 @@ export const askByCircuitPrefix = (circuitId: string): Key => ASK_BY_CIRCUIT_PRE
 export const askByCircuitKey = (circuitId: string, id: bigint): Key => askByCircuitPrefix(circuitId) + u64Key(id);
 export const askByPricePrefix = (circuitId: string): Key => ASK_BY_PRICE_PREFIX + circKey(circuitId);
 export const askByPriceKey = (circuitId: string, price: bigint, id: bigint): Key => askByPricePrefix(circuitId) + ascAmountKey(price) + u64Key(id);
+export const askWithRoomPrefix = (circuitId: string): Key => ASK_WITH_ROOM_PREFIX + circKey(circuitId);
+export const askWithRoomKey = (circuitId: string, price: bigint, id: bigint): Key => askWithRoomPrefix(circuitId) + ascAmountKey(price) + u64Key(id);
 export const askCountKey = (circuitId: string): Key => ASK_COUNT_PREFIX + circKey(circuitId);
 export const askByExpiryKey = (expiry: bigint, id: bigint): Key => ASK_BY_EXPIRY_PREFIX + u64Key(expiry) + u64Key(id);
 export const reputationPrefix = (addr: Address): Key => REPUTATION_PREFIX + addrKey(addr);

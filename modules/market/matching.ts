@@ -648,6 +648,8 @@ export function clearFromIndex(
   asks: readonly MatchAsk[],
   freeCollateral: ReadonlyMap<string, bigint>,
   params: MatchParams,
+  /** Told, after each batch, the highest fee any ask can still take: the source may skip requests above it. */
+  onReach?: (fee: bigint) => void,
 ): IndexedClearing {
   let minAsk: bigint | null = null;
   const capPer = new Map<string, bigint>();
@@ -690,6 +692,7 @@ export function clearFromIndex(
     // The stop test looks at the v1 allocation (the lottery only re-deals v1's matches afterwards).
     const v1 = params.allocation === 'lottery' || params.allocation === 'band' ? { ...params, allocation: 'v1' as const } : params;
     const res = clearCircuit(prefix, asks, freeCollateral, v1);
+    const finish = () => ({ result: v1 === params ? res : clearCircuit(prefix, asks, freeCollateral, params), read, candidates: got.length });
     if (res.matches.length > 0) {
       let highest = -1n;
       const priceOf = new Map(asks.map((a) => [a.id, a.price]));
@@ -697,11 +700,42 @@ export function clearFromIndex(
         const pr = priceOf.get(m.askId)!;
         if (pr > highest) highest = pr;
       }
-      if (BigInt(res.matches.length) >= totalCap || highest > t) {
-        const result = v1 === params ? res : clearCircuit(prefix, asks, freeCollateral, params);
-        return { result, read, candidates: got.length };
-      }
+      if (BigInt(res.matches.length) >= totalCap || highest > t) return finish();
     }
+    const reach = reachAfter(prefix, res, asks, freeCollateral, params, t);
+    if (reach < 0n) return finish();
+    onReach?.(reach);
     batch *= 2;
   }
+}
+
+/**
+ * After the prefix's v1 allocation `res`: the highest fee (<= t) any ask could still take, or -1 when none can. An ask
+ * can take fee f only with capacity and quota left, price <= f, and its prover's remaining free collateral covering
+ * the least lock ceil(collateralRatioBps x f / 10000). Every later request has fee <= t and is processed after the
+ * prefix (remaining collateral only falls), so with -1 the prefix's clear is the whole clear, and a request whose fee
+ * is above the reach can be skipped.
+ */
+function reachAfter(prefix: readonly MatchRequest[], res: ClearingResult, asks: readonly MatchAsk[], freeCollateral: ReadonlyMap<string, bigint>, params: MatchParams, t: bigint): bigint {
+  const byId = new Map(prefix.map((r) => [r.id, r]));
+  const used = new Map<bigint, bigint>();
+  const spent = new Map<string, bigint>();
+  const taken = new Map<string, bigint>();
+  for (const m of res.matches) {
+    const r = byId.get(m.requestId)!;
+    used.set(m.askId, (used.get(m.askId) ?? 0n) + 1n);
+    spent.set(m.prover, (spent.get(m.prover) ?? 0n) + collateralFor(r.minCollateral, r.currentFee, params.collateralRatioBps));
+    taken.set(m.prover, (taken.get(m.prover) ?? 0n) + 1n);
+  }
+  let reach = -1n;
+  for (const a of asks) {
+    if (a.price > t || a.capacity - (used.get(a.id) ?? 0n) <= 0n) continue;
+    const q = params.quota?.get(a.prover);
+    if (q !== undefined && q - (taken.get(a.prover) ?? 0n) <= 0n) continue;
+    const left = (freeCollateral.get(a.prover) ?? 0n) - (spent.get(a.prover) ?? 0n);
+    let top = params.collateralRatioBps === 0n ? t : (left * BPS_DENOMINATOR) / params.collateralRatioBps;
+    if (top > t) top = t;
+    if (top >= a.price && top > reach) reach = top;
+  }
+  return reach;
 }

@@ -146,7 +146,7 @@ export class CommittedStore implements KVReader {
   private readPage = (id: number): Buffer | undefined => this.db.getSync(pageKey(id));
 
   private initStructures(root: Hash, count: number, keyMeta: Buffer | undefined): void {
-    this.tree = new PersistentTree(this.readNode, root, count, this.cacheBytes, sha256Key);
+    this.tree = new PersistentTree(this.readNode, root, count, this.cacheBytes);
     this.keys = new KeyIndex(this.readPage, keyMeta, KEY_PAGES_CACHED);
   }
 

@@ -24,7 +24,7 @@
  * held. With uniformly spread paths (sha256 of the key) this keeps the top levels of the tree, used by every walk,
  * and drops the bottom records that the last blocks did not touch.
  */
-import { EMPTY_HASH, HASH_LEN, type Hash, type PathStep, bitAt, comparePaths, innerHash } from './smt.js';
+import { EMPTY_HASH, HASH_LEN, type Hash, type PathStep, bitAt, comparePaths, innerHash, sha256Key } from './smt.js';
 
 export const NODE = 'n';
 /**
@@ -49,11 +49,19 @@ const KEEP_FRACTION = 0.6;
 const MAX_AGE = 63;
 
 export class PLeaf {
+  /**
+   * `path` may be passed as null and is then computed (sha256 of the key) when first needed: a loaded record holds
+   * several leaves of which a walk usually compares one.
+   */
   constructor(
     readonly key: string,
-    readonly path: Hash,
+    private _path: Hash | null,
     readonly hash: Hash,
   ) {}
+
+  get path(): Hash {
+    return (this._path ??= sha256Key(this.key));
+  }
 }
 
 export class PInner {
@@ -146,7 +154,6 @@ export class PersistentTree {
     public count: number,
     /** Heap bytes the loaded nodes may take after a commit (estimated; see INNER_BYTES). */
     readonly budgetBytes: number,
-    readonly sha256Key: (key: string) => Hash,
   ) {
     this.top = root === EMPTY_HASH ? null : root;
   }
@@ -169,7 +176,7 @@ export class PersistentTree {
       // A leaf with a record of its own: only the one-leaf tree's root.
       if (!atRoot) throw this.bad(hash);
       const key = raw.toString('latin1', 1);
-      const leaf = new PLeaf(key, this.sha256Key(key), hash);
+      const leaf = new PLeaf(key, null, hash);
       this.leafRecord = hash;
       this.heldBytes += leafBytes(leaf);
       return leaf;
@@ -194,7 +201,7 @@ export class PersistentTree {
         if (pos + n > raw.length) throw this.bad(hash);
         const key = raw.toString('latin1', pos, pos + n);
         pos += n;
-        const leaf = new PLeaf(key, this.sha256Key(key), h);
+        const leaf = new PLeaf(key, null, h);
         bytes += leafBytes(leaf);
         return leaf;
       }

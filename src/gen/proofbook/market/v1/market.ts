@@ -283,6 +283,16 @@ export interface Params {
    * current fee from the start (the rule before this param).
    */
   fallbackRampBlocks: bigint;
+  /**
+   * Ask admission (modules/market/ask-cap.ts, docs/protocol.md "Ask admission"). A circuit holds at most
+   * max_asks_per_circuit asks (when full, a cheaper ask evicts an underfunded ask first, else the most expensive idle
+   * one). An ask is admitted, and stays live, only while its prover is bonded, not jailed and its free collateral
+   * (collateral_denom) covers min_bond_per_ask for each of its asks; the auction removes idle asks that fail this. An
+   * ask's expiry_height is at most max_ask_lifetime blocks after the height it is posted at.
+   */
+  maxAsksPerCircuit: bigint;
+  minBondPerAsk: string;
+  maxAskLifetime: bigint;
 }
 
 /** A prover's commitment to a fallback proof it will reveal (MsgCommitFallbackProof). */
@@ -2088,6 +2098,9 @@ function createBaseParams(): Params {
     fallbackRevealBlocks: 0n,
     maxFallbackCommits: 0n,
     fallbackRampBlocks: 0n,
+    maxAsksPerCircuit: 0n,
+    minBondPerAsk: "",
+    maxAskLifetime: 0n,
   };
 }
 
@@ -2232,6 +2245,21 @@ export const Params: MessageFns<Params> = {
         throw new globalThis.Error("value provided for field message.fallbackRampBlocks of type uint64 too large");
       }
       writer.uint32(584).uint64(message.fallbackRampBlocks);
+    }
+    if (message.maxAsksPerCircuit !== 0n) {
+      if (BigInt.asUintN(64, message.maxAsksPerCircuit) !== message.maxAsksPerCircuit) {
+        throw new globalThis.Error("value provided for field message.maxAsksPerCircuit of type uint64 too large");
+      }
+      writer.uint32(640).uint64(message.maxAsksPerCircuit);
+    }
+    if (message.minBondPerAsk !== "") {
+      writer.uint32(650).string(message.minBondPerAsk);
+    }
+    if (message.maxAskLifetime !== 0n) {
+      if (BigInt.asUintN(64, message.maxAskLifetime) !== message.maxAskLifetime) {
+        throw new globalThis.Error("value provided for field message.maxAskLifetime of type uint64 too large");
+      }
+      writer.uint32(656).uint64(message.maxAskLifetime);
     }
     return writer;
   },
@@ -2449,6 +2477,30 @@ export const Params: MessageFns<Params> = {
             message.fallbackRampBlocks = reader.uint64() as bigint;
             continue;
           }
+          case 80: {
+            if (tag !== 640) {
+              break;
+            }
+
+            message.maxAsksPerCircuit = reader.uint64() as bigint;
+            continue;
+          }
+          case 81: {
+            if (tag !== 650) {
+              break;
+            }
+
+            message.minBondPerAsk = reader.string();
+            continue;
+          }
+          case 82: {
+            if (tag !== 656) {
+              break;
+            }
+
+            message.maxAskLifetime = reader.uint64() as bigint;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2588,6 +2640,21 @@ export const Params: MessageFns<Params> = {
         : isSet(object.fallback_ramp_blocks)
         ? BigInt(object.fallback_ramp_blocks)
         : 0n,
+      maxAsksPerCircuit: isSet(object.maxAsksPerCircuit)
+        ? BigInt(object.maxAsksPerCircuit)
+        : isSet(object.max_asks_per_circuit)
+        ? BigInt(object.max_asks_per_circuit)
+        : 0n,
+      minBondPerAsk: isSet(object.minBondPerAsk)
+        ? globalThis.String(object.minBondPerAsk)
+        : isSet(object.min_bond_per_ask)
+        ? globalThis.String(object.min_bond_per_ask)
+        : "",
+      maxAskLifetime: isSet(object.maxAskLifetime)
+        ? BigInt(object.maxAskLifetime)
+        : isSet(object.max_ask_lifetime)
+        ? BigInt(object.max_ask_lifetime)
+        : 0n,
     };
   },
 
@@ -2668,6 +2735,15 @@ export const Params: MessageFns<Params> = {
     if (message.fallbackRampBlocks !== 0n) {
       obj.fallbackRampBlocks = message.fallbackRampBlocks.toString();
     }
+    if (message.maxAsksPerCircuit !== 0n) {
+      obj.maxAsksPerCircuit = message.maxAsksPerCircuit.toString();
+    }
+    if (message.minBondPerAsk !== "") {
+      obj.minBondPerAsk = message.minBondPerAsk;
+    }
+    if (message.maxAskLifetime !== 0n) {
+      obj.maxAskLifetime = message.maxAskLifetime.toString();
+    }
     return obj;
   },
 
@@ -2745,6 +2821,13 @@ export const Params: MessageFns<Params> = {
       : 0n;
     message.fallbackRampBlocks = (object.fallbackRampBlocks !== undefined && object.fallbackRampBlocks !== null)
       ? BigInt(object.fallbackRampBlocks)
+      : 0n;
+    message.maxAsksPerCircuit = (object.maxAsksPerCircuit !== undefined && object.maxAsksPerCircuit !== null)
+      ? BigInt(object.maxAsksPerCircuit)
+      : 0n;
+    message.minBondPerAsk = object.minBondPerAsk ?? "";
+    message.maxAskLifetime = (object.maxAskLifetime !== undefined && object.maxAskLifetime !== null)
+      ? BigInt(object.maxAskLifetime)
       : 0n;
     return message;
   },
