@@ -74,7 +74,9 @@ test('two workers at different prices fulfil 20 requests; the cheaper one is fil
     const nd = by(dear.address).length;
     t.is(nc + nd, 20, 'every request fulfilled by one of the two workers');
     t.true(nc > 0 && nd > 0, `cheap ${nc}, dear ${nd}`);
-    t.true(nc >= nd, `the cheaper worker did at least as much work (cheap ${nc}, dear ${nd})`);
+    // Not asserted: "cheap did at least as much work". How many proofs each does depends on how fast each proves
+    // (a slower cheap worker holds its capacity longer; cheap 9, dear 11 under a load average of 12). The rule itself
+    // is the check below: the dear worker is given work only while the cheap one is full.
     // Whenever the dear worker was given work, the cheap one was at its capacity in that block.
     for (const r of done) {
       for (const e of r.history) {
