@@ -13,6 +13,7 @@ const sections: Record<string, () => Promise<{ run: (args: string[]) => Promise<
   prove: () => import('./prove.js'),
   explorer: () => import('./explorer.js'),
   state: () => import('./state.js'),
+  statesync: () => import('./statesync.js'),
 };
 
 const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
