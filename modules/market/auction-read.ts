@@ -34,14 +34,7 @@ import {
   trailingId,
   type OpenEntry,
 } from './keys.js';
-
-/** current_fee(h) = min_fee + (max_fee - min_fee) * min(h - submitted, ramp) / ramp, floored; ramp 0 = max_fee at once. */
-export function rampedFee(minFee: bigint, maxFee: bigint, rampBlocks: bigint, submittedHeight: bigint, height: bigint): bigint {
-  if (rampBlocks === 0n) return maxFee;
-  let elapsed = height > submittedHeight ? height - submittedHeight : 0n;
-  if (elapsed > rampBlocks) elapsed = rampBlocks;
-  return minFee + ((maxFee - minFee) * elapsed) / rampBlocks;
-}
+import { rampedFee } from './fee-ramp.js';
 
 /** What the auction knows of a prover during one block's auction (the first look fixes its status and ask count). */
 export interface ProverState {

@@ -22,6 +22,7 @@
  * Pure bigint arithmetic on committed state: deterministic.
  */
 import type { Request } from '../../src/gen/proofbook/market/v1/market.js';
+import { rampedFee } from './fee-ramp.js';
 
 /** min(a, b). */
 const min = (a: bigint, b: bigint): bigint => (a < b ? a : b);
@@ -40,9 +41,7 @@ export function fallbackReference(maxFee: bigint, assignmentPrice: bigint | unde
  */
 export function rampedFallbackFee(current: bigint, maxFee: bigint, ref: bigint, h0: bigint, h: bigint, rampBlocks: bigint): bigint {
   if (rampBlocks === 0n) return current;
-  const r = ref < maxFee ? ref : maxFee;
-  const elapsed = h <= h0 ? 0n : min(h - h0, rampBlocks);
-  return min(current, r + ((maxFee - r) * elapsed) / rampBlocks);
+  return min(current, rampedFee(min(ref, maxFee), maxFee, rampBlocks, h0, h));
 }
 
 /** The height the fallback opened for `r` (FALLBACK: when it entered; OPEN: when the requester's patience ran out). */

@@ -26,7 +26,8 @@ import {
   type Assignment,
 } from '../../src/gen/proofbook/market/v1/market.js';
 import { addAskCount, askCount, circuitsWithDemand, evictionCandidate } from './ask-cap.js';
-import { admitted, askStanding, cheapestLiveAsk, feeBands, feeCeiling, leastLock, ProverView, rampedFee, requestsInBands, type BandStats, type FeeBand } from './auction-read.js';
+import { admitted, askStanding, cheapestLiveAsk, feeBands, feeCeiling, leastLock, ProverView, requestsInBands, type BandStats, type FeeBand } from './auction-read.js';
+import { rampedFee } from './fee-ramp.js';
 import { clearCircuit, clearFromIndex, collateralFor, type IndexedRequest, type MatchAsk, type MatchParams } from './matching.js';
 import { preverifyItem, type ProofMsgView } from './preverify.js';
 import { chargeHolding, settleHolding } from './holding.js';
