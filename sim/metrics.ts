@@ -88,8 +88,12 @@ export interface RunOutcome {
   computations: number;
   /** Racing: the equilibrium number of racers (free entry and exit). */
   participants?: number;
-  /** Slashed collateral paid to requesters as compensation (proofbook). */
+  /** Slashed collateral (and, from the squatting rule on, forfeited fallback deposits) paid to requesters (proofbook). */
   compensation: bigint;
+  /** Fallback commitment deposits forfeited by commitments that expired unrevealed (proofbook; squatting). */
+  forfeitedDeposits?: bigint;
+  /** 'squat' coalitions: fallback commitments the squatters made (proofbook). */
+  squatCommits?: number;
   /** Blocks in which the real modules' invariants were checked (proofbook only), and any failures. */
   invariantBlocks: number;
   invariantFailures: string[];
@@ -146,6 +150,8 @@ export interface Metrics {
   /** Collateral slashed, and the part paid to requesters, per request (uproof). */
   slashedPerRequest: number;
   compensationPerRequest: number;
+  /** Fallback deposits forfeited per request (uproof; NaN where there is no fallback). */
+  forfeitedPerRequest: number;
   /** Racing: equilibrium number of racers. */
   participants: number;
   profitMin: number;
@@ -268,6 +274,7 @@ export function computeMetrics(w: World, o: RunOutcome): Metrics {
     otherP99: percentile(proofOther, 0.99),
     slashedPerRequest: n === 0 ? NaN : num(slashed) / n,
     compensationPerRequest: n === 0 ? NaN : num(o.compensation) / n,
+    forfeitedPerRequest: n === 0 || o.forfeitedDeposits === undefined ? NaN : num(o.forfeitedDeposits) / n,
     participants: o.participants ?? NaN,
     profitMin: profits[0],
     profitMedian: percentile(profits, 0.5),

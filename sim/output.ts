@@ -9,7 +9,7 @@ export const CSV_FIELDS: readonly (keyof Metrics)[] = [
   'mechanism', 'provers', 'requests', 'delivered', 'expired', 'fillRate', 'resourceCostPerProof', 'pricePerProof', 'computationsPerProof',
   'assignP50', 'assignP99', 'proofP50', 'proofP99', 'allocativeEfficiency', 'resourceEfficiency', 'efficiency', 'profitMin', 'profitMedian', 'profitMax',
   'losingProvers', 'hhi', 'benchmarkHhi', 'censoredP99Ratio', 'top50', 'winners', 'censoredRequests', 'censoredFillRate', 'otherFillRate', 'censoredP50', 'censoredP99', 'otherP99',
-  'slashedPerRequest', 'compensationPerRequest', 'participants', 'reassignments', 'overValue', 'invariantBlocks', 'invariantFailures',
+  'slashedPerRequest', 'compensationPerRequest', 'forfeitedPerRequest', 'participants', 'reassignments', 'overValue', 'invariantBlocks', 'invariantFailures',
 ];
 
 function cell(v: unknown): string {
@@ -94,6 +94,7 @@ export const FIGURES: { key: string; label: string; f: (m: Metrics) => number; f
   { key: 'censoredP99Ratio', label: 'censored/other p99', f: (m) => m.censoredP99Ratio, fmt: 'x2' },
   { key: 'slashed', label: 'slashed/req', f: (m) => m.slashedPerRequest, fmt: 'int' },
   { key: 'compensation', label: 'to requesters/req', f: (m) => m.compensationPerRequest, fmt: 'int' },
+  { key: 'forfeited', label: 'deposits lost/req', f: (m) => m.forfeitedPerRequest, fmt: 'int' },
   { key: 'racers', label: 'racers', f: (m) => m.participants, fmt: 'x2' },
 ];
 

@@ -83,8 +83,11 @@ export interface Scenario {
   /** `pick`: 'spread' (default: spread evenly over the prover list) or 'cheapest' (the provers with the lowest cost
    *  per constraint, i.e. the ones an auction picks first: the worst case for a market). */
   flaky: { share: number; crashPpm: number; pick?: 'spread' | 'cheapest' };
-  /** Share of provers in a coalition that refuses censored requesters (pick as for flaky). */
-  coalition: { share: number; pick?: 'spread' | 'cheapest'; strategy?: 'release' | 'hold' };
+  /** Share of provers in a coalition that refuses censored requesters (pick as for flaky). strategy: 'release' (hand
+   *  a censored assignment back at once), 'hold' (sit on it until the deadline passes: a miss), 'squat' (hold, and every
+   *  member not excluded from a censored request in the fallback commits to it with a garbage commitment and never
+   *  reveals, again whenever the protocol lets it: docs/mechanism.md "Fallback squatting"). */
+  coalition: { share: number; pick?: 'spread' | 'cheapest'; strategy?: 'release' | 'hold' | 'squat' };
   /** Bonded collateral per prover (uproof). */
   collateral: number;
   circuits: Circuit[];
@@ -152,7 +155,7 @@ export function validateScenario(s: Scenario): Scenario {
   if (!(s.flaky.share >= 0 && s.flaky.share <= 1)) fail('flaky.share must be in [0, 1]');
   posInt(s.flaky.crashPpm, 'flaky.crashPpm', true);
   if (!(s.coalition.share >= 0 && s.coalition.share <= 1)) fail('coalition.share must be in [0, 1]');
-  if (s.coalition.strategy !== undefined && s.coalition.strategy !== 'release' && s.coalition.strategy !== 'hold') fail("coalition.strategy must be 'release' or 'hold'");
+  if (s.coalition.strategy !== undefined && !['release', 'hold', 'squat'].includes(s.coalition.strategy)) fail("coalition.strategy must be 'release', 'hold' or 'squat'");
   for (const [what, v] of [['flaky', s.flaky.pick], ['coalition', s.coalition.pick]] as const) {
     if (v !== undefined && v !== 'spread' && v !== 'cheapest') fail(`${what}.pick must be 'spread' or 'cheapest'`);
   }

@@ -133,6 +133,31 @@ test('flaky provers: proofbook slashes missed deadlines, reassigns, and invarian
   t.true(run.outcome.computations > run.metrics.delivered, 'crashed work is counted as spent');
 });
 
+test("squatting coalition (issue 11): members not excluded squat censored requests in the fallback; each forfeits once per request, every censored request is still served, invariants every block", async (t) => {
+  const s = small({
+    provers: 9,
+    coalition: { share: 0.34, pick: 'cheapest', strategy: 'squat' },
+    requesters: [
+      { name: 'app', count: 3, ratePerBlock: 0.4, valuePerMConstraints: 12000, window: 30, lifetime: 120 },
+      { name: 'censored', count: 2, ratePerBlock: 0.2, valuePerMConstraints: 12000, window: 30, lifetime: 120, censored: true },
+    ],
+  });
+  const w = buildWorld(s, 3, 9);
+  const run = await runMechanism(w, 'proofbook');
+  t.deepEqual(run.outcome.invariantFailures, []);
+  t.is(run.metrics.invariantBlocks, w.endBlock);
+  const squats = run.outcome.squatCommits ?? 0;
+  const members = w.provers.filter((p) => p.coalition).length;
+  const censored = w.jobs.filter((j) => j.censored).length;
+  t.true(censored > 0 && squats > 0, show({ censored, squats }));
+  // at most one squat per non-excluded member and request (each expired squat excludes its member), each forfeited
+  t.true(squats <= censored * (members - 1), show({ squats, censored, members }));
+  // squats still queued when the request is served are refunded; the others forfeited their deposits
+  const lost = run.outcome.forfeitedDeposits ?? 0n;
+  t.true(lost > 0n && lost <= BigInt(squats) * 1000n && lost % 1000n === 0n, show({ lost, squats }));
+  t.is(run.metrics.censoredFillRate, 1);
+});
+
 test('the invariant check is not vacuous: corrupting the bank ledger is reported', async (t) => {
   const chain = new SimChain('sim-test', 6n);
   const broken0 = chain.initGenesis({ bank: { balances: [{ address: simAddress('x'), coins: [{ denom: 'uproof', amount: '1000' }] }] } });

@@ -20,6 +20,8 @@ import { AppError } from '../../src/framework/errors.js';
 import { createModules } from '../../app/modules.js';
 import type { BondKeeperImpl } from '../../modules/bond/keeper.js';
 import { fallbackCommitment } from '../../src/zk/fallback-commitment.js';
+import { commitsOf } from '../../modules/market/fallback.js';
+import { sha256 } from '@noble/hashes/sha2.js';
 import {
   BPS,
   DEFAULT_MECHANISM,
@@ -301,7 +303,10 @@ export async function runProofbook(
   const s = w.scenario;
   const o = newOutcome(w, name);
   const chain = new SimChain('proofbook-sim', BigInt(s.blockSeconds), mechanism);
-  const hold = s.coalition.strategy === 'hold';
+  // 'squat' holds like 'hold' and also squats the fallback of censored requests (below)
+  const hold = s.coalition.strategy === 'hold' || s.coalition.strategy === 'squat';
+  const squat = s.coalition.strategy === 'squat';
+  o.forfeitedDeposits = 0n;
   const circuits = simCircuits(s.circuits);
   const numSignals = circuits[0].numPublicInputs;
   const signals = Array.from({ length: numSignals }, () => '1');
@@ -336,6 +341,18 @@ export async function runProofbook(
 
   /** Fallback attempts to look at again one block after they should have landed (crashed or refused ones). */
   const fallbackRetries = new Map<number, { requestId: bigint; tried: string[] }[]>();
+  /**
+   * Fallback provers with a finished proof, working the commit-reveal as a worker does: from the block the proof is
+   * done, commit whenever the request has a free commitment slot, reveal whenever its commitment holds the request's
+   * reveal (the earliest live one, made in an earlier block). Without squatters this is commit at `from`, reveal at
+   * `from + 1`, as before. Keyed by request.
+   */
+  type Attempt = { requestId: bigint; p: (typeof w.provers)[number]; proof: Uint8Array; from: number; tried: string[] };
+  const attempts = new Map<bigint, Attempt>();
+  /** 'squat': the censored requests in the fallback, and the (request, member) pairs the chain refuses for good. */
+  const squatTargets = new Set<bigint>();
+  const squatBarred = new Set<string>();
+  const coalitionMembers = w.provers.filter((p) => p.coalition);
   /**
    * Fallback agents: of the provers that are not excluded from the request (and do not refuse it, have not tried it
    * already) and serve the circuit, the one that can commit first takes it over and submits its proof through the
@@ -392,9 +409,63 @@ export async function runProofbook(
     l.push({ requestId, tried: [...tried, best.p.address] });
     fallbackRetries.set(best.done + 2, l);
     if (crashes(w, best.p, jobId, r.attempts)) return;
-    const proof = markerProof(requestId, best.p.address);
-    later(best.done, { typeUrl: MSG_COMMIT_FALLBACK_PROOF, value: { prover: best.p.address, requestId, commitment: fallbackCommitment(requestId, proof, signals, best.p.address) } });
-    later(best.done + 1, { typeUrl: MSG_SUBMIT_PROOF, value: { prover: best.p.address, requestId, proof, publicSignals: signals } });
+    attempts.set(requestId, { requestId, p: best.p, proof: markerProof(requestId, best.p.address), from: best.done, tried: [...tried, best.p.address] });
+  };
+
+  /** This block's commit / reveal of every fallback attempt whose proof is done (see Attempt). */
+  const attemptMsgs = (h: number, push: (m: Msg, kind: string) => void) => {
+    const q = chain.query();
+    const kv = chain.market.store(q);
+    for (const a of attempts.values()) {
+      if (a.from > h) continue;
+      const rec = chain.market.request(q, a.requestId);
+      if (rec?.status !== RequestStatus.REQUEST_STATUS_FALLBACK) {
+        attempts.delete(a.requestId);
+        continue;
+      }
+      if (chain.bond.prover(q, a.p.address)?.jailed) {
+        // its proof would be refused: the others take over (at once if the usual retry block has passed)
+        attempts.delete(a.requestId);
+        if (h >= a.from + 2) fallbackAgent(a.requestId, new Set([...rec.excludedProvers, ...a.tried]), h, a.tried);
+        continue;
+      }
+      const live = commitsOf(kv, a.requestId);
+      const mine = live.find((c) => c.prover === a.p.address);
+      if (mine === undefined) {
+        push({ typeUrl: MSG_COMMIT_FALLBACK_PROOF, value: { prover: a.p.address, requestId: a.requestId, commitment: fallbackCommitment(a.requestId, a.proof, signals, a.p.address) } }, 'commit');
+      } else if (live[0].id === mine.id && mine.height < BigInt(h)) {
+        push({ typeUrl: MSG_SUBMIT_PROOF, value: { prover: a.p.address, requestId: a.requestId, proof: a.proof, publicSignals: signals } }, 'proof');
+      }
+    }
+  };
+
+  /**
+   * 'squat': every coalition member not excluded from a censored request in the fallback commits to it with a garbage
+   * commitment (it has no proof) and never reveals; again whenever it has no live commitment there and the chain lets
+   * it (refusals for good — excluded, forfeited — end its squatting on that request). Sent first in the block: the
+   * coalition front-runs the honest commitments.
+   */
+  const squatMsgs = (h: number, push: (m: Msg, kind: string) => void) => {
+    const q = chain.query();
+    const kv = chain.market.store(q);
+    const max = Number(chain.market.params(q).maxFallbackCommits);
+    for (const id of [...squatTargets]) {
+      const rec = chain.market.request(q, id);
+      if (rec?.status !== RequestStatus.REQUEST_STATUS_FALLBACK) {
+        squatTargets.delete(id);
+        continue;
+      }
+      const live = commitsOf(kv, id);
+      let n = live.length;
+      for (const p of coalitionMembers) {
+        if (n >= max) break;
+        if (rec.excludedProvers.includes(p.address) || squatBarred.has(`${id}/${p.address}`) || live.some((c) => c.prover === p.address)) continue;
+        if (chain.bond.prover(q, p.address)?.jailed) continue;
+        const garbage = sha256(new TextEncoder().encode(`squat/${id}/${p.address}/${h}`));
+        push({ typeUrl: MSG_COMMIT_FALLBACK_PROOF, value: { prover: p.address, requestId: id, commitment: garbage } }, `squat:${id}:${p.address}`);
+        n++;
+      }
+    }
   };
 
   let next = 0;
@@ -450,13 +521,16 @@ export async function runProofbook(
         `request:${j.id}`,
       );
     }
+    if (squat) squatMsgs(h, push);
     for (const m of pending.get(h) ?? []) push(m, m.typeUrl === MSG_SUBMIT_PROOF ? 'proof' : m.typeUrl === MSG_COMMIT_FALLBACK_PROOF ? 'commit' : 'release');
     pending.delete(h);
+    attemptMsgs(h, push);
 
     // Fallback attempts that crashed: the request is still FALLBACK after the crashed attempt would have finished,
     // which every prover watching the chain sees, so the next cheapest eligible prover steps in.
     for (const f of fallbackRetries.get(h) ?? []) {
       const rec = chain.market.request(chain.query(), f.requestId);
+      if (attempts.get(f.requestId)?.p.address === f.tried.at(-1)) continue; // still working it (queued behind others)
       if (rec?.status === RequestStatus.REQUEST_STATUS_FALLBACK) fallbackAgent(f.requestId, new Set([...rec.excludedProvers, ...f.tried]), h, f.tried);
     }
     fallbackRetries.delete(h);
@@ -472,6 +546,13 @@ export async function runProofbook(
         else {
           fail('submit_request');
           o.jobs[jobId - 1].expired = true;
+        }
+      } else if (kind.startsWith('squat:')) {
+        if (r.ok) o.squatCommits = (o.squatCommits ?? 0) + 1;
+        else {
+          // refused for good (excluded, or its own commitment expired unrevealed): stop squatting that request
+          if (/expire unrevealed|released, missed or declined/.test(r.error)) squatBarred.add(kind.slice(6).replace(':', '/'));
+          else fail('squat');
         }
       } else if (!r.ok) { fail(kind); if (process.env.SIM_DEBUG) console.error('h', h, kind, JSON.stringify(r, (_k, v) => typeof v === 'bigint' ? v.toString() : v).slice(0, 300)); }
     });
@@ -514,6 +595,8 @@ export async function runProofbook(
         }
       } else if (e.type === 'proofbook.market.request_fallback') {
         const requestId = BigInt(attr(e, 'request_id'));
+        const jobId = jobOfRequest.get(requestId);
+        if (squat && jobId !== undefined && w.jobs[jobId - 1].censored) squatTargets.add(requestId);
         fallbackAgent(requestId, new Set(attr(e, 'excluded').split(',').filter((x) => x)), h);
       } else if (e.type === 'proofbook.market.request_fulfilled') {
         const jobId = jobOfRequest.get(BigInt(attr(e, 'request_id')));
@@ -529,6 +612,10 @@ export async function runProofbook(
       } else if (e.type === 'proofbook.market.deadline_missed' || e.type === 'proofbook.market.assignment_released') {
         const p = byAddress.get(attr(e, 'prover'));
         if (p) o.proverSlashed[p.idx] += BigInt(attr(e, 'slashed'));
+        o.compensation += BigInt(e.attributes.find((x) => x.key === 'compensated')?.value ?? '0');
+      } else if (e.type === 'proofbook.market.fallback_commit_expired') {
+        o.forfeitedDeposits = (o.forfeitedDeposits ?? 0n) + BigInt(attr(e, 'forfeited') || '0');
+        // from the squatting rule on, the forfeited deposit is paid to the requester
         o.compensation += BigInt(e.attributes.find((x) => x.key === 'compensated')?.value ?? '0');
       } else if (e.type === 'proofbook.market.request_expired') {
         const jobId = jobOfRequest.get(BigInt(attr(e, 'request_id')));
