@@ -95,7 +95,11 @@ export function describeRequest(
     lines.push(`  fallback:    since height ${r.fallbackHeight}: any bonded prover may fulfil it${ref}`);
   }
   if (fallbackFee !== undefined) lines.push(`  fallback fee: ${fallbackFee} for a commitment in the next block (what a fallback proof would be paid)`);
-  for (const c of commits) lines.push(`  committed:   ${c.prover} at height ${c.height}${c.price ? ` at fee ${c.price}` : ''} (fallback proof to be revealed by height ${c.revealUntilHeight})`);
+  for (const c of commits) {
+    const when = c.revealUntilHeight > 0n ? `fallback proof to be revealed by height ${c.revealUntilHeight}` : 'queued: its reveal window starts when the earlier commitment expires';
+    lines.push(`  committed:   ${c.prover} at height ${c.height}${c.price ? ` at fee ${c.price}` : ''} (${when})`);
+  }
+  if ((r.fallbackForfeits ?? 0) > 0) lines.push(`  forfeited:   ${r.fallbackForfeits} fallback commitment(s) expired unrevealed (deposits paid to the requester; those provers are excluded)`);
   if (r.history.length > 0) {
     lines.push('  history:');
     for (const h of r.history) lines.push(`    ${describeHistoryEntry(h)}`);

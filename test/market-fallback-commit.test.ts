@@ -6,7 +6,8 @@
 import test from 'ava';
 import { terminateSnarkjs } from '../src/zk/prove.js';
 import { devnetKey } from './helpers/chain.js';
-import { ESCROW, FEE, S, TREASURY, balance, failing, getProofs, m, ok, request, setup, supply, txs, type P } from './helpers/market.js';
+import { ESCROW, FEE, S, TREASURY, balance, failing, getProofs, m, ok, queryCtx, request, setup, supply, txs, type P } from './helpers/market.js';
+import { allForfeits } from '../modules/market/fallback.js';
 import { DEFAULT_PARAMS } from '../modules/market/keys.js';
 import { fallbackCommitment } from '../src/zk/fallback-commitment.js';
 import type { TestChain } from './helpers/chain.js';
@@ -106,7 +107,7 @@ test('mempool copy: a thief (or the proposer) that copies a revealed proof and c
   t.regex((await failing(chain, p1, m.proof(p1, id2, pf))).result.log, /do not hash to/);
 });
 
-test('an unrevealed commitment holds the request for its window, then is forfeited to the treasury and the next commitment may reveal; state is bounded', async (t) => {
+test('an unrevealed commitment holds the request for its window, then is forfeited to the requester, its prover may never commit again, and the next commitment may reveal; state is bounded', async (t) => {
   const [pf] = await getProofs();
   const { chain, requester, p1, p2 } = await setup();
   t.teardown(() => chain.close());
@@ -124,13 +125,18 @@ test('an unrevealed commitment holds the request for its window, then is forfeit
   const q = await request(chain, id);
   t.is(q.request.fallbackCommits, 4);
   const tr0 = await balance(chain, TREASURY);
+  const r0 = await balance(chain, requester.address);
   const s0 = await supply(chain);
   // p2 may not reveal while p1's commitment holds the window
   t.regex((await failing(chain, p2, m.proof(p2, id, pf))).result.log, /holds request 1's reveal until height/);
   while (chain.app.height <= hc + WINDOW) await chain.block();
-  // p1's window is over: its deposit went to the treasury; p2 holds the reveal now
-  t.is(await balance(chain, TREASURY), tr0 + DEPOSIT);
+  // p1's window is over: its deposit went to the requester (not the treasury); p2 holds the reveal now, and p1 may
+  // never commit to the request again
+  t.is(await balance(chain, TREASURY), tr0);
+  t.is(await balance(chain, requester.address), r0 + DEPOSIT);
   t.is((await request(chain, id)).request.fallbackCommits, 3);
+  t.is((await request(chain, id)).request.fallbackForfeits, 1);
+  t.regex((await failing(chain, p1, m.commit(p1, id, pf))).result.log, /expire unrevealed and may not commit to, fulfil or be assigned it again/);
   const b2 = await balance(chain, p2.address);
   const b3 = await balance(chain, p3.address);
   await ok(chain, p2, m.proof(p2, id, pf));
@@ -149,13 +155,17 @@ test('a committed request leaves the auction; a commitment on a request that exp
   t.regex((await failing(chain, p2, m.commit(p2, 1n, pf))).result.log, /not open to the fallback \(its fallback opens at height/);
   while (chain.app.height < h0 + 4n) await chain.block();
   const { height: hc } = await ok(chain, p2, m.commit(p2, 1n, pf));
-  // an ask that would match it appears: the request is not auctioned while the commitment is live
+  // asks that would match it appear: the request is not auctioned while the commitment is live
   await ok(chain, p1, m.ask(p1, 1000n, 1n));
+  await ok(chain, p2, m.ask(p2, 500n, 1n, hc + WINDOW + 1n)); // the committer's own ask, the cheaper one (live through the auction after its window)
+  const r1 = await balance(chain, requester.address);
   while (chain.app.height < hc + WINDOW) {
     t.is((await request(chain, 1n)).request.status, S.REQUEST_STATUS_OPEN);
     await chain.block();
   }
-  await chain.block(); // p2's window ended unrevealed: forfeited, the request is auctioned again
+  await chain.block(); // p2's window ended unrevealed: forfeited (to the requester), the request is auctioned again
+  t.is(await balance(chain, requester.address), r1 + DEPOSIT);
+  // ... but never to p2, although its ask is the cheaper: a forfeited prover is excluded from the request's auctions
   t.is((await request(chain, 1n)).request.status, S.REQUEST_STATUS_ASSIGNED);
   t.is((await request(chain, 1n)).request.assignment!.prover, p1.address);
   // a commitment on a request that expires before it is revealed is refunded with the request
@@ -210,6 +220,7 @@ test('property: random commits, reveals (right, wrong, early, copied) and blocks
   while (!final((await request(chain, 1n)).request.status) || !final((await request(chain, 2n)).request.status)) await chain.block();
   t.is((await request(chain, 1n)).request.fallbackCommits, 0);
   t.is((await request(chain, 2n)).request.fallbackCommits, 0);
+  t.is(allForfeits(chain.app.modules.keepers.market.store(queryCtx(chain))).length, 0); // the forfeit markers leave with their requests
   t.is(await balance(chain, ESCROW), 0n);
   t.is(await supply(chain), s0); // no slashes here: nothing burned, nothing minted
   t.true(outcomes > 0);

@@ -14,7 +14,7 @@ import { ASK_PREFIX, BPS, DEFAULT_PARAMS, REPUTATION_PREFIX, REQUEST_PREFIX } fr
 import { Ask, Reputation, Request } from '../../src/gen/proofbook/market/v1/market.js';
 import { iteratePrefix } from '../../src/store/kv.js';
 import { isFinal, scheduleSettled, settledHeight } from './retention.js';
-import { allCommits, peekNextCommitId, putCommit, setNextCommitId } from './fallback.js';
+import { allCommits, allForfeits, peekNextCommitId, putCommit, putForfeit, setNextCommitId } from './fallback.js';
 
 function snake(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(snake);
@@ -90,12 +90,42 @@ export function initMarketGenesis(ctx: Context, state: unknown, k: MarketKeeperI
   // fallback commitments (fallback.ts): each on a live request that counts it, deposits in escrow (invariants check)
   let maxCommit = 0n;
   const perRequest = new Map<bigint, number>();
-  for (const c of g.fallbackCommits) {
+  const liveCommitters = new Set<string>();
+  // in id order per request: the earliest holds the reveal (reveal_until_height > 0), the rest queue (0)
+  const commits = [...g.fallbackCommits].sort((a, b) => (a.requestId !== b.requestId ? (a.requestId < b.requestId ? -1 : 1) : a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  for (const c of commits) {
     if (c.id === 0n) throw new Error('market genesis: fallback commitment id 0');
     if (c.id > maxCommit) maxCommit = c.id;
+    const first = !perRequest.has(c.requestId);
+    if (first && c.revealUntilHeight === 0n) throw new Error(`market genesis: fallback commitment ${c.id} is request ${c.requestId}'s earliest and must hold the reveal (reveal_until_height > 0)`);
+    if (!first && c.revealUntilHeight !== 0n) throw new Error(`market genesis: fallback commitment ${c.id} queues behind an earlier one on request ${c.requestId} and must have reveal_until_height 0`);
     perRequest.set(c.requestId, (perRequest.get(c.requestId) ?? 0) + 1);
+    liveCommitters.add(`${c.requestId}/${c.prover}`);
     putCommit(k.store(ctx), c);
   }
+  // forfeit markers (fallback.ts): on live requests that count them, provers without a live commitment there
+  const forfeitsPer = new Map<bigint, number>();
+  const forfeitSeen = new Set<string>();
+  for (const f of g.fallbackForfeits) {
+    const at = `${f.requestId}/${f.prover}`;
+    if (forfeitSeen.has(at)) throw new Error(`market genesis: fallback forfeit of ${f.prover} on request ${f.requestId} listed twice`);
+    if (liveCommitters.has(at)) throw new Error(`market genesis: ${f.prover} forfeited request ${f.requestId} and holds a live commitment on it`);
+    try {
+      putForfeit(k.store(ctx), f);
+    } catch (e) {
+      throw new Error(`market genesis: fallback forfeit on request ${f.requestId}: invalid prover address ${JSON.stringify(f.prover)} (${(e as Error).message})`);
+    }
+    forfeitSeen.add(at);
+    forfeitsPer.set(f.requestId, (forfeitsPer.get(f.requestId) ?? 0) + 1);
+  }
+  for (const r of g.requests) {
+    const n = forfeitsPer.get(r.id) ?? 0;
+    forfeitsPer.delete(r.id);
+    if (isFinal(r.status)) {
+      if (n > 0) throw new Error(`market genesis: request ${r.id} has ended and keeps no fallback forfeits, genesis has ${n}`);
+    } else if (n !== (r.fallbackForfeits ?? 0)) throw new Error(`market genesis: request ${r.id} counts ${r.fallbackForfeits} fallback forfeits, genesis has ${n}`);
+  }
+  for (const id of forfeitsPer.keys()) throw new Error(`market genesis: fallback forfeit on unknown request ${id}`);
   for (const r of g.requests) {
     if ((perRequest.get(r.id) ?? 0) !== r.fallbackCommits) throw new Error(`market genesis: request ${r.id} counts ${r.fallbackCommits} fallback commitments, genesis has ${perRequest.get(r.id) ?? 0}`);
     perRequest.delete(r.id);
@@ -120,6 +150,7 @@ export function exportMarketGenesis(ctx: Context, k: MarketKeeperImpl): unknown 
     nextAskId: k.peekNextId(ctx, 'N'),
     fallbackCommits: allCommits(kv),
     nextFallbackCommitId: peekNextCommitId(kv),
+    fallbackForfeits: allForfeits(kv),
   };
   return snake(GenesisState.toJSON(g));
 }

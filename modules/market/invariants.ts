@@ -5,7 +5,9 @@
  *  - market/locked:      per prover, Σ collateral of its assignments == bond locked (collateral_denom)
  *  - market/ask-active:  ask.active == number of ASSIGNED requests pointing at the ask, and <= capacity
  *  - market/indexes:     every index entry is exactly what the records imply (no missing, no stale entries)
- *  - market/fallback-commits: commitments on live requests, counted, within their window, locked price ≤ max fee; a
+ *  - market/fallback-commits: commitments on live requests, counted, the earliest within its window (the rest queued,
+ *                        unindexed), none by a prover that forfeited the request; forfeit markers on live requests,
+ *                        counted; locked price ≤ max fee; a
  *                        fallback reference fee only on a request that entered the fallback, ≤ its max fee
  */
 import type { Context } from '../../src/framework/context.js';
@@ -15,7 +17,7 @@ import { compareKeys, iteratePrefix } from '../../src/store/kv.js';
 import { Ask, Request, RequestStatus } from '../../src/gen/proofbook/market/v1/market.js';
 import type { MarketKeeperImpl } from './keeper.js';
 import { paidDeposit } from './holding.js';
-import { allCommits, commitExpiryKey, COMMIT_BY_EXPIRY_PREFIX } from './fallback.js';
+import { allCommits, allForfeits, commitExpiryKey, COMMIT_BY_EXPIRY_PREFIX } from './fallback.js';
 import {
   ACTIVE_COUNT_PREFIX,
   ASK_BY_CIRCUIT_PREFIX,
@@ -200,19 +202,36 @@ export function marketInvariants(k: MarketKeeperImpl): Invariant[] {
       const kv = k.store(ctx);
       const byRequest = new Map<bigint, number>();
       const wantExpiry = new Set<string>();
+      // forfeit markers (fallback.ts): each on a live request that counts them
+      const forfeited = new Set<string>();
+      const forfeitsPer = new Map<bigint, number>();
+      for (const f of allForfeits(kv)) {
+        const r = k.request(ctx, f.requestId);
+        if (r === undefined || !live(r)) return `fallback forfeit of ${f.prover} is on request ${f.requestId}, which is not live`;
+        forfeited.add(`${f.requestId}/${f.prover}`);
+        forfeitsPer.set(f.requestId, (forfeitsPer.get(f.requestId) ?? 0) + 1);
+      }
       for (const c of allCommits(kv)) {
         const r = k.request(ctx, c.requestId);
         if (r === undefined || !live(r)) return `fallback commitment ${c.id} is on request ${c.requestId}, which is not live`;
-        if (c.revealUntilHeight < ctx.height) return `fallback commitment ${c.id} outlived its reveal window (until ${c.revealUntilHeight}, now ${ctx.height})`;
+        // the earliest live commitment holds the reveal (a window of at most fallback_reveal_blocks from now, not over);
+        // later ones queue with no window and no expiry entry
+        const first = !byRequest.has(c.requestId);
+        if (first && c.revealUntilHeight === 0n) return `fallback commitment ${c.id} is request ${c.requestId}'s earliest but holds no reveal window`;
+        if (!first && c.revealUntilHeight !== 0n) return `fallback commitment ${c.id} queues behind an earlier one on request ${c.requestId} but has a reveal window (until ${c.revealUntilHeight})`;
+        if (first && c.revealUntilHeight < ctx.height) return `fallback commitment ${c.id} outlived its reveal window (until ${c.revealUntilHeight}, now ${ctx.height})`;
+        if (first && c.revealUntilHeight > ctx.height + p.fallbackRevealBlocks) return `fallback commitment ${c.id} reveals until ${c.revealUntilHeight}, more than fallback_reveal_blocks after height ${ctx.height}`;
+        if (forfeited.has(`${c.requestId}/${c.prover}`)) return `fallback commitment ${c.id} is by ${c.prover}, who forfeited request ${c.requestId}`;
         if (c.commitment.length !== 32) return `fallback commitment ${c.id} has ${c.commitment.length} bytes`;
         if ((c.price ?? '') !== '' && BigInt(c.price) > BigInt(r.maxFee)) return `fallback commitment ${c.id} locked ${c.price}, above request ${r.id}'s max fee ${r.maxFee}`;
         byRequest.set(c.requestId, (byRequest.get(c.requestId) ?? 0) + 1);
-        wantExpiry.add(commitExpiryKey(c));
+        if (first) wantExpiry.add(commitExpiryKey(c));
       }
       for (const r of load(ctx, k).requests) {
         const n = byRequest.get(r.id) ?? 0;
         if (n !== (r.fallbackCommits ?? 0)) return `request ${r.id} counts ${r.fallbackCommits} fallback commitments, state has ${n}`;
         if (BigInt(n) > p.maxFallbackCommits) return `request ${r.id} has ${n} fallback commitments, more than max_fallback_commits`;
+        if (live(r) && (forfeitsPer.get(r.id) ?? 0) !== (r.fallbackForfeits ?? 0)) return `request ${r.id} counts ${r.fallbackForfeits} fallback forfeits, state has ${forfeitsPer.get(r.id) ?? 0}`;
         const ref = r.fallbackReferenceFee ?? '';
         if (ref !== '' && (r.fallbackHeight === 0n || BigInt(ref) > BigInt(r.maxFee))) return `request ${r.id} has fallback reference fee ${ref} (fallback height ${r.fallbackHeight}, max fee ${r.maxFee})`;
       }

@@ -109,7 +109,7 @@ import {
   type StatsCounters,
 } from './keys.js';
 import { isFinal, pruneSettled, scheduleSettled } from './retention.js';
-import { addCommit, dueCommits, forfeitCommit, mayReveal, refundCommits, revealableCommit } from './fallback.js';
+import { addCommit, clearForfeits, dueCommits, forfeitCommit, forfeitsOf, isForfeited, mayReveal, promoteNext, refundCommits, revealableCommit } from './fallback.js';
 import { fallbackReference, fallbackStart, rampedFallbackFee } from './fallback-fee.js';
 import { windowClosed, type ProposerHistoryReader } from './censorship.js';
 
@@ -225,6 +225,10 @@ function statusName(s: RequestStatus): string {
   }
 }
 export { statusName };
+
+/** Why a prover whose fallback commitment expired unrevealed is refused on that request (fallback.ts). */
+const forfeitedMessage = (prover: string, id: bigint): string =>
+  `${prover} let its fallback commitment on request ${id} expire unrevealed and may not commit to, fulfil or be assigned it again`;
 
 const isLive = (s: RequestStatus): boolean => s === S.REQUEST_STATUS_OPEN || s === S.REQUEST_STATUS_ASSIGNED || s === S.REQUEST_STATUS_FALLBACK;
 
@@ -439,6 +443,8 @@ export class MarketKeeperImpl implements MarketKeeper {
       refundCommits(ctx, kv, this.bank, this.params(ctx).feeDenom, before.id);
       after.fallbackCommits = 0;
     }
+    // ... and drops its forfeit markers (nobody can commit to it any more); the count stays in the record
+    if (isLive(before.status) && !isLive(after.status) && (before.fallbackForfeits ?? 0) > 0) clearForfeits(kv, before.id);
     // Leaving the live states settles the holding deposit (holding.ts): unused open blocks refunded, the rest kept.
     if (isLive(before.status) && !isLive(after.status)) settleHolding(ctx, this.bank, this.params(ctx), ESCROW_ACCOUNT, after, ctx.height);
     for (const k of this.statusIndexKeys(ctx, before)) kv.delete(k);
@@ -631,6 +637,7 @@ export class MarketKeeperImpl implements MarketKeeper {
       holdingBlocks: 0n,
       fallbackCommits: 0,
       fallbackReferenceFee: '',
+      fallbackForfeits: 0,
     };
     this.history(r, ctx.height, 'submitted', '', `${maxFee}${p.feeDenom}`);
     this.putNewRequest(ctx, chargeHolding(ctx, this.bank, p, ESCROW_ACCOUNT, r)); // holding.ts
@@ -817,6 +824,7 @@ export class MarketKeeperImpl implements MarketKeeper {
     if (pr === undefined || BigInt(bonded) === 0n) throw ErrNotBonded(`${sender} has no bond; only bonded provers may fulfil request ${id} through the fallback`);
     if (this.bond.isJailed(ctx, sender)) throw ErrJailed(`${sender} is jailed`);
     if (isExcluded(r, sender)) throw ErrNotEligible(`${sender} released, missed or declined request ${id} and may not fulfil it`);
+    if (isForfeited(this.store(ctx), r, sender)) throw ErrNotEligible(forfeitedMessage(sender, id));
     const signals = parseSignals(signalStrings, 'public_signals');
     requireCommittedSignals(r, signals);
     // the reveal of the request's earliest live commitment, made by the sender in an earlier block (fallback.ts)
@@ -888,6 +896,8 @@ export class MarketKeeperImpl implements MarketKeeper {
     if (pr === undefined || BigInt(bonded) === 0n) throw ErrNotBonded(`${sender} has no bond; only bonded provers may fulfil request ${id} through the fallback`);
     if (this.bond.isJailed(ctx, sender)) throw ErrJailed(`${sender} is jailed`);
     if (isExcluded(r, sender)) throw ErrNotEligible(`${sender} released, missed or declined request ${id} and may not fulfil it`);
+    // a prover whose commitment on the request expired unrevealed never commits to it again (fallback.ts: squatting)
+    if (isForfeited(this.store(ctx), r, sender)) throw ErrNotEligible(forfeitedMessage(sender, id));
     const c = addCommit(ctx, this.store(ctx), this.bank, p, r, sender, commitment, this.fallbackFee(ctx, r, ctx.height));
     this.updateRequest(ctx, r, { ...r, fallbackCommits: (r.fallbackCommits ?? 0) + 1 });
     ctx.emit('proofbook.market.fallback_committed', [
@@ -902,18 +912,28 @@ export class MarketKeeperImpl implements MarketKeeper {
     return { commitId: c.id, revealUntilHeight: c.revealUntilHeight, price: c.price };
   }
 
-  /** endBlock: commitments past their reveal window are forfeited (deposit to the treasury); the next one holds the reveal. */
+  /**
+   * endBlock: the reveal holder's window ended unrevealed. Its deposit goes to the requester (compensation for the
+   * delay), its prover is excluded from the request for good (forfeit marker), and the next commitment, if any, holds
+   * the reveal for a full window from the next block on (fallback.ts).
+   */
   private expireCommit(ctx: Context, requestId: bigint, commitId: bigint): void {
-    const c = forfeitCommit(ctx, this.store(ctx), this.bank, this.params(ctx).feeDenom, requestId, commitId);
-    if (c === undefined) throw new Error(`commit expiry index points at missing commitment ${commitId} of request ${requestId}`);
     const r = this.request(ctx, requestId);
     if (r === undefined || !isLive(r.status) || (r.fallbackCommits ?? 0) < 1) throw new Error(`fallback commitment ${commitId} on request ${requestId} which is not live or counts none`);
-    this.updateRequest(ctx, r, { ...r, fallbackCommits: r.fallbackCommits - 1 });
+    const kv = this.store(ctx);
+    const p = this.params(ctx);
+    const c = forfeitCommit(ctx, kv, this.bank, p.feeDenom, requestId, commitId, r.requester as Address);
+    if (c === undefined) throw new Error(`commit expiry index points at missing commitment ${commitId} of request ${requestId}`);
+    const next = promoteNext(kv, requestId, ctx.height, p.fallbackRevealBlocks);
+    this.updateRequest(ctx, r, { ...r, fallbackCommits: r.fallbackCommits - 1, fallbackForfeits: (r.fallbackForfeits ?? 0) + 1 });
     ctx.emit('proofbook.market.fallback_commit_expired', [
       ['request_id', requestId.toString()],
       ['prover', c.prover],
       ['commit_id', c.id.toString()],
       ['forfeited', c.deposit],
+      ['compensated', c.deposit],
+      ['next_prover', next?.prover ?? ''],
+      ['next_reveal_until', next ? next.revealUntilHeight.toString() : ''],
     ]);
   }
 
@@ -1319,7 +1339,9 @@ export class MarketKeeperImpl implements MarketKeeper {
         const fee = keeper.currentFee(rec, h); // never more than the escrow left (decline fees come out of it)
         const cap = collateralCap(p, fee);
         const minCollateral = BigInt(rec.minCollateral);
-        return { id: rec.id, maxFee, currentFee: fee, minCollateral: minCollateral < cap ? minCollateral : cap, excluded: rec.excludedProvers };
+        // provers whose fallback commitment on it expired unrevealed are excluded like those that failed it (fallback.ts)
+        const excluded = (rec.fallbackForfeits ?? 0) > 0 ? [...rec.excludedProvers, ...forfeitsOf(kv, rec.id).map((f) => f.prover)] : rec.excludedProvers;
+        return { id: rec.id, maxFee, currentFee: fee, minCollateral: minCollateral < cap ? minCollateral : cap, excluded };
       };
       const union = feeBands(bands);
       // lowered by clearFromIndex as the block's matches use up collateral: a request above it cannot be allocated
@@ -1362,7 +1384,7 @@ export class MarketKeeperImpl implements MarketKeeper {
           const r = requests.get(mt.requestId)!;
           const a = this.ask(c, mt.askId)!;
           const prover = mt.prover as Address;
-          if (isExcluded(r, prover)) throw new Error(`matching assigned request ${r.id} to excluded prover ${prover}`);
+          if (isExcluded(r, prover) || isForfeited(this.store(c), r, prover)) throw new Error(`matching assigned request ${r.id} to excluded prover ${prover}`);
           if (mt.collateral > 0n) this.bond.lock(c, prover, p.collateralDenom, mt.collateral);
           this.saveAsk(c, a, { ...a, active: a.active + 1n });
           // accept phase first, then the full proving window (assignableAt guarantees at least min_proving_window)

@@ -190,6 +190,13 @@ export interface Request {
    * The fallback fee ramps from it to the current fee over params.fallback_ramp_blocks (modules/market/fallback-fee.ts).
    */
   fallbackReferenceFee: string;
+  /**
+   * Provers whose fallback commitment on this request expired unrevealed (each one forfeited its deposit to the
+   * requester): they may never commit to, be paid through the fallback for, or be assigned this request again. The
+   * provers themselves are kept apart from the record, one key each (modules/market/fallback.ts), and removed when the
+   * request ends; the count stays in the record.
+   */
+  fallbackForfeits: number;
 }
 
 export interface Ask {
@@ -304,11 +311,15 @@ export interface FallbackCommit {
   /** sha256 of the reveal (modules/market/fallback.ts fallbackCommitment): 32 bytes. */
   commitment: Buffer;
   height: bigint;
-  /** Last height at which the proof may be revealed: height + params.fallback_reveal_blocks. */
+  /**
+   * Last height at which the proof may be revealed: params.fallback_reveal_blocks after the commitment started to hold
+   * the request's reveal (as the earliest live commitment: its own height, or the block in which the one before it
+   * expired). 0 while an earlier commitment holds the reveal (queued).
+   */
   revealUntilHeight: bigint;
   /**
    * Held in market_escrow (fee_denom): back to the prover when it reveals, when a proof of another commitment wins or
-   * the request ends; to the treasury if it is not revealed in time.
+   * the request ends; to the requester (compensation for the delay) if it is not revealed in time.
    */
   deposit: string;
   /**
@@ -327,6 +338,18 @@ export interface GenesisState {
   nextAskId: bigint;
   fallbackCommits: FallbackCommit[];
   nextFallbackCommitId: bigint;
+  fallbackForfeits: FallbackForfeit[];
+}
+
+/**
+ * A prover whose fallback commitment on a live request expired unrevealed: excluded from that request for good
+ * (modules/market/fallback.ts). Removed when the request ends.
+ */
+export interface FallbackForfeit {
+  requestId: bigint;
+  prover: string;
+  /** Height of the block whose end expired the commitment. */
+  height: bigint;
 }
 
 export interface MsgSubmitRequest {
@@ -948,6 +971,7 @@ function createBaseRequest(): Request {
     holdingBlocks: 0n,
     fallbackCommits: 0,
     fallbackReferenceFee: "",
+    fallbackForfeits: 0,
   };
 }
 
@@ -1075,6 +1099,9 @@ export const Request: MessageFns<Request> = {
     }
     if (message.fallbackReferenceFee !== "") {
       writer.uint32(570).string(message.fallbackReferenceFee);
+    }
+    if (message.fallbackForfeits !== 0) {
+      writer.uint32(576).uint32(message.fallbackForfeits);
     }
     return writer;
   },
@@ -1348,6 +1375,14 @@ export const Request: MessageFns<Request> = {
             message.fallbackReferenceFee = reader.string();
             continue;
           }
+          case 72: {
+            if (tag !== 576) {
+              break;
+            }
+
+            message.fallbackForfeits = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1488,6 +1523,11 @@ export const Request: MessageFns<Request> = {
         : isSet(object.fallback_reference_fee)
         ? globalThis.String(object.fallback_reference_fee)
         : "",
+      fallbackForfeits: isSet(object.fallbackForfeits)
+        ? globalThis.Number(object.fallbackForfeits)
+        : isSet(object.fallback_forfeits)
+        ? globalThis.Number(object.fallback_forfeits)
+        : 0,
     };
   },
 
@@ -1589,6 +1629,9 @@ export const Request: MessageFns<Request> = {
     if (message.fallbackReferenceFee !== "") {
       obj.fallbackReferenceFee = message.fallbackReferenceFee;
     }
+    if (message.fallbackForfeits !== 0) {
+      obj.fallbackForfeits = Math.round(message.fallbackForfeits);
+    }
     return obj;
   },
 
@@ -1647,6 +1690,7 @@ export const Request: MessageFns<Request> = {
       : 0n;
     message.fallbackCommits = object.fallbackCommits ?? 0;
     message.fallbackReferenceFee = object.fallbackReferenceFee ?? "";
+    message.fallbackForfeits = object.fallbackForfeits ?? 0;
     return message;
   },
 };
@@ -3055,6 +3099,7 @@ function createBaseGenesisState(): GenesisState {
     nextAskId: 0n,
     fallbackCommits: [],
     nextFallbackCommitId: 0n,
+    fallbackForfeits: [],
   };
 }
 
@@ -3092,6 +3137,9 @@ export const GenesisState: MessageFns<GenesisState> = {
         throw new globalThis.Error("value provided for field message.nextFallbackCommitId of type uint64 too large");
       }
       writer.uint32(568).uint64(message.nextFallbackCommitId);
+    }
+    for (const v of message.fallbackForfeits) {
+      FallbackForfeit.encode(v!, writer.uint32(578).fork()).join();
     }
     return writer;
   },
@@ -3173,6 +3221,14 @@ export const GenesisState: MessageFns<GenesisState> = {
             message.nextFallbackCommitId = reader.uint64() as bigint;
             continue;
           }
+          case 72: {
+            if (tag !== 578) {
+              break;
+            }
+
+            message.fallbackForfeits.push(FallbackForfeit.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3213,6 +3269,11 @@ export const GenesisState: MessageFns<GenesisState> = {
         : isSet(object.next_fallback_commit_id)
         ? BigInt(object.next_fallback_commit_id)
         : 0n,
+      fallbackForfeits: globalThis.Array.isArray(object?.fallbackForfeits)
+        ? object.fallbackForfeits.map((e: any) => FallbackForfeit.fromJSON(e))
+        : globalThis.Array.isArray(object?.fallback_forfeits)
+        ? object.fallback_forfeits.map((e: any) => FallbackForfeit.fromJSON(e))
+        : [],
     };
   },
 
@@ -3242,6 +3303,9 @@ export const GenesisState: MessageFns<GenesisState> = {
     if (message.nextFallbackCommitId !== 0n) {
       obj.nextFallbackCommitId = message.nextFallbackCommitId.toString();
     }
+    if (message.fallbackForfeits?.length) {
+      obj.fallbackForfeits = message.fallbackForfeits.map((e) => FallbackForfeit.toJSON(e));
+    }
     return obj;
   },
 
@@ -3264,6 +3328,118 @@ export const GenesisState: MessageFns<GenesisState> = {
     message.nextFallbackCommitId = (object.nextFallbackCommitId !== undefined && object.nextFallbackCommitId !== null)
       ? BigInt(object.nextFallbackCommitId)
       : 0n;
+    message.fallbackForfeits = object.fallbackForfeits?.map((e) => FallbackForfeit.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseFallbackForfeit(): FallbackForfeit {
+  return { requestId: 0n, prover: "", height: 0n };
+}
+
+export const FallbackForfeit: MessageFns<FallbackForfeit> = {
+  encode(message: FallbackForfeit, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.requestId !== 0n) {
+      if (BigInt.asUintN(64, message.requestId) !== message.requestId) {
+        throw new globalThis.Error("value provided for field message.requestId of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.requestId);
+    }
+    if (message.prover !== "") {
+      writer.uint32(18).string(message.prover);
+    }
+    if (message.height !== 0n) {
+      if (BigInt.asUintN(64, message.height) !== message.height) {
+        throw new globalThis.Error("value provided for field message.height of type uint64 too large");
+      }
+      writer.uint32(24).uint64(message.height);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FallbackForfeit {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFallbackForfeit();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.requestId = reader.uint64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.prover = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.height = reader.uint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): FallbackForfeit {
+    return {
+      requestId: isSet(object.requestId)
+        ? BigInt(object.requestId)
+        : isSet(object.request_id)
+        ? BigInt(object.request_id)
+        : 0n,
+      prover: isSet(object.prover) ? globalThis.String(object.prover) : "",
+      height: isSet(object.height) ? BigInt(object.height) : 0n,
+    };
+  },
+
+  toJSON(message: FallbackForfeit): unknown {
+    const obj: any = {};
+    if (message.requestId !== 0n) {
+      obj.requestId = message.requestId.toString();
+    }
+    if (message.prover !== "") {
+      obj.prover = message.prover;
+    }
+    if (message.height !== 0n) {
+      obj.height = message.height.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<FallbackForfeit>): FallbackForfeit {
+    return FallbackForfeit.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<FallbackForfeit>): FallbackForfeit {
+    const message = createBaseFallbackForfeit();
+    message.requestId = (object.requestId !== undefined && object.requestId !== null) ? BigInt(object.requestId) : 0n;
+    message.prover = object.prover ?? "";
+    message.height = (object.height !== undefined && object.height !== null) ? BigInt(object.height) : 0n;
     return message;
   },
 };
