@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- state --direct [--requests=N] [--accounts=A] [--live=L] [--cache-mb=M] [--checkpoints=a,b,...]
- * [--child-blocks=K] [--node-flags=...] [--progress=P]`: the issue 13 scale targets at the store level, written
+ * [--child-blocks=K] [--node-flags=...] [--progress=P] [--runtime-defaults]`: the issue 13 scale targets at the store level, written
  * **directly through CommittedStore** (no txs, no signatures, no ABCI): signing and executing 1,000,000 real requests
  * takes hours on the shared 2-core machine, so this bench drives the store with the write pattern those requests
  * leave instead, and says so in its table.
@@ -30,6 +30,7 @@ import { CommittedStore } from '../src/store/committed.js';
 import { type Write, iteratePrefix, u64Key } from '../src/store/kv.js';
 import { verifyMembership } from '../src/store/proof.js';
 import { printTable, type BenchRow } from './table.js';
+import { ALLOCATOR_ENV, DEFAULT_HEAP_GROWTH_PERCENT, applyHeapGrowth, missingAllocatorEnv } from '../app/node-memory.js';
 
 const PER_BLOCK = 1000;
 
@@ -99,7 +100,8 @@ interface ChildResult {
 }
 
 /** Child process: a node restarting on the store. */
-async function child(dir: string, accounts: number, live: number, next: number, cacheMb: number, more: number): Promise<void> {
+async function child(dir: string, accounts: number, live: number, next: number, cacheMb: number, more: number, heapGrowth: number): Promise<void> {
+  applyHeapGrowth(heapGrowth); // what `proofbook start` does at its start (app/node-memory.ts)
   const t0 = process.hrtime.bigint();
   const s = await CommittedStore.open(dir, { sync: true, cacheBytes: cacheMb << 20 });
   const openMs = ms(t0);
@@ -148,6 +150,18 @@ async function child(dir: string, accounts: number, live: number, next: number, 
 }
 
 export async function runDirect(flags: string[]): Promise<void> {
+  // The node's memory settings (app/node-memory.ts), in this process (it runs every block: the long-running node) and
+  // in the restarted child, unless --runtime-defaults asks for V8's and glibc's own. glibc reads its settings when a
+  // process starts, so without them in the environment the bench runs itself again in a process that has them.
+  const runtimeDefaults = flags.includes('--runtime-defaults');
+  if (!runtimeDefaults && missingAllocatorEnv().length > 0) {
+    const r = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit', env: { ...process.env, ...ALLOCATOR_ENV } });
+    if (r.status !== 0) throw new Error(`state --direct (re-run with the node's allocator environment) failed: ${r.status ?? r.signal}`);
+    return;
+  }
+  const heapGrowth = runtimeDefaults ? 0 : DEFAULT_HEAP_GROWTH_PERCENT;
+  const memorySetting = `${applyHeapGrowth(heapGrowth)}; ${Object.keys(ALLOCATOR_ENV).map((k) => `${k}=${process.env[k] ?? '(unset)'}`).join(' ')}`;
+  let fillPeakRss = 0; // the long-running process's RSS, sampled after every block from 10,000 requests on
   const requests = arg(flags, 'requests', 1_000_000);
   const accounts = arg(flags, 'accounts', 100_000);
   // Requests kept in state (the newest); 5,000 = a 5-block retention at 1,000 requests per block, so the block
@@ -193,6 +207,7 @@ export async function runDirect(flags: string[]): Promise<void> {
         times.push(ms(t0));
         const c = process.cpuUsage(c0);
         cpus.push((c.user + c.system) / 1000);
+        fillPeakRss = Math.max(fillPeakRss, process.memoryUsage.rss());
       }
       (s as unknown as { sync: boolean }).sync = false;
       return { wall: median(times), cpu: median(cpus) };
@@ -233,6 +248,7 @@ export async function runDirect(flags: string[]): Promise<void> {
           lapBlocks++;
         }
         disk.push(dirBytes(dir));
+        if (next > 10_000) fillPeakRss = Math.max(fillPeakRss, process.memoryUsage.rss());
         if ((next - 1) % progress === 0) report();
       }
       const atEnd = await measureBlocks(next);
@@ -250,7 +266,7 @@ export async function runDirect(flags: string[]): Promise<void> {
       const q3 = avg(half.slice(0, half.length >> 1));
       const q4 = avg(half.slice(half.length >> 1));
 
-      const r = spawnSync(process.execPath, [...nodeFlags, '--expose-gc', '--import', 'tsx', fileURLToPath(import.meta.url), '--child', dir, String(accounts), String(live), String(next), String(cacheMb), String(childBlocks)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+      const r = spawnSync(process.execPath, [...nodeFlags, '--expose-gc', '--import', 'tsx', fileURLToPath(import.meta.url), '--child', dir, String(accounts), String(live), String(next), String(cacheMb), String(childBlocks), String(heapGrowth)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
       if (r.status !== 0) throw new Error(`child failed: ${r.status}`);
       const c = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as ChildResult;
       const done = next - 1; // requests before the child's blocks
@@ -260,7 +276,7 @@ export async function runDirect(flags: string[]): Promise<void> {
       lapReads = 0; // a fresh store counts its reads from 0
       const what = `direct store writes (no txs): ${accounts.toLocaleString('en-US')} accounts, ${done.toLocaleString('en-US')} requests created and pruned down to the newest ${live.toLocaleString('en-US')}, ${entries.toLocaleString('en-US')} state entries`;
       const rows: BenchRow[] = [
-        { name: `node RSS, peak over a restart + ${c.blocks} blocks + reads (fresh process)`, value: MB(c.peakRss), unit: 'MB', target: '<= 500 MB', note: `${what}; at the end: RSS ${MB(c.rss)} MB, V8 heap ${MB(c.heap)} MB (live after a full GC ${MB(c.liveHeap)} MB, external ${MB(c.external)} MB; RSS after that GC ${MB(c.rssAfterGc)} MB)${nodeFlags.length > 0 ? `; node flags ${nodeFlags.join(' ')}` : ''}, tree nodes held ~${MB(c.nodeBytes)} MB, value cache ${MB(c.valueBytes)} MB; --cache-mb=${cacheMb} (values, and about as much again for tree nodes)` },
+        { name: `node RSS, peak over a restart + ${c.blocks} blocks + reads (fresh process)`, value: MB(c.peakRss), unit: 'MB', target: '<= 500 MB', note: `${what}; at the end: RSS ${MB(c.rss)} MB, V8 heap ${MB(c.heap)} MB (live after a full GC ${MB(c.liveHeap)} MB, external ${MB(c.external)} MB; RSS after that GC ${MB(c.rssAfterGc)} MB)${nodeFlags.length > 0 ? `; node flags ${nodeFlags.join(' ')}` : ''}; memory settings: ${memorySetting}, tree nodes held ~${MB(c.nodeBytes)} MB, value cache ${MB(c.valueBytes)} MB; --cache-mb=${cacheMb} (values, and about as much again for tree nodes)` },
         { name: 'restart: open', value: Math.round(c.openMs), unit: 'ms', note: 'metadata only, no rebuild' },
         { name: 'restart to serving: open + first read with proof', value: Math.round(c.firstReadMs), unit: 'ms', target: '<= 3 s' },
         { name: `applyBlock+commit, 1,000-request block (4,000 puts + 3,000 deletes), at 10,000 requests (wall)`, value: Math.round(at10k.wall), unit: 'ms', note: 'median of 5, fsync' },
@@ -272,7 +288,8 @@ export async function runDirect(flags: string[]): Promise<void> {
         { name: `applyBlock+commit after restart, steady state: blocks 6-${c.blocks} (wall / CPU)`, value: Math.round(c.steadyMs), unit: 'ms', note: `CPU ${Math.round(c.steadyCpu)} ms; median` },
         { name: '1,000 random account reads after restart', value: Math.round(c.readsMs), unit: 'ms' },
         { name: '1,000-key prefix scan after restart', value: Math.round(c.scanMs), unit: 'ms', note: `tree nodes read from disk in the child: ${c.nodesRead}` },
-        { name: 'bench process RSS before the restart (it ran every block so far: a long-running node)', value: MB(fillRss), unit: 'MB', note: fillMem },
+        { name: 'long-running node: RSS of the process that ran every block, peak after each block from 10,000 requests on', value: MB(fillPeakRss), unit: 'MB', target: '<= 500 MB', note: `memory settings: ${memorySetting}` },
+        { name: 'the same process before the restart', value: MB(fillRss), unit: 'MB', note: fillMem },
       ];
       printTable(`State at scale after ${done.toLocaleString('en-US')} requests, store level (direct writes; see bench/state-direct.ts)`, rows);
     }
@@ -283,6 +300,6 @@ export async function runDirect(flags: string[]): Promise<void> {
 }
 
 if (process.argv[2] === '--child') {
-  const [dir, accounts, live, next, cacheMb, more] = process.argv.slice(3);
-  await child(dir!, Number(accounts), Number(live), Number(next), Number(cacheMb), Number(more));
+  const [dir, accounts, live, next, cacheMb, more, heapGrowth] = process.argv.slice(3);
+  await child(dir!, Number(accounts), Number(live), Number(next), Number(cacheMb), Number(more), Number(heapGrowth));
 }

@@ -6,6 +6,7 @@ import pino from 'pino';
 import { Ctx, CliError, EXIT, keepAlive, CONFIG_FILE, DEFAULT_CHAIN_ID, pathExists, toJson, type HomeConfig } from './common.js';
 import { DEFAULT_NODE, connectQueryClient } from '../src/client/tx.js';
 import { NATIVE_DENOM } from '../src/types/coins.js';
+import { DEFAULT_HEAP_GROWTH_PERCENT, applyHeapGrowth, missingAllocatorEnv, nodeMemoryLine } from '../app/node-memory.js';
 
 function logger(): pino.Logger {
   return pino({ name: 'proofbook', level: process.env.LOG_LEVEL ?? 'info' }, pino.destination(2));
@@ -70,6 +71,12 @@ Examples:
     });
 }
 
+/** Apply `--heap-growth-percent` to this process's V8 and say what memory settings the node runs with. */
+function nodeMemorySettings(value: string): string {
+  if (!/^[0-9]+$/.test(value) || Number(value) > 1000) throw new CliError(`--heap-growth-percent must be an integer 0..1000, got '${value}'`, EXIT.USAGE);
+  return nodeMemoryLine(applyHeapGrowth(Number(value)), missingAllocatorEnv());
+}
+
 export function devnetCommand(): Command {
   return new Command('devnet')
     .description('run a single-process development chain (in-process consensus) with 10 funded accounts')
@@ -81,6 +88,7 @@ export function devnetCommand(): Command {
     .option('--no-explorer', 'do not serve the explorer (web/, docs/explorer.md) at / on the REST port')
     .option('--chain-id <id>', 'chain id (default: the devnet default)')
     .option('--reset', 'delete the devnet state (${home}/devnet) before starting')
+    .option('--heap-growth-percent <n>', 'V8 heap growth after a major GC, in percent of the live heap (0 = V8 decides; env PROOFBOOK_HEAP_GROWTH_PERCENT)', process.env.PROOFBOOK_HEAP_GROWTH_PERCENT ?? String(DEFAULT_HEAP_GROWTH_PERCENT))
     .addHelpText('after', `
 This is what \`npm start\` runs. State is kept in \${home}/devnet (so restarting continues the chain; --reset
 starts over). The RPC speaks the CometBFT 0.38 JSON-RPC that @cosmjs/stargate uses (Comet38Client).
@@ -92,8 +100,9 @@ Examples:
   $ npm start
   $ proofbook devnet --home /tmp/pb --rpc-laddr 127.0.0.1:36657 --block-time 200 --reset
   $ proofbook keys import-devnet && proofbook tx bank send devnet0 proof1… 1000uproof --fees 2000uproof`)
-    .action(async (opts: { blockTime: string; rpcLaddr: string; grpcLaddr: string; apiLaddr: string; apiCors: string; explorer: boolean; chainId?: string; reset?: boolean }, cmd: Command) => {
+    .action(async (opts: { blockTime: string; rpcLaddr: string; grpcLaddr: string; apiLaddr: string; apiCors: string; explorer: boolean; chainId?: string; reset?: boolean; heapGrowthPercent: string }, cmd: Command) => {
       const ctx = Ctx.of(cmd);
+      const memory = nodeMemorySettings(opts.heapGrowthPercent);
       if (!/^[1-9][0-9]{0,6}$/.test(opts.blockTime)) throw new CliError(`--block-time must be a positive number of ms, got '${opts.blockTime}'`, EXIT.USAGE);
       const rpcAddress = parseListenAddress(opts.rpcLaddr);
       const apiAddress = opts.apiLaddr === 'off' ? undefined : parseListenAddress(opts.apiLaddr);
@@ -103,6 +112,7 @@ Examples:
       await fs.mkdir(home, { recursive: true });
       const [{ startDevnet }, g, { nodeArtifactHandler }] = await Promise.all([import('../app/devnet/index.js'), import('../genesis/index.js'), import('../app/artifacts-mount.js')]);
       const log = logger();
+      log.info(memory);
       // Circuit artifacts (wasm, proving keys) by content hash at GET /artifacts/<sha256> on the RPC port.
       const httpHandler = nodeArtifactHandler(ctx.home);
       // The explorer at / on the REST port (built by `npm start`/`npm run build:web`); it finds the RPC via /explorer-config.json.
@@ -178,6 +188,7 @@ export function startCommand(): Command {
     .option('--snapshot-keep-recent <n>', 'state-sync snapshots kept on disk (env PROOFBOOK_SNAPSHOT_KEEP_RECENT)', process.env.PROOFBOOK_SNAPSHOT_KEEP_RECENT ?? '2')
     .option('--state-cache-mb <mb>', 'memory for cached state values, and about as much again for cached Merkle tree nodes; the rest is read from LevelDB on demand (env PROOFBOOK_STATE_CACHE_MB)', process.env.PROOFBOOK_STATE_CACHE_MB ?? '64')
     .option('--history-blocks <n>', 'recent heights served to queries with proofs; older versions are pruned (env PROOFBOOK_HISTORY_BLOCKS)', process.env.PROOFBOOK_HISTORY_BLOCKS ?? '100')
+    .option('--heap-growth-percent <n>', 'V8 heap growth after a major GC, in percent of the live heap (0 = V8 decides, up to 4x; docs/state.md "Memory of a long-running node"; env PROOFBOOK_HEAP_GROWTH_PERCENT)', process.env.PROOFBOOK_HEAP_GROWTH_PERCENT ?? String(DEFAULT_HEAP_GROWTH_PERCENT))
     .addHelpText('after', `
 The app keeps its state in \${home}/data. Run CometBFT next to it with the same genesis app_state
 (see \`proofbook init --help\`) and point it at this address:
@@ -186,12 +197,13 @@ The app keeps its state in \${home}/data. Run CometBFT next to it with the same 
 
 Example:
   $ proofbook start --home ./node --abci tcp://127.0.0.1:26658`)
-    .action(async (opts: { abci: string; artifactsLaddr?: string; grpcLaddr?: string; apiLaddr: string; apiCors: string; explorer?: boolean; rpc: string; snapshotInterval: string; snapshotKeepRecent: string; historyBlocks: string; stateCacheMb: string }, cmd: Command) => {
+    .action(async (opts: { abci: string; artifactsLaddr?: string; grpcLaddr?: string; apiLaddr: string; apiCors: string; explorer?: boolean; rpc: string; snapshotInterval: string; snapshotKeepRecent: string; historyBlocks: string; stateCacheMb: string; heapGrowthPercent: string }, cmd: Command) => {
       const ctx = Ctx.of(cmd);
       const count = (flag: string, v: string, min: number): number => {
         if (!/^[0-9]+$/.test(v) || Number(v) < min) throw new CliError(`${flag} must be an integer >= ${min}, got '${v}'`, EXIT.USAGE);
         return Number(v);
       };
+      const memory = nodeMemorySettings(opts.heapGrowthPercent);
       const appOptions = {
         snapshots: { interval: count('--snapshot-interval', opts.snapshotInterval, 0), keepRecent: count('--snapshot-keep-recent', opts.snapshotKeepRecent, 1) },
         store: { historyBlocks: count('--history-blocks', opts.historyBlocks, 1), cacheBytes: count('--state-cache-mb', opts.stateCacheMb, 1) * (1 << 20) },
@@ -201,7 +213,7 @@ Example:
       await fs.mkdir(ctx.home, { recursive: true });
       const node = await startNode({ home: ctx.home, abciAddress: opts.abci, logger: logger(), appOptions, cometRpc: opts.rpc });
       keepAlive.value = true;
-      process.stderr.write(`proofbook app listening for CometBFT on ${node.abciAddress} (home ${ctx.home}); Ctrl-C to stop\n`);
+      process.stderr.write(`proofbook app listening for CometBFT on ${node.abciAddress} (home ${ctx.home}); Ctrl-C to stop\n${memory}\n`);
       if (opts.artifactsLaddr) {
         const { startArtifactServer } = await import('../app/artifacts-mount.js');
         const http = await startArtifactServer(ctx.home, opts.artifactsLaddr);

@@ -20,6 +20,7 @@ import path from 'node:path';
 import net from 'node:net';
 import os from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { ALLOCATOR_ENV } from '../app/node-memory.js';
 
 const execFileP = promisify(execFile);
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -415,7 +416,8 @@ export class Net {
     const p = this.procs[i]!;
     if (p.app && !exited(p.app)) throw new Error(`app ${i} already running`);
     const { cmd, args } = this.appCommand(i);
-    p.app = this.spawnLogged(cmd, args, this.appLog(i), { ...process.env, ...this.opts.appEnv });
+    // The allocator settings an operator's node runs with (app/node-memory.ts, docs/operators.md).
+    p.app = this.spawnLogged(cmd, args, this.appLog(i), { ...ALLOCATOR_ENV, ...process.env, ...this.opts.appEnv });
     const child = p.app;
     await this.waitFor(async () => {
       if (exited(child)) throw new Error(`app ${i} exited with ${child.exitCode ?? child.signalCode}\n${this.logTail(this.appLog(i))}`);
