@@ -47,11 +47,17 @@ export const CHAIN_MECHANISMS: Partial<Record<MechanismName, MarketMechanism>> =
   sharecap: { ...DEFAULT_MECHANISM, allocation: 'sharecap', bps: 2500n },
   reauction: { ...DEFAULT_MECHANISM, reauctionAfterMiss: true },
   fullfee: DEFAULT_MECHANISM,
+  reveal5: DEFAULT_MECHANISM,
 };
 
-/** Market params a row runs with instead of the defaults. fullfee: a fallback proof is paid the full current fee. */
+/**
+ * Market params a row runs with instead of the defaults. fullfee: a fallback proof is paid the full current fee;
+ * reveal5: fallback_reveal_blocks 5 instead of 10 (half the delay per squatting identity, half the run of censored
+ * blocks a thief needs: docs/protocol.md "Squatting the fallback").
+ */
 export const CHAIN_PARAMS: Partial<Record<MechanismName, Partial<Params>>> = {
   fullfee: { fallbackRampBlocks: 0n },
+  reveal5: { fallbackRevealBlocks: 5n },
 };
 
 export async function runMechanism(w: World, m: MechanismName, onProgress?: (msg: string) => void): Promise<Omit<Run, 'seed' | 'coalition'>> {

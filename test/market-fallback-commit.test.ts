@@ -157,7 +157,7 @@ test('a committed request leaves the auction; a commitment on a request that exp
   const { height: hc } = await ok(chain, p2, m.commit(p2, 1n, pf));
   // asks that would match it appear: the request is not auctioned while the commitment is live
   await ok(chain, p1, m.ask(p1, 1000n, 1n));
-  await ok(chain, p2, m.ask(p2, 500n, 1n, hc + WINDOW + 1n)); // the committer's own ask, the cheaper one (live through the auction after its window)
+  await ok(chain, p2, m.ask(p2, 500n, 1n)); // the committer's own ask (id 2), the cheaper one
   const r1 = await balance(chain, requester.address);
   while (chain.app.height < hc + WINDOW) {
     t.is((await request(chain, 1n)).request.status, S.REQUEST_STATUS_OPEN);
@@ -168,6 +168,7 @@ test('a committed request leaves the auction; a commitment on a request that exp
   // ... but never to p2, although its ask is the cheaper: a forfeited prover is excluded from the request's auctions
   t.is((await request(chain, 1n)).request.status, S.REQUEST_STATUS_ASSIGNED);
   t.is((await request(chain, 1n)).request.assignment!.prover, p1.address);
+  await ok(chain, p2, m.cancelAsk(p2, 2n)); // (so that p2's ask does not take request 2 below)
   // a commitment on a request that expires before it is revealed is refunded with the request
   await ok(chain, requester, m.request(requester, { maxFee: 8000n, expiry: chain.app.height + 7n, patience: 1n, input: 1 }));
   await chain.block();

@@ -14,6 +14,7 @@ import { DEFAULT_PARAMS } from '../modules/market/keys.js';
 import { allForfeits } from '../modules/market/fallback.js';
 import { QueryRequestRequest, QueryRequestResponse, type FallbackCommit } from '../src/gen/proofbook/market/v1/market.js';
 import { createModules } from '../app/modules.js';
+import { defaultGenesis } from '../genesis/index.js';
 import { Context } from '../src/framework/context.js';
 import { SortedArrayKV } from './bank-kv.js';
 import type { RawKey } from '../src/client/sign.js';
@@ -138,6 +139,76 @@ test('squatting: four squatters fill every slot and never reveal; each holds the
   t.true((await balance(chain, honest.address)) >= hb0 + price - price / 100n - honestTxs * FEE);
   t.is(await balance(chain, ESCROW), 0n);
   t.is(allForfeits(chain.app.modules.keepers.market.store(queryCtx(chain))).length, 0); // markers leave with the request
+  t.is(await supply(chain), s0);
+});
+
+test('property: random squatters (how many, when) against an honest prover ready at a random height: it is paid within t + k (R + 1) + 1, each squatter forfeits at most once, to the requester; escrow empty and supply unchanged at the end', async (t) => {
+  const [pf] = await getProofs();
+  // a short window and two slots, so that slot-filling and queueing both happen in a few blocks
+  const R = 3n;
+  const g = defaultGenesis() as { market: { params: Record<string, string> } };
+  g.market.params.fallback_reveal_blocks = R.toString();
+  g.market.params.max_fallback_commits = '2';
+  const { chain, requester, p1, p2 } = await setup(g as never);
+  t.teardown(() => chain.close());
+  const pool = [p1, await devnetKey(3), await devnetKey(4), await devnetKey(5), await devnetKey(6)];
+  await block(chain, pool.slice(1).map((k) => [k, [m.bond(k, 1000n)]]));
+  const honest = p2;
+  const s0 = await supply(chain);
+  let x = 20261205n;
+  const rnd = (n: number): number => {
+    x = (x * 6364136223846793005n + 1442695040888963407n) % (1n << 64n);
+    return Number((x >> 33n) % BigInt(n));
+  };
+  for (let trial = 1; trial <= 6; trial++) {
+    const id = BigInt(trial);
+    const { height: hs } = await chain.block([await chain.sign(requester, { msgs: [m.request(requester, { maxFee: MAX_FEE, expiry: chain.app.height + 200n, patience: 1n })], fee: [{ denom: 'uproof', amount: FEE }], gasLimit: 5_000_000n })]);
+    const c = hs + 1n; // open to the fallback from here
+    while (chain.app.height < hs) await chain.block();
+    const r0 = await balance(chain, requester.address);
+    const squatters = pool.slice(0, rnd(pool.length + 1)).map((k) => ({ k, from: c + BigInt(rnd(8)), committed: false, refused: 0 }));
+    const ready = c + BigInt(rnd(7));
+    let paidAt: bigint | undefined;
+    for (let guard = 0; paidAt === undefined && guard < 80; guard++) {
+      const h = chain.app.height + 1n;
+      const live = await commitsOn(chain, id);
+      const items: [RawKey, { typeUrl: string; value: Uint8Array }[]][] = [];
+      // squatters go first in the block; one that committed and lost its commitment keeps trying (and is refused)
+      const trying = squatters.filter((q) => h >= q.from && !live.some((l) => l.prover === q.k.address));
+      for (const q of trying) items.push([q.k, [m.commit(q.k, id, pf, honest.address)]]);
+      const mine = live.find((l) => l.prover === honest.address);
+      const reveal = mine !== undefined && live[0].prover === honest.address && mine.height < h;
+      if (h >= ready && mine === undefined) items.push([honest, [m.commit(honest, id, pf)]]);
+      else if (reveal) items.push([honest, [m.proof(honest, id, pf)]]);
+      const res = items.length ? await block(chain, items) : (await chain.block(), []);
+      trying.forEach((q, i) => {
+        if (res[i].code === 0) {
+          t.false(q.committed, `squatter ${q.k.address} committed twice on request ${id}`);
+          q.committed = true;
+        } else if (q.committed) {
+          t.regex(res[i].log, /expire unrevealed/);
+          q.refused++;
+        }
+      });
+      if (reveal) {
+        t.is(res.at(-1)?.code, 0, res.at(-1)?.log);
+        paidAt = h;
+      }
+    }
+    const k = BigInt(squatters.filter((q) => q.committed).length);
+    t.log(`trial ${trial}: ${squatters.length} squatters (${k} committed, ${squatters.reduce((n, q) => n + q.refused, 0)} refusals after forfeiting), honest ready at c+${ready - c}, paid at c+${paidAt! - c}, bound c+${ready + k * (R + 1n) + 1n - c}`);
+    const done = (await request(chain, id)).request;
+    t.is(done.status, S.REQUEST_STATUS_FULFILLED, `trial ${trial}`);
+    t.is(done.history.at(-1)!.prover, honest.address);
+    t.true(paidAt! <= ready + k * (R + 1n) + 1n, `trial ${trial}: k ${k}, ready ${ready}, paid ${paidAt}`);
+    t.true(BigInt(done.fallbackForfeits) <= k);
+    const price = BigInt(done.paidPrice);
+    const got = (await balance(chain, requester.address)) - r0;
+    const want = BigInt(done.fallbackForfeits) * DEPOSIT + (MAX_FEE - price);
+    t.true(got >= want && got <= want + BigInt(done.holdingDeposit), `trial ${trial}: requester got ${got}, want ${want}`);
+  }
+  t.is(await balance(chain, ESCROW), 0n);
+  t.is(allForfeits(chain.app.modules.keepers.market.store(queryCtx(chain))).length, 0);
   t.is(await supply(chain), s0);
 });
 
