@@ -1,7 +1,7 @@
 /** What a mechanism run produces, and the metrics computed from it (identically for every mechanism). */
 import { proofCost, provingBlocks, serves, type World } from './agents.js';
 import { Slots } from './mechanisms/slots.js';
-import { HHI_QUARTER, hhiFrontier, runInstance, type FrontierResult } from './hhi-frontier.js';
+import { HHI_QUARTER, hhiFrontier, runInstance, type FrontierResult, type HhiCap } from './hhi-frontier.js';
 
 /**
  * The capacity-aware benchmark cost of every job (0 when the benchmark cannot serve it): with perfect information,
@@ -68,13 +68,13 @@ export function benchmarkHhi(w: World): number {
  * of delivered proofs per circuit, so runs that delivered the same mix share one computation.
  */
 const frontierCache = new WeakMap<World, Map<string, FrontierResult>>();
-export function frontierOf(w: World, delivered: readonly boolean[]): FrontierResult {
+export function frontierOf(w: World, delivered: readonly boolean[], cap: HhiCap = HHI_QUARTER): FrontierResult {
   const inst = runInstance(w, delivered);
-  const key = inst.jobs.join('/');
+  const key = `${inst.jobs.join('/')}@${cap.num}/${cap.den}`;
   let m = frontierCache.get(w);
   if (!m) frontierCache.set(w, (m = new Map()));
   let r = m.get(key);
-  if (!r) m.set(key, (r = hhiFrontier(inst, HHI_QUARTER)));
+  if (!r) m.set(key, (r = hhiFrontier(inst, cap)));
   return r;
 }
 
@@ -186,6 +186,11 @@ export interface Metrics {
   frontierPricePerProof: number;
   /** That least payment / what this run's requesters paid for the same proofs (greedy row: the ratio to v1's price). */
   frontierRatio: number;
+  /**
+   * What the cap alone costs in that relaxation: the frontier / the same least payment without a cap (H = 1: every
+   * proof to the cheapest ask serving its circuit, pay-as-bid).
+   */
+  frontierPremium: number;
   /** 1 when the frontier is the exact optimum of its relaxation, 0 when a proven lower bound only (node limit). */
   frontierExact: number;
   /** Censored p99 / other p99 of this run (the censorship latency target). */
@@ -277,8 +282,10 @@ export function computeMetrics(w: World, o: RunOutcome): Metrics {
     }
   }
   const n = w.jobs.length;
-  const frontier = frontierOf(w, o.jobs.map((r) => r.provedBlock !== null && r.prover !== null));
+  const deliveredMask = o.jobs.map((r) => r.provedBlock !== null && r.prover !== null);
+  const frontier = frontierOf(w, deliveredMask);
   const frontierPaid = frontier.feasible && delivered > 0 ? frontier.bound : NaN;
+  const uncapped = frontierOf(w, deliveredMask, { num: 1, den: 1 });
   const per = (x: bigint) => (delivered === 0 ? NaN : num(x) / delivered);
   return {
     mechanism: o.mechanism,
@@ -312,6 +319,7 @@ export function computeMetrics(w: World, o: RunOutcome): Metrics {
     benchmarkHhi: benchmarkHhi(w),
     frontierPricePerProof: frontierPaid / delivered,
     frontierRatio: paid === 0n ? NaN : frontierPaid / num(paid),
+    frontierPremium: uncapped.feasible && uncapped.bound > 0 ? frontierPaid / uncapped.bound : NaN,
     frontierExact: frontier.feasible && delivered > 0 ? (frontier.exact ? 1 : 0) : NaN,
     censoredP99Ratio: percentile(proofCensored, 0.99) / percentile(proofOther, 0.99),
     top50,

@@ -207,6 +207,10 @@ test('wired into the metrics and the summary: floor per proof and ratio to the r
     t.is(Math.round(m.frontierPricePerProof * m.delivered), direct.bound);
     t.is(m.frontierRatio, direct.bound / paid);
     t.is(m.frontierExact, 1);
+    const uncapped = hhiFrontier(runInstance(run.world, delivered), { num: 1, den: 1 });
+    t.true(uncapped.feasible);
+    if (uncapped.feasible) t.is(m.frontierPremium, direct.bound / uncapped.bound);
+    t.true(m.frontierPremium >= 1, 'the cap never makes the floor cheaper');
   }
   const rows = frontierSummary(r);
   t.is(rows.length, 2);
