@@ -1,6 +1,7 @@
 /** What a mechanism run produces, and the metrics computed from it (identically for every mechanism). */
 import { proofCost, provingBlocks, serves, type World } from './agents.js';
 import { Slots } from './mechanisms/slots.js';
+import { cappedSchedule, type CappedSchedule } from './hhi-schedule.js';
 import { HHI_QUARTER, hhiFrontier, runInstance, type FrontierResult, type HhiCap } from './hhi-frontier.js';
 
 /**
@@ -76,6 +77,16 @@ export function frontierOf(w: World, delivered: readonly boolean[], cap: HhiCap 
   let r = m.get(key);
   if (!r) m.set(key, (r = hhiFrontier(inst, cap)));
   return r;
+}
+
+/** The capacity- and deadline-feasible counterpart (sim/hhi-schedule.ts; an upper bound), cached per delivered set. */
+const scheduleCache = new WeakMap<World, Map<string, CappedSchedule | null>>();
+export function cappedScheduleOf(w: World, delivered: readonly boolean[]): CappedSchedule | null {
+  const key = delivered.map((d) => (d ? '1' : '0')).join('');
+  let m = scheduleCache.get(w);
+  if (!m) scheduleCache.set(w, (m = new Map()));
+  if (!m.has(key)) m.set(key, cappedSchedule(w, delivered, HHI_QUARTER));
+  return m.get(key)!;
 }
 
 export interface JobOutcome {
@@ -191,6 +202,12 @@ export interface Metrics {
    * proof to the cheapest ask serving its circuit, pay-as-bid).
    */
   frontierPremium: number;
+  /**
+   * A capacity- and deadline-feasible assignment of the same proofs with HHI ≤ 0.25 paid at the asks, found by a
+   * heuristic (cappedScheduleOf): its cost / this run's payment. An upper bound on what an omniscient pay-as-bid
+   * allocator would need; NaN when the heuristic finds none.
+   */
+  frontierScheduleRatio: number;
   /** 1 when the frontier is the exact optimum of its relaxation, 0 when a proven lower bound only (node limit). */
   frontierExact: number;
   /** Censored p99 / other p99 of this run (the censorship latency target). */
@@ -286,6 +303,7 @@ export function computeMetrics(w: World, o: RunOutcome): Metrics {
   const frontier = frontierOf(w, deliveredMask);
   const frontierPaid = frontier.feasible && delivered > 0 ? frontier.bound : NaN;
   const uncapped = frontierOf(w, deliveredMask, { num: 1, den: 1 });
+  const schedule = delivered > 0 ? cappedScheduleOf(w, deliveredMask) : null;
   const per = (x: bigint) => (delivered === 0 ? NaN : num(x) / delivered);
   return {
     mechanism: o.mechanism,
@@ -320,6 +338,7 @@ export function computeMetrics(w: World, o: RunOutcome): Metrics {
     frontierPricePerProof: frontierPaid / delivered,
     frontierRatio: paid === 0n ? NaN : frontierPaid / num(paid),
     frontierPremium: uncapped.feasible && uncapped.bound > 0 ? frontierPaid / uncapped.bound : NaN,
+    frontierScheduleRatio: schedule === null || paid === 0n ? NaN : schedule.cost / num(paid),
     frontierExact: frontier.feasible && delivered > 0 ? (frontier.exact ? 1 : 0) : NaN,
     censoredP99Ratio: percentile(proofCensored, 0.99) / percentile(proofOther, 0.99),
     top50,

@@ -211,9 +211,57 @@ test('wired into the metrics and the summary: floor per proof and ratio to the r
     t.true(uncapped.feasible);
     if (uncapped.feasible) t.is(m.frontierPremium, direct.bound / uncapped.bound);
     t.true(m.frontierPremium >= 1, 'the cap never makes the floor cheaper');
+    const { cappedSchedule } = await import('../sim/hhi-schedule.js');
+    const sched = cappedSchedule(run.world, delivered, { num: 1, den: 4 });
+    t.is(m.frontierScheduleRatio, sched === null ? NaN : sched.cost / paid);
   }
   const rows = frontierSummary(r);
   t.is(rows.length, 2);
   for (const row of rows) t.is(row.seeds, 2);
   t.regex(summaryTable(r), /HHI ≤ 0\.25 frontier/);
+});
+
+test('the capacity-feasible assignment: within slots, proving times, deadlines and the cap, paid at the asks, never below the frontier', async (t) => {
+  const { cappedSchedule } = await import('../sim/hhi-schedule.js');
+  const { askPrice, provingBlocks, serves } = await import('../sim/agents.js');
+  const s = loadScenario('scenarios/spread.json');
+  for (const [seed, n] of [[1, 16], [2, 16], [4, 64]] as const) {
+    const w = buildWorld(s, seed, n);
+    // every other job, so the instance is not just "all jobs"
+    const delivered = w.jobs.map((_, i) => i % 2 === 0);
+    const cap = { num: 1, den: 4 };
+    const sched = cappedSchedule(w, delivered, cap);
+    t.not(sched, null, `seed ${seed}, ${n} provers`);
+    if (sched === null) continue;
+    const J = delivered.filter(Boolean).length;
+    const counts = w.provers.map(() => 0);
+    let cost = 0n;
+    const busy = new Map<string, number>(); // `${prover}/${block}` → jobs proving
+    w.jobs.forEach((j, i) => {
+      const p = sched.prover[i];
+      const h = sched.start[i];
+      if (!delivered[i]) {
+        t.is(p, null);
+        return;
+      }
+      if (p === null || h === null) return void t.fail(`job ${i} unassigned`);
+      const pr = w.provers[p];
+      const c = w.circuits[j.circuit];
+      t.true(serves(w, pr, c));
+      const until = h + provingBlocks(pr, c, w.scenario.blockSeconds);
+      t.true(h >= j.submitBlock && until <= Math.min(h + j.window, j.submitBlock + j.lifetime), `job ${i} meets its deadline`);
+      for (let b = h; b < until; b++) busy.set(`${p}/${b}`, (busy.get(`${p}/${b}`) ?? 0) + 1);
+      counts[p]++;
+      cost += askPrice(pr, c);
+    });
+    for (const [k, v] of busy) t.true(v <= w.provers[Number(k.split('/')[0])].capacity, `slots of ${k}`);
+    t.deepEqual(counts, sched.counts);
+    t.true(4 * counts.reduce((a, c) => a + c * c, 0) <= J * J, 'HHI ≤ 0.25');
+    t.is(sched.cost, Number(cost));
+    const floor = hhiFrontier(runInstance(w, delivered), cap);
+    t.true(floor.feasible && floor.bound <= sched.cost, 'the frontier is a lower bound of a capacity-feasible assignment');
+  }
+  // a cap no assignment can meet
+  const w = buildWorld(s, 1, 16);
+  t.is(cappedSchedule(w, w.jobs.map(() => true), { num: 1, den: 20 }), null);
 });
