@@ -1,6 +1,7 @@
 /** What a mechanism run produces, and the metrics computed from it (identically for every mechanism). */
 import { proofCost, provingBlocks, serves, type World } from './agents.js';
 import { Slots } from './mechanisms/slots.js';
+import { HHI_QUARTER, hhiFrontier, runInstance, type FrontierResult, type HhiCap } from './hhi-frontier.js';
 
 /**
  * The capacity-aware benchmark cost of every job (0 when the benchmark cannot serve it): with perfect information,
@@ -59,6 +60,22 @@ export function benchmarkHhi(w: World): number {
   let hhi = 0;
   for (const x of wins.values()) hhi += ((x / total) * 100) ** 2;
   return total === 0 ? NaN : hhi;
+}
+
+/**
+ * The HHI frontier of a run's delivered proofs (sim/hhi-frontier.ts): the least any allocation rule that pays every
+ * winner at least its ask could pay for them with the winners' HHI ≤ 0.25. It depends only on the world and the number
+ * of delivered proofs per circuit, so runs that delivered the same mix share one computation.
+ */
+const frontierCache = new WeakMap<World, Map<string, FrontierResult>>();
+export function frontierOf(w: World, delivered: readonly boolean[], cap: HhiCap = HHI_QUARTER): FrontierResult {
+  const inst = runInstance(w, delivered);
+  const key = `${inst.jobs.join('/')}@${cap.num}/${cap.den}`;
+  let m = frontierCache.get(w);
+  if (!m) frontierCache.set(w, (m = new Map()));
+  let r = m.get(key);
+  if (!r) m.set(key, (r = hhiFrontier(inst, cap)));
+  return r;
 }
 
 export interface JobOutcome {
@@ -162,6 +179,20 @@ export interface Metrics {
   hhi: number;
   /** The same index for the capacity-aware benchmark's allocation (benchmarkHhi; the same for every mechanism). */
   benchmarkHhi: number;
+  /**
+   * HHI frontier (frontierOf): the least any rule paying each winner at least its ask could pay for this run's
+   * delivered proofs with HHI ≤ 0.25, per delivered proof (uproof; NaN when no such assignment exists or none delivered).
+   */
+  frontierPricePerProof: number;
+  /** That least payment / what this run's requesters paid for the same proofs (greedy row: the ratio to v1's price). */
+  frontierRatio: number;
+  /**
+   * What the cap alone costs in that relaxation: the frontier / the same least payment without a cap (H = 1: every
+   * proof to the cheapest ask serving its circuit, pay-as-bid).
+   */
+  frontierPremium: number;
+  /** 1 when the frontier is the exact optimum of its relaxation, 0 when a proven lower bound only (node limit). */
+  frontierExact: number;
   /** Censored p99 / other p99 of this run (the censorship latency target). */
   censoredP99Ratio: number;
   /** Fewest provers that together delivered at least half of the proofs. */
@@ -251,6 +282,10 @@ export function computeMetrics(w: World, o: RunOutcome): Metrics {
     }
   }
   const n = w.jobs.length;
+  const deliveredMask = o.jobs.map((r) => r.provedBlock !== null && r.prover !== null);
+  const frontier = frontierOf(w, deliveredMask);
+  const frontierPaid = frontier.feasible && delivered > 0 ? frontier.bound : NaN;
+  const uncapped = frontierOf(w, deliveredMask, { num: 1, den: 1 });
   const per = (x: bigint) => (delivered === 0 ? NaN : num(x) / delivered);
   return {
     mechanism: o.mechanism,
@@ -282,6 +317,10 @@ export function computeMetrics(w: World, o: RunOutcome): Metrics {
     losingProvers: profits.filter((x) => x < 0).length,
     hhi,
     benchmarkHhi: benchmarkHhi(w),
+    frontierPricePerProof: frontierPaid / delivered,
+    frontierRatio: paid === 0n ? NaN : frontierPaid / num(paid),
+    frontierPremium: uncapped.feasible && uncapped.bound > 0 ? frontierPaid / uncapped.bound : NaN,
+    frontierExact: frontier.feasible && delivered > 0 ? (frontier.exact ? 1 : 0) : NaN,
     censoredP99Ratio: percentile(proofCensored, 0.99) / percentile(proofOther, 0.99),
     top50,
     winners: o.proverWins.filter((x) => x > 0).length,

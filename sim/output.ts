@@ -8,7 +8,7 @@ import { barChart, lineChart } from './svg.js';
 export const CSV_FIELDS: readonly (keyof Metrics)[] = [
   'mechanism', 'provers', 'requests', 'delivered', 'expired', 'fillRate', 'resourceCostPerProof', 'pricePerProof', 'computationsPerProof',
   'assignP50', 'assignP99', 'proofP50', 'proofP99', 'allocativeEfficiency', 'resourceEfficiency', 'efficiency', 'profitMin', 'profitMedian', 'profitMax',
-  'losingProvers', 'hhi', 'benchmarkHhi', 'censoredP99Ratio', 'top50', 'winners', 'censoredRequests', 'censoredFillRate', 'otherFillRate', 'censoredP50', 'censoredP99', 'otherP99',
+  'losingProvers', 'hhi', 'benchmarkHhi', 'frontierPricePerProof', 'frontierRatio', 'frontierPremium', 'frontierExact', 'censoredP99Ratio', 'top50', 'winners', 'censoredRequests', 'censoredFillRate', 'otherFillRate', 'censoredP50', 'censoredP99', 'otherP99',
   'slashedPerRequest', 'compensationPerRequest', 'forfeitedPerRequest', 'participants', 'reassignments', 'overValue', 'invariantBlocks', 'invariantFailures',
 ];
 
@@ -88,6 +88,7 @@ export const FIGURES: { key: string; label: string; f: (m: Metrics) => number; f
   { key: 'efficiency', label: 'efficiency', f: (m) => m.efficiency, fmt: 'pct' },
   { key: 'hhi', label: 'HHI', f: (m) => m.hhi / 10_000, fmt: 'x2' },
   { key: 'benchmarkHhi', label: 'optimum HHI', f: (m) => m.benchmarkHhi / 10_000, fmt: 'x2' },
+  { key: 'frontierRatio', label: 'HHI≤0.25 floor/price', f: (m) => m.frontierRatio, fmt: 'x2' },
   { key: 'censoredFill', label: 'censored fill', f: (m) => m.censoredFillRate, fmt: 'pct' },
   { key: 'censoredP99', label: 'censored p99', f: (m) => m.censoredP99, fmt: 'int' },
   { key: 'otherP99', label: 'other p99', f: (m) => m.otherP99, fmt: 'int' },
@@ -174,7 +175,37 @@ export function summaryTable(r: ScenarioResult): string {
       ratios.map((x) => [...(multiCoalition ? [String(x.coalition)] : []), x.mechanism, String(x.provers), fmtEst(x.price, 'x2'), fmtEst(x.resource, 'x2')]),
     ));
   }
+  const frontier = frontierSummary(r);
+  if (frontier.length) {
+    out.push('', 'HHI ≤ 0.25 frontier (sim/hhi-frontier.ts): the least any rule paying each winner at least its ask could pay for the same proofs with HHI ≤ 0.25, over this row\'s price (the greedy row: over v1\'s price); floor/uncapped floor: the same relaxation with HHI ≤ 0.25 over without a cap (what the cap alone costs):');
+    out.push(...table(
+      [...(multiCoalition ? ['coalition'] : []), 'mechanism', 'provers', 'floor/proof', 'floor/price', 'seeds > 1.10', 'floor/uncapped floor', 'exact', 'infeasible'],
+      frontier.map((x) => [...(multiCoalition ? [String(x.coalition)] : []), x.mechanism, String(x.provers), fmtEst(x.perProof, 'int'), fmtEst(x.ratio, 'x2'), `${x.over110}/${x.seeds}`, fmtEst(x.premium, 'x2'), `${x.exact}/${x.seeds}`, String(x.infeasible)]),
+    ));
+  }
   return out.join('\n');
+}
+
+/**
+ * Per row, the HHI frontier over seeds: its ratio to the row's price (mean, interval), in how many seeds it exceeds 1.10
+ * (HHI ≤ 0.25 within 10 % of this price is then out of reach for every rule paying at least the asks), how many seeds
+ * were solved exactly and how many have no assignment within the cap at all.
+ */
+export function frontierSummary(r: ScenarioResult): { mechanism: string; provers: number; coalition: number; seeds: number; perProof: Estimate; ratio: Estimate; premium: Estimate; over110: number; exact: number; infeasible: number }[] {
+  return groups(r)
+    .filter((g) => g.runs.some((x) => x.metrics.delivered > 0))
+    .map((g) => ({
+      mechanism: g.mechanism,
+      provers: g.provers,
+      coalition: g.coalition,
+      seeds: g.runs.length,
+      perProof: est(g, (m) => m.frontierPricePerProof),
+      ratio: est(g, (m) => m.frontierRatio),
+      premium: est(g, (m) => m.frontierPremium),
+      over110: g.runs.filter((x) => x.metrics.frontierRatio > 1.1).length,
+      exact: g.runs.filter((x) => x.metrics.frontierExact === 1).length,
+      infeasible: g.runs.filter((x) => x.metrics.delivered > 0 && !Number.isFinite(x.metrics.frontierPricePerProof)).length,
+    }));
 }
 
 /** One row per (run, prover): who the prover is and what it earned, spent and won. */
