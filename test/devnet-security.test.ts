@@ -52,7 +52,7 @@ test('devnet: bound proofs, no bond grab, free declines by the worker, exclusion
       clients.push(c);
       return c;
     };
-    const [rq, p2, p3, p4] = await Promise.all([connect(0), connect(2), connect(3), connect(4)]);
+    const [rq, p2, p3, p4, p5] = await Promise.all([connect(0), connect(2), connect(3), connect(4), connect(5)]);
     const request = async (id: bigint): Promise<Request> => (await rq.request(id)).request;
 
     // --- the worker (wallet 1) is the only ask: it gets the two bad requests and declines both in the accept phase
@@ -97,6 +97,7 @@ test('devnet: bound proofs, no bond grab, free declines by the worker, exclusion
     await p2.bond(10_000_000n);
     await p3.bond(1_000_000n);
     await p4.bond(10_000_000n);
+    await p5.bond(1_000_000n);
     await p2.postAsk({ circuitId: CIRCUIT, price: 2000n, capacity: 5n });
     const input = { preimage: '4242', nonce: '9' };
     const events: string[] = [];
@@ -132,8 +133,16 @@ test('devnet: bound proofs, no bond grab, free declines by the worker, exclusion
     const b3 = await p3.signing.getBalance(p3.address, 'uproof');
     const before = await rq.request(id);
     t.true(before.fallbackFee !== undefined && before.fallbackFee <= before.currentFee, 'the fallback fee ramps up to the current fee');
+    // a squatter (bonded, not excluded) commits to garbage first and never reveals: p3's commitment is queued behind
+    // it, and the SDK waits for its turn instead of sending a reveal the chain would refuse
+    const squat = await p5.commitFallbackProof(id, new Uint8Array(256).fill(7), pf.publicJson);
+    t.true(squat.revealUntilHeight > 0n, 'the squatter holds the reveal');
     const { paid, commit } = await p3.submitProof(id, pf.proofJson, pf.publicJson);
     t.truthy(commit, 'the SDK committed before revealing');
+    t.is(commit!.revealUntilHeight, 0n, "p3's commitment was queued behind the squatter's");
+    const after = await request(id);
+    t.is(after.fallbackForfeits, 1, 'the squatter forfeited');
+    await t.throwsAsync(p5.commitFallbackProof(id, new Uint8Array(256).fill(8), pf.publicJson), { instanceOf: ProofbookTxError }); // the request is done; and a forfeited prover may not commit again
     t.true(commit!.price >= before.fallbackFee! && commit!.price <= BigInt(r.maxFee), 'the commitment locked a fee at least what the query showed');
     t.is(paid, commit!.price - commit!.price / 100n + bounty, 'the fallback prover is paid the locked fee (less 1 %) plus the bounty');
     t.true(BigInt((await p3.signing.getBalance(p3.address, 'uproof')).amount) > BigInt(b3.amount));

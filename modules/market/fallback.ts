@@ -44,7 +44,7 @@ import type { Address } from '../../src/crypto/address.js';
 import { iteratePrefix, u64Key, type KV } from '../../src/store/kv.js';
 import { FallbackCommit, FallbackForfeit, type Request } from '../../src/gen/proofbook/market/v1/market.js';
 import { fallbackCommitment } from '../../src/zk/fallback-commitment.js';
-import { addrKey, decodeU64, encodeU64, EMPTY, ESCROW_ACCOUNT, ErrNotEligible, ErrInvalidRequestParams, trailingId } from './keys.js';
+import { addrKey, decodeU64, encodeU64, EMPTY, ESCROW_ACCOUNT, ErrInvalidRequestParams, trailingId } from './keys.js';
 import { registerError, GRPC } from '../../src/framework/errors.js';
 
 export const COMMIT_PREFIX = 'F';
@@ -178,8 +178,10 @@ export function revealableCommit(kv: KV, r: Request, sender: string, proof: Uint
   }
   const first = live[0];
   if (first.prover !== sender) {
+    // Code 21, not 20: the sender may be eligible; it has no commitment that may reveal now (none yet: commit first;
+    // a queued one: wait for its turn). Clients tell the two apart from "not eligible" by the code.
     const mine = live.find((c) => c.prover === sender);
-    throw ErrNotEligible(
+    throw ErrNoCommitment(
       `the fallback commitment of ${first.prover} (height ${first.height}) holds request ${r.id}'s reveal until height ${first.revealUntilHeight}` +
         (mine ? `; yours (height ${mine.height}) comes after it` : '; you have no commitment on it'),
     );

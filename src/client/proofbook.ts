@@ -588,10 +588,30 @@ export class ProofbookClient extends ProofbookReader {
         await this.simulateExpecting([{ typeUrl: TYPE_URLS.submitProof, value }], 21); // 21: no commitment yet (the only error expected before committing)
         commit = await this.commitFallbackProof(requestId, bytes, publicSignals);
       }
+      await this.waitForRevealTurn(requestId, held?.id ?? commit!.commitId);
     }
     const res = await this.execute([{ typeUrl: TYPE_URLS.submitProof, value }]);
     const paid = ProofbookClient.response(res, TYPE_URLS.submitProof, market.MsgSubmitProofResponse).paid;
     return { ...ProofbookClient.result(res), paid: paid === '' ? 0n : BigInt(paid), ...(commit ? { commit } : {}) };
+  }
+
+  /**
+   * Waits until commitment `commitId` holds request `requestId`'s reveal (docs/protocol.md "Squatting the fallback"):
+   * only the earliest live commitment may reveal, and one queued behind others (`reveal_until_height` 0) gets its
+   * window when those before it are revealed or expire — at most `fallback_reveal_blocks` + 1 blocks each. Returns at
+   * once when it already holds it, and when the request or the commitment is gone (the reveal then fails with the
+   * chain's own error). Polls once per `pollIntervalMs` (default 1 s).
+   */
+  async waitForRevealTurn(requestId: bigint, commitId: bigint, opts: { pollIntervalMs?: number; timeoutMs?: number } = {}): Promise<void> {
+    const deadline = Date.now() + (opts.timeoutMs ?? 600_000);
+    for (;;) {
+      const q = await this.request(requestId).catch(() => undefined);
+      const mine = q?.fallbackCommits.find((c) => c.id === commitId);
+      if (mine === undefined || mine.revealUntilHeight > 0n) return;
+      // the commit tx's block is committed but the reveal must land in a later block anyway; queued: wait a block
+      if (Date.now() > deadline) throw new Error(`request ${requestId}: fallback commitment ${commitId} still queued behind earlier commitments after ${opts.timeoutMs ?? 600_000} ms`);
+      await new Promise((r) => setTimeout(r, opts.pollIntervalMs ?? 1000));
+    }
   }
 
   /**
