@@ -41,3 +41,49 @@ test('compaction changes no value, root or proof; commits continue', async (t) =
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('compactEveryBlocks: the store compacts in the background after every N-th height; close waits for it', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'store-compact-every-'));
+  try {
+    let s = await CommittedStore.open(dir, { sync: false, compactEveryBlocks: 4 });
+    const roots: Buffer[] = [];
+    for (let b = 1; b <= 9; b++) {
+      const ws: Write[] = [];
+      for (let i = 0; i < 200; i++) ws.push([`k/${b}/${i}`, Buffer.from(`v${b}-${i}`.repeat(8))]);
+      if (b > 1) for (let i = 0; i < 200; i++) ws.push([`k/${b - 1}/${i}`, null]);
+      s.applyBlock(ws);
+      await s.commit(BigInt(b)); // heights 4 and 8 start a compaction; blocks could go on meanwhile
+      roots.push(Buffer.from(s.appHash));
+      if (b === 4) {
+        await s.compactionIdle(); // (so the count below does not depend on this machine's speed)
+        t.is(s.compactions, 1, 'compacted after height 4');
+      }
+    }
+    await s.close(); // waits for the compaction started at height 8
+    t.is(s.compactions, 2, 'compacted after height 8, and close waited for it');
+    s = await CommittedStore.open(dir, { sync: false });
+    t.deepEqual(Buffer.from(s.appHash), roots.at(-1));
+    t.is(s.get('k/8/1'), undefined);
+    t.deepEqual(Buffer.from(s.get('k/9/1')!), Buffer.from('v9-1'.repeat(8)));
+    await s.close();
+    // the same writes without compaction give the same roots: storage only
+    const dir2 = mkdtempSync(join(tmpdir(), 'store-compact-never-'));
+    try {
+      const u = await CommittedStore.open(dir2, { sync: false });
+      for (let b = 1; b <= 9; b++) {
+        const ws: Write[] = [];
+        for (let i = 0; i < 200; i++) ws.push([`k/${b}/${i}`, Buffer.from(`v${b}-${i}`.repeat(8))]);
+        if (b > 1) for (let i = 0; i < 200; i++) ws.push([`k/${b - 1}/${i}`, null]);
+        u.applyBlock(ws);
+        await u.commit(BigInt(b));
+        t.deepEqual(Buffer.from(u.appHash), roots[b - 1]);
+      }
+      t.is(u.compactions, 0);
+      await u.close();
+    } finally {
+      rmSync(dir2, { recursive: true, force: true });
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
