@@ -188,7 +188,7 @@ export function startCommand(): Command {
     .option('--snapshot-keep-recent <n>', 'state-sync snapshots kept on disk (env PROOFBOOK_SNAPSHOT_KEEP_RECENT)', process.env.PROOFBOOK_SNAPSHOT_KEEP_RECENT ?? '2')
     .option('--state-cache-mb <mb>', 'memory for cached state values, and about as much again for cached Merkle tree nodes; the rest is read from LevelDB on demand (env PROOFBOOK_STATE_CACHE_MB)', process.env.PROOFBOOK_STATE_CACHE_MB ?? '64')
     .option('--history-blocks <n>', 'recent heights served to queries with proofs; older versions are pruned (env PROOFBOOK_HISTORY_BLOCKS)', process.env.PROOFBOOK_HISTORY_BLOCKS ?? '100')
-    .option('--state-compact-interval <blocks>', 'compact the state LevelDB in the background after every N-th height, so replaced and pruned data leave the disk (0 = never; env PROOFBOOK_STATE_COMPACT_INTERVAL)', process.env.PROOFBOOK_STATE_COMPACT_INTERVAL ?? '1000')
+    .option('--state-compact-interval <blocks>', 'compact the state LevelDB in the background after every N-th height, so replaced and pruned data leave the disk (0 = never; env PROOFBOOK_STATE_COMPACT_INTERVAL)', process.env.PROOFBOOK_STATE_COMPACT_INTERVAL ?? '0')
     .option('--heap-growth-percent <n>', 'V8 heap growth after a major GC, in percent of the live heap (0 = V8 decides, up to 4x; docs/state.md "Memory of a long-running node"; env PROOFBOOK_HEAP_GROWTH_PERCENT)', process.env.PROOFBOOK_HEAP_GROWTH_PERCENT ?? String(DEFAULT_HEAP_GROWTH_PERCENT))
     .addHelpText('after', `
 The app keeps its state in \${home}/data. Run CometBFT next to it with the same genesis app_state
