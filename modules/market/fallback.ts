@@ -64,18 +64,16 @@ export const forfeitKey = (requestId: bigint, prover: string): string => forfeit
 /** The bank moves the fallback code needs. */
 export type CommitBank = Pick<BankKeeper, 'sendToModule' | 'sendFromModule' | 'moduleToModule'>;
 
-/** Live commitments of a request, earliest first. */
-export function commitsOf(kv: KV, requestId: bigint): FallbackCommit[] {
-  const out: FallbackCommit[] = [];
-  for (const [, v] of iteratePrefix(kv, commitsOfPrefix(requestId))) out.push(FallbackCommit.decode(v));
+/** The records under `prefix`, decoded, in key order. */
+function decodedUnder<T>(kv: KV, prefix: string, decode: (v: Uint8Array) => T): T[] {
+  const out: T[] = [];
+  for (const [, v] of iteratePrefix(kv, prefix)) out.push(decode(v));
   return out;
 }
 
-export function allCommits(kv: KV): FallbackCommit[] {
-  const out: FallbackCommit[] = [];
-  for (const [, v] of iteratePrefix(kv, COMMIT_PREFIX)) out.push(FallbackCommit.decode(v));
-  return out;
-}
+/** Live commitments of a request, earliest first. */
+export const commitsOf = (kv: KV, requestId: bigint): FallbackCommit[] => decodedUnder(kv, commitsOfPrefix(requestId), (v) => FallbackCommit.decode(v));
+export const allCommits = (kv: KV): FallbackCommit[] => decodedUnder(kv, COMMIT_PREFIX, (v) => FallbackCommit.decode(v));
 
 /** Writes `c`; only the holder of the reveal (reveal_until_height > 0) has an expiry-index entry. */
 export function putCommit(kv: KV, c: FallbackCommit): void {
@@ -95,17 +93,8 @@ export function isForfeited(kv: KV, r: Request, prover: string): boolean {
 }
 
 /** The forfeit markers of request `id`, in key order. */
-export function forfeitsOf(kv: KV, id: bigint): FallbackForfeit[] {
-  const out: FallbackForfeit[] = [];
-  for (const [, v] of iteratePrefix(kv, forfeitsOfPrefix(id))) out.push(FallbackForfeit.decode(v));
-  return out;
-}
-
-export function allForfeits(kv: KV): FallbackForfeit[] {
-  const out: FallbackForfeit[] = [];
-  for (const [, v] of iteratePrefix(kv, FORFEIT_PREFIX)) out.push(FallbackForfeit.decode(v));
-  return out;
-}
+export const forfeitsOf = (kv: KV, id: bigint): FallbackForfeit[] => decodedUnder(kv, forfeitsOfPrefix(id), (v) => FallbackForfeit.decode(v));
+export const allForfeits = (kv: KV): FallbackForfeit[] => decodedUnder(kv, FORFEIT_PREFIX, (v) => FallbackForfeit.decode(v));
 
 export function putForfeit(kv: KV, f: FallbackForfeit): void {
   kv.set(forfeitKey(f.requestId, f.prover), FallbackForfeit.encode(f).finish());

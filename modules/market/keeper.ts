@@ -813,18 +813,26 @@ export class MarketKeeperImpl implements MarketKeeper {
   }
 
   /**
+   * Who may commit to and reveal a fallback proof for `r`: a bonded, unjailed prover that neither failed the request
+   * (declined, released, missed: excluded) nor let a fallback commitment on it expire unrevealed (forfeited).
+   */
+  private requireFallbackEligible(ctx: Context, r: Request, sender: Address): void {
+    const pr = this.bond.prover(ctx, sender);
+    const bonded = pr?.bonded.find((c) => c.denom === this.params(ctx).collateralDenom)?.amount ?? '0';
+    if (pr === undefined || BigInt(bonded) === 0n) throw ErrNotBonded(`${sender} has no bond; only bonded provers may fulfil request ${r.id} through the fallback`);
+    if (this.bond.isJailed(ctx, sender)) throw ErrJailed(`${sender} is jailed`);
+    if (isExcluded(r, sender)) throw ErrNotEligible(`${sender} released, missed or declined request ${r.id} and may not fulfil it`);
+    if (isForfeited(this.store(ctx), r, sender)) throw ErrNotEligible(forfeitedMessage(sender, r.id));
+  }
+
+  /**
    * The permissionless fallback: any bonded, unjailed prover not excluded from the request may fulfil it; the first
    * valid proof wins. It is paid the fallback fee its commitment locked (fallback-fee.ts; less the protocol fee) out of
    * the escrow plus the bounty (its share of every slash on the request); the requester gets the rest of the escrow back.
    */
   private fulfilFallback(ctx: Context, sender: Address, r: Request, proof: Uint8Array, signalStrings: readonly string[]): bigint {
     const id = r.id;
-    const pr = this.bond.prover(ctx, sender);
-    const bonded = pr?.bonded.find((c) => c.denom === this.params(ctx).collateralDenom)?.amount ?? '0';
-    if (pr === undefined || BigInt(bonded) === 0n) throw ErrNotBonded(`${sender} has no bond; only bonded provers may fulfil request ${id} through the fallback`);
-    if (this.bond.isJailed(ctx, sender)) throw ErrJailed(`${sender} is jailed`);
-    if (isExcluded(r, sender)) throw ErrNotEligible(`${sender} released, missed or declined request ${id} and may not fulfil it`);
-    if (isForfeited(this.store(ctx), r, sender)) throw ErrNotEligible(forfeitedMessage(sender, id));
+    this.requireFallbackEligible(ctx, r, sender);
     const signals = parseSignals(signalStrings, 'public_signals');
     requireCommittedSignals(r, signals);
     // the reveal of the request's earliest live commitment, made by the sender in an earlier block (fallback.ts)
@@ -891,13 +899,7 @@ export class MarketKeeperImpl implements MarketKeeper {
       throw ErrWrongStatus(`request ${id} is ${statusName(r.status)} and not open to the fallback${patience}`);
     }
     const p = this.params(ctx);
-    const pr = this.bond.prover(ctx, sender);
-    const bonded = pr?.bonded.find((c) => c.denom === p.collateralDenom)?.amount ?? '0';
-    if (pr === undefined || BigInt(bonded) === 0n) throw ErrNotBonded(`${sender} has no bond; only bonded provers may fulfil request ${id} through the fallback`);
-    if (this.bond.isJailed(ctx, sender)) throw ErrJailed(`${sender} is jailed`);
-    if (isExcluded(r, sender)) throw ErrNotEligible(`${sender} released, missed or declined request ${id} and may not fulfil it`);
-    // a prover whose commitment on the request expired unrevealed never commits to it again (fallback.ts: squatting)
-    if (isForfeited(this.store(ctx), r, sender)) throw ErrNotEligible(forfeitedMessage(sender, id));
+    this.requireFallbackEligible(ctx, r, sender);
     const c = addCommit(ctx, this.store(ctx), this.bank, p, r, sender, commitment, this.fallbackFee(ctx, r, ctx.height));
     this.updateRequest(ctx, r, { ...r, fallbackCommits: (r.fallbackCommits ?? 0) + 1 });
     ctx.emit('proofbook.market.fallback_committed', [
