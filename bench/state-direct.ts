@@ -30,7 +30,8 @@ import { CommittedStore } from '../src/store/committed.js';
 import { type Write, iteratePrefix, u64Key } from '../src/store/kv.js';
 import { verifyMembership } from '../src/store/proof.js';
 import { printTable, type BenchRow } from './table.js';
-import { ALLOCATOR_ENV, DEFAULT_HEAP_GROWTH_PERCENT, applyHeapGrowth, missingAllocatorEnv } from '../app/node-memory.js';
+import { applyHeapGrowth } from '../app/node-memory.js';
+import { nodeMemoryForBench } from './node-memory.js';
 
 const PER_BLOCK = 1000;
 
@@ -153,14 +154,9 @@ export async function runDirect(flags: string[]): Promise<void> {
   // The node's memory settings (app/node-memory.ts), in this process (it runs every block: the long-running node) and
   // in the restarted child, unless --runtime-defaults asks for V8's and glibc's own. glibc reads its settings when a
   // process starts, so without them in the environment the bench runs itself again in a process that has them.
-  const runtimeDefaults = flags.includes('--runtime-defaults');
-  if (!runtimeDefaults && missingAllocatorEnv().length > 0) {
-    const r = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit', env: { ...process.env, ...ALLOCATOR_ENV } });
-    if (r.status !== 0) throw new Error(`state --direct (re-run with the node's allocator environment) failed: ${r.status ?? r.signal}`);
-    return;
-  }
-  const heapGrowth = runtimeDefaults ? 0 : DEFAULT_HEAP_GROWTH_PERCENT;
-  const memorySetting = `${applyHeapGrowth(heapGrowth)}; ${Object.keys(ALLOCATOR_ENV).map((k) => `${k}=${process.env[k] ?? '(unset)'}`).join(' ')}`;
+  const memory = nodeMemoryForBench(flags.includes('--runtime-defaults'), 'state --direct');
+  if (memory.rerun) return;
+  const { heapGrowth, setting: memorySetting } = memory;
   // --disk-log=FILE: one line per block (height, requests so far, store bytes), written as the run goes, so a long
   // run's disk trace survives even if the run is stopped before its table.
   const diskLog = flags.find((f) => f.startsWith('--disk-log='))?.slice('--disk-log='.length);

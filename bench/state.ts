@@ -42,8 +42,7 @@ import { genesisCircuitId } from '../modules/verifier/index.js';
 import { GENESIS_CIRCUIT, genesisInput } from '../src/zk/genesis.js';
 import { publicSignalsFromInput } from '../src/zk/witness.js';
 import { printTable, type BenchRow } from './table.js';
-import { spawnSync } from 'node:child_process';
-import { ALLOCATOR_ENV, DEFAULT_HEAP_GROWTH_PERCENT, applyHeapGrowth, missingAllocatorEnv } from '../app/node-memory.js';
+import { nodeMemoryForBench } from './node-memory.js';
 import { addressFromBytes } from '../src/crypto/address.js';
 
 const BLOCK_TXS = 1000;
@@ -225,13 +224,9 @@ export async function run(flags: string[]): Promise<void> {
   const baseline = !process.argv.includes('--no-baseline');
   const mixed = flags.includes('--mixed') || process.argv.includes('--mixed');
   // The node's memory settings (app/node-memory.ts), as in bench/state-direct.ts; --runtime-defaults for V8's/glibc's.
-  const runtimeDefaults = flags.includes('--runtime-defaults') || process.argv.includes('--runtime-defaults');
-  if (!runtimeDefaults && missingAllocatorEnv().length > 0) {
-    const r = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit', env: { ...process.env, ...ALLOCATOR_ENV } });
-    if (r.status !== 0) throw new Error(`state (re-run with the node's allocator environment) failed: ${r.status ?? r.signal}`);
-    return;
-  }
-  const memorySetting = `${applyHeapGrowth(runtimeDefaults ? 0 : DEFAULT_HEAP_GROWTH_PERCENT)}; ${Object.keys(ALLOCATOR_ENV).map((k) => `${k}=${process.env[k] ?? '(unset)'}`).join(' ')}`;
+  const memory = nodeMemoryForBench(flags.includes('--runtime-defaults') || process.argv.includes('--runtime-defaults'), 'state');
+  if (memory.rerun) return;
+  const memorySetting = memory.setting;
   const MB = (b: number) => Math.round(b / 1e5) / 10;
   const r = await runChain(requests, accounts, retention, history, true, mixed);
   const b = baseline ? await runChain(requests, accounts, 0, history, false, mixed) : undefined;
