@@ -53,6 +53,12 @@ function roundTrip(chain: TestChain): { exported: Record<string, unknown>; again
   return { exported, again, broken };
 }
 
+/** Request 1 (max fee MAX_FEE, 200-block lifetime, patience 3) submitted and open to the fallback: no ask, so its patience runs out. */
+async function openToFallback(chain: Awaited<ReturnType<typeof setup>>['chain'], requester: Awaited<ReturnType<typeof setup>>['requester']): Promise<void> {
+  const { height: h0 } = await chain.block([await chain.sign(requester, { msgs: [m.request(requester, { maxFee: MAX_FEE, expiry: chain.app.height + 200n, patience: 3n })], fee: [{ denom: 'uproof', amount: FEE }], gasLimit: 5_000_000n })]);
+  while (chain.app.height < h0 + 3n) await chain.block();
+}
+
 test('squatting: four squatters fill every slot and never reveal; each holds the reveal once, forfeits to the requester and is excluded; the honest prover is paid within the bound', async (t) => {
   const [pf] = await getProofs();
   const { chain, requester, p1, p2 } = await setup();
@@ -216,8 +222,7 @@ test('a squatter committing in the same block ahead of an honest prover cannot r
   const [pf] = await getProofs();
   const { chain, requester, p1, p2 } = await setup();
   t.teardown(() => chain.close());
-  const { height: h0 } = await chain.block([await chain.sign(requester, { msgs: [m.request(requester, { maxFee: MAX_FEE, expiry: chain.app.height + 200n, patience: 3n })], fee: [{ denom: 'uproof', amount: FEE }], gasLimit: 5_000_000n })]);
-  while (chain.app.height < h0 + 3n) await chain.block();
+  await openToFallback(chain, requester);
   const c = chain.app.height + 1n;
   // the proposer (or a fee bid) puts the squatter's commitment first in the honest prover's block
   const res = await block(chain, [[p1, [m.commit(p1, 1n, pf, p2.address)]], [p2, [m.commit(p2, 1n, pf)]]]);
@@ -239,8 +244,7 @@ test('genesis refuses inconsistent fallback state: a queued commitment with a wi
   const [pf] = await getProofs();
   const { chain, requester, p1, p2 } = await setup();
   t.teardown(() => chain.close());
-  const { height: h0 } = await chain.block([await chain.sign(requester, { msgs: [m.request(requester, { maxFee: MAX_FEE, expiry: chain.app.height + 200n, patience: 3n })], fee: [{ denom: 'uproof', amount: FEE }], gasLimit: 5_000_000n })]);
-  while (chain.app.height < h0 + 3n) await chain.block();
+  await openToFallback(chain, requester);
   const c = chain.app.height + 1n;
   await block(chain, [[p1, [m.commit(p1, 1n, pf, p2.address)]]]);
   while (chain.app.height < c + WINDOW) await chain.block(); // p1 forfeits

@@ -42,16 +42,21 @@ test('compaction changes no value, root or proof; commits continue', async (t) =
   }
 });
 
+/** Block b of the second test's churn: 200 keys written, the previous block's 200 deleted. */
+function churnBlock(b: number): Write[] {
+  const ws: Write[] = [];
+  for (let i = 0; i < 200; i++) ws.push([`k/${b}/${i}`, Buffer.from(`v${b}-${i}`.repeat(8))]);
+  if (b > 1) for (let i = 0; i < 200; i++) ws.push([`k/${b - 1}/${i}`, null]);
+  return ws;
+}
+
 test('compactEveryBlocks: the store compacts in the background after every N-th height; close waits for it', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'store-compact-every-'));
   try {
     let s = await CommittedStore.open(dir, { sync: false, compactEveryBlocks: 4 });
     const roots: Buffer[] = [];
     for (let b = 1; b <= 9; b++) {
-      const ws: Write[] = [];
-      for (let i = 0; i < 200; i++) ws.push([`k/${b}/${i}`, Buffer.from(`v${b}-${i}`.repeat(8))]);
-      if (b > 1) for (let i = 0; i < 200; i++) ws.push([`k/${b - 1}/${i}`, null]);
-      s.applyBlock(ws);
+      s.applyBlock(churnBlock(b));
       await s.commit(BigInt(b)); // heights 4 and 8 start a compaction; blocks could go on meanwhile
       roots.push(Buffer.from(s.appHash));
       if (b === 4) {
@@ -71,10 +76,7 @@ test('compactEveryBlocks: the store compacts in the background after every N-th 
     try {
       const u = await CommittedStore.open(dir2, { sync: false });
       for (let b = 1; b <= 9; b++) {
-        const ws: Write[] = [];
-        for (let i = 0; i < 200; i++) ws.push([`k/${b}/${i}`, Buffer.from(`v${b}-${i}`.repeat(8))]);
-        if (b > 1) for (let i = 0; i < 200; i++) ws.push([`k/${b - 1}/${i}`, null]);
-        u.applyBlock(ws);
+        u.applyBlock(churnBlock(b));
         await u.commit(BigInt(b));
         t.deepEqual(Buffer.from(u.appHash), roots[b - 1]);
       }
