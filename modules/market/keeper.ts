@@ -992,7 +992,7 @@ export class MarketKeeperImpl implements MarketKeeper {
       ['bounty', bounty.toString()],
       ['deposit', deposit.toString()],
     ]);
-    return { payee: sender, amount: paid + bounty + deposit };
+    return { payee: sender, amount: paid + bounty }; // (the deposit comes back besides, as before)
   }
 
   /**
