@@ -941,7 +941,8 @@ export class MarketKeeperImpl implements MarketKeeper {
     const sender = commit.prover as Address;
     const p = this.params(ctx);
     const escrow = BigInt(r.escrow);
-    const locked = commit.price === '' ? this.fallbackFee(ctx, r, commit.height) : BigInt(commit.price);
+    // ('' = a commitment made before the field existed: the fee at its reveal, as then)
+    const locked = commit.price === '' ? this.fallbackFee(ctx, r, commit.revealedHeight > 0n ? commit.revealedHeight : ctx.height) : BigInt(commit.price);
     const price = locked < escrow ? locked : escrow;
     const fee = (price * p.protocolFeeBps) / BPS;
     const paid = price - fee;
