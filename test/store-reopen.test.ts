@@ -5,6 +5,9 @@
  * off while a snapshot export holds the handle, and it does bound the LOG.
  */
 import test from 'ava';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { fileURLToPath } from 'node:url';
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,8 +32,15 @@ async function withDirs(t: { teardown(fn: () => void): void }, n: number): Promi
   return dirs;
 }
 
-test('the default reopens every 200 heights', (t) => {
+test('the default reopens every 200 heights; proofbook start refuses a bad --state-reopen-interval', async (t) => {
   t.is(DEFAULT_REOPEN_BLOCKS, 200);
+  const root = join(fileURLToPath(new URL('.', import.meta.url)), '..');
+  const r = await promisify(execFile)(process.execPath, ['--import', 'tsx', join(root, 'cli/main.ts'), 'start', '--home', '/nonexistent/proofbook-reopen', '--state-reopen-interval', '-3'], { cwd: root, timeout: 120_000 }).then(
+    () => ({ code: 0, stderr: '' }),
+    (e: { code: number; stderr: string }) => e,
+  );
+  t.not(r.code, 0);
+  t.regex(r.stderr, /--state-reopen-interval must be an integer >= 0, got '-3'/);
 });
 
 test('reopening every N heights changes no root, value, proof or recent version, and starts LOG and MANIFEST afresh', async (t) => {
