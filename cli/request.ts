@@ -76,7 +76,7 @@ export function statusLabel(s: RequestStatus): string {
 export function describeRequest(
   r: Request,
   currentFee?: bigint,
-  commits: readonly { prover: string; height: bigint; revealUntilHeight: bigint; price?: string }[] = [],
+  commits: readonly { prover: string; height: bigint; revealUntilHeight: bigint; price?: string; revealedHeight?: bigint }[] = [],
   fallbackFee?: bigint,
 ): string {
   const lines = [
@@ -87,7 +87,9 @@ export function describeRequest(
     `  window:      ${r.provingWindow} blocks; expires at height ${r.expiryHeight}`,
   ];
   if (r.assignment) lines.push(`  assignment:  ${r.assignment.prover} at price ${r.assignment.price}, collateral ${r.assignment.collateral}, deadline height ${r.assignment.deadlineHeight}`);
-  if (r.status === RequestStatus.REQUEST_STATUS_FULFILLED) lines.push(`  fulfilled:   height ${r.fulfilledHeight}, paid ${r.paidPrice}, public signals [${r.publicSignals.join(', ')}]`);
+  const held = (r.fallbackPayeeCommitId ?? 0n) > 0n;
+  if (r.status === RequestStatus.REQUEST_STATUS_FULFILLED) lines.push(`  fulfilled:   height ${r.fulfilledHeight}, ${held ? 'payment pending' : `paid ${r.paidPrice}`}, public signals [${r.publicSignals.join(', ')}]`);
+  if (held) lines.push(`  payment:     held for ${r.fallbackPayee} until height ${r.fallbackPayoutHeight} (an earlier fallback commitment revealing a valid proof in its window is paid instead)`);
   if (r.excludedProvers.length > 0) lines.push(`  excluded:    ${r.excludedProvers.join(', ')} (released, missed or declined it)`);
   if (r.bounty && r.bounty !== '0') lines.push(`  bounty:      ${r.bounty} (slashed collateral, paid to whoever proves it)`);
   if (r.status === RequestStatus.REQUEST_STATUS_FALLBACK) {
@@ -96,7 +98,7 @@ export function describeRequest(
   }
   if (fallbackFee !== undefined) lines.push(`  fallback fee: ${fallbackFee} for a commitment in the next block (what a fallback proof would be paid)`);
   for (const c of commits) {
-    const when = c.revealUntilHeight > 0n ? `fallback proof to be revealed by height ${c.revealUntilHeight}` : 'queued: its reveal window starts when the earlier commitment expires';
+    const when = (c.revealedHeight ?? 0n) > 0n ? `revealed at height ${c.revealedHeight}: the payee` : `may reveal until height ${c.revealUntilHeight}`;
     lines.push(`  committed:   ${c.prover} at height ${c.height}${c.price ? ` at fee ${c.price}` : ''} (${when})`);
   }
   if ((r.fallbackForfeits ?? 0) > 0) lines.push(`  forfeited:   ${r.fallbackForfeits} fallback commitment(s) expired unrevealed (deposits paid to the requester; those provers are excluded)`);
@@ -136,7 +138,10 @@ export function waitPrinter(log: (s: string) => void): {
     onProgress: ({ status, request, height: h }) => {
       if (status === 'OPEN') log(`queued: waiting in the book for the next auction (height ${h})`);
       else if (status === 'FALLBACK') log(`fallback: since height ${request.fallbackHeight} any bonded prover may fulfil it (commit-reveal)${request.bounty && request.bounty !== '0' ? `, bounty ${request.bounty}` : ''}`);
-      else if (status === 'FULFILLED') log(`verified: proof accepted on chain at height ${request.fulfilledHeight}, paid ${request.paidPrice}`);
+      else if (status === 'FULFILLED') {
+        const held = (request.fallbackPayeeCommitId ?? 0n) > 0n;
+        log(`verified: proof accepted on chain at height ${request.fulfilledHeight}, ${held ? `payment to ${request.fallbackPayee} held until height ${request.fallbackPayoutHeight}` : `paid ${request.paidPrice}`}`);
+      }
     },
   };
 }

@@ -133,23 +133,38 @@ test('devnet: bound proofs, no bond grab, free declines by the worker, exclusion
     const b3 = await p3.signing.getBalance(p3.address, 'uproof');
     const before = await rq.request(id);
     t.true(before.fallbackFee !== undefined && before.fallbackFee <= before.currentFee, 'the fallback fee ramps up to the current fee');
-    // a squatter (bonded, not excluded) commits to garbage first and never reveals: p3's commitment is queued behind
-    // it, and the SDK waits for its turn instead of sending a reveal the chain would refuse
+    // a squatter (bonded, not excluded) commits to garbage first and never reveals: p3's commitment comes after it, and
+    // the SDK reveals right after its commitment is in a block; the proof is delivered at once, the payment is held
+    // until the squatter's window ends (docs/protocol.md "The fallback path")
     const squat = await p5.commitFallbackProof(id, new Uint8Array(256).fill(7), pf.publicJson);
-    t.true(squat.revealUntilHeight > 0n, 'the squatter holds the reveal');
-    const { paid, commit } = await p3.submitProof(id, pf.proofJson, pf.publicJson);
+    t.true(squat.revealUntilHeight > 0n, 'the squatter has a window of its own');
+    const { paid, commit, payout } = await p3.submitProof(id, pf.proofJson, pf.publicJson);
     t.truthy(commit, 'the SDK committed before revealing');
-    t.is(commit!.revealUntilHeight, 0n, "p3's commitment was queued behind the squatter's");
+    t.true(commit!.revealUntilHeight > BigInt(commit!.height), "p3's commitment has a window of its own");
+    const done = await waiting; // the requester has the proof now
+    t.deepEqual(done.publicSignals, pf.publicJson);
+    t.is(done.request.fulfilledHeight > 0n, true);
+    const heldPayment = payout !== undefined;
+    if (heldPayment) {
+      // (unless the squatter's window had already ended when p3 revealed: then p3 was paid at once)
+      t.is(paid, 0n, 'nothing paid while the payment is held');
+      t.is(payout!.payee, p3.address);
+      t.is(payout!.height, squat.revealUntilHeight, 'the payment settles when the squatter window ends');
+      t.true(events.includes('fallback_delivered'), `waitForProof reported the delivery (${events.join(',')})`);
+    }
+    await until('the payment settles', async () => (await request(id)).fallbackPayeeCommitId === 0n, 120_000);
     const after = await request(id);
     t.is(after.fallbackForfeits, 1, 'the squatter forfeited');
-    await t.throwsAsync(p5.commitFallbackProof(id, new Uint8Array(256).fill(8), pf.publicJson), { instanceOf: ProofbookTxError }); // the request is done; and a forfeited prover may not commit again
+    await t.throwsAsync(p5.commitFallbackProof(id, new Uint8Array(256).fill(8), pf.publicJson), { instanceOf: ProofbookTxError }); // the request is done
     t.true(commit!.price >= before.fallbackFee! && commit!.price <= BigInt(r.maxFee), 'the commitment locked a fee at least what the query showed');
-    t.is(paid, commit!.price - commit!.price / 100n + bounty, 'the fallback prover is paid the locked fee (less 1 %) plus the bounty');
+    const settled = after.history.at(-1)!;
+    t.is(settled.event, 'fallback_fulfilled');
+    t.is(settled.prover, p3.address);
+    t.is(BigInt(settled.amount), commit!.price, 'the fallback prover is paid the locked fee');
+    t.is(BigInt(settled.compensation), bounty, '... plus the bounty');
+    if (!heldPayment) t.is(paid, commit!.price - commit!.price / 100n + bounty, 'the fallback prover is paid the locked fee (less 1 %) plus the bounty');
     t.true(BigInt((await p3.signing.getBalance(p3.address, 'uproof')).amount) > BigInt(b3.amount));
-    const done = await waiting;
-    t.deepEqual(done.publicSignals, pf.publicJson);
-    t.is(done.request.history.at(-1)!.event, 'fallback_fulfilled');
-    for (const e of ['submitted', 'assigned', 'released', 'slashed', 'fallback_fulfilled']) t.true(events.includes(e), `waitForProof reported '${e}' (${events.join(',')})`);
+    for (const e of ['submitted', 'assigned', 'released', 'slashed']) t.true(events.includes(e), `waitForProof reported '${e}' (${events.join(',')})`);
   } finally {
     if (worker) await worker.stop().catch(() => undefined);
     for (const c of clients) c.disconnect();

@@ -89,15 +89,17 @@ test('mempool copy: a thief (or the proposer) that copies a revealed proof and c
   const b1 = await balance(chain, p1.address);
   const b2 = await balance(chain, p2.address);
   const res = await rawTxs(chain, [[p1, [m.proof(p1, id, pf)]], [p2, [m.proof(p2, id, pf)]]]);
-  t.not(res.txResults[0].code, 0);
-  t.regex(res.txResults[0].log, /holds request 1's reveal until height .*yours .* comes after it/);
+  // the thief's reveal delivers (the requester has the proof), but its payment is held: p2's commitment is earlier and
+  // still in its window; p2's reveal in the same block makes p2 the payee, paid at once, and the thief gets its deposit
+  t.is(res.txResults[0].code, 0, res.txResults[0].log);
   t.is(res.txResults[1].code, 0, res.txResults[1].log);
   const done = (await request(chain, id)).request;
   t.is(done.status, S.REQUEST_STATUS_FULFILLED);
-  t.is(done.history.at(-1)!.prover, p2.address);
+  t.deepEqual(done.history.slice(-3).map((e) => [e.event, e.prover]), [['fallback_delivered', p1.address], ['fallback_payee_replaced', p2.address], ['fallback_fulfilled', p2.address]]);
   t.is(await balance(chain, p2.address), b2 - FEE + 8000n - 80n + DEPOSIT);
   t.is(await balance(chain, p1.address), b1 - FEE + DEPOSIT); // the thief's deposit comes back, nothing more
-  t.deepEqual((await request(chain, id)).request.fallbackCommits, 0);
+  t.is(done.fallbackCommits, 0);
+  t.is(await balance(chain, ESCROW), 0n);
   // a copier committing under the honest prover's hash (copying the commitment bytes) gains nothing either: the
   // reveal must hash with the sender's own address
   const id2 = 2n;
@@ -107,7 +109,7 @@ test('mempool copy: a thief (or the proposer) that copies a revealed proof and c
   t.regex((await failing(chain, p1, m.proof(p1, id2, pf))).result.log, /do not hash to/);
 });
 
-test('an unrevealed commitment holds the request for its window, then is forfeited to the requester, its prover may never commit again, and the next commitment may reveal; state is bounded', async (t) => {
+test('an unrevealed commitment does not hold the request: a later one delivers at once; the earlier one forfeits to the requester at the end of its window, then the payment settles; later committers are refunded at delivery', async (t) => {
   const [pf] = await getProofs();
   const { chain, requester, p1, p2 } = await setup();
   t.teardown(() => chain.close());
@@ -116,32 +118,45 @@ test('an unrevealed commitment holds the request for its window, then is forfeit
   const p5 = await devnetKey(5);
   await txs(chain, [[p3, [m.bond(p3, 1000n)]], [p4, [m.bond(p4, 1000n)]], [p5, [m.bond(p5, 1000n)]]]);
   const id = await fallbackRequest(chain, requester);
-  const { height: hc } = await ok(chain, p1, m.commit(p1, id, pf)); // a squatter: commits and never reveals
+  const { height: hc } = await ok(chain, p1, m.commit(p1, id, pf, p2.address)); // a squatter: garbage, never revealed
   t.regex((await failing(chain, p1, m.commit(p1, id, pf))).result.log, /already has a live fallback commitment/);
   await ok(chain, p2, m.commit(p2, id, pf));
   await ok(chain, p3, m.commit(p3, id, pf));
   await ok(chain, p4, m.commit(p4, id, pf));
   t.regex((await failing(chain, p5, m.commit(p5, id, pf))).result.log, /already has 4 live fallback commitments/); // max_fallback_commits
-  const q = await request(chain, id);
-  t.is(q.request.fallbackCommits, 4);
+  t.is((await request(chain, id)).request.fallbackCommits, 4);
   const tr0 = await balance(chain, TREASURY);
   const r0 = await balance(chain, requester.address);
   const s0 = await supply(chain);
-  // p2 may not reveal while p1's commitment holds the window
-  t.regex((await failing(chain, p2, m.proof(p2, id, pf))).result.log, /holds request 1's reveal until height/);
-  while (chain.app.height <= hc + WINDOW) await chain.block();
-  // p1's window is over: its deposit went to the requester (not the treasury); p2 holds the reveal now, and p1 may
-  // never commit to the request again
-  t.is(await balance(chain, TREASURY), tr0);
-  t.is(await balance(chain, requester.address), r0 + DEPOSIT);
-  t.is((await request(chain, id)).request.fallbackCommits, 3);
-  t.is((await request(chain, id)).request.fallbackForfeits, 1);
-  t.regex((await failing(chain, p1, m.commit(p1, id, pf))).result.log, /expire unrevealed and may not commit to, fulfil or be assigned it again/);
   const b2 = await balance(chain, p2.address);
   const b3 = await balance(chain, p3.address);
-  await ok(chain, p2, m.proof(p2, id, pf));
+  const b4 = await balance(chain, p4.address);
+  // p2 reveals while p1's window is open: delivered now; p3, p4 (later) refunded; p2's payment waits for p1's window
+  const { height: hd } = await ok(chain, p2, m.proof(p2, id, pf));
+  const held = (await request(chain, id)).request;
+  t.is(held.status, S.REQUEST_STATUS_FULFILLED);
+  t.is(held.fulfilledHeight, hd);
+  t.is(held.fallbackPayee, p2.address);
+  t.is(held.fallbackPayoutHeight, hc + WINDOW);
+  t.is(held.fallbackCommits, 2);
+  t.is(await balance(chain, p3.address), b3 + DEPOSIT);
+  t.is(await balance(chain, p4.address), b4 + DEPOSIT);
+  t.is(await balance(chain, p2.address), b2 - FEE);
+  const rd = await balance(chain, requester.address); // (r0 + the unused holding deposit, settled at delivery)
+  t.true(rd >= r0);
+  while (chain.app.height < hc + WINDOW - 1n) await chain.block();
+  t.is((await request(chain, id)).request.fallbackPayee, p2.address);
+  t.is(await balance(chain, requester.address), rd);
+  await chain.block(); // p1's window ends: its deposit to the requester (not the treasury), then p2 is paid
+  t.is(chain.app.height, hc + WINDOW);
+  t.deepEqual(chain.app.checkInvariants(), []);
+  const done = (await request(chain, id)).request;
+  t.is(done.fallbackPayeeCommitId, 0n);
+  t.is(done.fallbackForfeits, 1);
+  t.is(done.paidPrice, '8000');
+  t.is(await balance(chain, TREASURY), tr0 + 80n);
+  t.is(await balance(chain, requester.address), rd + DEPOSIT); // the escrow was exactly the fee paid
   t.is(await balance(chain, p2.address), b2 - FEE + 8000n - 80n + DEPOSIT);
-  t.is(await balance(chain, p3.address), b3 + DEPOSIT); // later committers are refunded
   t.is(await balance(chain, ESCROW), 0n);
   t.true((await supply(chain)) <= s0); // nothing minted
 });
@@ -217,8 +232,9 @@ test('property: random commits, reveals (right, wrong, early, copied) and blocks
     } else await chain.block();
   }
   // run both requests to their end (fulfilled or expired): every commitment settled, nothing left in escrow
-  const final = (st: number) => st === S.REQUEST_STATUS_FULFILLED || st === S.REQUEST_STATUS_EXPIRED;
-  while (!final((await request(chain, 1n)).request.status) || !final((await request(chain, 2n)).request.status)) await chain.block();
+  // (a fallback delivery whose payment is held settles when the earlier commitments' windows end)
+  const final = (r: { status: number; fallbackPayeeCommitId: bigint }) => (r.status === S.REQUEST_STATUS_FULFILLED && r.fallbackPayeeCommitId === 0n) || r.status === S.REQUEST_STATUS_EXPIRED;
+  while (!final((await request(chain, 1n)).request) || !final((await request(chain, 2n)).request)) await chain.block();
   t.is((await request(chain, 1n)).request.fallbackCommits, 0);
   t.is((await request(chain, 2n)).request.fallbackCommits, 0);
   t.is(allForfeits(chain.app.modules.keepers.market.store(queryCtx(chain))).length, 0); // the forfeit markers leave with their requests

@@ -2,41 +2,45 @@
  * Commit-reveal for the permissionless fallback (issue 11), so a fallback proof cannot be copied from the mempool.
  *
  * A fallback MsgSubmitProof pays whoever sends it; without this, a second prover (or the block's proposer) that sees a
- * pending one could send the same proof under its own address and be paid first. The rule:
+ * pending one could send the same proof under its own address and be paid first. The rule (docs/protocol.md "The
+ * fallback path: commit–reveal"):
  *   1. commit: MsgCommitFallbackProof(request, sha256(proof, signals, prover address)) with a deposit of
  *      params.fallback_commit_deposit (fee_denom, held in market_escrow), by an eligible prover (bonded, unjailed,
  *      not excluded), while the request is open to the fallback; one live commitment per prover and request, at most
- *      params.max_fallback_commits per request. A request with a live commitment is not auctioned.
- *   2. reveal: MsgSubmitProof in a later block than the commitment. Only the EARLIEST live commitment of the request
- *      may be revealed (it holds the reveal), and the proof must hash to it with the sender's address. A commitment's
- *      reveal window is the params.fallback_reveal_blocks blocks after it starts to hold the reveal: from its own block
- *      when it is the earliest, else from the block in whose end the one before it expired; while queued behind an
- *      earlier one it has reveal_until_height 0 and no expiry-index entry. (A window counted from the commitment's
- *      own height would let a squatter committing in the same block ahead of an honest prover run the honest window
- *      out before it ever held the reveal.)
- *   3. settle: the revealer gets its deposit back with the payment (the fallback fee of its commitment's block, locked
- *      in FallbackCommit.price: fallback-fee.ts); other live commitments are refunded when the request is fulfilled or
- *      ends. A commitment not revealed in its window expires (endBlock): its deposit goes to the REQUESTER (the
- *      compensation for the delay), its prover is excluded from the request for good (a forfeit marker, below: it may
- *      never commit to it, be paid for it or be assigned it again), and the next commitment (if any) holds the reveal.
- * Squatting (docs/protocol.md "Squatting"): each prover can hold a request's reveal at most once, for at most
- * fallback_reveal_blocks + 1 blocks, so k squatters delay an honest prover ready at height t to at most
- * t + k * (fallback_reveal_blocks + 1) + 1, and pay the requester k deposits.
- * Why nobody can steal (docs/protocol.md "The fallback path"): the proof appears only in the reveal, which is only
- * sent after its commitment is in a block; any copier's commitment lands in a later block, so it is later than the
- * original's and cannot be revealed while the original holds its window. The commitment hides the proof (sha256 over
- * 256 proof bytes) and names the prover, so it cannot be copied or reused either.
+ *      params.max_fallback_commits per request. A request with a live commitment is not auctioned. Its reveal window
+ *      is its own: blocks height + 1 .. height + params.fallback_reveal_blocks (reveal_until_height).
+ *   2. reveal: MsgSubmitProof in a later block than the commitment, within its window, by ANY live commitment's prover;
+ *      the proof must hash to it with the sender's address. The FIRST valid reveal delivers: the request is FULFILLED
+ *      at once (proof stored).
+ *   3. pay the earliest: commitments are ordered by id (a later block, or later in the same block, is a higher id). If
+ *      no earlier commitment is live, the revealer is paid at once (the fallback fee its commitment locked, bounty,
+ *      deposit back). Otherwise the payment is held (escrow and bounty stay in market_escrow): the request names the
+ *      payee (Request.fallback_payee_commit_id; its commitment stays, revealed_height set, out of the expiry index),
+ *      later commitments are refunded, and an EARLIER live commitment may still reveal a valid proof in its window —
+ *      then it becomes the payee and the displaced one (and any between) get their deposits back, no forfeit: they
+ *      delivered or could no longer be paid. The payment settles when no earlier commitment is live: at the latest in
+ *      the end of the last earlier reveal_until_height (Request.fallback_payout_height).
+ *   4. expire: a commitment not revealed in its window expires (endBlock): its deposit goes to the REQUESTER, its prover
+ *      is excluded from the request for good while the request is live (a forfeit marker, below).
+ * Squatting (docs/protocol.md "Squatting the fallback"): squatters' commitments no longer stand in a queue before an
+ * honest reveal, so k squatters do not delay DELIVERY (an honest prover ready at t commits at t, delivers at t + 1);
+ * only the payment waits, at most fallback_reveal_blocks blocks, and each squatter pays the requester its deposit.
+ * Why nobody can steal: the proof appears only in a reveal, sent after its commitment is in a block; a copier can only
+ * commit after it saw the proof, so its commitment is later than the original's, and the original, revealing in its own
+ * window, is paid instead (a thief needs the original censored for its whole window). The commitment hides the proof
+ * (sha256 over 256 proof bytes) and names the prover, so it cannot be copied or reused either.
  *
  * State (under the market prefix):
  *   'F' + u64(requestId) + u64(commitId)                  -> FallbackCommit   (per request, earliest first)
- *   'G' + u64(revealUntil) + u64(requestId) + u64(commitId) -> empty            (expiry index; the holder only)
+ *   'G' + u64(revealUntil) + u64(requestId) + u64(commitId) -> empty            (expiry index; unrevealed ones only)
  *   'J'                                                   -> u64 next commit id
  *   'X' + u64(requestId) + addr(prover)                   -> FallbackForfeit  (forfeit markers of a live request,
  *                                                             counted in Request.fallback_forfeits, removed when it ends)
  * The markers are per (request, prover) keys rather than a list in the request (excluded_provers holds at most
  * max_failed_assignments entries, mostly already used by the failures that sent the request to the fallback; a list
  * the record carries would be rewritten at every status change however long it grew). Each marker is paid for by a
- * forfeited deposit and at most one appears per fallback_reveal_blocks blocks of a request's life.
+ * forfeited deposit. An earlier commitment that expires after the request was delivered forfeits its deposit the same
+ * way but leaves no marker (the request is no longer live: nobody can commit to it).
  */
 import type { Context } from '../../src/framework/context.js';
 import type { BankKeeper } from '../bank/keeper.js';
@@ -75,16 +79,36 @@ function decodedUnder<T>(kv: KV, prefix: string, decode: (v: Uint8Array) => T): 
 export const commitsOf = (kv: KV, requestId: bigint): FallbackCommit[] => decodedUnder(kv, commitsOfPrefix(requestId), (v) => FallbackCommit.decode(v));
 export const allCommits = (kv: KV): FallbackCommit[] => decodedUnder(kv, COMMIT_PREFIX, (v) => FallbackCommit.decode(v));
 
-/** Writes `c`; only the holder of the reveal (reveal_until_height > 0) has an expiry-index entry. */
+/** Whether `c` was revealed and waits for its payment (no expiry any more). */
+export const isRevealed = (c: FallbackCommit): boolean => (c.revealedHeight ?? 0n) > 0n;
+
+/** Whether request `r` was delivered through the fallback and its payment waits for earlier commitments' windows. */
+export const payoutPending = (r: Request): boolean => (r.fallbackPayeeCommitId ?? 0n) > 0n;
+
+/** Writes `c`; an unrevealed commitment has an expiry-index entry. */
 export function putCommit(kv: KV, c: FallbackCommit): void {
   kv.set(commitKey(c.requestId, c.id), FallbackCommit.encode(c).finish());
-  if (c.revealUntilHeight > 0n) kv.set(commitExpiryKey(c), EMPTY);
+  if (!isRevealed(c)) kv.set(commitExpiryKey(c), EMPTY);
 }
 
-function deleteCommit(kv: KV, c: FallbackCommit): void {
+export function deleteCommit(kv: KV, c: FallbackCommit): void {
   kv.delete(commitKey(c.requestId, c.id));
-  if (c.revealUntilHeight > 0n) kv.delete(commitExpiryKey(c));
+  if (!isRevealed(c)) kv.delete(commitExpiryKey(c));
 }
+
+/** Marks `c` revealed at `h` (its payment waits): out of the expiry index. Returns the new record. */
+export function markRevealed(kv: KV, c: FallbackCommit, h: bigint): FallbackCommit {
+  kv.delete(commitExpiryKey(c));
+  const out = { ...c, revealedHeight: h };
+  putCommit(kv, out);
+  return out;
+}
+
+/** The live, unrevealed commitments of request `id` earlier than commitment `commitId` (lower id), earliest first. */
+export const earlierCommits = (kv: KV, id: bigint, commitId: bigint): FallbackCommit[] => commitsOf(kv, id).filter((c) => c.id < commitId && !isRevealed(c));
+
+/** The block in whose end a held payment settles at the latest: the last reveal_until_height of `earlier` (0 if none). */
+export const payoutHeightOf = (earlier: readonly FallbackCommit[]): bigint => earlier.reduce((m, c) => (c.revealUntilHeight > m ? c.revealUntilHeight : m), 0n);
 
 /** Whether `prover` let a fallback commitment on request `r` expire unrevealed (excluded from it for good). */
 export function isForfeited(kv: KV, r: Request, prover: string): boolean {
@@ -133,12 +157,12 @@ export function addCommit(
   const live = commitsOf(kv, r.id);
   if (live.some((c) => c.prover === prover)) throw ErrInvalidRequestParams(`${prover} already has a live fallback commitment on request ${r.id}`);
   if (BigInt(live.length) >= p.maxFallbackCommits) {
-    throw ErrTooManyCommits(`request ${r.id} already has ${live.length} live fallback commitments (params.max_fallback_commits); the earliest holds the reveal until height ${live[0].revealUntilHeight}`);
+    const last = payoutHeightOf(live);
+    throw ErrTooManyCommits(`request ${r.id} already has ${live.length} live fallback commitments (params.max_fallback_commits); the last window ends at height ${last}`);
   }
   const deposit = BigInt(p.fallbackCommitDeposit || '0');
-  // the first live commitment holds the reveal from its own block; later ones queue (their window starts when the one
-  // before them leaves: promoteNext)
-  const revealUntilHeight = live.length === 0 ? ctx.height + p.fallbackRevealBlocks : 0n;
+  // every commitment's window is its own: it may reveal in blocks height + 1 .. height + R
+  const revealUntilHeight = ctx.height + p.fallbackRevealBlocks;
   if (deposit > 0n) bank.sendToModule(ctx, prover, ESCROW_ACCOUNT, [{ denom: p.feeDenom, amount: deposit }]);
   const id = peekNextCommitId(kv);
   setNextCommitId(kv, id + 1n);
@@ -151,36 +175,35 @@ export function addCommit(
     revealUntilHeight,
     deposit: deposit.toString(),
     price: price.toString(),
+    revealedHeight: 0n,
   };
   putCommit(kv, c);
   return c;
 }
 
 /**
- * Checks that `sender` may reveal `proof` for `r` now: it holds the request's earliest live commitment, made in an
- * earlier block, and the proof, signals and its address hash to it. Returns that commitment; throws otherwise.
+ * Checks that `sender` may reveal `proof` for `r` now: it holds a live, unrevealed commitment on it, made in an earlier
+ * block (its window runs to reveal_until_height; endBlock expires it after that), and the proof, signals and its
+ * address hash to it. On a request already delivered whose payment waits, only a commitment EARLIER than the payee's
+ * may still reveal (to be paid instead). Returns that commitment; throws otherwise.
  */
 export function revealableCommit(kv: KV, r: Request, sender: string, proof: Uint8Array, signals: readonly (bigint | string)[], h: bigint): FallbackCommit {
   const live = commitsOf(kv, r.id);
-  if (live.length === 0) {
+  const mine = live.find((c) => c.prover === sender && !isRevealed(c));
+  if (mine === undefined) {
+    // Code 21, not 20: the sender may be eligible; it has no commitment that may reveal now. Clients tell the two
+    // apart from "not eligible" by the code.
+    if (payoutPending(r)) throw ErrNoCommitment(`request ${r.id} was delivered through the fallback at height ${r.fulfilledHeight}; only a commitment earlier than the payee's may still reveal, and you have none`);
     throw ErrNoCommitment(`request ${r.id} is in the fallback: commit to the proof first (MsgCommitFallbackProof, then MsgSubmitProof from the next block on)`);
   }
-  const first = live[0];
-  if (first.prover !== sender) {
-    // Code 21, not 20: the sender may be eligible; it has no commitment that may reveal now (none yet: commit first;
-    // a queued one: wait for its turn). Clients tell the two apart from "not eligible" by the code.
-    const mine = live.find((c) => c.prover === sender);
-    throw ErrNoCommitment(
-      `the fallback commitment of ${first.prover} (height ${first.height}) holds request ${r.id}'s reveal until height ${first.revealUntilHeight}` +
-        (mine ? `; yours (height ${mine.height}) comes after it` : '; you have no commitment on it'),
-    );
-  }
-  if (first.height >= h) throw ErrNoCommitment(`the fallback commitment on request ${r.id} was made at height ${first.height}; reveal from height ${first.height + 1n} on`);
+  if (payoutPending(r) && mine.id > r.fallbackPayeeCommitId) throw ErrNoCommitment(`request ${r.id} was delivered by an earlier commitment than yours`);
+  if (mine.height >= h) throw ErrNoCommitment(`your fallback commitment on request ${r.id} was made at height ${mine.height}; reveal from height ${mine.height + 1n} on`);
+  if (h > mine.revealUntilHeight) throw ErrNoCommitment(`your fallback commitment on request ${r.id} could be revealed until height ${mine.revealUntilHeight}`);
   const want = fallbackCommitment(r.id, proof, signals, sender);
-  if (Buffer.compare(Buffer.from(want), Buffer.from(first.commitment)) !== 0) {
+  if (Buffer.compare(Buffer.from(want), Buffer.from(mine.commitment)) !== 0) {
     throw ErrNoCommitment(`the proof and public signals do not hash to ${sender}'s fallback commitment on request ${r.id}`);
   }
-  return first;
+  return mine;
 }
 
 /** Whether revealableCommit would accept (no throw): the batch pre-verification's filter. */
@@ -193,10 +216,14 @@ export function mayReveal(kv: KV, r: Request, sender: string, proof: Uint8Array,
   }
 }
 
-/** Removes every live commitment of request `id` and refunds its deposit (the request was fulfilled or ended). */
-export function refundCommits(ctx: Context, kv: KV, bank: CommitBank, feeDenom: string, id: bigint): bigint {
+/**
+ * Removes the live commitments of request `id` that `which` selects (default: all) and refunds their deposits (the
+ * request ended, or they can no longer be paid: later than the payee). Returns the amount refunded.
+ */
+export function refundCommits(ctx: Context, kv: KV, bank: CommitBank, feeDenom: string, id: bigint, which: (c: FallbackCommit) => boolean = () => true): bigint {
   let refunded = 0n;
   for (const c of commitsOf(kv, id)) {
+    if (!which(c)) continue;
     const d = BigInt(c.deposit || '0');
     if (d > 0n) bank.sendFromModule(ctx, ESCROW_ACCOUNT, c.prover as Address, [{ denom: feeDenom, amount: d }]);
     refunded += d;
@@ -205,7 +232,7 @@ export function refundCommits(ctx: Context, kv: KV, bank: CommitBank, feeDenom: 
   return refunded;
 }
 
-/** Commitments whose reveal window ended at or before `h` (reveal_until_height <= h), in index order. */
+/** Unrevealed commitments whose reveal window ended at or before `h` (reveal_until_height <= h), in index order. */
 export function dueCommits(kv: KV, h: bigint): { requestId: bigint; commitId: bigint }[] {
   const out: { requestId: bigint; commitId: bigint }[] = [];
   for (const [k] of kv.iterate(COMMIT_BY_EXPIRY_PREFIX, COMMIT_BY_EXPIRY_PREFIX + u64Key(h + 1n))) {
@@ -215,29 +242,18 @@ export function dueCommits(kv: KV, h: bigint): { requestId: bigint; commitId: bi
 }
 
 /**
- * Expires one unrevealed commitment (the request's reveal holder): removed, its deposit to `requester` (compensation),
- * its prover marked forfeited on the request (FallbackForfeit at height `h`). Returns it (undefined if gone). The caller
- * counts the marker in the request and promotes the next commitment (promoteNext).
+ * Expires one unrevealed commitment: removed, its deposit to `requester` (compensation). On a live request its prover
+ * is marked forfeited (FallbackForfeit at height `h`: excluded for good); on a delivered one (`live` false) no marker is
+ * needed. Returns it (undefined if gone). The caller counts it in the request.
  */
-export function forfeitCommit(ctx: Context, kv: KV, bank: CommitBank, feeDenom: string, requestId: bigint, commitId: bigint, requester: Address): FallbackCommit | undefined {
+export function forfeitCommit(ctx: Context, kv: KV, bank: CommitBank, feeDenom: string, requestId: bigint, commitId: bigint, requester: Address, live: boolean): FallbackCommit | undefined {
   const v = kv.get(commitKey(requestId, commitId));
   if (v === undefined) return undefined;
   const c = FallbackCommit.decode(v);
+  if (isRevealed(c)) return undefined;
   const d = BigInt(c.deposit || '0');
   if (d > 0n) bank.sendFromModule(ctx, ESCROW_ACCOUNT, requester, [{ denom: feeDenom, amount: d }]);
   deleteCommit(kv, c);
-  putForfeit(kv, { requestId, prover: c.prover, height: ctx.height });
-  return c;
-}
-
-/**
- * The request's earliest live commitment, if queued, starts to hold the reveal: reveal_until_height = h + R (it may
- * reveal in blocks h + 1 .. h + R; h is the block whose end expired the one before). Returns it (undefined if none).
- */
-export function promoteNext(kv: KV, requestId: bigint, h: bigint, revealBlocks: bigint): FallbackCommit | undefined {
-  const next = commitsOf(kv, requestId)[0];
-  if (next === undefined || next.revealUntilHeight > 0n) return next;
-  const c = { ...next, revealUntilHeight: h + revealBlocks };
-  putCommit(kv, c);
+  if (live) putForfeit(kv, { requestId, prover: c.prover, height: ctx.height });
   return c;
 }

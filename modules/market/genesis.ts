@@ -7,14 +7,14 @@
  * genesis (the invariants check it after the first block).
  */
 import type { Context } from '../../src/framework/context.js';
-import { GenesisState, Params, RequestStatus } from '../../src/gen/proofbook/market/v1/market.js';
+import { GenesisState, Params, RequestStatus, type FallbackCommit } from '../../src/gen/proofbook/market/v1/market.js';
 import { isValidDenom } from '../../src/types/coins.js';
 import type { MarketKeeperImpl } from './keeper.js';
 import { ASK_PREFIX, BPS, DEFAULT_PARAMS, REPUTATION_PREFIX, REQUEST_PREFIX } from './keys.js';
 import { Ask, Reputation, Request } from '../../src/gen/proofbook/market/v1/market.js';
 import { iteratePrefix } from '../../src/store/kv.js';
 import { isFinal, scheduleSettled, settledHeight } from './retention.js';
-import { allCommits, allForfeits, peekNextCommitId, putCommit, putForfeit, setNextCommitId } from './fallback.js';
+import { allCommits, allForfeits, isRevealed, payoutHeightOf, payoutPending, peekNextCommitId, putCommit, putForfeit, setNextCommitId } from './fallback.js';
 
 function snake(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(snake);
@@ -83,22 +83,33 @@ export function initMarketGenesis(ctx: Context, state: unknown, k: MarketKeeperI
   k.setNextId(ctx, 'N', nextAsk);
   for (const r of g.requests) {
     k.putNewRequest(ctx, r);
-    if (isFinal(r.status)) scheduleSettled(k.store(ctx), settledHeight(r, ctx.height), r.id);
+    // (a fallback delivery whose payment is held is scheduled when it settles: fallback.ts)
+    if (isFinal(r.status) && !payoutPending(r)) scheduleSettled(k.store(ctx), settledHeight(r, ctx.height), r.id);
   }
   for (const a of g.asks) k.putNewAsk(ctx, a);
   for (const r of g.reputations) k.setReputation(ctx, r);
-  // fallback commitments (fallback.ts): each on a live request that counts it, deposits in escrow (invariants check)
+  // fallback commitments (fallback.ts): each on a live request, or on a delivery whose payment is held, that counts it;
+  // deposits in escrow (invariants check)
   let maxCommit = 0n;
   const perRequest = new Map<bigint, number>();
   const liveCommitters = new Set<string>();
-  // in id order per request: the earliest holds the reveal (reveal_until_height > 0), the rest queue (0)
+  const byId = new Map(g.requests.map((r) => [r.id, r]));
+  const unrevealedOf = new Map<bigint, FallbackCommit[]>();
   const commits = [...g.fallbackCommits].sort((a, b) => (a.requestId !== b.requestId ? (a.requestId < b.requestId ? -1 : 1) : a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   for (const c of commits) {
     if (c.id === 0n) throw new Error('market genesis: fallback commitment id 0');
     if (c.id > maxCommit) maxCommit = c.id;
-    const first = !perRequest.has(c.requestId);
-    if (first && c.revealUntilHeight === 0n) throw new Error(`market genesis: fallback commitment ${c.id} is request ${c.requestId}'s earliest and must hold the reveal (reveal_until_height > 0)`);
-    if (!first && c.revealUntilHeight !== 0n) throw new Error(`market genesis: fallback commitment ${c.id} queues behind an earlier one on request ${c.requestId} and must have reveal_until_height 0`);
+    const r = byId.get(c.requestId);
+    if (r !== undefined && isFinal(r.status) && !payoutPending(r)) throw new Error(`market genesis: fallback commitment ${c.id} is on request ${c.requestId}, which has ended`);
+    // every commitment's window is its own (height + 1 .. reveal_until_height); a revealed one is a held payment's payee
+    if (c.revealUntilHeight <= c.height) throw new Error(`market genesis: fallback commitment ${c.id} must have reveal_until_height above its height ${c.height}`);
+    if (isRevealed(c)) {
+      if (r === undefined || r.fallbackPayeeCommitId !== c.id || r.fallbackPayee !== c.prover) throw new Error(`market genesis: fallback commitment ${c.id} is revealed but is not request ${c.requestId}'s payee`);
+      if (c.revealedHeight <= c.height || c.revealedHeight > c.revealUntilHeight) throw new Error(`market genesis: fallback commitment ${c.id} was revealed outside its window`);
+    } else {
+      if (r !== undefined && payoutPending(r) && c.id > r.fallbackPayeeCommitId) throw new Error(`market genesis: fallback commitment ${c.id} is later than request ${c.requestId}'s payee and must have been refunded`);
+      unrevealedOf.set(c.requestId, [...(unrevealedOf.get(c.requestId) ?? []), c]);
+    }
     perRequest.set(c.requestId, (perRequest.get(c.requestId) ?? 0) + 1);
     liveCommitters.add(`${c.requestId}/${c.prover}`);
     putCommit(k.store(ctx), c);
@@ -127,6 +138,14 @@ export function initMarketGenesis(ctx: Context, state: unknown, k: MarketKeeperI
   }
   for (const id of forfeitsPer.keys()) throw new Error(`market genesis: fallback forfeit on unknown request ${id}`);
   for (const r of g.requests) {
+    if (payoutPending(r)) {
+      // a held fallback payment: FULFILLED, its payee's commitment present, at least one earlier window still open
+      const earlier = unrevealedOf.get(r.id) ?? [];
+      if (r.status !== RequestStatus.REQUEST_STATUS_FULFILLED) throw new Error(`market genesis: request ${r.id} holds a fallback payment but is not FULFILLED`);
+      if (!commits.some((c) => c.requestId === r.id && c.id === r.fallbackPayeeCommitId && isRevealed(c))) throw new Error(`market genesis: request ${r.id}'s fallback payee commitment ${r.fallbackPayeeCommitId} is missing`);
+      if (earlier.length === 0) throw new Error(`market genesis: request ${r.id} holds a fallback payment with no earlier commitment left`);
+      if (r.fallbackPayoutHeight !== payoutHeightOf(earlier)) throw new Error(`market genesis: request ${r.id} settles its fallback payment at ${r.fallbackPayoutHeight}, its earlier windows end at ${payoutHeightOf(earlier)}`);
+    } else if ((r.fallbackPayoutHeight ?? 0n) !== 0n) throw new Error(`market genesis: request ${r.id} has a fallback payout height but no held payment`);
     if ((perRequest.get(r.id) ?? 0) !== r.fallbackCommits) throw new Error(`market genesis: request ${r.id} counts ${r.fallbackCommits} fallback commitments, genesis has ${perRequest.get(r.id) ?? 0}`);
     perRequest.delete(r.id);
   }

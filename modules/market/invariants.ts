@@ -1,23 +1,26 @@
 /**
  * Market invariants (checked after every block by TestChain / --check-invariants):
  *  - market/escrow:      balance('market_escrow') == Σ escrow + holding deposit (fee_denom) + Σ bounty (collateral_denom) of OPEN, ASSIGNED
- *                        and FALLBACK requests (final ones hold 0); excluded_provers ≤ max_failed_assignments
+ *                        and FALLBACK requests, + Σ escrow + bounty of fallback deliveries whose payment is held (other
+ *                        final ones hold 0) + Σ fallback commitment deposits; excluded_provers ≤ max_failed_assignments
  *  - market/locked:      per prover, Σ collateral of its assignments == bond locked (collateral_denom)
  *  - market/ask-active:  ask.active == number of ASSIGNED requests pointing at the ask, and <= capacity
  *  - market/indexes:     every index entry is exactly what the records imply (no missing, no stale entries)
- *  - market/fallback-commits: commitments on live requests, counted, the earliest within its window (the rest queued,
- *                        unindexed), none by a prover that forfeited the request; forfeit markers on live requests,
- *                        counted; locked price ≤ max fee; a
+ *  - market/fallback-commits: commitments on live requests or on a delivery whose payment is held, counted; each
+ *                        unrevealed one within its own window and indexed for expiry; a revealed one only as the
+ *                        payee of a held payment, with the unrevealed ones all earlier and the payout height their
+ *                        last window end; none by a prover that forfeited the request; forfeit markers on live
+ *                        requests, counted; locked price ≤ max fee; a
  *                        fallback reference fee only on a request that entered the fallback, ≤ its max fee
  */
 import type { Context } from '../../src/framework/context.js';
 import type { Invariant } from '../../src/framework/module.js';
 import type { Address } from '../../src/crypto/address.js';
 import { compareKeys, iteratePrefix } from '../../src/store/kv.js';
-import { Ask, Request, RequestStatus } from '../../src/gen/proofbook/market/v1/market.js';
+import { Ask, Request, RequestStatus, type FallbackCommit } from '../../src/gen/proofbook/market/v1/market.js';
 import type { MarketKeeperImpl } from './keeper.js';
 import { paidDeposit } from './holding.js';
-import { allCommits, allForfeits, commitExpiryKey, COMMIT_BY_EXPIRY_PREFIX } from './fallback.js';
+import { allCommits, allForfeits, commitExpiryKey, COMMIT_BY_EXPIRY_PREFIX, isRevealed, payoutHeightOf, payoutPending } from './fallback.js';
 import {
   ACTIVE_COUNT_PREFIX,
   ASK_BY_CIRCUIT_PREFIX,
@@ -77,7 +80,9 @@ export function marketInvariants(k: MarketKeeperImpl): Invariant[] {
       for (const r of load(ctx, k).requests) {
         const e = BigInt(r.escrow) + (live(r) ? paidDeposit(r) : 0n); // a live request's holding deposit is in escrow (holding.ts)
         const b = BigInt(r.bounty || '0');
-        if (!live(r) && (e !== 0n || b !== 0n)) return `request ${r.id} is final but holds escrow ${e} and bounty ${b}`;
+        // a fallback delivery whose payment is held keeps its escrow and bounty until it settles (fallback.ts)
+        if (!live(r) && !payoutPending(r) && (e !== 0n || b !== 0n)) return `request ${r.id} is final but holds escrow ${e} and bounty ${b}`;
+        if (payoutPending(r) && r.status !== S.REQUEST_STATUS_FULFILLED) return `request ${r.id} holds a fallback payment but is not FULFILLED`;
         if (BigInt(r.excludedProvers.length) > p.maxFailedAssignments) return `request ${r.id} excludes ${r.excludedProvers.length} provers, more than max_failed_assignments`;
         want.set(p.feeDenom, want.get(p.feeDenom)! + e);
         want.set(p.collateralDenom, want.get(p.collateralDenom)! + b);
@@ -211,26 +216,38 @@ export function marketInvariants(k: MarketKeeperImpl): Invariant[] {
         forfeited.add(`${f.requestId}/${f.prover}`);
         forfeitsPer.set(f.requestId, (forfeitsPer.get(f.requestId) ?? 0) + 1);
       }
+      const unrevealed = new Map<bigint, FallbackCommit[]>();
       for (const c of allCommits(kv)) {
         const r = k.request(ctx, c.requestId);
-        if (r === undefined || !live(r)) return `fallback commitment ${c.id} is on request ${c.requestId}, which is not live`;
-        // the earliest live commitment holds the reveal (a window of at most fallback_reveal_blocks from now, not over);
-        // later ones queue with no window and no expiry entry
-        const first = !byRequest.has(c.requestId);
-        if (first && c.revealUntilHeight === 0n) return `fallback commitment ${c.id} is request ${c.requestId}'s earliest but holds no reveal window`;
-        if (!first && c.revealUntilHeight !== 0n) return `fallback commitment ${c.id} queues behind an earlier one on request ${c.requestId} but has a reveal window (until ${c.revealUntilHeight})`;
-        if (first && c.revealUntilHeight < ctx.height) return `fallback commitment ${c.id} outlived its reveal window (until ${c.revealUntilHeight}, now ${ctx.height})`;
-        if (first && c.revealUntilHeight > ctx.height + p.fallbackRevealBlocks) return `fallback commitment ${c.id} reveals until ${c.revealUntilHeight}, more than fallback_reveal_blocks after height ${ctx.height}`;
+        if (r === undefined || (!live(r) && !payoutPending(r))) return `fallback commitment ${c.id} is on request ${c.requestId}, which is neither live nor holding a fallback payment`;
+        if (isRevealed(c)) {
+          // the payee of a held payment (fallback.ts): revealed in a later block than its commitment, not indexed
+          if (!payoutPending(r) || r.fallbackPayeeCommitId !== c.id || r.fallbackPayee !== c.prover) return `fallback commitment ${c.id} on request ${c.requestId} is revealed but is not its payee`;
+          if (c.revealedHeight <= c.height || c.revealedHeight > c.revealUntilHeight) return `fallback commitment ${c.id} was revealed at ${c.revealedHeight}, outside its window ${c.height + 1n}..${c.revealUntilHeight}`;
+        } else {
+          // its own window: blocks height + 1 .. reveal_until_height, not over, at most fallback_reveal_blocks long
+          if (c.revealUntilHeight <= c.height) return `fallback commitment ${c.id} has no reveal window (height ${c.height}, until ${c.revealUntilHeight})`;
+          if (c.revealUntilHeight < ctx.height) return `fallback commitment ${c.id} outlived its reveal window (until ${c.revealUntilHeight}, now ${ctx.height})`;
+          if (c.revealUntilHeight > ctx.height + p.fallbackRevealBlocks) return `fallback commitment ${c.id} reveals until ${c.revealUntilHeight}, more than fallback_reveal_blocks after height ${ctx.height}`;
+          if (payoutPending(r) && c.id >= r.fallbackPayeeCommitId) return `fallback commitment ${c.id} on request ${c.requestId} is not earlier than the payee's (${r.fallbackPayeeCommitId}) but was not refunded`;
+          wantExpiry.add(commitExpiryKey(c));
+          unrevealed.set(c.requestId, [...(unrevealed.get(c.requestId) ?? []), c]);
+        }
         if (forfeited.has(`${c.requestId}/${c.prover}`)) return `fallback commitment ${c.id} is by ${c.prover}, who forfeited request ${c.requestId}`;
         if (c.commitment.length !== 32) return `fallback commitment ${c.id} has ${c.commitment.length} bytes`;
         if ((c.price ?? '') !== '' && BigInt(c.price) > BigInt(r.maxFee)) return `fallback commitment ${c.id} locked ${c.price}, above request ${r.id}'s max fee ${r.maxFee}`;
         byRequest.set(c.requestId, (byRequest.get(c.requestId) ?? 0) + 1);
-        if (first) wantExpiry.add(commitExpiryKey(c));
       }
       for (const r of load(ctx, k).requests) {
         const n = byRequest.get(r.id) ?? 0;
         if (n !== (r.fallbackCommits ?? 0)) return `request ${r.id} counts ${r.fallbackCommits} fallback commitments, state has ${n}`;
         if (BigInt(n) > p.maxFallbackCommits) return `request ${r.id} has ${n} fallback commitments, more than max_fallback_commits`;
+        if (payoutPending(r)) {
+          // a held payment waits for at least one earlier window, and settles at the end of the last one
+          const earlier = unrevealed.get(r.id) ?? [];
+          if (earlier.length === 0) return `request ${r.id} holds a fallback payment with no earlier commitment left (it should have settled)`;
+          if (r.fallbackPayoutHeight !== payoutHeightOf(earlier)) return `request ${r.id} settles its fallback payment at ${r.fallbackPayoutHeight}, its earlier commitments' windows end at ${payoutHeightOf(earlier)}`;
+        } else if ((r.fallbackPayoutHeight ?? 0n) !== 0n) return `request ${r.id} has a fallback payout height but no held payment`;
         if (live(r) && (forfeitsPer.get(r.id) ?? 0) !== (r.fallbackForfeits ?? 0)) return `request ${r.id} counts ${r.fallbackForfeits} fallback forfeits, state has ${forfeitsPer.get(r.id) ?? 0}`;
         const ref = r.fallbackReferenceFee ?? '';
         if (ref !== '' && (r.fallbackHeight === 0n || BigInt(ref) > BigInt(r.maxFee))) return `request ${r.id} has fallback reference fee ${ref} (fallback height ${r.fallbackHeight}, max fee ${r.maxFee})`;

@@ -17,6 +17,7 @@ import { iteratePrefix, keyToU64, u64Key, type KV } from '../../src/store/kv.js'
 import { R } from '../../src/zk/groth16.js';
 import {
   Ask,
+  FallbackCommit,
   MsgPostAsk,
   MsgSubmitRequest,
   Params,
@@ -109,7 +110,7 @@ import {
   type StatsCounters,
 } from './keys.js';
 import { isFinal, pruneSettled, scheduleSettled } from './retention.js';
-import { addCommit, clearForfeits, dueCommits, forfeitCommit, forfeitsOf, isForfeited, mayReveal, promoteNext, refundCommits, revealableCommit } from './fallback.js';
+import { addCommit, clearForfeits, commitKey, deleteCommit, dueCommits, earlierCommits, forfeitCommit, forfeitsOf, isForfeited, markRevealed, mayReveal, payoutHeightOf, payoutPending, refundCommits, revealableCommit } from './fallback.js';
 import { fallbackReference, fallbackStart, rampedFallbackFee } from './fallback-fee.js';
 import { windowClosed, type ProposerHistoryReader } from './censorship.js';
 
@@ -438,8 +439,9 @@ export class MarketKeeperImpl implements MarketKeeper {
   /** Moves `before` (the stored record) to `after`, keeping every index in step. */
   updateRequest(ctx: Context, before: Request, after: Request): void {
     const kv = this.store(ctx);
-    // A request that ends (fulfilled, expired, cancelled) refunds every live fallback commitment (fallback.ts).
-    if (isLive(before.status) && !isLive(after.status) && (before.fallbackCommits ?? 0) > 0) {
+    // A request that ends (fulfilled, expired, cancelled) refunds every live fallback commitment (fallback.ts), unless
+    // it was delivered through the fallback with its payment held (the caller keeps the earlier ones and the payee's).
+    if (isLive(before.status) && !isLive(after.status) && (before.fallbackCommits ?? 0) > 0 && !payoutPending(after)) {
       refundCommits(ctx, kv, this.bank, this.params(ctx).feeDenom, before.id);
       after.fallbackCommits = 0;
     }
@@ -451,7 +453,8 @@ export class MarketKeeperImpl implements MarketKeeper {
     this.setStatusIndexes(ctx, kv, after);
     kv.set(requestKey(after.id), Request.encode(after).finish());
     if (isLive(before.status) && !isLive(after.status)) this.addActiveCount(ctx, after.requester as Address, -1n);
-    if (!isFinal(before.status) && isFinal(after.status)) scheduleSettled(kv, ctx.height, after.id); // retention.ts
+    // retention.ts; a delivery whose fallback payment is held is scheduled when it settles (settleFallbackPayout)
+    if (!isFinal(before.status) && isFinal(after.status) && !payoutPending(after)) scheduleSettled(kv, ctx.height, after.id);
   }
 
   putNewAsk(ctx: Context, a: Ask): void {
@@ -638,6 +641,9 @@ export class MarketKeeperImpl implements MarketKeeper {
       fallbackCommits: 0,
       fallbackReferenceFee: '',
       fallbackForfeits: 0,
+      fallbackPayee: '',
+      fallbackPayeeCommitId: 0n,
+      fallbackPayoutHeight: 0n,
     };
     this.history(r, ctx.height, 'submitted', '', `${maxFee}${p.feeDenom}`);
     this.putNewRequest(ctx, chargeHolding(ctx, this.bank, p, ESCROW_ACCOUNT, r)); // holding.ts
@@ -758,6 +764,8 @@ export class MarketKeeperImpl implements MarketKeeper {
   submitProof(ctx: Context, sender: Address, id: bigint, proof: Uint8Array, signalStrings: readonly string[]): bigint {
     const pre = this.mustRequest(ctx, id);
     if (fallbackOpen(pre, ctx.height, S.REQUEST_STATUS_FALLBACK, S.REQUEST_STATUS_OPEN)) return this.fulfilFallback(ctx, sender, pre, proof, signalStrings);
+    // delivered through the fallback, payment held: an earlier commitment may still reveal and be paid (fallback.ts)
+    if (payoutPending(pre)) return this.revealEarlier(ctx, sender, pre, proof, signalStrings);
     const { r, asg } = this.assignedTo(ctx, sender, id);
     const signals = parseSignals(signalStrings, 'public_signals');
     requireCommittedSignals(r, signals);
@@ -827,23 +835,113 @@ export class MarketKeeperImpl implements MarketKeeper {
 
   /**
    * The permissionless fallback: any bonded, unjailed prover not excluded from the request may fulfil it; the first
-   * valid proof wins. It is paid the fallback fee its commitment locked (fallback-fee.ts; less the protocol fee) out of
-   * the escrow plus the bounty (its share of every slash on the request); the requester gets the rest of the escrow back.
+   * valid reveal of a live commitment delivers (FULFILLED now). The payment goes to the earliest commitment that reveals
+   * a valid proof (fallback.ts): with no earlier live commitment it is paid now (settleFallbackPayout), else it is held
+   * until those windows close. Returns what the sender was paid now (0 while held).
    */
   private fulfilFallback(ctx: Context, sender: Address, r: Request, proof: Uint8Array, signalStrings: readonly string[]): bigint {
     const id = r.id;
     this.requireFallbackEligible(ctx, r, sender);
     const signals = parseSignals(signalStrings, 'public_signals');
     requireCommittedSignals(r, signals);
-    // the reveal of the request's earliest live commitment, made by the sender in an earlier block (fallback.ts)
-    const commit = revealableCommit(this.store(ctx), r, sender, proof, signals, ctx.height);
+    // the reveal of the sender's live commitment, made in an earlier block, within its window (fallback.ts)
+    const kv = this.store(ctx);
+    const commit = revealableCommit(kv, r, sender, proof, signals, ctx.height);
     if (!this.verifier.verifyProof(ctx, r.circuitId, proof, signals)) {
       throw ErrInvalidProof(`the proof for request ${id} does not verify against circuit ${r.circuitId} with the given public signals`);
     }
+    const since = r.fallbackHeight > 0n ? r.fallbackHeight : r.submittedHeight;
+    this.bumpStats(ctx, r.circuitId, (s) => {
+      s.fills += 1n;
+      s.blocksSum += ctx.height - since;
+    });
+    const earlier = earlierCommits(kv, id, commit.id);
+    // later commitments can no longer be paid: deposits back now
+    refundCommits(ctx, kv, this.bank, this.params(ctx).feeDenom, id, (c) => c.id > commit.id);
+    markRevealed(kv, commit, ctx.height);
+    const payoutHeight = payoutHeightOf(earlier);
+    const after: Request = {
+      ...r,
+      status: S.REQUEST_STATUS_FULFILLED,
+      proof: Buffer.from(proof),
+      publicSignals: signals.map((x) => x.toString()),
+      fulfilledHeight: ctx.height,
+      fallbackCommits: earlier.length + 1,
+      fallbackPayee: sender,
+      fallbackPayeeCommitId: commit.id,
+      fallbackPayoutHeight: payoutHeight,
+    };
+    // (a delivery paid at once records one 'fallback_fulfilled' entry, as before the held payment existed)
+    if (earlier.length > 0) this.history(after, ctx.height, 'fallback_delivered', sender, commit.price);
+    this.updateRequest(ctx, r, after);
+    ctx.emit('proofbook.market.fallback_delivered', [
+      ['request_id', id.toString()],
+      ['circuit_id', r.circuitId],
+      ['prover', sender],
+      ['commit_id', commit.id.toString()],
+      ['blocks_to_proof', (ctx.height - since).toString()],
+      ['payout_height', earlier.length > 0 ? payoutHeight.toString() : ctx.height.toString()],
+    ]);
+    if (earlier.length > 0) return 0n;
+    const paid = this.settleFallbackPayout(ctx, id);
+    return paid.payee === sender ? paid.amount : 0n;
+  }
+
+  /**
+   * On a request delivered through the fallback whose payment is held: a commitment EARLIER than the payee's reveals a
+   * valid proof in its window and becomes the payee; the displaced payee and any commitment between the two get their
+   * deposits back (no forfeit). With no earlier commitment left the payment settles now. Returns what was paid now.
+   */
+  private revealEarlier(ctx: Context, sender: Address, r: Request, proof: Uint8Array, signalStrings: readonly string[]): bigint {
+    const id = r.id;
+    this.requireFallbackEligible(ctx, r, sender);
+    const signals = parseSignals(signalStrings, 'public_signals');
+    requireCommittedSignals(r, signals);
+    const kv = this.store(ctx);
+    const commit = revealableCommit(kv, r, sender, proof, signals, ctx.height);
+    if (!this.verifier.verifyProof(ctx, r.circuitId, proof, signals)) {
+      throw ErrInvalidProof(`the proof for request ${id} does not verify against circuit ${r.circuitId} with the given public signals`);
+    }
+    const displaced = r.fallbackPayee;
+    refundCommits(ctx, kv, this.bank, this.params(ctx).feeDenom, id, (c) => c.id > commit.id);
+    markRevealed(kv, commit, ctx.height);
+    const earlier = earlierCommits(kv, id, commit.id);
+    const after: Request = {
+      ...r,
+      fallbackCommits: earlier.length + 1,
+      fallbackPayee: sender,
+      fallbackPayeeCommitId: commit.id,
+      fallbackPayoutHeight: payoutHeightOf(earlier),
+    };
+    this.history(after, ctx.height, 'fallback_payee_replaced', sender, commit.price);
+    this.updateRequest(ctx, r, after);
+    ctx.emit('proofbook.market.fallback_payee_replaced', [
+      ['request_id', id.toString()],
+      ['prover', sender],
+      ['commit_id', commit.id.toString()],
+      ['displaced', displaced],
+      ['payout_height', earlier.length > 0 ? after.fallbackPayoutHeight.toString() : ctx.height.toString()],
+    ]);
+    if (earlier.length > 0) return 0n;
+    const paid = this.settleFallbackPayout(ctx, id);
+    return paid.payee === sender ? paid.amount : 0n;
+  }
+
+  /**
+   * Pays a fallback delivery to its payee (no earlier commitment left): the fee its commitment locked (fallback-fee.ts;
+   * never more than the escrow) less the protocol fee, the bounty and its deposit; the rest of the escrow back to the
+   * requester. The request keeps its proof; retention starts now.
+   */
+  private settleFallbackPayout(ctx: Context, id: bigint): { payee: string; amount: bigint } {
+    const r = this.mustRequest(ctx, id);
+    const kv = this.store(ctx);
+    const raw = kv.get(commitKey(id, r.fallbackPayeeCommitId));
+    if (!payoutPending(r) || raw === undefined) throw new Error(`request ${id} has no held fallback payment to settle`);
+    const commit = FallbackCommit.decode(raw);
+    const sender = commit.prover as Address;
     const p = this.params(ctx);
     const escrow = BigInt(r.escrow);
-    // the fee the commitment locked (fallback-fee.ts); never more than the escrow left
-    const locked = commit.price === '' ? this.fallbackFee(ctx, r, ctx.height) : BigInt(commit.price);
+    const locked = commit.price === '' ? this.fallbackFee(ctx, r, commit.height) : BigInt(commit.price);
     const price = locked < escrow ? locked : escrow;
     const fee = (price * p.protocolFeeBps) / BPS;
     const paid = price - fee;
@@ -851,28 +949,28 @@ export class MarketKeeperImpl implements MarketKeeper {
     if (fee > 0n) this.bank.moduleToModule(ctx, ESCROW_ACCOUNT, TREASURY_ACCOUNT, [{ denom: p.feeDenom, amount: fee }]);
     this.refund(ctx, r, escrow - price);
     const bounty = this.payBounty(ctx, r, sender);
+    const deposit = BigInt(commit.deposit || '0');
+    if (deposit > 0n) this.bank.sendFromModule(ctx, ESCROW_ACCOUNT, sender, [{ denom: p.feeDenom, amount: deposit }]);
+    deleteCommit(kv, commit);
     const since = r.fallbackHeight > 0n ? r.fallbackHeight : r.submittedHeight;
-    const sample = ctx.height - since;
+    const sample = commit.revealedHeight - since;
     const rep = this.reputation(ctx, sender, r.circuitId);
     rep.avgBlocksToProofMilli = rep.fulfilled === 0n ? sample * 1000n : (rep.avgBlocksToProofMilli * 7n + sample * 1000n) / 8n;
     rep.fulfilled += 1n;
     this.setReputation(ctx, rep);
-    this.bumpStats(ctx, r.circuitId, (s) => {
-      s.fills += 1n;
-      s.blocksSum += sample;
-    });
     const after: Request = {
       ...r,
-      status: S.REQUEST_STATUS_FULFILLED,
       escrow: '0',
       bounty: '0',
-      proof: Buffer.from(proof),
-      publicSignals: signals.map((x) => x.toString()),
-      fulfilledHeight: ctx.height,
       paidPrice: price.toString(),
+      fallbackCommits: 0,
+      fallbackPayee: sender,
+      fallbackPayeeCommitId: 0n,
+      fallbackPayoutHeight: 0n,
     };
     this.history(after, ctx.height, 'fallback_fulfilled', sender, price.toString(), bounty.toString());
     this.updateRequest(ctx, r, after);
+    scheduleSettled(kv, ctx.height, id); // retention.ts: from the settlement on
     ctx.emit('proofbook.market.request_fulfilled', [
       ['request_id', id.toString()],
       ['circuit_id', r.circuitId],
@@ -883,8 +981,18 @@ export class MarketKeeperImpl implements MarketKeeper {
       ['blocks_to_proof', sample.toString()],
       ['bounty', bounty.toString()],
       ['fallback', 'true'],
+      ['delivered_height', r.fulfilledHeight.toString()],
     ]);
-    return paid + bounty;
+    ctx.emit('proofbook.market.fallback_payout_settled', [
+      ['request_id', id.toString()],
+      ['prover', sender],
+      ['commit_id', commit.id.toString()],
+      ['price', price.toString()],
+      ['protocol_fee', fee.toString()],
+      ['bounty', bounty.toString()],
+      ['deposit', deposit.toString()],
+    ]);
+    return { payee: sender, amount: paid + bounty }; // (the deposit comes back besides, as before)
   }
 
   /**
@@ -915,28 +1023,33 @@ export class MarketKeeperImpl implements MarketKeeper {
   }
 
   /**
-   * endBlock: the reveal holder's window ended unrevealed. Its deposit goes to the requester (compensation for the
-   * delay), its prover is excluded from the request for good (forfeit marker), and the next commitment, if any, holds
-   * the reveal for a full window from the next block on (fallback.ts).
+   * endBlock: a commitment's window ended unrevealed. Its deposit goes to the requester (compensation), its prover is
+   * excluded from the request for good while the request is live (forfeit marker). On a request delivered through the
+   * fallback whose payment it held back, the payment settles once no earlier commitment is left (fallback.ts).
    */
   private expireCommit(ctx: Context, requestId: bigint, commitId: bigint): void {
     const r = this.request(ctx, requestId);
-    if (r === undefined || !isLive(r.status) || (r.fallbackCommits ?? 0) < 1) throw new Error(`fallback commitment ${commitId} on request ${requestId} which is not live or counts none`);
+    const pending = r !== undefined && payoutPending(r);
+    if (r === undefined || (!isLive(r.status) && !pending) || (r.fallbackCommits ?? 0) < 1) throw new Error(`fallback commitment ${commitId} on request ${requestId} which is not live or counts none`);
     const kv = this.store(ctx);
     const p = this.params(ctx);
-    const c = forfeitCommit(ctx, kv, this.bank, p.feeDenom, requestId, commitId, r.requester as Address);
+    const c = forfeitCommit(ctx, kv, this.bank, p.feeDenom, requestId, commitId, r.requester as Address, isLive(r.status));
     if (c === undefined) throw new Error(`commit expiry index points at missing commitment ${commitId} of request ${requestId}`);
-    const next = promoteNext(kv, requestId, ctx.height, p.fallbackRevealBlocks);
-    this.updateRequest(ctx, r, { ...r, fallbackCommits: r.fallbackCommits - 1, fallbackForfeits: (r.fallbackForfeits ?? 0) + 1 });
+    const earlier = pending ? earlierCommits(kv, requestId, r.fallbackPayeeCommitId) : [];
+    this.updateRequest(ctx, r, {
+      ...r,
+      fallbackCommits: r.fallbackCommits - 1,
+      fallbackForfeits: (r.fallbackForfeits ?? 0) + 1,
+      ...(pending ? { fallbackPayoutHeight: payoutHeightOf(earlier) } : {}),
+    });
     ctx.emit('proofbook.market.fallback_commit_expired', [
       ['request_id', requestId.toString()],
       ['prover', c.prover],
       ['commit_id', c.id.toString()],
       ['forfeited', c.deposit],
       ['compensated', c.deposit],
-      ['next_prover', next?.prover ?? ''],
-      ['next_reveal_until', next ? next.revealUntilHeight.toString() : ''],
     ]);
+    if (pending && earlier.length === 0) this.settleFallbackPayout(ctx, requestId);
   }
 
   /**
@@ -1025,7 +1138,7 @@ export class MarketKeeperImpl implements MarketKeeper {
       } catch {
         continue; // malformed: fails on its own in the tx
       }
-      // a fallback proof joins the batch only as the reveal of the request's earliest commitment (fallback.ts)
+      // a fallback proof joins the batch only as the reveal of a live commitment of the sender (fallback.ts)
       if (r !== undefined && r.status !== S.REQUEST_STATUS_ASSIGNED && !mayReveal(this.store(ctx), r, v.prover, v.proof, v.publicSignals, ctx.height)) continue;
       const item = preverifyItem(ctx, this.bond, denom, r, v);
       if (item) items.push(item);

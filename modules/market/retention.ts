@@ -60,6 +60,8 @@ export function pruneSettled(ctx: Context, kv: KV, retention: bigint): number {
     if (raw === undefined) continue; // already gone (e.g. re-scheduled twice); nothing else to remove
     const r = Request.decode(raw);
     if (!isFinal(r.status)) continue; // never prune a live request (cannot happen: statuses never leave final)
+    // nor a fallback delivery whose payment is held (it is scheduled when it settles; cannot happen either)
+    if ((r.fallbackPayeeCommitId ?? 0n) > 0n) continue;
     kv.delete(requestKey(id));
     kv.delete(inputKey(id));
     kv.delete(byRequesterKey(r.requester as Address, id));

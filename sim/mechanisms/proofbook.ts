@@ -343,9 +343,9 @@ export async function runProofbook(
   const fallbackRetries = new Map<number, { requestId: bigint; tried: string[] }[]>();
   /**
    * Fallback provers with a finished proof, working the commit-reveal as a worker does: from the block the proof is
-   * done, commit whenever the request has a free commitment slot, reveal whenever its commitment holds the request's
-   * reveal (the earliest live one, made in an earlier block). Without squatters this is commit at `from`, reveal at
-   * `from + 1`, as before. Keyed by request.
+   * done, commit whenever the request has a free commitment slot, reveal in the next block (every live commitment may
+   * reveal in its own window; the first valid reveal delivers, modules/market/fallback.ts). Without squatters holding
+   * every slot this is commit at `from`, reveal at `from + 1`. Keyed by request.
    */
   type Attempt = { requestId: bigint; p: (typeof w.provers)[number]; proof: Uint8Array; from: number; tried: string[] };
   const attempts = new Map<bigint, Attempt>();
@@ -433,7 +433,7 @@ export async function runProofbook(
       const mine = live.find((c) => c.prover === a.p.address);
       if (mine === undefined) {
         push({ typeUrl: MSG_COMMIT_FALLBACK_PROOF, value: { prover: a.p.address, requestId: a.requestId, commitment: fallbackCommitment(a.requestId, a.proof, signals, a.p.address) } }, 'commit');
-      } else if (live[0].id === mine.id && mine.height < BigInt(h)) {
+      } else if (mine.height < BigInt(h)) {
         push({ typeUrl: MSG_SUBMIT_PROOF, value: { prover: a.p.address, requestId: a.requestId, proof: a.proof, publicSignals: signals } }, 'proof');
       }
     }
@@ -598,13 +598,22 @@ export async function runProofbook(
         const jobId = jobOfRequest.get(requestId);
         if (squat && jobId !== undefined && w.jobs[jobId - 1].censored) squatTargets.add(requestId);
         fallbackAgent(requestId, new Set(attr(e, 'excluded').split(',').filter((x) => x)), h);
+      } else if (e.type === 'proofbook.market.fallback_delivered') {
+        // the requester has the proof now; the payment (request_fulfilled) may follow up to fallback_reveal_blocks later
+        const jobId = jobOfRequest.get(BigInt(attr(e, 'request_id')));
+        const p = byAddress.get(attr(e, 'prover'));
+        if (jobId === undefined || p === undefined) continue;
+        o.jobs[jobId - 1].provedBlock = h;
+        o.jobs[jobId - 1].prover = p.idx;
       } else if (e.type === 'proofbook.market.request_fulfilled') {
         const jobId = jobOfRequest.get(BigInt(attr(e, 'request_id')));
         const p = byAddress.get(attr(e, 'prover'));
         if (jobId === undefined || p === undefined) continue;
         const r = o.jobs[jobId - 1];
         const price = BigInt(attr(e, 'price'));
-        r.provedBlock = h;
+        // a fallback delivery whose payment was held is paid later: the requester had the proof at delivered_height
+        const delivered = e.attributes.find((x) => x.key === 'delivered_height')?.value;
+        r.provedBlock = delivered !== undefined ? Number(delivered) : h;
         r.prover = p.idx;
         r.price = price;
         o.proverRevenue[p.idx] += price - BigInt(attr(e, 'protocol_fee')) + BigInt(e.attributes.find((x) => x.key === 'bounty')?.value ?? '0');

@@ -11,6 +11,8 @@ export function describeHistoryEntry(e: market.StatusChange): string {
     case 'released': return `height ${e.height}: released by ${e.prover}, slashed ${e.amount}${comp}; ${e.status === market.RequestStatus.REQUEST_STATUS_FALLBACK ? 'open to any prover (fallback)' : 're-auctioned without it'}`;
     case 'slashed': return `height ${e.height}: ${e.prover} missed its deadline, slashed ${e.amount}${comp}; ${e.status === market.RequestStatus.REQUEST_STATUS_EXPIRED ? 'the request expired' : 'open to any bonded prover through the fallback'}`;
     case 'fulfilled': return `height ${e.height}: fulfilled by ${e.prover}, paid ${e.amount}`;
+    case 'fallback_delivered': return `height ${e.height}: proof delivered through the fallback by ${e.prover}; its payment (${e.amount}) waits for earlier fallback commitments' reveal windows`;
+    case 'fallback_payee_replaced': return `height ${e.height}: ${e.prover}, an earlier fallback commitment, revealed a valid proof and is paid instead`;
     case 'fallback_fulfilled': return `height ${e.height}: fulfilled through the fallback by ${e.prover}, paid ${e.amount}${e.compensation && e.compensation !== '0' ? ` plus bounty ${e.compensation}` : ''}`;
     case 'expired': return `height ${e.height}: expired, refunded ${e.amount}${e.compensation && e.compensation !== '0' ? ` and the bounty ${e.compensation}` : ''}`;
     case 'cancelled': return `height ${e.height}: cancelled, refunded ${e.amount}`;

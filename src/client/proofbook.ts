@@ -571,9 +571,12 @@ export class ProofbookClient extends ProofbookReader {
    * canonical 256-byte encoding. For a request assigned to this account it is one MsgSubmitProof. For a request in the
    * permissionless fallback it is commit-reveal (docs/protocol.md "The fallback path"): the reveal is simulated first
    * (so an ineligible sender or wrong signals fail before any deposit), then MsgCommitFallbackProof (unless this account
-   * already holds a matching commitment), then the MsgSubmitProof reveal in a later block; `commit` says which.
+   * already holds a matching commitment), then the MsgSubmitProof reveal right after, in a later block (every live
+   * commitment may reveal in its own window); `commit` says which. The first valid reveal delivers the proof; when an
+   * earlier commitment is still in its window the payment is held (`paid` 0) and `payout` says until which height it
+   * may move to that commitment (the payment settles then, to this account if no earlier commitment reveals).
    */
-  async submitProof(requestId: bigint, proof: unknown, publicSignals: readonly (string | bigint)[]): Promise<TxResult & { paid: bigint; commit?: { commitId: bigint; revealUntilHeight: bigint; height: number; price: bigint } }> {
+  async submitProof(requestId: bigint, proof: unknown, publicSignals: readonly (string | bigint)[]): Promise<TxResult & { paid: bigint; commit?: { commitId: bigint; revealUntilHeight: bigint; height: number; price: bigint }; payout?: { payee: string; height: bigint } }> {
     const bytes = toProofBytes(proof);
     const value = market.MsgSubmitProof.fromPartial({ prover: this.address, requestId, proof: Uint8Array.from(bytes), publicSignals: publicSignals.map(String) });
     let commit: { commitId: bigint; revealUntilHeight: bigint; height: number; price: bigint } | undefined;
@@ -588,30 +591,17 @@ export class ProofbookClient extends ProofbookReader {
         await this.simulateExpecting([{ typeUrl: TYPE_URLS.submitProof, value }], 21); // 21: no commitment yet (the only error expected before committing)
         commit = await this.commitFallbackProof(requestId, bytes, publicSignals);
       }
-      await this.waitForRevealTurn(requestId, held?.id ?? commit!.commitId);
+      // execute returned once the commitment was in a block: the reveal goes into a later one
     }
     const res = await this.execute([{ typeUrl: TYPE_URLS.submitProof, value }]);
     const paid = ProofbookClient.response(res, TYPE_URLS.submitProof, market.MsgSubmitProofResponse).paid;
-    return { ...ProofbookClient.result(res), paid: paid === '' ? 0n : BigInt(paid), ...(commit ? { commit } : {}) };
-  }
-
-  /**
-   * Waits until commitment `commitId` holds request `requestId`'s reveal (docs/protocol.md "Squatting the fallback"):
-   * only the earliest live commitment may reveal, and one queued behind others (`reveal_until_height` 0) gets its
-   * window when those before it are revealed or expire — at most `fallback_reveal_blocks` + 1 blocks each. Returns at
-   * once when it already holds it, and when the request or the commitment is gone (the reveal then fails with the
-   * chain's own error). Polls once per `pollIntervalMs` (default 1 s).
-   */
-  async waitForRevealTurn(requestId: bigint, commitId: bigint, opts: { pollIntervalMs?: number; timeoutMs?: number } = {}): Promise<void> {
-    const deadline = Date.now() + (opts.timeoutMs ?? 600_000);
-    for (;;) {
-      const q = await this.request(requestId).catch(() => undefined);
-      const mine = q?.fallbackCommits.find((c) => c.id === commitId);
-      if (mine === undefined || mine.revealUntilHeight > 0n) return;
-      // the commit tx's block is committed but the reveal must land in a later block anyway; queued: wait a block
-      if (Date.now() > deadline) throw new Error(`request ${requestId}: fallback commitment ${commitId} still queued behind earlier commitments after ${opts.timeoutMs ?? 600_000} ms`);
-      await new Promise((r) => setTimeout(r, opts.pollIntervalMs ?? 1000));
+    let payout: { payee: string; height: bigint } | undefined;
+    if (!mine) {
+      // a fallback delivery: is its payment held for an earlier commitment's window?
+      const after = (await this.request(requestId).catch(() => undefined))?.request;
+      if (after !== undefined && (after.fallbackPayeeCommitId ?? 0n) > 0n) payout = { payee: after.fallbackPayee, height: after.fallbackPayoutHeight };
     }
+    return { ...ProofbookClient.result(res), paid: paid === '' ? 0n : BigInt(paid), ...(commit ? { commit } : {}), ...(payout ? { payout } : {}) };
   }
 
   /**

@@ -395,6 +395,8 @@ export class ProverWorker extends EventEmitter {
     }
     const won = r.history.some((h) => h.event === 'fallback_fulfilled' && h.prover === this.address);
     if (won) { await this.finish(j, 'fulfilled'); return; }
+    // delivered by us, payment held until earlier commitments' windows close (modules/market/fallback.ts): look again
+    if ((r.fallbackPayeeCommitId ?? 0n) > 0n && r.fallbackPayee === this.address) return;
     const open = r.status === RequestStatus.REQUEST_STATUS_FALLBACK || r.status === RequestStatus.REQUEST_STATUS_OPEN;
     if (open && keep && !r.excludedProvers.includes(this.address) && this.height <= r.expiryHeight) return;
     if (open && !keep) return; // still open and ours to try: scheduled as before

@@ -180,8 +180,8 @@ export interface Request {
   /** Blocks the deposit paid for: expiry_height - submitted_height + settled_retention_blocks, at submission. */
   holdingBlocks: bigint;
   /**
-   * Live fallback commitments on this request (MsgCommitFallbackProof; modules/market/fallback.ts). While it is above
-   * zero the request is not auctioned: the earliest committer holds it for its reveal window.
+   * Live fallback commitments on this request (MsgCommitFallbackProof; modules/market/fallback.ts), the revealed one
+   * whose payment waits included. While it is above zero the request is not auctioned.
    */
   fallbackCommits: number;
   /**
@@ -197,6 +197,16 @@ export interface Request {
    * request ends; the count stays in the record.
    */
   fallbackForfeits: number;
+  /**
+   * A fallback delivery whose payment waits (modules/market/fallback.ts): the request is FULFILLED (the proof is the
+   * first valid reveal), but an EARLIER live commitment may still reveal a valid proof within its own window and be paid
+   * instead. fallback_payee is the prover to be paid if none does, fallback_payee_commit_id its commitment (0 = no
+   * payment pending) and fallback_payout_height the block in whose end the payment settles at the latest (the last
+   * reveal_until_height of the earlier commitments). Escrow and bounty stay in market_escrow until then.
+   */
+  fallbackPayee: string;
+  fallbackPayeeCommitId: bigint;
+  fallbackPayoutHeight: bigint;
 }
 
 export interface Ask {
@@ -277,9 +287,10 @@ export interface Params {
   /**
    * Fallback commit-reveal (modules/market/fallback.ts, docs/protocol.md "The fallback path"): a prover first commits
    * to sha256(proof, signals, its address) with a deposit of fallback_commit_deposit (fee_denom), then reveals the
-   * proof (MsgSubmitProof) from the next block on, within fallback_reveal_blocks blocks of its commitment. Only the
-   * earliest live commitment of a request may be revealed; an unrevealed one expires and its deposit goes to the
-   * treasury. At most max_fallback_commits live commitments per request.
+   * proof (MsgSubmitProof) from the next block on, within fallback_reveal_blocks blocks of its commitment. The first
+   * valid reveal delivers the proof; the payment goes to the earliest commitment that reveals a valid proof in its
+   * window (held until the earlier windows close); an unrevealed one expires and its deposit goes to the requester.
+   * At most max_fallback_commits live commitments per request.
    */
   fallbackCommitDeposit: string;
   fallbackRevealBlocks: bigint;
@@ -312,14 +323,13 @@ export interface FallbackCommit {
   commitment: Buffer;
   height: bigint;
   /**
-   * Last height at which the proof may be revealed: params.fallback_reveal_blocks after the commitment started to hold
-   * the request's reveal (as the earliest live commitment: its own height, or the block in which the one before it
-   * expired). 0 while an earlier commitment holds the reveal (queued).
+   * Last height at which the proof may be revealed: height + params.fallback_reveal_blocks (every live commitment may
+   * reveal in its own window, blocks height + 1 .. reveal_until_height).
    */
   revealUntilHeight: bigint;
   /**
-   * Held in market_escrow (fee_denom): back to the prover when it reveals, when a proof of another commitment wins or
-   * the request ends; to the requester (compensation for the delay) if it is not revealed in time.
+   * Held in market_escrow (fee_denom): back to the prover when it is paid, when an earlier commitment's proof is paid
+   * instead or the request ends; to the requester (compensation) if it is not revealed in time.
    */
   deposit: string;
   /**
@@ -327,6 +337,11 @@ export interface FallbackCommit {
    * reveal, for commitments made before the field existed).
    */
   price: string;
+  /**
+   * Height of its valid reveal while its payment waits for earlier commitments' windows (the request's
+   * fallback_payee_commit_id); 0 = not revealed.
+   */
+  revealedHeight: bigint;
 }
 
 export interface GenesisState {
@@ -972,6 +987,9 @@ function createBaseRequest(): Request {
     fallbackCommits: 0,
     fallbackReferenceFee: "",
     fallbackForfeits: 0,
+    fallbackPayee: "",
+    fallbackPayeeCommitId: 0n,
+    fallbackPayoutHeight: 0n,
   };
 }
 
@@ -1102,6 +1120,21 @@ export const Request: MessageFns<Request> = {
     }
     if (message.fallbackForfeits !== 0) {
       writer.uint32(576).uint32(message.fallbackForfeits);
+    }
+    if (message.fallbackPayee !== "") {
+      writer.uint32(586).string(message.fallbackPayee);
+    }
+    if (message.fallbackPayeeCommitId !== 0n) {
+      if (BigInt.asUintN(64, message.fallbackPayeeCommitId) !== message.fallbackPayeeCommitId) {
+        throw new globalThis.Error("value provided for field message.fallbackPayeeCommitId of type uint64 too large");
+      }
+      writer.uint32(592).uint64(message.fallbackPayeeCommitId);
+    }
+    if (message.fallbackPayoutHeight !== 0n) {
+      if (BigInt.asUintN(64, message.fallbackPayoutHeight) !== message.fallbackPayoutHeight) {
+        throw new globalThis.Error("value provided for field message.fallbackPayoutHeight of type uint64 too large");
+      }
+      writer.uint32(600).uint64(message.fallbackPayoutHeight);
     }
     return writer;
   },
@@ -1383,6 +1416,30 @@ export const Request: MessageFns<Request> = {
             message.fallbackForfeits = reader.uint32();
             continue;
           }
+          case 73: {
+            if (tag !== 586) {
+              break;
+            }
+
+            message.fallbackPayee = reader.string();
+            continue;
+          }
+          case 74: {
+            if (tag !== 592) {
+              break;
+            }
+
+            message.fallbackPayeeCommitId = reader.uint64() as bigint;
+            continue;
+          }
+          case 75: {
+            if (tag !== 600) {
+              break;
+            }
+
+            message.fallbackPayoutHeight = reader.uint64() as bigint;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1528,6 +1585,21 @@ export const Request: MessageFns<Request> = {
         : isSet(object.fallback_forfeits)
         ? globalThis.Number(object.fallback_forfeits)
         : 0,
+      fallbackPayee: isSet(object.fallbackPayee)
+        ? globalThis.String(object.fallbackPayee)
+        : isSet(object.fallback_payee)
+        ? globalThis.String(object.fallback_payee)
+        : "",
+      fallbackPayeeCommitId: isSet(object.fallbackPayeeCommitId)
+        ? BigInt(object.fallbackPayeeCommitId)
+        : isSet(object.fallback_payee_commit_id)
+        ? BigInt(object.fallback_payee_commit_id)
+        : 0n,
+      fallbackPayoutHeight: isSet(object.fallbackPayoutHeight)
+        ? BigInt(object.fallbackPayoutHeight)
+        : isSet(object.fallback_payout_height)
+        ? BigInt(object.fallback_payout_height)
+        : 0n,
     };
   },
 
@@ -1632,6 +1704,15 @@ export const Request: MessageFns<Request> = {
     if (message.fallbackForfeits !== 0) {
       obj.fallbackForfeits = Math.round(message.fallbackForfeits);
     }
+    if (message.fallbackPayee !== "") {
+      obj.fallbackPayee = message.fallbackPayee;
+    }
+    if (message.fallbackPayeeCommitId !== 0n) {
+      obj.fallbackPayeeCommitId = message.fallbackPayeeCommitId.toString();
+    }
+    if (message.fallbackPayoutHeight !== 0n) {
+      obj.fallbackPayoutHeight = message.fallbackPayoutHeight.toString();
+    }
     return obj;
   },
 
@@ -1691,6 +1772,14 @@ export const Request: MessageFns<Request> = {
     message.fallbackCommits = object.fallbackCommits ?? 0;
     message.fallbackReferenceFee = object.fallbackReferenceFee ?? "";
     message.fallbackForfeits = object.fallbackForfeits ?? 0;
+    message.fallbackPayee = object.fallbackPayee ?? "";
+    message.fallbackPayeeCommitId =
+      (object.fallbackPayeeCommitId !== undefined && object.fallbackPayeeCommitId !== null)
+        ? BigInt(object.fallbackPayeeCommitId)
+        : 0n;
+    message.fallbackPayoutHeight = (object.fallbackPayoutHeight !== undefined && object.fallbackPayoutHeight !== null)
+      ? BigInt(object.fallbackPayoutHeight)
+      : 0n;
     return message;
   },
 };
@@ -2887,6 +2976,7 @@ function createBaseFallbackCommit(): FallbackCommit {
     revealUntilHeight: 0n,
     deposit: "",
     price: "",
+    revealedHeight: 0n,
   };
 }
 
@@ -2927,6 +3017,12 @@ export const FallbackCommit: MessageFns<FallbackCommit> = {
     }
     if (message.price !== "") {
       writer.uint32(66).string(message.price);
+    }
+    if (message.revealedHeight !== 0n) {
+      if (BigInt.asUintN(64, message.revealedHeight) !== message.revealedHeight) {
+        throw new globalThis.Error("value provided for field message.revealedHeight of type uint64 too large");
+      }
+      writer.uint32(72).uint64(message.revealedHeight);
     }
     return writer;
   },
@@ -3008,6 +3104,14 @@ export const FallbackCommit: MessageFns<FallbackCommit> = {
             message.price = reader.string();
             continue;
           }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.revealedHeight = reader.uint64() as bigint;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3038,6 +3142,11 @@ export const FallbackCommit: MessageFns<FallbackCommit> = {
         : 0n,
       deposit: isSet(object.deposit) ? globalThis.String(object.deposit) : "",
       price: isSet(object.price) ? globalThis.String(object.price) : "",
+      revealedHeight: isSet(object.revealedHeight)
+        ? BigInt(object.revealedHeight)
+        : isSet(object.revealed_height)
+        ? BigInt(object.revealed_height)
+        : 0n,
     };
   },
 
@@ -3067,6 +3176,9 @@ export const FallbackCommit: MessageFns<FallbackCommit> = {
     if (message.price !== "") {
       obj.price = message.price;
     }
+    if (message.revealedHeight !== 0n) {
+      obj.revealedHeight = message.revealedHeight.toString();
+    }
     return obj;
   },
 
@@ -3085,6 +3197,9 @@ export const FallbackCommit: MessageFns<FallbackCommit> = {
       : 0n;
     message.deposit = object.deposit ?? "";
     message.price = object.price ?? "";
+    message.revealedHeight = (object.revealedHeight !== undefined && object.revealedHeight !== null)
+      ? BigInt(object.revealedHeight)
+      : 0n;
     return message;
   },
 };
