@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- state --direct [--requests=N] [--accounts=A] [--live=L] [--cache-mb=M] [--checkpoints=a,b,...]
- * [--child-blocks=K] [--node-flags=...] [--progress=P] [--runtime-defaults] [--disk-log=FILE] [--compact-every=N]`: the issue 13 scale targets at the store level, written
+ * [--child-blocks=K] [--node-flags=...] [--progress=P] [--runtime-defaults] [--disk-log=FILE] [--compact-every=N] [--reopen-every=N]`: the issue 13 scale targets at the store level, written
  * **directly through CommittedStore** (no txs, no signatures, no ABCI): signing and executing 1,000,000 real requests
  * takes hours on the shared 2-core machine, so this bench drives the store with the write pattern those requests
  * leave instead, and says so in its table.
@@ -26,7 +26,7 @@ import { appendFileSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CommittedStore } from '../src/store/committed.js';
+import { CommittedStore, DEFAULT_REOPEN_BLOCKS } from '../src/store/committed.js';
 import { type Write, iteratePrefix, u64Key } from '../src/store/kv.js';
 import { verifyMembership } from '../src/store/proof.js';
 import { printTable, type BenchRow } from './table.js';
@@ -53,6 +53,24 @@ const median = (xs: number[]) => xs.slice().sort((a, b) => a - b)[xs.length >> 1
 function arg(flags: string[], name: string, def: number): number {
   const f = flags.find((x) => x.startsWith(`--${name}=`));
   return f === undefined ? def : Number(f.split('=')[1]);
+}
+
+/** Bytes of LevelDB's info log (LOG + LOG.old) and of its MANIFEST in `dir`: its bookkeeping, not state. */
+function levelFiles(dir: string): { log: number; manifest: number } {
+  let log = 0;
+  let manifest = 0;
+  for (const f of readdirSync(dir)) {
+    const size = (): number => {
+      try {
+        return statSync(join(dir, f)).size;
+      } catch {
+        return 0; // removed between the listing and the stat
+      }
+    };
+    if (f === 'LOG' || f === 'LOG.old') log += size();
+    else if (f.startsWith('MANIFEST-')) manifest += size();
+  }
+  return { log, manifest };
 }
 
 function dirBytes(dir: string): number {
@@ -157,12 +175,15 @@ export async function runDirect(flags: string[]): Promise<void> {
   const memory = nodeMemoryForBench(flags.includes('--runtime-defaults'), 'state --direct');
   if (memory.rerun) return;
   const { heapGrowth, setting: memorySetting } = memory;
-  // --disk-log=FILE: one line per block (height, requests so far, store bytes), written as the run goes, so a long
-  // run's disk trace survives even if the run is stopped before its table.
+  // --disk-log=FILE: one line per block (height, requests so far, store bytes, LevelDB LOG + LOG.old bytes, MANIFEST
+  // bytes), written as the run goes, so a long run's disk trace survives even if the run is stopped before its table.
   const diskLog = flags.find((f) => f.startsWith('--disk-log='))?.slice('--disk-log='.length);
   // --compact-every=N: a full LevelDB compaction (CommittedStore.compact) after every N-th block (0: never, a node's
   // behaviour today); the experiment behind docs/state.md's disk section.
   const compactEvery = arg(flags, 'compact-every', 0);
+  // --reopen-every=N: the store's periodic reopen of its LevelDB handle (OpenOptions.reopenEveryBlocks; default a
+  // node's, 0: never), which starts LevelDB's LOG and MANIFEST afresh.
+  const reopenEvery = arg(flags, 'reopen-every', DEFAULT_REOPEN_BLOCKS);
   let fillPeakRss = 0; // the long-running process's RSS, sampled after every block from 10,000 requests on
   const requests = arg(flags, 'requests', 1_000_000);
   const accounts = arg(flags, 'accounts', 100_000);
@@ -182,7 +203,9 @@ export async function runDirect(flags: string[]): Promise<void> {
   const nodeFlags = (flags.find((f) => f.startsWith('--node-flags='))?.slice('--node-flags='.length) ?? '').split(',').filter((f) => f !== '');
   const dir = mkdtempSync(join(tmpdir(), 'proofbook-state-direct-'));
   const MB = (b: number) => Math.round(b / 1e5) / 10;
-  const open = () => CommittedStore.open(dir, { sync: false, cacheBytes: cacheMb << 20 });
+  const open = () => CommittedStore.open(dir, { sync: false, cacheBytes: cacheMb << 20, reopenEveryBlocks: reopenEvery });
+  let reopens = 0; // over the whole run (each open counts from 0)
+  let reopenMaxMs = 0;
   try {
     let s = await open();
     // accounts, 10,000 per block
@@ -250,7 +273,10 @@ export async function runDirect(flags: string[]): Promise<void> {
           lapBlocks++;
         }
         disk.push(dirBytes(dir));
-        if (diskLog !== undefined) appendFileSync(diskLog, `${h},${next - 1},${disk.at(-1)}\n`);
+        if (diskLog !== undefined) {
+          const f = levelFiles(dir);
+          appendFileSync(diskLog, `${h},${next - 1},${disk.at(-1)},${f.log},${f.manifest}\n`);
+        }
         if (compactEvery > 0 && h % BigInt(compactEvery) === 0n) await s.compact();
         if (next > 10_000) fillPeakRss = Math.max(fillPeakRss, process.memoryUsage.rss());
         if ((next - 1) % progress === 0) report();
@@ -260,12 +286,20 @@ export async function runDirect(flags: string[]): Promise<void> {
       lapBlocks += 5;
       disk.push(dirBytes(dir));
       const entries = s.size;
+      const bookkeeping = levelFiles(dir);
+      reopens += s.reopens;
+      reopenMaxMs = Math.max(reopenMaxMs, s.reopenMaxMs);
       const fillRss = process.memoryUsage().rss;
       const fillMem = liveMemory();
       await s.close();
       const half = disk.slice(disk.length >> 1);
       const mean = half.reduce((x, y) => x + y, 0) / half.length;
       const spread = (Math.max(...half) - Math.min(...half)) / mean;
+      const worst = Math.max(Math.max(...half) - mean, mean - Math.min(...half)) / mean;
+      // The trend without LevelDB's compaction saw-tooth: means of 500-block windows of the last half.
+      const windows: number[] = [];
+      for (let i = 0; i + 500 <= half.length; i += 500) windows.push(half.slice(i, i + 500).reduce((x, y) => x + y, 0) / 500);
+      const windowDev = windows.length === 0 ? 0 : Math.max(...windows.map((w) => Math.abs(w - mean))) / mean;
       const avg = (xs: number[]) => xs.reduce((x, y) => x + y, 0) / Math.max(1, xs.length);
       const q3 = avg(half.slice(0, half.length >> 1));
       const q4 = avg(half.slice(half.length >> 1));
@@ -288,7 +322,9 @@ export async function runDirect(flags: string[]): Promise<void> {
         { name: 'the same block at 10,000 requests (CPU, all threads)', value: Math.round(at10k.cpu), unit: 'ms', note: 'median of 5; includes LevelDB background compaction that ran meanwhile' },
         { name: `the same block at ${done.toLocaleString('en-US')} requests (CPU, all threads)`, value: Math.round(atEnd.cpu), unit: 'ms', target: '+-15 %', note: `ratio ${(atEnd.cpu / at10k.cpu).toFixed(2)} (CPU time is steadier than wall time on a loaded machine)` },
         { name: 'disk use of the store at this point', value: MB(disk.at(-1)!), unit: 'MB' },
-        { name: 'disk use spread over the last half of the blocks so far', value: Math.round(spread * 1000) / 10, unit: '%', target: 'flat (+-10 %)', note: `${disk.length} blocks sampled; min ${MB(Math.min(...half))} MB, max ${MB(Math.max(...half))} MB; mean of the third quarter ${MB(q3)} MB, of the last quarter ${MB(q4)} MB (drift ${(((q4 - q3) / q3) * 100).toFixed(1)} %: growth, apart from LevelDB's compaction saw-tooth)` },
+        { name: 'disk use over the last half of the blocks so far: largest deviation from its mean', value: Math.round(worst * 1000) / 10, unit: '%', target: 'flat (+-10 %)', note: `mean ${MB(mean)} MB; LevelDB's LOG + LOG.old ${MB(bookkeeping.log)} MB and MANIFEST ${MB(bookkeeping.manifest)} MB at the end; ${reopens} reopens of the LevelDB handle (--reopen-every=${reopenEvery}), the longest ${Math.round(reopenMaxMs)} ms` },
+        { name: 'the same, means of 500-block windows: largest deviation from the mean', value: Math.round(windowDev * 1000) / 10, unit: '%', target: 'flat (+-10 %)', note: windows.length === 0 ? 'fewer than 500 blocks in the last half' : `${windows.length} windows: ${windows.map((w) => MB(w)).join(', ')} MB` },
+        { name: 'disk use spread over the last half of the blocks so far (max - min) / mean', value: Math.round(spread * 1000) / 10, unit: '%', note: `${disk.length} blocks sampled; min ${MB(Math.min(...half))} MB, max ${MB(Math.max(...half))} MB; mean of the third quarter ${MB(q3)} MB, of the last quarter ${MB(q4)} MB (drift ${(((q4 - q3) / q3) * 100).toFixed(1)} %: growth, apart from LevelDB's compaction saw-tooth)` },
         { name: `applyBlock+commit after restart, steady state: blocks 6-${c.blocks} (wall / CPU)`, value: Math.round(c.steadyMs), unit: 'ms', note: `CPU ${Math.round(c.steadyCpu)} ms; median` },
         { name: '1,000 random account reads after restart', value: Math.round(c.readsMs), unit: 'ms' },
         { name: '1,000-key prefix scan after restart', value: Math.round(c.scanMs), unit: 'ms', note: `tree nodes read from disk in the child: ${c.nodesRead}` },

@@ -7,6 +7,7 @@ import { Ctx, CliError, EXIT, keepAlive, CONFIG_FILE, DEFAULT_CHAIN_ID, pathExis
 import { DEFAULT_NODE, connectQueryClient } from '../src/client/tx.js';
 import { NATIVE_DENOM } from '../src/types/coins.js';
 import { DEFAULT_HEAP_GROWTH_PERCENT, applyHeapGrowth, missingAllocatorEnv, nodeMemoryLine } from '../app/node-memory.js';
+import { DEFAULT_REOPEN_BLOCKS } from '../src/store/committed.js';
 
 function logger(): pino.Logger {
   return pino({ name: 'proofbook', level: process.env.LOG_LEVEL ?? 'info' }, pino.destination(2));
@@ -189,6 +190,7 @@ export function startCommand(): Command {
     .option('--state-cache-mb <mb>', 'memory for cached state values, and about as much again for cached Merkle tree nodes; the rest is read from LevelDB on demand (env PROOFBOOK_STATE_CACHE_MB)', process.env.PROOFBOOK_STATE_CACHE_MB ?? '64')
     .option('--history-blocks <n>', 'recent heights served to queries with proofs; older versions are pruned (env PROOFBOOK_HISTORY_BLOCKS)', process.env.PROOFBOOK_HISTORY_BLOCKS ?? '100')
     .option('--state-compact-interval <blocks>', 'compact the state LevelDB in the background after every N-th height, so replaced and pruned data leave the disk (0 = never; env PROOFBOOK_STATE_COMPACT_INTERVAL)', process.env.PROOFBOOK_STATE_COMPACT_INTERVAL ?? '0')
+    .option('--state-reopen-interval <blocks>', "close and reopen the state LevelDB after every N-th height's Commit, which starts LevelDB's own LOG and MANIFEST afresh (they grow for as long as the handle is open); ~20-100 ms each (0 = never; env PROOFBOOK_STATE_REOPEN_INTERVAL)", process.env.PROOFBOOK_STATE_REOPEN_INTERVAL ?? String(DEFAULT_REOPEN_BLOCKS))
     .option('--heap-growth-percent <n>', 'V8 heap growth after a major GC, in percent of the live heap (0 = V8 decides, up to 4x; docs/state.md "Memory of a long-running node"; env PROOFBOOK_HEAP_GROWTH_PERCENT)', process.env.PROOFBOOK_HEAP_GROWTH_PERCENT ?? String(DEFAULT_HEAP_GROWTH_PERCENT))
     .addHelpText('after', `
 The app keeps its state in \${home}/data. Run CometBFT next to it with the same genesis app_state
@@ -198,7 +200,7 @@ The app keeps its state in \${home}/data. Run CometBFT next to it with the same 
 
 Example:
   $ proofbook start --home ./node --abci tcp://127.0.0.1:26658`)
-    .action(async (opts: { abci: string; artifactsLaddr?: string; grpcLaddr?: string; apiLaddr: string; apiCors: string; explorer?: boolean; rpc: string; snapshotInterval: string; snapshotKeepRecent: string; historyBlocks: string; stateCacheMb: string; stateCompactInterval: string; heapGrowthPercent: string }, cmd: Command) => {
+    .action(async (opts: { abci: string; artifactsLaddr?: string; grpcLaddr?: string; apiLaddr: string; apiCors: string; explorer?: boolean; rpc: string; snapshotInterval: string; snapshotKeepRecent: string; historyBlocks: string; stateCacheMb: string; stateCompactInterval: string; stateReopenInterval: string; heapGrowthPercent: string }, cmd: Command) => {
       const ctx = Ctx.of(cmd);
       const count = (flag: string, v: string, min: number): number => {
         if (!/^[0-9]+$/.test(v) || Number(v) < min) throw new CliError(`${flag} must be an integer >= ${min}, got '${v}'`, EXIT.USAGE);
@@ -207,7 +209,7 @@ Example:
       const memory = nodeMemorySettings(opts.heapGrowthPercent);
       const appOptions = {
         snapshots: { interval: count('--snapshot-interval', opts.snapshotInterval, 0), keepRecent: count('--snapshot-keep-recent', opts.snapshotKeepRecent, 1) },
-        store: { historyBlocks: count('--history-blocks', opts.historyBlocks, 1), cacheBytes: count('--state-cache-mb', opts.stateCacheMb, 1) * (1 << 20), compactEveryBlocks: count('--state-compact-interval', opts.stateCompactInterval, 0) },
+        store: { historyBlocks: count('--history-blocks', opts.historyBlocks, 1), cacheBytes: count('--state-cache-mb', opts.stateCacheMb, 1) * (1 << 20), compactEveryBlocks: count('--state-compact-interval', opts.stateCompactInterval, 0), reopenEveryBlocks: count('--state-reopen-interval', opts.stateReopenInterval, 0) },
       };
       if (!/^(tcp|unix):\/\//.test(opts.abci)) throw new CliError(`--abci must look like tcp://HOST:PORT or unix://PATH, got '${opts.abci}'`, EXIT.USAGE);
       const { startNode } = await import('../app/node.js');

@@ -3,7 +3,8 @@
  *   A: the normal path (CheckTx for every tx, PrepareProposal, ProcessProposal, FinalizeBlock, Commit),
  *   B: never sees CheckTx (a validator whose mempool was empty: no signature or decode caches warmed),
  *   C: closes and reopens its LevelDB before every block (state rebuilt from disk, caches cold).
- * A and C take state-sync snapshots and prune old versions (different settings); B runs the defaults.
+ * A and C take state-sync snapshots and prune old versions (different settings); A also reopens its LevelDB handle every
+ * 2 heights (the periodic reopen, put off while a snapshot export holds the handle); B runs the defaults.
  * App hashes and every tx result code must be equal at every height.
  */
 import test from 'ava';
@@ -16,10 +17,10 @@ const HEIGHTS = 25;
 
 test('app hashes agree at every height for CheckTx-less and restart-every-block replicas', async (t) => {
   const rng = new Rng(42);
-  // A takes state-sync snapshots every 4 heights and keeps 3 recent heights; C (restarting) keeps 2; B the defaults:
-  // snapshots and version pruning must not change any app hash.
+  // A takes state-sync snapshots every 4 heights, keeps 3 recent heights and reopens its LevelDB handle every 2; C
+  // (restarting) keeps 2; B the defaults: snapshots, version pruning and reopens must not change any app hash.
   const [a, b, c] = await Promise.all([
-    TestChain.create({ snapshots: { interval: 4, keepRecent: 2 }, store: { historyBlocks: 3 } }),
+    TestChain.create({ snapshots: { interval: 4, keepRecent: 2 }, store: { historyBlocks: 3, reopenEveryBlocks: 2 } }),
     TestChain.create(),
     TestChain.create({ snapshots: { interval: 3, keepRecent: 1 }, store: { historyBlocks: 2 } }),
   ]);
@@ -59,6 +60,7 @@ test('app hashes agree at every height for CheckTx-less and restart-every-block 
   t.is(a.app.height, BigInt(HEIGHTS));
   await a.app.snapshots.idle();
   t.deepEqual(a.app.snapshots.list().map((x) => x.height), [24n, 20n]);
+  t.true(a.app.store.reopens >= 1, `A reopened its LevelDB handle ${a.app.store.reopens} times (12 due; the first at height 2, before any export)`);
   t.is(a.app.store.oldestHeight, BigInt(HEIGHTS) - 2n);
 });
 

@@ -1,7 +1,8 @@
 /**
  * Crash safety of commit and version pruning, CI-sized: 50 times, a child process commits blocks in a loop (each
  * commit also writes the height's undo record and deletes the one leaving the recent-height window; every few
- * runs the child opens with a smaller window, so opening prunes too) and is SIGKILLed at a random moment. After
+ * runs the child opens with a smaller window, so opening prunes too; it reopens its LevelDB handle every 3 heights,
+ * so kills also land in a reopen's close or open) and is SIGKILLed at a random moment. After
  * every kill the store reopens at the last reported commit or the one in flight, and there is zero divergence:
  * the app hash equals an independently built tree of the model, every key's value matches, and every height still
  * in the window reads exactly the model's state of that height with that height's root. The child is bundled once
@@ -36,7 +37,7 @@ const CHILD = `
 import { CommittedStore } from ${JSON.stringify(resolve('src/store/committed.ts'))};
 ${blockWrites.toString()}
 const PER_BLOCK = ${PER_BLOCK}, KEYSPACE = ${KEYSPACE};
-const s = await CommittedStore.open(process.argv[2], { sync: false, historyBlocks: Number(process.argv[3]) });
+const s = await CommittedStore.open(process.argv[2], { sync: false, historyBlocks: Number(process.argv[3]), reopenEveryBlocks: 3 });
 process.stdout.write('open ' + s.height + '\\n');
 for (let h = Number(s.height) + 1; ; h++) {
   s.applyBlock(blockWrites(h));
