@@ -48,19 +48,19 @@ export const CHAIN_MECHANISMS: Partial<Record<MechanismName, MarketMechanism>> =
   reauction: { ...DEFAULT_MECHANISM, reauctionAfterMiss: true },
   fullfee: DEFAULT_MECHANISM,
   reveal5: DEFAULT_MECHANISM,
-  slots8: DEFAULT_MECHANISM,
+  slots4: DEFAULT_MECHANISM,
 };
 
 /**
  * Market params a row runs with instead of the defaults. fullfee: a fallback proof is paid the full current fee;
  * reveal5: fallback_reveal_blocks 5 instead of 10 (half the delay per squatting identity, half the run of censored
- * blocks a thief needs: docs/protocol.md "Squatting the fallback"); slots8: max_fallback_commits 8 instead of 4 (k squatters
- * keep an honest commitment out for floor(k (R + 1) / M) blocks).
+ * blocks a thief needs: docs/protocol.md "Squatting the fallback"); slots4: max_fallback_commits 4 instead of 8 (the default
+ * before; k squatters keep an honest commitment out for floor(k (R + 1) / M) blocks).
  */
 export const CHAIN_PARAMS: Partial<Record<MechanismName, Partial<Params>>> = {
   fullfee: { fallbackRampBlocks: 0n },
   reveal5: { fallbackRevealBlocks: 5n },
-  slots8: { maxFallbackCommits: 8n },
+  slots4: { maxFallbackCommits: 4n },
 };
 
 export async function runMechanism(w: World, m: MechanismName, onProgress?: (msg: string) => void): Promise<Omit<Run, 'seed' | 'coalition'>> {

@@ -106,10 +106,10 @@ export interface Scenario {
  * with that allocation); reauction: the chain's rules but a missed request is auctioned again (v2 before the
  * censorship targets); fullfee: the chain's rules but a fallback proof is paid the request's full current fee
  * (params.fallback_ramp_blocks = 0, the fallback fee before issue 11 step 1); reveal5: the chain's rules with
- * params.fallback_reveal_blocks = 5 (the squatting trade-off); slots8: the chain's rules with params.max_fallback_commits = 8;
+ * params.fallback_reveal_blocks = 5 (the squatting trade-off); slots4: the chain's rules with params.max_fallback_commits = 4 (the default before);
  * racing: posted reward, free entry/exit; trusted: one trusted prover; fixed, random: posted price.
  */
-const MECHANISMS = ['proofbook', 'v1', 'lottery', 'stakecap', 'band', 'band25', 'band50', 'sharecap', 'reauction', 'fullfee', 'reveal5', 'slots8', 'racing', 'trusted', 'fixed', 'random'] as const;
+const MECHANISMS = ['proofbook', 'v1', 'lottery', 'stakecap', 'band', 'band25', 'band50', 'sharecap', 'reauction', 'fullfee', 'reveal5', 'slots4', 'racing', 'trusted', 'fixed', 'random'] as const;
 export type MechanismName = (typeof MECHANISMS)[number];
 export const ALL_MECHANISMS: readonly MechanismName[] = MECHANISMS;
 

@@ -9,6 +9,7 @@ import { devnetKey } from './helpers/chain.js';
 import { ESCROW, FEE, S, TREASURY, balance, failing, getProofs, m, ok, queryCtx, request, setup, supply, txs, type P } from './helpers/market.js';
 import { allForfeits } from '../modules/market/fallback.js';
 import { DEFAULT_PARAMS } from '../modules/market/keys.js';
+import { defaultGenesis } from '../genesis/index.js';
 import { fallbackCommitment } from '../src/zk/fallback-commitment.js';
 import type { TestChain } from './helpers/chain.js';
 import type { RawKey } from '../src/client/sign.js';
@@ -111,7 +112,10 @@ test('mempool copy: a thief (or the proposer) that copies a revealed proof and c
 
 test('an unrevealed commitment does not hold the request: a later one delivers at once; the earlier one forfeits to the requester at the end of its window, then the payment settles; later committers are refunded at delivery', async (t) => {
   const [pf] = await getProofs();
-  const { chain, requester, p1, p2 } = await setup();
+  // four slots (max_fallback_commits), so that the fifth committer is refused
+  const g = defaultGenesis() as { market: { params: Record<string, string> } };
+  g.market.params.max_fallback_commits = '4';
+  const { chain, requester, p1, p2 } = await setup(g as never);
   t.teardown(() => chain.close());
   const p3 = await devnetKey(3);
   const p4 = await devnetKey(4);

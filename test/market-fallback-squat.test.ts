@@ -133,9 +133,11 @@ test('squatting: three squatters commit ahead of the honest prover and never rev
   t.is(await supply(chain), s0);
 });
 
-test('squatting: four squatters fill every commitment slot; the honest prover commits when their windows end and delivers the next block (t + floor(k (R + 1) / M) + 1), paid at once', async (t) => {
+test('squatting: four squatters fill every commitment slot (M = 4); the honest prover commits when their windows end and delivers the next block (t + floor(k (R + 1) / M) + 1), paid at once', async (t) => {
   const [pf] = await getProofs();
-  const { chain, requester, p1, p2 } = await setup();
+  const g = defaultGenesis() as { market: { params: Record<string, string> } };
+  g.market.params.max_fallback_commits = '4'; // (the default 8 leaves four squatters no way to keep H out)
+  const { chain, requester, p1, p2 } = await setup(g as never);
   t.teardown(() => chain.close());
   const squatters = [p1, await devnetKey(3), await devnetKey(4), await devnetKey(5)];
   const honest = p2;

@@ -111,10 +111,12 @@ export const DEFAULT_PARAMS: Params = {
   holdingPriceAtto: 10_000_000_000_000n,
   // Fallback commit-reveal (fallback.ts): a deposit that makes spam commitments cost something (the tx fee is the
   // other part), a reveal window long enough for a loaded node to get the reveal into a block, a few live
-  // commitments per request (bounded state; a squatter blocks the request for at most the window and loses the deposit).
+  // commitments per request (bounded state). k squatters keep an honest commitment out only while they hold all M
+  // slots: at most floor(k (R + 1) / M) blocks (docs/protocol.md "Squatting the fallback"); 8 slots leave the 4
+  // non-excluded members of a 5-prover coalition (the cheapest 1/3 of 16) no delay at all (docs/mechanism.md).
   fallbackCommitDeposit: '1000',
   fallbackRevealBlocks: 10n,
-  maxFallbackCommits: 4n,
+  maxFallbackCommits: 8n,
   // The fallback fee ramps from the market's price to the request's current fee over this many blocks (fallback-fee.ts).
   // A fallback prover can commit only once its proof is done, so it is paid about ref + (max_fee - ref) * t / R for a
   // proof taking t blocks: a longer ramp overpays less; a reference pushed down by a coalition delays the fallback by at
