@@ -23,6 +23,8 @@ export interface MarketRequest {
   submitted_height: U64; status: RequestStatus; assignment: Assignment | null; escrow: string;
   proof: string; public_signals: string[]; fulfilled_height: U64; paid_price: string; assignments_count: number;
   history: StatusChange[];
+  // a fallback delivery whose payment is held for an earlier commitment's window (docs/protocol.md "The fallback path")
+  fallback_payee?: string; fallback_payee_commit_id?: U64; fallback_payout_height?: U64;
 }
 export interface Ask {
   id: U64; prover: string; circuit_id: string; price: string; capacity: U64; active: U64; expiry_height: U64; created_height: U64;

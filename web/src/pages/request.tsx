@@ -35,17 +35,23 @@ const LABEL: Record<string, string> = {
   slashed: 'deadline missed: collateral slashed (re-auctioned)',
   expired: 'expired, escrow refunded',
   cancelled: 'cancelled, escrow refunded',
+  fallback_delivered: 'proof verified through the fallback; payment held for earlier commitments',
+  fallback_payee_replaced: 'an earlier fallback commitment revealed a valid proof: paid instead',
+  fallback_fulfilled: 'proof verified through the fallback, prover paid, rest refunded',
 };
 
 function Timeline({ r, fee, col }: { r: MarketRequest; fee: string; col: string }) {
   const has = (e: string) => r.history.some((x) => x.event === e);
-  const settled = ['REQUEST_STATUS_FULFILLED', 'REQUEST_STATUS_EXPIRED', 'REQUEST_STATUS_CANCELLED'].includes(r.status);
-  const steps: [string, boolean][] = [['submitted', true], ['assigned', has('assigned')], ['proof verified', has('fulfilled')], ['settled', settled]];
+  // a fallback delivery whose payment is held is verified but not settled until fallback_payout_height
+  const held = BigInt(r.fallback_payee_commit_id ?? '0') > 0n;
+  const settled = ['REQUEST_STATUS_FULFILLED', 'REQUEST_STATUS_EXPIRED', 'REQUEST_STATUS_CANCELLED'].includes(r.status) && !held;
+  const verified = has('fulfilled') || has('fallback_fulfilled') || has('fallback_delivered');
+  const steps: [string, boolean][] = [['submitted', true], ['assigned', has('assigned')], ['proof verified', verified], ['settled', settled]];
   const amt = (e: StatusChange) => {
     if (!e.amount) return '';
     if (e.event === 'submitted') return e.amount.replace(/^(\d+)(\D.*)$/, (_, n: string, d: string) => amount(n, d));
     const denom = e.event === 'slashed' || e.event === 'released' ? col : fee;
-    const what = e.event === 'assigned' ? 'price' : e.event === 'fulfilled' ? 'paid' : e.event === 'slashed' || e.event === 'released' ? 'slashed' : 'refund';
+    const what = e.event === 'assigned' || e.event.startsWith('fallback_') && e.event !== 'fallback_fulfilled' ? 'price' : e.event === 'fulfilled' || e.event === 'fallback_fulfilled' ? 'paid' : e.event === 'slashed' || e.event === 'released' ? 'slashed' : 'refund';
     return `${what} ${amount(e.amount, denom)}`;
   };
   return (
