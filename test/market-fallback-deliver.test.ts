@@ -131,7 +131,14 @@ test('the earliest commitment revealing after a later delivery is paid at once; 
   g5.next_fallback_commit_id = '100';
   t.throws(init(g5), { message: /later than request 1's payee and must have been refunded/ });
   // p1 (earliest) reveals its valid proof: paid at once, p2's deposit back
-  t.is((await block(chain, [[p1, [m.proof(p1, id, pf)]]]))[0].code, 0);
+  const [settle] = await block(chain, [[p1, [m.proof(p1, id, pf)]]]);
+  t.is(settle.code, 0, settle.log);
+  const ev = (type: string) => settle.events.find((e) => e.type === `proofbook.market.${type}`);
+  const attr = (type: string, key: string) => ev(type)?.attributes.find((a) => a.key === key)?.value;
+  t.is(attr('fallback_payee_replaced', 'displaced'), p2.address);
+  t.is(attr('fallback_payout_settled', 'prover'), p1.address);
+  t.is(attr('fallback_payout_settled', 'deposit'), DEPOSIT.toString());
+  t.is(attr('request_fulfilled', 'delivered_height'), String(c + 2n));
   const r = (await request(chain, id)).request;
   t.is(r.fallbackPayeeCommitId, 0n);
   t.is(r.history.at(-1)!.prover, p1.address);
