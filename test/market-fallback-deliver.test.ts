@@ -15,6 +15,8 @@ import { defaultGenesis } from '../genesis/index.js';
 import { Context } from '../src/framework/context.js';
 import { SortedArrayKV } from './bank-kv.js';
 import type { RawKey } from '../src/client/sign.js';
+import { describeRequest, waitPrinter } from '../cli/request.js';
+import { QueryRequestRequest, QueryRequestResponse } from '../src/gen/proofbook/market/v1/market.js';
 
 test.after.always(() => terminateSnarkjs());
 
@@ -106,6 +108,18 @@ test('the earliest commitment revealing after a later delivery is paid at once; 
   const b1 = await balance(chain, p1.address);
   const b2 = await balance(chain, p2.address);
   t.is((await block(chain, [[p2, [m.proof(p2, id, pf)]]]))[0].code, 0);
+  // what the requester sees while the payment is held: `request status` and `request prove --wait` name the payee and
+  // the settlement height (the query's own response, as the CLI gets it)
+  const q = QueryRequestResponse.decode((await chain.query('/proofbook.market.v1.Query/Request', QueryRequestRequest.encode({ id }).finish())).value);
+  const text = describeRequest(q.request!, undefined, q.fallbackCommits);
+  t.regex(text, new RegExp(`fulfilled: +height ${c + 2n}, payment pending`));
+  t.regex(text, new RegExp(`payment: +held for ${p2.address} until height ${c + WINDOW}`));
+  t.regex(text, new RegExp(`committed: +${p1.address} at height ${c} .*may reveal until height ${c + WINDOW}`));
+  t.regex(text, new RegExp(`committed: +${p2.address} at height ${c + 1n} .*revealed at height ${c + 2n}: the payee`));
+  t.regex(text, /proof delivered through the fallback by/);
+  const lines: string[] = [];
+  waitPrinter((x) => lines.push(x)).onProgress({ status: 'FULFILLED', request: q.request!, height: c + 2n });
+  t.regex(lines[0], new RegExp(`verified: proof accepted on chain at height ${c + 2n}, payment to ${p2.address} held until height ${c + WINDOW}`));
   // held: export it and feed broken variants of it to a fresh chain's genesis
   const market = chain.app.modules.modules.find((x) => x.name === 'market')!;
   const exported = JSON.parse(JSON.stringify(market.exportGenesis!(queryCtx(chain))));
