@@ -7,7 +7,11 @@
  *     request — fulfils it through the permissionless fallback (commit-reveal) once the fallback fee (ramping from the
  *     failed assignment's price) + bounty cover its price, and is paid exactly the fee its commitment locked plus the
  *     bounty (balances and account sequence checked);
- *  C. a one-request auction against one ask pays near the ask (within 2× by default; price rule v2 pays the ask).
+ *  C. a one-request auction against one ask pays near the ask (within 2× by default; price rule v2 pays the ask);
+ *  D. a squatter (bonded, not excluded) commits garbage to a request in the fallback and never reveals: the worker
+ *     takes the stale commitment for a squatter's (src/worker/fallback-commits.ts), proves, commits and DELIVERS while
+ *     the squatter's window is still open; the payment is held until that window ends, then settles to the worker
+ *     (its job goes delivered -> fulfilled with the settled payout) and the squatter's deposit goes to the requester.
  *
  * Needs the cometbft binary (npm run install-cometbft): fails, never skips, when it is missing.
  */
@@ -48,12 +52,15 @@ async function until<T>(what: string, f: () => Promise<T | undefined | false>, t
   }
 }
 
-test('real CometBFT + worker: released never re-assigned; after a miss the unassigned worker fulfils through the fallback and is paid fee + bounty; one request pays near the ask', async (t) => {
+test('real CometBFT + worker: released never re-assigned; after a miss the unassigned worker fulfils through the fallback and is paid fee + bounty; one request pays near the ask; a squatter does not keep the worker off', async (t) => {
   t.timeout(300_000);
   await findCometbft(); // loud failure, not a skip
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pb-worker-fallback-'));
+  const appState = defaultGenesis() as { market: { params: { fallback_reveal_blocks: string } } };
+  // D's squatter holds a window long enough (~30 s at these 400 ms blocks) that the worker can prove inside it
+  appState.market.params.fallback_reveal_blocks = '75';
   const net = await createNet(dir, {
-    validators: 1, app: 'proofbook', fast: true, appState: defaultGenesis(), chainId: 'proofbook-fallback-e2e',
+    validators: 1, app: 'proofbook', fast: true, appState, chainId: 'proofbook-fallback-e2e',
     timeouts: { timeout_commit: '400ms', skip_timeout_commit: false },
   });
   const logger = pino({ level: 'warn' });
@@ -171,5 +178,37 @@ test('real CometBFT + worker: released never re-assigned; after a miss the unass
   t.true(paid <= 2n * ASK, `paid ${paid}, more than 2x the ask ${ASK}`);
   t.true(paid >= ASK);
   t.is(one.request.history.at(-1)!.prover, W);
+
+  // ---- D. a squatter ahead of the worker in the fallback: the worker delivers inside the squatter's window.
+  // The worker is stopped until the squatter's commitment is in, so it meets the commitment before it takes the job
+  // (a worker that skipped every request with a live commitment would wait the 75-block window out).
+  const workerConfig = testConfig({ capacity: 1, bond: '10000000', pricing: { calibrationProofs: 1, fixedPrice: Number(ASK) } });
+  await worker.stop();
+  worker = undefined;
+  await p3.postAsk({ circuitId: CIRCUIT, price: 2000n, capacity: 1n });
+  const { requestId: d } = await rq.submitRequest({ circuitId: CIRCUIT, input: { preimage: '34', nonce: '4' }, maxFee: 2500n, provingWindow: 4n, lifetimeBlocks: 400n });
+  t.is((await until('assignment to p3', async () => (await request(d)).assignment)).prover, p3.address);
+  await until('request d in the fallback', async () => (await request(d)).status === S.REQUEST_STATUS_FALLBACK);
+  // garbage: a commitment to a proof nobody has; p2 is bonded and not excluded from d
+  const squat = await p2.commitFallbackProof(d, new Uint8Array(256).fill(7), []);
+  worker = await ProverWorker.start({ home: path.join(dir, 'w'), nodeUrl: rpc, signer: await wallet(1), logger, config: workerConfig });
+  const delivered = await until('delivery of d', async () => {
+    const r = await request(d);
+    return r.status === S.REQUEST_STATUS_FULFILLED ? r : undefined;
+  }, 150_000);
+  t.log(`squatter committed at ${squat.height}, window until ${squat.revealUntilHeight}; the worker delivered at ${delivered.fulfilledHeight}`);
+  t.true(delivered.fulfilledHeight <= squat.revealUntilHeight, `delivered at ${delivered.fulfilledHeight}, inside the squatter's window (until ${squat.revealUntilHeight}): the worker did not wait it out`);
+  t.is(delivered.history.find((e) => e.event === 'fallback_delivered')?.prover, W, 'the worker delivered');
+  const settled = await until('settlement of d', async () => {
+    const r = await request(d);
+    return r.history.some((e) => e.event === 'fallback_fulfilled') ? r : undefined;
+  }, 150_000);
+  const pay = settled.history.find((e) => e.event === 'fallback_fulfilled')!;
+  t.is(pay.prover, W, 'paid to the worker once the squatter window closed');
+  t.true(pay.height > squat.revealUntilHeight - 1n, 'not before the squatter window ended');
+  t.is(settled.fallbackForfeits, 1, 'the squatter forfeited its deposit (to the requester)');
+  const job = await until("the worker's job of d settled", async () => (await worker!.allJobs()).find((j) => j.requestId === d.toString() && j.state === 'fulfilled'), 60_000);
+  const grossD = BigInt(pay.amount);
+  t.is(job.price, (grossD - grossD / 100n + BigInt(pay.compensation)).toString(), 'the job records the settled payout (delivered -> fulfilled)');
 });
 

@@ -13,6 +13,7 @@ import { askPrice, ConfigError, parseConfig } from '../src/worker/config.js';
 import { ArtifactCache, ArtifactError } from '../src/worker/artifacts.js';
 import { AutoBackend, createBackend, ProveError, SnarkjsPoolBackend } from '../src/worker/backends.js';
 import { JobStore } from '../src/worker/jobs.js';
+import { blockingCommit } from '../src/worker/fallback-commits.js';
 import { GENESIS_CIRCUIT, loadGenesisVerifyingKey } from '../src/zk/genesis.js';
 import { initZk, prepareVerifyingKey, verifyOne } from '../src/zk/verifier.js';
 import { proofFromSnarkjs, publicSignalsFromSnarkjs } from '../src/zk/groth16.js';
@@ -30,6 +31,8 @@ test('parseConfig fills defaults and names the bad field', (t) => {
   t.is(cfg.pricing.parallelEfficiencyPct, 80n);
   t.true(cfg.fallback, 'the permissionless fallback is served by default');
   t.false(parseConfig({ circuits: [C], pricing: { costPerHourUproof: 1 }, fallback: false }).fallback);
+  t.is(cfg.fallbackCommitGraceBlocks, 2n);
+  t.is(parseConfig({ circuits: [C], pricing: { costPerHourUproof: 1 }, fallbackCommitGraceBlocks: 5 }).fallbackCommitGraceBlocks, 5n);
   const bad: [unknown, string][] = [
     [{ circuits: [C], pricing: { costPerHourUproof: 1 }, bogus: 1 }, 'bogus'],
     [{ circuits: [C], pricing: { costPerHourUproof: 1 }, backend: 'gpu' }, 'backend'],
@@ -48,6 +51,7 @@ test('parseConfig fills defaults and names the bad field', (t) => {
     [{ circuits: [C], pricing: { costPerHourUproof: 1 }, gasPrice: 'cheap' }, 'gasPrice'],
     [{ circuits: [C], pricing: { costPerHourUproof: 1 }, bond: '1.5' }, 'bond'],
     [{ circuits: [C], pricing: { costPerHourUproof: 1 }, fallback: 'yes' }, 'fallback'],
+    [{ circuits: [C], pricing: { costPerHourUproof: 1 }, fallbackCommitGraceBlocks: -1 }, 'fallbackCommitGraceBlocks'],
     [[], '(root)'],
   ];
   for (const [raw, field] of bad) {
@@ -55,6 +59,18 @@ test('parseConfig fills defaults and names the bad field', (t) => {
     t.is(e?.field, field, JSON.stringify(raw));
     t.true(e!.message.includes(field));
   }
+});
+
+test('blockingCommit: a fresh or revealed commitment keeps the worker off a fallback request; stale unrevealed ones (squatters) do not', (t) => {
+  const at = (height: bigint, revealedHeight = 0n) => ({ height, revealedHeight });
+  t.is(blockingCommit([], 100n, 2n), undefined, 'no commitment');
+  t.deepEqual(blockingCommit([at(98n)], 100n, 2n), at(98n), 'made 2 blocks ago: its reveal may land in the next block');
+  t.is(blockingCommit([at(97n)], 100n, 2n), undefined, '3 blocks unrevealed: taken for a squatter');
+  t.is(blockingCommit([at(90n), at(91n), at(92n)], 100n, 2n), undefined, 'several squatters do not keep the worker off');
+  t.deepEqual(blockingCommit([at(90n), at(99n)], 100n, 2n), at(99n), 'a fresh one behind squatters does');
+  t.deepEqual(blockingCommit([at(90n, 95n)], 100n, 2n), at(90n, 95n), 'a revealed one (payment held: already delivered) does');
+  t.deepEqual(blockingCommit([at(100n)], 100n, 0n), at(100n), 'grace 0: only a commitment of this very block');
+  t.is(blockingCommit([at(99n)], 100n, 0n), undefined);
 });
 
 test('askPrice: ceil(cost/h × seconds / 3600 / efficiency × (1 + margin)), floored at minPrice, fixedPrice overrides', (t) => {

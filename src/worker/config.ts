@@ -68,11 +68,17 @@ export interface WorkerConfig {
    * served circuits when fee + bounty cover the ask price and a slot is free: commit-reveal (docs/worker.md). Default true.
    */
   fallback: boolean;
+  /**
+   * A fallback request with another prover's commitment made at most this many blocks ago (and not revealed yet) is
+   * left alone: its proof is probably about to land. Older unrevealed commitments are taken for squatters' and do not
+   * keep the worker off (src/worker/fallback-commits.ts). Default 2.
+   */
+  fallbackCommitGraceBlocks: bigint;
 }
 
 const KNOWN = new Set([
   'backend', 'threads', 'command', 'native', 'circuits', 'calibrationInputs', 'pricing', 'capacity', 'askLifetimeBlocks', 'bond',
-  'safetyBlocks', 'fallback', 'blockTimeMs', 'cooldownMs', 'pollIntervalMs', 'metricsPort', 'metricsHost', 'gasPrice',
+  'safetyBlocks', 'fallback', 'fallbackCommitGraceBlocks', 'blockTimeMs', 'cooldownMs', 'pollIntervalMs', 'metricsPort', 'metricsHost', 'gasPrice',
   'artifactSearchDirs', 'shutdownGraceMs', 'logLevel', '$schema', 'comment',
 ]);
 
@@ -182,6 +188,7 @@ export function parseConfig(raw: unknown, defaults: { circuits?: string[]; calib
     artifactSearchDirs: strArray(o.artifactSearchDirs, 'artifactSearchDirs'),
     shutdownGraceMs: int(o.shutdownGraceMs, 'shutdownGraceMs', 0, 3_600_000, 30_000),
     logLevel: str(o.logLevel, 'logLevel', 'info'),
+    fallbackCommitGraceBlocks: big(o.fallbackCommitGraceBlocks, 'fallbackCommitGraceBlocks', 0n, 2n, 10_000n),
     fallback: o.fallback === undefined ? true : o.fallback === true ? true : o.fallback === false ? false : (() => { throw new ConfigError('fallback', 'must be true or false'); })(),
   };
   if (!/^\d+(\.\d+)?[a-z][a-z0-9/]*$/.test(cfg.gasPrice)) throw new ConfigError('gasPrice', `'${cfg.gasPrice}' is not a gas price like 0.001uproof`);

@@ -10,6 +10,11 @@ export type JobState =
   | 'proving'
   /** Proof computed and checked with the chain's verifier, not yet accepted on chain. */
   | 'proved'
+  /**
+   * A fallback proof delivered by us whose payment is held until earlier commitments' windows close
+   * (modules/market/fallback.ts): ends `fulfilled` when it settles to us, `superseded` if an earlier one is paid instead.
+   */
+  | 'delivered'
   | 'fulfilled'
   | 'released'
   /** Handed back for free in its accept phase (preflight failed, or no time for it). */

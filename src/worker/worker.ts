@@ -29,6 +29,7 @@ import { JobStore, TERMINAL, type Calibration, type Job, type JobState } from '.
 import { WorkerMetrics } from './metrics.js';
 import { publicSignalsFromInput } from '../zk/witness.js';
 import { RotatingScan, type RequestsPage } from './fallback-scan.js';
+import { blockingCommit } from './fallback-commits.js';
 
 /** The fallback scan reads at most this many pages of this many requests per circuit and status in a tick. */
 export const FALLBACK_SCAN_PAGE = 100n;
@@ -328,8 +329,8 @@ export class ProverWorker extends EventEmitter {
   /**
    * Takes fallback requests for the served circuits when it pays: the payout (the fallback fee a commitment would lock
    * now, less the protocol fee, plus the bounty; the fee only rises until we commit) is at least our ask price for the
-   * circuit, we are not excluded from it, nobody else holds a
-   * commitment on it, a slot is free (capacity counts assignments and fallback jobs together) and the expected
+   * circuit, we are not excluded from it, no other commitment on it is fresh or revealed (fallback-commits.ts: stale
+   * unrevealed ones are squatters'), a slot is free (capacity counts assignments and fallback jobs together) and the expected
    * latency plus the commit and reveal blocks fit before its expiry. The job then runs like an assignment; submit()
    * commits and reveals through the SDK (docs/worker.md "Fallback").
    */
@@ -347,11 +348,11 @@ export class ProverWorker extends EventEmitter {
       const id = r.id.toString();
       const cal = this.calibrations.get(r.circuitId);
       if (!this.cfg.circuits.includes(r.circuitId) || cal === undefined) continue;
-      if (r.excludedProvers.includes(this.address) || (r.fallbackCommits ?? 0) > 0) continue;
+      if (r.excludedProvers.includes(this.address)) continue;
       if (this.tasks.has(id) || this.jobsCache.some((j) => j.requestId === id)) continue;
       const prev = await this.store.get(id);
       if (prev && prev.fallback) continue; // tried once already (fulfilled, superseded or failed)
-      const held = this.jobsCache.filter((j) => j.circuitId === r.circuitId).length;
+      const held = this.jobsCache.filter((j) => j.circuitId === r.circuitId && j.state !== 'delivered').length;
       if (held >= this.cfg.capacity) break;
       const need = this.blocksFor(this.latencyMs(r.circuitId)) + this.cfg.safetyBlocks + 2n; // prove, commit, reveal
       if (this.height + need > r.expiryHeight) continue;
@@ -359,6 +360,12 @@ export class ProverWorker extends EventEmitter {
       try {
         const q = await this.client.request(r.id);
         if (q.fallbackFee === undefined) continue; // no longer open to the fallback
+        // a fresh or revealed commitment keeps us off; stale unrevealed ones (squatters') do not (fallback-commits.ts)
+        const blocking = blockingCommit(q.fallbackCommits, this.height, this.cfg.fallbackCommitGraceBlocks);
+        if (blocking !== undefined) {
+          this.log.debug({ requestId: id, prover: blocking.prover, commitHeight: blocking.height.toString() }, 'fallback request has a fresh commitment: left alone');
+          continue;
+        }
         fee = q.fallbackFee; // what a commitment in the next block locks (modules/market/fallback-fee.ts)
         protocolFeeBps ??= (await this.client.params()).market.protocolFeeBps;
       } catch {
@@ -393,8 +400,20 @@ export class ProverWorker extends EventEmitter {
       await this.save({ ...j, state: 'superseded', note: 'request gone', updatedAt: Date.now() });
       return;
     }
-    const won = r.history.some((h) => h.event === 'fallback_fulfilled' && h.prover === this.address);
-    if (won) { await this.finish(j, 'fulfilled'); return; }
+    const won = r.history.find((h) => h.event === 'fallback_fulfilled' && h.prover === this.address);
+    if (won) {
+      // what the settlement paid: the locked fee less the protocol fee, plus the bounty (modules/market/keeper.ts)
+      let price = j.price;
+      try {
+        const bps = (await this.client.params()).market.protocolFeeBps;
+        const gross = BigInt(won.amount || '0');
+        price = (gross - (gross * bps) / 10_000n + BigInt(won.compensation || '0')).toString();
+      } catch {
+        // node trouble: the payout expected when the job was taken
+      }
+      await this.finish({ ...j, price }, 'fulfilled');
+      return;
+    }
     // delivered by us, payment held until earlier commitments' windows close (modules/market/fallback.ts): look again
     if ((r.fallbackPayeeCommitId ?? 0n) > 0n && r.fallbackPayee === this.address) return;
     const open = r.status === RequestStatus.REQUEST_STATUS_FALLBACK || r.status === RequestStatus.REQUEST_STATUS_OPEN;
@@ -429,7 +448,7 @@ export class ProverWorker extends EventEmitter {
     this.earnings += BigInt(j.price);
     this.metrics.earnings.inc(Number(BigInt(j.price)));
     this.log.info({ requestId: j.requestId, price: j.price }, 'fulfilled');
-    await this.save({ ...cur, state, updatedAt: Date.now() });
+    await this.save({ ...cur, price: j.price, state, updatedAt: Date.now() }); // what was paid (a fallback job's may differ from its estimate)
   }
 
   private async save(j: Job): Promise<void> {
@@ -668,6 +687,12 @@ export class ProverWorker extends EventEmitter {
     try {
       const r = await this.tx('fallback-proof', () => this.client.submitProof(BigInt(j.requestId), j.proof, j.publicSignals ?? []), BigInt(j.deadlineHeight));
       this.log.info({ requestId: j.requestId, height: r.height, paid: r.paid.toString(), commit: r.commit ? { id: r.commit.commitId.toString(), height: r.commit.height } : undefined }, 'fallback proof accepted');
+      if (r.payout !== undefined) {
+        // delivered, paid only once earlier commitments' windows close: settleFallback looks again every tick
+        this.log.info({ requestId: j.requestId, payee: r.payout.payee, settlesBy: r.payout.height.toString() }, 'fallback proof delivered; payment held');
+        await this.save({ ...j, state: 'delivered', note: `payment held until height ${r.payout.height}`, updatedAt: Date.now() });
+        return;
+      }
       await this.finish({ ...j, price: r.paid.toString() }, 'fulfilled');
     } catch (e) {
       this.log.warn({ requestId: j.requestId, err: (e as Error).message }, 'fallback proof not accepted');
@@ -799,7 +824,7 @@ export class ProverWorker extends EventEmitter {
       // Cancel and re-post in one transaction, so the prover is never without an ask in between.
       const msgs: EncodeObject[] = mine.map((a) => ({ typeUrl: TYPE_URLS.cancelAsk, value: MsgCancelAsk.fromPartial({ prover: this.address, askId: a.id }) }));
       // Assignments still held through cancelled asks count against the new ask's capacity.
-      const held = this.jobsCache.filter((j) => j.circuitId === circuitId).length;
+      const held = this.jobsCache.filter((j) => j.circuitId === circuitId && j.state !== 'delivered').length;
       const capacity = BigInt(this.cfg.capacity - held);
       const post = !stopTaking && cal !== undefined && capacity >= 1n;
       if (post) {
@@ -879,7 +904,7 @@ export class ProverWorker extends EventEmitter {
       jobs: this.jobsCache.map((j) => ({
         ...j,
         proof: undefined,
-        progressPct: j.state === 'proving' && j.startedAt ? Math.min(99, Math.round((100 * (Date.now() - j.startedAt)) / this.latencyMs(j.circuitId))) : j.state === 'proved' ? 100 : 0,
+        progressPct: j.state === 'proving' && j.startedAt ? Math.min(99, Math.round((100 * (Date.now() - j.startedAt)) / this.latencyMs(j.circuitId))) : j.state === 'proved' || j.state === 'delivered' ? 100 : 0,
         blocksLeft: (BigInt(j.deadlineHeight) - this.height).toString(),
       })),
       totals,
@@ -890,7 +915,7 @@ export class ProverWorker extends EventEmitter {
   }
 
   private async publishStatus(): Promise<void> {
-    for (const s of ['assigned', 'proving', 'proved'] as const) this.metrics.jobs.set({ state: s }, this.jobsCache.filter((j) => j.state === s).length);
+    for (const s of ['assigned', 'proving', 'proved', 'delivered'] as const) this.metrics.jobs.set({ state: s }, this.jobsCache.filter((j) => j.state === s).length);
     const file = path.join(this.opts.home, 'worker', 'status.json');
     const tmp = `${file}.${process.pid}.tmp`;
     await fs.writeFile(tmp, JSON.stringify(this.status(), null, 2));
