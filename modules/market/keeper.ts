@@ -834,6 +834,23 @@ export class MarketKeeperImpl implements MarketKeeper {
   }
 
   /**
+   * A fallback reveal's checks, shared by the delivering reveal and an earlier commitment's later one: the sender may
+   * use the fallback, the signals are the committed ones, the proof is the reveal of the sender's live commitment (made
+   * in an earlier block, within its window: fallback.ts) and it verifies.
+   */
+  private verifiedReveal(ctx: Context, sender: Address, r: Request, proof: Uint8Array, signalStrings: readonly string[]) {
+    this.requireFallbackEligible(ctx, r, sender);
+    const signals = parseSignals(signalStrings, 'public_signals');
+    requireCommittedSignals(r, signals);
+    const kv = this.store(ctx);
+    const commit = revealableCommit(kv, r, sender, proof, signals, ctx.height);
+    if (!this.verifier.verifyProof(ctx, r.circuitId, proof, signals)) {
+      throw ErrInvalidProof(`the proof for request ${r.id} does not verify against circuit ${r.circuitId} with the given public signals`);
+    }
+    return { kv, commit, signals };
+  }
+
+  /**
    * The permissionless fallback: any bonded, unjailed prover not excluded from the request may fulfil it; the first
    * valid reveal of a live commitment delivers (FULFILLED now). The payment goes to the earliest commitment that reveals
    * a valid proof (fallback.ts): with no earlier live commitment it is paid now (settleFallbackPayout), else it is held
@@ -841,15 +858,7 @@ export class MarketKeeperImpl implements MarketKeeper {
    */
   private fulfilFallback(ctx: Context, sender: Address, r: Request, proof: Uint8Array, signalStrings: readonly string[]): bigint {
     const id = r.id;
-    this.requireFallbackEligible(ctx, r, sender);
-    const signals = parseSignals(signalStrings, 'public_signals');
-    requireCommittedSignals(r, signals);
-    // the reveal of the sender's live commitment, made in an earlier block, within its window (fallback.ts)
-    const kv = this.store(ctx);
-    const commit = revealableCommit(kv, r, sender, proof, signals, ctx.height);
-    if (!this.verifier.verifyProof(ctx, r.circuitId, proof, signals)) {
-      throw ErrInvalidProof(`the proof for request ${id} does not verify against circuit ${r.circuitId} with the given public signals`);
-    }
+    const { kv, commit, signals } = this.verifiedReveal(ctx, sender, r, proof, signalStrings);
     const since = r.fallbackHeight > 0n ? r.fallbackHeight : r.submittedHeight;
     this.bumpStats(ctx, r.circuitId, (s) => {
       s.fills += 1n;
@@ -894,14 +903,7 @@ export class MarketKeeperImpl implements MarketKeeper {
    */
   private revealEarlier(ctx: Context, sender: Address, r: Request, proof: Uint8Array, signalStrings: readonly string[]): bigint {
     const id = r.id;
-    this.requireFallbackEligible(ctx, r, sender);
-    const signals = parseSignals(signalStrings, 'public_signals');
-    requireCommittedSignals(r, signals);
-    const kv = this.store(ctx);
-    const commit = revealableCommit(kv, r, sender, proof, signals, ctx.height);
-    if (!this.verifier.verifyProof(ctx, r.circuitId, proof, signals)) {
-      throw ErrInvalidProof(`the proof for request ${id} does not verify against circuit ${r.circuitId} with the given public signals`);
-    }
+    const { kv, commit } = this.verifiedReveal(ctx, sender, r, proof, signalStrings);
     const displaced = r.fallbackPayee;
     refundCommits(ctx, kv, this.bank, this.params(ctx).feeDenom, id, (c) => c.id > commit.id);
     markRevealed(kv, commit, ctx.height);
