@@ -6,7 +6,7 @@
 import test from 'ava';
 import { terminateSnarkjs } from '../src/zk/prove.js';
 import { devnetKey } from './helpers/chain.js';
-import { ESCROW, FEE, S, TREASURY, balance, failing, getProofs, m, ok, queryCtx, request, setup, supply, txs, type P } from './helpers/market.js';
+import { ESCROW, FEE, S, TREASURY, balance, failing, getProofs, m, ok, queryCtx, request, rawBlockChecked, setup, supply, txs, type P } from './helpers/market.js';
 import { allForfeits } from '../modules/market/fallback.js';
 import { DEFAULT_PARAMS } from '../modules/market/keys.js';
 import { defaultGenesis } from '../genesis/index.js';
@@ -19,15 +19,8 @@ test.after.always(() => terminateSnarkjs());
 const DEPOSIT = BigInt(DEFAULT_PARAMS.fallbackCommitDeposit);
 const WINDOW = DEFAULT_PARAMS.fallbackRevealBlocks;
 
-/** A block of exactly these txs, in this order (as a proposer could build it; PrepareProposal would drop failing ones). */
-async function rawTxs(chain: TestChain, items: [RawKey, { typeUrl: string; value: Uint8Array }[]][]) {
-  const signed = [];
-  for (const [k, msgs] of items) signed.push(await chain.sign(k, { msgs, fee: [{ denom: 'uproof', amount: FEE }], gasLimit: 5_000_000n }));
-  const res = await chain.rawBlock(signed);
-  const broken = chain.app.checkInvariants();
-  if (broken.length) throw new Error(`invariants broken: ${broken.join('; ')}`);
-  return res;
-}
+/** A block of exactly these txs, in this order (as a proposer could build it), invariants checked after. */
+const rawTxs = rawBlockChecked;
 
 /** A request in the fallback: the requester's patience (3 blocks) runs out with no ask posted. */
 async function fallbackRequest(chain: TestChain, requester: RawKey, maxFee = 8000n, expiryIn = 200n): Promise<bigint> {

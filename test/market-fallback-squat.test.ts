@@ -10,7 +10,7 @@
 import test from 'ava';
 import { terminateSnarkjs } from '../src/zk/prove.js';
 import { devnetKey, type TestChain } from './helpers/chain.js';
-import { ESCROW, FEE, S, TREASURY, balance, getProofs, m, queryCtx, request, setup, supply, type P } from './helpers/market.js';
+import { ESCROW, FEE, S, TREASURY, balance, getProofs, m, queryCtx, request, rawBlockChecked, setup, supply, type P } from './helpers/market.js';
 import { DEFAULT_PARAMS } from '../modules/market/keys.js';
 import { allForfeits } from '../modules/market/fallback.js';
 import { QueryRequestRequest, QueryRequestResponse, type FallbackCommit } from '../src/gen/proofbook/market/v1/market.js';
@@ -26,15 +26,8 @@ const DEPOSIT = BigInt(DEFAULT_PARAMS.fallbackCommitDeposit);
 const WINDOW = DEFAULT_PARAMS.fallbackRevealBlocks;
 const MAX_FEE = 8000n;
 
-/** A block of exactly these txs, in this order (failing ones included, as a proposer could), invariants checked after. */
-async function block(chain: TestChain, items: [RawKey, { typeUrl: string; value: Uint8Array }[]][]) {
-  const signed = [];
-  for (const [k, msgs] of items) signed.push(await chain.sign(k, { msgs, fee: [{ denom: 'uproof', amount: FEE }], gasLimit: 5_000_000n }));
-  const res = await chain.rawBlock(signed);
-  const broken = chain.app.checkInvariants();
-  if (broken.length) throw new Error(`invariants broken at height ${chain.app.height}: ${broken.join('; ')}`);
-  return res.txResults;
-}
+/** A block of exactly these txs, in this order (failing ones included), invariants checked after (helpers/market.ts). */
+const block = async (chain: TestChain, items: Parameters<typeof rawBlockChecked>[1]) => (await rawBlockChecked(chain, items)).txResults;
 
 async function commitsOn(chain: TestChain, id: bigint): Promise<FallbackCommit[]> {
   const r = await chain.query('/proofbook.market.v1.Query/Request', QueryRequestRequest.encode({ id }).finish());

@@ -154,3 +154,16 @@ export async function setup(appState?: AppState) {
   return { chain, requester, p1, p2 };
 }
 
+
+/**
+ * A block of exactly these txs, in this order (failing ones included, as a proposer could build it; PrepareProposal
+ * would drop them), with every module invariant checked after it.
+ */
+export async function rawBlockChecked(chain: TestChain, items: [RawKey, { typeUrl: string; value: Uint8Array }[]][]) {
+  const signed = [];
+  for (const [k, msgs] of items) signed.push(await chain.sign(k, { msgs, fee: [{ denom: 'uproof', amount: FEE }], gasLimit: GAS }));
+  const res = await chain.rawBlock(signed);
+  const broken = chain.app.checkInvariants();
+  if (broken.length) throw new Error(`invariants broken at height ${chain.app.height}: ${broken.join('; ')}`);
+  return res;
+}
