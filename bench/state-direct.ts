@@ -1,6 +1,7 @@
 /**
  * `npm run bench -- state --direct [--requests=N] [--accounts=A] [--live=L] [--cache-mb=M] [--checkpoints=a,b,...]
- * [--child-blocks=K] [--node-flags=...] [--progress=P] [--runtime-defaults] [--disk-log=FILE] [--compact-every=N] [--reopen-every=N]`: the issue 13 scale targets at the store level, written
+ * [--child-blocks=K] [--node-flags=...] [--progress=P] [--runtime-defaults] [--disk-log=FILE] [--compact-every=N] [--reopen-every=N]
+ * [--tsx] [--store-only]`: the issue 13 scale targets at the store level, written
  * **directly through CommittedStore** (no txs, no signatures, no ABCI): signing and executing 1,000,000 real requests
  * takes hours on the shared 2-core machine, so this bench drives the store with the write pattern those requests
  * leave instead, and says so in its table.
@@ -17,6 +18,12 @@
  * and proof (restart to serving), K+5 more blocks (so the caches reach their steady state), 1,000 random reads and a
  * 1,000-key prefix scan, and the child's peak RSS (the <= 500 MB target). The child's blocks are part of the chain;
  * the run goes on after them. Progress lines every P requests give the trend (block time, node reads, RSS, disk).
+ *
+ * Both processes stand in for a node's memory, so by default they run as `proofbook start` does: compiled (this file
+ * is bundled into dist/bench/ by scripts/build-node.mjs and the run goes on there, like bin/proofbook.mjs runs the
+ * node from dist/node/), and with the node's own code loaded (app/node.ts: the app, its modules, the ABCI, gRPC and
+ * REST servers), so the figure is the store's load on top of a node's base, not on a bare process's. `--tsx` runs
+ * under tsx as before (its loader thread included), `--store-only` leaves the node's code out.
  */
 import { spawnSync } from 'node:child_process';
 import { setFlagsFromString } from 'node:v8';
@@ -32,6 +39,8 @@ import { verifyMembership } from '../src/store/proof.js';
 import { printTable, type BenchRow } from './table.js';
 import { applyHeapGrowth } from '../app/node-memory.js';
 import { nodeMemoryForBench } from './node-memory.js';
+import { ALLOCATOR_ENV } from '../app/node-memory.js';
+import { REPO_ROOT, buildBundle } from '../scripts/build-node.mjs';
 
 const PER_BLOCK = 1000;
 
@@ -118,9 +127,19 @@ interface ChildResult {
   readsMs: number; scanMs: number; entries: number; nodesRead: number; nodeBytes: number; valueBytes: number; blocks: number;
 }
 
+/** The node's code, loaded into a process that stands in for a node (the memory it takes is part of a node's RSS). */
+async function loadNodeCode(): Promise<void> {
+  await import('../app/node.js');
+}
+
+/** Where the compiled bench runs (`--run`: the fill, `--child`: the restarted node). */
+const BENCH_DIST = join(REPO_ROOT, 'dist', 'bench');
+const compiled = process.argv[2] === '--run' || (process.argv[2] === '--child' && process.argv[1]?.endsWith('.mjs') === true);
+
 /** Child process: a node restarting on the store. */
-async function child(dir: string, accounts: number, live: number, next: number, cacheMb: number, more: number, heapGrowth: number): Promise<void> {
+async function child(dir: string, accounts: number, live: number, next: number, cacheMb: number, more: number, heapGrowth: number, withNode: boolean): Promise<void> {
   applyHeapGrowth(heapGrowth); // what `proofbook start` does at its start (app/node-memory.ts)
+  if (withNode) await loadNodeCode();
   const t0 = process.hrtime.bigint();
   const s = await CommittedStore.open(dir, { sync: true, cacheBytes: cacheMb << 20 });
   const openMs = ms(t0);
@@ -169,10 +188,21 @@ async function child(dir: string, accounts: number, live: number, next: number, 
 }
 
 export async function runDirect(flags: string[]): Promise<void> {
+  const runtimeDefaults = flags.includes('--runtime-defaults');
+  if (!compiled && !flags.includes('--tsx')) {
+    // Run compiled, as the node runs (see the header); the allocator environment too (glibc reads it at start).
+    await buildBundle({ outDir: BENCH_DIST, entries: { 'state-direct': 'bench/state-direct.ts' }, quiet: true });
+    const r = spawnSync(process.execPath, [join(BENCH_DIST, 'state-direct.mjs'), '--run', ...flags], { stdio: 'inherit', env: runtimeDefaults ? process.env : { ...ALLOCATOR_ENV, ...process.env } });
+    if (r.status !== 0) throw new Error(`state --direct (compiled, dist/bench) failed: ${r.status ?? r.signal}`);
+    return;
+  }
+  const withNode = !flags.includes('--store-only');
+  if (withNode) await loadNodeCode();
+  const runs = `${compiled ? 'compiled (dist/bench)' : 'under tsx'}, ${withNode ? "with the node's code loaded" : 'store only'}`;
   // The node's memory settings (app/node-memory.ts), in this process (it runs every block: the long-running node) and
   // in the restarted child, unless --runtime-defaults asks for V8's and glibc's own. glibc reads its settings when a
   // process starts, so without them in the environment the bench runs itself again in a process that has them.
-  const memory = nodeMemoryForBench(flags.includes('--runtime-defaults'), 'state --direct');
+  const memory = nodeMemoryForBench(runtimeDefaults, 'state --direct');
   if (memory.rerun) return;
   const { heapGrowth, setting: memorySetting } = memory;
   // --disk-log=FILE: one line per block (height, requests so far, store bytes, LevelDB LOG + LOG.old bytes, MANIFEST
@@ -304,7 +334,8 @@ export async function runDirect(flags: string[]): Promise<void> {
       const q3 = avg(half.slice(0, half.length >> 1));
       const q4 = avg(half.slice(half.length >> 1));
 
-      const r = spawnSync(process.execPath, [...nodeFlags, '--expose-gc', '--import', 'tsx', fileURLToPath(import.meta.url), '--child', dir, String(accounts), String(live), String(next), String(cacheMb), String(childBlocks), String(heapGrowth)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+      const self = compiled ? [process.argv[1]!] : ['--import', 'tsx', fileURLToPath(import.meta.url)];
+      const r = spawnSync(process.execPath, [...nodeFlags, '--expose-gc', ...self, '--child', dir, String(accounts), String(live), String(next), String(cacheMb), String(childBlocks), String(heapGrowth), withNode ? '1' : '0'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
       if (r.status !== 0) throw new Error(`child failed: ${r.status}`);
       const c = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as ChildResult;
       const done = next - 1; // requests before the child's blocks
@@ -314,7 +345,7 @@ export async function runDirect(flags: string[]): Promise<void> {
       lapReads = 0; // a fresh store counts its reads from 0
       const what = `direct store writes (no txs): ${accounts.toLocaleString('en-US')} accounts, ${done.toLocaleString('en-US')} requests created and pruned down to the newest ${live.toLocaleString('en-US')}, ${entries.toLocaleString('en-US')} state entries`;
       const rows: BenchRow[] = [
-        { name: `node RSS, peak over a restart + ${c.blocks} blocks + reads (fresh process)`, value: MB(c.peakRss), unit: 'MB', target: '<= 500 MB', note: `${what}; at the end: RSS ${MB(c.rss)} MB, V8 heap ${MB(c.heap)} MB (live after a full GC ${MB(c.liveHeap)} MB, external ${MB(c.external)} MB; RSS after that GC ${MB(c.rssAfterGc)} MB)${nodeFlags.length > 0 ? `; node flags ${nodeFlags.join(' ')}` : ''}; memory settings: ${memorySetting}, tree nodes held ~${MB(c.nodeBytes)} MB, value cache ${MB(c.valueBytes)} MB; --cache-mb=${cacheMb} (values, and about as much again for tree nodes)` },
+        { name: `node RSS, peak over a restart + ${c.blocks} blocks + reads (fresh process)`, value: MB(c.peakRss), unit: 'MB', target: '<= 500 MB', note: `${what}; at the end: RSS ${MB(c.rss)} MB, V8 heap ${MB(c.heap)} MB (live after a full GC ${MB(c.liveHeap)} MB, external ${MB(c.external)} MB; RSS after that GC ${MB(c.rssAfterGc)} MB)${nodeFlags.length > 0 ? `; node flags ${nodeFlags.join(' ')}` : ''}; ${runs}; memory settings: ${memorySetting}, tree nodes held ~${MB(c.nodeBytes)} MB, value cache ${MB(c.valueBytes)} MB; --cache-mb=${cacheMb} (values, and about as much again for tree nodes)` },
         { name: 'restart: open', value: Math.round(c.openMs), unit: 'ms', note: 'metadata only, no rebuild' },
         { name: 'restart to serving: open + first read with proof', value: Math.round(c.firstReadMs), unit: 'ms', target: '<= 3 s' },
         { name: `applyBlock+commit, 1,000-request block (4,000 puts + 3,000 deletes), at 10,000 requests (wall)`, value: Math.round(at10k.wall), unit: 'ms', note: 'median of 5, fsync' },
@@ -328,7 +359,7 @@ export async function runDirect(flags: string[]): Promise<void> {
         { name: `applyBlock+commit after restart, steady state: blocks 6-${c.blocks} (wall / CPU)`, value: Math.round(c.steadyMs), unit: 'ms', note: `CPU ${Math.round(c.steadyCpu)} ms; median` },
         { name: '1,000 random account reads after restart', value: Math.round(c.readsMs), unit: 'ms' },
         { name: '1,000-key prefix scan after restart', value: Math.round(c.scanMs), unit: 'ms', note: `tree nodes read from disk in the child: ${c.nodesRead}` },
-        { name: 'long-running node: RSS of the process that ran every block, peak after each block from 10,000 requests on', value: MB(fillPeakRss), unit: 'MB', target: '<= 500 MB', note: `memory settings: ${memorySetting}` },
+        { name: 'long-running node: RSS of the process that ran every block, peak after each block from 10,000 requests on', value: MB(fillPeakRss), unit: 'MB', target: '<= 500 MB', note: `${runs}; memory settings: ${memorySetting}` },
         { name: 'the same process before the restart', value: MB(fillRss), unit: 'MB', note: fillMem },
       ];
       printTable(`State at scale after ${done.toLocaleString('en-US')} requests, store level (direct writes; see bench/state-direct.ts)`, rows);
@@ -340,6 +371,8 @@ export async function runDirect(flags: string[]): Promise<void> {
 }
 
 if (process.argv[2] === '--child') {
-  const [dir, accounts, live, next, cacheMb, more, heapGrowth] = process.argv.slice(3);
-  await child(dir!, Number(accounts), Number(live), Number(next), Number(cacheMb), Number(more), Number(heapGrowth));
+  const [dir, accounts, live, next, cacheMb, more, heapGrowth, withNode] = process.argv.slice(3);
+  await child(dir!, Number(accounts), Number(live), Number(next), Number(cacheMb), Number(more), Number(heapGrowth), withNode === '1');
+} else if (process.argv[2] === '--run') {
+  await runDirect(process.argv.slice(3));
 }

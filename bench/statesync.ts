@@ -26,7 +26,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { QueryBalanceRequest, QueryBalanceResponse } from 'cosmjs-types/cosmos/bank/v1beta1/query';
-import { createNet, defaultAppState, FAST_TIMEOUTS, getTomlValue, setTomlValue, type Net } from '../scripts/cometbft-net.js';
+import { createNet, defaultAppState, FAST_TIMEOUTS, getTomlValue, proofbookArgs, setTomlValue, type Net } from '../scripts/cometbft-net.js';
 import { addStateSyncNode } from '../scripts/statesync-node.js';
 import { addressFromBytes } from '../src/crypto/address.js';
 import { printTable, type BenchRow } from './table.js';
@@ -139,7 +139,7 @@ async function addBlockSyncNode(n: Net, index: number): Promise<{ rpcUrl: string
     process.once('exit', () => c.kill('SIGKILL'));
     return c;
   };
-  const app = launch(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'cli', 'main.ts'), 'start', '--home', appHome, '--abci', n.abciAddress(index), '--api-laddr', 'off'], 'app.log');
+  const app = launch(process.execPath, proofbookArgs('start', '--home', appHome, '--abci', n.abciAddress(index), '--api-laddr', 'off'), 'app.log');
   await n.waitFor(async () => {
     if (app.exitCode !== null) throw new Error(`block-sync node app exited\n${n.logTail(path.join(home, 'app.log'))}`);
     return new Promise<boolean>((resolve) => {

@@ -1,13 +1,16 @@
 #!/usr/bin/env node
-// Launcher for the `proofbook` bin: registers tsx so the TypeScript CLI runs without a build step. The CLI and the node
-// run from a checkout of the repository; the npm package holds the SDK only (docs/clients.md "The npm package").
+// Launcher for the `proofbook` bin (and `npm start`): runs the CLI and node built into dist/node/proofbook.mjs by
+// scripts/build-node.mjs, building it first when it is missing or a source changed (a second or so, once). The
+// compiled node does not carry tsx's loader thread and esbuild process for its whole life (docs/state.md "The compiled
+// node"). The CLI and the node run from a checkout of the repository; the npm package holds the SDK only
+// (docs/clients.md "The npm package").
 import { existsSync } from 'node:fs';
 
 if (!existsSync(new URL('../cli/main.ts', import.meta.url))) {
   console.error('proofbook: the CLI runs from a checkout of the repository (npm ci, then npx proofbook …); the npm package holds the SDK only');
   process.exit(1);
 }
-const { register } = await import('tsx/esm/api');
-register();
-const { run } = await import('../cli/main.ts');
+const { ensureNodeBuild, nodeBundleUrl } = await import('../scripts/build-node.mjs');
+await ensureNodeBuild();
+const { run } = await import(nodeBundleUrl());
 await run(process.argv);

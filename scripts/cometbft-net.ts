@@ -21,6 +21,7 @@ import net from 'node:net';
 import os from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ALLOCATOR_ENV } from '../app/node-memory.js';
+import { ensureNodeBuild } from './build-node.mjs';
 
 const execFileP = promisify(execFile);
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -60,6 +61,15 @@ export async function findCometbft(): Promise<string> {
 
 // ---------------------------------------------------------------------------------------------------
 // config.toml editing
+
+/**
+ * The arguments that run `proofbook ARGS…` as users run it: `bin/proofbook.mjs`, the compiled node and CLI
+ * (scripts/build-node.mjs; docs/state.md "The compiled node"). Call `ensureNodeBuild()` once before spawning several,
+ * so that they do not all build it.
+ */
+export function proofbookArgs(...args: string[]): string[] {
+  return [path.join(REPO_ROOT, 'bin', 'proofbook.mjs'), ...args];
+}
 
 /**
  * Sets `key = value` inside `[section]` ('' for the top level) of a CometBFT config.toml. The key must
@@ -397,8 +407,8 @@ export class Net {
     }
     return {
       cmd: process.execPath,
-      args: ['--import', 'tsx', path.join(REPO_ROOT, 'cli', 'main.ts'), 'start', '--home', this.appHome(i), '--abci', this.abciAddress(i),
-        '--rpc', this.rpcUrl(i), '--api-laddr', `127.0.0.1:${this.apiPort(i)}`, ...(this.opts.grpc ? ['--grpc-laddr', this.grpcAddress(i)] : [])],
+      args: proofbookArgs('start', '--home', this.appHome(i), '--abci', this.abciAddress(i),
+        '--rpc', this.rpcUrl(i), '--api-laddr', `127.0.0.1:${this.apiPort(i)}`, ...(this.opts.grpc ? ['--grpc-laddr', this.grpcAddress(i)] : [])),
     };
   }
 
@@ -416,6 +426,7 @@ export class Net {
     const p = this.procs[i]!;
     if (p.app && !exited(p.app)) throw new Error(`app ${i} already running`);
     const { cmd, args } = this.appCommand(i);
+    await ensureNodeBuild({ quiet: true });
     // The allocator settings an operator's node runs with (app/node-memory.ts, docs/operators.md).
     p.app = this.spawnLogged(cmd, args, this.appLog(i), { ...ALLOCATOR_ENV, ...process.env, ...this.opts.appEnv });
     const child = p.app;

@@ -17,7 +17,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { FAST_TIMEOUTS, getTomlValue, setTomlValue, type ConsensusTimeouts, type Net } from './cometbft-net.js';
+import { FAST_TIMEOUTS, getTomlValue, proofbookArgs, setTomlValue, type ConsensusTimeouts, type Net } from './cometbft-net.js';
 
 const execFileP = promisify(execFile);
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -138,8 +138,8 @@ export async function addFullNode(n: Net, opts: FullNodeOptions = {}): Promise<F
     },
     async start() {
       // No REST gateway: the validators' apps hold their ports already.
-      app = spawnLogged(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'cli', 'main.ts'), 'start', '--home', appHome, '--abci', n.abciAddress(index),
-        '--rpc', rpcUrl, '--api-laddr', 'off'], appLog);
+      app = spawnLogged(process.execPath, proofbookArgs('start', '--home', appHome, '--abci', n.abciAddress(index),
+        '--rpc', rpcUrl, '--api-laddr', 'off'), appLog);
       const deadline = Date.now() + 60_000;
       while (!(await reachable(n.abciPort(index)))) {
         if (app.exitCode !== null) throw new Error(`full node ${index} app exited\n${n.logTail(appLog)}`);

@@ -20,7 +20,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { FAST_TIMEOUTS, getTomlValue, setTomlValue, type Net } from './cometbft-net.js';
+import { FAST_TIMEOUTS, getTomlValue, proofbookArgs, setTomlValue, type Net } from './cometbft-net.js';
 
 const execFileP = promisify(execFile);
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -121,10 +121,10 @@ export async function addStateSyncNode(n: Net, opts: StateSyncNodeOptions = {}):
   const children: ChildProcess[] = [];
   const appLog = path.join(home, 'app.log');
   const cometLog = path.join(home, 'cometbft.log');
-  const app = spawnLogged(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'cli', 'main.ts'), 'start', '--home', appHome, '--abci', n.abciAddress(index),
+  const app = spawnLogged(process.execPath, proofbookArgs('start', '--home', appHome, '--abci', n.abciAddress(index),
     // No REST gateway on the joining node unless asked: the validators' apps already hold their own ports, and the
     // default 127.0.0.1:1317 may be taken by another node on this machine.
-    '--api-laddr', 'off', ...(opts.appArgs ?? [])], appLog, children);
+    '--api-laddr', 'off', ...(opts.appArgs ?? [])), appLog, children);
   const deadline = Date.now() + 60_000;
   while (!(await reachable(n.abciPort(index)))) {
     if (app.exitCode !== null) throw new Error(`state-sync node app exited\n${n.logTail(appLog)}`);

@@ -1,7 +1,7 @@
 /**
  * Acceptance test for the chain foundation: unmodified @cosmjs/stargate (SigningStargateClient over Comet38Client,
  * SIGN_MODE_DIRECT) sends uproof on
- *   1. the devnet started exactly as `npm start` does (`node --import tsx cli/main.ts devnet …`), also through the
+ *   1. the devnet started exactly as `npm start` does (`node bin/proofbook.mjs devnet …`: the compiled node), also through the
  *      `proofbook tx bank send` CLI with --output json, and
  *   2. a real single-validator CometBFT v0.38 node driving `proofbook start` (scripts/cometbft-net.ts).
  * The CometBFT binary is required: when it is missing the second test FAILS with install instructions.
@@ -55,7 +55,7 @@ async function freePort(): Promise<number> {
 
 /** Spawns `proofbook devnet` like `npm start` and resolves once it printed its banner. */
 async function startDevnetCli(t: ExecutionContext, home: string, port: number): Promise<{ child: ChildProcess; stdout: () => string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'devnet', '--home', home, '--rpc-laddr', `127.0.0.1:${port}`, '--block-time', '200'], {
+  const child = spawn(process.execPath, ['bin/proofbook.mjs', 'devnet', '--home', home, '--rpc-laddr', `127.0.0.1:${port}`, '--block-time', '200'], {
     cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
