@@ -21,9 +21,9 @@
  *
  * Both processes stand in for a node's memory, so by default they run as `proofbook start` does: compiled (this file
  * is bundled into dist/bench/ by scripts/build-node.mjs and the run goes on there, like bin/proofbook.mjs runs the
- * node from dist/node/), and with the node's own code loaded (app/node.ts: the app, its modules, the ABCI, gRPC and
- * REST servers), so the figure is the store's load on top of a node's base, not on a bare process's. `--tsx` runs
- * under tsx as before (its loader thread included), `--store-only` leaves the node's code out.
+ * node from dist/node/), and with what a running node holds besides its state loaded (`loadNodeCode`: its code, the
+ * pairing library, the signature workers), so the figure is the store's load on top of a node's base, not on a bare
+ * process's. `--tsx` runs under tsx as before (its loader thread included), `--store-only` leaves the node's part out.
  */
 import { spawnSync } from 'node:child_process';
 import { setFlagsFromString } from 'node:v8';
@@ -127,9 +127,22 @@ interface ChildResult {
   readsMs: number; scanMs: number; entries: number; nodesRead: number; nodeBytes: number; valueBytes: number; blocks: number;
 }
 
-/** The node's code, loaded into a process that stands in for a node (the memory it takes is part of a node's RSS). */
+/**
+ * What a running node holds besides its state, loaded into a process that stands in for one (it is part of a node's
+ * RSS): the node's code (app/node.ts: the app, its modules, the ABCI, gRPC and REST servers), the pairing library
+ * every validator initialises to verify proofs, and the signature-verify worker threads CheckTx uses, each having
+ * verified a signature (so each has loaded libsecp256k1).
+ */
 async function loadNodeCode(): Promise<void> {
   await import('../app/node.js');
+  const { initZk } = await import('../src/zk/verifier.js');
+  await initZk();
+  const { sharedVerifyPool } = await import('../src/crypto/verify-pool.js');
+  const pool = sharedVerifyPool();
+  if (pool !== undefined) {
+    const job = { digest: new Uint8Array(32), sig: new Uint8Array(64), pubkey: new Uint8Array(33) };
+    await Promise.all(Array.from({ length: pool.size * 64 }, () => pool.verify(job, true)));
+  }
 }
 
 /** Where the compiled bench runs (`--run`: the fill, `--child`: the restarted node). */
@@ -198,7 +211,7 @@ export async function runDirect(flags: string[]): Promise<void> {
   }
   const withNode = !flags.includes('--store-only');
   if (withNode) await loadNodeCode();
-  const runs = `${compiled ? 'compiled (dist/bench)' : 'under tsx'}, ${withNode ? "with the node's code loaded" : 'store only'}`;
+  const runs = `${compiled ? 'compiled (dist/bench)' : 'under tsx'}, ${withNode ? "with the node's code, pairing library and signature workers loaded" : 'store only'}`;
   // The node's memory settings (app/node-memory.ts), in this process (it runs every block: the long-running node) and
   // in the restarted child, unless --runtime-defaults asks for V8's and glibc's own. glibc reads its settings when a
   // process starts, so without them in the environment the bench runs itself again in a process that has them.
