@@ -14,6 +14,7 @@ const sections: Record<string, () => Promise<{ run: (args: string[]) => Promise<
   explorer: () => import('./explorer.js'),
   state: () => import('./state.js'),
   statesync: () => import('./statesync.js'),
+  node: () => import('./node.js'),
 };
 
 const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
