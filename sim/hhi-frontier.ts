@@ -32,7 +32,7 @@
  * below 2^53 (checked).
  */
 
-import { askPrice, serves, type World } from './agents.js';
+import { askPrice, proofCost, provingBlocks, serves, type World } from './agents.js';
 
 export interface FrontierInstance {
   /** asks[p][k]: what prover p asks for one job of circuit k (uproof, integer ≥ 0), null where p does not serve k. */
@@ -378,5 +378,22 @@ export function runInstance(w: World, delivered: readonly boolean[]): FrontierIn
     if (delivered[i]) jobs[j.circuit]++;
   });
   const asks = w.provers.map((p) => w.circuits.map((c) => (serves(w, p, c) ? Number(askPrice(p, c)) : null)));
+  return { asks, jobs };
+}
+
+/**
+ * The same jobs with every prover's true compute cost instead of its ask, for the efficiency bound (metrics.ts
+ * `efficiencyBoundAtCap`): the frontier of this instance is the least compute any assignment of the run's delivered
+ * proofs with HHI ≤ H can use. Eligibility is as loose as any delivery can be — a prover is counted for a circuit if
+ * one proof takes it no longer than the longest request lifetime of the scenario (no proof can land later) — so the
+ * figure stays a lower bound on the compute of every rule, whatever it assigns.
+ */
+export function costInstance(w: World, delivered: readonly boolean[]): FrontierInstance {
+  const jobs = w.circuits.map(() => 0);
+  w.jobs.forEach((j, i) => {
+    if (delivered[i]) jobs[j.circuit]++;
+  });
+  const longest = Math.max(...w.scenario.requesters.map((r) => r.lifetime));
+  const asks = w.provers.map((p) => w.circuits.map((c) => (provingBlocks(p, c, w.scenario.blockSeconds) <= longest ? Number(proofCost(p, c)) : null)));
   return { asks, jobs };
 }

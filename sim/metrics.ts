@@ -2,7 +2,7 @@
 import { proofCost, provingBlocks, serves, type World } from './agents.js';
 import { Slots } from './mechanisms/slots.js';
 import { cappedSchedule, type CappedSchedule } from './hhi-schedule.js';
-import { HHI_QUARTER, hhiFrontier, runInstance, type FrontierResult, type HhiCap } from './hhi-frontier.js';
+import { HHI_QUARTER, costInstance, hhiFrontier, runInstance, type FrontierInstance, type FrontierResult, type HhiCap } from './hhi-frontier.js';
 
 /**
  * The capacity-aware benchmark cost of every job (0 when the benchmark cannot serve it): with perfect information,
@@ -69,9 +69,9 @@ export function benchmarkHhi(w: World): number {
  * of delivered proofs per circuit, so runs that delivered the same mix share one computation.
  */
 const frontierCache = new WeakMap<World, Map<string, FrontierResult>>();
-export function frontierOf(w: World, delivered: readonly boolean[], cap: HhiCap = HHI_QUARTER): FrontierResult {
-  const inst = runInstance(w, delivered);
-  const key = `${inst.jobs.join('/')}@${cap.num}/${cap.den}`;
+export function frontierOf(w: World, delivered: readonly boolean[], cap: HhiCap = HHI_QUARTER, at: 'asks' | 'costs' = 'asks'): FrontierResult {
+  const inst: FrontierInstance = at === 'asks' ? runInstance(w, delivered) : costInstance(w, delivered);
+  const key = `${at}:${inst.jobs.join('/')}@${cap.num}/${cap.den}`;
   let m = frontierCache.get(w);
   if (!m) frontierCache.set(w, (m = new Map()));
   let r = m.get(key);
@@ -210,6 +210,13 @@ export interface Metrics {
   frontierScheduleRatio: number;
   /** 1 when the frontier is the exact optimum of its relaxation, 0 when a proven lower bound only (node limit). */
   frontierExact: number;
+  /**
+   * The most `efficiency` any allocation of this run's delivered proofs could reach with the winners' HHI ≤ 0.25: the
+   * capacity-aware benchmark's cost of those proofs over the least compute any such assignment can use (the frontier
+   * at true costs, `costInstance`: no capacity or timing, so a lower bound on compute, hence an upper bound here).
+   * Below 0.95, the efficiency and HHI targets cannot both be met on this run's proofs by any rule.
+   */
+  efficiencyBoundAtCap: number;
   /** Censored p99 / other p99 of this run (the censorship latency target). */
   censoredP99Ratio: number;
   /** Fewest provers that together delivered at least half of the proofs. */
@@ -304,6 +311,7 @@ export function computeMetrics(w: World, o: RunOutcome): Metrics {
   const frontierPaid = frontier.feasible && delivered > 0 ? frontier.bound : NaN;
   const uncapped = frontierOf(w, deliveredMask, { num: 1, den: 1 });
   const schedule = delivered > 0 ? cappedScheduleOf(w, deliveredMask) : null;
+  const computeFloor = delivered > 0 ? frontierOf(w, deliveredMask, HHI_QUARTER, 'costs') : null;
   const per = (x: bigint) => (delivered === 0 ? NaN : num(x) / delivered);
   return {
     mechanism: o.mechanism,
@@ -340,6 +348,7 @@ export function computeMetrics(w: World, o: RunOutcome): Metrics {
     frontierPremium: uncapped.feasible && uncapped.bound > 0 ? frontierPaid / uncapped.bound : NaN,
     frontierScheduleRatio: schedule === null || paid === 0n ? NaN : schedule.cost / num(paid),
     frontierExact: frontier.feasible && delivered > 0 ? (frontier.exact ? 1 : 0) : NaN,
+    efficiencyBoundAtCap: computeFloor !== null && computeFloor.feasible && computeFloor.bound > 0 ? num(benchOfDelivered) / computeFloor.bound : NaN,
     censoredP99Ratio: percentile(proofCensored, 0.99) / percentile(proofOther, 0.99),
     top50,
     winners: o.proverWins.filter((x) => x > 0).length,

@@ -265,3 +265,38 @@ test('the capacity-feasible assignment: within slots, proving times, deadlines a
   const w = buildWorld(s, 1, 16);
   t.is(cappedSchedule(w, w.jobs.map(() => true), { num: 1, den: 20 }), null);
 });
+
+test('the efficiency bound at HHI ≤ 0.25: the benchmark cost over the compute floor at true costs, never below a capped run\'s own efficiency', async (t) => {
+  const { runScenario } = await import('../sim/run.js');
+  const { frontierSummary } = await import('../sim/output.js');
+  const { capacityAwareCosts } = await import('../sim/metrics.js');
+  const { costInstance } = await import('../sim/hhi-frontier.js');
+  const { proofCost, provingBlocks } = await import('../sim/agents.js');
+  const s = loadScenario('scenarios/spread.json');
+  // random spreads work (HHI far under 0.25); trusted puts it on one prover (HHI 1): one run on each side of the cap.
+  const r = await runScenario({ ...s, sweepProvers: [16] }, { seeds: 2, mechanisms: ['random', 'trusted'] });
+  let capped = 0;
+  for (const run of r.runs) {
+    const m = run.metrics;
+    const w = run.world;
+    const delivered = run.outcome.jobs.map((j) => j.provedBlock !== null && j.prover !== null);
+    const inst = costInstance(w, delivered);
+    // True costs, and every prover that could land a proof before the longest lifetime.
+    const longest = Math.max(...s.requesters.map((q) => q.lifetime));
+    w.provers.forEach((p, i) => w.circuits.forEach((c, k) => {
+      t.is(inst.asks[i]![k], provingBlocks(p, c, s.blockSeconds) <= longest ? Number(proofCost(p, c)) : null);
+    }));
+    const floor = hhiFrontier(inst);
+    t.true(floor.feasible);
+    if (!floor.feasible) continue;
+    const bench = capacityAwareCosts(w).reduce((a, c, i) => (delivered[i] ? a + Number(c) : a), 0);
+    t.is(m.efficiencyBoundAtCap, bench / floor.bound);
+    // The run's own compute is one assignment of these proofs: when it meets the cap it cannot beat the floor.
+    if (m.hhi <= 2500) {
+      capped++;
+      t.true(m.efficiency <= m.efficiencyBoundAtCap + 1e-12, `${run.outcome.mechanism} seed ${run.seed}: efficiency ${m.efficiency} > bound ${m.efficiencyBoundAtCap}`);
+    }
+  }
+  t.true(capped >= 1, 'at least one run under the cap');
+  for (const row of frontierSummary(r)) t.is(row.efficiencyBoundUnder95, r.runs.filter((x) => x.outcome.mechanism === row.mechanism && x.metrics.efficiencyBoundAtCap < 0.95).length);
+});
