@@ -47,10 +47,12 @@ function report(diags: readonly ts.Diagnostic[]): string {
 }
 
 export async function buildSdk(opts: { quiet?: boolean } = {}): Promise<SdkBuild> {
-  await rm(SDK_DIST, { recursive: true, force: true });
   const esm = join(SDK_DIST, 'esm');
   const cjs = join(SDK_DIST, 'cjs');
   const browser = join(SDK_DIST, 'browser');
+  // Only the SDK's own outputs: dist/node (the compiled node, scripts/build-node.mjs) lives beside them, and nodes
+  // started from it may still load its chunks while the SDK is rebuilt.
+  for (const d of [esm, cjs, browser, join(SDK_DIST, 'sources.json')]) await rm(d, { recursive: true, force: true });
 
   // 1. Declarations (and a type check of exactly what the package ships) into dist/esm.
   const { program } = sdkProgram();
