@@ -12,13 +12,13 @@ export type BenchMemory =
   | { rerun: false; heapGrowth: number; setting: string };
 
 /** Applies the settings, or re-runs the bench with them (`rerun: true`: the caller returns; the child did the work). */
-export function nodeMemoryForBench(runtimeDefaults: boolean, what: string): BenchMemory {
+export function nodeMemoryForBench(runtimeDefaults: boolean, what: string, heapGrowthPercent: number = DEFAULT_HEAP_GROWTH_PERCENT): BenchMemory {
   if (!runtimeDefaults && missingAllocatorEnv().length > 0) {
     const r = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit', env: { ...process.env, ...ALLOCATOR_ENV } });
     if (r.status !== 0) throw new Error(`${what} (re-run with the node's allocator environment) failed: ${r.status ?? r.signal}`);
     return { rerun: true };
   }
-  const heapGrowth = runtimeDefaults ? 0 : DEFAULT_HEAP_GROWTH_PERCENT;
+  const heapGrowth = runtimeDefaults ? 0 : heapGrowthPercent;
   const env = Object.keys(ALLOCATOR_ENV).map((k) => `${k}=${process.env[k] ?? '(unset)'}`).join(' ');
   return { rerun: false, heapGrowth, setting: `${applyHeapGrowth(heapGrowth)}; ${env}` };
 }

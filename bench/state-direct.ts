@@ -1,7 +1,7 @@
 /**
  * `npm run bench -- state --direct [--requests=N] [--accounts=A] [--live=L] [--cache-mb=M] [--checkpoints=a,b,...]
  * [--child-blocks=K] [--node-flags=...] [--progress=P] [--runtime-defaults] [--disk-log=FILE] [--compact-every=N] [--reopen-every=N]
- * [--tsx] [--store-only]`: the issue 13 scale targets at the store level, written
+ * [--tsx] [--store-only] [--heap-growth-percent=N]`: the issue 13 scale targets at the store level, written
  * **directly through CommittedStore** (no txs, no signatures, no ABCI): signing and executing 1,000,000 real requests
  * takes hours on the shared 2-core machine, so this bench drives the store with the write pattern those requests
  * leave instead, and says so in its table.
@@ -37,9 +37,8 @@ import { CommittedStore, DEFAULT_REOPEN_BLOCKS } from '../src/store/committed.js
 import { type Write, iteratePrefix, u64Key } from '../src/store/kv.js';
 import { verifyMembership } from '../src/store/proof.js';
 import { printTable, type BenchRow } from './table.js';
-import { applyHeapGrowth } from '../app/node-memory.js';
+import { ALLOCATOR_ENV, DEFAULT_HEAP_GROWTH_PERCENT, applyHeapGrowth } from '../app/node-memory.js';
 import { nodeMemoryForBench } from './node-memory.js';
-import { ALLOCATOR_ENV } from '../app/node-memory.js';
 import { REPO_ROOT, buildBundle } from '../scripts/build-node.mjs';
 
 const PER_BLOCK = 1000;
@@ -215,7 +214,8 @@ export async function runDirect(flags: string[]): Promise<void> {
   // The node's memory settings (app/node-memory.ts), in this process (it runs every block: the long-running node) and
   // in the restarted child, unless --runtime-defaults asks for V8's and glibc's own. glibc reads its settings when a
   // process starts, so without them in the environment the bench runs itself again in a process that has them.
-  const memory = nodeMemoryForBench(runtimeDefaults, 'state --direct');
+  // --heap-growth-percent=N: the node's `--heap-growth-percent` (default 30), in both processes.
+  const memory = nodeMemoryForBench(runtimeDefaults, 'state --direct', arg(flags, 'heap-growth-percent', DEFAULT_HEAP_GROWTH_PERCENT));
   if (memory.rerun) return;
   const { heapGrowth, setting: memorySetting } = memory;
   // --disk-log=FILE: one line per block (height, requests so far, store bytes, LevelDB LOG + LOG.old bytes, MANIFEST
