@@ -17,22 +17,17 @@
  * state sync off, i.e. InitChain from the same genesis and block sync of every block from height 1 (the only way
  * to join without snapshots), timed to the same query condition (b).
  */
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
-import tcp from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
-import { fileURLToPath } from 'node:url';
 import { QueryBalanceRequest, QueryBalanceResponse } from 'cosmjs-types/cosmos/bank/v1beta1/query';
-import { createNet, defaultAppState, FAST_TIMEOUTS, getTomlValue, proofbookArgs, setTomlValue, type Net } from '../scripts/cometbft-net.js';
+import { createNet, defaultAppState, type Net } from '../scripts/cometbft-net.js';
 import { addStateSyncNode } from '../scripts/statesync-node.js';
+import { addFullNode } from '../scripts/full-node.js';
 import { addressFromBytes } from '../src/crypto/address.js';
 import { printTable, type BenchRow } from './table.js';
 
-const execFileP = promisify(execFile);
-const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 function arg(flags: string[], name: string, dflt: number): number {
   const f = flags.find((a) => a.startsWith(`--${name}=`));
@@ -98,75 +93,6 @@ async function waitServingAtTip(n: Net, rpcUrl: string, last: { address: string;
     if (performance.now() > deadline) throw new Error(`node at ${rpcUrl} not serving at the tip after ${timeoutMs} ms`);
     await sleep(100);
   }
-}
-
-/** A fresh non-validator node with state sync off: InitChain from genesis, then block sync (the baseline). */
-async function addBlockSyncNode(n: Net, index: number): Promise<{ rpcUrl: string; home: string; stop: () => Promise<void>; alive: () => void }> {
-  const home = n.nodeHome(index);
-  const appHome = path.join(home, 'app');
-  await execFileP(n.cometbft, ['init', '--home', home]);
-  fs.mkdirSync(appHome, { recursive: true });
-  fs.copyFileSync(path.join(n.nodeHome(0), 'config', 'genesis.json'), path.join(home, 'config', 'genesis.json'));
-  const peers: string[] = [];
-  for (let i = 0; i < n.validators; i++) {
-    const st = await n.rpc<{ node_info: { id: string } }>(i, 'status');
-    peers.push(`${st.node_info.id}@127.0.0.1:${n.p2pPort(i)}`);
-  }
-  const src = fs.readFileSync(path.join(n.nodeHome(0), 'config', 'config.toml'), 'utf8');
-  const cfgPath = path.join(home, 'config', 'config.toml');
-  let cfg = fs.readFileSync(cfgPath, 'utf8');
-  cfg = setTomlValue(cfg, '', 'moniker', `blocksync${index}`);
-  cfg = setTomlValue(cfg, '', 'proxy_app', n.abciAddress(index));
-  cfg = setTomlValue(cfg, 'rpc', 'laddr', `tcp://127.0.0.1:${n.rpcPort(index)}`);
-  cfg = setTomlValue(cfg, 'rpc', 'pprof_laddr', '');
-  cfg = setTomlValue(cfg, 'p2p', 'laddr', `tcp://127.0.0.1:${n.p2pPort(index)}`);
-  cfg = setTomlValue(cfg, 'p2p', 'persistent_peers', peers.join(','));
-  cfg = setTomlValue(cfg, 'p2p', 'addr_book_strict', false);
-  cfg = setTomlValue(cfg, 'p2p', 'allow_duplicate_ip', true);
-  cfg = setTomlValue(cfg, 'tx_index', 'indexer', 'kv');
-  cfg = setTomlValue(cfg, 'instrumentation', 'prometheus', false);
-  for (const k of Object.keys(FAST_TIMEOUTS)) {
-    const v = getTomlValue(src, 'consensus', k);
-    if (v !== undefined) cfg = setTomlValue(cfg, 'consensus', k, v === 'true' ? true : v === 'false' ? false : v);
-  }
-  fs.writeFileSync(cfgPath, cfg);
-  const children: ChildProcess[] = [];
-  const launch = (cmd: string, args: string[], log: string) => {
-    const fd = fs.openSync(path.join(home, log), 'a');
-    const c = spawn(cmd, args, { cwd: REPO_ROOT, stdio: ['ignore', fd, fd], env: process.env });
-    fs.closeSync(fd);
-    children.push(c);
-    process.once('exit', () => c.kill('SIGKILL'));
-    return c;
-  };
-  const app = launch(process.execPath, proofbookArgs('start', '--home', appHome, '--abci', n.abciAddress(index), '--api-laddr', 'off'), 'app.log');
-  await n.waitFor(async () => {
-    if (app.exitCode !== null) throw new Error(`block-sync node app exited\n${n.logTail(path.join(home, 'app.log'))}`);
-    return new Promise<boolean>((resolve) => {
-      const s = tcp.connect(n.abciPort(index), '127.0.0.1');
-      s.once('connect', () => { s.destroy(); resolve(true); });
-      s.once('error', () => resolve(false));
-    });
-  }, 60_000, 'block-sync node app listening');
-  const comet = launch(n.cometbft, ['node', '--home', home], 'cometbft.log');
-  return {
-    rpcUrl: `http://127.0.0.1:${n.rpcPort(index)}`,
-    home,
-    alive: () => {
-      if (comet.exitCode !== null || comet.signalCode !== null) throw new Error(`block-sync CometBFT exited\n${n.logTail(path.join(home, 'cometbft.log'))}`);
-      if (app.exitCode !== null || app.signalCode !== null) throw new Error(`block-sync app exited\n${n.logTail(path.join(home, 'app.log'))}`);
-    },
-    async stop() {
-      for (const c of children) {
-        if (c.exitCode !== null || c.signalCode !== null) continue;
-        const done = new Promise<void>((r) => c.once('exit', () => r()));
-        c.kill('SIGTERM');
-        const t = setTimeout(() => c.kill('SIGKILL'), 10_000);
-        await done;
-        clearTimeout(t);
-      }
-    },
-  };
 }
 
 function dirBytes(dir: string): number {
@@ -251,7 +177,8 @@ export async function run(flags: string[]): Promise<void> {
     let bsLoad = '';
     if (baseline) {
       const t1 = performance.now();
-      const b = await addBlockSyncNode(net, net.validators + 1);
+      // A fresh non-validator node with state sync off: InitChain from genesis, then block sync (the baseline).
+      const b = await addFullNode(net, { index: net.validators + 1 });
       stops.push(() => b.stop());
       bs = await waitServingAtTip(net, b.rpcUrl, last, t1, 600_000, undefined, b.alive);
       bsLoad = loadavg();

@@ -46,6 +46,8 @@ export interface FullNode {
   /** Its consensus address, upper-case hex as CometBFT prints it. */
   validatorAddress(): string;
   height(): Promise<number>;
+  /** Throws (with the log's tail) if the app or CometBFT process has exited; for callers polling the node. */
+  alive(): void;
   waitHeight(h: number, timeoutMs?: number): Promise<void>;
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -129,6 +131,10 @@ export async function addFullNode(n: Net, opts: FullNodeOptions = {}): Promise<F
       const res = await fetch(`${rpcUrl}/status`, { signal: AbortSignal.timeout(5000) });
       const body = await res.json() as { result: { sync_info: { latest_block_height: string } } };
       return Number(body.result.sync_info.latest_block_height);
+    },
+    alive() {
+      if (comet && (comet.exitCode !== null || comet.signalCode !== null)) throw new Error(`full node ${index} CometBFT exited\n${n.logTail(cometLog)}\n${n.logTail(appLog)}`);
+      if (app && (app.exitCode !== null || app.signalCode !== null)) throw new Error(`full node ${index} app exited\n${n.logTail(appLog)}`);
     },
     async waitHeight(h: number, timeoutMs = 120_000) {
       await n.waitFor(async () => {
