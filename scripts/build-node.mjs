@@ -15,7 +15,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, relative, sep } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -44,6 +44,9 @@ function keepModuleUrls(outDir) {
     },
   };
 }
+
+/** The input list's format: a build with another (an older builder's) is rebuilt. */
+const INPUTS_FORMAT = 2;
 
 /** Chunks of earlier builds are removed once this old: a process that loaded an older entry may still import them. */
 const STALE_CHUNK_MS = 10 * 60_000;
@@ -85,7 +88,18 @@ export async function buildBundle({ outDir, entries, quiet = false }) {
       if (!abs.startsWith(REPO_ROOT + sep)) continue;
       inputs[relative(REPO_ROOT, abs).split(sep).join('/')] = sha256(await readFile(abs));
     }
-    await writeFile(join(tmp, 'inputs.json'), JSON.stringify({ entries, inputs }, null, 1) + '\n');
+    // The builder itself too: a change to how the bundle is made rebuilds it.
+    const self = fileURLToPath(import.meta.url);
+    inputs[relative(REPO_ROOT, self).split(sep).join('/')] = sha256(await readFile(self));
+    await writeFile(join(tmp, 'inputs.json'), JSON.stringify({ format: INPUTS_FORMAT, entries, inputs }, null, 1) + '\n');
+    // The maps name their sources relative to where they were written (the temporary folder, one level down): make
+    // them relative to outDir, where they end up, so stack traces name the real files.
+    for (const f of await readdir(tmp)) {
+      if (!f.endsWith('.map')) continue;
+      const map = JSON.parse(await readFile(join(tmp, f), 'utf8'));
+      map.sources = map.sources.map((src) => relative(outDir, resolve(tmp, src)).split(sep).join('/'));
+      await writeFile(join(tmp, f), JSON.stringify(map));
+    }
     // Chunks (content-hashed names) and maps first, then the entries that import them, then the input list.
     const rank = (f) => (f === 'inputs.json' ? 3 : f.startsWith('chunk-') ? 0 : f.endsWith('.map') ? 1 : 2);
     const files = (await readdir(tmp)).sort((x, y) => rank(x) - rank(y) || x.localeCompare(y));
@@ -117,12 +131,14 @@ export async function buildNode(opts = {}) {
 export function nodeBuildStale(root = REPO_ROOT, dist = NODE_DIST) {
   const inputsFile = join(dist, 'inputs.json');
   if (!existsSync(join(dist, 'proofbook.mjs')) || !existsSync(inputsFile)) return 'not built';
-  let recorded;
+  let list;
   try {
-    recorded = JSON.parse(readFileSync(inputsFile, 'utf8')).inputs;
+    list = JSON.parse(readFileSync(inputsFile, 'utf8'));
   } catch {
     return 'unreadable input list';
   }
+  if (list?.format !== INPUTS_FORMAT) return 'built by an older builder';
+  const recorded = list.inputs;
   if (recorded === null || typeof recorded !== 'object') return 'unreadable input list';
   for (const [file, hash] of Object.entries(recorded)) {
     const abs = join(root, file);

@@ -16,7 +16,7 @@ import { NODE_DIST, REPO_ROOT, ensureNodeBuild, nodeBuildStale } from '../script
 const execFileP = promisify(execFile);
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 
-test('staleness: current, a changed source, a source gone, no build, a broken input list', (t) => {
+test('staleness: current, an older builder, a changed source, a source gone, no build, a broken input list', (t) => {
   const root = mkdtempSync(join(tmpdir(), 'pb-build-node-'));
   t.teardown(() => rmSync(root, { recursive: true, force: true }));
   const dist = join(root, 'dist', 'node');
@@ -26,9 +26,12 @@ test('staleness: current, a changed source, a source gone, no build, a broken in
   writeFileSync(join(root, 'src', 'a.ts'), 'export const a = 1;\n');
   writeFileSync(join(root, 'src', 'b.ts'), 'export const b = 2;\n');
   writeFileSync(join(dist, 'proofbook.mjs'), '// built\n');
-  const list = (inputs: Record<string, string>) => writeFileSync(join(dist, 'inputs.json'), JSON.stringify({ entry: 'cli/main.ts', inputs }));
+  const list = (inputs: Record<string, string>, format = 2) => writeFileSync(join(dist, 'inputs.json'), JSON.stringify({ format, entries: { proofbook: 'cli/main.ts' }, inputs }));
   list({ 'src/a.ts': sha('export const a = 1;\n'), 'src/b.ts': sha('export const b = 2;\n') });
   t.is(nodeBuildStale(root, dist), null);
+  list({ 'src/a.ts': sha('export const a = 1;\n') }, 1);
+  t.is(nodeBuildStale(root, dist), 'built by an older builder');
+  list({ 'src/a.ts': sha('export const a = 1;\n'), 'src/b.ts': sha('export const b = 2;\n') });
   writeFileSync(join(root, 'src', 'b.ts'), 'export const b = 3;\n');
   t.is(nodeBuildStale(root, dist), 'src/b.ts changed');
   rmSync(join(root, 'src', 'b.ts'));
@@ -54,6 +57,20 @@ test('the build is current after ensureNodeBuild, lists the sources it read, and
     }
   }
   t.true(urls >= 8, `module URLs rewritten: ${urls}`);
+  t.true(inputs.includes('scripts/build-node.mjs'), 'the builder is an input: changing it rebuilds');
+  // The source maps name the real files (they are written one folder down and moved).
+  const map = JSON.parse(readFileSync(join(NODE_DIST, 'proofbook.mjs.map'), 'utf8')) as { sources: string[] };
+  t.true(map.sources.length > 0);
+  for (const src of map.sources) t.true(existsSync(resolve(NODE_DIST, src)), src);
+});
+
+test('stack traces from the built CLI name the TypeScript sources', async (t) => {
+  const bin = join(REPO_ROOT, 'bin', 'proofbook.mjs');
+  // An unreachable node is a NodeUnreachableError; PROOFBOOK_DEBUG prints its stack.
+  const r = await execFileP(process.execPath, [bin, '--node', 'http://127.0.0.1:1', 'status'], { cwd: REPO_ROOT, env: { ...process.env, PROOFBOOK_DEBUG: '1' } }).then(
+    () => ({ stderr: '' }), (e: { stderr: string }) => e);
+  t.regex(r.stderr, /cannot reach a node/);
+  t.true(r.stderr.includes(join(REPO_ROOT, 'src', 'client', 'tx.ts')), r.stderr);
 });
 
 test('the built CLI runs: version, a usage error, and init with the genesis circuits read beside their source', async (t) => {
