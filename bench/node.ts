@@ -9,12 +9,12 @@
  */
 import { spawn, execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ALLOCATOR_ENV } from '../app/node-memory.js';
 import { REPO_ROOT, ensureNodeBuild } from '../scripts/build-node.mjs';
+import { tcpReachable } from '../scripts/cometbft-net.js';
 import { printTable, type BenchRow } from './table.js';
 
 const execFileP = promisify(execFile);
@@ -41,11 +41,6 @@ function children(pid: number): number[] {
   }
   return out;
 }
-const listening = (port: number) => new Promise<boolean>((resolve) => {
-  const s = net.connect(port, '127.0.0.1');
-  s.once('connect', () => { s.destroy(); resolve(true); });
-  s.once('error', () => resolve(false));
-});
 const median = (xs: number[]) => xs.slice().sort((a, b) => a - b)[xs.length >> 1]!;
 
 async function idleNode(how: Launcher, home: string): Promise<{ rss: number; childRss: number; listenMs: number }> {
@@ -53,7 +48,7 @@ async function idleNode(how: Launcher, home: string): Promise<{ rss: number; chi
   const p = spawn(process.execPath, [...launchers[how], 'start', '--home', home, '--abci', `tcp://127.0.0.1:${PORT}`, '--api-laddr', 'off'],
     { cwd: REPO_ROOT, stdio: 'ignore', env: { ...process.env, ...ALLOCATOR_ENV } });
   try {
-    while (!(await listening(PORT))) {
+    while (!(await tcpReachable(PORT))) {
       if (p.exitCode !== null) throw new Error(`${how} node exited with ${p.exitCode}`);
       if (performance.now() - t0 > 60_000) throw new Error(`${how} node did not listen within 60 s`);
       await new Promise((r) => setTimeout(r, 20));

@@ -287,7 +287,8 @@ async function killAndWait(child: ChildProcess | undefined, signal: NodeJS.Signa
 
 function sleep(ms: number): Promise<void> { return new Promise((r) => setTimeout(r, ms)); }
 
-function tcpReachable(port: number): Promise<boolean> {
+/** Whether something accepts TCP connections on 127.0.0.1:`port` (an app's ABCI socket, a node's RPC). */
+export function tcpReachable(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = net.connect(port, '127.0.0.1');
     s.once('connect', () => { s.destroy(); resolve(true); });

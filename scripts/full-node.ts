@@ -13,11 +13,10 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { FAST_TIMEOUTS, getTomlValue, proofbookArgs, setTomlValue, type ConsensusTimeouts, type Net } from './cometbft-net.js';
+import { FAST_TIMEOUTS, getTomlValue, proofbookArgs, setTomlValue, tcpReachable, type ConsensusTimeouts, type Net } from './cometbft-net.js';
 
 const execFileP = promisify(execFile);
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -51,14 +50,6 @@ export interface FullNode {
   waitHeight(h: number, timeoutMs?: number): Promise<void>;
   start(): Promise<void>;
   stop(): Promise<void>;
-}
-
-function reachable(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect(port, '127.0.0.1');
-    s.once('connect', () => { s.destroy(); resolve(true); });
-    s.once('error', () => resolve(false));
-  });
 }
 
 function spawnLogged(cmd: string, args: string[], logFile: string): ChildProcess {
@@ -147,7 +138,7 @@ export async function addFullNode(n: Net, opts: FullNodeOptions = {}): Promise<F
       app = spawnLogged(process.execPath, proofbookArgs('start', '--home', appHome, '--abci', n.abciAddress(index),
         '--rpc', rpcUrl, '--api-laddr', 'off'), appLog);
       const deadline = Date.now() + 60_000;
-      while (!(await reachable(n.abciPort(index)))) {
+      while (!(await tcpReachable(n.abciPort(index)))) {
         if (app.exitCode !== null) throw new Error(`full node ${index} app exited\n${n.logTail(appLog)}`);
         if (Date.now() > deadline) throw new Error(`full node ${index} app did not listen within 60 s`);
         await new Promise((r) => setTimeout(r, 100));

@@ -16,11 +16,10 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { FAST_TIMEOUTS, getTomlValue, proofbookArgs, setTomlValue, type Net } from './cometbft-net.js';
+import { FAST_TIMEOUTS, getTomlValue, proofbookArgs, setTomlValue, tcpReachable, type Net } from './cometbft-net.js';
 
 const execFileP = promisify(execFile);
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -46,14 +45,6 @@ export interface StateSyncNode {
   /** Waits until the node is at height >= h and no longer catching up. */
   waitCaughtUp(h: number, timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
-}
-
-function reachable(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect(port, '127.0.0.1');
-    s.once('connect', () => { s.destroy(); resolve(true); });
-    s.once('error', () => resolve(false));
-  });
 }
 
 function spawnLogged(cmd: string, args: string[], logFile: string, children: ChildProcess[]): ChildProcess {
@@ -126,7 +117,7 @@ export async function addStateSyncNode(n: Net, opts: StateSyncNodeOptions = {}):
     // default 127.0.0.1:1317 may be taken by another node on this machine.
     '--api-laddr', 'off', ...(opts.appArgs ?? [])), appLog, children);
   const deadline = Date.now() + 60_000;
-  while (!(await reachable(n.abciPort(index)))) {
+  while (!(await tcpReachable(n.abciPort(index)))) {
     if (app.exitCode !== null) throw new Error(`state-sync node app exited\n${n.logTail(appLog)}`);
     if (Date.now() > deadline) throw new Error('state-sync node app did not listen within 60 s');
     await new Promise((r) => setTimeout(r, 100));
