@@ -1,16 +1,18 @@
 /**
- * Builds the node and CLI (cli/main.ts and everything it imports from this repository) into one ES module,
- * dist/node/proofbook.mjs, with packages left as imports from node_modules. `bin/proofbook.mjs` (so `npx proofbook`
- * and `npm start`) and the localnet scripts run that file; it is rebuilt whenever a source it was built from changes.
+ * Builds the node and CLI (cli/main.ts and everything it imports from this repository) into dist/node/: the entry
+ * proofbook.mjs and the chunks it loads lazily, with packages left as imports from node_modules. `bin/proofbook.mjs`
+ * (so `npx proofbook` and `npm start`) and the localnet scripts run it; it is rebuilt whenever a source it was built
+ * from, or this builder, changes.
  *
- * Why: a node run through tsx carries tsx's module loader for its whole life — a second V8 isolate on a loader thread
- * and an esbuild service process — for code it compiled once at start. Measured on an idle `proofbook start`
- * (docs/state.md "The compiled node"): 153.6 MB RSS through tsx plus the 15.6 MB esbuild process, 128.7 MB from this
- * bundle and no extra process. Memory is issue 13's target for a long-running node.
+ * Why: a node run through tsx carries tsx's module loader for its whole life — a second V8 isolate on a loader thread,
+ * and an esbuild service process on a cache miss — for code it compiled once at start (`npm run bench -- node`
+ * measures an idle node both ways; docs/state.md "The compiled node"). Memory is issue 13's target for a long-running
+ * node.
  *
  * Plain JavaScript, so the launcher can build without tsx. Several processes may build at once (test files starting
- * localnets in parallel): each builds into its own temporary folder and renames the files into dist/node, the bundle
- * before its input list, so a reader sees a complete file from one build or the other and at worst rebuilds once.
+ * localnets in parallel): each builds into its own temporary folder and renames the files into dist/node, the entry
+ * after its chunks and before its input list, so a reader sees complete files from one build or the other and at worst
+ * rebuilds once.
  */
 import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
@@ -24,6 +26,8 @@ export const NODE_DIST = join(REPO_ROOT, 'dist', 'node');
 export const NODE_BUNDLE = join(NODE_DIST, 'proofbook.mjs');
 
 const sha256 = (buf) => createHash('sha256').update(buf).digest('hex');
+/** `to` relative to `from`, with forward slashes (the form inputs.json, source maps and module URLs use). */
+const relPosix = (from, to) => relative(from, to).split(sep).join('/');
 
 /**
  * Each bundled module keeps its own `import.meta.url`: the code finds files beside its source (the gRPC descriptors,
@@ -38,8 +42,7 @@ function keepModuleUrls(outDir) {
         const src = await readFile(args.path, 'utf8');
         const loader = /\.[cm]?ts$/.test(args.path) ? 'ts' : 'js';
         if (!src.includes('import.meta.url')) return { contents: src, loader };
-        const rel = relative(outDir, args.path).split(sep).join('/');
-        return { contents: src.replaceAll('import.meta.url', `new URL(${JSON.stringify(rel)}, import.meta.url).href`), loader };
+        return { contents: src.replaceAll('import.meta.url', `new URL(${JSON.stringify(relPosix(outDir, args.path))}, import.meta.url).href`), loader };
       });
     },
   };
@@ -86,18 +89,18 @@ export async function buildBundle({ outDir, entries, quiet = false }) {
     for (const p of Object.keys(result.metafile.inputs).sort()) {
       const abs = join(REPO_ROOT, p);
       if (!abs.startsWith(REPO_ROOT + sep)) continue;
-      inputs[relative(REPO_ROOT, abs).split(sep).join('/')] = sha256(await readFile(abs));
+      inputs[relPosix(REPO_ROOT, abs)] = sha256(await readFile(abs));
     }
     // The builder itself too: a change to how the bundle is made rebuilds it.
     const self = fileURLToPath(import.meta.url);
-    inputs[relative(REPO_ROOT, self).split(sep).join('/')] = sha256(await readFile(self));
+    inputs[relPosix(REPO_ROOT, self)] = sha256(await readFile(self));
     await writeFile(join(tmp, 'inputs.json'), JSON.stringify({ format: INPUTS_FORMAT, entries, inputs }, null, 1) + '\n');
     // The maps name their sources relative to where they were written (the temporary folder, one level down): make
     // them relative to outDir, where they end up, so stack traces name the real files.
     for (const f of await readdir(tmp)) {
       if (!f.endsWith('.map')) continue;
       const map = JSON.parse(await readFile(join(tmp, f), 'utf8'));
-      map.sources = map.sources.map((src) => relative(outDir, resolve(tmp, src)).split(sep).join('/'));
+      map.sources = map.sources.map((src) => relPosix(outDir, resolve(tmp, src)));
       await writeFile(join(tmp, f), JSON.stringify(map));
     }
     // Chunks (content-hashed names) and maps first, then the entries that import them, then the input list.
@@ -116,12 +119,10 @@ export async function buildBundle({ outDir, entries, quiet = false }) {
   return { ms: Math.round(performance.now() - t0) };
 }
 
-/** Builds dist/node/proofbook.mjs (cli/main.ts) and its chunks. Returns the entry's size and the build time. */
+/** Builds dist/node/proofbook.mjs (cli/main.ts) and its chunks. */
 export async function buildNode(opts = {}) {
   const { ms } = await buildBundle({ outDir: NODE_DIST, entries: { proofbook: 'cli/main.ts' }, quiet: opts.quiet });
-  const bytes = readFileSync(NODE_BUNDLE).length;
-  if (!opts.quiet) console.log(`built ${relative(REPO_ROOT, NODE_BUNDLE)} and its chunks in ${ms} ms`);
-  return { file: NODE_BUNDLE, bytes, ms };
+  if (!opts.quiet) console.log(`built ${relPosix(REPO_ROOT, NODE_BUNDLE)} and its chunks in ${ms} ms`);
 }
 
 /**
