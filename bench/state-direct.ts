@@ -144,9 +144,10 @@ async function loadNodeCode(): Promise<void> {
   }
 }
 
-/** Where the compiled bench runs (`--run`: the fill, `--child`: the restarted node). */
+/** Where the compiled bench runs; its fill process is started with `--run` (the restarted child with `--child`). */
 const BENCH_DIST = join(REPO_ROOT, 'dist', 'bench');
-const compiled = process.argv[2] === '--run' || (process.argv[2] === '--child' && process.argv[1]?.endsWith('.mjs') === true);
+/** This is the compiled fill process (runDirect reads it; the child never does). */
+const compiled = process.argv[2] === '--run';
 
 /** Child process: a node restarting on the store. */
 async function child(dir: string, accounts: number, live: number, next: number, cacheMb: number, more: number, heapGrowth: number, withNode: boolean): Promise<void> {
