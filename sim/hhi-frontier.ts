@@ -32,7 +32,7 @@
  * below 2^53 (checked).
  */
 
-import { askPrice, proofCost, provingBlocks, serves, type World } from './agents.js';
+import { askPrice, proofCost, provingBlocks, serves, type ProverAgent, type SimCircuit, type World } from './agents.js';
 
 export interface FrontierInstance {
   /** asks[p][k]: what prover p asks for one job of circuit k (uproof, integer ≥ 0), null where p does not serve k. */
@@ -368,17 +368,21 @@ export function assignmentHhi(x: readonly (readonly number[])[]): number {
   return J === 0 ? NaN : c.reduce((s, v) => s + (v / J) ** 2, 0);
 }
 
+/** The run's delivered proofs per circuit, and `price(p, c)` for every prover and circuit (null: not eligible). */
+function instanceOf(w: World, delivered: readonly boolean[], price: (p: ProverAgent, c: SimCircuit) => number | null): FrontierInstance {
+  const jobs = w.circuits.map(() => 0);
+  w.jobs.forEach((j, i) => {
+    if (delivered[i]) jobs[j.circuit]++;
+  });
+  return { asks: w.provers.map((p) => w.circuits.map((c) => price(p, c))), jobs };
+}
+
 /**
  * The instance of one run: the jobs it delivered (counted per circuit) and every prover's ask for each circuit it
  * serves (the asks the simulator posts: `askPrice`, only for circuits the prover `serves`).
  */
 export function runInstance(w: World, delivered: readonly boolean[]): FrontierInstance {
-  const jobs = w.circuits.map(() => 0);
-  w.jobs.forEach((j, i) => {
-    if (delivered[i]) jobs[j.circuit]++;
-  });
-  const asks = w.provers.map((p) => w.circuits.map((c) => (serves(w, p, c) ? Number(askPrice(p, c)) : null)));
-  return { asks, jobs };
+  return instanceOf(w, delivered, (p, c) => (serves(w, p, c) ? Number(askPrice(p, c)) : null));
 }
 
 /**
@@ -389,11 +393,6 @@ export function runInstance(w: World, delivered: readonly boolean[]): FrontierIn
  * figure stays a lower bound on the compute of every rule, whatever it assigns.
  */
 export function costInstance(w: World, delivered: readonly boolean[]): FrontierInstance {
-  const jobs = w.circuits.map(() => 0);
-  w.jobs.forEach((j, i) => {
-    if (delivered[i]) jobs[j.circuit]++;
-  });
   const longest = Math.max(...w.scenario.requesters.map((r) => r.lifetime));
-  const asks = w.provers.map((p) => w.circuits.map((c) => (provingBlocks(p, c, w.scenario.blockSeconds) <= longest ? Number(proofCost(p, c)) : null)));
-  return { asks, jobs };
+  return instanceOf(w, delivered, (p, c) => (provingBlocks(p, c, w.scenario.blockSeconds) <= longest ? Number(proofCost(p, c)) : null));
 }
