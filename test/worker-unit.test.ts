@@ -13,7 +13,7 @@ import { askPrice, ConfigError, parseConfig } from '../src/worker/config.js';
 import { ArtifactCache, ArtifactError } from '../src/worker/artifacts.js';
 import { AutoBackend, createBackend, ProveError, SnarkjsPoolBackend } from '../src/worker/backends.js';
 import { JobStore } from '../src/worker/jobs.js';
-import { blockingCommit } from '../src/worker/fallback-commits.js';
+import { blockingCommit, fallbackPayout } from '../src/worker/fallback-commits.js';
 import { GENESIS_CIRCUIT, loadGenesisVerifyingKey } from '../src/zk/genesis.js';
 import { initZk, prepareVerifyingKey, verifyOne } from '../src/zk/verifier.js';
 import { proofFromSnarkjs, publicSignalsFromSnarkjs } from '../src/zk/groth16.js';
@@ -59,6 +59,12 @@ test('parseConfig fills defaults and names the bad field', (t) => {
     t.is(e?.field, field, JSON.stringify(raw));
     t.true(e!.message.includes(field));
   }
+});
+
+test('fallbackPayout: the locked fee less the protocol fee (rounded down, as the keeper takes it), plus the bounty', (t) => {
+  t.is(fallbackPayout(10_000n, 100n, 500n), 10_400n);
+  t.is(fallbackPayout(99n, 100n, 0n), 99n, 'a fee too small for a whole protocol-fee unit keeps all of it');
+  t.is(fallbackPayout(0n, 100n, 7n), 7n);
 });
 
 test('blockingCommit: a fresh or revealed commitment keeps the worker off a fallback request; stale unrevealed ones (squatters) do not', (t) => {

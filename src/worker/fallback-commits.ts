@@ -21,3 +21,12 @@ export interface CommitView {
 export function blockingCommit<C extends CommitView>(commits: readonly C[], height: bigint, graceBlocks: bigint): C | undefined {
   return commits.find((c) => (c.revealedHeight ?? 0n) > 0n || height - c.height <= graceBlocks);
 }
+
+/**
+ * What a fallback delivery pays its prover: the fee its commitment locked, less the protocol fee, plus the bounty
+ * (modules/market/keeper.ts, the fallback settlement). The worker's estimate when it takes a request and its record of
+ * a settled one use the same sum.
+ */
+export function fallbackPayout(fee: bigint, protocolFeeBps: bigint, bounty: bigint): bigint {
+  return fee - (fee * protocolFeeBps) / 10_000n + bounty;
+}

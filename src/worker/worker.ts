@@ -29,7 +29,7 @@ import { JobStore, TERMINAL, type Calibration, type Job, type JobState } from '.
 import { WorkerMetrics } from './metrics.js';
 import { publicSignalsFromInput } from '../zk/witness.js';
 import { RotatingScan, type RequestsPage } from './fallback-scan.js';
-import { blockingCommit } from './fallback-commits.js';
+import { blockingCommit, fallbackPayout } from './fallback-commits.js';
 
 /** The fallback scan reads at most this many pages of this many requests per circuit and status in a tick. */
 export const FALLBACK_SCAN_PAGE = 100n;
@@ -352,8 +352,7 @@ export class ProverWorker extends EventEmitter {
       if (this.tasks.has(id) || this.jobsCache.some((j) => j.requestId === id)) continue;
       const prev = await this.store.get(id);
       if (prev && prev.fallback) continue; // tried once already (fulfilled, superseded or failed)
-      const held = this.jobsCache.filter((j) => j.circuitId === r.circuitId && j.state !== 'delivered').length;
-      if (held >= this.cfg.capacity) break;
+      if (this.slotsInUse(r.circuitId) >= this.cfg.capacity) break;
       const need = this.blocksFor(this.latencyMs(r.circuitId)) + this.cfg.safetyBlocks + 2n; // prove, commit, reveal
       if (this.height + need > r.expiryHeight) continue;
       let fee: bigint;
@@ -371,7 +370,7 @@ export class ProverWorker extends EventEmitter {
       } catch {
         continue;
       }
-      const payout = fee - (fee * protocolFeeBps) / 10_000n + BigInt(r.bounty || '0');
+      const payout = fallbackPayout(fee, protocolFeeBps, BigInt(r.bounty || '0'));
       const cost = BigInt(cal.price);
       if (payout < cost) {
         this.log.debug({ requestId: id, payout: payout.toString(), cost: cost.toString() }, 'fallback request does not pay our price');
@@ -402,12 +401,11 @@ export class ProverWorker extends EventEmitter {
     }
     const won = r.history.find((h) => h.event === 'fallback_fulfilled' && h.prover === this.address);
     if (won) {
-      // what the settlement paid: the locked fee less the protocol fee, plus the bounty (modules/market/keeper.ts)
+      // what the settlement paid (its history entry: the locked fee, and the bounty as compensation)
       let price = j.price;
       try {
         const bps = (await this.client.params()).market.protocolFeeBps;
-        const gross = BigInt(won.amount || '0');
-        price = (gross - (gross * bps) / 10_000n + BigInt(won.compensation || '0')).toString();
+        price = fallbackPayout(BigInt(won.amount || '0'), bps, BigInt(won.compensation || '0')).toString();
       } catch {
         // node trouble: the payout expected when the job was taken
       }
@@ -449,6 +447,11 @@ export class ProverWorker extends EventEmitter {
     this.metrics.earnings.inc(Number(BigInt(j.price)));
     this.log.info({ requestId: j.requestId, price: j.price }, 'fulfilled');
     await this.save({ ...cur, price: j.price, state, updatedAt: Date.now() }); // what was paid (a fallback job's may differ from its estimate)
+  }
+
+  /** Jobs of `circuitId` that take a proving slot: every live one except a delivered proof waiting for its payment. */
+  private slotsInUse(circuitId: string): number {
+    return this.jobsCache.filter((j) => j.circuitId === circuitId && j.state !== 'delivered').length;
   }
 
   private async save(j: Job): Promise<void> {
@@ -824,8 +827,7 @@ export class ProverWorker extends EventEmitter {
       // Cancel and re-post in one transaction, so the prover is never without an ask in between.
       const msgs: EncodeObject[] = mine.map((a) => ({ typeUrl: TYPE_URLS.cancelAsk, value: MsgCancelAsk.fromPartial({ prover: this.address, askId: a.id }) }));
       // Assignments still held through cancelled asks count against the new ask's capacity.
-      const held = this.jobsCache.filter((j) => j.circuitId === circuitId && j.state !== 'delivered').length;
-      const capacity = BigInt(this.cfg.capacity - held);
+      const capacity = BigInt(this.cfg.capacity - this.slotsInUse(circuitId));
       const post = !stopTaking && cal !== undefined && capacity >= 1n;
       if (post) {
         msgs.push({
