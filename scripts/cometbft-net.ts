@@ -538,14 +538,27 @@ export class Net {
     return r.block.header.app_hash;
   }
 
+  /** The last height node i's app has committed (ABCI Info through `abci_info`). */
+  async appHeight(i: number): Promise<number> {
+    const r = await this.rpc<{ response: { last_block_height?: string } }>(i, 'abci_info');
+    return Number(r.response.last_block_height ?? 0);
+  }
+
+  /**
+   * Waits until node i has block h and its app has committed it, so that queries to node i read height h's state or
+   * later: CometBFT counts a block in `status` once it is stored, which is before FinalizeBlock and Commit have run.
+   * Returns the node's height then.
+   */
   async waitForHeight(i: number, h: number, timeoutMs = 120_000): Promise<number> {
     let last = 0;
     await this.waitFor(async () => {
       const c = this.procs[i]!.comet;
       if (c && exited(c)) throw new Error(`cometbft ${i} exited with ${c.exitCode ?? c.signalCode}\n${this.logTail(this.cometLog(i))}`);
-      try { last = await this.height(i); } catch { return false; }
-      return last >= h;
-    }, timeoutMs, `node ${i} at height ${h}`);
+      try {
+        last = await this.height(i);
+        return last >= h && (await this.appHeight(i)) >= h;
+      } catch { return false; }
+    }, timeoutMs, `node ${i} at height ${h}, committed by its app`);
     return last;
   }
 

@@ -165,9 +165,7 @@ test('market on a 4-validator localnet: assign, miss -> slash + jail + fallback,
   const askId2 = MsgPostAskResponse.decode(a2.msgResponses[1]!.value).askId;
   t.not(askId1, askId2);
   t.log(`asks ${askId1} (devnet1 @${PRICE1}) at height ${a1.height}, ${askId2} (devnet2 @${PRICE2}x2) at height ${a2.height}`);
-  // +1: CometBFT's reported height counts a block once it is stored, which can be before the app has committed it
-  // (node 0 then still answers queries from the height before); a stored next block means this one is committed.
-  await net.waitForHeight(0, Math.max(a1.height, a2.height) + 1);
+  await net.waitForHeight(0, Math.max(a1.height, a2.height)); // stored and committed by node 0's app
   t.deepEqual(await prover(0, p1.address), { bonded: BOND, locked: 0n, jailed: false });
   t.deepEqual(await prover(0, p2.address), { bonded: BOND, locked: 0n, jailed: false });
 
