@@ -59,9 +59,6 @@ export async function findCometbft(): Promise<string> {
   );
 }
 
-// ---------------------------------------------------------------------------------------------------
-// config.toml editing
-
 /**
  * The arguments that run `proofbook ARGS…` as users run it: `bin/proofbook.mjs`, the compiled node and CLI
  * (scripts/build-node.mjs; docs/state.md "The compiled node"). Call `ensureNodeBuild()` once before spawning several,
@@ -70,6 +67,9 @@ export async function findCometbft(): Promise<string> {
 export function proofbookArgs(...args: string[]): string[] {
   return [path.join(REPO_ROOT, 'bin', 'proofbook.mjs'), ...args];
 }
+
+// ---------------------------------------------------------------------------------------------------
+// config.toml editing
 
 /**
  * Sets `key = value` inside `[section]` ('' for the top level) of a CometBFT config.toml. The key must
@@ -427,7 +427,7 @@ export class Net {
     const p = this.procs[i]!;
     if (p.app && !exited(p.app)) throw new Error(`app ${i} already running`);
     const { cmd, args } = this.appCommand(i);
-    await ensureNodeBuild({ quiet: true });
+    if (args[0] === proofbookArgs()[0]) await ensureNodeBuild({ quiet: true }); // the compiled node (not run-node.ts)
     // The allocator settings an operator's node runs with (app/node-memory.ts, docs/operators.md).
     p.app = this.spawnLogged(cmd, args, this.appLog(i), { ...ALLOCATOR_ENV, ...process.env, ...this.opts.appEnv });
     const child = p.app;
