@@ -4,10 +4,12 @@
  * own ramp has usually reached max_fee, so the old rule paid about twice the market price; docs/mechanism.md).
  *
  *   reference ref  = max(price of the failed assignment, the circuit's last clearing price), at most max_fee; fixed
- *                    when the request enters FALLBACK (Request.fallback_reference_fee). For an OPEN request past its
- *                    requester's patience: the circuit's last clearing price, read when the commitment is made (no
- *                    clearing yet: no reduction).
- *   start h0       = fallback_height (FALLBACK), or submitted_height + fallback_after_blocks (OPEN, patience)
+ *                    when the request enters FALLBACK (Request.fallback_reference_fee). For an OPEN or ASSIGNED request
+ *                    past its requester's patience: the live assignment's price (ASSIGNED) or the circuit's last
+ *                    clearing price, whichever is higher, read when the commitment is made (neither: no reduction).
+ *   start h0       = fallback_height (FALLBACK), or when the requester's patience opened it (penalties.ts
+ *                    patienceOpensAt: submitted_height + fallback_after_blocks, for an ASSIGNED request not before
+ *                    its accept phase ended)
  *   fee(h)         = min(current_fee(h), ref + floor((max_fee - ref) * min(h - h0, R) / R)),  R = fallback_ramp_blocks
  *                    (R = 0: current_fee(h), the rule before)
  *
@@ -23,6 +25,7 @@
  */
 import type { Request } from '../../src/gen/proofbook/market/v1/market.js';
 import { rampedFee } from './fee-ramp.js';
+import { patienceOpensAt } from './penalties.js';
 
 /** min(a, b). */
 const min = (a: bigint, b: bigint): bigint => (a < b ? a : b);
@@ -44,7 +47,7 @@ export function rampedFallbackFee(current: bigint, maxFee: bigint, ref: bigint, 
   return min(current, rampedFee(min(ref, maxFee), maxFee, rampBlocks, h0, h));
 }
 
-/** The height the fallback opened for `r` (FALLBACK: when it entered; OPEN: when the requester's patience ran out). */
+/** The height the fallback opened for `r` (FALLBACK: when it entered; OPEN or ASSIGNED: when the requester's patience ran out). */
 export function fallbackStart(r: Request): bigint {
-  return r.fallbackHeight > 0n ? r.fallbackHeight : r.submittedHeight + r.fallbackAfterBlocks;
+  return r.fallbackHeight > 0n ? r.fallbackHeight : (patienceOpensAt(r) ?? r.submittedHeight);
 }

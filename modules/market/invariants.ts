@@ -9,7 +9,7 @@
  *  - market/fallback-commits: commitments on live requests or on a delivery whose payment is held, counted; each
  *                        unrevealed one within its own window and indexed for expiry; a revealed one only as the
  *                        payee of a held payment, with the unrevealed ones all earlier and the payout height their
- *                        last window end; none by a prover that forfeited the request; forfeit markers on live
+ *                        last window end; none by a prover that forfeited the request nor by an ASSIGNED request's own prover; forfeit markers on live
  *                        requests, counted; locked price ≤ max fee; a
  *                        fallback reference fee only on a request that entered the fallback, ≤ its max fee
  */
@@ -234,6 +234,8 @@ export function marketInvariants(k: MarketKeeperImpl): Invariant[] {
           unrevealed.set(c.requestId, [...(unrevealed.get(c.requestId) ?? []), c]);
         }
         if (forfeited.has(`${c.requestId}/${c.prover}`)) return `fallback commitment ${c.id} is by ${c.prover}, who forfeited request ${c.requestId}`;
+        // past the patience an ASSIGNED request is raced, but never by its own prover (it delivers directly)
+        if (r.status === S.REQUEST_STATUS_ASSIGNED && r.assignment?.prover === c.prover) return `fallback commitment ${c.id} on request ${c.requestId} is by its assigned prover`;
         if (c.commitment.length !== 32) return `fallback commitment ${c.id} has ${c.commitment.length} bytes`;
         if ((c.price ?? '') !== '' && BigInt(c.price) > BigInt(r.maxFee)) return `fallback commitment ${c.id} locked ${c.price}, above request ${r.id}'s max fee ${r.maxFee}`;
         byRequest.set(c.requestId, (byRequest.get(c.requestId) ?? 0) + 1);

@@ -32,7 +32,7 @@ import { rampedFee } from './fee-ramp.js';
 import { clearCircuit, clearFromIndex, collateralFor, type IndexedRequest, type MatchAsk, type MatchParams } from './matching.js';
 import { preverifyItem, type ProofMsgView } from './preverify.js';
 import { chargeHolding, settleHolding } from './holding.js';
-import { assignableAt, collateralCap, declineFee, fallbackOpen, isExcluded, releaseSlash, splitSlash } from './penalties.js';
+import { assignableAt, collateralCap, declineFee, fallbackOpen, isAssignee, isExcluded, patienceOpensAt, releaseSlash, splitSlash, viaFallback } from './penalties.js';
 import {
   ASK_BY_EXPIRY_PREFIX,
   BPS,
@@ -332,7 +332,8 @@ export class MarketKeeperImpl implements MarketKeeper {
   /**
    * What a fallback commitment made at height `h` locks (fallback-fee.ts): from the request's reference price up to its
    * current fee over params.fallback_ramp_blocks. A FALLBACK request uses the reference fixed when it entered; an OPEN
-   * one past its patience, the circuit's last clearing price now (none yet: the current fee).
+   * or ASSIGNED one past its patience, the higher of its assignment's price and the circuit's last clearing price now
+   * (neither: the current fee).
    */
   fallbackFee(ctx: Context, r: Request, h: bigint): bigint {
     const current = this.currentFee(r, h);
@@ -341,9 +342,13 @@ export class MarketKeeperImpl implements MarketKeeper {
     if ((r.fallbackReferenceFee ?? '') !== '') {
       ref = BigInt(r.fallbackReferenceFee);
     } else {
-      const last = r.status === S.REQUEST_STATUS_OPEN ? this.lastClearing(ctx, r.circuitId) : undefined;
-      if (last === undefined) return current; // no market reference (or a FALLBACK record from before the field)
-      ref = fallbackReference(maxFee, undefined, last.price);
+      // OPEN or ASSIGNED past the patience: the live assignment's price (the requester agreed to it) or the circuit's
+      // last clearing price, whichever is higher
+      const racing = r.status === S.REQUEST_STATUS_OPEN || r.status === S.REQUEST_STATUS_ASSIGNED;
+      const last = racing ? this.lastClearing(ctx, r.circuitId)?.price : undefined;
+      const assigned = r.status === S.REQUEST_STATUS_ASSIGNED && r.assignment ? BigInt(r.assignment.price) : undefined;
+      if (last === undefined && assigned === undefined) return current; // no market reference (or a FALLBACK record from before the field)
+      ref = fallbackReference(maxFee, assigned, last);
     }
     return rampedFallbackFee(current, maxFee, ref, fallbackStart(r), h, this.params(ctx).fallbackRampBlocks);
   }
@@ -763,7 +768,8 @@ export class MarketKeeperImpl implements MarketKeeper {
 
   submitProof(ctx: Context, sender: Address, id: bigint, proof: Uint8Array, signalStrings: readonly string[]): bigint {
     const pre = this.mustRequest(ctx, id);
-    if (fallbackOpen(pre, ctx.height, S.REQUEST_STATUS_FALLBACK, S.REQUEST_STATUS_OPEN)) return this.fulfilFallback(ctx, sender, pre, proof, signalStrings);
+    // the fallback path: FALLBACK, or OPEN/ASSIGNED past the requester's patience for anyone but the assigned prover
+    if (viaFallback(pre, sender, ctx.height)) return this.fulfilFallback(ctx, sender, pre, proof, signalStrings);
     // delivered through the fallback, payment held: an earlier commitment may still reveal and be paid (fallback.ts)
     if (payoutPending(pre)) return this.revealEarlier(ctx, sender, pre, proof, signalStrings);
     const { r, asg } = this.assignedTo(ctx, sender, id);
@@ -859,6 +865,8 @@ export class MarketKeeperImpl implements MarketKeeper {
   private fulfilFallback(ctx: Context, sender: Address, r: Request, proof: Uint8Array, signalStrings: readonly string[]): bigint {
     const id = r.id;
     const { kv, commit, signals } = this.verifiedReveal(ctx, sender, r, proof, signalStrings);
+    // an ASSIGNED request past the requester's patience: the fallback proof came first, the assignment ends as a release
+    const base = r.status === S.REQUEST_STATUS_ASSIGNED ? this.outrace(ctx, r, sender) : r;
     const since = r.fallbackHeight > 0n ? r.fallbackHeight : r.submittedHeight;
     this.bumpStats(ctx, r.circuitId, (s) => {
       s.fills += 1n;
@@ -870,7 +878,7 @@ export class MarketKeeperImpl implements MarketKeeper {
     markRevealed(kv, commit, ctx.height);
     const payoutHeight = payoutHeightOf(earlier);
     const after: Request = {
-      ...r,
+      ...base,
       status: S.REQUEST_STATUS_FULFILLED,
       proof: Buffer.from(proof),
       publicSignals: signals.map((x) => x.toString()),
@@ -894,6 +902,42 @@ export class MarketKeeperImpl implements MarketKeeper {
     if (earlier.length > 0) return 0n;
     const paid = this.settleFallbackPayout(ctx, id);
     return paid.payee === sender ? paid.amount : 0n;
+  }
+
+  /**
+   * A fallback proof delivered an ASSIGNED request past the requester's patience before its assigned prover did: the
+   * assignment ends as a release at this height would (releaseSlash: release_slash_bps after the accept phase, rising to
+   * 100 % at the deadline, split between the requester, the request's bounty — paid to the fallback payee — and the
+   * burn; the rest unlocked; counted as a release, no miss, no jail). The prover accepted the race when it let its
+   * accept phase pass with the patience known. Returns the request without its assignment and with the bounty added;
+   * the caller writes it.
+   */
+  private outrace(ctx: Context, r: Request, by: Address): Request {
+    const asg = r.assignment!;
+    const prover = asg.prover as Address;
+    const p = this.params(ctx);
+    const collateral = BigInt(asg.collateral);
+    const slash = releaseSlash(p, collateral, asg.acceptUntilHeight, asg.deadlineHeight, ctx.height);
+    const { toRequester, bounty, burned } = this.slashFor(ctx, prover, r, slash);
+    if (collateral - slash > 0n) this.bond.unlock(ctx, prover, p.collateralDenom, collateral - slash);
+    this.releaseAskSlot(ctx, asg.askId);
+    const rep = this.reputation(ctx, prover, r.circuitId);
+    rep.released += 1n;
+    this.setReputation(ctx, rep);
+    if (slash > 0n) this.bumpStats(ctx, r.circuitId, (s) => void (s.slashes += 1n));
+    const out: Request = { ...r, assignment: undefined, bounty: (BigInt(r.bounty || '0') + bounty).toString() };
+    this.history(out, ctx.height, 'outraced', prover, slash.toString(), toRequester.toString());
+    ctx.emit('proofbook.market.assignment_outraced', [
+      ['request_id', r.id.toString()],
+      ['circuit_id', r.circuitId],
+      ['prover', prover],
+      ['by', by],
+      ['slashed', slash.toString()],
+      ['compensated', toRequester.toString()],
+      ['bounty', bounty.toString()],
+      ['burned', burned.toString()],
+    ]);
+    return out;
   }
 
   /**
@@ -1005,10 +1049,13 @@ export class MarketKeeperImpl implements MarketKeeper {
    */
   commitFallbackProof(ctx: Context, sender: Address, id: bigint, commitment: Uint8Array): { commitId: bigint; revealUntilHeight: bigint; price: string } {
     const r = this.mustRequest(ctx, id);
-    if (!fallbackOpen(r, ctx.height, S.REQUEST_STATUS_FALLBACK, S.REQUEST_STATUS_OPEN)) {
-      const patience = r.status === S.REQUEST_STATUS_OPEN && r.fallbackAfterBlocks > 0n ? ` (its fallback opens at height ${r.submittedHeight + r.fallbackAfterBlocks})` : '';
+    if (!fallbackOpen(r, ctx.height)) {
+      const opens = isLive(r.status) ? patienceOpensAt(r) : undefined;
+      const patience = opens !== undefined ? ` (its fallback opens at height ${opens})` : '';
       throw ErrWrongStatus(`request ${id} is ${statusName(r.status)} and not open to the fallback${patience}`);
     }
+    // the assigned prover delivers its own assignment directly; a commitment would let it race itself for the fallback fee
+    if (isAssignee(r, sender)) throw ErrNotEligible(`request ${id} is assigned to you: deliver it with MsgSubmitProof by height ${r.assignment!.deadlineHeight}`);
     const p = this.params(ctx);
     this.requireFallbackEligible(ctx, r, sender);
     const c = addCommit(ctx, this.store(ctx), this.bank, p, r, sender, commitment, this.fallbackFee(ctx, r, ctx.height));
@@ -1142,7 +1189,8 @@ export class MarketKeeperImpl implements MarketKeeper {
         continue; // malformed: fails on its own in the tx
       }
       // a fallback proof joins the batch only as the reveal of a live commitment of the sender (fallback.ts)
-      if (r !== undefined && r.status !== S.REQUEST_STATUS_ASSIGNED && !mayReveal(this.store(ctx), r, v.prover, v.proof, v.publicSignals, ctx.height)) continue;
+      // (the assigned prover's own proof is the exception, also past the requester's patience)
+      if (r !== undefined && !isAssignee(r, v.prover) && !mayReveal(this.store(ctx), r, v.prover, v.proof, v.publicSignals, ctx.height)) continue;
       const item = preverifyItem(ctx, this.bond, denom, r, v);
       if (item) items.push(item);
     }

@@ -2,7 +2,7 @@
  * The market's penalty and payout arithmetic, pure (bigint, floors), so the keeper, the docs' tables and the property
  * tests all use the same formulas. See docs/protocol.md "Who gains and loses what".
  */
-import type { Params, Request } from '../../src/gen/proofbook/market/v1/market.js';
+import { RequestStatus, type Params, type Request } from '../../src/gen/proofbook/market/v1/market.js';
 import { BPS } from './keys.js';
 
 /** ceil(a * bps / 10000). */
@@ -55,12 +55,38 @@ export function isExcluded(r: Request, prover: string): boolean {
 }
 
 /**
- * Whether `r` can be fulfilled through the permissionless fallback at height `h`: it is in REQUEST_STATUS_FALLBACK, or
- * it is OPEN and the requester's patience (fallback_after_blocks) has run out.
+ * The first height at which the requester's patience (fallback_after_blocks > 0) opens `r` to the fallback:
+ * submitted_height + fallback_after_blocks; for an ASSIGNED request never before its accept phase has ended, so the
+ * assigned prover always learns the terms (and may decline for free) before anyone may race it. undefined: no patience.
  */
-export function fallbackOpen(r: Request, h: bigint, fallbackStatus: number, openStatus: number): boolean {
-  if (r.status === fallbackStatus) return true;
-  return r.status === openStatus && r.fallbackAfterBlocks > 0n && h >= r.submittedHeight + r.fallbackAfterBlocks;
+export function patienceOpensAt(r: Request): bigint | undefined {
+  if (r.fallbackAfterBlocks <= 0n) return undefined;
+  const h = r.submittedHeight + r.fallbackAfterBlocks;
+  if (r.status === RequestStatus.REQUEST_STATUS_ASSIGNED && r.assignment && r.assignment.acceptUntilHeight + 1n > h) return r.assignment.acceptUntilHeight + 1n;
+  return h;
+}
+
+/**
+ * Whether `r` can be fulfilled through the permissionless fallback at height `h`: it is in REQUEST_STATUS_FALLBACK, or
+ * it is OPEN or ASSIGNED and the requester's patience has run out (patienceOpensAt). An ASSIGNED request past its
+ * patience is a race: its assigned prover may still deliver it directly until its deadline, anyone else eligible
+ * through commit–reveal; the first valid proof wins (docs/protocol.md "The requester's patience").
+ */
+export function fallbackOpen(r: Request, h: bigint): boolean {
+  if (r.status === RequestStatus.REQUEST_STATUS_FALLBACK) return true;
+  if (r.status !== RequestStatus.REQUEST_STATUS_OPEN && r.status !== RequestStatus.REQUEST_STATUS_ASSIGNED) return false;
+  const at = patienceOpensAt(r);
+  return at !== undefined && h >= at;
+}
+
+/** Whether `sender`'s proof for `r` at `h` goes through the fallback path: it is open to it and `sender` is not its assigned prover. */
+export function viaFallback(r: Request, sender: string, h: bigint): boolean {
+  return fallbackOpen(r, h) && !isAssignee(r, sender);
+}
+
+/** Whether `sender` is the prover `r` is ASSIGNED to. */
+export function isAssignee(r: Request, sender: string): boolean {
+  return r.status === RequestStatus.REQUEST_STATUS_ASSIGNED && r.assignment !== undefined && r.assignment.prover === sender;
 }
 
 /**

@@ -13,9 +13,8 @@
 import type { Context } from '../../src/framework/context.js';
 import type { Address } from '../../src/crypto/address.js';
 import type { Request } from '../../src/gen/proofbook/market/v1/market.js';
-import { RequestStatus as S } from '../../src/gen/proofbook/market/v1/market.js';
 import type { BondKeeper } from '../bond/keeper.js';
-import { fallbackOpen, isExcluded } from './penalties.js';
+import { isAssignee, isExcluded, viaFallback } from './penalties.js';
 
 export interface ProofMsgView {
   prover: string;
@@ -37,12 +36,12 @@ export function matchesCommitted(r: Request, signals: readonly string[]): boolea
 
 /** Whether `sender` may fulfil `r` at height `h` (the checks submitProof makes before it verifies anything). */
 export function mayFulfil(ctx: Context, bond: BondKeeper, collateralDenom: string, r: Request, sender: string, h: bigint): boolean {
-  if (fallbackOpen(r, h, S.REQUEST_STATUS_FALLBACK, S.REQUEST_STATUS_OPEN)) {
+  if (viaFallback(r, sender, h)) {
     const pr = bond.prover(ctx, sender as Address);
     const bonded = pr?.bonded.find((c) => c.denom === collateralDenom)?.amount ?? '0';
     return pr !== undefined && BigInt(bonded) > 0n && !bond.isJailed(ctx, sender as Address) && !isExcluded(r, sender);
   }
-  return r.status === S.REQUEST_STATUS_ASSIGNED && r.assignment !== undefined && r.assignment.prover === sender;
+  return isAssignee(r, sender);
 }
 
 /** The batch item of a proof message when it may join the pre-verification batch, else undefined. Never throws. */

@@ -98,7 +98,7 @@ export function marketQueryRoutes(k: MarketKeeperImpl): QueryRoute[] {
       if (r === undefined) throw ErrNotFound(`request ${q.id}`);
       // a commitment in the next block locks fallbackFee(h + 1) (fallback-fee.ts; non-decreasing, so later: at least this)
       const next = ctx.height + 1n;
-      const fallbackFee = fallbackOpen(r, next, RequestStatus.REQUEST_STATUS_FALLBACK, RequestStatus.REQUEST_STATUS_OPEN) ? k.fallbackFee(ctx, r, next).toString() : '';
+      const fallbackFee = fallbackOpen(r, next) ? k.fallbackFee(ctx, r, next).toString() : '';
       return { request: r, currentFee: k.currentFee(r, ctx.height).toString(), fallbackCommits: commitsOf(k.store(ctx), r.id), fallbackFee };
     },
   };
