@@ -122,6 +122,13 @@ export interface RunOutcome {
   forfeitedDeposits?: bigint;
   /** 'squat' coalitions: fallback commitments the squatters made (proofbook). */
   squatCommits?: number;
+  /**
+   * The `patience` row: assignments raced once the requester's patience ran out, those a fallback proof won, and of
+   * those the ones whose assigned prover was proving it (not holding it): honest work lost to the race.
+   */
+  races?: number;
+  outraced?: number;
+  outracedHonest?: number;
   /** Blocks in which the real modules' invariants were checked (proofbook only), and any failures. */
   invariantBlocks: number;
   invariantFailures: string[];
@@ -182,6 +189,9 @@ export interface Metrics {
   forfeitedPerRequest: number;
   /** Racing: equilibrium number of racers. */
   participants: number;
+  /** The `patience` row: assignments raced per request, and assignments lost to a race while their prover was proving. */
+  racedPerRequest: number;
+  outracedHonest: number;
   profitMin: number;
   profitMedian: number;
   profitMax: number;
@@ -337,6 +347,8 @@ export function computeMetrics(w: World, o: RunOutcome): Metrics {
     compensationPerRequest: n === 0 ? NaN : num(o.compensation) / n,
     forfeitedPerRequest: n === 0 || o.forfeitedDeposits === undefined ? NaN : num(o.forfeitedDeposits) / n,
     participants: o.participants ?? NaN,
+    racedPerRequest: o.races === undefined || n === 0 ? NaN : o.races / n,
+    outracedHonest: o.races === undefined ? NaN : (o.outracedHonest ?? 0),
     profitMin: profits[0],
     profitMedian: percentile(profits, 0.5),
     profitMax: profits[profits.length - 1],

@@ -9,7 +9,7 @@ export const CSV_FIELDS: readonly (keyof Metrics)[] = [
   'mechanism', 'provers', 'requests', 'delivered', 'expired', 'fillRate', 'resourceCostPerProof', 'pricePerProof', 'computationsPerProof',
   'assignP50', 'assignP99', 'proofP50', 'proofP99', 'allocativeEfficiency', 'resourceEfficiency', 'efficiency', 'profitMin', 'profitMedian', 'profitMax',
   'losingProvers', 'hhi', 'benchmarkHhi', 'frontierPricePerProof', 'frontierRatio', 'frontierPremium', 'frontierScheduleRatio', 'frontierExact', 'efficiencyBoundAtCap', 'censoredP99Ratio', 'top50', 'winners', 'censoredRequests', 'censoredFillRate', 'otherFillRate', 'censoredP50', 'censoredP99', 'otherP99',
-  'slashedPerRequest', 'compensationPerRequest', 'forfeitedPerRequest', 'participants', 'reassignments', 'overValue', 'invariantBlocks', 'invariantFailures',
+  'slashedPerRequest', 'compensationPerRequest', 'forfeitedPerRequest', 'participants', 'racedPerRequest', 'outracedHonest', 'reassignments', 'overValue', 'invariantBlocks', 'invariantFailures',
 ];
 
 function cell(v: unknown): string {
@@ -97,6 +97,8 @@ export const FIGURES: { key: string; label: string; f: (m: Metrics) => number; f
   { key: 'compensation', label: 'to requesters/req', f: (m) => m.compensationPerRequest, fmt: 'int' },
   { key: 'forfeited', label: 'deposits lost/req', f: (m) => m.forfeitedPerRequest, fmt: 'int' },
   { key: 'racers', label: 'racers', f: (m) => m.participants, fmt: 'x2' },
+  { key: 'raced', label: 'raced/req', f: (m) => m.racedPerRequest, fmt: 'x2' },
+  { key: 'outracedHonest', label: 'honest outraced', f: (m) => m.outracedHonest, fmt: 'x2' },
 ];
 
 function fmtNum(v: number, fmt: 'int' | 'pct' | 'x2'): string {

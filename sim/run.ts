@@ -49,6 +49,7 @@ export const CHAIN_MECHANISMS: Partial<Record<MechanismName, MarketMechanism>> =
   fullfee: DEFAULT_MECHANISM,
   reveal5: DEFAULT_MECHANISM,
   slots4: DEFAULT_MECHANISM,
+  patience: DEFAULT_MECHANISM,
 };
 
 /**
@@ -67,7 +68,9 @@ export async function runMechanism(w: World, m: MechanismName, onProgress?: (msg
   const rules = CHAIN_MECHANISMS[m];
   if (rules) {
     const extras: ProofbookExtras = { txFailures: new Map(), accepted: 0, rejected: 0 };
-    const outcome = await runProofbook(w, extras, onProgress, rules, m, CHAIN_PARAMS[m]);
+    const patience = m === 'patience' ? (w.scenario.proofbook.patienceBlocks ?? 0) : 0;
+    if (m === 'patience' && patience === 0) throw new Error("scenario: the 'patience' row needs proofbook.patienceBlocks");
+    const outcome = await runProofbook(w, extras, onProgress, rules, m, CHAIN_PARAMS[m], patience);
     return { world: w, outcome, metrics: computeMetrics(w, outcome), extras };
   }
   const outcome = m === 'racing' ? runRacing(w) : m === 'fixed' ? runFixed(w) : m === 'trusted' ? runTrusted(w) : runRandom(w);

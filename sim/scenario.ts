@@ -93,8 +93,11 @@ export interface Scenario {
   circuits: Circuit[];
   requesters: RequesterClass[];
   spike?: Spike;
-  /** proofbook requests: min_fee = max_fee * minFeeBps / 10000, ramping over rampBlocks. */
-  proofbook: { minFeeBps: number; rampBlocks: number };
+  /**
+   * proofbook requests: min_fee = max_fee * minFeeBps / 10000, ramping over rampBlocks. patienceBlocks: the
+   * requesters' patience (fallback_after_blocks) in the `patience` row; every other row requests without one.
+   */
+  proofbook: { minFeeBps: number; rampBlocks: number; patienceBlocks?: number };
   /** Posted price for fixed-price and random assignment, uproof per million constraints. */
   fixedPricePerMConstraints: number;
   mechanisms?: string[];
@@ -107,9 +110,11 @@ export interface Scenario {
  * censorship targets); fullfee: the chain's rules but a fallback proof is paid the request's full current fee
  * (params.fallback_ramp_blocks = 0, the fallback fee before issue 11 step 1); reveal5: the chain's rules with
  * params.fallback_reveal_blocks = 5 (the squatting trade-off); slots4: the chain's rules with params.max_fallback_commits = 4 (the default before);
+ * patience: the chain's rules, every request with the requester's patience proofbook.patienceBlocks (past it anyone
+ * may race the assigned prover: docs/protocol.md "The requester's patience");
  * racing: posted reward, free entry/exit; trusted: one trusted prover; fixed, random: posted price.
  */
-const MECHANISMS = ['proofbook', 'v1', 'lottery', 'stakecap', 'band', 'band25', 'band50', 'sharecap', 'reauction', 'fullfee', 'reveal5', 'slots4', 'racing', 'trusted', 'fixed', 'random'] as const;
+const MECHANISMS = ['proofbook', 'v1', 'lottery', 'stakecap', 'band', 'band25', 'band50', 'sharecap', 'reauction', 'fullfee', 'reveal5', 'slots4', 'patience', 'racing', 'trusted', 'fixed', 'random'] as const;
 export type MechanismName = (typeof MECHANISMS)[number];
 export const ALL_MECHANISMS: readonly MechanismName[] = MECHANISMS;
 
@@ -174,6 +179,8 @@ export function validateScenario(s: Scenario): Scenario {
   }
   posInt(s.proofbook.minFeeBps, 'proofbook.minFeeBps', true);
   posInt(s.proofbook.rampBlocks, 'proofbook.rampBlocks', true);
+  if (s.proofbook.patienceBlocks !== undefined) posInt(s.proofbook.patienceBlocks, 'proofbook.patienceBlocks');
+  if ((s.mechanisms ?? []).includes('patience') && s.proofbook.patienceBlocks === undefined) fail("the 'patience' row needs proofbook.patienceBlocks");
   posInt(s.fixedPricePerMConstraints, 'fixedPricePerMConstraints');
   for (const m of s.mechanisms ?? []) if (!(MECHANISMS as readonly string[]).includes(m)) fail(`unknown mechanism ${m}; known: ${MECHANISMS.join(', ')}`);
   return s;

@@ -21,6 +21,7 @@ import { createModules } from '../../app/modules.js';
 import type { BondKeeperImpl } from '../../modules/bond/keeper.js';
 import { fallbackCommitment } from '../../src/zk/fallback-commitment.js';
 import { commitsOf } from '../../modules/market/fallback.js';
+import { fallbackOpen, patienceOpensAt } from '../../modules/market/penalties.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import {
   BPS,
@@ -101,8 +102,9 @@ export class MarkerVerifier implements VerifierKeeper {
     const m = parseMarker(proof);
     const r = m === undefined || this.market === undefined ? undefined : this.market.request(ctx, m.requestId);
     const assignedOk = r?.status === RequestStatus.REQUEST_STATUS_ASSIGNED && r.assignment?.prover === m?.prover;
-    // the permissionless fallback: any (non-excluded, checked by the keeper) prover's marker for that request
-    const fallbackOk = r?.status === RequestStatus.REQUEST_STATUS_FALLBACK;
+    // the permissionless fallback (FALLBACK, or OPEN/ASSIGNED past the requester's patience): any (non-excluded,
+    // checked by the keeper) prover's marker for that request
+    const fallbackOk = r !== undefined && fallbackOpen(r, ctx.height);
     const ok = m !== undefined && r !== undefined && r.circuitId === circuitId && (assignedOk || fallbackOk);
     if (ok) this.accepted++;
     else this.rejected++;
@@ -288,7 +290,8 @@ export interface ProofbookExtras {
 
 /**
  * Runs the chain on world `w` with the auction rules `mechanism`; `marketParams` overrides market params in genesis
- * (e.g. the `fullfee` row: fallback_ramp_blocks = 0, the fallback fee rule before the ramp).
+ * (e.g. the `fullfee` row: fallback_ramp_blocks = 0, the fallback fee rule before the ramp); `patience` is every
+ * request's fallback_after_blocks (0: none; the `patience` row).
  */
 export async function runProofbook(
   w: World,
@@ -297,6 +300,7 @@ export async function runProofbook(
   mechanism: MarketMechanism = DEFAULT_MECHANISM,
   name = 'proofbook',
   marketParams?: Partial<Params>,
+  patience = 0,
 ): Promise<RunOutcome> {
   backendReady ??= initVerifierBackend();
   await backendReady;
@@ -349,6 +353,8 @@ export async function runProofbook(
    */
   type Attempt = { requestId: bigint; p: (typeof w.provers)[number]; proof: Uint8Array; from: number; tried: string[] };
   const attempts = new Map<bigint, Attempt>();
+  /** Requests to race, by the block before their race opens (patienceOpensAt − 1): looked at before that block runs. */
+  const races = new Map<number, bigint[]>();
   /** 'squat': the censored requests in the fallback, and the (request, member) pairs the chain refuses for good. */
   const squatTargets = new Set<bigint>();
   const squatBarred = new Set<string>();
@@ -361,10 +367,13 @@ export async function runProofbook(
    * fallback fee its commitment would lock there (the keeper's fallbackFee, modules/market/fallback-fee.ts), less the
    * protocol fee, plus the request's bounty, covers its ask: it starts proving just in time for that. Equal commit
    * height: the cheaper prover. A crashed attempt is seen by the others when its proof does not land (fallbackRetries).
+   * The same agent races an ASSIGNED request whose requester's patience ran out (`races`): the assigned prover is
+   * excluded, and nobody can tell an honest assignee still proving from a holder, so it starts whenever the request is
+   * still ASSIGNED when the race opens — its compute is counted whether it wins or the assignee delivers first.
    */
   const fallbackAgent = (requestId: bigint, excluded: ReadonlySet<string>, h: number, tried: readonly string[] = []) => {
     const jobId = jobOfRequest.get(requestId);
-    if (jobId === undefined) return;
+    if (jobId === undefined || attempts.has(requestId)) return; // (someone is working it already: a race that became a miss)
     const j = w.jobs[jobId - 1];
     const c = w.circuits[j.circuit];
     const expiry = j.submitBlock + j.lifetime;
@@ -419,7 +428,8 @@ export async function runProofbook(
     for (const a of attempts.values()) {
       if (a.from > h) continue;
       const rec = chain.market.request(q, a.requestId);
-      if (rec?.status !== RequestStatus.REQUEST_STATUS_FALLBACK) {
+      // FALLBACK, or OPEN/ASSIGNED past the requester's patience (a race); anything else: delivered or gone
+      if (rec === undefined || !fallbackOpen(rec, BigInt(h))) {
         attempts.delete(a.requestId);
         continue;
       }
@@ -516,6 +526,7 @@ export async function runProofbook(
             provingWindow: BigInt(j.window),
             expiryHeight: BigInt(h + j.lifetime),
             minCollateral: '0',
+            fallbackAfterBlocks: BigInt(patience),
           },
         },
         `request:${j.id}`,
@@ -531,9 +542,18 @@ export async function runProofbook(
     for (const f of fallbackRetries.get(h) ?? []) {
       const rec = chain.market.request(chain.query(), f.requestId);
       if (attempts.get(f.requestId)?.p.address === f.tried.at(-1)) continue; // still working it (queued behind others)
-      if (rec?.status === RequestStatus.REQUEST_STATUS_FALLBACK) fallbackAgent(f.requestId, new Set([...rec.excludedProvers, ...f.tried]), h, f.tried);
+      if (rec !== undefined && fallbackOpen(rec, BigInt(h + 1))) fallbackAgent(f.requestId, new Set([...rec.excludedProvers, ...f.tried, ...(rec.assignment ? [rec.assignment.prover] : [])]), h, f.tried);
     }
     fallbackRetries.delete(h);
+    // races: ASSIGNED requests whose patience opens them to the fallback in the next block
+    for (const id of races.get(h) ?? []) {
+      const rec = chain.market.request(chain.query(), id);
+      if (rec?.status === RequestStatus.REQUEST_STATUS_ASSIGNED && rec.assignment) {
+        o.races = (o.races ?? 0) + 1;
+        fallbackAgent(id, new Set([...rec.excludedProvers, rec.assignment.prover]), h);
+      }
+    }
+    races.delete(h);
     const res = chain.runBlock(msgs);
     if (onProgress && h % 100 === 0 && h < w.endBlock) onProgress(`  proofbook ${w.provers.length} provers: block ${h}/${w.endBlock}`);
     o.invariantBlocks++;
@@ -569,6 +589,14 @@ export async function runProofbook(
         r.assignedBlock ??= h;
         const deadline = Number(attr(e, 'deadline'));
         const requestId = BigInt(attr(e, 'request_id'));
+        if (patience > 0) {
+          const rec = chain.market.request(chain.query(), requestId);
+          const opens = rec ? patienceOpensAt(rec) : undefined;
+          if (opens !== undefined && Number(opens) <= deadline) {
+            const at = Math.max(h + 1, Number(opens) - 1);
+            races.set(at, [...(races.get(at) ?? []), requestId]);
+          }
+        }
         const release: Msg = { typeUrl: MSG_RELEASE_ASSIGNMENT, value: { prover: p.address, requestId } };
         if (refuses(p, j)) {
           // 'release': hand it back at once; 'hold': sit on it until the deadline passes (a miss)
@@ -618,7 +646,13 @@ export async function runProofbook(
         r.price = price;
         o.proverRevenue[p.idx] += price - BigInt(attr(e, 'protocol_fee')) + BigInt(e.attributes.find((x) => x.key === 'bounty')?.value ?? '0');
         o.proverWins[p.idx]++;
-      } else if (e.type === 'proofbook.market.deadline_missed' || e.type === 'proofbook.market.assignment_released') {
+      } else if (e.type === 'proofbook.market.deadline_missed' || e.type === 'proofbook.market.assignment_released' || e.type === 'proofbook.market.assignment_outraced') {
+        if (e.type === 'proofbook.market.assignment_outraced') {
+          o.outraced = (o.outraced ?? 0) + 1;
+          const jobId = jobOfRequest.get(BigInt(attr(e, 'request_id')));
+          const p = byAddress.get(attr(e, 'prover'));
+          if (jobId !== undefined && p !== undefined && !refuses(p, w.jobs[jobId - 1])) o.outracedHonest = (o.outracedHonest ?? 0) + 1;
+        }
         const p = byAddress.get(attr(e, 'prover'));
         if (p) o.proverSlashed[p.idx] += BigInt(attr(e, 'slashed'));
         o.compensation += BigInt(e.attributes.find((x) => x.key === 'compensated')?.value ?? '0');
