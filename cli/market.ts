@@ -189,6 +189,7 @@ async function waitForRequest(ctx: Ctx, id: bigint, dir: string, timeoutSec: num
         : h.event === 'assigned' ? `assigned to ${h.prover} at price ${h.amount} (height ${h.height})`
         : h.event === 'released' ? `released by ${h.prover} (slashed ${h.amount}), back in the queue`
         : h.event === 'slashed' ? `${h.prover} missed the deadline (slashed ${h.amount}), back in the queue`
+        : h.event === 'outraced' ? `a fallback proof came before ${h.prover}'s past your patience (${h.prover} slashed ${h.amount})`
         : undefined;
       if (line) process.stdout.write(`request ${id}: ${line}\n`);
     }

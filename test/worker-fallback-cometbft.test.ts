@@ -12,6 +12,9 @@
  *     takes the stale commitment for a squatter's (src/worker/fallback-commits.ts), proves, commits and DELIVERS while
  *     the squatter's window is still open; the payment is held until that window ends, then settles to the worker
  *     (its job goes delivered -> fulfilled with the settled payout) and the squatter's deposit goes to the requester.
+ *  E. the requester's patience: a prover that holds an assignment without proving is outraced once the patience opens
+ *     the race (after its accept phase): the worker delivers before the holder's deadline through commit–reveal, the
+ *     holder is slashed as for a release at that height, and waitForProof reports it.
  *
  * Needs the cometbft binary (npm run install-cometbft): fails, never skips, when it is missing.
  */
@@ -52,7 +55,7 @@ async function until<T>(what: string, f: () => Promise<T | undefined | false>, t
   }
 }
 
-test('real CometBFT + worker: released never re-assigned; after a miss the unassigned worker fulfils through the fallback and is paid fee + bounty; one request pays near the ask; a squatter does not keep the worker off', async (t) => {
+test('real CometBFT + worker: released never re-assigned; after a miss the unassigned worker fulfils through the fallback and is paid fee + bounty; one request pays near the ask; a squatter does not keep the worker off; past the patience the worker outraces a holder', async (t) => {
   t.timeout(300_000);
   await findCometbft(); // loud failure, not a skip
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pb-worker-fallback-'));
@@ -210,5 +213,36 @@ test('real CometBFT + worker: released never re-assigned; after a miss the unass
   const job = await until("the worker's job of d settled", async () => (await worker!.allJobs()).find((j) => j.requestId === d.toString() && j.state === 'fulfilled'), 60_000);
   const grossD = BigInt(pay.amount);
   t.is(job.price, (grossD - grossD / 100n + BigInt(pay.compensation)).toString(), 'the job records the settled payout (delivered -> fulfilled)');
+
+  // ---- E. the requester's patience: p3 (ask 2000) wins a request with fallback_after_blocks 3 and holds it without
+  // proving. Once the race opens (after p3's accept phase), the worker — never assigned it — proves, commits and
+  // reveals long before p3's deadline; p3 is slashed as for a release at that height, not for a miss.
+  await until("p3's ask free again", async () => (await rq.asks({ prover: p3.address })).asks.some((x) => x.active < x.capacity));
+  const events: string[] = [];
+  const { requestId: e } = await rq.submitRequest({ circuitId: CIRCUIT, input: { preimage: '35', nonce: '5' }, maxFee: 5000n, provingWindow: 100n, lifetimeBlocks: 400n, fallbackAfterBlocks: 3n });
+  const held = await until('assignment to p3', async () => (await request(e)).assignment);
+  t.is(held.prover, p3.address);
+  const raced = await rq.waitForProof(e, { timeoutMs: 150_000, onEvent: (x) => events.push(x.text) });
+  const rh = raced.request.history;
+  const outraced = rh.find((x) => x.event === 'outraced')!;
+  t.truthy(outraced, 'the assignment ended as outraced');
+  t.is(outraced.prover, p3.address);
+  t.true(raced.request.fulfilledHeight < held.deadlineHeight, `delivered at ${raced.request.fulfilledHeight}, before p3's deadline ${held.deadlineHeight}`);
+  t.true(raced.request.fulfilledHeight > held.acceptUntilHeight, 'not before p3\'s accept phase ended');
+  // a release's slash at that height: 10 % after the accept phase, rising linearly to 100 % at the deadline
+  const col = BigInt(held.collateral);
+  const bpsE = 1000n + (9000n * (outraced.height - held.acceptUntilHeight)) / (held.deadlineHeight - held.acceptUntilHeight);
+  t.is(BigInt(outraced.amount), (col * bpsE + 9999n) / 10000n);
+  t.true(BigInt(outraced.amount) < col, 'less than the miss slash');
+  t.is(BigInt(outraced.compensation), BigInt(outraced.amount) / 2n);
+  t.false(rh.some((x) => x.event === 'slashed'), 'no miss');
+  const won = rh.at(-1)!;
+  t.is(won.event, 'fallback_fulfilled');
+  t.is(won.prover, W, 'the worker, never assigned it, delivered it');
+  t.is(BigInt(won.compensation), BigInt(outraced.amount) / 4n, "the bounty: a quarter of p3's slash");
+  // the fee ramps from the assignment's price (the worker's ask set it: price rule v2), not from the max fee
+  t.true(BigInt(won.amount) >= BigInt(held.price) && BigInt(won.amount) < 5000n, `paid ${won.amount}, from the assignment price ${held.price}`);
+  t.true(events.some((x) => x.includes('a fallback proof came before') && x.includes(p3.address)), `waitForProof reported the race: ${events.join(' | ')}`);
+  await until("the worker's job of e fulfilled", async () => (await worker!.allJobs()).find((j) => j.requestId === e.toString() && j.state === 'fulfilled'), 60_000);
 });
 

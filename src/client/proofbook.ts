@@ -569,7 +569,7 @@ export class ProofbookClient extends ProofbookReader {
   /**
    * Delivers a proof for request `requestId`. `proof`: a snarkjs proof.json object, a decoded Groth16Proof, or the
    * canonical 256-byte encoding. For a request assigned to this account it is one MsgSubmitProof. For a request in the
-   * permissionless fallback it is commit-reveal (docs/protocol.md "The fallback path"): the reveal is simulated first
+   * permissionless fallback (or OPEN, or assigned to another prover, past the requester's patience) it is commit-reveal (docs/protocol.md "The fallback path"): the reveal is simulated first
    * (so an ineligible sender or wrong signals fail before any deposit), then MsgCommitFallbackProof (unless this account
    * already holds a matching commitment), then the MsgSubmitProof reveal right after, in a later block (every live
    * commitment may reveal in its own window); `commit` says which. The first valid reveal delivers the proof; when an
@@ -583,7 +583,8 @@ export class ProofbookClient extends ProofbookReader {
     const q = await this.request(requestId).catch(() => undefined);
     const r = q?.request;
     const mine = r !== undefined && r.status === market.RequestStatus.REQUEST_STATUS_ASSIGNED && r.assignment?.prover === this.address;
-    const live = r !== undefined && (r.status === market.RequestStatus.REQUEST_STATUS_FALLBACK || r.status === market.RequestStatus.REQUEST_STATUS_OPEN);
+    // FALLBACK, or OPEN / ASSIGNED to another prover past the requester's patience (a race): commit–reveal
+    const live = r !== undefined && (r.status === market.RequestStatus.REQUEST_STATUS_FALLBACK || r.status === market.RequestStatus.REQUEST_STATUS_OPEN || r.status === market.RequestStatus.REQUEST_STATUS_ASSIGNED);
     if (!mine && live) {
       const want = fallbackCommitment(requestId, bytes, publicSignals, this.address);
       const held = q!.fallbackCommits.find((c) => c.prover === this.address && bytesEqual(c.commitment, want));

@@ -305,7 +305,9 @@ export class ProverWorker extends EventEmitter {
   // ------------------------------------------------------------------ the permissionless fallback
 
   /**
-   * Requests of the served circuits open to the fallback: FALLBACK ones, and OPEN ones past the requester's patience.
+   * Requests of the served circuits open to the fallback: FALLBACK ones, and OPEN ones and ones ASSIGNED to another
+   * prover past the requester's patience (the race on an assignment opens only after its accept phase; the node's
+   * fallbackFee, read before taking one, is the exact check).
    * Read with the Requests query's circuit filter (an index by circuit and status), at most FALLBACK_SCAN_PAGES pages of
    * FALLBACK_SCAN_PAGE per circuit and status in a tick, continuing where the last tick stopped (fallback-scan.ts).
    */
@@ -316,9 +318,10 @@ export class ProverWorker extends EventEmitter {
     };
     const out: Request[] = [];
     for (const circuitId of this.cfg.circuits) {
-      for (const status of [RequestStatus.REQUEST_STATUS_FALLBACK, RequestStatus.REQUEST_STATUS_OPEN]) {
+      for (const status of [RequestStatus.REQUEST_STATUS_FALLBACK, RequestStatus.REQUEST_STATUS_OPEN, RequestStatus.REQUEST_STATUS_ASSIGNED]) {
         for (const q of await this.fallbackScan.next(page, circuitId, status)) {
-          if (status === RequestStatus.REQUEST_STATUS_OPEN && (q.fallbackAfterBlocks === 0n || this.height + 1n < q.submittedHeight + q.fallbackAfterBlocks)) continue;
+          if (status !== RequestStatus.REQUEST_STATUS_FALLBACK && (q.fallbackAfterBlocks === 0n || this.height + 1n < q.submittedHeight + q.fallbackAfterBlocks)) continue;
+          if (status === RequestStatus.REQUEST_STATUS_ASSIGNED && (q.assignment?.prover === this.address || this.height + 1n <= (q.assignment?.acceptUntilHeight ?? 0n))) continue;
           out.push(q);
         }
       }
@@ -414,7 +417,8 @@ export class ProverWorker extends EventEmitter {
     }
     // delivered by us, payment held until earlier commitments' windows close (modules/market/fallback.ts): look again
     if ((r.fallbackPayeeCommitId ?? 0n) > 0n && r.fallbackPayee === this.address) return;
-    const open = r.status === RequestStatus.REQUEST_STATUS_FALLBACK || r.status === RequestStatus.REQUEST_STATUS_OPEN;
+    // (ASSIGNED: to another prover, raced past the requester's patience)
+    const open = r.status === RequestStatus.REQUEST_STATUS_FALLBACK || r.status === RequestStatus.REQUEST_STATUS_OPEN || (r.status === RequestStatus.REQUEST_STATUS_ASSIGNED && r.assignment?.prover !== this.address);
     if (open && keep && !r.excludedProvers.includes(this.address) && this.height <= r.expiryHeight) return;
     if (open && !keep) return; // still open and ours to try: scheduled as before
     await this.save({ ...j, state: 'superseded', note: `request ${j.requestId} is ${statusName(r.status)}${r.assignment ? ` (assigned to ${r.assignment.prover})` : ''}`, updatedAt: Date.now() });
@@ -432,6 +436,12 @@ export class ProverWorker extends EventEmitter {
       await this.save({ ...j, state: 'released', updatedAt: Date.now() });
     } else if (mine.some((h) => h.event === 'declined')) {
       await this.save({ ...j, state: 'declined', updatedAt: Date.now() });
+    } else if (mine.some((h) => h.event === 'outraced')) {
+      // past the requester's patience a fallback proof came first: slashed as for a release at that height, not a miss
+      const e = mine.find((h) => h.event === 'outraced')!;
+      this.metrics.slashes.inc({ kind: 'outraced' });
+      this.log.warn({ requestId: j.requestId, slashed: e.amount, height: e.height.toString() }, 'assignment outraced by a fallback proof past the requester\'s patience');
+      await this.save({ ...j, state: 'released', note: `outraced at height ${e.height} (slashed ${e.amount})`, updatedAt: Date.now() });
     } else {
       this.metrics.slashes.inc({ kind: 'missed' });
       this.log.error({ requestId: j.requestId, deadline: j.deadlineHeight, status: r.status }, 'assignment lost (deadline missed: collateral slashed)');
