@@ -226,6 +226,7 @@ interface SubmitFlags extends MarketTxFlags {
   window?: string;
   expiryIn?: string;
   minCollateral?: string;
+  patience?: string;
   expectSignals?: string;
   wait?: boolean;
   waitTimeout?: string;
@@ -246,6 +247,7 @@ export function marketTxCommand(): Command {
       .option('--window <blocks>', 'blocks the assigned prover has to deliver', '20')
       .option('--expiry-in <blocks>', 'the request expires this many blocks from now', '1000')
       .option('--min-collateral <amount>', 'least collateral the prover must lock', '0')
+      .option('--patience <blocks>', 'patience: from this many blocks after submission any bonded prover may also deliver it (commit-reveal), racing the assigned prover once its accept phase is over (0: off)', '0')
       .option('--expect-signals <list>', 'comma-separated public signals the proof must have')
       .option('--wait', 'follow the request until it is fulfilled, then write proof.json and public.json next to the input')
       .option('--wait-timeout <seconds>', 'give up waiting after this many seconds (0: never)', '0'),
@@ -305,6 +307,7 @@ export function marketTxCommand(): Command {
             provingWindow: uintArg(f.window, '--window'),
             expiryHeight: height + 1n + expiryIn,
             minCollateral: feeArg(f.minCollateral, '--min-collateral', '0'),
+            fallbackAfterBlocks: uintArg(f.patience, '--patience'),
           }),
         }),
         {

@@ -86,6 +86,7 @@ export function describeRequest(
     `  fee:         ${r.minFee === r.maxFee ? r.maxFee : `${r.minFee} -> ${r.maxFee} over ${r.rampBlocks} blocks`}${currentFee !== undefined ? ` (now ${currentFee})` : ''}`,
     `  window:      ${r.provingWindow} blocks; expires at height ${r.expiryHeight}`,
   ];
+  if (r.fallbackAfterBlocks > 0n) lines.push(`  patience:    from height ${r.submittedHeight + r.fallbackAfterBlocks} (after an assignment's accept phase) any bonded prover may also deliver it`);
   if (r.assignment) lines.push(`  assignment:  ${r.assignment.prover} at price ${r.assignment.price}, collateral ${r.assignment.collateral}, deadline height ${r.assignment.deadlineHeight}`);
   const held = (r.fallbackPayeeCommitId ?? 0n) > 0n;
   if (r.status === RequestStatus.REQUEST_STATUS_FULFILLED) lines.push(`  fulfilled:   height ${r.fulfilledHeight}, ${held ? 'payment pending' : `paid ${r.paidPrice}`}, public signals [${r.publicSignals.join(', ')}]`);
@@ -148,7 +149,7 @@ export function waitPrinter(log: (s: string) => void): {
 
 interface ProveFlags {
   from: string; circuit: string; input: string; maxFee: string; minFee?: string; ramp?: string; window: string; lifetime?: string;
-  minCollateral?: string; expect?: string; wait?: boolean; timeout: string; gasPrices?: string;
+  minCollateral?: string; expect?: string; wait?: boolean; timeout: string; gasPrices?: string; patience?: string;
 }
 
 async function prove(f: ProveFlags, cmd: Command): Promise<void> {
@@ -177,6 +178,7 @@ async function prove(f: ProveFlags, cmd: Command): Promise<void> {
     const { requestId, txHash, height, expectedPublicSignals } = await client.submitRequest({
       circuitId, input: new Uint8Array(inputBytes), maxFee, minFee, rampBlocks: uintArg(f.ramp, '--ramp'), provingWindow,
       lifetimeBlocks: uintArg(f.lifetime, '--lifetime'), minCollateral: f.minCollateral !== undefined ? amountArg(f.minCollateral, '--min-collateral') : undefined,
+      fallbackAfterBlocks: uintArg(f.patience, '--patience'),
       expectedPublicSignals: f.expect ? f.expect.split(',').map((s) => s.trim()).filter((s) => s !== '') : undefined,
     });
     log(`submitted: request ${requestId} (tx ${txHash}, height ${height}), committed to public signals [${expectedPublicSignals.join(', ')}]`);
@@ -226,6 +228,7 @@ export function requestCommand(): Command {
     .requiredOption('--window <blocks>', 'blocks the assigned prover has to deliver the proof')
     .option('--lifetime <blocks>', 'blocks until the request expires if nobody proves it', '200')
     .option('--min-collateral <amount>', 'minimum collateral the prover must lock')
+    .option('--patience <blocks>', 'patience: from this many blocks after submission any bonded prover may also deliver it (commit-reveal), racing the assigned prover once its accept phase is over (0: off)', '0')
     .option('--expect <signals>', 'comma-separated public signals the proof must have (default: computed from --input with the circuit\'s witness generator)')
     .option('--wait', 'wait for the proof, print progress, write proof.json and public.json next to the input')
     .option('--timeout <seconds>', 'give up waiting after this long (exit 6)', '600')

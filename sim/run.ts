@@ -81,7 +81,8 @@ export async function runScenario(s: Scenario, opts: RunOptions = {}): Promise<S
   const seed = opts.seed ?? s.seed;
   const nSeeds = opts.seeds ?? s.seeds ?? 1;
   const seeds = Array.from({ length: nSeeds }, (_, i) => seed + i);
-  const mechanisms = opts.mechanisms ?? (s.mechanisms as MechanismName[] | undefined) ?? ALL_MECHANISMS;
+  // every mechanism by default; the patience row only where the scenario says how patient its requesters are
+  const mechanisms = opts.mechanisms ?? (s.mechanisms as MechanismName[] | undefined) ?? ALL_MECHANISMS.filter((m) => m !== 'patience' || s.proofbook.patienceBlocks !== undefined);
   const counts = opts.proverCounts ?? s.sweepProvers ?? [s.provers];
   const shares = s.sweepCoalition ?? [s.coalition.share];
   const runs: Run[] = [];

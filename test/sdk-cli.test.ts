@@ -124,10 +124,15 @@ test('requester CLI: prove --wait (0, files), status, list, book, quote, expiry 
     const exp = await cli([...g, 'request', 'prove', '--from', 'devnet0', '--circuit', 'hashchain', '--input', input, '--max-fee', '40000', '--window', '5', '--lifetime', '20', '--wait']); // 2 s at 100 ms blocks, no ask: never assigned
     t.is(exp.code, 5, exp.err + exp.out);
     t.regex(exp.err, /expired without a proof/);
-    const to = await cli([...g, 'request', 'prove', '--from', 'devnet0', '--circuit', 'hashchain', '--input', input, '--max-fee', '40000', '--window', '5', '--lifetime', '500', '--wait', '--timeout', '1']);
+    const to = await cli([...g, 'request', 'prove', '--from', 'devnet0', '--circuit', 'hashchain', '--input', input, '--max-fee', '40000', '--window', '5', '--lifetime', '500', '--patience', '7', '--wait', '--timeout', '1']);
     t.is(to.code, 6, to.err + to.out);
     t.regex(to.out, /queued: waiting in the book/);
     const id = /submitted: request (\d+)/.exec(to.out)![1]!;
+    // --patience is the request's fallback_after_blocks: shown with the height it opens the request to any prover
+    const shownP = (await cli([...g, 'request', 'status', id])).out;
+    const submittedAt = BigInt(/submitted \(height (\d+)\)|height (\d+): submitted/.exec(shownP)?.slice(1).find((x) => x) ?? '0');
+    t.regex(shownP, new RegExp(`patience: +from height ${submittedAt + 7n} `), shownP);
+    t.is((await cli([...g, 'request', 'prove', '--from', 'devnet0', '--circuit', 'hashchain', '--input', input, '--max-fee', '40000', '--window', '5', '--patience', 'soon'])).code, 2);
     const cancel = await cli([...g, 'request', 'cancel', id, '--from', 'devnet0']);
     t.is(cancel.code, 0, cancel.err);
     t.regex((await cli([...g, 'request', 'status', id])).out, new RegExp(`request ${id}: CANCELLED`));

@@ -60,7 +60,8 @@ test('same seed gives an identical CSV; another seed gives a different one', asy
   const c = toCsv(await runScenario(s, { seed: 12 }));
   t.is(a, b);
   t.not(a, c);
-  t.is(a.trim().split('\n').length, 1 + ALL_MECHANISMS.length, 'header + one row per mechanism');
+  // (every mechanism but the patience row, which runs only where the scenario sets proofbook.patienceBlocks)
+  t.is(a.trim().split('\n').length, ALL_MECHANISMS.length, 'header + one row per mechanism but patience');
   t.true(a.startsWith('scenario,seed,coalition,mechanism,provers,'));
 });
 
@@ -156,6 +157,42 @@ test("squatting coalition (issue 11): members not excluded squat censored reques
   const lost = run.outcome.forfeitedDeposits ?? 0n;
   t.true(lost > 0n && lost <= BigInt(squats) * 1000n && lost % 1000n === 0n, show({ lost, squats }));
   t.is(run.metrics.censoredFillRate, 1);
+});
+
+test("the requester's patience (issue 11): against a holding coalition the patience row races held assignments; holders are outraced before their deadline, censored p99 falls, every request served, invariants every block", async (t) => {
+  const s = small({
+    provers: 9,
+    coalition: { share: 0.34, pick: 'cheapest', strategy: 'hold' },
+    requesters: [
+      { name: 'app', count: 3, ratePerBlock: 0.4, valuePerMConstraints: 12000, window: 30, lifetime: 120 },
+      { name: 'censored', count: 2, ratePerBlock: 0.2, valuePerMConstraints: 12000, window: 30, lifetime: 120, censored: true },
+    ],
+    proofbook: { minFeeBps: 2500, rampBlocks: 5, patienceBlocks: 8 },
+  });
+  const w = buildWorld(s, 3, 9);
+  const held = await runMechanism(w, 'proofbook');
+  const raced = await runMechanism(w, 'patience');
+  for (const r of [held, raced]) {
+    t.deepEqual(r.outcome.invariantFailures, []);
+    t.is(r.metrics.invariantBlocks, w.endBlock);
+    t.is(r.metrics.censoredFillRate, 1);
+  }
+  t.is(held.outcome.races, undefined, 'no patience, no race');
+  const races = raced.outcome.races ?? 0;
+  const outraced = raced.outcome.outraced ?? 0;
+  t.true(races > 0 && outraced > 0 && outraced <= races, show({ races, outraced }));
+  // a hold now costs the patience and a racer's proving time, not accept phase + window (3 + 30 blocks) + fallback
+  t.true(raced.metrics.censoredP99 < held.metrics.censoredP99 - 10, show({ held: held.metrics.censoredP99, raced: raced.metrics.censoredP99 }));
+  // an honest assignee overtaken by a racer burnt its computation: at least one extra per honest outraced assignment
+  const honest = raced.outcome.outracedHonest ?? 0;
+  t.true(honest <= outraced);
+  t.true(raced.outcome.computations >= raced.metrics.delivered + honest, show({ computations: raced.outcome.computations, delivered: raced.metrics.delivered, honest }));
+  t.true(raced.outcome.compensation > 0n);
+  t.is(raced.metrics.outracedHonest, raced.outcome.outracedHonest ?? 0);
+  t.true(raced.metrics.racedPerRequest > 0);
+  // the same requests and provers: without the row's patience the chain is unchanged
+  t.is(validateScenario({ ...s, mechanisms: ['patience'] }).proofbook.patienceBlocks, 8);
+  t.throws(() => validateScenario({ ...s, proofbook: { minFeeBps: 2500, rampBlocks: 5 }, mechanisms: ['patience'] }), { message: /patience' row needs proofbook.patienceBlocks/ });
 });
 
 test('the invariant check is not vacuous: corrupting the bank ledger is reported', async (t) => {
