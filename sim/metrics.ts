@@ -124,7 +124,7 @@ export interface RunOutcome {
   squatCommits?: number;
   /**
    * The `patience` row: assignments raced once the requester's patience ran out, those a fallback proof won, and of
-   * those the ones whose assigned prover was proving it (not holding it): honest work lost to the race.
+   * those the ones whose assigned prover was proving it (not holding it, not crashed on it): honest work lost to the race.
    */
   races?: number;
   outraced?: number;

@@ -50,6 +50,7 @@ export const CHAIN_MECHANISMS: Partial<Record<MechanismName, MarketMechanism>> =
   reveal5: DEFAULT_MECHANISM,
   slots4: DEFAULT_MECHANISM,
   patience: DEFAULT_MECHANISM,
+  patiencerep: DEFAULT_MECHANISM,
 };
 
 /**
@@ -68,9 +69,10 @@ export async function runMechanism(w: World, m: MechanismName, onProgress?: (msg
   const rules = CHAIN_MECHANISMS[m];
   if (rules) {
     const extras: ProofbookExtras = { txFailures: new Map(), accepted: 0, rejected: 0 };
-    const patience = m === 'patience' ? (w.scenario.proofbook.patienceBlocks ?? 0) : 0;
-    if (m === 'patience' && patience === 0) throw new Error("scenario: the 'patience' row needs proofbook.patienceBlocks");
-    const outcome = await runProofbook(w, extras, onProgress, rules, m, CHAIN_PARAMS[m], patience);
+    const patient = m === 'patience' || m === 'patiencerep';
+    const patience = patient ? (w.scenario.proofbook.patienceBlocks ?? 0) : 0;
+    if (patient && patience === 0) throw new Error(`scenario: the '${m}' row needs proofbook.patienceBlocks`);
+    const outcome = await runProofbook(w, extras, onProgress, rules, m, CHAIN_PARAMS[m], patience, m === 'patiencerep' ? 'overdue' : 'open');
     return { world: w, outcome, metrics: computeMetrics(w, outcome), extras };
   }
   const outcome = m === 'racing' ? runRacing(w) : m === 'fixed' ? runFixed(w) : m === 'trusted' ? runTrusted(w) : runRandom(w);
@@ -82,7 +84,7 @@ export async function runScenario(s: Scenario, opts: RunOptions = {}): Promise<S
   const nSeeds = opts.seeds ?? s.seeds ?? 1;
   const seeds = Array.from({ length: nSeeds }, (_, i) => seed + i);
   // every mechanism by default; the patience row only where the scenario says how patient its requesters are
-  const mechanisms = opts.mechanisms ?? (s.mechanisms as MechanismName[] | undefined) ?? ALL_MECHANISMS.filter((m) => m !== 'patience' || s.proofbook.patienceBlocks !== undefined);
+  const mechanisms = opts.mechanisms ?? (s.mechanisms as MechanismName[] | undefined) ?? ALL_MECHANISMS.filter((m) => (m !== 'patience' && m !== 'patiencerep') || s.proofbook.patienceBlocks !== undefined);
   const counts = opts.proverCounts ?? s.sweepProvers ?? [s.provers];
   const shares = s.sweepCoalition ?? [s.coalition.share];
   const runs: Run[] = [];

@@ -111,10 +111,12 @@ export interface Scenario {
  * (params.fallback_ramp_blocks = 0, the fallback fee before issue 11 step 1); reveal5: the chain's rules with
  * params.fallback_reveal_blocks = 5 (the squatting trade-off); slots4: the chain's rules with params.max_fallback_commits = 4 (the default before);
  * patience: the chain's rules, every request with the requester's patience proofbook.patienceBlocks (past it anyone
- * may race the assigned prover: docs/protocol.md "The requester's patience");
+ * may race the assigned prover: docs/protocol.md "The requester's patience"), raced by provers that start as soon as
+ * the race opens; patiencerep: the same requests, raced only once the assignment is overdue by its prover's own record
+ * (src/worker/race.ts, what the worker does);
  * racing: posted reward, free entry/exit; trusted: one trusted prover; fixed, random: posted price.
  */
-const MECHANISMS = ['proofbook', 'v1', 'lottery', 'stakecap', 'band', 'band25', 'band50', 'sharecap', 'reauction', 'fullfee', 'reveal5', 'slots4', 'patience', 'racing', 'trusted', 'fixed', 'random'] as const;
+const MECHANISMS = ['proofbook', 'v1', 'lottery', 'stakecap', 'band', 'band25', 'band50', 'sharecap', 'reauction', 'fullfee', 'reveal5', 'slots4', 'patience', 'patiencerep', 'racing', 'trusted', 'fixed', 'random'] as const;
 export type MechanismName = (typeof MECHANISMS)[number];
 export const ALL_MECHANISMS: readonly MechanismName[] = MECHANISMS;
 
@@ -180,7 +182,7 @@ export function validateScenario(s: Scenario): Scenario {
   posInt(s.proofbook.minFeeBps, 'proofbook.minFeeBps', true);
   posInt(s.proofbook.rampBlocks, 'proofbook.rampBlocks', true);
   if (s.proofbook.patienceBlocks !== undefined) posInt(s.proofbook.patienceBlocks, 'proofbook.patienceBlocks');
-  if ((s.mechanisms ?? []).includes('patience') && s.proofbook.patienceBlocks === undefined) fail("the 'patience' row needs proofbook.patienceBlocks");
+  for (const m of ['patience', 'patiencerep']) if ((s.mechanisms ?? []).includes(m) && s.proofbook.patienceBlocks === undefined) fail(`the '${m}' row needs proofbook.patienceBlocks`);
   posInt(s.fixedPricePerMConstraints, 'fixedPricePerMConstraints');
   for (const m of s.mechanisms ?? []) if (!(MECHANISMS as readonly string[]).includes(m)) fail(`unknown mechanism ${m}; known: ${MECHANISMS.join(', ')}`);
   return s;

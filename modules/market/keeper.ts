@@ -523,6 +523,28 @@ export class MarketKeeperImpl implements MarketKeeper {
     if (amount > 0n) this.bank.sendFromModule(ctx, ESCROW_ACCOUNT, r.requester as Address, [{ denom: this.params(ctx).feeDenom, amount }]);
   }
 
+  /**
+   * Pays `price` out of `r`'s escrow (`escrow`, at least `price`): the price less the protocol fee to `to`, the fee to
+   * the treasury, the rest of the escrow back to the requester. The same for an assigned and a fallback delivery.
+   */
+  private payPrice(ctx: Context, r: Request, to: Address, price: bigint, escrow: bigint): { paid: bigint; fee: bigint } {
+    const p = this.params(ctx);
+    const fee = (price * p.protocolFeeBps) / BPS;
+    const paid = price - fee;
+    if (paid > 0n) this.bank.sendFromModule(ctx, ESCROW_ACCOUNT, to, [{ denom: p.feeDenom, amount: paid }]);
+    if (fee > 0n) this.bank.moduleToModule(ctx, ESCROW_ACCOUNT, TREASURY_ACCOUNT, [{ denom: p.feeDenom, amount: fee }]);
+    this.refund(ctx, r, escrow - price);
+    return { paid, fee };
+  }
+
+  /** A delivery that took `sample` blocks, in the prover's reputation for the circuit (count, and a 1/8 moving average). */
+  private recordFulfilment(ctx: Context, prover: Address, circuitId: string, sample: bigint): void {
+    const rep = this.reputation(ctx, prover, circuitId);
+    rep.avgBlocksToProofMilli = rep.fulfilled === 0n ? sample * 1000n : (rep.avgBlocksToProofMilli * 7n + sample * 1000n) / 8n;
+    rep.fulfilled += 1n;
+    this.setReputation(ctx, rep);
+  }
+
   /** Pays the request's bounty (slashed collateral held in escrow) to `to`; returns the amount. */
   private payBounty(ctx: Context, r: Request, to: Address): bigint {
     const bounty = r.bounty === '' ? 0n : BigInt(r.bounty);
@@ -781,21 +803,14 @@ export class MarketKeeperImpl implements MarketKeeper {
     const p = this.params(ctx);
     const price = BigInt(asg.price);
     const escrow = BigInt(r.escrow);
-    const fee = (price * p.protocolFeeBps) / BPS;
-    const paid = price - fee;
-    if (paid > 0n) this.bank.sendFromModule(ctx, ESCROW_ACCOUNT, sender, [{ denom: p.feeDenom, amount: paid }]);
-    if (fee > 0n) this.bank.moduleToModule(ctx, ESCROW_ACCOUNT, TREASURY_ACCOUNT, [{ denom: p.feeDenom, amount: fee }]);
-    this.refund(ctx, r, escrow - price);
+    const { paid, fee } = this.payPrice(ctx, r, sender, price, escrow);
     const collateral = BigInt(asg.collateral);
     if (collateral > 0n) this.bond.unlock(ctx, sender, p.collateralDenom, collateral);
     this.releaseAskSlot(ctx, asg.askId);
     const bounty = this.payBounty(ctx, r, sender);
 
     const sample = ctx.height - asg.assignedHeight;
-    const rep = this.reputation(ctx, sender, r.circuitId);
-    rep.avgBlocksToProofMilli = rep.fulfilled === 0n ? sample * 1000n : (rep.avgBlocksToProofMilli * 7n + sample * 1000n) / 8n;
-    rep.fulfilled += 1n;
-    this.setReputation(ctx, rep);
+    this.recordFulfilment(ctx, sender, r.circuitId, sample);
     this.bumpStats(ctx, r.circuitId, (s) => {
       s.fills += 1n;
       s.blocksSum += sample;
@@ -990,21 +1005,14 @@ export class MarketKeeperImpl implements MarketKeeper {
     // ('' = a commitment made before the field existed: the fee at its reveal, as then)
     const locked = commit.price === '' ? this.fallbackFee(ctx, r, commit.revealedHeight > 0n ? commit.revealedHeight : ctx.height) : BigInt(commit.price);
     const price = locked < escrow ? locked : escrow;
-    const fee = (price * p.protocolFeeBps) / BPS;
-    const paid = price - fee;
-    if (paid > 0n) this.bank.sendFromModule(ctx, ESCROW_ACCOUNT, sender, [{ denom: p.feeDenom, amount: paid }]);
-    if (fee > 0n) this.bank.moduleToModule(ctx, ESCROW_ACCOUNT, TREASURY_ACCOUNT, [{ denom: p.feeDenom, amount: fee }]);
-    this.refund(ctx, r, escrow - price);
+    const { paid, fee } = this.payPrice(ctx, r, sender, price, escrow);
     const bounty = this.payBounty(ctx, r, sender);
     const deposit = BigInt(commit.deposit || '0');
     if (deposit > 0n) this.bank.sendFromModule(ctx, ESCROW_ACCOUNT, sender, [{ denom: p.feeDenom, amount: deposit }]);
     deleteCommit(kv, commit);
     const since = r.fallbackHeight > 0n ? r.fallbackHeight : r.submittedHeight;
     const sample = commit.revealedHeight - since;
-    const rep = this.reputation(ctx, sender, r.circuitId);
-    rep.avgBlocksToProofMilli = rep.fulfilled === 0n ? sample * 1000n : (rep.avgBlocksToProofMilli * 7n + sample * 1000n) / 8n;
-    rep.fulfilled += 1n;
-    this.setReputation(ctx, rep);
+    this.recordFulfilment(ctx, sender, r.circuitId, sample);
     const after: Request = {
       ...r,
       escrow: '0',

@@ -22,6 +22,7 @@ import type { BondKeeperImpl } from '../../modules/bond/keeper.js';
 import { fallbackCommitment } from '../../src/zk/fallback-commitment.js';
 import { commitsOf } from '../../modules/market/fallback.js';
 import { fallbackOpen, patienceOpensAt } from '../../modules/market/penalties.js';
+import { raceFrom } from '../../src/worker/race.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import {
   BPS,
@@ -291,7 +292,8 @@ export interface ProofbookExtras {
 /**
  * Runs the chain on world `w` with the auction rules `mechanism`; `marketParams` overrides market params in genesis
  * (e.g. the `fullfee` row: fallback_ramp_blocks = 0, the fallback fee rule before the ramp); `patience` is every
- * request's fallback_after_blocks (0: none; the `patience` row).
+ * request's fallback_after_blocks (0: none; the `patience` rows); `racers` when racers start on an assignment past it:
+ * as soon as the race opens, or once it is overdue by its prover's own record (src/worker/race.ts).
  */
 export async function runProofbook(
   w: World,
@@ -301,6 +303,7 @@ export async function runProofbook(
   name = 'proofbook',
   marketParams?: Partial<Params>,
   patience = 0,
+  racers: 'open' | 'overdue' = 'open',
 ): Promise<RunOutcome> {
   backendReady ??= initVerifierBackend();
   await backendReady;
@@ -355,6 +358,8 @@ export async function runProofbook(
   const attempts = new Map<bigint, Attempt>();
   /** Requests to race, by the block before their race opens (patienceOpensAt − 1): looked at before that block runs. */
   const races = new Map<number, bigint[]>();
+  /** Assignments whose prover crashed on them ('requestId/prover'): outracing those loses no work that was not lost. */
+  const crashed = new Set<string>();
   /** 'squat': the censored requests in the fallback, and the (request, member) pairs the chain refuses for good. */
   const squatTargets = new Set<bigint>();
   const squatBarred = new Set<string>();
@@ -369,7 +374,8 @@ export async function runProofbook(
    * height: the cheaper prover. A crashed attempt is seen by the others when its proof does not land (fallbackRetries).
    * The same agent races an ASSIGNED request whose requester's patience ran out (`races`): the assigned prover is
    * excluded, and nobody can tell an honest assignee still proving from a holder, so it starts whenever the request is
-   * still ASSIGNED when the race opens — its compute is counted whether it wins or the assignee delivers first.
+   * still ASSIGNED when the race opens (`racers` 'open') or once it is overdue by its prover's record ('overdue') —
+   * its compute is counted whether it wins or the assignee delivers first.
    */
   const fallbackAgent = (requestId: bigint, excluded: ReadonlySet<string>, h: number, tried: readonly string[] = []) => {
     const jobId = jobOfRequest.get(requestId);
@@ -592,8 +598,9 @@ export async function runProofbook(
         if (patience > 0) {
           const rec = chain.market.request(chain.query(), requestId);
           const opens = rec ? patienceOpensAt(rec) : undefined;
-          if (opens !== undefined && Number(opens) <= deadline) {
-            const at = Math.max(h + 1, Number(opens) - 1);
+          const from = opens === undefined || racers === 'open' ? opens : raceFrom(opens, BigInt(h), chain.market.reputation(chain.query(), p.address, circuits[c.idx].id));
+          if (from !== undefined && Number(from) <= deadline) {
+            const at = Math.max(h + 1, Number(from) - 1);
             races.set(at, [...(races.get(at) ?? []), requestId]);
           }
         }
@@ -616,6 +623,7 @@ export async function runProofbook(
         o.computations++;
         spend(o, p.idx, proofCost(p, c));
         if (crashes(w, p, jobId, r.attempts)) {
+          crashed.add(`${requestId}/${p.address}`);
           sl[k] = deadline + 1;
         } else {
           sl[k] = done;
@@ -651,7 +659,8 @@ export async function runProofbook(
           o.outraced = (o.outraced ?? 0) + 1;
           const jobId = jobOfRequest.get(BigInt(attr(e, 'request_id')));
           const p = byAddress.get(attr(e, 'prover'));
-          if (jobId !== undefined && p !== undefined && !refuses(p, w.jobs[jobId - 1])) o.outracedHonest = (o.outracedHonest ?? 0) + 1;
+          // honest work lost: the assignee was proving it (neither refusing it nor crashed on it)
+          if (jobId !== undefined && p !== undefined && !refuses(p, w.jobs[jobId - 1]) && !crashed.has(`${attr(e, 'request_id')}/${p.address}`)) o.outracedHonest = (o.outracedHonest ?? 0) + 1;
         }
         const p = byAddress.get(attr(e, 'prover'));
         if (p) o.proverSlashed[p.idx] += BigInt(attr(e, 'slashed'));

@@ -1,0 +1,22 @@
+/**
+ * When a racer starts on an assignment past the requester's patience (docs/protocol.md "The requester's patience").
+ *
+ * The chain lets anyone but the assignee race an ASSIGNED request from patienceOpensAt on; nothing on chain tells an
+ * honest assignee still proving from one holding the request without proving. Racing at once burns the racer's proof
+ * whenever the assignee was honest but slower than the patience (docs/mechanism.md measures it). The assignee's own
+ * record tells them apart better: Reputation.avg_blocks_to_proof_milli is its moving average of blocks from assignment
+ * to delivery for the circuit. A racer waits until the assignment is overdue by that record — 1.25× the average,
+ * rounded up, plus 2 blocks for its proof tx to land — and no less than the patience. An assignee without deliveries
+ * of the circuit has no record: raced from the patience on.
+ */
+export interface AssigneeRecord {
+  fulfilled: bigint;
+  avgBlocksToProofMilli: bigint;
+}
+
+/** The first height a racer starts at: max(opensAt, assignedHeight + ceil(1.25 × avg) + 2). */
+export function raceFrom(opensAt: bigint, assignedHeight: bigint, rec?: AssigneeRecord): bigint {
+  if (rec === undefined || rec.fulfilled === 0n) return opensAt;
+  const due = assignedHeight + (rec.avgBlocksToProofMilli * 5n + 3999n) / 4000n + 2n;
+  return due > opensAt ? due : opensAt;
+}
