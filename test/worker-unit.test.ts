@@ -14,6 +14,7 @@ import { ArtifactCache, ArtifactError } from '../src/worker/artifacts.js';
 import { AutoBackend, createBackend, ProveError, SnarkjsPoolBackend } from '../src/worker/backends.js';
 import { JobStore } from '../src/worker/jobs.js';
 import { blockingCommit, fallbackPayout } from '../src/worker/fallback-commits.js';
+import { raceFrom } from '../src/worker/race.js';
 import { GENESIS_CIRCUIT, loadGenesisVerifyingKey } from '../src/zk/genesis.js';
 import { initZk, prepareVerifyingKey, verifyOne } from '../src/zk/verifier.js';
 import { proofFromSnarkjs, publicSignalsFromSnarkjs } from '../src/zk/groth16.js';
@@ -65,6 +66,15 @@ test('fallbackPayout: the locked fee less the protocol fee (rounded down, as the
   t.is(fallbackPayout(10_000n, 100n, 500n), 10_400n);
   t.is(fallbackPayout(99n, 100n, 0n), 99n, 'a fee too small for a whole protocol-fee unit keeps all of it');
   t.is(fallbackPayout(0n, 100n, 7n), 7n);
+});
+
+test("raceFrom: a racer waits until the assignment is overdue by its prover's record (1.25x its average, rounded up, + 2 blocks), never before the patience opens it", (t) => {
+  t.is(raceFrom(104n, 100n), 104n, 'no record: from the patience on');
+  t.is(raceFrom(104n, 100n, { fulfilled: 0n, avgBlocksToProofMilli: 0n }), 104n, 'no deliveries of the circuit: from the patience on');
+  t.is(raceFrom(104n, 100n, { fulfilled: 3n, avgBlocksToProofMilli: 4000n }), 107n, 'avg 4 blocks: due at 100 + 5 + 2');
+  t.is(raceFrom(104n, 100n, { fulfilled: 3n, avgBlocksToProofMilli: 4001n }), 108n, '1.25 x 4.001 = 5.00125, rounded up to 6');
+  t.is(raceFrom(110n, 100n, { fulfilled: 3n, avgBlocksToProofMilli: 4000n }), 110n, 'never before the patience');
+  t.is(raceFrom(104n, 100n, { fulfilled: 9n, avgBlocksToProofMilli: 20_000n }), 127n, 'a slow honest prover (20 blocks) is left alone until 127');
 });
 
 test('blockingCommit: a fresh or revealed commitment keeps the worker off a fallback request; stale unrevealed ones (squatters) do not', (t) => {

@@ -30,6 +30,7 @@ import { WorkerMetrics } from './metrics.js';
 import { publicSignalsFromInput } from '../zk/witness.js';
 import { RotatingScan, type RequestsPage } from './fallback-scan.js';
 import { blockingCommit, fallbackPayout } from './fallback-commits.js';
+import { raceFrom, type AssigneeRecord } from './race.js';
 
 /** The fallback scan reads at most this many pages of this many requests per circuit and status in a tick. */
 export const FALLBACK_SCAN_PAGE = 100n;
@@ -358,6 +359,7 @@ export class ProverWorker extends EventEmitter {
       if (this.slotsInUse(r.circuitId) >= this.cfg.capacity) break;
       const need = this.blocksFor(this.latencyMs(r.circuitId)) + this.cfg.safetyBlocks + 2n; // prove, commit, reveal
       if (this.height + need > r.expiryHeight) continue;
+      if (r.status === RequestStatus.REQUEST_STATUS_ASSIGNED && !(await this.overdue(r))) continue;
       let fee: bigint;
       try {
         const q = await this.client.request(r.id);
@@ -386,6 +388,27 @@ export class ProverWorker extends EventEmitter {
       this.log.info({ requestId: id, circuitId: r.circuitId, payout: payout.toString(), cost: cost.toString(), expiry: job.deadlineHeight }, 'taking fallback request');
       await this.save(job);
     }
+  }
+
+  /**
+   * Whether an assignment of another prover, past the requester's patience, is worth racing now: it is overdue by its
+   * prover's own record of the circuit (race.ts raceFrom), so an honest assignee still proving is mostly left alone.
+   */
+  private async overdue(r: Request): Promise<boolean> {
+    const a = r.assignment;
+    if (a === undefined) return false;
+    const patience = r.submittedHeight + r.fallbackAfterBlocks;
+    const opens = a.acceptUntilHeight + 1n > patience ? a.acceptUntilHeight + 1n : patience;
+    let rec: AssigneeRecord | undefined;
+    try {
+      rec = (await this.client.reputation(a.prover)).find((x) => x.circuitId === r.circuitId);
+    } catch {
+      return false; // node trouble: look again next tick
+    }
+    const from = raceFrom(opens, a.assignedHeight, rec);
+    if (this.height + 1n >= from) return true;
+    this.log.debug({ requestId: r.id.toString(), prover: a.prover, raceFrom: from.toString() }, 'assignment past the patience but not overdue by its prover\'s record: left alone');
+    return false;
   }
 
   /**
