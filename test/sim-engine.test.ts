@@ -189,6 +189,11 @@ test("the requester's patience (issue 11): against a holding coalition the patie
   t.true(raced.outcome.computations >= raced.metrics.delivered + honest, show({ computations: raced.outcome.computations, delivered: raced.metrics.delivered, honest }));
   t.true(raced.outcome.compensation > 0n);
   t.is(raced.metrics.outracedHonest, raced.outcome.outracedHonest ?? 0);
+  // racers that wait until an assignment is overdue by its prover's record (the worker's policy) still end the holds
+  const overdue = await runMechanism(w, 'patiencerep');
+  t.deepEqual(overdue.outcome.invariantFailures, []);
+  t.is(overdue.metrics.censoredFillRate, 1);
+  t.true((overdue.outcome.outraced ?? 0) > 0 && overdue.metrics.censoredP99 < held.metrics.censoredP99, show({ held: held.metrics.censoredP99, overdue: overdue.metrics.censoredP99 }));
   t.true(raced.metrics.racedPerRequest > 0);
   // the same requests and provers: without the row's patience the chain is unchanged
   t.is(validateScenario({ ...s, mechanisms: ['patience'] }).proofbook.patienceBlocks, 8);
