@@ -49,6 +49,19 @@ function small(over: Partial<Scenario> = {}): Scenario {
   });
 }
 
+/** 9 provers, the cheapest third a coalition with `strategy` against two of five requesters (30-block windows). */
+function censoring(strategy: 'hold' | 'squat', over: Partial<Scenario> = {}): Scenario {
+  return small({
+    provers: 9,
+    coalition: { share: 0.34, pick: 'cheapest', strategy },
+    requesters: [
+      { name: 'app', count: 3, ratePerBlock: 0.4, valuePerMConstraints: 12000, window: 30, lifetime: 120 },
+      { name: 'censored', count: 2, ratePerBlock: 0.2, valuePerMConstraints: 12000, window: 30, lifetime: 120, censored: true },
+    ],
+    ...over,
+  });
+}
+
 test.before(async () => {
   await initVerifierBackend();
 });
@@ -135,14 +148,7 @@ test('flaky provers: proofbook slashes missed deadlines, reassigns, and invarian
 });
 
 test("squatting coalition (issue 11): members not excluded squat censored requests in the fallback; each forfeits once per request, every censored request is still served, invariants every block", async (t) => {
-  const s = small({
-    provers: 9,
-    coalition: { share: 0.34, pick: 'cheapest', strategy: 'squat' },
-    requesters: [
-      { name: 'app', count: 3, ratePerBlock: 0.4, valuePerMConstraints: 12000, window: 30, lifetime: 120 },
-      { name: 'censored', count: 2, ratePerBlock: 0.2, valuePerMConstraints: 12000, window: 30, lifetime: 120, censored: true },
-    ],
-  });
+  const s = censoring('squat');
   const w = buildWorld(s, 3, 9);
   const run = await runMechanism(w, 'proofbook');
   t.deepEqual(run.outcome.invariantFailures, []);
@@ -160,15 +166,7 @@ test("squatting coalition (issue 11): members not excluded squat censored reques
 });
 
 test("the requester's patience (issue 11): against a holding coalition the patience row races held assignments; holders are outraced before their deadline, censored p99 falls, every request served, invariants every block", async (t) => {
-  const s = small({
-    provers: 9,
-    coalition: { share: 0.34, pick: 'cheapest', strategy: 'hold' },
-    requesters: [
-      { name: 'app', count: 3, ratePerBlock: 0.4, valuePerMConstraints: 12000, window: 30, lifetime: 120 },
-      { name: 'censored', count: 2, ratePerBlock: 0.2, valuePerMConstraints: 12000, window: 30, lifetime: 120, censored: true },
-    ],
-    proofbook: { minFeeBps: 2500, rampBlocks: 5, patienceBlocks: 8 },
-  });
+  const s = censoring('hold', { proofbook: { minFeeBps: 2500, rampBlocks: 5, patienceBlocks: 8 } });
   const w = buildWorld(s, 3, 9);
   const held = await runMechanism(w, 'proofbook');
   const raced = await runMechanism(w, 'patience');

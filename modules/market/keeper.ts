@@ -928,18 +928,8 @@ export class MarketKeeperImpl implements MarketKeeper {
    * the caller writes it.
    */
   private outrace(ctx: Context, r: Request, by: Address): Request {
-    const asg = r.assignment!;
-    const prover = asg.prover as Address;
-    const p = this.params(ctx);
-    const collateral = BigInt(asg.collateral);
-    const slash = releaseSlash(p, collateral, asg.acceptUntilHeight, asg.deadlineHeight, ctx.height);
-    const { toRequester, bounty, burned } = this.slashFor(ctx, prover, r, slash);
-    if (collateral - slash > 0n) this.bond.unlock(ctx, prover, p.collateralDenom, collateral - slash);
-    this.releaseAskSlot(ctx, asg.askId);
-    const rep = this.reputation(ctx, prover, r.circuitId);
-    rep.released += 1n;
-    this.setReputation(ctx, rep);
-    if (slash > 0n) this.bumpStats(ctx, r.circuitId, (s) => void (s.slashes += 1n));
+    const prover = r.assignment!.prover as Address;
+    const { slash, toRequester, bounty, burned } = this.endAsReleased(ctx, r, r.assignment!);
     const out: Request = { ...r, assignment: undefined, bounty: (BigInt(r.bounty || '0') + bounty).toString() };
     this.history(out, ctx.height, 'outraced', prover, slash.toString(), toRequester.toString());
     ctx.emit('proofbook.market.assignment_outraced', [
@@ -1111,22 +1101,32 @@ export class MarketKeeperImpl implements MarketKeeper {
   }
 
   /**
+   * Ends assignment `asg` of `r` as a release at this height: its prover is slashed releaseSlash (split by slashFor),
+   * the rest of its collateral unlocked, its ask slot freed, a release counted. The caller updates the request.
+   */
+  private endAsReleased(ctx: Context, r: Request, asg: Assignment): { slash: bigint; toRequester: bigint; bounty: bigint; burned: bigint } {
+    const prover = asg.prover as Address;
+    const p = this.params(ctx);
+    const collateral = BigInt(asg.collateral);
+    const slash = releaseSlash(p, collateral, asg.acceptUntilHeight, asg.deadlineHeight, ctx.height);
+    const parts = this.slashFor(ctx, prover, r, slash);
+    if (collateral - slash > 0n) this.bond.unlock(ctx, prover, p.collateralDenom, collateral - slash);
+    this.releaseAskSlot(ctx, asg.askId);
+    const rep = this.reputation(ctx, prover, r.circuitId);
+    rep.released += 1n;
+    this.setReputation(ctx, rep);
+    if (slash > 0n) this.bumpStats(ctx, r.circuitId, (s) => void (s.slashes += 1n));
+    return { slash, ...parts };
+  }
+
+  /**
    * The assigned prover gives the work back: slashed releaseSlashBps (release_slash_bps, rising to 100 % at the
    * deadline) of its collateral, split between the requester, the request's bounty and the burn; excluded from the
    * request; the request re-opens (or enters the fallback once max_failed_assignments provers have failed it).
    */
   releaseAssignment(ctx: Context, sender: Address, id: bigint): bigint {
     const { r, asg } = this.assignedTo(ctx, sender, id);
-    const p = this.params(ctx);
-    const collateral = BigInt(asg.collateral);
-    const slash = releaseSlash(p, collateral, asg.acceptUntilHeight, asg.deadlineHeight, ctx.height);
-    const { toRequester, bounty, burned } = this.slashFor(ctx, sender, r, slash);
-    if (collateral - slash > 0n) this.bond.unlock(ctx, sender, p.collateralDenom, collateral - slash);
-    this.releaseAskSlot(ctx, asg.askId);
-    const rep = this.reputation(ctx, sender, r.circuitId);
-    rep.released += 1n;
-    this.setReputation(ctx, rep);
-    if (slash > 0n) this.bumpStats(ctx, r.circuitId, (s) => void (s.slashes += 1n));
+    const { slash, toRequester, bounty, burned } = this.endAsReleased(ctx, r, asg);
     const after = this.afterFailure(ctx, r, sender, false, { bounty: (BigInt(r.bounty || '0') + bounty).toString() });
     this.history(after, ctx.height, 'released', sender, slash.toString(), toRequester.toString());
     this.updateRequest(ctx, r, after);
