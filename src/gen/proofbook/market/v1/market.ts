@@ -163,7 +163,8 @@ export interface Request {
   bounty: string;
   /**
    * The requester's patience: from submitted_height + fallback_after_blocks on (0 = off), an OPEN request may also be
-   * fulfilled through the fallback by any eligible prover.
+   * fulfilled through the fallback by any eligible prover, and so may an ASSIGNED one once its accept phase is over:
+   * a race with the assigned prover, the first valid proof wins, and an outraced assignee is slashed as for a release.
    */
   fallbackAfterBlocks: bigint;
   /** Height at which the request entered REQUEST_STATUS_FALLBACK (0 = never). */
