@@ -19,7 +19,12 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { buildWeb } from '../scripts/build-web.js';
 import { ProverWorker } from '../src/worker/worker.js';
 import { CIRCUIT, testConfig, wallet } from '../src/worker/testing.js';
+import { ProofbookClient } from '../src/client/proofbook.js';
+import { proveWithSnarkjs, terminateSnarkjs } from '../src/zk/prove.js';
+import { GENESIS_CIRCUIT } from '../src/zk/genesis.js';
 import { startExplorerDevnet } from './helpers/explorer-api.js';
+
+test.after.always(() => terminateSnarkjs());
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const SHOTS = join(root, 'results', 'explorer');
@@ -283,6 +288,31 @@ test('explorer: live market pages, in-browser verification, search and node-down
     await page.goto(`${base}#/prover/${silent}`);
     await page.locator(`[data-slashes] [data-slash=released][data-request="${released}"] a[href^="#/tx/"]`).waitFor({ timeout: 30_000 });
     await page.locator(`[data-slashes] [data-slash=missed][data-request="${missed}"]`).waitFor();
+
+    // ---- outraced: the same prover wins a request whose requester set a patience of 2 blocks and holds it; once the
+    // race opens (after its accept phase) devnet3 delivers a real proof through commit-reveal with the SDK. The
+    // timeline shows the outrace with the slash in the collateral denom, and the slash history lists it from the
+    // racer's tx (the event names the outraced prover).
+    await writeFile(input, JSON.stringify({ preimage: '780', nonce: '6' }));
+    const racedId = BigInt(JSON.parse(await cli(cliHome, devnet.rpcUrl, ['request', 'prove', '--from', 'devnet0', '--circuit', 'hashchain', '--input', input, '--max-fee', '200000', '--window', '60', '--lifetime', '100', '--patience', '2', '--output', 'json'])).request_id);
+    const racer = await ProofbookClient.connect(devnet.rpcUrl, await wallet(3), { pollIntervalMs: 100 });
+    try {
+      await racer.bond(1_000_000n);
+      const out = await proveWithSnarkjs(GENESIS_CIRCUIT.wasmPath, GENESIS_CIRCUIT.zkeyPath, { preimage: '780', nonce: '6' }, { singleThread: true });
+      for (let i = 0; i < 300 && (await racer.request(racedId)).fallbackFee === undefined; i++) await new Promise((r) => setTimeout(r, 100));
+      t.is((await racer.request(racedId)).request.assignment?.prover, silent, 'still held by the silent prover when the race opens');
+      await racer.submitProof(racedId, out.proof, out.publicSignals.map(String));
+    } finally {
+      racer.disconnect();
+    }
+    await page.goto(`${base}#/request/${racedId}`);
+    const outracedRow = page.locator(`[data-timeline] [data-event=outraced]`);
+    await outracedRow.waitFor({ timeout: 30_000 });
+    t.is(await outracedRow.locator(`a[href="#/prover/${silent}"]`).count(), 1, 'the outrace names the prover that held it');
+    t.regex((await outracedRow.textContent())!, /outraced.*slashed [1-9]/s);
+    await page.goto(`${base}#/prover/${silent}`);
+    await page.locator(`[data-slashes] [data-slash=outraced][data-request="${racedId}"] a[href^="#/tx/"]`).waitFor({ timeout: 30_000 });
+    t.regex((await page.locator(`[data-slash=outraced][data-request="${racedId}"]`).textContent())!, /was outraced on.*slashed [1-9]/s);
     await shot(page, 'prover-slashed');
     await page.setViewportSize({ width: 390, height: 844 });
     await shot(page, 'prover-phone');

@@ -15,7 +15,7 @@ const EARNINGS_TXS = 100;
 /** Newest blocks with a deadline miss of this prover read per refresh (block_search + one block_results each). */
 const MISS_BLOCKS = 20;
 
-export interface Slash { height: number; kind: 'released' | 'missed'; requestId: string; slashed: string; tx?: string }
+export interface Slash { height: number; kind: 'released' | 'missed' | 'outraced'; requestId: string; slashed: string; tx?: string }
 
 /** Deadline-miss slashes of `addr` in the newest MISS_BLOCKS blocks that have one, and how many such blocks exist. */
 async function missSlashes(chain: Chain, addr: string): Promise<{ list: Slash[]; blocks: number }> {
@@ -49,15 +49,22 @@ async function loadProver(chain: Chain, addr: string) {
   let fills: TxHit[] = [], fillsTotal = 0, slashes: Slash[] = [], missBlocks = 0, slashError = '';
   if (chain.rpc && chain.rpcState === 'live') {
     const search = (q: string) => chain.rpc!.call<{ txs: TxHit[]; total_count: string }>('tx_search', { query: q, per_page: String(EARNINGS_TXS), order_by: 'desc' });
-    const [f, rel, miss] = await Promise.all([
+    const [f, rel, raced, miss] = await Promise.all([
       search(`proofbook.market.request_fulfilled.prover='${addr}'`).catch(() => ({ txs: [], total_count: '0' })),
       search(`proofbook.market.assignment_released.prover='${addr}'`).catch(() => ({ txs: [], total_count: '0' })),
+      // outraced past the requester's patience: the event is in the racer's reveal tx, naming this prover
+      search(`proofbook.market.assignment_outraced.prover='${addr}'`).catch(() => ({ txs: [], total_count: '0' })),
       missSlashes(chain, addr).catch((e: Error) => { slashError = e.message; return { list: [], blocks: 0 }; }),
     ]);
     fills = f.txs; fillsTotal = Number(f.total_count); missBlocks = miss.blocks;
     for (const t of rel.txs) {
       for (const e of eventsOf(t, 'proofbook.market.assignment_released', addr)) {
         slashes.push({ height: Number(t.height), kind: 'released', requestId: attr(e, 'request_id') ?? '', slashed: attr(e, 'slashed') ?? '0', tx: t.hash });
+      }
+    }
+    for (const t of raced.txs) {
+      for (const e of eventsOf(t, 'proofbook.market.assignment_outraced', addr)) {
+        slashes.push({ height: Number(t.height), kind: 'outraced', requestId: attr(e, 'request_id') ?? '', slashed: attr(e, 'slashed') ?? '0', tx: t.hash });
       }
     }
     slashes.push(...miss.list);
@@ -132,11 +139,11 @@ export function ProverPage({ addr }: { addr: string }) {
                 )}
               </Card>
               <Card title="Slash history">
-                <p class="muted">Releases (from this prover's transactions, newest {EARNINGS_TXS}) and missed deadlines (slashed at end of block: from the node's indexed block events, newest {MISS_BLOCKS} blocks{d.missBlocks > MISS_BLOCKS ? ` of ${int(d.missBlocks)}` : ''}).</p>
+                <p class="muted">Releases and assignments outraced past the requester's patience (from the transactions that name this prover, newest {EARNINGS_TXS}) and missed deadlines (slashed at end of block: from the node's indexed block events, newest {MISS_BLOCKS} blocks{d.missBlocks > MISS_BLOCKS ? ` of ${int(d.missBlocks)}` : ''}).</p>
                 {d.slashError ? <p class="state error" data-error="slashes">Slash history unavailable: {d.slashError}</p> : null}
                 {d.slashes.length === 0 ? <Empty>No slashes.</Empty> : (
                   <ul class="txs" data-slashes>{d.slashes.map((s, i) => (
-                    <li key={i} data-slash={s.kind} data-request={s.requestId}>height {int(s.height)}: {s.kind === 'missed' ? 'missed the deadline of' : 'released'} <a href={href.request(s.requestId)}>request #{s.requestId}</a>, slashed {amount(s.slashed, col)}
+                    <li key={i} data-slash={s.kind} data-request={s.requestId}>height {int(s.height)}: {s.kind === 'missed' ? 'missed the deadline of' : s.kind === 'outraced' ? 'was outraced on' : 'released'} <a href={href.request(s.requestId)}>request #{s.requestId}</a>, slashed {amount(s.slashed, col)}
                       {s.tx ? <> <a class="mono" href={href.tx(s.tx)}>{s.tx.slice(0, 12)}…</a></> : <> <span class="muted">(end of block)</span></>}</li>
                   ))}</ul>
                 )}

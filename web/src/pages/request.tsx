@@ -32,6 +32,7 @@ const LABEL: Record<string, string> = {
   assigned: 'assigned by the auction, collateral locked',
   fulfilled: 'proof verified, prover paid, rest refunded',
   released: 'released by the prover (re-auctioned)',
+  outraced: "outraced: past the requester's patience a fallback proof came first; collateral slashed as for a release",
   slashed: 'deadline missed: collateral slashed (re-auctioned)',
   expired: 'expired, escrow refunded',
   cancelled: 'cancelled, escrow refunded',
@@ -50,8 +51,9 @@ function Timeline({ r, fee, col }: { r: MarketRequest; fee: string; col: string 
   const amt = (e: StatusChange) => {
     if (!e.amount) return '';
     if (e.event === 'submitted') return e.amount.replace(/^(\d+)(\D.*)$/, (_, n: string, d: string) => amount(n, d));
-    const denom = e.event === 'slashed' || e.event === 'released' ? col : fee;
-    const what = e.event === 'assigned' || e.event.startsWith('fallback_') && e.event !== 'fallback_fulfilled' ? 'price' : e.event === 'fulfilled' || e.event === 'fallback_fulfilled' ? 'paid' : e.event === 'slashed' || e.event === 'released' ? 'slashed' : 'refund';
+    const slash = e.event === 'slashed' || e.event === 'released' || e.event === 'outraced';
+    const denom = slash ? col : fee;
+    const what = e.event === 'assigned' || e.event.startsWith('fallback_') && e.event !== 'fallback_fulfilled' ? 'price' : e.event === 'fulfilled' || e.event === 'fallback_fulfilled' ? 'paid' : slash ? 'slashed' : 'refund';
     return `${what} ${amount(e.amount, denom)}`;
   };
   return (
