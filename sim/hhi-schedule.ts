@@ -10,13 +10,18 @@
  * free slot and can finish by the deadline — but a prover that has won L jobs takes no more. With L ≤ J·H every complete
  * assignment meets the cap (Σ c² ≤ max c · Σ c ≤ L·J ≤ H·J²); larger L are tried too and kept only when the realised
  * Σ c² meets the cap. The cheapest complete assignment within the cap wins; null when no L completes one.
+ *
+ * `at` 'costs' runs the same heuristic on the provers' true compute costs instead of their asks (every prover that
+ * serves the circuit, whatever it asks): then it is an assignment within slots, deadlines and the cap that uses that
+ * much compute, so the capacity-aware benchmark's cost over it is an efficiency some rule could reach with HHI ≤ the
+ * cap (sim/metrics.ts efficiencyScheduleAtCap), beside the frontier's upper bound that ignores capacity.
  */
-import { askPrice, provingBlocks, serves, type World } from './agents.js';
+import { askPrice, proofCost, provingBlocks, serves, type World } from './agents.js';
 import { Slots } from './mechanisms/slots.js';
 import type { HhiCap } from './hhi-frontier.js';
 
 export interface CappedSchedule {
-  /** Σ asks of the assignment (uproof). */
+  /** Σ asks (or true costs, `at` 'costs') of the assignment (uproof). */
   cost: number;
   /** The per-prover win limit that produced it. */
   limit: number;
@@ -29,10 +34,10 @@ export interface CappedSchedule {
 }
 
 /** One replay with win limit L; null if some delivered job finds no prover before it expires. */
-function replay(w: World, delivered: readonly boolean[], limit: number): CappedSchedule | null {
+function replay(w: World, delivered: readonly boolean[], limit: number, at: 'asks' | 'costs'): CappedSchedule | null {
   const slots = new Slots(w);
   const bs = w.scenario.blockSeconds;
-  const asks = w.provers.map((p) => w.circuits.map((c) => (serves(w, p, c) ? askPrice(p, c) : null)));
+  const asks = w.provers.map((p) => w.circuits.map((c) => (serves(w, p, c) ? (at === 'asks' ? askPrice(p, c) : proofCost(p, c)) : null)));
   const counts = w.provers.map(() => 0);
   const prover: (number | null)[] = w.jobs.map(() => null);
   const start: (number | null)[] = w.jobs.map(() => null);
@@ -75,7 +80,7 @@ function replay(w: World, delivered: readonly boolean[], limit: number): CappedS
 }
 
 /** The cheapest assignment within the cap the heuristic finds (see the file comment), or null. */
-export function cappedSchedule(w: World, delivered: readonly boolean[], cap: HhiCap): CappedSchedule | null {
+export function cappedSchedule(w: World, delivered: readonly boolean[], cap: HhiCap, at: 'asks' | 'costs' = 'asks'): CappedSchedule | null {
   const J = delivered.filter(Boolean).length;
   if (J === 0) return { cost: 0, limit: 0, counts: w.provers.map(() => 0), prover: w.jobs.map(() => null), start: w.jobs.map(() => null) };
   const B = Math.floor((cap.num * J * J) / cap.den);
@@ -84,7 +89,7 @@ export function cappedSchedule(w: World, delivered: readonly boolean[], cap: Hhi
   while ((rootB + 1) * (rootB + 1) <= B) rootB++;
   let best: CappedSchedule | null = null;
   for (let limit = Math.max(1, safe); limit <= Math.max(1, rootB); limit++) {
-    const s = replay(w, delivered, limit);
+    const s = replay(w, delivered, limit, at);
     if (s === null) continue;
     if (s.counts.reduce((a, c) => a + c * c, 0) > B) continue;
     if (best === null || s.cost < best.cost) best = s;

@@ -81,11 +81,11 @@ export function frontierOf(w: World, delivered: readonly boolean[], cap: HhiCap 
 
 /** The capacity- and deadline-feasible counterpart (sim/hhi-schedule.ts; an upper bound), cached per delivered set. */
 const scheduleCache = new WeakMap<World, Map<string, CappedSchedule | null>>();
-export function cappedScheduleOf(w: World, delivered: readonly boolean[]): CappedSchedule | null {
-  const key = delivered.map((d) => (d ? '1' : '0')).join('');
+export function cappedScheduleOf(w: World, delivered: readonly boolean[], at: 'asks' | 'costs' = 'asks'): CappedSchedule | null {
+  const key = `${at}:${delivered.map((d) => (d ? '1' : '0')).join('')}`;
   let m = scheduleCache.get(w);
   if (!m) scheduleCache.set(w, (m = new Map()));
-  if (!m.has(key)) m.set(key, cappedSchedule(w, delivered, HHI_QUARTER));
+  if (!m.has(key)) m.set(key, cappedSchedule(w, delivered, HHI_QUARTER, at));
   return m.get(key)!;
 }
 
@@ -227,6 +227,13 @@ export interface Metrics {
    * Below 0.95, the efficiency and HHI targets cannot both be met on this run's proofs by any rule.
    */
   efficiencyBoundAtCap: number;
+  /**
+   * The efficiency of an actual assignment of the same proofs within slots, proving times, deadlines and HHI ≤ 0.25,
+   * found by the capped-schedule heuristic at true costs (sim/hhi-schedule.ts, `at` 'costs'): an efficiency some rule
+   * with perfect information could reach under the cap, so the most any rule can reach lies between this and
+   * efficiencyBoundAtCap. NaN when the heuristic finds no such assignment.
+   */
+  efficiencyScheduleAtCap: number;
   /** Censored p99 / other p99 of this run (the censorship latency target). */
   censoredP99Ratio: number;
   /** Fewest provers that together delivered at least half of the proofs. */
@@ -321,6 +328,7 @@ export function computeMetrics(w: World, o: RunOutcome): Metrics {
   const frontierPaid = frontier.feasible && delivered > 0 ? frontier.bound : NaN;
   const uncapped = frontierOf(w, deliveredMask, { num: 1, den: 1 });
   const schedule = delivered > 0 ? cappedScheduleOf(w, deliveredMask) : null;
+  const costSchedule = delivered > 0 ? cappedScheduleOf(w, deliveredMask, 'costs') : null;
   const computeFloor = delivered > 0 ? frontierOf(w, deliveredMask, HHI_QUARTER, 'costs') : null;
   const per = (x: bigint) => (delivered === 0 ? NaN : num(x) / delivered);
   return {
@@ -361,6 +369,7 @@ export function computeMetrics(w: World, o: RunOutcome): Metrics {
     frontierScheduleRatio: schedule === null || paid === 0n ? NaN : schedule.cost / num(paid),
     frontierExact: frontier.feasible && delivered > 0 ? (frontier.exact ? 1 : 0) : NaN,
     efficiencyBoundAtCap: computeFloor !== null && computeFloor.feasible && computeFloor.bound > 0 ? num(benchOfDelivered) / computeFloor.bound : NaN,
+    efficiencyScheduleAtCap: costSchedule === null || costSchedule.cost === 0 ? NaN : num(benchOfDelivered) / costSchedule.cost,
     censoredP99Ratio: percentile(proofCensored, 0.99) / percentile(proofOther, 0.99),
     top50,
     winners: o.proverWins.filter((x) => x > 0).length,

@@ -8,7 +8,7 @@ import { barChart, lineChart } from './svg.js';
 export const CSV_FIELDS: readonly (keyof Metrics)[] = [
   'mechanism', 'provers', 'requests', 'delivered', 'expired', 'fillRate', 'resourceCostPerProof', 'pricePerProof', 'computationsPerProof',
   'assignP50', 'assignP99', 'proofP50', 'proofP99', 'allocativeEfficiency', 'resourceEfficiency', 'efficiency', 'profitMin', 'profitMedian', 'profitMax',
-  'losingProvers', 'hhi', 'benchmarkHhi', 'frontierPricePerProof', 'frontierRatio', 'frontierPremium', 'frontierScheduleRatio', 'frontierExact', 'efficiencyBoundAtCap', 'censoredP99Ratio', 'top50', 'winners', 'censoredRequests', 'censoredFillRate', 'otherFillRate', 'censoredP50', 'censoredP99', 'otherP99',
+  'losingProvers', 'hhi', 'benchmarkHhi', 'frontierPricePerProof', 'frontierRatio', 'frontierPremium', 'frontierScheduleRatio', 'frontierExact', 'efficiencyBoundAtCap', 'efficiencyScheduleAtCap', 'censoredP99Ratio', 'top50', 'winners', 'censoredRequests', 'censoredFillRate', 'otherFillRate', 'censoredP50', 'censoredP99', 'otherP99',
   'slashedPerRequest', 'compensationPerRequest', 'forfeitedPerRequest', 'participants', 'racedPerRequest', 'outracedHonest', 'reassignments', 'overValue', 'invariantBlocks', 'invariantFailures',
 ];
 
@@ -179,10 +179,10 @@ export function summaryTable(r: ScenarioResult): string {
   }
   const frontier = frontierSummary(r);
   if (frontier.length) {
-    out.push('', 'HHI ≤ 0.25 frontier (sim/hhi-frontier.ts): the least any rule paying each winner at least its ask could pay for the same proofs with HHI ≤ 0.25, over this row\'s price (the greedy row: over v1\'s price); floor/uncapped floor: the same relaxation with HHI ≤ 0.25 over without a cap (what the cap alone costs); capacity-feasible/price: an assignment of the same proofs within slots, proving times and deadlines with HHI ≤ 0.25, paid at the asks, found by a heuristic (sim/hhi-schedule.ts: an upper bound), over this row\'s price; max efficiency at HHI ≤ 0.25: the most efficiency any allocation of the same proofs could reach with HHI ≤ 0.25 (the capacity-aware benchmark\'s cost over the least compute of any such assignment; an upper bound), and the seeds where it is below 95 %:');
+    out.push('', 'HHI ≤ 0.25 frontier (sim/hhi-frontier.ts): the least any rule paying each winner at least its ask could pay for the same proofs with HHI ≤ 0.25, over this row\'s price (the greedy row: over v1\'s price); floor/uncapped floor: the same relaxation with HHI ≤ 0.25 over without a cap (what the cap alone costs); capacity-feasible/price: an assignment of the same proofs within slots, proving times and deadlines with HHI ≤ 0.25, paid at the asks, found by a heuristic (sim/hhi-schedule.ts: an upper bound), over this row\'s price; max efficiency at HHI ≤ 0.25: the most efficiency any allocation of the same proofs could reach with HHI ≤ 0.25 (the capacity-aware benchmark\'s cost over the least compute of any such assignment; an upper bound), and the seeds where it is below 95 %; capacity-feasible efficiency: the efficiency of an assignment of the same proofs within slots, proving times, deadlines and HHI ≤ 0.25 at true costs, found by the same heuristic (reachable with perfect information: the most any rule can reach lies between it and the bound), and the seeds where it reaches 95 %:');
     out.push(...table(
-      [...(multiCoalition ? ['coalition'] : []), 'mechanism', 'provers', 'floor/proof', 'floor/price', 'seeds > 1.10', 'floor/uncapped floor', 'capacity-feasible/price', 'seeds ≤ 1.10', 'exact', 'infeasible', 'max efficiency at HHI ≤ 0.25', 'seeds < 95 %'],
-      frontier.map((x) => [...(multiCoalition ? [String(x.coalition)] : []), x.mechanism, String(x.provers), fmtEst(x.perProof, 'int'), fmtEst(x.ratio, 'x2'), `${x.over110}/${x.seeds}`, fmtEst(x.premium, 'x2'), fmtEst(x.schedule, 'x2'), `${x.scheduleWithin110}/${x.seeds}`, `${x.exact}/${x.seeds}`, String(x.infeasible), fmtEst(x.efficiencyBound, 'pct'), `${x.efficiencyBoundUnder95}/${x.seeds}`]),
+      [...(multiCoalition ? ['coalition'] : []), 'mechanism', 'provers', 'floor/proof', 'floor/price', 'seeds > 1.10', 'floor/uncapped floor', 'capacity-feasible/price', 'seeds ≤ 1.10', 'exact', 'infeasible', 'max efficiency at HHI ≤ 0.25', 'seeds < 95 %', 'capacity-feasible efficiency', 'seeds ≥ 95 %'],
+      frontier.map((x) => [...(multiCoalition ? [String(x.coalition)] : []), x.mechanism, String(x.provers), fmtEst(x.perProof, 'int'), fmtEst(x.ratio, 'x2'), `${x.over110}/${x.seeds}`, fmtEst(x.premium, 'x2'), fmtEst(x.schedule, 'x2'), `${x.scheduleWithin110}/${x.seeds}`, `${x.exact}/${x.seeds}`, String(x.infeasible), fmtEst(x.efficiencyBound, 'pct'), `${x.efficiencyBoundUnder95}/${x.seeds}`, fmtEst(x.efficiencySchedule, 'pct'), `${x.efficiencyScheduleAtLeast95}/${x.seeds}`]),
     ));
   }
   return out.join('\n');
@@ -193,7 +193,7 @@ export function summaryTable(r: ScenarioResult): string {
  * (HHI ≤ 0.25 within 10 % of this price is then out of reach for every rule paying at least the asks), how many seeds
  * were solved exactly and how many have no assignment within the cap at all.
  */
-export function frontierSummary(r: ScenarioResult): { mechanism: string; provers: number; coalition: number; seeds: number; perProof: Estimate; ratio: Estimate; premium: Estimate; schedule: Estimate; scheduleWithin110: number; over110: number; exact: number; infeasible: number; efficiencyBound: Estimate; efficiencyBoundUnder95: number }[] {
+export function frontierSummary(r: ScenarioResult): { mechanism: string; provers: number; coalition: number; seeds: number; perProof: Estimate; ratio: Estimate; premium: Estimate; schedule: Estimate; scheduleWithin110: number; over110: number; exact: number; infeasible: number; efficiencyBound: Estimate; efficiencyBoundUnder95: number; efficiencySchedule: Estimate; efficiencyScheduleAtLeast95: number }[] {
   return groups(r)
     .filter((g) => g.runs.some((x) => x.metrics.delivered > 0))
     .map((g) => ({
@@ -211,6 +211,8 @@ export function frontierSummary(r: ScenarioResult): { mechanism: string; provers
       infeasible: g.runs.filter((x) => x.metrics.delivered > 0 && !Number.isFinite(x.metrics.frontierPricePerProof)).length,
       efficiencyBound: est(g, (m) => m.efficiencyBoundAtCap),
       efficiencyBoundUnder95: g.runs.filter((x) => x.metrics.efficiencyBoundAtCap < 0.95).length,
+      efficiencySchedule: est(g, (m) => m.efficiencyScheduleAtCap),
+      efficiencyScheduleAtLeast95: g.runs.filter((x) => x.metrics.efficiencyScheduleAtCap >= 0.95).length,
     }));
 }
 

@@ -272,6 +272,7 @@ test('the efficiency bound at HHI ≤ 0.25: the benchmark cost over the compute 
   const { capacityAwareCosts } = await import('../sim/metrics.js');
   const { costInstance } = await import('../sim/hhi-frontier.js');
   const { proofCost, provingBlocks } = await import('../sim/agents.js');
+  const { cappedSchedule } = await import('../sim/hhi-schedule.js');
   const s = loadScenario('scenarios/spread.json');
   // random spreads work (HHI far under 0.25); trusted puts it on one prover (HHI 1): one run on each side of the cap.
   const r = await runScenario({ ...s, sweepProvers: [16] }, { seeds: 2, mechanisms: ['random', 'trusted'] });
@@ -291,6 +292,18 @@ test('the efficiency bound at HHI ≤ 0.25: the benchmark cost over the compute 
     if (!floor.feasible) continue;
     const bench = capacityAwareCosts(w).reduce((a, c, i) => (delivered[i] ? a + Number(c) : a), 0);
     t.is(m.efficiencyBoundAtCap, bench / floor.bound);
+    // The capacity-feasible assignment at true costs: within the cap, every proof on a prover that serves its circuit,
+    // its compute what it reports; so it can never use less compute than the floor (its efficiency ≤ the bound).
+    const sched = cappedSchedule(w, delivered, { num: 1, den: 4 }, 'costs');
+    if (sched !== null) {
+      let compute = 0n;
+      sched.prover.forEach((pi, j) => { if (pi !== null) compute += proofCost(w.provers[pi]!, w.circuits[w.jobs[j]!.circuit]!); });
+      t.is(sched.cost, Number(compute));
+      t.true(sched.counts.reduce((a, c) => a + c * c, 0) * 4 <= sched.counts.reduce((a, c) => a + c, 0) ** 2, 'HHI ≤ 0.25');
+      t.true(sched.cost >= floor.bound - 1e-9);
+      t.is(m.efficiencyScheduleAtCap, bench / sched.cost);
+      t.true(m.efficiencyScheduleAtCap <= m.efficiencyBoundAtCap + 1e-12);
+    } else t.true(Number.isNaN(m.efficiencyScheduleAtCap));
     // The run's own compute is one assignment of these proofs: when it meets the cap it cannot beat the floor.
     if (m.hhi <= 2500) {
       capped++;
