@@ -359,7 +359,6 @@ export class ProverWorker extends EventEmitter {
       if (this.slotsInUse(r.circuitId) >= this.cfg.capacity) break;
       const need = this.blocksFor(this.latencyMs(r.circuitId)) + this.cfg.safetyBlocks + 2n; // prove, commit, reveal
       if (this.height + need > r.expiryHeight) continue;
-      if (r.status === RequestStatus.REQUEST_STATUS_ASSIGNED && !(await this.overdue(r))) continue;
       let fee: bigint;
       try {
         const q = await this.client.request(r.id);
@@ -375,6 +374,8 @@ export class ProverWorker extends EventEmitter {
       } catch {
         continue;
       }
+      // (open to the fallback next block, as the node's fallbackFee says: a race on an assignment only once it is overdue)
+      if (r.status === RequestStatus.REQUEST_STATUS_ASSIGNED && !(await this.overdue(r))) continue;
       const payout = fallbackPayout(fee, protocolFeeBps, BigInt(r.bounty || '0'));
       const cost = BigInt(cal.price);
       if (payout < cost) {
@@ -391,22 +392,22 @@ export class ProverWorker extends EventEmitter {
   }
 
   /**
-   * Whether an assignment of another prover, past the requester's patience, is worth racing now: it is overdue by its
-   * prover's own record of the circuit (race.ts raceFrom), so an honest assignee still proving is mostly left alone.
+   * Whether an assignment of another prover, already open to the race (the caller read the node's fallbackFee), is
+   * worth racing now: it is overdue by its prover's own record of the circuit (race.ts raceFrom), so an honest assignee
+   * still proving is mostly left alone.
    */
   private async overdue(r: Request): Promise<boolean> {
     const a = r.assignment;
     if (a === undefined) return false;
-    const patience = r.submittedHeight + r.fallbackAfterBlocks;
-    const opens = a.acceptUntilHeight + 1n > patience ? a.acceptUntilHeight + 1n : patience;
     let rec: AssigneeRecord | undefined;
     try {
       rec = (await this.client.reputation(a.prover)).find((x) => x.circuitId === r.circuitId);
     } catch {
       return false; // node trouble: look again next tick
     }
-    const from = raceFrom(opens, a.assignedHeight, rec);
-    if (this.height + 1n >= from) return true;
+    const next = this.height + 1n;
+    const from = raceFrom(next, a.assignedHeight, rec);
+    if (next >= from) return true;
     this.log.debug({ requestId: r.id.toString(), prover: a.prover, raceFrom: from.toString() }, 'assignment past the patience but not overdue by its prover\'s record: left alone');
     return false;
   }
