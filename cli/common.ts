@@ -219,3 +219,6 @@ export function snakeKeys(v: unknown): unknown {
   for (const [k, x] of Object.entries(v)) out[/^[a-z][a-zA-Z0-9]*$/.test(k) ? k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`) : k] = snakeKeys(x);
   return out;
 }
+
+/** `--patience` of `request prove` and `tx market submit-request` (MsgSubmitRequest.fallback_after_blocks). */
+export const PATIENCE_HELP = 'patience: from this many blocks after submission any bonded prover may also deliver it (commit-reveal), racing the assigned prover once its accept phase is over (0: off)';

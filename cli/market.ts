@@ -11,13 +11,14 @@ import type { StdFee, SigningStargateClient, GasPrice, DeliverTxResponse } from 
 import type { AccountData, EncodeObject } from '@cosmjs/proto-signing';
 import type { Comet38Client } from '@cosmjs/tendermint-rpc';
 import { protoJson } from './proto-json.js';
-import { Ctx, CliError, EXIT, toJson } from './common.js';
+import { Ctx, CliError, EXIT, PATIENCE_HELP, toJson } from './common.js';
 import { addressArg } from './query.js';
 import { DEFAULT_GAS_ADJUSTMENT, checkFeeFlags, resolveFee, txResultData, type TxFlags } from './tx.js';
 import { connectComet, simulateGas } from '../src/client/tx.js';
 import { proofbookRegistry, TYPE_URLS } from '../src/client/registry.js';
 import { coinsToProto, parseCoins } from '../src/types/coins.js';
 import { fallbackCommitment } from '../src/zk/fallback-commitment.js';
+import { describeHistoryEntry } from '../src/client/describe.js';
 import { decodeProof, encodeProof, proofFromSnarkjs, proofToSnarkjs, publicSignalsFromSnarkjs } from '../src/zk/groth16.js';
 import {
   MsgCancelAsk,
@@ -189,8 +190,8 @@ async function waitForRequest(ctx: Ctx, id: bigint, dir: string, timeoutSec: num
         : h.event === 'assigned' ? `assigned to ${h.prover} at price ${h.amount} (height ${h.height})`
         : h.event === 'released' ? `released by ${h.prover} (slashed ${h.amount}), back in the queue`
         : h.event === 'slashed' ? `${h.prover} missed the deadline (slashed ${h.amount}), back in the queue`
-        : h.event === 'outraced' ? `a fallback proof came before ${h.prover}'s past your patience (${h.prover} slashed ${h.amount})`
-        : undefined;
+        : h.event === 'fulfilled' || h.event === 'fallback_fulfilled' ? undefined // the final line says it
+        : describeHistoryEntry(h); // declines, races, the fallback, expiry: the SDK's description
       if (line) process.stdout.write(`request ${id}: ${line}\n`);
     }
     if (r.status === RequestStatus.REQUEST_STATUS_FULFILLED) {
@@ -198,7 +199,7 @@ async function waitForRequest(ctx: Ctx, id: bigint, dir: string, timeoutSec: num
       const publicFile = path.join(dir, 'public.json');
       writeFileSync(proofFile, JSON.stringify(proofToSnarkjs(decodeProof(r.proof)), null, 1) + '\n');
       writeFileSync(publicFile, JSON.stringify(r.publicSignals, null, 1) + '\n');
-      ctx.print({ request_id: id.toString(), status: 'FULFILLED', prover: r.history.filter((h) => h.event === 'fulfilled').at(-1)?.prover ?? '', price: r.paidPrice, proof: proofFile, public: publicFile }, () =>
+      ctx.print({ request_id: id.toString(), status: 'FULFILLED', prover: r.fallbackPayee || (r.history.filter((h) => h.event === 'fulfilled').at(-1)?.prover ?? ''), price: r.paidPrice, proof: proofFile, public: publicFile }, () =>
         `request ${id}: fulfilled at height ${r.fulfilledHeight}, paid ${r.paidPrice}\nwrote ${proofFile}\nwrote ${publicFile}`,
       );
       return;
@@ -247,7 +248,7 @@ export function marketTxCommand(): Command {
       .option('--window <blocks>', 'blocks the assigned prover has to deliver', '20')
       .option('--expiry-in <blocks>', 'the request expires this many blocks from now', '1000')
       .option('--min-collateral <amount>', 'least collateral the prover must lock', '0')
-      .option('--patience <blocks>', 'patience: from this many blocks after submission any bonded prover may also deliver it (commit-reveal), racing the assigned prover once its accept phase is over (0: off)', '0')
+      .option('--patience <blocks>', PATIENCE_HELP, '0')
       .option('--expect-signals <list>', 'comma-separated public signals the proof must have')
       .option('--wait', 'follow the request until it is fulfilled, then write proof.json and public.json next to the input')
       .option('--wait-timeout <seconds>', 'give up waiting after this many seconds (0: never)', '0'),

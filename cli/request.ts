@@ -10,7 +10,7 @@
 import { Command } from 'commander';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Ctx, CliError, EXIT } from './common.js';
+import { Ctx, CliError, EXIT, PATIENCE_HELP } from './common.js';
 import { protoJson } from './proto-json.js';
 import type { ProofbookClient, ProofbookReader, Request, Amount } from '../src/client/proofbook.js';
 import { RequestStatus } from '../src/gen/proofbook/market/v1/market.js';
@@ -228,7 +228,7 @@ export function requestCommand(): Command {
     .requiredOption('--window <blocks>', 'blocks the assigned prover has to deliver the proof')
     .option('--lifetime <blocks>', 'blocks until the request expires if nobody proves it', '200')
     .option('--min-collateral <amount>', 'minimum collateral the prover must lock')
-    .option('--patience <blocks>', 'patience: from this many blocks after submission any bonded prover may also deliver it (commit-reveal), racing the assigned prover once its accept phase is over (0: off)', '0')
+    .option('--patience <blocks>', PATIENCE_HELP, '0')
     .option('--expect <signals>', 'comma-separated public signals the proof must have (default: computed from --input with the circuit\'s witness generator)')
     .option('--wait', 'wait for the proof, print progress, write proof.json and public.json next to the input')
     .option('--timeout <seconds>', 'give up waiting after this long (exit 6)', '600')

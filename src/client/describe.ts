@@ -1,8 +1,11 @@
 /** Human-readable lines for a request's on-chain history (SDK waitForProof's onEvent, `proofbook request status|prove`). */
 import * as market from '../gen-sdk/proofbook/market/v1/market.js';
 
+/** The fields of a history entry the description reads (the node's generated StatusChange fits as well as the SDK's). */
+export type HistoryEntry = Pick<market.StatusChange, 'height' | 'event' | 'prover' | 'amount' | 'compensation'> & { status: number };
+
 /** One line for a request history entry, as a requester wants to read it. */
-export function describeHistoryEntry(e: market.StatusChange): string {
+export function describeHistoryEntry(e: HistoryEntry): string {
   const comp = e.compensation && e.compensation !== '0' ? `, you received ${e.compensation} in compensation` : '';
   switch (e.event) {
     case 'submitted': return `height ${e.height}: submitted (escrow ${e.amount})`;
