@@ -3,7 +3,7 @@ import { buildWorld, type World } from './agents.js';
 import { computeMetrics, type Metrics, type RunOutcome } from './metrics.js';
 import { runProofbook, type ProofbookExtras } from './mechanisms/proofbook.js';
 import { runFixed, runRacing, runRandom, runTrusted } from './mechanisms/offchain.js';
-import { ALL_MECHANISMS, type MechanismName, type Scenario } from './scenario.js';
+import { ALL_MECHANISMS, PATIENCE_ROWS, type MechanismName, type Scenario } from './scenario.js';
 import { DEFAULT_MECHANISM, MECHANISM_V1, type MarketMechanism } from '../modules/market/index.js';
 import type { Params } from '../src/gen/proofbook/market/v1/market.js';
 
@@ -69,10 +69,10 @@ export async function runMechanism(w: World, m: MechanismName, onProgress?: (msg
   const rules = CHAIN_MECHANISMS[m];
   if (rules) {
     const extras: ProofbookExtras = { txFailures: new Map(), accepted: 0, rejected: 0 };
-    const patient = m === 'patience' || m === 'patiencerep';
-    const patience = patient ? (w.scenario.proofbook.patienceBlocks ?? 0) : 0;
-    if (patient && patience === 0) throw new Error(`scenario: the '${m}' row needs proofbook.patienceBlocks`);
-    const outcome = await runProofbook(w, extras, onProgress, rules, m, CHAIN_PARAMS[m], patience, m === 'patiencerep' ? 'overdue' : 'open');
+    const racers = PATIENCE_ROWS[m];
+    const patience = racers ? (w.scenario.proofbook.patienceBlocks ?? 0) : 0;
+    if (racers && patience === 0) throw new Error(`scenario: the '${m}' row needs proofbook.patienceBlocks`);
+    const outcome = await runProofbook(w, extras, onProgress, rules, m, CHAIN_PARAMS[m], patience, racers);
     return { world: w, outcome, metrics: computeMetrics(w, outcome), extras };
   }
   const outcome = m === 'racing' ? runRacing(w) : m === 'fixed' ? runFixed(w) : m === 'trusted' ? runTrusted(w) : runRandom(w);
@@ -84,7 +84,7 @@ export async function runScenario(s: Scenario, opts: RunOptions = {}): Promise<S
   const nSeeds = opts.seeds ?? s.seeds ?? 1;
   const seeds = Array.from({ length: nSeeds }, (_, i) => seed + i);
   // every mechanism by default; the patience row only where the scenario says how patient its requesters are
-  const mechanisms = opts.mechanisms ?? (s.mechanisms as MechanismName[] | undefined) ?? ALL_MECHANISMS.filter((m) => (m !== 'patience' && m !== 'patiencerep') || s.proofbook.patienceBlocks !== undefined);
+  const mechanisms = opts.mechanisms ?? (s.mechanisms as MechanismName[] | undefined) ?? ALL_MECHANISMS.filter((m) => !PATIENCE_ROWS[m] || s.proofbook.patienceBlocks !== undefined);
   const counts = opts.proverCounts ?? s.sweepProvers ?? [s.provers];
   const shares = s.sweepCoalition ?? [s.coalition.share];
   const runs: Run[] = [];

@@ -118,6 +118,8 @@ export interface Scenario {
  */
 const MECHANISMS = ['proofbook', 'v1', 'lottery', 'stakecap', 'band', 'band25', 'band50', 'sharecap', 'reauction', 'fullfee', 'reveal5', 'slots4', 'patience', 'patiencerep', 'racing', 'trusted', 'fixed', 'random'] as const;
 export type MechanismName = (typeof MECHANISMS)[number];
+/** The rows whose requests carry proofbook.patienceBlocks, and when their racers start (sim/mechanisms/proofbook.ts). */
+export const PATIENCE_ROWS: Partial<Record<MechanismName, 'open' | 'overdue'>> = { patience: 'open', patiencerep: 'overdue' };
 export const ALL_MECHANISMS: readonly MechanismName[] = MECHANISMS;
 
 function fail(msg: string): never {
@@ -182,7 +184,7 @@ export function validateScenario(s: Scenario): Scenario {
   posInt(s.proofbook.minFeeBps, 'proofbook.minFeeBps', true);
   posInt(s.proofbook.rampBlocks, 'proofbook.rampBlocks', true);
   if (s.proofbook.patienceBlocks !== undefined) posInt(s.proofbook.patienceBlocks, 'proofbook.patienceBlocks');
-  for (const m of ['patience', 'patiencerep']) if ((s.mechanisms ?? []).includes(m) && s.proofbook.patienceBlocks === undefined) fail(`the '${m}' row needs proofbook.patienceBlocks`);
+  for (const m of s.mechanisms ?? []) if (PATIENCE_ROWS[m as MechanismName] && s.proofbook.patienceBlocks === undefined) fail(`the '${m}' row needs proofbook.patienceBlocks`);
   posInt(s.fixedPricePerMConstraints, 'fixedPricePerMConstraints');
   for (const m of s.mechanisms ?? []) if (!(MECHANISMS as readonly string[]).includes(m)) fail(`unknown mechanism ${m}; known: ${MECHANISMS.join(', ')}`);
   return s;

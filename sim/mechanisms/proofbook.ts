@@ -655,16 +655,15 @@ export async function runProofbook(
         o.proverRevenue[p.idx] += price - BigInt(attr(e, 'protocol_fee')) + BigInt(e.attributes.find((x) => x.key === 'bounty')?.value ?? '0');
         o.proverWins[p.idx]++;
       } else if (e.type === 'proofbook.market.deadline_missed' || e.type === 'proofbook.market.assignment_released' || e.type === 'proofbook.market.assignment_outraced') {
-        if (e.type === 'proofbook.market.assignment_outraced') {
-          o.outraced = (o.outraced ?? 0) + 1;
-          const jobId = jobOfRequest.get(BigInt(attr(e, 'request_id')));
-          const p = byAddress.get(attr(e, 'prover'));
-          // honest work lost: the assignee was proving it (neither refusing it nor crashed on it)
-          if (jobId !== undefined && p !== undefined && !refuses(p, w.jobs[jobId - 1]) && !crashed.has(`${attr(e, 'request_id')}/${p.address}`)) o.outracedHonest = (o.outracedHonest ?? 0) + 1;
-        }
         const p = byAddress.get(attr(e, 'prover'));
         if (p) o.proverSlashed[p.idx] += BigInt(attr(e, 'slashed'));
         o.compensation += BigInt(e.attributes.find((x) => x.key === 'compensated')?.value ?? '0');
+        if (e.type === 'proofbook.market.assignment_outraced') {
+          o.outraced = (o.outraced ?? 0) + 1;
+          const jobId = jobOfRequest.get(BigInt(attr(e, 'request_id')));
+          // honest work lost: the assignee was proving it (neither refusing it nor crashed on it)
+          if (jobId !== undefined && p !== undefined && !refuses(p, w.jobs[jobId - 1]) && !crashed.has(`${attr(e, 'request_id')}/${p.address}`)) o.outracedHonest = (o.outracedHonest ?? 0) + 1;
+        }
       } else if (e.type === 'proofbook.market.fallback_commit_expired') {
         o.forfeitedDeposits = (o.forfeitedDeposits ?? 0n) + BigInt(attr(e, 'forfeited') || '0');
         // from the squatting rule on, the forfeited deposit is paid to the requester
