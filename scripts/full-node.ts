@@ -129,7 +129,7 @@ export async function addFullNode(n: Net, opts: FullNodeOptions = {}): Promise<F
     },
     async waitHeight(h: number, timeoutMs = 120_000) {
       await n.waitFor(async () => {
-        if (comet && (comet.exitCode !== null || comet.signalCode !== null)) throw new Error(`full node ${index} CometBFT exited\n${n.logTail(cometLog)}\n${n.logTail(appLog)}`);
+        node.alive();
         try { return (await node.height()) >= h; } catch { return false; }
       }, timeoutMs, `full node ${index} at height ${h}`, 200);
     },

@@ -344,8 +344,8 @@ export class MarketKeeperImpl implements MarketKeeper {
     } else {
       // OPEN or ASSIGNED past the patience: the live assignment's price (the requester agreed to it) or the circuit's
       // last clearing price, whichever is higher
-      const racing = r.status === S.REQUEST_STATUS_OPEN || r.status === S.REQUEST_STATUS_ASSIGNED;
-      const last = racing ? this.lastClearing(ctx, r.circuitId)?.price : undefined;
+      const beforeFallback = r.status === S.REQUEST_STATUS_OPEN || r.status === S.REQUEST_STATUS_ASSIGNED;
+      const last = beforeFallback ? this.lastClearing(ctx, r.circuitId)?.price : undefined;
       const assigned = r.status === S.REQUEST_STATUS_ASSIGNED && r.assignment ? BigInt(r.assignment.price) : undefined;
       if (last === undefined && assigned === undefined) return current; // no market reference (or a FALLBACK record from before the field)
       ref = fallbackReference(maxFee, assigned, last);

@@ -307,8 +307,8 @@ export class ProverWorker extends EventEmitter {
 
   /**
    * Requests of the served circuits open to the fallback: FALLBACK ones, and OPEN ones and ones ASSIGNED to another
-   * prover past the requester's patience (the race on an assignment opens only after its accept phase; the node's
-   * fallbackFee, read before taking one, is the exact check).
+   * prover past the requester's patience (a cheap first filter: the node's fallbackFee, read before taking one, is the
+   * exact check, e.g. that an assignment's accept phase has ended).
    * Read with the Requests query's circuit filter (an index by circuit and status), at most FALLBACK_SCAN_PAGES pages of
    * FALLBACK_SCAN_PAGE per circuit and status in a tick, continuing where the last tick stopped (fallback-scan.ts).
    */
@@ -322,7 +322,7 @@ export class ProverWorker extends EventEmitter {
       for (const status of [RequestStatus.REQUEST_STATUS_FALLBACK, RequestStatus.REQUEST_STATUS_OPEN, RequestStatus.REQUEST_STATUS_ASSIGNED]) {
         for (const q of await this.fallbackScan.next(page, circuitId, status)) {
           if (status !== RequestStatus.REQUEST_STATUS_FALLBACK && (q.fallbackAfterBlocks === 0n || this.height + 1n < q.submittedHeight + q.fallbackAfterBlocks)) continue;
-          if (status === RequestStatus.REQUEST_STATUS_ASSIGNED && (q.assignment?.prover === this.address || this.height + 1n <= (q.assignment?.acceptUntilHeight ?? 0n))) continue;
+          if (status === RequestStatus.REQUEST_STATUS_ASSIGNED && q.assignment?.prover === this.address) continue;
           out.push(q);
         }
       }
