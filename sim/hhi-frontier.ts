@@ -32,6 +32,7 @@
  * below 2^53 (checked).
  */
 
+import { MinHeap } from '../src/collections/min-heap.js';
 import { askPrice, proofCost, provingBlocks, serves, type ProverAgent, type SimCircuit, type World } from './agents.js';
 
 export interface FrontierInstance {
@@ -235,49 +236,21 @@ function evaluate(ctx: Ctx, lo: number[], hi: number[]): 'infeasible' | 'solved'
   }
 }
 
-/** Binary min-heap of nodes by bound (ties: first pushed first, so the search is deterministic). */
+/** Min-heap of nodes by bound (ties: first pushed first, so the search is deterministic). */
 class Heap {
-  private items: { n: Node; seq: number }[] = [];
+  private readonly heap = new MinHeap<{ n: Node; seq: number }>((a, b) => a.n.bound < b.n.bound || (a.n.bound === b.n.bound && a.seq < b.seq));
   private seq = 0;
   get size(): number {
-    return this.items.length;
-  }
-  private less(i: number, j: number): boolean {
-    const a = this.items[i];
-    const b = this.items[j];
-    return a.n.bound < b.n.bound || (a.n.bound === b.n.bound && a.seq < b.seq);
+    return this.heap.size;
   }
   push(n: Node): void {
-    this.items.push({ n, seq: this.seq++ });
-    let i = this.items.length - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (!this.less(i, parent)) break;
-      [this.items[i], this.items[parent]] = [this.items[parent], this.items[i]];
-      i = parent;
-    }
+    this.heap.push({ n, seq: this.seq++ });
   }
   peek(): Node | undefined {
-    return this.items[0]?.n;
+    return this.heap.peek()?.n;
   }
   pop(): Node | undefined {
-    const top = this.items[0];
-    const last = this.items.pop();
-    if (this.items.length > 0 && last) {
-      this.items[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < this.items.length && this.less(l, m)) m = l;
-        if (r < this.items.length && this.less(r, m)) m = r;
-        if (m === i) break;
-        [this.items[i], this.items[m]] = [this.items[m], this.items[i]];
-        i = m;
-      }
-    }
-    return top?.n;
+    return this.heap.pop()?.n;
   }
 }
 

@@ -1,6 +1,6 @@
 /**
  * Mechanism v2 rules of modules/market/matching.ts: price rule v2 (thin markets), exclusion lists, per-prover quotas
- * (stake cap), the lottery allocation, and clearing from the fee index (clearFromIndex) against a full scan.
+ * (stake cap), the lottery, band and spread allocations, and clearing from the fee index (clearFromIndex) against a full scan.
  */
 import test from 'ava';
 import fc from 'fast-check';
@@ -53,11 +53,15 @@ const arbQuota = fc.option(
 const arbParams: fc.Arbitrary<MatchParams> = fc.record({
   collateralRatioBps: fc.constantFrom(0n, 5_000n, 15_000n),
   priceRule: fc.constantFrom('v1' as const, 'v2' as const),
-  allocation: fc.constantFrom('v1' as const, 'lottery' as const, 'band' as const),
+  allocation: fc.constantFrom('v1' as const, 'lottery' as const, 'band' as const, 'spread' as const),
   seed: fc.constantFrom('s1', 's2', 'chain/7/abc'),
   quota: arbQuota,
   bandBps: fc.constantFrom(0n, 1000n, 5000n),
   load: fc.tuple(...PROVERS.map(() => fc.bigInt({ min: 0n, max: 3n }))).map((vals) => new Map(vals.map((v, i) => [PROVERS[i] as string, v]))),
+  recent: fc.tuple(...PROVERS.map(() => fc.bigInt({ min: 0n, max: 40n }))).map((vals) => new Map(vals.map((v, i) => [PROVERS[i] as string, v]))),
+  window: fc.constantFrom(1n, 16n, 128n),
+  spreadPenalty: fc.constantFrom(0n, 50n, 10_000n),
+  spreadFree: fc.constantFrom(0n, 3n),
 });
 const arbBook: fc.Arbitrary<Book> = fc.record({
   requests: fc.uniqueArray(arbRequest, { selector: (r) => r.id, maxLength: 160 }),
@@ -132,7 +136,7 @@ test('the index never reads past the first request whose max fee is below the ch
   t.deepEqual(res.result.matches, []);
 });
 
-test('fast and reference implementations agree with exclusion, quotas, price rule v2 and the lottery', (t) => {
+test('fast and reference implementations agree with exclusion, quotas, price rule v2, the lottery, the band and the spread deal (heap against scan)', (t) => {
   fc.assert(
     fc.property(arbBook, (b) => {
       const a = clearCircuit(b.requests, b.asks, b.free, b.params);
@@ -284,4 +288,66 @@ test('band: one request, equal loads: a seeded draw among the band, each prover 
     t.true(r.clearingPrice! >= 105n && r.clearingPrice! <= 108n); // greedy price 105 (bob's unused unit); band top 115
   }
   t.deepEqual([...seen].sort(), ['alice', 'bob', 'carol']);
+});
+
+test('spread: same requests as greedy, each to the band ask with the least price + penalty x recent share; price within the band', (t) => {
+  // alice (100) won 64 of the last 128 assignments, bob (110) 16, carol (120) none; dave (160) is inside the 50 % band
+  // of the greedy price (bob's unused unit, 110: top 165) but never the least penalised
+  const as = [ask(1n, 'alice', 100n), ask(2n, 'bob', 110n), ask(3n, 'carol', 120n), ask(4n, 'dave', 160n)];
+  const fr = free('alice', 'bob', 'carol', 'dave');
+  const recent = new Map([['alice', 64n], ['bob', 16n]]);
+  const base: MatchParams = { collateralRatioBps: 0n, priceRule: 'v2', allocation: 'spread', bandBps: 5000n, window: 128n, recent };
+  const one = [req(1n, 1000n)];
+  t.is(clearCircuit(one, as, fr, { collateralRatioBps: 0n, priceRule: 'v2' }).matches[0].prover, 'alice');
+  // no penalty: the greedy winner and price
+  const free0 = clearCircuit(one, as, fr, { ...base, spreadPenalty: 0n });
+  t.is(free0.matches[0].prover, 'alice');
+  t.is(free0.clearingPrice, 110n);
+  // penalty 32 per unit share (scores 100 + 16 = 116, 110 + 4 = 114, 120): bob, paid the greedy price 110
+  const mild = clearCircuit(one, as, fr, { ...base, spreadPenalty: 32n });
+  t.is(mild.matches[0].prover, 'bob');
+  t.is(mild.clearingPrice, 110n);
+  // penalty 80 (scores 140, 120, 120): a tie goes to the earlier ask, bob
+  t.is(clearCircuit(one, as, fr, { ...base, spreadPenalty: 80n }).matches[0].prover, 'bob');
+  // penalty 200 (scores 200, 135, 120): carol, and the uniform price rises to her ask
+  const strong = clearCircuit(one, as, fr, { ...base, spreadPenalty: 200n });
+  t.is(strong.matches[0].prover, 'carol');
+  t.is(strong.clearingPrice, 120n);
+  // free wins: alice's first 64 and bob's first 16 are not penalised, so alice again
+  t.is(clearCircuit(one, as, fr, { ...base, spreadPenalty: 200n, spreadFree: 64n }).matches[0].prover, 'alice');
+  // a band of 0 keeps everything at the greedy price: only asks <= 110 may be dealt
+  const narrow = clearCircuit(one, as, fr, { ...base, spreadPenalty: 200n, bandBps: 0n });
+  t.is(narrow.matches[0].prover, 'bob');
+  t.is(narrow.clearingPrice, 110n);
+});
+
+test('spread: a batch counts its own deals, so a large penalty spreads one block over the band; the same requests as greedy', (t) => {
+  const rs = Array.from({ length: 12 }, (_, i) => req(BigInt(i + 1), 1000n));
+  const as = [ask(1n, 'alice', 100n, 12n), ask(2n, 'bob', 101n, 12n), ask(3n, 'carol', 102n, 12n), ask(4n, 'dave', 500n, 12n)];
+  const fr = free('alice', 'bob', 'carol', 'dave');
+  const greedy = clearCircuit(rs, as, fr, { collateralRatioBps: 0n, priceRule: 'v2' });
+  t.true(greedy.matches.every((m) => m.prover === 'alice'));
+  const sp = clearCircuit(rs, as, fr, { collateralRatioBps: 0n, priceRule: 'v2', allocation: 'spread', bandBps: 5000n, window: 128n, spreadPenalty: 128n * 10n });
+  t.deepEqual(sp.matches.map((m) => m.requestId), greedy.matches.map((m) => m.requestId));
+  const wins = new Map<string, number>();
+  for (const m of sp.matches) wins.set(m.prover, (wins.get(m.prover) ?? 0) + 1);
+  // each deal costs its prover 10 in score: 4 each to alice, bob and carol; dave (500) is outside the band
+  t.deepEqual([...wins].sort(), [['alice', 4], ['bob', 4], ['carol', 4]]);
+  t.is(sp.clearingPrice, 102n);
+  t.is(key(clearCircuit(rs, as, fr, { collateralRatioBps: 0n, priceRule: 'v2', allocation: 'spread', bandBps: 5000n, window: 128n, spreadPenalty: 1280n })), key(sp));
+});
+
+test('spread with no penalty is greedy: the same matches and price as allocation v1 (random books, any recent wins)', (t) => {
+  fc.assert(
+    fc.property(arbBook, (b) => {
+      const greedy = clearCircuit(b.requests, b.asks, b.free, { ...b.params, allocation: 'v1' });
+      const spread = clearCircuit(b.requests, b.asks, b.free, { ...b.params, allocation: 'spread', spreadPenalty: 0n });
+      if (key(spread) !== key(greedy)) throw new Error(`spread ${key(spread)} != greedy ${key(greedy)}`);
+      // within their free wins nobody is penalised either
+      const free = clearCircuit(b.requests, b.asks, b.free, { ...b.params, allocation: 'spread', spreadPenalty: 10_000n, spreadFree: 10_000n });
+      if (key(free) !== key(greedy)) throw new Error(`spread within free wins ${key(free)} != greedy ${key(greedy)}`);
+    }),
+    { numRuns: 1500 },
+  );
+  t.pass();
 });

@@ -49,7 +49,7 @@ export interface MatchParams {
    * 'v1' (default): every match goes to the first feasible ask in ask order. 'lottery': the same requests match at the
    * same price, but each is then given to a stake-weighted draw among the asks priced at or below the price, seeded by `seed` (committed data). See docs/matching.md "Work spread".
    */
-  allocation?: 'v1' | 'lottery' | 'band';
+  allocation?: 'v1' | 'lottery' | 'band' | 'spread';
   /**
    * Band rule (allocation 'band'): how far above the greedy clearing price p an ask may be and still take work, in
    * basis points (the band top is min(F, p x (10000 + bandBps) / 10000)). Default 1000 (10 %).
@@ -60,6 +60,16 @@ export interface MatchParams {
    * loaded prover in the band. A prover missing from the map has load 0.
    */
   load?: ReadonlyMap<string, bigint>;
+  /**
+   * Spread rule (allocation 'spread', the band's width from bandBps): each prover's count among the chain's last
+   * `window` assignments (missing = 0), and the penalty per unit of that share, in the fee denom: a request goes to
+   * the band ask with the least `price + spreadPenalty x count / window`.
+   */
+  recent?: ReadonlyMap<string, bigint>;
+  window?: bigint;
+  spreadPenalty?: bigint;
+  /** Spread rule: how many recent wins a prover may hold before the penalty starts (default 0). */
+  spreadFree?: bigint;
   /** Seed of the lottery (the caller derives it from committed data: chain id, height, circuit). */
   seed?: string;
   /**
@@ -85,6 +95,7 @@ export interface ClearingResult {
 }
 
 import { createHash } from 'node:crypto';
+import { MinHeap } from '../../src/collections/min-heap.js';
 
 export const BPS_DENOMINATOR = 10_000n;
 
@@ -284,17 +295,72 @@ function lottery(
  * priced at most `top` = min(F, p x (1 + bandBps / 10000)) (F = lowest matched fee, p = greedy clearing price): each
  * goes to a prover with the smallest load (assignments it serves now over every circuit, plus those dealt in this
  * clear), ties broken by a draw seeded from committed data (sha256(seed || request id), equal chances; `provers` is
- * in ask order, so the draw does not depend on input order). The prover must have an ask in the band with capacity left, collateral
- * covering the request's reserve, quota left (if any), and not be excluded from the request. Everyone is then paid the uniform price
+ * in ask order, so the draw does not depend on input order). Everyone is then paid the uniform price
  * max(p, highest dealt ask) <= top <= F: the requester pays at most bandBps above the greedy price and no prover is
  * paid below its ask. Cost O(k * P) for k matches and P provers in the band; no state, no randomness.
  */
-function band(
+const leastLoaded: Chooser = (cands, request, count, params) => {
+  let tied: Candidate[] = [];
+  let least = 0n;
+  for (const c of cands) {
+    const l = count.get(c.prover)!;
+    if (tied.length === 0 || l < least) {
+      tied = [c];
+      least = l;
+    } else if (l === least) {
+      tied.push(c);
+    }
+  }
+  return tied.length === 0 ? undefined : tied[Number(draw(params.seed ?? '', request.id) % BigInt(tied.length))];
+};
+
+/**
+ * The spread rule (allocation 'spread'): the same band, but each request goes to the ask with the least penalised
+ * price `price + spreadPenalty x wins / window`, where `wins` is the prover's count among the chain's last `window`
+ * assignments (`recent`, plus those dealt in this clear); ties to the earlier ask in ask order, so with no penalty (or
+ * every prover within its free wins) the deal is greedy's. The penalty is the
+ * Lagrange multiplier of the winners' HHI (its marginal, 2 x wins + 1, grows with the count): it is one amount per
+ * job whatever the job's size, so a small job moves off a busy cheap prover for a small price difference while a large
+ * job stays with the cheapest ask. Paid like the band (uniform max(p, highest dealt ask) <= top). This scan, O(k * P), is
+ * the reference (clearCircuitReference); clearCircuit deals with `dealPenalised`, a heap that picks the same asks.
+ */
+const leastPenalised: Chooser = (cands, _request, count, params) => {
+  const w = params.window ?? 1n;
+  const lambda = params.spreadPenalty ?? 0n;
+  let best: Candidate | undefined;
+  let bestScore = 0n;
+  for (const c of cands) {
+    const over = count.get(c.prover)! - (params.spreadFree ?? 0n);
+    const score = c.ask.price * w + (over > 0n ? lambda * over : 0n);
+    // ties in ask order (price, reputation, id), as greedy breaks them: with no penalty this rule is greedy
+    if (best === undefined || score < bestScore || (score === bestScore && compareAsks(c.ask, best.ask) < 0)) {
+      best = c;
+      bestScore = score;
+    }
+  }
+  return best;
+};
+
+interface Candidate {
+  prover: string;
+  ask: MatchAsk;
+}
+/** Picks the prover for one request among those able to take it (in ask order); `count` is the rule's per-prover tally. */
+type Chooser = (cands: readonly Candidate[], request: MatchRequest, count: ReadonlyMap<string, bigint>, params: MatchParams) => Candidate | undefined;
+
+/**
+ * Re-deals the requests the greedy rule matched, in its order, among the asks priced at most `top`: a prover must have
+ * an ask in the band with capacity left, collateral covering the request's reserve, quota left (if any), and not be
+ * excluded from the request; `choose` picks among them and the winner's tally (`start`, +1 per deal) goes up.
+ */
+function deal(
   allocations: readonly Allocation[],
   sortedAsks: readonly MatchAsk[],
   freeCollateral: ReadonlyMap<string, bigint>,
   params: MatchParams,
   top: bigint,
+  start: ReadonlyMap<string, bigint> | undefined,
+  choose: Chooser,
 ): Allocation[] {
   const eligible = sortedAsks.filter((a) => a.capacity > 0n && a.price <= top);
   const provers: string[] = [];
@@ -310,40 +376,124 @@ function band(
   }
   const capLeft = new Map<bigint, bigint>(eligible.map((a) => [a.id, a.capacity]));
   const remaining = new Map<string, bigint>(provers.map((p) => [p, freeCollateral.get(p) ?? 0n]));
-  const load = new Map<string, bigint>(provers.map((p) => [p, params.load?.get(p) ?? 0n]));
+  const count = new Map<string, bigint>(provers.map((p) => [p, start?.get(p) ?? 0n]));
   const quotaLeft = new Map<string, bigint>();
   for (const p of provers) {
     const q = params.quota?.get(p);
     if (q !== undefined) quotaLeft.set(p, q);
   }
-  const seed = params.seed ?? '';
   const out: Allocation[] = [];
   for (const al of allocations) {
     const excluded = al.request.excluded ?? [];
-    // the least-loaded provers able to take the request, then one of them by a seeded draw (equal chances)
-    let tied: { prover: string; ask: MatchAsk }[] = [];
-    let pickLoad = 0n;
+    const cands: Candidate[] = [];
     for (const p of provers) {
       if (remaining.get(p)! < al.reserve || excluded.includes(p)) continue;
       const q = quotaLeft.get(p);
       if (q !== undefined && q <= 0n) continue;
       const ask = asksOf.get(p)!.find((a) => capLeft.get(a.id)! > 0n);
-      if (ask === undefined) continue;
-      const l = load.get(p)!;
-      if (tied.length === 0 || l < pickLoad) {
-        tied = [{ prover: p, ask }];
-        pickLoad = l;
-      } else if (l === pickLoad) {
-        tied.push({ prover: p, ask });
-      }
+      if (ask !== undefined) cands.push({ prover: p, ask });
     }
-    const pick = tied.length === 0 ? undefined : tied[Number(draw(seed, al.request.id) % BigInt(tied.length))];
+    const pick = choose(cands, al.request, count, params);
     if (pick === undefined) continue;
     capLeft.set(pick.ask.id, capLeft.get(pick.ask.id)! - 1n);
     remaining.set(pick.prover, remaining.get(pick.prover)! - al.reserve);
-    load.set(pick.prover, pickLoad + 1n);
+    count.set(pick.prover, count.get(pick.prover)! + 1n);
     const q = quotaLeft.get(pick.prover);
     if (q !== undefined) quotaLeft.set(pick.prover, q - 1n);
+    out.push({ ...al, ask: pick.ask });
+  }
+  return out;
+}
+
+/**
+ * The spread deal of `leastPenalised` in O((1 + s) log P) per request instead of O(P), s being the provers set aside
+ * for that request (excluded from it) or parked or unparked by it (short of collateral for one reserve, enough for a
+ * later, smaller one). Each prover sits in a min-heap once,
+ * keyed by (its penalised price, its current ask in ask order); keys only grow (a deal adds to the count, a full ask
+ * passes to the prover's next, dearer band ask), so a stale entry is recognised by its version and skipped. The first
+ * eligible prover popped is exactly the one `leastPenalised` picks among all candidates (same key, same tie order):
+ * property-tested against it (`clearCircuitReference` runs the scan).
+ */
+function dealPenalised(
+  allocations: readonly Allocation[],
+  sortedAsks: readonly MatchAsk[],
+  freeCollateral: ReadonlyMap<string, bigint>,
+  params: MatchParams,
+  top: bigint,
+): Allocation[] {
+  const w = params.window ?? 1n;
+  const lambda = params.spreadPenalty ?? 0n;
+  const freeWins = params.spreadFree ?? 0n;
+  interface Entry {
+    prover: string;
+    ask: MatchAsk;
+    score: bigint;
+    version: number;
+  }
+  const asksOf = new Map<string, MatchAsk[]>();
+  for (const a of sortedAsks) {
+    if (a.capacity <= 0n || a.price > top) continue;
+    let l = asksOf.get(a.prover);
+    if (l === undefined) asksOf.set(a.prover, (l = []));
+    l.push(a);
+  }
+  const capLeft = new Map<bigint, bigint>();
+  const remaining = new Map<string, bigint>();
+  const count = new Map<string, bigint>();
+  const quotaLeft = new Map<string, bigint>();
+  const version = new Map<string, number>();
+  for (const [p, l] of asksOf) {
+    for (const a of l) capLeft.set(a.id, a.capacity);
+    remaining.set(p, freeCollateral.get(p) ?? 0n);
+    count.set(p, params.recent?.get(p) ?? 0n);
+    const q = params.quota?.get(p);
+    if (q !== undefined) quotaLeft.set(p, q);
+    version.set(p, 0);
+  }
+  const heap = new MinHeap<Entry>((a, b) => a.score < b.score || (a.score === b.score && compareAsks(a.ask, b.ask) < 0));
+  /** Pushes the prover's entry for its first band ask with capacity left (none: it leaves the deal). */
+  const enter = (p: string): void => {
+    const ask = asksOf.get(p)!.find((a) => capLeft.get(a.id)! > 0n);
+    if (ask === undefined) return;
+    const over = count.get(p)! - freeWins;
+    heap.push({ prover: p, ask, score: ask.price * w + (over > 0n ? lambda * over : 0n), version: version.get(p)! });
+  };
+  for (const p of asksOf.keys()) enter(p);
+  // provers found short of collateral wait here, richest first: a prover is dealt nothing while parked, so its remaining
+  // collateral is fixed, and it returns to the heap for the first request whose reserve it covers
+  const parked = new MinHeap<Entry>((a, b) => remaining.get(a.prover)! > remaining.get(b.prover)! || (remaining.get(a.prover) === remaining.get(b.prover) && compareAsks(a.ask, b.ask) < 0));
+  const out: Allocation[] = [];
+  for (const al of allocations) {
+    while (parked.size > 0 && remaining.get(parked.peek()!.prover)! >= al.reserve) heap.push(parked.pop()!);
+    const excluded = al.request.excluded ?? [];
+    const aside: Entry[] = [];
+    let pick: Entry | undefined;
+    while (heap.size > 0) {
+      const e = heap.pop()!;
+      if (e.version !== version.get(e.prover)) continue; // superseded by a later entry of the same prover
+      const q = quotaLeft.get(e.prover);
+      if (q !== undefined && q <= 0n) continue; // capped out for the rest of this clear
+      if (remaining.get(e.prover)! < al.reserve) {
+        parked.push(e);
+        continue;
+      }
+      if (excluded.includes(e.prover)) {
+        aside.push(e);
+        continue;
+      }
+      pick = e;
+      break;
+    }
+    for (const e of aside) heap.push(e);
+    if (pick === undefined) continue;
+    const p = pick.prover;
+    capLeft.set(pick.ask.id, capLeft.get(pick.ask.id)! - 1n);
+    remaining.set(p, remaining.get(p)! - al.reserve);
+    count.set(p, count.get(p)! + 1n);
+    const q = quotaLeft.get(p);
+    if (q !== undefined) quotaLeft.set(p, q - 1n);
+    version.set(p, version.get(p)! + 1);
+    enter(p);
     out.push({ ...al, ask: pick.ask });
   }
   return out;
@@ -358,6 +508,8 @@ function settle(
   sortedAsks: readonly MatchAsk[],
   freeCollateral: ReadonlyMap<string, bigint>,
   params: MatchParams,
+  /** The reference scan (clearCircuitReference): the spread deal by scanning every candidate per request. */
+  reference = false,
 ): ClearingResult {
   if (v1Allocations.length === 0) {
     return { matches: [], clearingPrice: null, unmatched: byId.map((i) => requests[i].id) };
@@ -366,12 +518,17 @@ function settle(
   let allocations: readonly Allocation[];
   if (params.allocation === 'lottery') {
     allocations = lottery(v1Allocations, sortedAsks, freeCollateral, params, price);
-  } else if (params.allocation === 'band') {
+  } else if (params.allocation === 'band' || params.allocation === 'spread') {
     let lowestFee = v1Allocations[0].request.currentFee;
     for (const a of v1Allocations) if (a.request.currentFee < lowestFee) lowestFee = a.request.currentFee;
     const widened = (price * (BPS_DENOMINATOR + (params.bandBps ?? 1000n))) / BPS_DENOMINATOR;
     const top = widened < lowestFee ? widened : lowestFee;
-    allocations = band(v1Allocations, sortedAsks, freeCollateral, params, top);
+    allocations =
+      params.allocation === 'band'
+        ? deal(v1Allocations, sortedAsks, freeCollateral, params, top, params.load, leastLoaded)
+        : reference
+          ? deal(v1Allocations, sortedAsks, freeCollateral, params, top, params.recent, leastPenalised)
+          : dealPenalised(v1Allocations, sortedAsks, freeCollateral, params, top);
     for (const a of allocations) if (a.ask.price > price) price = a.ask.price;
   } else {
     allocations = v1Allocations;
@@ -615,7 +772,7 @@ export function clearCircuitReference(
       return null;
     },
   };
-  return settle(requests, byId, allocations, leftover, sortedAsks, freeCollateral, params);
+  return settle(requests, byId, allocations, leftover, sortedAsks, freeCollateral, params, true);
 }
 
 // ---- clearing from the open-request index ---------------------------------------------------------------------------
@@ -690,7 +847,7 @@ export function clearFromIndex(
     const t = threshold;
     const prefix = got.filter((r) => r.currentFee > t);
     // The stop test looks at the v1 allocation (the lottery only re-deals v1's matches afterwards).
-    const v1 = params.allocation === 'lottery' || params.allocation === 'band' ? { ...params, allocation: 'v1' as const } : params;
+    const v1 = params.allocation === 'lottery' || params.allocation === 'band' || params.allocation === 'spread' ? { ...params, allocation: 'v1' as const } : params;
     const res = clearCircuit(prefix, asks, freeCollateral, v1);
     const finish = () => ({ result: v1 === params ? res : clearCircuit(prefix, asks, freeCollateral, params), read, candidates: got.length });
     if (res.matches.length > 0) {
