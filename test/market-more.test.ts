@@ -142,6 +142,7 @@ test('Requests and Asks queries filter and paginate; genesis export -> import ->
   t.deepEqual(exportMarketGenesis(fresh, keeper), exported);
   t.is((exported as any).requests.length, 4);
   t.is((exported as any).next_request_id, '5');
+  t.is((exported as any).recent_winners.length, 2); // the spread rule's window: requests 1 and 4's assignments
 });
 
 test('two replicas (one restarted mid-way) reach identical app hashes through auction, misses, re-auction and expiry', async (t) => {

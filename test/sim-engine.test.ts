@@ -311,9 +311,9 @@ test('npm run simulate entry point: writes results, same seed twice gives the sa
   t.regex(bad.stderr, /blocks must be a positive integer/);
 });
 
-test('work-spreading rules run through the keeper: invariants hold every block, the band and the share cap deal work differently from greedy', async (t) => {
+test('work-spreading rules run through the keeper: invariants hold every block, the chain\'s spread rule, the band and the share cap deal work differently from greedy', async (t) => {
   const s = small({ provers: 8, requesters: [{ name: 'app', count: 4, ratePerBlock: 1.2, valuePerMConstraints: 12000, window: 40, lifetime: 80 }] });
-  const r = await runScenario(s, { seed: 7, mechanisms: ['proofbook', 'band', 'sharecap'] });
+  const r = await runScenario(s, { seed: 7, mechanisms: ['greedy', 'proofbook', 'spread20k', 'band', 'sharecap'] });
   const wins = new Map<string, string>();
   for (const run of r.runs) {
     t.is(run.outcome.invariantFailures.length, 0, `${run.metrics.mechanism}: ${run.outcome.invariantFailures.slice(0, 2).join('; ')}`);
@@ -325,10 +325,13 @@ test('work-spreading rules run through the keeper: invariants hold every block, 
     t.true(run.metrics.delivered > 40);
     wins.set(run.metrics.mechanism, run.outcome.proverWins.join(','));
   }
-  // the keeper passes loads and the seed (band) and quotas (share cap): the deal differs from greedy's
-  t.not(wins.get('band'), wins.get('proofbook'));
-  t.not(wins.get('sharecap'), wins.get('proofbook'));
+  // the keeper passes recent wins and the penalty param (spread), loads and the seed (band) and quotas (share cap): each
+  // deal differs from greedy's
+  for (const x of ['proofbook', 'spread20k', 'band', 'sharecap']) t.not(wins.get(x), wins.get('greedy'), x);
   const m = new Map(r.runs.map((x) => [x.metrics.mechanism, x.metrics]));
-  // the share cap spreads work: lower HHI than greedy in this world (the band's price bound is property-tested in matching-v2)
-  t.true(m.get('sharecap')!.hhi < m.get('proofbook')!.hhi, `${m.get('sharecap')!.hhi} vs ${m.get('proofbook')!.hhi}`);
+  // spreading lowers the HHI against greedy in this world, more with a larger penalty (the band's price bound is
+  // property-tested in matching-v2)
+  const hhi = (x: string) => m.get(x)!.hhi;
+  t.true(hhi('sharecap') < hhi('greedy'), `${hhi('sharecap')} vs ${hhi('greedy')}`);
+  t.true(hhi('spread20k') < hhi('proofbook') && hhi('proofbook') < hhi('greedy'), `${hhi('spread20k')} < ${hhi('proofbook')} < ${hhi('greedy')}`);
 });

@@ -10,9 +10,11 @@ import type { Context } from '../../src/framework/context.js';
 import { GenesisState, Params, RequestStatus, type FallbackCommit } from '../../src/gen/proofbook/market/v1/market.js';
 import { isValidDenom } from '../../src/types/coins.js';
 import type { MarketKeeperImpl } from './keeper.js';
-import { ASK_PREFIX, BPS, DEFAULT_PARAMS, REPUTATION_PREFIX, REQUEST_PREFIX } from './keys.js';
+import { ASK_PREFIX, BPS, DEFAULT_PARAMS, REPUTATION_PREFIX, REQUEST_PREFIX, SPREAD_WINDOW } from './keys.js';
 import { Ask, Reputation, Request } from '../../src/gen/proofbook/market/v1/market.js';
 import { iteratePrefix } from '../../src/store/kv.js';
+import { recentWinners, recordWinner } from './recent-winners.js';
+import type { Address } from '../../src/crypto/address.js';
 import { isFinal, scheduleSettled, settledHeight } from './retention.js';
 import { allCommits, allForfeits, isRevealed, payoutHeightOf, payoutPending, peekNextCommitId, putCommit, putForfeit, setNextCommitId } from './fallback.js';
 
@@ -56,6 +58,8 @@ export function validateParams(p: Params): void {
   if (p.maxAsksPerCircuit < 1n || p.maxAsksPerCircuit > 10_000n) bad(`max_asks_per_circuit must be 1..10000 (the auction may load that many asks per circuit and block), got ${p.maxAsksPerCircuit}`);
   if (!/^(0|[1-9][0-9]*)$/.test(p.minBondPerAsk)) bad(`min_bond_per_ask must be a non-negative integer, got ${JSON.stringify(p.minBondPerAsk)}`);
   if (p.maxAskLifetime === 0n) bad('max_ask_lifetime must be positive');
+  if (!/^(0|[1-9][0-9]*)$/.test(p.spreadPenalty)) bad(`spread_penalty must be a non-negative integer, got ${JSON.stringify(p.spreadPenalty)}`);
+  if (p.spreadFreeWins > SPREAD_WINDOW) bad(`spread_free_wins must be at most the window, ${SPREAD_WINDOW}`);
 }
 
 export function defaultMarketGenesis(): unknown {
@@ -153,6 +157,16 @@ export function initMarketGenesis(ctx: Context, state: unknown, k: MarketKeeperI
   const nextCommit = g.nextFallbackCommitId === 0n ? 1n : g.nextFallbackCommitId;
   if (nextCommit <= maxCommit) throw new Error(`market genesis: next_fallback_commit_id ${nextCommit} must exceed every commitment id (max ${maxCommit})`);
   setNextCommitId(k.store(ctx), nextCommit);
+  // the spread rule's window, oldest first (recent-winners.ts): replayed, so the next assignment evicts the oldest
+  const window = SPREAD_WINDOW;
+  if (BigInt(g.recentWinners.length) > window) throw new Error(`market genesis: ${g.recentWinners.length} recent winners, the window holds ${window}`);
+  for (const w of g.recentWinners) {
+    try {
+      recordWinner(k.store(ctx), w as Address, window);
+    } catch (e) {
+      throw new Error(`market genesis: recent winner ${JSON.stringify(w)} is not an address (${(e as Error).message})`);
+    }
+  }
 }
 
 export function exportMarketGenesis(ctx: Context, k: MarketKeeperImpl): unknown {
@@ -170,6 +184,7 @@ export function exportMarketGenesis(ctx: Context, k: MarketKeeperImpl): unknown 
     fallbackCommits: allCommits(kv),
     nextFallbackCommitId: peekNextCommitId(kv),
     fallbackForfeits: allForfeits(kv),
+    recentWinners: recentWinners(kv),
   };
   return snake(GenesisState.toJSON(g));
 }

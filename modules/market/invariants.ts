@@ -12,8 +12,10 @@
  *                        last window end; none by a prover that forfeited the request nor by an ASSIGNED request's own prover; forfeit markers on live
  *                        requests, counted; locked price ≤ max fee; a
  *                        fallback reference fee only on a request that entered the fallback, ≤ its max fee
+ *  - market/recent-winners: the spread rule's window (recent-winners.ts): at most `window` slots, counts = slots
  */
 import type { Context } from '../../src/framework/context.js';
+import { checkRecentWinners } from './recent-winners.js';
 import type { Invariant } from '../../src/framework/module.js';
 import type { Address } from '../../src/crypto/address.js';
 import { compareKeys, iteratePrefix } from '../../src/store/kv.js';
@@ -57,6 +59,7 @@ import {
   decodeU64,
   openByCircuitKey,
   openByExpiryKey,
+  SPREAD_WINDOW,
 } from './keys.js';
 
 const S = RequestStatus;
@@ -263,5 +266,9 @@ export function marketInvariants(k: MarketKeeperImpl): Invariant[] {
       return undefined;
     },
   };
-  return [escrow, locked, askActive, indexes, commits];
+  const recent: Invariant = {
+    name: 'market/recent-winners',
+    check: (ctx) => checkRecentWinners(k.store(ctx), SPREAD_WINDOW),
+  };
+  return [escrow, locked, askActive, indexes, commits, recent];
 }

@@ -33,6 +33,7 @@ import { clearCircuit, clearFromIndex, collateralFor, type IndexedRequest, type 
 import { preverifyItem, type ProofMsgView } from './preverify.js';
 import { chargeHolding, settleHolding } from './holding.js';
 import { assignableAt, collateralCap, declineFee, fallbackOpen, isAssignee, isExcluded, patienceOpensAt, releaseSlash, splitSlash, viaFallback } from './penalties.js';
+import { recentWins, recordWinner } from './recent-winners.js';
 import {
   ASK_BY_EXPIRY_PREFIX,
   BPS,
@@ -108,6 +109,7 @@ import {
   statsKey,
   trailingId,
   type StatsCounters,
+  SPREAD_WINDOW,
 } from './keys.js';
 import { isFinal, pruneSettled, scheduleSettled } from './retention.js';
 import { addCommit, clearForfeits, commitKey, deleteCommit, dueCommits, earlierCommits, forfeitCommit, forfeitsOf, isForfeited, markRevealed, mayReveal, payoutHeightOf, payoutPending, refundCommits, revealableCommit } from './fallback.js';
@@ -241,8 +243,11 @@ const isLive = (s: RequestStatus): boolean => s === S.REQUEST_STATUS_OPEN || s =
  */
 export interface MarketMechanism {
   price: 'v1' | 'v2';
-  allocation: 'v1' | 'lottery' | 'stakecap' | 'band' | 'sharecap';
-  /** Band rule: width above the greedy price, bps (default 1000). Share cap: most share of current load, bps (default 2500). */
+  allocation: 'v1' | 'lottery' | 'stakecap' | 'band' | 'sharecap' | 'spread';
+  /**
+   * Band and spread rules: width above the greedy price, bps (default 1000 for the band, 5000 for spread; the spread's
+   * penalty is a market param). Share cap: most share of current load, bps (default 2500).
+   */
   bps?: bigint;
   /**
    * Whether a FALLBACK request is still auctioned (to non-excluded provers) while its exclusion list has room. Default
@@ -252,11 +257,13 @@ export interface MarketMechanism {
 }
 export const MECHANISM_V1: MarketMechanism = { price: 'v1', allocation: 'v1' };
 /**
- * The chain's rules: price rule v2, greedy allocation, and a request that missed its deadline is not auctioned again:
+ * The chain's rules: price rule v2, the spread allocation (each request to the ask within 50 % above the greedy price
+ * with the least price + params.spread_penalty x its prover's share of the last 128 assignments: docs/mechanism.md
+ * "The spread rule"), and a request that missed its deadline is not auctioned again:
  * it waits in the permissionless FALLBACK (first valid proof from a bonded, non-excluded prover wins), so a holding
  * coalition cannot win it back (docs/mechanism.md "Censorship").
  */
-export const DEFAULT_MECHANISM: MarketMechanism = { price: 'v2', allocation: 'v1', reauctionAfterMiss: false };
+export const DEFAULT_MECHANISM: MarketMechanism = { price: 'v2', allocation: 'spread', reauctionAfterMiss: false };
 
 export class MarketKeeperImpl implements MarketKeeper {
   constructor(
@@ -1350,6 +1357,17 @@ export class MarketKeeperImpl implements MarketKeeper {
       out.bandBps = m.bps ?? 1000n;
       out.seed = `${ctx.block.chainId}/${ctx.height}/${circuitId}`;
       out.load = load ?? this.proverLoads(ctx);
+    } else if (m.allocation === 'spread') {
+      out.allocation = 'spread';
+      out.bandBps = m.bps ?? 5000n;
+      const p = this.params(ctx);
+      out.window = SPREAD_WINDOW;
+      out.spreadPenalty = BigInt(p.spreadPenalty === '' ? '0' : p.spreadPenalty);
+      out.spreadFree = p.spreadFreeWins;
+      const kv = this.store(ctx);
+      const recent = new Map<string, bigint>();
+      for (const a of asks) if (!recent.has(a.prover)) recent.set(a.prover, recentWins(kv, a.prover as Address));
+      out.recent = recent;
     } else if (m.allocation === 'sharecap') {
       // a prover holding more than bps of all current assignments (over every circuit) takes nothing new:
       // its quota is max(1, floor(bps x (total + 1) / 10000)) - its load, at least 0
@@ -1597,6 +1615,7 @@ export class MarketKeeperImpl implements MarketKeeper {
         });
         if (ok) {
           view.get(mt.prover).free -= mt.collateral;
+          if (alloc === 'spread') recordWinner(kv, mt.prover as Address, SPREAD_WINDOW);
           if (load !== undefined) load.set(mt.prover, (load.get(mt.prover) ?? 0n) + 1n);
           assigned++;
         }

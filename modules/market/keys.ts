@@ -36,6 +36,7 @@
  *   'l' + circ                       -> "price,height" last clearing price of the circuit (ASCII)
  *   't' + u64(height) + circ         -> per-block stats counters (ASCII, see StatsCounters), pruned past stats_window
  *   'z' + u64(settled h) + u64(id)   -> empty   settled requests, removed settled_retention_blocks later (retention.ts)
+ *   'R' / 'S' / 'T'                  -> the spread rule's window of the last assignments (recent-winners.ts)
  */
 import { registerError, GRPC } from '../../src/framework/errors.js';
 import { bytesToKey, keyToU64, u64Key, type Key } from '../../src/store/kv.js';
@@ -82,6 +83,17 @@ export const MAX_ASK_CAPACITY = 1000n;
  */
 export const MAX_ASKS_PER_CIRCUIT = 1000n;
 export const MAX_URI_LENGTH = 1024;
+/** The spread rule's window (recent-winners.ts): the chain's last 128 assignments. */
+export const SPREAD_WINDOW = 128n;
+/**
+ * Default params.spread_penalty (docs/mechanism.md "The spread rule"): 15,000 uproof per unit share of the window, so a
+ * prover holding every recent assignment yields a request to an ask up to 15,000 uproof (within the band) above its
+ * own, and one holding a quarter to an ask 3,750 above. In the simulated market (proofs of 1M-16M constraints at
+ * 500-5,000 uproof per M) that moves small jobs off the busiest provers and keeps large ones on the cheapest ask; it is
+ * the value of the measured sweep (5,000-20,000) that brings the winners' HHI under 0.25 at 16 and 64 provers.
+ */
+export const SPREAD_PENALTY = '15000';
+export const SPREAD_FREE_WINS = 0n;
 export const MAX_SIGNALS = 256;
 
 export const DEFAULT_PARAMS: Params = {
@@ -128,6 +140,8 @@ export const DEFAULT_PARAMS: Params = {
   maxAsksPerCircuit: MAX_ASKS_PER_CIRCUIT,
   minBondPerAsk: '10000',
   maxAskLifetime: 100_000n,
+  spreadPenalty: SPREAD_PENALTY,
+  spreadFreeWins: SPREAD_FREE_WINS,
 };
 
 // ---- errors (codespace 'market') ----------------------------------------------------------------------------------

@@ -313,6 +313,13 @@ export interface Params {
   maxAsksPerCircuit: bigint;
   minBondPerAsk: string;
   maxAskLifetime: bigint;
+  /**
+   * Work spread (the spread allocation, modules/market/matching.ts; docs/protocol.md "Spreading work"): each request
+   * goes to the ask, within a band above the greedy price, with the least price + spread_penalty x (the prover's wins
+   * among the chain's last 128 assignments, less spread_free_wins) / 128, in fee_denom. spread_penalty 0 = greedy.
+   */
+  spreadPenalty: string;
+  spreadFreeWins: bigint;
 }
 
 /** A prover's commitment to a fallback proof it will reveal (MsgCommitFallbackProof). */
@@ -356,6 +363,11 @@ export interface GenesisState {
   fallbackCommits: FallbackCommit[];
   nextFallbackCommitId: bigint;
   fallbackForfeits: FallbackForfeit[];
+  /**
+   * The spread rule's window (modules/market/recent-winners.ts): the provers of the chain's last assignments, oldest
+   * first, at most the window's length. Empty unless the chain runs the spread allocation.
+   */
+  recentWinners: string[];
 }
 
 /**
@@ -2236,6 +2248,8 @@ function createBaseParams(): Params {
     maxAsksPerCircuit: 0n,
     minBondPerAsk: "",
     maxAskLifetime: 0n,
+    spreadPenalty: "",
+    spreadFreeWins: 0n,
   };
 }
 
@@ -2395,6 +2409,15 @@ export const Params: MessageFns<Params> = {
         throw new globalThis.Error("value provided for field message.maxAskLifetime of type uint64 too large");
       }
       writer.uint32(656).uint64(message.maxAskLifetime);
+    }
+    if (message.spreadPenalty !== "") {
+      writer.uint32(722).string(message.spreadPenalty);
+    }
+    if (message.spreadFreeWins !== 0n) {
+      if (BigInt.asUintN(64, message.spreadFreeWins) !== message.spreadFreeWins) {
+        throw new globalThis.Error("value provided for field message.spreadFreeWins of type uint64 too large");
+      }
+      writer.uint32(728).uint64(message.spreadFreeWins);
     }
     return writer;
   },
@@ -2636,6 +2659,22 @@ export const Params: MessageFns<Params> = {
             message.maxAskLifetime = reader.uint64() as bigint;
             continue;
           }
+          case 90: {
+            if (tag !== 722) {
+              break;
+            }
+
+            message.spreadPenalty = reader.string();
+            continue;
+          }
+          case 91: {
+            if (tag !== 728) {
+              break;
+            }
+
+            message.spreadFreeWins = reader.uint64() as bigint;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2790,6 +2829,16 @@ export const Params: MessageFns<Params> = {
         : isSet(object.max_ask_lifetime)
         ? BigInt(object.max_ask_lifetime)
         : 0n,
+      spreadPenalty: isSet(object.spreadPenalty)
+        ? globalThis.String(object.spreadPenalty)
+        : isSet(object.spread_penalty)
+        ? globalThis.String(object.spread_penalty)
+        : "",
+      spreadFreeWins: isSet(object.spreadFreeWins)
+        ? BigInt(object.spreadFreeWins)
+        : isSet(object.spread_free_wins)
+        ? BigInt(object.spread_free_wins)
+        : 0n,
     };
   },
 
@@ -2879,6 +2928,12 @@ export const Params: MessageFns<Params> = {
     if (message.maxAskLifetime !== 0n) {
       obj.maxAskLifetime = message.maxAskLifetime.toString();
     }
+    if (message.spreadPenalty !== "") {
+      obj.spreadPenalty = message.spreadPenalty;
+    }
+    if (message.spreadFreeWins !== 0n) {
+      obj.spreadFreeWins = message.spreadFreeWins.toString();
+    }
     return obj;
   },
 
@@ -2963,6 +3018,10 @@ export const Params: MessageFns<Params> = {
     message.minBondPerAsk = object.minBondPerAsk ?? "";
     message.maxAskLifetime = (object.maxAskLifetime !== undefined && object.maxAskLifetime !== null)
       ? BigInt(object.maxAskLifetime)
+      : 0n;
+    message.spreadPenalty = object.spreadPenalty ?? "";
+    message.spreadFreeWins = (object.spreadFreeWins !== undefined && object.spreadFreeWins !== null)
+      ? BigInt(object.spreadFreeWins)
       : 0n;
     return message;
   },
@@ -3217,6 +3276,7 @@ function createBaseGenesisState(): GenesisState {
     fallbackCommits: [],
     nextFallbackCommitId: 0n,
     fallbackForfeits: [],
+    recentWinners: [],
   };
 }
 
@@ -3257,6 +3317,9 @@ export const GenesisState: MessageFns<GenesisState> = {
     }
     for (const v of message.fallbackForfeits) {
       FallbackForfeit.encode(v!, writer.uint32(578).fork()).join();
+    }
+    for (const v of message.recentWinners) {
+      writer.uint32(586).string(v!);
     }
     return writer;
   },
@@ -3346,6 +3409,14 @@ export const GenesisState: MessageFns<GenesisState> = {
             message.fallbackForfeits.push(FallbackForfeit.decode(reader, reader.uint32()));
             continue;
           }
+          case 73: {
+            if (tag !== 586) {
+              break;
+            }
+
+            message.recentWinners.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3391,6 +3462,11 @@ export const GenesisState: MessageFns<GenesisState> = {
         : globalThis.Array.isArray(object?.fallback_forfeits)
         ? object.fallback_forfeits.map((e: any) => FallbackForfeit.fromJSON(e))
         : [],
+      recentWinners: globalThis.Array.isArray(object?.recentWinners)
+        ? object.recentWinners.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.recent_winners)
+        ? object.recent_winners.map((e: any) => globalThis.String(e))
+        : [],
     };
   },
 
@@ -3423,6 +3499,9 @@ export const GenesisState: MessageFns<GenesisState> = {
     if (message.fallbackForfeits?.length) {
       obj.fallbackForfeits = message.fallbackForfeits.map((e) => FallbackForfeit.toJSON(e));
     }
+    if (message.recentWinners?.length) {
+      obj.recentWinners = message.recentWinners;
+    }
     return obj;
   },
 
@@ -3446,6 +3525,7 @@ export const GenesisState: MessageFns<GenesisState> = {
       ? BigInt(object.nextFallbackCommitId)
       : 0n;
     message.fallbackForfeits = object.fallbackForfeits?.map((e) => FallbackForfeit.fromPartial(e)) || [];
+    message.recentWinners = object.recentWinners?.map((e) => e) || [];
     return message;
   },
 };

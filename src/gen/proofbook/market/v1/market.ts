@@ -312,6 +312,13 @@ export interface Params {
   maxAsksPerCircuit: bigint;
   minBondPerAsk: string;
   maxAskLifetime: bigint;
+  /**
+   * Work spread (the spread allocation, modules/market/matching.ts; docs/protocol.md "Spreading work"): each request
+   * goes to the ask, within a band above the greedy price, with the least price + spread_penalty x (the prover's wins
+   * among the chain's last 128 assignments, less spread_free_wins) / 128, in fee_denom. spread_penalty 0 = greedy.
+   */
+  spreadPenalty: string;
+  spreadFreeWins: bigint;
 }
 
 /** A prover's commitment to a fallback proof it will reveal (MsgCommitFallbackProof). */
@@ -355,6 +362,11 @@ export interface GenesisState {
   fallbackCommits: FallbackCommit[];
   nextFallbackCommitId: bigint;
   fallbackForfeits: FallbackForfeit[];
+  /**
+   * The spread rule's window (modules/market/recent-winners.ts): the provers of the chain's last assignments, oldest
+   * first, at most the window's length. Empty unless the chain runs the spread allocation.
+   */
+  recentWinners: string[];
 }
 
 /**
@@ -2235,6 +2247,8 @@ function createBaseParams(): Params {
     maxAsksPerCircuit: 0n,
     minBondPerAsk: "",
     maxAskLifetime: 0n,
+    spreadPenalty: "",
+    spreadFreeWins: 0n,
   };
 }
 
@@ -2394,6 +2408,15 @@ export const Params: MessageFns<Params> = {
         throw new globalThis.Error("value provided for field message.maxAskLifetime of type uint64 too large");
       }
       writer.uint32(656).uint64(message.maxAskLifetime);
+    }
+    if (message.spreadPenalty !== "") {
+      writer.uint32(722).string(message.spreadPenalty);
+    }
+    if (message.spreadFreeWins !== 0n) {
+      if (BigInt.asUintN(64, message.spreadFreeWins) !== message.spreadFreeWins) {
+        throw new globalThis.Error("value provided for field message.spreadFreeWins of type uint64 too large");
+      }
+      writer.uint32(728).uint64(message.spreadFreeWins);
     }
     return writer;
   },
@@ -2635,6 +2658,22 @@ export const Params: MessageFns<Params> = {
             message.maxAskLifetime = reader.uint64() as bigint;
             continue;
           }
+          case 90: {
+            if (tag !== 722) {
+              break;
+            }
+
+            message.spreadPenalty = reader.string();
+            continue;
+          }
+          case 91: {
+            if (tag !== 728) {
+              break;
+            }
+
+            message.spreadFreeWins = reader.uint64() as bigint;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2789,6 +2828,16 @@ export const Params: MessageFns<Params> = {
         : isSet(object.max_ask_lifetime)
         ? BigInt(object.max_ask_lifetime)
         : 0n,
+      spreadPenalty: isSet(object.spreadPenalty)
+        ? globalThis.String(object.spreadPenalty)
+        : isSet(object.spread_penalty)
+        ? globalThis.String(object.spread_penalty)
+        : "",
+      spreadFreeWins: isSet(object.spreadFreeWins)
+        ? BigInt(object.spreadFreeWins)
+        : isSet(object.spread_free_wins)
+        ? BigInt(object.spread_free_wins)
+        : 0n,
     };
   },
 
@@ -2878,6 +2927,12 @@ export const Params: MessageFns<Params> = {
     if (message.maxAskLifetime !== 0n) {
       obj.maxAskLifetime = message.maxAskLifetime.toString();
     }
+    if (message.spreadPenalty !== "") {
+      obj.spreadPenalty = message.spreadPenalty;
+    }
+    if (message.spreadFreeWins !== 0n) {
+      obj.spreadFreeWins = message.spreadFreeWins.toString();
+    }
     return obj;
   },
 
@@ -2962,6 +3017,10 @@ export const Params: MessageFns<Params> = {
     message.minBondPerAsk = object.minBondPerAsk ?? "";
     message.maxAskLifetime = (object.maxAskLifetime !== undefined && object.maxAskLifetime !== null)
       ? BigInt(object.maxAskLifetime)
+      : 0n;
+    message.spreadPenalty = object.spreadPenalty ?? "";
+    message.spreadFreeWins = (object.spreadFreeWins !== undefined && object.spreadFreeWins !== null)
+      ? BigInt(object.spreadFreeWins)
       : 0n;
     return message;
   },
@@ -3216,6 +3275,7 @@ function createBaseGenesisState(): GenesisState {
     fallbackCommits: [],
     nextFallbackCommitId: 0n,
     fallbackForfeits: [],
+    recentWinners: [],
   };
 }
 
@@ -3256,6 +3316,9 @@ export const GenesisState: MessageFns<GenesisState> = {
     }
     for (const v of message.fallbackForfeits) {
       FallbackForfeit.encode(v!, writer.uint32(578).fork()).join();
+    }
+    for (const v of message.recentWinners) {
+      writer.uint32(586).string(v!);
     }
     return writer;
   },
@@ -3345,6 +3408,14 @@ export const GenesisState: MessageFns<GenesisState> = {
             message.fallbackForfeits.push(FallbackForfeit.decode(reader, reader.uint32()));
             continue;
           }
+          case 73: {
+            if (tag !== 586) {
+              break;
+            }
+
+            message.recentWinners.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3390,6 +3461,11 @@ export const GenesisState: MessageFns<GenesisState> = {
         : globalThis.Array.isArray(object?.fallback_forfeits)
         ? object.fallback_forfeits.map((e: any) => FallbackForfeit.fromJSON(e))
         : [],
+      recentWinners: globalThis.Array.isArray(object?.recentWinners)
+        ? object.recentWinners.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.recent_winners)
+        ? object.recent_winners.map((e: any) => globalThis.String(e))
+        : [],
     };
   },
 
@@ -3422,6 +3498,9 @@ export const GenesisState: MessageFns<GenesisState> = {
     if (message.fallbackForfeits?.length) {
       obj.fallbackForfeits = message.fallbackForfeits.map((e) => FallbackForfeit.toJSON(e));
     }
+    if (message.recentWinners?.length) {
+      obj.recentWinners = message.recentWinners;
+    }
     return obj;
   },
 
@@ -3445,6 +3524,7 @@ export const GenesisState: MessageFns<GenesisState> = {
       ? BigInt(object.nextFallbackCommitId)
       : 0n;
     message.fallbackForfeits = object.fallbackForfeits?.map((e) => FallbackForfeit.fromPartial(e)) || [];
+    message.recentWinners = object.recentWinners?.map((e) => e) || [];
     return message;
   },
 };
