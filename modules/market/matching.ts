@@ -349,57 +349,78 @@ interface Candidate {
 type Chooser = (cands: readonly Candidate[], request: MatchRequest, count: ReadonlyMap<string, bigint>, params: MatchParams) => Candidate | undefined;
 
 /**
+ * What a re-deal tracks: the band's provers (asks with capacity priced at most `top`) in ask order of their cheapest
+ * band ask, their band asks in ask order, capacity left per ask, and per prover the collateral left, the rule's tally
+ * (`start`, +1 per deal) and the quota left (if any).
+ */
+class BandBook {
+  readonly provers: string[] = [];
+  private readonly asksOf = new Map<string, MatchAsk[]>();
+  private readonly capLeft = new Map<bigint, bigint>();
+  readonly remaining = new Map<string, bigint>();
+  readonly count = new Map<string, bigint>();
+  private readonly quotaLeft = new Map<string, bigint>();
+
+  constructor(sortedAsks: readonly MatchAsk[], freeCollateral: ReadonlyMap<string, bigint>, params: MatchParams, top: bigint, start: ReadonlyMap<string, bigint> | undefined) {
+    for (const a of sortedAsks) {
+      if (a.capacity <= 0n || a.price > top) continue;
+      let l = this.asksOf.get(a.prover);
+      if (l === undefined) {
+        this.asksOf.set(a.prover, (l = []));
+        this.provers.push(a.prover);
+        this.remaining.set(a.prover, freeCollateral.get(a.prover) ?? 0n);
+        this.count.set(a.prover, start?.get(a.prover) ?? 0n);
+        const q = params.quota?.get(a.prover);
+        if (q !== undefined) this.quotaLeft.set(a.prover, q);
+      }
+      l.push(a);
+      this.capLeft.set(a.id, a.capacity);
+    }
+  }
+
+  /** The prover's first band ask with capacity left, if any. */
+  head(prover: string): MatchAsk | undefined {
+    return this.asksOf.get(prover)!.find((a) => this.capLeft.get(a.id)! > 0n);
+  }
+
+  cappedOut(prover: string): boolean {
+    const q = this.quotaLeft.get(prover);
+    return q !== undefined && q <= 0n;
+  }
+
+  /** Deals one request of reserve `reserve` to `prover` on `ask`. */
+  take(prover: string, ask: MatchAsk, reserve: bigint): void {
+    this.capLeft.set(ask.id, this.capLeft.get(ask.id)! - 1n);
+    this.remaining.set(prover, this.remaining.get(prover)! - reserve);
+    this.count.set(prover, this.count.get(prover)! + 1n);
+    const q = this.quotaLeft.get(prover);
+    if (q !== undefined) this.quotaLeft.set(prover, q - 1n);
+  }
+}
+
+/**
  * Re-deals the requests the greedy rule matched, in its order, among the asks priced at most `top`: a prover must have
  * an ask in the band with capacity left, collateral covering the request's reserve, quota left (if any), and not be
- * excluded from the request; `choose` picks among them and the winner's tally (`start`, +1 per deal) goes up.
+ * excluded from the request; `choose` picks among them and the winner's tally goes up. O(P) per request.
  */
 function deal(
   allocations: readonly Allocation[],
-  sortedAsks: readonly MatchAsk[],
-  freeCollateral: ReadonlyMap<string, bigint>,
+  book: BandBook,
   params: MatchParams,
-  top: bigint,
-  start: ReadonlyMap<string, bigint> | undefined,
   choose: Chooser,
 ): Allocation[] {
-  const eligible = sortedAsks.filter((a) => a.capacity > 0n && a.price <= top);
-  const provers: string[] = [];
-  const asksOf = new Map<string, MatchAsk[]>();
-  for (const a of eligible) {
-    let l = asksOf.get(a.prover);
-    if (l === undefined) {
-      l = [];
-      asksOf.set(a.prover, l);
-      provers.push(a.prover); // in ask order of each prover's cheapest band ask
-    }
-    l.push(a);
-  }
-  const capLeft = new Map<bigint, bigint>(eligible.map((a) => [a.id, a.capacity]));
-  const remaining = new Map<string, bigint>(provers.map((p) => [p, freeCollateral.get(p) ?? 0n]));
-  const count = new Map<string, bigint>(provers.map((p) => [p, start?.get(p) ?? 0n]));
-  const quotaLeft = new Map<string, bigint>();
-  for (const p of provers) {
-    const q = params.quota?.get(p);
-    if (q !== undefined) quotaLeft.set(p, q);
-  }
   const out: Allocation[] = [];
   for (const al of allocations) {
     const excluded = al.request.excluded ?? [];
     const cands: Candidate[] = [];
-    for (const p of provers) {
-      if (remaining.get(p)! < al.reserve || excluded.includes(p)) continue;
-      const q = quotaLeft.get(p);
-      if (q !== undefined && q <= 0n) continue;
-      const ask = asksOf.get(p)!.find((a) => capLeft.get(a.id)! > 0n);
+    for (const p of book.provers) {
+      if (book.remaining.get(p)! < al.reserve || excluded.includes(p) || book.cappedOut(p)) continue;
+      const ask = book.head(p);
       if (ask !== undefined) cands.push({ prover: p, ask });
     }
-    const pick = choose(cands, al.request, count, params);
+    const pick = choose(cands, al.request, book.count, params);
     if (pick === undefined) continue;
-    capLeft.set(pick.ask.id, capLeft.get(pick.ask.id)! - 1n);
-    remaining.set(pick.prover, remaining.get(pick.prover)! - al.reserve);
-    count.set(pick.prover, count.get(pick.prover)! + 1n);
-    const q = quotaLeft.get(pick.prover);
-    if (q !== undefined) quotaLeft.set(pick.prover, q - 1n);
+    book.take(pick.prover, pick.ask, al.reserve);
     out.push({ ...al, ask: pick.ask });
   }
   return out;
@@ -414,13 +435,7 @@ function deal(
  * eligible prover popped is exactly the one `leastPenalised` picks among all candidates (same key, same tie order):
  * property-tested against it (`clearCircuitReference` runs the scan).
  */
-function dealPenalised(
-  allocations: readonly Allocation[],
-  sortedAsks: readonly MatchAsk[],
-  freeCollateral: ReadonlyMap<string, bigint>,
-  params: MatchParams,
-  top: bigint,
-): Allocation[] {
+function dealPenalised(allocations: readonly Allocation[], book: BandBook, params: MatchParams): Allocation[] {
   const w = params.window ?? 1n;
   const lambda = params.spreadPenalty ?? 0n;
   const freeWins = params.spreadFree ?? 0n;
@@ -430,35 +445,17 @@ function dealPenalised(
     score: bigint;
     version: number;
   }
-  const asksOf = new Map<string, MatchAsk[]>();
-  for (const a of sortedAsks) {
-    if (a.capacity <= 0n || a.price > top) continue;
-    let l = asksOf.get(a.prover);
-    if (l === undefined) asksOf.set(a.prover, (l = []));
-    l.push(a);
-  }
-  const capLeft = new Map<bigint, bigint>();
-  const remaining = new Map<string, bigint>();
-  const count = new Map<string, bigint>();
-  const quotaLeft = new Map<string, bigint>();
-  const version = new Map<string, number>();
-  for (const [p, l] of asksOf) {
-    for (const a of l) capLeft.set(a.id, a.capacity);
-    remaining.set(p, freeCollateral.get(p) ?? 0n);
-    count.set(p, params.recent?.get(p) ?? 0n);
-    const q = params.quota?.get(p);
-    if (q !== undefined) quotaLeft.set(p, q);
-    version.set(p, 0);
-  }
+  const version = new Map<string, number>(book.provers.map((p) => [p, 0]));
+  const { remaining, count } = book;
   const heap = new MinHeap<Entry>((a, b) => a.score < b.score || (a.score === b.score && compareAsks(a.ask, b.ask) < 0));
   /** Pushes the prover's entry for its first band ask with capacity left (none: it leaves the deal). */
   const enter = (p: string): void => {
-    const ask = asksOf.get(p)!.find((a) => capLeft.get(a.id)! > 0n);
+    const ask = book.head(p);
     if (ask === undefined) return;
     const over = count.get(p)! - freeWins;
     heap.push({ prover: p, ask, score: ask.price * w + (over > 0n ? lambda * over : 0n), version: version.get(p)! });
   };
-  for (const p of asksOf.keys()) enter(p);
+  for (const p of book.provers) enter(p);
   // provers found short of collateral wait here, richest first: a prover is dealt nothing while parked, so its remaining
   // collateral is fixed, and it returns to the heap for the first request whose reserve it covers
   const parked = new MinHeap<Entry>((a, b) => remaining.get(a.prover)! > remaining.get(b.prover)! || (remaining.get(a.prover) === remaining.get(b.prover) && compareAsks(a.ask, b.ask) < 0));
@@ -471,8 +468,7 @@ function dealPenalised(
     while (heap.size > 0) {
       const e = heap.pop()!;
       if (e.version !== version.get(e.prover)) continue; // superseded by a later entry of the same prover
-      const q = quotaLeft.get(e.prover);
-      if (q !== undefined && q <= 0n) continue; // capped out for the rest of this clear
+      if (book.cappedOut(e.prover)) continue; // capped out for the rest of this clear
       if (remaining.get(e.prover)! < al.reserve) {
         parked.push(e);
         continue;
@@ -486,14 +482,9 @@ function dealPenalised(
     }
     for (const e of aside) heap.push(e);
     if (pick === undefined) continue;
-    const p = pick.prover;
-    capLeft.set(pick.ask.id, capLeft.get(pick.ask.id)! - 1n);
-    remaining.set(p, remaining.get(p)! - al.reserve);
-    count.set(p, count.get(p)! + 1n);
-    const q = quotaLeft.get(p);
-    if (q !== undefined) quotaLeft.set(p, q - 1n);
-    version.set(p, version.get(p)! + 1);
-    enter(p);
+    book.take(pick.prover, pick.ask, al.reserve);
+    version.set(pick.prover, version.get(pick.prover)! + 1);
+    enter(pick.prover);
     out.push({ ...al, ask: pick.ask });
   }
   return out;
@@ -523,12 +514,13 @@ function settle(
     for (const a of v1Allocations) if (a.request.currentFee < lowestFee) lowestFee = a.request.currentFee;
     const widened = (price * (BPS_DENOMINATOR + (params.bandBps ?? 1000n))) / BPS_DENOMINATOR;
     const top = widened < lowestFee ? widened : lowestFee;
+    const book = new BandBook(sortedAsks, freeCollateral, params, top, params.allocation === 'band' ? params.load : params.recent);
     allocations =
       params.allocation === 'band'
-        ? deal(v1Allocations, sortedAsks, freeCollateral, params, top, params.load, leastLoaded)
+        ? deal(v1Allocations, book, params, leastLoaded)
         : reference
-          ? deal(v1Allocations, sortedAsks, freeCollateral, params, top, params.recent, leastPenalised)
-          : dealPenalised(v1Allocations, sortedAsks, freeCollateral, params, top);
+          ? deal(v1Allocations, book, params, leastPenalised)
+          : dealPenalised(v1Allocations, book, params);
     for (const a of allocations) if (a.ask.price > price) price = a.ask.price;
   } else {
     allocations = v1Allocations;
