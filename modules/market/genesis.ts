@@ -158,11 +158,10 @@ export function initMarketGenesis(ctx: Context, state: unknown, k: MarketKeeperI
   if (nextCommit <= maxCommit) throw new Error(`market genesis: next_fallback_commit_id ${nextCommit} must exceed every commitment id (max ${maxCommit})`);
   setNextCommitId(k.store(ctx), nextCommit);
   // the spread rule's window, oldest first (recent-winners.ts): replayed, so the next assignment evicts the oldest
-  const window = SPREAD_WINDOW;
-  if (BigInt(g.recentWinners.length) > window) throw new Error(`market genesis: ${g.recentWinners.length} recent winners, the window holds ${window}`);
+  if (BigInt(g.recentWinners.length) > SPREAD_WINDOW) throw new Error(`market genesis: ${g.recentWinners.length} recent winners, the window holds ${SPREAD_WINDOW}`);
   for (const w of g.recentWinners) {
     try {
-      recordWinner(k.store(ctx), w as Address, window);
+      recordWinner(k.store(ctx), w as Address);
     } catch (e) {
       throw new Error(`market genesis: recent winner ${JSON.stringify(w)} is not an address (${(e as Error).message})`);
     }

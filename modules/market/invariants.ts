@@ -12,7 +12,7 @@
  *                        last window end; none by a prover that forfeited the request nor by an ASSIGNED request's own prover; forfeit markers on live
  *                        requests, counted; locked price ≤ max fee; a
  *                        fallback reference fee only on a request that entered the fallback, ≤ its max fee
- *  - market/recent-winners: the spread rule's window (recent-winners.ts): at most `window` slots, counts = slots
+ *  - market/recent-winners: the spread rule's window (recent-winners.ts): at most 128 slots, counts = slots
  */
 import type { Context } from '../../src/framework/context.js';
 import { checkRecentWinners } from './recent-winners.js';
@@ -59,7 +59,6 @@ import {
   decodeU64,
   openByCircuitKey,
   openByExpiryKey,
-  SPREAD_WINDOW,
 } from './keys.js';
 
 const S = RequestStatus;
@@ -268,7 +267,7 @@ export function marketInvariants(k: MarketKeeperImpl): Invariant[] {
   };
   const recent: Invariant = {
     name: 'market/recent-winners',
-    check: (ctx) => checkRecentWinners(k.store(ctx), SPREAD_WINDOW),
+    check: (ctx) => checkRecentWinners(k.store(ctx)),
   };
   return [escrow, locked, askActive, indexes, commits, recent];
 }

@@ -32,7 +32,7 @@ import { rampedFee } from './fee-ramp.js';
 import { clearCircuit, clearFromIndex, collateralFor, type IndexedRequest, type MatchAsk, type MatchParams } from './matching.js';
 import { preverifyItem, type ProofMsgView } from './preverify.js';
 import { chargeHolding, settleHolding } from './holding.js';
-import { assignableAt, collateralCap, declineFee, fallbackOpen, isAssignee, isExcluded, patienceOpensAt, releaseSlash, splitSlash, viaFallback } from './penalties.js';
+import { assignableAt, bountyPlus, collateralCap, declineFee, fallbackOpen, isAssignee, isExcluded, patienceOpensAt, releaseSlash, splitSlash, viaFallback } from './penalties.js';
 import { recentWins, recordWinner } from './recent-winners.js';
 import {
   ASK_BY_EXPIRY_PREFIX,
@@ -937,7 +937,7 @@ export class MarketKeeperImpl implements MarketKeeper {
   private outrace(ctx: Context, r: Request, by: Address): Request {
     const prover = r.assignment!.prover as Address;
     const { slash, toRequester, bounty, burned } = this.endAsReleased(ctx, r, r.assignment!);
-    const out: Request = { ...r, assignment: undefined, bounty: (BigInt(r.bounty || '0') + bounty).toString() };
+    const out: Request = { ...r, assignment: undefined, bounty: bountyPlus(r, bounty) };
     this.history(out, ctx.height, 'outraced', prover, slash.toString(), toRequester.toString());
     ctx.emit('proofbook.market.assignment_outraced', [
       ['request_id', r.id.toString()],
@@ -1134,7 +1134,7 @@ export class MarketKeeperImpl implements MarketKeeper {
   releaseAssignment(ctx: Context, sender: Address, id: bigint): bigint {
     const { r, asg } = this.assignedTo(ctx, sender, id);
     const { slash, toRequester, bounty, burned } = this.endAsReleased(ctx, r, asg);
-    const after = this.afterFailure(ctx, r, sender, false, { bounty: (BigInt(r.bounty || '0') + bounty).toString() });
+    const after = this.afterFailure(ctx, r, sender, false, { bounty: bountyPlus(r, bounty) });
     this.history(after, ctx.height, 'released', sender, slash.toString(), toRequester.toString());
     this.updateRequest(ctx, r, after);
     ctx.emit('proofbook.market.assignment_released', [
@@ -1291,7 +1291,7 @@ export class MarketKeeperImpl implements MarketKeeper {
       ['bounty', bounty.toString()],
       ['burned', burned.toString()],
     ]);
-    const after = this.afterFailure(ctx, r, prover, true, { bounty: (BigInt(r.bounty || '0') + bounty).toString() });
+    const after = this.afterFailure(ctx, r, prover, true, { bounty: bountyPlus(r, bounty) });
     this.history(after, ctx.height, 'slashed', prover, collateral.toString(), toRequester.toString());
     if (ctx.height < r.expiryHeight) {
       this.updateRequest(ctx, r, after);
@@ -1347,9 +1347,10 @@ export class MarketKeeperImpl implements MarketKeeper {
 
   /**
    * The rule options of the configured mechanism for one circuit's clear: price rule, allocation rule, the lottery's
-   * seed (chain id, height and circuit: committed data nobody can grind) and the stake-cap quotas.
+   * seed (chain id, height and circuit: committed data nobody can grind), the stake-cap quotas, and the spread rule's
+   * recent wins and penalty. `p`: the market params, decoded once per block by the caller.
    */
-  mechanismParams(ctx: Context, circuitId: string, asks: readonly Ask[], load?: ReadonlyMap<string, bigint>): Omit<MatchParams, 'collateralRatioBps'> {
+  mechanismParams(ctx: Context, circuitId: string, asks: readonly Ask[], p: Params, load?: ReadonlyMap<string, bigint>): Omit<MatchParams, 'collateralRatioBps'> {
     const m = this.mechanism;
     const out: Omit<MatchParams, 'collateralRatioBps'> = { priceRule: m.price };
     if (m.allocation === 'band') {
@@ -1360,9 +1361,8 @@ export class MarketKeeperImpl implements MarketKeeper {
     } else if (m.allocation === 'spread') {
       out.allocation = 'spread';
       out.bandBps = m.bps ?? 5000n;
-      const p = this.params(ctx);
       out.window = SPREAD_WINDOW;
-      out.spreadPenalty = BigInt(p.spreadPenalty === '' ? '0' : p.spreadPenalty);
+      out.spreadPenalty = BigInt(p.spreadPenalty); // validated: a decimal integer ('' reads as 0)
       out.spreadFree = p.spreadFreeWins;
       const kv = this.store(ctx);
       const recent = new Map<string, bigint>();
@@ -1388,7 +1388,7 @@ export class MarketKeeperImpl implements MarketKeeper {
     } else if (m.allocation === 'stakecap') {
       // a prover may hold at most max(1, ceil(2 x its share of the circuit's provers' bonds x (active + 1)))
       // assignments of this circuit: work spreads in proportion to stake once the cheapest provers hold their share
-      const denom = this.params(ctx).collateralDenom;
+      const denom = p.collateralDenom;
       const stake = new Map<string, bigint>();
       const active = new Map<string, bigint>();
       let totalActive = 0n;
@@ -1521,7 +1521,7 @@ export class MarketKeeperImpl implements MarketKeeper {
           reputation: reputationScore(this.reputation(ctx, a.prover as Address, circuitId)),
         });
       }
-      const params: MatchParams = { collateralRatioBps: p.collateralRatioBps, ...this.mechanismParams(ctx, circuitId, asks, load) };
+      const params: MatchParams = { collateralRatioBps: p.collateralRatioBps, ...this.mechanismParams(ctx, circuitId, asks, p, load) };
       const requests = new Map<bigint, Request>();
       const keeper = this;
       /** The request as the clear sees it: fee clamped to the escrow, min_collateral within the cap at that fee. */
@@ -1615,7 +1615,7 @@ export class MarketKeeperImpl implements MarketKeeper {
         });
         if (ok) {
           view.get(mt.prover).free -= mt.collateral;
-          if (alloc === 'spread') recordWinner(kv, mt.prover as Address, SPREAD_WINDOW);
+          if (alloc === 'spread') recordWinner(kv, mt.prover as Address);
           if (load !== undefined) load.set(mt.prover, (load.get(mt.prover) ?? 0n) + 1n);
           assigned++;
         }

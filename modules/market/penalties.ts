@@ -59,7 +59,7 @@ export function isExcluded(r: Request, prover: string): boolean {
  * submitted_height + fallback_after_blocks; for an ASSIGNED request never before its accept phase has ended, so the
  * assigned prover always learns the terms (and may decline for free) before anyone may race it. undefined: no patience.
  */
-export function patienceOpensAt(r: Request): bigint | undefined {
+export function patienceOpensAt(r: Pick<Request, 'fallbackAfterBlocks' | 'submittedHeight' | 'status' | 'assignment'>): bigint | undefined {
   if (r.fallbackAfterBlocks <= 0n) return undefined;
   const h = r.submittedHeight + r.fallbackAfterBlocks;
   if (r.status === RequestStatus.REQUEST_STATUS_ASSIGNED && r.assignment && r.assignment.acceptUntilHeight + 1n > h) return r.assignment.acceptUntilHeight + 1n;
@@ -82,6 +82,11 @@ export function fallbackOpen(r: Request, h: bigint): boolean {
 /** Whether `sender`'s proof for `r` at `h` goes through the fallback path: it is open to it and `sender` is not its assigned prover. */
 export function viaFallback(r: Request, sender: string, h: bigint): boolean {
   return fallbackOpen(r, h) && !isAssignee(r, sender);
+}
+
+/** The request's bounty (slashed collateral held for its eventual prover) with `amount` more, as the record stores it. */
+export function bountyPlus(r: Request, amount: bigint): string {
+  return (BigInt(r.bounty || '0') + amount).toString();
 }
 
 /** Whether `sender` is the prover `r` is ASSIGNED to. */

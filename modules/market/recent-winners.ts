@@ -1,7 +1,7 @@
 /**
- * The chain's last `window` assignments, by prover (allocation 'spread', docs/matching.md "The spread rule"): a ring of
- * `window` slots and a count per prover, so the auction reads a prover's share of recent work in one get and each
- * assignment costs a constant number of writes. Bounded: at most `window` slots and `window` counts.
+ * The chain's last SPREAD_WINDOW (128) assignments, by prover (allocation 'spread', docs/protocol.md "Spreading work"):
+ * a ring of SPREAD_WINDOW slots and a count per prover, so the auction reads a prover's share of recent work in one get and each
+ * assignment costs a constant number of writes. Bounded: at most SPREAD_WINDOW slots and counts.
  *
  *   'R' + u64(slot)   -> prover address (UTF-8)   slot = sequence number mod window
  *   'S' + addr        -> u64 count                 how many of the slots hold the prover (absent when 0)
@@ -9,7 +9,7 @@
  */
 import type { Address } from '../../src/crypto/address.js';
 import { iteratePrefix, keyToU64, u64Key, type KV, type KVReader } from '../../src/store/kv.js';
-import { addrKey, decodeText, encodeText } from './keys.js';
+import { SPREAD_WINDOW, addrKey, decodeText, encodeText } from './keys.js';
 
 const SLOT_PREFIX = 'R';
 const COUNT_PREFIX = 'S';
@@ -26,10 +26,10 @@ export function recentWins(kv: KVReader, prover: Address): bigint {
   return readU64(kv, countKey(prover));
 }
 
-/** Records an assignment to `prover`: it takes the oldest slot once `window` are filled. */
-export function recordWinner(kv: KV, prover: Address, window: bigint): void {
+/** Records an assignment to `prover`: it takes the oldest slot once all SPREAD_WINDOW are filled. */
+export function recordWinner(kv: KV, prover: Address): void {
   const seq = readU64(kv, NEXT_KEY);
-  const slot = SLOT_PREFIX + u64Key(seq % window);
+  const slot = SLOT_PREFIX + u64Key(seq % SPREAD_WINDOW);
   const old = kv.get(slot);
   if (old !== undefined) {
     const was = decodeText(old) as Address;
@@ -62,14 +62,14 @@ export function recentCounts(kv: KVReader): Map<string, bigint> {
 }
 
 /**
- * The invariant (market/recent-winners): at most `window` slots, each prover's count is the number of slots holding
- * it (no zero counts kept), and the next sequence number is at least the number of slots.
+ * The invariant (market/recent-winners): at most SPREAD_WINDOW slots, each prover's count is the number of slots
+ * holding it (no zero counts kept), and the next sequence number is at least the number of slots.
  */
-export function checkRecentWinners(kv: KVReader, window: bigint): string | undefined {
+export function checkRecentWinners(kv: KVReader): string | undefined {
   const want = new Map<string, bigint>();
   let slots = 0n;
   for (const [k, v] of iteratePrefix(kv, SLOT_PREFIX)) {
-    if (keyToU64(k, 1) >= window) return `recent-winner slot ${keyToU64(k, 1)} is outside the window of ${window}`;
+    if (keyToU64(k, 1) >= SPREAD_WINDOW) return `recent-winner slot ${keyToU64(k, 1)} is outside the window of ${SPREAD_WINDOW}`;
     const key = addrKey(decodeText(v) as Address);
     want.set(key, (want.get(key) ?? 0n) + 1n);
     slots++;
