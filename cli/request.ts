@@ -14,6 +14,7 @@ import { Ctx, CliError, EXIT, PATIENCE_HELP } from './common.js';
 import { protoJson } from './proto-json.js';
 import type { ProofbookClient, ProofbookReader, Request, Amount } from '../src/client/proofbook.js';
 import { RequestStatus } from '../src/gen/proofbook/market/v1/market.js';
+import { patienceOpensAt } from '../modules/market/penalties.js';
 import { describeHistoryEntry } from '../src/client/describe.js';
 
 export const REQUEST_EXIT = { FULFILLED: 0, FAILED: 1, ENDED: 5, TIMEOUT: 6 } as const;
@@ -86,7 +87,8 @@ export function describeRequest(
     `  fee:         ${r.minFee === r.maxFee ? r.maxFee : `${r.minFee} -> ${r.maxFee} over ${r.rampBlocks} blocks`}${currentFee !== undefined ? ` (now ${currentFee})` : ''}`,
     `  window:      ${r.provingWindow} blocks; expires at height ${r.expiryHeight}`,
   ];
-  if (r.fallbackAfterBlocks > 0n) lines.push(`  patience:    from height ${r.submittedHeight + r.fallbackAfterBlocks} (after an assignment's accept phase) any bonded prover may also deliver it`);
+  const opens = patienceOpensAt(r);
+  if (opens !== undefined) lines.push(`  patience:    from height ${opens} (after an assignment's accept phase) any bonded prover may also deliver it`);
   if (r.assignment) lines.push(`  assignment:  ${r.assignment.prover} at price ${r.assignment.price}, collateral ${r.assignment.collateral}, deadline height ${r.assignment.deadlineHeight}`);
   const held = (r.fallbackPayeeCommitId ?? 0n) > 0n;
   if (r.status === RequestStatus.REQUEST_STATUS_FULFILLED) lines.push(`  fulfilled:   height ${r.fulfilledHeight}, ${held ? 'payment pending' : `paid ${r.paidPrice}`}, public signals [${r.publicSignals.join(', ')}]`);
