@@ -46,6 +46,7 @@ export const CHAIN_MECHANISMS: Partial<Record<MechanismName, MarketMechanism>> =
   band50: { ...DEFAULT_MECHANISM, allocation: 'band', bps: 5000n },
   sharecap: { ...DEFAULT_MECHANISM, allocation: 'sharecap', bps: 2500n },
   greedy: { ...DEFAULT_MECHANISM, allocation: 'v1' },
+  spreadfixed: DEFAULT_MECHANISM,
   spread5k: DEFAULT_MECHANISM,
   spread20k: DEFAULT_MECHANISM,
   spread10k: DEFAULT_MECHANISM,
@@ -61,13 +62,15 @@ export const CHAIN_MECHANISMS: Partial<Record<MechanismName, MarketMechanism>> =
  * Market params a row runs with instead of the defaults. fullfee: a fallback proof is paid the full current fee;
  * reveal5: fallback_reveal_blocks 5 instead of 10 (half the delay per squatting identity, half the run of censored
  * blocks a thief needs: docs/protocol.md "Squatting the fallback"); slots4: max_fallback_commits 4 instead of 8 (the default
- * before; k squatters keep an honest commitment out for floor(k (R + 1) / M) blocks); spread5k, spread10k, spread20k:
- * the spread rule with spread_penalty 5,000, 10,000 and 20,000 uproof instead of 15,000 (the penalty's trade-off, docs/mechanism.md).
+ * before; k squatters keep an honest commitment out for floor(k (R + 1) / M) blocks); spreadfixed: the spread rule
+ * with its penalty fixed at 15,000 (spread_target_hhi_bps 0: the chain before the controller); spread5k, spread10k,
+ * spread20k: fixed at 5,000, 10,000 and 20,000 uproof (the penalty's trade-off, docs/mechanism.md).
  */
 export const CHAIN_PARAMS: Partial<Record<MechanismName, Partial<Params>>> = {
-  spread5k: { spreadPenalty: '5000' },
-  spread20k: { spreadPenalty: '20000' },
-  spread10k: { spreadPenalty: '10000' },
+  spreadfixed: { spreadTargetHhiBps: 0n },
+  spread5k: { spreadPenalty: '5000', spreadTargetHhiBps: 0n },
+  spread20k: { spreadPenalty: '20000', spreadTargetHhiBps: 0n },
+  spread10k: { spreadPenalty: '10000', spreadTargetHhiBps: 0n },
   fullfee: { fallbackRampBlocks: 0n },
   reveal5: { fallbackRevealBlocks: 5n },
   slots4: { maxFallbackCommits: 4n },

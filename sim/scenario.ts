@@ -107,8 +107,9 @@ export interface Scenario {
  * proofbook: the chain's auction as configured (DEFAULT_MECHANISM); v1: mechanism v1's rules (as on main before v2);
  * lottery, stakecap, band (band25, band50: wider bands), sharecap: the work-spreading alternatives (the chain's rules
  * with that allocation); greedy: the chain's rules with greedy allocation (the chain before the spread rule);
- * spread5k, spread10k, spread20k: the chain's spread rule with params.spread_penalty 5,000 / 10,000 / 20,000 uproof
- * instead of 15,000; reauction: the chain's rules but a missed request is auctioned again (v2 before the
+ * spreadfixed: the chain's spread rule with its penalty fixed at 15,000 uproof (no controller: the chain before
+ * spread_target_hhi_bps); spread5k, spread10k, spread20k: the same with the penalty fixed at 5,000 / 10,000 / 20,000;
+ * reauction: the chain's rules but a missed request is auctioned again (v2 before the
  * censorship targets); fullfee: the chain's rules but a fallback proof is paid the request's full current fee
  * (params.fallback_ramp_blocks = 0, the fallback fee before issue 11 step 1); reveal5: the chain's rules with
  * params.fallback_reveal_blocks = 5 (the squatting trade-off); slots4: the chain's rules with params.max_fallback_commits = 4 (the default before);
@@ -118,7 +119,7 @@ export interface Scenario {
  * (src/worker/race.ts, what the worker does);
  * racing: posted reward, free entry/exit; trusted: one trusted prover; fixed, random: posted price.
  */
-const MECHANISMS = ['proofbook', 'v1', 'lottery', 'stakecap', 'band', 'band25', 'band50', 'sharecap', 'greedy', 'spread5k', 'spread10k', 'spread20k', 'reauction', 'fullfee', 'reveal5', 'slots4', 'patience', 'patiencerep', 'racing', 'trusted', 'fixed', 'random'] as const;
+const MECHANISMS = ['proofbook', 'v1', 'lottery', 'stakecap', 'band', 'band25', 'band50', 'sharecap', 'greedy', 'spreadfixed', 'spread5k', 'spread10k', 'spread20k', 'reauction', 'fullfee', 'reveal5', 'slots4', 'patience', 'patiencerep', 'racing', 'trusted', 'fixed', 'random'] as const;
 export type MechanismName = (typeof MECHANISMS)[number];
 /** The rows whose requests carry proofbook.patienceBlocks, and when their racers start (sim/mechanisms/proofbook.ts). */
 export const PATIENCE_ROWS: Partial<Record<MechanismName, 'open' | 'overdue'>> = { patience: 'open', patiencerep: 'overdue' };

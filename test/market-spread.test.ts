@@ -1,13 +1,15 @@
 /**
  * The spread allocation on the real app (docs/mechanism.md "The spread rule"): each request goes to the ask within the
- * band with the least price + params.spread_penalty x its prover's share of the chain's last 128 assignments. Signed
+ * band with the least price + the spread penalty x its prover's share of the chain's last 128 assignments, the penalty
+ * moved by its controller toward the HHI target (spread-penalty.ts). Signed
  * txs through the ABCI app, every module invariant (market/recent-winners included) checked after every block.
  */
 import test from 'ava';
 import { defaultGenesis } from '../genesis/index.js';
 import { terminateSnarkjs } from '../src/zk/prove.js';
 import { SPREAD_PENALTY, SPREAD_WINDOW, exportMarketGenesis, initMarketGenesis, validateParams, DEFAULT_PARAMS, type MarketKeeperImpl } from '../modules/market/index.js';
-import { recentWinners } from '../modules/market/recent-winners.js';
+import { recentCounts, recentWinners } from '../modules/market/recent-winners.js';
+import { SPREAD_MIN_SAMPLE, SPREAD_PENALTY_CAP, nextSpreadPenalty, spreadPenaltyInForce, storedSpreadPenalty, windowHhi } from '../modules/market/spread-penalty.js';
 import { Context } from '../src/framework/context.js';
 import { CacheKV } from '../src/store/cache.js';
 import { m, queryCtx, rawBlockChecked, request, setup } from './helpers/market.js';
@@ -71,4 +73,75 @@ test('spread: params.spread_penalty 0 is greedy (every request to the cheapest a
   t.deepEqual(free.won, ['p1', 'p1', 'p1', 'p1', 'p1', 'p2', 'p2', 'p2']);
   t.throws(() => validateParams({ ...DEFAULT_PARAMS, spreadPenalty: '-1' }), { message: /spread_penalty must be a non-negative integer/ });
   t.throws(() => validateParams({ ...DEFAULT_PARAMS, spreadFreeWins: SPREAD_WINDOW + 1n }), { message: /spread_free_wins must be at most the window, 128/ });
+});
+
+/** Two provers, asks 5,000 and 5,600 (capacity 60 each), then 8 requests a block for `blocks` blocks, with `params`. */
+async function controllerRun(blocks: number, params: Record<string, unknown> = {}, each?: (kv: ReturnType<MarketKeeperImpl['store']>) => void) {
+  const g = defaultGenesis() as any;
+  g.market.params = { ...g.market.params, ...params };
+  const { chain, requester, p1, p2 } = await setup(g);
+  const keeper = chain.app.modules.keepers.market as MarketKeeperImpl;
+  await rawBlockChecked(chain, [[p1, [m.ask(p1, 5000n, 60n)]], [p2, [m.ask(p2, 5600n, 60n)]]]);
+  for (let b = 0; b < blocks; b++) {
+    const msgs = Array.from({ length: 8 }, () => m.request(requester, { maxFee: 9000n, expiry: chain.app.height + 100n }));
+    await rawBlockChecked(chain, [[requester, msgs]]);
+    each?.(keeper.store(queryCtx(chain)));
+  }
+  return { chain, keeper, p1, kv: () => keeper.store(queryCtx(chain)) };
+}
+
+test('spread: the controller moves the penalty toward the HHI target after each block that assigned work, once the window holds 32; the auction deals with it; it travels in the genesis export', async (t) => {
+  t.is(DEFAULT_PARAMS.spreadTargetHhiBps, 2200n);
+  t.is(DEFAULT_PARAMS.spreadAdjustBps, 1250n);
+  let expected: bigint | undefined;
+  const seen: (bigint | undefined)[] = [];
+  let block = 0;
+  const { chain, keeper, p1, kv } = await controllerRun(6, {}, (store) => {
+    const { n, hhiBps } = windowHhi(recentCounts(store).values());
+    t.is(n, BigInt(8 * ++block), 'every request of the block was assigned');
+    // two provers hold the window: HHI about 0.5, far above 0.22, so each step is a full 12.5 % up
+    if (n >= SPREAD_MIN_SAMPLE) {
+      t.true(hhiBps > 4000n, `${hhiBps}`);
+      expected = nextSpreadPenalty(expected ?? 15_000n, hhiBps, 2200n, 1250n, 15_000n * SPREAD_PENALTY_CAP);
+    }
+    t.is(storedSpreadPenalty(store), expected, `block ${block}: the penalty in force`);
+    seen.push(storedSpreadPenalty(store));
+  });
+  t.teardown(() => chain.close());
+  // 8, 16, 24 assignments: no step; 32: 15,000 -> 16,875; 40: 18,984; 48: 21,357 (each + 12.5 %, truncated)
+  t.deepEqual(seen, [undefined, undefined, undefined, 16_875n, 18_984n, 21_357n]);
+  t.is(spreadPenaltyInForce(kv(), keeper.params(queryCtx(chain))), 21_357n);
+  // the auction deals with it: the same blocks under the fixed 15,000 deal the first 32 assignments alike (no step
+  // yet) and the later ones differently. p1 keeps a request while penalty x (its lead in the window) / 128 < 600: a
+  // lead of 5 at 15,000, 4 at 16,875 and 18,984, 3 at 21,357; so p1 takes fewer of the last 16
+  const fixed = await controllerRun(6, { spread_target_hhi_bps: '0' });
+  t.teardown(() => fixed.chain.close());
+  const controlledWins = recentWinners(kv());
+  const fixedWins = recentWinners(fixed.kv());
+  t.deepEqual(controlledWins.slice(0, 32), fixedWins.slice(0, 32));
+  const p1Wins = (xs: string[]) => xs.slice(32).filter((x) => x === p1.address).length;
+  t.true(p1Wins(controlledWins) < p1Wins(fixedWins), `${p1Wins(controlledWins)} < ${p1Wins(fixedWins)}`);
+  // export -> import -> export keeps the penalty in force; the import refuses a bad one
+  const exported = exportMarketGenesis(queryCtx(chain), keeper) as { spread_penalty_current: string; params: Record<string, unknown> };
+  t.is(exported.spread_penalty_current, '21357');
+  const fresh = () => new Context(new CacheKV({ get: () => undefined, has: () => false, iterate: function* () {} }), { chainId: 'x', height: 0n, timeSeconds: 0n }, 'genesis');
+  const again = fresh();
+  initMarketGenesis(again, JSON.parse(JSON.stringify(exported)), keeper);
+  t.deepEqual(exportMarketGenesis(again, keeper), exported);
+  t.throws(() => initMarketGenesis(fresh(), { ...exported, spread_penalty_current: '0' }, keeper), { message: /spread_penalty_current must be a positive integer, got "0"/ });
+  t.throws(() => initMarketGenesis(fresh(), { ...exported, spread_penalty_current: '960001' }, keeper), { message: /spread_penalty_current 960001 is above its cap 960000/ });
+  t.throws(() => initMarketGenesis(fresh(), { ...exported, params: { ...exported.params, spread_target_hhi_bps: '0' } }, keeper), { message: /spread_penalty_current needs a controller/ });
+  t.throws(() => validateParams({ ...DEFAULT_PARAMS, spreadTargetHhiBps: 10_001n }), { message: /spread_target_hhi_bps must be at most 10000/ });
+  t.throws(() => validateParams({ ...DEFAULT_PARAMS, spreadAdjustBps: 10_001n }), { message: /spread_adjust_bps must be at most 10000/ });
+});
+
+test('spread: with spread_target_hhi_bps 0 the penalty stays fixed at spread_penalty (nothing stored); spread_penalty 0 stays greedy under a target', async (t) => {
+  for (const [params, want] of [[{ spread_target_hhi_bps: '0' }, 15_000n], [{ spread_penalty: '0' }, 0n]] as const) {
+    const { chain, keeper, kv } = await controllerRun(5, params);
+    t.teardown(() => chain.close());
+    t.is(windowHhi(recentCounts(kv()).values()).n, 40n);
+    t.is(storedSpreadPenalty(kv()), undefined);
+    t.is(spreadPenaltyInForce(kv(), keeper.params(queryCtx(chain))), want);
+    t.false('spread_penalty_current' in (exportMarketGenesis(queryCtx(chain), keeper) as object), 'nothing to export');
+  }
 });

@@ -311,9 +311,9 @@ test('npm run simulate entry point: writes results, same seed twice gives the sa
   t.regex(bad.stderr, /blocks must be a positive integer/);
 });
 
-test('work-spreading rules run through the keeper: invariants hold every block, the chain\'s spread rule, the band and the share cap deal work differently from greedy', async (t) => {
+test('work-spreading rules run through the keeper: invariants hold every block, the chain\'s spread rule (its penalty under the controller and fixed), the band and the share cap deal work differently from greedy', async (t) => {
   const s = small({ provers: 8, requesters: [{ name: 'app', count: 4, ratePerBlock: 1.2, valuePerMConstraints: 12000, window: 40, lifetime: 80 }] });
-  const r = await runScenario(s, { seed: 7, mechanisms: ['greedy', 'proofbook', 'spread20k', 'band', 'sharecap'] });
+  const r = await runScenario(s, { seed: 7, mechanisms: ['greedy', 'proofbook', 'spreadfixed', 'spread20k', 'band', 'sharecap'] });
   const wins = new Map<string, string>();
   for (const run of r.runs) {
     t.is(run.outcome.invariantFailures.length, 0, `${run.metrics.mechanism}: ${run.outcome.invariantFailures.slice(0, 2).join('; ')}`);
@@ -327,11 +327,14 @@ test('work-spreading rules run through the keeper: invariants hold every block, 
   }
   // the keeper passes recent wins and the penalty param (spread), loads and the seed (band) and quotas (share cap): each
   // deal differs from greedy's
-  for (const x of ['proofbook', 'spread20k', 'band', 'sharecap']) t.not(wins.get(x), wins.get('greedy'), x);
+  for (const x of ['proofbook', 'spreadfixed', 'spread20k', 'band', 'sharecap']) t.not(wins.get(x), wins.get('greedy'), x);
+  // the controller moved the penalty once the window held 32 assignments, and the deal with it
+  t.not(wins.get('proofbook'), wins.get('spreadfixed'));
   const m = new Map(r.runs.map((x) => [x.metrics.mechanism, x.metrics]));
   // spreading lowers the HHI against greedy in this world, more with a larger penalty (the band's price bound is
   // property-tested in matching-v2)
   const hhi = (x: string) => m.get(x)!.hhi;
   t.true(hhi('sharecap') < hhi('greedy'), `${hhi('sharecap')} vs ${hhi('greedy')}`);
-  t.true(hhi('spread20k') < hhi('proofbook') && hhi('proofbook') < hhi('greedy'), `${hhi('spread20k')} < ${hhi('proofbook')} < ${hhi('greedy')}`);
+  t.true(hhi('spread20k') < hhi('spreadfixed') && hhi('spreadfixed') < hhi('greedy'), `${hhi('spread20k')} < ${hhi('spreadfixed')} < ${hhi('greedy')}`);
+  t.true(hhi('proofbook') < hhi('greedy'), `${hhi('proofbook')} < ${hhi('greedy')}`);
 });

@@ -14,6 +14,7 @@ import { ASK_PREFIX, BPS, DEFAULT_PARAMS, REPUTATION_PREFIX, REQUEST_PREFIX, SPR
 import { Ask, Reputation, Request } from '../../src/gen/proofbook/market/v1/market.js';
 import { iteratePrefix } from '../../src/store/kv.js';
 import { recentWinners, recordWinner } from './recent-winners.js';
+import { SPREAD_PENALTY_CAP, controlled, setSpreadPenalty, spreadPenaltyCap, storedSpreadPenalty } from './spread-penalty.js';
 import type { Address } from '../../src/crypto/address.js';
 import { isFinal, scheduleSettled, settledHeight } from './retention.js';
 import { allCommits, allForfeits, isRevealed, payoutHeightOf, payoutPending, peekNextCommitId, putCommit, putForfeit, setNextCommitId } from './fallback.js';
@@ -60,6 +61,8 @@ export function validateParams(p: Params): void {
   if (p.maxAskLifetime === 0n) bad('max_ask_lifetime must be positive');
   if (!/^(0|[1-9][0-9]*)$/.test(p.spreadPenalty)) bad(`spread_penalty must be a non-negative integer, got ${JSON.stringify(p.spreadPenalty)}`);
   if (p.spreadFreeWins > SPREAD_WINDOW) bad(`spread_free_wins must be at most the window, ${SPREAD_WINDOW}`);
+  if (p.spreadTargetHhiBps > BPS) bad(`spread_target_hhi_bps must be at most 10000, got ${p.spreadTargetHhiBps}`);
+  if (p.spreadAdjustBps > BPS) bad(`spread_adjust_bps must be at most 10000, got ${p.spreadAdjustBps}`);
 }
 
 export function defaultMarketGenesis(): unknown {
@@ -166,6 +169,14 @@ export function initMarketGenesis(ctx: Context, state: unknown, k: MarketKeeperI
       throw new Error(`market genesis: recent winner ${JSON.stringify(w)} is not an address (${(e as Error).message})`);
     }
   }
+  // the spread penalty in force, where its controller had taken it (spread-penalty.ts)
+  const current = g.spreadPenaltyCurrent;
+  if (current !== '') {
+    if (!/^[1-9][0-9]*$/.test(current)) throw new Error(`market genesis: spread_penalty_current must be a positive integer, got ${JSON.stringify(current)}`);
+    if (!controlled(params)) throw new Error('market genesis: spread_penalty_current needs a controller (spread_target_hhi_bps and spread_penalty > 0)');
+    if (BigInt(current) > spreadPenaltyCap(params)) throw new Error(`market genesis: spread_penalty_current ${current} is above its cap ${spreadPenaltyCap(params)} (${SPREAD_PENALTY_CAP} x spread_penalty)`);
+    setSpreadPenalty(k.store(ctx), BigInt(current));
+  }
 }
 
 export function exportMarketGenesis(ctx: Context, k: MarketKeeperImpl): unknown {
@@ -184,6 +195,7 @@ export function exportMarketGenesis(ctx: Context, k: MarketKeeperImpl): unknown 
     nextFallbackCommitId: peekNextCommitId(kv),
     fallbackForfeits: allForfeits(kv),
     recentWinners: recentWinners(kv),
+    spreadPenaltyCurrent: storedSpreadPenalty(kv)?.toString() ?? '',
   };
   return snake(GenesisState.toJSON(g));
 }

@@ -12,10 +12,12 @@
  *                        last window end; none by a prover that forfeited the request nor by an ASSIGNED request's own prover; forfeit markers on live
  *                        requests, counted; locked price ≤ max fee; a
  *                        fallback reference fee only on a request that entered the fallback, ≤ its max fee
- *  - market/recent-winners: the spread rule's window (recent-winners.ts): at most 128 slots, counts = slots
+ *  - market/recent-winners: the spread rule's window (recent-winners.ts): at most 128 slots, counts = slots; a stored
+ *    spread penalty belongs to a controller and lies within [1, its cap] (spread-penalty.ts)
  */
 import type { Context } from '../../src/framework/context.js';
 import { checkRecentWinners } from './recent-winners.js';
+import { checkSpreadPenalty } from './spread-penalty.js';
 import type { Invariant } from '../../src/framework/module.js';
 import type { Address } from '../../src/crypto/address.js';
 import { compareKeys, iteratePrefix } from '../../src/store/kv.js';
@@ -267,7 +269,7 @@ export function marketInvariants(k: MarketKeeperImpl): Invariant[] {
   };
   const recent: Invariant = {
     name: 'market/recent-winners',
-    check: (ctx) => checkRecentWinners(k.store(ctx)),
+    check: (ctx) => checkRecentWinners(k.store(ctx)) ?? checkSpreadPenalty(k.store(ctx), k.params(ctx)),
   };
   return [escrow, locked, askActive, indexes, commits, recent];
 }

@@ -34,6 +34,7 @@ import { preverifyItem, type ProofMsgView } from './preverify.js';
 import { chargeHolding, settleHolding } from './holding.js';
 import { assignableAt, bountyPlus, collateralCap, declineFee, fallbackOpen, isAssignee, isExcluded, patienceOpensAt, releaseSlash, splitSlash, viaFallback } from './penalties.js';
 import { recentWins, recordWinner } from './recent-winners.js';
+import { adjustSpreadPenalty, spreadPenaltyInForce } from './spread-penalty.js';
 import {
   ASK_BY_EXPIRY_PREFIX,
   BPS,
@@ -1362,9 +1363,9 @@ export class MarketKeeperImpl implements MarketKeeper {
       out.allocation = 'spread';
       out.bandBps = m.bps ?? 5000n;
       out.window = SPREAD_WINDOW;
-      out.spreadPenalty = BigInt(p.spreadPenalty); // validated: a decimal integer ('' reads as 0)
-      out.spreadFree = p.spreadFreeWins;
       const kv = this.store(ctx);
+      out.spreadPenalty = spreadPenaltyInForce(kv, p); // the controller's, else params.spread_penalty
+      out.spreadFree = p.spreadFreeWins;
       const recent = new Map<string, bigint>();
       for (const a of asks) if (!recent.has(a.prover)) recent.set(a.prover, recentWins(kv, a.prover as Address));
       out.recent = recent;
@@ -1488,6 +1489,7 @@ export class MarketKeeperImpl implements MarketKeeper {
     // load-aware rules see every prover's current assignments, updated as each circuit clears in this block
     let load: Map<string, bigint> | undefined;
     const kv = this.store(ctx);
+    let assignedInBlock = false;
     const view = this.proverView(ctx);
     const loadAsk = (id: bigint): Ask | undefined => (work.asksLoaded++, this.ask(ctx, id));
     const circuits = full ? this.circuitsWithAsks(ctx).map((circuitId) => ({ circuitId, topMaxFee: 0n })) : circuitsWithDemand(kv);
@@ -1616,6 +1618,7 @@ export class MarketKeeperImpl implements MarketKeeper {
         if (ok) {
           view.get(mt.prover).free -= mt.collateral;
           if (alloc === 'spread') recordWinner(kv, mt.prover as Address);
+          assignedInBlock = true;
           if (load !== undefined) load.set(mt.prover, (load.get(mt.prover) ?? 0n) + 1n);
           assigned++;
         }
@@ -1631,6 +1634,8 @@ export class MarketKeeperImpl implements MarketKeeper {
       }
     }
     work.entries = stats.entries;
+    // the spread penalty's controller steps on the window as this block left it (spread-penalty.ts)
+    if (alloc === 'spread' && assignedInBlock) adjustSpreadPenalty(kv, p);
   }
 
   lastClearing(ctx: Context, circuitId: string): { price: bigint; height: bigint } | undefined {

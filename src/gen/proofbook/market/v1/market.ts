@@ -319,6 +319,15 @@ export interface Params {
    */
   spreadPenalty: string;
   spreadFreeWins: bigint;
+  /**
+   * The penalty's controller (modules/market/spread-penalty.ts; docs/protocol.md "The penalty adjusts itself"): after
+   * each block that assigned work, once the window holds at least 32 assignments, the penalty in force moves toward
+   * the winners' HHI target, by up to spread_adjust_bps of itself per block, within [1, 64 x spread_penalty].
+   * spread_penalty is where it starts. spread_target_hhi_bps 0 = a fixed penalty (spread_penalty), the rule before;
+   * spread_penalty 0 stays greedy.
+   */
+  spreadTargetHhiBps: bigint;
+  spreadAdjustBps: bigint;
 }
 
 /** A prover's commitment to a fallback proof it will reveal (MsgCommitFallbackProof). */
@@ -367,6 +376,8 @@ export interface GenesisState {
    * first, at most the window's length. Empty unless the chain runs the spread allocation.
    */
   recentWinners: string[];
+  /** The spread penalty in force (fee_denom), when the controller has moved it from params.spread_penalty; "" = none. */
+  spreadPenaltyCurrent: string;
 }
 
 /**
@@ -2249,6 +2260,8 @@ function createBaseParams(): Params {
     maxAskLifetime: 0n,
     spreadPenalty: "",
     spreadFreeWins: 0n,
+    spreadTargetHhiBps: 0n,
+    spreadAdjustBps: 0n,
   };
 }
 
@@ -2417,6 +2430,18 @@ export const Params: MessageFns<Params> = {
         throw new globalThis.Error("value provided for field message.spreadFreeWins of type uint64 too large");
       }
       writer.uint32(728).uint64(message.spreadFreeWins);
+    }
+    if (message.spreadTargetHhiBps !== 0n) {
+      if (BigInt.asUintN(64, message.spreadTargetHhiBps) !== message.spreadTargetHhiBps) {
+        throw new globalThis.Error("value provided for field message.spreadTargetHhiBps of type uint64 too large");
+      }
+      writer.uint32(736).uint64(message.spreadTargetHhiBps);
+    }
+    if (message.spreadAdjustBps !== 0n) {
+      if (BigInt.asUintN(64, message.spreadAdjustBps) !== message.spreadAdjustBps) {
+        throw new globalThis.Error("value provided for field message.spreadAdjustBps of type uint64 too large");
+      }
+      writer.uint32(744).uint64(message.spreadAdjustBps);
     }
     return writer;
   },
@@ -2674,6 +2699,22 @@ export const Params: MessageFns<Params> = {
             message.spreadFreeWins = reader.uint64() as bigint;
             continue;
           }
+          case 92: {
+            if (tag !== 736) {
+              break;
+            }
+
+            message.spreadTargetHhiBps = reader.uint64() as bigint;
+            continue;
+          }
+          case 93: {
+            if (tag !== 744) {
+              break;
+            }
+
+            message.spreadAdjustBps = reader.uint64() as bigint;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2838,6 +2879,16 @@ export const Params: MessageFns<Params> = {
         : isSet(object.spread_free_wins)
         ? BigInt(object.spread_free_wins)
         : 0n,
+      spreadTargetHhiBps: isSet(object.spreadTargetHhiBps)
+        ? BigInt(object.spreadTargetHhiBps)
+        : isSet(object.spread_target_hhi_bps)
+        ? BigInt(object.spread_target_hhi_bps)
+        : 0n,
+      spreadAdjustBps: isSet(object.spreadAdjustBps)
+        ? BigInt(object.spreadAdjustBps)
+        : isSet(object.spread_adjust_bps)
+        ? BigInt(object.spread_adjust_bps)
+        : 0n,
     };
   },
 
@@ -2933,6 +2984,12 @@ export const Params: MessageFns<Params> = {
     if (message.spreadFreeWins !== 0n) {
       obj.spreadFreeWins = message.spreadFreeWins.toString();
     }
+    if (message.spreadTargetHhiBps !== 0n) {
+      obj.spreadTargetHhiBps = message.spreadTargetHhiBps.toString();
+    }
+    if (message.spreadAdjustBps !== 0n) {
+      obj.spreadAdjustBps = message.spreadAdjustBps.toString();
+    }
     return obj;
   },
 
@@ -3021,6 +3078,12 @@ export const Params: MessageFns<Params> = {
     message.spreadPenalty = object.spreadPenalty ?? "";
     message.spreadFreeWins = (object.spreadFreeWins !== undefined && object.spreadFreeWins !== null)
       ? BigInt(object.spreadFreeWins)
+      : 0n;
+    message.spreadTargetHhiBps = (object.spreadTargetHhiBps !== undefined && object.spreadTargetHhiBps !== null)
+      ? BigInt(object.spreadTargetHhiBps)
+      : 0n;
+    message.spreadAdjustBps = (object.spreadAdjustBps !== undefined && object.spreadAdjustBps !== null)
+      ? BigInt(object.spreadAdjustBps)
       : 0n;
     return message;
   },
@@ -3276,6 +3339,7 @@ function createBaseGenesisState(): GenesisState {
     nextFallbackCommitId: 0n,
     fallbackForfeits: [],
     recentWinners: [],
+    spreadPenaltyCurrent: "",
   };
 }
 
@@ -3319,6 +3383,9 @@ export const GenesisState: MessageFns<GenesisState> = {
     }
     for (const v of message.recentWinners) {
       writer.uint32(586).string(v!);
+    }
+    if (message.spreadPenaltyCurrent !== "") {
+      writer.uint32(594).string(message.spreadPenaltyCurrent);
     }
     return writer;
   },
@@ -3416,6 +3483,14 @@ export const GenesisState: MessageFns<GenesisState> = {
             message.recentWinners.push(reader.string());
             continue;
           }
+          case 74: {
+            if (tag !== 594) {
+              break;
+            }
+
+            message.spreadPenaltyCurrent = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3466,6 +3541,11 @@ export const GenesisState: MessageFns<GenesisState> = {
         : globalThis.Array.isArray(object?.recent_winners)
         ? object.recent_winners.map((e: any) => globalThis.String(e))
         : [],
+      spreadPenaltyCurrent: isSet(object.spreadPenaltyCurrent)
+        ? globalThis.String(object.spreadPenaltyCurrent)
+        : isSet(object.spread_penalty_current)
+        ? globalThis.String(object.spread_penalty_current)
+        : "",
     };
   },
 
@@ -3501,6 +3581,9 @@ export const GenesisState: MessageFns<GenesisState> = {
     if (message.recentWinners?.length) {
       obj.recentWinners = message.recentWinners;
     }
+    if (message.spreadPenaltyCurrent !== "") {
+      obj.spreadPenaltyCurrent = message.spreadPenaltyCurrent;
+    }
     return obj;
   },
 
@@ -3525,6 +3608,7 @@ export const GenesisState: MessageFns<GenesisState> = {
       : 0n;
     message.fallbackForfeits = object.fallbackForfeits?.map((e) => FallbackForfeit.fromPartial(e)) || [];
     message.recentWinners = object.recentWinners?.map((e) => e) || [];
+    message.spreadPenaltyCurrent = object.spreadPenaltyCurrent ?? "";
     return message;
   },
 };
