@@ -47,6 +47,8 @@ import {
   QueryRequestsResponse,
   QueryStatsRequest,
   QueryStatsResponse,
+  QuerySpreadRequest,
+  QuerySpreadResponse,
   RequestStatus,
   requestStatusFromJSON,
   requestStatusToJSON,
@@ -531,6 +533,20 @@ export function marketQueryCommand(): Command {
         r.stats.length === 0
           ? 'no activity in the stats window'
           : table(['CIRCUIT', 'FILLS', 'MEAN_PRICE', 'MEAN_BLOCKS', 'SLASHES', 'EXPIRIES', 'WINDOW'], r.stats.map((s) => [s.circuitId.slice(0, 12) + '…', s.fills.toString(), s.meanClearingPrice, (Number(s.meanBlocksToProofMilli) / 1000).toFixed(3), s.slashes.toString(), s.expiries.toString(), s.windowBlocks.toString()])),
+      );
+    });
+  mk.command('spread')
+    .description("the spread rule: the penalty the next auction applies, the window's HHI and its target, each prover's recent wins")
+    .action(async (_o: unknown, cmd: Command) => {
+      const ctx = Ctx.of(cmd);
+      const r = QuerySpreadResponse.decode(await abciQuery(ctx.node, Q('Spread'), QuerySpreadRequest.encode({}).finish()));
+      const bps = (v: bigint) => (Number(v) / 10_000).toFixed(4);
+      ctx.print(protoJson('proofbook.market.v1.QuerySpreadResponse', QuerySpreadResponse, r), () =>
+        [
+          `penalty in force: ${r.penaltyInForce} (${r.targetHhiBps === 0n ? 'fixed' : `steered to HHI ${bps(r.targetHhiBps)}`})`,
+          `window: ${r.windowAssignments} assignments, HHI ${bps(r.windowHhiBps)}`,
+          r.provers.length === 0 ? 'no assignments yet' : table(['PROVER', 'WINS', 'SHARE'], r.provers.map((x) => [x.prover, x.wins.toString(), `${((Number(x.wins) * 100) / Number(r.windowAssignments)).toFixed(1)} %`])),
+        ].join('\n'),
       );
     });
   mk.command('params')

@@ -152,6 +152,12 @@ test.serial('post-ask, submit-request, submit-proof, submit-request --wait and t
   t.is(JSON.parse(stats.stdout).stats[0].fills, '2');
   const params = await cli(['query', 'market', 'params', '--output', 'json']);
   t.is(JSON.parse(params.stdout).collateral_ratio_bps, '20000');
+  // the spread rule's window: both assignments went to the one prover (a monopoly: HHI 1), under the starting penalty
+  const spread = await cli(['query', 'market', 'spread', '--output', 'json']);
+  t.is(spread.code, 0, spread.stderr);
+  t.deepEqual(JSON.parse(spread.stdout), { penalty_in_force: '15000', window_assignments: '2', window_hhi_bps: '10000', target_hhi_bps: '2200', provers: [{ prover: accs[7].address, wins: '2' }] });
+  const spreadText = await cli(['query', 'market', 'spread']);
+  t.regex(spreadText.stdout, new RegExp(`^penalty in force: 15000 \\(steered to HHI 0\\.2200\\)\nwindow: 2 assignments, HHI 1\\.0000\n +PROVER +WINS +SHARE\n[- ]+\n${accs[7].address} +2 +100\\.0 %\n?$`));
   const bad = await cli(['tx', 'market', 'submit-request', '--circuit', 'xyz', '--input', input, '--max-fee', '9000', '--from', 'req', ...fees]);
   t.is(bad.code, EXIT.USAGE);
   client.disconnect();

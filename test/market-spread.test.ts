@@ -11,6 +11,7 @@ import { SPREAD_PENALTY, SPREAD_WINDOW, exportMarketGenesis, initMarketGenesis, 
 import { recentCounts, recentWinners } from '../modules/market/recent-winners.js';
 import { SPREAD_MIN_SAMPLE, SPREAD_PENALTY_CAP, nextSpreadPenalty, spreadPenaltyInForce, storedSpreadPenalty, windowHhi } from '../modules/market/spread-penalty.js';
 import { Context } from '../src/framework/context.js';
+import { QuerySpreadRequest, QuerySpreadResponse } from '../src/gen/proofbook/market/v1/market.js';
 import { CacheKV } from '../src/store/cache.js';
 import { m, queryCtx, rawBlockChecked, request, setup } from './helpers/market.js';
 
@@ -111,6 +112,18 @@ test('spread: the controller moves the penalty toward the HHI target after each 
   // 8, 16, 24 assignments: no step; 32: 15,000 -> 16,875; 40: 18,984; 48: 21,357 (each + 12.5 %, truncated)
   t.deepEqual(seen, [undefined, undefined, undefined, 16_875n, 18_984n, 21_357n]);
   t.is(spreadPenaltyInForce(kv(), keeper.params(queryCtx(chain))), 21_357n);
+  // the Spread query tells provers the same: the penalty, the window's size, HHI and target, each prover's wins
+  const q = await chain.query('/proofbook.market.v1.Query/Spread', QuerySpreadRequest.encode({}).finish());
+  t.is(q.code, 0, q.log);
+  const spread = QuerySpreadResponse.decode(q.value);
+  const counts = new Map<string, bigint>();
+  for (const w of recentWinners(kv())) counts.set(w, (counts.get(w) ?? 0n) + 1n);
+  t.is(spread.penaltyInForce, '21357');
+  t.is(spread.windowAssignments, 48n);
+  t.is(spread.windowHhiBps, windowHhi(counts.values()).hhiBps);
+  t.is(spread.targetHhiBps, 2200n);
+  t.deepEqual(spread.provers.map((x) => [x.prover, x.wins]), [...counts].sort((a, b) => (a[1] > b[1] ? -1 : 1)));
+  t.is(spread.provers[0].prover, p1.address, 'the cheaper prover holds more of the window');
   // the auction deals with it: the same blocks under the fixed 15,000 deal the first 32 assignments alike (no step
   // yet) and the later ones differently. p1 keeps a request while penalty x (its lead in the window) / 128 < 600: a
   // lead of 5 at 15,000, 4 at 16,875 and 18,984, 3 at 21,357; so p1 takes fewer of the last 16

@@ -122,6 +122,10 @@ test('Ping.pub-style reads through REST only: balances, account, params of every
   const badCircuit = await get('/proofbook/market/v1/requests?circuit_id=not-hex');
   t.is(badCircuit.status, 400);
   t.regex(badCircuit.body.message, /circuit_id must be 64 lowercase hex/);
+  // the spread rule's state: the chain's defaults before any assignment
+  const spread = await get('/proofbook/market/v1/spread');
+  t.is(spread.status, 200, JSON.stringify(spread.body));
+  t.like(spread.body, { penalty_in_force: '15000', window_assignments: '0', window_hhi_bps: '0', target_hhi_bps: '2200', provers: [] });
   for (const p of [`/proofbook/market/v1/asks?circuit_id=${c.id}`, `/proofbook/market/v1/reputation/${addr}`, `/proofbook/market/v1/stats?circuit_id=${c.id}`, '/proofbook/bond/v1/provers', `/proofbook/bond/v1/provers/${addr}`, '/cosmos/bank/v1beta1/supply']) {
     const r = await get(p);
     t.true(r.status === 200 || r.status === 404, `${p}: ${r.status} ${JSON.stringify(r.body)}`);

@@ -24,11 +24,15 @@ import {
   QueryStatsResponse,
   QueryStatsHistoryRequest,
   QueryStatsHistoryResponse,
+  QuerySpreadRequest,
+  QuerySpreadResponse,
   type BlockStats,
   Request,
   RequestStatus,
 } from '../../src/gen/proofbook/market/v1/market.js';
 import { addr, type MarketKeeperImpl } from './keeper.js';
+import { recentWinners } from './recent-winners.js';
+import { spreadPenaltyInForce, windowHhi } from './spread-penalty.js';
 import {
   ASK_PREFIX,
   OPEN_BY_CIRCUIT_PREFIX,
@@ -57,6 +61,7 @@ export const QUERY_REPUTATION = Q('Reputation');
 export const QUERY_STATS = Q('Stats');
 export const QUERY_PARAMS = Q('Params');
 export const QUERY_STATS_HISTORY = Q('StatsHistory');
+export const QUERY_SPREAD = Q('Spread');
 
 const HEX64 = /^[0-9a-f]{64}$/;
 function circuitArg(id: string): string {
@@ -256,5 +261,22 @@ export function marketQueryRoutes(k: MarketKeeperImpl): QueryRoute[] {
       return { blocks, windowBlocks: window };
     },
   };
-  return [request, requests, book, asks, reputation, stats, params, statsHistory];
+  // The spread rule's state: the penalty the next auction applies and the window it is charged on (spread-penalty.ts).
+  const spread: QueryRoute<QuerySpreadRequest, QuerySpreadResponse> = {
+    path: QUERY_SPREAD,
+    requestType: QuerySpreadRequest,
+    responseType: QuerySpreadResponse,
+    handle(ctx) {
+      const kv = k.store(ctx);
+      const p = k.params(ctx);
+      const wins = new Map<string, bigint>();
+      for (const w of recentWinners(kv)) wins.set(w, (wins.get(w) ?? 0n) + 1n);
+      const { n, hhiBps } = windowHhi(wins.values());
+      const provers = [...wins]
+        .sort(([a, x], [b, y]) => (x !== y ? (x > y ? -1 : 1) : a < b ? -1 : a > b ? 1 : 0))
+        .map(([prover, w]) => ({ prover, wins: w }));
+      return { penaltyInForce: spreadPenaltyInForce(kv, p).toString(), windowAssignments: n, windowHhiBps: hhiBps, targetHhiBps: p.spreadTargetHhiBps, provers };
+    },
+  };
+  return [request, requests, book, asks, reputation, stats, params, statsHistory, spread];
 }

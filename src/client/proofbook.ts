@@ -236,6 +236,11 @@ export class ProofbookReader {
     return (await this.query('/proofbook.market.v1.Query/Stats', market.QueryStatsRequest, { circuitId }, market.QueryStatsResponse)).stats;
   }
 
+  /** The spread rule: the penalty the next auction applies, the window's HHI and its target, each prover's recent wins. */
+  async spread(): Promise<market.QuerySpreadResponse> {
+    return this.query('/proofbook.market.v1.Query/Spread', market.QuerySpreadRequest, {}, market.QuerySpreadResponse);
+  }
+
   async prover(address: string): Promise<bond.QueryProverResponse> {
     return this.query('/proofbook.bond.v1.Query/Prover', bond.QueryProverRequest, { address }, bond.QueryProverResponse, `prover ${address}`);
   }

@@ -621,6 +621,30 @@ export interface QueryParamsResponse {
   params: Params | undefined;
 }
 
+/** The spread rule's state (docs/protocol.md "Spreading work"): what the next auction will charge each prover's share. */
+export interface QuerySpreadRequest {
+}
+
+export interface QuerySpreadResponse {
+  /** The penalty the next auction applies (fee_denom): its controller's, else params.spread_penalty. */
+  penaltyInForce: string;
+  /**
+   * Assignments in the window (the chain's last ones, at most 128) and its HHI in bps, estimated as the controller
+   * does: (sum of wins^2 - n) / (n (n - 1)), 0 below two assignments.
+   */
+  windowAssignments: bigint;
+  windowHhiBps: bigint;
+  /** The HHI the controller steers to, in bps (params.spread_target_hhi_bps; 0 = the penalty is fixed). */
+  targetHhiBps: bigint;
+  /** Each prover in the window and its wins there, most wins first (then by address). */
+  provers: ProverWins[];
+}
+
+export interface ProverWins {
+  prover: string;
+  wins: bigint;
+}
+
 function createBaseAssignment(): Assignment {
   return {
     prover: "",
@@ -7294,6 +7318,312 @@ export const QueryParamsResponse: MessageFns<QueryParamsResponse> = {
   },
 };
 
+function createBaseQuerySpreadRequest(): QuerySpreadRequest {
+  return {};
+}
+
+export const QuerySpreadRequest: MessageFns<QuerySpreadRequest> = {
+  encode(_: QuerySpreadRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): QuerySpreadRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseQuerySpreadRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): QuerySpreadRequest {
+    return {};
+  },
+
+  toJSON(_: QuerySpreadRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<QuerySpreadRequest>): QuerySpreadRequest {
+    return QuerySpreadRequest.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<QuerySpreadRequest>): QuerySpreadRequest {
+    const message = createBaseQuerySpreadRequest();
+    return message;
+  },
+};
+
+function createBaseQuerySpreadResponse(): QuerySpreadResponse {
+  return { penaltyInForce: "", windowAssignments: 0n, windowHhiBps: 0n, targetHhiBps: 0n, provers: [] };
+}
+
+export const QuerySpreadResponse: MessageFns<QuerySpreadResponse> = {
+  encode(message: QuerySpreadResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.penaltyInForce !== "") {
+      writer.uint32(10).string(message.penaltyInForce);
+    }
+    if (message.windowAssignments !== 0n) {
+      if (BigInt.asUintN(64, message.windowAssignments) !== message.windowAssignments) {
+        throw new globalThis.Error("value provided for field message.windowAssignments of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.windowAssignments);
+    }
+    if (message.windowHhiBps !== 0n) {
+      if (BigInt.asUintN(64, message.windowHhiBps) !== message.windowHhiBps) {
+        throw new globalThis.Error("value provided for field message.windowHhiBps of type uint64 too large");
+      }
+      writer.uint32(24).uint64(message.windowHhiBps);
+    }
+    if (message.targetHhiBps !== 0n) {
+      if (BigInt.asUintN(64, message.targetHhiBps) !== message.targetHhiBps) {
+        throw new globalThis.Error("value provided for field message.targetHhiBps of type uint64 too large");
+      }
+      writer.uint32(32).uint64(message.targetHhiBps);
+    }
+    for (const v of message.provers) {
+      ProverWins.encode(v!, writer.uint32(42).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): QuerySpreadResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseQuerySpreadResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.penaltyInForce = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.windowAssignments = reader.uint64() as bigint;
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.windowHhiBps = reader.uint64() as bigint;
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.targetHhiBps = reader.uint64() as bigint;
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.provers.push(ProverWins.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): QuerySpreadResponse {
+    return {
+      penaltyInForce: isSet(object.penaltyInForce)
+        ? globalThis.String(object.penaltyInForce)
+        : isSet(object.penalty_in_force)
+        ? globalThis.String(object.penalty_in_force)
+        : "",
+      windowAssignments: isSet(object.windowAssignments)
+        ? BigInt(object.windowAssignments)
+        : isSet(object.window_assignments)
+        ? BigInt(object.window_assignments)
+        : 0n,
+      windowHhiBps: isSet(object.windowHhiBps)
+        ? BigInt(object.windowHhiBps)
+        : isSet(object.window_hhi_bps)
+        ? BigInt(object.window_hhi_bps)
+        : 0n,
+      targetHhiBps: isSet(object.targetHhiBps)
+        ? BigInt(object.targetHhiBps)
+        : isSet(object.target_hhi_bps)
+        ? BigInt(object.target_hhi_bps)
+        : 0n,
+      provers: globalThis.Array.isArray(object?.provers)
+        ? object.provers.map((e: any) => ProverWins.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: QuerySpreadResponse): unknown {
+    const obj: any = {};
+    if (message.penaltyInForce !== "") {
+      obj.penaltyInForce = message.penaltyInForce;
+    }
+    if (message.windowAssignments !== 0n) {
+      obj.windowAssignments = message.windowAssignments.toString();
+    }
+    if (message.windowHhiBps !== 0n) {
+      obj.windowHhiBps = message.windowHhiBps.toString();
+    }
+    if (message.targetHhiBps !== 0n) {
+      obj.targetHhiBps = message.targetHhiBps.toString();
+    }
+    if (message.provers?.length) {
+      obj.provers = message.provers.map((e) => ProverWins.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<QuerySpreadResponse>): QuerySpreadResponse {
+    return QuerySpreadResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<QuerySpreadResponse>): QuerySpreadResponse {
+    const message = createBaseQuerySpreadResponse();
+    message.penaltyInForce = object.penaltyInForce ?? "";
+    message.windowAssignments = (object.windowAssignments !== undefined && object.windowAssignments !== null)
+      ? BigInt(object.windowAssignments)
+      : 0n;
+    message.windowHhiBps = (object.windowHhiBps !== undefined && object.windowHhiBps !== null)
+      ? BigInt(object.windowHhiBps)
+      : 0n;
+    message.targetHhiBps = (object.targetHhiBps !== undefined && object.targetHhiBps !== null)
+      ? BigInt(object.targetHhiBps)
+      : 0n;
+    message.provers = object.provers?.map((e) => ProverWins.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseProverWins(): ProverWins {
+  return { prover: "", wins: 0n };
+}
+
+export const ProverWins: MessageFns<ProverWins> = {
+  encode(message: ProverWins, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.prover !== "") {
+      writer.uint32(10).string(message.prover);
+    }
+    if (message.wins !== 0n) {
+      if (BigInt.asUintN(64, message.wins) !== message.wins) {
+        throw new globalThis.Error("value provided for field message.wins of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.wins);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ProverWins {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseProverWins();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.prover = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.wins = reader.uint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ProverWins {
+    return {
+      prover: isSet(object.prover) ? globalThis.String(object.prover) : "",
+      wins: isSet(object.wins) ? BigInt(object.wins) : 0n,
+    };
+  },
+
+  toJSON(message: ProverWins): unknown {
+    const obj: any = {};
+    if (message.prover !== "") {
+      obj.prover = message.prover;
+    }
+    if (message.wins !== 0n) {
+      obj.wins = message.wins.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ProverWins>): ProverWins {
+    return ProverWins.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ProverWins>): ProverWins {
+    const message = createBaseProverWins();
+    message.prover = object.prover ?? "";
+    message.wins = (object.wins !== undefined && object.wins !== null) ? BigInt(object.wins) : 0n;
+    return message;
+  },
+};
+
 export type MsgService = typeof MsgService;
 export const MsgService = {
   submitRequest: {
@@ -7599,6 +7929,15 @@ export const QueryService = {
       Buffer.from(QueryStatsHistoryResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): QueryStatsHistoryResponse => QueryStatsHistoryResponse.decode(value),
   },
+  spread: {
+    path: "/proofbook.market.v1.Query/Spread" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: QuerySpreadRequest): Buffer => Buffer.from(QuerySpreadRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): QuerySpreadRequest => QuerySpreadRequest.decode(value),
+    responseSerialize: (value: QuerySpreadResponse): Buffer => Buffer.from(QuerySpreadResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): QuerySpreadResponse => QuerySpreadResponse.decode(value),
+  },
 } as const;
 
 export interface QueryServer extends UntypedServiceImplementation {
@@ -7610,6 +7949,7 @@ export interface QueryServer extends UntypedServiceImplementation {
   stats: handleUnaryCall<QueryStatsRequest, QueryStatsResponse>;
   params: handleUnaryCall<QueryParamsRequest, QueryParamsResponse>;
   statsHistory: handleUnaryCall<QueryStatsHistoryRequest, QueryStatsHistoryResponse>;
+  spread: handleUnaryCall<QuerySpreadRequest, QuerySpreadResponse>;
 }
 
 export interface QueryClient extends Client {
@@ -7732,6 +8072,21 @@ export interface QueryClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: QueryStatsHistoryResponse) => void,
+  ): ClientUnaryCall;
+  spread(
+    request: QuerySpreadRequest,
+    callback: (error: ServiceError | null, response: QuerySpreadResponse) => void,
+  ): ClientUnaryCall;
+  spread(
+    request: QuerySpreadRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: QuerySpreadResponse) => void,
+  ): ClientUnaryCall;
+  spread(
+    request: QuerySpreadRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: QuerySpreadResponse) => void,
   ): ClientUnaryCall;
 }
 
