@@ -28,7 +28,7 @@ export const SPREAD_MIN_SAMPLE = 32n;
 export const SPREAD_PENALTY_CAP = 64n;
 
 /** Whether the params run the controller: a positive HHI target and a penalty to start from (0 is greedy, left alone). */
-export const controlled = (p: Params): boolean => p.spreadTargetHhiBps > 0n && BigInt(p.spreadPenalty || '0') > 0n;
+export const controlled = (p: Params): boolean => p.spreadTargetHhiBps > 0n && BigInt(p.spreadPenalty) > 0n;
 
 /** The highest penalty the controller may reach. */
 export const spreadPenaltyCap = (p: Params): bigint => BigInt(p.spreadPenalty) * SPREAD_PENALTY_CAP;
