@@ -14,7 +14,7 @@ import { ASK_PREFIX, BPS, DEFAULT_PARAMS, REPUTATION_PREFIX, REQUEST_PREFIX, SPR
 import { Ask, Reputation, Request } from '../../src/gen/proofbook/market/v1/market.js';
 import { iteratePrefix } from '../../src/store/kv.js';
 import { recentWinners, recordWinner } from './recent-winners.js';
-import { SPREAD_PENALTY_CAP, controlled, setSpreadPenalty, spreadPenaltyCap, storedSpreadPenalty } from './spread-penalty.js';
+import { setSpreadPenalty, spreadPenaltyProblem, storedSpreadPenalty } from './spread-penalty.js';
 import type { Address } from '../../src/crypto/address.js';
 import { isFinal, scheduleSettled, settledHeight } from './retention.js';
 import { allCommits, allForfeits, isRevealed, payoutHeightOf, payoutPending, peekNextCommitId, putCommit, putForfeit, setNextCommitId } from './fallback.js';
@@ -172,9 +172,8 @@ export function initMarketGenesis(ctx: Context, state: unknown, k: MarketKeeperI
   // the spread penalty in force, where its controller had taken it (spread-penalty.ts)
   const current = g.spreadPenaltyCurrent;
   if (current !== '') {
-    if (!/^[1-9][0-9]*$/.test(current)) throw new Error(`market genesis: spread_penalty_current must be a positive integer, got ${JSON.stringify(current)}`);
-    if (!controlled(params)) throw new Error('market genesis: spread_penalty_current needs a controller (spread_target_hhi_bps and spread_penalty > 0)');
-    if (BigInt(current) > spreadPenaltyCap(params)) throw new Error(`market genesis: spread_penalty_current ${current} is above its cap ${spreadPenaltyCap(params)} (${SPREAD_PENALTY_CAP} x spread_penalty)`);
+    const problem = spreadPenaltyProblem('spread_penalty_current', current, params);
+    if (problem !== undefined) throw new Error(`market genesis: ${problem}`);
     setSpreadPenalty(k.store(ctx), BigInt(current));
   }
 }

@@ -325,13 +325,10 @@ const leastLoaded: Chooser = (cands, request, count, params) => {
  * the reference (clearCircuitReference); clearCircuit deals with `dealPenalised`, a heap that picks the same asks.
  */
 const leastPenalised: Chooser = (cands, _request, count, params) => {
-  const w = params.window ?? 1n;
-  const lambda = params.spreadPenalty ?? 0n;
   let best: Candidate | undefined;
   let bestScore = 0n;
   for (const c of cands) {
-    const over = count.get(c.prover)! - (params.spreadFree ?? 0n);
-    const score = c.ask.price * w + (over > 0n ? lambda * over : 0n);
+    const score = penalisedScore(c.ask, count.get(c.prover)!, params);
     // ties in ask order (price, reputation, id), as greedy breaks them: with no penalty this rule is greedy
     if (best === undefined || score < bestScore || (score === bestScore && compareAsks(c.ask, best.ask) < 0)) {
       best = c;
@@ -340,6 +337,12 @@ const leastPenalised: Chooser = (cands, _request, count, params) => {
   }
   return best;
 };
+
+/** An ask's penalised price times the window (integer): price x window + spreadPenalty x max(0, wins - spreadFree). */
+function penalisedScore(ask: MatchAsk, wins: bigint, params: MatchParams): bigint {
+  const over = wins - (params.spreadFree ?? 0n);
+  return ask.price * (params.window ?? 1n) + (over > 0n ? (params.spreadPenalty ?? 0n) * over : 0n);
+}
 
 interface Candidate {
   prover: string;
@@ -436,9 +439,6 @@ function deal(
  * property-tested against it (`clearCircuitReference` runs the scan).
  */
 function dealPenalised(allocations: readonly Allocation[], book: BandBook, params: MatchParams): Allocation[] {
-  const w = params.window ?? 1n;
-  const lambda = params.spreadPenalty ?? 0n;
-  const freeWins = params.spreadFree ?? 0n;
   interface Entry {
     prover: string;
     ask: MatchAsk;
@@ -452,8 +452,7 @@ function dealPenalised(allocations: readonly Allocation[], book: BandBook, param
   const enter = (p: string): void => {
     const ask = book.head(p);
     if (ask === undefined) return;
-    const over = count.get(p)! - freeWins;
-    heap.push({ prover: p, ask, score: ask.price * w + (over > 0n ? lambda * over : 0n), version: version.get(p)! });
+    heap.push({ prover: p, ask, score: penalisedScore(ask, count.get(p)!, params), version: version.get(p)! });
   };
   for (const p of book.provers) enter(p);
   // provers found short of collateral wait here, richest first: a prover is dealt nothing while parked, so its remaining

@@ -44,7 +44,7 @@ export function spreadPenaltyInForce(kv: KVReader, p: Params): bigint {
   return (controlled(p) ? storedSpreadPenalty(kv) : undefined) ?? BigInt(p.spreadPenalty);
 }
 
-/** Sets the penalty in force (genesis import); the caller has validated it against checkSpreadPenalty's bounds. */
+/** Sets the penalty in force (genesis import); the caller has checked it with spreadPenaltyProblem. */
 export function setSpreadPenalty(kv: KV, value: bigint): void {
   kv.set(PENALTY_KEY, encodeText(value.toString()));
 }
@@ -84,13 +84,19 @@ export function adjustSpreadPenalty(kv: KV, p: Params): void {
   setSpreadPenalty(kv, nextSpreadPenalty(spreadPenaltyInForce(kv, p), hhiBps, p.spreadTargetHhiBps, p.spreadAdjustBps, spreadPenaltyCap(p)));
 }
 
+/**
+ * What is wrong with `text` as the penalty in force under `p`, named `name` in the message (undefined: nothing): it must
+ * be a positive integer, a controller must run, and it must not exceed the cap. Genesis import and the invariant.
+ */
+export function spreadPenaltyProblem(name: string, text: string, p: Params): string | undefined {
+  if (!/^[1-9][0-9]*$/.test(text)) return `${name} must be a positive integer, got ${JSON.stringify(text)}`;
+  if (!controlled(p)) return `${name} needs a controller (spread_target_hhi_bps and spread_penalty > 0)`;
+  if (BigInt(text) > spreadPenaltyCap(p)) return `${name} ${text} is above its cap ${spreadPenaltyCap(p)} (${SPREAD_PENALTY_CAP} x spread_penalty)`;
+  return undefined;
+}
+
 /** The invariant (part of market/recent-winners): a stored penalty belongs to a controller and is within its bounds. */
 export function checkSpreadPenalty(kv: KVReader, p: Params): string | undefined {
   const v = kv.get(PENALTY_KEY);
-  if (v === undefined) return undefined;
-  const text = decodeText(v);
-  if (!/^[1-9][0-9]*$/.test(text)) return `spread penalty in force ${JSON.stringify(text)} is not a positive integer`;
-  if (!controlled(p)) return 'a spread penalty is stored but the params run no controller (spread_target_hhi_bps or spread_penalty is 0)';
-  if (BigInt(text) > spreadPenaltyCap(p)) return `spread penalty in force ${text} is above its cap ${spreadPenaltyCap(p)}`;
-  return undefined;
+  return v === undefined ? undefined : spreadPenaltyProblem('the stored spread penalty', decodeText(v), p);
 }
