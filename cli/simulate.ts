@@ -2,10 +2,13 @@
  * `proofbook simulate` / `npm run simulate --`: the market simulator (sim/). Runs every mechanism of a scenario on
  * the same agents and arrivals, prints the summary table, writes the CSV and SVG plots into --out.
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { loadScenario, ALL_MECHANISMS, type MechanismName } from '../sim/scenario.js';
 import { runScenario } from '../sim/run.js';
 import { summaryTable, writeOutputs } from '../sim/output.js';
+import { deviationCsv, deviationTable, runDeviations } from '../sim/deviation.js';
 
 function intArg(v: string): number {
   if (!/^(0|[1-9][0-9]*)$/.test(v)) throw new InvalidArgumentError('expected a non-negative integer');
@@ -28,7 +31,21 @@ export function simulateCommand(): Command {
       for (const m of mechanisms ?? []) if (!ALL_MECHANISMS.includes(m)) throw new Error(`unknown mechanism ${m}`);
       const proverCounts = o.provers?.split(',').map((x) => intArg(x.trim()));
       const t0 = process.hrtime.bigint();
-      const result = await runScenario(s, { seed: o.seed, seeds: o.seeds, mechanisms, proverCounts, onProgress: o.quiet ? undefined : (m) => process.stderr.write(m + '\n') });
+      const progress = o.quiet ? undefined : (m: string) => process.stderr.write(m + '\n');
+      if (s.deviation) {
+        // a deviation check instead of the comparison: does misreporting pay against the chain's rules?
+        const dev = await runDeviations(s, { seed: o.seed, seeds: o.seeds, mechanisms, proverCounts, onProgress: progress });
+        console.log(deviationTable(dev));
+        mkdirSync(o.out, { recursive: true });
+        const file = join(o.out, `${s.name}-seeds${dev.seeds[0]}-${dev.seeds[dev.seeds.length - 1]}-deviations.csv`);
+        writeFileSync(file, deviationCsv(dev));
+        const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+        console.log(`\ninvariants: ${dev.invariantFailures.length === 0 ? `every one held after each of ${dev.invariantBlocks} blocks` : 'BROKEN'}\nwrote ${file} (${secs.toFixed(1)} s)`);
+        for (const f of dev.invariantFailures) console.error(`INVARIANT BROKEN: ${f}`);
+        if (dev.invariantFailures.length > 0) process.exitCode = 1;
+        return;
+      }
+      const result = await runScenario(s, { seed: o.seed, seeds: o.seeds, mechanisms, proverCounts, onProgress: progress });
       console.log(summaryTable(result));
       const files = writeOutputs(result, o.out);
       const secs = Number(process.hrtime.bigint() - t0) / 1e9;

@@ -258,7 +258,11 @@ export function percentile(sorted: readonly number[], q: number): number {
 
 const num = (x: bigint) => Number(x);
 
-export function computeMetrics(w: World, o: RunOutcome): Metrics {
+/**
+ * Every metric of one run. `frontier: false` skips the HHI frontier and capped schedules (integer programs that take up
+ * to seconds a run; their fields are then NaN): the deviation runs need only profits and efficiency.
+ */
+export function computeMetrics(w: World, o: RunOutcome, opts: { frontier: boolean } = { frontier: true }): Metrics {
   let delivered = 0;
   let expired = 0;
   let paid = 0n;
@@ -324,12 +328,13 @@ export function computeMetrics(w: World, o: RunOutcome): Metrics {
   }
   const n = w.jobs.length;
   const deliveredMask = o.jobs.map((r) => r.provedBlock !== null && r.prover !== null);
-  const frontier = frontierOf(w, deliveredMask);
-  const frontierPaid = frontier.feasible && delivered > 0 ? frontier.bound : NaN;
-  const uncapped = frontierOf(w, deliveredMask, { num: 1, den: 1 });
-  const schedule = delivered > 0 ? cappedScheduleOf(w, deliveredMask) : null;
-  const costSchedule = delivered > 0 ? cappedScheduleOf(w, deliveredMask, 'costs') : null;
-  const computeFloor = delivered > 0 ? frontierOf(w, deliveredMask, HHI_QUARTER, 'costs') : null;
+  const bounds = opts.frontier && delivered > 0;
+  const frontier: FrontierResult = bounds ? frontierOf(w, deliveredMask) : { feasible: false, nodes: 0 };
+  const frontierPaid = frontier.feasible ? frontier.bound : NaN;
+  const uncapped: FrontierResult = bounds ? frontierOf(w, deliveredMask, { num: 1, den: 1 }) : { feasible: false, nodes: 0 };
+  const schedule = bounds ? cappedScheduleOf(w, deliveredMask) : null;
+  const costSchedule = bounds ? cappedScheduleOf(w, deliveredMask, 'costs') : null;
+  const computeFloor = bounds ? frontierOf(w, deliveredMask, HHI_QUARTER, 'costs') : null;
   const per = (x: bigint) => (delivered === 0 ? NaN : num(x) / delivered);
   return {
     mechanism: o.mechanism,
@@ -367,7 +372,7 @@ export function computeMetrics(w: World, o: RunOutcome): Metrics {
     frontierRatio: paid === 0n ? NaN : frontierPaid / num(paid),
     frontierPremium: uncapped.feasible && uncapped.bound > 0 ? frontierPaid / uncapped.bound : NaN,
     frontierScheduleRatio: schedule === null || paid === 0n ? NaN : schedule.cost / num(paid),
-    frontierExact: frontier.feasible && delivered > 0 ? (frontier.exact ? 1 : 0) : NaN,
+    frontierExact: frontier.feasible ? (frontier.exact ? 1 : 0) : NaN,
     efficiencyBoundAtCap: computeFloor !== null && computeFloor.feasible && computeFloor.bound > 0 ? num(benchOfDelivered) / computeFloor.bound : NaN,
     efficiencyScheduleAtCap: costSchedule === null || costSchedule.cost === 0 ? NaN : num(benchOfDelivered) / costSchedule.cost,
     censoredP99Ratio: percentile(proofCensored, 0.99) / percentile(proofOther, 0.99),

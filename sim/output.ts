@@ -108,7 +108,7 @@ function fmtNum(v: number, fmt: 'int' | 'pct' | 'x2'): string {
   return v.toFixed(0);
 }
 
-function fmtEst(e: Estimate, fmt: 'int' | 'pct' | 'x2'): string {
+export function fmtEst(e: Estimate, fmt: 'int' | 'pct' | 'x2'): string {
   if (!Number.isFinite(e.mean)) return '-';
   if (!Number.isFinite(e.lo)) return fmtNum(e.mean, fmt);
   return `${fmtNum(e.mean, fmt)} [${fmtNum(e.lo, fmt)}, ${fmtNum(e.hi, fmt)}]`;
@@ -148,7 +148,7 @@ export function headlineRatios(r: ScenarioResult, against = 'proofbook'): { mech
   return out;
 }
 
-function table(header: string[], rows: string[][]): string[] {
+export function table(header: string[], rows: string[][]): string[] {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((x) => x[i].length)));
   const line = (c: string[]) => '| ' + c.map((x, i) => x.padEnd(widths[i])).join(' | ') + ' |';
   return [line(header), '|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|', ...rows.map(line)];

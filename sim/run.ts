@@ -76,18 +76,22 @@ export const CHAIN_PARAMS: Partial<Record<MechanismName, Partial<Params>>> = {
   slots4: { maxFallbackCommits: 4n },
 };
 
-export async function runMechanism(w: World, m: MechanismName, onProgress?: (msg: string) => void): Promise<Omit<Run, 'seed' | 'coalition'>> {
+/** What one mechanism does in one world (no metrics): the chain's rows through the real modules, the rest off chain. */
+export async function runOutcome(w: World, m: MechanismName, onProgress?: (msg: string) => void): Promise<{ outcome: RunOutcome; extras?: ProofbookExtras }> {
   const rules = CHAIN_MECHANISMS[m];
   if (rules) {
     const extras: ProofbookExtras = { txFailures: new Map(), accepted: 0, rejected: 0 };
     const racers = PATIENCE_ROWS[m];
     const patience = racers ? (w.scenario.proofbook.patienceBlocks ?? 0) : 0;
     if (racers && patience === 0) throw new Error(`scenario: the '${m}' row needs proofbook.patienceBlocks`);
-    const outcome = await runProofbook(w, extras, onProgress, rules, m, CHAIN_PARAMS[m], patience, racers);
-    return { world: w, outcome, metrics: computeMetrics(w, outcome), extras };
+    return { outcome: await runProofbook(w, extras, onProgress, rules, m, CHAIN_PARAMS[m], patience, racers), extras };
   }
-  const outcome = m === 'racing' ? runRacing(w) : m === 'fixed' ? runFixed(w) : m === 'trusted' ? runTrusted(w) : runRandom(w);
-  return { world: w, outcome, metrics: computeMetrics(w, outcome) };
+  return { outcome: m === 'racing' ? runRacing(w) : m === 'fixed' ? runFixed(w) : m === 'trusted' ? runTrusted(w) : runRandom(w) };
+}
+
+export async function runMechanism(w: World, m: MechanismName, onProgress?: (msg: string) => void): Promise<Omit<Run, 'seed' | 'coalition'>> {
+  const { outcome, extras } = await runOutcome(w, m, onProgress);
+  return { world: w, outcome, metrics: computeMetrics(w, outcome), ...(extras ? { extras } : {}) };
 }
 
 export async function runScenario(s: Scenario, opts: RunOptions = {}): Promise<ScenarioResult> {

@@ -101,6 +101,12 @@ export interface Scenario {
   /** Posted price for fixed-price and random assignment, uproof per million constraints. */
   fixedPricePerMConstraints: number;
   mechanisms?: string[];
+  /**
+   * Optional: instead of the comparison, a unilateral-deviation check (sim/deviation.ts): per seed and prover count,
+   * `deviators` provers drawn from the seed each run again alone with every markup of `markupsBps` (bps over their
+   * compute cost, like a strategy's), everyone else as drawn; reports what each deviation earns them.
+   */
+  deviation?: { markupsBps: number[]; deviators: number };
 }
 
 /**
@@ -190,6 +196,14 @@ export function validateScenario(s: Scenario): Scenario {
   for (const m of s.mechanisms ?? []) if (PATIENCE_ROWS[m as MechanismName] && s.proofbook.patienceBlocks === undefined) fail(`the '${m}' row needs proofbook.patienceBlocks`);
   posInt(s.fixedPricePerMConstraints, 'fixedPricePerMConstraints');
   for (const m of s.mechanisms ?? []) if (!(MECHANISMS as readonly string[]).includes(m)) fail(`unknown mechanism ${m}; known: ${MECHANISMS.join(', ')}`);
+  if (s.deviation !== undefined) {
+    const d = s.deviation;
+    if (!Array.isArray(d.markupsBps) || d.markupsBps.length === 0 || d.markupsBps.length > 8) fail('deviation.markupsBps must list 1-8 markups');
+    for (const m of d.markupsBps) if (!Number.isInteger(m) || m <= -10000) fail('deviation.markupsBps[] must be integers > -10000');
+    if (new Set(d.markupsBps).size !== d.markupsBps.length) fail('deviation.markupsBps must not repeat a markup');
+    posInt(d.deviators, 'deviation.deviators');
+    for (const n of s.sweepProvers ?? [s.provers]) if (d.deviators > n) fail(`deviation.deviators (${d.deviators}) exceeds the prover count ${n}`);
+  }
   return s;
 }
 
