@@ -8,38 +8,24 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadScenario, validateScenario, type Scenario } from '../sim/scenario.js';
+import { loadScenario, type Scenario } from '../sim/scenario.js';
+import { smallScenario } from './helpers/sim-scenario.js';
 import { buildWorld } from '../sim/agents.js';
 import { runOutcome } from '../sim/run.js';
 import { deviationCsv, deviationTable, deviatorsOf, profitOf, runDeviations, summarizeDeviations, withMarkup } from '../sim/deviation.js';
 
+/** The simulator tests' small market, shorter, with a third under-bidding and a deviation section. */
 function small(over: Partial<Scenario> = {}): Scenario {
-  return validateScenario({
+  return smallScenario({
     name: 'dev-test',
-    description: 'small deviation market',
     seed: 3,
     blocks: 40,
     drainBlocks: 30,
-    blockSeconds: 6,
-    provers: 6,
-    hardware: [
-      { name: 'cpu', share: 1, costPerHour: { min: 150000, max: 400000 }, speed: { min: 20000, max: 60000 }, capacity: { min: 2, max: 3 } },
-      { name: 'gpu', share: 1, costPerHour: { min: 1500000, max: 4000000 }, speed: { min: 250000, max: 900000 }, capacity: { min: 1, max: 2 } },
-    ],
     strategies: [
       { kind: 'truthful', share: 2, markupBps: 1000 },
       { kind: 'under', share: 1, markupBps: -2000 },
     ],
-    flaky: { share: 0, crashPpm: 0 },
-    coalition: { share: 0 },
-    collateral: 2_000_000,
-    circuits: [
-      { name: 'small', constraints: 1_000_000, weight: 3 },
-      { name: 'large', constraints: 8_000_000, weight: 1 },
-    ],
     requesters: [{ name: 'app', count: 4, ratePerBlock: 0.8, valuePerMConstraints: 12000, window: 40, lifetime: 80 }],
-    proofbook: { minFeeBps: 2500, rampBlocks: 5 },
-    fixedPricePerMConstraints: 6000,
     mechanisms: ['proofbook', 'greedy'],
     // +100000 %: 1,001x the cost, above every requester's value (12,000 per million constraints) for every prover here
     deviation: { markupsBps: [-2000, 1000, 10_000_000], deviators: 3 },

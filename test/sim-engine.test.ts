@@ -17,37 +17,9 @@ import { initVerifierBackend, circuitToJson, defaultVerifierGenesis } from '../m
 import { MSG_POST_ASK, MSG_SUBMIT_PROOF, MSG_SUBMIT_REQUEST } from '../modules/market/index.js';
 import { simAddress } from '../sim/agents.js';
 import { RequestStatus } from '../src/gen/proofbook/market/v1/market.js';
+import { smallScenario } from './helpers/sim-scenario.js';
 
-function small(over: Partial<Scenario> = {}): Scenario {
-  return validateScenario({
-    name: 'test',
-    description: 'small test market',
-    seed: 7,
-    blocks: 60,
-    drainBlocks: 40,
-    blockSeconds: 6,
-    provers: 6,
-    hardware: [
-      { name: 'cpu', share: 1, costPerHour: { min: 150000, max: 400000 }, speed: { min: 20000, max: 60000 }, capacity: { min: 2, max: 3 } },
-      { name: 'gpu', share: 1, costPerHour: { min: 1500000, max: 4000000 }, speed: { min: 250000, max: 900000 }, capacity: { min: 1, max: 2 } },
-    ],
-    strategies: [
-      { kind: 'truthful', share: 3, markupBps: 1000 },
-      { kind: 'under', share: 1, markupBps: -2000 },
-    ],
-    flaky: { share: 0, crashPpm: 0 },
-    coalition: { share: 0 },
-    collateral: 2_000_000,
-    circuits: [
-      { name: 'small', constraints: 1_000_000, weight: 3 },
-      { name: 'large', constraints: 8_000_000, weight: 1 },
-    ],
-    requesters: [{ name: 'app', count: 4, ratePerBlock: 0.6, valuePerMConstraints: 12000, window: 40, lifetime: 80 }],
-    proofbook: { minFeeBps: 2500, rampBlocks: 5 },
-    fixedPricePerMConstraints: 6000,
-    ...over,
-  });
-}
+const small = smallScenario;
 
 /** 9 provers, the cheapest third a coalition with `strategy` against two of five requesters (30-block windows). */
 function censoring(strategy: 'hold' | 'squat', over: Partial<Scenario> = {}): Scenario {
