@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { loadScenario, ALL_MECHANISMS, type MechanismName } from '../sim/scenario.js';
 import { runScenario } from '../sim/run.js';
-import { summaryTable, writeOutputs } from '../sim/output.js';
+import { outputBase, summaryTable, writeOutputs } from '../sim/output.js';
 import { deviationCsv, deviationTable, runDeviations } from '../sim/deviation.js';
 
 function intArg(v: string): number {
@@ -37,7 +37,7 @@ export function simulateCommand(): Command {
         const dev = await runDeviations(s, { seed: o.seed, seeds: o.seeds, mechanisms, proverCounts, onProgress: progress });
         console.log(deviationTable(dev));
         mkdirSync(o.out, { recursive: true });
-        const file = join(o.out, `${s.name}-seeds${dev.seeds[0]}-${dev.seeds[dev.seeds.length - 1]}-deviations.csv`);
+        const file = join(o.out, `${outputBase(s.name, dev.seeds)}-deviations.csv`);
         writeFileSync(file, deviationCsv(dev));
         const secs = Number(process.hrtime.bigint() - t0) / 1e9;
         console.log(`\ninvariants: ${dev.invariantFailures.length === 0 ? `every one held after each of ${dev.invariantBlocks} blocks` : 'BROKEN'}\nwrote ${file} (${secs.toFixed(1)} s)`);

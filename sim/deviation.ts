@@ -13,7 +13,7 @@
  * block (runOutcome), so a broken invariant fails the command.
  */
 import { buildWorld, type World } from './agents.js';
-import { computeMetrics, type RunOutcome } from './metrics.js';
+import { computeMetrics, profitOf, type RunOutcome } from './metrics.js';
 import { estimate, fmtEst, table, type Estimate } from './output.js';
 import { Rng } from './rng.js';
 import { CHAIN_MECHANISMS, runOutcome, type RunOptions } from './run.js';
@@ -58,11 +58,6 @@ export function withMarkup(w: World, i: number, markupBps: number): World {
   return { ...w, provers: w.provers.map((p) => (p.idx === i ? { ...p, markupBps } : p)) };
 }
 
-/** Prover `i`'s profit in a run: what it was paid less its compute and its slashes (uproof). */
-export function profitOf(o: RunOutcome, i: number): number {
-  return Number(o.proverRevenue[i] - o.proverCompute[i] - o.proverSlashed[i]);
-}
-
 export async function runDeviations(s: Scenario, opts: RunOptions = {}): Promise<DeviationResult> {
   const spec = s.deviation;
   if (!spec) throw new Error(`scenario ${s.name} has no deviation section`);
@@ -75,7 +70,7 @@ export async function runDeviations(s: Scenario, opts: RunOptions = {}): Promise
   const out: DeviationResult = { scenario: s, seeds, proverCounts: counts, mechanisms, deviations: [], invariantBlocks: 0, invariantFailures: [] };
   const checked = (o: RunOutcome): RunOutcome => {
     out.invariantBlocks += o.invariantBlocks;
-    out.invariantFailures.push(...o.invariantFailures.slice(0, 5 - out.invariantFailures.length));
+    out.invariantFailures.push(...o.invariantFailures.slice(0, Math.max(0, 5 - out.invariantFailures.length)));
     return o;
   };
   const efficiency = (w: World, o: RunOutcome) => computeMetrics(w, o, { frontier: false }).efficiency;

@@ -258,6 +258,11 @@ export function percentile(sorted: readonly number[], q: number): number {
 
 const num = (x: bigint) => Number(x);
 
+/** Prover `i`'s profit in a run: what it was paid less its compute and its slashes (uproof). */
+export function profitOf(o: RunOutcome, i: number): number {
+  return num(o.proverRevenue[i] - o.proverCompute[i] - o.proverSlashed[i]);
+}
+
 /**
  * Every metric of one run. `frontier: false` skips the HHI frontier and capped schedules (integer programs that take up
  * to seconds a run; their fields are then NaN): the deviation runs need only profits and efficiency.
@@ -312,7 +317,7 @@ export function computeMetrics(w: World, o: RunOutcome, opts: { frontier: boolea
   proofCensored.sort((a, b) => a - b);
   proofOther.sort((a, b) => a - b);
   const slashed = o.proverSlashed.reduce((a, b) => a + b, 0n);
-  const profits = w.provers.map((_, p) => num(o.proverRevenue[p] - o.proverCompute[p] - o.proverSlashed[p])).sort((a, b) => a - b);
+  const profits = w.provers.map((_, p) => profitOf(o, p)).sort((a, b) => a - b);
   const wins = [...o.proverWins].sort((a, b) => b - a);
   const totalWins = wins.reduce((a, b) => a + b, 0);
   let hhi = 0;

@@ -1,7 +1,7 @@
 /** Terminal table, CSV and SVG plots of a scenario result: every figure as the mean over seeds with a 95 % interval. */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Metrics } from './metrics.js';
+import { profitOf, type Metrics } from './metrics.js';
 import type { Run, ScenarioResult } from './run.js';
 import { barChart, lineChart } from './svg.js';
 
@@ -222,17 +222,21 @@ export function proversCsv(r: ScenarioResult): string {
   for (const run of r.runs) {
     const o = run.outcome;
     for (const p of run.world.provers) {
-      const profit = o.proverRevenue[p.idx] - o.proverCompute[p.idx] - o.proverSlashed[p.idx];
-      lines.push([r.scenario.name, run.seed, run.coalition, o.mechanism, run.world.provers.length, p.name, p.hardware, p.strategy, p.crashPpm, p.coalition ? 1 : 0, p.costPerHour, p.speed, p.capacity, o.proverWins[p.idx], o.proverRevenue[p.idx], o.proverCompute[p.idx], o.proverSlashed[p.idx], profit].join(','));
+      lines.push([r.scenario.name, run.seed, run.coalition, o.mechanism, run.world.provers.length, p.name, p.hardware, p.strategy, p.crashPpm, p.coalition ? 1 : 0, p.costPerHour, p.speed, p.capacity, o.proverWins[p.idx], o.proverRevenue[p.idx], o.proverCompute[p.idx], o.proverSlashed[p.idx], profitOf(o, p.idx)].join(','));
     }
   }
   return lines.join('\n') + '\n';
 }
 
 /** Writes the CSV files and the SVG plots; returns the paths written. */
+/** The file-name stem of a run's outputs: `<scenario>-seed<N>`, or `<scenario>-seeds<first>-<last>`. */
+export function outputBase(name: string, seeds: readonly number[]): string {
+  return seeds.length === 1 ? `${name}-seed${seeds[0]}` : `${name}-seeds${seeds[0]}-${seeds[seeds.length - 1]}`;
+}
+
 export function writeOutputs(r: ScenarioResult, dir: string): string[] {
   mkdirSync(dir, { recursive: true });
-  const base = r.seeds.length === 1 ? `${r.scenario.name}-seed${r.seed}` : `${r.scenario.name}-seeds${r.seeds[0]}-${r.seeds[r.seeds.length - 1]}`;
+  const base = outputBase(r.scenario.name, r.seeds);
   const written: string[] = [];
   const put = (name: string, text: string) => {
     const p = join(dir, name);
