@@ -79,6 +79,7 @@ export function describeRequest(
   currentFee?: bigint,
   commits: readonly { prover: string; height: bigint; revealUntilHeight: bigint; price?: string; revealedHeight?: bigint }[] = [],
   fallbackFee?: bigint,
+  outraceBounty?: bigint,
 ): string {
   const lines = [
     `request ${r.id}: ${statusLabel(r.status)}`,
@@ -100,6 +101,7 @@ export function describeRequest(
     lines.push(`  fallback:    since height ${r.fallbackHeight}: any bonded prover may fulfil it${ref}`);
   }
   if (fallbackFee !== undefined) lines.push(`  fallback fee: ${fallbackFee} for a commitment in the next block (what a fallback proof would be paid)`);
+  if (outraceBounty !== undefined) lines.push(`  outrace:     a fallback proof delivered before the assignee's adds at least ${outraceBounty} to the bounty (its share of the assignee's release slash)`);
   for (const c of commits) {
     const when = (c.revealedHeight ?? 0n) > 0n ? `revealed at height ${c.revealedHeight}: the payee` : `may reveal until height ${c.revealUntilHeight}`;
     lines.push(`  committed:   ${c.prover} at height ${c.height}${c.price ? ` at fee ${c.price}` : ''} (${when})`);
@@ -262,8 +264,9 @@ Example:
         const { marketTypes } = await import('../src/index.js');
         // A settled request past the retention window is rebuilt from tx history (src/client/history.ts).
         const src = r.fromHistory ? 'tx history (no longer in state)' : 'state';
-        ctx.print({ request: protoJson('proofbook.market.v1.Request', marketTypes.Request, r.request), currentFee: r.currentFee, source: src },
-          () => describeRequest(r.request, r.currentFee, r.fallbackCommits, r.fallbackFee) + (r.fromHistory ? `\n  source:      ${src}` : ''));
+        const race = { ...(r.fallbackFee !== undefined ? { fallbackFee: r.fallbackFee } : {}), ...(r.outraceBounty !== undefined ? { outraceBounty: r.outraceBounty } : {}) };
+        ctx.print({ request: protoJson('proofbook.market.v1.Request', marketTypes.Request, r.request), currentFee: r.currentFee, ...race, source: src },
+          () => describeRequest(r.request, r.currentFee, r.fallbackCommits, r.fallbackFee, r.outraceBounty) + (r.fromHistory ? `\n  source:      ${src}` : ''));
       } finally {
         client.disconnect();
       }

@@ -9,6 +9,7 @@ import { terminateSnarkjs } from '../src/zk/prove.js';
 import { CIRCUIT, ESCROW, FEE, S, balance, bondedOf, failing, getProofs, m, ok, queryCtx, request, setup, supply } from './helpers/market.js';
 import { DEFAULT_PARAMS } from '../modules/market/keys.js';
 import { holdingRefund } from '../modules/market/holding.js';
+import { describeRequest } from '../cli/request.js';
 import type { TestChain } from './helpers/chain.js';
 import type { RawKey } from '../src/client/sign.js';
 
@@ -38,8 +39,22 @@ test("past the requester's patience a fallback proof outraces the assigned prove
   const opens = asg.acceptUntilHeight + 1n;
   t.true(h + 2n < opens);
   while (chain.app.height + 1n < opens) {
+    const closed = await request(chain, 1n);
+    t.is(closed.fallbackFee, undefined);
+    t.is(closed.outraceBounty, undefined);
     t.regex((await failing(chain, p2, m.commit(p2, 1n, pf))).result.log, new RegExp(`not open to the fallback \\(its fallback opens at height ${opens}\\)`));
   }
+  // open next block: the query gives a racer its payout, the locked fee and what outracing adds to the bounty (a quarter
+  // of the release slash at the next block; the slash only rises, so the delivery below adds at least this)
+  const releaseSlashAt = (h: bigint) => (COLLATERAL * (1000n + (9000n * (h - asg.acceptUntilHeight)) / (asg.deadlineHeight - asg.acceptUntilHeight)) + 9999n) / 10000n;
+  const quoted = await request(chain, 1n);
+  t.is(quoted.outraceBounty, releaseSlashAt(chain.app.height + 1n) / 4n);
+  t.true(quoted.outraceBounty! > 0n);
+  t.not(quoted.fallbackFee, undefined);
+  // `request status` tells a racer both
+  const text = describeRequest(quoted.request, quoted.currentFee, [], quoted.fallbackFee, quoted.outraceBounty);
+  t.regex(text, new RegExp(`fallback fee: ${quoted.fallbackFee} for a commitment in the next block`));
+  t.regex(text, new RegExp(`outrace: +a fallback proof delivered before the assignee's adds at least ${quoted.outraceBounty} to the bounty`));
   // the assigned prover itself may not commit: it delivers directly
   t.regex((await failing(chain, p1, m.commit(p1, 1n, pf))).result.log, /is assigned to you: deliver it with MsgSubmitProof/);
   const { height: hc } = await ok(chain, p2, m.commit(p2, 1n, pf));
@@ -57,8 +72,9 @@ test("past the requester's patience a fallback proof outraces the assigned prove
   t.is(done.status, S.REQUEST_STATUS_FULFILLED);
   t.is(done.assignment, undefined);
   // the assignment ended as a release at hr: 10 % after the accept phase, rising linearly to 100 % at the deadline
-  const bps = 1000n + (9000n * (hr - asg.acceptUntilHeight)) / (asg.deadlineHeight - asg.acceptUntilHeight);
-  const slash = (COLLATERAL * bps + 9999n) / 10000n;
+  const slash = releaseSlashAt(hr);
+  t.true(slash / 4n >= quoted.outraceBounty!, 'the bounty paid is at least what the query quoted');
+  t.is((await request(chain, 1n)).outraceBounty, undefined);
   const outraced = done.history.find((e) => e.event === 'outraced')!;
   t.is(outraced.prover, p1.address);
   t.is(outraced.amount, slash.toString());
@@ -117,11 +133,15 @@ test('no patience, no race: an ASSIGNED request without fallback_after_blocks is
   await ok(chain, requester, m.request(requester, { maxFee: MAX_FEE, window: 5n, expiry: chain.app.height + 200n }));
   const asg = (await request(chain, 1n)).request.assignment!;
   while (chain.app.height < asg.deadlineHeight) {
+    t.is((await request(chain, 1n)).outraceBounty, undefined); // no patience: never raced
     const res = await failing(chain, p2, m.commit(p2, 1n, pf));
     t.regex(res.result.log, /is ASSIGNED and not open to the fallback: /); // (no patience: no height it opens at)
   }
   await chain.block(); // the miss: FALLBACK, open to p2
-  t.is((await request(chain, 1n)).request.status, S.REQUEST_STATUS_FALLBACK);
+  const missed = await request(chain, 1n);
+  t.is(missed.request.status, S.REQUEST_STATUS_FALLBACK);
+  t.not(missed.fallbackFee, undefined);
+  t.is(missed.outraceBounty, undefined); // nothing to outrace: the bounty already holds the miss's share
   await ok(chain, p2, m.commit(p2, 1n, pf));
 });
 

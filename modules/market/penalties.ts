@@ -2,7 +2,7 @@
  * The market's penalty and payout arithmetic, pure (bigint, floors), so the keeper, the docs' tables and the property
  * tests all use the same formulas. See docs/protocol.md "Who gains and loses what".
  */
-import { RequestStatus, type Params, type Request } from '../../src/gen/proofbook/market/v1/market.js';
+import { RequestStatus, type Assignment, type Params, type Request } from '../../src/gen/proofbook/market/v1/market.js';
 import { BPS } from './keys.js';
 
 /** ceil(a * bps / 10000). */
@@ -33,6 +33,14 @@ export function releaseSlashBps(p: Params, acceptUntil: bigint, deadline: bigint
 /** The release slash at height `h`: ceil(collateral * releaseSlashBps / 10000), so any release of any lock costs ≥ 1. */
 export function releaseSlash(p: Params, collateral: bigint, acceptUntil: bigint, deadline: bigint, h: bigint): bigint {
   return ceilBps(collateral, releaseSlashBps(p, acceptUntil, deadline, h));
+}
+
+/**
+ * What a fallback proof that outraces assignment `asg` at height `h` adds to the request's bounty: the bounty share of
+ * the release slash at `h` (keeper.outrace). A racer is paid it on top of the locked fee and the bounty already there.
+ */
+export function outraceBounty(p: Params, asg: Assignment, h: bigint): bigint {
+  return splitSlash(p, releaseSlash(p, BigInt(asg.collateral), asg.acceptUntilHeight, asg.deadlineHeight, h)).bounty;
 }
 
 /** How a slash of `amount` is split: requester compensation, bounty kept for the request's eventual prover, burned. */

@@ -91,7 +91,7 @@ export function windowStats(ctx: Context, k: MarketKeeperImpl, circuitFilter?: s
 }
 
 import { commitsOf } from './fallback.js';
-import { fallbackOpen } from './penalties.js';
+import { fallbackOpen, outraceBounty } from './penalties.js';
 
 export function marketQueryRoutes(k: MarketKeeperImpl): QueryRoute[] {
   const request: QueryRoute<QueryRequestRequest, QueryRequestResponse> = {
@@ -103,8 +103,12 @@ export function marketQueryRoutes(k: MarketKeeperImpl): QueryRoute[] {
       if (r === undefined) throw ErrNotFound(`request ${q.id}`);
       // a commitment in the next block locks fallbackFee(h + 1) (fallback-fee.ts; non-decreasing, so later: at least this)
       const next = ctx.height + 1n;
-      const fallbackFee = fallbackOpen(r, next) ? k.fallbackFee(ctx, r, next).toString() : '';
-      return { request: r, currentFee: k.currentFee(r, ctx.height).toString(), fallbackCommits: commitsOf(k.store(ctx), r.id), fallbackFee };
+      const open = fallbackOpen(r, next);
+      const fallbackFee = open ? k.fallbackFee(ctx, r, next).toString() : '';
+      // racing an assignment also pays the bounty share of its release slash (non-decreasing in h: at least this)
+      const outrace = open && r.status === RequestStatus.REQUEST_STATUS_ASSIGNED && r.assignment !== undefined;
+      const raceBounty = outrace ? outraceBounty(k.params(ctx), r.assignment!, next).toString() : '';
+      return { request: r, currentFee: k.currentFee(r, ctx.height).toString(), fallbackCommits: commitsOf(k.store(ctx), r.id), fallbackFee, outraceBounty: raceBounty };
     },
   };
   const requests: QueryRoute<QueryRequestsRequest, QueryRequestsResponse> = {

@@ -194,9 +194,10 @@ export class ProofbookReader {
    * The request from state; a settled request already removed from state (params.settled_retention_blocks) is
    * rebuilt from the tx/event history (history.ts) and comes back with `fromHistory: true`. With its current fee, its
    * live fallback commitments and, when it is open to the fallback, the fee a fallback commitment in the next block
-   * would lock (fallbackFee; modules/market/fallback-fee.ts).
+   * would lock (fallbackFee; modules/market/fallback-fee.ts) and, for an assignment open to the race, what outracing
+   * it adds to the bounty (outraceBounty, at least this later: the release slash only rises).
    */
-  async request(id: bigint): Promise<{ request: market.Request; currentFee: bigint; fromHistory?: true; fallbackCommits: market.FallbackCommit[]; fallbackFee?: bigint }> {
+  async request(id: bigint): Promise<{ request: market.Request; currentFee: bigint; fromHistory?: true; fallbackCommits: market.FallbackCommit[]; fallbackFee?: bigint; outraceBounty?: bigint }> {
     let r: market.QueryRequestResponse;
     try {
       r = await this.query('/proofbook.market.v1.Query/Request', market.QueryRequestRequest, { id }, market.QueryRequestResponse, `request ${id}`);
@@ -212,6 +213,7 @@ export class ProofbookReader {
       currentFee: r.currentFee === '' ? 0n : BigInt(r.currentFee),
       fallbackCommits: r.fallbackCommits ?? [],
       ...((r.fallbackFee ?? '') === '' ? {} : { fallbackFee: BigInt(r.fallbackFee) }),
+      ...((r.outraceBounty ?? '') === '' ? {} : { outraceBounty: BigInt(r.outraceBounty) }),
     };
   }
 

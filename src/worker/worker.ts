@@ -332,7 +332,8 @@ export class ProverWorker extends EventEmitter {
 
   /**
    * Takes fallback requests for the served circuits when it pays: the payout (the fallback fee a commitment would lock
-   * now, less the protocol fee, plus the bounty; the fee only rises until we commit) is at least our ask price for the
+   * now, less the protocol fee, plus the bounty, plus what outracing an assignment adds to it; both only rise until we
+   * commit) is at least our ask price for the
    * circuit, we are not excluded from it, no other commitment on it is fresh or revealed (fallback-commits.ts: stale
    * unrevealed ones are squatters'), a slot is free (capacity counts assignments and fallback jobs together) and the expected
    * latency plus the commit and reveal blocks fit before its expiry. The job then runs like an assignment; submit()
@@ -360,6 +361,7 @@ export class ProverWorker extends EventEmitter {
       const need = this.blocksFor(this.latencyMs(r.circuitId)) + this.cfg.safetyBlocks + 2n; // prove, commit, reveal
       if (this.height + need > r.expiryHeight) continue;
       let fee: bigint;
+      let raceBounty = 0n; // racing an assignment: the bounty share of its release slash comes on top (at least this)
       try {
         const q = await this.client.request(r.id);
         if (q.fallbackFee === undefined) continue; // no longer open to the fallback
@@ -370,13 +372,14 @@ export class ProverWorker extends EventEmitter {
           continue;
         }
         fee = q.fallbackFee; // what a commitment in the next block locks (modules/market/fallback-fee.ts)
+        raceBounty = q.outraceBounty ?? 0n;
         protocolFeeBps ??= (await this.client.params()).market.protocolFeeBps;
       } catch {
         continue;
       }
       // (open to the fallback next block, as the node's fallbackFee says: a race on an assignment only once it is overdue)
       if (r.status === RequestStatus.REQUEST_STATUS_ASSIGNED && !(await this.overdue(r))) continue;
-      const payout = fallbackPayout(fee, protocolFeeBps, BigInt(r.bounty || '0'));
+      const payout = fallbackPayout(fee, protocolFeeBps, BigInt(r.bounty || '0') + raceBounty);
       const cost = BigInt(cal.price);
       if (payout < cost) {
         this.log.debug({ requestId: id, payout: payout.toString(), cost: cost.toString() }, 'fallback request does not pay our price');

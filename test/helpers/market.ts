@@ -125,11 +125,12 @@ export async function supply(chain: TestChain): Promise<bigint> {
   const r = await chain.query('/cosmos.bank.v1beta1.Query/SupplyOf', QuerySupplyOfRequest.encode({ denom: 'uproof' }).finish());
   return BigInt(QuerySupplyOfResponse.decode(r.value).amount!.amount);
 }
-export async function request(chain: TestChain, id: bigint): Promise<{ request: Request; currentFee: bigint }> {
+export async function request(chain: TestChain, id: bigint): Promise<{ request: Request; currentFee: bigint; fallbackFee?: bigint; outraceBounty?: bigint }> {
   const r = await chain.query('/proofbook.market.v1.Query/Request', QueryRequestRequest.encode({ id }).finish());
   if (r.code !== 0) throw new Error(r.log);
   const res = QueryRequestResponse.decode(r.value);
-  return { request: res.request!, currentFee: BigInt(res.currentFee) };
+  const opt = (v: string) => (v === '' ? undefined : BigInt(v));
+  return { request: res.request!, currentFee: BigInt(res.currentFee), fallbackFee: opt(res.fallbackFee), outraceBounty: opt(res.outraceBounty) };
 }
 /** The fallback path: commit in one block, reveal (MsgSubmitProof) in the next; returns the reveal's block. */
 export async function commitReveal(chain: TestChain, k: RawKey, requestId: bigint, p: P) {

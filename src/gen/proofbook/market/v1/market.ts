@@ -515,6 +515,13 @@ export interface QueryRequestResponse {
    * request is not open to the fallback then.
    */
   fallbackFee: string;
+  /**
+   * An ASSIGNED request open to the race next block: what a fallback proof that outraces the assignment adds to the
+   * request's bounty, the bounty share of the release slash at the next block (the slash only rises, so a later
+   * delivery adds at least this); "" otherwise. A racer's payout is the locked fee less the protocol fee, plus
+   * request.bounty, plus this.
+   */
+  outraceBounty: string;
 }
 
 export interface QueryRequestsRequest {
@@ -5501,7 +5508,7 @@ export const QueryRequestRequest: MessageFns<QueryRequestRequest> = {
 };
 
 function createBaseQueryRequestResponse(): QueryRequestResponse {
-  return { request: undefined, currentFee: "", fallbackCommits: [], fallbackFee: "" };
+  return { request: undefined, currentFee: "", fallbackCommits: [], fallbackFee: "", outraceBounty: "" };
 }
 
 export const QueryRequestResponse: MessageFns<QueryRequestResponse> = {
@@ -5517,6 +5524,9 @@ export const QueryRequestResponse: MessageFns<QueryRequestResponse> = {
     }
     if (message.fallbackFee !== "") {
       writer.uint32(570).string(message.fallbackFee);
+    }
+    if (message.outraceBounty !== "") {
+      writer.uint32(578).string(message.outraceBounty);
     }
     return writer;
   },
@@ -5566,6 +5576,14 @@ export const QueryRequestResponse: MessageFns<QueryRequestResponse> = {
             message.fallbackFee = reader.string();
             continue;
           }
+          case 72: {
+            if (tag !== 578) {
+              break;
+            }
+
+            message.outraceBounty = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -5596,6 +5614,11 @@ export const QueryRequestResponse: MessageFns<QueryRequestResponse> = {
         : isSet(object.fallback_fee)
         ? globalThis.String(object.fallback_fee)
         : "",
+      outraceBounty: isSet(object.outraceBounty)
+        ? globalThis.String(object.outraceBounty)
+        : isSet(object.outrace_bounty)
+        ? globalThis.String(object.outrace_bounty)
+        : "",
     };
   },
 
@@ -5613,6 +5636,9 @@ export const QueryRequestResponse: MessageFns<QueryRequestResponse> = {
     if (message.fallbackFee !== "") {
       obj.fallbackFee = message.fallbackFee;
     }
+    if (message.outraceBounty !== "") {
+      obj.outraceBounty = message.outraceBounty;
+    }
     return obj;
   },
 
@@ -5627,6 +5653,7 @@ export const QueryRequestResponse: MessageFns<QueryRequestResponse> = {
     message.currentFee = object.currentFee ?? "";
     message.fallbackCommits = object.fallbackCommits?.map((e) => FallbackCommit.fromPartial(e)) || [];
     message.fallbackFee = object.fallbackFee ?? "";
+    message.outraceBounty = object.outraceBounty ?? "";
     return message;
   },
 };
