@@ -21,7 +21,7 @@ import { createModules } from '../../app/modules.js';
 import type { BondKeeperImpl } from '../../modules/bond/keeper.js';
 import { fallbackCommitment } from '../../src/zk/fallback-commitment.js';
 import { commitsOf } from '../../modules/market/fallback.js';
-import { fallbackOpen, patienceOpensAt } from '../../modules/market/penalties.js';
+import { fallbackOpen, outraceBounty, patienceOpensAt } from '../../modules/market/penalties.js';
 import { raceFrom } from '../../src/worker/race.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import {
@@ -370,7 +370,8 @@ export async function runProofbook(
    * permissionless path — first valid proof wins, so a prover that would finish later has no reason to start. A prover
    * commits at the first height at which its proof can be done (a slot free soonest + its proving time) AND the
    * fallback fee its commitment would lock there (the keeper's fallbackFee, modules/market/fallback-fee.ts), less the
-   * protocol fee, plus the request's bounty, covers its ask: it starts proving just in time for that. Equal commit
+   * protocol fee, plus the request's bounty (and, racing an assignment, what the outrace adds to it: the Request query's
+   * outrace_bounty, as the worker counts it), covers its ask: it starts proving just in time for that. Equal commit
    * height: the cheaper prover. A crashed attempt is seen by the others when its proof does not land (fallbackRetries).
    * The same agent races an ASSIGNED request whose requester's patience ran out (`races`): the assigned prover is
    * excluded, and nobody can tell an honest assignee still proving from a holder, so it starts whenever the request is
@@ -393,7 +394,9 @@ export async function runProofbook(
       let v = payoutAt.get(x);
       if (v === undefined) {
         const fee = chain.market.fallbackFee(q0, rec, BigInt(x));
-        v = fee - (fee * feeBps) / BPS + bounty;
+        // racing an assignment: the outrace adds the bounty share of the assignee's release slash (at least the commit height's)
+        const race = rec.status === RequestStatus.REQUEST_STATUS_ASSIGNED && rec.assignment ? outraceBounty(chain.market.params(q0), rec.assignment, BigInt(x)) : 0n;
+        v = fee - (fee * feeBps) / BPS + bounty + race;
         payoutAt.set(x, v);
       }
       return v;
