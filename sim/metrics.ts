@@ -333,10 +333,11 @@ export function computeMetrics(w: World, o: RunOutcome, opts: { frontier: boolea
   }
   const n = w.jobs.length;
   const deliveredMask = o.jobs.map((r) => r.provedBlock !== null && r.prover !== null);
+  // null: not computed (no deliveries, or frontier: false), which is not the same as infeasible
   const bounds = opts.frontier && delivered > 0;
-  const frontier: FrontierResult = bounds ? frontierOf(w, deliveredMask) : { feasible: false, nodes: 0 };
-  const frontierPaid = frontier.feasible ? frontier.bound : NaN;
-  const uncapped: FrontierResult = bounds ? frontierOf(w, deliveredMask, { num: 1, den: 1 }) : { feasible: false, nodes: 0 };
+  const frontier = bounds ? frontierOf(w, deliveredMask) : null;
+  const frontierPaid = frontier?.feasible ? frontier.bound : NaN;
+  const uncapped = bounds ? frontierOf(w, deliveredMask, { num: 1, den: 1 }) : null;
   const schedule = bounds ? cappedScheduleOf(w, deliveredMask) : null;
   const costSchedule = bounds ? cappedScheduleOf(w, deliveredMask, 'costs') : null;
   const computeFloor = bounds ? frontierOf(w, deliveredMask, HHI_QUARTER, 'costs') : null;
@@ -375,9 +376,9 @@ export function computeMetrics(w: World, o: RunOutcome, opts: { frontier: boolea
     benchmarkHhi: benchmarkHhi(w),
     frontierPricePerProof: frontierPaid / delivered,
     frontierRatio: paid === 0n ? NaN : frontierPaid / num(paid),
-    frontierPremium: uncapped.feasible && uncapped.bound > 0 ? frontierPaid / uncapped.bound : NaN,
+    frontierPremium: uncapped?.feasible && uncapped.bound > 0 ? frontierPaid / uncapped.bound : NaN,
     frontierScheduleRatio: schedule === null || paid === 0n ? NaN : schedule.cost / num(paid),
-    frontierExact: frontier.feasible ? (frontier.exact ? 1 : 0) : NaN,
+    frontierExact: frontier?.feasible ? (frontier.exact ? 1 : 0) : NaN,
     efficiencyBoundAtCap: computeFloor !== null && computeFloor.feasible && computeFloor.bound > 0 ? num(benchOfDelivered) / computeFloor.bound : NaN,
     efficiencyScheduleAtCap: costSchedule === null || costSchedule.cost === 0 ? NaN : num(benchOfDelivered) / costSchedule.cost,
     censoredP99Ratio: percentile(proofCensored, 0.99) / percentile(proofOther, 0.99),

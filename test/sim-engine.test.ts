@@ -17,9 +17,7 @@ import { initVerifierBackend, circuitToJson, defaultVerifierGenesis } from '../m
 import { MSG_POST_ASK, MSG_SUBMIT_PROOF, MSG_SUBMIT_REQUEST } from '../modules/market/index.js';
 import { simAddress } from '../sim/agents.js';
 import { RequestStatus } from '../src/gen/proofbook/market/v1/market.js';
-import { smallScenario } from './helpers/sim-scenario.js';
-
-const small = smallScenario;
+import { smallScenario as small } from './helpers/sim-scenario.js';
 
 /** 9 provers, the cheapest third a coalition with `strategy` against two of five requesters (30-block windows). */
 function censoring(strategy: 'hold' | 'squat', over: Partial<Scenario> = {}): Scenario {
