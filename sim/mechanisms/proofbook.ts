@@ -387,7 +387,8 @@ export async function runProofbook(
     const q0 = chain.query();
     const rec = chain.market.request(q0, requestId);
     if (rec === undefined) return;
-    const feeBps = chain.market.params(q0).protocolFeeBps;
+    const params = chain.market.params(q0);
+    const feeBps = params.protocolFeeBps;
     const bounty = BigInt(rec.bounty || '0');
     const payoutAt = new Map<number, bigint>();
     const payout = (x: number): bigint => {
@@ -395,7 +396,7 @@ export async function runProofbook(
       if (v === undefined) {
         const fee = chain.market.fallbackFee(q0, rec, BigInt(x));
         // racing an assignment: the outrace adds the bounty share of the assignee's release slash (at least the commit height's)
-        const race = rec.status === RequestStatus.REQUEST_STATUS_ASSIGNED && rec.assignment ? outraceBounty(chain.market.params(q0), rec.assignment, BigInt(x)) : 0n;
+        const race = rec.status === RequestStatus.REQUEST_STATUS_ASSIGNED && rec.assignment ? outraceBounty(params, rec.assignment, BigInt(x)) : 0n;
         v = fee - (fee * feeBps) / BPS + bounty + race;
         payoutAt.set(x, v);
       }
