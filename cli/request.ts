@@ -14,7 +14,7 @@ import { Ctx, CliError, EXIT, PATIENCE_HELP } from './common.js';
 import { protoJson } from './proto-json.js';
 import type { ProofbookClient, ProofbookReader, Request, Amount } from '../src/client/proofbook.js';
 import { RequestStatus } from '../src/gen/proofbook/market/v1/market.js';
-import { patienceOpensAt } from '../modules/market/penalties.js';
+import { fallbackOpensAt } from '../modules/market/penalties.js';
 import { describeHistoryEntry } from '../src/client/describe.js';
 
 export const REQUEST_EXIT = { FULFILLED: 0, FAILED: 1, ENDED: 5, TIMEOUT: 6 } as const;
@@ -88,8 +88,14 @@ export function describeRequest(
     `  fee:         ${r.minFee === r.maxFee ? r.maxFee : `${r.minFee} -> ${r.maxFee} over ${r.rampBlocks} blocks`}${currentFee !== undefined ? ` (now ${currentFee})` : ''}`,
     `  window:      ${r.provingWindow} blocks; expires at height ${r.expiryHeight}`,
   ];
-  const opens = patienceOpensAt(r);
-  if (opens !== undefined) lines.push(`  patience:    from height ${opens} (after an assignment's accept phase) any bonded prover may also deliver it`);
+  const opens = fallbackOpensAt(r);
+  if (opens !== undefined) {
+    // the race opens at the assignment's overdue height (its prover's own record) when that comes before the patience
+    const overdue = r.status === RequestStatus.REQUEST_STATUS_ASSIGNED && r.assignment?.overdueHeight === opens;
+    lines.push(overdue
+      ? `  overdue:     from height ${opens} (twice its prover's blocks to proof on record) any bonded prover may also deliver it`
+      : `  patience:    from height ${opens} (after an assignment's accept phase) any bonded prover may also deliver it`);
+  }
   if (r.assignment) lines.push(`  assignment:  ${r.assignment.prover} at price ${r.assignment.price}, collateral ${r.assignment.collateral}, deadline height ${r.assignment.deadlineHeight}`);
   const held = (r.fallbackPayeeCommitId ?? 0n) > 0n;
   if (r.status === RequestStatus.REQUEST_STATUS_FULFILLED) lines.push(`  fulfilled:   height ${r.fulfilledHeight}, ${held ? 'payment pending' : `paid ${r.paidPrice}`}, public signals [${r.publicSignals.join(', ')}]`);

@@ -54,6 +54,8 @@ export const CHAIN_MECHANISMS: Partial<Record<MechanismName, MarketMechanism>> =
   fullfee: DEFAULT_MECHANISM,
   reveal5: DEFAULT_MECHANISM,
   slots4: DEFAULT_MECHANISM,
+  nooverdue: DEFAULT_MECHANISM,
+  overduerec: DEFAULT_MECHANISM,
   patience: DEFAULT_MECHANISM,
   patiencerep: DEFAULT_MECHANISM,
 };
@@ -64,7 +66,9 @@ export const CHAIN_MECHANISMS: Partial<Record<MechanismName, MarketMechanism>> =
  * blocks a thief needs: docs/protocol.md "Squatting the fallback"); slots4: max_fallback_commits 4 instead of 8 (the default
  * before; k squatters keep an honest commitment out for floor(k (R + 1) / M) blocks); spreadfixed: the spread rule
  * with its penalty fixed at 15,000 (spread_target_hhi_bps 0: the chain before the controller); spread5k, spread10k,
- * spread20k: fixed at 5,000, 10,000 and 20,000 uproof (the penalty's trade-off, docs/mechanism.md).
+ * spread20k: fixed at 5,000, 10,000 and 20,000 uproof (the penalty's trade-off, docs/mechanism.md); nooverdue: no
+ * overdue race (overdue_race_bps 0, the chain before it); overduerec: no overdue race for a prover without a record of
+ * the circuit (overdue_race_new_bps 0).
  */
 export const CHAIN_PARAMS: Partial<Record<MechanismName, Partial<Params>>> = {
   spreadfixed: { spreadTargetHhiBps: 0n },
@@ -74,6 +78,8 @@ export const CHAIN_PARAMS: Partial<Record<MechanismName, Partial<Params>>> = {
   fullfee: { fallbackRampBlocks: 0n },
   reveal5: { fallbackRevealBlocks: 5n },
   slots4: { maxFallbackCommits: 4n },
+  nooverdue: { overdueRaceBps: 0n },
+  overduerec: { overdueRaceNewBps: 0n },
 };
 
 /** What one mechanism does in one world (no metrics): the chain's rows through the real modules, the rest off chain. */

@@ -119,13 +119,15 @@ export interface Scenario {
  * censorship targets); fullfee: the chain's rules but a fallback proof is paid the request's full current fee
  * (params.fallback_ramp_blocks = 0, the fallback fee before issue 11 step 1); reveal5: the chain's rules with
  * params.fallback_reveal_blocks = 5 (the squatting trade-off); slots4: the chain's rules with params.max_fallback_commits = 4 (the default before);
+ * nooverdue: the chain's rules without the overdue race (params.overdue_race_bps = 0: only the requester's patience
+ * opens a race on an assignment, the chain before it); overduerec: the overdue race for provers with a record only (overdue_race_new_bps 0: one without is never raced);
  * patience: the chain's rules, every request with the requester's patience proofbook.patienceBlocks (past it anyone
  * may race the assigned prover: docs/protocol.md "The requester's patience"), raced by provers that start as soon as
  * the race opens; patiencerep: the same requests, raced only once the assignment is overdue by its prover's own record
  * (src/worker/race.ts, what the worker does);
  * racing: posted reward, free entry/exit; trusted: one trusted prover; fixed, random: posted price.
  */
-const MECHANISMS = ['proofbook', 'v1', 'lottery', 'stakecap', 'band', 'band25', 'band50', 'sharecap', 'greedy', 'spreadfixed', 'spread5k', 'spread10k', 'spread20k', 'reauction', 'fullfee', 'reveal5', 'slots4', 'patience', 'patiencerep', 'racing', 'trusted', 'fixed', 'random'] as const;
+const MECHANISMS = ['proofbook', 'v1', 'lottery', 'stakecap', 'band', 'band25', 'band50', 'sharecap', 'greedy', 'spreadfixed', 'spread5k', 'spread10k', 'spread20k', 'reauction', 'fullfee', 'reveal5', 'slots4', 'nooverdue', 'overduerec', 'patience', 'patiencerep', 'racing', 'trusted', 'fixed', 'random'] as const;
 export type MechanismName = (typeof MECHANISMS)[number];
 /** The rows whose requests carry proofbook.patienceBlocks, and when their racers start (sim/mechanisms/proofbook.ts). */
 export const PATIENCE_ROWS: Partial<Record<MechanismName, 'open' | 'overdue'>> = { patience: 'open', patiencerep: 'overdue' };

@@ -8,6 +8,7 @@ import test from 'ava';
 import { terminateSnarkjs } from '../src/zk/prove.js';
 import { CIRCUIT, ESCROW, FEE, S, balance, bondedOf, failing, getProofs, m, ok, queryCtx, request, setup, supply } from './helpers/market.js';
 import { DEFAULT_PARAMS } from '../modules/market/keys.js';
+import { defaultGenesis } from '../genesis/index.js';
 import { holdingRefund } from '../modules/market/holding.js';
 import { describeRequest } from '../cli/request.js';
 import type { TestChain } from './helpers/chain.js';
@@ -125,9 +126,11 @@ test('the assigned prover delivers first: it is paid its price and the racing co
   t.is(await balance(chain, ESCROW), 0n);
 });
 
-test('no patience, no race: an ASSIGNED request without fallback_after_blocks is closed to the fallback until its deadline', async (t) => {
+test('no patience and no overdue race (overdue_race_bps 0): an ASSIGNED request without fallback_after_blocks is closed to the fallback until its deadline', async (t) => {
   const [pf] = await getProofs();
-  const { chain, requester, p1, p2 } = await setup();
+  const g = defaultGenesis() as any;
+  g.market.params = { ...g.market.params, overdue_race_bps: '0' }; // (the overdue race: market-overdue-race.test.ts)
+  const { chain, requester, p1, p2 } = await setup(g);
   t.teardown(() => chain.close());
   await ok(chain, p1, m.ask(p1, PRICE, 1n));
   await ok(chain, requester, m.request(requester, { maxFee: MAX_FEE, window: 5n, expiry: chain.app.height + 200n }));

@@ -138,14 +138,14 @@ test("squatting coalition (issue 11): members not excluded squat censored reques
 test("the requester's patience (issue 11): against a holding coalition the patience row races held assignments; holders are outraced before their deadline, censored p99 falls, every request served, invariants every block", async (t) => {
   const s = censoring('hold', { proofbook: { minFeeBps: 2500, rampBlocks: 5, patienceBlocks: 8 } });
   const w = buildWorld(s, 3, 9);
-  const held = await runMechanism(w, 'proofbook');
+  const held = await runMechanism(w, 'nooverdue'); // (the chain's own overdue race off: the next test)
   const raced = await runMechanism(w, 'patience');
   for (const r of [held, raced]) {
     t.deepEqual(r.outcome.invariantFailures, []);
     t.is(r.metrics.invariantBlocks, w.endBlock);
     t.is(r.metrics.censoredFillRate, 1);
   }
-  t.is(held.outcome.races, undefined, 'no patience, no race');
+  t.is(held.outcome.races, undefined, 'no patience and no overdue race: no race');
   const races = raced.outcome.races ?? 0;
   const outraced = raced.outcome.outraced ?? 0;
   t.true(races > 0 && outraced > 0 && outraced <= races, show({ races, outraced }));
@@ -166,6 +166,30 @@ test("the requester's patience (issue 11): against a holding coalition the patie
   // the same requests and provers: without the row's patience the chain is unchanged
   t.is(validateScenario({ ...s, mechanisms: ['patience'] }).proofbook.patienceBlocks, 8);
   t.throws(() => validateScenario({ ...s, proofbook: { minFeeBps: 2500, rampBlocks: 5 }, mechanisms: ['patience'] }), { message: /patience' row needs proofbook.patienceBlocks/ });
+});
+
+test('the overdue race (issue 11): without any patience, the chain opens held assignments to the race once overdue by their prover\'s record (or halfway through the window without one); holders are outraced, censored p99 falls, every request served, invariants every block', async (t) => {
+  const s = censoring('hold');
+  const w = buildWorld(s, 3, 9);
+  const off = await runMechanism(w, 'nooverdue');
+  const on = await runMechanism(w, 'proofbook');
+  for (const r of [off, on]) {
+    t.deepEqual(r.outcome.invariantFailures, []);
+    t.is(r.metrics.invariantBlocks, w.endBlock);
+    t.is(r.metrics.censoredFillRate, 1);
+    t.is(r.metrics.fillRate, 1);
+  }
+  t.is(off.outcome.races, undefined);
+  const races = on.outcome.races ?? 0;
+  const outraced = on.outcome.outraced ?? 0;
+  t.true(races > 0 && outraced > 0 && outraced <= races, show({ races, outraced }));
+  // a hold costs about twice the holder's own proving time (or half the 30-block window), not accept phase + window + fallback
+  t.true(on.metrics.censoredP99 < off.metrics.censoredP99 - 5, show({ off: off.metrics.censoredP99, on: on.metrics.censoredP99 }));
+  // an outraced holder pays a release slash at that height and is not jailed (an outrace is not a miss), so a member
+  // that keeps holding keeps paying: the coalition pays more here than when three misses jailed it
+  const paid = (r: typeof on) => w.provers.filter((p) => p.coalition).reduce((a, p) => a + r.outcome.proverSlashed[p.idx], 0n);
+  t.true(paid(on) > 0n && paid(on) >= paid(off), show({ on: paid(on), off: paid(off) }));
+  t.true(on.outcome.computations >= on.metrics.delivered + (on.outcome.outracedHonest ?? 0));
 });
 
 test('the invariant check is not vacuous: corrupting the bank ledger is reported', async (t) => {

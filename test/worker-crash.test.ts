@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { startDevnet } from '../app/devnet/index.js';
-import { DEVNET_MNEMONIC } from '../genesis/index.js';
+import { DEVNET_MNEMONIC, defaultGenesis } from '../genesis/index.js';
 import { Keyring } from '../src/keyring/index.js';
 import { ProofbookClient, RequestStatus } from '../src/client/proofbook.js';
 import { ProverWorker } from '../src/worker/worker.js';
@@ -98,7 +98,11 @@ const killed = (c: ChildProcess) => new Promise<void>((r) => { if (c.exitCode !=
 test('a SIGKILLed worker resumes after restart; left dead it is slashed and the other worker takes over', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'worker-crash-'));
   const logger = pino({ level: 'warn' });
-  const devnet = await startDevnet({ home: join(dir, 'node'), blockTimeMs: 300, rpcAddress: '127.0.0.1:0', logger });
+  // The miss path and the breaker it trips: with the chain's overdue race on, a dead A would be outraced once overdue by
+  // its own record instead (a release slash, no breaker), which test/worker-fallback-cometbft.test.ts part F covers.
+  const appState = defaultGenesis() as { market: { params: Record<string, unknown> } };
+  appState.market.params.overdue_race_bps = '0';
+  const devnet = await startDevnet({ home: join(dir, 'node'), blockTimeMs: 300, rpcAddress: '127.0.0.1:0', logger, appState });
   const homeA = join(dir, 'a');
   const logA = join(dir, 'a.log');
   let child: ChildProcess | undefined;

@@ -15,6 +15,8 @@
  *  E. the requester's patience: a prover that holds an assignment without proving is outraced once the patience opens
  *     the race (after its accept phase): the worker delivers before the holder's deadline through commit–reveal, the
  *     holder is slashed as for a release at that height, and waitForProof reports it.
+ *  F. without any patience, a holder's assignment is open to the race once overdue (a prover without a record of the
+ *     circuit: halfway through its window); the worker outraces it before the deadline.
  *
  * Needs the cometbft binary (npm run install-cometbft): fails, never skips, when it is missing.
  */
@@ -55,7 +57,7 @@ async function until<T>(what: string, f: () => Promise<T | undefined | false>, t
   }
 }
 
-test('real CometBFT + worker: released never re-assigned; after a miss the unassigned worker fulfils through the fallback and is paid fee + bounty; one request pays near the ask; a squatter does not keep the worker off; past the patience the worker outraces a holder', async (t) => {
+test('real CometBFT + worker: released never re-assigned; after a miss the unassigned worker fulfils through the fallback and is paid fee + bounty; one request pays near the ask; a squatter does not keep the worker off; past the patience the worker outraces a holder, and without one once the holder is overdue', async (t) => {
   t.timeout(300_000);
   await findCometbft(); // loud failure, not a skip
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pb-worker-fallback-'));
@@ -244,5 +246,24 @@ test('real CometBFT + worker: released never re-assigned; after a miss the unass
   t.true(BigInt(won.amount) >= BigInt(held.price) && BigInt(won.amount) < 5000n, `paid ${won.amount}, from the assignment price ${held.price}`);
   t.true(events.some((x) => x.includes('a fallback proof came before') && x.includes(p3.address)), `waitForProof reported the race: ${events.join(' | ')}`);
   await until("the worker's job of e fulfilled", async () => (await worker!.allJobs()).find((j) => j.requestId === e.toString() && j.state === 'fulfilled'), 60_000);
+
+  // ---- F. no patience: the chain's own overdue race. p4 (ask 2000, bonded now, no delivery of the circuit yet) wins a
+  // request without fallback_after_blocks and holds it. Without a record its assignment is overdue halfway through its
+  // 60-block window (docs/protocol.md "Overdue by its own record"); from there the worker outraces it.
+  const p4 = await connect(4);
+  await p4.bond(10_000_000n);
+  for (const x of (await rq.asks({ prover: p3.address })).asks) await p3.cancelAsk(x.id).catch(() => undefined);
+  await p4.postAsk({ circuitId: CIRCUIT, price: 2000n, capacity: 1n });
+  const { requestId: f } = await rq.submitRequest({ circuitId: CIRCUIT, input: { preimage: '36', nonce: '6' }, maxFee: 5000n, provingWindow: 60n, lifetimeBlocks: 400n });
+  const heldF = await until('assignment to p4', async () => (await request(f)).assignment);
+  t.is(heldF.prover, p4.address);
+  t.is(heldF.overdueHeight, heldF.acceptUntilHeight + 30n, 'no record: overdue halfway through the window');
+  const racedF = await rq.waitForProof(f, { timeoutMs: 150_000 });
+  const outF = racedF.request.history.find((x) => x.event === 'outraced');
+  t.is(outF?.prover, p4.address, 'the holder was outraced');
+  t.true(outF!.height >= heldF.overdueHeight, `outraced at ${outF!.height}, not before the overdue height ${heldF.overdueHeight}`);
+  t.true(racedF.request.fulfilledHeight < heldF.deadlineHeight, `delivered at ${racedF.request.fulfilledHeight}, before the deadline ${heldF.deadlineHeight}`);
+  t.is(racedF.request.history.at(-1)!.prover, W, 'the worker delivered it');
+  t.false(racedF.request.history.some((x) => x.event === 'slashed'), 'no miss');
 });
 

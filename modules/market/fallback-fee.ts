@@ -5,11 +5,11 @@
  *
  *   reference ref  = max(price of the failed assignment, the circuit's last clearing price), at most max_fee; fixed
  *                    when the request enters FALLBACK (Request.fallback_reference_fee). For an OPEN or ASSIGNED request
- *                    past its requester's patience: the live assignment's price (ASSIGNED) or the circuit's last
+ *                    past fallbackOpensAt (patience or overdue): the live assignment's price (ASSIGNED) or the circuit's last
  *                    clearing price, whichever is higher, read when the commitment is made (neither: no reduction).
- *   start h0       = fallback_height (FALLBACK), or when the requester's patience opened it (penalties.ts
- *                    patienceOpensAt: submitted_height + fallback_after_blocks, for an ASSIGNED request not before
- *                    its accept phase ended)
+ *   start h0       = fallback_height (FALLBACK), or when the requester's patience or the assignment's overdue height
+ *                    opened it (penalties.ts fallbackOpensAt: submitted_height + fallback_after_blocks, for an
+ *                    ASSIGNED request not before its accept phase ended; or Assignment.overdue_height if earlier)
  *   fee(h)         = min(current_fee(h), ref + floor((max_fee - ref) * min(h - h0, R) / R)),  R = fallback_ramp_blocks
  *                    (R = 0: current_fee(h), the rule before)
  *
@@ -25,7 +25,7 @@
  */
 import type { Request } from '../../src/gen/proofbook/market/v1/market.js';
 import { rampedFee } from './fee-ramp.js';
-import { patienceOpensAt } from './penalties.js';
+import { fallbackOpensAt } from './penalties.js';
 
 /** min(a, b). */
 const min = (a: bigint, b: bigint): bigint => (a < b ? a : b);
@@ -49,5 +49,5 @@ export function rampedFallbackFee(current: bigint, maxFee: bigint, ref: bigint, 
 
 /** The height the fallback opened for `r` (FALLBACK: when it entered; OPEN or ASSIGNED: when the requester's patience ran out). */
 export function fallbackStart(r: Request): bigint {
-  return r.fallbackHeight > 0n ? r.fallbackHeight : (patienceOpensAt(r) ?? r.submittedHeight);
+  return r.fallbackHeight > 0n ? r.fallbackHeight : (fallbackOpensAt(r) ?? r.submittedHeight);
 }

@@ -63,6 +63,10 @@ export function validateParams(p: Params): void {
   if (p.spreadFreeWins > SPREAD_WINDOW) bad(`spread_free_wins must be at most the window, ${SPREAD_WINDOW}`);
   if (p.spreadTargetHhiBps > BPS) bad(`spread_target_hhi_bps must be at most 10000, got ${p.spreadTargetHhiBps}`);
   if (p.spreadAdjustBps > BPS) bad(`spread_adjust_bps must be at most 10000, got ${p.spreadAdjustBps}`);
+  if (p.overdueRaceBps !== 0n && p.overdueRaceBps < BPS) bad(`overdue_race_bps must be 0 (off) or at least 10000 (an assignment is never raced before its prover's own average), got ${p.overdueRaceBps}`);
+  if (p.overdueRaceBps > 100n * BPS) bad(`overdue_race_bps must be at most 1000000, got ${p.overdueRaceBps}`);
+  if (p.overdueRaceNewBps > BPS) bad(`overdue_race_new_bps must be at most 10000 (a share of the proving window), got ${p.overdueRaceNewBps}`);
+  if (p.overdueRaceSlackBlocks > 1000n) bad(`overdue_race_slack_blocks must be at most 1000, got ${p.overdueRaceSlackBlocks}`);
 }
 
 export function defaultMarketGenesis(): unknown {

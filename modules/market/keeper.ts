@@ -32,7 +32,7 @@ import { rampedFee } from './fee-ramp.js';
 import { clearCircuit, clearFromIndex, collateralFor, type IndexedRequest, type MatchAsk, type MatchParams } from './matching.js';
 import { preverifyItem, type ProofMsgView } from './preverify.js';
 import { chargeHolding, settleHolding } from './holding.js';
-import { assignableAt, bountyPlus, collateralCap, declineFee, fallbackOpen, isAssignee, isExcluded, patienceOpensAt, releaseSlash, splitSlash, viaFallback } from './penalties.js';
+import { assignableAt, bountyPlus, collateralCap, declineFee, fallbackOpen, isAssignee, isExcluded, fallbackOpensAt, overdueHeight, releaseSlash, splitSlash, viaFallback } from './penalties.js';
 import { recentWins, recordWinner } from './recent-winners.js';
 import { adjustSpreadPenalty, spreadPenaltyInForce } from './spread-penalty.js';
 import {
@@ -888,7 +888,7 @@ export class MarketKeeperImpl implements MarketKeeper {
   private fulfilFallback(ctx: Context, sender: Address, r: Request, proof: Uint8Array, signalStrings: readonly string[]): bigint {
     const id = r.id;
     const { kv, commit, signals } = this.verifiedReveal(ctx, sender, r, proof, signalStrings);
-    // an ASSIGNED request past the requester's patience: the fallback proof came first, the assignment ends as a release
+    // an ASSIGNED request past the requester's patience or its overdue height: the fallback proof came first, the assignment ends as a release
     const base = r.status === S.REQUEST_STATUS_ASSIGNED ? this.outrace(ctx, r, sender) : r;
     const since = r.fallbackHeight > 0n ? r.fallbackHeight : r.submittedHeight;
     this.bumpStats(ctx, r.circuitId, (s) => {
@@ -1056,7 +1056,7 @@ export class MarketKeeperImpl implements MarketKeeper {
   commitFallbackProof(ctx: Context, sender: Address, id: bigint, commitment: Uint8Array): { commitId: bigint; revealUntilHeight: bigint; price: string } {
     const r = this.mustRequest(ctx, id);
     if (!fallbackOpen(r, ctx.height)) {
-      const opens = isLive(r.status) ? patienceOpensAt(r) : undefined;
+      const opens = isLive(r.status) ? fallbackOpensAt(r) : undefined;
       const patience = opens !== undefined ? ` (its fallback opens at height ${opens})` : '';
       throw ErrWrongStatus(`request ${id} is ${statusName(r.status)} and not open to the fallback${patience}`);
     }
@@ -1585,6 +1585,8 @@ export class MarketKeeperImpl implements MarketKeeper {
           const acceptUntil = h + p.acceptBlocks;
           let deadline = acceptUntil + r.provingWindow;
           if (deadline > r.expiryHeight) deadline = r.expiryHeight;
+          // open to the race once overdue by the prover's own record (penalties.ts overdueHeight; 0 = no record)
+          const overdue = overdueHeight(p, this.reputation(c, prover, circuitId), h, acceptUntil, deadline);
           const after: Request = {
             ...r,
             status: S.REQUEST_STATUS_ASSIGNED,
@@ -1596,6 +1598,7 @@ export class MarketKeeperImpl implements MarketKeeper {
               assignedHeight: h,
               deadlineHeight: deadline,
               acceptUntilHeight: acceptUntil,
+              overdueHeight: overdue,
             },
             assignmentsCount: r.assignmentsCount + 1,
           };
@@ -1613,6 +1616,7 @@ export class MarketKeeperImpl implements MarketKeeper {
             ['collateral', mt.collateral.toString()],
             ['deadline', deadline.toString()],
             ['accept_until', acceptUntil.toString()],
+            ['overdue_at', overdue.toString()],
           ]);
         });
         if (ok) {

@@ -103,6 +103,20 @@ export const SPREAD_FREE_WINS = 0n;
  */
 export const SPREAD_TARGET_HHI_BPS = 2200n;
 export const SPREAD_ADJUST_BPS = 1250n;
+/**
+ * Default params.overdue_race_bps and overdue_race_slack_blocks (penalties.ts overdueHeight): an assignment is open to
+ * the fallback race once it has taken twice its prover's average blocks to proof for the circuit, plus 2 blocks for a
+ * proof tx to land. Twice, not the worker's 1.25x (src/worker/race.ts), because this one binds every racer whatever
+ * it knows: an honest prover is raced only when it is much slower than its own record. It bounds a hold by the
+ * holder's own proving time instead of the requester's window (docs/mechanism.md "Overdue by its own record").
+ */
+export const OVERDUE_RACE_BPS = 20_000n;
+export const OVERDUE_RACE_SLACK_BLOCKS = 2n;
+/**
+ * Default params.overdue_race_new_bps: a prover without a delivery of the circuit is raced from halfway through its
+ * proving window. Without it a coalition member holds its first assignments of a circuit to the deadline.
+ */
+export const OVERDUE_RACE_NEW_BPS = 5_000n;
 export const MAX_SIGNALS = 256;
 
 export const DEFAULT_PARAMS: Params = {
@@ -153,6 +167,9 @@ export const DEFAULT_PARAMS: Params = {
   spreadFreeWins: SPREAD_FREE_WINS,
   spreadTargetHhiBps: SPREAD_TARGET_HHI_BPS,
   spreadAdjustBps: SPREAD_ADJUST_BPS,
+  overdueRaceBps: OVERDUE_RACE_BPS,
+  overdueRaceSlackBlocks: OVERDUE_RACE_SLACK_BLOCKS,
+  overdueRaceNewBps: OVERDUE_RACE_NEW_BPS,
 };
 
 // ---- errors (codespace 'market') ----------------------------------------------------------------------------------

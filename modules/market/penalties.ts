@@ -2,7 +2,7 @@
  * The market's penalty and payout arithmetic, pure (bigint, floors), so the keeper, the docs' tables and the property
  * tests all use the same formulas. See docs/protocol.md "Who gains and loses what".
  */
-import { RequestStatus, type Assignment, type Params, type Request } from '../../src/gen/proofbook/market/v1/market.js';
+import { RequestStatus, type Assignment, type Params, type Reputation, type Request } from '../../src/gen/proofbook/market/v1/market.js';
 import { BPS } from './keys.js';
 
 /** ceil(a * bps / 10000). */
@@ -63,27 +63,58 @@ export function isExcluded(r: Request, prover: string): boolean {
 }
 
 /**
- * The first height at which the requester's patience (fallback_after_blocks > 0) opens `r` to the fallback:
- * submitted_height + fallback_after_blocks; for an ASSIGNED request never before its accept phase has ended, so the
- * assigned prover always learns the terms (and may decline for free) before anyone may race it. undefined: no patience.
+ * The first height at which an assignment is overdue (params.overdue_race_*, stored as Assignment.overdue_height when it
+ * is made), never inside the accept phase:
+ * - by its prover's own record of the circuit: assigned + ceil(overdue_race_bps x avg blocks to proof / 10000) +
+ *   overdue_race_slack_blocks;
+ * - a prover without a delivery of the circuit has no record: accept_until + ceil(overdue_race_new_bps x the proving
+ *   window / 10000) (0 = none).
+ * 0n (none) when the rule is off (overdue_race_bps 0) or the height is not before the deadline (the miss comes first).
  */
-export function patienceOpensAt(r: Pick<Request, 'fallbackAfterBlocks' | 'submittedHeight' | 'status' | 'assignment'>): bigint | undefined {
-  if (r.fallbackAfterBlocks <= 0n) return undefined;
-  const h = r.submittedHeight + r.fallbackAfterBlocks;
-  if (r.status === RequestStatus.REQUEST_STATUS_ASSIGNED && r.assignment && r.assignment.acceptUntilHeight + 1n > h) return r.assignment.acceptUntilHeight + 1n;
-  return h;
+export function overdueHeight(p: Pick<Params, 'overdueRaceBps' | 'overdueRaceSlackBlocks' | 'overdueRaceNewBps'>, rep: Pick<Reputation, 'fulfilled' | 'avgBlocksToProofMilli'>, assignedHeight: bigint, acceptUntil: bigint, deadline: bigint): bigint {
+  if (p.overdueRaceBps === 0n) return 0n;
+  let h: bigint;
+  if (rep.fulfilled > 0n) {
+    const scale = BPS * 1000n; // bps x milli-blocks
+    h = assignedHeight + (rep.avgBlocksToProofMilli * p.overdueRaceBps + scale - 1n) / scale + p.overdueRaceSlackBlocks;
+  } else {
+    if (p.overdueRaceNewBps === 0n) return 0n;
+    h = acceptUntil + ceilBps(deadline - acceptUntil, p.overdueRaceNewBps);
+  }
+  const at = h > acceptUntil ? h : acceptUntil + 1n;
+  return at < deadline ? at : 0n;
+}
+
+/**
+ * The first height at which `r` is open to the fallback while OPEN or ASSIGNED (undefined: not before a miss or the
+ * failed-assignment limit puts it in FALLBACK). The earlier of:
+ * - the requester's patience (fallback_after_blocks > 0): submitted_height + fallback_after_blocks, for an ASSIGNED
+ *   request never before its accept phase has ended, so the assigned prover always learns the terms (and may decline
+ *   for free) before anyone may race it;
+ * - for an ASSIGNED request, its assignment's overdue_height (overdueHeight: its prover's own record).
+ */
+export function fallbackOpensAt(r: Pick<Request, 'fallbackAfterBlocks' | 'submittedHeight' | 'status' | 'assignment'>): bigint | undefined {
+  const asg = r.status === RequestStatus.REQUEST_STATUS_ASSIGNED ? r.assignment : undefined;
+  let at: bigint | undefined;
+  if (r.fallbackAfterBlocks > 0n) {
+    const h = r.submittedHeight + r.fallbackAfterBlocks;
+    at = asg && asg.acceptUntilHeight + 1n > h ? asg.acceptUntilHeight + 1n : h;
+  }
+  const overdue = asg?.overdueHeight ?? 0n;
+  if (overdue > 0n && (at === undefined || overdue < at)) at = overdue;
+  return at;
 }
 
 /**
  * Whether `r` can be fulfilled through the permissionless fallback at height `h`: it is in REQUEST_STATUS_FALLBACK, or
- * it is OPEN or ASSIGNED and the requester's patience has run out (patienceOpensAt). An ASSIGNED request past its
- * patience is a race: its assigned prover may still deliver it directly until its deadline, anyone else eligible
+ * it is OPEN or ASSIGNED past fallbackOpensAt (the requester's patience, or an assignment overdue by its prover's
+ * record). An ASSIGNED request past it is a race: its assigned prover may still deliver it directly until its deadline, anyone else eligible
  * through commit–reveal; the first valid proof wins (docs/protocol.md "The requester's patience").
  */
 export function fallbackOpen(r: Request, h: bigint): boolean {
   if (r.status === RequestStatus.REQUEST_STATUS_FALLBACK) return true;
   if (r.status !== RequestStatus.REQUEST_STATUS_OPEN && r.status !== RequestStatus.REQUEST_STATUS_ASSIGNED) return false;
-  const at = patienceOpensAt(r);
+  const at = fallbackOpensAt(r);
   return at !== undefined && h >= at;
 }
 

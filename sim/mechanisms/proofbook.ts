@@ -21,7 +21,7 @@ import { createModules } from '../../app/modules.js';
 import type { BondKeeperImpl } from '../../modules/bond/keeper.js';
 import { fallbackCommitment } from '../../src/zk/fallback-commitment.js';
 import { commitsOf } from '../../modules/market/fallback.js';
-import { fallbackOpen, outraceBounty, patienceOpensAt } from '../../modules/market/penalties.js';
+import { fallbackOpen, outraceBounty, fallbackOpensAt } from '../../modules/market/penalties.js';
 import { raceFrom } from '../../src/worker/race.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import {
@@ -293,7 +293,8 @@ export interface ProofbookExtras {
  * Runs the chain on world `w` with the auction rules `mechanism`; `marketParams` overrides market params in genesis
  * (e.g. the `fullfee` row: fallback_ramp_blocks = 0, the fallback fee rule before the ramp); `patience` is every
  * request's fallback_after_blocks (0: none; the `patience` rows); `racers` when racers start on an assignment past it:
- * as soon as the race opens, or once it is overdue by its prover's own record (src/worker/race.ts).
+ * as soon as the race opens, or once it is overdue by its prover's own record (src/worker/race.ts). An assignment is
+ * also raced from its overdue height (params.overdue_race_bps), whatever the patience.
  */
 export async function runProofbook(
   w: World,
@@ -356,10 +357,19 @@ export async function runProofbook(
    */
   type Attempt = { requestId: bigint; p: (typeof w.provers)[number]; proof: Uint8Array; from: number; tried: string[] };
   const attempts = new Map<bigint, Attempt>();
-  /** Requests to race, by the block before their race opens (patienceOpensAt − 1): looked at before that block runs. */
-  const races = new Map<number, bigint[]>();
+  /**
+   * Assignments to race, by the block before their race opens (fallbackOpensAt − 1): looked at before that block runs.
+   * Keyed to the assignment (prover, height), not the request: one released and assigned again has its own race.
+   */
+  const races = new Map<number, { requestId: bigint; prover: string; assignedHeight: bigint }[]>();
   /** Assignments whose prover crashed on them ('requestId/prover'): outracing those loses no work that was not lost. */
   const crashed = new Set<string>();
+  /**
+   * Assignments being worked ('requestId/prover'): the block the prover starts on it (FIFO behind its other jobs), what
+   * it costs, its slot and when that slot was free before. One outraced before its start was never computed: the
+   * prover's worker sees the request delivered and never starts it.
+   */
+  const queued = new Map<string, { start: number; done: number; cost: bigint; slot: number; freeBefore: number }>();
   /** 'squat': the censored requests in the fallback, and the (request, member) pairs the chain refuses for good. */
   const squatTargets = new Set<bigint>();
   const squatBarred = new Set<string>();
@@ -555,12 +565,14 @@ export async function runProofbook(
       if (rec !== undefined && fallbackOpen(rec, BigInt(h + 1))) fallbackAgent(f.requestId, new Set([...rec.excludedProvers, ...f.tried, ...(rec.assignment ? [rec.assignment.prover] : [])]), h, f.tried);
     }
     fallbackRetries.delete(h);
-    // races: ASSIGNED requests whose patience opens them to the fallback in the next block
-    for (const id of races.get(h) ?? []) {
-      const rec = chain.market.request(chain.query(), id);
-      if (rec?.status === RequestStatus.REQUEST_STATUS_ASSIGNED && rec.assignment) {
+    // races: assignments open to the fallback in the next block (the requester's patience or their overdue height),
+    // still held by the prover they were made to (a released request assigned again is raced on its new assignment's terms)
+    for (const x of races.get(h) ?? []) {
+      const rec = chain.market.request(chain.query(), x.requestId);
+      const same = rec?.status === RequestStatus.REQUEST_STATUS_ASSIGNED && rec.assignment?.prover === x.prover && rec.assignment.assignedHeight === x.assignedHeight;
+      if (same && fallbackOpen(rec, BigInt(h + 1))) {
         o.races = (o.races ?? 0) + 1;
-        fallbackAgent(id, new Set([...rec.excludedProvers, rec.assignment.prover]), h);
+        fallbackAgent(x.requestId, new Set([...rec.excludedProvers, x.prover]), h);
       }
     }
     races.delete(h);
@@ -599,14 +611,13 @@ export async function runProofbook(
         r.assignedBlock ??= h;
         const deadline = Number(attr(e, 'deadline'));
         const requestId = BigInt(attr(e, 'request_id'));
-        if (patience > 0) {
-          const rec = chain.market.request(chain.query(), requestId);
-          const opens = rec ? patienceOpensAt(rec) : undefined;
-          const from = opens === undefined || racers === 'open' ? opens : raceFrom(opens, BigInt(h), chain.market.reputation(chain.query(), p.address, circuits[c.idx].id));
-          if (from !== undefined && Number(from) <= deadline) {
-            const at = Math.max(h + 1, Number(from) - 1);
-            races.set(at, [...(races.get(at) ?? []), requestId]);
-          }
+        // the race opens at the requester's patience or at the assignment's overdue height, whichever is set and first
+        const rec = chain.market.request(chain.query(), requestId);
+        const opens = rec ? fallbackOpensAt(rec) : undefined;
+        const from = opens === undefined || racers === 'open' ? opens : raceFrom(opens, BigInt(h), chain.market.reputation(chain.query(), p.address, circuits[c.idx].id));
+        if (from !== undefined && Number(from) <= deadline) {
+          const at = Math.max(h + 1, Number(from) - 1);
+          races.set(at, [...(races.get(at) ?? []), { requestId, prover: p.address, assignedHeight: BigInt(h) }]);
         }
         const release: Msg = { typeUrl: MSG_RELEASE_ASSIGNMENT, value: { prover: p.address, requestId } };
         if (refuses(p, j)) {
@@ -626,6 +637,7 @@ export async function runProofbook(
         }
         o.computations++;
         spend(o, p.idx, proofCost(p, c));
+        queued.set(`${requestId}/${p.address}`, { start, done, cost: proofCost(p, c), slot: k, freeBefore: sl[k] });
         if (crashes(w, p, jobId, r.attempts)) {
           crashed.add(`${requestId}/${p.address}`);
           sl[k] = deadline + 1;
@@ -665,8 +677,17 @@ export async function runProofbook(
         if (e.type === 'proofbook.market.assignment_outraced') {
           o.outraced = (o.outraced ?? 0) + 1;
           const jobId = jobOfRequest.get(BigInt(attr(e, 'request_id')));
-          // honest work lost: the assignee was proving it (neither refusing it nor crashed on it)
-          if (jobId !== undefined && p !== undefined && !refuses(p, w.jobs[jobId - 1]) && !crashed.has(`${attr(e, 'request_id')}/${p.address}`)) o.outracedHonest = (o.outracedHonest ?? 0) + 1;
+          const key = `${attr(e, 'request_id')}/${p?.address}`;
+          const q = queued.get(key);
+          if (p !== undefined && q !== undefined && q.start > h && !crashed.has(key)) {
+            // still queued behind the prover's other jobs: never started, so never computed; its slot frees as before
+            o.computations--;
+            spend(o, p.idx, -q.cost);
+            if (slots[p.idx][q.slot] === q.done) slots[p.idx][q.slot] = q.freeBefore;
+          } else if (jobId !== undefined && p !== undefined && !refuses(p, w.jobs[jobId - 1]) && !crashed.has(key)) {
+            // honest work lost: the assignee was proving it (neither refusing it nor crashed on it)
+            o.outracedHonest = (o.outracedHonest ?? 0) + 1;
+          }
         }
       } else if (e.type === 'proofbook.market.fallback_commit_expired') {
         o.forfeitedDeposits = (o.forfeitedDeposits ?? 0n) + BigInt(attr(e, 'forfeited') || '0');

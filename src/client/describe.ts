@@ -13,7 +13,7 @@ export function describeHistoryEntry(e: HistoryEntry): string {
     case 'declined': return `height ${e.height}: declined by ${e.prover} in its accept phase (decline fee ${e.amount} paid out of your escrow); ${e.status === market.RequestStatus.REQUEST_STATUS_FALLBACK ? 'open to any prover (fallback)' : 're-auctioned without it'}`;
     case 'released': return `height ${e.height}: released by ${e.prover}, slashed ${e.amount}${comp}; ${e.status === market.RequestStatus.REQUEST_STATUS_FALLBACK ? 'open to any prover (fallback)' : 're-auctioned without it'}`;
     case 'slashed': return `height ${e.height}: ${e.prover} missed its deadline, slashed ${e.amount}${comp}; ${e.status === market.RequestStatus.REQUEST_STATUS_EXPIRED ? 'the request expired' : 'open to any bonded prover through the fallback'}`;
-    case 'outraced': return `height ${e.height}: a fallback proof came before ${e.prover}'s, which held the assignment past your patience; it was slashed ${e.amount} as for a release${comp}`;
+    case 'outraced': return `height ${e.height}: a fallback proof came before ${e.prover}'s, which held the assignment past your patience or its own overdue height; it was slashed ${e.amount} as for a release${comp}`;
     case 'fulfilled': return `height ${e.height}: fulfilled by ${e.prover}, paid ${e.amount}`;
     case 'fallback_delivered': return `height ${e.height}: proof delivered through the fallback by ${e.prover}; its payment (${e.amount}) waits for earlier fallback commitments' reveal windows`;
     case 'fallback_payee_replaced': return `height ${e.height}: ${e.prover}, an earlier fallback commitment, revealed a valid proof and is paid instead`;

@@ -1,7 +1,7 @@
 /**
  * When a racer starts on an assignment past the requester's patience (docs/protocol.md "The requester's patience").
  *
- * The chain lets anyone but the assignee race an ASSIGNED request from patienceOpensAt on; nothing on chain tells an
+ * The chain lets anyone but the assignee race an ASSIGNED request from fallbackOpensAt on; nothing on chain tells an
  * honest assignee still proving from one holding the request without proving. Racing at once burns the racer's proof
  * whenever the assignee was honest but slower than the patience (docs/mechanism.md measures it). The assignee's own
  * record tells them apart better: Reputation.avg_blocks_to_proof_milli is its moving average of blocks from assignment

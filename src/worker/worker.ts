@@ -307,7 +307,7 @@ export class ProverWorker extends EventEmitter {
 
   /**
    * Requests of the served circuits open to the fallback: FALLBACK ones, and OPEN ones and ones ASSIGNED to another
-   * prover past the requester's patience (a cheap first filter: the node's fallbackFee, read before taking one, is the
+   * prover past the requester's patience or overdue by their prover's record (penalties.ts fallbackOpensAt; a cheap first filter: the node's fallbackFee, read before taking one, is the
    * exact check, e.g. that an assignment's accept phase has ended).
    * Read with the Requests query's circuit filter (an index by circuit and status), at most FALLBACK_SCAN_PAGES pages of
    * FALLBACK_SCAN_PAGE per circuit and status in a tick, continuing where the last tick stopped (fallback-scan.ts).
@@ -321,7 +321,14 @@ export class ProverWorker extends EventEmitter {
     for (const circuitId of this.cfg.circuits) {
       for (const status of [RequestStatus.REQUEST_STATUS_FALLBACK, RequestStatus.REQUEST_STATUS_OPEN, RequestStatus.REQUEST_STATUS_ASSIGNED]) {
         for (const q of await this.fallbackScan.next(page, circuitId, status)) {
-          if (status !== RequestStatus.REQUEST_STATUS_FALLBACK && (q.fallbackAfterBlocks === 0n || this.height + 1n < q.submittedHeight + q.fallbackAfterBlocks)) continue;
+          if (status !== RequestStatus.REQUEST_STATUS_FALLBACK) {
+            // cheap filter: the requester's patience, or the assignment's overdue height (its prover's record), whichever
+            // is set and comes first (the node's fallbackFee below is the exact check)
+            const patience = q.fallbackAfterBlocks > 0n ? q.submittedHeight + q.fallbackAfterBlocks : undefined;
+            const overdue = status === RequestStatus.REQUEST_STATUS_ASSIGNED && (q.assignment?.overdueHeight ?? 0n) > 0n ? q.assignment!.overdueHeight : undefined;
+            const opens = patience === undefined || (overdue !== undefined && overdue < patience) ? overdue : patience;
+            if (opens === undefined || this.height + 1n < opens) continue;
+          }
           if (status === RequestStatus.REQUEST_STATUS_ASSIGNED && q.assignment?.prover === this.address) continue;
           out.push(q);
         }
@@ -464,10 +471,10 @@ export class ProverWorker extends EventEmitter {
     } else if (mine.some((h) => h.event === 'declined')) {
       await this.save({ ...j, state: 'declined', updatedAt: Date.now() });
     } else if (mine.some((h) => h.event === 'outraced')) {
-      // past the requester's patience a fallback proof came first: slashed as for a release at that height, not a miss
+      // past the requester's patience or the overdue height a fallback proof came first: slashed as for a release, not a miss
       const e = mine.find((h) => h.event === 'outraced')!;
       this.metrics.slashes.inc({ kind: 'outraced' });
-      this.log.warn({ requestId: j.requestId, slashed: e.amount, height: e.height.toString() }, 'assignment outraced by a fallback proof past the requester\'s patience');
+      this.log.warn({ requestId: j.requestId, slashed: e.amount, height: e.height.toString() }, 'assignment outraced by a fallback proof past the requester\'s patience or its overdue height');
       await this.save({ ...j, state: 'released', note: `outraced at height ${e.height} (slashed ${e.amount})`, updatedAt: Date.now() });
     } else {
       this.metrics.slashes.inc({ kind: 'missed' });

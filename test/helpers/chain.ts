@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { Slip10, Slip10Curve, Bip39, EnglishMnemonic } from '@cosmjs/crypto';
 import { makeCosmoshubPath } from '@cosmjs/amino';
-import { CheckTxType, ResponseProcessProposal_ProposalStatus, type ExecTxResult, type CommitInfo, type Misbehavior, type ValidatorUpdate } from 'cosmjs-types/tendermint/abci/types';
+import { CheckTxType, ResponseProcessProposal_ProposalStatus, type Event, type ExecTxResult, type CommitInfo, type Misbehavior, type ValidatorUpdate } from 'cosmjs-types/tendermint/abci/types';
 import { ProofbookApp, type AppOptions } from '../../app/app.js';
 import { defaultGenesis, DEVNET_MNEMONIC, type AppState } from '../../genesis/index.js';
 import { rawKeyFromPrivkey, signTx, type RawKey, type UnsignedTx } from '../../src/client/sign.js';
@@ -35,6 +35,8 @@ export interface BlockResult {
   txResults: ExecTxResult[];
   appHash: Uint8Array;
   validatorUpdates: ValidatorUpdate[];
+  /** The block's own events (BeginBlock/EndBlock work: the auction's assignments, misses), not its txs'. */
+  events: Event[];
 }
 
 /** What CometBFT would tell FinalizeBlock about consensus at a height (default: 20 zero bytes as proposer, no votes). */
@@ -99,7 +101,7 @@ export class TestChain {
     await this.app.commit();
     const broken = this.app.checkInvariants();
     if (broken.length || this.app.invariantFailures.length) throw new Error(`invariants broken at height ${height}: ${[...broken, ...this.app.invariantFailures.flatMap((f) => f.failures)].join('; ')}`);
-    return { height, txResults: res.txResults, appHash: res.appHash, validatorUpdates: res.validatorUpdates };
+    return { height, txResults: res.txResults, appHash: res.appHash, validatorUpdates: res.validatorUpdates, events: res.events };
   }
 
   /** Produces a block with exactly these txs, skipping PrepareProposal's filtering (as a byzantine proposer could). */
@@ -109,7 +111,7 @@ export class TestChain {
     const time = { seconds: this.time, nanos: 0 };
     const res = await this.app.finalizeBlock({ txs, hash: new Uint8Array(32), height, time, nextValidatorsHash: new Uint8Array(), ...this.consensusAt(height) });
     await this.app.commit();
-    return { height, txResults: res.txResults, appHash: res.appHash, validatorUpdates: res.validatorUpdates };
+    return { height, txResults: res.txResults, appHash: res.appHash, validatorUpdates: res.validatorUpdates, events: res.events };
   }
 
   private consensusAt(height: bigint): Required<BlockConsensus> {

@@ -139,7 +139,7 @@ export function ProverPage({ addr }: { addr: string }) {
                 )}
               </Card>
               <Card title="Slash history">
-                <p class="muted">Releases and assignments outraced past the requester's patience (from the transactions that name this prover, newest {EARNINGS_TXS}) and missed deadlines (slashed at end of block: from the node's indexed block events, newest {MISS_BLOCKS} blocks{d.missBlocks > MISS_BLOCKS ? ` of ${int(d.missBlocks)}` : ''}).</p>
+                <p class="muted">Releases and assignments outraced past the requester's patience or their overdue height (from the transactions that name this prover, newest {EARNINGS_TXS}) and missed deadlines (slashed at end of block: from the node's indexed block events, newest {MISS_BLOCKS} blocks{d.missBlocks > MISS_BLOCKS ? ` of ${int(d.missBlocks)}` : ''}).</p>
                 {d.slashError ? <p class="state error" data-error="slashes">Slash history unavailable: {d.slashError}</p> : null}
                 {d.slashes.length === 0 ? <Empty>No slashes.</Empty> : (
                   <ul class="txs" data-slashes>{d.slashes.map((s, i) => (

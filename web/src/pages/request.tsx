@@ -32,7 +32,7 @@ const LABEL: Record<string, string> = {
   assigned: 'assigned by the auction, collateral locked',
   fulfilled: 'proof verified, prover paid, rest refunded',
   released: 'released by the prover (re-auctioned)',
-  outraced: "outraced: past the requester's patience a fallback proof came first; collateral slashed as for a release",
+  outraced: "outraced: past the requester's patience or the assignment's overdue height a fallback proof came first; collateral slashed as for a release",
   slashed: 'deadline missed: collateral slashed (re-auctioned)',
   expired: 'expired, escrow refunded',
   cancelled: 'cancelled, escrow refunded',

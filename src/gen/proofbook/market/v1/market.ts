@@ -105,6 +105,15 @@ export interface Assignment {
   deadlineHeight: bigint;
   /** The accept phase: until this height (inclusive) the prover may decline for free (MsgDeclineAssignment). */
   acceptUntilHeight: bigint;
+  /**
+   * The first height at which anyone eligible but the prover may race this assignment through the fallback because it
+   * is overdue by the prover's own record of the circuit (params.overdue_race_bps; modules/market/penalties.ts
+   * overdueHeight): assigned_height + ceil(overdue_race_bps x Reputation.avg_blocks_to_proof / 10000) +
+   * overdue_race_slack_blocks, never inside the accept phase. 0 = none: the rule is off, or the height is not before
+   * the deadline. A prover without a delivery of the circuit: from
+   * accept_until_height + ceil(overdue_race_new_bps x the proving window / 10000).
+   */
+  overdueHeight: bigint;
 }
 
 /** One entry of a request's status history: what happened, when, to whom. */
@@ -328,6 +337,20 @@ export interface Params {
    */
   spreadTargetHhiBps: bigint;
   spreadAdjustBps: bigint;
+  /**
+   * The overdue race (docs/protocol.md "Overdue by its own record"): an assignment whose prover has delivered the
+   * circuit before is open to the fallback race from assigned_height + ceil(overdue_race_bps x its average blocks to
+   * proof / 10000) + overdue_race_slack_blocks (Assignment.overdue_height), whatever the requester's patience. A
+   * holder cannot sit on a request much longer than it takes to prove it. 0 = off (only the requester's patience
+   * opens a race).
+   */
+  overdueRaceBps: bigint;
+  overdueRaceSlackBlocks: bigint;
+  /**
+   * A prover without a delivery of the circuit has no record to be overdue by: its assignment is open to the race from
+   * accept_until_height + ceil(overdue_race_new_bps x its proving window / 10000). 0 = never (the window's deadline).
+   */
+  overdueRaceNewBps: bigint;
 }
 
 /** A prover's commitment to a fallback proof it will reveal (MsgCommitFallbackProof). */
@@ -661,6 +684,7 @@ function createBaseAssignment(): Assignment {
     assignedHeight: 0n,
     deadlineHeight: 0n,
     acceptUntilHeight: 0n,
+    overdueHeight: 0n,
   };
 }
 
@@ -698,6 +722,12 @@ export const Assignment: MessageFns<Assignment> = {
         throw new globalThis.Error("value provided for field message.acceptUntilHeight of type uint64 too large");
       }
       writer.uint32(160).uint64(message.acceptUntilHeight);
+    }
+    if (message.overdueHeight !== 0n) {
+      if (BigInt.asUintN(64, message.overdueHeight) !== message.overdueHeight) {
+        throw new globalThis.Error("value provided for field message.overdueHeight of type uint64 too large");
+      }
+      writer.uint32(168).uint64(message.overdueHeight);
     }
     return writer;
   },
@@ -771,6 +801,14 @@ export const Assignment: MessageFns<Assignment> = {
             message.acceptUntilHeight = reader.uint64() as bigint;
             continue;
           }
+          case 21: {
+            if (tag !== 168) {
+              break;
+            }
+
+            message.overdueHeight = reader.uint64() as bigint;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -804,6 +842,11 @@ export const Assignment: MessageFns<Assignment> = {
         : isSet(object.accept_until_height)
         ? BigInt(object.accept_until_height)
         : 0n,
+      overdueHeight: isSet(object.overdueHeight)
+        ? BigInt(object.overdueHeight)
+        : isSet(object.overdue_height)
+        ? BigInt(object.overdue_height)
+        : 0n,
     };
   },
 
@@ -830,6 +873,9 @@ export const Assignment: MessageFns<Assignment> = {
     if (message.acceptUntilHeight !== 0n) {
       obj.acceptUntilHeight = message.acceptUntilHeight.toString();
     }
+    if (message.overdueHeight !== 0n) {
+      obj.overdueHeight = message.overdueHeight.toString();
+    }
     return obj;
   },
 
@@ -850,6 +896,9 @@ export const Assignment: MessageFns<Assignment> = {
       : 0n;
     message.acceptUntilHeight = (object.acceptUntilHeight !== undefined && object.acceptUntilHeight !== null)
       ? BigInt(object.acceptUntilHeight)
+      : 0n;
+    message.overdueHeight = (object.overdueHeight !== undefined && object.overdueHeight !== null)
+      ? BigInt(object.overdueHeight)
       : 0n;
     return message;
   },
@@ -2293,6 +2342,9 @@ function createBaseParams(): Params {
     spreadFreeWins: 0n,
     spreadTargetHhiBps: 0n,
     spreadAdjustBps: 0n,
+    overdueRaceBps: 0n,
+    overdueRaceSlackBlocks: 0n,
+    overdueRaceNewBps: 0n,
   };
 }
 
@@ -2473,6 +2525,24 @@ export const Params: MessageFns<Params> = {
         throw new globalThis.Error("value provided for field message.spreadAdjustBps of type uint64 too large");
       }
       writer.uint32(744).uint64(message.spreadAdjustBps);
+    }
+    if (message.overdueRaceBps !== 0n) {
+      if (BigInt.asUintN(64, message.overdueRaceBps) !== message.overdueRaceBps) {
+        throw new globalThis.Error("value provided for field message.overdueRaceBps of type uint64 too large");
+      }
+      writer.uint32(800).uint64(message.overdueRaceBps);
+    }
+    if (message.overdueRaceSlackBlocks !== 0n) {
+      if (BigInt.asUintN(64, message.overdueRaceSlackBlocks) !== message.overdueRaceSlackBlocks) {
+        throw new globalThis.Error("value provided for field message.overdueRaceSlackBlocks of type uint64 too large");
+      }
+      writer.uint32(808).uint64(message.overdueRaceSlackBlocks);
+    }
+    if (message.overdueRaceNewBps !== 0n) {
+      if (BigInt.asUintN(64, message.overdueRaceNewBps) !== message.overdueRaceNewBps) {
+        throw new globalThis.Error("value provided for field message.overdueRaceNewBps of type uint64 too large");
+      }
+      writer.uint32(816).uint64(message.overdueRaceNewBps);
     }
     return writer;
   },
@@ -2746,6 +2816,30 @@ export const Params: MessageFns<Params> = {
             message.spreadAdjustBps = reader.uint64() as bigint;
             continue;
           }
+          case 100: {
+            if (tag !== 800) {
+              break;
+            }
+
+            message.overdueRaceBps = reader.uint64() as bigint;
+            continue;
+          }
+          case 101: {
+            if (tag !== 808) {
+              break;
+            }
+
+            message.overdueRaceSlackBlocks = reader.uint64() as bigint;
+            continue;
+          }
+          case 102: {
+            if (tag !== 816) {
+              break;
+            }
+
+            message.overdueRaceNewBps = reader.uint64() as bigint;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2920,6 +3014,21 @@ export const Params: MessageFns<Params> = {
         : isSet(object.spread_adjust_bps)
         ? BigInt(object.spread_adjust_bps)
         : 0n,
+      overdueRaceBps: isSet(object.overdueRaceBps)
+        ? BigInt(object.overdueRaceBps)
+        : isSet(object.overdue_race_bps)
+        ? BigInt(object.overdue_race_bps)
+        : 0n,
+      overdueRaceSlackBlocks: isSet(object.overdueRaceSlackBlocks)
+        ? BigInt(object.overdueRaceSlackBlocks)
+        : isSet(object.overdue_race_slack_blocks)
+        ? BigInt(object.overdue_race_slack_blocks)
+        : 0n,
+      overdueRaceNewBps: isSet(object.overdueRaceNewBps)
+        ? BigInt(object.overdueRaceNewBps)
+        : isSet(object.overdue_race_new_bps)
+        ? BigInt(object.overdue_race_new_bps)
+        : 0n,
     };
   },
 
@@ -3021,6 +3130,15 @@ export const Params: MessageFns<Params> = {
     if (message.spreadAdjustBps !== 0n) {
       obj.spreadAdjustBps = message.spreadAdjustBps.toString();
     }
+    if (message.overdueRaceBps !== 0n) {
+      obj.overdueRaceBps = message.overdueRaceBps.toString();
+    }
+    if (message.overdueRaceSlackBlocks !== 0n) {
+      obj.overdueRaceSlackBlocks = message.overdueRaceSlackBlocks.toString();
+    }
+    if (message.overdueRaceNewBps !== 0n) {
+      obj.overdueRaceNewBps = message.overdueRaceNewBps.toString();
+    }
     return obj;
   },
 
@@ -3115,6 +3233,16 @@ export const Params: MessageFns<Params> = {
       : 0n;
     message.spreadAdjustBps = (object.spreadAdjustBps !== undefined && object.spreadAdjustBps !== null)
       ? BigInt(object.spreadAdjustBps)
+      : 0n;
+    message.overdueRaceBps = (object.overdueRaceBps !== undefined && object.overdueRaceBps !== null)
+      ? BigInt(object.overdueRaceBps)
+      : 0n;
+    message.overdueRaceSlackBlocks =
+      (object.overdueRaceSlackBlocks !== undefined && object.overdueRaceSlackBlocks !== null)
+        ? BigInt(object.overdueRaceSlackBlocks)
+        : 0n;
+    message.overdueRaceNewBps = (object.overdueRaceNewBps !== undefined && object.overdueRaceNewBps !== null)
+      ? BigInt(object.overdueRaceNewBps)
       : 0n;
     return message;
   },

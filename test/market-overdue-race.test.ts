@@ -1,0 +1,167 @@
+/**
+ * The overdue race (docs/protocol.md "Overdue by its own record"): an assignment whose prover has delivered the circuit
+ * before is open to the fallback race from assigned_height + ceil(overdue_race_bps x its average blocks to proof /
+ * 10000) + overdue_race_slack_blocks, whatever the requester's patience, so a holder cannot sit on a request much
+ * longer than it takes it to prove one. Pure arithmetic first, then the real app on LevelDB (invariants after every
+ * block, real proofs).
+ */
+import test from 'ava';
+import { terminateSnarkjs } from '../src/zk/prove.js';
+import { CIRCUIT, ESCROW, FEE, S, balance, bondedOf, failing, getProofs, m, ok, queryCtx, request, setup } from './helpers/market.js';
+import { DEFAULT_PARAMS, OVERDUE_RACE_BPS, OVERDUE_RACE_NEW_BPS, OVERDUE_RACE_SLACK_BLOCKS } from '../modules/market/keys.js';
+import { fallbackOpen, fallbackOpensAt, overdueHeight } from '../modules/market/penalties.js';
+import { validateParams } from '../modules/market/genesis.js';
+import { defaultGenesis } from '../genesis/index.js';
+import { describeRequest } from '../cli/request.js';
+import { RequestStatus, type Assignment, type Request } from '../src/gen/proofbook/market/v1/market.js';
+import type { MarketKeeperImpl } from '../modules/market/index.js';
+import type { TestChain } from './helpers/chain.js';
+import type { RawKey } from '../src/client/sign.js';
+
+test.after.always(() => terminateSnarkjs());
+
+const PRICE = 1000n;
+const MAX_FEE = 8000n;
+const COLLATERAL = 2n * PRICE; // collateral_ratio_bps 20000
+const rec = (fulfilled: bigint, avgBlocks: number) => ({ fulfilled, avgBlocksToProofMilli: BigInt(Math.round(avgBlocks * 1000)) });
+const ON = { overdueRaceBps: 20_000n, overdueRaceSlackBlocks: 2n, overdueRaceNewBps: 5_000n };
+
+test('overdueHeight: assigned + ceil(bps x avg / 10000) + slack, without a record accept_until + ceil(new_bps x window / 10000); never inside the accept phase; 0 when off or not before the deadline', (t) => {
+  t.is(OVERDUE_RACE_BPS, 20_000n);
+  t.is(OVERDUE_RACE_SLACK_BLOCKS, 2n);
+  t.is(OVERDUE_RACE_NEW_BPS, 5_000n);
+  t.is(overdueHeight(ON, rec(3n, 5), 100n, 103n, 200n), 100n + 10n + 2n);
+  t.is(overdueHeight(ON, rec(1n, 2.5), 100n, 103n, 200n), 100n + 5n + 2n);
+  t.is(overdueHeight(ON, rec(1n, 2.501), 100n, 103n, 200n), 100n + 6n + 2n, 'rounded up: 5.002 blocks is 6');
+  t.is(overdueHeight({ ...ON, overdueRaceBps: 30_000n }, rec(1n, 4), 100n, 103n, 200n), 100n + 12n + 2n);
+  t.is(overdueHeight(ON, rec(5n, 0.2), 100n, 103n, 200n), 104n, 'a fast record still waits out the accept phase');
+  t.is(overdueHeight(ON, rec(0n, 0), 100n, 103n, 200n), 103n + 49n, 'no delivery of the circuit: half the proving window (97 blocks, rounded up)');
+  t.is(overdueHeight({ ...ON, overdueRaceNewBps: 0n }, rec(0n, 0), 100n, 103n, 200n), 0n, 'overdue_race_new_bps 0: a prover without a record is never raced');
+  t.is(overdueHeight({ ...ON, overdueRaceNewBps: 10_000n }, rec(0n, 0), 100n, 103n, 200n), 0n, 'the whole window: the deadline, the miss comes first');
+  t.is(overdueHeight({ ...ON, overdueRaceNewBps: 1n }, rec(0n, 0), 100n, 103n, 200n), 104n);
+  t.is(overdueHeight({ ...ON, overdueRaceBps: 0n }, rec(9n, 5), 100n, 103n, 200n), 0n, 'off');
+  t.is(overdueHeight(ON, rec(2n, 49), 100n, 103n, 200n), 0n, 'at or past the deadline the miss comes first');
+  t.is(overdueHeight(ON, rec(2n, 48.5), 100n, 103n, 200n), 199n);
+});
+
+test('fallbackOpensAt: the earlier of the patience and the assignment\'s overdue height; the overdue height binds an ASSIGNED request only', (t) => {
+  const asg = (overdue: bigint): Assignment => ({ prover: 'p', askId: 1n, price: '1', collateral: '2', assignedHeight: 10n, deadlineHeight: 60n, acceptUntilHeight: 13n, overdueHeight: overdue });
+  const r = (patience: bigint, overdue: bigint, status = RequestStatus.REQUEST_STATUS_ASSIGNED) =>
+    ({ fallbackAfterBlocks: patience, submittedHeight: 10n, status, assignment: asg(overdue) }) as Pick<Request, 'fallbackAfterBlocks' | 'submittedHeight' | 'status' | 'assignment'>;
+  t.is(fallbackOpensAt(r(0n, 0n)), undefined);
+  t.is(fallbackOpensAt(r(0n, 22n)), 22n);
+  t.is(fallbackOpensAt(r(20n, 22n)), 22n, 'patience 30 later than the overdue height');
+  t.is(fallbackOpensAt(r(8n, 22n)), 18n, 'patience first');
+  t.is(fallbackOpensAt(r(1n, 22n)), 14n, 'patience never inside the accept phase');
+  t.is(fallbackOpensAt(r(0n, 22n, RequestStatus.REQUEST_STATUS_OPEN)), undefined, 'an OPEN request has no assignment to be overdue');
+  const full = { ...r(0n, 22n), id: 1n } as Request;
+  t.false(fallbackOpen(full, 21n));
+  t.true(fallbackOpen(full, 22n));
+});
+
+test('validateParams: overdue_race_bps is 0 (off) or 10000..1000000; overdue_race_slack_blocks at most 1000; overdue_race_new_bps at most 10000', (t) => {
+  t.notThrows(() => validateParams(DEFAULT_PARAMS));
+  t.notThrows(() => validateParams({ ...DEFAULT_PARAMS, overdueRaceBps: 0n }));
+  t.notThrows(() => validateParams({ ...DEFAULT_PARAMS, overdueRaceBps: 10_000n }));
+  t.throws(() => validateParams({ ...DEFAULT_PARAMS, overdueRaceBps: 9_999n }), { message: /overdue_race_bps must be 0 \(off\) or at least 10000/ });
+  t.throws(() => validateParams({ ...DEFAULT_PARAMS, overdueRaceBps: 1_000_001n }), { message: /overdue_race_bps must be at most 1000000/ });
+  t.throws(() => validateParams({ ...DEFAULT_PARAMS, overdueRaceSlackBlocks: 1001n }), { message: /overdue_race_slack_blocks must be at most 1000/ });
+  t.throws(() => validateParams({ ...DEFAULT_PARAMS, overdueRaceNewBps: 10_001n }), { message: /overdue_race_new_bps must be at most 10000/ });
+});
+
+/**
+ * p1 (ask PRICE, one unit) delivers request 1 `took` blocks after its assignment: its record of the circuit. Then
+ * request 2 (no patience, window 40) is assigned to p1 and p1 sits on it.
+ */
+async function heldAfterRecord(chain: TestChain, requester: RawKey, p1: RawKey, took: bigint) {
+  const [pf0] = await getProofs();
+  await ok(chain, p1, m.ask(p1, PRICE, 1n));
+  const { height: h1 } = await ok(chain, requester, m.request(requester, { maxFee: MAX_FEE, window: 40n, expiry: chain.app.height + 300n }));
+  const first = (await request(chain, 1n)).request.assignment!;
+  while (chain.app.height < h1 + took - 1n) await chain.block();
+  const { height: hd } = await ok(chain, p1, m.proof(p1, 1n, pf0));
+  if (hd - h1 !== took) throw new Error(`delivered after ${hd - h1} blocks, not ${took}`);
+  const res = await ok(chain, requester, m.request(requester, { maxFee: MAX_FEE, window: 40n, expiry: chain.app.height + 300n, input: 1 }));
+  const r = (await request(chain, 2n)).request;
+  if (r.status !== S.REQUEST_STATUS_ASSIGNED || r.assignment?.prover !== p1.address) throw new Error('request 2 not assigned to p1');
+  return { first, asg: r.assignment, assignedIn: res };
+}
+
+test('a prover that delivered the circuit in 5 blocks and sits on its next assignment is raced from assigned + 2 x 5 + 2: the racer is paid, the holder slashed as a release, not jailed', async (t) => {
+  const [, pf1] = await getProofs();
+  const { chain, requester, p1, p2 } = await setup();
+  t.teardown(() => chain.close());
+  const { first, asg, assignedIn } = await heldAfterRecord(chain, requester, p1, 5n);
+  // its first assignment of the circuit, without a record: open to the race from halfway through the 40-block window
+  t.is(first.overdueHeight, first.acceptUntilHeight + 20n);
+  const keeper = chain.app.modules.keepers.market as MarketKeeperImpl;
+  t.is(keeper.reputation(queryCtx(chain), p1.address as any, CIRCUIT).avgBlocksToProofMilli, 5000n);
+  const opens = asg.assignedHeight + 10n + 2n;
+  t.is(asg.overdueHeight, opens);
+  t.true(opens > asg.acceptUntilHeight + 1n && opens < asg.deadlineHeight);
+  const ev = assignedIn.events.find((e) => e.type === 'proofbook.market.request_assigned')!;
+  t.is(ev.attributes.find((a) => a.key === 'overdue_at')?.value, opens.toString());
+  // no patience: until the overdue height nobody may race it
+  while (chain.app.height + 1n < opens) {
+    t.is((await request(chain, 2n)).fallbackFee, undefined);
+    t.regex((await failing(chain, p2, m.commit(p2, 2n, pf1))).result.log, new RegExp(`not open to the fallback \\(its fallback opens at height ${opens}\\)`));
+  }
+  const quoted = await request(chain, 2n);
+  t.not(quoted.fallbackFee, undefined);
+  t.true(quoted.outraceBounty! > 0n);
+  t.regex(describeRequest(quoted.request, quoted.currentFee, [], quoted.fallbackFee, quoted.outraceBounty), new RegExp(`overdue: +from height ${opens} \\(twice its prover's blocks to proof on record\\)`));
+  const { height: hc } = await ok(chain, p2, m.commit(p2, 2n, pf1));
+  const b2 = await balance(chain, p2.address);
+  const { height: hr } = await ok(chain, p2, m.proof(p2, 2n, pf1));
+  const done = (await request(chain, 2n)).request;
+  t.is(done.status, S.REQUEST_STATUS_FULFILLED);
+  const outraced = done.history.find((e) => e.event === 'outraced')!;
+  t.is(outraced.prover, p1.address);
+  const slash = (COLLATERAL * (1000n + (9000n * (hr - asg.acceptUntilHeight)) / (asg.deadlineHeight - asg.acceptUntilHeight)) + 9999n) / 10000n;
+  t.is(outraced.amount, slash.toString());
+  // the racer: the fee its commitment locked (ramping from the assignment's price from the height the race opened), less
+  // the protocol fee, plus the bounty share of the holder's slash, plus its deposit back, less its tx fee
+  const locked = PRICE + ((MAX_FEE - PRICE) * (hc - opens)) / DEFAULT_PARAMS.fallbackRampBlocks;
+  t.is(done.paidPrice, locked.toString());
+  t.is(await balance(chain, p2.address), b2 - FEE + locked - locked / 100n + slash / 4n + BigInt(DEFAULT_PARAMS.fallbackCommitDeposit));
+  t.is((await bondedOf(chain, p1.address)).locked, 0n);
+  t.false(chain.app.modules.keepers.bond.isJailed(queryCtx(chain), p1.address as any));
+  t.is(await balance(chain, ESCROW), 0n);
+});
+
+test('overdue_race_bps 0 (the rule before): the same held assignment is never raced before its deadline, and carries no overdue height', async (t) => {
+  const [, pf1] = await getProofs();
+  const g = defaultGenesis() as any;
+  g.market.params = { ...g.market.params, overdue_race_bps: '0' };
+  const { chain, requester, p1, p2 } = await setup(g);
+  t.teardown(() => chain.close());
+  const { first, asg } = await heldAfterRecord(chain, requester, p1, 5n);
+  t.is(first.overdueHeight, 0n);
+  t.is(asg.overdueHeight, 0n);
+  while (chain.app.height < asg.assignedHeight + 20n) {
+    t.regex((await failing(chain, p2, m.commit(p2, 2n, pf1))).result.log, /is ASSIGNED and not open to the fallback: /);
+  }
+});
+
+test('a prover without a delivery of the circuit that sits on its first assignment is raced from halfway through its proving window', async (t) => {
+  const [pf0] = await getProofs();
+  const { chain, requester, p1, p2 } = await setup();
+  t.teardown(() => chain.close());
+  await ok(chain, p1, m.ask(p1, PRICE, 1n));
+  await ok(chain, requester, m.request(requester, { maxFee: MAX_FEE, window: 30n, expiry: chain.app.height + 300n }));
+  const asg = (await request(chain, 1n)).request.assignment!;
+  const opens = asg.acceptUntilHeight + 15n;
+  t.is(asg.overdueHeight, opens);
+  while (chain.app.height + 1n < opens) {
+    t.regex((await failing(chain, p2, m.commit(p2, 1n, pf0))).result.log, new RegExp(`its fallback opens at height ${opens}`));
+  }
+  await ok(chain, p2, m.commit(p2, 1n, pf0));
+  await ok(chain, p2, m.proof(p2, 1n, pf0));
+  const done = (await request(chain, 1n)).request;
+  t.is(done.status, S.REQUEST_STATUS_FULFILLED);
+  t.is(done.history.find((e) => e.event === 'outraced')?.prover, p1.address);
+  // the racer now has a record of the circuit (a fallback delivery counts), the holder still none
+  const keeper = chain.app.modules.keepers.market as MarketKeeperImpl;
+  t.is(keeper.reputation(queryCtx(chain), p2.address as any, CIRCUIT).fulfilled, 1n);
+  t.is(keeper.reputation(queryCtx(chain), p1.address as any, CIRCUIT).fulfilled, 0n);
+});
