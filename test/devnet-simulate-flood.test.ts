@@ -124,8 +124,13 @@ test('devnet: a flood of Simulate calls over JSON-RPC and REST does not stall bl
   t.log(`one simulation over RPC: ${oneMs.toFixed(1)} ms (${txBytes.length} bytes); calm: ${calm.blocks} blocks, longest gap ${calm.maxGap.toFixed(0)} ms; flood: ${flood.blocks} blocks, longest gap ${flood.maxGap.toFixed(0)} ms; ${JSON.stringify(counts)}`);
   t.true(counts.rpcRefused > 0 && counts.restRefused > 0, 'both paths refused calls over the budget');
   t.true(counts.rpcOk + counts.restOk > 0, 'simulations were still answered');
-  // Blocks kept coming: no gap beyond the block time plus a bounded wait, and at least a quarter of the calm rate (the
-  // flood's HTTP handling shares the devnet's one thread, so some slowdown is expected).
-  t.true(flood.maxGap < BLOCK_MS + 1500, `longest gap between blocks during the flood: ${flood.maxGap.toFixed(0)} ms`);
+  // Blocks kept coming: no gap beyond the longest calm gap (at least the block time) plus a bounded wait, and at least
+  // a quarter of the calm rate (the flood's HTTP handling shares the devnet's one thread, so some slowdown is
+  // expected). The gap bound starts from the calm gap measured just before, so a loaded machine, which stretches both,
+  // does not fail it (1,851 ms against a fixed 1,800 once at load average 4-5). The rate bound is what the unlimited
+  // baseline fails: re-run 2026-12-06 18:08 UTC it made 3 blocks in 5 s of flood against 7 in 2 s calm (longest gap
+  // 1,405 ms, under either gap bound), where the budgeted run made 8 (longest gap 739 ms).
+  const gapBound = Math.max(BLOCK_MS, calm.maxGap) + 1500;
+  t.true(flood.maxGap < gapBound, `longest gap between blocks during the flood: ${flood.maxGap.toFixed(0)} ms (bound ${gapBound.toFixed(0)} ms)`);
   t.true(flood.blocks * 2000 >= calm.blocks * 5000 * 0.25, `${flood.blocks} blocks in 5 s of flood vs ${calm.blocks} in 2 s calm`);
 });
