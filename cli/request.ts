@@ -115,7 +115,7 @@ export function describeRequest(
   if ((r.fallbackForfeits ?? 0) > 0) lines.push(`  forfeited:   ${r.fallbackForfeits} fallback commitment(s) expired unrevealed (deposits paid to the requester; those provers are excluded)`);
   if (r.history.length > 0) {
     lines.push('  history:');
-    for (const h of r.history) lines.push(`    ${describeHistoryEntry(h)}`);
+    for (const h of r.history) lines.push(`    ${describeHistoryEntry(h, r.assignment)}`);
   }
   return lines.join('\n');
 }

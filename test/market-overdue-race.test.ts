@@ -13,6 +13,7 @@ import { fallbackOpen, fallbackOpensAt, overdueHeight } from '../modules/market/
 import { validateParams } from '../modules/market/genesis.js';
 import { defaultGenesis } from '../genesis/index.js';
 import { describeRequest } from '../cli/request.js';
+import { describeHistoryEntry } from '../src/client/describe.js';
 import { RequestStatus, type Assignment, type Request } from '../src/gen/proofbook/market/v1/market.js';
 import type { MarketKeeperImpl } from '../modules/market/index.js';
 import type { TestChain } from './helpers/chain.js';
@@ -57,6 +58,16 @@ test('fallbackOpensAt: the earlier of the patience and the assignment\'s overdue
   const full = { ...r(0n, 22n), id: 1n } as Request;
   t.false(fallbackOpen(full, 21n));
   t.true(fallbackOpen(full, 22n));
+});
+
+test('describeHistoryEntry: the assignment in force says its deadline and the height it may be raced from; an earlier one, or none, says neither', (t) => {
+  const e = { height: 10n, event: 'assigned', prover: 'p1', amount: '1000', compensation: '', status: RequestStatus.REQUEST_STATUS_ASSIGNED };
+  const live = { prover: 'p1', assignedHeight: 10n, deadlineHeight: 53n, overdueHeight: 33n };
+  t.is(describeHistoryEntry(e, live), "height 10: assigned to p1 at price 1000; deadline height 53, open to any prover's race from height 33 if not delivered by then");
+  t.is(describeHistoryEntry(e, { ...live, overdueHeight: 0n }), 'height 10: assigned to p1 at price 1000; deadline height 53');
+  t.is(describeHistoryEntry(e, { ...live, assignedHeight: 20n }), 'height 10: assigned to p1 at price 1000', 'an earlier assignment of the same prover');
+  t.is(describeHistoryEntry(e, { ...live, prover: 'p2' }), 'height 10: assigned to p1 at price 1000');
+  t.is(describeHistoryEntry(e), 'height 10: assigned to p1 at price 1000');
 });
 
 test('validateParams: overdue_race_bps is 0 (off) or 10000..1000000; overdue_race_slack_blocks at most 1000; overdue_race_new_bps at most 10000', (t) => {
@@ -110,6 +121,8 @@ test('a prover that delivered the circuit in 5 blocks and sits on its next assig
   t.not(quoted.fallbackFee, undefined);
   t.true(quoted.outraceBounty! > 0n);
   t.regex(describeRequest(quoted.request, quoted.currentFee, [], quoted.fallbackFee, quoted.outraceBounty), new RegExp(`overdue: +from height ${opens} \\(twice its prover's blocks to proof on record\\)`));
+  // the history line of the assignment in force says when it may be raced (request status, waitForProof's onEvent)
+  t.regex(describeRequest(quoted.request, quoted.currentFee, []), new RegExp(`assigned to ${p1.address} at price ${PRICE}; deadline height ${asg.deadlineHeight}, open to any prover's race from height ${opens} if not delivered by then`));
   const { height: hc } = await ok(chain, p2, m.commit(p2, 2n, pf1));
   const b2 = await balance(chain, p2.address);
   const { height: hr } = await ok(chain, p2, m.proof(p2, 2n, pf1));

@@ -325,7 +325,7 @@ export class ProofbookReader {
             const rq = r.request;
             for (; seenHistory < rq.history.length; seenHistory++) {
               const entry = rq.history[seenHistory]!;
-              try { opts.onEvent?.({ entry, text: describeHistoryEntry(entry), request: rq }); } catch { /* the callback's problem */ }
+              try { opts.onEvent?.({ entry, text: describeHistoryEntry(entry, rq.assignment), request: rq }); } catch { /* the callback's problem */ }
             }
             if (rq.status !== lastStatus) {
               lastStatus = rq.status;
