@@ -300,7 +300,13 @@ test('explorer: live market pages, in-browser verification, search and node-down
       await racer.bond(1_000_000n);
       const out = await proveWithSnarkjs(GENESIS_CIRCUIT.wasmPath, GENESIS_CIRCUIT.zkeyPath, { preimage: '780', nonce: '6' }, { singleThread: true });
       for (let i = 0; i < 300 && (await racer.request(racedId)).fallbackFee === undefined; i++) await new Promise((r) => setTimeout(r, 100));
-      t.is((await racer.request(racedId)).request.assignment?.prover, silent, 'still held by the silent prover when the race opens');
+      const heldAsg = (await racer.request(racedId)).request.assignment;
+      t.is(heldAsg?.prover, silent, 'still held by the silent prover when the race opens');
+      // the request page shows the assignment's overdue height (the silent prover never delivered the circuit: half
+      // its 60-block window), the chain's own race besides the requester's patience
+      t.is(heldAsg!.overdueHeight, heldAsg!.acceptUntilHeight + 30n);
+      await page.goto(`${base}#/request/${racedId}`);
+      await page.getByText(`open to any prover's race from ${heldAsg!.overdueHeight.toString().replace(/\B(?=(\d{3})+(?!\d))/g, ',')}`).waitFor({ timeout: 30_000 });
       await racer.submitProof(racedId, out.proof, out.publicSignals.map(String));
     } finally {
       racer.disconnect();

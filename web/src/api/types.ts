@@ -14,6 +14,8 @@ export type RequestStatus =
 
 export interface Assignment {
   prover: string; ask_id: U64; price: string; collateral: string; assigned_height: U64; deadline_height: U64;
+  /** The height from which any prover may race it (overdue by its prover's record); absent or '0': none. */
+  overdue_height?: U64;
 }
 export interface StatusChange { height: U64; status: RequestStatus; event: string; prover: string; amount: string }
 export interface MarketRequest {

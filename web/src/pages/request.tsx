@@ -33,7 +33,7 @@ const LABEL: Record<string, string> = {
   fulfilled: 'proof verified, prover paid, rest refunded',
   released: 'released by the prover (re-auctioned)',
   outraced: "outraced: past the requester's patience or the assignment's overdue height a fallback proof came first; collateral slashed as for a release",
-  slashed: 'deadline missed: collateral slashed (re-auctioned)',
+  slashed: 'deadline missed: collateral slashed (open to any bonded prover through the fallback)',
   expired: 'expired, escrow refunded',
   cancelled: 'cancelled, escrow refunded',
   fallback_delivered: 'proof verified through the fallback; payment held for earlier commitments',
@@ -142,7 +142,7 @@ export function RequestPage({ id }: { id: string }) {
                 ['proving window', `${int(r.proving_window)} blocks`],
                 ['expires at', `height ${int(r.expiry_height)}`],
                 ['min collateral', amount(r.min_collateral, d.col)],
-                ['assignment', r.assignment ? <><Addr a={r.assignment.prover} to="prover" /> at {amount(r.assignment.price, d.fee)}, collateral {amount(r.assignment.collateral, d.col)}, deadline {int(r.assignment.deadline_height)}</> : '—'],
+                ['assignment', r.assignment ? <><Addr a={r.assignment.prover} to="prover" /> at {amount(r.assignment.price, d.fee)}, collateral {amount(r.assignment.collateral, d.col)}, deadline {int(r.assignment.deadline_height)}{r.assignment.overdue_height && r.assignment.overdue_height !== '0' ? <>, open to any prover's race from {int(r.assignment.overdue_height)}</> : null}</> : '—'],
                 ['auctions won', int(r.assignments_count)],
               ]} />
               <Card title="Timeline"><Timeline r={r} fee={d.fee} col={d.col} /></Card>
