@@ -18,7 +18,7 @@ import { connectComet, simulateGas } from '../src/client/tx.js';
 import { proofbookRegistry, TYPE_URLS } from '../src/client/registry.js';
 import { coinsToProto, parseCoins } from '../src/types/coins.js';
 import { fallbackCommitment } from '../src/zk/fallback-commitment.js';
-import { describeHistoryEntry } from '../src/client/describe.js';
+import { assignmentTerms, describeHistoryEntry } from '../src/client/describe.js';
 import { decodeProof, encodeProof, proofFromSnarkjs, proofToSnarkjs, publicSignalsFromSnarkjs } from '../src/zk/groth16.js';
 import {
   MsgCancelAsk,
@@ -189,7 +189,7 @@ async function waitForRequest(ctx: Ctx, id: bigint, dir: string, timeoutSec: num
       if (ctx.output !== 'text') continue;
       const line =
         h.event === 'submitted' ? `queued (open, waiting for a prover) at height ${h.height}`
-        : h.event === 'assigned' ? `assigned to ${h.prover} at price ${h.amount} (height ${h.height})${raceNote(h, r.assignment)}`
+        : h.event === 'assigned' ? `assigned to ${h.prover} at price ${h.amount} (height ${h.height})${assignmentTerms(h, r.assignment)}`
         : h.event === 'released' ? `released by ${h.prover} (slashed ${h.amount}), back in the queue`
         : h.event === 'slashed' ? `${h.prover} missed the deadline (slashed ${h.amount}); ${h.status === RequestStatus.REQUEST_STATUS_EXPIRED ? 'the request expired' : 'open to any bonded prover through the fallback'}`
         : h.event === 'fulfilled' || h.event === 'fallback_fulfilled' ? undefined // the final line says it
@@ -563,10 +563,4 @@ export function marketQueryCommand(): Command {
 /** sha256 hex of a file (for --input-uri users). */
 export function fileSha256(file: string): string {
   return createHash('sha256').update(readFileSync(file)).digest('hex');
-}
-
-/** For the `assigned` line of the assignment in force: the height from which any prover may race it (its overdue height). */
-function raceNote(h: { prover: string; height: bigint }, live?: { prover: string; assignedHeight: bigint; overdueHeight: bigint }): string {
-  if (live === undefined || live.prover !== h.prover || live.assignedHeight !== h.height || live.overdueHeight === 0n) return '';
-  return `; any prover may race it from height ${live.overdueHeight} if it is not delivered by then`;
 }

@@ -8,19 +8,20 @@ export type HistoryEntry = Pick<market.StatusChange, 'height' | 'event' | 'prove
 export type LiveAssignment = Pick<market.Assignment, 'prover' | 'assignedHeight' | 'deadlineHeight' | 'overdueHeight'>;
 
 /**
- * One line for a request history entry, as a requester wants to read it. `live`: the request's assignment now; the
- * 'assigned' entry that made it also says its deadline and, if set, the height from which any prover may race it
- * (Assignment.overdue_height: overdue by the prover's own record).
+ * For the 'assigned' entry that made the assignment in force (`live`): its deadline and, if set, the height from which
+ * any prover may race it (Assignment.overdue_height: overdue by the prover's own record); '' for any other entry.
  */
+export function assignmentTerms(e: Pick<HistoryEntry, 'height' | 'event' | 'prover'>, live?: LiveAssignment): string {
+  if (e.event !== 'assigned' || live === undefined || live.prover !== e.prover || live.assignedHeight !== e.height) return '';
+  return `; deadline height ${live.deadlineHeight}${live.overdueHeight > 0n ? `, open to any prover's race from height ${live.overdueHeight} if not delivered by then` : ''}`;
+}
+
+/** One line for a request history entry, as a requester wants to read it. `live`: the request's assignment now. */
 export function describeHistoryEntry(e: HistoryEntry, live?: LiveAssignment): string {
   const comp = e.compensation && e.compensation !== '0' ? `, you received ${e.compensation} in compensation` : '';
   switch (e.event) {
     case 'submitted': return `height ${e.height}: submitted (escrow ${e.amount})`;
-    case 'assigned': {
-      const now = live !== undefined && live.prover === e.prover && live.assignedHeight === e.height;
-      const terms = !now ? '' : `; deadline height ${live.deadlineHeight}${live.overdueHeight > 0n ? `, open to any prover's race from height ${live.overdueHeight} if not delivered by then` : ''}`;
-      return `height ${e.height}: assigned to ${e.prover} at price ${e.amount}${terms}`;
-    }
+    case 'assigned': return `height ${e.height}: assigned to ${e.prover} at price ${e.amount}${assignmentTerms(e, live)}`;
     case 'declined': return `height ${e.height}: declined by ${e.prover} in its accept phase (decline fee ${e.amount} paid out of your escrow); ${e.status === market.RequestStatus.REQUEST_STATUS_FALLBACK ? 'open to any prover (fallback)' : 're-auctioned without it'}`;
     case 'released': return `height ${e.height}: released by ${e.prover}, slashed ${e.amount}${comp}; ${e.status === market.RequestStatus.REQUEST_STATUS_FALLBACK ? 'open to any prover (fallback)' : 're-auctioned without it'}`;
     case 'slashed': return `height ${e.height}: ${e.prover} missed its deadline, slashed ${e.amount}${comp}; ${e.status === market.RequestStatus.REQUEST_STATUS_EXPIRED ? 'the request expired' : 'open to any bonded prover through the fallback'}`;
