@@ -16,6 +16,9 @@ import { describeRequest } from '../cli/request.js';
 import { describeHistoryEntry } from '../src/client/describe.js';
 import { RequestStatus, type Assignment, type Request } from '../src/gen/proofbook/market/v1/market.js';
 import type { MarketKeeperImpl } from '../modules/market/index.js';
+import { createModules } from '../app/modules.js';
+import { Context } from '../src/framework/context.js';
+import { SortedArrayKV } from './bank-kv.js';
 import type { TestChain } from './helpers/chain.js';
 import type { RawKey } from '../src/client/sign.js';
 
@@ -80,6 +83,17 @@ test('validateParams: overdue_race_bps is 0 (off) or 10000..1000000; overdue_rac
   t.throws(() => validateParams({ ...DEFAULT_PARAMS, overdueRaceNewBps: 10_001n }), { message: /overdue_race_new_bps must be at most 10000/ });
 });
 
+/** The market/indexes invariant on a fresh store holding the chain's market genesis, request 2's assignment edited by `edit`. */
+function indexesAfterImport(chain: TestChain, edit: (a: Record<string, string>) => Record<string, string>): string[] {
+  const market = chain.app.modules.modules.find((x) => x.name === 'market')!;
+  const g = JSON.parse(JSON.stringify(market.exportGenesis!(queryCtx(chain)))) as { requests: { id: string; assignment?: Record<string, string> }[] };
+  for (const r of g.requests) if (r.id === '2' && r.assignment) r.assignment = edit(r.assignment);
+  const market2 = createModules().modules.find((x) => x.name === 'market')!;
+  const ctx2 = new Context(new SortedArrayKV(), { chainId: 'x', height: chain.app.height, timeSeconds: 0n }, 'genesis');
+  market2.initGenesis!(ctx2, g);
+  return market2.invariants!.filter((i) => i.name === 'market/indexes').map((i) => i.check(ctx2)).filter((x): x is string => x !== undefined);
+}
+
 /**
  * p1 (ask PRICE, one unit) delivers request 1 `took` blocks after its assignment: its record of the circuit. Then
  * request 2 (no patience, window 40) is assigned to p1 and p1 sits on it.
@@ -105,6 +119,10 @@ test('a prover that delivered the circuit in 5 blocks and sits on its next assig
   const { first, asg, assignedIn } = await heldAfterRecord(chain, requester, p1, 5n);
   // its first assignment of the circuit, without a record: open to the race from halfway through the 40-block window
   t.is(first.overdueHeight, first.acceptUntilHeight + 20n);
+  // the held assignment travels in the genesis export; market/indexes refuses an overdue height inside the accept phase
+  t.deepEqual(indexesAfterImport(chain, (a) => a), []);
+  t.regex(indexesAfterImport(chain, (a) => ({ ...a, overdue_height: a.accept_until_height })).join(), /request 2: overdue height \d+ outside/);
+  t.regex(indexesAfterImport(chain, (a) => ({ ...a, overdue_height: a.deadline_height })).join(), /request 2: overdue height \d+ outside/);
   const keeper = chain.app.modules.keepers.market as MarketKeeperImpl;
   t.is(keeper.reputation(queryCtx(chain), p1.address as any, CIRCUIT).avgBlocksToProofMilli, 5000n);
   const opens = asg.assignedHeight + 10n + 2n;

@@ -5,7 +5,8 @@
  *                        final ones hold 0) + Σ fallback commitment deposits; excluded_provers ≤ max_failed_assignments
  *  - market/locked:      per prover, Σ collateral of its assignments == bond locked (collateral_denom)
  *  - market/ask-active:  ask.active == number of ASSIGNED requests pointing at the ask, and <= capacity
- *  - market/indexes:     every index entry is exactly what the records imply (no missing, no stale entries)
+ *  - market/indexes:     every index entry is exactly what the records imply (no missing, no stale entries); an
+ *                        ASSIGNED request's overdue_height is 0 or after its accept phase and before its deadline
  *  - market/fallback-commits: commitments on live requests or on a delivery whose payment is held, counted; each
  *                        unrevealed one within its own window and indexed for expiry; a revealed one only as the
  *                        payee of a held payment, with the unrevealed ones all earlier and the payout height their
@@ -166,8 +167,11 @@ export function marketInvariants(k: MarketKeeperImpl): Invariant[] {
           if (uncommitted && k.fallbackAuctioned(ctx, r)) auctioned(r);
         }
         if (r.status === S.REQUEST_STATUS_ASSIGNED) {
-          if (!r.assignment) return `request ${r.id} is ASSIGNED without an assignment`;
-          want.set(byDeadlineKey(r.assignment.deadlineHeight, r.id), '');
+          const a = r.assignment;
+          if (!a) return `request ${r.id} is ASSIGNED without an assignment`;
+          // the race never opens inside the accept phase; an overdue height at or past the deadline is stored as 0
+          if (a.overdueHeight !== 0n && (a.overdueHeight <= a.acceptUntilHeight || a.overdueHeight >= a.deadlineHeight)) return `request ${r.id}: overdue height ${a.overdueHeight} outside (${a.acceptUntilHeight}, ${a.deadlineHeight})`;
+          want.set(byDeadlineKey(a.deadlineHeight, r.id), '');
         }
         if (live(r)) {
           const ck = activeCountKey(rq);
