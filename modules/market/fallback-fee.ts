@@ -47,7 +47,7 @@ export function rampedFallbackFee(current: bigint, maxFee: bigint, ref: bigint, 
   return min(current, rampedFee(min(ref, maxFee), maxFee, rampBlocks, h0, h));
 }
 
-/** The height the fallback opened for `r` (FALLBACK: when it entered; OPEN or ASSIGNED: when the requester's patience ran out). */
+/** The height the fallback opened for `r` (FALLBACK: when it entered; OPEN or ASSIGNED: fallbackOpensAt, the patience or the overdue height). */
 export function fallbackStart(r: Request): bigint {
   return r.fallbackHeight > 0n ? r.fallbackHeight : (fallbackOpensAt(r) ?? r.submittedHeight);
 }

@@ -1057,8 +1057,8 @@ export class MarketKeeperImpl implements MarketKeeper {
     const r = this.mustRequest(ctx, id);
     if (!fallbackOpen(r, ctx.height)) {
       const opens = isLive(r.status) ? fallbackOpensAt(r) : undefined;
-      const patience = opens !== undefined ? ` (its fallback opens at height ${opens})` : '';
-      throw ErrWrongStatus(`request ${id} is ${statusName(r.status)} and not open to the fallback${patience}`);
+      const when = opens !== undefined ? ` (its fallback opens at height ${opens})` : '';
+      throw ErrWrongStatus(`request ${id} is ${statusName(r.status)} and not open to the fallback${when}`);
     }
     // the assigned prover delivers its own assignment directly; a commitment would let it race itself for the fallback fee
     if (isAssignee(r, sender)) throw ErrNotEligible(`request ${id} is assigned to you: deliver it with MsgSubmitProof by height ${r.assignment!.deadlineHeight}`);

@@ -679,12 +679,14 @@ export async function runProofbook(
           const jobId = jobOfRequest.get(BigInt(attr(e, 'request_id')));
           const key = `${attr(e, 'request_id')}/${p?.address}`;
           const q = queued.get(key);
-          if (p !== undefined && q !== undefined && q.start > h && !crashed.has(key)) {
+          if (jobId === undefined || p === undefined || crashed.has(key)) {
+            // (crashed on it: no work lost that was not lost already)
+          } else if (q !== undefined && q.start > h) {
             // still queued behind the prover's other jobs: never started, so never computed; its slot frees as before
             o.computations--;
             spend(o, p.idx, -q.cost);
             if (slots[p.idx][q.slot] === q.done) slots[p.idx][q.slot] = q.freeBefore;
-          } else if (jobId !== undefined && p !== undefined && !refuses(p, w.jobs[jobId - 1]) && !crashed.has(key)) {
+          } else if (!refuses(p, w.jobs[jobId - 1])) {
             // honest work lost: the assignee was proving it (neither refusing it nor crashed on it)
             o.outracedHonest = (o.outracedHonest ?? 0) + 1;
           }

@@ -1,13 +1,15 @@
 /**
- * When a racer starts on an assignment past the requester's patience (docs/protocol.md "The requester's patience").
+ * When a racer starts on an assignment open to the race: past the requester's patience or the assignment's overdue
+ * height (docs/protocol.md "The requester's patience", "Overdue by its own record").
  *
  * The chain lets anyone but the assignee race an ASSIGNED request from fallbackOpensAt on; nothing on chain tells an
  * honest assignee still proving from one holding the request without proving. Racing at once burns the racer's proof
- * whenever the assignee was honest but slower than the patience (docs/mechanism.md measures it). The assignee's own
+ * whenever the assignee was honest but slower than the race's opening (docs/mechanism.md measures it). The assignee's own
  * record tells them apart better: Reputation.avg_blocks_to_proof_milli is its moving average of blocks from assignment
  * to delivery for the circuit. A racer waits until the assignment is overdue by that record — 1.25× the average,
- * rounded up, plus 2 blocks for its proof tx to land — and no less than the patience. An assignee without deliveries
- * of the circuit has no record: raced from the patience on.
+ * rounded up, plus 2 blocks for its proof tx to land — and never before the race opens. An assignee without deliveries
+ * of the circuit has no record: raced from the opening on. (The chain's own overdue height, twice the record, is never
+ * earlier than this.)
  */
 export interface AssigneeRecord {
   fulfilled: bigint;
