@@ -93,7 +93,7 @@ export function describeRequest(
     // the race opens at the assignment's overdue height (its prover's own record) when that comes before the patience
     const overdue = r.status === RequestStatus.REQUEST_STATUS_ASSIGNED && r.assignment?.overdueHeight === opens;
     lines.push(overdue
-      ? `  overdue:     from height ${opens} (twice its prover's blocks to proof on record) any bonded prover may also deliver it`
+      ? `  overdue:     from height ${opens} (overdue by its prover's record of the circuit, or a share of the window) any bonded prover may also deliver it`
       : `  patience:    from height ${opens} (after an assignment's accept phase) any bonded prover may also deliver it`);
   }
   if (r.assignment) lines.push(`  assignment:  ${r.assignment.prover} at price ${r.assignment.price}, collateral ${r.assignment.collateral}, deadline height ${r.assignment.deadlineHeight}`);

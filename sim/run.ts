@@ -56,6 +56,7 @@ export const CHAIN_MECHANISMS: Partial<Record<MechanismName, MarketMechanism>> =
   slots4: DEFAULT_MECHANISM,
   nooverdue: DEFAULT_MECHANISM,
   overduerec: DEFAULT_MECHANISM,
+  overdueuncapped: DEFAULT_MECHANISM,
   patience: DEFAULT_MECHANISM,
   patiencerep: DEFAULT_MECHANISM,
 };
@@ -68,7 +69,8 @@ export const CHAIN_MECHANISMS: Partial<Record<MechanismName, MarketMechanism>> =
  * with its penalty fixed at 15,000 (spread_target_hhi_bps 0: the chain before the controller); spread5k, spread10k,
  * spread20k: fixed at 5,000, 10,000 and 20,000 uproof (the penalty's trade-off, docs/mechanism.md); nooverdue: no
  * overdue race (overdue_race_bps 0, the chain before it); overduerec: no overdue race for a prover without a record of
- * the circuit (overdue_race_new_bps 0).
+ * the circuit (overdue_race_new_bps 0); overdueuncapped: a record's overdue height not capped at half the window
+ * (overdue_race_max_bps 0, the chain before the cap).
  */
 export const CHAIN_PARAMS: Partial<Record<MechanismName, Partial<Params>>> = {
   spreadfixed: { spreadTargetHhiBps: 0n },
@@ -80,6 +82,7 @@ export const CHAIN_PARAMS: Partial<Record<MechanismName, Partial<Params>>> = {
   slots4: { maxFallbackCommits: 4n },
   nooverdue: { overdueRaceBps: 0n },
   overduerec: { overdueRaceNewBps: 0n },
+  overdueuncapped: { overdueRaceMaxBps: 0n },
 };
 
 /** What one mechanism does in one world (no metrics): the chain's rows through the real modules, the rest off chain. */

@@ -86,8 +86,10 @@ export interface Scenario {
   /** Share of provers in a coalition that refuses censored requesters (pick as for flaky). strategy: 'release' (hand
    *  a censored assignment back at once), 'hold' (sit on it until the deadline passes: a miss), 'squat' (hold, and every
    *  member not excluded from a censored request in the fallback commits to it with a garbage commitment and never
-   *  reveals, again whenever the protocol lets it: docs/mechanism.md "Fallback squatting"). */
-  coalition: { share: number; pick?: 'spread' | 'cheapest'; strategy?: 'release' | 'hold' | 'squat' };
+   *  reveals, again whenever the protocol lets it: docs/mechanism.md "Fallback squatting"), 'pad' (hold, and deliver
+   *  every other assignment as late as it goes unraced, the block before its overdue height, so that members' records
+   *  say they are slow: docs/mechanism.md "Padding the record"). */
+  coalition: { share: number; pick?: 'spread' | 'cheapest'; strategy?: 'release' | 'hold' | 'squat' | 'pad' };
   /** Bonded collateral per prover (uproof). */
   collateral: number;
   circuits: Circuit[];
@@ -121,13 +123,15 @@ export interface Scenario {
  * params.fallback_reveal_blocks = 5 (the squatting trade-off); slots4: the chain's rules with params.max_fallback_commits = 4 (the default before);
  * nooverdue: the chain's rules without the overdue race (params.overdue_race_bps = 0: only the requester's patience
  * opens a race on an assignment, the chain before it); overduerec: the overdue race for provers with a record only (overdue_race_new_bps 0: one without is never raced);
+ * overdueuncapped: the overdue race without its cap at half the window (overdue_race_max_bps 0: a record that says
+ * "slow" is never overdue inside the window, the chain before the cap);
  * patience: the chain's rules, every request with the requester's patience proofbook.patienceBlocks (past it anyone
  * may race the assigned prover: docs/protocol.md "The requester's patience"), raced by provers that start as soon as
  * the race opens; patiencerep: the same requests, raced only once the assignment is overdue by its prover's own record
  * (src/worker/race.ts, what the worker does);
  * racing: posted reward, free entry/exit; trusted: one trusted prover; fixed, random: posted price.
  */
-const MECHANISMS = ['proofbook', 'v1', 'lottery', 'stakecap', 'band', 'band25', 'band50', 'sharecap', 'greedy', 'spreadfixed', 'spread5k', 'spread10k', 'spread20k', 'reauction', 'fullfee', 'reveal5', 'slots4', 'nooverdue', 'overduerec', 'patience', 'patiencerep', 'racing', 'trusted', 'fixed', 'random'] as const;
+const MECHANISMS = ['proofbook', 'v1', 'lottery', 'stakecap', 'band', 'band25', 'band50', 'sharecap', 'greedy', 'spreadfixed', 'spread5k', 'spread10k', 'spread20k', 'reauction', 'fullfee', 'reveal5', 'slots4', 'nooverdue', 'overduerec', 'overdueuncapped', 'patience', 'patiencerep', 'racing', 'trusted', 'fixed', 'random'] as const;
 export type MechanismName = (typeof MECHANISMS)[number];
 /** The rows whose requests carry proofbook.patienceBlocks, and when their racers start (sim/mechanisms/proofbook.ts). */
 export const PATIENCE_ROWS: Partial<Record<MechanismName, 'open' | 'overdue'>> = { patience: 'open', patiencerep: 'overdue' };
@@ -176,7 +180,7 @@ export function validateScenario(s: Scenario): Scenario {
   if (!(s.flaky.share >= 0 && s.flaky.share <= 1)) fail('flaky.share must be in [0, 1]');
   posInt(s.flaky.crashPpm, 'flaky.crashPpm', true);
   if (!(s.coalition.share >= 0 && s.coalition.share <= 1)) fail('coalition.share must be in [0, 1]');
-  if (s.coalition.strategy !== undefined && !['release', 'hold', 'squat'].includes(s.coalition.strategy)) fail("coalition.strategy must be 'release', 'hold' or 'squat'");
+  if (s.coalition.strategy !== undefined && !['release', 'hold', 'squat', 'pad'].includes(s.coalition.strategy)) fail("coalition.strategy must be 'release', 'hold', 'squat' or 'pad'");
   for (const [what, v] of [['flaky', s.flaky.pick], ['coalition', s.coalition.pick]] as const) {
     if (v !== undefined && v !== 'spread' && v !== 'cheapest') fail(`${what}.pick must be 'spread' or 'cheapest'`);
   }

@@ -8,7 +8,7 @@
 import test from 'ava';
 import { terminateSnarkjs } from '../src/zk/prove.js';
 import { CIRCUIT, ESCROW, FEE, S, balance, bondedOf, failing, getProofs, m, ok, queryCtx, request, setup } from './helpers/market.js';
-import { DEFAULT_PARAMS, OVERDUE_RACE_BPS, OVERDUE_RACE_NEW_BPS, OVERDUE_RACE_SLACK_BLOCKS } from '../modules/market/keys.js';
+import { DEFAULT_PARAMS, OVERDUE_RACE_BPS, OVERDUE_RACE_MAX_BPS, OVERDUE_RACE_NEW_BPS, OVERDUE_RACE_SLACK_BLOCKS } from '../modules/market/keys.js';
 import { fallbackOpen, fallbackOpensAt, overdueHeight } from '../modules/market/penalties.js';
 import { validateParams } from '../modules/market/genesis.js';
 import { defaultGenesis } from '../genesis/index.js';
@@ -28,7 +28,8 @@ const PRICE = 1000n;
 const MAX_FEE = 8000n;
 const COLLATERAL = 2n * PRICE; // collateral_ratio_bps 20000
 const rec = (fulfilled: bigint, avgBlocks: number) => ({ fulfilled, avgBlocksToProofMilli: BigInt(Math.round(avgBlocks * 1000)) });
-const ON = { overdueRaceBps: 20_000n, overdueRaceSlackBlocks: 2n, overdueRaceNewBps: 5_000n };
+// the record's height uncapped (overdue_race_max_bps 0) unless a case says otherwise
+const ON = { overdueRaceBps: 20_000n, overdueRaceSlackBlocks: 2n, overdueRaceNewBps: 5_000n, overdueRaceMaxBps: 0n };
 
 test('overdueHeight: assigned + ceil(bps x avg / 10000) + slack, without a record accept_until + ceil(new_bps x window / 10000); never inside the accept phase; 0 when off or not before the deadline', (t) => {
   t.is(OVERDUE_RACE_BPS, 20_000n);
@@ -46,6 +47,22 @@ test('overdueHeight: assigned + ceil(bps x avg / 10000) + slack, without a recor
   t.is(overdueHeight({ ...ON, overdueRaceBps: 0n }, rec(9n, 5), 100n, 103n, 200n), 0n, 'off');
   t.is(overdueHeight(ON, rec(2n, 49), 100n, 103n, 200n), 0n, 'at or past the deadline the miss comes first');
   t.is(overdueHeight(ON, rec(2n, 48.5), 100n, 103n, 200n), 199n);
+});
+
+test('overdueHeight: a record is never overdue later than accept_until + ceil(overdue_race_max_bps x window / 10000), so a record slowed on purpose buys no more than a new prover gets', (t) => {
+  t.is(OVERDUE_RACE_MAX_BPS, 5_000n);
+  const CAP = { ...ON, overdueRaceMaxBps: 5_000n };
+  // window 97 (103..200): the cap is 103 + ceil(48.5) = 152
+  t.is(overdueHeight(CAP, rec(2n, 48.5), 100n, 103n, 200n), 152n, 'a record of 48.5 blocks (uncapped: 199) is raced from half the window');
+  t.is(overdueHeight(CAP, rec(2n, 49), 100n, 103n, 200n), 152n, 'a record past the deadline (uncapped: never raced) is raced from half the window');
+  t.is(overdueHeight(CAP, rec(2n, 30), 100n, 103n, 200n), 152n, 'assigned + 62 passes the cap');
+  t.is(overdueHeight(CAP, rec(2n, 24), 100n, 103n, 200n), 150n, 'assigned + 48 + 2 is under the cap: the record decides');
+  t.is(overdueHeight(CAP, rec(3n, 5), 100n, 103n, 200n), 112n, 'a fast record is untouched');
+  t.is(overdueHeight(CAP, rec(0n, 0), 100n, 103n, 200n), 152n, 'without a record: overdue_race_new_bps, as before');
+  t.is(overdueHeight({ ...CAP, overdueRaceNewBps: 0n }, rec(0n, 0), 100n, 103n, 200n), 0n, 'the cap does not race a prover without a record when overdue_race_new_bps is 0');
+  t.is(overdueHeight({ ...CAP, overdueRaceMaxBps: 10_000n }, rec(2n, 49), 100n, 103n, 200n), 0n, 'a cap of the whole window is the deadline: no race');
+  t.is(overdueHeight({ ...CAP, overdueRaceMaxBps: 1n }, rec(2n, 24), 100n, 103n, 200n), 104n, 'never inside the accept phase');
+  t.is(overdueHeight({ ...CAP, overdueRaceBps: 0n }, rec(2n, 49), 100n, 103n, 200n), 0n, 'off is off');
 });
 
 test('fallbackOpensAt: the earlier of the patience and the assignment\'s overdue height; the overdue height binds an ASSIGNED request only', (t) => {
@@ -73,7 +90,7 @@ test('describeHistoryEntry: the assignment in force says its deadline and the he
   t.is(describeHistoryEntry(e), 'height 10: assigned to p1 at price 1000');
 });
 
-test('validateParams: overdue_race_bps is 0 (off) or 10000..1000000; overdue_race_slack_blocks at most 1000; overdue_race_new_bps at most 10000', (t) => {
+test('validateParams: overdue_race_bps is 0 (off) or 10000..1000000; overdue_race_slack_blocks at most 1000; overdue_race_new_bps and overdue_race_max_bps at most 10000', (t) => {
   t.notThrows(() => validateParams(DEFAULT_PARAMS));
   t.notThrows(() => validateParams({ ...DEFAULT_PARAMS, overdueRaceBps: 0n }));
   t.notThrows(() => validateParams({ ...DEFAULT_PARAMS, overdueRaceBps: 10_000n }));
@@ -81,6 +98,8 @@ test('validateParams: overdue_race_bps is 0 (off) or 10000..1000000; overdue_rac
   t.throws(() => validateParams({ ...DEFAULT_PARAMS, overdueRaceBps: 1_000_001n }), { message: /overdue_race_bps must be at most 1000000/ });
   t.throws(() => validateParams({ ...DEFAULT_PARAMS, overdueRaceSlackBlocks: 1001n }), { message: /overdue_race_slack_blocks must be at most 1000/ });
   t.throws(() => validateParams({ ...DEFAULT_PARAMS, overdueRaceNewBps: 10_001n }), { message: /overdue_race_new_bps must be at most 10000/ });
+  t.notThrows(() => validateParams({ ...DEFAULT_PARAMS, overdueRaceMaxBps: 0n }));
+  t.throws(() => validateParams({ ...DEFAULT_PARAMS, overdueRaceMaxBps: 10_001n }), { message: /overdue_race_max_bps must be at most 10000/ });
 });
 
 /** The market/indexes invariant on a fresh store holding the chain's market genesis, request 2's assignment edited by `edit`. */
@@ -138,7 +157,7 @@ test('a prover that delivered the circuit in 5 blocks and sits on its next assig
   const quoted = await request(chain, 2n);
   t.not(quoted.fallbackFee, undefined);
   t.true(quoted.outraceBounty! > 0n);
-  t.regex(describeRequest(quoted.request, quoted.currentFee, [], quoted.fallbackFee, quoted.outraceBounty), new RegExp(`overdue: +from height ${opens} \\(twice its prover's blocks to proof on record\\)`));
+  t.regex(describeRequest(quoted.request, quoted.currentFee, [], quoted.fallbackFee, quoted.outraceBounty), new RegExp(`overdue: +from height ${opens} \\(overdue by its prover's record of the circuit, or a share of the window\\)`));
   // the history line of the assignment in force says when it may be raced (request status, waitForProof's onEvent)
   t.regex(describeRequest(quoted.request, quoted.currentFee, []), new RegExp(`assigned to ${p1.address} at price ${PRICE}; deadline height ${asg.deadlineHeight}, open to any prover's race from height ${opens} if not delivered by then`));
   const { height: hc } = await ok(chain, p2, m.commit(p2, 2n, pf1));
@@ -195,4 +214,32 @@ test('a prover without a delivery of the circuit that sits on its first assignme
   const keeper = chain.app.modules.keepers.market as MarketKeeperImpl;
   t.is(keeper.reputation(queryCtx(chain), p2.address as any, CIRCUIT).fulfilled, 1n);
   t.is(keeper.reputation(queryCtx(chain), p1.address as any, CIRCUIT).fulfilled, 0n);
+});
+
+test('a record slowed on purpose (p1 delivers its first job the block before it could be raced) is still raced from half the window; without the cap (overdue_race_max_bps 0) it would never be', async (t) => {
+  const [, pf1] = await getProofs();
+  for (const cap of [true, false]) {
+    const g = defaultGenesis() as any;
+    if (!cap) g.market.params = { ...g.market.params, overdue_race_max_bps: '0' };
+    const { chain, requester, p1, p2 } = await setup(g);
+    const { first, asg } = await heldAfterRecord(chain, requester, p1, 22n);
+    // the padding delivery came in before its own overdue height (no race), and made a 22-block record
+    t.true(first.assignedHeight + 22n < first.overdueHeight);
+    const keeper = chain.app.modules.keepers.market as MarketKeeperImpl;
+    t.is(keeper.reputation(queryCtx(chain), p1.address as any, CIRCUIT).avgBlocksToProofMilli, 22_000n);
+    // by the record alone: assigned + 2 x 22 + 2 = assigned + 46, past the deadline (assigned + accept + 40)
+    t.true(asg.assignedHeight + 46n >= asg.deadlineHeight);
+    if (!cap) {
+      t.is(asg.overdueHeight, 0n, 'uncapped: a padded record is never overdue inside the window');
+      await chain.close();
+      continue;
+    }
+    const opens = asg.acceptUntilHeight + 20n;
+    t.is(asg.overdueHeight, opens, 'capped: half the 40-block window, as for a prover without a record');
+    while (chain.app.height + 1n < opens) await chain.block();
+    await ok(chain, p2, m.commit(p2, 2n, pf1));
+    await ok(chain, p2, m.proof(p2, 2n, pf1));
+    t.is((await request(chain, 2n)).request.history.find((e) => e.event === 'outraced')?.prover, p1.address);
+    await chain.close();
+  }
 });

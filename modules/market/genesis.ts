@@ -66,6 +66,7 @@ export function validateParams(p: Params): void {
   if (p.overdueRaceBps !== 0n && p.overdueRaceBps < BPS) bad(`overdue_race_bps must be 0 (off) or at least 10000 (an assignment is never raced before its prover's own average), got ${p.overdueRaceBps}`);
   if (p.overdueRaceBps > 100n * BPS) bad(`overdue_race_bps must be at most 1000000, got ${p.overdueRaceBps}`);
   if (p.overdueRaceNewBps > BPS) bad(`overdue_race_new_bps must be at most 10000 (a share of the proving window), got ${p.overdueRaceNewBps}`);
+  if (p.overdueRaceMaxBps > BPS) bad(`overdue_race_max_bps must be at most 10000 (a share of the proving window), got ${p.overdueRaceMaxBps}`);
   if (p.overdueRaceSlackBlocks > 1000n) bad(`overdue_race_slack_blocks must be at most 1000, got ${p.overdueRaceSlackBlocks}`);
 }
 

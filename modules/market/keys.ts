@@ -117,6 +117,14 @@ export const OVERDUE_RACE_SLACK_BLOCKS = 2n;
  * proving window. Without it a coalition member holds its first assignments of a circuit to the deadline.
  */
 export const OVERDUE_RACE_NEW_BPS = 5_000n;
+/**
+ * Default params.overdue_race_max_bps: no assignment goes unraced past half its proving window, whatever its prover's
+ * record says. A record is the prover's own deliveries, so a holder can make it say "slow" by delivering late on
+ * purpose (at its overdue height less one, the first delivery sets the average): measured in censor-pad.json, such a
+ * coalition held censored requests to the deadline as if there were no overdue race (docs/mechanism.md "Padding the
+ * record"). An honest prover whose average needs more than half the window is raced from there, as a new one is.
+ */
+export const OVERDUE_RACE_MAX_BPS = 5_000n;
 export const MAX_SIGNALS = 256;
 
 export const DEFAULT_PARAMS: Params = {
@@ -170,6 +178,7 @@ export const DEFAULT_PARAMS: Params = {
   overdueRaceBps: OVERDUE_RACE_BPS,
   overdueRaceSlackBlocks: OVERDUE_RACE_SLACK_BLOCKS,
   overdueRaceNewBps: OVERDUE_RACE_NEW_BPS,
+  overdueRaceMaxBps: OVERDUE_RACE_MAX_BPS,
 };
 
 // ---- errors (codespace 'market') ----------------------------------------------------------------------------------

@@ -66,17 +66,22 @@ export function isExcluded(r: Request, prover: string): boolean {
  * The first height at which an assignment is overdue (params.overdue_race_*, stored as Assignment.overdue_height when it
  * is made), never inside the accept phase:
  * - by its prover's own record of the circuit: assigned + ceil(overdue_race_bps x avg blocks to proof / 10000) +
- *   overdue_race_slack_blocks;
+ *   overdue_race_slack_blocks, but never later than accept_until + ceil(overdue_race_max_bps x the proving window /
+ *   10000) (0 = no cap): a record is the prover's own deliveries, which it can slow on purpose until it is never overdue;
  * - a prover without a delivery of the circuit has no record: accept_until + ceil(overdue_race_new_bps x the proving
  *   window / 10000) (0 = none).
  * 0n (none) when the rule is off (overdue_race_bps 0) or the height is not before the deadline (the miss comes first).
  */
-export function overdueHeight(p: Pick<Params, 'overdueRaceBps' | 'overdueRaceSlackBlocks' | 'overdueRaceNewBps'>, rep: Pick<Reputation, 'fulfilled' | 'avgBlocksToProofMilli'>, assignedHeight: bigint, acceptUntil: bigint, deadline: bigint): bigint {
+export function overdueHeight(p: Pick<Params, 'overdueRaceBps' | 'overdueRaceSlackBlocks' | 'overdueRaceNewBps' | 'overdueRaceMaxBps'>, rep: Pick<Reputation, 'fulfilled' | 'avgBlocksToProofMilli'>, assignedHeight: bigint, acceptUntil: bigint, deadline: bigint): bigint {
   if (p.overdueRaceBps === 0n) return 0n;
   let h: bigint;
   if (rep.fulfilled > 0n) {
     const scale = BPS * 1000n; // bps x milli-blocks
     h = assignedHeight + (rep.avgBlocksToProofMilli * p.overdueRaceBps + scale - 1n) / scale + p.overdueRaceSlackBlocks;
+    if (p.overdueRaceMaxBps > 0n) {
+      const cap = acceptUntil + ceilBps(deadline - acceptUntil, p.overdueRaceMaxBps);
+      if (cap < h) h = cap;
+    }
   } else {
     if (p.overdueRaceNewBps === 0n) return 0n;
     h = acceptUntil + ceilBps(deadline - acceptUntil, p.overdueRaceNewBps);

@@ -311,8 +311,9 @@ export async function runProofbook(
   const s = w.scenario;
   const o = newOutcome(w, name);
   const chain = new SimChain('proofbook-sim', BigInt(s.blockSeconds), mechanism);
-  // 'squat' holds like 'hold' and also squats the fallback of censored requests (below)
-  const hold = s.coalition.strategy === 'hold' || s.coalition.strategy === 'squat';
+  // 'squat' holds like 'hold' and also squats the fallback of censored requests (below); 'pad' holds and delivers late
+  const hold = s.coalition.strategy === 'hold' || s.coalition.strategy === 'squat' || s.coalition.strategy === 'pad';
+  const pad = s.coalition.strategy === 'pad';
   const squat = s.coalition.strategy === 'squat';
   o.forfeitedDeposits = 0n;
   const circuits = simCircuits(s.circuits);
@@ -643,7 +644,11 @@ export async function runProofbook(
           sl[k] = deadline + 1;
         } else {
           sl[k] = done;
-          later(done, { typeUrl: MSG_SUBMIT_PROOF, value: { prover: p.address, requestId, proof: markerProof(requestId, p.address), publicSignals: signals } });
+          // 'pad': a coalition member keeps the finished proof until the block before the assignment may be raced (or
+          // the deadline), so its record of the circuit says it is slow; its slot is free meanwhile (the best case for it)
+          const overdue = Number(attr(e, 'overdue_at') || '0');
+          const submitAt = pad && p.coalition ? Math.max(done, (overdue > 0 ? overdue : deadline) - 1) : done;
+          later(submitAt, { typeUrl: MSG_SUBMIT_PROOF, value: { prover: p.address, requestId, proof: markerProof(requestId, p.address), publicSignals: signals } });
         }
       } else if (e.type === 'proofbook.market.request_fallback') {
         const requestId = BigInt(attr(e, 'request_id'));

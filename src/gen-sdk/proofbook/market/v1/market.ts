@@ -112,7 +112,8 @@ export interface Assignment {
    * overdueHeight): assigned_height + ceil(overdue_race_bps x Reputation.avg_blocks_to_proof / 10000) +
    * overdue_race_slack_blocks, never inside the accept phase. 0 = none: the rule is off, or the height is not before
    * the deadline. A prover without a delivery of the circuit: from
-   * accept_until_height + ceil(overdue_race_new_bps x the proving window / 10000).
+   * accept_until_height + ceil(overdue_race_new_bps x the proving window / 10000). Never later than
+   * accept_until_height + ceil(overdue_race_max_bps x the proving window / 10000).
    */
   overdueHeight: bigint;
 }
@@ -352,6 +353,12 @@ export interface Params {
    * accept_until_height + ceil(overdue_race_new_bps x its proving window / 10000). 0 = never (the window's deadline).
    */
   overdueRaceNewBps: bigint;
+  /**
+   * The latest an assignment goes unraced, whatever its prover's record: accept_until_height + ceil(overdue_race_max_bps
+   * x its proving window / 10000) caps the record's height too. Without the cap one slow delivery, made on purpose,
+   * buys a record that is never overdue inside the window (docs/mechanism.md "Padding the record"). 0 = no cap.
+   */
+  overdueRaceMaxBps: bigint;
 }
 
 /** A prover's commitment to a fallback proof it will reveal (MsgCommitFallbackProof). */
@@ -2346,6 +2353,7 @@ function createBaseParams(): Params {
     overdueRaceBps: 0n,
     overdueRaceSlackBlocks: 0n,
     overdueRaceNewBps: 0n,
+    overdueRaceMaxBps: 0n,
   };
 }
 
@@ -2544,6 +2552,12 @@ export const Params: MessageFns<Params> = {
         throw new globalThis.Error("value provided for field message.overdueRaceNewBps of type uint64 too large");
       }
       writer.uint32(816).uint64(message.overdueRaceNewBps);
+    }
+    if (message.overdueRaceMaxBps !== 0n) {
+      if (BigInt.asUintN(64, message.overdueRaceMaxBps) !== message.overdueRaceMaxBps) {
+        throw new globalThis.Error("value provided for field message.overdueRaceMaxBps of type uint64 too large");
+      }
+      writer.uint32(824).uint64(message.overdueRaceMaxBps);
     }
     return writer;
   },
@@ -2841,6 +2855,14 @@ export const Params: MessageFns<Params> = {
             message.overdueRaceNewBps = reader.uint64() as bigint;
             continue;
           }
+          case 103: {
+            if (tag !== 824) {
+              break;
+            }
+
+            message.overdueRaceMaxBps = reader.uint64() as bigint;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3030,6 +3052,11 @@ export const Params: MessageFns<Params> = {
         : isSet(object.overdue_race_new_bps)
         ? BigInt(object.overdue_race_new_bps)
         : 0n,
+      overdueRaceMaxBps: isSet(object.overdueRaceMaxBps)
+        ? BigInt(object.overdueRaceMaxBps)
+        : isSet(object.overdue_race_max_bps)
+        ? BigInt(object.overdue_race_max_bps)
+        : 0n,
     };
   },
 
@@ -3140,6 +3167,9 @@ export const Params: MessageFns<Params> = {
     if (message.overdueRaceNewBps !== 0n) {
       obj.overdueRaceNewBps = message.overdueRaceNewBps.toString();
     }
+    if (message.overdueRaceMaxBps !== 0n) {
+      obj.overdueRaceMaxBps = message.overdueRaceMaxBps.toString();
+    }
     return obj;
   },
 
@@ -3244,6 +3274,9 @@ export const Params: MessageFns<Params> = {
         : 0n;
     message.overdueRaceNewBps = (object.overdueRaceNewBps !== undefined && object.overdueRaceNewBps !== null)
       ? BigInt(object.overdueRaceNewBps)
+      : 0n;
+    message.overdueRaceMaxBps = (object.overdueRaceMaxBps !== undefined && object.overdueRaceMaxBps !== null)
+      ? BigInt(object.overdueRaceMaxBps)
       : 0n;
     return message;
   },
