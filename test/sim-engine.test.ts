@@ -20,7 +20,7 @@ import { RequestStatus } from '../src/gen/proofbook/market/v1/market.js';
 import { smallScenario as small } from './helpers/sim-scenario.js';
 
 /** 9 provers, the cheapest third a coalition with `strategy` against two of five requesters (30-block windows). */
-function censoring(strategy: 'hold' | 'squat', over: Partial<Scenario> = {}): Scenario {
+function censoring(strategy: 'hold' | 'squat' | 'pad', over: Partial<Scenario> = {}): Scenario {
   return small({
     provers: 9,
     coalition: { share: 0.34, pick: 'cheapest', strategy },
@@ -337,4 +337,27 @@ test('work-spreading rules run through the keeper: invariants hold every block, 
   t.true(hhi('sharecap') < hhi('greedy'), `${hhi('sharecap')} vs ${hhi('greedy')}`);
   t.true(hhi('spread20k') < hhi('spreadfixed') && hhi('spreadfixed') < hhi('greedy'), `${hhi('spread20k')} < ${hhi('spreadfixed')} < ${hhi('greedy')}`);
   t.true(hhi('proofbook') < hhi('greedy'), `${hhi('proofbook')} < ${hhi('greedy')}`);
+});
+
+test('padding the record (issue 11): a coalition that also delivers its other jobs the block before they could be raced makes records the uncapped overdue race never fires on; capped at half the window it still races the holds', async (t) => {
+  const w = buildWorld(censoring('pad'), 3, 9);
+  const hold = await runMechanism(buildWorld(censoring('hold'), 3, 9), 'proofbook');
+  const uncapped = await runMechanism(w, 'overdueuncapped');
+  const capped = await runMechanism(w, 'proofbook');
+  const off = await runMechanism(w, 'nooverdue');
+  for (const r of [uncapped, capped, off]) {
+    t.deepEqual(r.outcome.invariantFailures, []);
+    t.is(r.metrics.invariantBlocks, w.endBlock);
+    t.is(r.metrics.censoredFillRate, 1);
+  }
+  const m = (r: typeof capped) => ({ censored: r.metrics.censoredP99, other: r.metrics.otherP99, outraced: r.outcome.outraced ?? 0 });
+  const all = show({ hold: m(hold), uncapped: m(uncapped), capped: m(capped), off: m(off) });
+  // the padding is real: everyone the coalition serves waits, so the uncensored tail is far longer than under 'hold'
+  t.true(uncapped.metrics.otherP99 > hold.metrics.otherP99 + 5, all);
+  // uncapped, the padded records are never overdue: the holds last nearly as long as with no overdue race at all
+  t.true(uncapped.metrics.censoredP99 >= off.metrics.censoredP99 - 5, all);
+  // capped, every hold and every padded delivery is raced from half the window
+  t.true(capped.metrics.censoredP99 < uncapped.metrics.censoredP99 - 5, all);
+  t.true(capped.metrics.otherP99 < uncapped.metrics.otherP99, all);
+  t.true((capped.outcome.outraced ?? 0) > (uncapped.outcome.outraced ?? 0), all);
 });

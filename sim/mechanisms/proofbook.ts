@@ -691,8 +691,8 @@ export async function runProofbook(
             o.computations--;
             spend(o, p.idx, -q.cost);
             if (slots[p.idx][q.slot] === q.done) slots[p.idx][q.slot] = q.freeBefore;
-          } else if (!refuses(p, w.jobs[jobId - 1])) {
-            // honest work lost: the assignee was proving it (neither refusing it nor crashed on it)
+          } else if (!refuses(p, w.jobs[jobId - 1]) && !(pad && p.coalition)) {
+            // honest work lost: the assignee was proving it (neither refusing it, nor padding its record, nor crashed on it)
             o.outracedHonest = (o.outracedHonest ?? 0) + 1;
           }
         }
