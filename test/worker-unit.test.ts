@@ -68,13 +68,18 @@ test('fallbackPayout: the locked fee less the protocol fee (rounded down, as the
   t.is(fallbackPayout(0n, 100n, 7n), 7n);
 });
 
-test("raceFrom: a racer waits until the assignment is overdue by its prover's record (1.25x its average, rounded up, + 2 blocks), never before the patience opens it", (t) => {
+test("raceFrom: a racer waits until the assignment is overdue by its prover's record (1.25x its average, rounded up, + 2 blocks), never before the patience opens it, never past the chain's overdue height", (t) => {
   t.is(raceFrom(104n, 100n), 104n, 'no record: from the patience on');
   t.is(raceFrom(104n, 100n, { fulfilled: 0n, avgBlocksToProofMilli: 0n }), 104n, 'no deliveries of the circuit: from the patience on');
   t.is(raceFrom(104n, 100n, { fulfilled: 3n, avgBlocksToProofMilli: 4000n }), 107n, 'avg 4 blocks: due at 100 + 5 + 2');
   t.is(raceFrom(104n, 100n, { fulfilled: 3n, avgBlocksToProofMilli: 4001n }), 108n, '1.25 x 4.001 = 5.00125, rounded up to 6');
   t.is(raceFrom(110n, 100n, { fulfilled: 3n, avgBlocksToProofMilli: 4000n }), 110n, 'never before the patience');
   t.is(raceFrom(104n, 100n, { fulfilled: 9n, avgBlocksToProofMilli: 20_000n }), 127n, 'a slow honest prover (20 blocks) is left alone until 127');
+  // the chain's overdue height (capped where the record is slow, params.overdue_race_max_bps) ends the wait
+  t.is(raceFrom(104n, 100n, { fulfilled: 9n, avgBlocksToProofMilli: 20_000n }, 123n), 123n, 'a record of 20 blocks capped by the chain at 123: raced from 123, not 127');
+  t.is(raceFrom(104n, 100n, { fulfilled: 9n, avgBlocksToProofMilli: 20_000n }, 130n), 127n, 'an overdue height after the record\'s: the record');
+  t.is(raceFrom(125n, 100n, { fulfilled: 9n, avgBlocksToProofMilli: 20_000n }, 123n), 125n, 'never before the race opens');
+  t.is(raceFrom(104n, 100n, { fulfilled: 9n, avgBlocksToProofMilli: 20_000n }, 0n), 127n, 'no overdue height: the record');
 });
 
 test('blockingCommit: a fresh or revealed commitment keeps the worker off a fallback request; stale unrevealed ones (squatters) do not', (t) => {

@@ -615,7 +615,7 @@ export async function runProofbook(
         // the race opens at the requester's patience or at the assignment's overdue height, whichever is set and first
         const rec = chain.market.request(chain.query(), requestId);
         const opens = rec ? fallbackOpensAt(rec) : undefined;
-        const from = opens === undefined || racers === 'open' ? opens : raceFrom(opens, BigInt(h), chain.market.reputation(chain.query(), p.address, circuits[c.idx].id));
+        const from = opens === undefined || racers === 'open' ? opens : raceFrom(opens, BigInt(h), chain.market.reputation(chain.query(), p.address, circuits[c.idx].id), rec?.assignment?.overdueHeight ?? 0n);
         if (from !== undefined && Number(from) <= deadline) {
           const at = Math.max(h + 1, Number(from) - 1);
           races.set(at, [...(races.get(at) ?? []), { requestId, prover: p.address, assignedHeight: BigInt(h) }]);

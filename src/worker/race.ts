@@ -8,17 +8,23 @@
  * record tells them apart better: Reputation.avg_blocks_to_proof_milli is its moving average of blocks from assignment
  * to delivery for the circuit. A racer waits until the assignment is overdue by that record — 1.25× the average,
  * rounded up, plus 2 blocks for its proof tx to land — and never before the race opens. An assignee without deliveries
- * of the circuit has no record: raced from the opening on. (The chain's own overdue height, twice the record, is never
- * earlier than this.)
+ * of the circuit has no record: raced from the opening on. Nor does it wait past the assignment's own overdue height
+ * (Assignment.overdue_height): that is the chain's verdict that the assignment is overdue — twice the record, or less
+ * where the record is capped (params.overdue_race_max_bps), since a record can be slowed on purpose to buy time.
  */
 export interface AssigneeRecord {
   fulfilled: bigint;
   avgBlocksToProofMilli: bigint;
 }
 
-/** The first height a racer starts at: max(opensAt, assignedHeight + ceil(1.25 × avg) + 2). */
-export function raceFrom(opensAt: bigint, assignedHeight: bigint, rec?: AssigneeRecord): bigint {
+/**
+ * The first height a racer starts at: max(opensAt, assignedHeight + ceil(1.25 × avg) + 2), but never later than the
+ * assignment's overdue height when it has one (overdueHeight 0 = none) and the race is open by then.
+ */
+export function raceFrom(opensAt: bigint, assignedHeight: bigint, rec?: AssigneeRecord, overdueHeight = 0n): bigint {
   if (rec === undefined || rec.fulfilled === 0n) return opensAt;
   const due = assignedHeight + (rec.avgBlocksToProofMilli * 5n + 3999n) / 4000n + 2n;
-  return due > opensAt ? due : opensAt;
+  const from = due > opensAt ? due : opensAt;
+  if (overdueHeight === 0n || overdueHeight >= from) return from;
+  return overdueHeight > opensAt ? overdueHeight : opensAt;
 }

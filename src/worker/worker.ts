@@ -403,8 +403,8 @@ export class ProverWorker extends EventEmitter {
 
   /**
    * Whether an assignment of another prover, already open to the race (the caller read the node's fallbackFee), is
-   * worth racing now: it is overdue by its prover's own record of the circuit (race.ts raceFrom), so an honest assignee
-   * still proving is mostly left alone.
+   * worth racing now: it is overdue by its prover's own record of the circuit, or past the chain's overdue height
+   * (race.ts raceFrom), so an honest assignee still proving is mostly left alone.
    */
   private async overdue(r: Request): Promise<boolean> {
     const a = r.assignment;
@@ -416,7 +416,7 @@ export class ProverWorker extends EventEmitter {
       return false; // node trouble: look again next tick
     }
     const next = this.height + 1n;
-    const from = raceFrom(next, a.assignedHeight, rec);
+    const from = raceFrom(next, a.assignedHeight, rec, a.overdueHeight);
     if (next >= from) return true;
     this.log.debug({ requestId: r.id.toString(), prover: a.prover, raceFrom: from.toString() }, 'assignment past the patience but not overdue by its prover\'s record: left alone');
     return false;
