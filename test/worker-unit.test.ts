@@ -15,6 +15,7 @@ import { AutoBackend, createBackend, ProveError, SnarkjsPoolBackend } from '../s
 import { JobStore } from '../src/worker/jobs.js';
 import { blockingCommit, fallbackPayout } from '../src/worker/fallback-commits.js';
 import { raceFrom } from '../src/worker/race.js';
+import { admit } from '../src/worker/admit.js';
 import { GENESIS_CIRCUIT, loadGenesisVerifyingKey } from '../src/zk/genesis.js';
 import { initZk, prepareVerifyingKey, verifyOne } from '../src/zk/verifier.js';
 import { proofFromSnarkjs, publicSignalsFromSnarkjs } from '../src/zk/groth16.js';
@@ -223,4 +224,19 @@ test('without the native prover, auto falls back to snarkjs and says so; backend
     if (saved === undefined) delete process.env.PROOFBOOK_NATIVE_PROVER;
     else process.env.PROOFBOOK_NATIVE_PROVER = saved;
   }
+});
+
+test('admit: an assignment that cannot be proved by its deadline is given back; in the accept phase so is one that would be proved only after its overdue height (raced from there)', (t) => {
+  const base = { height: 100n, needBlocks: 10n, deadlineHeight: 140n, overdueHeight: 0n, inAcceptPhase: true };
+  t.deepEqual(admit(base), { start: true });
+  t.deepEqual(admit({ ...base, needBlocks: 40n }), { start: true }, 'done at the deadline itself');
+  const late = admit({ ...base, needBlocks: 41n });
+  t.false(late.start);
+  t.regex(late.start ? '' : late.why, /cannot finish by height 140: 41 blocks needed at height 100/);
+  t.deepEqual(admit({ ...base, overdueHeight: 110n }), { start: true }, 'done at the overdue height: no race yet');
+  const raced = admit({ ...base, overdueHeight: 109n });
+  t.false(raced.start);
+  t.regex(raced.start ? '' : raced.why, /would finish after height 109, from which any prover may race it \(10 blocks needed at height 100\)/);
+  t.deepEqual(admit({ ...base, overdueHeight: 109n, inAcceptPhase: false }), { start: true }, 'past the accept phase it keeps proving: it may still deliver first');
+  t.false(admit({ ...base, overdueHeight: 109n, needBlocks: 41n, inAcceptPhase: false }).start, 'but never past the deadline');
 });

@@ -36,6 +36,8 @@ export interface Job {
   deadlineHeight: string;
   /** Last height of the accept phase: until then the assignment can be declined for free. */
   acceptUntilHeight?: string;
+  /** Assignment.overdue_height: from it any prover may race the assignment ('0' or absent = none). */
+  overdueHeight?: string;
   price: string;
   collateral: string;
   /** snarkjs proof.json and public signals once proved. */

@@ -31,6 +31,7 @@ import { publicSignalsFromInput } from '../zk/witness.js';
 import { RotatingScan, type RequestsPage } from './fallback-scan.js';
 import { blockingCommit, fallbackPayout } from './fallback-commits.js';
 import { raceFrom, type AssigneeRecord } from './race.js';
+import { admit } from './admit.js';
 
 /** The fallback scan reads at most this many pages of this many requests per circuit and status in a tick. */
 export const FALLBACK_SCAN_PAGE = 100n;
@@ -291,7 +292,7 @@ export class ProverWorker extends EventEmitter {
       if (prev && !TERMINAL.has(prev.state) && prev.assignedHeight === a.assignedHeight.toString()) continue;
       const job: Job = {
         requestId: id, circuitId: r.circuitId, state: 'assigned', assignedHeight: a.assignedHeight.toString(),
-        deadlineHeight: a.deadlineHeight.toString(), acceptUntilHeight: a.acceptUntilHeight.toString(), price: a.price, collateral: a.collateral, attempts: 0, updatedAt: Date.now(),
+        deadlineHeight: a.deadlineHeight.toString(), acceptUntilHeight: a.acceptUntilHeight.toString(), overdueHeight: a.overdueHeight.toString(), price: a.price, collateral: a.collateral, attempts: 0, updatedAt: Date.now(),
       };
       this.log.info({ requestId: id, circuitId: r.circuitId, price: a.price, deadline: job.deadlineHeight, height: this.height.toString() }, 'assigned');
       await this.save(job);
@@ -541,10 +542,11 @@ export class ProverWorker extends EventEmitter {
       if (j.state === 'assigned') {
         const wave = Math.floor(ahead / P) + 1;
         const need = this.blocksFor(wave * this.latencyMs(j.circuitId)) + this.cfg.safetyBlocks;
-        if (this.height + need > BigInt(j.deadlineHeight)) {
+        const inAccept = this.inAcceptPhase(j);
+        const go = admit({ height: this.height, needBlocks: need, deadlineHeight: BigInt(j.deadlineHeight), overdueHeight: BigInt(j.overdueHeight ?? '0'), inAcceptPhase: inAccept });
+        if (!go.start) {
           // (no need to withdraw the ask: a prover that declines or releases a request is never assigned it again)
-          const why = `cannot finish by height ${j.deadlineHeight}: ${need} blocks needed at height ${this.height}`;
-          this.startTask(j.requestId, () => (this.inAcceptPhase(j) ? this.decline(j, why) : this.release(j, why)));
+          this.startTask(j.requestId, () => (inAccept ? this.decline(j, go.why) : this.release(j, go.why)));
           continue;
         }
         ahead++;
