@@ -1,0 +1,89 @@
+/**
+ * The worker declines, in the accept phase, an assignment it would prove only after the assignment's overdue height
+ * (src/worker/admit.ts): from there any bonded prover may race it, and an outraced assignee loses its proof and pays a
+ * release slash. A real devnet (CometBFT-shaped RPC over the ABCI app) and a worker whose prover takes seconds (a
+ * stand-in for rapidsnark that sleeps, then proves with snarkjs). The window of each request is chosen from the
+ * worker's own estimate (calibrated latency / observed block time), so that the proof lands between the overdue height
+ * and the deadline (declined), or before the overdue height (proved).
+ */
+import test from 'ava';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pino from 'pino';
+import { startDevnet } from '../app/devnet/index.js';
+import { defaultGenesis } from '../genesis/index.js';
+import { ProofbookClient } from '../src/client/proofbook.js';
+import { ProverWorker } from '../src/worker/worker.js';
+import { fulfilled, submitRequests, testConfig, waitAll, wallet } from '../src/worker/testing.js';
+
+const SNARKJS = fileURLToPath(new URL('../node_modules/.bin/snarkjs', import.meta.url));
+// a long accept phase, so the worker always decides within it even on a loaded machine
+const ACCEPT_BLOCKS = 10n;
+
+test('a worker declines in the accept phase what it would prove only after the overdue height, and proves what it finishes before', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'worker-overdue-'));
+  const logger = pino({ level: 'warn' });
+  const prover = join(dir, 'slow-prover.sh');
+  await writeFile(prover, `#!/bin/sh\nsleep 6\nexec "${process.execPath}" "${SNARKJS}" groth16 prove "$1" "$2" "$3" "$4" >/dev/null\n`);
+  await chmod(prover, 0o755);
+  const appState = defaultGenesis() as { market: { params: Record<string, unknown> } };
+  appState.market.params.accept_blocks = ACCEPT_BLOCKS.toString();
+  const devnet = await startDevnet({ home: join(dir, 'node'), blockTimeMs: 300, rpcAddress: '127.0.0.1:0', logger, appState });
+  let w: ProverWorker | undefined;
+  let rq: ProofbookClient | undefined;
+  try {
+    await devnet.waitForHeight(2);
+    w = await ProverWorker.start({
+      home: join(dir, 'w'), nodeUrl: devnet.rpcUrl, signer: await wallet(6), logger,
+      config: testConfig({ backend: 'command', command: { path: prover, parallelism: 1 }, capacity: 1, bond: '1000000000', pricing: { calibrationProofs: 1, fixedPrice: 100 } }),
+    });
+    rq = await ProofbookClient.connect(devnet.rpcUrl, await wallet(7), { pollIntervalMs: 100 });
+    for (;;) {
+      if ((await rq.asks({ prover: w.address })).asks.length > 0) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    // the blocks the worker needs for one proof, as it reckons them (admit's needBlocks for the first job in line)
+    const need = () => {
+      const s = w!.status();
+      return BigInt(Math.ceil(s.calibrations[0]!.latencyMs / Math.max(1, s.blockTimeMs))) + 2n;
+    };
+    const n = need();
+    t.true(n > ACCEPT_BLOCKS, `a proof takes ${n} blocks, more than the accept phase`);
+
+    // Window W with the proof landing at about 3/4 of it: past the overdue height (accept + W/2), before the deadline
+    // (accept + W), with a quarter of the window of margin each way for the block time to drift.
+    const late = (4n * (n + 1n - ACCEPT_BLOCKS) + 2n) / 3n;
+    const [r1] = await submitRequests(rq, 1, { maxFee: 1000n, window: late, lifetime: 2000n, seed: 21 });
+    const [declined] = await waitAll(rq, [r1!], (r) => r.history.some((e) => e.event === 'declined' || e.event === 'fulfilled' || e.event === 'outraced' || e.event === 'released'), 120_000);
+    const d = declined!.history.find((e) => e.event === 'declined');
+    t.truthy(d, `declined, not proved: ${JSON.stringify(declined!.history.map((e) => e.event))} (window ${late}, ${n} blocks needed)`);
+    t.is(d?.prover, w.address);
+    const asg = declined!.history.find((e) => e.event === 'assigned')!;
+    t.true(d!.height <= asg.height + ACCEPT_BLOCKS, 'in the accept phase');
+    // (the worker records the decline once it has seen its tx in a block)
+    const jobOf = async () => (await w!.allJobs()).find((j) => j.requestId === r1!.toString())!;
+    let job = await jobOf();
+    for (let i = 0; i < 100 && job.state !== 'declined'; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      job = await jobOf();
+    }
+    t.is(job.state, 'declined');
+    t.regex(job.note ?? '', /would finish after height \d+, from which any prover may race it/);
+    t.false(declined!.history.some((e) => e.event === 'slashed'));
+    t.false(w.breakerOpen, 'a decline is not a failure');
+
+    // Window with the overdue height a quarter-window past the proof: proved and paid.
+    const early = 2n * (n + 1n - ACCEPT_BLOCKS) + 8n;
+    const [r2] = await submitRequests(rq, 1, { maxFee: 1000n, window: early, lifetime: 2000n, seed: 22 });
+    const [done] = await waitAll(rq, [r2!], fulfilled, 120_000);
+    t.true(done!.history.some((e) => e.event === 'fulfilled' && e.prover === w!.address), JSON.stringify(done!.history.map((e) => e.event)));
+    t.false(done!.history.some((e) => e.event === 'declined'));
+  } finally {
+    await w?.stop();
+    rq?.disconnect();
+    await devnet.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
