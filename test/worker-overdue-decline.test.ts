@@ -4,7 +4,8 @@
  * release slash. A real devnet (CometBFT-shaped RPC over the ABCI app) and a worker whose prover takes seconds (a
  * stand-in for rapidsnark that sleeps, then proves with snarkjs). The window of each request is chosen from the
  * worker's own estimate (calibrated latency / observed block time), so that the proof lands between the overdue height
- * and the deadline (declined), or before the overdue height (proved).
+ * and the deadline (declined), or before the overdue height (proved). A worker configured `declineOverdue: false`
+ * proves the late one anyway.
  */
 import test from 'ava';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -22,7 +23,7 @@ const SNARKJS = fileURLToPath(new URL('../node_modules/.bin/snarkjs', import.met
 // a long accept phase, so the worker always decides within it even on a loaded machine
 const ACCEPT_BLOCKS = 10n;
 
-test('a worker declines in the accept phase what it would prove only after the overdue height, and proves what it finishes before', async (t) => {
+test('a worker declines in the accept phase what it would prove only after the overdue height, and proves what it finishes before; with declineOverdue false it proves the late one too', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'worker-overdue-'));
   const logger = pino({ level: 'warn' });
   const prover = join(dir, 'slow-prover.sh');
@@ -32,6 +33,7 @@ test('a worker declines in the accept phase what it would prove only after the o
   appState.market.params.accept_blocks = ACCEPT_BLOCKS.toString();
   const devnet = await startDevnet({ home: join(dir, 'node'), blockTimeMs: 300, rpcAddress: '127.0.0.1:0', logger, appState });
   let w: ProverWorker | undefined;
+  let w2: ProverWorker | undefined;
   let rq: ProofbookClient | undefined;
   try {
     await devnet.waitForHeight(2);
@@ -80,8 +82,27 @@ test('a worker declines in the accept phase what it would prove only after the o
     const [done] = await waitAll(rq, [r2!], fulfilled, 120_000);
     t.true(done!.history.some((e) => e.event === 'fulfilled' && e.prover === w!.address), JSON.stringify(done!.history.map((e) => e.event)));
     t.false(done!.history.some((e) => e.event === 'declined'));
+
+    // declineOverdue: false (another worker, the first one stopped): the same late window is proved anyway, and with
+    // nobody racing it the proof is paid
+    await w.stop();
+    w2 = await ProverWorker.start({
+      home: join(dir, 'w2'), nodeUrl: devnet.rpcUrl, signer: await wallet(8), logger,
+      config: testConfig({ backend: 'command', command: { path: prover, parallelism: 1 }, capacity: 1, bond: '1000000000', declineOverdue: false, pricing: { calibrationProofs: 1, fixedPrice: 100 } }),
+    });
+    for (;;) {
+      if ((await rq.asks({ prover: w2.address })).asks.length > 0) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const s2 = w2.status();
+    const n2 = BigInt(Math.ceil(s2.calibrations[0]!.latencyMs / Math.max(1, s2.blockTimeMs))) + 2n;
+    const [r3] = await submitRequests(rq, 1, { maxFee: 1000n, window: (4n * (n2 + 1n - ACCEPT_BLOCKS) + 2n) / 3n, lifetime: 2000n, seed: 23 });
+    const [kept] = await waitAll(rq, [r3!], fulfilled, 120_000);
+    t.true(kept!.history.some((e) => e.event === 'fulfilled' && e.prover === w2!.address), JSON.stringify(kept!.history.map((e) => e.event)));
+    t.false(kept!.history.some((e) => e.event === 'declined'));
   } finally {
     await w?.stop();
+    await w2?.stop();
     rq?.disconnect();
     await devnet.close();
     await rm(dir, { recursive: true, force: true });

@@ -34,6 +34,8 @@ test('parseConfig fills defaults and names the bad field', (t) => {
   t.true(cfg.fallback, 'the permissionless fallback is served by default');
   t.false(parseConfig({ circuits: [C], pricing: { costPerHourUproof: 1 }, fallback: false }).fallback);
   t.is(cfg.fallbackCommitGraceBlocks, 2n);
+  t.true(cfg.declineOverdue, 'an assignment that would be proved only after its overdue height is declined by default');
+  t.false(parseConfig({ circuits: [C], pricing: { costPerHourUproof: 1 }, declineOverdue: false }).declineOverdue);
   t.is(parseConfig({ circuits: [C], pricing: { costPerHourUproof: 1 }, fallbackCommitGraceBlocks: 5 }).fallbackCommitGraceBlocks, 5n);
   const bad: [unknown, string][] = [
     [{ circuits: [C], pricing: { costPerHourUproof: 1 }, bogus: 1 }, 'bogus'],
@@ -53,6 +55,7 @@ test('parseConfig fills defaults and names the bad field', (t) => {
     [{ circuits: [C], pricing: { costPerHourUproof: 1 }, gasPrice: 'cheap' }, 'gasPrice'],
     [{ circuits: [C], pricing: { costPerHourUproof: 1 }, bond: '1.5' }, 'bond'],
     [{ circuits: [C], pricing: { costPerHourUproof: 1 }, fallback: 'yes' }, 'fallback'],
+    [{ circuits: [C], pricing: { costPerHourUproof: 1 }, declineOverdue: 1 }, 'declineOverdue'],
     [{ circuits: [C], pricing: { costPerHourUproof: 1 }, fallbackCommitGraceBlocks: -1 }, 'fallbackCommitGraceBlocks'],
     [[], '(root)'],
   ];

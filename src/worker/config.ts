@@ -74,11 +74,18 @@ export interface WorkerConfig {
    * keep the worker off (src/worker/fallback-commits.ts). Default 2.
    */
   fallbackCommitGraceBlocks: bigint;
+  /**
+   * In the accept phase, decline an assignment the worker would prove only after its overdue height, from which any
+   * bonded prover may race it (src/worker/admit.ts). Default true: where other workers race (the default, `fallback`),
+   * being outraced loses the proof and costs a release slash; a decline costs the decline fee. false: prove it anyway
+   * and hope nobody races it.
+   */
+  declineOverdue: boolean;
 }
 
 const KNOWN = new Set([
   'backend', 'threads', 'command', 'native', 'circuits', 'calibrationInputs', 'pricing', 'capacity', 'askLifetimeBlocks', 'bond',
-  'safetyBlocks', 'fallback', 'fallbackCommitGraceBlocks', 'blockTimeMs', 'cooldownMs', 'pollIntervalMs', 'metricsPort', 'metricsHost', 'gasPrice',
+  'safetyBlocks', 'fallback', 'fallbackCommitGraceBlocks', 'declineOverdue', 'blockTimeMs', 'cooldownMs', 'pollIntervalMs', 'metricsPort', 'metricsHost', 'gasPrice',
   'artifactSearchDirs', 'shutdownGraceMs', 'logLevel', '$schema', 'comment',
 ]);
 
@@ -96,6 +103,12 @@ function big(v: unknown, field: string, min: bigint, dflt: bigint, max?: bigint)
   else throw new ConfigError(field, `must be a non-negative integer (number or decimal string), got ${JSON.stringify(v)}`);
   if (b < min || (max !== undefined && b > max)) throw new ConfigError(field, `must be in [${min}, ${max ?? '∞'}], got ${b}`);
   return b;
+}
+
+function bool(v: unknown, field: string, dflt: boolean): boolean {
+  if (v === undefined) return dflt;
+  if (typeof v !== 'boolean') throw new ConfigError(field, 'must be true or false');
+  return v;
 }
 
 function str(v: unknown, field: string, dflt?: string): string {
@@ -189,7 +202,8 @@ export function parseConfig(raw: unknown, defaults: { circuits?: string[]; calib
     shutdownGraceMs: int(o.shutdownGraceMs, 'shutdownGraceMs', 0, 3_600_000, 30_000),
     logLevel: str(o.logLevel, 'logLevel', 'info'),
     fallbackCommitGraceBlocks: big(o.fallbackCommitGraceBlocks, 'fallbackCommitGraceBlocks', 0n, 2n, 10_000n),
-    fallback: o.fallback === undefined ? true : o.fallback === true ? true : o.fallback === false ? false : (() => { throw new ConfigError('fallback', 'must be true or false'); })(),
+    fallback: bool(o.fallback, 'fallback', true),
+    declineOverdue: bool(o.declineOverdue, 'declineOverdue', true),
   };
   if (!/^\d+(\.\d+)?[a-z][a-z0-9/]*$/.test(cfg.gasPrice)) throw new ConfigError('gasPrice', `'${cfg.gasPrice}' is not a gas price like 0.001uproof`);
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(cfg.logLevel)) throw new ConfigError('logLevel', `'${cfg.logLevel}' is not a pino level`);

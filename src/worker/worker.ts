@@ -543,7 +543,7 @@ export class ProverWorker extends EventEmitter {
         const wave = Math.floor(ahead / P) + 1;
         const need = this.blocksFor(wave * this.latencyMs(j.circuitId)) + this.cfg.safetyBlocks;
         const inAccept = this.inAcceptPhase(j);
-        const go = admit({ height: this.height, needBlocks: need, deadlineHeight: BigInt(j.deadlineHeight), overdueHeight: BigInt(j.overdueHeight ?? '0'), inAcceptPhase: inAccept });
+        const go = admit({ height: this.height, needBlocks: need, deadlineHeight: BigInt(j.deadlineHeight), overdueHeight: this.cfg.declineOverdue ? BigInt(j.overdueHeight ?? '0') : 0n, inAcceptPhase: inAccept });
         if (!go.start) {
           // (no need to withdraw the ask: a prover that declines or releases a request is never assigned it again)
           this.startTask(j.requestId, () => (inAccept ? this.decline(j, go.why) : this.release(j, go.why)));
