@@ -87,8 +87,8 @@ export interface Scenario {
    *  a censored assignment back at once), 'hold' (sit on it until the deadline passes: a miss), 'squat' (hold, and every
    *  member not excluded from a censored request in the fallback commits to it with a garbage commitment and never
    *  reveals, again whenever the protocol lets it: docs/mechanism.md "Fallback squatting"), 'pad' (hold, and deliver
-   *  every other assignment as late as it goes unraced, the block before its overdue height, so that members' records
-   *  say they are slow: docs/mechanism.md "Padding the record"). */
+   *  all other assignments as late as they go unraced, the block before their overdue height, so that members'
+   *  records say they are slow: docs/mechanism.md "Padding the record"). */
   coalition: { share: number; pick?: 'spread' | 'cheapest'; strategy?: 'release' | 'hold' | 'squat' | 'pad' };
   /** Bonded collateral per prover (uproof). */
   collateral: number;

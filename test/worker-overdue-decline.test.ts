@@ -37,26 +37,27 @@ test('a worker declines in the accept phase what it would prove only after the o
   let rq: ProofbookClient | undefined;
   try {
     await devnet.waitForHeight(2);
-    w = await ProverWorker.start({
-      home: join(dir, 'w'), nodeUrl: devnet.rpcUrl, signer: await wallet(6), logger,
-      config: testConfig({ backend: 'command', command: { path: prover, parallelism: 1 }, capacity: 1, bond: '1000000000', pricing: { calibrationProofs: 1, fixedPrice: 100 } }),
-    });
     rq = await ProofbookClient.connect(devnet.rpcUrl, await wallet(7), { pollIntervalMs: 100 });
-    for (;;) {
-      if ((await rq.asks({ prover: w.address })).asks.length > 0) break;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    // the blocks the worker needs for one proof, as it reckons them (admit's needBlocks for the first job in line)
-    const need = () => {
-      const s = w!.status();
-      return BigInt(Math.ceil(s.calibrations[0]!.latencyMs / Math.max(1, s.blockTimeMs))) + 2n;
+    // a worker on the slow prover, bonded, once its ask is on chain
+    const startWorker = async (name: string, key: number, over: Record<string, unknown> = {}) => {
+      const worker = await ProverWorker.start({
+        home: join(dir, name), nodeUrl: devnet.rpcUrl, signer: await wallet(key), logger,
+        config: testConfig({ backend: 'command', command: { path: prover, parallelism: 1 }, capacity: 1, bond: '1000000000', pricing: { calibrationProofs: 1, fixedPrice: 100 }, ...over }),
+      });
+      while ((await rq!.asks({ prover: worker.address })).asks.length === 0) await new Promise((r) => setTimeout(r, 200));
+      return worker;
     };
-    const n = need();
-    t.true(n > ACCEPT_BLOCKS, `a proof takes ${n} blocks, more than the accept phase`);
-
     // Window W with the proof landing at about 3/4 of it: past the overdue height (accept + W/2), before the deadline
-    // (accept + W), with a quarter of the window of margin each way for the block time to drift.
-    const late = (4n * (n + 1n - ACCEPT_BLOCKS) + 2n) / 3n;
+    // (accept + W), with a quarter of the window of margin each way for the block time to drift. The blocks one proof
+    // needs are the worker's own reckoning (admit's needBlocks for the first job in line).
+    const lateWindow = (worker: ProverWorker) => {
+      const s = worker.status();
+      const need = BigInt(Math.ceil(s.calibrations[0]!.latencyMs / Math.max(1, s.blockTimeMs))) + 2n;
+      t.true(need > ACCEPT_BLOCKS, `a proof takes ${need} blocks, more than the accept phase`);
+      return { need, window: (4n * (need + 1n - ACCEPT_BLOCKS) + 2n) / 3n };
+    };
+    w = await startWorker('w', 6);
+    const { need: n, window: late } = lateWindow(w);
     const [r1] = await submitRequests(rq, 1, { maxFee: 1000n, window: late, lifetime: 2000n, seed: 21 });
     const [declined] = await waitAll(rq, [r1!], (r) => r.history.some((e) => e.event === 'declined' || e.event === 'fulfilled' || e.event === 'outraced' || e.event === 'released'), 120_000);
     const d = declined!.history.find((e) => e.event === 'declined');
@@ -86,17 +87,8 @@ test('a worker declines in the accept phase what it would prove only after the o
     // declineOverdue: false (another worker, the first one stopped): the same late window is proved anyway, and with
     // nobody racing it the proof is paid
     await w.stop();
-    w2 = await ProverWorker.start({
-      home: join(dir, 'w2'), nodeUrl: devnet.rpcUrl, signer: await wallet(8), logger,
-      config: testConfig({ backend: 'command', command: { path: prover, parallelism: 1 }, capacity: 1, bond: '1000000000', declineOverdue: false, pricing: { calibrationProofs: 1, fixedPrice: 100 } }),
-    });
-    for (;;) {
-      if ((await rq.asks({ prover: w2.address })).asks.length > 0) break;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    const s2 = w2.status();
-    const n2 = BigInt(Math.ceil(s2.calibrations[0]!.latencyMs / Math.max(1, s2.blockTimeMs))) + 2n;
-    const [r3] = await submitRequests(rq, 1, { maxFee: 1000n, window: (4n * (n2 + 1n - ACCEPT_BLOCKS) + 2n) / 3n, lifetime: 2000n, seed: 23 });
+    w2 = await startWorker('w2', 8, { declineOverdue: false });
+    const [r3] = await submitRequests(rq, 1, { maxFee: 1000n, window: lateWindow(w2).window, lifetime: 2000n, seed: 23 });
     const [kept] = await waitAll(rq, [r3!], fulfilled, 120_000);
     t.true(kept!.history.some((e) => e.event === 'fulfilled' && e.prover === w2!.address), JSON.stringify(kept!.history.map((e) => e.event)));
     t.false(kept!.history.some((e) => e.event === 'declined'));
