@@ -190,10 +190,8 @@ async function waitForRequest(ctx: Ctx, id: bigint, dir: string, timeoutSec: num
       const line =
         h.event === 'submitted' ? `queued (open, waiting for a prover) at height ${h.height}`
         : h.event === 'assigned' ? `assigned to ${h.prover} at price ${h.amount} (height ${h.height})${assignmentTerms(h, r.assignment)}`
-        : h.event === 'released' ? `released by ${h.prover} (slashed ${h.amount}), back in the queue`
-        : h.event === 'slashed' ? `${h.prover} missed the deadline (slashed ${h.amount}); ${h.status === RequestStatus.REQUEST_STATUS_EXPIRED ? 'the request expired' : 'open to any bonded prover through the fallback'}`
         : h.event === 'fulfilled' || h.event === 'fallback_fulfilled' ? undefined // the final line says it
-        : describeHistoryEntry(h); // declines, races, the fallback, expiry: the SDK's description
+        : describeHistoryEntry(h); // releases, misses, declines, races, the fallback, expiry: the SDK's description
       if (line) process.stdout.write(`request ${id}: ${line}\n`);
     }
     if (r.status === RequestStatus.REQUEST_STATUS_FULFILLED) {

@@ -10,7 +10,7 @@ export interface PageResponse { next_key: string | null; total: U64 }
 
 export type RequestStatus =
   | 'REQUEST_STATUS_UNSPECIFIED' | 'REQUEST_STATUS_OPEN' | 'REQUEST_STATUS_ASSIGNED'
-  | 'REQUEST_STATUS_FULFILLED' | 'REQUEST_STATUS_CANCELLED' | 'REQUEST_STATUS_EXPIRED';
+  | 'REQUEST_STATUS_FULFILLED' | 'REQUEST_STATUS_CANCELLED' | 'REQUEST_STATUS_EXPIRED' | 'REQUEST_STATUS_FALLBACK';
 
 export interface Assignment {
   prover: string; ask_id: U64; price: string; collateral: string; assigned_height: U64; deadline_height: U64;

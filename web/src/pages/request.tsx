@@ -31,15 +31,23 @@ const LABEL: Record<string, string> = {
   submitted: 'submitted, max fee escrowed',
   assigned: 'assigned by the auction, collateral locked',
   fulfilled: 'proof verified, prover paid, rest refunded',
-  released: 'released by the prover (re-auctioned)',
+  released: 'released by the prover',
   outraced: "outraced: past the requester's patience or the assignment's overdue height a fallback proof came first; collateral slashed as for a release",
-  slashed: 'deadline missed: collateral slashed (open to any bonded prover through the fallback)',
+  slashed: 'deadline missed: collateral slashed',
   expired: 'expired, escrow refunded',
   cancelled: 'cancelled, escrow refunded',
   fallback_delivered: 'proof verified through the fallback; payment held for earlier commitments',
   fallback_payee_replaced: 'an earlier fallback commitment revealed a valid proof: paid instead',
   fallback_fulfilled: 'proof verified through the fallback, prover paid, rest refunded',
 };
+
+/** What became of the request after a release or a miss: the status the entry left it in. */
+function afterLoss(e: StatusChange): string {
+  if (e.event !== 'released' && e.event !== 'slashed') return '';
+  return e.status === 'REQUEST_STATUS_FALLBACK' ? ' (open to any bonded prover through the fallback)'
+    : e.status === 'REQUEST_STATUS_EXPIRED' ? ' (the request expired)'
+    : ' (re-auctioned)';
+}
 
 function Timeline({ r, fee, col }: { r: MarketRequest; fee: string; col: string }) {
   const has = (e: string) => r.history.some((x) => x.event === e);
@@ -65,7 +73,7 @@ function Timeline({ r, fee, col }: { r: MarketRequest; fee: string; col: string 
         {r.history.map((e, i) => (
           <li key={i} class={`ev ev-${e.event}`} data-event={e.event}>
             <span class="ev-h">height {int(e.height)}</span>
-            <span class="ev-what">{LABEL[e.event] ?? e.event}</span>
+            <span class="ev-what">{(LABEL[e.event] ?? e.event) + afterLoss(e)}</span>
             {e.prover ? <span class="ev-who"><Addr a={e.prover} to="prover" /></span> : null}
             <span class="ev-amt">{amt(e)}</span>
             {e.event === 'fulfilled' ? <span class="ev-amt">refund {amount(BigInt(r.max_fee) - BigInt(e.amount || '0'), fee)}</span> : null}
