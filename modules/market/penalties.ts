@@ -74,17 +74,17 @@ export function isExcluded(r: Request, prover: string): boolean {
  */
 export function overdueHeight(p: Pick<Params, 'overdueRaceBps' | 'overdueRaceSlackBlocks' | 'overdueRaceNewBps' | 'overdueRaceMaxBps'>, rep: Pick<Reputation, 'fulfilled' | 'avgBlocksToProofMilli'>, assignedHeight: bigint, acceptUntil: bigint, deadline: bigint): bigint {
   if (p.overdueRaceBps === 0n) return 0n;
+  // the height `bps` of the proving window (accept_until .. deadline) in, rounded up
+  const intoWindow = (bps: bigint) => acceptUntil + ceilBps(deadline - acceptUntil, bps);
   let h: bigint;
   if (rep.fulfilled > 0n) {
     const scale = BPS * 1000n; // bps x milli-blocks
     h = assignedHeight + (rep.avgBlocksToProofMilli * p.overdueRaceBps + scale - 1n) / scale + p.overdueRaceSlackBlocks;
-    if (p.overdueRaceMaxBps > 0n) {
-      const cap = acceptUntil + ceilBps(deadline - acceptUntil, p.overdueRaceMaxBps);
-      if (cap < h) h = cap;
-    }
+    const cap = p.overdueRaceMaxBps > 0n ? intoWindow(p.overdueRaceMaxBps) : undefined;
+    if (cap !== undefined && cap < h) h = cap;
   } else {
     if (p.overdueRaceNewBps === 0n) return 0n;
-    h = acceptUntil + ceilBps(deadline - acceptUntil, p.overdueRaceNewBps);
+    h = intoWindow(p.overdueRaceNewBps);
   }
   const at = h > acceptUntil ? h : acceptUntil + 1n;
   return at < deadline ? at : 0n;

@@ -611,11 +611,12 @@ export async function runProofbook(
         r.attempts++;
         r.assignedBlock ??= h;
         const deadline = Number(attr(e, 'deadline'));
+        const overdue = BigInt(attr(e, 'overdue_at') || '0'); // Assignment.overdue_height (0 = none)
         const requestId = BigInt(attr(e, 'request_id'));
         // the race opens at the requester's patience or at the assignment's overdue height, whichever is set and first
         const rec = chain.market.request(chain.query(), requestId);
         const opens = rec ? fallbackOpensAt(rec) : undefined;
-        const from = opens === undefined || racers === 'open' ? opens : raceFrom(opens, BigInt(h), chain.market.reputation(chain.query(), p.address, circuits[c.idx].id), rec?.assignment?.overdueHeight ?? 0n);
+        const from = opens === undefined || racers === 'open' ? opens : raceFrom(opens, BigInt(h), chain.market.reputation(chain.query(), p.address, circuits[c.idx].id), overdue);
         if (from !== undefined && Number(from) <= deadline) {
           const at = Math.max(h + 1, Number(from) - 1);
           races.set(at, [...(races.get(at) ?? []), { requestId, prover: p.address, assignedHeight: BigInt(h) }]);
@@ -646,8 +647,7 @@ export async function runProofbook(
           sl[k] = done;
           // 'pad': a coalition member keeps the finished proof until the block before the assignment may be raced (or
           // the deadline), so its record of the circuit says it is slow; its slot is free meanwhile (the best case for it)
-          const overdue = Number(attr(e, 'overdue_at') || '0');
-          const submitAt = pad && p.coalition ? Math.max(done, (overdue > 0 ? overdue : deadline) - 1) : done;
+          const submitAt = pad && p.coalition ? Math.max(done, (overdue > 0n ? Number(overdue) : deadline) - 1) : done;
           later(submitAt, { typeUrl: MSG_SUBMIT_PROOF, value: { prover: p.address, requestId, proof: markerProof(requestId, p.address), publicSignals: signals } });
         }
       } else if (e.type === 'proofbook.market.request_fallback') {

@@ -18,13 +18,12 @@ export interface AssigneeRecord {
 }
 
 /**
- * The first height a racer starts at: max(opensAt, assignedHeight + ceil(1.25 × avg) + 2), but never later than the
- * assignment's overdue height when it has one (overdueHeight 0 = none) and the race is open by then.
+ * The first height a racer starts at: max(opensAt, min(assignedHeight + ceil(1.25 × avg) + 2, overdueHeight)), where
+ * overdueHeight 0 is none.
  */
 export function raceFrom(opensAt: bigint, assignedHeight: bigint, rec?: AssigneeRecord, overdueHeight = 0n): bigint {
   if (rec === undefined || rec.fulfilled === 0n) return opensAt;
-  const due = assignedHeight + (rec.avgBlocksToProofMilli * 5n + 3999n) / 4000n + 2n;
-  const from = due > opensAt ? due : opensAt;
-  if (overdueHeight === 0n || overdueHeight >= from) return from;
-  return overdueHeight > opensAt ? overdueHeight : opensAt;
+  let due = assignedHeight + (rec.avgBlocksToProofMilli * 5n + 3999n) / 4000n + 2n;
+  if (overdueHeight !== 0n && overdueHeight < due) due = overdueHeight;
+  return due > opensAt ? due : opensAt;
 }
