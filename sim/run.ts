@@ -3,7 +3,7 @@ import { buildWorld, type World } from './agents.js';
 import { computeMetrics, type Metrics, type RunOutcome } from './metrics.js';
 import { runProofbook, type ProofbookExtras } from './mechanisms/proofbook.js';
 import { runFixed, runRacing, runRandom, runTrusted } from './mechanisms/offchain.js';
-import { ALL_MECHANISMS, PATIENCE_ROWS, type MechanismName, type Scenario } from './scenario.js';
+import { ALL_MECHANISMS, AUTO_PATIENCE_ROWS, PATIENCE_ROWS, type MechanismName, type Scenario } from './scenario.js';
 import { DEFAULT_MECHANISM, MECHANISM_V1, type MarketMechanism } from '../modules/market/index.js';
 import type { Params } from '../src/gen/proofbook/market/v1/market.js';
 
@@ -59,6 +59,7 @@ export const CHAIN_MECHANISMS: Partial<Record<MechanismName, MarketMechanism>> =
   overdueuncapped: DEFAULT_MECHANISM,
   patience: DEFAULT_MECHANISM,
   patiencerep: DEFAULT_MECHANISM,
+  autopatience: DEFAULT_MECHANISM,
 };
 
 /**
@@ -90,8 +91,9 @@ export async function runOutcome(w: World, m: MechanismName, onProgress?: (msg: 
   const rules = CHAIN_MECHANISMS[m];
   if (rules) {
     const extras: ProofbookExtras = { txFailures: new Map(), accepted: 0, rejected: 0 };
-    const racers = PATIENCE_ROWS[m];
-    const patience = racers ? (w.scenario.proofbook.patienceBlocks ?? 0) : 0;
+    const auto = AUTO_PATIENCE_ROWS[m];
+    const racers = PATIENCE_ROWS[m] ?? auto;
+    const patience = auto ? 'auto' : racers ? (w.scenario.proofbook.patienceBlocks ?? 0) : 0;
     if (racers && patience === 0) throw new Error(`scenario: the '${m}' row needs proofbook.patienceBlocks`);
     return { outcome: await runProofbook(w, extras, onProgress, rules, m, CHAIN_PARAMS[m], patience, racers), extras };
   }

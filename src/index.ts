@@ -12,6 +12,7 @@ export type {
   Request, Ask, Reputation, PriceLevel, CircuitStats, Prover, UnbondingEntry, Circuit,
 } from './client/proofbook.js';
 export { quote, type Quote } from './client/quote.js';
+export { suggestPatience, medianAssignedMilli, PATIENCE_SLACK_BLOCKS } from './client/patience.js';
 export { proofbookRegistry, proofbookTypes, TYPE_URLS } from './client/registry.js';
 export { normalizeNodeUrl, DEFAULT_NODE, NodeUnreachableError } from './client/tx.js';
 export { proofToSnarkjs, proofFromSnarkjs, encodeProof, decodeProof } from './zk/groth16.js';

@@ -64,6 +64,8 @@ test('request -> one prover assigned with collateral locked -> proof -> exact pa
   t.is(stats.stats[0].fills, 1n);
   t.is(stats.stats[0].meanClearingPrice, '5000');
   t.is(stats.stats[0].meanBlocksToProofMilli, 1000n);
+  t.is(stats.stats[0].assignedFills, 1n, 'delivered by its assigned prover');
+  t.is(stats.stats[0].meanAssignedBlocksToProofMilli, 1000n);
   const book = QueryBookResponse.decode((await chain.query('/proofbook.market.v1.Query/Book', QueryBookRequest.encode({ circuitId: CIRCUIT }).finish())).value);
   t.deepEqual(book.asks.map((l) => [l.price, l.quantity]), [['5000', 2n]]);
   t.is(book.lastClearingPrice, '5000');
@@ -125,6 +127,11 @@ test('missed deadline slashes (requester compensated, bounty held, rest burned);
   t.true(paid < 10_000n, 'below the current fee (the rule before paid 10000)');
   t.is(await balance(chain, p2.address), b2 - 2n * FEE + paid - paid / 100n + 3000n); // the fee less 1 %, plus the bounty (deposit back)
   t.is(await balance(chain, requester.address), r0 - FEE - 10_000n + 6000n + (10_000n - paid) - (await holdingPaid(chain, 1n))); // compensation + refund of the unpaid escrow
+  // a fill, but not one by the assigned prover: the default patience (src/client/patience.ts) does not read it
+  const stats = QueryStatsResponse.decode((await chain.query('/proofbook.market.v1.Query/Stats', QueryStatsRequest.encode({ circuitId: CIRCUIT }).finish())).value);
+  t.is(stats.stats[0].fills, 1n);
+  t.is(stats.stats[0].assignedFills, 0n);
+  t.is(stats.stats[0].meanAssignedBlocksToProofMilli, 0n);
 });
 
 test('release re-opens the request at once with the smaller slash', async (t) => {

@@ -14,7 +14,9 @@ import { ArtifactCache, ArtifactError } from '../src/worker/artifacts.js';
 import { AutoBackend, createBackend, ProveError, SnarkjsPoolBackend } from '../src/worker/backends.js';
 import { JobStore } from '../src/worker/jobs.js';
 import { blockingCommit, fallbackPayout } from '../src/worker/fallback-commits.js';
-import { raceFrom } from '../src/worker/race.js';
+import { raceFrom, raceOpensAt } from '../src/worker/race.js';
+import { fallbackOpensAt } from '../modules/market/penalties.js';
+import { RequestStatus } from '../src/gen/proofbook/market/v1/market.js';
 import { admit } from '../src/worker/admit.js';
 import { GENESIS_CIRCUIT, loadGenesisVerifyingKey } from '../src/zk/genesis.js';
 import { initZk, prepareVerifyingKey, verifyOne } from '../src/zk/verifier.js';
@@ -229,17 +231,34 @@ test('without the native prover, auto falls back to snarkjs and says so; backend
   }
 });
 
-test('admit: an assignment that cannot be proved by its deadline is given back; in the accept phase so is one that would be proved only after its overdue height (raced from there)', (t) => {
-  const base = { height: 100n, needBlocks: 10n, deadlineHeight: 140n, overdueHeight: 0n, inAcceptPhase: true };
+test('admit: an assignment that cannot be proved by its deadline is given back; in the accept phase so is one that would be proved only after the race opens (its overdue height or the patience)', (t) => {
+  const base = { height: 100n, needBlocks: 10n, deadlineHeight: 140n, raceOpensHeight: 0n, inAcceptPhase: true };
   t.deepEqual(admit(base), { start: true });
   t.deepEqual(admit({ ...base, needBlocks: 40n }), { start: true }, 'done at the deadline itself');
   const late = admit({ ...base, needBlocks: 41n });
   t.false(late.start);
   t.regex(late.start ? '' : late.why, /cannot finish by height 140: 41 blocks needed at height 100/);
-  t.deepEqual(admit({ ...base, overdueHeight: 110n }), { start: true }, 'done at the overdue height: no race yet');
-  const raced = admit({ ...base, overdueHeight: 109n });
+  t.deepEqual(admit({ ...base, raceOpensHeight: 110n }), { start: true }, 'done as the race opens: no race yet');
+  const raced = admit({ ...base, raceOpensHeight: 109n });
   t.false(raced.start);
   t.regex(raced.start ? '' : raced.why, /would finish after height 109, from which any prover may race it \(10 blocks needed at height 100\)/);
-  t.deepEqual(admit({ ...base, overdueHeight: 109n, inAcceptPhase: false }), { start: true }, 'past the accept phase it keeps proving: it may still deliver first');
-  t.false(admit({ ...base, overdueHeight: 109n, needBlocks: 41n, inAcceptPhase: false }).start, 'but never past the deadline');
+  t.deepEqual(admit({ ...base, raceOpensHeight: 109n, inAcceptPhase: false }), { start: true }, 'past the accept phase it keeps proving: it may still deliver first');
+  t.false(admit({ ...base, raceOpensHeight: 109n, needBlocks: 41n, inAcceptPhase: false }).start, 'but never past the deadline');
+});
+
+test('raceOpensAt: the worker computes the height a race opens exactly as the chain does (penalties.ts fallbackOpensAt)', (t) => {
+  const assigned = (acceptUntilHeight: bigint, overdueHeight: bigint) => ({ prover: 'p', askId: 1n, price: '1', collateral: '0', assignedHeight: 10n, acceptUntilHeight, deadlineHeight: 60n, overdueHeight });
+  const cases = [
+    { fallbackAfterBlocks: 0n, submittedHeight: 9n, status: RequestStatus.REQUEST_STATUS_OPEN, assignment: undefined },
+    { fallbackAfterBlocks: 5n, submittedHeight: 9n, status: RequestStatus.REQUEST_STATUS_OPEN, assignment: undefined },
+    { fallbackAfterBlocks: 0n, submittedHeight: 9n, status: RequestStatus.REQUEST_STATUS_ASSIGNED, assignment: assigned(12n, 0n) },
+    { fallbackAfterBlocks: 0n, submittedHeight: 9n, status: RequestStatus.REQUEST_STATUS_ASSIGNED, assignment: assigned(12n, 30n) },
+    { fallbackAfterBlocks: 2n, submittedHeight: 9n, status: RequestStatus.REQUEST_STATUS_ASSIGNED, assignment: assigned(12n, 30n) }, // patience inside the accept phase
+    { fallbackAfterBlocks: 8n, submittedHeight: 9n, status: RequestStatus.REQUEST_STATUS_ASSIGNED, assignment: assigned(12n, 30n) }, // patience first
+    { fallbackAfterBlocks: 40n, submittedHeight: 9n, status: RequestStatus.REQUEST_STATUS_ASSIGNED, assignment: assigned(12n, 30n) }, // overdue first
+    { fallbackAfterBlocks: 40n, submittedHeight: 9n, status: RequestStatus.REQUEST_STATUS_ASSIGNED, assignment: assigned(12n, 0n) },
+  ];
+  const opens = cases.map((c) => raceOpensAt(c));
+  t.deepEqual(opens, [undefined, 14n, undefined, 30n, 13n, 17n, 30n, 49n]);
+  t.deepEqual(opens, cases.map((c) => fallbackOpensAt(c)));
 });

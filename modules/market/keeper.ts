@@ -822,6 +822,8 @@ export class MarketKeeperImpl implements MarketKeeper {
     this.bumpStats(ctx, r.circuitId, (s) => {
       s.fills += 1n;
       s.blocksSum += sample;
+      s.assignedFills += 1n;
+      s.assignedBlocksSum += sample;
     });
 
     const after: Request = {

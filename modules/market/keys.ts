@@ -358,10 +358,16 @@ export interface StatsCounters {
   slashes: bigint;
   /** Requests that reached EXPIRED. */
   expiries: bigint;
+  /**
+   * Of the fills, proofs delivered by the assigned prover (not through the fallback), and the sum of their blocks from
+   * assignment to proof. Appended last: a value written before they existed decodes them as 0.
+   */
+  assignedFills: bigint;
+  assignedBlocksSum: bigint;
 }
-export const STATS_FIELDS = ['matches', 'priceSum', 'fills', 'blocksSum', 'slashes', 'expiries'] as const;
+export const STATS_FIELDS = ['matches', 'priceSum', 'fills', 'blocksSum', 'slashes', 'expiries', 'assignedFills', 'assignedBlocksSum'] as const;
 export function emptyStats(): StatsCounters {
-  return { matches: 0n, priceSum: 0n, fills: 0n, blocksSum: 0n, slashes: 0n, expiries: 0n };
+  return { matches: 0n, priceSum: 0n, fills: 0n, blocksSum: 0n, slashes: 0n, expiries: 0n, assignedFills: 0n, assignedBlocksSum: 0n };
 }
 export function encodeStats(s: StatsCounters): Uint8Array {
   return enc.encode(STATS_FIELDS.map((f) => s[f].toString()).join(','));

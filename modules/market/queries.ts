@@ -48,6 +48,7 @@ import {
   circKey,
   decodeStats,
   emptyStats,
+  STATS_FIELDS,
   trailingId,
   type StatsCounters,
 } from './keys.js';
@@ -69,6 +70,9 @@ function circuitArg(id: string): string {
   return id;
 }
 
+/** A mean of `count` block counts summing to `sum`, times 1000 (0 when there are none). */
+const meanMilli = (sum: bigint, count: bigint): bigint => (count === 0n ? 0n : (sum * 1000n) / count);
+
 /** Per-circuit totals of the stats counters over (height - window, height]. */
 export function windowStats(ctx: Context, k: MarketKeeperImpl, circuitFilter?: string): Map<string, StatsCounters> {
   const window = k.params(ctx).statsWindow;
@@ -79,12 +83,7 @@ export function windowStats(ctx: Context, k: MarketKeeperImpl, circuitFilter?: s
     if (circuitFilter !== undefined && circuitId !== circuitFilter) continue;
     const s = decodeStats(v);
     const t = out.get(circuitId) ?? emptyStats();
-    t.matches += s.matches;
-    t.priceSum += s.priceSum;
-    t.fills += s.fills;
-    t.blocksSum += s.blocksSum;
-    t.slashes += s.slashes;
-    t.expiries += s.expiries;
+    for (const f of STATS_FIELDS) t[f] += s[f];
     out.set(circuitId, t);
   }
   return out;
@@ -224,10 +223,12 @@ export function marketQueryRoutes(k: MarketKeeperImpl): QueryRoute[] {
           circuitId: id,
           fills: s.fills,
           meanClearingPrice: s.matches === 0n ? '0' : (s.priceSum / s.matches).toString(),
-          meanBlocksToProofMilli: s.fills === 0n ? 0n : (s.blocksSum * 1000n) / s.fills,
+          meanBlocksToProofMilli: meanMilli(s.blocksSum, s.fills),
           slashes: s.slashes,
           expiries: s.expiries,
           windowBlocks: window,
+          assignedFills: s.assignedFills,
+          meanAssignedBlocksToProofMilli: meanMilli(s.assignedBlocksSum, s.assignedFills),
         };
       });
       return { stats: out };
@@ -257,9 +258,11 @@ export function marketQueryRoutes(k: MarketKeeperImpl): QueryRoute[] {
           matches: s.matches,
           meanPrice: s.matches === 0n ? '' : (s.priceSum / s.matches).toString(),
           fills: s.fills,
-          meanBlocksToProofMilli: s.fills === 0n ? 0n : (s.blocksSum * 1000n) / s.fills,
+          meanBlocksToProofMilli: meanMilli(s.blocksSum, s.fills),
           slashes: s.slashes,
           expiries: s.expiries,
+          assignedFills: s.assignedFills,
+          meanAssignedBlocksToProofMilli: meanMilli(s.assignedBlocksSum, s.assignedFills),
         });
       }
       return { blocks, windowBlocks: window };

@@ -23,6 +23,9 @@ import { fallbackCommitment } from '../../src/zk/fallback-commitment.js';
 import { commitsOf } from '../../modules/market/fallback.js';
 import { fallbackOpen, outraceBounty, fallbackOpensAt } from '../../modules/market/penalties.js';
 import { raceFrom } from '../../src/worker/race.js';
+import { suggestPatience } from '../../src/client/patience.js';
+import { marketQueryRoutes, QUERY_STATS_HISTORY } from '../../modules/market/queries.js';
+import type { QueryStatsHistoryResponse } from '../../src/gen/proofbook/market/v1/market.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import {
   BPS,
@@ -292,7 +295,8 @@ export interface ProofbookExtras {
 /**
  * Runs the chain on world `w` with the auction rules `mechanism`; `marketParams` overrides market params in genesis
  * (e.g. the `fullfee` row: fallback_ramp_blocks = 0, the fallback fee rule before the ramp); `patience` is every
- * request's fallback_after_blocks (0: none; the `patience` rows); `racers` when racers start on an assignment past it:
+ * request's fallback_after_blocks (0: none; the `patience` rows; 'auto': the CLI's default, suggestPatience from the
+ * circuit's StatsHistory when the request is submitted); `racers` when racers start on an assignment past it:
  * as soon as the race opens, or once it is overdue by its prover's own record (src/worker/race.ts). An assignment is
  * also raced from its overdue height (params.overdue_race_bps), whatever the patience.
  */
@@ -303,7 +307,7 @@ export async function runProofbook(
   mechanism: MarketMechanism = DEFAULT_MECHANISM,
   name = 'proofbook',
   marketParams?: Partial<Params>,
-  patience = 0,
+  patience: number | 'auto' = 0,
   racers: 'open' | 'overdue' = 'open',
 ): Promise<RunOutcome> {
   backendReady ??= initVerifierBackend();
@@ -311,6 +315,10 @@ export async function runProofbook(
   const s = w.scenario;
   const o = newOutcome(w, name);
   const chain = new SimChain('proofbook-sim', BigInt(s.blockSeconds), mechanism);
+  // the 'auto' patience: what `proofbook request prove` sets by default, from the same query the CLI makes
+  const statsHistory = marketQueryRoutes(chain.market).find((r) => r.path === QUERY_STATS_HISTORY)!;
+  const autoPatience = (circuitId: string, window: number): bigint =>
+    suggestPatience((statsHistory.handle(chain.query(), { circuitId }) as QueryStatsHistoryResponse).blocks, BigInt(window));
   // 'squat' holds like 'hold' and also squats the fallback of censored requests (below); 'pad' holds and delivers late
   const hold = s.coalition.strategy === 'hold' || s.coalition.strategy === 'squat' || s.coalition.strategy === 'pad';
   const pad = s.coalition.strategy === 'pad';
@@ -547,7 +555,7 @@ export async function runProofbook(
             provingWindow: BigInt(j.window),
             expiryHeight: BigInt(h + j.lifetime),
             minCollateral: '0',
-            fallbackAfterBlocks: BigInt(patience),
+            fallbackAfterBlocks: patience === 'auto' ? autoPatience(circuits[j.circuit].id, j.window) : BigInt(patience),
           },
         },
         `request:${j.id}`,

@@ -27,6 +27,7 @@ import { decodeProof, encodeProof, proofFromSnarkjs, proofToSnarkjs, type Groth1
 export { RequestStatus } from '../gen-sdk/proofbook/market/v1/market.js';
 export { describeHistoryEntry } from './describe.js';
 import { describeHistoryEntry } from './describe.js';
+import { suggestPatience } from './patience.js';
 import { fallbackCommitment } from '../zk/fallback-commitment.js';
 import { publicSignalsOf, openBlockSocket } from './platform.js';
 import { fromHex, toUtf8 } from '@cosmjs/encoding';
@@ -238,6 +239,16 @@ export class ProofbookReader {
     return (await this.query('/proofbook.market.v1.Query/Stats', market.QueryStatsRequest, { circuitId }, market.QueryStatsResponse)).stats;
   }
 
+  /** The per-block series behind stats(), oldest first, over the stats window. */
+  async statsHistory(circuitId: string): Promise<market.QueryStatsHistoryResponse> {
+    return this.query('/proofbook.market.v1.Query/StatsHistory', market.QueryStatsHistoryRequest, { circuitId }, market.QueryStatsHistoryResponse);
+  }
+
+  /** The default patience for a request of `circuitId` with `provingWindow` blocks (patience.ts: from its recent assigned deliveries). */
+  async suggestedPatience(circuitId: string, provingWindow: bigint): Promise<bigint> {
+    return suggestPatience((await this.statsHistory(circuitId)).blocks, provingWindow);
+  }
+
   /** The spread rule: the penalty the next auction applies, the window's HHI and its target, each prover's recent wins. */
   async spread(): Promise<market.QuerySpreadResponse> {
     return this.query('/proofbook.market.v1.Query/Spread', market.QuerySpreadRequest, {}, market.QuerySpreadResponse);
@@ -423,8 +434,12 @@ export interface SubmitRequestInput {
   rampBlocks?: bigint;
   /** Blocks the assigned prover has to deliver, after its accept phase (params.accept_blocks). */
   provingWindow: bigint;
-  /** Patience: after this many blocks any bonded prover may fulfil the request through the fallback (0/omitted: off). */
-  fallbackAfterBlocks?: bigint;
+  /**
+   * Patience: after this many blocks any bonded prover may fulfil the request through the fallback, racing its assigned
+   * prover (0/omitted: off; 'auto': suggestedPatience, from how long the circuit's assigned provers have taken lately,
+   * what `proofbook request prove` sets by default).
+   */
+  fallbackAfterBlocks?: bigint | 'auto';
   /** Absolute expiry height, or `lifetimeBlocks` from now (default 200 blocks). */
   expiryHeight?: bigint;
   lifetimeBlocks?: bigint;
@@ -557,7 +572,7 @@ export class ProofbookClient extends ProofbookReader {
       requester: this.address, circuitId: q.circuitId, inputInline, inputUri: q.inputUri ?? '', inputSha256: q.inputSha256 ?? '',
       expectedPublicSignals: expected,
       minFee: q.minFee === undefined ? maxFee : amountString(q.minFee, feeDenom, 'minFee'), maxFee,
-      rampBlocks: q.rampBlocks ?? 0n, provingWindow: q.provingWindow, expiryHeight, fallbackAfterBlocks: q.fallbackAfterBlocks ?? 0n,
+      rampBlocks: q.rampBlocks ?? 0n, provingWindow: q.provingWindow, expiryHeight, fallbackAfterBlocks: q.fallbackAfterBlocks === 'auto' ? await this.suggestedPatience(q.circuitId, q.provingWindow) : q.fallbackAfterBlocks ?? 0n,
       minCollateral: q.minCollateral === undefined ? '0' : amountString(q.minCollateral, (await this.params()).market.collateralDenom, 'minCollateral'),
     });
     const r = await this.execute([{ typeUrl: TYPE_URLS.submitRequest, value }]);

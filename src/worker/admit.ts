@@ -2,8 +2,9 @@
  * Whether the worker starts an assignment it holds, or gives it back (declined in the accept phase, else released).
  *
  * It gives back what it cannot prove by the deadline. In the accept phase, where a decline costs only the decline fee,
- * it also gives back what it would prove only after the assignment's overdue height (Assignment.overdue_height): from
- * there any bonded prover may race it, and an outraced assignee loses its proof and is slashed as for a release
+ * it also gives back what it would prove only after the race opens (race.ts raceOpensAt: the assignment's overdue
+ * height, Assignment.overdue_height, or the requester's patience if that comes first): from there any bonded prover
+ * may race it, and an outraced assignee loses its proof and is slashed as for a release
  * (docs/protocol.md "Overdue by its own record"). A fresh prover without a record, or one whose record is capped at
  * half the window, sees that height at assignment, so declining early is cheaper than proving into a race it may lose.
  * Past the accept phase it keeps proving: a release would cost what the race might, and it may still deliver first.
@@ -16,8 +17,8 @@ export interface AdmissionInput {
   /** Blocks the proof needs from now (its place in the worker's queue, the measured latency, the safety margin). */
   needBlocks: bigint;
   deadlineHeight: bigint;
-  /** 0 = none (the overdue race is off, or the height falls at or past the deadline). */
-  overdueHeight: bigint;
+  /** From this height any prover may race it (race.ts raceOpensAt); 0 = none (no patience, and no overdue height before the deadline). */
+  raceOpensHeight: bigint;
   /** Whether a decline sent now still lands in the accept phase. */
   inAcceptPhase: boolean;
 }
@@ -25,8 +26,8 @@ export interface AdmissionInput {
 export function admit(a: AdmissionInput): Admission {
   const done = a.height + a.needBlocks;
   if (done > a.deadlineHeight) return { start: false, why: `cannot finish by height ${a.deadlineHeight}: ${a.needBlocks} blocks needed at height ${a.height}` };
-  if (a.inAcceptPhase && a.overdueHeight > 0n && done > a.overdueHeight) {
-    return { start: false, why: `would finish after height ${a.overdueHeight}, from which any prover may race it (${a.needBlocks} blocks needed at height ${a.height})` };
+  if (a.inAcceptPhase && a.raceOpensHeight > 0n && done > a.raceOpensHeight) {
+    return { start: false, why: `would finish after height ${a.raceOpensHeight}, from which any prover may race it (${a.needBlocks} blocks needed at height ${a.height})` };
   }
   return { start: true };
 }

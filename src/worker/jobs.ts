@@ -38,6 +38,8 @@ export interface Job {
   acceptUntilHeight?: string;
   /** Assignment.overdue_height: from it any prover may race the assignment ('0' or absent = none). */
   overdueHeight?: string;
+  /** From this height any prover may race it: the requester's patience or the overdue height, whichever is first (race.ts raceOpensAt; '0' or absent = none). */
+  raceOpensHeight?: string;
   price: string;
   collateral: string;
   /** snarkjs proof.json and public signals once proved. */

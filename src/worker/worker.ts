@@ -30,7 +30,7 @@ import { WorkerMetrics } from './metrics.js';
 import { publicSignalsFromInput } from '../zk/witness.js';
 import { RotatingScan, type RequestsPage } from './fallback-scan.js';
 import { blockingCommit, fallbackPayout } from './fallback-commits.js';
-import { raceFrom, type AssigneeRecord } from './race.js';
+import { raceFrom, raceOpensAt, type AssigneeRecord } from './race.js';
 import { admit } from './admit.js';
 
 /** The fallback scan reads at most this many pages of this many requests per circuit and status in a tick. */
@@ -292,7 +292,8 @@ export class ProverWorker extends EventEmitter {
       if (prev && !TERMINAL.has(prev.state) && prev.assignedHeight === a.assignedHeight.toString()) continue;
       const job: Job = {
         requestId: id, circuitId: r.circuitId, state: 'assigned', assignedHeight: a.assignedHeight.toString(),
-        deadlineHeight: a.deadlineHeight.toString(), acceptUntilHeight: a.acceptUntilHeight.toString(), overdueHeight: a.overdueHeight.toString(), price: a.price, collateral: a.collateral, attempts: 0, updatedAt: Date.now(),
+        deadlineHeight: a.deadlineHeight.toString(), acceptUntilHeight: a.acceptUntilHeight.toString(), overdueHeight: a.overdueHeight.toString(),
+        raceOpensHeight: (raceOpensAt({ ...r, assignment: a }) ?? 0n).toString(), price: a.price, collateral: a.collateral, attempts: 0, updatedAt: Date.now(),
       };
       this.log.info({ requestId: id, circuitId: r.circuitId, price: a.price, deadline: job.deadlineHeight, height: this.height.toString() }, 'assigned');
       await this.save(job);
@@ -325,9 +326,7 @@ export class ProverWorker extends EventEmitter {
           if (status !== RequestStatus.REQUEST_STATUS_FALLBACK) {
             // cheap filter: the requester's patience, or the assignment's overdue height (its prover's record), whichever
             // is set and comes first (the node's fallbackFee below is the exact check)
-            const patience = q.fallbackAfterBlocks > 0n ? q.submittedHeight + q.fallbackAfterBlocks : undefined;
-            const overdue = status === RequestStatus.REQUEST_STATUS_ASSIGNED && (q.assignment?.overdueHeight ?? 0n) > 0n ? q.assignment!.overdueHeight : undefined;
-            const opens = patience === undefined || (overdue !== undefined && overdue < patience) ? overdue : patience;
+            const opens = raceOpensAt({ ...q, assignment: status === RequestStatus.REQUEST_STATUS_ASSIGNED ? q.assignment : undefined });
             if (opens === undefined || this.height + 1n < opens) continue;
           }
           if (status === RequestStatus.REQUEST_STATUS_ASSIGNED && q.assignment?.prover === this.address) continue;
@@ -543,7 +542,7 @@ export class ProverWorker extends EventEmitter {
         const wave = Math.floor(ahead / P) + 1;
         const need = this.blocksFor(wave * this.latencyMs(j.circuitId)) + this.cfg.safetyBlocks;
         const inAccept = this.inAcceptPhase(j);
-        const go = admit({ height: this.height, needBlocks: need, deadlineHeight: BigInt(j.deadlineHeight), overdueHeight: this.cfg.declineOverdue ? BigInt(j.overdueHeight ?? '0') : 0n, inAcceptPhase: inAccept });
+        const go = admit({ height: this.height, needBlocks: need, deadlineHeight: BigInt(j.deadlineHeight), raceOpensHeight: this.cfg.declineOverdue ? BigInt(j.raceOpensHeight ?? j.overdueHeight ?? '0') : 0n, inAcceptPhase: inAccept });
         if (!go.start) {
           // (no need to withdraw the ask: a prover that declines or releases a request is never assigned it again)
           this.startTask(j.requestId, () => (inAccept ? this.decline(j, go.why) : this.release(j, go.why)));

@@ -618,6 +618,13 @@ export interface CircuitStats {
   slashes: bigint;
   expiries: bigint;
   windowBlocks: bigint;
+  /**
+   * Of the fills, proofs delivered by the assigned prover (not through the fallback), and their mean blocks from
+   * assignment to proof, times 1000: how long the market's assigned provers take, which neither a racer's delivery
+   * of a held request nor a miss lengthens. The SDK's default patience reads them (StatsHistory; src/client/patience.ts).
+   */
+  assignedFills: bigint;
+  meanAssignedBlocksToProofMilli: bigint;
 }
 
 export interface QueryStatsRequest {
@@ -639,6 +646,9 @@ export interface BlockStats {
   meanBlocksToProofMilli: bigint;
   slashes: bigint;
   expiries: bigint;
+  /** Of the fills, proofs delivered by the assigned prover, and their mean blocks from assignment to proof, times 1000. */
+  assignedFills: bigint;
+  meanAssignedBlocksToProofMilli: bigint;
 }
 
 /** The per-block series behind Stats, oldest first, over the stats window (at most params.stats_window blocks). */
@@ -6682,6 +6692,8 @@ function createBaseCircuitStats(): CircuitStats {
     slashes: 0n,
     expiries: 0n,
     windowBlocks: 0n,
+    assignedFills: 0n,
+    meanAssignedBlocksToProofMilli: 0n,
   };
 }
 
@@ -6722,6 +6734,20 @@ export const CircuitStats: MessageFns<CircuitStats> = {
         throw new globalThis.Error("value provided for field message.windowBlocks of type uint64 too large");
       }
       writer.uint32(56).uint64(message.windowBlocks);
+    }
+    if (message.assignedFills !== 0n) {
+      if (BigInt.asUintN(64, message.assignedFills) !== message.assignedFills) {
+        throw new globalThis.Error("value provided for field message.assignedFills of type uint64 too large");
+      }
+      writer.uint32(64).uint64(message.assignedFills);
+    }
+    if (message.meanAssignedBlocksToProofMilli !== 0n) {
+      if (BigInt.asUintN(64, message.meanAssignedBlocksToProofMilli) !== message.meanAssignedBlocksToProofMilli) {
+        throw new globalThis.Error(
+          "value provided for field message.meanAssignedBlocksToProofMilli of type uint64 too large",
+        );
+      }
+      writer.uint32(72).uint64(message.meanAssignedBlocksToProofMilli);
     }
     return writer;
   },
@@ -6795,6 +6821,22 @@ export const CircuitStats: MessageFns<CircuitStats> = {
             message.windowBlocks = reader.uint64() as bigint;
             continue;
           }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.assignedFills = reader.uint64() as bigint;
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.meanAssignedBlocksToProofMilli = reader.uint64() as bigint;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -6832,6 +6874,16 @@ export const CircuitStats: MessageFns<CircuitStats> = {
         : isSet(object.window_blocks)
         ? BigInt(object.window_blocks)
         : 0n,
+      assignedFills: isSet(object.assignedFills)
+        ? BigInt(object.assignedFills)
+        : isSet(object.assigned_fills)
+        ? BigInt(object.assigned_fills)
+        : 0n,
+      meanAssignedBlocksToProofMilli: isSet(object.meanAssignedBlocksToProofMilli)
+        ? BigInt(object.meanAssignedBlocksToProofMilli)
+        : isSet(object.mean_assigned_blocks_to_proof_milli)
+        ? BigInt(object.mean_assigned_blocks_to_proof_milli)
+        : 0n,
     };
   },
 
@@ -6858,6 +6910,12 @@ export const CircuitStats: MessageFns<CircuitStats> = {
     if (message.windowBlocks !== 0n) {
       obj.windowBlocks = message.windowBlocks.toString();
     }
+    if (message.assignedFills !== 0n) {
+      obj.assignedFills = message.assignedFills.toString();
+    }
+    if (message.meanAssignedBlocksToProofMilli !== 0n) {
+      obj.meanAssignedBlocksToProofMilli = message.meanAssignedBlocksToProofMilli.toString();
+    }
     return obj;
   },
 
@@ -6878,6 +6936,13 @@ export const CircuitStats: MessageFns<CircuitStats> = {
     message.windowBlocks = (object.windowBlocks !== undefined && object.windowBlocks !== null)
       ? BigInt(object.windowBlocks)
       : 0n;
+    message.assignedFills = (object.assignedFills !== undefined && object.assignedFills !== null)
+      ? BigInt(object.assignedFills)
+      : 0n;
+    message.meanAssignedBlocksToProofMilli =
+      (object.meanAssignedBlocksToProofMilli !== undefined && object.meanAssignedBlocksToProofMilli !== null)
+        ? BigInt(object.meanAssignedBlocksToProofMilli)
+        : 0n;
     return message;
   },
 };
@@ -7025,7 +7090,17 @@ export const QueryStatsResponse: MessageFns<QueryStatsResponse> = {
 };
 
 function createBaseBlockStats(): BlockStats {
-  return { height: 0n, matches: 0n, meanPrice: "", fills: 0n, meanBlocksToProofMilli: 0n, slashes: 0n, expiries: 0n };
+  return {
+    height: 0n,
+    matches: 0n,
+    meanPrice: "",
+    fills: 0n,
+    meanBlocksToProofMilli: 0n,
+    slashes: 0n,
+    expiries: 0n,
+    assignedFills: 0n,
+    meanAssignedBlocksToProofMilli: 0n,
+  };
 }
 
 export const BlockStats: MessageFns<BlockStats> = {
@@ -7068,6 +7143,20 @@ export const BlockStats: MessageFns<BlockStats> = {
         throw new globalThis.Error("value provided for field message.expiries of type uint64 too large");
       }
       writer.uint32(56).uint64(message.expiries);
+    }
+    if (message.assignedFills !== 0n) {
+      if (BigInt.asUintN(64, message.assignedFills) !== message.assignedFills) {
+        throw new globalThis.Error("value provided for field message.assignedFills of type uint64 too large");
+      }
+      writer.uint32(64).uint64(message.assignedFills);
+    }
+    if (message.meanAssignedBlocksToProofMilli !== 0n) {
+      if (BigInt.asUintN(64, message.meanAssignedBlocksToProofMilli) !== message.meanAssignedBlocksToProofMilli) {
+        throw new globalThis.Error(
+          "value provided for field message.meanAssignedBlocksToProofMilli of type uint64 too large",
+        );
+      }
+      writer.uint32(72).uint64(message.meanAssignedBlocksToProofMilli);
     }
     return writer;
   },
@@ -7141,6 +7230,22 @@ export const BlockStats: MessageFns<BlockStats> = {
             message.expiries = reader.uint64() as bigint;
             continue;
           }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.assignedFills = reader.uint64() as bigint;
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.meanAssignedBlocksToProofMilli = reader.uint64() as bigint;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -7170,6 +7275,16 @@ export const BlockStats: MessageFns<BlockStats> = {
         : 0n,
       slashes: isSet(object.slashes) ? BigInt(object.slashes) : 0n,
       expiries: isSet(object.expiries) ? BigInt(object.expiries) : 0n,
+      assignedFills: isSet(object.assignedFills)
+        ? BigInt(object.assignedFills)
+        : isSet(object.assigned_fills)
+        ? BigInt(object.assigned_fills)
+        : 0n,
+      meanAssignedBlocksToProofMilli: isSet(object.meanAssignedBlocksToProofMilli)
+        ? BigInt(object.meanAssignedBlocksToProofMilli)
+        : isSet(object.mean_assigned_blocks_to_proof_milli)
+        ? BigInt(object.mean_assigned_blocks_to_proof_milli)
+        : 0n,
     };
   },
 
@@ -7196,6 +7311,12 @@ export const BlockStats: MessageFns<BlockStats> = {
     if (message.expiries !== 0n) {
       obj.expiries = message.expiries.toString();
     }
+    if (message.assignedFills !== 0n) {
+      obj.assignedFills = message.assignedFills.toString();
+    }
+    if (message.meanAssignedBlocksToProofMilli !== 0n) {
+      obj.meanAssignedBlocksToProofMilli = message.meanAssignedBlocksToProofMilli.toString();
+    }
     return obj;
   },
 
@@ -7214,6 +7335,13 @@ export const BlockStats: MessageFns<BlockStats> = {
         : 0n;
     message.slashes = (object.slashes !== undefined && object.slashes !== null) ? BigInt(object.slashes) : 0n;
     message.expiries = (object.expiries !== undefined && object.expiries !== null) ? BigInt(object.expiries) : 0n;
+    message.assignedFills = (object.assignedFills !== undefined && object.assignedFills !== null)
+      ? BigInt(object.assignedFills)
+      : 0n;
+    message.meanAssignedBlocksToProofMilli =
+      (object.meanAssignedBlocksToProofMilli !== undefined && object.meanAssignedBlocksToProofMilli !== null)
+        ? BigInt(object.meanAssignedBlocksToProofMilli)
+        : 0n;
     return message;
   },
 };
