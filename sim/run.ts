@@ -60,6 +60,7 @@ export const CHAIN_MECHANISMS: Partial<Record<MechanismName, MarketMechanism>> =
   patience: DEFAULT_MECHANISM,
   patiencerep: DEFAULT_MECHANISM,
   autopatience: DEFAULT_MECHANISM,
+  autodecline: DEFAULT_MECHANISM,
 };
 
 /**
@@ -95,7 +96,7 @@ export async function runOutcome(w: World, m: MechanismName, onProgress?: (msg: 
     const racers = PATIENCE_ROWS[m] ?? auto;
     const patience = auto ? 'auto' : racers ? (w.scenario.proofbook.patienceBlocks ?? 0) : 0;
     if (racers && patience === 0) throw new Error(`scenario: the '${m}' row needs proofbook.patienceBlocks`);
-    return { outcome: await runProofbook(w, extras, onProgress, rules, m, CHAIN_PARAMS[m], patience, racers), extras };
+    return { outcome: await runProofbook(w, extras, onProgress, rules, m, CHAIN_PARAMS[m], patience, racers, m === 'autodecline'), extras };
   }
   return { outcome: m === 'racing' ? runRacing(w) : m === 'fixed' ? runFixed(w) : m === 'trusted' ? runTrusted(w) : runRandom(w) };
 }

@@ -4,8 +4,8 @@
  * release slash. A real devnet (CometBFT-shaped RPC over the ABCI app) and a worker whose prover takes seconds (a
  * stand-in for rapidsnark that sleeps, then proves with snarkjs). The window of each request is chosen from the
  * worker's own estimate (calibrated latency / observed block time), so that the proof lands between the overdue height
- * and the deadline (declined), or before the overdue height (proved). A worker configured `declineOverdue: false`
- * proves the late one anyway.
+ * and the deadline (declined), or before the overdue height (proved); a requester's patience that opens the race
+ * before the proof gets it declined too. A worker configured `declineOverdue: false` proves the late one anyway.
  */
 import test from 'ava';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -77,8 +77,21 @@ test('a worker declines in the accept phase what it would prove only after the o
     t.false(declined!.history.some((e) => e.event === 'slashed'));
     t.false(w.breakerOpen, 'a decline is not a failure');
 
-    // Window with the overdue height a quarter-window past the proof: proved and paid.
+    // A window whose overdue height comes after the proof (the `early` one below), but with a requester's patience of 1
+    // block: the race opens right after the accept phase, and racers start there on a prover without a record of the
+    // circuit (this one has none yet: it declined the first), before the proof would land: declined
     const early = 2n * (n + 1n - ACCEPT_BLOCKS) + 8n;
+    const [r4] = await submitRequests(rq, 1, { maxFee: 1000n, window: early, lifetime: 2000n, seed: 24, patience: 1n });
+    const [impatient] = await waitAll(rq, [r4!], (r) => r.history.some((e) => e.event === 'declined' || e.event === 'fulfilled' || e.event === 'outraced' || e.event === 'released'), 120_000);
+    const d4 = impatient!.history.find((e) => e.event === 'declined');
+    t.is(d4?.prover, w.address, JSON.stringify(impatient!.history.map((e) => e.event)));
+    const asg4 = impatient!.history.find((e) => e.event === 'assigned')!;
+    t.true(d4!.height <= asg4.height + ACCEPT_BLOCKS, 'in the accept phase');
+    const j4 = (await w.allJobs()).find((j) => j.requestId === r4!.toString())!;
+    t.is(j4.racedFromHeight, (asg4.height + ACCEPT_BLOCKS + 1n).toString(), 'raced from the end of the accept phase');
+    t.true(BigInt(j4.overdueHeight ?? '0') > BigInt(j4.racedFromHeight!), 'before its overdue height');
+
+    // The same window without a patience: proved and paid.
     const [r2] = await submitRequests(rq, 1, { maxFee: 1000n, window: early, lifetime: 2000n, seed: 22 });
     const [done] = await waitAll(rq, [r2!], fulfilled, 120_000);
     t.true(done!.history.some((e) => e.event === 'fulfilled' && e.prover === w!.address), JSON.stringify(done!.history.map((e) => e.event)));

@@ -232,18 +232,18 @@ test('without the native prover, auto falls back to snarkjs and says so; backend
 });
 
 test('admit: an assignment that cannot be proved by its deadline is given back; in the accept phase so is one that would be proved only after the race opens (its overdue height or the patience)', (t) => {
-  const base = { height: 100n, needBlocks: 10n, deadlineHeight: 140n, raceOpensHeight: 0n, inAcceptPhase: true };
+  const base = { height: 100n, needBlocks: 10n, deadlineHeight: 140n, racedFromHeight: 0n, inAcceptPhase: true };
   t.deepEqual(admit(base), { start: true });
   t.deepEqual(admit({ ...base, needBlocks: 40n }), { start: true }, 'done at the deadline itself');
   const late = admit({ ...base, needBlocks: 41n });
   t.false(late.start);
   t.regex(late.start ? '' : late.why, /cannot finish by height 140: 41 blocks needed at height 100/);
-  t.deepEqual(admit({ ...base, raceOpensHeight: 110n }), { start: true }, 'done as the race opens: no race yet');
-  const raced = admit({ ...base, raceOpensHeight: 109n });
+  t.deepEqual(admit({ ...base, racedFromHeight: 110n }), { start: true }, 'done as the race opens: no race yet');
+  const raced = admit({ ...base, racedFromHeight: 109n });
   t.false(raced.start);
   t.regex(raced.start ? '' : raced.why, /would finish after height 109, from which any prover may race it \(10 blocks needed at height 100\)/);
-  t.deepEqual(admit({ ...base, raceOpensHeight: 109n, inAcceptPhase: false }), { start: true }, 'past the accept phase it keeps proving: it may still deliver first');
-  t.false(admit({ ...base, raceOpensHeight: 109n, needBlocks: 41n, inAcceptPhase: false }).start, 'but never past the deadline');
+  t.deepEqual(admit({ ...base, racedFromHeight: 109n, inAcceptPhase: false }), { start: true }, 'past the accept phase it keeps proving: it may still deliver first');
+  t.false(admit({ ...base, racedFromHeight: 109n, needBlocks: 41n, inAcceptPhase: false }).start, 'but never past the deadline');
 });
 
 test('raceOpensAt: the worker computes the height a race opens exactly as the chain does (penalties.ts fallbackOpensAt)', (t) => {

@@ -32,6 +32,7 @@ import {
   DEFAULT_MECHANISM,
   DEFAULT_PARAMS,
   MSG_COMMIT_FALLBACK_PROOF,
+  MSG_DECLINE_ASSIGNMENT,
   MSG_POST_ASK,
   MSG_RELEASE_ASSIGNMENT,
   MSG_SUBMIT_PROOF,
@@ -298,7 +299,8 @@ export interface ProofbookExtras {
  * request's fallback_after_blocks (0: none; the `patience` rows; 'auto': the CLI's default, suggestPatience from the
  * circuit's StatsHistory when the request is submitted); `racers` when racers start on an assignment past it:
  * as soon as the race opens, or once it is overdue by its prover's own record (src/worker/race.ts). An assignment is
- * also raced from its overdue height (params.overdue_race_bps), whatever the patience.
+ * also raced from its overdue height (params.overdue_race_bps), whatever the patience. `declineLate`: honest assignees
+ * decline (in the accept phase) what they would prove only after the race opens, as the worker does (declineOverdue).
  */
 export async function runProofbook(
   w: World,
@@ -309,6 +311,7 @@ export async function runProofbook(
   marketParams?: Partial<Params>,
   patience: number | 'auto' = 0,
   racers: 'open' | 'overdue' = 'open',
+  declineLate = false,
 ): Promise<RunOutcome> {
   backendReady ??= initVerifierBackend();
   await backendReady;
@@ -562,7 +565,7 @@ export async function runProofbook(
       );
     }
     if (squat) squatMsgs(h, push);
-    for (const m of pending.get(h) ?? []) push(m, m.typeUrl === MSG_SUBMIT_PROOF ? 'proof' : m.typeUrl === MSG_COMMIT_FALLBACK_PROOF ? 'commit' : 'release');
+    for (const m of pending.get(h) ?? []) push(m, m.typeUrl === MSG_SUBMIT_PROOF ? 'proof' : m.typeUrl === MSG_COMMIT_FALLBACK_PROOF ? 'commit' : m.typeUrl === MSG_DECLINE_ASSIGNMENT ? 'decline' : 'release');
     pending.delete(h);
     attemptMsgs(h, push);
 
@@ -643,6 +646,12 @@ export async function runProofbook(
         const done = start + provingBlocks(p, c, bs);
         if (done > deadline) {
           later(h + 1, release);
+          continue;
+        }
+        if (declineLate && from !== undefined && done > Number(from)) {
+          // what the worker does (src/worker/admit.ts): decline in the accept phase what it would prove only after the
+          // race on it opens, rather than prove into a race it may lose
+          later(h + 1, { typeUrl: MSG_DECLINE_ASSIGNMENT, value: { prover: p.address, requestId, reason: 'would finish after the race opens' } });
           continue;
         }
         o.computations++;

@@ -38,8 +38,11 @@ export interface Job {
   acceptUntilHeight?: string;
   /** Assignment.overdue_height: from it any prover may race the assignment ('0' or absent = none). */
   overdueHeight?: string;
-  /** From this height any prover may race it: the requester's patience or the overdue height, whichever is first (race.ts raceOpensAt; '0' or absent = none). */
-  raceOpensHeight?: string;
+  /**
+   * From this height racers that follow race.ts would race it: raceFrom(the race's opening, raceOpensAt: the requester's
+   * patience or the overdue height, whichever is first; this prover's record). '0' or absent = none.
+   */
+  racedFromHeight?: string;
   price: string;
   collateral: string;
   /** snarkjs proof.json and public signals once proved. */

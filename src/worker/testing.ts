@@ -36,7 +36,7 @@ export function testConfig(over: Record<string, unknown>): WorkerConfig {
 }
 
 /** Submits `n` requests in one tx (distinct inputs); returns their ids. */
-export async function submitRequests(client: ProofbookClient, n: number, o: { maxFee: bigint; window: bigint; lifetime: bigint; seed: number }): Promise<bigint[]> {
+export async function submitRequests(client: ProofbookClient, n: number, o: { maxFee: bigint; window: bigint; lifetime: bigint; seed: number; patience?: bigint }): Promise<bigint[]> {
   const h = await client.height();
   const inputs = Array.from({ length: n }, (_, i) => ({ preimage: String(o.seed * 1000 + i + 1), nonce: String(i + 7) }));
   const signals = await Promise.all(inputs.map((x) => publicSignalsFromInput(GENESIS_CIRCUIT.wasmPath, x, GENESIS_CIRCUIT.nPublic)));
@@ -47,6 +47,7 @@ export async function submitRequests(client: ProofbookClient, n: number, o: { ma
       inputInline: Buffer.from(JSON.stringify(input)),
       expectedPublicSignals: signals[i]!.map(String),
       minFee: o.maxFee.toString(), maxFee: o.maxFee.toString(), rampBlocks: 0n, provingWindow: o.window, expiryHeight: h + o.lifetime, minCollateral: '0',
+      fallbackAfterBlocks: o.patience ?? 0n,
     }),
   }));
   const r = await client.execute(msgs);

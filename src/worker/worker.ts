@@ -280,6 +280,25 @@ export class ProverWorker extends EventEmitter {
     return out;
   }
 
+  /**
+   * From which height racers that follow src/worker/race.ts would race this prover's assignment of `r` (0: never
+   * before its deadline): the race's opening (the requester's patience or the overdue height, raceOpensAt), or later
+   * while this prover's own record of the circuit says it is not overdue yet. Without the record (the node did not
+   * answer) the opening itself, the cautious reading.
+   */
+  private async racedFrom(r: Request): Promise<bigint> {
+    const a = r.assignment!;
+    const opens = raceOpensAt({ ...r, assignment: a });
+    if (opens === undefined) return 0n;
+    let rec: AssigneeRecord | undefined;
+    try {
+      rec = (await this.client.reputation(this.address)).find((x) => x.circuitId === r.circuitId);
+    } catch {
+      rec = undefined;
+    }
+    return raceFrom(opens, a.assignedHeight, rec, a.overdueHeight);
+  }
+
   private async reconcile(): Promise<void> {
     const mine = await this.assignedToMe();
     const seen = new Set<string>();
@@ -293,7 +312,7 @@ export class ProverWorker extends EventEmitter {
       const job: Job = {
         requestId: id, circuitId: r.circuitId, state: 'assigned', assignedHeight: a.assignedHeight.toString(),
         deadlineHeight: a.deadlineHeight.toString(), acceptUntilHeight: a.acceptUntilHeight.toString(), overdueHeight: a.overdueHeight.toString(),
-        raceOpensHeight: (raceOpensAt({ ...r, assignment: a }) ?? 0n).toString(), price: a.price, collateral: a.collateral, attempts: 0, updatedAt: Date.now(),
+        racedFromHeight: (await this.racedFrom(r)).toString(), price: a.price, collateral: a.collateral, attempts: 0, updatedAt: Date.now(),
       };
       this.log.info({ requestId: id, circuitId: r.circuitId, price: a.price, deadline: job.deadlineHeight, height: this.height.toString() }, 'assigned');
       await this.save(job);
@@ -542,7 +561,7 @@ export class ProverWorker extends EventEmitter {
         const wave = Math.floor(ahead / P) + 1;
         const need = this.blocksFor(wave * this.latencyMs(j.circuitId)) + this.cfg.safetyBlocks;
         const inAccept = this.inAcceptPhase(j);
-        const go = admit({ height: this.height, needBlocks: need, deadlineHeight: BigInt(j.deadlineHeight), raceOpensHeight: this.cfg.declineOverdue ? BigInt(j.raceOpensHeight ?? j.overdueHeight ?? '0') : 0n, inAcceptPhase: inAccept });
+        const go = admit({ height: this.height, needBlocks: need, deadlineHeight: BigInt(j.deadlineHeight), racedFromHeight: this.cfg.declineOverdue ? BigInt(j.racedFromHeight ?? j.overdueHeight ?? '0') : 0n, inAcceptPhase: inAccept });
         if (!go.start) {
           // (no need to withdraw the ask: a prover that declines or releases a request is never assigned it again)
           this.startTask(j.requestId, () => (inAccept ? this.decline(j, go.why) : this.release(j, go.why)));
