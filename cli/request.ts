@@ -181,7 +181,7 @@ async function prove(f: ProveFlags, cmd: Command): Promise<void> {
   const timeoutS = Number(f.timeout);
   if (!Number.isFinite(timeoutS) || timeoutS <= 0) throw new CliError(`--timeout must be a positive number of seconds, got '${f.timeout}'`, EXIT.USAGE);
   const client = await signerFor(ctx, f.from, f.gasPrices);
-  const patienceArg = f.patience === undefined || f.patience === 'auto' ? 'auto' : uintArg(f.patience, '--patience')!;
+  const patienceArg = f.patience === 'auto' ? 'auto' : uintArg(f.patience ?? '0', '--patience')!;
   const { ProofbookTimeoutError, ProofbookRequestEndedError, ProofbookSignalsMismatchError } = await import('../src/client/proofbook.js');
   const log = (s: string): void => { if (ctx.output === 'text') process.stdout.write(`${s}\n`); };
   try {
@@ -194,7 +194,7 @@ async function prove(f: ProveFlags, cmd: Command): Promise<void> {
       expectedPublicSignals: f.expect ? f.expect.split(',').map((s) => s.trim()).filter((s) => s !== '') : undefined,
     });
     log(`submitted: request ${requestId} (tx ${txHash}, height ${height}), committed to public signals [${expectedPublicSignals.join(', ')}]`);
-    if (patience > 0n) log(`patience: ${patience} blocks${patienceArg === 'auto' ? " (the default, from the circuit's recent deliveries; --patience 0 for none)" : ''}: from height ${BigInt(height) + patience} (not inside an assignment's accept phase) any bonded prover may also deliver it`);
+    if (patience > 0n) log(`patience: ${patience} blocks${patienceArg === 'auto' ? " (auto: from the circuit's recent deliveries)" : ''}: from height ${BigInt(height) + patience} (not inside an assignment's accept phase) any bonded prover may also deliver it`);
     if (!f.wait) {
       if (ctx.output === 'json') ctx.print({ requestId, txHash, height, patience }, () => '');
       else log(`follow it with: proofbook request status ${requestId}   (or re-run with --wait)`);
@@ -241,7 +241,7 @@ export function requestCommand(): Command {
     .requiredOption('--window <blocks>', 'blocks the assigned prover has to deliver the proof')
     .option('--lifetime <blocks>', 'blocks until the request expires if nobody proves it', '200')
     .option('--min-collateral <amount>', 'minimum collateral the prover must lock')
-    .option('--patience <blocks>', `${PATIENCE_HELP}; auto: twice the median blocks the circuit's assigned provers took lately + 3 (a quarter of --window before any)`, 'auto')
+    .option('--patience <blocks>', `${PATIENCE_HELP}; auto: twice the median blocks the circuit's assigned provers took lately + 3 (a quarter of --window before any)`, '0')
     .option('--expect <signals>', 'comma-separated public signals the proof must have (default: computed from --input with the circuit\'s witness generator)')
     .option('--wait', 'wait for the proof, print progress, write proof.json and public.json next to the input')
     .option('--timeout <seconds>', 'give up waiting after this long (exit 6)', '600')

@@ -128,8 +128,8 @@ export interface Scenario {
  * patience: the chain's rules, every request with the requester's patience proofbook.patienceBlocks (past it anyone
  * may race the assigned prover: docs/protocol.md "The requester's patience"), raced by provers that start as soon as
  * the race opens; patiencerep: the same requests, raced only once the assignment is overdue by its prover's own record
- * (src/worker/race.ts, what the worker does); autopatience: every request with the patience `proofbook request prove`
- * sets by default (src/client/patience.ts: twice the median blocks to proof of the circuit's assigned deliveries + 3,
+ * (src/worker/race.ts, what the worker does); autopatience: every request with the patience `proofbook request prove
+ * --patience auto` sets (src/client/patience.ts: twice the median blocks to proof of the circuit's assigned deliveries + 3,
  * a quarter of the window before any), raced as the worker races; autodecline: the same, and honest assignees decline (in
  * the accept phase) what they would prove only after the worker's racers start, as the worker does (declineOverdue);
  * racing: posted reward, free entry/exit; trusted: one trusted prover; fixed, random: posted price.
@@ -138,7 +138,7 @@ const MECHANISMS = ['proofbook', 'v1', 'lottery', 'stakecap', 'band', 'band25', 
 export type MechanismName = (typeof MECHANISMS)[number];
 /** The rows whose requests carry proofbook.patienceBlocks, and when their racers start (sim/mechanisms/proofbook.ts). */
 export const PATIENCE_ROWS: Partial<Record<MechanismName, 'open' | 'overdue'>> = { patience: 'open', patiencerep: 'overdue' };
-/** The rows whose requests carry the CLI's default patience (src/client/patience.ts), and when their racers start. */
+/** The rows whose requests carry the patience `--patience auto` computes (src/client/patience.ts), and when their racers start. */
 export const AUTO_PATIENCE_ROWS: Partial<Record<MechanismName, 'open' | 'overdue'>> = { autopatience: 'overdue', autodecline: 'overdue' };
 export const ALL_MECHANISMS: readonly MechanismName[] = MECHANISMS;
 

@@ -83,7 +83,7 @@ test('requester CLI: prove --wait (0, files), status, list, book, quote, expiry 
 
     const input = join(work, 'input.json');
     await writeFile(input, JSON.stringify({ preimage: '31337', nonce: '5' }));
-    const proving = cli([...g, 'request', 'prove', '--from', 'devnet0', '--circuit', 'hashchain', '--input', input, '--max-fee', '40000', '--window', '30', '--wait', '--timeout', '180']);
+    const proving = cli([...g, 'request', 'prove', '--from', 'devnet0', '--circuit', 'hashchain', '--input', input, '--max-fee', '40000', '--window', '30', '--patience', 'auto', '--wait', '--timeout', '180']);
     let done = false;
     void proving.then(() => { done = true; });
     let submitted = false;
@@ -98,8 +98,8 @@ test('requester CLI: prove --wait (0, files), status, list, book, quote, expiry 
     const res = await proving;
     t.is(res.code, 0, res.err + res.out);
     t.regex(res.out, /submitted: request 1/);
-    // no --patience: the default, a quarter of the 30-block window while the circuit has no delivery (src/client/patience.ts)
-    t.regex(res.out, /patience: 8 blocks \(the default, from the circuit's recent deliveries; --patience 0 for none\): from height \d+/);
+    // --patience auto: a quarter of the 30-block window while the circuit has no delivery (src/client/patience.ts)
+    t.regex(res.out, /patience: 8 blocks \(auto: from the circuit's recent deliveries\): from height \d+/);
     t.regex(res.out, /assigned: prover proof1/);
     t.regex(res.out, /proving: the prover has until height \d+/);
     t.regex(res.out, /verified: proof accepted on chain at height \d+, paid 6000/);
@@ -123,12 +123,12 @@ test('requester CLI: prove --wait (0, files), status, list, book, quote, expiry 
 
     // No capacity left: expiry -> exit 5; a short timeout -> exit 6; cancel an open request.
     await prover.cancelAsk(askId);
-    const exp = await cli([...g, 'request', 'prove', '--from', 'devnet0', '--circuit', 'hashchain', '--input', input, '--max-fee', '40000', '--window', '5', '--lifetime', '20', '--wait']); // 2 s at 100 ms blocks, no ask: never assigned
+    const exp = await cli([...g, 'request', 'prove', '--from', 'devnet0', '--circuit', 'hashchain', '--input', input, '--max-fee', '40000', '--window', '5', '--lifetime', '20', '--patience', 'auto', '--wait']); // 2 s at 100 ms blocks, no ask: never assigned
     t.is(exp.code, 5, exp.err + exp.out);
-    // the default patience now reads request 1's delivery: twice its blocks from assignment to proof + 3
+    // --patience auto now reads request 1's delivery: twice its blocks from assignment to proof + 3
     const delivered = (await prover.statsHistory(circuit.id)).blocks.filter((b) => b.assignedFills > 0n);
     t.is(delivered.length, 1, 'one delivery by an assigned prover in the stats window');
-    t.regex(exp.out, new RegExp(`patience: ${(2n * delivered[0]!.meanAssignedBlocksToProofMilli + 999n) / 1000n + 3n} blocks \\(the default`), exp.out);
+    t.regex(exp.out, new RegExp(`patience: ${(2n * delivered[0]!.meanAssignedBlocksToProofMilli + 999n) / 1000n + 3n} blocks \\(auto: from`), exp.out);
     t.regex(exp.err, /expired without a proof/);
     const to = await cli([...g, 'request', 'prove', '--from', 'devnet0', '--circuit', 'hashchain', '--input', input, '--max-fee', '40000', '--window', '5', '--lifetime', '500', '--patience', '7', '--wait', '--timeout', '1']);
     t.is(to.code, 6, to.err + to.out);

@@ -198,6 +198,29 @@ test('the overdue race (issue 11): without any patience, the chain opens held as
   t.true(on.outcome.computations >= on.metrics.delivered + (on.outcome.outracedHonest ?? 0));
 });
 
+test('a patience from the market (--patience auto, src/client/patience.ts): against a holding coalition the requests race holds sooner than the chain alone does; where assignees decline as the worker does, no honest proof is outraced; invariants every block', async (t) => {
+  const w = buildWorld(censoring('hold'), 3, 9);
+  const chain = await runMechanism(w, 'proofbook');
+  const auto = await runMechanism(w, 'autopatience');
+  const declining = await runMechanism(w, 'autodecline');
+  for (const r of [chain, auto, declining]) {
+    t.deepEqual(r.outcome.invariantFailures, []);
+    t.is(r.metrics.invariantBlocks, w.endBlock);
+    t.is(r.metrics.fillRate, 1);
+    t.is(r.metrics.censoredFillRate, 1);
+  }
+  // every request carries a patience (a quarter of the 30-block window at first, then 2 x the median + 3), so holds
+  // are raced from it instead of from halfway through the window
+  t.true((auto.outcome.races ?? 0) > (chain.outcome.races ?? 0), show({ chain: chain.outcome.races, auto: auto.outcome.races }));
+  t.true(auto.metrics.censoredP99 < chain.metrics.censoredP99, show({ chain: chain.metrics.censoredP99, auto: auto.metrics.censoredP99 }));
+  // an assignee that proves whatever the patience is sometimes outraced while proving; one that declines what it would
+  // prove after the worker's racers start never is
+  t.true((auto.outcome.outracedHonest ?? 0) > 0, show({ auto: auto.outcome.outracedHonest }));
+  t.is(declining.outcome.outracedHonest ?? 0, 0);
+  t.true(declining.metrics.censoredP99 < chain.metrics.censoredP99, show({ chain: chain.metrics.censoredP99, declining: declining.metrics.censoredP99 }));
+  t.true(auto.outcome.computations >= auto.metrics.delivered + (auto.outcome.outracedHonest ?? 0));
+});
+
 test('the invariant check is not vacuous: corrupting the bank ledger is reported', async (t) => {
   const chain = new SimChain('sim-test', 6n);
   const broken0 = chain.initGenesis({ bank: { balances: [{ address: simAddress('x'), coins: [{ denom: 'uproof', amount: '1000' }] }] } });

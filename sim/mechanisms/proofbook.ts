@@ -296,7 +296,7 @@ export interface ProofbookExtras {
 /**
  * Runs the chain on world `w` with the auction rules `mechanism`; `marketParams` overrides market params in genesis
  * (e.g. the `fullfee` row: fallback_ramp_blocks = 0, the fallback fee rule before the ramp); `patience` is every
- * request's fallback_after_blocks (0: none; the `patience` rows; 'auto': the CLI's default, suggestPatience from the
+ * request's fallback_after_blocks (0: none; the `patience` rows; 'auto': what `--patience auto` sets, suggestPatience from the
  * circuit's StatsHistory when the request is submitted); `racers` when racers start on an assignment past it:
  * as soon as the race opens, or once it is overdue by its prover's own record (src/worker/race.ts). An assignment is
  * also raced from its overdue height (params.overdue_race_bps), whatever the patience. `declineLate`: honest assignees
@@ -318,7 +318,7 @@ export async function runProofbook(
   const s = w.scenario;
   const o = newOutcome(w, name);
   const chain = new SimChain('proofbook-sim', BigInt(s.blockSeconds), mechanism);
-  // the 'auto' patience: what `proofbook request prove` sets by default, from the same query the CLI makes
+  // the 'auto' patience: what `proofbook request prove --patience auto` sets, from the same query the CLI makes
   const statsHistory = marketQueryRoutes(chain.market).find((r) => r.path === QUERY_STATS_HISTORY)!;
   const autoPatience = (circuitId: string, window: number): bigint =>
     suggestPatience((statsHistory.handle(chain.query(), { circuitId }) as QueryStatsHistoryResponse).blocks, BigInt(window));

@@ -1,7 +1,7 @@
 /**
- * The default patience of a request (MsgSubmitRequest.fallback_after_blocks) from how long the circuit's assigned
- * provers have taken lately. Pure (the input is a StatsHistory query result), so the CLI, the SDK and the simulator
- * compute the same number.
+ * A patience for a request (MsgSubmitRequest.fallback_after_blocks) from how long the circuit's assigned provers have
+ * taken lately: what `proofbook request prove --patience auto` and the SDK's `fallbackAfterBlocks: 'auto'` set. Pure
+ * (the input is a StatsHistory query result), so the CLI, the SDK and the simulator compute the same number.
  *
  * Why a requester wants one: without a patience an assignment is raced only from its overdue height (its prover's own
  * record, or half its proving window for a prover without one; docs/protocol.md "Overdue by its own record"), so a
@@ -16,9 +16,9 @@
  * (2 x a prover's average + 2) with the market's record standing in for a prover without one. The median, not the
  * mean, and only deliveries by the assigned prover: a coalition holding or padding its assignments lengthens the
  * mean (and a racer's delivery of a held request counts from submission), but moves the median only once it delivers
- * half the circuit's proofs. The cost: an honest prover slower than twice the median may be outraced (its worker
- * declines such an assignment in the accept phase instead), so a requester that wants the slowest cheap provers to
- * keep its work sets the patience to 0.
+ * half the circuit's proofs. The cost, why it is not the default: an honest prover slower than twice the median may be
+ * outraced (its worker declines such an assignment in the accept phase instead, and the request goes to a faster,
+ * often dearer prover); docs/mechanism.md "A patience from the market" measures both sides.
  */
 import type { BlockStats } from '../gen-sdk/proofbook/market/v1/market.js';
 
@@ -41,7 +41,7 @@ export function medianAssignedMilli(blocks: readonly Pick<BlockStats, 'assignedF
   return samples[samples.length - 1].milli;
 }
 
-/** The default patience for a request with `provingWindow` blocks, from the circuit's StatsHistory `blocks`. */
+/** The patience for a request with `provingWindow` blocks, from the circuit's StatsHistory `blocks`. */
 export function suggestPatience(blocks: readonly Pick<BlockStats, 'assignedFills' | 'meanAssignedBlocksToProofMilli'>[], provingWindow: bigint): bigint {
   if (provingWindow <= 0n) throw new RangeError('provingWindow must be positive');
   const m = medianAssignedMilli(blocks);
