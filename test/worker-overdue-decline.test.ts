@@ -23,7 +23,7 @@ const SNARKJS = fileURLToPath(new URL('../node_modules/.bin/snarkjs', import.met
 // a long accept phase, so the worker always decides within it even on a loaded machine
 const ACCEPT_BLOCKS = 10n;
 
-test('a worker declines in the accept phase what it would prove only after the overdue height, and proves what it finishes before; with declineOverdue false it proves the late one too', async (t) => {
+test('a worker declines in the accept phase what it would prove only after the overdue height, or after a requester\'s patience opens the race, and proves what it finishes before; with declineOverdue false it proves the late one too', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'worker-overdue-'));
   const logger = pino({ level: 'warn' });
   const prover = join(dir, 'slow-prover.sh');
