@@ -244,7 +244,7 @@ export class ProofbookReader {
     return this.query('/proofbook.market.v1.Query/StatsHistory', market.QueryStatsHistoryRequest, { circuitId }, market.QueryStatsHistoryResponse);
   }
 
-  /** The default patience for a request of `circuitId` with `provingWindow` blocks (patience.ts: from its recent assigned deliveries). */
+  /** A patience for a request of `circuitId` with `provingWindow` blocks from its recent assigned deliveries (patience.ts; opt-in: `fallbackAfterBlocks: 'auto'`). */
   async suggestedPatience(circuitId: string, provingWindow: bigint): Promise<bigint> {
     return suggestPatience((await this.statsHistory(circuitId)).blocks, provingWindow);
   }
@@ -437,7 +437,7 @@ export interface SubmitRequestInput {
   /**
    * Patience: after this many blocks any bonded prover may fulfil the request through the fallback, racing its assigned
    * prover (0/omitted: off; 'auto': suggestedPatience, from how long the circuit's assigned provers have taken lately,
-   * what `proofbook request prove` sets by default).
+   * what `proofbook request prove --patience auto` sets).
    */
   fallbackAfterBlocks?: bigint | 'auto';
   /** Absolute expiry height, or `lifetimeBlocks` from now (default 200 blocks). */

@@ -621,7 +621,7 @@ export interface CircuitStats {
   /**
    * Of the fills, proofs delivered by the assigned prover (not through the fallback), and their mean blocks from
    * assignment to proof, times 1000: how long the market's assigned provers take, which neither a racer's delivery
-   * of a held request nor a miss lengthens. The SDK's default patience reads them (StatsHistory; src/client/patience.ts).
+   * of a held request nor a miss lengthens. `--patience auto` reads them (StatsHistory; src/client/patience.ts).
    */
   assignedFills: bigint;
   meanAssignedBlocksToProofMilli: bigint;
