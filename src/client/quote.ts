@@ -35,7 +35,7 @@ export interface Quote {
   explanation: string[];
 }
 
-export function quote(circuitId: string, count: bigint, book: QueryBookResponse, stats: CircuitStats[], minFee: bigint): Quote {
+export function quote(circuitId: string, count: bigint, book: QueryBookResponse, stats: readonly Pick<CircuitStats, 'circuitId' | 'fills' | 'meanClearingPrice' | 'windowBlocks'>[], minFee: bigint): Quote {
   if (count <= 0n) throw new RangeError('count must be positive');
   let freeCapacity = 0n;
   const levels = [...book.asks].map((l) => ({ price: BigInt(l.price), qty: l.quantity })).sort((a, b) => (a.price < b.price ? -1 : a.price > b.price ? 1 : 0));

@@ -41,10 +41,7 @@ function quoteFor(id: string, n: bigint, book: Book, stats: CircuitStats[], minF
     requests: book.requests.map((l) => ({ price: l.price, quantity: BigInt(l.quantity), orders: BigInt(l.orders) })),
     lastClearingPrice: book.last_clearing_price, lastClearingHeight: BigInt(book.last_clearing_height || '0'),
   };
-  const s = stats.map((x) => ({
-    circuitId: x.circuit_id, fills: BigInt(x.fills), meanClearingPrice: x.mean_clearing_price, meanBlocksToProofMilli: BigInt(x.mean_blocks_to_proof_milli),
-    slashes: BigInt(x.slashes), expiries: BigInt(x.expiries), windowBlocks: BigInt(x.window_blocks),
-  }));
+  const s = stats.map((x) => ({ circuitId: x.circuit_id, fills: BigInt(x.fills), meanClearingPrice: x.mean_clearing_price, windowBlocks: BigInt(x.window_blocks) }));
   return quote(id, n, b, s, BigInt(minFee || '0'));
 }
 
