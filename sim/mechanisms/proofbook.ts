@@ -662,9 +662,10 @@ export async function runProofbook(
           sl[k] = deadline + 1;
         } else {
           sl[k] = done;
-          // 'pad': a coalition member keeps the finished proof until the block before the assignment may be raced (or
-          // the deadline), so its record of the circuit says it is slow; its slot is free meanwhile (the best case for it)
-          const submitAt = pad && p.coalition ? Math.max(done, (overdue > 0n ? Number(overdue) : deadline) - 1) : done;
+          // 'pad': a coalition member keeps the finished proof until the block before racers would start on it (its overdue
+          // height, or the requester's patience if that comes first; else the deadline), so its record of the circuit says
+          // it is slow without losing the job; its slot is free meanwhile (the best case for it)
+          const submitAt = pad && p.coalition ? Math.max(done, Math.min(from !== undefined ? Number(from) : deadline, deadline) - 1) : done;
           later(submitAt, { typeUrl: MSG_SUBMIT_PROOF, value: { prover: p.address, requestId, proof: markerProof(requestId, p.address), publicSignals: signals } });
         }
       } else if (e.type === 'proofbook.market.request_fallback') {
