@@ -16,7 +16,7 @@
  * (2 x a prover's average + 2) with the market's record standing in for a prover without one. The median, not the
  * mean, and only deliveries by the assigned prover: a coalition holding or padding its assignments lengthens the
  * mean (and a racer's delivery of a held request counts from submission), but moves the median only once it delivers
- * half the circuit's proofs. The cost, why it is not the default: an honest prover slower than twice the median may be
+ * half the circuit's proofs, which a coalition of the cheapest provers can (measured: docs/mechanism.md). The cost, why it is not the default: an honest prover slower than twice the median may be
  * outraced (its worker declines such an assignment in the accept phase instead, and the request goes to a faster,
  * often dearer prover); docs/mechanism.md "A patience from the market" measures both sides.
  */
