@@ -33,15 +33,30 @@ function bookCommand(): Command {
     });
 }
 
+/** What `--patience auto` sets for a `window`-block request of `circuitId`, and why (src/client/patience.ts). */
+async function patienceLine(client: Awaited<ReturnType<typeof readerFor>>, circuitId: string, window: bigint): Promise<{ blocks: bigint; text: string }> {
+  const { medianAssignedMilli, suggestPatience } = await import('../src/client/patience.js');
+  const { blocks } = await client.statsHistory(circuitId);
+  const p = suggestPatience(blocks, window);
+  const m = medianAssignedMilli(blocks);
+  const why = m === undefined
+    ? 'no delivery by an assigned prover in the stats window: a quarter of the window'
+    : `twice the median ${(Number(m) / 1000).toFixed(3)} blocks from assignment to proof of the assigned provers' recent deliveries, + 3`;
+  return { blocks: p, text: `--patience auto for a ${window}-block window: ${p} blocks (${why})` };
+}
+
 function quoteCommand(): Command {
   return new Command('quote')
     .description('estimate the price of N proofs now, from the book\'s cheapest free ask capacity and recent clearing prices')
     .requiredOption('--circuit <id>', 'circuit id (64 hex) or registered name')
     .option('--count <n>', 'number of proofs', '1')
-    .action(async (o: { circuit: string; count: string }, cmd: Command) => {
+    .option('--window <blocks>', 'also say what `request prove --patience auto` would set for this proving window')
+    .action(async (o: { circuit: string; count: string; window?: string }, cmd: Command) => {
       const ctx = Ctx.of(cmd);
       const count = uintArg(o.count, '--count')!;
       if (count === 0n) throw new CliError('--count must be at least 1', EXIT.USAGE);
+      const window = o.window === undefined ? undefined : uintArg(o.window, '--window')!;
+      if (window === 0n) throw new CliError('--window must be at least 1', EXIT.USAGE);
       const client = await readerFor(ctx);
       try {
         const circuitId = await circuitArg(client, o.circuit);
@@ -49,11 +64,13 @@ function quoteCommand(): Command {
         const { quote } = await import('../src/client/quote.js');
         const q = quote(circuitId, count, book, stats, BigInt(params.market.minFee || '0'));
         const denom = params.market.feeDenom;
-        ctx.print({ ...q, denom }, () => [
+        const patience = window === undefined ? undefined : await patienceLine(client, circuitId, window);
+        ctx.print({ ...q, denom, ...(patience ? { patience: patience.blocks } : {}) }, () => [
           q.estimate !== null
             ? `likely price now: ${q.estimate}${denom} per proof for ${count} proof(s)`
             : `no price now: the book cannot serve ${count} more proof(s) at the moment`,
           `suggested --max-fee: ${q.suggestedMaxFee}${denom}`,
+          ...(patience ? [patience.text] : []),
           '',
           'how this was estimated:',
           ...q.explanation.map((l) => `  - ${l}`),

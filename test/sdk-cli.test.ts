@@ -77,6 +77,8 @@ test('requester CLI: prove --wait (0, files), status, list, book, quote, expiry 
     t.is(q.code, 0, q.err);
     t.regex(q.out, /likely price now: 6000uproof per proof/);
     t.regex(q.out, /how this was estimated/);
+    const q0 = await cli([...g, 'market', 'quote', '--circuit', 'hashchain', '--window', '30']);
+    t.regex(q0.out, /--patience auto for a 30-block window: 8 blocks \(no delivery by an assigned prover in the stats window: a quarter of the window\)/, q0.out);
     const book = await cli([...g, 'market', 'book', '--circuit', circuit.id]);
     t.is(book.code, 0, book.err);
     t.regex(book.out, /6000\s+2\s+1/);
@@ -129,6 +131,13 @@ test('requester CLI: prove --wait (0, files), status, list, book, quote, expiry 
     const delivered = (await prover.statsHistory(circuit.id)).blocks.filter((b) => b.assignedFills > 0n);
     t.is(delivered.length, 1, 'one delivery by an assigned prover in the stats window');
     t.regex(exp.out, new RegExp(`patience: ${(2n * delivered[0]!.meanAssignedBlocksToProofMilli + 999n) / 1000n + 3n} blocks \\(auto: from`), exp.out);
+    // market quote --window says the same before a request is sent, and why; a quote without a delivery said a quarter
+    const autoP = (2n * delivered[0]!.meanAssignedBlocksToProofMilli + 999n) / 1000n + 3n;
+    const qp = await cli([...g, 'market', 'quote', '--circuit', 'hashchain', '--window', '5']);
+    t.is(qp.code, 0, qp.err);
+    t.regex(qp.out, new RegExp(`--patience auto for a 5-block window: ${autoP} blocks \\(twice the median [0-9.]+ blocks from assignment to proof`), qp.out);
+    t.is(JSON.parse((await cli([...g, '-o', 'json', 'market', 'quote', '--circuit', 'hashchain', '--window', '5'])).out).patience, autoP.toString());
+    t.is((await cli([...g, 'market', 'quote', '--circuit', 'hashchain', '--window', '0'])).code, 2);
     t.regex(exp.err, /expired without a proof/);
     const to = await cli([...g, 'request', 'prove', '--from', 'devnet0', '--circuit', 'hashchain', '--input', input, '--max-fee', '40000', '--window', '5', '--lifetime', '500', '--patience', '7', '--wait', '--timeout', '1']);
     t.is(to.code, 6, to.err + to.out);
