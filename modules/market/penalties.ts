@@ -4,6 +4,7 @@
  */
 import { RequestStatus, type Assignment, type Params, type Reputation, type Request } from '../../src/gen/proofbook/market/v1/market.js';
 import { BPS } from './keys.js';
+import { raceOpensAt } from '../../src/market/race-opens.js';
 
 /** ceil(a * bps / 10000). */
 function ceilBps(a: bigint, bps: bigint): bigint {
@@ -92,22 +93,13 @@ export function overdueHeight(p: Pick<Params, 'overdueRaceBps' | 'overdueRaceSla
 
 /**
  * The first height at which `r` is open to the fallback while OPEN or ASSIGNED (undefined: not before a miss or the
- * failed-assignment limit puts it in FALLBACK). The earlier of:
- * - the requester's patience (fallback_after_blocks > 0): submitted_height + fallback_after_blocks, for an ASSIGNED
- *   request never before its accept phase has ended, so the assigned prover always learns the terms (and may decline
- *   for free) before anyone may race it;
- * - for an ASSIGNED request, its assignment's overdue_height (overdueHeight: its prover's own record).
+ * failed-assignment limit puts it in FALLBACK): the requester's patience, for an ASSIGNED request never before its
+ * accept phase has ended, or the assignment's overdue_height if earlier (src/market/race-opens.ts, the rule the worker
+ * computes too).
  */
 export function fallbackOpensAt(r: Pick<Request, 'fallbackAfterBlocks' | 'submittedHeight' | 'status' | 'assignment'>): bigint | undefined {
-  const asg = r.status === RequestStatus.REQUEST_STATUS_ASSIGNED ? r.assignment : undefined;
-  let at: bigint | undefined;
-  if (r.fallbackAfterBlocks > 0n) {
-    const h = r.submittedHeight + r.fallbackAfterBlocks;
-    at = asg && asg.acceptUntilHeight + 1n > h ? asg.acceptUntilHeight + 1n : h;
-  }
-  const overdue = asg?.overdueHeight ?? 0n;
-  if (overdue > 0n && (at === undefined || overdue < at)) at = overdue;
-  return at;
+  const assignment = r.status === RequestStatus.REQUEST_STATUS_ASSIGNED ? r.assignment : undefined;
+  return raceOpensAt({ fallbackAfterBlocks: r.fallbackAfterBlocks, submittedHeight: r.submittedHeight, assignment });
 }
 
 /**

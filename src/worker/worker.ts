@@ -30,7 +30,8 @@ import { WorkerMetrics } from './metrics.js';
 import { publicSignalsFromInput } from '../zk/witness.js';
 import { RotatingScan, type RequestsPage } from './fallback-scan.js';
 import { blockingCommit, fallbackPayout } from './fallback-commits.js';
-import { raceFrom, raceOpensAt, type AssigneeRecord } from './race.js';
+import { raceFrom, type AssigneeRecord } from './race.js';
+import { raceOpensAt } from '../market/race-opens.js';
 import { admit } from './admit.js';
 
 /** The fallback scan reads at most this many pages of this many requests per circuit and status in a tick. */
@@ -328,7 +329,7 @@ export class ProverWorker extends EventEmitter {
 
   /**
    * Requests of the served circuits open to the fallback: FALLBACK ones, and OPEN ones and ones ASSIGNED to another
-   * prover past the requester's patience or overdue by their prover's record (penalties.ts fallbackOpensAt; a cheap first filter: the node's fallbackFee, read before taking one, is the
+   * prover past the requester's patience or overdue by their prover's record (src/market/race-opens.ts, the chain's rule; a cheap first filter: the node's fallbackFee, read before taking one, is the
    * exact check, e.g. that an assignment's accept phase has ended).
    * Read with the Requests query's circuit filter (an index by circuit and status), at most FALLBACK_SCAN_PAGES pages of
    * FALLBACK_SCAN_PAGE per circuit and status in a tick, continuing where the last tick stopped (fallback-scan.ts).
