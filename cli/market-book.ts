@@ -35,10 +35,9 @@ function bookCommand(): Command {
 
 /** What `--patience auto` sets for a `window`-block request of `circuitId`, and why (src/client/patience.ts). */
 async function patienceLine(client: Awaited<ReturnType<typeof readerFor>>, circuitId: string, window: bigint): Promise<{ blocks: bigint; text: string }> {
-  const { medianAssignedMilli, suggestPatience } = await import('../src/client/patience.js');
-  const { blocks } = await client.statsHistory(circuitId);
-  const p = suggestPatience(blocks, window);
-  const m = medianAssignedMilli(blocks);
+  const { medianAssignedMilli, patienceFor } = await import('../src/client/patience.js');
+  const m = medianAssignedMilli((await client.statsHistory(circuitId)).blocks);
+  const p = patienceFor(m, window);
   const why = m === undefined
     ? 'no delivery by an assigned prover in the stats window: a quarter of the window'
     : `twice the median ${(Number(m) / 1000).toFixed(3)} blocks from assignment to proof of the assigned provers' recent deliveries, + 3`;

@@ -93,10 +93,10 @@ export async function runOutcome(w: World, m: MechanismName, onProgress?: (msg: 
   if (rules) {
     const extras: ProofbookExtras = { txFailures: new Map(), accepted: 0, rejected: 0 };
     const auto = AUTO_PATIENCE_ROWS[m];
-    const racers = PATIENCE_ROWS[m] ?? auto;
+    const racers = auto ? 'overdue' : PATIENCE_ROWS[m];
     const patience = auto ? 'auto' : racers ? (w.scenario.proofbook.patienceBlocks ?? 0) : 0;
     if (racers && patience === 0) throw new Error(`scenario: the '${m}' row needs proofbook.patienceBlocks`);
-    return { outcome: await runProofbook(w, extras, onProgress, rules, m, CHAIN_PARAMS[m], patience, racers, m === 'autodecline'), extras };
+    return { outcome: await runProofbook(w, extras, onProgress, rules, m, CHAIN_PARAMS[m], patience, racers, auto?.declineLate ?? false), extras };
   }
   return { outcome: m === 'racing' ? runRacing(w) : m === 'fixed' ? runFixed(w) : m === 'trusted' ? runTrusted(w) : runRandom(w) };
 }

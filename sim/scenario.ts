@@ -138,8 +138,11 @@ const MECHANISMS = ['proofbook', 'v1', 'lottery', 'stakecap', 'band', 'band25', 
 export type MechanismName = (typeof MECHANISMS)[number];
 /** The rows whose requests carry proofbook.patienceBlocks, and when their racers start (sim/mechanisms/proofbook.ts). */
 export const PATIENCE_ROWS: Partial<Record<MechanismName, 'open' | 'overdue'>> = { patience: 'open', patiencerep: 'overdue' };
-/** The rows whose requests carry the patience `--patience auto` computes (src/client/patience.ts), and when their racers start. */
-export const AUTO_PATIENCE_ROWS: Partial<Record<MechanismName, 'open' | 'overdue'>> = { autopatience: 'overdue', autodecline: 'overdue' };
+/**
+ * The rows whose requests carry the patience `--patience auto` computes (src/client/patience.ts), raced as the worker
+ * races; `declineLate`: whether honest assignees decline what they would prove after those racers start.
+ */
+export const AUTO_PATIENCE_ROWS: Partial<Record<MechanismName, { declineLate: boolean }>> = { autopatience: { declineLate: false }, autodecline: { declineLate: true } };
 export const ALL_MECHANISMS: readonly MechanismName[] = MECHANISMS;
 
 function fail(msg: string): never {

@@ -300,7 +300,7 @@ export interface ProofbookExtras {
  * circuit's StatsHistory when the request is submitted); `racers` when racers start on an assignment past it:
  * as soon as the race opens, or once it is overdue by its prover's own record (src/worker/race.ts). An assignment is
  * also raced from its overdue height (params.overdue_race_bps), whatever the patience. `declineLate`: honest assignees
- * decline (in the accept phase) what they would prove only after the race opens, as the worker does (declineOverdue).
+ * decline (in the accept phase) what they would prove only after racers start on it, as the worker does (declineOverdue).
  */
 export async function runProofbook(
   w: World,
@@ -649,9 +649,9 @@ export async function runProofbook(
           continue;
         }
         if (declineLate && from !== undefined && done > Number(from)) {
-          // what the worker does (src/worker/admit.ts): decline in the accept phase what it would prove only after the
-          // race on it opens, rather than prove into a race it may lose
-          later(h + 1, { typeUrl: MSG_DECLINE_ASSIGNMENT, value: { prover: p.address, requestId, reason: 'would finish after the race opens' } });
+          // what the worker does (src/worker/admit.ts): decline in the accept phase what it would prove only after racers
+          // start on it, rather than prove into a race it may lose
+          later(h + 1, { typeUrl: MSG_DECLINE_ASSIGNMENT, value: { prover: p.address, requestId, reason: 'would finish after racers start' } });
           continue;
         }
         o.computations++;

@@ -16,9 +16,10 @@
  * (2 x a prover's average + 2) with the market's record standing in for a prover without one. The median, not the
  * mean, and only deliveries by the assigned prover: a coalition holding or padding its assignments lengthens the
  * mean (and a racer's delivery of a held request counts from submission), but moves the median only once it delivers
- * half the circuit's proofs, which a coalition of the cheapest provers can (measured: docs/mechanism.md). The cost, why it is not the default: an honest prover slower than twice the median may be
- * outraced (its worker declines such an assignment in the accept phase instead, and the request goes to a faster,
- * often dearer prover); docs/mechanism.md "A patience from the market" measures both sides.
+ * half the circuit's proofs, which a coalition of the cheapest provers can. Why it is not the default: an honest
+ * prover slower than twice the median may be outraced (its worker declines such an assignment in the accept phase
+ * instead, and the request goes to a faster, often dearer prover); docs/mechanism.md "A patience from the market"
+ * measures both sides.
  */
 import type { BlockStats } from '../gen-sdk/proofbook/market/v1/market.js';
 
@@ -41,10 +42,14 @@ export function medianAssignedMilli(blocks: readonly Pick<BlockStats, 'assignedF
   return samples[samples.length - 1].milli;
 }
 
+/** The patience for a request with `provingWindow` blocks, given the median (medianAssignedMilli; undefined: none). */
+export function patienceFor(medianMilli: bigint | undefined, provingWindow: bigint): bigint {
+  if (provingWindow <= 0n) throw new RangeError('provingWindow must be positive');
+  if (medianMilli === undefined) return (provingWindow + 3n) / 4n;
+  return (2n * medianMilli + 999n) / 1000n + PATIENCE_SLACK_BLOCKS;
+}
+
 /** The patience for a request with `provingWindow` blocks, from the circuit's StatsHistory `blocks`. */
 export function suggestPatience(blocks: readonly Pick<BlockStats, 'assignedFills' | 'meanAssignedBlocksToProofMilli'>[], provingWindow: bigint): bigint {
-  if (provingWindow <= 0n) throw new RangeError('provingWindow must be positive');
-  const m = medianAssignedMilli(blocks);
-  if (m === undefined) return (provingWindow + 3n) / 4n;
-  return (2n * m + 999n) / 1000n + PATIENCE_SLACK_BLOCKS;
+  return patienceFor(medianAssignedMilli(blocks), provingWindow);
 }

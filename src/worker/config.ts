@@ -75,8 +75,9 @@ export interface WorkerConfig {
    */
   fallbackCommitGraceBlocks: bigint;
   /**
-   * In the accept phase, decline an assignment the worker would prove only after its overdue height, from which any
-   * bonded prover may race it (src/worker/admit.ts). Default true: where other workers race (the default, `fallback`),
+   * In the accept phase, decline an assignment the worker would prove only after racers would start on it: its overdue
+   * height or its requester's patience, whichever opens the race first, and not before the worker's own record says it
+   * is overdue (src/worker/admit.ts). Default true: where other workers race (the default, `fallback`),
    * being outraced loses the proof and costs a release slash; a decline costs the decline fee. false: prove it anyway
    * and hope nobody races it.
    */

@@ -329,8 +329,8 @@ export class ProverWorker extends EventEmitter {
 
   /**
    * Requests of the served circuits open to the fallback: FALLBACK ones, and OPEN ones and ones ASSIGNED to another
-   * prover past the requester's patience or overdue by their prover's record (src/market/race-opens.ts, the chain's rule; a cheap first filter: the node's fallbackFee, read before taking one, is the
-   * exact check, e.g. that an assignment's accept phase has ended).
+   * prover past the requester's patience or overdue by their prover's record (src/market/race-opens.ts, the chain's
+   * rule; a cheap first filter: the node's fallbackFee, read before taking one, is the exact check).
    * Read with the Requests query's circuit filter (an index by circuit and status), at most FALLBACK_SCAN_PAGES pages of
    * FALLBACK_SCAN_PAGE per circuit and status in a tick, continuing where the last tick stopped (fallback-scan.ts).
    */
