@@ -522,7 +522,7 @@ export function marketQueryCommand(): Command {
     });
   mk.command('stats')
     .option('--circuit <id>', 'one circuit only')
-    .description('per-circuit fills, mean clearing price, mean blocks to proof (of all fills, and of those delivered by the assigned prover), slashes, expiries over params.stats_window blocks')
+    .description("per-circuit fills, mean clearing price, mean blocks to proof (of all fills, and of those delivered by the assigned prover), the circuit's pace (the moving average a prover without a record is held to), slashes, expiries over params.stats_window blocks")
     .action(async (o: { circuit?: string }, cmd: Command) => {
       const ctx = Ctx.of(cmd);
       const circuitId = o.circuit ? circuitArg(o.circuit) : '';
@@ -530,7 +530,7 @@ export function marketQueryCommand(): Command {
       ctx.print(protoJson('proofbook.market.v1.QueryStatsResponse', QueryStatsResponse, r), () =>
         r.stats.length === 0
           ? 'no activity in the stats window'
-          : table(['CIRCUIT', 'FILLS', 'MEAN_PRICE', 'MEAN_BLOCKS', 'BY_ASSIGNEE', 'ITS_MEAN_BLOCKS', 'SLASHES', 'EXPIRIES', 'WINDOW'], r.stats.map((s) => [s.circuitId.slice(0, 12) + '…', s.fills.toString(), s.meanClearingPrice, (Number(s.meanBlocksToProofMilli) / 1000).toFixed(3), s.assignedFills.toString(), (Number(s.meanAssignedBlocksToProofMilli) / 1000).toFixed(3), s.slashes.toString(), s.expiries.toString(), s.windowBlocks.toString()])),
+          : table(['CIRCUIT', 'FILLS', 'MEAN_PRICE', 'MEAN_BLOCKS', 'BY_ASSIGNEE', 'ITS_MEAN_BLOCKS', 'PACE', 'SLASHES', 'EXPIRIES', 'WINDOW'], r.stats.map((s) => [s.circuitId.slice(0, 12) + '…', s.fills.toString(), s.meanClearingPrice, (Number(s.meanBlocksToProofMilli) / 1000).toFixed(3), s.assignedFills.toString(), (Number(s.meanAssignedBlocksToProofMilli) / 1000).toFixed(3), (Number(s.paceBlocksToProofMilli) / 1000).toFixed(3), s.slashes.toString(), s.expiries.toString(), s.windowBlocks.toString()])),
       );
     });
   mk.command('spread')

@@ -3,7 +3,7 @@ import { buildWorld, type World } from './agents.js';
 import { computeMetrics, type Metrics, type RunOutcome } from './metrics.js';
 import { runProofbook, type ProofbookExtras } from './mechanisms/proofbook.js';
 import { runFixed, runRacing, runRandom, runTrusted } from './mechanisms/offchain.js';
-import { ALL_MECHANISMS, AUTO_PATIENCE_ROWS, PATIENCE_ROWS, type MechanismName, type Scenario } from './scenario.js';
+import { ALL_MECHANISMS, AUTO_PATIENCE_ROWS, DECLINING_ROWS, PATIENCE_ROWS, type MechanismName, type Scenario } from './scenario.js';
 import { DEFAULT_MECHANISM, MECHANISM_V1, type MarketMechanism } from '../modules/market/index.js';
 import type { Params } from '../src/gen/proofbook/market/v1/market.js';
 
@@ -57,6 +57,10 @@ export const CHAIN_MECHANISMS: Partial<Record<MechanismName, MarketMechanism>> =
   nooverdue: DEFAULT_MECHANISM,
   overduerec: DEFAULT_MECHANISM,
   overdueuncapped: DEFAULT_MECHANISM,
+  pace: DEFAULT_MECHANISM,
+  pace3x: DEFAULT_MECHANISM,
+  pacedecline: DEFAULT_MECHANISM,
+  declining: DEFAULT_MECHANISM,
   patience: DEFAULT_MECHANISM,
   patiencerep: DEFAULT_MECHANISM,
   autopatience: DEFAULT_MECHANISM,
@@ -72,7 +76,9 @@ export const CHAIN_MECHANISMS: Partial<Record<MechanismName, MarketMechanism>> =
  * spread20k: fixed at 5,000, 10,000 and 20,000 uproof (the penalty's trade-off, docs/mechanism.md); nooverdue: no
  * overdue race (overdue_race_bps 0, the chain before it); overduerec: no overdue race for a prover without a record of
  * the circuit (overdue_race_new_bps 0); overdueuncapped: a record's overdue height not capped at half the window
- * (overdue_race_max_bps 0, the chain before the cap).
+ * (overdue_race_max_bps 0, the chain before the cap); pace, pacedecline: a prover without a record of the circuit
+ * also raced from twice the circuit's pace (overdue_race_pace_bps 20,000; the chain's default is 0, off); pace3x: three
+ * times the pace.
  */
 export const CHAIN_PARAMS: Partial<Record<MechanismName, Partial<Params>>> = {
   spreadfixed: { spreadTargetHhiBps: 0n },
@@ -85,6 +91,9 @@ export const CHAIN_PARAMS: Partial<Record<MechanismName, Partial<Params>>> = {
   nooverdue: { overdueRaceBps: 0n },
   overduerec: { overdueRaceNewBps: 0n },
   overdueuncapped: { overdueRaceMaxBps: 0n },
+  pace: { overdueRacePaceBps: 20_000n },
+  pace3x: { overdueRacePaceBps: 30_000n },
+  pacedecline: { overdueRacePaceBps: 20_000n },
 };
 
 /** What one mechanism does in one world (no metrics): the chain's rows through the real modules, the rest off chain. */
@@ -96,7 +105,7 @@ export async function runOutcome(w: World, m: MechanismName, onProgress?: (msg: 
     const racers = auto ? 'overdue' : PATIENCE_ROWS[m];
     const patience = auto ? 'auto' : racers ? (w.scenario.proofbook.patienceBlocks ?? 0) : 0;
     if (racers && patience === 0) throw new Error(`scenario: the '${m}' row needs proofbook.patienceBlocks`);
-    return { outcome: await runProofbook(w, extras, onProgress, rules, m, CHAIN_PARAMS[m], patience, racers, auto?.declineLate ?? false), extras };
+    return { outcome: await runProofbook(w, extras, onProgress, rules, m, CHAIN_PARAMS[m], patience, racers, auto?.declineLate ?? DECLINING_ROWS[m] ?? false), extras };
   }
   return { outcome: m === 'racing' ? runRacing(w) : m === 'fixed' ? runFixed(w) : m === 'trusted' ? runTrusted(w) : runRandom(w) };
 }

@@ -124,7 +124,10 @@ export interface Scenario {
  * nooverdue: the chain's rules without the overdue race (params.overdue_race_bps = 0: only the requester's patience
  * opens a race on an assignment, the chain before it); overduerec: the overdue race for provers with a record only (overdue_race_new_bps 0: one without is never raced);
  * overdueuncapped: the overdue race without its cap at half the window (overdue_race_max_bps 0: a record that says
- * "slow" is never overdue inside the window, the chain before the cap);
+ * "slow" is never overdue inside the window, the chain before the cap); pace: a prover without a record of the circuit
+ * is also raced from twice the circuit's pace when that is earlier (overdue_race_pace_bps 20,000; the chain's default is
+ * off); pace3x: three times the pace (30,000); pacedecline: as pace, honest assignees declining (in the accept phase) what
+ * they would prove only after racers start on it, as the worker does; declining: the chain's rules with such declines;
  * patience: the chain's rules, every request with the requester's patience proofbook.patienceBlocks (past it anyone
  * may race the assigned prover: docs/protocol.md "The requester's patience"), raced by provers that start as soon as
  * the race opens; patiencerep: the same requests, raced only once the assignment is overdue by its prover's own record
@@ -134,7 +137,7 @@ export interface Scenario {
  * the accept phase) what they would prove only after the worker's racers start, as the worker does (declineOverdue);
  * racing: posted reward, free entry/exit; trusted: one trusted prover; fixed, random: posted price.
  */
-const MECHANISMS = ['proofbook', 'v1', 'lottery', 'stakecap', 'band', 'band25', 'band50', 'sharecap', 'greedy', 'spreadfixed', 'spread5k', 'spread10k', 'spread20k', 'reauction', 'fullfee', 'reveal5', 'slots4', 'nooverdue', 'overduerec', 'overdueuncapped', 'patience', 'patiencerep', 'autopatience', 'autodecline', 'racing', 'trusted', 'fixed', 'random'] as const;
+const MECHANISMS = ['proofbook', 'v1', 'lottery', 'stakecap', 'band', 'band25', 'band50', 'sharecap', 'greedy', 'spreadfixed', 'spread5k', 'spread10k', 'spread20k', 'reauction', 'fullfee', 'reveal5', 'slots4', 'nooverdue', 'overduerec', 'overdueuncapped', 'pace', 'pace3x', 'pacedecline', 'declining', 'patience', 'patiencerep', 'autopatience', 'autodecline', 'racing', 'trusted', 'fixed', 'random'] as const;
 export type MechanismName = (typeof MECHANISMS)[number];
 /** The rows whose requests carry proofbook.patienceBlocks, and when their racers start (sim/mechanisms/proofbook.ts). */
 export const PATIENCE_ROWS: Partial<Record<MechanismName, 'open' | 'overdue'>> = { patience: 'open', patiencerep: 'overdue' };
@@ -142,6 +145,8 @@ export const PATIENCE_ROWS: Partial<Record<MechanismName, 'open' | 'overdue'>> =
  * The rows whose requests carry the patience `--patience auto` computes (src/client/patience.ts), raced as the worker
  * races; `declineLate`: whether honest assignees decline what they would prove after those racers start.
  */
+/** Rows without a patience whose honest assignees decline what they would prove after racers start (the worker's declineOverdue). */
+export const DECLINING_ROWS: Partial<Record<MechanismName, true>> = { pacedecline: true, declining: true };
 export const AUTO_PATIENCE_ROWS: Partial<Record<MechanismName, { declineLate: boolean }>> = { autopatience: { declineLate: false }, autodecline: { declineLate: true } };
 export const ALL_MECHANISMS: readonly MechanismName[] = MECHANISMS;
 

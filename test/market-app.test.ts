@@ -66,6 +66,7 @@ test('request -> one prover assigned with collateral locked -> proof -> exact pa
   t.is(stats.stats[0].meanBlocksToProofMilli, 1000n);
   t.is(stats.stats[0].assignedFills, 1n, 'delivered by its assigned prover');
   t.is(stats.stats[0].meanAssignedBlocksToProofMilli, 1000n);
+  t.is(stats.stats[0].paceBlocksToProofMilli, 1000n, "the circuit's pace: its first assigned delivery sets it");
   const book = QueryBookResponse.decode((await chain.query('/proofbook.market.v1.Query/Book', QueryBookRequest.encode({ circuitId: CIRCUIT }).finish())).value);
   t.deepEqual(book.asks.map((l) => [l.price, l.quantity]), [['5000', 2n]]);
   t.is(book.lastClearingPrice, '5000');
@@ -132,6 +133,7 @@ test('missed deadline slashes (requester compensated, bounty held, rest burned);
   t.is(stats.stats[0].fills, 1n);
   t.is(stats.stats[0].assignedFills, 0n);
   t.is(stats.stats[0].meanAssignedBlocksToProofMilli, 0n);
+  t.is(stats.stats[0].paceBlocksToProofMilli, 0n, "a fallback delivery does not set the circuit's pace");
 });
 
 test('release re-opens the request at once with the smaller slash', async (t) => {

@@ -152,7 +152,8 @@ test.serial('post-ask, submit-request, submit-proof, submit-request --wait and t
   t.is(JSON.parse(stats.stdout).stats[0].fills, '2');
   t.is(JSON.parse(stats.stdout).stats[0].assigned_fills, '2', 'both delivered by their assigned prover');
   const statsText = await cli(['query', 'market', 'stats']);
-  t.regex(statsText.stdout, /BY_ASSIGNEE +ITS_MEAN_BLOCKS[\s\S]*\n\S+… +2 +\d+ +[\d.]+ +2 +[\d.]+ /);
+  t.true(BigInt(JSON.parse(stats.stdout).stats[0].pace_blocks_to_proof_milli) >= 1000n, "the circuit's pace: at least a block per assigned delivery");
+  t.regex(statsText.stdout, /BY_ASSIGNEE +ITS_MEAN_BLOCKS +PACE[\s\S]*\n\S+… +2 +\d+ +[\d.]+ +2 +[\d.]+ +[1-9][\d.]* /);
   const params = await cli(['query', 'market', 'params', '--output', 'json']);
   t.is(JSON.parse(params.stdout).collateral_ratio_bps, '20000');
   // the spread rule's window: both assignments went to the one prover (a monopoly: HHI 1), under the starting penalty

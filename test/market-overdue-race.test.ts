@@ -8,13 +8,14 @@
 import test from 'ava';
 import { terminateSnarkjs } from '../src/zk/prove.js';
 import { CIRCUIT, ESCROW, FEE, S, balance, bondedOf, failing, getProofs, m, ok, queryCtx, request, setup } from './helpers/market.js';
-import { DEFAULT_PARAMS, OVERDUE_RACE_BPS, OVERDUE_RACE_MAX_BPS, OVERDUE_RACE_NEW_BPS, OVERDUE_RACE_SLACK_BLOCKS } from '../modules/market/keys.js';
+import { DEFAULT_PARAMS, OVERDUE_RACE_BPS, OVERDUE_RACE_MAX_BPS, OVERDUE_RACE_NEW_BPS, OVERDUE_RACE_PACE_BPS, OVERDUE_RACE_SLACK_BLOCKS } from '../modules/market/keys.js';
+import { allCircuitPaces, circuitPace, circuitPaceProblem, recordPace } from '../modules/market/circuit-pace.js';
 import { fallbackOpen, fallbackOpensAt, overdueHeight } from '../modules/market/penalties.js';
 import { validateParams } from '../modules/market/genesis.js';
 import { defaultGenesis } from '../genesis/index.js';
 import { describeRequest } from '../cli/request.js';
 import { describeHistoryEntry } from '../src/client/describe.js';
-import { RequestStatus, type Assignment, type Request } from '../src/gen/proofbook/market/v1/market.js';
+import { QueryStatsRequest, QueryStatsResponse, RequestStatus, type Assignment, type Request } from '../src/gen/proofbook/market/v1/market.js';
 import type { MarketKeeperImpl } from '../modules/market/index.js';
 import { createModules } from '../app/modules.js';
 import { Context } from '../src/framework/context.js';
@@ -29,40 +30,72 @@ const MAX_FEE = 8000n;
 const COLLATERAL = 2n * PRICE; // collateral_ratio_bps 20000
 const rec = (fulfilled: bigint, avgBlocks: number) => ({ fulfilled, avgBlocksToProofMilli: BigInt(Math.round(avgBlocks * 1000)) });
 // the record's height uncapped (overdue_race_max_bps 0) unless a case says otherwise
-const ON = { overdueRaceBps: 20_000n, overdueRaceSlackBlocks: 2n, overdueRaceNewBps: 5_000n, overdueRaceMaxBps: 0n };
+const ON = { overdueRaceBps: 20_000n, overdueRaceSlackBlocks: 2n, overdueRaceNewBps: 5_000n, overdueRaceMaxBps: 0n, overdueRacePaceBps: 0n };
 
 test('overdueHeight: assigned + ceil(bps x avg / 10000) + slack, without a record accept_until + ceil(new_bps x window / 10000); never inside the accept phase; 0 when off or not before the deadline', (t) => {
   t.is(OVERDUE_RACE_BPS, 20_000n);
   t.is(OVERDUE_RACE_SLACK_BLOCKS, 2n);
   t.is(OVERDUE_RACE_NEW_BPS, 5_000n);
-  t.is(overdueHeight(ON, rec(3n, 5), 100n, 103n, 200n), 100n + 10n + 2n);
-  t.is(overdueHeight(ON, rec(1n, 2.5), 100n, 103n, 200n), 100n + 5n + 2n);
-  t.is(overdueHeight(ON, rec(1n, 2.501), 100n, 103n, 200n), 100n + 6n + 2n, 'rounded up: 5.002 blocks is 6');
-  t.is(overdueHeight({ ...ON, overdueRaceBps: 30_000n }, rec(1n, 4), 100n, 103n, 200n), 100n + 12n + 2n);
-  t.is(overdueHeight(ON, rec(5n, 0.2), 100n, 103n, 200n), 104n, 'a fast record still waits out the accept phase');
-  t.is(overdueHeight(ON, rec(0n, 0), 100n, 103n, 200n), 103n + 49n, 'no delivery of the circuit: half the proving window (97 blocks, rounded up)');
-  t.is(overdueHeight({ ...ON, overdueRaceNewBps: 0n }, rec(0n, 0), 100n, 103n, 200n), 0n, 'overdue_race_new_bps 0: a prover without a record is never raced');
-  t.is(overdueHeight({ ...ON, overdueRaceNewBps: 10_000n }, rec(0n, 0), 100n, 103n, 200n), 0n, 'the whole window: the deadline, the miss comes first');
-  t.is(overdueHeight({ ...ON, overdueRaceNewBps: 1n }, rec(0n, 0), 100n, 103n, 200n), 104n);
-  t.is(overdueHeight({ ...ON, overdueRaceBps: 0n }, rec(9n, 5), 100n, 103n, 200n), 0n, 'off');
-  t.is(overdueHeight(ON, rec(2n, 49), 100n, 103n, 200n), 0n, 'at or past the deadline the miss comes first');
-  t.is(overdueHeight(ON, rec(2n, 48.5), 100n, 103n, 200n), 199n);
+  t.is(overdueHeight(ON, rec(3n, 5), undefined, 100n, 103n, 200n), 100n + 10n + 2n);
+  t.is(overdueHeight(ON, rec(1n, 2.5), undefined, 100n, 103n, 200n), 100n + 5n + 2n);
+  t.is(overdueHeight(ON, rec(1n, 2.501), undefined, 100n, 103n, 200n), 100n + 6n + 2n, 'rounded up: 5.002 blocks is 6');
+  t.is(overdueHeight({ ...ON, overdueRaceBps: 30_000n }, rec(1n, 4), undefined, 100n, 103n, 200n), 100n + 12n + 2n);
+  t.is(overdueHeight(ON, rec(5n, 0.2), undefined, 100n, 103n, 200n), 104n, 'a fast record still waits out the accept phase');
+  t.is(overdueHeight(ON, rec(0n, 0), undefined, 100n, 103n, 200n), 103n + 49n, 'no delivery of the circuit: half the proving window (97 blocks, rounded up)');
+  t.is(overdueHeight({ ...ON, overdueRaceNewBps: 0n }, rec(0n, 0), undefined, 100n, 103n, 200n), 0n, 'overdue_race_new_bps 0: a prover without a record is never raced');
+  t.is(overdueHeight({ ...ON, overdueRaceNewBps: 10_000n }, rec(0n, 0), undefined, 100n, 103n, 200n), 0n, 'the whole window: the deadline, the miss comes first');
+  t.is(overdueHeight({ ...ON, overdueRaceNewBps: 1n }, rec(0n, 0), undefined, 100n, 103n, 200n), 104n);
+  t.is(overdueHeight({ ...ON, overdueRaceBps: 0n }, rec(9n, 5), undefined, 100n, 103n, 200n), 0n, 'off');
+  t.is(overdueHeight(ON, rec(2n, 49), undefined, 100n, 103n, 200n), 0n, 'at or past the deadline the miss comes first');
+  t.is(overdueHeight(ON, rec(2n, 48.5), undefined, 100n, 103n, 200n), 199n);
 });
 
 test('overdueHeight: a record is never overdue later than accept_until + ceil(overdue_race_max_bps x window / 10000), so a record slowed on purpose buys no more than a new prover gets', (t) => {
   t.is(OVERDUE_RACE_MAX_BPS, 5_000n);
   const CAP = { ...ON, overdueRaceMaxBps: 5_000n };
   // window 97 (103..200): the cap is 103 + ceil(48.5) = 152
-  t.is(overdueHeight(CAP, rec(2n, 48.5), 100n, 103n, 200n), 152n, 'a record of 48.5 blocks (uncapped: 199) is raced from half the window');
-  t.is(overdueHeight(CAP, rec(2n, 49), 100n, 103n, 200n), 152n, 'a record past the deadline (uncapped: never raced) is raced from half the window');
-  t.is(overdueHeight(CAP, rec(2n, 30), 100n, 103n, 200n), 152n, 'assigned + 62 passes the cap');
-  t.is(overdueHeight(CAP, rec(2n, 24), 100n, 103n, 200n), 150n, 'assigned + 48 + 2 is under the cap: the record decides');
-  t.is(overdueHeight(CAP, rec(3n, 5), 100n, 103n, 200n), 112n, 'a fast record is untouched');
-  t.is(overdueHeight(CAP, rec(0n, 0), 100n, 103n, 200n), 152n, 'without a record: overdue_race_new_bps, as before');
-  t.is(overdueHeight({ ...CAP, overdueRaceNewBps: 0n }, rec(0n, 0), 100n, 103n, 200n), 0n, 'the cap does not race a prover without a record when overdue_race_new_bps is 0');
-  t.is(overdueHeight({ ...CAP, overdueRaceMaxBps: 10_000n }, rec(2n, 49), 100n, 103n, 200n), 0n, 'a cap of the whole window is the deadline: no race');
-  t.is(overdueHeight({ ...CAP, overdueRaceMaxBps: 1n }, rec(2n, 24), 100n, 103n, 200n), 104n, 'never inside the accept phase');
-  t.is(overdueHeight({ ...CAP, overdueRaceBps: 0n }, rec(2n, 49), 100n, 103n, 200n), 0n, 'off is off');
+  t.is(overdueHeight(CAP, rec(2n, 48.5), undefined, 100n, 103n, 200n), 152n, 'a record of 48.5 blocks (uncapped: 199) is raced from half the window');
+  t.is(overdueHeight(CAP, rec(2n, 49), undefined, 100n, 103n, 200n), 152n, 'a record past the deadline (uncapped: never raced) is raced from half the window');
+  t.is(overdueHeight(CAP, rec(2n, 30), undefined, 100n, 103n, 200n), 152n, 'assigned + 62 passes the cap');
+  t.is(overdueHeight(CAP, rec(2n, 24), undefined, 100n, 103n, 200n), 150n, 'assigned + 48 + 2 is under the cap: the record decides');
+  t.is(overdueHeight(CAP, rec(3n, 5), undefined, 100n, 103n, 200n), 112n, 'a fast record is untouched');
+  t.is(overdueHeight(CAP, rec(0n, 0), undefined, 100n, 103n, 200n), 152n, 'without a record: overdue_race_new_bps, as before');
+  t.is(overdueHeight({ ...CAP, overdueRaceNewBps: 0n }, rec(0n, 0), undefined, 100n, 103n, 200n), 0n, 'the cap does not race a prover without a record when overdue_race_new_bps is 0');
+  t.is(overdueHeight({ ...CAP, overdueRaceMaxBps: 10_000n }, rec(2n, 49), undefined, 100n, 103n, 200n), 0n, 'a cap of the whole window is the deadline: no race');
+  t.is(overdueHeight({ ...CAP, overdueRaceMaxBps: 1n }, rec(2n, 24), undefined, 100n, 103n, 200n), 104n, 'never inside the accept phase');
+  t.is(overdueHeight({ ...CAP, overdueRaceBps: 0n }, rec(2n, 49), undefined, 100n, 103n, 200n), 0n, 'off is off');
+});
+
+test("overdueHeight without a record: the circuit's pace when earlier than the window's share, assigned + ceil(pace_bps x pace / 10000) + slack; a slowed pace gives back only the window's share; a record ignores the pace", (t) => {
+  t.is(OVERDUE_RACE_PACE_BPS, 0n, 'off by default (docs/mechanism.md "The circuit\'s pace")');
+  const P = { ...ON, overdueRaceMaxBps: 5_000n, overdueRacePaceBps: 20_000n };
+  const pace = (blocks: number) => ({ avgBlocksToProofMilli: BigInt(Math.round(blocks * 1000)) });
+  // window 97 (103..200): the new-prover height is 103 + ceil(48.5) = 152
+  t.is(overdueHeight(P, rec(0n, 0), pace(5), 100n, 103n, 200n), 112n, 'assigned + 2 x 5 + 2');
+  t.is(overdueHeight(P, rec(0n, 0), pace(2.501), 100n, 103n, 200n), 108n, 'rounded up: 5.002 blocks is 6');
+  t.is(overdueHeight(P, rec(0n, 0), pace(30), 100n, 103n, 200n), 152n, "a slow (or padded) pace: the window's share, as before");
+  t.is(overdueHeight(P, rec(0n, 0), undefined, 100n, 103n, 200n), 152n, 'no assigned delivery of the circuit yet: no pace');
+  t.is(overdueHeight({ ...P, overdueRacePaceBps: 0n }, rec(0n, 0), pace(5), 100n, 103n, 200n), 152n, 'overdue_race_pace_bps 0: the rule before');
+  t.is(overdueHeight({ ...P, overdueRacePaceBps: 30_000n }, rec(0n, 0), pace(5), 100n, 103n, 200n), 117n, 'three times the pace');
+  t.is(overdueHeight(P, rec(0n, 0), pace(0.2), 100n, 103n, 200n), 104n, 'never inside the accept phase');
+  t.is(overdueHeight({ ...P, overdueRaceNewBps: 0n }, rec(0n, 0), pace(5), 100n, 103n, 200n), 0n, 'overdue_race_new_bps 0: a prover without a record is never raced, pace or not');
+  t.is(overdueHeight(P, rec(2n, 10), pace(1), 100n, 103n, 200n), 122n, 'a record decides for its own prover, however fast the pace');
+  t.is(overdueHeight({ ...P, overdueRaceBps: 0n }, rec(0n, 0), pace(5), 100n, 103n, 200n), 0n, 'off is off');
+});
+
+test("recordPace: the circuit's first assigned delivery sets the pace, each later one moves it by an eighth; genesis refuses an empty or delivery-less pace", (t) => {
+  const kv = new SortedArrayKV();
+  const [c1, c2] = ['11'.repeat(32), '22'.repeat(32)];
+  t.is(circuitPace(kv, c1), undefined);
+  recordPace(kv, c1, 5n);
+  t.deepEqual(circuitPace(kv, c1), { circuitId: c1, deliveries: 1n, avgBlocksToProofMilli: 5000n });
+  recordPace(kv, c1, 13n);
+  t.deepEqual(circuitPace(kv, c1), { circuitId: c1, deliveries: 2n, avgBlocksToProofMilli: 6000n }, '(7 x 5000 + 13000) / 8');
+  recordPace(kv, c2, 1n);
+  t.deepEqual(allCircuitPaces(kv).map((p) => [p.circuitId, p.deliveries]), [[c1, 2n], [c2, 1n]]);
+  t.is(circuitPaceProblem({ circuitId: c1, deliveries: 1n, avgBlocksToProofMilli: 0n }), undefined);
+  t.regex(circuitPaceProblem({ circuitId: '', deliveries: 1n, avgBlocksToProofMilli: 1n })!, /circuit_id is empty/);
+  t.regex(circuitPaceProblem({ circuitId: c1, deliveries: 0n, avgBlocksToProofMilli: 1n })!, /has no deliveries/);
 });
 
 test('fallbackOpensAt: the earlier of the patience and the assignment\'s overdue height; the overdue height binds an ASSIGNED request only', (t) => {
@@ -90,7 +123,7 @@ test('describeHistoryEntry: the assignment in force says its deadline and the he
   t.is(describeHistoryEntry(e), 'height 10: assigned to p1 at price 1000');
 });
 
-test('validateParams: overdue_race_bps is 0 (off) or 10000..1000000; overdue_race_slack_blocks at most 1000; overdue_race_new_bps and overdue_race_max_bps at most 10000', (t) => {
+test('validateParams: overdue_race_bps and overdue_race_pace_bps are 0 (off) or 10000..1000000; overdue_race_slack_blocks at most 1000; overdue_race_new_bps and overdue_race_max_bps at most 10000', (t) => {
   t.notThrows(() => validateParams(DEFAULT_PARAMS));
   t.notThrows(() => validateParams({ ...DEFAULT_PARAMS, overdueRaceBps: 0n }));
   t.notThrows(() => validateParams({ ...DEFAULT_PARAMS, overdueRaceBps: 10_000n }));
@@ -100,6 +133,9 @@ test('validateParams: overdue_race_bps is 0 (off) or 10000..1000000; overdue_rac
   t.throws(() => validateParams({ ...DEFAULT_PARAMS, overdueRaceNewBps: 10_001n }), { message: /overdue_race_new_bps must be at most 10000/ });
   t.notThrows(() => validateParams({ ...DEFAULT_PARAMS, overdueRaceMaxBps: 0n }));
   t.throws(() => validateParams({ ...DEFAULT_PARAMS, overdueRaceMaxBps: 10_001n }), { message: /overdue_race_max_bps must be at most 10000/ });
+  t.notThrows(() => validateParams({ ...DEFAULT_PARAMS, overdueRacePaceBps: 0n }));
+  t.throws(() => validateParams({ ...DEFAULT_PARAMS, overdueRacePaceBps: 9_999n }), { message: /overdue_race_pace_bps must be 0 \(off\) or at least 10000/ });
+  t.throws(() => validateParams({ ...DEFAULT_PARAMS, overdueRacePaceBps: 1_000_001n }), { message: /overdue_race_pace_bps must be at most 1000000/ });
 });
 
 /** The market/indexes invariant on a fresh store holding the chain's market genesis, request 2's assignment edited by `edit`. */
@@ -240,6 +276,60 @@ test('a record slowed on purpose (p1 delivers its first job the block before it 
     await ok(chain, p2, m.commit(p2, 2n, pf1));
     await ok(chain, p2, m.proof(p2, 2n, pf1));
     t.is((await request(chain, 2n)).request.history.find((e) => e.event === 'outraced')?.prover, p1.address);
+    await chain.close();
+  }
+});
+
+test("overdue_race_pace_bps 20000: a prover without a record of the circuit is held to the circuit's pace: p1 delivered in 5 blocks, so newcomer p2 sitting on its first assignment is raced from assigned + 2 x 5 + 2, not half the window; the racer's delivery leaves the pace; the pace is in Stats and travels in the genesis export", async (t) => {
+  const [pf0, pf1] = await getProofs();
+  for (const paced of [true, false]) {
+    const g = defaultGenesis() as any;
+    if (paced) g.market.params = { ...g.market.params, overdue_race_pace_bps: '20000' };
+    const { chain, requester, p1, p2 } = await setup(g);
+    await ok(chain, p1, m.ask(p1, PRICE, 1n));
+    const { height: h1 } = await ok(chain, requester, m.request(requester, { maxFee: MAX_FEE, window: 40n, expiry: chain.app.height + 300n }));
+    while (chain.app.height < h1 + 4n) await chain.block();
+    const { height: hd } = await ok(chain, p1, m.proof(p1, 1n, pf0));
+    t.is(hd - h1, 5n);
+    const keeper = chain.app.modules.keepers.market as MarketKeeperImpl;
+    t.deepEqual(circuitPace(keeper.store(queryCtx(chain)), CIRCUIT), { circuitId: CIRCUIT, deliveries: 1n, avgBlocksToProofMilli: 5000n });
+    // p2, cheaper and without a delivery of the circuit, wins request 2 and sits on it
+    await ok(chain, p2, m.ask(p2, PRICE - 100n, 1n));
+    await ok(chain, requester, m.request(requester, { maxFee: MAX_FEE, window: 40n, expiry: chain.app.height + 300n, input: 1 }));
+    const asg = (await request(chain, 2n)).request.assignment!;
+    t.is(asg.prover, p2.address);
+    if (!paced) {
+      t.is(asg.overdueHeight, asg.acceptUntilHeight + 20n, 'overdue_race_pace_bps 0 (the default): half the 40-block window, the pace tracked all the same');
+      await chain.close();
+      continue;
+    }
+    const opens = asg.assignedHeight + 2n * 5n + 2n;
+    t.is(asg.overdueHeight, opens);
+    t.true(opens < asg.acceptUntilHeight + 20n);
+    const stats = QueryStatsResponse.decode((await chain.query('/proofbook.market.v1.Query/Stats', QueryStatsRequest.encode({ circuitId: CIRCUIT }).finish())).value);
+    t.is(stats.stats[0].paceBlocksToProofMilli, 5000n);
+    while (chain.app.height + 1n < opens) t.regex((await failing(chain, p1, m.commit(p1, 2n, pf1))).result.log, new RegExp(`its fallback opens at height ${opens}`));
+    await ok(chain, p1, m.commit(p1, 2n, pf1));
+    await ok(chain, p1, m.proof(p1, 2n, pf1));
+    const done = (await request(chain, 2n)).request;
+    t.is(done.status, S.REQUEST_STATUS_FULFILLED);
+    t.is(done.history.find((e) => e.event === 'outraced')?.prover, p2.address);
+    t.is(circuitPace(keeper.store(queryCtx(chain)), CIRCUIT)?.deliveries, 1n, "a racer's delivery runs from submission: not counted");
+    // the genesis export carries the pace; a fresh chain imports it, and refuses it twice
+    const market = chain.app.modules.modules.find((x) => x.name === 'market')!;
+    const exported = JSON.parse(JSON.stringify(market.exportGenesis!(queryCtx(chain)))) as Record<string, unknown>;
+    t.deepEqual(exported.circuit_paces, [{ circuit_id: CIRCUIT, deliveries: '1', avg_blocks_to_proof_milli: '5000' }]);
+    const fresh = () => {
+      const market2 = createModules().modules.find((x) => x.name === 'market')!;
+      const ctx2 = new Context(new SortedArrayKV(), { chainId: 'x', height: chain.app.height, timeSeconds: 0n }, 'genesis');
+      return { market2, ctx2 };
+    };
+    const { market2, ctx2 } = fresh();
+    market2.initGenesis!(ctx2, exported);
+    t.deepEqual(JSON.parse(JSON.stringify(market2.exportGenesis!(ctx2))), exported);
+    const twice = { ...exported, circuit_paces: [...(exported.circuit_paces as unknown[]), ...(exported.circuit_paces as unknown[])] };
+    const again = fresh();
+    t.throws(() => again.market2.initGenesis!(again.ctx2, twice), { message: /circuit_paces: [0-9a-f]+ appears twice/ });
     await chain.close();
   }
 });

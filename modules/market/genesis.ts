@@ -15,6 +15,7 @@ import { Ask, Reputation, Request } from '../../src/gen/proofbook/market/v1/mark
 import { iteratePrefix } from '../../src/store/kv.js';
 import { recentWinners, recordWinner } from './recent-winners.js';
 import { setSpreadPenalty, spreadPenaltyProblem, storedSpreadPenalty } from './spread-penalty.js';
+import { allCircuitPaces, circuitPaceProblem, setCircuitPace } from './circuit-pace.js';
 import type { Address } from '../../src/crypto/address.js';
 import { isFinal, scheduleSettled, settledHeight } from './retention.js';
 import { allCommits, allForfeits, isRevealed, payoutHeightOf, payoutPending, peekNextCommitId, putCommit, putForfeit, setNextCommitId } from './fallback.js';
@@ -67,6 +68,8 @@ export function validateParams(p: Params): void {
   if (p.overdueRaceBps > 100n * BPS) bad(`overdue_race_bps must be at most 1000000, got ${p.overdueRaceBps}`);
   if (p.overdueRaceNewBps > BPS) bad(`overdue_race_new_bps must be at most 10000 (a share of the proving window), got ${p.overdueRaceNewBps}`);
   if (p.overdueRaceMaxBps > BPS) bad(`overdue_race_max_bps must be at most 10000 (a share of the proving window), got ${p.overdueRaceMaxBps}`);
+  if (p.overdueRacePaceBps !== 0n && p.overdueRacePaceBps < BPS) bad(`overdue_race_pace_bps must be 0 (off) or at least 10000 (a prover is never raced before the circuit's pace), got ${p.overdueRacePaceBps}`);
+  if (p.overdueRacePaceBps > 100n * BPS) bad(`overdue_race_pace_bps must be at most 1000000, got ${p.overdueRacePaceBps}`);
   if (p.overdueRaceSlackBlocks > 1000n) bad(`overdue_race_slack_blocks must be at most 1000, got ${p.overdueRaceSlackBlocks}`);
 }
 
@@ -100,6 +103,14 @@ export function initMarketGenesis(ctx: Context, state: unknown, k: MarketKeeperI
   }
   for (const a of g.asks) k.putNewAsk(ctx, a);
   for (const r of g.reputations) k.setReputation(ctx, r);
+  // each circuit's pace (circuit-pace.ts), once per circuit
+  const paced = new Set<string>();
+  for (const pace of g.circuitPaces) {
+    const problem = circuitPaceProblem(pace) ?? (paced.has(pace.circuitId) ? `circuit_paces: ${pace.circuitId} appears twice` : undefined);
+    if (problem !== undefined) throw new Error(`market genesis: ${problem}`);
+    paced.add(pace.circuitId);
+    setCircuitPace(k.store(ctx), pace);
+  }
   // fallback commitments (fallback.ts): each on a live request, or on a delivery whose payment is held, that counts it;
   // deposits in escrow (invariants check)
   let maxCommit = 0n;
@@ -200,6 +211,7 @@ export function exportMarketGenesis(ctx: Context, k: MarketKeeperImpl): unknown 
     fallbackForfeits: allForfeits(kv),
     recentWinners: recentWinners(kv),
     spreadPenaltyCurrent: storedSpreadPenalty(kv)?.toString() ?? '',
+    circuitPaces: allCircuitPaces(kv),
   };
   return snake(GenesisState.toJSON(g));
 }

@@ -35,6 +35,7 @@ import { chargeHolding, settleHolding } from './holding.js';
 import { assignableAt, bountyPlus, collateralCap, declineFee, fallbackOpen, isAssignee, isExcluded, fallbackOpensAt, overdueHeight, releaseSlash, splitSlash, viaFallback } from './penalties.js';
 import { recentWins, recordWinner } from './recent-winners.js';
 import { adjustSpreadPenalty, spreadPenaltyInForce } from './spread-penalty.js';
+import { circuitPace, recordPace } from './circuit-pace.js';
 import {
   ASK_BY_EXPIRY_PREFIX,
   BPS,
@@ -819,6 +820,7 @@ export class MarketKeeperImpl implements MarketKeeper {
 
     const sample = ctx.height - asg.assignedHeight;
     this.recordFulfilment(ctx, sender, r.circuitId, sample);
+    recordPace(this.store(ctx), r.circuitId, sample);
     this.bumpStats(ctx, r.circuitId, (s) => {
       s.fills += 1n;
       s.blocksSum += sample;
@@ -1587,8 +1589,9 @@ export class MarketKeeperImpl implements MarketKeeper {
           const acceptUntil = h + p.acceptBlocks;
           let deadline = acceptUntil + r.provingWindow;
           if (deadline > r.expiryHeight) deadline = r.expiryHeight;
-          // open to the race once overdue by the prover's own record (penalties.ts overdueHeight; 0 = no record)
-          const overdue = overdueHeight(p, this.reputation(c, prover, circuitId), h, acceptUntil, deadline);
+          // open to the race once overdue by the prover's own record, or the circuit's pace without one (penalties.ts
+          // overdueHeight; 0 = none)
+          const overdue = overdueHeight(p, this.reputation(c, prover, circuitId), circuitPace(this.store(c), circuitId), h, acceptUntil, deadline);
           const after: Request = {
             ...r,
             status: S.REQUEST_STATUS_ASSIGNED,

@@ -38,6 +38,7 @@
  *   'z' + u64(settled h) + u64(id)   -> empty   settled requests, removed settled_retention_blocks later (retention.ts)
  *   'R' / 'S' / 'T'                  -> the spread rule's window of the last assignments (recent-winners.ts)
  *   'P'                              -> the spread penalty in force, once its controller has moved it (spread-penalty.ts)
+ *   'K' + circ                       -> CircuitPace (protobuf): how fast the circuit's assigned provers deliver (circuit-pace.ts)
  */
 import { registerError, GRPC } from '../../src/framework/errors.js';
 import { bytesToKey, keyToU64, u64Key, type Key } from '../../src/store/kv.js';
@@ -125,6 +126,15 @@ export const OVERDUE_RACE_NEW_BPS = 5_000n;
  * record"). An honest prover whose average needs more than half the window is raced from there, as a new one is.
  */
 export const OVERDUE_RACE_MAX_BPS = 5_000n;
+/**
+ * Default params.overdue_race_pace_bps: off. Held to twice the circuit's pace (20,000), a prover without a record of the
+ * circuit is raced much earlier than halfway through the window, and every requester's latency falls (v2's p99 14 -> 9
+ * blocks at 16 provers with declining workers), but the targets issue 11 sets are ratios: the uncensored p99 falls
+ * further than the censored one, so the hold ratio rises at 16 provers (2.65x -> 3.44x with workers that decline)
+ * and stays near 4.9x at 64, and the winners' HHI at 16 provers rises to 0.25-0.26 (docs/mechanism.md "The circuit's
+ * pace"). The pace is tracked either way (Stats shows it), so governance can turn the rule on without a migration.
+ */
+export const OVERDUE_RACE_PACE_BPS = 0n;
 export const MAX_SIGNALS = 256;
 
 export const DEFAULT_PARAMS: Params = {
@@ -179,6 +189,7 @@ export const DEFAULT_PARAMS: Params = {
   overdueRaceSlackBlocks: OVERDUE_RACE_SLACK_BLOCKS,
   overdueRaceNewBps: OVERDUE_RACE_NEW_BPS,
   overdueRaceMaxBps: OVERDUE_RACE_MAX_BPS,
+  overdueRacePaceBps: OVERDUE_RACE_PACE_BPS,
 };
 
 // ---- errors (codespace 'market') ----------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
  * The market's penalty and payout arithmetic, pure (bigint, floors), so the keeper, the docs' tables and the property
  * tests all use the same formulas. See docs/protocol.md "Who gains and loses what".
  */
-import { RequestStatus, type Assignment, type Params, type Reputation, type Request } from '../../src/gen/proofbook/market/v1/market.js';
+import { RequestStatus, type Assignment, type CircuitPace, type Params, type Reputation, type Request } from '../../src/gen/proofbook/market/v1/market.js';
 import { BPS } from './keys.js';
 import { raceOpensAt } from '../../src/market/race-opens.js';
 
@@ -70,22 +70,36 @@ export function isExcluded(r: Request, prover: string): boolean {
  *   overdue_race_slack_blocks, but never later than accept_until + ceil(overdue_race_max_bps x the proving window /
  *   10000) (0 = no cap): a record is the prover's own deliveries, which it can slow on purpose until it is never overdue;
  * - a prover without a delivery of the circuit has no record: accept_until + ceil(overdue_race_new_bps x the proving
- *   window / 10000) (0 = none).
+ *   window / 10000) (0 = none), or, when earlier, the circuit's pace in place of a record: assigned +
+ *   ceil(overdue_race_pace_bps x the pace / 10000) + overdue_race_slack_blocks (0 = not used; `pace` undefined before
+ *   the circuit's first assigned delivery). A pace slowed on purpose can therefore only bring back the window's share.
  * 0n (none) when the rule is off (overdue_race_bps 0) or the height is not before the deadline (the miss comes first).
  */
-export function overdueHeight(p: Pick<Params, 'overdueRaceBps' | 'overdueRaceSlackBlocks' | 'overdueRaceNewBps' | 'overdueRaceMaxBps'>, rep: Pick<Reputation, 'fulfilled' | 'avgBlocksToProofMilli'>, assignedHeight: bigint, acceptUntil: bigint, deadline: bigint): bigint {
+export function overdueHeight(
+  p: Pick<Params, 'overdueRaceBps' | 'overdueRaceSlackBlocks' | 'overdueRaceNewBps' | 'overdueRaceMaxBps' | 'overdueRacePaceBps'>,
+  rep: Pick<Reputation, 'fulfilled' | 'avgBlocksToProofMilli'>,
+  pace: Pick<CircuitPace, 'avgBlocksToProofMilli'> | undefined,
+  assignedHeight: bigint,
+  acceptUntil: bigint,
+  deadline: bigint,
+): bigint {
   if (p.overdueRaceBps === 0n) return 0n;
   // the height `bps` of the proving window (accept_until .. deadline) in, rounded up
   const intoWindow = (bps: bigint) => acceptUntil + ceilBps(deadline - acceptUntil, bps);
+  // `bps` of an average in milli-blocks after the assignment, rounded up, plus the slack
+  const byAverage = (avgMilli: bigint, bps: bigint) => assignedHeight + (avgMilli * bps + BPS * 1000n - 1n) / (BPS * 1000n) + p.overdueRaceSlackBlocks;
   let h: bigint;
   if (rep.fulfilled > 0n) {
-    const scale = BPS * 1000n; // bps x milli-blocks
-    h = assignedHeight + (rep.avgBlocksToProofMilli * p.overdueRaceBps + scale - 1n) / scale + p.overdueRaceSlackBlocks;
+    h = byAverage(rep.avgBlocksToProofMilli, p.overdueRaceBps);
     const cap = p.overdueRaceMaxBps > 0n ? intoWindow(p.overdueRaceMaxBps) : undefined;
     if (cap !== undefined && cap < h) h = cap;
   } else {
     if (p.overdueRaceNewBps === 0n) return 0n;
     h = intoWindow(p.overdueRaceNewBps);
+    if (pace !== undefined && p.overdueRacePaceBps > 0n) {
+      const byPace = byAverage(pace.avgBlocksToProofMilli, p.overdueRacePaceBps);
+      if (byPace < h) h = byPace;
+    }
   }
   const at = h > acceptUntil ? h : acceptUntil + 1n;
   return at < deadline ? at : 0n;

@@ -91,6 +91,7 @@ export function windowStats(ctx: Context, k: MarketKeeperImpl, circuitFilter?: s
 
 import { commitsOf } from './fallback.js';
 import { fallbackOpen, outraceBounty } from './penalties.js';
+import { circuitPace } from './circuit-pace.js';
 
 export function marketQueryRoutes(k: MarketKeeperImpl): QueryRoute[] {
   const request: QueryRoute<QueryRequestRequest, QueryRequestResponse> = {
@@ -229,6 +230,7 @@ export function marketQueryRoutes(k: MarketKeeperImpl): QueryRoute[] {
           windowBlocks: window,
           assignedFills: s.assignedFills,
           meanAssignedBlocksToProofMilli: meanMilli(s.assignedBlocksSum, s.assignedFills),
+          paceBlocksToProofMilli: circuitPace(k.store(ctx), id)?.avgBlocksToProofMilli ?? 0n,
         };
       });
       return { stats: out };

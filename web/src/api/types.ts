@@ -38,7 +38,7 @@ export interface PriceLevel { price: string; quantity: U64; orders: U64 }
 export interface Book { asks: PriceLevel[]; requests: PriceLevel[]; last_clearing_price: string; last_clearing_height: U64 }
 export interface CircuitStats {
   circuit_id: string; fills: U64; mean_clearing_price: string; mean_blocks_to_proof_milli: U64;
-  slashes: U64; expiries: U64; window_blocks: U64; assigned_fills: U64; mean_assigned_blocks_to_proof_milli: U64;
+  slashes: U64; expiries: U64; window_blocks: U64; assigned_fills: U64; mean_assigned_blocks_to_proof_milli: U64; pace_blocks_to_proof_milli: U64;
 }
 export interface MarketParams {
   fee_denom: string; collateral_denom: string; collateral_ratio_bps: U64; protocol_fee_bps: U64; release_slash_bps: U64;

@@ -358,6 +358,26 @@ export interface Params {
    * buys a record that is never overdue inside the window (docs/mechanism.md "Padding the record"). 0 = no cap.
    */
   overdueRaceMaxBps: bigint;
+  /**
+   * A prover without a delivery of the circuit is held to the circuit's pace (CircuitPace: the moving average of the
+   * blocks its assigned provers took to deliver) instead of its own record: its assignment is open to the race from
+   * assigned_height + ceil(overdue_race_pace_bps x the pace / 10000) + overdue_race_slack_blocks, when that is earlier
+   * than the height overdue_race_new_bps gives. Without it a coalition member holds its first assignment of a circuit
+   * for half the window however fast the market proves (docs/mechanism.md "The circuit's pace"). 0 = off.
+   */
+  overdueRacePaceBps: bigint;
+}
+
+/**
+ * How fast a circuit's assigned provers deliver: the exponential moving average (weight 1/8, the first delivery sets it)
+ * of blocks from assignment to an accepted proof by the assigned prover, over all its provers, times 1000. A racer's
+ * delivery is not counted: it runs from submission. The pace a prover without its own record is held to
+ * (Params.overdue_race_pace_bps).
+ */
+export interface CircuitPace {
+  circuitId: string;
+  deliveries: bigint;
+  avgBlocksToProofMilli: bigint;
 }
 
 /** A prover's commitment to a fallback proof it will reveal (MsgCommitFallbackProof). */
@@ -408,6 +428,8 @@ export interface GenesisState {
   recentWinners: string[];
   /** The spread penalty in force (fee_denom), when the controller has moved it from params.spread_penalty; "" = none. */
   spreadPenaltyCurrent: string;
+  /** Each circuit's pace (CircuitPace), by circuit id. */
+  circuitPaces: CircuitPace[];
 }
 
 /**
@@ -625,6 +647,11 @@ export interface CircuitStats {
    */
   assignedFills: bigint;
   meanAssignedBlocksToProofMilli: bigint;
+  /**
+   * The circuit's pace (CircuitPace.avg_blocks_to_proof_milli; 0 before its first assigned delivery): the moving
+   * average a prover without a record of the circuit is held to. Not windowed.
+   */
+  paceBlocksToProofMilli: bigint;
 }
 
 export interface QueryStatsRequest {
@@ -2363,6 +2390,7 @@ function createBaseParams(): Params {
     overdueRaceSlackBlocks: 0n,
     overdueRaceNewBps: 0n,
     overdueRaceMaxBps: 0n,
+    overdueRacePaceBps: 0n,
   };
 }
 
@@ -2567,6 +2595,12 @@ export const Params: MessageFns<Params> = {
         throw new globalThis.Error("value provided for field message.overdueRaceMaxBps of type uint64 too large");
       }
       writer.uint32(824).uint64(message.overdueRaceMaxBps);
+    }
+    if (message.overdueRacePaceBps !== 0n) {
+      if (BigInt.asUintN(64, message.overdueRacePaceBps) !== message.overdueRacePaceBps) {
+        throw new globalThis.Error("value provided for field message.overdueRacePaceBps of type uint64 too large");
+      }
+      writer.uint32(832).uint64(message.overdueRacePaceBps);
     }
     return writer;
   },
@@ -2872,6 +2906,14 @@ export const Params: MessageFns<Params> = {
             message.overdueRaceMaxBps = reader.uint64() as bigint;
             continue;
           }
+          case 104: {
+            if (tag !== 832) {
+              break;
+            }
+
+            message.overdueRacePaceBps = reader.uint64() as bigint;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3066,6 +3108,11 @@ export const Params: MessageFns<Params> = {
         : isSet(object.overdue_race_max_bps)
         ? BigInt(object.overdue_race_max_bps)
         : 0n,
+      overdueRacePaceBps: isSet(object.overdueRacePaceBps)
+        ? BigInt(object.overdueRacePaceBps)
+        : isSet(object.overdue_race_pace_bps)
+        ? BigInt(object.overdue_race_pace_bps)
+        : 0n,
     };
   },
 
@@ -3179,6 +3226,9 @@ export const Params: MessageFns<Params> = {
     if (message.overdueRaceMaxBps !== 0n) {
       obj.overdueRaceMaxBps = message.overdueRaceMaxBps.toString();
     }
+    if (message.overdueRacePaceBps !== 0n) {
+      obj.overdueRacePaceBps = message.overdueRacePaceBps.toString();
+    }
     return obj;
   },
 
@@ -3287,6 +3337,129 @@ export const Params: MessageFns<Params> = {
     message.overdueRaceMaxBps = (object.overdueRaceMaxBps !== undefined && object.overdueRaceMaxBps !== null)
       ? BigInt(object.overdueRaceMaxBps)
       : 0n;
+    message.overdueRacePaceBps = (object.overdueRacePaceBps !== undefined && object.overdueRacePaceBps !== null)
+      ? BigInt(object.overdueRacePaceBps)
+      : 0n;
+    return message;
+  },
+};
+
+function createBaseCircuitPace(): CircuitPace {
+  return { circuitId: "", deliveries: 0n, avgBlocksToProofMilli: 0n };
+}
+
+export const CircuitPace: MessageFns<CircuitPace> = {
+  encode(message: CircuitPace, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.circuitId !== "") {
+      writer.uint32(10).string(message.circuitId);
+    }
+    if (message.deliveries !== 0n) {
+      if (BigInt.asUintN(64, message.deliveries) !== message.deliveries) {
+        throw new globalThis.Error("value provided for field message.deliveries of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.deliveries);
+    }
+    if (message.avgBlocksToProofMilli !== 0n) {
+      if (BigInt.asUintN(64, message.avgBlocksToProofMilli) !== message.avgBlocksToProofMilli) {
+        throw new globalThis.Error("value provided for field message.avgBlocksToProofMilli of type uint64 too large");
+      }
+      writer.uint32(24).uint64(message.avgBlocksToProofMilli);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CircuitPace {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCircuitPace();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.circuitId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.deliveries = reader.uint64() as bigint;
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.avgBlocksToProofMilli = reader.uint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CircuitPace {
+    return {
+      circuitId: isSet(object.circuitId)
+        ? globalThis.String(object.circuitId)
+        : isSet(object.circuit_id)
+        ? globalThis.String(object.circuit_id)
+        : "",
+      deliveries: isSet(object.deliveries) ? BigInt(object.deliveries) : 0n,
+      avgBlocksToProofMilli: isSet(object.avgBlocksToProofMilli)
+        ? BigInt(object.avgBlocksToProofMilli)
+        : isSet(object.avg_blocks_to_proof_milli)
+        ? BigInt(object.avg_blocks_to_proof_milli)
+        : 0n,
+    };
+  },
+
+  toJSON(message: CircuitPace): unknown {
+    const obj: any = {};
+    if (message.circuitId !== "") {
+      obj.circuitId = message.circuitId;
+    }
+    if (message.deliveries !== 0n) {
+      obj.deliveries = message.deliveries.toString();
+    }
+    if (message.avgBlocksToProofMilli !== 0n) {
+      obj.avgBlocksToProofMilli = message.avgBlocksToProofMilli.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CircuitPace>): CircuitPace {
+    return CircuitPace.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CircuitPace>): CircuitPace {
+    const message = createBaseCircuitPace();
+    message.circuitId = object.circuitId ?? "";
+    message.deliveries = (object.deliveries !== undefined && object.deliveries !== null)
+      ? BigInt(object.deliveries)
+      : 0n;
+    message.avgBlocksToProofMilli =
+      (object.avgBlocksToProofMilli !== undefined && object.avgBlocksToProofMilli !== null)
+        ? BigInt(object.avgBlocksToProofMilli)
+        : 0n;
     return message;
   },
 };
@@ -3542,6 +3715,7 @@ function createBaseGenesisState(): GenesisState {
     fallbackForfeits: [],
     recentWinners: [],
     spreadPenaltyCurrent: "",
+    circuitPaces: [],
   };
 }
 
@@ -3588,6 +3762,9 @@ export const GenesisState: MessageFns<GenesisState> = {
     }
     if (message.spreadPenaltyCurrent !== "") {
       writer.uint32(594).string(message.spreadPenaltyCurrent);
+    }
+    for (const v of message.circuitPaces) {
+      CircuitPace.encode(v!, writer.uint32(602).fork()).join();
     }
     return writer;
   },
@@ -3693,6 +3870,14 @@ export const GenesisState: MessageFns<GenesisState> = {
             message.spreadPenaltyCurrent = reader.string();
             continue;
           }
+          case 75: {
+            if (tag !== 602) {
+              break;
+            }
+
+            message.circuitPaces.push(CircuitPace.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3748,6 +3933,11 @@ export const GenesisState: MessageFns<GenesisState> = {
         : isSet(object.spread_penalty_current)
         ? globalThis.String(object.spread_penalty_current)
         : "",
+      circuitPaces: globalThis.Array.isArray(object?.circuitPaces)
+        ? object.circuitPaces.map((e: any) => CircuitPace.fromJSON(e))
+        : globalThis.Array.isArray(object?.circuit_paces)
+        ? object.circuit_paces.map((e: any) => CircuitPace.fromJSON(e))
+        : [],
     };
   },
 
@@ -3786,6 +3976,9 @@ export const GenesisState: MessageFns<GenesisState> = {
     if (message.spreadPenaltyCurrent !== "") {
       obj.spreadPenaltyCurrent = message.spreadPenaltyCurrent;
     }
+    if (message.circuitPaces?.length) {
+      obj.circuitPaces = message.circuitPaces.map((e) => CircuitPace.toJSON(e));
+    }
     return obj;
   },
 
@@ -3811,6 +4004,7 @@ export const GenesisState: MessageFns<GenesisState> = {
     message.fallbackForfeits = object.fallbackForfeits?.map((e) => FallbackForfeit.fromPartial(e)) || [];
     message.recentWinners = object.recentWinners?.map((e) => e) || [];
     message.spreadPenaltyCurrent = object.spreadPenaltyCurrent ?? "";
+    message.circuitPaces = object.circuitPaces?.map((e) => CircuitPace.fromPartial(e)) || [];
     return message;
   },
 };
@@ -6694,6 +6888,7 @@ function createBaseCircuitStats(): CircuitStats {
     windowBlocks: 0n,
     assignedFills: 0n,
     meanAssignedBlocksToProofMilli: 0n,
+    paceBlocksToProofMilli: 0n,
   };
 }
 
@@ -6748,6 +6943,12 @@ export const CircuitStats: MessageFns<CircuitStats> = {
         );
       }
       writer.uint32(72).uint64(message.meanAssignedBlocksToProofMilli);
+    }
+    if (message.paceBlocksToProofMilli !== 0n) {
+      if (BigInt.asUintN(64, message.paceBlocksToProofMilli) !== message.paceBlocksToProofMilli) {
+        throw new globalThis.Error("value provided for field message.paceBlocksToProofMilli of type uint64 too large");
+      }
+      writer.uint32(80).uint64(message.paceBlocksToProofMilli);
     }
     return writer;
   },
@@ -6837,6 +7038,14 @@ export const CircuitStats: MessageFns<CircuitStats> = {
             message.meanAssignedBlocksToProofMilli = reader.uint64() as bigint;
             continue;
           }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.paceBlocksToProofMilli = reader.uint64() as bigint;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -6884,6 +7093,11 @@ export const CircuitStats: MessageFns<CircuitStats> = {
         : isSet(object.mean_assigned_blocks_to_proof_milli)
         ? BigInt(object.mean_assigned_blocks_to_proof_milli)
         : 0n,
+      paceBlocksToProofMilli: isSet(object.paceBlocksToProofMilli)
+        ? BigInt(object.paceBlocksToProofMilli)
+        : isSet(object.pace_blocks_to_proof_milli)
+        ? BigInt(object.pace_blocks_to_proof_milli)
+        : 0n,
     };
   },
 
@@ -6916,6 +7130,9 @@ export const CircuitStats: MessageFns<CircuitStats> = {
     if (message.meanAssignedBlocksToProofMilli !== 0n) {
       obj.meanAssignedBlocksToProofMilli = message.meanAssignedBlocksToProofMilli.toString();
     }
+    if (message.paceBlocksToProofMilli !== 0n) {
+      obj.paceBlocksToProofMilli = message.paceBlocksToProofMilli.toString();
+    }
     return obj;
   },
 
@@ -6942,6 +7159,10 @@ export const CircuitStats: MessageFns<CircuitStats> = {
     message.meanAssignedBlocksToProofMilli =
       (object.meanAssignedBlocksToProofMilli !== undefined && object.meanAssignedBlocksToProofMilli !== null)
         ? BigInt(object.meanAssignedBlocksToProofMilli)
+        : 0n;
+    message.paceBlocksToProofMilli =
+      (object.paceBlocksToProofMilli !== undefined && object.paceBlocksToProofMilli !== null)
+        ? BigInt(object.paceBlocksToProofMilli)
         : 0n;
     return message;
   },
