@@ -221,6 +221,26 @@ test('a patience from the market (--patience auto, src/client/patience.ts): agai
   t.true(auto.outcome.computations >= auto.metrics.delivered + (auto.outcome.outracedHonest ?? 0));
 });
 
+test("the circuit's pace (overdue_race_pace_bps 20000, off by default): more holds by provers without a record of the circuit are raced, and assignees that decline as the worker does are never outraced; invariants every block", async (t) => {
+  const w = buildWorld(censoring('hold'), 1, 9);
+  const chain = await runMechanism(w, 'proofbook');
+  const paced = await runMechanism(w, 'pace');
+  const declining = await runMechanism(w, 'pacedecline');
+  for (const r of [chain, paced, declining]) {
+    t.deepEqual(r.outcome.invariantFailures, []);
+    t.is(r.metrics.invariantBlocks, w.endBlock);
+    t.is(r.metrics.fillRate, 1);
+    t.is(r.metrics.censoredFillRate, 1);
+  }
+  // more holds are raced (once the circuit has a pace, a record-less holder is raced from 2 x pace + 2); the p99 of so
+  // small a world is set by holds before any delivery of the circuit, which the pace cannot shorten
+  t.true((paced.outcome.races ?? 0) > (chain.outcome.races ?? 0), show({ chain: chain.outcome.races, paced: paced.outcome.races }));
+  t.true(paced.metrics.censoredP99 <= chain.metrics.censoredP99, show({ chain: chain.metrics.censoredP99, paced: paced.metrics.censoredP99 }));
+  t.true(declining.metrics.censoredP99 <= chain.metrics.censoredP99, show({ chain: chain.metrics.censoredP99, declining: declining.metrics.censoredP99 }));
+  t.is(declining.outcome.outracedHonest ?? 0, 0);
+  t.true(paced.outcome.computations >= paced.metrics.delivered + (paced.outcome.outracedHonest ?? 0));
+});
+
 test('the invariant check is not vacuous: corrupting the bank ledger is reported', async (t) => {
   const chain = new SimChain('sim-test', 6n);
   const broken0 = chain.initGenesis({ bank: { balances: [{ address: simAddress('x'), coins: [{ denom: 'uproof', amount: '1000' }] }] } });
