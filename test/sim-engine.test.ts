@@ -2,14 +2,14 @@
  * Market simulator: determinism, the mechanisms' defining properties, and the proofbook harness (real market, bond
  * and verifier modules; invariants after every simulated block; the marker-proof stand-in).
  */
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 
 const show = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x));
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ALL_MECHANISMS, validateScenario, type Scenario } from '../sim/scenario.js';
-import { buildWorld, proofCost, serves } from '../sim/agents.js';
+import { ALL_MECHANISMS, validateScenario, type MechanismName, type Scenario } from '../sim/scenario.js';
+import { buildWorld, proofCost, serves, type World } from '../sim/agents.js';
 import { runScenario, runMechanism } from '../sim/run.js';
 import { toCsv, writeOutputs } from '../sim/output.js';
 import { SimChain, markerProof, simCircuits } from '../sim/mechanisms/proofbook.js';
@@ -18,6 +18,23 @@ import { MSG_POST_ASK, MSG_SUBMIT_PROOF, MSG_SUBMIT_REQUEST } from '../modules/m
 import { simAddress } from '../sim/agents.js';
 import { RequestStatus } from '../src/gen/proofbook/market/v1/market.js';
 import { smallScenario as small } from './helpers/sim-scenario.js';
+
+/**
+ * Runs each row on world `w` and checks what every censorship test needs of it: every module invariant held after every
+ * simulated block and every censored request was served (and every request, with `everyRequest`).
+ */
+async function runServing(t: ExecutionContext, w: World, rows: MechanismName[], everyRequest = false) {
+  const out = [];
+  for (const m of rows) {
+    const r = await runMechanism(w, m);
+    t.deepEqual(r.outcome.invariantFailures, [], m);
+    t.is(r.metrics.invariantBlocks, w.endBlock, m);
+    t.is(r.metrics.censoredFillRate, 1, m);
+    if (everyRequest) t.is(r.metrics.fillRate, 1, m);
+    out.push(r);
+  }
+  return out;
+}
 
 /** 9 provers, the cheapest third a coalition with `strategy` against two of five requesters (30-block windows). */
 function censoring(strategy: 'hold' | 'squat' | 'pad', over: Partial<Scenario> = {}): Scenario {
@@ -144,13 +161,8 @@ test("squatting coalition (issue 11): members not excluded squat censored reques
 test("the requester's patience (issue 11): against a holding coalition the patience row races held assignments; holders are outraced before their deadline, censored p99 falls, every request served, invariants every block", async (t) => {
   const s = censoring('hold', { proofbook: { minFeeBps: 2500, rampBlocks: 5, patienceBlocks: 8 } });
   const w = buildWorld(s, 3, 9);
-  const held = await runMechanism(w, 'nooverdue'); // (the chain's own overdue race off: the next test)
-  const raced = await runMechanism(w, 'patience');
-  for (const r of [held, raced]) {
-    t.deepEqual(r.outcome.invariantFailures, []);
-    t.is(r.metrics.invariantBlocks, w.endBlock);
-    t.is(r.metrics.censoredFillRate, 1);
-  }
+  // (nooverdue: the chain's own overdue race off, the next test)
+  const [held, raced] = await runServing(t, w, ['nooverdue', 'patience']);
   t.is(held.outcome.races, undefined, 'no patience and no overdue race: no race');
   const races = raced.outcome.races ?? 0;
   const outraced = raced.outcome.outraced ?? 0;
@@ -177,14 +189,7 @@ test("the requester's patience (issue 11): against a holding coalition the patie
 test('the overdue race (issue 11): without any patience, the chain opens held assignments to the race once overdue by their prover\'s record (or halfway through the window without one); holders are outraced, censored p99 falls, every request served, invariants every block', async (t) => {
   const s = censoring('hold');
   const w = buildWorld(s, 3, 9);
-  const off = await runMechanism(w, 'nooverdue');
-  const on = await runMechanism(w, 'proofbook');
-  for (const r of [off, on]) {
-    t.deepEqual(r.outcome.invariantFailures, []);
-    t.is(r.metrics.invariantBlocks, w.endBlock);
-    t.is(r.metrics.censoredFillRate, 1);
-    t.is(r.metrics.fillRate, 1);
-  }
+  const [off, on] = await runServing(t, w, ['nooverdue', 'proofbook'], true);
   t.is(off.outcome.races, undefined);
   const races = on.outcome.races ?? 0;
   const outraced = on.outcome.outraced ?? 0;
@@ -200,15 +205,7 @@ test('the overdue race (issue 11): without any patience, the chain opens held as
 
 test('a patience from the market (--patience auto, src/client/patience.ts): against a holding coalition the requests race holds sooner than the chain alone does; where assignees decline as the worker does, no honest proof is outraced; invariants every block', async (t) => {
   const w = buildWorld(censoring('hold'), 3, 9);
-  const chain = await runMechanism(w, 'proofbook');
-  const auto = await runMechanism(w, 'autopatience');
-  const declining = await runMechanism(w, 'autodecline');
-  for (const r of [chain, auto, declining]) {
-    t.deepEqual(r.outcome.invariantFailures, []);
-    t.is(r.metrics.invariantBlocks, w.endBlock);
-    t.is(r.metrics.fillRate, 1);
-    t.is(r.metrics.censoredFillRate, 1);
-  }
+  const [chain, auto, declining] = await runServing(t, w, ['proofbook', 'autopatience', 'autodecline'], true);
   // every request carries a patience (a quarter of the 30-block window at first, then 2 x the median + 3), so holds
   // are raced from it instead of from halfway through the window
   t.true((auto.outcome.races ?? 0) > (chain.outcome.races ?? 0), show({ chain: chain.outcome.races, auto: auto.outcome.races }));
@@ -223,15 +220,7 @@ test('a patience from the market (--patience auto, src/client/patience.ts): agai
 
 test("the circuit's pace (overdue_race_pace_bps 20000, off by default): more holds by provers without a record of the circuit are raced, and assignees that decline as the worker does are never outraced; invariants every block", async (t) => {
   const w = buildWorld(censoring('hold'), 1, 9);
-  const chain = await runMechanism(w, 'proofbook');
-  const paced = await runMechanism(w, 'pace');
-  const declining = await runMechanism(w, 'pacedecline');
-  for (const r of [chain, paced, declining]) {
-    t.deepEqual(r.outcome.invariantFailures, []);
-    t.is(r.metrics.invariantBlocks, w.endBlock);
-    t.is(r.metrics.fillRate, 1);
-    t.is(r.metrics.censoredFillRate, 1);
-  }
+  const [chain, paced, declining] = await runServing(t, w, ['proofbook', 'pace', 'pacedecline'], true);
   // more holds are raced (once the circuit has a pace, a record-less holder is raced from 2 x pace + 2); the p99 of so
   // small a world is set by holds before any delivery of the circuit, which the pace cannot shorten
   t.true((paced.outcome.races ?? 0) > (chain.outcome.races ?? 0), show({ chain: chain.outcome.races, paced: paced.outcome.races }));
@@ -385,14 +374,7 @@ test('work-spreading rules run through the keeper: invariants hold every block, 
 test('padding the record (issue 11): a coalition that also delivers its other jobs the block before they could be raced makes records the uncapped overdue race never fires on; capped at half the window it still races the holds', async (t) => {
   const w = buildWorld(censoring('pad'), 3, 9);
   const hold = await runMechanism(buildWorld(censoring('hold'), 3, 9), 'proofbook');
-  const uncapped = await runMechanism(w, 'overdueuncapped');
-  const capped = await runMechanism(w, 'proofbook');
-  const off = await runMechanism(w, 'nooverdue');
-  for (const r of [uncapped, capped, off]) {
-    t.deepEqual(r.outcome.invariantFailures, []);
-    t.is(r.metrics.invariantBlocks, w.endBlock);
-    t.is(r.metrics.censoredFillRate, 1);
-  }
+  const [uncapped, capped, off] = await runServing(t, w, ['overdueuncapped', 'proofbook', 'nooverdue']);
   const m = (r: typeof capped) => ({ censored: r.metrics.censoredP99, other: r.metrics.otherP99, outraced: r.outcome.outraced ?? 0 });
   const all = show({ hold: m(hold), uncapped: m(uncapped), capped: m(capped), off: m(off) });
   // the padding is real: everyone the coalition serves waits, so the uncensored tail is far longer than under 'hold'

@@ -132,7 +132,8 @@ export const OVERDUE_RACE_MAX_BPS = 5_000n;
  * blocks at 16 provers with declining workers), but the targets issue 11 sets are ratios: the uncensored p99 falls
  * further than the censored one, so the hold ratio rises at 16 provers (2.65x -> 3.44x with workers that decline)
  * and stays near 4.9x at 64, and the winners' HHI at 16 provers rises to 0.25-0.26 (docs/mechanism.md "The circuit's
- * pace"). The pace is tracked either way (Stats shows it), so governance can turn the rule on without a migration.
+ * pace"). The pace is tracked either way (Stats shows it, genesis exports it), so a chain restarted from its export
+ * with the rule on starts from the paces it had measured.
  */
 export const OVERDUE_RACE_PACE_BPS = 0n;
 export const MAX_SIGNALS = 256;
