@@ -26,12 +26,19 @@ export function circuitPace(kv: KVReader, circuitId: string): CircuitPace | unde
   return v === undefined ? undefined : CircuitPace.decode(v);
 }
 
+/**
+ * The moving average of blocks to proof, times 1000, after one more delivery that took `blocks`: the first sets it,
+ * each later one moves it by an eighth. A prover's record (Reputation) and a circuit's pace both keep it.
+ */
+export function nextAverageMilli(avgMilli: bigint, deliveries: bigint, blocks: bigint): bigint {
+  const sample = blocks * 1000n;
+  return deliveries === 0n ? sample : (avgMilli * 7n + sample) / 8n;
+}
+
 /** Counts a delivery by the assigned prover that took `blocks` from assignment to proof. */
 export function recordPace(kv: KV, circuitId: string, blocks: bigint): void {
-  const before = circuitPace(kv, circuitId);
-  const sample = blocks * 1000n;
-  const avg = before === undefined ? sample : (before.avgBlocksToProofMilli * 7n + sample) / 8n;
-  setCircuitPace(kv, { circuitId, deliveries: (before?.deliveries ?? 0n) + 1n, avgBlocksToProofMilli: avg });
+  const before = circuitPace(kv, circuitId) ?? { circuitId, deliveries: 0n, avgBlocksToProofMilli: 0n };
+  setCircuitPace(kv, { circuitId, deliveries: before.deliveries + 1n, avgBlocksToProofMilli: nextAverageMilli(before.avgBlocksToProofMilli, before.deliveries, blocks) });
 }
 
 /** Stores a pace as given (genesis import; recordPace otherwise). */

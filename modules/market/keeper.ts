@@ -35,7 +35,7 @@ import { chargeHolding, settleHolding } from './holding.js';
 import { assignableAt, bountyPlus, collateralCap, declineFee, fallbackOpen, isAssignee, isExcluded, fallbackOpensAt, overdueHeight, releaseSlash, splitSlash, viaFallback } from './penalties.js';
 import { recentWins, recordWinner } from './recent-winners.js';
 import { adjustSpreadPenalty, spreadPenaltyInForce } from './spread-penalty.js';
-import { circuitPace, recordPace } from './circuit-pace.js';
+import { circuitPace, nextAverageMilli, recordPace } from './circuit-pace.js';
 import {
   ASK_BY_EXPIRY_PREFIX,
   BPS,
@@ -549,7 +549,7 @@ export class MarketKeeperImpl implements MarketKeeper {
   /** A delivery that took `sample` blocks, in the prover's reputation for the circuit (count, and a 1/8 moving average). */
   private recordFulfilment(ctx: Context, prover: Address, circuitId: string, sample: bigint): void {
     const rep = this.reputation(ctx, prover, circuitId);
-    rep.avgBlocksToProofMilli = rep.fulfilled === 0n ? sample * 1000n : (rep.avgBlocksToProofMilli * 7n + sample * 1000n) / 8n;
+    rep.avgBlocksToProofMilli = nextAverageMilli(rep.avgBlocksToProofMilli, rep.fulfilled, sample);
     rep.fulfilled += 1n;
     this.setReputation(ctx, rep);
   }
