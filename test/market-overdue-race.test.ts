@@ -83,7 +83,7 @@ test("overdueHeight without a record: the circuit's pace when earlier than the w
   t.is(overdueHeight({ ...P, overdueRaceBps: 0n }, rec(0n, 0), pace(5), 100n, 103n, 200n), 0n, 'off is off');
 });
 
-test("recordPace: the circuit's first assigned delivery sets the pace, each later one moves it by an eighth; genesis refuses an empty or delivery-less pace", (t) => {
+test("recordPace: the circuit's first assigned delivery sets the pace, each later one moves it by an eighth; genesis refuses a pace without a circuit id or a delivery", (t) => {
   const kv = new SortedArrayKV();
   const [c1, c2] = ['11'.repeat(32), '22'.repeat(32)];
   t.is(circuitPace(kv, c1), undefined);
@@ -94,7 +94,8 @@ test("recordPace: the circuit's first assigned delivery sets the pace, each late
   recordPace(kv, c2, 1n);
   t.deepEqual(allCircuitPaces(kv).map((p) => [p.circuitId, p.deliveries]), [[c1, 2n], [c2, 1n]]);
   t.is(circuitPaceProblem({ circuitId: c1, deliveries: 1n, avgBlocksToProofMilli: 0n }), undefined);
-  t.regex(circuitPaceProblem({ circuitId: '', deliveries: 1n, avgBlocksToProofMilli: 1n })!, /circuit_id is empty/);
+  t.regex(circuitPaceProblem({ circuitId: '', deliveries: 1n, avgBlocksToProofMilli: 1n })!, /circuit_id must be 64 lowercase hex characters, got ""/);
+  t.regex(circuitPaceProblem({ circuitId: 'AB'.repeat(32), deliveries: 1n, avgBlocksToProofMilli: 1n })!, /circuit_id must be 64 lowercase hex/);
   t.regex(circuitPaceProblem({ circuitId: c1, deliveries: 0n, avgBlocksToProofMilli: 1n })!, /has no deliveries/);
 });
 

@@ -53,7 +53,7 @@ export function allCircuitPaces(kv: KVReader): CircuitPace[] {
 
 /** What is wrong with a pace from genesis, or undefined. */
 export function circuitPaceProblem(pace: CircuitPace): string | undefined {
-  if (pace.circuitId === '') return 'circuit_paces: circuit_id is empty';
+  if (!/^[0-9a-f]{64}$/.test(pace.circuitId)) return `circuit_paces: circuit_id must be 64 lowercase hex characters, got ${JSON.stringify(pace.circuitId)}`;
   if (pace.deliveries === 0n) return `circuit_paces: ${pace.circuitId} has no deliveries (leave it out)`;
   return undefined;
 }
