@@ -165,6 +165,11 @@ test('explorer: live market pages, in-browser verification, search and node-down
     // ---- the clearing-price chart gained the auction's point (same page session: the live stream kept it)
     await page.goto(`${base}#/circuit/${CIRCUIT}`);
     await page.waitForFunction(`Number(document.querySelector('[data-chart=clearing]')?.getAttribute('data-points')) > ${pointsBefore}`, undefined, { timeout: 20_000 });
+    // the circuit's pace, set by the worker's delivery (Stats pace_blocks_to_proof_milli), is shown in blocks
+    const stats = await (await fetch(`${devnet.apiUrl}/proofbook/market/v1/stats?circuit_id=${CIRCUIT}`)).json() as { stats: { pace_blocks_to_proof_milli: string }[] };
+    const pace = Number(stats.stats[0]!.pace_blocks_to_proof_milli);
+    t.true(pace >= 1000, JSON.stringify(stats));
+    await page.locator('[data-pace]').filter({ hasText: `${(pace / 1000).toFixed(1)} blocks from assignment to proof` }).waitFor({ timeout: 20_000 });
     await shot(page, 'circuit');
 
     // ---- search: a request by id, a tx by hash

@@ -75,6 +75,9 @@ export function CircuitPage({ id }: { id: string }) {
                 ['owner', <Addr a={d.circuit.owner} />],
                 ['last clearing', d.book.last_clearing_price ? <>{amount(d.book.last_clearing_price, fee)} at height {int(d.book.last_clearing_height)}</> : '—'],
                 ['window stats', st ? `${int(st.fills)} fills, ${int(st.slashes)} slashes, ${int(st.expiries)} expiries in the last ${int(st.window_blocks)} blocks` : '—'],
+                // the circuit's pace (CircuitPace): how fast its assigned provers deliver, a moving average over all its
+                // assigned deliveries; what a prover without a record may be held to (overdue_race_pace_bps)
+                ['pace', <span data-pace title="moving average of blocks from assignment to proof, over the proofs delivered by their assigned prover">{st && st.pace_blocks_to_proof_milli !== '0' ? `${(Number(st.pace_blocks_to_proof_milli) / 1000).toFixed(1)} blocks from assignment to proof` : '—'}</span>],
               ]} />
               <Card title="Quote: what a requester would pay now">
                 <div class="quote" data-quote>
