@@ -101,11 +101,11 @@ export async function runOutcome(w: World, m: MechanismName, onProgress?: (msg: 
   const rules = CHAIN_MECHANISMS[m];
   if (rules) {
     const extras: ProofbookExtras = { txFailures: new Map(), accepted: 0, rejected: 0 };
-    const auto = AUTO_PATIENCE_ROWS[m];
+    const auto = AUTO_PATIENCE_ROWS.has(m);
     const racers = auto ? 'overdue' : PATIENCE_ROWS[m];
     const patience = auto ? 'auto' : racers ? (w.scenario.proofbook.patienceBlocks ?? 0) : 0;
     if (racers && patience === 0) throw new Error(`scenario: the '${m}' row needs proofbook.patienceBlocks`);
-    return { outcome: await runProofbook(w, extras, onProgress, rules, m, CHAIN_PARAMS[m], patience, racers, auto?.declineLate ?? DECLINING_ROWS[m] ?? false), extras };
+    return { outcome: await runProofbook(w, extras, onProgress, rules, m, CHAIN_PARAMS[m], patience, racers, DECLINING_ROWS.has(m)), extras };
   }
   return { outcome: m === 'racing' ? runRacing(w) : m === 'fixed' ? runFixed(w) : m === 'trusted' ? runTrusted(w) : runRandom(w) };
 }

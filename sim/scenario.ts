@@ -141,13 +141,10 @@ const MECHANISMS = ['proofbook', 'v1', 'lottery', 'stakecap', 'band', 'band25', 
 export type MechanismName = (typeof MECHANISMS)[number];
 /** The rows whose requests carry proofbook.patienceBlocks, and when their racers start (sim/mechanisms/proofbook.ts). */
 export const PATIENCE_ROWS: Partial<Record<MechanismName, 'open' | 'overdue'>> = { patience: 'open', patiencerep: 'overdue' };
-/**
- * The rows whose requests carry the patience `--patience auto` computes (src/client/patience.ts), raced as the worker
- * races; `declineLate`: whether honest assignees decline what they would prove after those racers start.
- */
-/** Rows without a patience whose honest assignees decline what they would prove after racers start (the worker's declineOverdue). */
-export const DECLINING_ROWS: Partial<Record<MechanismName, true>> = { pacedecline: true, declining: true };
-export const AUTO_PATIENCE_ROWS: Partial<Record<MechanismName, { declineLate: boolean }>> = { autopatience: { declineLate: false }, autodecline: { declineLate: true } };
+/** The rows whose requests carry the patience `--patience auto` computes (src/client/patience.ts), raced as the worker races. */
+export const AUTO_PATIENCE_ROWS: ReadonlySet<MechanismName> = new Set(['autopatience', 'autodecline']);
+/** The rows whose honest assignees decline (in the accept phase) what they would prove after racers start, as the worker does (declineOverdue). */
+export const DECLINING_ROWS: ReadonlySet<MechanismName> = new Set(['autodecline', 'pacedecline', 'declining']);
 export const ALL_MECHANISMS: readonly MechanismName[] = MECHANISMS;
 
 function fail(msg: string): never {

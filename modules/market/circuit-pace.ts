@@ -15,7 +15,7 @@
  */
 import { iteratePrefix, type KV, type KVReader } from '../../src/store/kv.js';
 import { CircuitPace } from '../../src/gen/proofbook/market/v1/market.js';
-import { circKey } from './keys.js';
+import { circKey, isCircuitId } from './keys.js';
 
 const PACE_PREFIX = 'K';
 const paceKey = (circuitId: string) => PACE_PREFIX + circKey(circuitId);
@@ -53,7 +53,7 @@ export function allCircuitPaces(kv: KVReader): CircuitPace[] {
 
 /** What is wrong with a pace from genesis, or undefined. */
 export function circuitPaceProblem(pace: CircuitPace): string | undefined {
-  if (!/^[0-9a-f]{64}$/.test(pace.circuitId)) return `circuit_paces: circuit_id must be 64 lowercase hex characters, got ${JSON.stringify(pace.circuitId)}`;
+  if (!isCircuitId(pace.circuitId)) return `circuit_paces: circuit_id must be 64 lowercase hex characters, got ${JSON.stringify(pace.circuitId)}`;
   if (pace.deliveries === 0n) return `circuit_paces: ${pace.circuitId} has no deliveries (leave it out)`;
   return undefined;
 }

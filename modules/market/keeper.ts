@@ -1574,6 +1574,8 @@ export class MarketKeeperImpl implements MarketKeeper {
         continue; // MatchingInputError = a bug upstream; this circuit waits, the rest of the block goes on
       }
       let assigned = 0;
+      // the circuit's pace, read once per circuit and only when the rule uses it (nothing in the auction changes it)
+      const pace = p.overdueRacePaceBps > 0n && result.matches.length > 0 ? circuitPace(this.store(ctx), circuitId) : undefined;
       for (const match of result.matches) {
         // the lock never exceeds max_collateral_ratio_bps of the price paid, whatever min_collateral asked for
         const cap = collateralCap(p, match.price);
@@ -1591,7 +1593,7 @@ export class MarketKeeperImpl implements MarketKeeper {
           if (deadline > r.expiryHeight) deadline = r.expiryHeight;
           // open to the race once overdue by the prover's own record, or the circuit's pace without one (penalties.ts
           // overdueHeight; 0 = none)
-          const overdue = overdueHeight(p, this.reputation(c, prover, circuitId), circuitPace(this.store(c), circuitId), h, acceptUntil, deadline);
+          const overdue = overdueHeight(p, this.reputation(c, prover, circuitId), pace, h, acceptUntil, deadline);
           const after: Request = {
             ...r,
             status: S.REQUEST_STATUS_ASSIGNED,

@@ -233,8 +233,11 @@ export function addrKey(addr: Address): Key {
 }
 
 /** The 32 raw bytes of a 64-hex circuit id as a key string. */
+/** Whether `id` has a circuit id's form: 64 lowercase hex characters (sha256). */
+export const isCircuitId = (id: string): boolean => /^[0-9a-f]{64}$/.test(id);
+
 export function circKey(circuitId: string): Key {
-  if (!/^[0-9a-f]{64}$/.test(circuitId)) throw new Error(`circuit id must be 64 lowercase hex characters, got ${JSON.stringify(circuitId)}`);
+  if (!isCircuitId(circuitId)) throw new Error(`circuit id must be 64 lowercase hex characters, got ${JSON.stringify(circuitId)}`);
   return bytesToKey(Buffer.from(circuitId, 'hex'));
 }
 
