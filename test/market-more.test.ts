@@ -143,6 +143,24 @@ test('Requests and Asks queries filter and paginate; genesis export -> import ->
   t.is((exported as any).requests.length, 4);
   t.is((exported as any).next_request_id, '5');
   t.is((exported as any).recent_winners.length, 2); // the spread rule's window: requests 1 and 4's assignments
+
+  // a field the market does not have is refused, not skipped: proto3 JSON would read a misspelt param as 0 (off)
+  const edited = (f: (g: any) => void) => {
+    const g = JSON.parse(JSON.stringify(exported));
+    f(g);
+    return g;
+  };
+  const blank = () => new Context(new CacheKV({ get: () => undefined, has: () => false, iterate: function* () {} }), { chainId: 'x', height: 0n, timeSeconds: 0n }, 'genesis');
+  t.throws(() => initMarketGenesis(blank(), edited((g) => (g.params.overdue_race_bsp = '20000')), keeper), { message: "market params: unknown field 'overdue_race_bsp' (a param left out reads 0)" });
+  t.throws(() => initMarketGenesis(blank(), edited((g) => Object.assign(g, { reputation: [], nextAskId: '3' })), keeper), { message: "market genesis: unknown field 'reputation'" });
+  // camelCase names (ts-proto's toJSON) are the same fields
+  const camel = edited((g) => {
+    g.params.overdueRaceBps = g.params.overdue_race_bps;
+    delete g.params.overdue_race_bps;
+  });
+  const fromCamel = blank();
+  initMarketGenesis(fromCamel, camel, keeper);
+  t.deepEqual(exportMarketGenesis(fromCamel, keeper), exported);
 });
 
 test('two replicas (one restarted mid-way) reach identical app hashes through auction, misses, re-auction and expiry', async (t) => {

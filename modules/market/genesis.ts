@@ -13,6 +13,7 @@ import type { MarketKeeperImpl } from './keeper.js';
 import { ASK_PREFIX, BPS, DEFAULT_PARAMS, REPUTATION_PREFIX, REQUEST_PREFIX, SPREAD_WINDOW } from './keys.js';
 import { Ask, Reputation, Request } from '../../src/gen/proofbook/market/v1/market.js';
 import { iteratePrefix } from '../../src/store/kv.js';
+import { snakeJsonKeys, unknownJsonFields } from '../../src/framework/proto-json.js';
 import { recentWinners, recordWinner } from './recent-winners.js';
 import { setSpreadPenalty, spreadPenaltyProblem, storedSpreadPenalty } from './spread-penalty.js';
 import { allCircuitPaces, circuitPaceProblem, setCircuitPace } from './circuit-pace.js';
@@ -20,19 +21,21 @@ import type { Address } from '../../src/crypto/address.js';
 import { isFinal, scheduleSettled, settledHeight } from './retention.js';
 import { allCommits, allForfeits, isRevealed, payoutHeightOf, payoutPending, peekNextCommitId, putCommit, putForfeit, setNextCommitId } from './fallback.js';
 
-function snake(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(snake);
-  if (v !== null && typeof v === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v)) out[k.replace(/[A-Z]/g, (c) => '_' + c.toLowerCase())] = snake(x);
-    return out;
-  }
-  return v;
+export function paramsToJson(p: Params): unknown {
+  return snakeJsonKeys(Params.toJSON(p));
 }
 
-export function paramsToJson(p: Params): unknown {
-  return snake(Params.toJSON(p));
+/** Refuses a field the market's GenesisState or Params does not have (proto3 JSON would skip it, and a misspelt param read 0). */
+function refuseUnknownFields(state: unknown): void {
+  if (!isJsonObject(state)) return;
+  const top = unknownJsonFields(state, GenesisState.fromPartial({}));
+  if (top.length > 0) throw new Error(`market genesis: unknown field${top.length > 1 ? 's' : ''} ${top.map((k) => `'${k}'`).join(', ')}`);
+  if (!isJsonObject(state.params)) return;
+  const params = unknownJsonFields(state.params, Params.fromPartial({}));
+  if (params.length > 0) throw new Error(`market params: unknown field${params.length > 1 ? 's' : ''} ${params.map((k) => `'${k}'`).join(', ')} (a param left out reads 0)`);
 }
+
+const isJsonObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
 
 export function validateParams(p: Params): void {
   const bad = (m: string) => {
@@ -78,6 +81,7 @@ export function defaultMarketGenesis(): unknown {
 }
 
 export function initMarketGenesis(ctx: Context, state: unknown, k: MarketKeeperImpl): void {
+  refuseUnknownFields(state);
   const g = GenesisState.fromJSON(state ?? {});
   const params = g.params ?? DEFAULT_PARAMS;
   validateParams(params);
@@ -213,5 +217,5 @@ export function exportMarketGenesis(ctx: Context, k: MarketKeeperImpl): unknown 
     spreadPenaltyCurrent: storedSpreadPenalty(kv)?.toString() ?? '',
     circuitPaces: allCircuitPaces(kv),
   };
-  return snake(GenesisState.toJSON(g));
+  return snakeJsonKeys(GenesisState.toJSON(g));
 }

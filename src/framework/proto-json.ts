@@ -17,3 +17,13 @@ function rekey(x: unknown, f: (s: string) => string): unknown {
 export const snakeJsonKeys = (x: unknown): unknown => rekey(x, snake);
 /** snake_case keys (SDK genesis JSON) to camelCase (ts-proto's fromJSON). */
 export const camelJsonKeys = (x: unknown): unknown => rekey(x, camel);
+
+/**
+ * The keys of the JSON object `o` that name no field of `fields` (a message as ts-proto's fromPartial({}) builds it:
+ * every field, camelCase), in either spelling, sorted. proto3 JSON parsers skip unknown fields, so a misspelt genesis
+ * param would silently read as 0 — for most params "off".
+ */
+export function unknownJsonFields(o: Record<string, unknown>, fields: object): string[] {
+  const known = new Set(Object.keys(fields));
+  return Object.keys(o).filter((k) => !known.has(camel(k))).sort();
+}
