@@ -5,7 +5,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
-import { loadScenario, ALL_MECHANISMS, type MechanismName } from '../sim/scenario.js';
+import { loadScenario, validateScenario, ALL_MECHANISMS, type MechanismName } from '../sim/scenario.js';
 import { runScenario } from '../sim/run.js';
 import { outputBase, summaryTable, writeOutputs } from '../sim/output.js';
 import { deviationCsv, deviationTable, runDeviations } from '../sim/deviation.js';
@@ -13,6 +13,12 @@ import { deviationCsv, deviationTable, runDeviations } from '../sim/deviation.js
 function intArg(v: string): number {
   if (!/^(0|[1-9][0-9]*)$/.test(v)) throw new InvalidArgumentError('expected a non-negative integer');
   return Number(v);
+}
+
+function jitterArg(v: string): number {
+  const x = Number(v);
+  if (!/^[0-9.]+$/.test(v) || !(x >= 0 && x <= 1)) throw new InvalidArgumentError('expected a share in [0, 1], e.g. 0.3');
+  return x;
 }
 
 export function simulateCommand(): Command {
@@ -24,9 +30,11 @@ export function simulateCommand(): Command {
     .option('--out <dir>', 'output folder for CSV and SVG', 'results')
     .option('--provers <list>', 'comma-separated prover counts (overrides the scenario)')
     .option('--mechanisms <list>', `comma-separated subset of ${ALL_MECHANISMS.join(',')}`)
+    .option('--jitter <share>', "each proof delivered up to this share later than its nominal time (overrides the scenario's provingJitter; output files get -jitter<percent>)", jitterArg)
     .option('--quiet', 'no progress lines')
-    .action(async (o: { scenario: string; seed?: number; seeds?: number; out: string; provers?: string; mechanisms?: string; quiet?: boolean }) => {
-      const s = loadScenario(o.scenario);
+    .action(async (o: { scenario: string; seed?: number; seeds?: number; out: string; provers?: string; mechanisms?: string; jitter?: number; quiet?: boolean }) => {
+      const loaded = loadScenario(o.scenario);
+      const s = o.jitter === undefined ? loaded : validateScenario({ ...loaded, name: `${loaded.name}-jitter${Math.round(o.jitter * 100)}`, provingJitter: o.jitter });
       const mechanisms = o.mechanisms?.split(',').map((x) => x.trim()) as MechanismName[] | undefined;
       for (const m of mechanisms ?? []) if (!ALL_MECHANISMS.includes(m)) throw new Error(`unknown mechanism ${m}`);
       const proverCounts = o.provers?.split(',').map((x) => intArg(x.trim()));

@@ -205,6 +205,18 @@ export function provingBlocks(p: ProverAgent, c: SimCircuit, blockSeconds: numbe
   return Math.max(1, Math.ceil(c.constraints / (p.speed * blockSeconds)));
 }
 
+/**
+ * Blocks the prover's `attempt`-th proof of job `jobId` takes to deliver: the nominal provingBlocks, up to
+ * scenario.provingJitter longer (a uniform draw, a pure function of seed, prover, job and attempt). Without jitter
+ * it is provingBlocks exactly. Plans use provingBlocks; deliveries this.
+ */
+export function deliveryBlocks(w: World, p: ProverAgent, c: SimCircuit, jobId: number, attempt: number): number {
+  const jitter = w.scenario.provingJitter ?? 0;
+  if (jitter === 0) return provingBlocks(p, c, w.scenario.blockSeconds);
+  const f = 1 + jitter * hashUnit(w.seed, 0x717e, p.idx, jobId, attempt);
+  return Math.max(1, Math.ceil((c.constraints * f) / (p.speed * w.scenario.blockSeconds)));
+}
+
 /** The prover can meet every requester's window on this circuit. */
 export function serves(w: World, p: ProverAgent, c: SimCircuit): boolean {
   return provingBlocks(p, c, w.scenario.blockSeconds) <= w.minWindow;

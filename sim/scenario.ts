@@ -90,6 +90,12 @@ export interface Scenario {
    *  all other assignments as late as they go unraced, the block before their overdue height, so that members'
    *  records say they are slow: docs/mechanism.md "Padding the record"). */
   coalition: { share: number; pick?: 'spread' | 'cheapest'; strategy?: 'release' | 'hold' | 'squat' | 'pad' };
+  /**
+   * Optional (default 0): each proof's delivery takes up to this share longer than its nominal proving time, drawn
+   * uniformly per (prover, job, attempt) from the seed: a host's load, I/O and submission vary. Provers plan with the
+   * nominal time (they cannot know the draw); the compute a proof burns does not vary. 0.3 = up to 30 % later.
+   */
+  provingJitter?: number;
   /** Bonded collateral per prover (uproof). */
   collateral: number;
   circuits: Circuit[];
@@ -194,6 +200,7 @@ export function validateScenario(s: Scenario): Scenario {
   for (const [what, v] of [['flaky', s.flaky.pick], ['coalition', s.coalition.pick]] as const) {
     if (v !== undefined && v !== 'spread' && v !== 'cheapest') fail(`${what}.pick must be 'spread' or 'cheapest'`);
   }
+  if (s.provingJitter !== undefined && !(s.provingJitter >= 0 && s.provingJitter <= 1)) fail('provingJitter must be in [0, 1]');
   posInt(s.collateral, 'collateral');
   if (!Array.isArray(s.circuits) || s.circuits.length === 0 || s.circuits.length > 8) fail('circuits must list 1-8 circuits');
   for (const c of s.circuits) posInt(c.constraints, `circuit ${c.name}.constraints`);

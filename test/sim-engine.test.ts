@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ALL_MECHANISMS, validateScenario, type MechanismName, type Scenario } from '../sim/scenario.js';
-import { buildWorld, proofCost, serves, type World } from '../sim/agents.js';
+import { buildWorld, deliveryBlocks, proofCost, provingBlocks, serves, type World } from '../sim/agents.js';
 import { runScenario, runMechanism } from '../sim/run.js';
 import { toCsv, writeOutputs } from '../sim/output.js';
 import { SimChain, markerProof, simCircuits } from '../sim/mechanisms/proofbook.js';
@@ -230,6 +230,34 @@ test("the circuit's pace (overdue_race_pace_bps 20000, off by default): more hol
   t.true(paced.outcome.computations >= paced.metrics.delivered + (paced.outcome.outracedHonest ?? 0));
 });
 
+test('provingJitter: deliveries take up to that share longer than the nominal proving time, drawn from the seed; the chain still serves every request with every invariant after every block', async (t) => {
+  t.throws(() => validateScenario({ ...small(), provingJitter: 1.5 }), { message: /provingJitter must be in \[0, 1\]/ });
+  t.throws(() => validateScenario({ ...small(), provingJitter: -0.1 }), { message: /provingJitter must be in \[0, 1\]/ });
+  const plain = buildWorld(censoring('hold'), 3, 9);
+  const jittered = buildWorld(censoring('hold', { provingJitter: 0.5 }), 3, 9);
+  const bs = plain.scenario.blockSeconds;
+  let later = 0;
+  for (const p of plain.provers) {
+    for (const c of plain.circuits) {
+      for (let job = 1; job <= 20; job++) {
+        const nominal = provingBlocks(p, c, bs);
+        t.is(deliveryBlocks(plain, p, c, job, 1), nominal);
+        const d = deliveryBlocks(jittered, jittered.provers[p.idx], c, job, 1);
+        t.is(d, deliveryBlocks(jittered, jittered.provers[p.idx], c, job, 1)); // a pure function of the seed
+        t.true(d >= nominal && d <= Math.max(1, Math.ceil((1.5 * c.constraints) / (p.speed * bs))), show({ d, nominal }));
+        if (d > nominal) later++;
+      }
+    }
+  }
+  t.true(later > 0);
+  // the same world with late deliveries: everything still served, invariants after every block, and nobody faster
+  const [a] = await runServing(t, plain, ['proofbook'], true);
+  const [b] = await runServing(t, jittered, ['proofbook'], true);
+  t.true(b.metrics.proofP50 >= a.metrics.proofP50 && b.metrics.proofP99 >= a.metrics.proofP99 - 1, show({ plain: [a.metrics.proofP50, a.metrics.proofP99], jittered: [b.metrics.proofP50, b.metrics.proofP99] }));
+  const racing = await runMechanism(jittered, 'racing');
+  t.is(racing.metrics.fillRate, 1);
+});
+
 test('the invariant check is not vacuous: corrupting the bank ledger is reported', async (t) => {
   const chain = new SimChain('sim-test', 6n);
   const broken0 = chain.initGenesis({ bank: { balances: [{ address: simAddress('x'), coins: [{ denom: 'uproof', amount: '1000' }] }] } });
@@ -337,6 +365,13 @@ test('npm run simulate entry point: writes results, same seed twice gives the sa
   const b = await run(['--scenario', file, '--out', join(dir, 'b'), '--seed', '3', '--quiet']);
   t.is(b.code, 0, b.stderr);
   t.is(readFileSync(join(dir, 'a', 'tiny-seed3.csv'), 'utf8'), readFileSync(join(dir, 'b', 'tiny-seed3.csv'), 'utf8'));
+  // --jitter: the same scenario with late deliveries, written under its own name beside the plain run's files
+  const j = await run(['--scenario', file, '--out', join(dir, 'a'), '--seed', '3', '--jitter', '0.3', '--quiet', '--mechanisms', 'proofbook']);
+  t.is(j.code, 0, j.stderr);
+  t.true(existsSync(join(dir, 'a', 'tiny-jitter30-seed3.csv')));
+  const jbad = await run(['--scenario', file, '--out', join(dir, 'a'), '--jitter', '1.5', '--quiet']);
+  t.is(jbad.code, 1); // (commander's exit code for a bad option value)
+  t.regex(jbad.stderr, /expected a share in \[0, 1\]/);
   writeFileSync(file, JSON.stringify({ ...small(), blocks: 0 }));
   const bad = await run(['--scenario', file, '--out', join(dir, 'c'), '--quiet']);
   t.is(bad.code, 2);

@@ -13,7 +13,7 @@
  * In fixed and random, a requester whose value is below the posted price does not buy (counted as expired).
  * In racing a requester whose value is below the posted reward does not post it either.
  */
-import { crashes, postedPrice, proofCost, provingBlocks, refuses, serves, type Job, type World } from '../agents.js';
+import { crashes, deliveryBlocks, postedPrice, proofCost, provingBlocks, refuses, serves, type Job, type World } from '../agents.js';
 import { newOutcome, spend, type RunOutcome } from '../metrics.js';
 import { Rng } from '../rng.js';
 import { Calendar, OpenQueue, Slots } from './slots.js';
@@ -100,7 +100,7 @@ function assignmentLoop(w: World, mode: 'fixed' | 'random' | 'trusted'): RunOutc
         slots.occupy(p.idx, h, deadline + 1);
         cal.at(deadline + 1, { kind: 'fail', job: id });
       } else {
-        const done = h + provingBlocks(p, c, bs);
+        const done = h + deliveryBlocks(w, p, c, id, r.attempts);
         slots.occupy(p.idx, h, done);
         cal.at(done, { kind: 'deliver', job: id, prover: p.idx, price });
       }
@@ -188,7 +188,7 @@ function raceOnce(w: World, buys: (j: Job) => boolean, active: ReadonlySet<numbe
       let last = h;
       const tie = new Rng(w.seed, `race/${w.provers.length}/${id}/${r.attempts}`);
       for (const p of racers) {
-        const done = h + provingBlocks(p, c, bs);
+        const done = h + deliveryBlocks(w, p, c, id, r.attempts);
         last = Math.max(last, done);
         const t = tie.u32();
         if (crashes(w, p, id, r.attempts)) continue;
@@ -196,7 +196,7 @@ function raceOnce(w: World, buys: (j: Job) => boolean, active: ReadonlySet<numbe
       }
       const end = best === null ? last : best.done;
       for (const p of racers) {
-        const pb = provingBlocks(p, c, bs);
+        const pb = deliveryBlocks(w, p, c, id, r.attempts);
         const worked = Math.min(pb, end - h);
         const cost = (proofCost(p, c) * BigInt(worked)) / BigInt(pb);
         spend(o, p.idx, cost);

@@ -60,7 +60,7 @@ import { decodeVerifyingKey, encodeVerifyingKey } from '../../src/zk/groth16.js'
 import { ProofSystem, type Circuit } from '../../src/gen/proofbook/verifier/v1/verifier.js';
 import { RequestStatus, type Params } from '../../src/gen/proofbook/market/v1/market.js';
 import { bn254 } from '@noble/curves/bn254.js';
-import { crashes, provingBlocks, proofCost, refuses, askPrice, serves, type World } from '../agents.js';
+import { crashes, deliveryBlocks, provingBlocks, proofCost, refuses, askPrice, serves, type World } from '../agents.js';
 import { newOutcome, spend, type RunOutcome } from '../metrics.js';
 import type { Event } from 'cosmjs-types/tendermint/abci/types';
 
@@ -424,24 +424,28 @@ export async function runProofbook(
       }
       return v;
     };
-    let best: { p: (typeof w.provers)[number]; k: number; done: number } | undefined;
+    let best: { p: (typeof w.provers)[number]; k: number; start: number; done: number } | undefined;
     for (const p of w.provers) {
       if (excluded.has(p.address) || refuses(p, j) || !serves(w, p, c)) continue;
       if (chain.bond.prover(q0, p.address)?.jailed) continue; // a jailed prover's proof would be refused
       const sl = slots[p.idx];
       let k = 0;
       for (let i = 1; i < sl.length; i++) if (sl[i] < sl[k]) k = i;
-      let done = Math.max(h + 1, sl[k]) + provingBlocks(p, c, bs);
+      const start = Math.max(h + 1, sl[k]);
+      let done = start + provingBlocks(p, c, bs);
       const ask = askPrice(p, c);
       while (done < expiry && payout(done) < ask) done++; // wait for the fee ramp to reach its price
       if (done >= expiry) continue;
-      if (best === undefined || done < best.done || (done === best.done && proofCost(p, c) < proofCost(best.p, c))) best = { p, k, done };
+      if (best === undefined || done < best.done || (done === best.done && proofCost(p, c) < proofCost(best.p, c))) best = { p, k, start, done };
     }
     if (best === undefined) return;
     const r = o.jobs[jobId - 1];
     r.attempts++;
     o.computations++;
     spend(o, best.p.idx, proofCost(best.p, c));
+    // it planned with the nominal proving time; with scenario.provingJitter the proof may be done later than planned
+    const late = best.start + deliveryBlocks(w, best.p, c, jobId, r.attempts);
+    if (late > best.done) best = { ...best, done: late };
     slots[best.p.idx][best.k] = best.done;
     // commit-reveal (modules/market/fallback.ts): commit when the proof is done, reveal in the next block. If no proof
     // has landed one block after the reveal should have (a crash, or a proof refused because its prover was jailed
@@ -656,16 +660,21 @@ export async function runProofbook(
         }
         o.computations++;
         spend(o, p.idx, proofCost(p, c));
-        queued.set(`${requestId}/${p.address}`, { start, done, cost: proofCost(p, c), slot: k, freeBefore: sl[k] });
+        // planned with the nominal time; delivered when the proof is done (later, with scenario.provingJitter)
+        const proved = start + deliveryBlocks(w, p, c, jobId, r.attempts);
+        queued.set(`${requestId}/${p.address}`, { start, done: proved, cost: proofCost(p, c), slot: k, freeBefore: sl[k] });
         if (crashes(w, p, jobId, r.attempts)) {
           crashed.add(`${requestId}/${p.address}`);
           sl[k] = deadline + 1;
+        } else if (proved > deadline) {
+          // done after its deadline: the worker drops it (the chain records the miss), its slot busy until then
+          sl[k] = proved;
         } else {
-          sl[k] = done;
+          sl[k] = proved;
           // 'pad': a coalition member keeps the finished proof until the block before racers would start on it (its overdue
           // height, or the requester's patience if that comes first; else the deadline), so its record of the circuit says
           // it is slow without losing the job; its slot is free meanwhile (the best case for it)
-          const submitAt = pad && p.coalition ? Math.max(done, Math.min(from !== undefined ? Number(from) : deadline, deadline) - 1) : done;
+          const submitAt = pad && p.coalition ? Math.max(proved, Math.min(from !== undefined ? Number(from) : deadline, deadline) - 1) : proved;
           later(submitAt, { typeUrl: MSG_SUBMIT_PROOF, value: { prover: p.address, requestId, proof: markerProof(requestId, p.address), publicSignals: signals } });
         }
       } else if (e.type === 'proofbook.market.request_fallback') {
