@@ -117,6 +117,7 @@ import { isFinal, pruneSettled, scheduleSettled } from './retention.js';
 import { addCommit, clearForfeits, commitKey, deleteCommit, dueCommits, earlierCommits, forfeitCommit, forfeitsOf, isForfeited, markRevealed, mayReveal, payoutHeightOf, payoutPending, refundCommits, revealableCommit } from './fallback.js';
 import { fallbackReference, fallbackStart, rampedFallbackFee } from './fallback-fee.js';
 import { windowClosed, type ProposerHistoryReader } from './censorship.js';
+import { isHex64 } from '../../src/types/hex.js';
 
 export { RequestStatus };
 
@@ -178,12 +179,11 @@ export function addr(s: string, field: string): Address {
   }
 }
 
-const HEX64 = /^[0-9a-f]{64}$/;
 
 /** Stateless checks of MsgSubmitRequest (validateBasic). */
 export function validateSubmitRequest(m: MsgSubmitRequest): void {
   addr(m.requester, 'requester');
-  if (!HEX64.test(m.circuitId)) throw ErrInvalidRequestParams(`circuit_id must be 64 lowercase hex characters, got ${JSON.stringify(m.circuitId)}`);
+  if (!isHex64(m.circuitId)) throw ErrInvalidRequestParams(`circuit_id must be 64 lowercase hex characters, got ${JSON.stringify(m.circuitId)}`);
   const inline = m.inputInline.length > 0;
   const uri = m.inputUri.length > 0 || m.inputSha256.length > 0;
   if (inline === uri) throw ErrInvalidRequestParams('give the input either inline (input_inline) or by reference (input_uri + input_sha256), not both and not neither');
@@ -191,7 +191,7 @@ export function validateSubmitRequest(m: MsgSubmitRequest): void {
     if (m.inputUri.length === 0 || m.inputUri.length > MAX_URI_LENGTH || !/^[\x21-\x7e]+$/.test(m.inputUri)) {
       throw ErrInvalidRequestParams(`input_uri must be 1-${MAX_URI_LENGTH} printable ASCII characters without spaces`);
     }
-    if (!HEX64.test(m.inputSha256)) throw ErrInvalidRequestParams('input_sha256 must be 64 lowercase hex characters');
+    if (!isHex64(m.inputSha256)) throw ErrInvalidRequestParams('input_sha256 must be 64 lowercase hex characters');
   }
   // The proof is bound to its request only through these: a proof pays only if its public signals equal them, so a
   // proof of another statement (another request's, or one copied from the mempool) can never be paid here.
@@ -211,7 +211,7 @@ export function validateSubmitRequest(m: MsgSubmitRequest): void {
 
 export function validatePostAsk(m: MsgPostAsk): void {
   addr(m.prover, 'prover');
-  if (!HEX64.test(m.circuitId)) throw ErrInvalidAsk(`circuit_id must be 64 lowercase hex characters, got ${JSON.stringify(m.circuitId)}`);
+  if (!isHex64(m.circuitId)) throw ErrInvalidAsk(`circuit_id must be 64 lowercase hex characters, got ${JSON.stringify(m.circuitId)}`);
   const price = parseUint(m.price, 'price', ErrInvalidAsk);
   if (price === 0n) throw ErrInvalidAsk('price must be positive');
   if (m.capacity < 1n || m.capacity > MAX_ASK_CAPACITY) throw ErrInvalidAsk(`capacity must be 1..${MAX_ASK_CAPACITY}, got ${m.capacity}`);

@@ -45,6 +45,7 @@ import { bytesToKey, keyToU64, u64Key, type Key } from '../../src/store/kv.js';
 import { addressBytes, type Address } from '../../src/crypto/address.js';
 import type { Params } from '../../src/gen/proofbook/market/v1/market.js';
 import { NATIVE_DENOM } from '../../src/types/coins.js';
+import { isHex64 } from '../../src/types/hex.js';
 
 export const MARKET_MODULE_NAME = 'market';
 export const MARKET_STORE_PREFIX = 'market/';
@@ -232,10 +233,10 @@ export function addrKey(addr: Address): Key {
   return k;
 }
 
-/** The 32 raw bytes of a 64-hex circuit id as a key string. */
 /** Whether `id` has a circuit id's form: 64 lowercase hex characters (sha256). */
-export const isCircuitId = (id: string): boolean => /^[0-9a-f]{64}$/.test(id);
+export const isCircuitId = (id: string): boolean => isHex64(id);
 
+/** The 32 raw bytes of a 64-hex circuit id as a key string. */
 export function circKey(circuitId: string): Key {
   if (!isCircuitId(circuitId)) throw new Error(`circuit id must be 64 lowercase hex characters, got ${JSON.stringify(circuitId)}`);
   return bytesToKey(Buffer.from(circuitId, 'hex'));

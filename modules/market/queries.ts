@@ -64,9 +64,8 @@ export const QUERY_PARAMS = Q('Params');
 export const QUERY_STATS_HISTORY = Q('StatsHistory');
 export const QUERY_SPREAD = Q('Spread');
 
-const HEX64 = /^[0-9a-f]{64}$/;
 function circuitArg(id: string): string {
-  if (!HEX64.test(id)) throw ErrInvalidRequest(`circuit_id must be 64 lowercase hex characters, got ${JSON.stringify(id)}`);
+  if (!isHex64(id)) throw ErrInvalidRequest(`circuit_id must be 64 lowercase hex characters, got ${JSON.stringify(id)}`);
   return id;
 }
 
@@ -92,6 +91,7 @@ export function windowStats(ctx: Context, k: MarketKeeperImpl, circuitFilter?: s
 import { commitsOf } from './fallback.js';
 import { fallbackOpen, outraceBounty } from './penalties.js';
 import { circuitPace } from './circuit-pace.js';
+import { isHex64 } from '../../src/types/hex.js';
 
 export function marketQueryRoutes(k: MarketKeeperImpl): QueryRoute[] {
   const request: QueryRoute<QueryRequestRequest, QueryRequestResponse> = {

@@ -14,6 +14,7 @@ import { bytesToKey, type Key } from '../../src/store/kv.js';
 import { Params, ProofSystem } from '../../src/gen/proofbook/verifier/v1/verifier.js';
 import { NATIVE_DENOM } from '../../src/types/coins.js';
 import { MAX_PUBLIC_SIGNALS } from '../../src/zk/groth16.js';
+import { isHex64 } from '../../src/types/hex.js';
 
 export const VERIFIER_MODULE_NAME = 'verifier';
 export const VERIFIER_STORE_PREFIX = 'verifier/';
@@ -68,11 +69,7 @@ export const ErrBackendNotReady = registerError(VERIFIER_CODESPACE, 10, 'verifie
 
 // ---- ids and keys -------------------------------------------------------------------------------------------------
 
-const HEX64 = /^[0-9a-f]{64}$/;
-
-export function isHex64(s: unknown): s is string {
-  return typeof s === 'string' && HEX64.test(s);
-}
+export { isHex64 };
 
 /** What a circuit id commits to besides the proof system and verifying key (issue 10 item 7: no squatting). */
 export interface CircuitBinding {

@@ -1,0 +1,7 @@
+/**
+ * Whether `s` is 64 lowercase hex characters: a sha256 digest as the chain writes it, and so the form of a circuit id
+ * (the sha256 of its verifying key). One predicate for every module that checks one.
+ */
+export function isHex64(s: unknown): s is string {
+  return typeof s === 'string' && /^[0-9a-f]{64}$/.test(s);
+}
