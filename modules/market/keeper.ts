@@ -179,7 +179,6 @@ export function addr(s: string, field: string): Address {
   }
 }
 
-
 /** Stateless checks of MsgSubmitRequest (validateBasic). */
 export function validateSubmitRequest(m: MsgSubmitRequest): void {
   addr(m.requester, 'requester');

@@ -3,6 +3,7 @@ import type { QueryRoute } from '../../src/framework/module.js';
 import type { Context } from '../../src/framework/context.js';
 import { ErrInvalidRequest, ErrNotFound } from '../../src/framework/errors.js';
 import { PrefixKV, compareKeys, iteratePrefix, keyToU64, u64Key } from '../../src/store/kv.js';
+import { isHex64 } from '../../src/types/hex.js';
 import { paginate } from '../bank/queries.js';
 import {
   Ask,
@@ -91,7 +92,6 @@ export function windowStats(ctx: Context, k: MarketKeeperImpl, circuitFilter?: s
 import { commitsOf } from './fallback.js';
 import { fallbackOpen, outraceBounty } from './penalties.js';
 import { circuitPace } from './circuit-pace.js';
-import { isHex64 } from '../../src/types/hex.js';
 
 export function marketQueryRoutes(k: MarketKeeperImpl): QueryRoute[] {
   const request: QueryRoute<QueryRequestRequest, QueryRequestResponse> = {
