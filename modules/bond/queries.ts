@@ -10,7 +10,7 @@ import {
   QueryProversRequest,
   QueryProversResponse,
 } from '../../src/gen/proofbook/bond/v1/bond.js';
-import { paginate } from '../bank/queries.js';
+import { paginate } from '../../src/framework/paginate.js';
 import { proverAddress, type BondKeeperImpl } from './keeper.js';
 import { BOND_STORE_PREFIX, ErrUnknownProver, PROVER_PREFIX } from './keys.js';
 

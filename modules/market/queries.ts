@@ -4,7 +4,7 @@ import type { Context } from '../../src/framework/context.js';
 import { ErrInvalidRequest, ErrNotFound } from '../../src/framework/errors.js';
 import { PrefixKV, compareKeys, iteratePrefix, keyToU64, u64Key } from '../../src/store/kv.js';
 import { isHex64 } from '../../src/types/hex.js';
-import { paginate } from '../bank/queries.js';
+import { paginate } from '../../src/framework/paginate.js';
 import {
   Ask,
   CircuitStats,

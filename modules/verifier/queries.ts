@@ -10,7 +10,7 @@ import {
   QueryParamsRequest,
   QueryParamsResponse,
 } from '../../src/gen/proofbook/verifier/v1/verifier.js';
-import { paginate } from '../bank/queries.js';
+import { paginate } from '../../src/framework/paginate.js';
 import type { VerifierKeeperImpl } from './keeper.js';
 import { CIRCUIT_PREFIX, ErrInvalidCircuit, ErrUnknownCircuit, VERIFIER_STORE_PREFIX, isHex64 } from './keys.js';
 
