@@ -15,7 +15,8 @@
  */
 import { iteratePrefix, type KV, type KVReader } from '../../src/store/kv.js';
 import { CircuitPace } from '../../src/gen/proofbook/market/v1/market.js';
-import { circKey, isCircuitId } from './keys.js';
+import { isHex64 } from '../../src/types/hex.js';
+import { circKey } from './keys.js';
 
 const PACE_PREFIX = 'K';
 const paceKey = (circuitId: string) => PACE_PREFIX + circKey(circuitId);
@@ -53,7 +54,7 @@ export function allCircuitPaces(kv: KVReader): CircuitPace[] {
 
 /** What is wrong with a pace from genesis, or undefined. */
 export function circuitPaceProblem(pace: CircuitPace): string | undefined {
-  if (!isCircuitId(pace.circuitId)) return `circuit_paces: circuit_id must be 64 lowercase hex characters, got ${JSON.stringify(pace.circuitId)}`;
+  if (!isHex64(pace.circuitId)) return `circuit_paces: circuit_id must be 64 lowercase hex characters, got ${JSON.stringify(pace.circuitId)}`;
   if (pace.deliveries === 0n) return `circuit_paces: ${pace.circuitId} has no deliveries (leave it out)`;
   return undefined;
 }

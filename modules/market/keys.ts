@@ -233,12 +233,9 @@ export function addrKey(addr: Address): Key {
   return k;
 }
 
-/** Whether `id` has a circuit id's form: 64 lowercase hex characters (sha256). */
-export const isCircuitId = (id: string): boolean => isHex64(id);
-
 /** The 32 raw bytes of a 64-hex circuit id as a key string. */
 export function circKey(circuitId: string): Key {
-  if (!isCircuitId(circuitId)) throw new Error(`circuit id must be 64 lowercase hex characters, got ${JSON.stringify(circuitId)}`);
+  if (!isHex64(circuitId)) throw new Error(`circuit id must be 64 lowercase hex characters, got ${JSON.stringify(circuitId)}`);
   return bytesToKey(Buffer.from(circuitId, 'hex'));
 }
 

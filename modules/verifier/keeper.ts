@@ -51,9 +51,9 @@ import {
   VERIFIER_STORE_PREFIX,
   circuitKey,
   computeCircuitId,
-  isHex64,
   proofSystemName,
 } from './keys.js';
+import { isHex64 } from '../../src/types/hex.js';
 
 export interface VerifierKeeper {
   circuit(ctx: Context, id: string): Circuit | undefined;

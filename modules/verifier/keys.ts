@@ -69,8 +69,6 @@ export const ErrBackendNotReady = registerError(VERIFIER_CODESPACE, 10, 'verifie
 
 // ---- ids and keys -------------------------------------------------------------------------------------------------
 
-export { isHex64 };
-
 /** What a circuit id commits to besides the proof system and verifying key (issue 10 item 7: no squatting). */
 export interface CircuitBinding {
   /** hex sha256 of the witness generator (wasm) and of the proving key (zkey), as registered. */

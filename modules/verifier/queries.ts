@@ -12,7 +12,8 @@ import {
 } from '../../src/gen/proofbook/verifier/v1/verifier.js';
 import { paginate } from '../../src/framework/paginate.js';
 import type { VerifierKeeperImpl } from './keeper.js';
-import { CIRCUIT_PREFIX, ErrInvalidCircuit, ErrUnknownCircuit, VERIFIER_STORE_PREFIX, isHex64 } from './keys.js';
+import { CIRCUIT_PREFIX, ErrInvalidCircuit, ErrUnknownCircuit, VERIFIER_STORE_PREFIX } from './keys.js';
+import { isHex64 } from '../../src/types/hex.js';
 
 export const QUERY_CIRCUIT = '/proofbook.verifier.v1.Query/Circuit';
 export const QUERY_CIRCUITS = '/proofbook.verifier.v1.Query/Circuits';
