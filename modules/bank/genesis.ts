@@ -12,6 +12,7 @@
  * export → init → export is the identity.
  */
 import type { Context } from '../../src/framework/context.js';
+import { isJsonObject } from '../../src/framework/proto-json.js';
 import { moduleAddress, parseAddress, type Address } from '../../src/crypto/address.js';
 import { isValidDenom, type Coin, type Coins } from '../../src/types/coins.js';
 import { iteratePrefix } from '../../src/store/kv.js';
@@ -83,7 +84,7 @@ export function defaultBankGenesis(): BankGenesis {
 
 /** Checks one metadata entry as the SDK's Metadata.Validate does; returns it normalized. */
 function parseMetadata(raw: unknown, at: string): Metadata {
-  if (!isObject(raw)) throw new Error(`bank genesis: ${at} must be an object {base, display, denom_units, ...}`);
+  if (!isJsonObject(raw)) throw new Error(`bank genesis: ${at} must be an object {base, display, denom_units, ...}`);
   const str = (k: string): string => {
     const v = raw[k] ?? '';
     if (typeof v !== 'string') throw new Error(`bank genesis: ${at}.${k} must be a string`);
@@ -98,7 +99,7 @@ function parseMetadata(raw: unknown, at: string): Metadata {
   const seen = new Set<string>();
   let last = -1;
   const denomUnits = units.map((u, i) => {
-    if (!isObject(u) || typeof u.denom !== 'string' || !Number.isInteger(u.exponent ?? 0) || (u.exponent as number ?? 0) < 0) {
+    if (!isJsonObject(u) || typeof u.denom !== 'string' || !Number.isInteger(u.exponent ?? 0) || (u.exponent as number ?? 0) < 0) {
       throw new Error(`bank genesis: ${at}.denom_units[${i}] must be {denom, exponent (integer >= 0), aliases}`);
     }
     const exponent = (u.exponent as number | undefined) ?? 0;
@@ -134,17 +135,13 @@ export interface ValidGenesis {
 
 const byDenom = (a: Coin, b: Coin) => (a.denom < b.denom ? -1 : a.denom > b.denom ? 1 : 0);
 
-function isObject(x: unknown): x is Record<string, unknown> {
-  return typeof x === 'object' && x !== null && !Array.isArray(x);
-}
-
 /** Parses a list of {denom, amount} at `where`; amounts positive canonical decimals, denoms valid and unique. */
 function parseCoinList(raw: unknown, where: string): Coins {
   if (!Array.isArray(raw)) throw new Error(`bank genesis: ${where} must be an array of {denom, amount}`);
   const out: Coin[] = [];
   raw.forEach((c, j) => {
     const at = `${where}[${j}]`;
-    if (!isObject(c)) throw new Error(`bank genesis: ${at} must be an object {denom, amount}`);
+    if (!isJsonObject(c)) throw new Error(`bank genesis: ${at} must be an object {denom, amount}`);
     if (typeof c.denom !== 'string' || !isValidDenom(c.denom)) throw new Error(`bank genesis: ${at}: invalid denom ${JSON.stringify(c.denom)}`);
     if (typeof c.amount !== 'string' || !/^[0-9]+$/.test(c.amount)) {
       throw new Error(`bank genesis: ${at} (${c.denom}): amount ${JSON.stringify(c.amount)} must be a decimal integer string`);
@@ -164,7 +161,7 @@ function parseCoinList(raw: unknown, where: string): Coins {
 
 /** Validates a genesis section without touching state; throws Error naming the bad entry. */
 export function validateBankGenesis(raw: unknown): ValidGenesis {
-  if (!isObject(raw)) throw new Error('bank genesis must be an object {balances, supply?, burned?, module_accounts?, denom_metadata?}');
+  if (!isJsonObject(raw)) throw new Error('bank genesis must be an object {balances, supply?, burned?, module_accounts?, denom_metadata?}');
   for (const k of Object.keys(raw)) {
     if (k !== 'balances' && k !== 'supply' && k !== 'burned' && k !== 'module_accounts' && k !== 'denom_metadata') {
       throw new Error(`bank genesis: unknown field '${k}' (expected balances, supply, burned, module_accounts, denom_metadata)`);
@@ -176,7 +173,7 @@ export function validateBankGenesis(raw: unknown): ValidGenesis {
   const sums = new Map<string, bigint>();
   const balances = rawBalances.map((b, i) => {
     const at = `balances[${i}]`;
-    if (!isObject(b)) throw new Error(`bank genesis: ${at} must be an object {address, coins}`);
+    if (!isJsonObject(b)) throw new Error(`bank genesis: ${at} must be an object {address, coins}`);
     if (typeof b.address !== 'string') throw new Error(`bank genesis: ${at}: address must be a bech32 string`);
     let address: Address;
     try {

@@ -12,6 +12,7 @@
  * export lists provers by address key and unbondings by id, so export → init → export is the identity.
  */
 import type { Context } from '../../src/framework/context.js';
+import { isJsonObject } from '../../src/framework/proto-json.js';
 import { AppError } from '../../src/framework/errors.js';
 import { parseAddress, type Address } from '../../src/crypto/address.js';
 import { isValidDenom } from '../../src/types/coins.js';
@@ -97,10 +98,6 @@ const fail = (msg: string): never => {
   throw new Error(`bond genesis: ${msg}`);
 };
 
-function isObject(x: unknown): x is Record<string, unknown> {
-  return typeof x === 'object' && x !== null && !Array.isArray(x);
-}
-
 function onlyKeys(o: Record<string, unknown>, allowed: readonly string[], where: string): void {
   for (const k of Object.keys(o)) if (!allowed.includes(k)) fail(`${where}: unknown field '${k}' (expected ${allowed.join(', ')})`);
 }
@@ -128,7 +125,7 @@ function address(v: unknown, where: string): Address {
 function coinList(v: unknown, where: string): ProtoCoin[] {
   if (!Array.isArray(v)) return fail(`${where} must be an array of {denom, amount}`);
   const out = v.map((c, i) => {
-    if (!isObject(c) || typeof c.denom !== 'string' || typeof c.amount !== 'string') fail(`${where}[${i}] must be {denom, amount} strings`);
+    if (!isJsonObject(c) || typeof c.denom !== 'string' || typeof c.amount !== 'string') fail(`${where}[${i}] must be {denom, amount} strings`);
     onlyKeys(c as Record<string, unknown>, ['denom', 'amount'], `${where}[${i}]`);
     return { denom: (c as CoinJson).denom, amount: (c as CoinJson).amount };
   });
@@ -143,7 +140,7 @@ function coinList(v: unknown, where: string): ProtoCoin[] {
 }
 
 export function bondParamsFromJson(v: unknown): Params {
-  if (!isObject(v)) return fail('params must be an object');
+  if (!isJsonObject(v)) return fail('params must be an object');
   onlyKeys(v, ['collateral_denoms', 'unbonding_blocks', 'max_misses', 'jail_blocks'], 'params');
   if (!Array.isArray(v.collateral_denoms)) return fail('params.collateral_denoms must be an array of denoms');
   const denoms = v.collateral_denoms.map((d, i) => {
@@ -162,7 +159,7 @@ export function bondParamsFromJson(v: unknown): Params {
 }
 
 function proverFromJson(v: unknown, where: string): Prover {
-  if (!isObject(v)) return fail(`${where} must be an object`);
+  if (!isJsonObject(v)) return fail(`${where} must be an object`);
   onlyKeys(v, ['address', 'bonded', 'locked', 'jailed', 'jailed_until', 'recent_misses', 'slashed'], where);
   if (typeof v.jailed !== 'boolean') fail(`${where}.jailed must be true or false`);
   const p: Prover = {
@@ -182,7 +179,7 @@ function proverFromJson(v: unknown, where: string): Prover {
 }
 
 function unbondingFromJson(v: unknown, where: string): UnbondingEntry {
-  if (!isObject(v)) return fail(`${where} must be an object`);
+  if (!isJsonObject(v)) return fail(`${where} must be an object`);
   onlyKeys(v, ['id', 'address', 'amount', 'creation_height', 'completion_height'], where);
   const e: UnbondingEntry = {
     id: u64(v.id, `${where}.id`),
@@ -205,7 +202,7 @@ export interface ValidBondGenesis {
 }
 
 export function validateBondGenesis(state: unknown): ValidBondGenesis {
-  if (!isObject(state)) return fail('must be an object {params, provers, unbondings, next_unbonding_id}');
+  if (!isJsonObject(state)) return fail('must be an object {params, provers, unbondings, next_unbonding_id}');
   onlyKeys(state, ['params', 'provers', 'unbondings', 'next_unbonding_id'], 'top level');
   const params = bondParamsFromJson(state.params);
   if (!Array.isArray(state.provers)) fail('provers must be an array');

@@ -13,7 +13,7 @@ import type { MarketKeeperImpl } from './keeper.js';
 import { ASK_PREFIX, BPS, DEFAULT_PARAMS, REPUTATION_PREFIX, REQUEST_PREFIX, SPREAD_WINDOW } from './keys.js';
 import { Ask, Reputation, Request } from '../../src/gen/proofbook/market/v1/market.js';
 import { iteratePrefix } from '../../src/store/kv.js';
-import { snakeJsonKeys, unknownJsonFields } from '../../src/framework/proto-json.js';
+import { isJsonObject, snakeJsonKeys, unknownJsonFields } from '../../src/framework/proto-json.js';
 import { recentWinners, recordWinner } from './recent-winners.js';
 import { setSpreadPenalty, spreadPenaltyProblem, storedSpreadPenalty } from './spread-penalty.js';
 import { allCircuitPaces, circuitPaceProblem, setCircuitPace } from './circuit-pace.js';
@@ -27,15 +27,13 @@ export function paramsToJson(p: Params): unknown {
 
 /** Refuses a field the market's GenesisState or Params does not have (proto3 JSON would skip it, and a misspelt param read 0). */
 function refuseUnknownFields(state: unknown): void {
+  const refuse = (where: string, keys: string[], why = '') => {
+    if (keys.length > 0) throw new Error(`${where}: unknown field${keys.length > 1 ? 's' : ''} ${keys.map((k) => `'${k}'`).join(', ')}${why}`);
+  };
   if (!isJsonObject(state)) return;
-  const top = unknownJsonFields(state, GenesisState.fromPartial({}));
-  if (top.length > 0) throw new Error(`market genesis: unknown field${top.length > 1 ? 's' : ''} ${top.map((k) => `'${k}'`).join(', ')}`);
-  if (!isJsonObject(state.params)) return;
-  const params = unknownJsonFields(state.params, Params.fromPartial({}));
-  if (params.length > 0) throw new Error(`market params: unknown field${params.length > 1 ? 's' : ''} ${params.map((k) => `'${k}'`).join(', ')} (a param left out reads 0)`);
+  refuse('market genesis', unknownJsonFields(state, GenesisState.fromPartial({})));
+  if (isJsonObject(state.params)) refuse('market params', unknownJsonFields(state.params, Params.fromPartial({})), ' (a param left out reads 0)');
 }
-
-const isJsonObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
 
 export function validateParams(p: Params): void {
   const bad = (m: string) => {

@@ -17,6 +17,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Context } from '../../src/framework/context.js';
+import { isJsonObject } from '../../src/framework/proto-json.js';
 import { AppError } from '../../src/framework/errors.js';
 import { moduleAddress, parseAddress } from '../../src/crypto/address.js';
 import { Circuit, Params, ProofSystem, proofSystemFromJSON, type Artifact } from '../../src/gen/proofbook/verifier/v1/verifier.js';
@@ -97,10 +98,6 @@ export function circuitToJson(c: Circuit): CircuitJson {
   };
 }
 
-function isObject(x: unknown): x is Record<string, unknown> {
-  return typeof x === 'object' && x !== null && !Array.isArray(x);
-}
-
 function onlyKeys(o: Record<string, unknown>, allowed: readonly string[], where: string): void {
   for (const k of Object.keys(o)) if (!allowed.includes(k)) throw new Error(`verifier genesis: ${where}: unknown field '${k}' (expected ${allowed.join(', ')})`);
 }
@@ -115,7 +112,7 @@ function u64(v: unknown, where: string): bigint {
 function coinList(v: unknown, where: string): { denom: string; amount: string }[] {
   if (!Array.isArray(v)) throw new Error(`verifier genesis: ${where} must be an array of {denom, amount}`);
   const out = v.map((c, i) => {
-    if (!isObject(c) || typeof c.denom !== 'string' || typeof c.amount !== 'string') throw new Error(`verifier genesis: ${where}[${i}] must be {denom, amount} strings`);
+    if (!isJsonObject(c) || typeof c.denom !== 'string' || typeof c.amount !== 'string') throw new Error(`verifier genesis: ${where}[${i}] must be {denom, amount} strings`);
     return { denom: c.denom, amount: c.amount };
   });
   try {
@@ -127,14 +124,14 @@ function coinList(v: unknown, where: string): { denom: string; amount: string }[
 }
 
 function artifactFromJson(v: unknown, where: string): Artifact {
-  if (!isObject(v)) throw new Error(`verifier genesis: ${where} must be an object {sha256, uri, size}`);
+  if (!isJsonObject(v)) throw new Error(`verifier genesis: ${where} must be an object {sha256, uri, size}`);
   onlyKeys(v, ['sha256', 'uri', 'size'], where);
   if (typeof v.sha256 !== 'string' || typeof v.uri !== 'string') throw new Error(`verifier genesis: ${where}.sha256 and .uri must be strings`);
   return { sha256: v.sha256, uri: v.uri, size: u64(v.size, `${where}.size`) };
 }
 
 export function paramsFromJson(v: unknown): Params {
-  if (!isObject(v)) throw new Error('verifier genesis: params must be an object');
+  if (!isJsonObject(v)) throw new Error('verifier genesis: params must be an object');
   onlyKeys(v, ['registration_deposit', 'verify_gas_base', 'verify_gas_per_input', 'max_verifying_key_bytes', 'max_proofs_per_tx', 'max_proofs_per_block', 'max_verify_gas_per_block'], 'params');
   const p: Params = {
     registrationDeposit: coinList(v.registration_deposit ?? [], 'params.registration_deposit'),
@@ -157,7 +154,7 @@ const CIRCUIT_FIELDS = ['id', 'name', 'proof_system', 'verifying_key', 'constrai
  * limits new registrations only, so exported state stays importable after the limit is lowered.
  */
 export function circuitFromJson(v: unknown, where: string): Circuit {
-  if (!isObject(v)) throw new Error(`verifier genesis: ${where} must be an object`);
+  if (!isJsonObject(v)) throw new Error(`verifier genesis: ${where} must be an object`);
   onlyKeys(v, CIRCUIT_FIELDS, where);
   if (typeof v.verifying_key !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(v.verifying_key)) throw new Error(`verifier genesis: ${where}.verifying_key must be base64`);
   const proofSystem = proofSystemFromJSON(v.proof_system);
@@ -192,7 +189,7 @@ export function circuitFromJson(v: unknown, where: string): Circuit {
 }
 
 export function validateVerifierGenesis(raw: unknown): { params: Params; circuits: Circuit[] } {
-  if (!isObject(raw)) throw new Error('verifier genesis must be an object {params, circuits}');
+  if (!isJsonObject(raw)) throw new Error('verifier genesis must be an object {params, circuits}');
   onlyKeys(raw, ['params', 'circuits'], 'top level');
   const params = raw.params === undefined ? DEFAULT_PARAMS : paramsFromJson(raw.params);
   const list = raw.circuits ?? [];

@@ -27,3 +27,8 @@ export function unknownJsonFields(o: Record<string, unknown>, fields: object): s
   const known = new Set(Object.keys(fields));
   return Object.keys(o).filter((k) => !known.has(camel(k))).sort();
 }
+
+/** A JSON object (not null, not an array): what a genesis section or its params must be. */
+export function isJsonObject(x: unknown): x is Record<string, unknown> {
+  return typeof x === 'object' && x !== null && !Array.isArray(x);
+}
