@@ -200,9 +200,9 @@ export function proofCost(p: ProverAgent, c: SimCircuit): bigint {
   return (num + den - 1n) / den;
 }
 
-/** Blocks one slot needs for one proof (at least 1). */
-export function provingBlocks(p: ProverAgent, c: SimCircuit, blockSeconds: number): number {
-  return Math.max(1, Math.ceil(c.constraints / (p.speed * blockSeconds)));
+/** Blocks one slot needs for one proof (at least 1); `slower` stretches its time (deliveryBlocks). */
+export function provingBlocks(p: ProverAgent, c: SimCircuit, blockSeconds: number, slower = 1): number {
+  return Math.max(1, Math.ceil((c.constraints * slower) / (p.speed * blockSeconds)));
 }
 
 /**
@@ -212,9 +212,7 @@ export function provingBlocks(p: ProverAgent, c: SimCircuit, blockSeconds: numbe
  */
 export function deliveryBlocks(w: World, p: ProverAgent, c: SimCircuit, jobId: number, attempt: number): number {
   const jitter = w.scenario.provingJitter ?? 0;
-  if (jitter === 0) return provingBlocks(p, c, w.scenario.blockSeconds);
-  const f = 1 + jitter * hashUnit(w.seed, 0x717e, p.idx, jobId, attempt);
-  return Math.max(1, Math.ceil((c.constraints * f) / (p.speed * w.scenario.blockSeconds)));
+  return provingBlocks(p, c, w.scenario.blockSeconds, jitter === 0 ? 1 : 1 + jitter * hashUnit(w.seed, 0x717e, p.idx, jobId, attempt));
 }
 
 /** The prover can meet every requester's window on this circuit. */
